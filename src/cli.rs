@@ -1,0 +1,140 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::detect::Confidence;
+
+#[derive(Debug, Parser)]
+#[command(name = "kartlegg", version, about = "Finds Norwegian personal data in files and writes a masked inventory.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories; exit 0 if nothing was found, 1 if personal data was found,
+    /// 2 if the scan itself failed.
+    Scan(ScanArgs),
+    /// List the rules in use and prove their examples.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable summary (the default without -o).
+    Summary,
+    /// One JSON document (the default with -o).
+    Json,
+    /// JSON Lines: a scan line, one line per file, a summary line.
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write the report to FILE (atomically: FILE.partial, renamed when complete).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Report findings at this confidence and above; `low` shows everything considered.
+    #[arg(long, default_value = "medium", value_parser = parse_confidence)]
+    pub min_confidence: Confidence,
+
+    /// Put raw (normalised) values and their surrounding text into the report.
+    #[arg(long)]
+    pub reveal: bool,
+
+    /// Key for the fingerprints (HMAC-SHA256), read from FILE; or set KARTLEGG_HASH_KEY.
+    /// Without one, a random key is used and fingerprints only correlate within this scan.
+    #[arg(long, value_name = "FILE")]
+    pub hash_key_file: Option<PathBuf>,
+
+    /// Add the rules in DIR/*.toml to the built-in rules.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    /// Leave out paths matching GLOB (relative path or file name); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Skip files larger than SIZE (such as 500M or 2G); they get status skipped/too_large.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+
+    /// Files read at once [default: 2 per core, 4 to 32].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long)]
+    pub follow: bool,
+
+    /// Exit 2 when some file's content could not be read completely.
+    #[arg(long)]
+    pub fail_on_unscanned: bool,
+
+    /// Findings listed per file; counts always include all of them.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_findings_per_file: usize,
+
+    /// No progress line on stderr.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Add the rules in DIR/*.toml to the built-in rules.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+fn parse_confidence(s: &str) -> Result<Confidence, String> {
+    s.parse()
+}
+
+/// `1234`, `10K`, `500M`, `2G`, `1T` (powers of 1024; a trailing `B`/`iB` is allowed).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown size unit in {s:?} (use K, M, G or T)")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    let n: u64 = num.trim().parse().map_err(|_| format!("not a size: {s:?}"))?;
+    n.checked_mul(mult).ok_or_else(|| format!("size too large: {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1234"), Ok(1234));
+        assert_eq!(parse_size("10K"), Ok(10 * 1024));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("5MiB"), Ok(5 << 20));
+        assert!(parse_size("5X").is_err());
+        assert!(parse_size("lots").is_err());
+    }
+}

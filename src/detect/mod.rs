@@ -1,0 +1,558 @@
+//! Detection: text in, candidates out. Pure — no I/O, no allocation per byte.
+//!
+//! # How a chunk is searched
+//! One forward pass skips, 32 bytes at a time, everything that is neither an ASCII digit nor
+//! `@`; realistic text is mostly letters, so most of it is never looked at twice.
+//!
+//! * At a digit, the pass reads a *chain*: digit groups joined by single separators (space,
+//!   no-break space, `.`, `-`), such as `13.09.72 48022` or `+47 403 00 040`. A chain is matched
+//!   whole against the groupings of the rules (`rules/*.toml`), and a group that stands alone
+//!   between spaces is matched on its own. Runs longer than a shape never yield a shorter
+//!   match, a chain glued to letters is part of a code or hash, and a chain touching a decimal
+//!   comma or point is a number, not an identifier.
+//! * At `@`, the pass tries an e-mail address around it ([`email`]).
+//! * User rules with a `pattern` run their regex over the chunk afterwards.
+//!
+//! Each candidate is then scored: the rule's `base`, its `adjust`ments for the shape (prefix,
+//! grouping, 2032 rule…), and the `weights` of the context classes found in its window or in
+//! its column header ([`context`]). An 11-digit number valid as both fødselsnummer and
+//! kontonummer is scored by both rules in the same context and the higher score wins.
+//! Candidates at every confidence are returned; the caller decides what to keep.
+
+pub mod context;
+mod digits;
+mod email;
+pub mod rules;
+pub mod validate;
+
+use serde::{Deserialize, Serialize};
+
+use context::{ClassSet, Classes};
+use rules::{Matcher, Rule, RuleSet};
+use validate::ChecksumRule;
+
+/// How sure the detector is that a value is personal data of its kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    /// Scores of 3 and more are high, 2 medium, anything less low.
+    pub fn from_score(score: i32) -> Confidence {
+        match score {
+            i32::MIN..=1 => Confidence::Low,
+            2 => Confidence::Medium,
+            _ => Confidence::High,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl std::str::FromStr for Confidence {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "low" => Ok(Confidence::Low),
+            "medium" => Ok(Confidence::Medium),
+            "high" => Ok(Confidence::High),
+            _ => Err(format!("expected low, medium or high, not {s:?}")),
+        }
+    }
+}
+
+/// The kinds written in the output.
+pub mod kind {
+    pub const FODSELSNUMMER: &str = "fodselsnummer";
+    pub const D_NUMMER: &str = "d_nummer";
+    pub const H_NUMMER: &str = "h_nummer";
+    pub const FH_NUMMER: &str = "fh_nummer";
+    pub const PHONE: &str = "phone";
+    pub const EMAIL: &str = "email";
+    pub const KONTONUMMER: &str = "kontonummer";
+    pub const ORGANISASJONSNUMMER: &str = "organisasjonsnummer";
+}
+
+/// One value the detector considered, at any confidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub kind: &'static str,
+    pub rule: &'static str,
+    /// Byte span in the chunk text.
+    pub start: usize,
+    pub end: usize,
+    /// Normalised: digits for identity and account numbers, E.164 for phones, lower-case
+    /// e-mail.
+    pub value: String,
+    pub score: i32,
+    pub confidence: Confidence,
+    pub checksum: Option<ChecksumRule>,
+    pub synthetic: bool,
+    pub role: bool,
+    pub iban: bool,
+    pub recovered_leading_zero: bool,
+}
+
+/// What a column header says about the values under it, computed once per column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Header {
+    pub classes: ClassSet,
+    /// The header names an identity-number column: 10-digit numbers get their lost leading
+    /// zero back.
+    pub identity: bool,
+}
+
+/// The column headers of a delimited text (CSV/TSV), for values inside its lines.
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    pub delimiter: u8,
+    pub headers: Vec<Header>,
+}
+
+impl Columns {
+    /// The header of the column holding byte `pos` of `text`, counting unquoted delimiters
+    /// from the start of the line.
+    fn header_at(&self, text: &[u8], pos: usize) -> Header {
+        let line_start = memchr::memrchr(b'\n', &text[..pos]).map_or(0, |p| p + 1);
+        let mut quoted = false;
+        let mut col = 0;
+        for &b in &text[line_start..pos] {
+            if b == b'"' {
+                quoted = !quoted;
+            } else if b == self.delimiter && !quoted {
+                col += 1;
+            }
+        }
+        self.headers.get(col).copied().unwrap_or_default()
+    }
+}
+
+/// Context that comes with a chunk from its extractor.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChunkContext<'a> {
+    /// The header of the column that the whole chunk sits in (a cell, a table column).
+    pub header: Option<Header>,
+    /// Column headers of a delimited text.
+    pub columns: Option<&'a Columns>,
+}
+
+impl ChunkContext<'_> {
+    fn header_at(&self, text: &[u8], pos: usize) -> Header {
+        if let Some(h) = self.header {
+            return h;
+        }
+        self.columns.map(|c| c.header_at(text, pos)).unwrap_or_default()
+    }
+}
+
+/// Rule parameters with their kind and id names made `'static` (rules live for the process).
+struct Compiled {
+    rule: Rule,
+    id: &'static str,
+    kind: &'static str,
+}
+
+/// The detector: rules and classes compiled once, shared by all threads.
+pub struct Detector {
+    rules: Vec<Compiled>,
+    classes: Classes,
+    person_class: Option<usize>,
+    fnr: usize,
+    konto: usize,
+    org: usize,
+    phone: usize,
+    email: usize,
+    custom: Vec<usize>,
+    hash: String,
+}
+
+fn leak(s: &str) -> &'static str {
+    match s {
+        kind::FODSELSNUMMER => kind::FODSELSNUMMER,
+        kind::PHONE => kind::PHONE,
+        kind::EMAIL => kind::EMAIL,
+        kind::KONTONUMMER => kind::KONTONUMMER,
+        kind::ORGANISASJONSNUMMER => kind::ORGANISASJONSNUMMER,
+        // User rules: a handful of short strings, once per process.
+        other => Box::leak(other.to_string().into_boxed_str()),
+    }
+}
+
+impl Detector {
+    pub fn new(set: RuleSet) -> Detector {
+        let classes = Classes::new(&set.classes);
+        let hash = set.hash.clone();
+        let find = |m: &str| {
+            set.rules
+                .iter()
+                .position(|r| matches!(&r.matcher, Matcher::Builtin(x) if x == m))
+                .expect("built-in matchers are checked at load")
+        };
+        let (fnr, konto, org, phone, email) = (
+            find("identity_number"),
+            find("kontonummer"),
+            find("organisasjonsnummer"),
+            find("phone"),
+            find("email"),
+        );
+        let custom = set
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r.matcher, Matcher::Pattern { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        let person_class = classes.index("person");
+        let rules = set
+            .rules
+            .into_iter()
+            .map(|rule| Compiled {
+                id: leak(&rule.id),
+                kind: leak(&rule.kind),
+                rule,
+            })
+            .collect();
+        Detector {
+            rules,
+            classes,
+            person_class,
+            fnr,
+            konto,
+            org,
+            phone,
+            email,
+            custom,
+            hash,
+        }
+    }
+
+    /// The built-in rules only.
+    pub fn builtin() -> Detector {
+        Detector::new(RuleSet::builtin().expect("built-in rules are valid"))
+    }
+
+    /// `sha256:` of the rule files in use.
+    pub fn rules_hash(&self) -> &str {
+        &self.hash
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().map(|c| &c.rule)
+    }
+
+    /// Precomputes what a column header says, once per column.
+    pub fn header(&self, name: &str) -> Header {
+        let classes = self.classes.classes_in(name);
+        Header {
+            classes,
+            identity: self.person_class.is_some_and(|p| classes.contains(p)),
+        }
+    }
+
+    /// Column headers of a delimited text.
+    pub fn columns(&self, delimiter: u8, names: &[&str]) -> Columns {
+        Columns {
+            delimiter,
+            headers: names.iter().map(|n| self.header(n)).collect(),
+        }
+    }
+
+    /// All candidates in `text`, sorted by start, at every confidence.
+    pub fn scan(&self, text: &str, ctx: &ChunkContext<'_>, out: &mut Vec<Candidate>) {
+        let first = out.len();
+        let bytes = text.as_bytes();
+        let mut raws: Vec<digits::Raw> = Vec::new();
+        let mut elevens: Vec<(usize, bool)> = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            i = next_interesting(bytes, i);
+            if i >= bytes.len() {
+                break;
+            }
+            if bytes[i] == b'@' {
+                let r = &self.rules[self.email].rule;
+                match email::at(text, i, r) {
+                    Some(m) => {
+                        out.push(self.score_email(text, m, ctx));
+                        i = m.end;
+                    }
+                    None => i += 1,
+                }
+                continue;
+            }
+            let chain = digits::Chain::parse(bytes, i);
+            digits::shapes(self, text, &chain, ctx, &mut raws, &mut elevens);
+            i = chain.end;
+        }
+        for raw in &raws {
+            if let Some(c) = self.score_raw(text, raw, ctx, &elevens) {
+                out.push(c);
+            }
+        }
+        for &ri in &self.custom {
+            self.custom_rule(text, ri, ctx, out);
+        }
+        out[first..].sort_by_key(|c| (c.start, c.end));
+    }
+
+    /// Context classes of a value: its windows (in a delimited text, only its own line — the
+    /// lines around are other records) and its column header.
+    fn classes(&self, text: &str, start: usize, end: usize, rule: &Rule, ctx: &ChunkContext<'_>) -> ClassSet {
+        let b = text.as_bytes();
+        let (mut before, mut after) = (rule.window_before, rule.window_after);
+        if ctx.columns.is_some() {
+            let line_start = memchr::memrchr(b'\n', &b[..start]).map_or(0, |p| p + 1);
+            let line_end = memchr::memchr(b'\n', &b[end..]).map_or(b.len(), |p| end + p);
+            before = before.min(start - line_start);
+            after = after.min(line_end - end);
+        }
+        self.classes
+            .classes_near(text, start, end, before, after)
+            .union(ctx.header_at(b, start).classes)
+    }
+
+    fn weigh(rule: &Rule, classes: ClassSet) -> i32 {
+        rule.weights
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| classes.contains(*i))
+            .map(|(_, w)| w)
+            .sum()
+    }
+
+    fn confidence(rule: &Rule, score: i32) -> Confidence {
+        Confidence::from_score(score).min(rule.max_confidence)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn candidate(&self, ri: usize, kind: &'static str, start: usize, end: usize, value: String, score: i32) -> Candidate {
+        let c = &self.rules[ri];
+        Candidate {
+            kind,
+            rule: c.id,
+            start,
+            end,
+            value,
+            score,
+            confidence: Self::confidence(&c.rule, score),
+            checksum: None,
+            synthetic: false,
+            role: false,
+            iban: false,
+            recovered_leading_zero: false,
+        }
+    }
+
+    fn score_email(&self, text: &str, m: email::Match, ctx: &ChunkContext<'_>) -> Candidate {
+        let r = &self.rules[self.email].rule;
+        let mut score = r.base + Self::weigh(r, self.classes(text, m.start, m.end, r, ctx));
+        if m.example_domain {
+            score += r.adjustment("example_domain");
+        }
+        if m.role {
+            score += r.adjustment("role");
+        }
+        let mut c = self.candidate(self.email, self.rules[self.email].kind, m.start, m.end, text[m.start..m.end].to_lowercase(), score);
+        c.role = m.role;
+        c
+    }
+
+    fn score_raw(&self, text: &str, raw: &digits::Raw, ctx: &ChunkContext<'_>, elevens: &[(usize, bool)]) -> Option<Candidate> {
+        use digits::Shape;
+        let (start, end) = (raw.start, raw.end);
+        match &raw.shape {
+            Shape::Eleven {
+                digits,
+                id,
+                konto,
+                konto_grouped,
+                recovered_leading_zero,
+            } => {
+                let fr = &self.rules[self.fnr].rule;
+                let kr = &self.rules[self.konto].rule;
+                let fnr_score = id.map(|id| {
+                    let mut s = fr.base + Self::weigh(fr, self.classes(text, start, end, fr, ctx));
+                    if id.rule == ChecksumRule::Rule2032 {
+                        s += fr.adjustment("rule_2032_only");
+                    }
+                    if id.variant == validate::IdVariant::FhNummer {
+                        s += fr.adjustment("fh_nummer");
+                    }
+                    if id.npid {
+                        s += fr.adjustment("npid");
+                    }
+                    if digits::sparse_among_numbers(elevens, start) {
+                        s += fr.adjustment("sparse_among_numbers");
+                    }
+                    s
+                });
+                let konto_score = konto.then(|| {
+                    let mut s = kr.base + Self::weigh(kr, self.classes(text, start, end, kr, ctx));
+                    if *konto_grouped {
+                        s += kr.adjustment("grouped");
+                    }
+                    s
+                });
+                let value = String::from_utf8_lossy(digits).into_owned();
+                match (id, fnr_score, konto_score) {
+                    (Some(id), Some(fs), ks) if ks.is_none_or(|ks| fs >= ks) => {
+                        let kind = match id.variant {
+                            validate::IdVariant::Fodselsnummer => self.rules[self.fnr].kind,
+                            validate::IdVariant::DNummer => kind::D_NUMMER,
+                            validate::IdVariant::HNummer => kind::H_NUMMER,
+                            validate::IdVariant::FhNummer => kind::FH_NUMMER,
+                        };
+                        let mut c = self.candidate(self.fnr, kind, start, end, value, fs);
+                        c.checksum = Some(id.rule);
+                        c.synthetic = id.synthetic.is_some();
+                        c.recovered_leading_zero = *recovered_leading_zero;
+                        Some(c)
+                    }
+                    (_, _, Some(ks)) => Some(self.candidate(self.konto, self.rules[self.konto].kind, start, end, value, ks)),
+                    _ => None,
+                }
+            }
+            Shape::Iban { account } => {
+                let kr = &self.rules[self.konto].rule;
+                let s = kr.base + kr.adjustment("iban") + Self::weigh(kr, self.classes(text, start, end, kr, ctx));
+                let mut c = self.candidate(self.konto, self.rules[self.konto].kind, start, end, String::from_utf8_lossy(account).into_owned(), s);
+                c.iban = true;
+                Some(c)
+            }
+            Shape::Org { digits } => {
+                let r = &self.rules[self.org].rule;
+                let s = r.base + Self::weigh(r, self.classes(text, start, end, r, ctx));
+                Some(self.candidate(self.org, self.rules[self.org].kind, start, end, String::from_utf8_lossy(digits).into_owned(), s))
+            }
+            Shape::Phone { e164, evidence } => {
+                let r = &self.rules[self.phone].rule;
+                let mut s = r.base + Self::weigh(r, self.classes(text, start, end, r, ctx));
+                for adj in evidence.iter().flatten() {
+                    s += r.adjustment(adj);
+                }
+                Some(self.candidate(self.phone, self.rules[self.phone].kind, start, end, e164.clone(), s))
+            }
+        }
+    }
+
+    fn custom_rule(&self, text: &str, ri: usize, ctx: &ChunkContext<'_>, out: &mut Vec<Candidate>) {
+        let c = &self.rules[ri];
+        let Matcher::Pattern { regex, validator } = &c.rule.matcher else {
+            return;
+        };
+        let has_value_group = regex.capture_names().any(|n| n == Some("value"));
+        let mut push = |start: usize, end: usize| {
+            let matched = &text[start..end];
+            if validator.is_some_and(|v| !v.check(matched)) {
+                return;
+            }
+            let value = if validator.is_some() {
+                matched.chars().filter(char::is_ascii_digit).collect()
+            } else {
+                matched.to_string()
+            };
+            let score = c.rule.base + Self::weigh(&c.rule, self.classes(text, start, end, &c.rule, ctx));
+            out.push(self.candidate(ri, c.kind, start, end, value, score));
+        };
+        if has_value_group {
+            for caps in regex.captures_iter(text) {
+                if let Some(m) = caps.name("value") {
+                    push(m.start(), m.end());
+                }
+            }
+        } else {
+            for m in regex.find_iter(text) {
+                push(m.start(), m.end());
+            }
+        }
+    }
+}
+
+/// The index of the next ASCII digit or `@` at or after `i`.
+///
+/// Whole 32-byte blocks are tested with branch-free compares that the compiler turns into SIMD;
+/// only a block that holds something is walked byte by byte.
+#[inline]
+fn next_interesting(b: &[u8], mut i: usize) -> usize {
+    const BLOCK: usize = 32;
+    while i + BLOCK <= b.len() {
+        let block: &[u8; BLOCK] = b[i..i + BLOCK].try_into().expect("block length");
+        let mut hit = false;
+        for &x in block {
+            hit |= (x.wrapping_sub(b'0') < 10) | (x == b'@');
+        }
+        if hit {
+            break;
+        }
+        i += BLOCK;
+    }
+    while i < b.len() && !(b[i].is_ascii_digit() || b[i] == b'@') {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests;
+
+impl Detector {
+    /// Runs every rule's examples and counter-examples; one line per failure. Tests prove the
+    /// built-in rules with it, and user rules are checked with it when they are loaded.
+    pub fn example_failures(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        for c in &self.rules {
+            let r = &c.rule;
+            let at = format!("{}: rule {:?}", r.file.display(), r.id);
+            for ex in &r.examples {
+                let mut out = Vec::new();
+                self.scan(&ex.text, &ChunkContext::default(), &mut out);
+                let ok = out.iter().any(|cand| {
+                    cand.rule == c.id
+                        && cand.kind == ex.kind
+                        && ex.confidence.is_none_or(|x| x == cand.confidence)
+                        && ex.value.as_ref().is_none_or(|v| *v == cand.value)
+                        && ex.synthetic.is_none_or(|x| x == cand.synthetic)
+                        && ex.role.is_none_or(|x| x == cand.role)
+                        && ex.iban.is_none_or(|x| x == cand.iban)
+                        && ex.checksum.as_deref().is_none_or(|x| Some(x) == cand.checksum.map(|c| c.as_str()))
+                });
+                if !ok {
+                    let got: Vec<String> = out
+                        .iter()
+                        .map(|c| format!("{}/{} {} score {}", c.rule, c.kind, c.confidence.as_str(), c.score))
+                        .collect();
+                    failures.push(format!(
+                        "{at}: example {:?} expects {} {}; found [{}]",
+                        ex.text,
+                        ex.kind,
+                        ex.confidence.map_or("", |c| c.as_str()),
+                        got.join(", ")
+                    ));
+                }
+            }
+            for ce in &r.counter_examples {
+                let mut out = Vec::new();
+                self.scan(&ce.text, &ChunkContext::default(), &mut out);
+                if let Some(bad) = out.iter().find(|cand| cand.rule == c.id && cand.confidence >= Confidence::Medium) {
+                    failures.push(format!(
+                        "{at}: counter-example {:?} must report nothing, but found {} at {} confidence",
+                        ce.text,
+                        bad.kind,
+                        bad.confidence.as_str()
+                    ));
+                }
+            }
+        }
+        failures
+    }
+}

@@ -1,0 +1,285 @@
+//! Detector tests: every rule's examples, the hard cases from the issue, and properties over
+//! generated numbers.
+
+use super::*;
+use crate::synth::{self, IdSpec, Rng};
+
+fn det() -> Detector {
+    Detector::builtin()
+}
+
+fn scan(d: &Detector, text: &str) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    d.scan(text, &ChunkContext::default(), &mut out);
+    out
+}
+
+fn reported(d: &Detector, text: &str) -> Vec<Candidate> {
+    scan(d, text).into_iter().filter(|c| c.confidence >= Confidence::Medium).collect()
+}
+
+#[test]
+fn every_rule_example_holds() {
+    let d = det();
+    let failures = d.example_failures();
+    assert!(failures.is_empty(), "rule examples failed:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn formats_of_identity_numbers() {
+    let d = det();
+    for text in [
+        "fnr 20036914700",
+        "fnr 200369 14700",
+        "fnr 200369-14700",
+        "fnr 20.03.69 14700",
+        "fnr 20 03 69 147 00",
+        "fnr 200369\u{a0}14700",
+    ] {
+        let c = reported(&d, text);
+        assert_eq!(c.len(), 1, "{text}: {c:?}");
+        assert_eq!((c[0].kind, c[0].value.as_str()), ("fodselsnummer", "20036914700"), "{text}");
+        assert_eq!(&text[c[0].start..c[0].end].chars().filter(char::is_ascii_digit).count(), &11);
+    }
+}
+
+#[test]
+fn no_match_inside_longer_runs_decimals_dates_or_codes() {
+    let d = det();
+    for text in [
+        "120036914700",
+        "200369147001",
+        "20036914700,25",
+        "1,20036914700",
+        "20036914700.5",
+        "x20036914700",
+        "20036914700b",
+        "2003-69-14700",
+        "ts 2023-03-20T14:30:00.123+01:00",
+        "IBAN NO9420036914700",
+        "a3f520036914700c9",
+    ] {
+        let ids: Vec<_> = scan(&d, text)
+            .into_iter()
+            .filter(|c| c.rule == "fodselsnummer")
+            .collect();
+        assert!(ids.is_empty(), "{text}: {ids:?}");
+    }
+}
+
+#[test]
+fn account_or_identity_number_is_decided_by_context() {
+    let d = det();
+    // 20036914700 validates both ways.
+    let plain = reported(&d, "20036914700");
+    assert_eq!(plain[0].kind, "fodselsnummer");
+    assert_eq!(plain[0].confidence, Confidence::Medium);
+    let person = reported(&d, "Fødselsnr: 20036914700");
+    assert_eq!((person[0].kind, person[0].confidence), ("fodselsnummer", Confidence::High));
+    let bank = reported(&d, "Kontonr: 20036914700");
+    assert_eq!((bank[0].kind, bank[0].confidence), ("kontonummer", Confidence::High));
+    let after = reported(&d, "20036914700 (bankkonto)");
+    assert_eq!(after[0].kind, "kontonummer", "keywords after the value count too");
+    let grouped = reported(&d, "2003.69.14700");
+    assert_eq!(
+        (grouped[0].kind, grouped[0].confidence),
+        ("kontonummer", Confidence::Medium),
+        "only accounts are written RRRR.KK.NNNNC"
+    );
+    let company = scan(&d, "Kontor 22 33 44 55");
+    assert_eq!(company[0].confidence, Confidence::Medium, "`konto` is not `kontor`");
+}
+
+#[test]
+fn numbers_near_company_and_bookkeeping_words_are_not_persons() {
+    let d = det();
+    assert!(reported(&d, "Org.nr: 988 077 917, faktura 20036914700").is_empty());
+    let org = scan(&d, "Org.nr. 988077917");
+    assert_eq!((org[0].kind, org[0].confidence), ("organisasjonsnummer", Confidence::Low));
+    assert!(reported(&d, "KID: 92345678").is_empty(), "a KID is no phone");
+    assert!(reported(&d, "Kundenr 92345678").is_empty());
+}
+
+#[test]
+fn phones_need_evidence() {
+    let d = det();
+    let cases = [
+        ("+47 403 00 040", Some(("+4740300040", Confidence::High))),
+        ("+47-40300040", Some(("+4740300040", Confidence::High))),
+        ("tlf:40300040", Some(("+4740300040", Confidence::High))),
+        ("22 33 44 55", Some(("+4722334455", Confidence::Medium))),
+        ("4030 0040", None),
+        ("40300040", None),
+        ("20231231", None),
+        ("tlf 80012345", None),
+        ("+47 58 12 34 56", None),
+        ("tlf 1881", None),
+        ("+46 70 123 45 67", Some(("+46701234567", Confidence::Medium))),
+        ("+1 415 555 0132", Some(("+14155550132", Confidence::Medium))),
+    ];
+    for (text, want) in cases {
+        let got: Vec<_> = reported(&d, text).into_iter().filter(|c| c.kind == "phone").collect();
+        match want {
+            Some((v, conf)) => {
+                assert_eq!(got.len(), 1, "{text}: {got:?}");
+                assert_eq!((got[0].value.as_str(), got[0].confidence), (v, conf), "{text}");
+            }
+            None => assert!(got.is_empty(), "{text}: {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn lists_of_numbers_yield_each() {
+    let d = det();
+    let c = reported(&d, "Mobil: 40300040 92345678 41234567");
+    assert_eq!(c.len(), 3, "{c:?}");
+    let c = reported(&d, "fnr: 20036914700 13097248022");
+    assert_eq!(c.len(), 2, "{c:?}");
+}
+
+#[test]
+fn emails() {
+    let d = det();
+    let c = reported(&d, "kontakt: Ola.Nordmann@Blåbær.NO, kari+x@firma.no; logo@2x.png @types/node a@b");
+    let values: Vec<_> = c.iter().map(|c| c.value.as_str()).collect();
+    assert_eq!(values, ["ola.nordmann@blåbær.no", "kari+x@firma.no"]);
+    let role = reported(&d, "postmottak@kommune.no");
+    assert!(role[0].role);
+    assert!(!c[0].role);
+}
+
+#[test]
+fn column_headers_give_context_and_recover_leading_zeros() {
+    let d = det();
+    let cols = d.columns(b';', &["Navn", "Fødselsnummer", "Mobil"]);
+    let ctx = ChunkContext {
+        header: None,
+        columns: Some(&cols),
+    };
+    // 03851598730 lost its leading zero: 3851598730.
+    let text = "Navn;Fødselsnummer;Mobil\nKari;3851598730;40300040\n";
+    let mut out = Vec::new();
+    d.scan(text, &ctx, &mut out);
+    let id = out.iter().find(|c| c.rule == "fodselsnummer").expect("recovered");
+    assert!(id.recovered_leading_zero && id.synthetic);
+    assert_eq!(id.value, "03851598730");
+    let phone = out.iter().find(|c| c.kind == "phone").expect("phone by header");
+    assert_eq!(phone.confidence, Confidence::High);
+    // Without the header the bare values say nothing.
+    assert!(reported(&d, "Kari;3851598730;40300040").is_empty());
+}
+
+#[test]
+fn chance_hits_among_many_ids_are_downgraded() {
+    let d = det();
+    let mut rng = Rng::new(3);
+    let mut text = String::from("ids: ");
+    for _ in 0..8 {
+        text.push_str(&synth::invalid_identity_number(&mut rng));
+        text.push(' ');
+    }
+    let valid = synth::identity_number(&mut rng, IdSpec::default());
+    text.push_str(&valid);
+    let c: Vec<_> = scan(&d, &text).into_iter().filter(|c| c.value == valid).collect();
+    assert_eq!(c[0].confidence, Confidence::Low, "{c:?}");
+}
+
+#[test]
+fn user_rules_with_validators() {
+    let extra = r#"
+[[rule]]
+id = "ansattnummer"
+pattern = '\bA(?<value>\d{11})\b'
+validator = "luhn"
+base = 1
+[rule.weights]
+person = 2
+[[rule.examples]]
+text = "fnr A79927398713"
+kind = "ansattnummer"
+confidence = "high"
+"#;
+    let d = Detector::new(RuleSet::with_extra(&[("mine/a.toml", extra)]).unwrap());
+    assert!(d.example_failures().is_empty(), "{:?}", d.example_failures());
+    let c = scan(&d, "A79927398713 A79927398710");
+    let ours: Vec<_> = c.iter().filter(|c| c.kind == "ansattnummer").collect();
+    assert_eq!(ours.len(), 1);
+    assert_eq!(ours[0].value, "79927398713");
+}
+
+/// Filler with the shape of Norwegian prose: words, punctuation, dates and short numbers.
+fn filler(rng: &mut Rng, words: usize) -> String {
+    const W: &[&str] = &[
+        "og", "i", "på", "kurset", "deltaker", "møte", "2023", "kl.", "14.30", "rom", "12",
+        "Oslo", "påmeldt", "betalt", "—", "nr.", "5", "side", "3,5", "timer", "æøå", "\n",
+    ];
+    let mut s = String::new();
+    for _ in 0..words {
+        s.push_str(*rng.pick(W));
+        s.push(' ');
+    }
+    s
+}
+
+#[test]
+fn property_valid_numbers_planted_in_text_are_found_once_with_their_kind() {
+    let d = det();
+    let mut rng = Rng::new(2026);
+    for round in 0..400 {
+        let spec = IdSpec {
+            d_number: round % 3 == 0,
+            h_number: round % 7 == 0 && round % 3 != 0 && round % 5 != 0,
+            synthetic: round % 5 == 0,
+            rule_2032: round % 4 == 0,
+        };
+        let n = synth::identity_number(&mut rng, spec);
+        let text = format!("{} fødselsnummer {} {}", filler(&mut rng, 30), n, filler(&mut rng, 30));
+        let hits: Vec<_> = scan(&d, &text).into_iter().filter(|c| c.value == n).collect();
+        assert_eq!(hits.len(), 1, "{n} in {text:?}: {hits:?}");
+        let want = if spec.d_number {
+            "d_nummer"
+        } else if spec.h_number {
+            "h_nummer"
+        } else {
+            "fodselsnummer"
+        };
+        assert_eq!(hits[0].kind, want, "{n}");
+        assert_eq!(hits[0].synthetic, spec.synthetic, "{n}");
+        assert_eq!(hits[0].confidence, Confidence::High, "{n}");
+    }
+}
+
+#[test]
+fn property_invalid_numbers_are_never_identity_numbers() {
+    let d = det();
+    let mut rng = Rng::new(99);
+    for _ in 0..400 {
+        let n = synth::invalid_identity_number(&mut rng);
+        let text = format!("{} fnr {} {}", filler(&mut rng, 20), n, filler(&mut rng, 20));
+        let hits: Vec<_> = scan(&d, &text)
+            .into_iter()
+            .filter(|c| c.rule == "fodselsnummer" && c.value == n)
+            .collect();
+        assert!(hits.is_empty(), "{n}: {hits:?}");
+    }
+}
+
+#[test]
+fn property_phones_planted_with_keyword_are_found() {
+    let d = det();
+    let mut rng = Rng::new(5);
+    for _ in 0..300 {
+        let m = synth::mobile(&mut rng);
+        let written = match rng.below(4) {
+            0 => m.clone(),
+            1 => format!("+47 {}", m),
+            2 => format!("{} {} {} {}", &m[..2], &m[2..4], &m[4..6], &m[6..]),
+            _ => format!("{} {} {}", &m[..3], &m[3..5], &m[5..]),
+        };
+        let text = format!("{} tlf {}, {}", filler(&mut rng, 10), written, filler(&mut rng, 10));
+        let hits: Vec<_> = reported(&d, &text).into_iter().filter(|c| c.kind == "phone").collect();
+        assert_eq!(hits.len(), 1, "{text:?}: {hits:?}");
+        assert_eq!(hits[0].value, format!("+47{m}"));
+    }
+}

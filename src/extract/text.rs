@@ -1,0 +1,54 @@
+//! Text files in any common encoding, decoded as a stream into overlapping windows.
+
+use std::io::{self, Read};
+
+use encoding_rs::Encoding;
+
+use super::window::{Addressing, Windower};
+use super::{Location, Sink};
+use crate::detect::ChunkContext;
+
+/// Bytes read per call; the decoder keeps partial characters between reads.
+const READ: usize = 128 * 1024;
+
+/// What reading the stream saw.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub bytes: u64,
+    /// Malformed sequences replaced by U+FFFD.
+    pub had_errors: bool,
+}
+
+/// Decodes `input` (which starts at the beginning of the file, BOM included) as `encoding` and
+/// pushes windows into `sink`.
+pub fn extract(
+    input: &mut dyn Read,
+    encoding: &'static Encoding,
+    base: &Location,
+    context: ChunkContext<'_>,
+    sink: &mut dyn Sink,
+) -> io::Result<Stats> {
+    let mut decoder = encoding.new_decoder_with_bom_removal();
+    let mut windower = Windower::new(Addressing::Lines, base, context);
+    let mut buf = vec![0u8; READ];
+    let mut stats = Stats::default();
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let last = n == 0;
+        stats.bytes += n as u64;
+        let out = windower.buffer();
+        let need = decoder.max_utf8_buffer_length(n).unwrap_or(n * 3 + 16);
+        out.reserve(need);
+        let (_, read, errors) = decoder.decode_to_string(&buf[..n], out, last);
+        debug_assert_eq!(read, n, "capacity was reserved for the whole input");
+        stats.had_errors |= errors;
+        windower.flush(sink, last);
+        if last {
+            return Ok(stats);
+        }
+    }
+}

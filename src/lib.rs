@@ -1,0 +1,26 @@
+//! kartlegg finds Norwegian personal data in files and writes a masked inventory.
+//!
+//! The pipeline, one module per stage, data flowing one way:
+//!
+//! * [`walk`] — every path under the roots becomes one entry (a file, or why not);
+//! * [`read`] — open without touching access times, capture the file's evidence, sniff it;
+//! * [`extract`] — turn content into text chunks that know their location;
+//! * [`detect`] — pure: text in, scored candidates out, driven by the rules in `rules/`;
+//! * [`report`] — records, masking and fingerprints, totals, writers;
+//!
+//! and [`scan`] wires them together; [`app`] turns a command line into a scan.
+
+pub mod app;
+pub mod cli;
+pub mod detect;
+pub mod extract;
+pub mod read;
+pub mod report;
+pub mod scan;
+pub mod synth;
+pub mod walk;
+
+/// The current time as RFC 3339 UTC, for the inventory.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

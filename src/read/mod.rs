@@ -1,0 +1,161 @@
+//! Reading: opening files without touching their access times, and the evidence about each
+//! file (size, times, owner, mode) as found *before* reading.
+
+pub mod sniff;
+
+use std::collections::HashMap;
+use std::fs::{File, Metadata, OpenOptions};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+/// The owner of a file: the numeric id always, the name when the system knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Owner {
+    pub uid: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// File evidence for the inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileMeta {
+    pub size: u64,
+    pub modified: String,
+    pub changed: String,
+    pub accessed: String,
+    pub owner: Owner,
+    pub gid: u32,
+    /// Permission bits in octal, such as `0640`.
+    pub mode: String,
+}
+
+fn rfc3339(secs: i64, nanos: i64) -> String {
+    DateTime::<Utc>::from_timestamp(secs, nanos.clamp(0, 999_999_999) as u32)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+impl FileMeta {
+    pub fn from_metadata(m: &Metadata) -> FileMeta {
+        FileMeta {
+            size: m.size(),
+            modified: rfc3339(m.mtime(), m.mtime_nsec()),
+            changed: rfc3339(m.ctime(), m.ctime_nsec()),
+            accessed: rfc3339(m.atime(), m.atime_nsec()),
+            owner: Owner {
+                uid: m.uid(),
+                name: user_name(m.uid()),
+            },
+            gid: m.gid(),
+            mode: format!("{:04o}", m.mode() & 0o7777),
+        }
+    }
+}
+
+/// What identifies a file's content version: a change to any of these during the read means
+/// the file changed under us.
+pub fn version(m: &Metadata) -> (u64, i64, i64, i64, i64) {
+    (m.size(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec())
+}
+
+/// User names by uid, looked up once each.
+fn user_name(uid: u32) -> Option<String> {
+    static CACHE: OnceLock<Mutex<HashMap<u32, Option<String>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(name) = cache.lock().expect("user cache").get(&uid) {
+        return name.clone();
+    }
+    let name = lookup_user(uid);
+    cache.lock().expect("user cache").insert(uid, name.clone());
+    name
+}
+
+fn lookup_user(uid: u32) -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: getpwuid_r writes only into `pwd` and `buf`, both alive and sized as passed;
+    // `result` is null or points at `pwd`.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
+    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: on success pw_name points at a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    Some(name.to_string_lossy().into_owned())
+}
+
+/// An opened file and whether its access time is protected.
+pub struct Opened {
+    pub file: File,
+    /// Opened with `O_NOATIME`: reading does not update the access time.
+    pub noatime: bool,
+}
+
+/// Opens for reading with `O_NOATIME` where permitted (the owner or CAP_FOWNER), and falls
+/// back to a plain open where not. Never opens for writing.
+pub fn open(path: &Path) -> io::Result<Opened> {
+    let noatime = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOATIME | libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    match noatime {
+        Ok(file) => Ok(Opened { file, noatime: true }),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+            let file = OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+                .open(path)?;
+            Ok(Opened { file, noatime: false })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Like [`open`], but follows a symlink at the last component (for `--follow`).
+pub fn open_following(path: &Path) -> io::Result<Opened> {
+    let noatime = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOATIME | libc::O_NONBLOCK)
+        .open(path);
+    match noatime {
+        Ok(file) => Ok(Opened { file, noatime: true }),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(Opened {
+            file: OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?,
+            noatime: false,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_keeps_the_access_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        std::fs::write(&p, "hei").unwrap();
+        // An access time far in the past, so any update by the read would show.
+        let old = libc::timespec { tv_sec: 1_000_000_000, tv_nsec: 0 };
+        let times = [old, libc::timespec { tv_sec: 0, tv_nsec: libc::UTIME_OMIT }];
+        let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        // SAFETY: a valid path and two timespecs, as utimensat requires.
+        assert_eq!(unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), 0) }, 0);
+        let mut o = open(&p).unwrap();
+        assert!(o.noatime, "the owner may use O_NOATIME");
+        let mut s = String::new();
+        io::Read::read_to_string(&mut o.file, &mut s).unwrap();
+        let after = std::fs::metadata(&p).unwrap();
+        assert_eq!(after.atime(), 1_000_000_000);
+        let meta = FileMeta::from_metadata(&after);
+        assert_eq!(meta.accessed, "2001-09-09T01:46:40Z");
+        assert_eq!(meta.size, 3);
+    }
+}

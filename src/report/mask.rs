@@ -1,0 +1,101 @@
+//! Masking and fingerprinting: what the inventory may say about a value without leaking it.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Shows at most a third of the characters: the start of numbers; the first letter of an
+/// address's local part and its top-level domain.
+pub fn mask(kind: &str, value: &str) -> String {
+    let n = value.chars().count();
+    let keep = n / 3;
+    if kind == crate::detect::kind::EMAIL {
+        if let Some((local, domain)) = value.split_once('@') {
+            let tld = domain.rsplit('.').next().unwrap_or("");
+            let first: String = local.chars().take(1).collect();
+            let shown = first.chars().count() + 1 + tld.chars().count() + 1;
+            if shown <= keep {
+                return format!("{first}***@***.{tld}");
+            }
+            return format!("{first}***@***");
+        }
+    }
+    value
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i < keep { c } else { '*' })
+        .collect()
+}
+
+/// The key of the keyed hash.
+#[derive(Clone)]
+pub struct HashKey {
+    key: Vec<u8>,
+    /// True when the operator gave the key: fingerprints then correlate across scans.
+    pub provided: bool,
+}
+
+impl std::fmt::Debug for HashKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashKey").field("provided", &self.provided).finish_non_exhaustive()
+    }
+}
+
+impl HashKey {
+    pub fn provided(key: Vec<u8>) -> HashKey {
+        HashKey { key, provided: true }
+    }
+
+    /// A random key for this scan only.
+    pub fn random() -> HashKey {
+        use rand::RngCore;
+        let mut key = vec![0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        HashKey { key, provided: false }
+    }
+
+    /// `hmac-sha256:` + the first 128 bits, hex, of HMAC-SHA256(key, kind NUL value).
+    pub fn fingerprint(&self, kind: &str, value: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(kind.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        let out = mac.finalize().into_bytes();
+        format!("hmac-sha256:{}", hex::encode(&out[..16]))
+    }
+}
+
+/// The first 64 bits of a fingerprint, for counting distinct values.
+pub fn short(fingerprint: &str) -> u64 {
+    let hex = fingerprint.rsplit(':').next().unwrap_or("");
+    u64::from_str_radix(hex.get(..16).unwrap_or("0"), 16).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_show_at_most_a_third() {
+        assert_eq!(mask("fodselsnummer", "03851598730"), "038********");
+        assert_eq!(mask("phone", "+4740300040"), "+47********");
+        assert_eq!(mask("email", "ola.nordmann@firma.no"), "o***@***.no");
+        assert_eq!(mask("email", "a@b.no"), "a***@***");
+        for (kind, v) in [("fodselsnummer", "03851598730"), ("email", "ola.nordmann@firma.no"), ("email", "kari@blåbær.no")] {
+            let m = mask(kind, v);
+            let shown = m.chars().filter(|&c| c != '*').count();
+            assert!(shown * 3 <= v.chars().count(), "{m} shows too much of {v}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_are_keyed() {
+        let a = HashKey::provided(b"k1".to_vec());
+        let b = HashKey::provided(b"k2".to_vec());
+        assert_eq!(a.fingerprint("phone", "+4740300040"), a.fingerprint("phone", "+4740300040"));
+        assert_ne!(a.fingerprint("phone", "+4740300040"), b.fingerprint("phone", "+4740300040"));
+        assert_ne!(a.fingerprint("phone", "x"), a.fingerprint("email", "x"));
+        assert!(a.fingerprint("phone", "x").starts_with("hmac-sha256:"));
+        assert_eq!(a.fingerprint("phone", "x").len(), "hmac-sha256:".len() + 32);
+        assert!(!format!("{a:?}").contains("107"), "the key is never printed");
+    }
+}

@@ -1,0 +1,279 @@
+//! Reporting: the inventory's data model, the summary that folds every file into totals, and
+//! the writers (JSON, JSON Lines, a readable summary).
+//!
+//! Records stream: the scan hands each file's record to a [`Report`] as soon as it is done,
+//! the report writes it and keeps only totals, so memory does not grow with the tree.
+
+pub mod mask;
+pub mod progress;
+pub mod text;
+pub mod writer;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::detect::Confidence;
+use crate::extract::Location;
+use crate::read::FileMeta;
+
+/// Version of the inventory format; bumped on incompatible changes.
+pub const SCHEMA_VERSION: &str = "1.0";
+
+/// What happened to a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Read completely.
+    Scanned,
+    /// Read in part; `reason` says what is missing.
+    Partial,
+    /// Deliberately not read (media, too large, a symlink...); `reason` says why.
+    Skipped,
+    /// Could not be read; `reason` says why.
+    Error,
+    Encrypted,
+    Unsupported,
+    LimitExceeded,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Scanned => "scanned",
+            Status::Partial => "partial",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+            Status::Encrypted => "encrypted",
+            Status::Unsupported => "unsupported",
+            Status::LimitExceeded => "limit_exceeded",
+        }
+    }
+
+    /// Not read completely, for any reason (listed in summaries).
+    pub fn unscanned(self) -> bool {
+        self != Status::Scanned
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// One finding in a file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub kind: &'static str,
+    pub rule: &'static str,
+    pub confidence: Confidence,
+    pub location: Location,
+    pub masked: String,
+    pub fingerprint: String,
+    /// For identity numbers: the checksum rule that matched (`classic` or `2032`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<&'static str>,
+    #[serde(skip_serializing_if = "is_false")]
+    pub synthetic: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub role: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub iban: bool,
+    #[serde(skip_serializing_if = "is_false")]
+    pub recovered_leading_zero: bool,
+    /// The normalised value: only with `--reveal`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The text around the value: only with `--reveal`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+}
+
+/// The inventory record of one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileRecord {
+    pub path: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<FileMeta>,
+    /// What the content is: `text`, `csv`, `binary`, or a known format's name.
+    #[serde(rename = "type")]
+    pub file_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Findings by kind at the reported confidence, including any beyond the per-file cap.
+    pub counts: BTreeMap<&'static str, u64>,
+    pub findings: Vec<Finding>,
+    /// More findings than `--max-findings-per-file`: `counts` has them all, `findings` not.
+    #[serde(skip_serializing_if = "is_false")]
+    pub findings_truncated: bool,
+    /// Totals that the summary needs but the record does not show.
+    #[serde(skip)]
+    pub tally: Tally,
+}
+
+/// Per-file totals over every reported finding (also those beyond the per-file cap).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    pub by_confidence: BTreeMap<Confidence, u64>,
+    pub synthetic: u64,
+    /// Non-synthetic findings: what decides the exit code.
+    pub personal: u64,
+    /// Distinct fingerprints (first 64 bits) per kind.
+    pub distinct: HashMap<&'static str, HashSet<u64>>,
+}
+
+impl Tally {
+    pub fn add(&mut self, kind: &'static str, confidence: Confidence, synthetic: bool, fingerprint: u64) {
+        *self.by_confidence.entry(confidence).or_default() += 1;
+        if synthetic {
+            self.synthetic += 1;
+        } else {
+            self.personal += 1;
+        }
+        self.distinct.entry(kind).or_default().insert(fingerprint);
+    }
+}
+
+impl FileRecord {
+    pub fn new(path: String, meta: Option<FileMeta>) -> FileRecord {
+        FileRecord {
+            path,
+            meta,
+            file_type: "unknown".into(),
+            encoding: None,
+            status: Status::Scanned,
+            reason: None,
+            detail: None,
+            counts: BTreeMap::new(),
+            findings: Vec::new(),
+            findings_truncated: false,
+            tally: Tally::default(),
+        }
+    }
+
+    pub fn set_status(&mut self, status: Status, reason: &str, detail: impl Into<String>) {
+        self.status = status;
+        self.reason = Some(reason.to_string());
+        let detail = detail.into();
+        self.detail = (!detail.is_empty()).then_some(detail);
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// Content that may hold personal data went unread: what `--fail-on-unscanned` fails on.
+    /// Deliberate skips (media, symlinks, devices) do not count; a file too large does.
+    pub fn content_unread(&self) -> bool {
+        match self.status {
+            Status::Scanned => false,
+            Status::Skipped => self.reason.as_deref() == Some("too_large"),
+            _ => true,
+        }
+    }
+}
+
+/// Totals over the whole scan.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Summary {
+    pub files_seen: u64,
+    pub files_scanned: u64,
+    pub files_partial: u64,
+    pub files_skipped: u64,
+    pub files_errored: u64,
+    pub files_excluded: u64,
+    /// Files with findings.
+    pub files_with_findings: u64,
+    /// Not scanned completely, by status and reason (`skipped/media`: 3).
+    pub unscanned_by_reason: BTreeMap<String, u64>,
+    pub bytes_read: u64,
+    pub findings: u64,
+    pub findings_by_kind: BTreeMap<String, u64>,
+    pub findings_by_confidence: BTreeMap<String, u64>,
+    /// Distinct values per kind, counted by fingerprint.
+    pub distinct_by_kind: BTreeMap<String, u64>,
+    /// Findings that are synthetic test numbers (not personal data).
+    pub synthetic: u64,
+    pub atime: AtimeSummary,
+}
+
+/// Whether access times were preserved.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct AtimeSummary {
+    /// True when every file read was opened with `O_NOATIME`.
+    pub preserved: bool,
+    pub noatime_opens: u64,
+    /// Opened without `O_NOATIME` (not the owner): the access time may have changed, depending
+    /// on the mount's `relatime`/`noatime` options.
+    pub plain_opens: u64,
+}
+
+/// Folds records into a [`Summary`].
+#[derive(Debug, Default)]
+pub struct Totals {
+    pub summary: Summary,
+    distinct: HashMap<&'static str, HashSet<u64>>,
+    /// Personal (non-synthetic) findings at the reported confidence.
+    pub personal: u64,
+    /// Files whose content went unread (see [`FileRecord::content_unread`]).
+    pub unscanned: u64,
+}
+
+impl Totals {
+    pub fn add(&mut self, rec: &FileRecord, bytes: u64, noatime: Option<bool>) {
+        let s = &mut self.summary;
+        s.files_seen += 1;
+        s.bytes_read += bytes;
+        match noatime {
+            Some(true) => s.atime.noatime_opens += 1,
+            Some(false) => s.atime.plain_opens += 1,
+            None => {}
+        }
+        match rec.status {
+            Status::Scanned => s.files_scanned += 1,
+            Status::Partial => s.files_partial += 1,
+            Status::Skipped => s.files_skipped += 1,
+            Status::Error | Status::Encrypted | Status::Unsupported | Status::LimitExceeded => s.files_errored += 1,
+        }
+        if rec.content_unread() {
+            self.unscanned += 1;
+        }
+        if rec.status.unscanned() {
+            let key = format!("{}/{}", rec.status.as_str(), rec.reason.as_deref().unwrap_or("unknown"));
+            *s.unscanned_by_reason.entry(key).or_default() += 1;
+        }
+        let total = rec.total();
+        if total > 0 {
+            s.files_with_findings += 1;
+        }
+        s.findings += total;
+        for (k, n) in &rec.counts {
+            *s.findings_by_kind.entry(k.to_string()).or_default() += n;
+        }
+        for (c, n) in &rec.tally.by_confidence {
+            *s.findings_by_confidence.entry(c.as_str().to_string()).or_default() += n;
+        }
+        s.synthetic += rec.tally.synthetic;
+        self.personal += rec.tally.personal;
+        for (k, set) in &rec.tally.distinct {
+            self.distinct.entry(k).or_default().extend(set);
+        }
+    }
+
+    pub fn finish(&mut self) -> &Summary {
+        let s = &mut self.summary;
+        s.distinct_by_kind = self.distinct.iter().map(|(k, v)| (k.to_string(), v.len() as u64)).collect();
+        s.atime.preserved = s.atime.plain_opens == 0;
+        s
+    }
+}
+
+/// Where records go. Implementations write as they receive.
+pub trait Report {
+    fn file(&mut self, rec: &FileRecord) -> std::io::Result<()>;
+    fn finish(&mut self, summary: &Summary, finished: &str) -> std::io::Result<()>;
+}

@@ -1,0 +1,104 @@
+//! The readable summary printed when no `--format`/`-o` is given.
+
+use std::io::{self, Write};
+
+use super::{FileRecord, Report, Summary};
+
+const TOP: usize = 10;
+const UNSCANNED_LISTED: usize = 20;
+
+pub struct TextReport<W: Write> {
+    out: W,
+    top: Vec<(u64, String)>,
+    unscanned: Vec<String>,
+    /// One line about the fingerprint key.
+    key_note: String,
+}
+
+impl<W: Write> TextReport<W> {
+    pub fn new(out: W, key_note: String) -> TextReport<W> {
+        TextReport {
+            out,
+            top: Vec::new(),
+            unscanned: Vec::new(),
+            key_note,
+        }
+    }
+}
+
+impl<W: Write> Report for TextReport<W> {
+    fn file(&mut self, rec: &FileRecord) -> io::Result<()> {
+        let n = rec.total();
+        if n > 0 {
+            self.top.push((n, rec.path.clone()));
+            if self.top.len() > TOP * 4 {
+                self.top.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+                self.top.truncate(TOP);
+            }
+        }
+        if rec.status.unscanned() && self.unscanned.len() < UNSCANNED_LISTED {
+            self.unscanned.push(format!(
+                "  {}: {} ({}{})",
+                rec.path,
+                rec.status.as_str(),
+                rec.reason.as_deref().unwrap_or(""),
+                rec.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+            ));
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, s: &Summary, _finished: &str) -> io::Result<()> {
+        let o = &mut self.out;
+        writeln!(
+            o,
+            "Scanned {} of {} files ({} bytes read); {} partial, {} skipped, {} errors, {} excluded.",
+            s.files_scanned, s.files_seen, s.bytes_read, s.files_partial, s.files_skipped, s.files_errored, s.files_excluded
+        )?;
+        writeln!(o, "\nFindings: {} in {} files", s.findings, s.files_with_findings)?;
+        for (kind, n) in &s.findings_by_kind {
+            let distinct = s.distinct_by_kind.get(kind).copied().unwrap_or(0);
+            writeln!(o, "  {kind:<20} {n:>8}  ({distinct} distinct)")?;
+        }
+        if !s.findings_by_confidence.is_empty() {
+            let by: Vec<String> = s.findings_by_confidence.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            writeln!(o, "  by confidence: {}", by.join(", "))?;
+        }
+        if s.synthetic > 0 {
+            writeln!(o, "  of which synthetic test numbers: {}", s.synthetic)?;
+        }
+        self.top.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        self.top.truncate(TOP);
+        if !self.top.is_empty() {
+            writeln!(o, "\nFiles with the most findings:")?;
+            for (n, p) in &self.top {
+                writeln!(o, "  {n:>8}  {p}")?;
+            }
+        }
+        let unscanned: u64 = s.unscanned_by_reason.values().sum();
+        if unscanned > 0 {
+            writeln!(o, "\nNot scanned completely: {unscanned}")?;
+            for (reason, n) in &s.unscanned_by_reason {
+                writeln!(o, "  {reason:<32} {n:>8}")?;
+            }
+            for line in &self.unscanned {
+                writeln!(o, "{line}")?;
+            }
+            if unscanned as usize > self.unscanned.len() {
+                writeln!(o, "  … and {} more (see --format json)", unscanned as usize - self.unscanned.len())?;
+            }
+        }
+        let a = &s.atime;
+        if a.preserved {
+            writeln!(o, "\nAccess times: preserved (O_NOATIME on every file read).")?;
+        } else {
+            writeln!(
+                o,
+                "\nAccess times: NOT guaranteed for {} files opened without O_NOATIME (not their owner); {} preserved.",
+                a.plain_opens, a.noatime_opens
+            )?;
+        }
+        writeln!(o, "{}", self.key_note)?;
+        o.flush()
+    }
+}
