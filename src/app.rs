@@ -22,10 +22,23 @@ pub const FOUND: u8 = 1;
 pub const FAILED: u8 = 2;
 
 pub fn run(cli: Cli) -> Result<u8> {
+    quiet_panics();
     match cli.command {
         Command::Scan(args) => scan_command(args),
         Command::Rules(args) => rules_command(args),
     }
+}
+
+/// A panic inside a parser is caught and recorded per file (`parser_panic`); its message may
+/// quote document text, so only the code location is printed.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_else(|| "unknown location".into());
+        eprintln!("kartlegg: internal error at {at} (message withheld: it may quote file contents)");
+    }));
 }
 
 /// Loads the rule set and, for user rules, proves their examples.

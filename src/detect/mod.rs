@@ -305,17 +305,22 @@ impl Detector {
         out[first..].sort_by_key(|c| (c.start, c.end));
     }
 
-    /// Context classes of a value: its windows (in a delimited text, only its own line — the
-    /// lines around are other records) and its column header.
+    /// Context classes of a value: its column header, and the words in its windows. Windows
+    /// stay on the value's own line — the lines around belong to other values — except that a
+    /// value that starts its line also sees the line above (a label over a value, as forms and
+    /// PDFs put it). In a delimited text, the line above is another record and never counts.
     fn classes(&self, text: &str, start: usize, end: usize, rule: &Rule, ctx: &ChunkContext<'_>) -> ClassSet {
         let b = text.as_bytes();
-        let (mut before, mut after) = (rule.window_before, rule.window_after);
-        if ctx.columns.is_some() {
-            let line_start = memchr::memrchr(b'\n', &b[..start]).map_or(0, |p| p + 1);
-            let line_end = memchr::memchr(b'\n', &b[end..]).map_or(b.len(), |p| end + p);
-            before = before.min(start - line_start);
-            after = after.min(line_end - end);
-        }
+        let line_start = memchr::memrchr(b'\n', &b[..start]).map_or(0, |p| p + 1);
+        let line_end = memchr::memchr(b'\n', &b[end..]).map_or(b.len(), |p| end + p);
+        let leads_line = b[line_start..start].iter().all(u8::is_ascii_whitespace);
+        let from = if leads_line && line_start > 0 && ctx.columns.is_none() {
+            memchr::memrchr(b'\n', &b[..line_start - 1]).map_or(0, |p| p + 1)
+        } else {
+            line_start
+        };
+        let before = rule.window_before.min(start - from);
+        let after = rule.window_after.min(line_end - end);
         self.classes
             .classes_near(text, start, end, before, after)
             .union(ctx.header_at(b, start).classes)

@@ -91,6 +91,18 @@ fn account_or_identity_number_is_decided_by_context() {
 }
 
 #[test]
+fn context_stays_on_the_line_or_the_label_above() {
+    let d = det();
+    let c = reported(&d, "mitt fnr er 200369 14700\nKontonr: 8601.11.17947");
+    assert_eq!((c[0].kind, c[0].confidence), ("fodselsnummer", Confidence::High), "{c:?}");
+    assert_eq!((c[1].kind, c[1].confidence), ("kontonummer", Confidence::High), "{c:?}");
+    let label_above = reported(&d, "Fødselsnummer:\n  13097248022\n");
+    assert_eq!(label_above[0].confidence, Confidence::High);
+    let two_lines_up = reported(&d, "Fødselsnummer:\n\n13097248022\n");
+    assert_eq!(two_lines_up[0].confidence, Confidence::Medium);
+}
+
+#[test]
 fn numbers_near_company_and_bookkeeping_words_are_not_persons() {
     let d = det();
     assert!(reported(&d, "Org.nr: 988 077 917, faktura 20036914700").is_empty());

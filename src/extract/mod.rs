@@ -13,12 +13,257 @@
 pub mod strings;
 pub mod text;
 pub mod window;
+pub mod zipkind;
 
+use std::io::{self, Read, Seek};
 use std::ops::Range;
+use std::path::Path;
+use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::detect::ChunkContext;
+use crate::detect::{ChunkContext, Detector};
+use crate::read::sniff::{self, Sniffed};
+
+/// What happened to an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Read completely.
+    Scanned,
+    /// Read in part; `reason` says what is missing.
+    Partial,
+    /// Deliberately not read (media, too large, a symlink...); `reason` says why.
+    Skipped,
+    /// Could not be read; `reason` says why.
+    Error,
+    /// Encrypted (a password-protected PDF, zip entry, office file).
+    Encrypted,
+    /// A format kartlegg does not read (7z, rar...).
+    Unsupported,
+    /// A limit was hit (depth, bytes, entries, ratio, time); `reason` names it.
+    LimitExceeded,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Scanned => "scanned",
+            Status::Partial => "partial",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+            Status::Encrypted => "encrypted",
+            Status::Unsupported => "unsupported",
+            Status::LimitExceeded => "limit_exceeded",
+        }
+    }
+
+    /// Not read completely, for any reason (listed in summaries).
+    pub fn unscanned(self) -> bool {
+        self != Status::Scanned
+    }
+}
+
+/// Limits for one top-level file and everything nested in it.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Containers inside containers (`a.zip!/b.zip!/c.txt` is depth 2).
+    pub max_depth: u32,
+    /// Decompressed bytes of all members of one top-level file.
+    pub max_nested_bytes: u64,
+    /// Members of one container.
+    pub max_entries: u64,
+    /// Decompressed size / compressed size of one member.
+    pub max_ratio: u64,
+    /// Bytes a parser that needs the whole input in memory (PDF, office XML) may load.
+    pub max_parse_bytes: u64,
+    /// Seconds for one top-level file, nested members included.
+    pub seconds: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 5,
+            max_nested_bytes: 4 << 30,
+            max_entries: 100_000,
+            max_ratio: 200,
+            max_parse_bytes: 512 << 20,
+            seconds: 300,
+        }
+    }
+}
+
+/// `Read + Seek`, as one object type.
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// An input to extract: a file, or a member nested in one.
+pub struct Input<'a> {
+    /// The display path (`dir/a.zip!/b.xlsx`); its extension is a hint, content decides.
+    pub name: &'a str,
+    /// The first bytes ([`sniff::HEAD`] or fewer at end of input).
+    pub head: &'a [u8],
+    /// The whole input from its first byte (the head included).
+    pub reader: &'a mut dyn ReadSeek,
+    pub size: Option<u64>,
+    /// Nesting depth: 0 for a file on disk.
+    pub depth: u32,
+    pub limits: &'a Limits,
+    /// When the top-level file's time is up.
+    pub deadline: Instant,
+    /// For column headers: what a header says (see [`Detector::header`]).
+    pub det: &'a Detector,
+}
+
+impl Input<'_> {
+    /// The lower-cased extension of the name, without the dot.
+    pub fn extension(&self) -> String {
+        Path::new(self.name.rsplit("!/").next().unwrap_or(self.name))
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default()
+    }
+
+    /// An error once the time budget is spent; parsers call this in their loops.
+    pub fn check_time(&self) -> Result<(), ExtractError> {
+        if Instant::now() > self.deadline {
+            return Err(ExtractError::Limit {
+                limit: "time",
+                detail: format!("over {} s for this file", self.limits.seconds),
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads the whole input into memory, within `max_parse_bytes`.
+    pub fn read_all(&mut self) -> Result<Vec<u8>, ExtractError> {
+        let max = self.limits.max_parse_bytes;
+        if self.size.is_some_and(|s| s > max) {
+            return Err(ExtractError::Limit {
+                limit: "parse_bytes",
+                detail: format!("{} bytes is over the {max}-byte parse limit", self.size.unwrap_or(0)),
+            });
+        }
+        self.reader.rewind()?;
+        let mut buf = Vec::new();
+        (&mut *self.reader).take(max + 1).read_to_end(&mut buf)?;
+        if buf.len() as u64 > max {
+            return Err(ExtractError::Limit {
+                limit: "parse_bytes",
+                detail: format!("over the {max}-byte parse limit"),
+            });
+        }
+        Ok(buf)
+    }
+}
+
+/// What extraction found out about an input besides its text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extracted {
+    /// `text`, `csv`, `binary`, `pdf`, `xlsx`...
+    pub file_type: String,
+    pub encoding: Option<String>,
+    /// Bytes read from the input.
+    pub bytes: u64,
+    /// A status other than `scanned`, with its reason (such as `partial`/`no_text_layer`).
+    pub note: Option<Note>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub status: Status,
+    pub reason: String,
+    pub detail: String,
+}
+
+impl Extracted {
+    pub fn new(file_type: &str, bytes: u64) -> Extracted {
+        Extracted {
+            file_type: file_type.to_string(),
+            bytes,
+            ..Default::default()
+        }
+    }
+
+    pub fn with_note(mut self, status: Status, reason: &str, detail: impl Into<String>) -> Extracted {
+        self.note = Some(Note {
+            status,
+            reason: reason.to_string(),
+            detail: detail.into(),
+        });
+        self
+    }
+}
+
+/// Why an input could not be extracted. Each maps to a status and a reason in the inventory;
+/// messages never carry document text.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("{0}")]
+    Encrypted(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("{detail}")]
+    Limit { limit: &'static str, detail: String },
+    /// The input is damaged or not what it claims to be.
+    #[error("{0}")]
+    Corrupt(String),
+}
+
+impl ExtractError {
+    /// Status and reason for the inventory.
+    pub fn status(&self) -> (Status, String) {
+        match self {
+            ExtractError::Io(e) => (Status::Error, crate::read::io_reason(e).to_string()),
+            ExtractError::Encrypted(_) => (Status::Encrypted, "encrypted".into()),
+            ExtractError::Unsupported(_) => (Status::Unsupported, "unsupported_format".into()),
+            ExtractError::Limit { limit, .. } => (Status::LimitExceeded, format!("{limit}_limit")),
+            ExtractError::Corrupt(_) => (Status::Error, "corrupt".into()),
+        }
+    }
+}
+
+/// Extracts any input: sniffs it and hands it to the extractor of its format.
+pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+    let base = Location::default();
+    match sniff::sniff(input.head) {
+        Sniffed::Text { encoding, bom } => text::extract_file(input, encoding, bom, sink),
+        Sniffed::Known { name, media: true } => {
+            Ok(Extracted::new(name, 0).with_note(Status::Skipped, "media", format!("{name} media file")))
+        }
+        Sniffed::Known { name: "zip", .. } => match zipkind::classify(input)? {
+            // Office formats and plain archives plug in here.
+            kind => not_yet(input, kind.name(), &base, sink),
+        },
+        Sniffed::Known { name: name @ ("7z" | "rar"), .. } => Err(ExtractError::Unsupported(format!(
+            "{name} archives are not read"
+        ))),
+        Sniffed::Known { name, .. } => not_yet(input, name, &base, sink),
+        Sniffed::Binary => {
+            input.reader.rewind()?;
+            let bytes = strings::extract(input.reader, &base, sink)?;
+            let mut e = Extracted::new("binary", bytes);
+            e.encoding = Some("text runs (ascii, utf-16le)".into());
+            Ok(e)
+        }
+    }
+}
+
+/// A known format without its own reader yet: its raw text runs are scanned, and the status
+/// says that this is not a real read of the format.
+fn not_yet(input: &mut Input<'_>, name: &str, base: &Location, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+    input.reader.rewind()?;
+    let bytes = strings::extract(input.reader, base, sink)?;
+    Ok(Extracted::new(name, bytes).with_note(
+        Status::Partial,
+        "format_not_extracted",
+        format!("no {name} reader yet: only its raw text runs were scanned"),
+    ))
+}
 
 /// A text column: a 1-based character column, or the name of a table column.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -126,9 +371,15 @@ impl Chunk<'_> {
     }
 }
 
-/// Where extractors push their chunks.
+/// Where extractors push what they find.
 pub trait Sink {
+    /// A piece of text to detect in.
     fn chunk(&mut self, chunk: &Chunk<'_>);
+
+    /// A member of a container (archive entry, attachment, embedded file), to be extracted as
+    /// an input of its own and recorded as `container!/name`. The scan layer enforces the
+    /// depth and byte limits; an error means the container must stop (a limit was hit).
+    fn nested(&mut self, name: &str, size: Option<u64>, data: &mut dyn Read) -> Result<(), ExtractError>;
 }
 
 /// Turns candidate offsets in one chunk into locations, walking forward through the text once

@@ -90,6 +90,23 @@ fn lookup_user(uid: u32) -> Option<String> {
     Some(name.to_string_lossy().into_owned())
 }
 
+/// The inventory reason for an I/O error.
+pub fn io_reason(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => "permission_denied",
+        io::ErrorKind::NotFound => "vanished",
+        _ if e.raw_os_error() == Some(libc::ELOOP) => "symlink",
+        _ => "io_error",
+    }
+}
+
+/// Reads up to `n` bytes from the start (fewer only at the end of the input).
+pub fn read_head(r: &mut dyn io::Read, n: usize) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(n);
+    io::Read::read_to_end(&mut io::Read::take(r, n as u64), &mut head)?;
+    Ok(head)
+}
+
 /// An opened file and whether its access time is protected.
 pub struct Opened {
     pub file: File,

@@ -20,41 +20,7 @@ use crate::read::FileMeta;
 /// Version of the inventory format; bumped on incompatible changes.
 pub const SCHEMA_VERSION: &str = "1.0";
 
-/// What happened to a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Read completely.
-    Scanned,
-    /// Read in part; `reason` says what is missing.
-    Partial,
-    /// Deliberately not read (media, too large, a symlink...); `reason` says why.
-    Skipped,
-    /// Could not be read; `reason` says why.
-    Error,
-    Encrypted,
-    Unsupported,
-    LimitExceeded,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Scanned => "scanned",
-            Status::Partial => "partial",
-            Status::Skipped => "skipped",
-            Status::Error => "error",
-            Status::Encrypted => "encrypted",
-            Status::Unsupported => "unsupported",
-            Status::LimitExceeded => "limit_exceeded",
-        }
-    }
-
-    /// Not read completely, for any reason (listed in summaries).
-    pub fn unscanned(self) -> bool {
-        self != Status::Scanned
-    }
-}
+pub use crate::extract::Status;
 
 fn is_false(b: &bool) -> bool {
     !*b

@@ -76,7 +76,8 @@ fn json_err(e: serde_json::Error) -> io::Error {
 
 #[derive(Serialize)]
 struct Tagged<'a, T: Serialize> {
-    #[serde(rename = "type")]
+    /// `scan`, `file` or `summary` (not `type`: a file record has a `type` of its own).
+    #[serde(rename = "record")]
     tag: &'static str,
     #[serde(flatten)]
     inner: &'a T,
@@ -125,7 +126,8 @@ impl Report for JsonReport {
     }
 }
 
-/// JSON Lines: a `scan` line, one `file` line per file (flushed as written), a `summary` line.
+/// JSON Lines: a `scan` line, one `file` line per file (flushed as written), a `summary` line;
+/// each line says which in its `record` field.
 pub struct JsonlReport {
     out: Output,
 }
