@@ -110,7 +110,7 @@ pub fn run(
         .map_err(|e| ScanError::Threads(e.to_string()))?;
     let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Entry>(4096);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(1024);
-    let scanner = FileScanner { opts, det, key };
+    let scanner = Scanner::new(opts, det, key);
     let mut totals = Totals::default();
     let mut write_err = None;
 
@@ -161,7 +161,8 @@ pub fn run(
     })
 }
 
-struct FileScanner<'a> {
+/// Reads, extracts and detects one input at a time; shared by all workers.
+pub struct Scanner<'a> {
     opts: &'a Options,
     det: &'a Detector,
     key: &'a HashKey,
@@ -184,7 +185,63 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, (Status,
     }
 }
 
-impl FileScanner<'_> {
+impl<'a> Scanner<'a> {
+    pub fn new(opts: &'a Options, det: &'a Detector, key: &'a HashKey) -> Scanner<'a> {
+        Scanner { opts, det, key }
+    }
+
+    /// Scans an in-memory input (a git blob, say) as if it were a file called `name`; returns
+    /// its record and the records of anything nested in it.
+    pub fn scan_bytes(&self, name: &str, data: &[u8]) -> Vec<FileRecord> {
+        let mut rec = FileRecord::new(name.to_string(), None);
+        let limits = Limits::default();
+        let head = data[..data.len().min(sniff::HEAD)].to_vec();
+        let mut cursor = Cursor::new(data);
+        let mut input = Input {
+            name,
+            head: &head,
+            reader: &mut cursor,
+            size: Some(data.len() as u64),
+            depth: 0,
+            limits: &limits,
+            deadline: Instant::now() + Duration::from_secs(limits.seconds),
+            det: self.det,
+        };
+        let mut nested = Vec::new();
+        let mut budget = 0;
+        self.run_extract(&mut input, &mut rec, &mut nested, &mut budget);
+        std::iter::once(rec).chain(nested.into_iter().map(|d| d.rec)).collect()
+    }
+
+    /// Scans pieces of one text file that start at the given 1-based lines (the added lines
+    /// of a diff), as a record called `name`.
+    pub fn scan_text_pieces(&self, name: &str, pieces: &[(u64, &str)]) -> FileRecord {
+        let mut rec = FileRecord::new(name.to_string(), None);
+        rec.file_type = "text".into();
+        let limits = Limits::default();
+        let mut sink = Collector {
+            scanner: self,
+            rec: &mut rec,
+            cands: Vec::new(),
+            nested: &mut Vec::new(),
+            budget: &mut 0,
+            depth: 0,
+            limits: &limits,
+            deadline: Instant::now() + Duration::from_secs(limits.seconds),
+        };
+        let base = Location::default();
+        for &(line, text) in pieces {
+            let chunk = Chunk::whole(
+                text,
+                &base,
+                extract::Position::Lines(extract::LinePos { line, column: 1 }),
+                ChunkContext::default(),
+            );
+            sink.chunk(&chunk);
+        }
+        rec
+    }
+
     fn process(&self, entry: Entry) -> Vec<Done> {
         match entry {
             Entry::File { path, meta } => self.file(&path, &meta),
@@ -360,7 +417,7 @@ const NESTED_BYTES_EXCEEDED: &str = "nested bytes limit";
 /// The sink that turns candidates into findings of one record, and nested members into
 /// records of their own.
 struct Collector<'a, 'b> {
-    scanner: &'a FileScanner<'a>,
+    scanner: &'a Scanner<'a>,
     rec: &'b mut FileRecord,
     cands: Vec<Candidate>,
     nested: &'b mut Vec<Done>,
