@@ -37,7 +37,9 @@ fn quiet_panics() {
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
             .unwrap_or_else(|| "unknown location".into());
-        eprintln!("kartlegg: internal error at {at} (message withheld: it may quote file contents)");
+        eprintln!(
+            "kartlegg: internal error at {at} (message withheld: it may quote file contents)"
+        );
     }));
 }
 
@@ -56,7 +58,8 @@ fn detector(dir: Option<&std::path::Path>) -> Result<Detector> {
 
 fn hash_key(args: &ScanArgs) -> Result<HashKey> {
     if let Some(path) = &args.hash_key_file {
-        let raw = std::fs::read(path).with_context(|| format!("cannot read --hash-key-file {}", path.display()))?;
+        let raw = std::fs::read(path)
+            .with_context(|| format!("cannot read --hash-key-file {}", path.display()))?;
         let key = raw.strip_suffix(b"\n").unwrap_or(&raw);
         let key = key.strip_suffix(b"\r").unwrap_or(key);
         if key.is_empty() {
@@ -73,7 +76,11 @@ fn hash_key(args: &ScanArgs) -> Result<HashKey> {
 fn scan_command(args: ScanArgs) -> Result<u8> {
     let det = detector(args.rules.as_deref())?;
     let key = hash_key(&args)?;
-    let format = args.format.unwrap_or(if args.output.is_some() { Format::Json } else { Format::Summary });
+    let format = args.format.unwrap_or(if args.output.is_some() {
+        Format::Json
+    } else {
+        Format::Summary
+    });
     let opts = Options {
         roots: args.paths.clone(),
         threads: args.threads.unwrap_or_else(scan::default_threads),
@@ -130,7 +137,8 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
 
     let output = || -> Result<Output> {
         Ok(match &args.output {
-            Some(p) => Output::file(p).with_context(|| format!("cannot create {}", Output::partial_path(p).display()))?,
+            Some(p) => Output::file(p)
+                .with_context(|| format!("cannot create {}", Output::partial_path(p).display()))?,
             None => Output::stdout(),
         })
     };
@@ -139,15 +147,29 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         Format::Jsonl => Box::new(JsonlReport::new(output()?, &header)?),
         Format::Summary => match &args.output {
             Some(_) => Box::new(TextReport::new(output()?, key_note.to_string())),
-            None => Box::new(TextReport::new(std::io::stdout().lock(), key_note.to_string())),
+            None => Box::new(TextReport::new(
+                std::io::stdout().lock(),
+                key_note.to_string(),
+            )),
         },
     };
     let mut progress = Progress::new(!args.no_progress);
-    let outcome = scan::run(&opts, &det, &key, report.as_mut(), &mut progress, never_scan)?;
+    let outcome = scan::run(
+        &opts,
+        &det,
+        &key,
+        report.as_mut(),
+        &mut progress,
+        never_scan,
+    )?;
     if args.fail_on_unscanned && outcome.unscanned > 0 {
         return Ok(FAILED);
     }
-    Ok(if outcome.personal > 0 { FOUND } else { NOTHING_FOUND })
+    Ok(if outcome.personal > 0 {
+        FOUND
+    } else {
+        NOTHING_FOUND
+    })
 }
 
 fn rules_command(args: RulesArgs) -> Result<u8> {
@@ -177,5 +199,9 @@ fn rules_command(args: RulesArgs) -> Result<u8> {
     for f in &failures {
         writeln!(out, "FAIL {f}")?;
     }
-    Ok(if failures.is_empty() { NOTHING_FOUND } else { FAILED })
+    Ok(if failures.is_empty() {
+        NOTHING_FOUND
+    } else {
+        FAILED
+    })
 }
