@@ -286,7 +286,7 @@ confidence = "high"
         "{:?}",
         d.example_failures()
     );
-    let c = scan(d, "A79927398713 A79927398710");
+    let c = scan(&d, "A79927398713 A79927398710");
     let ours: Vec<_> = c.iter().filter(|c| c.kind == "ansattnummer").collect();
     assert_eq!(ours.len(), 1);
     assert_eq!(ours[0].value, "79927398713");
