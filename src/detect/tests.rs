@@ -210,7 +210,7 @@ fn lists_of_numbers_yield_each() {
 fn emails() {
     let d = det();
     let c = reported(
-        &d,
+        d,
         "kontakt: Ola.Nordmann@Blåbær.NO, kari+x@firma.no; logo@2x.png @types/node a@b",
     );
     let values: Vec<_> = c.iter().map(|c| c.value.as_str()).collect();
