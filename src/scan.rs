@@ -93,11 +93,18 @@ pub fn run(
     progress: &mut Progress,
     never_scan: Vec<PathBuf>,
 ) -> Result<Outcome, ScanError> {
+    // A root that cannot be read fails the scan (exit 2); anything below it is a status.
     for root in &opts.roots {
-        std::fs::symlink_metadata(root).map_err(|source| ScanError::Root {
+        let err = |source| ScanError::Root {
             path: root.clone(),
             source,
-        })?;
+        };
+        let meta = std::fs::metadata(root).map_err(err)?;
+        if meta.is_dir() {
+            std::fs::read_dir(root).map_err(err)?;
+        } else if meta.is_file() {
+            read::open_following(root).map_err(err)?;
+        }
     }
     let walk = Walk {
         follow: opts.follow,

@@ -224,6 +224,13 @@ fn permission_errors_are_statuses_and_atime_is_reported() {
     let atime = &inv["summary"]["atime"];
     assert_eq!(atime["preserved"], false);
     assert_eq!(atime["plain_opens"], 1);
+
+    // An unreadable root is a failed scan, not a status.
+    let out = run_as_nobody(&t.path().join("lukket"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"));
+    let out = run_as_nobody(&secret);
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
