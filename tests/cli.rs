@@ -184,16 +184,20 @@ fn following_symlinks_detects_loops() {
 }
 
 /// Runs the binary as `nobody`, so that permissions apply (tests run as root in CI).
-fn scan_as_nobody(root: &Path) -> Value {
+fn run_as_nobody(root: &Path) -> std::process::Output {
     let bin = assert_cmd::cargo::cargo_bin("kartlegg");
-    let out = std::process::Command::new("setpriv")
+    std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(&bin)
         .arg("scan")
         .arg(root)
         .args(["--format", "json", "--no-progress"])
         .output()
-        .expect("setpriv (util-linux) runs");
+        .expect("setpriv (util-linux) runs")
+}
+
+fn scan_as_nobody(root: &Path) -> Value {
+    let out = run_as_nobody(root);
     assert!(out.status.code().is_some(), "{out:?}");
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
