@@ -10,6 +10,9 @@
 //! neighbours, and only candidates that *start* in the window's `report` range belong to it, so
 //! a value across a window border is found exactly once while memory stays flat.
 
+pub mod ole;
+pub mod pdf;
+pub mod sheet;
 pub mod strings;
 pub mod text;
 pub mod window;
@@ -24,6 +27,7 @@ use serde::Serialize;
 
 use crate::detect::{ChunkContext, Detector};
 use crate::read::sniff::{self, Sniffed};
+use zipkind::ZipKind;
 
 /// What happened to an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -245,11 +249,16 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
             "media",
             format!("{name} media file"),
         )),
-        Sniffed::Known { name: "zip", .. } => {
+        Sniffed::Known { name: "zip", .. } => match zipkind::classify(input)? {
+            ZipKind::Xlsx => sheet::extract(input, sheet::Format::Xlsx, sink),
+            ZipKind::Xlsm => sheet::extract(input, sheet::Format::Xlsm, sink),
+            ZipKind::Xlsb => sheet::extract(input, sheet::Format::Xlsb, sink),
+            ZipKind::Ods => sheet::extract(input, sheet::Format::Ods, sink),
             // Office formats and plain archives plug in here.
-            let kind = zipkind::classify(input)?;
-            not_yet(input, kind.name(), &base, sink)
-        }
+            kind => not_yet(input, kind.name(), &base, sink),
+        },
+        Sniffed::Known { name: "ole", .. } => ole::extract(input, sink),
+        Sniffed::Known { name: "pdf", .. } => pdf::extract(input, sink),
         Sniffed::Known {
             name: name @ ("7z" | "rar"),
             ..
@@ -301,6 +310,9 @@ pub struct Location {
     pub sheet: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell: Option<String>,
+    /// The sheet is hidden in the workbook: a reviewer must unhide it to see the cell.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

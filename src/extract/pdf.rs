@@ -1,0 +1,293 @@
+//! PDF text, page by page, through lopdf.
+//!
+//! lopdf parses the file, decrypts it when the user password is empty, and maps font codes to
+//! Unicode (ToUnicode CMaps, WinAnsi/Standard/MacRoman encodings and `Differences`). Its own
+//! `extract_text` only breaks lines at `ET`/`T*`, so words placed by `Td`/`Tm` run together
+//! (`Fødselsnummer13097248022` hides the number) and form XObjects are not followed. So the
+//! content stream is walked here: a vertical move starts a new line, a horizontal move or a
+//! wide `TJ` gap is a space, and `Do` descends into forms (depth-limited, each form once per
+//! page).
+//!
+//! Each page becomes line-addressed text with `{"page": N}`, so a finding reads page, line and
+//! column. A page with images but no text is a scan: the file becomes `partial` with reason
+//! `no_text_layer` and the count, never clean. A page whose content cannot be decoded makes
+//! the file `partial` with reason `page_error`.
+
+use std::collections::{HashMap, HashSet};
+
+use lopdf::content::Content;
+use lopdf::Encoding;
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use super::window::{Addressing, Windower};
+use super::{ExtractError, Extracted, Input, Location, Sink, Status};
+use crate::detect::ChunkContext;
+
+/// Forms inside forms, at most.
+const MAX_FORM_DEPTH: u32 = 8;
+/// A `TJ` gap wider than this (thousandths of an em) is a word space, not kerning.
+const TJ_SPACE: f32 = 180.0;
+
+pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+    let data = input.read_all()?;
+    let doc = Document::load_mem(&data)
+        .map_err(|_| ExtractError::Corrupt("damaged or truncated PDF: its objects cannot be read".into()))?;
+    // lopdf decrypts with the empty user password itself; what stays encrypted needs one.
+    if doc.is_encrypted() {
+        return Err(ExtractError::Encrypted("PDF needs a password to open".into()));
+    }
+    let pages = doc.get_pages();
+    let mut fonts = Fonts::default();
+    let mut no_text = 0usize;
+    let mut failed = 0usize;
+    let mut text = String::new();
+    for (&number, &page_id) in &pages {
+        input.check_time()?;
+        text.clear();
+        match page_text(&doc, page_id, &mut fonts, &mut text, input) {
+            Ok(images) => {
+                if text.trim().is_empty() {
+                    no_text += usize::from(images);
+                    continue;
+                }
+            }
+            Err(PageError::Stop(e)) => return Err(e),
+            Err(PageError::Damaged) => {
+                failed += 1;
+                if text.trim().is_empty() {
+                    continue;
+                }
+            }
+        }
+        let base = Location {
+            page: Some(number),
+            ..Location::default()
+        };
+        let mut w = Windower::new(Addressing::Lines, &base, ChunkContext::default());
+        w.buffer().push_str(&text);
+        w.flush(sink, true);
+    }
+    let out = Extracted::new("pdf", data.len() as u64);
+    let total = pages.len();
+    Ok(if failed > 0 {
+        out.with_note(
+            Status::Partial,
+            "page_error",
+            format!("{failed} of {total} pages could not be decoded{}", scans(no_text)),
+        )
+    } else if no_text > 0 {
+        out.with_note(
+            Status::Partial,
+            "no_text_layer",
+            format!("{no_text} of {total} pages have no text layer (scanned images)"),
+        )
+    } else {
+        out
+    })
+}
+
+fn scans(no_text: usize) -> String {
+    match no_text {
+        0 => String::new(),
+        n => format!("; {n} pages have no text layer"),
+    }
+}
+
+enum PageError {
+    /// The page's content is damaged; what was read so far stays.
+    Damaged,
+    /// Out of time: the file stops.
+    Stop(ExtractError),
+}
+
+impl From<lopdf::Error> for PageError {
+    fn from(_: lopdf::Error) -> Self {
+        PageError::Damaged
+    }
+}
+
+/// Font encodings, each parsed once per document (keyed by the font dictionary's address,
+/// which is stable while the document lives).
+#[derive(Default)]
+struct Fonts<'d> {
+    by_dict: HashMap<usize, Option<Encoding<'d>>>,
+}
+
+impl<'d> Fonts<'d> {
+    fn get(&mut self, doc: &'d Document, font: &'d Dictionary) -> Option<&Encoding<'d>> {
+        self.by_dict
+            .entry(font as *const Dictionary as usize)
+            .or_insert_with(|| font.get_font_encoding(doc).ok())
+            .as_ref()
+    }
+}
+
+/// A resource scope: the resource dictionaries searched for a name, innermost first.
+type Scope<'d> = Vec<&'d Dictionary>;
+
+fn lookup<'d>(doc: &'d Document, scope: &Scope<'d>, category: &[u8], name: &[u8]) -> Option<&'d Object> {
+    scope.iter().find_map(|res| {
+        let cat = res.get_deref(category, doc).ok()?.as_dict().ok()?;
+        let obj = cat.get(name).ok()?;
+        doc.dereference(obj).ok().map(|(_, o)| o)
+    })
+}
+
+/// Appends the text of one page to `out`; returns whether the page shows images.
+fn page_text<'d>(
+    doc: &'d Document,
+    page_id: ObjectId,
+    fonts: &mut Fonts<'d>,
+    out: &mut String,
+    input: &Input<'_>,
+) -> Result<bool, PageError> {
+    let (inline, ids) = doc.get_page_resources(page_id)?;
+    let mut scope: Scope<'d> = inline.into_iter().collect();
+    scope.extend(ids.iter().filter_map(|&id| doc.get_dictionary(id).ok()));
+    let content = doc.get_page_content(page_id)?;
+    let mut walk = Walk {
+        doc,
+        fonts,
+        out,
+        input,
+        images: false,
+        seen_forms: HashSet::new(),
+    };
+    walk.content(&content, &scope, 0)?;
+    Ok(walk.images)
+}
+
+struct Walk<'d, 'f, 'o, 'i, 'n> {
+    doc: &'d Document,
+    fonts: &'f mut Fonts<'d>,
+    out: &'o mut String,
+    input: &'i Input<'n>,
+    images: bool,
+    seen_forms: HashSet<ObjectId>,
+}
+
+fn newline(out: &mut String) {
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+}
+
+fn space(out: &mut String) {
+    if !out.is_empty() && !out.ends_with([' ', '\n']) {
+        out.push(' ');
+    }
+}
+
+/// A move of the text position by (dx, dy) in text space.
+fn moved(out: &mut String, dx: f32, dy: f32) {
+    if dy.abs() > 0.01 {
+        newline(out);
+    } else if dx.abs() > 0.01 {
+        space(out);
+    }
+}
+
+/// `Tj`/`TJ` operands: strings decoded by the font, wide gaps as spaces.
+fn show(out: &mut String, enc: Option<&Encoding<'_>>, operands: &[Object]) {
+    let Some(enc) = enc else { return };
+    for op in operands {
+        match op {
+            Object::String(bytes, _) => {
+                // Undecodable codes are skipped rather than guessed.
+                let _ = enc.write_to_string(bytes, out);
+            }
+            Object::Array(items) => show(out, Some(enc), items),
+            Object::Integer(_) | Object::Real(_) => {
+                if op.as_float().is_ok_and(|gap| gap.abs() > TJ_SPACE) {
+                    space(out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'d> Walk<'d, '_, '_, '_, '_> {
+    fn content(&mut self, bytes: &[u8], scope: &Scope<'d>, depth: u32) -> Result<(), PageError> {
+        let ops = Content::decode(bytes)?.operations;
+        let mut font: Option<&'d Dictionary> = None;
+        // The text line's vertical position, for Tm (absolute) moves.
+        let mut line_y: Option<f32> = None;
+        for (i, op) in ops.iter().enumerate() {
+            if i % 4096 == 4095 {
+                self.input.check_time().map_err(PageError::Stop)?;
+            }
+            let num = |k: usize| op.operands.get(k).and_then(|o| o.as_float().ok()).unwrap_or(0.0);
+            match op.operator.as_str() {
+                "BT" => line_y = None,
+                "ET" => newline(self.out),
+                "Tf" => {
+                    font = op
+                        .operands
+                        .first()
+                        .and_then(|o| o.as_name().ok())
+                        .and_then(|name| lookup(self.doc, scope, b"Font", name))
+                        .and_then(|o| o.as_dict().ok());
+                }
+                "Td" | "TD" => moved(self.out, num(0), num(1)),
+                "Tm" => {
+                    let y = num(5);
+                    match line_y {
+                        Some(prev) if (prev - y).abs() <= 0.01 => space(self.out),
+                        _ => newline(self.out),
+                    }
+                    line_y = Some(y);
+                }
+                "T*" => newline(self.out),
+                "Tj" | "TJ" => {
+                    let enc = font.and_then(|f| self.fonts.get(self.doc, f));
+                    show(self.out, enc, &op.operands)
+                }
+                "'" | "\"" => {
+                    newline(self.out);
+                    let enc = font.and_then(|f| self.fonts.get(self.doc, f));
+                    let last = op.operands.len().saturating_sub(1);
+                    show(self.out, enc, op.operands.get(last..).unwrap_or(&[]))
+                }
+                "BI" | "ID" => self.images = true,
+                "Do" => {
+                    let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) else {
+                        continue;
+                    };
+                    self.xobject(scope, name, depth)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// `Do`: an image marks the page as showing images; a form's content is walked with its
+    /// own resources in front of the page's.
+    fn xobject(&mut self, scope: &Scope<'d>, name: &[u8], depth: u32) -> Result<(), PageError> {
+        let Some(Object::Reference(id)) = scope.iter().find_map(|res| {
+            let cat = res.get_deref(b"XObject", self.doc).ok()?.as_dict().ok()?;
+            cat.get(name).ok()
+        }) else {
+            return Ok(());
+        };
+        let Ok(stream) = self.doc.get_object(*id).and_then(Object::as_stream) else {
+            return Ok(());
+        };
+        match stream.dict.get(b"Subtype").and_then(Object::as_name) {
+            Ok(b"Image") => self.images = true,
+            Ok(b"Form") if depth < MAX_FORM_DEPTH && self.seen_forms.insert(*id) => {
+                let bytes = stream.get_plain_content()?;
+                let mut inner = scope.clone();
+                if let Ok(res) = stream.dict.get_deref(b"Resources", self.doc).and_then(Object::as_dict) {
+                    inner.insert(0, res);
+                }
+                newline(self.out);
+                self.content(&bytes, &inner, depth + 1)?;
+                newline(self.out);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
