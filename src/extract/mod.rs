@@ -14,6 +14,8 @@ pub mod ole;
 pub mod pdf;
 pub mod sheet;
 pub mod strings;
+#[cfg(test)]
+mod testing;
 pub mod text;
 pub mod window;
 pub mod zipkind;

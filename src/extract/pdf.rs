@@ -37,6 +37,9 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         return Err(ExtractError::Encrypted("PDF needs a password to open".into()));
     }
     let pages = doc.get_pages();
+    if pages.is_empty() {
+        return Err(ExtractError::Corrupt("damaged PDF: no pages found (page tree unreadable)".into()));
+    }
     let mut fonts = Fonts::default();
     let mut no_text = 0usize;
     let mut failed = 0usize;
@@ -45,9 +48,9 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         input.check_time()?;
         text.clear();
         match page_text(&doc, page_id, &mut fonts, &mut text, input) {
-            Ok(images) => {
+            Ok(page) => {
                 if text.trim().is_empty() {
-                    no_text += usize::from(images);
+                    no_text += usize::from(page.images);
                     continue;
                 }
             }
@@ -133,18 +136,36 @@ fn lookup<'d>(doc: &'d Document, scope: &Scope<'d>, category: &[u8], name: &[u8]
     })
 }
 
-/// Appends the text of one page to `out`; returns whether the page shows images.
+/// What a page has besides its text.
+struct Page {
+    images: bool,
+}
+
+/// Appends the text of one page to `out`.
 fn page_text<'d>(
     doc: &'d Document,
     page_id: ObjectId,
     fonts: &mut Fonts<'d>,
     out: &mut String,
     input: &Input<'_>,
-) -> Result<bool, PageError> {
+) -> Result<Page, PageError> {
     let (inline, ids) = doc.get_page_resources(page_id)?;
     let mut scope: Scope<'d> = inline.into_iter().collect();
     scope.extend(ids.iter().filter_map(|&id| doc.get_dictionary(id).ok()));
-    let content = doc.get_page_content(page_id)?;
+    // Not `get_page_content`: it passes a stream that fails to decompress on as raw bytes,
+    // which would make a damaged page look empty rather than damaged.
+    let mut content = Vec::new();
+    for id in doc.get_page_contents(page_id) {
+        let stream = doc.get_object(id)?.as_stream()?;
+        let plain = stream.get_plain_content()?;
+        // lopdf passes on what a broken stream decodes to, without an error: data that
+        // decodes to nothing is damaged.
+        if plain.is_empty() && !stream.content.trim_ascii().is_empty() {
+            return Err(PageError::Damaged);
+        }
+        content.extend_from_slice(&plain);
+        content.push(b'\n');
+    }
     let mut walk = Walk {
         doc,
         fonts,
@@ -152,9 +173,30 @@ fn page_text<'d>(
         input,
         images: false,
         seen_forms: HashSet::new(),
+        pen: Pen::default(),
     };
     walk.content(&content, &scope, 0)?;
-    Ok(walk.images)
+    Ok(Page { images: walk.images })
+}
+
+/// The text position, as far as line breaks need it (text-space y; x moves only as "moved").
+#[derive(Debug, Default)]
+struct Pen {
+    y: f32,
+    leading: f32,
+    /// Moved since the last text was shown.
+    moved: bool,
+    /// `T*`, `'` or `"`: a new line even if the leading is 0.
+    new_line: bool,
+    /// Where the last text was shown.
+    shown_y: Option<f32>,
+}
+
+impl Pen {
+    fn next_line(&mut self) {
+        self.y -= self.leading;
+        self.new_line = true;
+    }
 }
 
 struct Walk<'d, 'f, 'o, 'i, 'n> {
@@ -164,6 +206,7 @@ struct Walk<'d, 'f, 'o, 'i, 'n> {
     input: &'i Input<'n>,
     images: bool,
     seen_forms: HashSet<ObjectId>,
+    pen: Pen,
 }
 
 fn newline(out: &mut String) {
@@ -175,15 +218,6 @@ fn newline(out: &mut String) {
 fn space(out: &mut String) {
     if !out.is_empty() && !out.ends_with([' ', '\n']) {
         out.push(' ');
-    }
-}
-
-/// A move of the text position by (dx, dy) in text space.
-fn moved(out: &mut String, dx: f32, dy: f32) {
-    if dy.abs() > 0.01 {
-        newline(out);
-    } else if dx.abs() > 0.01 {
-        space(out);
     }
 }
 
@@ -208,19 +242,36 @@ fn show(out: &mut String, enc: Option<&Encoding<'_>>, operands: &[Object]) {
 }
 
 impl<'d> Walk<'d, '_, '_, '_, '_> {
+    /// Before showing text: a new line if the pen moved vertically since the last text, a
+    /// space if it only moved sideways.
+    fn before_show(&mut self) {
+        let pen = &mut self.pen;
+        match pen.shown_y {
+            Some(y) if pen.new_line || (y - pen.y).abs() > 0.5 => newline(self.out),
+            Some(_) if pen.moved => space(self.out),
+            _ => {}
+        }
+        pen.shown_y = Some(pen.y);
+        pen.moved = false;
+        pen.new_line = false;
+    }
+
     fn content(&mut self, bytes: &[u8], scope: &Scope<'d>, depth: u32) -> Result<(), PageError> {
         let ops = Content::decode(bytes)?.operations;
         let mut font: Option<&'d Dictionary> = None;
-        // The text line's vertical position, for Tm (absolute) moves.
-        let mut line_y: Option<f32> = None;
         for (i, op) in ops.iter().enumerate() {
             if i % 4096 == 4095 {
                 self.input.check_time().map_err(PageError::Stop)?;
             }
             let num = |k: usize| op.operands.get(k).and_then(|o| o.as_float().ok()).unwrap_or(0.0);
+            let pen = &mut self.pen;
             match op.operator.as_str() {
-                "BT" => line_y = None,
-                "ET" => newline(self.out),
+                // The text matrix starts at the identity in every text object.
+                "BT" => {
+                    pen.y = 0.0;
+                    pen.moved = true;
+                    pen.new_line = false;
+                }
                 "Tf" => {
                     font = op
                         .operands
@@ -229,22 +280,29 @@ impl<'d> Walk<'d, '_, '_, '_, '_> {
                         .and_then(|name| lookup(self.doc, scope, b"Font", name))
                         .and_then(|o| o.as_dict().ok());
                 }
-                "Td" | "TD" => moved(self.out, num(0), num(1)),
-                "Tm" => {
-                    let y = num(5);
-                    match line_y {
-                        Some(prev) if (prev - y).abs() <= 0.01 => space(self.out),
-                        _ => newline(self.out),
+                "TL" => pen.leading = num(0),
+                "Td" | "TD" => {
+                    if op.operator == "TD" {
+                        pen.leading = -num(1);
                     }
-                    line_y = Some(y);
+                    pen.y += num(1);
+                    pen.moved = true;
                 }
-                "T*" => newline(self.out),
+                // An absolute position: it alone decides whether this is a new line.
+                "Tm" => {
+                    pen.y = num(5);
+                    pen.moved = true;
+                    pen.new_line = false;
+                }
+                "T*" => pen.next_line(),
                 "Tj" | "TJ" => {
+                    self.before_show();
                     let enc = font.and_then(|f| self.fonts.get(self.doc, f));
                     show(self.out, enc, &op.operands)
                 }
                 "'" | "\"" => {
-                    newline(self.out);
+                    pen.next_line();
+                    self.before_show();
                     let enc = font.and_then(|f| self.fonts.get(self.doc, f));
                     let last = op.operands.len().saturating_sub(1);
                     show(self.out, enc, op.operands.get(last..).unwrap_or(&[]))
@@ -282,12 +340,47 @@ impl<'d> Walk<'d, '_, '_, '_, '_> {
                 if let Ok(res) = stream.dict.get_deref(b"Resources", self.doc).and_then(Object::as_dict) {
                     inner.insert(0, res);
                 }
+                // A form is a block of its own, in its own coordinates.
                 newline(self.out);
+                self.pen = Pen::default();
                 self.content(&bytes, &inner, depth + 1)?;
                 newline(self.out);
+                self.pen = Pen::default();
             }
             _ => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::testing::{fixture, run};
+
+    /// Text per page, pages joined by form feeds.
+    fn text(name: &str) -> (Result<Extracted, ExtractError>, String) {
+        let (r, t) = run(name, &fixture(name), extract);
+        let pages: Vec<String> = t
+            .chunks
+            .iter()
+            .map(|(loc, text, _)| format!("[{}]{text}", loc.page.unwrap_or(0)))
+            .collect();
+        (r, pages.join("\x0c"))
+    }
+
+    #[test]
+    fn debug_flipped() {
+        let data = fixture("flipped.pdf");
+        let doc = Document::load_mem(&data).unwrap();
+        for (n, id) in doc.get_pages() {
+            let (inline, ids) = doc.get_page_resources(id).unwrap();
+            eprintln!("page {n} {:?} {:?} contents {:?}", inline, ids, doc.get_page_contents(id));
+            for c in doc.get_page_contents(id) {
+                let s = doc.get_object(c).unwrap().as_stream().unwrap();
+                eprintln!("{:?}", s.get_plain_content().map(|v| String::from_utf8_lossy(&v).into_owned()));
+            }
+        }
+        panic!();
     }
 }
