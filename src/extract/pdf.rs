@@ -358,29 +358,128 @@ mod tests {
     use super::*;
     use crate::extract::testing::{fixture, run};
 
-    /// Text per page, pages joined by form feeds.
-    fn text(name: &str) -> (Result<Extracted, ExtractError>, String) {
+    /// The text of each page, in page order.
+    fn pages(name: &str) -> (Result<Extracted, ExtractError>, Vec<(u32, String)>) {
         let (r, t) = run(name, &fixture(name), extract);
-        let pages: Vec<String> = t
-            .chunks
-            .iter()
-            .map(|(loc, text, _)| format!("[{}]{text}", loc.page.unwrap_or(0)))
-            .collect();
-        (r, pages.join("\x0c"))
+        let pages = t.chunks.into_iter().map(|(loc, text, _)| (loc.page.unwrap_or(0), text)).collect();
+        (r, pages)
     }
 
     #[test]
-    fn debug_flipped() {
-        let data = fixture("flipped.pdf");
-        let doc = Document::load_mem(&data).unwrap();
-        for (n, id) in doc.get_pages() {
-            let (inline, ids) = doc.get_page_resources(id).unwrap();
-            eprintln!("page {n} {:?} {:?} contents {:?}", inline, ids, doc.get_page_contents(id));
-            for c in doc.get_page_contents(id) {
-                let s = doc.get_object(c).unwrap().as_stream().unwrap();
-                eprintln!("{:?}", s.get_plain_content().map(|v| String::from_utf8_lossy(&v).into_owned()));
-            }
+    fn lines_follow_positions_and_cells_of_a_row_stay_on_one_line() {
+        let (r, p) = pages("reportlab.pdf");
+        assert_eq!(r.unwrap().note, None);
+        assert_eq!(p[0], (1, "Fødselsnummer: 13097248022\nE-post: kari@example.no\nMobil: 403 00 040".into()));
+        // Two strings placed separately at the same height: one line, a space between.
+        assert_eq!(p[1], (2, "Ola Nordmann 20036914700".into()));
+    }
+
+    #[test]
+    fn to_unicode_cmaps_give_digits_letters_and_at_signs() {
+        let (r, p) = pages("libreoffice.pdf");
+        assert!(r.is_ok());
+        let text = &p[0].1;
+        for want in ["Brev til Kari Nordmann", "Fødselsnummer: 13097248022", "E-post: kari@example.no", "+47 403 00 040"] {
+            assert!(text.contains(want), "{want:?} not in {text:?}");
         }
-        panic!();
+    }
+
+    #[test]
+    fn other_producers_read() {
+        let (_, p) = pages("ghostscript.pdf");
+        assert!(p[0].1.contains("Fodselsnummer 20036914700\nE-post ola@example.com"), "{:?}", p[0].1);
+        let (_, p) = pages("fpdf2.pdf");
+        assert!(p[0].1.contains("post@example.org, telefon 92345678\nFnr 13097248022"), "{:?}", p[0].1);
+    }
+
+    #[test]
+    fn empty_user_password_opens_other_passwords_do_not() {
+        let (r, p) = pages("owner_only.pdf");
+        assert!(r.is_ok());
+        assert!(p[0].1.contains("13097248022"));
+        let (r, p) = pages("encrypted.pdf");
+        assert!(matches!(r, Err(ExtractError::Encrypted(_))), "{r:?}");
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn image_pages_make_the_file_partial() {
+        let (r, p) = pages("scan.pdf");
+        let note = r.unwrap().note.unwrap();
+        assert_eq!((note.status, note.reason.as_str()), (Status::Partial, "no_text_layer"));
+        assert!(note.detail.starts_with("1 of 2 pages"), "{}", note.detail);
+        assert_eq!(p.len(), 1);
+    }
+
+    #[test]
+    fn damage_is_an_error_or_a_partial_read() {
+        let (r, _) = pages("truncated.pdf");
+        assert!(matches!(r, Err(ExtractError::Corrupt(_))), "{r:?}");
+        let (r, p) = pages("flipped.pdf");
+        let note = r.unwrap().note.unwrap();
+        assert_eq!((note.status, note.reason.as_str()), (Status::Partial, "page_error"));
+        assert_eq!(p, vec![(2, "Ola Nordmann 20036914700".to_string())]);
+        let (r, _) = run("x.pdf", b"%PDF-1.4\n%garbage", extract);
+        assert!(matches!(r, Err(ExtractError::Corrupt(_))), "{r:?}");
+    }
+
+    /// A one-page PDF with `content`, Helvetica as `F1` and a form `X1` showing `form`,
+    /// both resources inherited from the page tree.
+    fn made(content: &[u8], form: &[u8]) -> Vec<u8> {
+        use lopdf::{dictionary, Stream};
+        let mut doc = Document::with_version("1.5");
+        let pages_id = doc.new_object_id();
+        let font = doc.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+        });
+        let form = doc.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form",
+                "BBox" => vec![0.into(), 0.into(), 100.into(), 100.into()],
+                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            },
+            form.to_vec(),
+        ));
+        let resources = doc.add_object(dictionary! {
+            "Font" => dictionary! { "F1" => font },
+            "XObject" => dictionary! { "X1" => form },
+        });
+        let contents = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
+        let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "Contents" => contents });
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1, "Resources" => resources,
+                "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog);
+        let mut buf = Vec::new();
+        doc.save_to(&mut buf).expect("written");
+        buf
+    }
+
+    #[test]
+    fn text_moves_and_tj_gaps_become_spaces_and_lines_and_forms_are_read() {
+        let pdf = made(
+            b"BT /F1 12 Tf 72 700 Td (Navn) Tj 100 0 Td (Kari) Tj 0 -14 Td [(Fnr) -300 (1309) 5 (7248022)] TJ \
+              14 TL T* (neste) Tj (linje) ' ET /X1 Do",
+            b"BT /F1 10 Tf 0 0 Td (skjema@example.no) Tj ET",
+        );
+        let (r, t) = run("made.pdf", &pdf, extract);
+        assert_eq!(r.unwrap().note, None);
+        let text: String = t.chunks.iter().map(|c| c.1.as_str()).collect();
+        assert_eq!(text, "Navn Kari\nFnr 13097248022\nneste\nlinje\nskjema@example.no\n");
+    }
+
+    #[test]
+    fn forms_that_draw_themselves_stop() {
+        // A form that invokes itself is walked once per page.
+        let pdf = made(b"/X1 Do", b"BT /F1 10 Tf (igjen) Tj ET /X1 Do");
+        let (r, t) = run("loop.pdf", &pdf, extract);
+        assert!(r.is_ok());
+        let text: String = t.chunks.iter().map(|c| c.1.as_str()).collect();
+        assert_eq!(text, "igjen\n");
     }
 }

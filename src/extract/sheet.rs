@@ -335,6 +335,97 @@ impl<'i, 's> Cells<'i, 's> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::testing::{fixture, run, Texts};
+
+    fn read(name: &str, format: Format) -> (Result<Extracted, ExtractError>, Texts) {
+        run(name, &fixture(name), |input, sink| extract(input, format, sink))
+    }
+
+    /// `Sheet!Cell=text` (with `*` for an identity column, `(hidden)` for a hidden sheet).
+    fn cells(t: &Texts) -> Vec<String> {
+        t.chunks
+            .iter()
+            .map(|(loc, text, identity)| {
+                format!(
+                    "{}{}!{}={text}{}",
+                    loc.sheet.as_deref().unwrap_or("?"),
+                    if loc.hidden { "(hidden)" } else { "" },
+                    loc.cell.as_deref().unwrap_or("?"),
+                    if *identity { "*" } else { "" }
+                )
+            })
+            .collect()
+    }
+
+    const ANSATTE: &[&str] = &[
+        "Ansatte!A1=Navn",
+        "Ansatte!B1=Fødselsnummer",
+        "Ansatte!C1=Mobil",
+        "Ansatte!D1=E-post",
+        "Ansatte!A2=Kari Nordmann",
+        "Ansatte!B2=13097248022*",
+        "Ansatte!C2=40300040",
+        "Ansatte!D2=kari@example.no",
+        "Ansatte!A3=Ola Nordmann",
+        "Ansatte!B3=3851598730*",
+        "Ansatte!C3=92345678",
+        "Ansatte!D3=felles@example.no",
+        "Ansatte!A4=Per Hansen",
+        "Ansatte!B4=20036914700*",
+        "Ansatte!D4=felles@example.no",
+        "Skjult(hidden)!A1=Personnummer",
+        "Skjult(hidden)!B1=Merknad",
+        "Skjult(hidden)!A2=41819077302*",
+        "Skjult(hidden)!B2=tekst",
+    ];
+
+    #[test]
+    fn every_format_gives_the_same_cells() {
+        for (name, format) in [
+            ("ansatte.xlsx", Format::Xlsx),
+            ("ansatte.ods", Format::Ods),
+            ("ansatte.xls", Format::Xls),
+        ] {
+            let (r, t) = read(name, format);
+            let e = r.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!((e.file_type.as_str(), e.note), (format.name(), None));
+            assert_eq!(cells(&t), ANSATTE, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_failing_sheet_is_named_and_the_others_are_read() {
+        let (r, t) = read("damaged_sheet.xlsx", Format::Xlsx);
+        let note = r.unwrap().note.unwrap();
+        assert_eq!((note.status, note.reason.as_str()), (Status::Partial, "sheet_error"));
+        assert_eq!(note.detail, "1 of 2 sheets could not be read: 'Skjult' (damaged XML)");
+        assert_eq!(cells(&t), &ANSATTE[..15]);
+    }
+
+    #[test]
+    fn damaged_workbooks_are_errors() {
+        let data = fixture("ansatte.xlsx");
+        let (r, _) = run("x.xlsx", &data[..data.len() / 2], |i, s| extract(i, Format::Xlsx, s));
+        assert!(matches!(r, Err(ExtractError::Corrupt(_))), "{r:?}");
+        let data = fixture("ansatte.xls");
+        let (r, _) = run("x.xls", &data[..data.len() / 2], |i, s| extract(i, Format::Xls, s));
+        assert!(matches!(r, Err(ExtractError::Corrupt(_))), "{r:?}");
+    }
+
+    #[test]
+    fn numbers_written_by_a_library_keep_their_digits() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Tall").unwrap();
+        ws.write_string(0, 0, "Fnr").unwrap();
+        ws.write_number(1, 0, 1.2345678901E10).unwrap();
+        ws.write_number(2, 0, 12.5).unwrap();
+        ws.write_number(3, 0, 7).unwrap();
+        let data = wb.save_to_buffer().unwrap();
+        let (r, t) = run("tall.xlsx", &data, |i, s| extract(i, Format::Xlsx, s));
+        assert!(r.is_ok());
+        assert_eq!(cells(&t), ["Tall!A1=Fnr", "Tall!A2=12345678901*", "Tall!A3=12.5*", "Tall!A4=7*"]);
+    }
 
     fn number(f: f64) -> String {
         let mut s = String::new();
