@@ -25,7 +25,18 @@ fn workbook() -> Vec<u8> {
     let mut rng = Rng::new(7);
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
-    let headers = ["Navn", "Fødselsnummer", "Mobil", "E-post", "Avdeling", "Lønn", "Startdato", "Kommentar", "Konto", "Nr"];
+    let headers = [
+        "Navn",
+        "Fødselsnummer",
+        "Mobil",
+        "E-post",
+        "Avdeling",
+        "Lønn",
+        "Startdato",
+        "Kommentar",
+        "Konto",
+        "Nr",
+    ];
     for (c, h) in headers.iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
@@ -39,11 +50,16 @@ fn workbook() -> Vec<u8> {
         ws.write_string(r, 0, format!("Person {r}")).unwrap();
         ws.write_number(r, 1, fnr).unwrap();
         ws.write_number(r, 2, mobile).unwrap();
-        ws.write_string(r, 3, format!("person{r}@example.no")).unwrap();
-        ws.write_string(r, 4, *rng.pick(&["Økonomi", "Drift", "Salg", "HR"])).unwrap();
-        ws.write_number(r, 5, 400_000.0 + rng.below(400_000) as f64 + 0.5).unwrap();
-        ws.write_number(r, 6, 40_000.0 + rng.below(9000) as f64).unwrap();
-        ws.write_string(r, 7, "Ingen merknader til denne raden").unwrap();
+        ws.write_string(r, 3, format!("person{r}@example.no"))
+            .unwrap();
+        ws.write_string(r, 4, *rng.pick(&["Økonomi", "Drift", "Salg", "HR"]))
+            .unwrap();
+        ws.write_number(r, 5, 400_000.0 + rng.below(400_000) as f64 + 0.5)
+            .unwrap();
+        ws.write_number(r, 6, 40_000.0 + rng.below(9000) as f64)
+            .unwrap();
+        ws.write_string(r, 7, "Ingen merknader til denne raden")
+            .unwrap();
         ws.write_string(r, 8, synth::kontonummer(&mut rng)).unwrap();
         ws.write_number(r, 9, r as f64).unwrap();
     }
@@ -162,7 +178,9 @@ fn sheets(c: &mut Criterion) {
     let opts = Options::default();
     let key = HashKey::provided(vec![1; 32]);
     let scanner = Scanner::new(&opts, &det, &key);
-    g.bench_function("scan", |b| b.iter(|| scanner.scan_bytes("bench.xlsx", &data).len()));
+    g.bench_function("scan", |b| {
+        b.iter(|| scanner.scan_bytes("bench.xlsx", &data).len())
+    });
     g.finish();
 }
 
@@ -179,7 +197,13 @@ fn pdf_document(pages: usize) -> Vec<u8> {
     for p in 0..pages {
         let mut content = String::from("BT /F1 9 Tf 40 800 Td 14 TL\n");
         for l in 0..50 {
-            let fnr = synth::identity_number(&mut rng, IdSpec { synthetic: true, ..IdSpec::default() });
+            let fnr = synth::identity_number(
+                &mut rng,
+                IdSpec {
+                    synthetic: true,
+                    ..IdSpec::default()
+                },
+            );
             let line = format!(
                 "Ansatt {}: Person {} (fodselsnummer {fnr}), mobil {}, e-post person{l}@example.no, avdeling Drift.",
                 p * 50 + l,
@@ -230,10 +254,18 @@ fn pdfs(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.pdf");
     std::fs::write(&path, &data).unwrap();
-    if std::process::Command::new("pdftotext").arg("-v").output().is_ok() {
+    if std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok()
+    {
         g.bench_function("pdftotext", |b| {
             b.iter(|| {
-                let out = std::process::Command::new("pdftotext").arg(&path).arg("-").output().unwrap();
+                let out = std::process::Command::new("pdftotext")
+                    .arg(&path)
+                    .arg("-")
+                    .output()
+                    .unwrap();
                 out.stdout.len()
             })
         });

@@ -14,15 +14,44 @@ fn fixture(name: &str) -> String {
 fn scan(name: &str) -> Value {
     let out = Command::cargo_bin("kartlegg")
         .unwrap()
-        .args(["scan", "--format", "json", "--no-progress", "--min-confidence", "low"])
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--no-progress",
+            "--min-confidence",
+            "low",
+        ])
         .arg(fixture(name))
         .output()
         .unwrap();
-    assert!(out.status.code().is_some_and(|c| c < 2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.code().is_some_and(|c| c < 2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON inventory");
+    assert_valid(&doc);
     let files = doc["files"].as_array().unwrap();
     assert_eq!(files.len(), 1);
     files[0].clone()
+}
+
+/// The inventory matches schema/inventory.schema.json (new location fields included).
+fn assert_valid(doc: &Value) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/inventory.schema.json");
+    let text: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let schema = jsonschema::JSONSchema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .compile(&text)
+        .expect("the schema compiles");
+    let msgs: Vec<String> = match schema.validate(doc) {
+        Ok(()) => return,
+        Err(errors) => errors
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect(),
+    };
+    panic!("schema violations:\n{}", msgs.join("\n"));
 }
 
 /// `kind confidence location-json` (keys sorted) per finding, with the flags that matter here.
@@ -32,7 +61,12 @@ fn findings(rec: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|f| {
-            let mut s = format!("{} {} {}", f["kind"].as_str().unwrap(), f["confidence"].as_str().unwrap(), f["location"]);
+            let mut s = format!(
+                "{} {} {}",
+                f["kind"].as_str().unwrap(),
+                f["confidence"].as_str().unwrap(),
+                f["location"]
+            );
             for flag in ["recovered_leading_zero", "synthetic"] {
                 if f[flag] == Value::Bool(true) {
                     s.push(' ');
@@ -65,7 +99,11 @@ const WORKBOOK: &[&str] = &[
 
 #[test]
 fn workbooks_in_every_format_locate_cells_and_flag_hidden_sheets() {
-    for (name, ty) in [("ansatte.xlsx", "xlsx"), ("ansatte.ods", "ods"), ("ansatte.xls", "xls")] {
+    for (name, ty) in [
+        ("ansatte.xlsx", "xlsx"),
+        ("ansatte.ods", "ods"),
+        ("ansatte.xls", "xls"),
+    ] {
         let rec = scan(name);
         assert_eq!(rec["type"], ty, "{name}");
         assert_eq!(status(&rec), ("scanned".into(), "".into()), "{name}");
@@ -96,7 +134,10 @@ fn content_decides_not_the_extension() {
 fn a_damaged_sheet_makes_the_workbook_partial_and_names_the_sheet() {
     let rec = scan("damaged_sheet.xlsx");
     assert_eq!(status(&rec), ("partial".into(), "sheet_error".into()));
-    assert_eq!(rec["detail"], "1 of 2 sheets could not be read: 'Skjult' (damaged XML)");
+    assert_eq!(
+        rec["detail"],
+        "1 of 2 sheets could not be read: 'Skjult' (damaged XML)"
+    );
     assert_eq!(findings(&rec), &WORKBOOK[..8]);
 }
 
@@ -105,14 +146,20 @@ fn ole_files_other_than_workbooks_get_a_clear_status() {
     let rec = scan("encrypted.xlsx");
     assert_eq!(status(&rec), ("encrypted".into(), "encrypted".into()));
     let rec = scan("brev.doc");
-    assert_eq!(status(&rec), ("unsupported".into(), "unsupported_format".into()));
+    assert_eq!(
+        status(&rec),
+        ("unsupported".into(), "unsupported_format".into())
+    );
     assert!(rec["detail"].as_str().unwrap().contains("Word 97-2003"));
 }
 
 #[test]
 fn pdfs_from_several_producers_give_page_line_and_column() {
     let rec = scan("reportlab.pdf");
-    assert_eq!((rec["type"].as_str().unwrap(), status(&rec)), ("pdf", ("scanned".into(), "".into())));
+    assert_eq!(
+        (rec["type"].as_str().unwrap(), status(&rec)),
+        ("pdf", ("scanned".into(), "".into()))
+    );
     assert_eq!(
         findings(&rec),
         [
@@ -159,7 +206,10 @@ fn encrypted_pdfs_open_only_with_the_empty_user_password() {
 fn scanned_pages_are_never_clean() {
     let rec = scan("scan.pdf");
     assert_eq!(status(&rec), ("partial".into(), "no_text_layer".into()));
-    assert_eq!(rec["detail"], "1 of 2 pages have no text layer (scanned images)");
+    assert_eq!(
+        rec["detail"],
+        "1 of 2 pages have no text layer (scanned images)"
+    );
 }
 
 #[test]
@@ -168,7 +218,10 @@ fn damaged_pdfs_get_an_error_or_partial_status() {
     assert_eq!(status(&rec), ("error".into(), "corrupt".into()));
     let rec = scan("flipped.pdf");
     assert_eq!(status(&rec), ("partial".into(), "page_error".into()));
-    assert_eq!(findings(&rec), [r#"fodselsnummer medium {"column":14,"line":1,"page":2}"#]);
+    assert_eq!(
+        findings(&rec),
+        [r#"fodselsnummer medium {"column":14,"line":1,"page":2}"#]
+    );
 }
 
 /// pdftotext (poppler-utils) and kartlegg agree on every PDF fixture with text: each value
@@ -176,7 +229,13 @@ fn damaged_pdfs_get_an_error_or_partial_status() {
 /// shows is reported by kartlegg.
 #[test]
 fn pdftotext_agrees_on_the_values() {
-    for name in ["reportlab.pdf", "libreoffice.pdf", "ghostscript.pdf", "fpdf2.pdf", "owner_only.pdf"] {
+    for name in [
+        "reportlab.pdf",
+        "libreoffice.pdf",
+        "ghostscript.pdf",
+        "fpdf2.pdf",
+        "owner_only.pdf",
+    ] {
         let out = Command::new("pdftotext")
             .arg(fixture(name))
             .arg("-")
@@ -186,7 +245,15 @@ fn pdftotext_agrees_on_the_values() {
         let compact: String = text.split_whitespace().collect::<String>().to_lowercase();
         let rec = Command::cargo_bin("kartlegg")
             .unwrap()
-            .args(["scan", "--format", "json", "--no-progress", "--min-confidence", "low", "--reveal"])
+            .args([
+                "scan",
+                "--format",
+                "json",
+                "--no-progress",
+                "--min-confidence",
+                "low",
+                "--reveal",
+            ])
             .arg(fixture(name))
             .output()
             .unwrap();
@@ -195,17 +262,29 @@ fn pdftotext_agrees_on_the_values() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| f["value"].as_str().unwrap().trim_start_matches("+47").to_string())
+            .map(|f| {
+                f["value"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("+47")
+                    .to_string()
+            })
             .collect();
         assert!(!values.is_empty(), "{name}");
         for v in &values {
-            assert!(compact.contains(v.as_str()), "{name}: a value pdftotext does not show");
+            assert!(
+                compact.contains(v.as_str()),
+                "{name}: a value pdftotext does not show"
+            );
         }
         for word in text.split(|c: char| c.is_whitespace() || c == ',') {
             let word = word.trim_end_matches('.');
             let is_fnr = word.len() == 11 && word.bytes().all(|b| b.is_ascii_digit());
             if is_fnr || word.contains('@') {
-                assert!(values.iter().any(|v| v == word), "{name}: missed a value pdftotext shows");
+                assert!(
+                    values.iter().any(|v| v == word),
+                    "{name}: missed a value pdftotext shows"
+                );
             }
         }
     }

@@ -26,9 +26,13 @@ pub enum OleKind {
 /// Classifies by the root storage's entry names.
 pub fn classify(input: &mut Input<'_>) -> Result<OleKind, ExtractError> {
     input.reader.rewind()?;
-    let cf = cfb::CompoundFile::open(&mut *input.reader)
-        .map_err(|_| ExtractError::Corrupt("damaged OLE compound file (directory unreadable)".into()))?;
-    let names: Vec<String> = cf.read_root_storage().map(|e| e.name().to_string()).collect();
+    let cf = cfb::CompoundFile::open(&mut *input.reader).map_err(|_| {
+        ExtractError::Corrupt("damaged OLE compound file (directory unreadable)".into())
+    })?;
+    let names: Vec<String> = cf
+        .read_root_storage()
+        .map(|e| e.name().to_string())
+        .collect();
     let has = |n: &str| names.iter().any(|x| x == n);
     Ok(if has("EncryptedPackage") {
         OleKind::EncryptedOoxml
@@ -58,7 +62,9 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         OleKind::Ppt => Err(ExtractError::Unsupported(
             "PowerPoint 97-2003 presentation (.ppt, OLE2) is not read".into(),
         )),
-        OleKind::Msg => Err(ExtractError::Unsupported("Outlook message (.msg, OLE2) is not read".into())),
+        OleKind::Msg => Err(ExtractError::Unsupported(
+            "Outlook message (.msg, OLE2) is not read".into(),
+        )),
         OleKind::Other => Err(ExtractError::Unsupported(
             "OLE2 compound file that is not an xls workbook (no Workbook stream)".into(),
         )),

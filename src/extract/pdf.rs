@@ -30,15 +30,20 @@ const TJ_SPACE: f32 = 180.0;
 
 pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     let data = input.read_all()?;
-    let doc = Document::load_mem(&data)
-        .map_err(|_| ExtractError::Corrupt("damaged or truncated PDF: its objects cannot be read".into()))?;
+    let doc = Document::load_mem(&data).map_err(|_| {
+        ExtractError::Corrupt("damaged or truncated PDF: its objects cannot be read".into())
+    })?;
     // lopdf decrypts with the empty user password itself; what stays encrypted needs one.
     if doc.is_encrypted() {
-        return Err(ExtractError::Encrypted("PDF needs a password to open".into()));
+        return Err(ExtractError::Encrypted(
+            "PDF needs a password to open".into(),
+        ));
     }
     let pages = doc.get_pages();
     if pages.is_empty() {
-        return Err(ExtractError::Corrupt("damaged PDF: no pages found (page tree unreadable)".into()));
+        return Err(ExtractError::Corrupt(
+            "damaged PDF: no pages found (page tree unreadable)".into(),
+        ));
     }
     let mut fonts = Fonts::default();
     let mut no_text = 0usize;
@@ -76,7 +81,10 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         out.with_note(
             Status::Partial,
             "page_error",
-            format!("{failed} of {total} pages could not be decoded{}", scans(no_text)),
+            format!(
+                "{failed} of {total} pages could not be decoded{}",
+                scans(no_text)
+            ),
         )
     } else if no_text > 0 {
         out.with_note(
@@ -128,7 +136,12 @@ impl<'d> Fonts<'d> {
 /// A resource scope: the resource dictionaries searched for a name, innermost first.
 type Scope<'d> = Vec<&'d Dictionary>;
 
-fn lookup<'d>(doc: &'d Document, scope: &Scope<'d>, category: &[u8], name: &[u8]) -> Option<&'d Object> {
+fn lookup<'d>(
+    doc: &'d Document,
+    scope: &Scope<'d>,
+    category: &[u8],
+    name: &[u8],
+) -> Option<&'d Object> {
     scope.iter().find_map(|res| {
         let cat = res.get_deref(category, doc).ok()?.as_dict().ok()?;
         let obj = cat.get(name).ok()?;
@@ -176,7 +189,9 @@ fn page_text<'d>(
         pen: Pen::default(),
     };
     walk.content(&content, &scope, 0)?;
-    Ok(Page { images: walk.images })
+    Ok(Page {
+        images: walk.images,
+    })
 }
 
 /// The text position, as far as line breaks need it (text-space y; x moves only as "moved").
@@ -263,7 +278,12 @@ impl<'d> Walk<'d, '_, '_, '_, '_> {
             if i % 4096 == 4095 {
                 self.input.check_time().map_err(PageError::Stop)?;
             }
-            let num = |k: usize| op.operands.get(k).and_then(|o| o.as_float().ok()).unwrap_or(0.0);
+            let num = |k: usize| {
+                op.operands
+                    .get(k)
+                    .and_then(|o| o.as_float().ok())
+                    .unwrap_or(0.0)
+            };
             let pen = &mut self.pen;
             match op.operator.as_str() {
                 // The text matrix starts at the identity in every text object.
@@ -337,7 +357,11 @@ impl<'d> Walk<'d, '_, '_, '_, '_> {
             Ok(b"Form") if depth < MAX_FORM_DEPTH && self.seen_forms.insert(*id) => {
                 let bytes = stream.get_plain_content()?;
                 let mut inner = scope.clone();
-                if let Ok(res) = stream.dict.get_deref(b"Resources", self.doc).and_then(Object::as_dict) {
+                if let Ok(res) = stream
+                    .dict
+                    .get_deref(b"Resources", self.doc)
+                    .and_then(Object::as_dict)
+                {
                     inner.insert(0, res);
                 }
                 // A form is a block of its own, in its own coordinates.
@@ -361,7 +385,11 @@ mod tests {
     /// The text of each page, in page order.
     fn pages(name: &str) -> (Result<Extracted, ExtractError>, Vec<(u32, String)>) {
         let (r, t) = run(name, &fixture(name), extract);
-        let pages = t.chunks.into_iter().map(|(loc, text, _)| (loc.page.unwrap_or(0), text)).collect();
+        let pages = t
+            .chunks
+            .into_iter()
+            .map(|(loc, text, _)| (loc.page.unwrap_or(0), text))
+            .collect();
         (r, pages)
     }
 
@@ -369,7 +397,13 @@ mod tests {
     fn lines_follow_positions_and_cells_of_a_row_stay_on_one_line() {
         let (r, p) = pages("reportlab.pdf");
         assert_eq!(r.unwrap().note, None);
-        assert_eq!(p[0], (1, "Fødselsnummer: 13097248022\nE-post: kari@example.no\nMobil: 403 00 040".into()));
+        assert_eq!(
+            p[0],
+            (
+                1,
+                "Fødselsnummer: 13097248022\nE-post: kari@example.no\nMobil: 403 00 040".into()
+            )
+        );
         // Two strings placed separately at the same height: one line, a space between.
         assert_eq!(p[1], (2, "Ola Nordmann 20036914700".into()));
     }
@@ -379,7 +413,12 @@ mod tests {
         let (r, p) = pages("libreoffice.pdf");
         assert!(r.is_ok());
         let text = &p[0].1;
-        for want in ["Brev til Kari Nordmann", "Fødselsnummer: 13097248022", "E-post: kari@example.no", "+47 403 00 040"] {
+        for want in [
+            "Brev til Kari Nordmann",
+            "Fødselsnummer: 13097248022",
+            "E-post: kari@example.no",
+            "+47 403 00 040",
+        ] {
             assert!(text.contains(want), "{want:?} not in {text:?}");
         }
     }
@@ -387,9 +426,19 @@ mod tests {
     #[test]
     fn other_producers_read() {
         let (_, p) = pages("ghostscript.pdf");
-        assert!(p[0].1.contains("Fodselsnummer 20036914700\nE-post ola@example.com"), "{:?}", p[0].1);
+        assert!(
+            p[0].1
+                .contains("Fodselsnummer 20036914700\nE-post ola@example.com"),
+            "{:?}",
+            p[0].1
+        );
         let (_, p) = pages("fpdf2.pdf");
-        assert!(p[0].1.contains("post@example.org, telefon 92345678\nFnr 13097248022"), "{:?}", p[0].1);
+        assert!(
+            p[0].1
+                .contains("post@example.org, telefon 92345678\nFnr 13097248022"),
+            "{:?}",
+            p[0].1
+        );
     }
 
     #[test]
@@ -406,7 +455,10 @@ mod tests {
     fn image_pages_make_the_file_partial() {
         let (r, p) = pages("scan.pdf");
         let note = r.unwrap().note.unwrap();
-        assert_eq!((note.status, note.reason.as_str()), (Status::Partial, "no_text_layer"));
+        assert_eq!(
+            (note.status, note.reason.as_str()),
+            (Status::Partial, "no_text_layer")
+        );
         assert!(note.detail.starts_with("1 of 2 pages"), "{}", note.detail);
         assert_eq!(p.len(), 1);
     }
@@ -417,7 +469,10 @@ mod tests {
         assert!(matches!(r, Err(ExtractError::Corrupt(_))), "{r:?}");
         let (r, p) = pages("flipped.pdf");
         let note = r.unwrap().note.unwrap();
-        assert_eq!((note.status, note.reason.as_str()), (Status::Partial, "page_error"));
+        assert_eq!(
+            (note.status, note.reason.as_str()),
+            (Status::Partial, "page_error")
+        );
         assert_eq!(p, vec![(2, "Ola Nordmann 20036914700".to_string())]);
         let (r, _) = run("x.pdf", b"%PDF-1.4\n%garbage", extract);
         assert!(matches!(r, Err(ExtractError::Corrupt(_))), "{r:?}");
@@ -445,7 +500,9 @@ mod tests {
             "XObject" => dictionary! { "X1" => form },
         });
         let contents = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
-        let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "Contents" => contents });
+        let page = doc.add_object(
+            dictionary! { "Type" => "Page", "Parent" => pages_id, "Contents" => contents },
+        );
         doc.objects.insert(
             pages_id,
             Object::Dictionary(dictionary! {
@@ -470,7 +527,10 @@ mod tests {
         let (r, t) = run("made.pdf", &pdf, extract);
         assert_eq!(r.unwrap().note, None);
         let text: String = t.chunks.iter().map(|c| c.1.as_str()).collect();
-        assert_eq!(text, "Navn Kari\nFnr 13097248022\nneste\nlinje\nskjema@example.no\n");
+        assert_eq!(
+            text,
+            "Navn Kari\nFnr 13097248022\nneste\nlinje\nskjema@example.no\n"
+        );
     }
 
     #[test]

@@ -47,7 +47,11 @@ impl Format {
 }
 
 /// Reads a workbook: every sheet, every cell with a value.
-pub fn extract(input: &mut Input<'_>, format: Format, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+pub fn extract(
+    input: &mut Input<'_>,
+    format: Format,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
     // calamine needs to seek around the container; a bounded in-memory copy is also faster
     // than seeking through a nested member's reader.
     let data = input.read_all()?;
@@ -58,7 +62,9 @@ pub fn extract(input: &mut Input<'_>, format: Format, sink: &mut dyn Sink) -> Re
         Format::Xlsx | Format::Xlsm => {
             let mut book = calamine::Xlsx::new(reader).map_err(|_| open_error(format))?;
             read_sheets(&mut book, &mut cells, |book, name, cells| {
-                let mut r = book.worksheet_cells_reader(name).map_err(|_| "damaged XML")?;
+                let mut r = book
+                    .worksheet_cells_reader(name)
+                    .map_err(|_| "damaged XML")?;
                 while let Some(c) = r.next_cell().map_err(|_| "damaged XML")? {
                     cells.check_time()?;
                     cells.cell(c.get_position(), Value::of_ref(c.get_value()));
@@ -69,7 +75,9 @@ pub fn extract(input: &mut Input<'_>, format: Format, sink: &mut dyn Sink) -> Re
         Format::Xlsb => {
             let mut book = calamine::Xlsb::new(reader).map_err(|_| open_error(format))?;
             read_sheets(&mut book, &mut cells, |book, name, cells| {
-                let mut r = book.worksheet_cells_reader(name).map_err(|_| "damaged records")?;
+                let mut r = book
+                    .worksheet_cells_reader(name)
+                    .map_err(|_| "damaged records")?;
                 while let Some(c) = r.next_cell().map_err(|_| "damaged records")? {
                     cells.check_time()?;
                     cells.cell(c.get_position(), Value::of_ref(c.get_value()));
@@ -79,14 +87,18 @@ pub fn extract(input: &mut Input<'_>, format: Format, sink: &mut dyn Sink) -> Re
         }
         Format::Xls => {
             let mut book = calamine::Xls::new(reader).map_err(|e| match e {
-                calamine::XlsError::Password => ExtractError::Encrypted("password-protected xls workbook".into()),
+                calamine::XlsError::Password => {
+                    ExtractError::Encrypted("password-protected xls workbook".into())
+                }
                 _ => open_error(format),
             })?;
             read_sheets(&mut book, &mut cells, range_reader)?
         }
         Format::Ods => {
             let mut book = calamine::Ods::new(reader).map_err(|e| match e {
-                calamine::OdsError::Password => ExtractError::Encrypted("password-protected ods workbook".into()),
+                calamine::OdsError::Password => {
+                    ExtractError::Encrypted("password-protected ods workbook".into())
+                }
                 _ => open_error(format),
             })?;
             read_sheets(&mut book, &mut cells, range_reader)?
@@ -98,7 +110,10 @@ pub fn extract(input: &mut Input<'_>, format: Format, sink: &mut dyn Sink) -> Re
         Failed { count, of, names } => out.with_note(
             Status::Partial,
             "sheet_error",
-            format!("{count} of {of} sheets could not be read: {}", names.join("; ")),
+            format!(
+                "{count} of {of} sheets could not be read: {}",
+                names.join("; ")
+            ),
         ),
     })
 }
@@ -106,7 +121,10 @@ pub fn extract(input: &mut Input<'_>, format: Format, sink: &mut dyn Sink) -> Re
 /// A workbook that cannot be opened at all. calamine's messages may quote XML, so only the
 /// format is named.
 fn open_error(format: Format) -> ExtractError {
-    ExtractError::Corrupt(format!("not a readable {} workbook (damaged or truncated)", format.name()))
+    ExtractError::Corrupt(format!(
+        "not a readable {} workbook (damaged or truncated)",
+        format.name()
+    ))
 }
 
 /// Sheets that could not be read.
@@ -175,7 +193,11 @@ fn read_sheets<RS: Read + Seek, R: Reader<RS>>(
 }
 
 /// Whole-sheet reading for the formats without a cell stream (xls, ods).
-fn range_reader<RS: Read + Seek, R: Reader<RS>>(book: &mut R, name: &str, cells: &mut Cells<'_, '_>) -> Result<(), SheetError> {
+fn range_reader<RS: Read + Seek, R: Reader<RS>>(
+    book: &mut R,
+    name: &str,
+    cells: &mut Cells<'_, '_>,
+) -> Result<(), SheetError> {
     let range = book.worksheet_range(name).map_err(|_| "damaged sheet")?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
     for (i, (r, c, v)) in range.used_cells().enumerate() {
@@ -327,8 +349,12 @@ impl<'i, 's> Cells<'i, 's> {
             Value::None => return,
         };
         cell_name(row, col, self.loc.cell.get_or_insert_with(String::new));
-        let ctx = ChunkContext { header, columns: None };
-        self.sink.chunk(&Chunk::whole(text, &self.loc, Position::Fixed, ctx));
+        let ctx = ChunkContext {
+            header,
+            columns: None,
+        };
+        self.sink
+            .chunk(&Chunk::whole(text, &self.loc, Position::Fixed, ctx));
     }
 }
 
@@ -338,7 +364,9 @@ mod tests {
     use crate::extract::testing::{fixture, run, Texts};
 
     fn read(name: &str, format: Format) -> (Result<Extracted, ExtractError>, Texts) {
-        run(name, &fixture(name), |input, sink| extract(input, format, sink))
+        run(name, &fixture(name), |input, sink| {
+            extract(input, format, sink)
+        })
     }
 
     /// `Sheet!Cell=text` (with `*` for an identity column, `(hidden)` for a hidden sheet).
@@ -397,18 +425,28 @@ mod tests {
     fn a_failing_sheet_is_named_and_the_others_are_read() {
         let (r, t) = read("damaged_sheet.xlsx", Format::Xlsx);
         let note = r.unwrap().note.unwrap();
-        assert_eq!((note.status, note.reason.as_str()), (Status::Partial, "sheet_error"));
-        assert_eq!(note.detail, "1 of 2 sheets could not be read: 'Skjult' (damaged XML)");
+        assert_eq!(
+            (note.status, note.reason.as_str()),
+            (Status::Partial, "sheet_error")
+        );
+        assert_eq!(
+            note.detail,
+            "1 of 2 sheets could not be read: 'Skjult' (damaged XML)"
+        );
         assert_eq!(cells(&t), &ANSATTE[..15]);
     }
 
     #[test]
     fn damaged_workbooks_are_errors() {
         let data = fixture("ansatte.xlsx");
-        let (r, _) = run("x.xlsx", &data[..data.len() / 2], |i, s| extract(i, Format::Xlsx, s));
+        let (r, _) = run("x.xlsx", &data[..data.len() / 2], |i, s| {
+            extract(i, Format::Xlsx, s)
+        });
         assert!(matches!(r, Err(ExtractError::Corrupt(_))), "{r:?}");
         let data = fixture("ansatte.xls");
-        let (r, _) = run("x.xls", &data[..data.len() / 2], |i, s| extract(i, Format::Xls, s));
+        let (r, _) = run("x.xls", &data[..data.len() / 2], |i, s| {
+            extract(i, Format::Xls, s)
+        });
         assert!(matches!(r, Err(ExtractError::Corrupt(_))), "{r:?}");
     }
 
@@ -424,7 +462,15 @@ mod tests {
         let data = wb.save_to_buffer().unwrap();
         let (r, t) = run("tall.xlsx", &data, |i, s| extract(i, Format::Xlsx, s));
         assert!(r.is_ok());
-        assert_eq!(cells(&t), ["Tall!A1=Fnr", "Tall!A2=12345678901*", "Tall!A3=12.5*", "Tall!A4=7*"]);
+        assert_eq!(
+            cells(&t),
+            [
+                "Tall!A1=Fnr",
+                "Tall!A2=12345678901*",
+                "Tall!A3=12.5*",
+                "Tall!A4=7*"
+            ]
+        );
     }
 
     fn number(f: f64) -> String {

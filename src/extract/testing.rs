@@ -17,8 +17,11 @@ pub struct Texts {
 impl Sink for Texts {
     fn chunk(&mut self, chunk: &Chunk<'_>) {
         let identity = chunk.context.header.is_some_and(|h| h.identity);
-        self.chunks
-            .push((chunk.base.clone(), chunk.text[chunk.report.clone()].to_string(), identity));
+        self.chunks.push((
+            chunk.base.clone(),
+            chunk.text[chunk.report.clone()].to_string(),
+            identity,
+        ));
     }
 
     fn nested(&mut self, _: &str, _: Option<u64>, _: &mut dyn Read) -> Result<(), ExtractError> {
