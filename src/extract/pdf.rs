@@ -246,10 +246,10 @@ fn show(out: &mut String, enc: Option<&Encoding<'_>>, operands: &[Object]) {
                 let _ = enc.write_to_string(bytes, out);
             }
             Object::Array(items) => show(out, Some(enc), items),
-            Object::Integer(_) | Object::Real(_) => {
-                if op.as_float().is_ok_and(|gap| gap.abs() > TJ_SPACE) {
-                    space(out);
-                }
+            Object::Integer(_) | Object::Real(_)
+                if op.as_float().is_ok_and(|gap| gap.abs() > TJ_SPACE) =>
+            {
+                space(out)
             }
             _ => {}
         }

@@ -326,7 +326,7 @@ impl<'i, 's> Cells<'i, 's> {
         let col_i = col as usize;
         let header = self.headers.get(col_i).copied().flatten();
         let text = match value {
-            Value::Text(t) if t.is_empty() => return,
+            Value::Text("") => return,
             Value::Text(t) => {
                 if header.is_none() && is_header(t) {
                     if self.headers.len() <= col_i {
