@@ -4,8 +4,10 @@
 //! [`super::zipkind`] does for zips; only workbooks are read, the others get a status that
 //! names the likely format.
 
+use std::io::Read;
+
 use super::sheet::{self, Format};
-use super::{ExtractError, Extracted, Input, Sink};
+use super::{ExtractError, Extracted, Input, ReadSeek, Sink};
 
 /// What a compound file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +51,116 @@ pub fn classify(input: &mut Input<'_>) -> Result<OleKind, ExtractError> {
     })
 }
 
+fn open(reader: &mut dyn ReadSeek) -> Result<cfb::CompoundFile<&mut dyn ReadSeek>, ExtractError> {
+    cfb::CompoundFile::open(reader).map_err(|_| {
+        ExtractError::Corrupt("damaged OLE compound file (directory unreadable)".into())
+    })
+}
+
+/// BIFF8 sheets have at most 65 536 rows.
+const XLS_MAX_ROWS: u64 = 65_536;
+
+/// Checks the sheet dimensions an xls declares before calamine sees them: calamine reserves
+/// rows × columns cells from the DIMENSIONS record, and a damaged one would abort the process
+/// on allocation (found by `damaged_copies_never_panic`). Records are walked from the start of
+/// the stream and from every sheet offset that BOUNDSHEET records give.
+pub fn check_xls(input: &mut Input<'_>) -> Result<(), ExtractError> {
+    let max = input.limits.max_parse_bytes;
+    input.reader.rewind()?;
+    let mut cf = open(&mut *input.reader)?;
+    let name = if cf.is_stream("/Workbook") {
+        "/Workbook"
+    } else {
+        "/Book"
+    };
+    let mut stream = Vec::new();
+    cf.open_stream(name)
+        .map_err(|_| ExtractError::Corrupt("damaged xls workbook stream".into()))?
+        .take(max)
+        .read_to_end(&mut stream)?;
+    let globals = walk_records(&stream, 0).ok_or_else(too_large)?;
+    // Sheets at record boundaries were checked by the walk from the start; calamine reads a
+    // sheet from its BOUNDSHEET offset even when damage puts that mid-record.
+    for &at in &globals.sheets {
+        if globals.boundaries.binary_search(&at).is_err() {
+            walk_records(&stream, at).ok_or_else(too_large)?;
+        }
+    }
+    Ok(())
+}
+
+fn too_large() -> ExtractError {
+    ExtractError::Corrupt(
+        "damaged xls workbook: a sheet declares dimensions beyond the format's limits".into(),
+    )
+}
+
+/// Whether calamine can size a sheet from these DIMENSIONS fields: it computes
+/// `(last - 1) - first + 1` rows and columns (a first column over 255 counts as 0) and
+/// reserves their product, so the rows must not run backwards and the grid must fit the
+/// format (65 536 × 256).
+fn dimensions_ok(first_row: u64, last_row: u64, first_col: u64, last_col: u64) -> bool {
+    if last_row == 0 || last_col == 0 {
+        return true; // calamine then uses a one-cell grid
+    }
+    let first_col = if first_col > 0xFF || last_col < first_col {
+        0
+    } else {
+        first_col
+    };
+    last_row > first_row
+        && (last_row - first_row).saturating_mul(last_col - first_col) <= XLS_MAX_ROWS * 256
+}
+
+/// What a walk through BIFF records saw.
+struct Records {
+    /// Offsets of the records, ascending.
+    boundaries: Vec<usize>,
+    /// Sheet offsets from BOUNDSHEET records.
+    sheets: Vec<usize>,
+}
+
+/// Walks BIFF records from `pos` to the end of the stream; None if a DIMENSIONS record is
+/// out of bounds.
+fn walk_records(stream: &[u8], mut pos: usize) -> Option<Records> {
+    let u16_at = |p: usize| u16::from_le_bytes([stream[p], stream[p + 1]]);
+    let u32_at =
+        |p: usize| u32::from_le_bytes([stream[p], stream[p + 1], stream[p + 2], stream[p + 3]]);
+    let mut seen = Records {
+        boundaries: Vec::new(),
+        sheets: Vec::new(),
+    };
+    while pos + 4 <= stream.len() {
+        let (typ, len) = (u16_at(pos), u16_at(pos + 2) as usize);
+        let data = pos + 4;
+        if data + len > stream.len() {
+            break;
+        }
+        seen.boundaries.push(pos);
+        match (typ, len) {
+            // DIMENSIONS: first row, last row + 1 (u32 in BIFF8, u16 before), first column,
+            // last column + 1.
+            (0x0200, 10 | 14) => {
+                let (rows, cols) = if len == 14 {
+                    (u32_at(data) as u64, u32_at(data + 4) as u64)
+                } else {
+                    (u16_at(data) as u64, u16_at(data + 2) as u64)
+                };
+                let c = if len == 14 { data + 8 } else { data + 4 };
+                let (first_col, last_col) = (u16_at(c) as u64, u16_at(c + 2) as u64);
+                if !dimensions_ok(rows, cols, first_col, last_col) {
+                    return None;
+                }
+            }
+            // BOUNDSHEET: the stream offset of a sheet.
+            (0x0085, 4..) => seen.sheets.push(u32_at(data) as usize),
+            _ => {}
+        }
+        pos = data + len;
+    }
+    Some(seen)
+}
+
 /// Reads an OLE2 file: an xls workbook through [`sheet`], anything else as a clear status.
 pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     match classify(input)? {
@@ -68,5 +180,34 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         OleKind::Other => Err(ExtractError::Unsupported(
             "OLE2 compound file that is not an xls workbook (no Workbook stream)".into(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::testing::{fixture, run};
+
+    fn kind(name: &str) -> OleKind {
+        let mut k = None;
+        let _ = run(name, &fixture(name), |input, _| {
+            k = Some(classify(input).unwrap());
+            Ok(Extracted::default())
+        });
+        k.unwrap()
+    }
+
+    #[test]
+    fn compound_files_are_told_apart_by_their_streams() {
+        assert_eq!(kind("ansatte.xls"), OleKind::Xls);
+        assert_eq!(kind("encrypted.xlsx"), OleKind::EncryptedOoxml);
+        assert_eq!(kind("brev.doc"), OleKind::Doc);
+    }
+
+    #[test]
+    fn a_damaged_directory_is_corrupt() {
+        let data = fixture("ansatte.xls");
+        let (r, _) = run("x.xls", &data[..600], extract);
+        assert!(matches!(r, Err(ExtractError::Corrupt(_))), "{r:?}");
     }
 }

@@ -534,6 +534,18 @@ mod tests {
     }
 
     #[test]
+    fn damaged_copies_never_panic() {
+        for name in ["reportlab.pdf", "libreoffice.pdf", "ghostscript.pdf"] {
+            let data = fixture(name);
+            for seed in 0..150 {
+                let bad = crate::extract::testing::damaged(&data, seed, 1 + seed as usize % 8);
+                // Any Ok or Err is fine; a panic fails the test.
+                let _ = run(name, &bad, extract);
+            }
+        }
+    }
+
+    #[test]
     fn forms_that_draw_themselves_stop() {
         // A form that invokes itself is walked once per page.
         let pdf = made(b"/X1 Do", b"BT /F1 10 Tf (igjen) Tj ET /X1 Do");

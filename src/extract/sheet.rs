@@ -24,6 +24,9 @@ use calamine::{Data, DataRef, Reader, SheetType, SheetVisible};
 use super::{Chunk, ExtractError, Extracted, Input, Location, Position, Sink, Status};
 use crate::detect::{ChunkContext, Detector, Header};
 
+/// Columns in the widest format (xlsx: 16 384; ods allows 16 384 since LibreOffice 7.4).
+const MAX_COLUMNS: usize = 16_384;
+
 /// The workbook formats calamine reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -52,6 +55,9 @@ pub fn extract(
     format: Format,
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
+    if format == Format::Xls {
+        super::ole::check_xls(input)?;
+    }
     // calamine needs to seek around the container; a bounded in-memory copy is also faster
     // than seeking through a nested member's reader.
     let data = input.read_all()?;
@@ -331,9 +337,10 @@ impl<'i, 's> Cells<'i, 's> {
         let text = match value {
             Value::Text("") => return,
             Value::Text(t) => {
-                if header.is_none() && is_header(t) {
+                // A damaged file can name any column: headers are kept for the columns the
+                // formats allow, so this table never grows past them.
+                if header.is_none() && col_i < MAX_COLUMNS && is_header(t) {
                     if self.headers.len() <= col_i {
-                        // Columns are bounded by the formats (16384 in xlsx).
                         self.headers.resize(col_i + 1, None);
                     }
                     self.headers[col_i] = Some(self.det.header(t));
@@ -451,6 +458,24 @@ mod tests {
             extract(i, Format::Xls, s)
         });
         assert!(matches!(r, Err(ExtractError::Corrupt(_))), "{r:?}");
+    }
+
+    /// Damaged copies never abort the process (an allocation sized from damaged data would)
+    /// nor hang. A panic inside calamine is allowed here: the scan layer records it as
+    /// `parser_panic` (debug builds also panic on calamine's integer overflows).
+    #[test]
+    fn damaged_copies_never_abort() {
+        for (name, format) in [
+            ("ansatte.xlsx", Format::Xlsx),
+            ("ansatte.ods", Format::Ods),
+            ("ansatte.xls", Format::Xls),
+        ] {
+            let data = fixture(name);
+            for seed in 0..150 {
+                let bad = crate::extract::testing::damaged(&data, seed, 1 + seed as usize % 8);
+                let _ = std::panic::catch_unwind(|| run(name, &bad, |i, s| extract(i, format, s)));
+            }
+        }
     }
 
     #[test]

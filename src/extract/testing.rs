@@ -59,3 +59,14 @@ pub fn fixture(name: &str) -> Vec<u8> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/docs/");
     std::fs::read(format!("{path}{name}")).expect("fixture exists")
 }
+
+/// `data` with `n` bytes at seeded positions inverted: damaged copies for robustness tests.
+pub fn damaged(data: &[u8], seed: u64, n: usize) -> Vec<u8> {
+    let mut rng = crate::synth::Rng::new(seed);
+    let mut out = data.to_vec();
+    for _ in 0..n {
+        let i = rng.below(out.len() as u64) as usize;
+        out[i] ^= 0xFF;
+    }
+    out
+}
