@@ -60,9 +60,10 @@ fn open(reader: &mut dyn ReadSeek) -> Result<cfb::CompoundFile<&mut dyn ReadSeek
 /// BIFF8 sheets have at most 65 536 rows.
 const XLS_MAX_ROWS: u64 = 65_536;
 
-/// Checks the sheet dimensions an xls declares before calamine sees them: calamine reserves
-/// rows × columns cells from the DIMENSIONS record, and a damaged one would abort the process
-/// on allocation (found by `damaged_copies_never_panic`). Records are walked from the start of
+/// Checks the sheet dimensions and cell columns of an xls before calamine sees them: calamine
+/// reserves rows × columns cells from the DIMENSIONS record and lays cells out in a dense
+/// grid, so a damaged value would abort the process on allocation (found by
+/// `damaged_copies_never_abort`). Records are walked from the start of
 /// the stream and from every sheet offset that BOUNDSHEET records give.
 pub fn check_xls(input: &mut Input<'_>) -> Result<(), ExtractError> {
     let max = input.limits.max_parse_bytes;
@@ -91,7 +92,8 @@ pub fn check_xls(input: &mut Input<'_>) -> Result<(), ExtractError> {
 
 fn too_large() -> ExtractError {
     ExtractError::Corrupt(
-        "damaged xls workbook: a sheet declares dimensions beyond the format's limits".into(),
+        "damaged xls workbook: a sheet's dimensions or a cell lie beyond the format's limits"
+            .into(),
     )
 }
 
@@ -120,8 +122,8 @@ struct Records {
     sheets: Vec<usize>,
 }
 
-/// Walks BIFF records from `pos` to the end of the stream; None if a DIMENSIONS record is
-/// out of bounds.
+/// Walks BIFF records from `pos` to the end of the stream; None if a DIMENSIONS or cell
+/// record is out of the format's bounds.
 fn walk_records(stream: &[u8], mut pos: usize) -> Option<Records> {
     let u16_at = |p: usize| u16::from_le_bytes([stream[p], stream[p + 1]]);
     let u32_at =
@@ -151,6 +153,18 @@ fn walk_records(stream: &[u8], mut pos: usize) -> Option<Records> {
                 if !dimensions_ok(rows, cols, first_col, last_col) {
                     return None;
                 }
+            }
+            // Cell records (FORMULA, LABELSST, BLANK, NUMBER, LABEL, BOOLERR, RK): row, column.
+            // calamine lays xls cells out in a dense grid, so one column past the format's
+            // 256 would make the grid up to 65 536 columns wide.
+            (0x0006 | 0x00FD | 0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E, 4..)
+                if u16_at(data + 2) > 0xFF =>
+            {
+                return None
+            }
+            // MULRK, MULBLANK: row, first column, ..., last column.
+            (0x00BD | 0x00BE, 6..) if u16_at(data + 2) > 0xFF || u16_at(data + len - 2) > 0xFF => {
+                return None
             }
             // BOUNDSHEET: the stream offset of a sheet.
             (0x0085, 4..) => seen.sheets.push(u32_at(data) as usize),
@@ -202,6 +216,38 @@ mod tests {
         assert_eq!(kind("ansatte.xls"), OleKind::Xls);
         assert_eq!(kind("encrypted.xlsx"), OleKind::EncryptedOoxml);
         assert_eq!(kind("brev.doc"), OleKind::Doc);
+    }
+
+    #[test]
+    fn cells_and_dimensions_beyond_the_format_are_refused() {
+        let record = |typ: u16, data: &[u8]| {
+            let mut r = typ.to_le_bytes().to_vec();
+            r.extend((data.len() as u16).to_le_bytes());
+            r.extend(data);
+            r
+        };
+        let number = |row: u16, col: u16| {
+            let mut d = row.to_le_bytes().to_vec();
+            d.extend(col.to_le_bytes());
+            d.extend([0; 10]);
+            record(0x0203, &d)
+        };
+        let dims = |first: u32, last: u32, cols: u16| {
+            let mut d = first.to_le_bytes().to_vec();
+            d.extend(last.to_le_bytes());
+            d.extend(0u16.to_le_bytes());
+            d.extend(cols.to_le_bytes());
+            d.extend([0, 0]);
+            record(0x0200, &d)
+        };
+        assert!(walk_records(&[dims(0, 100, 4), number(99, 3)].concat(), 0).is_some());
+        assert!(walk_records(&number(0, 256), 0).is_none());
+        assert!(walk_records(&dims(0, 1_000_000, 200), 0).is_none());
+        assert!(
+            walk_records(&dims(7, 3, 4), 0).is_none(),
+            "rows run backwards"
+        );
+        assert!(walk_records(&dims(0, 0, 0), 0).is_some(), "an empty sheet");
     }
 
     #[test]
