@@ -7,9 +7,9 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use crate::cli::{BaselineAction, Cli, Command, Format, RulesArgs, ScanArgs};
-use crate::gate;
 use crate::detect::rules::{Matcher, RuleSet};
 use crate::detect::Detector;
+use crate::gate;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
 use crate::report::text::TextReport;
@@ -30,8 +30,12 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Baseline(args) => {
             let det = |rules: Option<&std::path::Path>| detector(rules);
             match args.action {
-                BaselineAction::Add(a) => gate::command::baseline_add(&a, &det(a.rules.as_deref())?),
-                BaselineAction::Update(a) => gate::command::baseline_update(&a, &det(a.rules.as_deref())?),
+                BaselineAction::Add(a) => {
+                    gate::command::baseline_add(&a, &det(a.rules.as_deref())?)
+                }
+                BaselineAction::Update(a) => {
+                    gate::command::baseline_update(&a, &det(a.rules.as_deref())?)
+                }
             }
         }
         Command::InstallHook(args) => gate::command::install_hook(&args),
@@ -46,7 +50,9 @@ fn quiet_panics() {
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
             .unwrap_or_else(|| "unknown location".into());
-        eprintln!("kartlegg: internal error at {at} (message withheld: it may quote file contents)");
+        eprintln!(
+            "kartlegg: internal error at {at} (message withheld: it may quote file contents)"
+        );
     }));
 }
 
@@ -65,7 +71,8 @@ fn detector(dir: Option<&std::path::Path>) -> Result<Detector> {
 
 fn hash_key(args: &ScanArgs) -> Result<HashKey> {
     if let Some(path) = &args.hash_key_file {
-        let raw = std::fs::read(path).with_context(|| format!("cannot read --hash-key-file {}", path.display()))?;
+        let raw = std::fs::read(path)
+            .with_context(|| format!("cannot read --hash-key-file {}", path.display()))?;
         let key = raw.strip_suffix(b"\n").unwrap_or(&raw);
         let key = key.strip_suffix(b"\r").unwrap_or(key);
         if key.is_empty() {
@@ -88,10 +95,17 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
     if args.paths.is_empty() {
         bail!("give the files or directories to scan (or --staged, --diff, --history, --tracked for a git repository)");
     }
-    if matches!(args.format, Some(Format::Sarif | Format::Github | Format::TextLines)) {
+    if matches!(
+        args.format,
+        Some(Format::Sarif | Format::Github | Format::TextLines)
+    ) {
         bail!("--format sarif, github and text-lines need a git mode (--staged, --diff, --history or --tracked)");
     }
-    let format = args.format.unwrap_or(if args.output.is_some() { Format::Json } else { Format::Summary });
+    let format = args.format.unwrap_or(if args.output.is_some() {
+        Format::Json
+    } else {
+        Format::Summary
+    });
     let opts = Options {
         roots: args.paths.clone(),
         threads: args.threads.unwrap_or_else(scan::default_threads),
@@ -148,7 +162,8 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
 
     let output = || -> Result<Output> {
         Ok(match &args.output {
-            Some(p) => Output::file(p).with_context(|| format!("cannot create {}", Output::partial_path(p).display()))?,
+            Some(p) => Output::file(p)
+                .with_context(|| format!("cannot create {}", Output::partial_path(p).display()))?,
             None => Output::stdout(),
         })
     };
@@ -158,15 +173,29 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         Format::Sarif | Format::Github | Format::TextLines => unreachable!("rejected above"),
         Format::Summary => match &args.output {
             Some(_) => Box::new(TextReport::new(output()?, key_note.to_string())),
-            None => Box::new(TextReport::new(std::io::stdout().lock(), key_note.to_string())),
+            None => Box::new(TextReport::new(
+                std::io::stdout().lock(),
+                key_note.to_string(),
+            )),
         },
     };
     let mut progress = Progress::new(!args.no_progress);
-    let outcome = scan::run(&opts, &det, &key, report.as_mut(), &mut progress, never_scan)?;
+    let outcome = scan::run(
+        &opts,
+        &det,
+        &key,
+        report.as_mut(),
+        &mut progress,
+        never_scan,
+    )?;
     if args.fail_on_unscanned && outcome.unscanned > 0 {
         return Ok(FAILED);
     }
-    Ok(if outcome.personal > 0 { FOUND } else { NOTHING_FOUND })
+    Ok(if outcome.personal > 0 {
+        FOUND
+    } else {
+        NOTHING_FOUND
+    })
 }
 
 fn rules_command(args: RulesArgs) -> Result<u8> {
@@ -196,5 +225,9 @@ fn rules_command(args: RulesArgs) -> Result<u8> {
     for f in &failures {
         writeln!(out, "FAIL {f}")?;
     }
-    Ok(if failures.is_empty() { NOTHING_FOUND } else { FAILED })
+    Ok(if failures.is_empty() {
+        NOTHING_FOUND
+    } else {
+        FAILED
+    })
 }

@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::detect::Confidence;
 
 #[derive(Debug, Parser)]
-#[command(name = "kartlegg", version, about = "Finds Norwegian personal data in files and writes a masked inventory.")]
+#[command(
+    name = "kartlegg",
+    version,
+    about = "Finds Norwegian personal data in files and writes a masked inventory."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -249,7 +253,10 @@ fn parse_confidence(s: &str) -> Result<Confidence, String> {
 /// `1234`, `10K`, `500M`, `2G`, `1T` (powers of 1024; a trailing `B`/`iB` is allowed).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
     let (num, mult) = match t.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => {
             let m = match c.to_ascii_uppercase() {
@@ -263,8 +270,12 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         }
         _ => (t, 1),
     };
-    let n: u64 = num.trim().parse().map_err(|_| format!("not a size: {s:?}"))?;
-    n.checked_mul(mult).ok_or_else(|| format!("size too large: {s:?}"))
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a size: {s:?}"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size too large: {s:?}"))
 }
 
 #[cfg(test)]

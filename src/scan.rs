@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::detect::{Candidate, ChunkContext, Confidence, Detector};
-use crate::extract::{self, Chunk, ExtractError, Input, Limits, Locator, Location, Sink};
+use crate::extract::{self, Chunk, ExtractError, Input, Limits, Location, Locator, Sink};
 use crate::read::sniff::{self, Sniffed};
 use crate::read::{self, FileMeta};
 use crate::report::mask::{self, HashKey};
 use crate::report::progress::Progress;
-use crate::report::{Finding, FileRecord, Report, Status, Summary, Totals};
+use crate::report::{FileRecord, Finding, Report, Status, Summary, Totals};
 use crate::walk::{Entry, Exclude, Walk};
 
 /// What the scan does, from the command line.
@@ -128,11 +128,14 @@ pub fn run(
         });
         s.spawn(|| {
             pool.install(|| {
-                entry_rx.into_iter().par_bridge().for_each_with(done_tx, |tx, entry| {
-                    for done in scanner.process(entry) {
-                        let _ = tx.send(done);
-                    }
-                });
+                entry_rx
+                    .into_iter()
+                    .par_bridge()
+                    .for_each_with(done_tx, |tx, entry| {
+                        for done in scanner.process(entry) {
+                            let _ = tx.send(done);
+                        }
+                    });
             });
         });
         for done in done_rx {
@@ -180,7 +183,8 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, (Status,
         Err(_) => Err((
             Status::Error,
             "parser_panic".into(),
-            "the parser for this format crashed on this file; it was recorded and the scan went on".into(),
+            "the parser for this format crashed on this file; it was recorded and the scan went on"
+                .into(),
         )),
     }
 }
@@ -210,7 +214,9 @@ impl<'a> Scanner<'a> {
         let mut nested = Vec::new();
         let mut budget = 0;
         self.run_extract(&mut input, &mut rec, &mut nested, &mut budget);
-        std::iter::once(rec).chain(nested.into_iter().map(|d| d.rec)).collect()
+        std::iter::once(rec)
+            .chain(nested.into_iter().map(|d| d.rec))
+            .collect()
     }
 
     /// Scans pieces of one text file that start at the given 1-based lines (the added lines
@@ -251,7 +257,8 @@ impl<'a> Scanner<'a> {
                 reason,
                 detail,
             } => {
-                let mut rec = FileRecord::new(display(&path), meta.as_ref().map(FileMeta::from_metadata));
+                let mut rec =
+                    FileRecord::new(display(&path), meta.as_ref().map(FileMeta::from_metadata));
                 rec.file_type = reason.to_string();
                 rec.set_status(Status::Skipped, reason, detail);
                 vec![Done {
@@ -260,7 +267,11 @@ impl<'a> Scanner<'a> {
                     noatime: None,
                 }]
             }
-            Entry::Error { path, reason, detail } => {
+            Entry::Error {
+                path,
+                reason,
+                detail,
+            } => {
                 let mut rec = FileRecord::new(display(&path), None);
                 rec.set_status(Status::Error, reason, detail);
                 vec![Done {
@@ -283,7 +294,11 @@ impl<'a> Scanner<'a> {
         };
         if let Some(max) = self.opts.max_file_size {
             if meta.len() > max {
-                rec.set_status(Status::Skipped, "too_large", format!("{} bytes is over --max-file-size {max}", meta.len()));
+                rec.set_status(
+                    Status::Skipped,
+                    "too_large",
+                    format!("{} bytes is over --max-file-size {max}", meta.len()),
+                );
                 return one(rec, None);
             }
         }
@@ -296,7 +311,11 @@ impl<'a> Scanner<'a> {
             Ok(o) => o,
             Err(e) => {
                 let reason = read::io_reason(&e);
-                let status = if reason == "symlink" { Status::Skipped } else { Status::Error };
+                let status = if reason == "symlink" {
+                    Status::Skipped
+                } else {
+                    Status::Error
+                };
                 rec.set_status(status, reason, e.to_string());
                 return one(rec, None);
             }
@@ -304,7 +323,11 @@ impl<'a> Scanner<'a> {
         let before = match file.metadata() {
             Ok(m) if m.is_file() => read::version(&m),
             Ok(_) => {
-                rec.set_status(Status::Skipped, "special_file", "no longer a regular file when opened");
+                rec.set_status(
+                    Status::Skipped,
+                    "special_file",
+                    "no longer a regular file when opened",
+                );
                 return one(rec, Some(noatime));
             }
             Err(e) => {
@@ -337,9 +360,17 @@ impl<'a> Scanner<'a> {
         let after_fd = file.metadata().map(|m| read::version(&m)).ok();
         let after_path = std::fs::metadata(path).map(|m| read::version(&m)).ok();
         if after_fd != Some(before) || (after_path.is_some() && after_path != Some(before)) {
-            rec.set_status(Status::Partial, "changed_during_scan", "size or modification time changed while reading");
+            rec.set_status(
+                Status::Partial,
+                "changed_during_scan",
+                "size or modification time changed while reading",
+            );
         } else if after_path.is_none() && rec.status == Status::Scanned {
-            rec.set_status(Status::Partial, "vanished", "deleted or renamed while reading; read as opened");
+            rec.set_status(
+                Status::Partial,
+                "vanished",
+                "deleted or renamed while reading; read as opened",
+            );
         }
         let mut out = vec![Done {
             rec,
@@ -352,7 +383,13 @@ impl<'a> Scanner<'a> {
 
     /// Extracts one input into `rec` (findings, type, status); nested members go to `nested`.
     /// Returns the bytes read.
-    fn run_extract(&self, input: &mut Input<'_>, rec: &mut FileRecord, nested: &mut Vec<Done>, budget: &mut u64) -> u64 {
+    fn run_extract(
+        &self,
+        input: &mut Input<'_>,
+        rec: &mut FileRecord,
+        nested: &mut Vec<Done>,
+        budget: &mut u64,
+    ) -> u64 {
         let mut sink = Collector {
             scanner: self,
             rec,
@@ -382,7 +419,11 @@ impl<'a> Scanner<'a> {
                     };
                 }
                 // Findings made before an I/O error stay: the file was read in part.
-                let status = if status == Status::Error && rec.total() > 0 { Status::Partial } else { status };
+                let status = if status == Status::Error && rec.total() > 0 {
+                    Status::Partial
+                } else {
+                    status
+                };
                 rec.set_status(status, &reason, detail);
                 0
             }
@@ -433,7 +474,10 @@ fn snippet(text: &str, start: usize, end: usize) -> String {
     use crate::detect::context::floor_boundary;
     let from = floor_boundary(text, start.saturating_sub(40));
     let to = floor_boundary(text, (end + 40).min(text.len()));
-    text[from..to].split_whitespace().collect::<Vec<_>>().join(" ")
+    text[from..to]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl Sink for Collector<'_, '_> {
@@ -447,7 +491,9 @@ impl Sink for Collector<'_, '_> {
                 continue;
             }
             let fingerprint = s.key.fingerprint(c.kind, &c.value);
-            self.rec.tally.add(c.kind, c.confidence, c.synthetic, mask::short(&fingerprint));
+            self.rec
+                .tally
+                .add(c.kind, c.confidence, c.synthetic, mask::short(&fingerprint));
             *self.rec.counts.entry(c.kind).or_default() += 1;
             if self.rec.findings.len() >= s.opts.max_findings_per_file {
                 self.rec.findings_truncated = true;
@@ -471,7 +517,12 @@ impl Sink for Collector<'_, '_> {
         }
     }
 
-    fn nested(&mut self, name: &str, size: Option<u64>, data: &mut dyn Read) -> Result<(), ExtractError> {
+    fn nested(
+        &mut self,
+        name: &str,
+        size: Option<u64>,
+        data: &mut dyn Read,
+    ) -> Result<(), ExtractError> {
         let limits = self.limits;
         if self.depth + 1 > limits.max_depth {
             return Err(ExtractError::Limit {
@@ -489,7 +540,10 @@ impl Sink for Collector<'_, '_> {
         let over = |e: &io::Error| e.to_string() == NESTED_BYTES_EXCEEDED;
         let limit_err = || ExtractError::Limit {
             limit: "nested_bytes",
-            detail: format!("over {} decompressed bytes in one file", limits.max_nested_bytes),
+            detail: format!(
+                "over {} decompressed bytes in one file",
+                limits.max_nested_bytes
+            ),
         };
         let head = match read::read_head(&mut reader, sniff::HEAD) {
             Ok(h) => h,
@@ -510,10 +564,11 @@ impl Sink for Collector<'_, '_> {
                 limits,
                 deadline: self.deadline,
             };
-            let columns = extract::text::delimited(&input_ext(name), &head, encoding).map(|(d, names)| {
-                let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                self.scanner.det.columns(d, &names)
-            });
+            let columns =
+                extract::text::delimited(&input_ext(name), &head, encoding).map(|(d, names)| {
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    self.scanner.det.columns(d, &names)
+                });
             let ctx = ChunkContext {
                 header: None,
                 columns: columns.as_ref(),
@@ -526,12 +581,20 @@ impl Sink for Collector<'_, '_> {
                     rec.encoding = Some(sniff::encoding_name(encoding, bom));
                 }
                 Err(e) if over(&e) => {
-                    self.nested.push(Done { rec, bytes: 0, noatime: None });
+                    self.nested.push(Done {
+                        rec,
+                        bytes: 0,
+                        noatime: None,
+                    });
                     return Err(limit_err());
                 }
                 Err(e) => {
                     bytes = 0;
-                    let status = if rec.total() > 0 { Status::Partial } else { Status::Error };
+                    let status = if rec.total() > 0 {
+                        Status::Partial
+                    } else {
+                        Status::Error
+                    };
                     rec.set_status(status, read::io_reason(&e), e.to_string());
                 }
             }
@@ -548,9 +611,16 @@ impl Sink for Collector<'_, '_> {
                 rec.set_status(
                     Status::LimitExceeded,
                     "parse_bytes_limit",
-                    format!("member over the {}-byte parse limit", limits.max_parse_bytes),
+                    format!(
+                        "member over the {}-byte parse limit",
+                        limits.max_parse_bytes
+                    ),
                 );
-                self.nested.push(Done { rec, bytes: 0, noatime: None });
+                self.nested.push(Done {
+                    rec,
+                    bytes: 0,
+                    noatime: None,
+                });
                 return Ok(());
             }
             let head_len = buf.len().min(sniff::HEAD);
@@ -568,14 +638,24 @@ impl Sink for Collector<'_, '_> {
                 det: self.scanner.det,
             };
             let mut inner = Vec::new();
-            bytes = self.scanner.run_extract(&mut input, &mut rec, &mut inner, self.budget);
-            self.nested.push(Done { rec, bytes, noatime: None });
+            bytes = self
+                .scanner
+                .run_extract(&mut input, &mut rec, &mut inner, self.budget);
+            self.nested.push(Done {
+                rec,
+                bytes,
+                noatime: None,
+            });
             self.nested.extend(inner);
             let _ = size;
             return Ok(());
         }
         let _ = size;
-        self.nested.push(Done { rec, bytes, noatime: None });
+        self.nested.push(Done {
+            rec,
+            bytes,
+            noatime: None,
+        });
         Ok(())
     }
 }

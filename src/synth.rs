@@ -43,7 +43,11 @@ fn push2(s: &mut Vec<u8>, v: u32) {
 fn with_check_digits(mut d: Vec<u8>, rule_2032: bool) -> Option<String> {
     const W1: [u32; 9] = [3, 7, 6, 1, 8, 9, 4, 5, 2];
     const W2: [u32; 10] = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
-    let s1: u32 = W1.iter().zip(&d).map(|(w, b)| w * u32::from(b - b'0')).sum();
+    let s1: u32 = W1
+        .iter()
+        .zip(&d)
+        .map(|(w, b)| w * u32::from(b - b'0'))
+        .sum();
     // Classic: r1 == 0; 2032: r1 == 1 (one of the values only the new rule allows).
     let target = u32::from(rule_2032);
     let k1 = (22 + target - s1 % 11) % 11;
@@ -51,7 +55,11 @@ fn with_check_digits(mut d: Vec<u8>, rule_2032: bool) -> Option<String> {
         return None;
     }
     d.push(b'0' + k1 as u8);
-    let s2: u32 = W2.iter().zip(&d).map(|(w, b)| w * u32::from(b - b'0')).sum();
+    let s2: u32 = W2
+        .iter()
+        .zip(&d)
+        .map(|(w, b)| w * u32::from(b - b'0'))
+        .sum();
     let k2 = (11 - s2 % 11) % 11;
     if k2 == 10 {
         return None;
@@ -137,7 +145,9 @@ pub fn mobile(rng: &mut Rng) -> String {
 /// Eleven digits that fail the identity checksum.
 pub fn invalid_identity_number(rng: &mut Rng) -> String {
     loop {
-        let s: String = (0..11).map(|_| char::from(b'0' + rng.below(10) as u8)).collect();
+        let s: String = (0..11)
+            .map(|_| char::from(b'0' + rng.below(10) as u8))
+            .collect();
         if validate::id_checksum(s.as_bytes()).is_none() {
             return s;
         }
@@ -161,11 +171,21 @@ mod tests {
             let s = identity_number(&mut rng, spec);
             let id = validate::identity_number(s.as_bytes()).unwrap();
             assert_eq!(id.synthetic.is_some(), spec.synthetic, "{s}");
-            assert_eq!(id.variant == validate::IdVariant::DNummer, spec.d_number, "{s}");
-            assert_eq!(id.rule == validate::ChecksumRule::Rule2032, spec.rule_2032, "{s}");
+            assert_eq!(
+                id.variant == validate::IdVariant::DNummer,
+                spec.d_number,
+                "{s}"
+            );
+            assert_eq!(
+                id.rule == validate::ChecksumRule::Rule2032,
+                spec.rule_2032,
+                "{s}"
+            );
             assert!(validate::kontonummer(kontonummer(&mut rng).as_bytes()));
             assert!(validate::identity_number(fh_number(&mut rng).as_bytes()).is_some());
-            assert!(validate::identity_number(invalid_identity_number(&mut rng).as_bytes()).is_none());
+            assert!(
+                validate::identity_number(invalid_identity_number(&mut rng).as_bytes()).is_none()
+            );
         }
     }
 }

@@ -83,7 +83,8 @@ impl Classes {
         for m in self.ac.find_overlapping_iter(lower) {
             let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
             let starts_word = boundary(lower[..m.start()].chars().next_back());
-            let ends_word = self.pattern_prefix[m.pattern().as_usize()] || boundary(lower[m.end()..].chars().next());
+            let ends_word = self.pattern_prefix[m.pattern().as_usize()]
+                || boundary(lower[m.end()..].chars().next());
             if starts_word && ends_word {
                 set.insert(self.pattern_class[m.pattern().as_usize()]);
             }
@@ -93,7 +94,14 @@ impl Classes {
 
     /// Classes within `before` bytes before `start` and `after` bytes after `end` in `text`,
     /// with window edges moved to character boundaries.
-    pub fn classes_near(&self, text: &str, start: usize, end: usize, before: usize, after: usize) -> ClassSet {
+    pub fn classes_near(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        before: usize,
+        after: usize,
+    ) -> ClassSet {
         let mut set = ClassSet::default();
         if before > 0 {
             let from = floor_boundary(text, start.saturating_sub(before));
@@ -132,7 +140,10 @@ mod tests {
         assert!(c.classes_in("FØDSELSNUMMER:").contains(0));
         assert!(c.classes_in("Mobil").contains(1));
         assert!(!c.classes_in("xfnr").contains(0));
-        assert!(!c.classes_in("fnrx").contains(0), "whole words unless written word*");
+        assert!(
+            !c.classes_in("fnrx").contains(0),
+            "whole words unless written word*"
+        );
         assert!(c.classes_in("fødselsnummeret").contains(0));
         assert!(c.classes_in("tlf.").contains(1));
         assert_eq!(c.classes_in("ingenting her"), ClassSet::default());

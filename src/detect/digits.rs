@@ -92,7 +92,10 @@ impl Chain {
                 .iter()
                 .zip(&g.lens)
                 .all(|((s, e), &l)| e - s == l as usize)
-            && self.seps[from..self.n - 1].iter().zip(&g.seps).all(|(a, b)| a == b)
+            && self.seps[from..self.n - 1]
+                .iter()
+                .zip(&g.seps)
+                .all(|(a, b)| a == b)
     }
 
     fn digits_from(&self, b: &[u8], from: usize, buf: &mut [u8; 16]) -> usize {
@@ -190,8 +193,11 @@ pub(super) fn shapes(
     // The first or last group may belong to something else: a decimal (`3,5`), an e-mail local
     // part, a word or code it is glued to. Such a group spoils the whole chain and cannot stand
     // alone, but the groups between are still read.
-    let decimal_right = matches!(after, Some(',') | Some('.')) && b.get(chain.end + 1).is_some_and(u8::is_ascii_digit);
-    let decimal_left = matches!(before, Some(',') | Some('.')) && chain.start >= 2 && b[chain.start - 2].is_ascii_digit();
+    let decimal_right = matches!(after, Some(',') | Some('.'))
+        && b.get(chain.end + 1).is_some_and(u8::is_ascii_digit);
+    let decimal_left = matches!(before, Some(',') | Some('.'))
+        && chain.start >= 2
+        && b[chain.start - 2].is_ascii_digit();
     let bad_right = decimal_right || glued(after);
     let bad_left = decimal_left || glued(before) || before == Some('+');
 
@@ -216,7 +222,11 @@ pub(super) fn shapes(
     if b[g0s..].starts_with(b"0047") {
         let from = if g0e - g0s == 4 { 1 } else { 0 };
         let k = chain.digits_from(b, from, &mut buf);
-        let digits = if from == 0 { &buf[4..k.max(4)] } else { &buf[..k] };
+        let digits = if from == 0 {
+            &buf[4..k.max(4)]
+        } else {
+            &buf[..k]
+        };
         if digits.len() == 8 && validate::norwegian_subscriber(digits) {
             raws.push(norwegian_phone(chain, digits, [Some("plus47"), None]));
         }
@@ -246,7 +256,9 @@ pub(super) fn shapes(
                 let mut ev = [None, grouping_evidence(chain, 0)];
                 if prefixed {
                     ev[0] = Some("plus47");
-                } else if (chain.n == 1 && validate::looks_like_yyyymmdd(whole)) || two_years(chain, b) {
+                } else if (chain.n == 1 && validate::looks_like_yyyymmdd(whole))
+                    || two_years(chain, b)
+                {
                     ev[0] = Some("looks_like_date");
                 }
                 raws.push(norwegian_phone(chain, whole, ev));
@@ -302,7 +314,8 @@ fn standalone_groups(
         let first = s == chain.start;
         let last = e == chain.end;
         let spaced = |sep: Option<u8>| sep.is_none_or(|c| c == b' ' || c == 0xC2);
-        let alone = spaced(left_sep) && spaced(right_sep) && !(first && skip_first) && !(last && skip_last);
+        let alone =
+            spaced(left_sep) && spaced(right_sep) && !(first && skip_first) && !(last && skip_last);
         left_sep = right_sep;
         if !alone || (first && last) {
             continue;
@@ -363,7 +376,9 @@ fn eleven(
 
 /// `1998 2023`: a 4 4 grouping that reads as two years.
 fn two_years(chain: &Chain, b: &[u8]) -> bool {
-    let year = |(s, e): (usize, usize)| e - s == 4 && (b[s..e].starts_with(b"19") || b[s..e].starts_with(b"20"));
+    let year = |(s, e): (usize, usize)| {
+        e - s == 4 && (b[s..e].starts_with(b"19") || b[s..e].starts_with(b"20"))
+    };
     chain.n == 2 && year(chain.groups[0]) && year(chain.groups[1])
 }
 
@@ -449,12 +464,19 @@ mod tests {
     fn chains_split_on_single_separators() {
         let t = b"x 13.09.72 48022, 22 33";
         let c = Chain::parse(t, 2);
-        assert_eq!((c.n, c.total(), &t[c.start..c.end]), (4, 11, &b"13.09.72 48022"[..]));
+        assert_eq!(
+            (c.n, c.total(), &t[c.start..c.end]),
+            (4, 11, &b"13.09.72 48022"[..])
+        );
         assert_eq!(&c.seps[..3], b".. ");
         let c = Chain::parse(b"12  34", 0);
         assert_eq!(c.n, 1, "two spaces end a chain");
         let c = Chain::parse("12\u{a0}34".as_bytes(), 0);
-        assert_eq!((c.n, c.seps[0]), (2, b' '), "no-break space counts as a space");
+        assert_eq!(
+            (c.n, c.seps[0]),
+            (2, b' '),
+            "no-break space counts as a space"
+        );
     }
 
     #[test]

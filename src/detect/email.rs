@@ -16,7 +16,9 @@ pub(super) struct Match {
 }
 
 fn local_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-') || (!c.is_ascii() && c.is_alphabetic())
+    c.is_ascii_alphanumeric()
+        || matches!(c, '.' | '_' | '%' | '+' | '-')
+        || (!c.is_ascii() && c.is_alphabetic())
 }
 
 fn domain_char(c: char) -> bool {
@@ -68,7 +70,8 @@ pub(super) fn at(text: &str, at: usize, rule: &Rule) -> Option<Match> {
         return None; // count started at 1 and counted the TLD again: at least two labels
     }
     let tld_lower = tld.to_lowercase();
-    let tld_ok = tld_lower.starts_with("xn--") || (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
+    let tld_ok = tld_lower.starts_with("xn--")
+        || (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
     if !tld_ok || rule.not_tlds.contains(&tld_lower) {
         return None;
     }

@@ -151,7 +151,9 @@ impl ChunkContext<'_> {
         if let Some(h) = self.header {
             return h;
         }
-        self.columns.map(|c| c.header_at(text, pos)).unwrap_or_default()
+        self.columns
+            .map(|c| c.header_at(text, pos))
+            .unwrap_or_default()
     }
 }
 
@@ -309,7 +311,14 @@ impl Detector {
     /// stay on the value's own line — the lines around belong to other values — except that a
     /// value that starts its line also sees the line above (a label over a value, as forms and
     /// PDFs put it). In a delimited text, the line above is another record and never counts.
-    fn classes(&self, text: &str, start: usize, end: usize, rule: &Rule, ctx: &ChunkContext<'_>) -> ClassSet {
+    fn classes(
+        &self,
+        text: &str,
+        start: usize,
+        end: usize,
+        rule: &Rule,
+        ctx: &ChunkContext<'_>,
+    ) -> ClassSet {
         let b = text.as_bytes();
         let line_start = memchr::memrchr(b'\n', &b[..start]).map_or(0, |p| p + 1);
         let line_end = memchr::memchr(b'\n', &b[end..]).map_or(b.len(), |p| end + p);
@@ -340,7 +349,15 @@ impl Detector {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn candidate(&self, ri: usize, kind: &'static str, start: usize, end: usize, value: String, score: i32) -> Candidate {
+    fn candidate(
+        &self,
+        ri: usize,
+        kind: &'static str,
+        start: usize,
+        end: usize,
+        value: String,
+        score: i32,
+    ) -> Candidate {
         let c = &self.rules[ri];
         Candidate {
             kind,
@@ -367,12 +384,25 @@ impl Detector {
         if m.role {
             score += r.adjustment("role");
         }
-        let mut c = self.candidate(self.email, self.rules[self.email].kind, m.start, m.end, text[m.start..m.end].to_lowercase(), score);
+        let mut c = self.candidate(
+            self.email,
+            self.rules[self.email].kind,
+            m.start,
+            m.end,
+            text[m.start..m.end].to_lowercase(),
+            score,
+        );
         c.role = m.role;
         c
     }
 
-    fn score_raw(&self, text: &str, raw: &digits::Raw, ctx: &ChunkContext<'_>, elevens: &[(usize, bool)]) -> Option<Candidate> {
+    fn score_raw(
+        &self,
+        text: &str,
+        raw: &digits::Raw,
+        ctx: &ChunkContext<'_>,
+        elevens: &[(usize, bool)],
+    ) -> Option<Candidate> {
         use digits::Shape;
         let (start, end) = (raw.start, raw.end);
         match &raw.shape {
@@ -423,21 +453,44 @@ impl Detector {
                         c.recovered_leading_zero = *recovered_leading_zero;
                         Some(c)
                     }
-                    (_, _, Some(ks)) => Some(self.candidate(self.konto, self.rules[self.konto].kind, start, end, value, ks)),
+                    (_, _, Some(ks)) => Some(self.candidate(
+                        self.konto,
+                        self.rules[self.konto].kind,
+                        start,
+                        end,
+                        value,
+                        ks,
+                    )),
                     _ => None,
                 }
             }
             Shape::Iban { account } => {
                 let kr = &self.rules[self.konto].rule;
-                let s = kr.base + kr.adjustment("iban") + Self::weigh(kr, self.classes(text, start, end, kr, ctx));
-                let mut c = self.candidate(self.konto, self.rules[self.konto].kind, start, end, String::from_utf8_lossy(account).into_owned(), s);
+                let s = kr.base
+                    + kr.adjustment("iban")
+                    + Self::weigh(kr, self.classes(text, start, end, kr, ctx));
+                let mut c = self.candidate(
+                    self.konto,
+                    self.rules[self.konto].kind,
+                    start,
+                    end,
+                    String::from_utf8_lossy(account).into_owned(),
+                    s,
+                );
                 c.iban = true;
                 Some(c)
             }
             Shape::Org { digits } => {
                 let r = &self.rules[self.org].rule;
                 let s = r.base + Self::weigh(r, self.classes(text, start, end, r, ctx));
-                Some(self.candidate(self.org, self.rules[self.org].kind, start, end, String::from_utf8_lossy(digits).into_owned(), s))
+                Some(self.candidate(
+                    self.org,
+                    self.rules[self.org].kind,
+                    start,
+                    end,
+                    String::from_utf8_lossy(digits).into_owned(),
+                    s,
+                ))
             }
             Shape::Phone { e164, evidence } => {
                 let r = &self.rules[self.phone].rule;
@@ -445,7 +498,14 @@ impl Detector {
                 for adj in evidence.iter().flatten() {
                     s += r.adjustment(adj);
                 }
-                Some(self.candidate(self.phone, self.rules[self.phone].kind, start, end, e164.clone(), s))
+                Some(self.candidate(
+                    self.phone,
+                    self.rules[self.phone].kind,
+                    start,
+                    end,
+                    e164.clone(),
+                    s,
+                ))
             }
         }
     }
@@ -466,7 +526,8 @@ impl Detector {
             } else {
                 matched.to_string()
             };
-            let score = c.rule.base + Self::weigh(&c.rule, self.classes(text, start, end, &c.rule, ctx));
+            let score =
+                c.rule.base + Self::weigh(&c.rule, self.classes(text, start, end, &c.rule, ctx));
             out.push(self.candidate(ri, c.kind, start, end, value, score));
         };
         if has_value_group {
@@ -529,12 +590,23 @@ impl Detector {
                         && ex.synthetic.is_none_or(|x| x == cand.synthetic)
                         && ex.role.is_none_or(|x| x == cand.role)
                         && ex.iban.is_none_or(|x| x == cand.iban)
-                        && ex.checksum.as_deref().is_none_or(|x| Some(x) == cand.checksum.map(|c| c.as_str()))
+                        && ex
+                            .checksum
+                            .as_deref()
+                            .is_none_or(|x| Some(x) == cand.checksum.map(|c| c.as_str()))
                 });
                 if !ok {
                     let got: Vec<String> = out
                         .iter()
-                        .map(|c| format!("{}/{} {} score {}", c.rule, c.kind, c.confidence.as_str(), c.score))
+                        .map(|c| {
+                            format!(
+                                "{}/{} {} score {}",
+                                c.rule,
+                                c.kind,
+                                c.confidence.as_str(),
+                                c.score
+                            )
+                        })
                         .collect();
                     failures.push(format!(
                         "{at}: example {:?} expects {} {}; found [{}]",
@@ -548,7 +620,10 @@ impl Detector {
             for ce in &r.counter_examples {
                 let mut out = Vec::new();
                 self.scan(&ce.text, &ChunkContext::default(), &mut out);
-                if let Some(bad) = out.iter().find(|cand| cand.rule == c.id && cand.confidence >= Confidence::Medium) {
+                if let Some(bad) = out
+                    .iter()
+                    .find(|cand| cand.rule == c.id && cand.confidence >= Confidence::Medium)
+                {
                     failures.push(format!(
                         "{at}: counter-example {:?} must report nothing, but found {} at {} confidence",
                         ce.text,

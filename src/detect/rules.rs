@@ -19,7 +19,10 @@ use super::Confidence;
 
 /// The built-in rule files, compiled in. Their order is the order of evaluation and hashing.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("rules/context.toml", include_str!("../../rules/context.toml")),
+    (
+        "rules/context.toml",
+        include_str!("../../rules/context.toml"),
+    ),
     (
         "rules/fodselsnummer.toml",
         include_str!("../../rules/fodselsnummer.toml"),
@@ -64,13 +67,24 @@ impl std::error::Error for RuleError {}
 pub const MATCHERS: &[(&str, &[&str])] = &[
     (
         "identity_number",
-        &["rule_2032_only", "fh_nummer", "npid", "sparse_among_numbers"],
+        &[
+            "rule_2032_only",
+            "fh_nummer",
+            "npid",
+            "sparse_among_numbers",
+        ],
     ),
     ("kontonummer", &["grouped", "iban"]),
     ("organisasjonsnummer", &[]),
     (
         "phone",
-        &["plus47", "grouped", "pair_grouped", "looks_like_date", "foreign"],
+        &[
+            "plus47",
+            "grouped",
+            "pair_grouped",
+            "looks_like_date",
+            "foreign",
+        ],
     ),
     ("email", &["role", "example_domain"]),
 ];
@@ -179,16 +193,24 @@ impl Grouping {
                 continue;
             }
             if num.is_empty() || !matches!(c, ' ' | '.' | '-') {
-                return Err(format!("grouping {s:?}: expected digit counts separated by one of ' ', '.', '-'"));
+                return Err(format!(
+                    "grouping {s:?}: expected digit counts separated by one of ' ', '.', '-'"
+                ));
             }
-            lens.push(num.parse::<u8>().map_err(|_| format!("grouping {s:?}: bad count"))?);
+            lens.push(
+                num.parse::<u8>()
+                    .map_err(|_| format!("grouping {s:?}: bad count"))?,
+            );
             num.clear();
             seps.push(c as u8);
         }
         if num.is_empty() {
             return Err(format!("grouping {s:?}: must end with a digit count"));
         }
-        lens.push(num.parse::<u8>().map_err(|_| format!("grouping {s:?}: bad count"))?);
+        lens.push(
+            num.parse::<u8>()
+                .map_err(|_| format!("grouping {s:?}: bad count"))?,
+        );
         Ok(Grouping { lens, seps })
     }
 
@@ -273,7 +295,8 @@ impl RuleSet {
                 column: 0,
                 message,
             };
-            let entries = std::fs::read_dir(dir).map_err(|e| err(format!("cannot read rule directory: {e}")))?;
+            let entries = std::fs::read_dir(dir)
+                .map_err(|e| err(format!("cannot read rule directory: {e}")))?;
             let mut paths: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -317,7 +340,10 @@ impl RuleSet {
             hasher.update(src.text.as_bytes());
             hasher.update([0]);
             let def: FileDef = toml::from_str(&src.text).map_err(|e| {
-                let (line, column) = e.span().map(|s| line_col(&src.text, s.start)).unwrap_or((1, 1));
+                let (line, column) = e
+                    .span()
+                    .map(|s| line_col(&src.text, s.start))
+                    .unwrap_or((1, 1));
                 RuleError {
                     file: src.path.clone(),
                     line,
@@ -337,7 +363,10 @@ impl RuleSet {
                     return Err(at(format!("class {:?} is defined twice", name.get_ref())));
                 }
                 if classes.len() == super::context::MAX_CLASSES {
-                    return Err(at(format!("more than {} classes", super::context::MAX_CLASSES)));
+                    return Err(at(format!(
+                        "more than {} classes",
+                        super::context::MAX_CLASSES
+                    )));
                 }
                 if class.words.iter().any(|w| w.trim().is_empty()) {
                     return Err(at(format!("class {:?} has an empty word", name.get_ref())));
@@ -353,7 +382,10 @@ impl RuleSet {
             }
         }
         for (name, _) in MATCHERS {
-            if !rules.iter().any(|r| matches!(&r.matcher, Matcher::Builtin(m) if m == name)) {
+            if !rules
+                .iter()
+                .any(|r| matches!(&r.matcher, Matcher::Builtin(m) if m == name))
+            {
                 return Err(RuleError {
                     file: PathBuf::from("rules"),
                     line: 0,
@@ -394,12 +426,24 @@ fn located(src: &Source, offset: usize, message: String) -> RuleError {
     }
 }
 
-fn check_rule(src: &Source, r: RuleDef, classes: &[(String, Vec<String>)], earlier: &[Rule]) -> Result<Rule, RuleError> {
+fn check_rule(
+    src: &Source,
+    r: RuleDef,
+    classes: &[(String, Vec<String>)],
+    earlier: &[Rule],
+) -> Result<Rule, RuleError> {
     let at = |offset: usize, msg: String| located(src, offset, msg);
     let id = r.id.get_ref().clone();
     let id_at = r.id.span().start;
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Err(at(id_at, format!("rule id {id:?} must be letters, digits, '_' or '-'")));
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(at(
+            id_at,
+            format!("rule id {id:?} must be letters, digits, '_' or '-'"),
+        ));
     }
     if earlier.iter().any(|e| e.id == id) {
         return Err(at(id_at, format!("rule id {id:?} is used twice")));
@@ -410,11 +454,21 @@ fn check_rule(src: &Source, r: RuleDef, classes: &[(String, Vec<String>)], earli
                 let known: Vec<_> = MATCHERS.iter().map(|(n, _)| *n).collect();
                 return Err(at(
                     m.span().start,
-                    format!("unknown matcher {:?} (built-in matchers: {})", m.get_ref(), known.join(", ")),
+                    format!(
+                        "unknown matcher {:?} (built-in matchers: {})",
+                        m.get_ref(),
+                        known.join(", ")
+                    ),
                 ));
             };
-            if earlier.iter().any(|e| matches!(&e.matcher, Matcher::Builtin(x) if x == m.get_ref())) {
-                return Err(at(m.span().start, format!("matcher {:?} is already used by another rule", m.get_ref())));
+            if earlier
+                .iter()
+                .any(|e| matches!(&e.matcher, Matcher::Builtin(x) if x == m.get_ref()))
+            {
+                return Err(at(
+                    m.span().start,
+                    format!("matcher {:?} is already used by another rule", m.get_ref()),
+                ));
             }
             (Matcher::Builtin(m.get_ref().clone()), names)
         }
@@ -422,7 +476,10 @@ fn check_rule(src: &Source, r: RuleDef, classes: &[(String, Vec<String>)], earli
             let regex = regex::Regex::new(p.get_ref()).map_err(|e| {
                 at(
                     p.span().start,
-                    format!("pattern does not compile: {}", e.to_string().replace('\n', " ")),
+                    format!(
+                        "pattern does not compile: {}",
+                        e.to_string().replace('\n', " ")
+                    ),
                 )
             })?;
             let validator = match &r.validator {
@@ -431,24 +488,47 @@ fn check_rule(src: &Source, r: RuleDef, classes: &[(String, Vec<String>)], earli
                     let known: Vec<_> = Named::ALL.iter().map(|(n, _)| *n).collect();
                     at(
                         v.span().start,
-                        format!("unknown validator {:?} (known: {})", v.get_ref(), known.join(", ")),
+                        format!(
+                            "unknown validator {:?} (known: {})",
+                            v.get_ref(),
+                            known.join(", ")
+                        ),
                     )
                 })?),
             };
             (Matcher::Pattern { regex, validator }, &[])
         }
         (Some(m), Some(_)) => {
-            return Err(at(m.span().start, "a rule has either `matcher` or `pattern`, not both".into()));
+            return Err(at(
+                m.span().start,
+                "a rule has either `matcher` or `pattern`, not both".into(),
+            ));
         }
-        (None, None) => return Err(at(id_at, "a rule needs a `pattern` (or a built-in `matcher`)".into())),
+        (None, None) => {
+            return Err(at(
+                id_at,
+                "a rule needs a `pattern` (or a built-in `matcher`)".into(),
+            ))
+        }
     };
     if let (Matcher::Builtin(_), Some(v)) = (&matcher, &r.validator) {
-        return Err(at(v.span().start, "`validator` goes with `pattern`, not with a built-in matcher".into()));
+        return Err(at(
+            v.span().start,
+            "`validator` goes with `pattern`, not with a built-in matcher".into(),
+        ));
     }
     let kind = match (&r.kind, &matcher) {
         (Some(k), _) => {
-            if k.get_ref().is_empty() || !k.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(at(k.span().start, format!("kind {:?} must be letters, digits or '_'", k.get_ref())));
+            if k.get_ref().is_empty()
+                || !k
+                    .get_ref()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(at(
+                    k.span().start,
+                    format!("kind {:?} must be letters, digits or '_'", k.get_ref()),
+                ));
             }
             k.get_ref().clone()
         }
@@ -465,7 +545,11 @@ fn check_rule(src: &Source, r: RuleDef, classes: &[(String, Vec<String>)], earli
             let known: Vec<_> = classes.iter().map(|(n, _)| n.as_str()).collect();
             return Err(at(
                 name.span().start,
-                format!("unknown class {:?} in weights (classes: {})", name.get_ref(), known.join(", ")),
+                format!(
+                    "unknown class {:?} in weights (classes: {})",
+                    name.get_ref(),
+                    known.join(", ")
+                ),
             ));
         };
         weights[i] = *w;
@@ -478,7 +562,11 @@ fn check_rule(src: &Source, r: RuleDef, classes: &[(String, Vec<String>)], earli
                 format!(
                     "unknown adjustment {:?} for this matcher (known: {})",
                     name.get_ref(),
-                    if adjust_names.is_empty() { "none".to_string() } else { adjust_names.join(", ") }
+                    if adjust_names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        adjust_names.join(", ")
+                    }
                 ),
             ));
         }
@@ -515,26 +603,40 @@ mod tests {
         let set = RuleSet::builtin().expect("built-in rules are valid");
         assert!(set.hash.starts_with("sha256:"));
         assert_eq!(set.builtin_rule("phone").id, "phone");
-        assert!(set.rules.iter().all(|r| !r.examples.is_empty()), "every rule has examples");
+        assert!(
+            set.rules.iter().all(|r| !r.examples.is_empty()),
+            "every rule has examples"
+        );
     }
 
     fn err(text: &str) -> String {
-        RuleSet::with_extra(&[("mine/bad.toml", text)]).unwrap_err().to_string()
+        RuleSet::with_extra(&[("mine/bad.toml", text)])
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn bad_rules_name_file_line_and_problem() {
         let e = err("[[rule]]\nid = \"x\"\npattern = \"(\"\n");
-        assert!(e.starts_with("mine/bad.toml:3:11: pattern does not compile: regex parse error:"), "{e}");
+        assert!(
+            e.starts_with("mine/bad.toml:3:11: pattern does not compile: regex parse error:"),
+            "{e}"
+        );
         assert!(e.contains("unclosed group"), "{e}");
-        assert!(err("[[rule]]\nid = \"x\"\npattern = \"a\"\nvalidator = \"mod12\"\n")
-            .starts_with("mine/bad.toml:4:13: unknown validator \"mod12\""));
-        assert!(err("[[rule]]\nid = \"x\"\npattern = \"a\"\n[rule.weights]\nnope = 1\n")
-            .starts_with("mine/bad.toml:5:1: unknown class \"nope\""));
+        assert!(
+            err("[[rule]]\nid = \"x\"\npattern = \"a\"\nvalidator = \"mod12\"\n")
+                .starts_with("mine/bad.toml:4:13: unknown validator \"mod12\"")
+        );
+        assert!(
+            err("[[rule]]\nid = \"x\"\npattern = \"a\"\n[rule.weights]\nnope = 1\n")
+                .starts_with("mine/bad.toml:5:1: unknown class \"nope\"")
+        );
         assert!(err("[[rule]]\nid = \"phone\"\npattern = \"a\"\n").contains("used twice"));
-        assert!(err("[[rule]]\nid = \"x\"\n").starts_with("mine/bad.toml:2:6: a rule needs a `pattern`"));
+        assert!(err("[[rule]]\nid = \"x\"\n")
+            .starts_with("mine/bad.toml:2:6: a rule needs a `pattern`"));
         assert!(err("[[rule]\n").starts_with("mine/bad.toml:1:"));
-        assert!(err("[[rule]]\nid = \"x\"\npattern = \"a\"\ncolour = 1\n").contains("unknown field `colour`"));
+        assert!(err("[[rule]]\nid = \"x\"\npattern = \"a\"\ncolour = 1\n")
+            .contains("unknown field `colour`"));
     }
 
     #[test]

@@ -15,14 +15,21 @@ fn scan(d: &Detector, text: &str) -> Vec<Candidate> {
 }
 
 fn reported(d: &Detector, text: &str) -> Vec<Candidate> {
-    scan(d, text).into_iter().filter(|c| c.confidence >= Confidence::Medium).collect()
+    scan(d, text)
+        .into_iter()
+        .filter(|c| c.confidence >= Confidence::Medium)
+        .collect()
 }
 
 #[test]
 fn every_rule_example_holds() {
     let d = det();
     let failures = d.example_failures();
-    assert!(failures.is_empty(), "rule examples failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "rule examples failed:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -38,8 +45,18 @@ fn formats_of_identity_numbers() {
     ] {
         let c = reported(&d, text);
         assert_eq!(c.len(), 1, "{text}: {c:?}");
-        assert_eq!((c[0].kind, c[0].value.as_str()), ("fodselsnummer", "20036914700"), "{text}");
-        assert_eq!(&text[c[0].start..c[0].end].chars().filter(char::is_ascii_digit).count(), &11);
+        assert_eq!(
+            (c[0].kind, c[0].value.as_str()),
+            ("fodselsnummer", "20036914700"),
+            "{text}"
+        );
+        assert_eq!(
+            &text[c[0].start..c[0].end]
+                .chars()
+                .filter(char::is_ascii_digit)
+                .count(),
+            &11
+        );
     }
 }
 
@@ -75,11 +92,20 @@ fn account_or_identity_number_is_decided_by_context() {
     assert_eq!(plain[0].kind, "fodselsnummer");
     assert_eq!(plain[0].confidence, Confidence::Medium);
     let person = reported(&d, "Fødselsnr: 20036914700");
-    assert_eq!((person[0].kind, person[0].confidence), ("fodselsnummer", Confidence::High));
+    assert_eq!(
+        (person[0].kind, person[0].confidence),
+        ("fodselsnummer", Confidence::High)
+    );
     let bank = reported(&d, "Kontonr: 20036914700");
-    assert_eq!((bank[0].kind, bank[0].confidence), ("kontonummer", Confidence::High));
+    assert_eq!(
+        (bank[0].kind, bank[0].confidence),
+        ("kontonummer", Confidence::High)
+    );
     let after = reported(&d, "20036914700 (bankkonto)");
-    assert_eq!(after[0].kind, "kontonummer", "keywords after the value count too");
+    assert_eq!(
+        after[0].kind, "kontonummer",
+        "keywords after the value count too"
+    );
     let grouped = reported(&d, "2003.69.14700");
     assert_eq!(
         (grouped[0].kind, grouped[0].confidence),
@@ -87,15 +113,27 @@ fn account_or_identity_number_is_decided_by_context() {
         "only accounts are written RRRR.KK.NNNNC"
     );
     let company = scan(&d, "Kontor 22 33 44 55");
-    assert_eq!(company[0].confidence, Confidence::Medium, "`konto` is not `kontor`");
+    assert_eq!(
+        company[0].confidence,
+        Confidence::Medium,
+        "`konto` is not `kontor`"
+    );
 }
 
 #[test]
 fn context_stays_on_the_line_or_the_label_above() {
     let d = det();
     let c = reported(&d, "mitt fnr er 200369 14700\nKontonr: 8601.11.17947");
-    assert_eq!((c[0].kind, c[0].confidence), ("fodselsnummer", Confidence::High), "{c:?}");
-    assert_eq!((c[1].kind, c[1].confidence), ("kontonummer", Confidence::High), "{c:?}");
+    assert_eq!(
+        (c[0].kind, c[0].confidence),
+        ("fodselsnummer", Confidence::High),
+        "{c:?}"
+    );
+    assert_eq!(
+        (c[1].kind, c[1].confidence),
+        ("kontonummer", Confidence::High),
+        "{c:?}"
+    );
     let label_above = reported(&d, "Fødselsnummer:\n  13097248022\n");
     assert_eq!(label_above[0].confidence, Confidence::High);
     let two_lines_up = reported(&d, "Fødselsnummer:\n\n13097248022\n");
@@ -107,8 +145,14 @@ fn numbers_near_company_and_bookkeeping_words_are_not_persons() {
     let d = det();
     assert!(reported(&d, "Org.nr: 988 077 917, faktura 20036914700").is_empty());
     let org = scan(&d, "Org.nr. 988077917");
-    assert_eq!((org[0].kind, org[0].confidence), ("organisasjonsnummer", Confidence::Low));
-    assert!(reported(&d, "KID: 92345678").is_empty(), "a KID is no phone");
+    assert_eq!(
+        (org[0].kind, org[0].confidence),
+        ("organisasjonsnummer", Confidence::Low)
+    );
+    assert!(
+        reported(&d, "KID: 92345678").is_empty(),
+        "a KID is no phone"
+    );
     assert!(reported(&d, "Kundenr 92345678").is_empty());
 }
 
@@ -126,15 +170,28 @@ fn phones_need_evidence() {
         ("tlf 80012345", None),
         ("+47 58 12 34 56", None),
         ("tlf 1881", None),
-        ("+46 70 123 45 67", Some(("+46701234567", Confidence::Medium))),
-        ("+1 415 555 0132", Some(("+14155550132", Confidence::Medium))),
+        (
+            "+46 70 123 45 67",
+            Some(("+46701234567", Confidence::Medium)),
+        ),
+        (
+            "+1 415 555 0132",
+            Some(("+14155550132", Confidence::Medium)),
+        ),
     ];
     for (text, want) in cases {
-        let got: Vec<_> = reported(&d, text).into_iter().filter(|c| c.kind == "phone").collect();
+        let got: Vec<_> = reported(&d, text)
+            .into_iter()
+            .filter(|c| c.kind == "phone")
+            .collect();
         match want {
             Some((v, conf)) => {
                 assert_eq!(got.len(), 1, "{text}: {got:?}");
-                assert_eq!((got[0].value.as_str(), got[0].confidence), (v, conf), "{text}");
+                assert_eq!(
+                    (got[0].value.as_str(), got[0].confidence),
+                    (v, conf),
+                    "{text}"
+                );
             }
             None => assert!(got.is_empty(), "{text}: {got:?}"),
         }
@@ -153,7 +210,10 @@ fn lists_of_numbers_yield_each() {
 #[test]
 fn emails() {
     let d = det();
-    let c = reported(&d, "kontakt: Ola.Nordmann@Blåbær.NO, kari+x@firma.no; logo@2x.png @types/node a@b");
+    let c = reported(
+        &d,
+        "kontakt: Ola.Nordmann@Blåbær.NO, kari+x@firma.no; logo@2x.png @types/node a@b",
+    );
     let values: Vec<_> = c.iter().map(|c| c.value.as_str()).collect();
     assert_eq!(values, ["ola.nordmann@blåbær.no", "kari+x@firma.no"]);
     let role = reported(&d, "postmottak@kommune.no");
@@ -173,10 +233,16 @@ fn column_headers_give_context_and_recover_leading_zeros() {
     let text = "Navn;Fødselsnummer;Mobil\nKari;3851598730;40300040\n";
     let mut out = Vec::new();
     d.scan(text, &ctx, &mut out);
-    let id = out.iter().find(|c| c.rule == "fodselsnummer").expect("recovered");
+    let id = out
+        .iter()
+        .find(|c| c.rule == "fodselsnummer")
+        .expect("recovered");
     assert!(id.recovered_leading_zero && id.synthetic);
     assert_eq!(id.value, "03851598730");
-    let phone = out.iter().find(|c| c.kind == "phone").expect("phone by header");
+    let phone = out
+        .iter()
+        .find(|c| c.kind == "phone")
+        .expect("phone by header");
     assert_eq!(phone.confidence, Confidence::High);
     // Without the header the bare values say nothing.
     assert!(reported(&d, "Kari;3851598730;40300040").is_empty());
@@ -193,7 +259,10 @@ fn chance_hits_among_many_ids_are_downgraded() {
     }
     let valid = synth::identity_number(&mut rng, IdSpec::default());
     text.push_str(&valid);
-    let c: Vec<_> = scan(&d, &text).into_iter().filter(|c| c.value == valid).collect();
+    let c: Vec<_> = scan(&d, &text)
+        .into_iter()
+        .filter(|c| c.value == valid)
+        .collect();
     assert_eq!(c[0].confidence, Confidence::Low, "{c:?}");
 }
 
@@ -213,7 +282,11 @@ kind = "ansattnummer"
 confidence = "high"
 "#;
     let d = Detector::new(RuleSet::with_extra(&[("mine/a.toml", extra)]).unwrap());
-    assert!(d.example_failures().is_empty(), "{:?}", d.example_failures());
+    assert!(
+        d.example_failures().is_empty(),
+        "{:?}",
+        d.example_failures()
+    );
     let c = scan(&d, "A79927398713 A79927398710");
     let ours: Vec<_> = c.iter().filter(|c| c.kind == "ansattnummer").collect();
     assert_eq!(ours.len(), 1);
@@ -223,8 +296,8 @@ confidence = "high"
 /// Filler with the shape of Norwegian prose: words, punctuation, dates and short numbers.
 fn filler(rng: &mut Rng, words: usize) -> String {
     const W: &[&str] = &[
-        "og", "i", "på", "kurset", "deltaker", "møte", "2023", "kl.", "14.30", "rom", "12",
-        "Oslo", "påmeldt", "betalt", "—", "nr.", "5", "side", "3,5", "timer", "æøå", "\n",
+        "og", "i", "på", "kurset", "deltaker", "møte", "2023", "kl.", "14.30", "rom", "12", "Oslo",
+        "påmeldt", "betalt", "—", "nr.", "5", "side", "3,5", "timer", "æøå", "\n",
     ];
     let mut s = String::new();
     for _ in 0..words {
@@ -246,8 +319,16 @@ fn property_valid_numbers_planted_in_text_are_found_once_with_their_kind() {
             rule_2032: round % 4 == 0,
         };
         let n = synth::identity_number(&mut rng, spec);
-        let text = format!("{} fødselsnummer {} {}", filler(&mut rng, 30), n, filler(&mut rng, 30));
-        let hits: Vec<_> = scan(&d, &text).into_iter().filter(|c| c.value == n).collect();
+        let text = format!(
+            "{} fødselsnummer {} {}",
+            filler(&mut rng, 30),
+            n,
+            filler(&mut rng, 30)
+        );
+        let hits: Vec<_> = scan(&d, &text)
+            .into_iter()
+            .filter(|c| c.value == n)
+            .collect();
         assert_eq!(hits.len(), 1, "{n} in {text:?}: {hits:?}");
         let want = if spec.d_number {
             "d_nummer"
@@ -268,7 +349,12 @@ fn property_invalid_numbers_are_never_identity_numbers() {
     let mut rng = Rng::new(99);
     for _ in 0..400 {
         let n = synth::invalid_identity_number(&mut rng);
-        let text = format!("{} fnr {} {}", filler(&mut rng, 20), n, filler(&mut rng, 20));
+        let text = format!(
+            "{} fnr {} {}",
+            filler(&mut rng, 20),
+            n,
+            filler(&mut rng, 20)
+        );
         let hits: Vec<_> = scan(&d, &text)
             .into_iter()
             .filter(|c| c.rule == "fodselsnummer" && c.value == n)
@@ -289,8 +375,16 @@ fn property_phones_planted_with_keyword_are_found() {
             2 => format!("{} {} {} {}", &m[..2], &m[2..4], &m[4..6], &m[6..]),
             _ => format!("{} {} {}", &m[..3], &m[3..5], &m[5..]),
         };
-        let text = format!("{} tlf {}, {}", filler(&mut rng, 10), written, filler(&mut rng, 10));
-        let hits: Vec<_> = reported(&d, &text).into_iter().filter(|c| c.kind == "phone").collect();
+        let text = format!(
+            "{} tlf {}, {}",
+            filler(&mut rng, 10),
+            written,
+            filler(&mut rng, 10)
+        );
+        let hits: Vec<_> = reported(&d, &text)
+            .into_iter()
+            .filter(|c| c.kind == "phone")
+            .collect();
         assert_eq!(hits.len(), 1, "{text:?}: {hits:?}");
         assert_eq!(hits[0].value, format!("+47{m}"));
     }

@@ -307,7 +307,10 @@ mod tests {
             assert_eq!(id(s).unwrap().rule, ChecksumRule::Rule2032, "{s}");
         }
         let d = id("55102499947").unwrap();
-        assert_eq!((d.variant, d.rule), (IdVariant::DNummer, ChecksumRule::Rule2032));
+        assert_eq!(
+            (d.variant, d.rule),
+            (IdVariant::DNummer, ChecksumRule::Rule2032)
+        );
     }
 
     #[test]
@@ -361,7 +364,10 @@ mod tests {
         assert!(organisasjonsnummer(b"988077917"));
         assert!(!organisasjonsnummer(b"988077918"));
         assert!(!organisasjonsnummer(b"188077917"), "must start with 8 or 9");
-        assert!(iban_no(b"9386011117947"), "NO93 8601 1117 947 is the published example");
+        assert!(
+            iban_no(b"9386011117947"),
+            "NO93 8601 1117 947 is the published example"
+        );
         assert!(!iban_no(b"9486011117947"));
     }
 
@@ -375,10 +381,14 @@ mod tests {
 
     #[test]
     fn subscriber_ranges() {
-        for ok in ["40300040", "92345678", "22334455", "57123456", "73123456", "33123456"] {
+        for ok in [
+            "40300040", "92345678", "22334455", "57123456", "73123456", "33123456",
+        ] {
             assert!(norwegian_subscriber(ok.as_bytes()), "{ok}");
         }
-        for bad in ["58123456", "59123456", "80012345", "11223344", "01234567", "4030004"] {
+        for bad in [
+            "58123456", "59123456", "80012345", "11223344", "01234567", "4030004",
+        ] {
             assert!(!norwegian_subscriber(bad.as_bytes()), "{bad}");
         }
     }

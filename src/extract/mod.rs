@@ -143,7 +143,10 @@ impl Input<'_> {
         if self.size.is_some_and(|s| s > max) {
             return Err(ExtractError::Limit {
                 limit: "parse_bytes",
-                detail: format!("{} bytes is over the {max}-byte parse limit", self.size.unwrap_or(0)),
+                detail: format!(
+                    "{} bytes is over the {max}-byte parse limit",
+                    self.size.unwrap_or(0)
+                ),
             });
         }
         self.reader.rewind()?;
@@ -187,7 +190,12 @@ impl Extracted {
         }
     }
 
-    pub fn with_note(mut self, status: Status, reason: &str, detail: impl Into<String>) -> Extracted {
+    pub fn with_note(
+        mut self,
+        status: Status,
+        reason: &str,
+        detail: impl Into<String>,
+    ) -> Extracted {
         self.note = Some(Note {
             status,
             reason: reason.to_string(),
@@ -232,14 +240,19 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
     let base = Location::default();
     match sniff::sniff(input.head) {
         Sniffed::Text { encoding, bom } => text::extract_file(input, encoding, bom, sink),
-        Sniffed::Known { name, media: true } => {
-            Ok(Extracted::new(name, 0).with_note(Status::Skipped, "media", format!("{name} media file")))
-        }
+        Sniffed::Known { name, media: true } => Ok(Extracted::new(name, 0).with_note(
+            Status::Skipped,
+            "media",
+            format!("{name} media file"),
+        )),
         Sniffed::Known { name: "zip", .. } => match zipkind::classify(input)? {
             // Office formats and plain archives plug in here.
             kind => not_yet(input, kind.name(), &base, sink),
         },
-        Sniffed::Known { name: name @ ("7z" | "rar"), .. } => Err(ExtractError::Unsupported(format!(
+        Sniffed::Known {
+            name: name @ ("7z" | "rar"),
+            ..
+        } => Err(ExtractError::Unsupported(format!(
             "{name} archives are not read"
         ))),
         Sniffed::Known { name, .. } => not_yet(input, name, &base, sink),
@@ -255,7 +268,12 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
 
 /// A known format without its own reader yet: its raw text runs are scanned, and the status
 /// says that this is not a real read of the format.
-fn not_yet(input: &mut Input<'_>, name: &str, base: &Location, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+fn not_yet(
+    input: &mut Input<'_>,
+    name: &str,
+    base: &Location,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
     input.reader.rewind()?;
     let bytes = strings::extract(input.reader, base, sink)?;
     Ok(Extracted::new(name, bytes).with_note(
@@ -360,7 +378,12 @@ pub struct Chunk<'a> {
 
 impl Chunk<'_> {
     /// A chunk whose whole text is reported (cells, fields, short texts).
-    pub fn whole<'a>(text: &'a str, base: &'a Location, position: Position, context: ChunkContext<'a>) -> Chunk<'a> {
+    pub fn whole<'a>(
+        text: &'a str,
+        base: &'a Location,
+        position: Position,
+        context: ChunkContext<'a>,
+    ) -> Chunk<'a> {
         Chunk {
             text,
             report: 0..text.len(),
@@ -379,7 +402,12 @@ pub trait Sink {
     /// A member of a container (archive entry, attachment, embedded file), to be extracted as
     /// an input of its own and recorded as `container!/name`. The scan layer enforces the
     /// depth and byte limits; an error means the container must stop (a limit was hit).
-    fn nested(&mut self, name: &str, size: Option<u64>, data: &mut dyn Read) -> Result<(), ExtractError>;
+    fn nested(
+        &mut self,
+        name: &str,
+        size: Option<u64>,
+        data: &mut dyn Read,
+    ) -> Result<(), ExtractError>;
 }
 
 /// Turns candidate offsets in one chunk into locations, walking forward through the text once
@@ -405,7 +433,9 @@ impl<'a> Locator<'a> {
             Position::Lines(_) => {
                 debug_assert!(offset >= self.at, "offsets must increase");
                 let offset = offset.max(self.at);
-                self.pos = self.pos.advance(&self.chunk.text.as_bytes()[self.at..offset]);
+                self.pos = self
+                    .pos
+                    .advance(&self.chunk.text.as_bytes()[self.at..offset]);
                 self.at = offset;
                 loc.line = Some(self.pos.line);
                 loc.column = Some(Column::Number(self.pos.column));
@@ -432,7 +462,15 @@ mod tests {
     #[test]
     fn locator_walks_forward() {
         let base = Location::default();
-        let chunk = Chunk::whole("a\nbb cc\nd", &base, Position::Lines(LinePos { line: 10, column: 1 }), ChunkContext::default());
+        let chunk = Chunk::whole(
+            "a\nbb cc\nd",
+            &base,
+            Position::Lines(LinePos {
+                line: 10,
+                column: 1,
+            }),
+            ChunkContext::default(),
+        );
         let mut l = Locator::new(&chunk);
         assert_eq!(l.locate(2).line, Some(11));
         let loc = l.locate(5);

@@ -17,8 +17,16 @@ fn printable(b: u8) -> bool {
 
 /// Scans the text runs of `input`; returns the number of bytes read.
 pub fn extract(input: &mut dyn Read, base: &Location, sink: &mut dyn Sink) -> io::Result<u64> {
-    let mut ascii = Windower::new(Addressing::Offsets { stride: 1 }, base, ChunkContext::default());
-    let mut wide = Windower::new(Addressing::Offsets { stride: 2 }, base, ChunkContext::default());
+    let mut ascii = Windower::new(
+        Addressing::Offsets { stride: 1 },
+        base,
+        ChunkContext::default(),
+    );
+    let mut wide = Windower::new(
+        Addressing::Offsets { stride: 2 },
+        base,
+        ChunkContext::default(),
+    );
     let mut buf = vec![0u8; READ];
     let mut total = 0u64;
     // A byte held over when a read ends at an odd offset, so UTF-16 pairs stay aligned.
@@ -32,9 +40,11 @@ pub fn extract(input: &mut dyn Read, base: &Location, sink: &mut dyn Sink) -> io
         let last = n == 0;
         total += n as u64;
         let bytes = &buf[..n];
-        ascii
-            .buffer()
-            .extend(bytes.iter().map(|&b| if printable(b) { b as char } else { '\n' }));
+        ascii.buffer().extend(
+            bytes
+                .iter()
+                .map(|&b| if printable(b) { b as char } else { '\n' }),
+        );
         let mut pairs: Vec<u8> = Vec::with_capacity(n + 1);
         pairs.extend(odd.take());
         pairs.extend_from_slice(bytes);

@@ -99,7 +99,10 @@ pub fn delimited(ext: &str, head: &[u8], encoding: &'static Encoding) -> Option<
     if !by_ext && (count(first, delim) < 2 || count(first, delim) != count(second, delim)) {
         return None;
     }
-    let names: Vec<String> = first.split(delim).map(|f| f.trim().trim_matches('"').to_string()).collect();
+    let names: Vec<String> = first
+        .split(delim)
+        .map(|f| f.trim().trim_matches('"').to_string())
+        .collect();
     // A header names its columns: mostly not numbers.
     let numeric = names
         .iter()
@@ -122,6 +125,9 @@ mod tests {
         assert_eq!((d, names.len()), (b';', 3));
         assert_eq!(delimited("csv", b"a,b\n1,2\n", utf8).unwrap().0, b',');
         assert!(delimited("txt", b"Hei, du. Dette, er tekst\nmed komma\n", utf8).is_none());
-        assert!(delimited("csv", b"1;2;3\n4;5;6\n", utf8).is_none(), "no header row");
+        assert!(
+            delimited("csv", b"1;2;3\n4;5;6\n", utf8).is_none(),
+            "no header row"
+        );
     }
 }

@@ -41,7 +41,11 @@ pub struct Windower<'a> {
 }
 
 impl<'a> Windower<'a> {
-    pub fn new(addressing: Addressing, base: &'a Location, context: ChunkContext<'a>) -> Windower<'a> {
+    pub fn new(
+        addressing: Addressing,
+        base: &'a Location,
+        context: ChunkContext<'a>,
+    ) -> Windower<'a> {
         Windower {
             text: String::with_capacity(WINDOW + LOOKBACK + TAIL),
             report_from: 0,
@@ -108,9 +112,15 @@ mod tests {
                 Position::Lines(p) => p.line as usize,
                 _ => 0,
             };
-            self.0.push((line, c.report.start, c.text[c.report.clone()].to_string()));
+            self.0
+                .push((line, c.report.start, c.text[c.report.clone()].to_string()));
         }
-        fn nested(&mut self, _: &str, _: Option<u64>, _: &mut dyn std::io::Read) -> Result<(), crate::extract::ExtractError> {
+        fn nested(
+            &mut self,
+            _: &str,
+            _: Option<u64>,
+            _: &mut dyn std::io::Read,
+        ) -> Result<(), crate::extract::ExtractError> {
             unreachable!("text has no members")
         }
     }

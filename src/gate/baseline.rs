@@ -67,22 +67,33 @@ impl Baseline {
     }
 
     pub fn load(path: &Path) -> Result<Baseline> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the baseline {}", path.display()))?;
-        let b: Baseline = serde_json::from_str(&text).with_context(|| format!("{} is not a valid baseline", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the baseline {}", path.display()))?;
+        let b: Baseline = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid baseline", path.display()))?;
         if b.version != VERSION {
-            bail!("{}: baseline version {} is not supported (expected {VERSION})", path.display(), b.version);
+            bail!(
+                "{}: baseline version {} is not supported (expected {VERSION})",
+                path.display(),
+                b.version
+            );
         }
         if hex::decode(&b.key).map_or(true, |k| k.len() < 16) {
-            bail!("{}: the key must be at least 16 bytes of hex", path.display());
+            bail!(
+                "{}: the key must be at least 16 bytes of hex",
+                path.display()
+            );
         }
         Ok(b)
     }
 
     /// Writes the file atomically, entries sorted so diffs stay small.
     pub fn save(&mut self, path: &Path) -> Result<()> {
+        self.entries.sort_by(|a, b| {
+            (&a.path, &a.kind, &a.fingerprint).cmp(&(&b.path, &b.kind, &b.fingerprint))
+        });
         self.entries
-            .sort_by(|a, b| (&a.path, &a.kind, &a.fingerprint).cmp(&(&b.path, &b.kind, &b.fingerprint)));
-        self.entries.dedup_by(|a, b| a.path == b.path && a.fingerprint == b.fingerprint);
+            .dedup_by(|a, b| a.path == b.path && a.fingerprint == b.fingerprint);
         let mut text = serde_json::to_string_pretty(self)?;
         text.push('\n');
         let tmp = path.with_extension("json.partial");
@@ -97,12 +108,18 @@ impl Baseline {
 
     /// The entry for a value in a path, if any.
     pub fn find(&self, path: &str, fingerprint: &str) -> Option<usize> {
-        self.entries.iter().position(|e| e.path == path && e.fingerprint == fingerprint)
+        self.entries
+            .iter()
+            .position(|e| e.path == path && e.fingerprint == fingerprint)
     }
 
     /// Entries not in `used`: they match nothing any more.
     pub fn stale<'a>(&'a self, used: &'a HashSet<usize>) -> impl Iterator<Item = &'a Entry> + 'a {
-        self.entries.iter().enumerate().filter(|(i, _)| !used.contains(i)).map(|(_, e)| e)
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !used.contains(i))
+            .map(|(_, e)| e)
     }
 }
 

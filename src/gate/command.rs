@@ -7,7 +7,9 @@ use anyhow::{bail, Context, Result};
 
 use super::baseline::{self, Baseline, Entry};
 use super::{Gate, Outcome, Policy, Source, Verdict};
-use crate::cli::{BaselineAddArgs, BaselineUpdateArgs, Format, GateArgs, InstallHookArgs, ScanArgs};
+use crate::cli::{
+    BaselineAddArgs, BaselineUpdateArgs, Format, GateArgs, InstallHookArgs, ScanArgs,
+};
 use crate::detect::{Confidence, Detector};
 use crate::report::mask::HashKey;
 use crate::report::writer::Output;
@@ -53,6 +55,9 @@ fn today() -> chrono::NaiveDate {
 
 /// `kartlegg scan` with --staged, --diff, --history or --tracked.
 pub fn scan(args: &ScanArgs, source: Source, det: &Detector, provided_key: HashKey) -> Result<u8> {
+    if args.reveal {
+        bail!("--reveal is not available with --staged, --diff, --history or --tracked: CI outputs never show raw values");
+    }
     let repo = Repo::open(&repo_dir(&args.paths)?)?;
     let baseline = load_baseline(&repo, &args.gate)?;
     // Baseline fingerprints only match under the baseline's own key.
@@ -60,7 +65,7 @@ pub fn scan(args: &ScanArgs, source: Source, det: &Detector, provided_key: HashK
     // Findings below --fail-on are still reported (as notes in SARIF) down to --min-confidence.
     let opts = options(args.min_confidence.min(args.gate.fail_on), false);
     let scanner = Scanner::new(&opts, det, &key);
-    let ignore = super::load_ignore(&repo.root)?;
+    let ignore = super::load_ignore(&repo.root, &args.exclude)?;
     let gate = Gate {
         repo: &repo,
         scanner: &scanner,
@@ -70,14 +75,20 @@ pub fn scan(args: &ScanArgs, source: Source, det: &Detector, provided_key: HashK
         },
         baseline: baseline.as_ref(),
         ignore: &ignore,
+        max_file_size: args.max_file_size,
         today: today(),
     };
     let outcome = gate.run(&source)?;
 
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-    let format = args.format.unwrap_or(if github { Format::Github } else { Format::TextLines });
+    let format = args.format.unwrap_or(if github {
+        Format::Github
+    } else {
+        Format::TextLines
+    });
     let mut out = match &args.output {
-        Some(p) => Output::file(p).with_context(|| format!("cannot create {}", Output::partial_path(p).display()))?,
+        Some(p) => Output::file(p)
+            .with_context(|| format!("cannot create {}", Output::partial_path(p).display()))?,
         None => Output::stdout(),
     };
     match format {
@@ -117,10 +128,23 @@ fn summarise(o: &Outcome, gate: &GateArgs) {
         count(Verdict::BelowThreshold),
     );
     for u in &o.unscanned {
-        let _ = writeln!(err, "kartlegg: not read completely: {} ({}/{})", u.path, u.status.as_str(), u.reason);
+        let _ = writeln!(
+            err,
+            "kartlegg: not read completely: {} ({}/{})",
+            u.path,
+            u.status.as_str(),
+            u.reason
+        );
     }
     for e in &o.expired {
-        let _ = writeln!(err, "kartlegg: baseline entry expired {}: {} {} (reviewer {})", e.expires.map(|d| d.to_string()).unwrap_or_default(), e.path, e.kind, e.reviewer);
+        let _ = writeln!(
+            err,
+            "kartlegg: baseline entry expired {}: {} {} (reviewer {})",
+            e.expires.map(|d| d.to_string()).unwrap_or_default(),
+            e.path,
+            e.kind,
+            e.reviewer
+        );
     }
     for e in &o.stale {
         let _ = writeln!(err, "kartlegg: stale baseline entry (matches nothing): {} {} {} — run `kartlegg baseline update`", e.path, e.kind, e.fingerprint);
@@ -131,12 +155,19 @@ fn summarise(o: &Outcome, gate: &GateArgs) {
 pub fn baseline_add(args: &BaselineAddArgs, det: &Detector) -> Result<u8> {
     let repo = Repo::open(args.repo.as_deref().unwrap_or(Path::new(".")))?;
     let path = baseline_path(&repo, args.gate.baseline.as_deref());
-    let mut b = if path.exists() { Baseline::load(&path)? } else { Baseline::new() };
-    let source = args.source.source().unwrap_or(Source::Tracked("HEAD".into()));
+    let mut b = if path.exists() {
+        Baseline::load(&path)?
+    } else {
+        Baseline::new()
+    };
+    let source = args
+        .source
+        .source()
+        .unwrap_or(Source::Tracked("HEAD".into()));
     let key = b.key();
     let opts = options(args.gate.fail_on, false);
     let scanner = Scanner::new(&opts, det, &key);
-    let ignore = super::load_ignore(&repo.root)?;
+    let ignore = super::load_ignore(&repo.root, &[])?;
     let outcome = Gate {
         repo: &repo,
         scanner: &scanner,
@@ -146,6 +177,7 @@ pub fn baseline_add(args: &BaselineAddArgs, det: &Detector) -> Result<u8> {
         },
         baseline: Some(&b),
         ignore: &ignore,
+        max_file_size: None,
         today: today(),
     }
     .run(&source)?;
@@ -153,7 +185,8 @@ pub fn baseline_add(args: &BaselineAddArgs, det: &Detector) -> Result<u8> {
     let mut added = 0;
     for h in outcome.hits.iter().filter(|h| h.verdict == Verdict::Fail) {
         // An expired entry for the same value is renewed rather than duplicated.
-        b.entries.retain(|e| !(e.path == h.path && e.fingerprint == h.finding.fingerprint));
+        b.entries
+            .retain(|e| !(e.path == h.path && e.fingerprint == h.finding.fingerprint));
         b.entries.push(Entry {
             fingerprint: h.finding.fingerprint.clone(),
             kind: h.finding.kind.to_string(),
@@ -166,7 +199,10 @@ pub fn baseline_add(args: &BaselineAddArgs, det: &Detector) -> Result<u8> {
         added += 1;
     }
     b.save(&path)?;
-    eprintln!("kartlegg: {added} exception(s) recorded in {}", path.display());
+    eprintln!(
+        "kartlegg: {added} exception(s) recorded in {}",
+        path.display()
+    );
     Ok(NOTHING_FOUND)
 }
 
@@ -178,7 +214,7 @@ pub fn baseline_update(args: &BaselineUpdateArgs, det: &Detector) -> Result<u8> 
     let key = b.key();
     let opts = options(Confidence::Low, false);
     let scanner = Scanner::new(&opts, det, &key);
-    let ignore = super::load_ignore(&repo.root)?;
+    let ignore = super::load_ignore(&repo.root, &[])?;
     let outcome = Gate {
         repo: &repo,
         scanner: &scanner,
@@ -188,13 +224,18 @@ pub fn baseline_update(args: &BaselineUpdateArgs, det: &Detector) -> Result<u8> 
         },
         baseline: Some(&b),
         ignore: &ignore,
+        max_file_size: None,
         today: today(),
     }
     .run(&Source::Tracked(args.rev.clone()))?;
     let before = b.entries.len();
     b.entries.retain(|e| !outcome.stale.contains(e));
     b.save(&path)?;
-    eprintln!("kartlegg: {} stale entr(y/ies) removed from {}", before - b.entries.len(), path.display());
+    eprintln!(
+        "kartlegg: {} stale entr(y/ies) removed from {}",
+        before - b.entries.len(),
+        path.display()
+    );
     Ok(NOTHING_FOUND)
 }
 

@@ -122,12 +122,16 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn failing(&self) -> usize {
-        self.hits.iter().filter(|h| h.verdict == Verdict::Fail).count()
+        self.hits
+            .iter()
+            .filter(|h| h.verdict == Verdict::Fail)
+            .count()
     }
 }
 
-/// `.kartleggignore` at the repository root, if there is one.
-pub fn load_ignore(root: &Path) -> Result<ignore::gitignore::Gitignore> {
+/// `.kartleggignore` at the repository root, if there is one, and `--exclude` patterns (in the
+/// same gitignore syntax).
+pub fn load_ignore(root: &Path, exclude: &[String]) -> Result<ignore::gitignore::Gitignore> {
     let mut b = ignore::gitignore::GitignoreBuilder::new(root);
     let file = root.join(IGNORE_FILE);
     if file.exists() {
@@ -135,7 +139,12 @@ pub fn load_ignore(root: &Path) -> Result<ignore::gitignore::Gitignore> {
             return Err(e).with_context(|| format!("bad pattern in {}", file.display()));
         }
     }
-    b.build().with_context(|| format!("bad pattern in {}", file.display()))
+    for pattern in exclude {
+        b.add_line(None, pattern)
+            .with_context(|| format!("bad --exclude pattern {pattern:?}"))?;
+    }
+    b.build()
+        .with_context(|| format!("bad pattern in {}", file.display()))
 }
 
 /// Everything a gate run needs.
@@ -145,6 +154,8 @@ pub struct Gate<'a> {
     pub policy: Policy,
     pub baseline: Option<&'a Baseline>,
     pub ignore: &'a ignore::gitignore::Gitignore,
+    /// Blobs larger than this are listed as unscanned instead of read.
+    pub max_file_size: Option<u64>,
     pub today: NaiveDate,
 }
 
@@ -154,14 +165,42 @@ impl Gate<'_> {
         let mut used = HashSet::new();
         let mut blobs = self.repo.blobs()?;
         match source {
-            Source::Staged => self.changes(&mut blobs, &self.repo.staged()?, None, None, &mut used, &mut out)?,
-            Source::Diff(range) => self.changes(&mut blobs, &self.repo.diff(range)?, None, None, &mut used, &mut out)?,
-            Source::Tracked(rev) => self.changes(&mut blobs, &self.repo.tracked(rev)?, None, None, &mut used, &mut out)?,
+            Source::Staged => self.changes(
+                &mut blobs,
+                &self.repo.staged()?,
+                None,
+                None,
+                &mut used,
+                &mut out,
+            )?,
+            Source::Diff(range) => self.changes(
+                &mut blobs,
+                &self.repo.diff(range)?,
+                None,
+                None,
+                &mut used,
+                &mut out,
+            )?,
+            Source::Tracked(rev) => self.changes(
+                &mut blobs,
+                &self.repo.tracked(rev)?,
+                None,
+                None,
+                &mut used,
+                &mut out,
+            )?,
             Source::History(range) => {
                 // A value is reported once per path: at the first commit that added it there.
                 let mut seen = HashSet::new();
                 for c in self.repo.history(range)? {
-                    self.changes(&mut blobs, &c.changes, Some(&c.commit), Some(&mut seen), &mut used, &mut out)?;
+                    self.changes(
+                        &mut blobs,
+                        &c.changes,
+                        Some(&c.commit),
+                        Some(&mut seen),
+                        &mut used,
+                        &mut out,
+                    )?;
                 }
             }
         }
@@ -181,12 +220,36 @@ impl Gate<'_> {
         out: &mut Outcome,
     ) -> Result<()> {
         for ch in changes {
-            if self.ignore.matched_path_or_any_parents(&ch.path, false).is_ignore() {
+            // The baseline is fingerprints and a key: hex that could pass for numbers.
+            if ch.path == baseline::FILE_NAME {
+                continue;
+            }
+            // A pure rename or mode change adds no content.
+            if ch.old.as_deref() == Some(ch.new.as_str()) {
+                continue;
+            }
+            if self
+                .ignore
+                .matched_path_or_any_parents(&ch.path, false)
+                .is_ignore()
+            {
                 out.ignored += 1;
                 continue;
             }
             out.files += 1;
             let data = blobs.get(&ch.new)?;
+            if let Some(max) = self.max_file_size.filter(|&m| data.len() as u64 > m) {
+                out.unscanned.push(Unscanned {
+                    path: ch.path.clone(),
+                    status: Status::Skipped,
+                    reason: format!(
+                        "too_large: {} bytes is over --max-file-size {max}",
+                        data.len()
+                    ),
+                    commit: commit.map(str::to_string),
+                });
+                continue;
+            }
             let text = as_text(&data);
             // Text files count only their added lines; other formats are scanned whole.
             let added: Option<HashSet<u64>> = match (&text, &ch.old) {
@@ -197,7 +260,10 @@ impl Gate<'_> {
                 }
                 _ => None,
             };
-            let lines: Vec<&str> = text.as_deref().map(|t| t.lines().collect()).unwrap_or_default();
+            let lines: Vec<&str> = text
+                .as_deref()
+                .map(|t| t.lines().collect())
+                .unwrap_or_default();
             for rec in self.scanner.scan_bytes(&ch.path, &data) {
                 let top = rec.path == ch.path;
                 if rec.content_unread() {
@@ -235,8 +301,17 @@ impl Gate<'_> {
         Ok(())
     }
 
-    fn verdict(&self, path: &str, f: &Finding, inline: bool, used: &mut HashSet<usize>, out: &mut Outcome) -> Verdict {
-        let entry = self.baseline.and_then(|b| b.find(path, &f.fingerprint).map(|i| (i, &b.entries[i])));
+    fn verdict(
+        &self,
+        path: &str,
+        f: &Finding,
+        inline: bool,
+        used: &mut HashSet<usize>,
+        out: &mut Outcome,
+    ) -> Verdict {
+        let entry = self
+            .baseline
+            .and_then(|b| b.find(path, &f.fingerprint).map(|i| (i, &b.entries[i])));
         let mut baselined = false;
         if let Some((i, e)) = entry {
             used.insert(i);

@@ -60,7 +60,13 @@ impl FileMeta {
 /// What identifies a file's content version: a change to any of these during the read means
 /// the file changed under us.
 pub fn version(m: &Metadata) -> (u64, i64, i64, i64, i64) {
-    (m.size(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec())
+    (
+        m.size(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+    )
 }
 
 /// User names by uid, looked up once each.
@@ -122,13 +128,19 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         .custom_flags(libc::O_NOATIME | libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path);
     match noatime {
-        Ok(file) => Ok(Opened { file, noatime: true }),
+        Ok(file) => Ok(Opened {
+            file,
+            noatime: true,
+        }),
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
             let file = OpenOptions::new()
                 .read(true)
                 .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
                 .open(path)?;
-            Ok(Opened { file, noatime: false })
+            Ok(Opened {
+                file,
+                noatime: false,
+            })
         }
         Err(e) => Err(e),
     }
@@ -141,9 +153,15 @@ pub fn open_following(path: &Path) -> io::Result<Opened> {
         .custom_flags(libc::O_NOATIME | libc::O_NONBLOCK)
         .open(path);
     match noatime {
-        Ok(file) => Ok(Opened { file, noatime: true }),
+        Ok(file) => Ok(Opened {
+            file,
+            noatime: true,
+        }),
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(Opened {
-            file: OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?,
+            file: OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)?,
             noatime: false,
         }),
         Err(e) => Err(e),
@@ -160,11 +178,23 @@ mod tests {
         let p = dir.path().join("a.txt");
         std::fs::write(&p, "hei").unwrap();
         // An access time far in the past, so any update by the read would show.
-        let old = libc::timespec { tv_sec: 1_000_000_000, tv_nsec: 0 };
-        let times = [old, libc::timespec { tv_sec: 0, tv_nsec: libc::UTIME_OMIT }];
+        let old = libc::timespec {
+            tv_sec: 1_000_000_000,
+            tv_nsec: 0,
+        };
+        let times = [
+            old,
+            libc::timespec {
+                tv_sec: 0,
+                tv_nsec: libc::UTIME_OMIT,
+            },
+        ];
         let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
         // SAFETY: a valid path and two timespecs, as utimensat requires.
-        assert_eq!(unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), 0) }, 0);
+        assert_eq!(
+            unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), 0) },
+            0
+        );
         let mut o = open(&p).unwrap();
         assert!(o.noatime, "the owner may use O_NOATIME");
         let mut s = String::new();

@@ -13,10 +13,7 @@ pub enum Sniffed {
         bom: bool,
     },
     /// A known binary format, by magic bytes (`media` ones may be skipped).
-    Known {
-        name: &'static str,
-        media: bool,
-    },
+    Known { name: &'static str, media: bool },
     /// Binary of no known format.
     Binary,
 }
@@ -54,13 +51,22 @@ const MAGIC: &[(&[u8], usize, &str, bool)] = &[
 
 pub fn sniff(head: &[u8]) -> Sniffed {
     if head.starts_with(b"\xef\xbb\xbf") {
-        return Sniffed::Text { encoding: UTF_8, bom: true };
+        return Sniffed::Text {
+            encoding: UTF_8,
+            bom: true,
+        };
     }
     if head.starts_with(b"\xff\xfe") && !head.starts_with(b"\xff\xfe\x00\x00") {
-        return Sniffed::Text { encoding: UTF_16LE, bom: true };
+        return Sniffed::Text {
+            encoding: UTF_16LE,
+            bom: true,
+        };
     }
     if head.starts_with(b"\xfe\xff") {
-        return Sniffed::Text { encoding: UTF_16BE, bom: true };
+        return Sniffed::Text {
+            encoding: UTF_16BE,
+            bom: true,
+        };
     }
     for &(magic, at, name, media) in MAGIC {
         if head.len() >= at + magic.len() && &head[at..at + magic.len()] == magic {
@@ -68,16 +74,28 @@ pub fn sniff(head: &[u8]) -> Sniffed {
         }
     }
     if let Some(enc) = utf16_by_stride(head) {
-        return Sniffed::Text { encoding: enc, bom: false };
+        return Sniffed::Text {
+            encoding: enc,
+            bom: false,
+        };
     }
     if memchr::memchr(0, head).is_some() {
         return Sniffed::Binary;
     }
     match std::str::from_utf8(head) {
-        Ok(_) => Sniffed::Text { encoding: UTF_8, bom: false },
+        Ok(_) => Sniffed::Text {
+            encoding: UTF_8,
+            bom: false,
+        },
         // A character cut off at the end of the head is still UTF-8.
-        Err(e) if e.error_len().is_none() => Sniffed::Text { encoding: UTF_8, bom: false },
-        Err(_) => Sniffed::Text { encoding: WINDOWS_1252, bom: false },
+        Err(e) if e.error_len().is_none() => Sniffed::Text {
+            encoding: UTF_8,
+            bom: false,
+        },
+        Err(_) => Sniffed::Text {
+            encoding: WINDOWS_1252,
+            bom: false,
+        },
     }
 }
 
@@ -130,20 +148,74 @@ mod tests {
 
     #[test]
     fn encodings() {
-        assert_eq!(sniff("Fødselsnummer".as_bytes()), Sniffed::Text { encoding: UTF_8, bom: false });
-        assert_eq!(sniff(b"F\xf8dselsnummer"), Sniffed::Text { encoding: WINDOWS_1252, bom: false });
-        assert_eq!(sniff(&utf16("Fødselsnummer 123", true)), Sniffed::Text { encoding: UTF_16LE, bom: false });
-        assert_eq!(sniff(&utf16("Fødselsnummer 123", false)), Sniffed::Text { encoding: UTF_16BE, bom: false });
-        assert_eq!(sniff(b"\xff\xfeF\x00"), Sniffed::Text { encoding: UTF_16LE, bom: true });
-        assert_eq!(sniff(b"\xef\xbb\xbfx"), Sniffed::Text { encoding: UTF_8, bom: true });
+        assert_eq!(
+            sniff("Fødselsnummer".as_bytes()),
+            Sniffed::Text {
+                encoding: UTF_8,
+                bom: false
+            }
+        );
+        assert_eq!(
+            sniff(b"F\xf8dselsnummer"),
+            Sniffed::Text {
+                encoding: WINDOWS_1252,
+                bom: false
+            }
+        );
+        assert_eq!(
+            sniff(&utf16("Fødselsnummer 123", true)),
+            Sniffed::Text {
+                encoding: UTF_16LE,
+                bom: false
+            }
+        );
+        assert_eq!(
+            sniff(&utf16("Fødselsnummer 123", false)),
+            Sniffed::Text {
+                encoding: UTF_16BE,
+                bom: false
+            }
+        );
+        assert_eq!(
+            sniff(b"\xff\xfeF\x00"),
+            Sniffed::Text {
+                encoding: UTF_16LE,
+                bom: true
+            }
+        );
+        assert_eq!(
+            sniff(b"\xef\xbb\xbfx"),
+            Sniffed::Text {
+                encoding: UTF_8,
+                bom: true
+            }
+        );
         // "ø" cut in half at the end of the head.
-        assert_eq!(sniff(b"abc \xc3"), Sniffed::Text { encoding: UTF_8, bom: false });
+        assert_eq!(
+            sniff(b"abc \xc3"),
+            Sniffed::Text {
+                encoding: UTF_8,
+                bom: false
+            }
+        );
     }
 
     #[test]
     fn formats() {
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Sniffed::Known { name: "png", media: true });
-        assert_eq!(sniff(b"%PDF-1.7\n"), Sniffed::Known { name: "pdf", media: false });
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n...."),
+            Sniffed::Known {
+                name: "png",
+                media: true
+            }
+        );
+        assert_eq!(
+            sniff(b"%PDF-1.7\n"),
+            Sniffed::Known {
+                name: "pdf",
+                media: false
+            }
+        );
         assert_eq!(sniff(b"\x00\x01\x02\x03\x04\x05abc\x00"), Sniffed::Binary);
     }
 }

@@ -8,7 +8,10 @@ use crate::gate::{baseline, Hit, Verdict};
 
 /// What to do about a failing finding.
 pub fn advice() -> String {
-    format!("remove it, or record a reviewed exception in {}", baseline::FILE_NAME)
+    format!(
+        "remove it, or record a reviewed exception in {}",
+        baseline::FILE_NAME
+    )
 }
 
 /// `path:line:column` when the finding has a line, else the path and what locates it inside
@@ -90,15 +93,24 @@ pub fn write_github(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
                 props.push_str(&format!(",col={c}"));
             }
         }
-        props.push_str(&format!(",title={}", property(&format!("kartlegg: {}", h.finding.kind))));
-        writeln!(out, "::error {props}::{}", data(&format!("{}: {} — {}", place(h), what(h), advice())))?;
+        props.push_str(&format!(
+            ",title={}",
+            property(&format!("kartlegg: {}", h.finding.kind))
+        ));
+        writeln!(
+            out,
+            "::error {props}::{}",
+            data(&format!("{}: {} — {}", place(h), what(h), advice()))
+        )?;
     }
     Ok(())
 }
 
 /// Escapes a workflow command's message.
 fn data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command's property value.

@@ -36,13 +36,18 @@ pub struct HashKey {
 
 impl std::fmt::Debug for HashKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HashKey").field("provided", &self.provided).finish_non_exhaustive()
+        f.debug_struct("HashKey")
+            .field("provided", &self.provided)
+            .finish_non_exhaustive()
     }
 }
 
 impl HashKey {
     pub fn provided(key: Vec<u8>) -> HashKey {
-        HashKey { key, provided: true }
+        HashKey {
+            key,
+            provided: true,
+        }
     }
 
     /// A random key for this scan only.
@@ -50,7 +55,10 @@ impl HashKey {
         use rand::RngCore;
         let mut key = vec![0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
-        HashKey { key, provided: false }
+        HashKey {
+            key,
+            provided: false,
+        }
     }
 
     /// `hmac-sha256:` + the first 128 bits, hex, of HMAC-SHA256(key, kind NUL value).
@@ -80,7 +88,11 @@ mod tests {
         assert_eq!(mask("phone", "+4740300040"), "+47********");
         assert_eq!(mask("email", "ola.nordmann@firma.no"), "o***@***.no");
         assert_eq!(mask("email", "a@b.no"), "a***@***");
-        for (kind, v) in [("fodselsnummer", "03851598730"), ("email", "ola.nordmann@firma.no"), ("email", "kari@blåbær.no")] {
+        for (kind, v) in [
+            ("fodselsnummer", "03851598730"),
+            ("email", "ola.nordmann@firma.no"),
+            ("email", "kari@blåbær.no"),
+        ] {
             let m = mask(kind, v);
             let shown = m.chars().filter(|&c| c != '*').count();
             assert!(shown * 3 <= v.chars().count(), "{m} shows too much of {v}");
@@ -91,11 +103,20 @@ mod tests {
     fn fingerprints_are_keyed() {
         let a = HashKey::provided(b"k1".to_vec());
         let b = HashKey::provided(b"k2".to_vec());
-        assert_eq!(a.fingerprint("phone", "+4740300040"), a.fingerprint("phone", "+4740300040"));
-        assert_ne!(a.fingerprint("phone", "+4740300040"), b.fingerprint("phone", "+4740300040"));
+        assert_eq!(
+            a.fingerprint("phone", "+4740300040"),
+            a.fingerprint("phone", "+4740300040")
+        );
+        assert_ne!(
+            a.fingerprint("phone", "+4740300040"),
+            b.fingerprint("phone", "+4740300040")
+        );
         assert_ne!(a.fingerprint("phone", "x"), a.fingerprint("email", "x"));
         assert!(a.fingerprint("phone", "x").starts_with("hmac-sha256:"));
         assert_eq!(a.fingerprint("phone", "x").len(), "hmac-sha256:".len() + 32);
-        assert!(!format!("{a:?}").contains("107"), "the key is never printed");
+        assert!(
+            !format!("{a:?}").contains("107"),
+            "the key is never printed"
+        );
     }
 }

@@ -96,7 +96,13 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn add(&mut self, kind: &'static str, confidence: Confidence, synthetic: bool, fingerprint: u64) {
+    pub fn add(
+        &mut self,
+        kind: &'static str,
+        confidence: Confidence,
+        synthetic: bool,
+        fingerprint: u64,
+    ) {
         *self.by_confidence.entry(confidence).or_default() += 1;
         if synthetic {
             self.synthetic += 1;
@@ -206,13 +212,19 @@ impl Totals {
             Status::Scanned => s.files_scanned += 1,
             Status::Partial => s.files_partial += 1,
             Status::Skipped => s.files_skipped += 1,
-            Status::Error | Status::Encrypted | Status::Unsupported | Status::LimitExceeded => s.files_errored += 1,
+            Status::Error | Status::Encrypted | Status::Unsupported | Status::LimitExceeded => {
+                s.files_errored += 1
+            }
         }
         if rec.content_unread() {
             self.unscanned += 1;
         }
         if rec.status.unscanned() {
-            let key = format!("{}/{}", rec.status.as_str(), rec.reason.as_deref().unwrap_or("unknown"));
+            let key = format!(
+                "{}/{}",
+                rec.status.as_str(),
+                rec.reason.as_deref().unwrap_or("unknown")
+            );
             *s.unscanned_by_reason.entry(key).or_default() += 1;
         }
         let total = rec.total();
@@ -224,7 +236,9 @@ impl Totals {
             *s.findings_by_kind.entry(k.to_string()).or_default() += n;
         }
         for (c, n) in &rec.tally.by_confidence {
-            *s.findings_by_confidence.entry(c.as_str().to_string()).or_default() += n;
+            *s.findings_by_confidence
+                .entry(c.as_str().to_string())
+                .or_default() += n;
         }
         s.synthetic += rec.tally.synthetic;
         self.personal += rec.tally.personal;
@@ -235,7 +249,11 @@ impl Totals {
 
     pub fn finish(&mut self) -> &Summary {
         let s = &mut self.summary;
-        s.distinct_by_kind = self.distinct.iter().map(|(k, v)| (k.to_string(), v.len() as u64)).collect();
+        s.distinct_by_kind = self
+            .distinct
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.len() as u64))
+            .collect();
         s.atime.preserved = s.atime.plain_opens == 0;
         s
     }

@@ -16,7 +16,9 @@ impl Progress {
     pub fn new(enabled: bool) -> Progress {
         let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
-            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("template"));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("template"),
+            );
             bar.enable_steady_tick(Duration::from_millis(125));
             bar
         });

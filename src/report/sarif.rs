@@ -69,7 +69,8 @@ fn result(h: &Hit, rule_index: &BTreeMap<&str, usize>) -> Value {
         Verdict::InlineAllow | Verdict::Baseline => " (suppressed) — ",
     });
     text.push_str(&lines::advice());
-    let mut physical = json!({ "artifactLocation": { "uri": uri(&h.file), "uriBaseId": "%SRCROOT%" } });
+    let mut physical =
+        json!({ "artifactLocation": { "uri": uri(&h.file), "uriBaseId": "%SRCROOT%" } });
     if let Some(line) = f.location.line {
         let mut region = json!({ "startLine": line });
         if let Some(crate::extract::Column::Number(c)) = f.location.column {
@@ -102,8 +103,13 @@ fn result(h: &Hit, rule_index: &BTreeMap<&str, usize>) -> Value {
         r["properties"]["commit"] = json!(c);
     }
     match h.verdict {
-        Verdict::InlineAllow => r["suppressions"] = json!([{ "kind": "inSource", "justification": "kartlegg:allow comment" }]),
-        Verdict::Baseline => r["suppressions"] = json!([{ "kind": "external", "justification": "reviewed exception in .kartlegg-baseline.json" }]),
+        Verdict::InlineAllow => {
+            r["suppressions"] =
+                json!([{ "kind": "inSource", "justification": "kartlegg:allow comment" }])
+        }
+        Verdict::Baseline => {
+            r["suppressions"] = json!([{ "kind": "external", "justification": "reviewed exception in .kartlegg-baseline.json" }])
+        }
         _ => {}
     }
     r
@@ -142,7 +148,10 @@ mod tests {
 
     #[test]
     fn uris_are_percent_encoded() {
-        assert_eq!(uri("tests/data/kunder liste.csv"), "tests/data/kunder%20liste.csv");
+        assert_eq!(
+            uri("tests/data/kunder liste.csv"),
+            "tests/data/kunder%20liste.csv"
+        );
         assert_eq!(uri("blåbær.txt"), "bl%C3%A5b%C3%A6r.txt");
     }
 }

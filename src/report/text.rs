@@ -32,7 +32,8 @@ impl<W: Write> Report for TextReport<W> {
         if n > 0 {
             self.top.push((n, rec.path.clone()));
             if self.top.len() > TOP * 4 {
-                self.top.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+                self.top
+                    .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
                 self.top.truncate(TOP);
             }
         }
@@ -42,7 +43,10 @@ impl<W: Write> Report for TextReport<W> {
                 rec.path,
                 rec.status.as_str(),
                 rec.reason.as_deref().unwrap_or(""),
-                rec.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+                rec.detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
             ));
         }
         Ok(())
@@ -55,19 +59,28 @@ impl<W: Write> Report for TextReport<W> {
             "Scanned {} of {} files ({} bytes read); {} partial, {} skipped, {} errors, {} excluded.",
             s.files_scanned, s.files_seen, s.bytes_read, s.files_partial, s.files_skipped, s.files_errored, s.files_excluded
         )?;
-        writeln!(o, "\nFindings: {} in {} files", s.findings, s.files_with_findings)?;
+        writeln!(
+            o,
+            "\nFindings: {} in {} files",
+            s.findings, s.files_with_findings
+        )?;
         for (kind, n) in &s.findings_by_kind {
             let distinct = s.distinct_by_kind.get(kind).copied().unwrap_or(0);
             writeln!(o, "  {kind:<20} {n:>8}  ({distinct} distinct)")?;
         }
         if !s.findings_by_confidence.is_empty() {
-            let by: Vec<String> = s.findings_by_confidence.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let by: Vec<String> = s
+                .findings_by_confidence
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
             writeln!(o, "  by confidence: {}", by.join(", "))?;
         }
         if s.synthetic > 0 {
             writeln!(o, "  of which synthetic test numbers: {}", s.synthetic)?;
         }
-        self.top.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        self.top
+            .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         self.top.truncate(TOP);
         if !self.top.is_empty() {
             writeln!(o, "\nFiles with the most findings:")?;
@@ -85,12 +98,19 @@ impl<W: Write> Report for TextReport<W> {
                 writeln!(o, "{line}")?;
             }
             if unscanned as usize > self.unscanned.len() {
-                writeln!(o, "  … and {} more (see --format json)", unscanned as usize - self.unscanned.len())?;
+                writeln!(
+                    o,
+                    "  … and {} more (see --format json)",
+                    unscanned as usize - self.unscanned.len()
+                )?;
             }
         }
         let a = &s.atime;
         if a.preserved {
-            writeln!(o, "\nAccess times: preserved (O_NOATIME on every file read).")?;
+            writeln!(
+                o,
+                "\nAccess times: preserved (O_NOATIME on every file read)."
+            )?;
         } else {
             writeln!(
                 o,

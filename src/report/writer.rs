@@ -134,7 +134,14 @@ pub struct JsonlReport {
 
 impl JsonlReport {
     pub fn new(mut out: Output, header: &serde_json::Value) -> io::Result<JsonlReport> {
-        serde_json::to_writer(&mut out, &Tagged { tag: "scan", inner: header }).map_err(json_err)?;
+        serde_json::to_writer(
+            &mut out,
+            &Tagged {
+                tag: "scan",
+                inner: header,
+            },
+        )
+        .map_err(json_err)?;
         out.write_all(b"\n")?;
         out.flush()?;
         Ok(JsonlReport { out })
@@ -143,14 +150,28 @@ impl JsonlReport {
 
 impl Report for JsonlReport {
     fn file(&mut self, rec: &FileRecord) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &Tagged { tag: "file", inner: rec }).map_err(json_err)?;
+        serde_json::to_writer(
+            &mut self.out,
+            &Tagged {
+                tag: "file",
+                inner: rec,
+            },
+        )
+        .map_err(json_err)?;
         self.out.write_all(b"\n")?;
         self.out.flush()
     }
 
     fn finish(&mut self, summary: &Summary, finished: &str) -> io::Result<()> {
         let f = Finished { finished, summary };
-        serde_json::to_writer(&mut self.out, &Tagged { tag: "summary", inner: &f }).map_err(json_err)?;
+        serde_json::to_writer(
+            &mut self.out,
+            &Tagged {
+                tag: "summary",
+                inner: &f,
+            },
+        )
+        .map_err(json_err)?;
         self.out.write_all(b"\n")?;
         self.out.commit()
     }

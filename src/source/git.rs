@@ -60,7 +60,8 @@ impl Repo {
                 String::from_utf8_lossy(&out.stderr).trim()
             );
         }
-        let root = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim_end_matches(['\n', '\r']));
+        let root =
+            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim_end_matches(['\n', '\r']));
         let mut repo = Repo {
             root,
             empty_tree: String::new(),
@@ -86,7 +87,11 @@ impl Repo {
             .output()
             .with_context(|| format!("cannot run git {}", args.join(" ")))?;
         if !out.status.success() {
-            bail!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+            bail!(
+                "git {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
         }
         Ok(out.stdout)
     }
@@ -161,9 +166,15 @@ impl Repo {
         for rec in raw.split(|&b| b == 0).filter(|r| !r.is_empty()) {
             // <mode> SP <type> SP <object> TAB <path>
             let rec = String::from_utf8_lossy(rec);
-            let Some((meta, path)) = rec.split_once('\t') else { continue };
+            let Some((meta, path)) = rec.split_once('\t') else {
+                continue;
+            };
             let mut f = meta.split(' ');
-            let (mode, kind, id) = (f.next().unwrap_or(""), f.next().unwrap_or(""), f.next().unwrap_or(""));
+            let (mode, kind, id) = (
+                f.next().unwrap_or(""),
+                f.next().unwrap_or(""),
+                f.next().unwrap_or(""),
+            );
             if kind == "blob" && is_file_mode(mode) {
                 out.push(Change {
                     path: path.to_string(),
@@ -184,7 +195,10 @@ impl Repo {
         args.extend(&parts);
         args.push("--");
         let list = self.run(&args).map_err(|e| {
-            let shallow = self.text(&["rev-parse", "--is-shallow-repository"]).unwrap_or_default() == "true";
+            let shallow = self
+                .text(&["rev-parse", "--is-shallow-repository"])
+                .unwrap_or_default()
+                == "true";
             if shallow {
                 e.context("this is a shallow clone: fetch more history (`git fetch --unshallow`)")
             } else {
@@ -196,7 +210,10 @@ impl Repo {
             let mut ids = line.split(' ');
             let Some(commit) = ids.next() else { continue };
             // In a shallow clone the boundary commit lists no parents: it is a root here.
-            let base = ids.next().map(str::to_string).unwrap_or_else(|| self.empty_tree.clone());
+            let base = ids
+                .next()
+                .map(str::to_string)
+                .unwrap_or_else(|| self.empty_tree.clone());
             out.push(CommitChanges {
                 commit: commit.to_string(),
                 changes: self.tree_diff(&base, commit)?,
@@ -217,13 +234,21 @@ impl Repo {
             .context("cannot run git cat-file")?;
         let stdin = child.stdin.take().expect("piped");
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        Ok(Blobs { child, stdin, stdout })
+        Ok(Blobs {
+            child,
+            stdin,
+            stdout,
+        })
     }
 
     /// The path of a file inside `.git` (hooks, say), as git resolves it.
     pub fn git_path(&self, name: &str) -> Result<PathBuf> {
         let p = PathBuf::from(self.text(&["rev-parse", "--git-path", name])?);
-        Ok(if p.is_absolute() { p } else { self.root.join(p) })
+        Ok(if p.is_absolute() {
+            p
+        } else {
+            self.root.join(p)
+        })
     }
 }
 
@@ -260,9 +285,16 @@ fn parse_raw(raw: &[u8]) -> Result<(Vec<Change>, Vec<String>)> {
             bail!("unexpected git diff output");
         }
         let status = f[4].chars().next().unwrap_or('?');
-        let path = |p: Option<&[u8]>| p.map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default();
+        let path = |p: Option<&[u8]>| {
+            p.map(|p| String::from_utf8_lossy(p).into_owned())
+                .unwrap_or_default()
+        };
         let first = path(fields.next());
-        let path = if matches!(status, 'R' | 'C') { path(fields.next()) } else { first };
+        let path = if matches!(status, 'R' | 'C') {
+            path(fields.next())
+        } else {
+            first
+        };
         let (old_id, new_id) = (f[2], f[3]);
         let absent = |id: &str| id.bytes().all(|b| b == b'0');
         match status {
@@ -354,8 +386,16 @@ mod tests {
         assert_eq!(
             changes,
             vec![
-                Change { path: "new.txt".into(), old: Some(a.clone()), new: b.clone() },
-                Change { path: "added".into(), old: None, new: b.clone() },
+                Change {
+                    path: "new.txt".into(),
+                    old: Some(a.clone()),
+                    new: b.clone()
+                },
+                Change {
+                    path: "added".into(),
+                    old: None,
+                    new: b.clone()
+                },
             ]
         );
     }

@@ -42,7 +42,10 @@ impl Exclude {
         for g in globs {
             b.add(Glob::new(g)?);
         }
-        Ok(Exclude { set: b.build()?, exact })
+        Ok(Exclude {
+            set: b.build()?,
+            exact,
+        })
     }
 
     pub fn matches(&self, root: &Path, path: &Path) -> bool {
@@ -120,7 +123,9 @@ impl Walk {
                             path,
                             meta: Some(meta),
                             reason: "symlink",
-                            detail: format!("symbolic link to {target:?} not followed (use --follow)"),
+                            detail: format!(
+                                "symbolic link to {target:?} not followed (use --follow)"
+                            ),
                         });
                     } else {
                         emit(Entry::Skipped {
@@ -132,21 +137,35 @@ impl Walk {
                     }
                 }
                 Err(err) => {
-                    let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                    let path = err
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| root.to_path_buf());
                     let (reason, detail) = if let Some(anc) = err.loop_ancestor() {
-                        ("symlink_loop", format!("symbolic link loop back to {}", anc.display()))
+                        (
+                            "symlink_loop",
+                            format!("symbolic link loop back to {}", anc.display()),
+                        )
                     } else if let Some(io) = err.io_error() {
                         let reason = match io.kind() {
                             std::io::ErrorKind::PermissionDenied => "permission_denied",
                             std::io::ErrorKind::NotFound => "vanished",
                             _ => "io_error",
                         };
-                        let what = if err.depth() == 0 || path.is_dir() { "directory: " } else { "" };
+                        let what = if err.depth() == 0 || path.is_dir() {
+                            "directory: "
+                        } else {
+                            ""
+                        };
                         (reason, format!("{what}{io}"))
                     } else {
                         ("io_error", err.to_string())
                     };
-                    emit(Entry::Error { path, reason, detail });
+                    emit(Entry::Error {
+                        path,
+                        reason,
+                        detail,
+                    });
                 }
             }
         }
