@@ -19,8 +19,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files and directories; exit 0 if nothing was found, 1 if personal data was found,
-    /// 2 if the scan itself failed.
+    /// Scan files and directories, or what a git change adds (--staged, --diff, --history,
+    /// --tracked); exit 0 if nothing was found (git modes: nothing fails the policy), 1 if
+    /// personal data was found (git modes: findings fail the policy), 2 if the scan itself
+    /// failed.
     Scan(ScanArgs),
     /// List the rules in use and prove their examples.
     Rules(RulesArgs),
