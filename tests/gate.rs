@@ -812,6 +812,31 @@ fn install_hook_blocks_the_commit() {
     );
     r.stage("k.txt", "no number\n");
     assert!(commit("clean").status.success());
+    // `commit -a` stages through a temporary index, which the hook reads too.
+    r.write("k.txt", format!("no number\nfnr {REAL}\n"));
+    let o = std::process::Command::new("git")
+        .current_dir(r.path())
+        .args([
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@example.invalid",
+            "commit",
+            "-q",
+            "-a",
+            "-m",
+            "all",
+        ])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("KARTLEGG", &bin)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "commit -a is stopped too");
+    assert!(
+        stderr(&o).contains("k.txt:2:5: fodselsnummer (high)"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
