@@ -210,6 +210,8 @@ impl Gate<'_> {
         Ok(out)
     }
 
+    /// Loads the changed blobs (git is read in order, by one process), scans them in parallel
+    /// a batch at a time, then judges the findings in change order so output is deterministic.
     fn changes(
         &self,
         blobs: &mut git::Blobs,
@@ -219,6 +221,8 @@ impl Gate<'_> {
         used: &mut HashSet<usize>,
         out: &mut Outcome,
     ) -> Result<()> {
+        let mut batch: Vec<Loaded> = Vec::new();
+        let mut batch_bytes = 0;
         for ch in changes {
             // The baseline is fingerprints and a key: hex that could pass for numbers.
             if ch.path == baseline::FILE_NAME {
@@ -252,7 +256,7 @@ impl Gate<'_> {
             }
             let text = as_text(&data);
             // Text files count only their added lines; other formats are scanned whole.
-            let added: Option<HashSet<u64>> = match (&text, &ch.old) {
+            let added = match (&text, &ch.old) {
                 (Some(new), Some(old)) => {
                     let old = blobs.get(old)?;
                     let old = as_text(&old).unwrap_or_default();
@@ -260,12 +264,49 @@ impl Gate<'_> {
                 }
                 _ => None,
             };
-            let lines: Vec<&str> = text
+            batch_bytes += data.len();
+            batch.push(Loaded {
+                path: &ch.path,
+                data,
+                text,
+                added,
+            });
+            if batch_bytes >= BATCH_BYTES {
+                self.judge(
+                    std::mem::take(&mut batch),
+                    commit,
+                    seen.as_deref_mut(),
+                    used,
+                    out,
+                );
+                batch_bytes = 0;
+            }
+        }
+        self.judge(batch, commit, seen, used, out);
+        Ok(())
+    }
+
+    fn judge(
+        &self,
+        batch: Vec<Loaded>,
+        commit: Option<&str>,
+        mut seen: Option<&mut HashSet<(String, String)>>,
+        used: &mut HashSet<usize>,
+        out: &mut Outcome,
+    ) {
+        use rayon::prelude::*;
+        let scanned: Vec<_> = batch
+            .par_iter()
+            .map(|l| self.scanner.scan_bytes(l.path, &l.data))
+            .collect();
+        for (l, recs) in batch.iter().zip(scanned) {
+            let lines: Vec<&str> = l
+                .text
                 .as_deref()
                 .map(|t| t.lines().collect())
                 .unwrap_or_default();
-            for rec in self.scanner.scan_bytes(&ch.path, &data) {
-                let top = rec.path == ch.path;
+            for rec in recs {
+                let top = rec.path == l.path;
                 if rec.content_unread() {
                     out.unscanned.push(Unscanned {
                         path: rec.path.clone(),
@@ -276,7 +317,7 @@ impl Gate<'_> {
                 }
                 for f in rec.findings {
                     let line = f.location.line;
-                    if let (true, Some(added), Some(line)) = (top, &added, line) {
+                    if let (true, Some(added), Some(line)) = (top, &l.added, line) {
                         if !added.contains(&line) {
                             continue;
                         }
@@ -286,11 +327,11 @@ impl Gate<'_> {
                             continue;
                         }
                     }
-                    let inline = top && line.is_some_and(|l| allowed_inline(&lines, l));
+                    let inline = top && line.is_some_and(|n| allowed_inline(&lines, n));
                     let verdict = self.verdict(&rec.path, &f, inline, used, out);
                     out.hits.push(Hit {
                         path: rec.path.clone(),
-                        file: ch.path.clone(),
+                        file: l.path.to_string(),
                         commit: commit.map(str::to_string),
                         finding: f,
                         verdict,
@@ -298,7 +339,6 @@ impl Gate<'_> {
                 }
             }
         }
-        Ok(())
     }
 
     fn verdict(
@@ -335,6 +375,19 @@ impl Gate<'_> {
             Verdict::Fail
         }
     }
+}
+
+/// Blob bytes held in memory at once before a batch is scanned.
+const BATCH_BYTES: usize = 64 << 20;
+
+/// A changed file, read from git and ready to scan.
+struct Loaded<'c> {
+    path: &'c str,
+    data: Vec<u8>,
+    /// The content decoded, when it is text.
+    text: Option<String>,
+    /// For a modified text file, the lines it adds; `None` means all of it counts.
+    added: Option<HashSet<u64>>,
 }
 
 /// The content as text, when it sniffs as text (any encoding the text extractor reads).
