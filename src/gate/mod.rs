@@ -3,7 +3,8 @@
 //!
 //! Content comes from [`crate::source::git`] (the index, a range, every commit, or the tracked
 //! tree), is scanned by the ordinary [`Scanner`] (so office files, archives and encodings are
-//! read exactly as in an inventory), and each finding gets a [`Verdict`]. Every suppression is
+//! read exactly as in an inventory; blobs are read from git in order and scanned in parallel,
+//! a bounded batch at a time), and each finding gets a [`Verdict`]. Every suppression is
 //! keyed on content, never on a line number: a `kartlegg:allow` comment on the finding's line
 //! or the line above, a `.kartleggignore` path pattern, or a baseline entry matching the
 //! value's fingerprint in that path. The reporters in [`crate::report`] turn the hits into
