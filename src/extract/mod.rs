@@ -10,6 +10,9 @@
 //! neighbours, and only candidates that *start* in the window's `report` range belong to it, so
 //! a value across a window border is found exactly once while memory stays flat.
 
+pub mod archive;
+pub mod mail;
+pub mod office;
 pub mod strings;
 pub mod text;
 pub mod window;
@@ -24,6 +27,7 @@ use serde::Serialize;
 
 use crate::detect::{ChunkContext, Detector};
 use crate::read::sniff::{self, Sniffed};
+use zipkind::ZipKind;
 
 /// What happened to an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -128,14 +132,40 @@ impl Input<'_> {
 
     /// An error once the time budget is spent; parsers call this in their loops.
     pub fn check_time(&self) -> Result<(), ExtractError> {
+        self.clock().check()
+    }
+
+    /// The time budget as a value that does not borrow the input, for loops that hold on to
+    /// the input's reader (a zip archive over it, say).
+    pub fn clock(&self) -> Clock {
+        Clock {
+            deadline: self.deadline,
+            seconds: self.limits.seconds,
+        }
+    }
+}
+
+/// See [`Input::clock`].
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    deadline: Instant,
+    seconds: u64,
+}
+
+impl Clock {
+    /// An error once the time budget is spent.
+    pub fn check(&self) -> Result<(), ExtractError> {
         if Instant::now() > self.deadline {
             return Err(ExtractError::Limit {
                 limit: "time",
-                detail: format!("over {} s for this file", self.limits.seconds),
+                detail: format!("over {} s for this file", self.seconds),
             });
         }
         Ok(())
     }
+}
+
+impl Input<'_> {
 
     /// Reads the whole input into memory, within `max_parse_bytes`.
     pub fn read_all(&mut self) -> Result<Vec<u8>, ExtractError> {
@@ -239,21 +269,23 @@ impl ExtractError {
 pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     let base = Location::default();
     match sniff::sniff(input.head) {
+        Sniffed::Text { .. } if mail::is_mail(input) => mail::extract(input, sink),
         Sniffed::Text { encoding, bom } => text::extract_file(input, encoding, bom, sink),
-        Sniffed::Known { name, media: true } => Ok(Extracted::new(name, 0).with_note(
-            Status::Skipped,
-            "media",
-            format!("{name} media file"),
-        )),
-        Sniffed::Known { name: "zip", .. } => {
-            // Office formats and plain archives plug in here.
-            let kind = zipkind::classify(input)?;
-            not_yet(input, kind.name(), &base, sink)
+        Sniffed::Known { name, media: true } => {
+            Ok(Extracted::new(name, 0).with_note(Status::Skipped, "media", format!("{name} media file")))
         }
-        Sniffed::Known {
-            name: name @ ("7z" | "rar"),
-            ..
-        } => Err(ExtractError::Unsupported(format!(
+        Sniffed::Known { name: "zip", .. } => match zipkind::classify(input)? {
+            kind @ (ZipKind::Docx | ZipKind::Pptx | ZipKind::Odt | ZipKind::Odp) => office::extract(input, kind, sink),
+            ZipKind::Archive => archive::zip(input, sink),
+            // Spreadsheets plug in here.
+            kind => not_yet(input, kind.name(), &base, sink),
+        },
+        Sniffed::Known { name: "tar", .. } => archive::tar(input, sink),
+        Sniffed::Known { name, .. } if archive::Codec::from_sniffed(name).is_some() => {
+            archive::compressed(input, archive::Codec::from_sniffed(name).expect("checked"), sink)
+        }
+        Sniffed::Known { name: "rtf", .. } => office::rtf(input, sink),
+        Sniffed::Known { name: name @ ("7z" | "rar"), .. } => Err(ExtractError::Unsupported(format!(
             "{name} archives are not read"
         ))),
         Sniffed::Known { name, .. } => not_yet(input, name, &base, sink),
