@@ -6,7 +6,8 @@
 //!
 //! * `headers` — the address headers (From, To, Cc, Bcc, Reply-To, Sender) written out with
 //!   their decoded display names, the decoded Subject, and every other header as stored
-//!   (Received and Delivered-To lines carry addresses too);
+//!   (Received and Delivered-To lines carry addresses too) except the message identifiers
+//!   (Message-ID, In-Reply-To, References), which look like addresses but are not;
 //! * `body` (`body 2`, ...) — the text bodies; an HTML-only body is turned into text;
 //! * attachments are handed to [`Sink::nested`] and read by their own format:
 //!   `mail.eml!/liste.xlsx`, and in a mailbox `inbox.mbox!/3/liste.xlsx` (message 3).
@@ -137,9 +138,10 @@ fn message(raw: &[u8], n: u32, folder: Option<u32>, sink: &mut dyn Sink) -> Resu
     if let Some(subject) = msg.subject() {
         headers.push_str(&format!("Subject: {subject}\n"));
     }
-    let decoded = ["from", "to", "cc", "bcc", "reply-to", "sender", "subject"];
+    // Written above, decoded; or message identifiers, which look like addresses but are not.
+    let left_out = ["from", "to", "cc", "bcc", "reply-to", "sender", "subject", "message-id", "in-reply-to", "references"];
     for (name, value) in msg.headers_raw() {
-        if !decoded.contains(&name.to_ascii_lowercase().as_str()) {
+        if !left_out.contains(&name.to_ascii_lowercase().as_str()) {
             // Folded lines are one header.
             let value: String = value.split(['\r', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
             headers.push_str(&format!("{name}: {value}\n"));
