@@ -10,7 +10,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 /// Scans `paths` and returns the JSON report.
@@ -22,7 +24,11 @@ fn scan(paths: &[&Path], extra: &[&str]) -> Value {
         .args(paths)
         .output()
         .unwrap();
-    assert!(out.status.code().unwrap() < 2, "scan failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.code().unwrap() < 2,
+        "scan failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -42,7 +48,16 @@ fn file<'a>(report: &'a Value, suffix: &str) -> &'a Value {
 fn findings(rec: &Value) -> Vec<(String, Value)> {
     rec["findings"]
         .as_array()
-        .map(|a| a.iter().map(|f| (f["kind"].as_str().unwrap().to_string(), f["location"].clone())).collect())
+        .map(|a| {
+            a.iter()
+                .map(|f| {
+                    (
+                        f["kind"].as_str().unwrap().to_string(),
+                        f["location"].clone(),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -56,55 +71,129 @@ fn has(rec: &Value, kind: &str, location: Value) {
 }
 
 fn status(rec: &Value) -> (&str, &str) {
-    (rec["status"].as_str().unwrap(), rec["reason"].as_str().unwrap_or(""))
+    (
+        rec["status"].as_str().unwrap(),
+        rec["reason"].as_str().unwrap_or(""),
+    )
 }
 
 // ---------------------------------------------------------------- office documents
 
 #[test]
 fn docx_parts_runs_tables_headers_footers_and_comments() {
-    let r = scan(&[&fixture("office/report.docx")], &["--min-confidence", "low"]);
+    let r = scan(
+        &[&fixture("office/report.docx")],
+        &["--min-confidence", "low"],
+    );
     let doc = file(&r, "report.docx");
     assert_eq!(doc["type"], "docx");
     assert_eq!(status(doc), ("scanned", ""));
     // "1309" + "7248" + "022" in three runs.
-    has(doc, "fodselsnummer", serde_json::json!({"part": "body", "line": 2, "column": 16}));
+    has(
+        doc,
+        "fodselsnummer",
+        serde_json::json!({"part": "body", "line": 2, "column": 16}),
+    );
     // A table cell: paragraphs of cells are lines.
-    has(doc, "phone", serde_json::json!({"part": "body", "line": 6, "column": 8}));
-    has(doc, "email", serde_json::json!({"part": "header1", "line": 1, "column": 10}));
-    has(doc, "d_nummer", serde_json::json!({"part": "footer1", "line": 1, "column": 10}));
-    has(doc, "phone", serde_json::json!({"part": "comments", "line": 1, "column": 6}));
+    has(
+        doc,
+        "phone",
+        serde_json::json!({"part": "body", "line": 6, "column": 8}),
+    );
+    has(
+        doc,
+        "email",
+        serde_json::json!({"part": "header1", "line": 1, "column": 10}),
+    );
+    has(
+        doc,
+        "d_nummer",
+        serde_json::json!({"part": "footer1", "line": 1, "column": 10}),
+    );
+    has(
+        doc,
+        "phone",
+        serde_json::json!({"part": "comments", "line": 1, "column": 6}),
+    );
 }
 
 #[test]
 fn pptx_slides_and_speaker_notes() {
     let r = scan(&[&fixture("office/slides.pptx")], &[]);
     let p = file(&r, "slides.pptx");
-    assert_eq!((p["type"].as_str(), status(p)), (Some("pptx"), ("scanned", "")));
-    has(p, "fodselsnummer", serde_json::json!({"part": "slide 2", "line": 2, "column": 5}));
-    has(p, "phone", serde_json::json!({"part": "notes 2", "line": 1, "column": 9}));
+    assert_eq!(
+        (p["type"].as_str(), status(p)),
+        (Some("pptx"), ("scanned", ""))
+    );
+    has(
+        p,
+        "fodselsnummer",
+        serde_json::json!({"part": "slide 2", "line": 2, "column": 5}),
+    );
+    has(
+        p,
+        "phone",
+        serde_json::json!({"part": "notes 2", "line": 1, "column": 9}),
+    );
     assert_eq!(findings(p).len(), 2);
 }
 
 #[test]
 fn odt_odp_and_rtf_made_by_libreoffice() {
     let r = scan(
-        &[&fixture("office/letter.odt"), &fixture("office/talk.odp"), &fixture("office/letter.rtf")],
+        &[
+            &fixture("office/letter.odt"),
+            &fixture("office/talk.odp"),
+            &fixture("office/letter.rtf"),
+        ],
         &[],
     );
     let odt = file(&r, "letter.odt");
-    assert_eq!((odt["type"].as_str(), status(odt)), (Some("odt"), ("scanned", "")));
-    has(odt, "fodselsnummer", serde_json::json!({"part": "content", "line": 2, "column": 16}));
-    has(odt, "d_nummer", serde_json::json!({"part": "styles", "line": 1, "column": 10}));
+    assert_eq!(
+        (odt["type"].as_str(), status(odt)),
+        (Some("odt"), ("scanned", ""))
+    );
+    has(
+        odt,
+        "fodselsnummer",
+        serde_json::json!({"part": "content", "line": 2, "column": 16}),
+    );
+    has(
+        odt,
+        "d_nummer",
+        serde_json::json!({"part": "styles", "line": 1, "column": 10}),
+    );
     let odp = file(&r, "talk.odp");
-    assert_eq!((odp["type"].as_str(), status(odp)), (Some("odp"), ("scanned", "")));
-    has(odp, "fodselsnummer", serde_json::json!({"part": "slide 2", "line": 2, "column": 5}));
-    has(odp, "phone", serde_json::json!({"part": "notes 2", "line": 1, "column": 9}));
+    assert_eq!(
+        (odp["type"].as_str(), status(odp)),
+        (Some("odp"), ("scanned", ""))
+    );
+    has(
+        odp,
+        "fodselsnummer",
+        serde_json::json!({"part": "slide 2", "line": 2, "column": 5}),
+    );
+    has(
+        odp,
+        "phone",
+        serde_json::json!({"part": "notes 2", "line": 1, "column": 9}),
+    );
     let rtf = file(&r, "letter.rtf");
-    assert_eq!((rtf["type"].as_str(), status(rtf)), (Some("rtf"), ("scanned", "")));
+    assert_eq!(
+        (rtf["type"].as_str(), status(rtf)),
+        (Some("rtf"), ("scanned", ""))
+    );
     // `F\'f8dselsnummer: ` is 15 characters once the escape is decoded; the footer comes first.
-    has(rtf, "fodselsnummer", serde_json::json!({"line": 3, "column": 16}));
-    has(rtf, "d_nummer", serde_json::json!({"line": 1, "column": 10}));
+    has(
+        rtf,
+        "fodselsnummer",
+        serde_json::json!({"line": 3, "column": 16}),
+    );
+    has(
+        rtf,
+        "d_nummer",
+        serde_json::json!({"line": 1, "column": 10}),
+    );
     has(rtf, "phone", serde_json::json!({"line": 4, "column": 8}));
 }
 
@@ -117,7 +206,8 @@ fn rewrite_zip(src: &Path, dst: &Path, f: impl Fn(&str, Vec<u8>) -> Vec<u8>) {
         let name = m.name().to_string();
         let mut data = Vec::new();
         std::io::Read::read_to_end(&mut m, &mut data).unwrap();
-        zout.start_file(name.as_str(), zip::write::SimpleFileOptions::default()).unwrap();
+        zout.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
         zout.write_all(&f(&name, data)).unwrap();
     }
     zout.finish().unwrap();
@@ -130,15 +220,19 @@ fn damaged_office_files_are_recorded_not_dropped() {
     // Cut in half: the zip directory is gone.
     std::fs::write(dir.path().join("truncated.docx"), &docx[..docx.len() / 2]).unwrap();
     // The body XML cut off after the second paragraph's number.
-    rewrite_zip(&fixture("office/report.docx"), &dir.path().join("broken-xml.docx"), |name, data| {
-        if name == "word/document.xml" {
-            let text = String::from_utf8(data).unwrap();
-            let cut = text.find("022</w:t>").unwrap() + "022</w:t>".len();
-            format!("{}<w:bad", &text[..cut]).into_bytes()
-        } else {
-            data
-        }
-    });
+    rewrite_zip(
+        &fixture("office/report.docx"),
+        &dir.path().join("broken-xml.docx"),
+        |name, data| {
+            if name == "word/document.xml" {
+                let text = String::from_utf8(data).unwrap();
+                let cut = text.find("022</w:t>").unwrap() + "022</w:t>".len();
+                format!("{}<w:bad", &text[..cut]).into_bytes()
+            } else {
+                data
+            }
+        },
+    );
     let r = scan(&[dir.path()], &[]);
     let t = file(&r, "truncated.docx");
     assert_eq!(status(t), ("error", "corrupt"));
@@ -148,7 +242,10 @@ fn damaged_office_files_are_recorded_not_dropped() {
     // The text before the damage is still scanned, and the other parts are whole.
     let kinds: Vec<String> = findings(b).into_iter().map(|(k, _)| k).collect();
     assert!(kinds.contains(&"fodselsnummer".to_string()), "{kinds:?}");
-    assert!(kinds.contains(&"d_nummer".to_string()), "footer1 still read: {kinds:?}");
+    assert!(
+        kinds.contains(&"d_nummer".to_string()),
+        "footer1 still read: {kinds:?}"
+    );
 }
 
 // ---------------------------------------------------------------- archives
@@ -157,10 +254,22 @@ fn damaged_office_files_are_recorded_not_dropped() {
 fn nested_zips_name_their_members_with_bang_paths() {
     let r = scan(&[&fixture("archive/nested.zip")], &[]);
     assert_eq!(status(file(&r, "nested.zip")), ("scanned", ""));
-    has(file(&r, "nested.zip!/dir/note.txt"), "phone", serde_json::json!({"line": 1, "column": 7}));
+    has(
+        file(&r, "nested.zip!/dir/note.txt"),
+        "phone",
+        serde_json::json!({"line": 1, "column": 7}),
+    );
     let inner = file(&r, "nested.zip!/dir/inner.zip!/c.txt");
-    has(inner, "fodselsnummer", serde_json::json!({"line": 1, "column": 16}));
-    has(file(&r, "nested.zip!/report.docx"), "d_nummer", serde_json::json!({"part": "footer1", "line": 1, "column": 10}));
+    has(
+        inner,
+        "fodselsnummer",
+        serde_json::json!({"line": 1, "column": 16}),
+    );
+    has(
+        file(&r, "nested.zip!/report.docx"),
+        "d_nummer",
+        serde_json::json!({"part": "footer1", "line": 1, "column": 10}),
+    );
 }
 
 #[test]
@@ -174,7 +283,11 @@ fn tar_and_compressed_streams() {
         ("bundle.tar.zst", "tar+zstd"),
     ] {
         let a = file(&r, &format!("archive/{name}"));
-        assert_eq!((a["type"].as_str(), status(a)), (Some(kind), ("scanned", "")), "{name}");
+        assert_eq!(
+            (a["type"].as_str(), status(a)),
+            (Some(kind), ("scanned", "")),
+            "{name}"
+        );
         has(
             file(&r, &format!("{name}!/bundle/sub/person.txt")),
             "fodselsnummer",
@@ -182,10 +295,19 @@ fn tar_and_compressed_streams() {
         );
         file(&r, &format!("{name}!/bundle/empty.txt"));
     }
-    for (name, kind) in [("gz", "gzip"), ("bz2", "bzip2"), ("xz", "xz"), ("zst", "zstd")] {
+    for (name, kind) in [
+        ("gz", "gzip"),
+        ("bz2", "bzip2"),
+        ("xz", "xz"),
+        ("zst", "zstd"),
+    ] {
         let a = file(&r, &format!("note.txt.{name}"));
         assert_eq!(a["type"].as_str(), Some(kind));
-        has(file(&r, &format!("note.txt.{name}!/note.txt")), "phone", serde_json::json!({"line": 1, "column": 9}));
+        has(
+            file(&r, &format!("note.txt.{name}!/note.txt")),
+            "phone",
+            serde_json::json!({"line": 1, "column": 9}),
+        );
     }
 }
 
@@ -194,13 +316,21 @@ fn encrypted_members_make_the_archive_encrypted_and_the_rest_is_read() {
     let r = scan(&[&fixture("archive/encrypted.zip")], &[]);
     let z = file(&r, "encrypted.zip");
     assert_eq!(status(z), ("encrypted", "encrypted_entries"));
-    assert!(z["detail"].as_str().unwrap().contains("1 encrypted (secret.txt)"));
-    has(file(&r, "encrypted.zip!/open.txt"), "phone", serde_json::json!({"line": 1, "column": 9}));
+    assert!(z["detail"]
+        .as_str()
+        .unwrap()
+        .contains("1 encrypted (secret.txt)"));
+    has(
+        file(&r, "encrypted.zip!/open.txt"),
+        "phone",
+        serde_json::json!({"line": 1, "column": 9}),
+    );
 }
 
 fn write_zip(path: &Path, members: &[(&str, &[u8])]) {
     let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in members {
         z.start_file(*name, opts).unwrap();
         z.write_all(data).unwrap();
@@ -220,12 +350,20 @@ fn zip_slip_names_stay_inside_the_archive() {
     let dir = tempfile::tempdir().unwrap();
     write_zip(
         &dir.path().join("slip.zip"),
-        &[("../../etc/evil.txt", b"fnr 13097248022\n"), ("/abs/x.txt", b"tlf 92345678\n")],
+        &[
+            ("../../etc/evil.txt", b"fnr 13097248022\n"),
+            ("/abs/x.txt", b"tlf 92345678\n"),
+        ],
     );
     let r = scan(&[dir.path()], &[]);
     file(&r, "slip.zip!/etc/evil.txt");
     file(&r, "slip.zip!/abs/x.txt");
-    let paths: Vec<&str> = r["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
     assert!(paths.iter().all(|p| !p.contains("..")), "{paths:?}");
     assert!(!dir.path().join("etc").exists() && !Path::new("/etc/evil.txt").exists());
 }
@@ -235,7 +373,10 @@ fn a_member_that_expands_too_much_stops_the_archive() {
     let dir = tempfile::tempdir().unwrap();
     // 16 MiB of zeros deflate to about 16 KiB: a ratio near 1000.
     let zeros = vec![0u8; 16 << 20];
-    write_zip(&dir.path().join("bomb.zip"), &[("ok.txt", b"tlf 92345678\n"), ("zeros.bin", &zeros)]);
+    write_zip(
+        &dir.path().join("bomb.zip"),
+        &[("ok.txt", b"tlf 92345678\n"), ("zeros.bin", &zeros)],
+    );
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(&zeros).unwrap();
     std::fs::write(dir.path().join("bomb.bin.gz"), gz.finish().unwrap()).unwrap();
@@ -246,9 +387,19 @@ fn a_member_that_expands_too_much_stops_the_archive() {
     assert_eq!(status(z), ("limit_exceeded", "ratio_limit"));
     assert!(z["detail"].as_str().unwrap().contains("zeros.bin"));
     // Members before the bomb were read.
-    has(file(&r, "bomb.zip!/ok.txt"), "phone", serde_json::json!({"line": 1, "column": 5}));
-    assert_eq!(status(file(&r, "bomb.bin.gz")), ("limit_exceeded", "ratio_limit"));
-    assert_eq!(status(file(&r, "bomb.zst")), ("limit_exceeded", "ratio_limit"));
+    has(
+        file(&r, "bomb.zip!/ok.txt"),
+        "phone",
+        serde_json::json!({"line": 1, "column": 5}),
+    );
+    assert_eq!(
+        status(file(&r, "bomb.bin.gz")),
+        ("limit_exceeded", "ratio_limit")
+    );
+    assert_eq!(
+        status(file(&r, "bomb.zst")),
+        ("limit_exceeded", "ratio_limit")
+    );
     // A generous ratio lets the same files through.
     let r = scan(&[&dir.path().join("bomb.zip")], &["--max-ratio", "5000"]);
     assert_eq!(status(file(&r, "bomb.zip")), ("scanned", ""));
@@ -269,7 +420,10 @@ fn nesting_deeper_than_the_limit_is_recorded_where_it_stops() {
     let stop = "deep.zip!/level1.zip!/level2.zip!/level3.zip!/level4.zip!/level5.zip";
     assert_eq!(status(file(&r, stop)), ("limit_exceeded", "depth_limit"));
     let r = scan(&[dir.path()], &["--max-depth", "2"]);
-    assert_eq!(status(file(&r, "deep.zip!/level1.zip!/level2.zip")), ("limit_exceeded", "depth_limit"));
+    assert_eq!(
+        status(file(&r, "deep.zip!/level1.zip!/level2.zip")),
+        ("limit_exceeded", "depth_limit")
+    );
     let r = scan(&[dir.path()], &["--max-depth", "8"]);
     has(
         file(&r, "level5.zip!/level6.zip!/c.txt"),
@@ -285,11 +439,20 @@ fn entry_count_and_archive_bytes_limits() {
     let members: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"hei\n"[..])).collect();
     write_zip(&dir.path().join("many.zip"), &members);
     let big = vec![b'x'; 64 << 10];
-    write_zip(&dir.path().join("big.zip"), &[("a.txt", &big), ("b.txt", &big)]);
-    let r = scan(&[dir.path()], &["--max-entries", "10", "--max-archive-bytes", "100K"]);
+    write_zip(
+        &dir.path().join("big.zip"),
+        &[("a.txt", &big), ("b.txt", &big)],
+    );
+    let r = scan(
+        &[dir.path()],
+        &["--max-entries", "10", "--max-archive-bytes", "100K"],
+    );
     let many = file(&r, "many.zip");
     assert_eq!(status(many), ("limit_exceeded", "entries_limit"));
-    assert_eq!(status(file(&r, "big.zip")), ("limit_exceeded", "nested_bytes_limit"));
+    assert_eq!(
+        status(file(&r, "big.zip")),
+        ("limit_exceeded", "nested_bytes_limit")
+    );
     let r = scan(&[dir.path()], &[]);
     assert_eq!(status(file(&r, "many.zip")), ("scanned", ""));
     assert_eq!(status(file(&r, "big.zip")), ("scanned", ""));
@@ -306,43 +469,95 @@ fn damaged_and_unsupported_archives() {
     let r = scan(&[dir.path()], &[]);
     assert_eq!(status(file(&r, "cut.tgz")).0, "error");
     assert_eq!(status(file(&r, "cut.zip")), ("error", "corrupt"));
-    assert_eq!(status(file(&r, "x.7z")), ("unsupported", "unsupported_format"));
+    assert_eq!(
+        status(file(&r, "x.7z")),
+        ("unsupported", "unsupported_format")
+    );
 }
 
 // ---------------------------------------------------------------- e-mail
 
 #[test]
 fn eml_headers_bodies_and_attachments() {
-    let r = scan(&[&fixture("mail/message.eml"), &fixture("mail/extensionless")], &[]);
+    let r = scan(
+        &[&fixture("mail/message.eml"), &fixture("mail/extensionless")],
+        &[],
+    );
     let m = file(&r, "message.eml");
-    assert_eq!((m["type"].as_str(), status(m)), (Some("eml"), ("scanned", "")));
+    assert_eq!(
+        (m["type"].as_str(), status(m)),
+        (Some("eml"), ("scanned", ""))
+    );
     // From, To, Cc are persons' addresses; the Message-ID is not one.
-    has(m, "email", serde_json::json!({"message": 1, "part": "headers", "line": 1, "column": 22}));
-    has(m, "email", serde_json::json!({"message": 1, "part": "headers", "line": 2, "column": 20}));
-    has(m, "email", serde_json::json!({"message": 1, "part": "headers", "line": 3, "column": 5}));
+    has(
+        m,
+        "email",
+        serde_json::json!({"message": 1, "part": "headers", "line": 1, "column": 22}),
+    );
+    has(
+        m,
+        "email",
+        serde_json::json!({"message": 1, "part": "headers", "line": 2, "column": 20}),
+    );
+    has(
+        m,
+        "email",
+        serde_json::json!({"message": 1, "part": "headers", "line": 3, "column": 5}),
+    );
     assert_eq!(m["counts"]["email"], 3);
     // Quoted-printable UTF-8 body, decoded.
-    has(m, "fodselsnummer", serde_json::json!({"message": 1, "part": "body", "line": 3, "column": 16}));
-    has(m, "phone", serde_json::json!({"message": 1, "part": "body", "line": 4, "column": 13}));
+    has(
+        m,
+        "fodselsnummer",
+        serde_json::json!({"message": 1, "part": "body", "line": 3, "column": 16}),
+    );
+    has(
+        m,
+        "phone",
+        serde_json::json!({"message": 1, "part": "body", "line": 4, "column": 13}),
+    );
     // The base64 attachment, read as its own format (a CSV).
     let a = file(&r, "message.eml!/liste.csv");
     assert_eq!(a["type"], "csv");
-    has(a, "fodselsnummer", serde_json::json!({"line": 2, "column": 6}));
+    has(
+        a,
+        "fodselsnummer",
+        serde_json::json!({"line": 2, "column": 6}),
+    );
     // No extension: recognised by its headers.
     let x = file(&r, "mail/extensionless");
     assert_eq!(x["type"], "eml");
-    has(x, "d_nummer", serde_json::json!({"message": 1, "part": "body", "line": 1, "column": 10}));
+    has(
+        x,
+        "d_nummer",
+        serde_json::json!({"message": 1, "part": "body", "line": 1, "column": 10}),
+    );
 }
 
 #[test]
 fn mbox_messages_are_numbered_and_attachments_named_by_message() {
     let r = scan(&[&fixture("mail/inbox.mbox")], &[]);
     let m = file(&r, "inbox.mbox");
-    assert_eq!((m["type"].as_str(), status(m)), (Some("mbox"), ("scanned", "")));
+    assert_eq!(
+        (m["type"].as_str(), status(m)),
+        (Some("mbox"), ("scanned", ""))
+    );
     // The body line `>From the desk...` is unquoted; its phone is in message 2's body.
-    has(m, "phone", serde_json::json!({"message": 2, "part": "body", "line": 1, "column": 24}));
-    has(m, "email", serde_json::json!({"message": 1, "part": "headers", "line": 1, "column": 22}));
+    has(
+        m,
+        "phone",
+        serde_json::json!({"message": 2, "part": "body", "line": 1, "column": 24}),
+    );
+    has(
+        m,
+        "email",
+        serde_json::json!({"message": 1, "part": "headers", "line": 1, "column": 22}),
+    );
     let docx = file(&r, "inbox.mbox!/2/rapport.docx");
     assert_eq!(docx["type"], "docx");
-    has(docx, "d_nummer", serde_json::json!({"part": "footer1", "line": 1, "column": 10}));
+    has(
+        docx,
+        "d_nummer",
+        serde_json::json!({"part": "footer1", "line": 1, "column": 10}),
+    );
 }

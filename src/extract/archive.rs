@@ -68,8 +68,11 @@ impl Codec {
             Codec::Gzip => Box::new(flate2::read::MultiGzDecoder::new(r)),
             Codec::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(r)),
             Codec::Xz => {
-                let stream = liblzma::stream::Stream::new_stream_decoder(XZ_MEMLIMIT, liblzma::stream::CONCATENATED)
-                    .map_err(io::Error::other)?;
+                let stream = liblzma::stream::Stream::new_stream_decoder(
+                    XZ_MEMLIMIT,
+                    liblzma::stream::CONCATENATED,
+                )
+                .map_err(io::Error::other)?;
                 Box::new(liblzma::read::XzDecoder::new_stream(r, stream))
             }
             // zstd refuses frames whose window is over 128 MiB unless told otherwise.
@@ -159,7 +162,9 @@ pub fn member_name(raw: &str) -> String {
     let name: Vec<&str> = raw
         .split(['/', '\\'])
         .enumerate()
-        .filter(|&(i, p)| !(p.is_empty() || p == "." || p == ".." || (i == 0 && p.len() == 2 && p.ends_with(':'))))
+        .filter(|&(i, p)| {
+            !(p.is_empty() || p == "." || p == ".." || (i == 0 && p.len() == 2 && p.ends_with(':')))
+        })
         .map(|(_, p)| p)
         .collect();
     if name.is_empty() {
@@ -189,7 +194,10 @@ impl Unread {
             parts.push(list("encrypted", &self.encrypted));
         }
         if !self.unsupported.is_empty() {
-            parts.push(list("with an unsupported compression method", &self.unsupported));
+            parts.push(list(
+                "with an unsupported compression method",
+                &self.unsupported,
+            ));
         }
         if !self.damaged.is_empty() {
             parts.push(list("damaged", &self.damaged));
@@ -209,7 +217,9 @@ impl Unread {
 }
 
 /// Opens the input as a zip, within the entries limit.
-pub fn open_zip<'i>(input: &'i mut Input<'_>) -> Result<zip::ZipArchive<&'i mut dyn super::ReadSeek>, ExtractError> {
+pub fn open_zip<'i>(
+    input: &'i mut Input<'_>,
+) -> Result<zip::ZipArchive<&'i mut dyn super::ReadSeek>, ExtractError> {
     let max = input.limits.max_entries;
     input.reader.rewind()?;
     let zip = zip::ZipArchive::new(&mut *input.reader as &mut dyn super::ReadSeek)
@@ -230,8 +240,17 @@ pub fn zip(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, Extr
         clock.check()?;
         let (name, encrypted, compressed, size) = match zip.by_index_raw(i) {
             Ok(f) if !f.is_file() => continue,
-            Ok(f) => (member_name(&String::from_utf8_lossy(f.name_raw())), f.encrypted(), f.compressed_size(), f.size()),
-            Err(e) => return Err(ExtractError::Corrupt(format!("zip directory entry {i}: {e}"))),
+            Ok(f) => (
+                member_name(&String::from_utf8_lossy(f.name_raw())),
+                f.encrypted(),
+                f.compressed_size(),
+                f.size(),
+            ),
+            Err(e) => {
+                return Err(ExtractError::Corrupt(format!(
+                    "zip directory entry {i}: {e}"
+                )))
+            }
         };
         if encrypted {
             unread.encrypted.push(name);
@@ -251,7 +270,11 @@ pub fn zip(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, Extr
                 continue;
             }
         };
-        let mut guard = RatioGuard::new(&mut member, Rc::new(Cell::new(compressed)), limits.max_ratio);
+        let mut guard = RatioGuard::new(
+            &mut member,
+            Rc::new(Cell::new(compressed)),
+            limits.max_ratio,
+        );
         let tripped = guard.tripped.clone();
         let result = sink.nested(&name, Some(size), &mut guard);
         bytes += guard.out;
@@ -278,7 +301,9 @@ pub fn read_member<R: Read + io::Seek>(
     let member = match zip.by_name(name) {
         Ok(m) => m,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-        Err(zip::result::ZipError::UnsupportedArchive(e)) if e == zip::result::ZipError::PASSWORD_REQUIRED => {
+        Err(zip::result::ZipError::UnsupportedArchive(e))
+            if e == zip::result::ZipError::PASSWORD_REQUIRED =>
+        {
             return Err(ExtractError::Encrypted(format!("{name} is encrypted")));
         }
         Err(e) => return Err(ExtractError::Corrupt(format!("{name}: {e}"))),
@@ -289,7 +314,9 @@ pub fn read_member<R: Read + io::Seek>(
     }
     let mut guard = RatioGuard::new(member, Rc::new(Cell::new(compressed)), limits.max_ratio);
     let mut buf = Vec::new();
-    let read = (&mut guard).take(limits.max_parse_bytes + 1).read_to_end(&mut buf);
+    let read = (&mut guard)
+        .take(limits.max_parse_bytes + 1)
+        .read_to_end(&mut buf);
     if guard.tripped.get() {
         return Err(ratio_error(name, limits.max_ratio));
     }
@@ -297,7 +324,10 @@ pub fn read_member<R: Read + io::Seek>(
     if buf.len() as u64 > limits.max_parse_bytes {
         return Err(ExtractError::Limit {
             limit: "parse_bytes",
-            detail: format!("{name} is over the {}-byte parse limit", limits.max_parse_bytes),
+            detail: format!(
+                "{name} is over the {}-byte parse limit",
+                limits.max_parse_bytes
+            ),
         });
     }
     Ok(Some(buf))
@@ -308,7 +338,13 @@ pub fn tar(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, Extr
     input.reader.rewind()?;
     let clock = input.clock();
     let reader: &mut dyn Read = &mut *input.reader;
-    let bytes = tar_members(reader, input.limits.max_entries, clock, &Rc::new(Cell::new(false)), sink)?;
+    let bytes = tar_members(
+        reader,
+        input.limits.max_entries,
+        clock,
+        &Rc::new(Cell::new(false)),
+        sink,
+    )?;
     Ok(Extracted::new("tar", bytes))
 }
 
@@ -331,7 +367,10 @@ fn tar_members(
             Err(_) if tripped.get() => return Err(ratio_stopped()),
             Err(e) => return Err(damaged(e)),
         };
-        if !matches!(entry.header().entry_type(), tar::EntryType::Regular | tar::EntryType::Continuous) {
+        if !matches!(
+            entry.header().entry_type(),
+            tar::EntryType::Regular | tar::EntryType::Continuous
+        ) {
             continue;
         }
         count += 1;
@@ -352,7 +391,11 @@ fn tar_members(
 
 /// A gzip, bzip2, xz or zstd stream: a tar inside is read as a tar; anything else is one
 /// member named after the file without its compression extension.
-pub fn compressed(input: &mut Input<'_>, codec: Codec, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+pub fn compressed(
+    input: &mut Input<'_>,
+    codec: Codec,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
     input.reader.rewind()?;
     let limits = input.limits;
     let name = inner_name(input.name);
@@ -380,10 +423,10 @@ pub fn compressed(input: &mut Input<'_>, codec: Codec, sink: &mut dyn Sink) -> R
     })?;
     let is_tar = head.len() >= 262 && &head[257..262] == b"ustar";
     let mut stream = Cursor::new(head).chain(guard);
-    let file_type;
-    if is_tar {
-        tar_members(&mut stream, limits.max_entries, clock, &tripped, sink).map_err(|e| ratio(&tripped, e))?;
-        file_type = format!("tar+{}", codec.name());
+    let file_type = if is_tar {
+        tar_members(&mut stream, limits.max_entries, clock, &tripped, sink)
+            .map_err(|e| ratio(&tripped, e))?;
+        format!("tar+{}", codec.name())
     } else {
         let result = sink.nested(&name, None, &mut stream);
         if tripped.get() {
@@ -393,11 +436,14 @@ pub fn compressed(input: &mut Input<'_>, codec: Codec, sink: &mut dyn Sink) -> R
             Ok(()) => {}
             Err(e @ ExtractError::Limit { .. }) => return Err(e),
             Err(e) => {
-                return Err(ExtractError::Corrupt(format!("damaged {} stream: {e}", codec.name())));
+                return Err(ExtractError::Corrupt(format!(
+                    "damaged {} stream: {e}",
+                    codec.name()
+                )))
             }
         }
-        file_type = codec.name().to_string();
-    }
+        codec.name().to_string()
+    };
     Ok(Extracted::new(&file_type, count.get()))
 }
 

@@ -26,8 +26,19 @@ use crate::detect::ChunkContext;
 
 /// Headers that mark the start of an RFC 5322 message.
 const KNOWN: &[&str] = &[
-    "from", "to", "cc", "subject", "date", "message-id", "received", "return-path", "mime-version",
-    "delivered-to", "reply-to", "x-mailer", "content-type",
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "date",
+    "message-id",
+    "received",
+    "return-path",
+    "mime-version",
+    "delivered-to",
+    "reply-to",
+    "x-mailer",
+    "content-type",
 ];
 
 /// Whether a text input is e-mail: by extension (`eml`, `mbox`, `mbx`), by an mbox `From `
@@ -39,8 +50,14 @@ pub fn is_mail(input: &Input<'_>) -> bool {
     }
     let head = String::from_utf8_lossy(input.head);
     let mut lines = head.lines();
-    let Some(first) = lines.next() else { return false };
-    let (first, rest): (Option<&str>, _) = if first.starts_with("From ") { (None, lines) } else { (Some(first), lines) };
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    let (first, rest): (Option<&str>, _) = if first.starts_with("From ") {
+        (None, lines)
+    } else {
+        (Some(first), lines)
+    };
     let mut known = 0;
     for (i, line) in first.into_iter().chain(rest).enumerate() {
         if line.is_empty() {
@@ -49,7 +66,9 @@ pub fn is_mail(input: &Input<'_>) -> bool {
         if line.starts_with([' ', '\t']) && i > 0 {
             continue;
         }
-        let Some((name, _)) = line.split_once(':') else { return false };
+        let Some((name, _)) = line.split_once(':') else {
+            return false;
+        };
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return false;
         }
@@ -63,14 +82,19 @@ pub fn is_mail(input: &Input<'_>) -> bool {
 
 /// A message file or a mailbox.
 pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
-    let mbox = input.head.starts_with(b"From ") || matches!(input.extension().as_str(), "mbox" | "mbx");
+    let mbox =
+        input.head.starts_with(b"From ") || matches!(input.extension().as_str(), "mbox" | "mbx");
     if !mbox {
         let data = input.read_all()?;
         message(&data, 1, None, sink)?;
         return Ok(Extracted::new("eml", data.len() as u64));
     }
     input.reader.rewind()?;
-    let (max, max_entries, clock) = (input.limits.max_parse_bytes, input.limits.max_entries, input.clock());
+    let (max, max_entries, clock) = (
+        input.limits.max_parse_bytes,
+        input.limits.max_entries,
+        input.clock(),
+    );
     let mut reader = BufReader::new(&mut *input.reader);
     let mut msg = Vec::new();
     let mut line = Vec::new();
@@ -117,9 +141,16 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
 
 /// One message: headers, bodies, attachments. `folder` names the message in member paths
 /// (in a mailbox, where attachment names alone would be ambiguous).
-fn message(raw: &[u8], n: u32, folder: Option<u32>, sink: &mut dyn Sink) -> Result<(), ExtractError> {
+fn message(
+    raw: &[u8],
+    n: u32,
+    folder: Option<u32>,
+    sink: &mut dyn Sink,
+) -> Result<(), ExtractError> {
     let Some(msg) = MessageParser::default().parse(raw) else {
-        return Err(ExtractError::Corrupt(format!("message {n} is not a readable e-mail")));
+        return Err(ExtractError::Corrupt(format!(
+            "message {n} is not a readable e-mail"
+        )));
     };
     let mut headers = String::new();
     let addresses = [
@@ -139,26 +170,52 @@ fn message(raw: &[u8], n: u32, folder: Option<u32>, sink: &mut dyn Sink) -> Resu
         headers.push_str(&format!("Subject: {subject}\n"));
     }
     // Written above, decoded; or message identifiers, which look like addresses but are not.
-    let left_out = ["from", "to", "cc", "bcc", "reply-to", "sender", "subject", "message-id", "in-reply-to", "references"];
+    let left_out = [
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "reply-to",
+        "sender",
+        "subject",
+        "message-id",
+        "in-reply-to",
+        "references",
+    ];
     for (name, value) in msg.headers_raw() {
         if !left_out.contains(&name.to_ascii_lowercase().as_str()) {
             // Folded lines are one header.
-            let value: String = value.split(['\r', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
+            let value: String = value
+                .split(['\r', '\n'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
             headers.push_str(&format!("{name}: {value}\n"));
         }
     }
     emit(&headers, n, "headers", sink);
     for i in 0..msg.text_body_count() {
         if let Some(body) = msg.body_text(i) {
-            let part = if i == 0 { Cow::Borrowed("body") } else { Cow::Owned(format!("body {}", i + 1)) };
+            let part = if i == 0 {
+                Cow::Borrowed("body")
+            } else {
+                Cow::Owned(format!("body {}", i + 1))
+            };
             emit(&body, n, &part, sink);
         }
     }
     for (i, att) in msg.attachments().enumerate() {
         let name = att
             .attachment_name()
-            .map(|s| super::archive::member_name(s))
-            .unwrap_or_else(|| format!("attachment {}{}", i + 1, if att.is_message() { ".eml" } else { "" }));
+            .map(super::archive::member_name)
+            .unwrap_or_else(|| {
+                format!(
+                    "attachment {}{}",
+                    i + 1,
+                    if att.is_message() { ".eml" } else { "" }
+                )
+            });
         let name = match folder {
             Some(f) => format!("{f}/{name}"),
             None => name,

@@ -166,7 +166,6 @@ impl Clock {
 }
 
 impl Input<'_> {
-
     /// Reads the whole input into memory, within `max_parse_bytes`.
     pub fn read_all(&mut self) -> Result<Vec<u8>, ExtractError> {
         let max = self.limits.max_parse_bytes;
@@ -271,21 +270,32 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
     match sniff::sniff(input.head) {
         Sniffed::Text { .. } if mail::is_mail(input) => mail::extract(input, sink),
         Sniffed::Text { encoding, bom } => text::extract_file(input, encoding, bom, sink),
-        Sniffed::Known { name, media: true } => {
-            Ok(Extracted::new(name, 0).with_note(Status::Skipped, "media", format!("{name} media file")))
-        }
+        Sniffed::Known { name, media: true } => Ok(Extracted::new(name, 0).with_note(
+            Status::Skipped,
+            "media",
+            format!("{name} media file"),
+        )),
         Sniffed::Known { name: "zip", .. } => match zipkind::classify(input)? {
-            kind @ (ZipKind::Docx | ZipKind::Pptx | ZipKind::Odt | ZipKind::Odp) => office::extract(input, kind, sink),
+            kind @ (ZipKind::Docx | ZipKind::Pptx | ZipKind::Odt | ZipKind::Odp) => {
+                office::extract(input, kind, sink)
+            }
             ZipKind::Archive => archive::zip(input, sink),
             // Spreadsheets plug in here.
             kind => not_yet(input, kind.name(), &base, sink),
         },
         Sniffed::Known { name: "tar", .. } => archive::tar(input, sink),
         Sniffed::Known { name, .. } if archive::Codec::from_sniffed(name).is_some() => {
-            archive::compressed(input, archive::Codec::from_sniffed(name).expect("checked"), sink)
+            archive::compressed(
+                input,
+                archive::Codec::from_sniffed(name).expect("checked"),
+                sink,
+            )
         }
         Sniffed::Known { name: "rtf", .. } => office::rtf(input, sink),
-        Sniffed::Known { name: name @ ("7z" | "rar"), .. } => Err(ExtractError::Unsupported(format!(
+        Sniffed::Known {
+            name: name @ ("7z" | "rar"),
+            ..
+        } => Err(ExtractError::Unsupported(format!(
             "{name} archives are not read"
         ))),
         Sniffed::Known { name, .. } => not_yet(input, name, &base, sink),

@@ -99,7 +99,13 @@ fn walk(xml: &[u8], vocab: &Vocab, name: &str, parts: &mut Parts) -> bool {
     let mut reader = Reader::from_reader(xml);
     let (mut in_para, mut in_text, mut skipping) = (0u32, 0u32, 0u32);
     let mut slide = 0u32;
-    let text_here = |in_para: u32, in_text: u32| if vocab.text.is_empty() { in_para > 0 } else { in_text > 0 };
+    let text_here = |in_para: u32, in_text: u32| {
+        if vocab.text.is_empty() {
+            in_para > 0
+        } else {
+            in_text > 0
+        }
+    };
     loop {
         let event = match reader.read_event() {
             Ok(e) => e,
@@ -220,7 +226,11 @@ fn docx_part(member: &str) -> Option<String> {
 }
 
 /// Office documents stored as zip files.
-pub fn extract(input: &mut Input<'_>, kind: ZipKind, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+pub fn extract(
+    input: &mut Input<'_>,
+    kind: ZipKind,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
     let (limits, clock, size) = (input.limits, input.clock(), input.size.unwrap_or(0));
     let mut zip = archive::open_zip(input)?;
     let names: Vec<String> = zip.file_names().map(str::to_string).collect();
@@ -228,14 +238,25 @@ pub fn extract(input: &mut Input<'_>, kind: ZipKind, sink: &mut dyn Sink) -> Res
     let mut plan: Vec<(String, String, &Vocab)> = Vec::new();
     match kind {
         ZipKind::Docx => {
-            let mut word: Vec<(String, String)> =
-                names.iter().filter_map(|n| Some((n.clone(), docx_part(n)?))).collect();
+            let mut word: Vec<(String, String)> = names
+                .iter()
+                .filter_map(|n| Some((n.clone(), docx_part(n)?)))
+                .collect();
             // The body first, then headers, footers, notes and comments, each in number order.
-            word.sort_by_key(|(_, p)| (p != "body", p.trim_end_matches(|c: char| c.is_ascii_digit()).to_string(), natural(p)));
+            word.sort_by_key(|(_, p)| {
+                (
+                    p != "body",
+                    p.trim_end_matches(|c: char| c.is_ascii_digit()).to_string(),
+                    natural(p),
+                )
+            });
             plan.extend(word.into_iter().map(|(m, p)| (m, p, &OOXML)));
         }
         ZipKind::Pptx => {
-            for (n, slide) in pptx_slides(&mut zip, &names, limits).into_iter().enumerate() {
+            for (n, slide) in pptx_slides(&mut zip, &names, limits)
+                .into_iter()
+                .enumerate()
+            {
                 let n = n + 1;
                 let rels = pptx_rels(&mut zip, &slide, limits);
                 plan.push((slide, format!("slide {n}"), &OOXML));
@@ -274,7 +295,10 @@ pub fn extract(input: &mut Input<'_>, kind: ZipKind, sink: &mut dyn Sink) -> Res
     emit(&parts, sink);
     let embedded: Vec<&String> = names
         .iter()
-        .filter(|n| (n.starts_with("word/embeddings/") || n.starts_with("ppt/embeddings/")) && !n.ends_with('/'))
+        .filter(|n| {
+            (n.starts_with("word/embeddings/") || n.starts_with("ppt/embeddings/"))
+                && !n.ends_with('/')
+        })
         .collect();
     for name in embedded {
         clock.check()?;
@@ -293,7 +317,11 @@ pub fn extract(input: &mut Input<'_>, kind: ZipKind, sink: &mut dyn Sink) -> Res
         out.with_note(
             Status::Partial,
             "damaged_parts",
-            format!("{} damaged part(s) read up to the damage: {}", damaged.len(), damaged.join(", ")),
+            format!(
+                "{} damaged part(s) read up to the damage: {}",
+                damaged.len(),
+                damaged.join(", ")
+            ),
         )
     })
 }
@@ -306,7 +334,11 @@ fn natural(name: &str) -> u64 {
 
 /// The slide parts in presentation order (from `presentation.xml` and its relationships), or
 /// by their file numbers when those cannot be read.
-fn pptx_slides<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, names: &[String], limits: &super::Limits) -> Vec<String> {
+fn pptx_slides<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    names: &[String],
+    limits: &super::Limits,
+) -> Vec<String> {
     let rels = pptx_rels(zip, "ppt/presentation.xml", limits);
     let mut ordered = Vec::new();
     if let Ok(Some(xml)) = archive::read_member(zip, "ppt/presentation.xml", limits) {
@@ -320,7 +352,9 @@ fn pptx_slides<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, names: &[String], l
                         .flatten()
                         .find(|a| a.key.local_name().as_ref() == b"id" && a.key.prefix().is_some())
                         .map(|a| String::from_utf8_lossy(&a.value).into_owned());
-                    if let Some(target) = id.and_then(|id| rels.iter().find(|(i, _)| *i == id).map(|(_, t)| t.clone())) {
+                    if let Some(target) = id
+                        .and_then(|id| rels.iter().find(|(i, _)| *i == id).map(|(_, t)| t.clone()))
+                    {
                         ordered.push(target);
                     }
                 }
@@ -342,7 +376,11 @@ fn pptx_slides<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, names: &[String], l
 
 /// The relationships of an OOXML part: for `presentation.xml` (id, target); for a slide
 /// (type, target). Targets are resolved to member names.
-fn pptx_rels<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, part: &str, limits: &super::Limits) -> Vec<(String, String)> {
+fn pptx_rels<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    part: &str,
+    limits: &super::Limits,
+) -> Vec<(String, String)> {
     let (dir, file) = part.rsplit_once('/').unwrap_or(("", part));
     let rels_name = format!("{dir}/_rels/{file}.rels");
     let Ok(Some(xml)) = archive::read_member(zip, &rels_name, limits) else {
@@ -361,7 +399,9 @@ fn pptx_rels<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, part: &str, limits: &
                         .find(|a| a.key.as_ref() == name)
                         .map(|a| String::from_utf8_lossy(&a.value).into_owned())
                 };
-                let (Some(key), Some(target)) = (attr(if by_id { b"Id" } else { b"Type" }), attr(b"Target")) else {
+                let (Some(key), Some(target)) =
+                    (attr(if by_id { b"Id" } else { b"Type" }), attr(b"Target"))
+                else {
                     continue;
                 };
                 out.push((key, resolve(dir, &target)));
@@ -405,9 +445,26 @@ pub fn rtf(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, Extr
 
 /// Destinations whose content is not document text.
 const RTF_SKIP: &[&[u8]] = &[
-    b"fonttbl", b"colortbl", b"stylesheet", b"pict", b"object", b"themedata", b"colorschememapping",
-    b"latentstyles", b"datastore", b"listtable", b"listoverridetable", b"rsidtbl", b"generator",
-    b"xmlnstbl", b"filetbl", b"revtbl", b"fldinst", b"bkmkstart", b"bkmkend", b"info",
+    b"fonttbl",
+    b"colortbl",
+    b"stylesheet",
+    b"pict",
+    b"object",
+    b"themedata",
+    b"colorschememapping",
+    b"latentstyles",
+    b"datastore",
+    b"listtable",
+    b"listoverridetable",
+    b"rsidtbl",
+    b"generator",
+    b"xmlnstbl",
+    b"filetbl",
+    b"revtbl",
+    b"fldinst",
+    b"bkmkstart",
+    b"bkmkend",
+    b"info",
 ];
 
 fn rtf_text(data: &[u8]) -> String {
@@ -445,7 +502,9 @@ fn rtf_text(data: &[u8]) -> String {
                 i += 1;
                 let Some(&c) = data.get(i) else { break };
                 if c == b'\'' {
-                    let hex = data.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+                    let hex = data
+                        .get(i + 1..i + 3)
+                        .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
                     i += 3;
                     if skip_fallback > 0 {
                         skip_fallback -= 1;
@@ -480,7 +539,9 @@ fn rtf_text(data: &[u8]) -> String {
                 while i < data.len() && data[i].is_ascii_digit() {
                     i += 1;
                 }
-                let num: Option<i64> = std::str::from_utf8(&data[num_start..i]).ok().and_then(|s| s.parse().ok());
+                let num: Option<i64> = std::str::from_utf8(&data[num_start..i])
+                    .ok()
+                    .and_then(|s| s.parse().ok());
                 if i < data.len() && data[i] == b' ' {
                     i += 1;
                 }
@@ -488,11 +549,15 @@ fn rtf_text(data: &[u8]) -> String {
                     b"par" | b"line" | b"row" | b"sect" | b"page" if !skipped => out.push('\n'),
                     b"tab" | b"cell" if !skipped => out.push('\t'),
                     b"ansicpg" => {
-                        if let Some(enc) = num.and_then(|n| encoding_rs::Encoding::for_label(format!("windows-{n}").as_bytes())) {
+                        if let Some(enc) = num.and_then(|n| {
+                            encoding_rs::Encoding::for_label(format!("windows-{n}").as_bytes())
+                        }) {
                             encoding = enc;
                         }
                     }
-                    b"uc" => stack.last_mut().expect("group").1 = num.unwrap_or(1).clamp(0, 16) as usize,
+                    b"uc" => {
+                        stack.last_mut().expect("group").1 = num.unwrap_or(1).clamp(0, 16) as usize
+                    }
                     b"u" => {
                         if !skipped {
                             // Negative values are UTF-16 units written as signed 16-bit numbers.
@@ -543,7 +608,13 @@ mod tests {
               <mc:Fallback><w:p><w:r><w:t>boks</w:t></w:r></w:p></mc:Fallback></mc:AlternateContent>
             </w:body></w:document>"#;
         let parts = texts(xml, &OOXML);
-        assert_eq!(parts, vec![("body".to_string(), "Fnr: 13097248022 \na&b\t@\nslettet\nboks\n".to_string())]);
+        assert_eq!(
+            parts,
+            vec![(
+                "body".to_string(),
+                "Fnr: 13097248022 \na&b\t@\nslettet\nboks\n".to_string()
+            )]
+        );
     }
 
     #[test]
@@ -563,7 +634,12 @@ mod tests {
     #[test]
     fn damaged_xml_keeps_the_text_before_the_damage() {
         let mut parts = Parts::default();
-        assert!(!walk(b"<w:p><w:t>1309</w:t></w:p><w:p><w:t>x</w:q>", &OOXML, "body", &mut parts));
+        assert!(!walk(
+            b"<w:p><w:t>1309</w:t></w:p><w:p><w:t>x</w:q>",
+            &OOXML,
+            "body",
+            &mut parts
+        ));
         assert_eq!(parts.parts[0].1, "1309\nx");
     }
 
@@ -571,16 +647,25 @@ mod tests {
     fn docx_parts_are_named_by_their_role() {
         assert_eq!(docx_part("word/document.xml").as_deref(), Some("body"));
         assert_eq!(docx_part("word/header2.xml").as_deref(), Some("header2"));
-        assert_eq!(docx_part("word/footnotes.xml").as_deref(), Some("footnotes"));
+        assert_eq!(
+            docx_part("word/footnotes.xml").as_deref(),
+            Some("footnotes")
+        );
         assert_eq!(docx_part("word/styles.xml"), None);
         assert_eq!(docx_part("word/theme/theme1.xml"), None);
     }
 
     #[test]
     fn relationship_targets_resolve_to_member_names() {
-        assert_eq!(resolve("ppt/slides", "../notesSlides/notesSlide1.xml"), "ppt/notesSlides/notesSlide1.xml");
+        assert_eq!(
+            resolve("ppt/slides", "../notesSlides/notesSlide1.xml"),
+            "ppt/notesSlides/notesSlide1.xml"
+        );
         assert_eq!(resolve("ppt", "slides/slide2.xml"), "ppt/slides/slide2.xml");
-        assert_eq!(resolve("ppt", "/ppt/slides/slide2.xml"), "ppt/slides/slide2.xml");
+        assert_eq!(
+            resolve("ppt", "/ppt/slides/slide2.xml"),
+            "ppt/slides/slide2.xml"
+        );
     }
 
     #[test]
@@ -591,6 +676,9 @@ E-post: kari\'40example.no\tab \u248?x\par}";
         let text = rtf_text(rtf);
         assert!(text.contains("Fødselsnummer: 13097248022\n"), "{text:?}");
         assert!(text.contains("kari@example.no\tøx"), "{text:?}");
-        assert!(!text.contains("Times") && !text.contains("Writer"), "{text:?}");
+        assert!(
+            !text.contains("Times") && !text.contains("Writer"),
+            "{text:?}"
+        );
     }
 }
