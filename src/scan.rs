@@ -561,7 +561,13 @@ impl Sink for Collector<'_, '_> {
             Err(e) => return Err(e.into()),
         };
         let bytes;
-        if let Sniffed::Text { encoding, bom } = sniff::sniff(&head) {
+        let text = match sniff::sniff(&head) {
+            // E-mail is text to the sniffer, but is read as messages (through `extract`).
+            Sniffed::Text { .. } if extract::mail::is_mail(name, &head) => None,
+            Sniffed::Text { encoding, bom } => Some((encoding, bom)),
+            _ => None,
+        };
+        if let Some((encoding, bom)) = text {
             // Text streams through without being held in memory.
             let mut chained = Cursor::new(head.clone()).chain(&mut reader);
             let mut sink = Collector {

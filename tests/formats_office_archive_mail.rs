@@ -561,3 +561,16 @@ fn mbox_messages_are_numbered_and_attachments_named_by_message() {
         serde_json::json!({"part": "footer1", "line": 1, "column": 10}),
     );
 }
+
+#[test]
+fn e_mail_inside_an_archive_is_read_as_e_mail() {
+    let eml = std::fs::read(fixture("mail/message.eml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_zip(&dir.path().join("saved.zip"), &[("2024/fwd.eml", &eml)]);
+    let r = scan(&[dir.path()], &[]);
+    let m = file(&r, "saved.zip!/2024/fwd.eml");
+    assert_eq!(m["type"], "eml");
+    has(m, "fodselsnummer", serde_json::json!({"message": 1, "part": "body", "line": 3, "column": 16}));
+    let a = file(&r, "saved.zip!/2024/fwd.eml!/liste.csv");
+    has(a, "fodselsnummer", serde_json::json!({"line": 2, "column": 6}));
+}

@@ -21,7 +21,7 @@ use std::io::{BufRead, BufReader, Read};
 use mail_parser::{Address, HeaderName, MessageParser, MimeHeaders};
 
 use super::window::{Addressing, Windower};
-use super::{ExtractError, Extracted, Input, Location, Sink};
+use super::{extension, ExtractError, Extracted, Input, Location, Sink};
 use crate::detect::ChunkContext;
 
 /// Headers that mark the start of an RFC 5322 message.
@@ -44,11 +44,11 @@ const KNOWN: &[&str] = &[
 /// Whether a text input is e-mail: by extension (`eml`, `mbox`, `mbx`), by an mbox `From `
 /// line followed by a header, or by a header block that starts the input and holds at least
 /// three well-known message headers.
-pub fn is_mail(input: &Input<'_>) -> bool {
-    if matches!(input.extension().as_str(), "eml" | "mbox" | "mbx") {
+pub fn is_mail(name: &str, head: &[u8]) -> bool {
+    if matches!(extension(name).as_str(), "eml" | "mbox" | "mbx") {
         return true;
     }
-    let head = String::from_utf8_lossy(input.head);
+    let head = String::from_utf8_lossy(head);
     let mut lines = head.lines();
     let Some(first) = lines.next() else {
         return false;

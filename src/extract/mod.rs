@@ -123,11 +123,7 @@ pub struct Input<'a> {
 impl Input<'_> {
     /// The lower-cased extension of the name, without the dot.
     pub fn extension(&self) -> String {
-        Path::new(self.name.rsplit("!/").next().unwrap_or(self.name))
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default()
+        extension(self.name)
     }
 
     /// An error once the time budget is spent; parsers call this in their loops.
@@ -189,6 +185,16 @@ impl Input<'_> {
         }
         Ok(buf)
     }
+}
+
+/// The lower-cased extension, without the dot, of the last name in a path (`a.zip!/b.XLSX`
+/// gives `xlsx`).
+pub fn extension(name: &str) -> String {
+    Path::new(name.rsplit("!/").next().unwrap_or(name))
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default()
 }
 
 /// What extraction found out about an input besides its text.
@@ -268,7 +274,7 @@ impl ExtractError {
 pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     let base = Location::default();
     match sniff::sniff(input.head) {
-        Sniffed::Text { .. } if mail::is_mail(input) => mail::extract(input, sink),
+        Sniffed::Text { .. } if mail::is_mail(input.name, input.head) => mail::extract(input, sink),
         Sniffed::Text { encoding, bom } => text::extract_file(input, encoding, bom, sink),
         Sniffed::Known { name, media: true } => Ok(Extracted::new(name, 0).with_note(
             Status::Skipped,
