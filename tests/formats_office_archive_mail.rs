@@ -570,7 +570,41 @@ fn e_mail_inside_an_archive_is_read_as_e_mail() {
     let r = scan(&[dir.path()], &[]);
     let m = file(&r, "saved.zip!/2024/fwd.eml");
     assert_eq!(m["type"], "eml");
-    has(m, "fodselsnummer", serde_json::json!({"message": 1, "part": "body", "line": 3, "column": 16}));
+    has(
+        m,
+        "fodselsnummer",
+        serde_json::json!({"message": 1, "part": "body", "line": 3, "column": 16}),
+    );
     let a = file(&r, "saved.zip!/2024/fwd.eml!/liste.csv");
-    has(a, "fodselsnummer", serde_json::json!({"line": 2, "column": 6}));
+    has(
+        a,
+        "fodselsnummer",
+        serde_json::json!({"line": 2, "column": 6}),
+    );
+}
+
+#[test]
+fn inventories_of_these_formats_match_the_schema() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/inventory.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let schema = jsonschema::JSONSchema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .compile(&schema)
+        .unwrap();
+    let r = scan(
+        &[&fixture("office"), &fixture("archive"), &fixture("mail")],
+        &["--min-confidence", "low"],
+    );
+    if let Err(errors) = schema.validate(&r) {
+        let msgs: Vec<String> = errors
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
+        panic!("schema violations:\n{}", msgs.join("\n"));
+    }
+    assert!(r["files"].as_array().unwrap().len() > 30);
 }
