@@ -248,6 +248,37 @@ fn damaged_office_files_are_recorded_not_dropped() {
     );
 }
 
+#[test]
+fn files_embedded_in_a_docx_are_members_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixture("office/report.docx");
+    let tmp = dir.path().join("plain.docx");
+    rewrite_zip(&src, &tmp, |_, d| d);
+    // Add an embedded object, as Word stores a pasted spreadsheet or OLE object.
+    let mut z = zip::ZipWriter::new_append(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&tmp)
+            .unwrap(),
+    )
+    .unwrap();
+    z.start_file(
+        "word/embeddings/oleObject1.bin",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    z.write_all(b"Ansattliste\nfnr 20036914700\n").unwrap();
+    z.finish().unwrap();
+    let r = scan(&[&tmp], &[]);
+    assert_eq!(status(file(&r, "plain.docx")), ("scanned", ""));
+    has(
+        file(&r, "plain.docx!/word/embeddings/oleObject1.bin"),
+        "fodselsnummer",
+        serde_json::json!({"line": 2, "column": 5}),
+    );
+}
+
 // ---------------------------------------------------------------- archives
 
 #[test]

@@ -230,6 +230,68 @@ pub fn open_zip<'i>(
     Ok(zip)
 }
 
+/// What became of one zip member.
+pub enum Member {
+    /// Handed to the sink; this many decompressed bytes were read.
+    Read(u64),
+    /// A directory or a link: nothing to read.
+    NotAFile,
+    Encrypted(String),
+    Unsupported(String),
+    /// Damaged data (a bad CRC, a truncated stream): no record could be made for it.
+    Damaged(String),
+}
+
+/// Hands zip member `i` to the sink as `name`-as-stored (see [`member_name`]), within the
+/// ratio limit. An error stops the container (a limit, or a directory that cannot be read).
+pub fn nested_member<R: Read + io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    i: usize,
+    limits: &super::Limits,
+    sink: &mut dyn Sink,
+) -> Result<Member, ExtractError> {
+    let (name, encrypted, compressed, size) = match zip.by_index_raw(i) {
+        Ok(f) if !f.is_file() => return Ok(Member::NotAFile),
+        Ok(f) => (
+            member_name(&String::from_utf8_lossy(f.name_raw())),
+            f.encrypted(),
+            f.compressed_size(),
+            f.size(),
+        ),
+        Err(e) => {
+            return Err(ExtractError::Corrupt(format!(
+                "zip directory entry {i}: {e}"
+            )))
+        }
+    };
+    if encrypted {
+        return Ok(Member::Encrypted(name));
+    }
+    if over_ratio(size, compressed, limits.max_ratio) {
+        return Err(ratio_error(&name, limits.max_ratio));
+    }
+    let mut member = match zip.by_index(i) {
+        Ok(m) => m,
+        Err(zip::result::ZipError::UnsupportedArchive(_)) => return Ok(Member::Unsupported(name)),
+        Err(_) => return Ok(Member::Damaged(name)),
+    };
+    let mut guard = RatioGuard::new(
+        &mut member,
+        Rc::new(Cell::new(compressed)),
+        limits.max_ratio,
+    );
+    let tripped = guard.tripped.clone();
+    let result = sink.nested(&name, Some(size), &mut guard);
+    if tripped.get() {
+        return Err(ratio_error(&name, limits.max_ratio));
+    }
+    match result {
+        Ok(()) => Ok(Member::Read(guard.out)),
+        Err(e @ ExtractError::Limit { .. }) => Err(e),
+        Err(_) => Ok(Member::Damaged(name)),
+    }
+}
+
 /// A zip archive: every file member through [`Sink::nested`].
 pub fn zip(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     let (limits, clock) = (input.limits, input.clock());
@@ -238,55 +300,12 @@ pub fn zip(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, Extr
     let mut bytes = 0u64;
     for i in 0..zip.len() {
         clock.check()?;
-        let (name, encrypted, compressed, size) = match zip.by_index_raw(i) {
-            Ok(f) if !f.is_file() => continue,
-            Ok(f) => (
-                member_name(&String::from_utf8_lossy(f.name_raw())),
-                f.encrypted(),
-                f.compressed_size(),
-                f.size(),
-            ),
-            Err(e) => {
-                return Err(ExtractError::Corrupt(format!(
-                    "zip directory entry {i}: {e}"
-                )))
-            }
-        };
-        if encrypted {
-            unread.encrypted.push(name);
-            continue;
-        }
-        if over_ratio(size, compressed, limits.max_ratio) {
-            return Err(ratio_error(&name, limits.max_ratio));
-        }
-        let mut member = match zip.by_index(i) {
-            Ok(m) => m,
-            Err(zip::result::ZipError::UnsupportedArchive(_)) => {
-                unread.unsupported.push(name);
-                continue;
-            }
-            Err(_) => {
-                unread.damaged.push(name);
-                continue;
-            }
-        };
-        let mut guard = RatioGuard::new(
-            &mut member,
-            Rc::new(Cell::new(compressed)),
-            limits.max_ratio,
-        );
-        let tripped = guard.tripped.clone();
-        let result = sink.nested(&name, Some(size), &mut guard);
-        bytes += guard.out;
-        if tripped.get() {
-            return Err(ratio_error(&name, limits.max_ratio));
-        }
-        match result {
-            Ok(()) => {}
-            Err(e @ ExtractError::Limit { .. }) => return Err(e),
-            // The member's data is damaged (a bad CRC, a truncated stream): its record could
-            // not be made; the archive says so.
-            Err(_) => unread.damaged.push(name),
+        match nested_member(&mut zip, i, limits, sink)? {
+            Member::Read(n) => bytes += n,
+            Member::NotAFile => {}
+            Member::Encrypted(name) => unread.encrypted.push(name),
+            Member::Unsupported(name) => unread.unsupported.push(name),
+            Member::Damaged(name) => unread.damaged.push(name),
         }
     }
     Ok(unread.note(Extracted::new("zip", bytes)))

@@ -293,21 +293,19 @@ pub fn extract(
         }
     }
     emit(&parts, sink);
-    let embedded: Vec<&String> = names
-        .iter()
-        .filter(|n| {
-            (n.starts_with("word/embeddings/") || n.starts_with("ppt/embeddings/"))
-                && !n.ends_with('/')
-        })
-        .collect();
-    for name in embedded {
+    for i in 0..zip.len() {
         clock.check()?;
-        match zip.by_name(name) {
-            Ok(mut m) => {
-                let size = m.size();
-                sink.nested(name, Some(size), &mut m)?;
-            }
-            Err(_) => damaged.push(name.clone()),
+        let embedded = zip
+            .name_for_index(i)
+            .is_some_and(|n| n.starts_with("word/embeddings/") || n.starts_with("ppt/embeddings/"));
+        if !embedded {
+            continue;
+        }
+        match archive::nested_member(&mut zip, i, limits, sink)? {
+            archive::Member::Read(_) | archive::Member::NotAFile => {}
+            archive::Member::Encrypted(n)
+            | archive::Member::Unsupported(n)
+            | archive::Member::Damaged(n) => damaged.push(n),
         }
     }
     let out = Extracted::new(kind.name(), size);
