@@ -639,3 +639,18 @@ fn inventories_of_these_formats_match_the_schema() {
     }
     assert!(r["files"].as_array().unwrap().len() > 30);
 }
+
+#[test]
+fn an_unreadable_message_in_a_mailbox_makes_it_partial_not_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = "From a@b Sat Jan  1 00:00:00 2024\nFrom c@d Sat Jan  1 00:00:00 2024\nSubject: x\n\nRing 92345678\n";
+    std::fs::write(dir.path().join("box.mbox"), mbox).unwrap();
+    let r = scan(&[dir.path()], &[]);
+    let m = file(&r, "box.mbox");
+    assert_eq!(status(m), ("partial", "damaged_messages"));
+    has(
+        m,
+        "phone",
+        serde_json::json!({"message": 2, "part": "body", "line": 1, "column": 6}),
+    );
+}

@@ -21,7 +21,7 @@ use std::io::{BufRead, BufReader, Read};
 use mail_parser::{Address, HeaderName, MessageParser, MimeHeaders};
 
 use super::window::{Addressing, Windower};
-use super::{extension, ExtractError, Extracted, Input, Location, Sink};
+use super::{extension, ExtractError, Extracted, Input, Location, Sink, Status};
 use crate::detect::ChunkContext;
 
 /// Headers that mark the start of an RFC 5322 message.
@@ -99,6 +99,7 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
     let mut msg = Vec::new();
     let mut line = Vec::new();
     let (mut n, mut bytes, mut started) = (0u32, 0u64, false);
+    let mut damaged = Vec::new();
     loop {
         line.clear();
         let read = (&mut reader).take(max).read_until(b'\n', &mut line)?;
@@ -108,7 +109,11 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
             if started {
                 clock.check()?;
                 n += 1;
-                message(&msg, n, Some(n), sink)?;
+                match message(&msg, n, Some(n), sink) {
+                    // One unreadable message does not hide the others.
+                    Err(ExtractError::Corrupt(_)) => damaged.push(n.to_string()),
+                    other => other?,
+                }
                 if n as u64 >= max_entries && read > 0 {
                     return Err(ExtractError::Limit {
                         limit: "entries",
@@ -136,7 +141,20 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
             });
         }
     }
-    Ok(Extracted::new("mbox", bytes))
+    let out = Extracted::new("mbox", bytes);
+    Ok(if damaged.is_empty() {
+        out
+    } else {
+        out.with_note(
+            Status::Partial,
+            "damaged_messages",
+            format!(
+                "{} of {n} messages could not be read: {}",
+                damaged.len(),
+                damaged.join(", ")
+            ),
+        )
+    })
 }
 
 /// One message: headers, bodies, attachments. `folder` names the message in member paths
