@@ -242,7 +242,7 @@ pub fn extract(
                 .iter()
                 .filter_map(|n| Some((n.clone(), docx_part(n)?)))
                 .collect();
-            // The body first, then headers, footers, notes and comments, each in number order.
+            // The body first, then the other parts by name (header2 before header10).
             word.sort_by_key(|(_, p)| {
                 (
                     p != "body",
