@@ -474,12 +474,36 @@ fn entry_count_and_archive_bytes_limits() {
         &dir.path().join("big.zip"),
         &[("a.txt", &big), ("b.txt", &big)],
     );
+    let mut tar = tar::Builder::new(Vec::new());
+    for n in &names {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(4);
+        h.set_mode(0o644);
+        tar.append_data(&mut h, n, &b"hei\n"[..]).unwrap();
+    }
+    std::fs::write(dir.path().join("many.tar"), tar.into_inner().unwrap()).unwrap();
     let r = scan(
         &[dir.path()],
         &["--max-entries", "10", "--max-archive-bytes", "100K"],
     );
     let many = file(&r, "many.zip");
     assert_eq!(status(many), ("limit_exceeded", "entries_limit"));
+    // A tar is streamed: the first ten members are recorded, then the limit stops it.
+    assert_eq!(
+        status(file(&r, "many.tar")),
+        ("limit_exceeded", "entries_limit")
+    );
+    file(&r, "many.tar!/f9.txt");
+    let paths: Vec<&str> = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        !paths.iter().any(|p| p.ends_with("many.tar!/f10.txt")),
+        "{paths:?}"
+    );
     assert_eq!(
         status(file(&r, "big.zip")),
         ("limit_exceeded", "nested_bytes_limit")

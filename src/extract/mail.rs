@@ -270,3 +270,31 @@ fn emit(text: &str, message: u32, part: &str, sink: &mut dyn Sink) {
     w.buffer().push_str(text);
     w.flush(sink, true);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mail_is_recognised_by_extension_mbox_line_or_headers() {
+        assert!(is_mail("a.zip!/saved.EML", b"anything"));
+        assert!(is_mail(
+            "inbox",
+            b"From kari@x Sat Jan  1 00:00:00 2024\nFrom: kari@x\nTo: ola@y\nSubject: hei\n\nbody"
+        ));
+        assert!(is_mail(
+            "melding",
+            b"Received: from x\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: =?utf-8?q?L=C3=B8nn?=\r\n\r\nbody"
+        ));
+        // Prose that starts like a header, or an mbox-looking first line followed by prose.
+        assert!(!is_mail(
+            "notes.txt",
+            b"Subject: planning\nWe meet at noon.\n"
+        ));
+        assert!(!is_mail(
+            "notes.txt",
+            b"From here on we write prose.\nNo headers.\n"
+        ));
+        assert!(!is_mail("data.csv", b"from;to;subject\na;b;c\n"));
+    }
+}
