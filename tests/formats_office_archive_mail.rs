@@ -678,3 +678,44 @@ fn an_unreadable_message_in_a_mailbox_makes_it_partial_not_empty() {
         serde_json::json!({"message": 2, "part": "body", "line": 1, "column": 6}),
     );
 }
+
+#[test]
+fn damaged_copies_of_every_fixture_get_a_record_and_never_crash_a_parser() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut made = Vec::new();
+    for sub in ["office", "archive", "mail"] {
+        for entry in std::fs::read_dir(fixture(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            if name.ends_with(".md") || name.ends_with(".py") || name.ends_with(".sh") {
+                continue;
+            }
+            let data = std::fs::read(&path).unwrap();
+            let mut zeroed = data.clone();
+            let mid = data.len() / 2;
+            zeroed[mid.saturating_sub(32)..(mid + 32).min(data.len())].fill(0);
+            let copies = [
+                ("third", data[..data.len() / 3].to_vec()),
+                ("two-thirds", data[..data.len() * 2 / 3].to_vec()),
+                ("zeroed", zeroed),
+            ];
+            for (how, bytes) in copies {
+                let copy = format!("{how}-{name}");
+                std::fs::write(dir.path().join(&copy), bytes).unwrap();
+                made.push(copy);
+            }
+        }
+    }
+    let r = scan(&[dir.path()], &[]);
+    for name in &made {
+        let rec = file(&r, &format!("/{name}"));
+        assert_ne!(rec["reason"], "parser_panic", "{name}: {rec}");
+    }
+    let panics: Vec<&Value> = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["reason"] == "parser_panic")
+        .collect();
+    assert!(panics.is_empty(), "{panics:?}");
+}
