@@ -520,10 +520,18 @@ fn damaged_and_unsupported_archives() {
     std::fs::write(dir.path().join("cut.tgz"), &tgz[..tgz.len() / 2]).unwrap();
     let zip = zip_bytes(&[("a.txt", b"tlf 92345678\n"), ("b.txt", b"tlf 40300040\n")]);
     std::fs::write(dir.path().join("cut.zip"), &zip[..zip.len() - 30]).unwrap();
+    // Cut so that the only directory left is that of the zip stored inside.
+    let nested = std::fs::read(fixture("archive/nested.zip")).unwrap();
+    std::fs::write(
+        dir.path().join("cut-nested.zip"),
+        &nested[..nested.len() - 30],
+    )
+    .unwrap();
     std::fs::write(dir.path().join("x.7z"), b"7z\xbc\xaf\x27\x1c\x00\x04rest").unwrap();
     let r = scan(&[dir.path()], &[]);
     assert_eq!(status(file(&r, "cut.tgz")).0, "error");
     assert_eq!(status(file(&r, "cut.zip")), ("error", "corrupt"));
+    assert_eq!(status(file(&r, "cut-nested.zip")), ("error", "corrupt"));
     assert_eq!(
         status(file(&r, "x.7z")),
         ("unsupported", "unsupported_format")

@@ -224,6 +224,15 @@ pub fn open_zip<'i>(
     input.reader.rewind()?;
     let zip = zip::ZipArchive::new(&mut *input.reader as &mut dyn super::ReadSeek)
         .map_err(|e| ExtractError::Corrupt(format!("not a readable zip: {e}")))?;
+    // A zip that starts with a member but whose directory is found further in has lost its
+    // own directory (a truncated file): what was found is the directory of a zip stored
+    // inside it. (Data before a zip, as in self-extracting archives, does not start with `PK`.)
+    if zip.offset() > 0 && input.head.starts_with(b"PK\x03\x04") {
+        return Err(ExtractError::Corrupt(
+            "the zip directory is missing (truncated?); only that of a zip stored inside was found"
+                .into(),
+        ));
+    }
     if zip.len() as u64 > max {
         return Err(entries_error(max));
     }
