@@ -139,12 +139,13 @@ fn pptx_slides_and_speaker_notes() {
 }
 
 #[test]
-fn odt_odp_and_rtf_made_by_libreoffice() {
+fn odt_odp_rtf_and_docx_made_by_libreoffice() {
     let r = scan(
         &[
             &fixture("office/letter.odt"),
             &fixture("office/talk.odp"),
             &fixture("office/letter.rtf"),
+            &fixture("office/letter.docx"),
         ],
         &[],
     );
@@ -162,6 +163,30 @@ fn odt_odp_and_rtf_made_by_libreoffice() {
         odt,
         "d_nummer",
         serde_json::json!({"part": "styles", "line": 1, "column": 10}),
+    );
+    // The footnote, on a line of its own after `Se fotnote.`.
+    has(
+        odt,
+        "phone",
+        serde_json::json!({"part": "content", "line": 5, "column": 9}),
+    );
+    // The same letter as docx, written by LibreOffice: footer and footnotes are parts.
+    let docx = file(&r, "letter.docx");
+    assert_eq!(status(docx), ("scanned", ""));
+    has(
+        docx,
+        "fodselsnummer",
+        serde_json::json!({"part": "body", "line": 2, "column": 16}),
+    );
+    has(
+        docx,
+        "d_nummer",
+        serde_json::json!({"part": "footer1", "line": 1, "column": 10}),
+    );
+    has(
+        docx,
+        "phone",
+        serde_json::json!({"part": "footnotes", "line": 3, "column": 10}),
     );
     let odp = file(&r, "talk.odp");
     assert_eq!(
@@ -195,6 +220,8 @@ fn odt_odp_and_rtf_made_by_libreoffice() {
         serde_json::json!({"line": 1, "column": 10}),
     );
     has(rtf, "phone", serde_json::json!({"line": 4, "column": 8}));
+    // The footnote (`{\*\footnote ...}`: an optional destination that is text).
+    has(rtf, "phone", serde_json::json!({"line": 6, "column": 10}));
 }
 
 /// Rewrites a zip with `f` applied to each member's bytes.

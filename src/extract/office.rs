@@ -42,6 +42,9 @@ struct Vocab {
     spaces: &'static [u8],
     /// Elements left out with all they contain (duplicate fallback copies, tab stop lists).
     skip: &'static [&'static [u8]],
+    /// Elements inside a paragraph set on lines of their own (ODF footnotes and comments, so
+    /// that `Se note.` + `Telefon 40300040` do not run together).
+    apart: &'static [&'static [u8]],
 }
 
 const OOXML: Vocab = Vocab {
@@ -53,6 +56,7 @@ const OOXML: Vocab = Vocab {
     breaks: &[b"br", b"cr"],
     spaces: b"",
     skip: &[b"Fallback", b"tabs", b"tabLst", b"instrText"],
+    apart: &[],
 };
 
 const ODF: Vocab = Vocab {
@@ -61,7 +65,9 @@ const ODF: Vocab = Vocab {
     tabs: &[b"tab"],
     breaks: &[b"line-break"],
     spaces: b"s",
-    skip: &[b"tracked-changes-view"],
+    // The note's number, glued to the text around it otherwise.
+    skip: &[b"note-citation"],
+    apart: &[b"note-body", b"annotation"],
 };
 
 /// Texts by part name, in document order.
@@ -81,6 +87,14 @@ impl Parts {
                 self.parts.len() - 1
             }
         };
+    }
+
+    /// Ends the current line, unless it is already ended (or nothing has been written).
+    fn end_line(&mut self) {
+        let text = self.text();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
     }
 
     fn text(&mut self) -> &mut String {
@@ -129,6 +143,8 @@ fn walk(xml: &[u8], vocab: &Vocab, name: &str, parts: &mut Parts) -> bool {
                     in_para += 1;
                 } else if vocab.text.contains(&local) {
                     in_text += 1;
+                } else if vocab.apart.contains(&local) {
+                    parts.end_line();
                 } else if e.name().as_ref() == b"draw:page" {
                     slide += 1;
                     parts.switch(&format!("slide {slide}"));
@@ -144,6 +160,8 @@ fn walk(xml: &[u8], vocab: &Vocab, name: &str, parts: &mut Parts) -> bool {
                     parts.text().push('\n');
                 } else if vocab.text.contains(&local) {
                     in_text = in_text.saturating_sub(1);
+                } else if vocab.apart.contains(&local) {
+                    parts.end_line();
                 } else if e.name().as_ref() == b"presentation:notes" {
                     parts.switch(&format!("slide {slide}"));
                 }
@@ -441,6 +459,10 @@ pub fn rtf(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, Extr
     Ok(Extracted::new("rtf", data.len() as u64))
 }
 
+/// Optional (`\*`) destinations that are document text: footnotes and comments, as
+/// LibreOffice and Word write them.
+const RTF_READ: &[&[u8]] = &[b"footnote", b"annotation"];
+
 /// Destinations whose content is not document text.
 const RTF_SKIP: &[&[u8]] = &[
     b"fonttbl",
@@ -472,6 +494,8 @@ fn rtf_text(data: &[u8]) -> String {
     let mut encoding = encoding_rs::WINDOWS_1252;
     // Per group: (skipped, \ucN fallback length).
     let mut stack: Vec<(bool, usize)> = vec![(false, 1)];
+    // After `\*`: the destination that follows is skipped unless it is one we read.
+    let mut star = false;
     let mut skip_fallback = 0usize;
     let mut i = 0;
     let flush = |pending: &mut Vec<u8>, out: &mut String, enc: &'static encoding_rs::Encoding| {
@@ -516,7 +540,7 @@ fn rtf_text(data: &[u8]) -> String {
                     // A control symbol.
                     i += 1;
                     match c {
-                        b'*' => stack.last_mut().expect("group").0 = true,
+                        b'*' => star = true,
                         b'~' if !skipped => out.push(' '),
                         b'_' if !skipped => out.push('-'),
                         b'\\' | b'{' | b'}' if !skipped => out.push(c as char),
@@ -530,6 +554,10 @@ fn rtf_text(data: &[u8]) -> String {
                     i += 1;
                 }
                 let word = &data[start..i];
+                if std::mem::take(&mut star) && !RTF_READ.contains(&word) {
+                    stack.last_mut().expect("group").0 = true;
+                }
+                let skipped = stack.last().expect("group").0;
                 let num_start = i;
                 if i < data.len() && data[i] == b'-' {
                     i += 1;
@@ -544,7 +572,11 @@ fn rtf_text(data: &[u8]) -> String {
                     i += 1;
                 }
                 match word {
-                    b"par" | b"line" | b"row" | b"sect" | b"page" if !skipped => out.push('\n'),
+                    b"par" | b"line" | b"row" | b"sect" | b"page" | b"footnote" | b"annotation"
+                        if !skipped =>
+                    {
+                        out.push('\n')
+                    }
                     b"tab" | b"cell" if !skipped => out.push('\t'),
                     b"ansicpg" => {
                         if let Some(enc) = num.and_then(|n| {
@@ -627,6 +659,21 @@ mod tests {
         assert_eq!(get("slide 1"), Some("En  to\n"));
         assert_eq!(get("notes 1"), Some("Notat 40300040\n"));
         assert_eq!(get("slide 2"), Some("Tre\n"));
+    }
+
+    #[test]
+    fn odf_notes_are_lines_of_their_own_without_their_number() {
+        let xml = r#"<text:p>Se note.<text:note><text:note-citation>1</text:note-citation><text:note-body><text:p>Telefon 40300040</text:p></text:note-body></text:note> Slutt.</text:p>"#;
+        assert_eq!(
+            texts(xml, &ODF)[0].1,
+            "Se note.\nTelefon 40300040\n Slutt.\n"
+        );
+    }
+
+    #[test]
+    fn rtf_footnotes_are_read_and_other_optional_destinations_are_not() {
+        let rtf = br"{\rtf1\ansi Se note.{\super\chftn}{\*\footnote \pard{\chftn}\tab Telefon 40300040}{\*\bkmkstart x}{\*\unknown skip}\par}";
+        assert_eq!(rtf_text(rtf), "Se note.\n\tTelefon 40300040\n");
     }
 
     #[test]
