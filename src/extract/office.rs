@@ -10,9 +10,11 @@
 //! * docx: `body`, `header1`.., `footer1`.., `footnotes`, `endnotes`, `comments` (tracked
 //!   deletions are text too: still in the file);
 //! * pptx: `slide N` and `notes N` (speaker notes) and `comments N`, N in presentation order;
-//! * odt: `content` (body, with its notes and annotations) and `styles` (headers, footers);
+//! * odt: `content` (body; notes and annotations on lines of their own) and `styles`
+//!   (headers, footers);
 //! * odp: `slide N` and `notes N` from `content.xml`, `styles` for master pages;
-//! * rtf: no parts; `line` counts paragraphs of the text.
+//! * rtf: no parts; `line` counts paragraphs of the text (footnotes and comments included).
+//!   RTF is interpreted by hand: no maintained crate reads it, and text needs little of it.
 //!
 //! Files embedded in OOXML documents (`word/embeddings/`, `ppt/embeddings/`: a spreadsheet
 //! pasted into a report) are scanned as members, `report.docx!/word/embeddings/x.xlsx`.
