@@ -14,7 +14,9 @@
 //!   (headers, footers);
 //! * odp: `slide N` and `notes N` from `content.xml`, `styles` for master pages;
 //! * rtf: no parts; `line` counts paragraphs of the text (footnotes and comments included).
-//!   RTF is interpreted by hand: no maintained crate reads it, and text needs little of it.
+//!   RTF is interpreted by hand: the one Rust RTF crate (rtf-parser) builds a styled document
+//!   model and depends on wasm-bindgen, and text extraction needs only groups, a few control
+//!   words and the escapes.
 //!
 //! Files embedded in OOXML documents (`word/embeddings/`, `ppt/embeddings/`: a spreadsheet
 //! pasted into a report) are scanned as members, `report.docx!/word/embeddings/x.xlsx`.
