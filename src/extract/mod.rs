@@ -139,29 +139,7 @@ impl Input<'_> {
             seconds: self.limits.seconds,
         }
     }
-}
 
-/// See [`Input::clock`].
-#[derive(Debug, Clone, Copy)]
-pub struct Clock {
-    deadline: Instant,
-    seconds: u64,
-}
-
-impl Clock {
-    /// An error once the time budget is spent.
-    pub fn check(&self) -> Result<(), ExtractError> {
-        if Instant::now() > self.deadline {
-            return Err(ExtractError::Limit {
-                limit: "time",
-                detail: format!("over {} s for this file", self.seconds),
-            });
-        }
-        Ok(())
-    }
-}
-
-impl Input<'_> {
     /// Reads the whole input into memory, within `max_parse_bytes`.
     pub fn read_all(&mut self) -> Result<Vec<u8>, ExtractError> {
         let max = self.limits.max_parse_bytes;
@@ -184,6 +162,26 @@ impl Input<'_> {
             });
         }
         Ok(buf)
+    }
+}
+
+/// See [`Input::clock`].
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    deadline: Instant,
+    seconds: u64,
+}
+
+impl Clock {
+    /// An error once the time budget is spent.
+    pub fn check(&self) -> Result<(), ExtractError> {
+        if Instant::now() > self.deadline {
+            return Err(ExtractError::Limit {
+                limit: "time",
+                detail: format!("over {} s for this file", self.seconds),
+            });
+        }
+        Ok(())
     }
 }
 
