@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::cli::{BaselineAction, Cli, Command, Format, RulesArgs, ScanArgs};
 use crate::detect::rules::{Matcher, RuleSet};
 use crate::detect::Detector;
+use crate::extract::Limits;
 use crate::gate;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
@@ -115,6 +116,13 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         min_confidence: args.min_confidence,
         reveal: args.reveal,
         max_findings_per_file: args.max_findings_per_file,
+        limits: Limits {
+            max_depth: args.max_depth,
+            max_nested_bytes: args.max_archive_bytes,
+            max_entries: args.max_entries,
+            max_ratio: args.max_ratio,
+            ..Limits::default()
+        },
     };
     let key_note = if key.provided {
         "Fingerprints: keyed by the given key; they correlate across scans with the same key."
@@ -140,6 +148,10 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
                 "exclude": opts.exclude,
                 "max_file_size": opts.max_file_size,
                 "max_findings_per_file": opts.max_findings_per_file,
+                "max_depth": opts.limits.max_depth,
+                "max_archive_bytes": opts.limits.max_nested_bytes,
+                "max_entries": opts.limits.max_entries,
+                "max_ratio": opts.limits.max_ratio,
                 "rules_dir": args.rules.as_ref().map(|p| p.to_string_lossy()),
             },
             "fingerprints": {

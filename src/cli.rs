@@ -149,6 +149,22 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
 
+    /// Containers nested in containers that are opened (`a.zip!/b.zip!/c.txt` is depth 2).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub max_depth: u32,
+
+    /// Decompressed bytes of all members of one file (archives, attachments), such as 4G.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4G")]
+    pub max_archive_bytes: u64,
+
+    /// Members of one archive (or messages of one mailbox).
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_entries: u64,
+
+    /// Times a member may expand over its compressed size (members under 1 MiB always may).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub max_ratio: u64,
+
     /// Files read at once [default: 2 per core, 4 to 32].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

@@ -243,13 +243,11 @@ pub(super) fn shapes(
     let mut found = false;
     match k {
         11 => found = eleven(det, chain, 0, whole, false, raws, elevens),
-        10 if chain.n == 1 => {
-            // A number that lost its leading zero in a spreadsheet or database column.
-            if ctx.header_at(b, chain.start).identity {
-                let mut d = [b'0'; 11];
-                d[1..].copy_from_slice(whole);
-                found = eleven(det, chain, 0, &d, true, raws, elevens);
-            }
+        // A number that lost its leading zero in a spreadsheet or database column.
+        10 if chain.n == 1 && ctx.header_at(b, chain.start).identity => {
+            let mut d = [b'0'; 11];
+            d[1..].copy_from_slice(whole);
+            found = eleven(det, chain, 0, &d, true, raws, elevens);
         }
         8 => {
             if validate::norwegian_subscriber(whole) && (prefixed || has(phone, chain, 0)) {

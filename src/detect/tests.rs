@@ -4,8 +4,10 @@
 use super::*;
 use crate::synth::{self, IdSpec, Rng};
 
-fn det() -> Detector {
-    Detector::builtin()
+/// Built once: compiling the rules for every case would dominate the property tests.
+fn det() -> &'static Detector {
+    static DET: std::sync::OnceLock<Detector> = std::sync::OnceLock::new();
+    DET.get_or_init(Detector::builtin)
 }
 
 fn scan(d: &Detector, text: &str) -> Vec<Candidate> {
@@ -43,7 +45,7 @@ fn formats_of_identity_numbers() {
         "fnr 20 03 69 147 00",
         "fnr 200369\u{a0}14700",
     ] {
-        let c = reported(&d, text);
+        let c = reported(d, text);
         assert_eq!(c.len(), 1, "{text}: {c:?}");
         assert_eq!(
             (c[0].kind, c[0].value.as_str()),
@@ -76,7 +78,7 @@ fn no_match_inside_longer_runs_decimals_dates_or_codes() {
         "IBAN NO9420036914700",
         "a3f520036914700c9",
     ] {
-        let ids: Vec<_> = scan(&d, text)
+        let ids: Vec<_> = scan(d, text)
             .into_iter()
             .filter(|c| c.rule == "fodselsnummer")
             .collect();
@@ -88,31 +90,31 @@ fn no_match_inside_longer_runs_decimals_dates_or_codes() {
 fn account_or_identity_number_is_decided_by_context() {
     let d = det();
     // 20036914700 validates both ways.
-    let plain = reported(&d, "20036914700");
+    let plain = reported(d, "20036914700");
     assert_eq!(plain[0].kind, "fodselsnummer");
     assert_eq!(plain[0].confidence, Confidence::Medium);
-    let person = reported(&d, "Fødselsnr: 20036914700");
+    let person = reported(d, "Fødselsnr: 20036914700");
     assert_eq!(
         (person[0].kind, person[0].confidence),
         ("fodselsnummer", Confidence::High)
     );
-    let bank = reported(&d, "Kontonr: 20036914700");
+    let bank = reported(d, "Kontonr: 20036914700");
     assert_eq!(
         (bank[0].kind, bank[0].confidence),
         ("kontonummer", Confidence::High)
     );
-    let after = reported(&d, "20036914700 (bankkonto)");
+    let after = reported(d, "20036914700 (bankkonto)");
     assert_eq!(
         after[0].kind, "kontonummer",
         "keywords after the value count too"
     );
-    let grouped = reported(&d, "2003.69.14700");
+    let grouped = reported(d, "2003.69.14700");
     assert_eq!(
         (grouped[0].kind, grouped[0].confidence),
         ("kontonummer", Confidence::Medium),
         "only accounts are written RRRR.KK.NNNNC"
     );
-    let company = scan(&d, "Kontor 22 33 44 55");
+    let company = scan(d, "Kontor 22 33 44 55");
     assert_eq!(
         company[0].confidence,
         Confidence::Medium,
@@ -123,7 +125,7 @@ fn account_or_identity_number_is_decided_by_context() {
 #[test]
 fn context_stays_on_the_line_or_the_label_above() {
     let d = det();
-    let c = reported(&d, "mitt fnr er 200369 14700\nKontonr: 8601.11.17947");
+    let c = reported(d, "mitt fnr er 200369 14700\nKontonr: 8601.11.17947");
     assert_eq!(
         (c[0].kind, c[0].confidence),
         ("fodselsnummer", Confidence::High),
@@ -134,26 +136,23 @@ fn context_stays_on_the_line_or_the_label_above() {
         ("kontonummer", Confidence::High),
         "{c:?}"
     );
-    let label_above = reported(&d, "Fødselsnummer:\n  13097248022\n");
+    let label_above = reported(d, "Fødselsnummer:\n  13097248022\n");
     assert_eq!(label_above[0].confidence, Confidence::High);
-    let two_lines_up = reported(&d, "Fødselsnummer:\n\n13097248022\n");
+    let two_lines_up = reported(d, "Fødselsnummer:\n\n13097248022\n");
     assert_eq!(two_lines_up[0].confidence, Confidence::Medium);
 }
 
 #[test]
 fn numbers_near_company_and_bookkeeping_words_are_not_persons() {
     let d = det();
-    assert!(reported(&d, "Org.nr: 988 077 917, faktura 20036914700").is_empty());
-    let org = scan(&d, "Org.nr. 988077917");
+    assert!(reported(d, "Org.nr: 988 077 917, faktura 20036914700").is_empty());
+    let org = scan(d, "Org.nr. 988077917");
     assert_eq!(
         (org[0].kind, org[0].confidence),
         ("organisasjonsnummer", Confidence::Low)
     );
-    assert!(
-        reported(&d, "KID: 92345678").is_empty(),
-        "a KID is no phone"
-    );
-    assert!(reported(&d, "Kundenr 92345678").is_empty());
+    assert!(reported(d, "KID: 92345678").is_empty(), "a KID is no phone");
+    assert!(reported(d, "Kundenr 92345678").is_empty());
 }
 
 #[test]
@@ -180,7 +179,7 @@ fn phones_need_evidence() {
         ),
     ];
     for (text, want) in cases {
-        let got: Vec<_> = reported(&d, text)
+        let got: Vec<_> = reported(d, text)
             .into_iter()
             .filter(|c| c.kind == "phone")
             .collect();
@@ -201,9 +200,9 @@ fn phones_need_evidence() {
 #[test]
 fn lists_of_numbers_yield_each() {
     let d = det();
-    let c = reported(&d, "Mobil: 40300040 92345678 41234567");
+    let c = reported(d, "Mobil: 40300040 92345678 41234567");
     assert_eq!(c.len(), 3, "{c:?}");
-    let c = reported(&d, "fnr: 20036914700 13097248022");
+    let c = reported(d, "fnr: 20036914700 13097248022");
     assert_eq!(c.len(), 2, "{c:?}");
 }
 
@@ -211,12 +210,12 @@ fn lists_of_numbers_yield_each() {
 fn emails() {
     let d = det();
     let c = reported(
-        &d,
+        d,
         "kontakt: Ola.Nordmann@Blåbær.NO, kari+x@firma.no; logo@2x.png @types/node a@b",
     );
     let values: Vec<_> = c.iter().map(|c| c.value.as_str()).collect();
     assert_eq!(values, ["ola.nordmann@blåbær.no", "kari+x@firma.no"]);
-    let role = reported(&d, "postmottak@kommune.no");
+    let role = reported(d, "postmottak@kommune.no");
     assert!(role[0].role);
     assert!(!c[0].role);
 }
@@ -245,7 +244,7 @@ fn column_headers_give_context_and_recover_leading_zeros() {
         .expect("phone by header");
     assert_eq!(phone.confidence, Confidence::High);
     // Without the header the bare values say nothing.
-    assert!(reported(&d, "Kari;3851598730;40300040").is_empty());
+    assert!(reported(d, "Kari;3851598730;40300040").is_empty());
 }
 
 #[test]
@@ -259,7 +258,7 @@ fn chance_hits_among_many_ids_are_downgraded() {
     }
     let valid = synth::identity_number(&mut rng, IdSpec::default());
     text.push_str(&valid);
-    let c: Vec<_> = scan(&d, &text)
+    let c: Vec<_> = scan(d, &text)
         .into_iter()
         .filter(|c| c.value == valid)
         .collect();
@@ -301,7 +300,8 @@ fn filler(rng: &mut Rng, words: usize) -> String {
     ];
     let mut s = String::new();
     for _ in 0..words {
-        s.push_str(*rng.pick(W));
+        let w: &&str = rng.pick(W);
+        s.push_str(w);
         s.push(' ');
     }
     s
@@ -325,7 +325,7 @@ fn property_valid_numbers_planted_in_text_are_found_once_with_their_kind() {
             n,
             filler(&mut rng, 30)
         );
-        let hits: Vec<_> = scan(&d, &text)
+        let hits: Vec<_> = scan(d, &text)
             .into_iter()
             .filter(|c| c.value == n)
             .collect();
@@ -355,7 +355,7 @@ fn property_invalid_numbers_are_never_identity_numbers() {
             n,
             filler(&mut rng, 20)
         );
-        let hits: Vec<_> = scan(&d, &text)
+        let hits: Vec<_> = scan(d, &text)
             .into_iter()
             .filter(|c| c.rule == "fodselsnummer" && c.value == n)
             .collect();
@@ -381,11 +381,60 @@ fn property_phones_planted_with_keyword_are_found() {
             written,
             filler(&mut rng, 10)
         );
-        let hits: Vec<_> = reported(&d, &text)
+        let hits: Vec<_> = reported(d, &text)
             .into_iter()
             .filter(|c| c.kind == "phone")
             .collect();
         assert_eq!(hits.len(), 1, "{text:?}: {hits:?}");
         assert_eq!(hits[0].value, format!("+47{m}"));
+    }
+}
+
+mod prop {
+    use super::*;
+    use crate::synth::Rng;
+    use proptest::prelude::*;
+
+    /// Text of arbitrary characters, digits and separators included.
+    fn noise() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[a-zA-Zæøå0-9 .,;:/@+()\n-]{0,120}").unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// A valid number set off by ". " and " ." from arbitrary noise is found exactly once,
+        /// as its own kind, whatever the noise holds.
+        #[test]
+        fn valid_numbers_in_noise_are_found_once(seed in any::<u64>(), before in noise(), after in noise()) {
+            let d = det();
+            let mut rng = Rng::new(seed);
+            let spec = IdSpec { d_number: seed % 2 == 0, synthetic: seed % 3 == 0, ..Default::default() };
+            let n = synth::identity_number(&mut rng, spec);
+            let text = format!("{before}. fnr {n} .{after}");
+            let hits: Vec<_> = scan(d, &text).into_iter().filter(|c| c.value == n && c.rule == "fodselsnummer").collect();
+            prop_assert_eq!(hits.len(), 1, "{:?}", text);
+            prop_assert_eq!(hits[0].kind, if spec.d_number { "d_nummer" } else { "fodselsnummer" });
+            prop_assert_eq!(&text[hits[0].start..hits[0].end], n.as_str());
+        }
+
+        /// Eleven digits that fail the checksum are never an identity number, whatever the
+        /// noise around them.
+        #[test]
+        fn invalid_numbers_in_noise_are_never_found(seed in any::<u64>(), before in noise(), after in noise()) {
+            let d = det();
+            let n = synth::invalid_identity_number(&mut Rng::new(seed));
+            let text = format!("{before} fnr {n} {after}");
+            prop_assert!(scan(d, &text).iter().all(|c| c.value != n || c.rule != "fodselsnummer"));
+        }
+
+        /// Detection never panics and spans stay on character boundaries, on any input.
+        #[test]
+        fn any_text_is_safe(text in "\\PC{0,300}") {
+            let d = det();
+            for c in scan(d, &text) {
+                prop_assert!(text.is_char_boundary(c.start) && text.is_char_boundary(c.end) && c.start < c.end);
+            }
+        }
     }
 }

@@ -10,6 +10,9 @@
 //! neighbours, and only candidates that *start* in the window's `report` range belong to it, so
 //! a value across a window border is found exactly once while memory stays flat.
 
+pub mod archive;
+pub mod mail;
+pub mod office;
 pub mod strings;
 pub mod text;
 pub mod window;
@@ -24,6 +27,7 @@ use serde::Serialize;
 
 use crate::detect::{ChunkContext, Detector};
 use crate::read::sniff::{self, Sniffed};
+use zipkind::ZipKind;
 
 /// What happened to an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -119,22 +123,21 @@ pub struct Input<'a> {
 impl Input<'_> {
     /// The lower-cased extension of the name, without the dot.
     pub fn extension(&self) -> String {
-        Path::new(self.name.rsplit("!/").next().unwrap_or(self.name))
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default()
+        extension(self.name)
     }
 
     /// An error once the time budget is spent; parsers call this in their loops.
     pub fn check_time(&self) -> Result<(), ExtractError> {
-        if Instant::now() > self.deadline {
-            return Err(ExtractError::Limit {
-                limit: "time",
-                detail: format!("over {} s for this file", self.limits.seconds),
-            });
+        self.clock().check()
+    }
+
+    /// The time budget as a value that does not borrow the input, for loops that hold on to
+    /// the input's reader (a zip archive over it, say).
+    pub fn clock(&self) -> Clock {
+        Clock {
+            deadline: self.deadline,
+            seconds: self.limits.seconds,
         }
-        Ok(())
     }
 
     /// Reads the whole input into memory, within `max_parse_bytes`.
@@ -160,6 +163,36 @@ impl Input<'_> {
         }
         Ok(buf)
     }
+}
+
+/// See [`Input::clock`].
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    deadline: Instant,
+    seconds: u64,
+}
+
+impl Clock {
+    /// An error once the time budget is spent.
+    pub fn check(&self) -> Result<(), ExtractError> {
+        if Instant::now() > self.deadline {
+            return Err(ExtractError::Limit {
+                limit: "time",
+                detail: format!("over {} s for this file", self.seconds),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The lower-cased extension, without the dot, of the last name in a path (`a.zip!/b.XLSX`
+/// gives `xlsx`).
+pub fn extension(name: &str) -> String {
+    Path::new(name.rsplit("!/").next().unwrap_or(name))
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default()
 }
 
 /// What extraction found out about an input besides its text.
@@ -239,6 +272,7 @@ impl ExtractError {
 pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     let base = Location::default();
     match sniff::sniff(input.head) {
+        Sniffed::Text { .. } if mail::is_mail(input.name, input.head) => mail::extract(input, sink),
         Sniffed::Text { encoding, bom } => text::extract_file(input, encoding, bom, sink),
         Sniffed::Known { name, media: true } => Ok(Extracted::new(name, 0).with_note(
             Status::Skipped,
@@ -246,9 +280,22 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
             format!("{name} media file"),
         )),
         Sniffed::Known { name: "zip", .. } => match zipkind::classify(input)? {
-            // Office formats and plain archives plug in here.
+            kind @ (ZipKind::Docx | ZipKind::Pptx | ZipKind::Odt | ZipKind::Odp) => {
+                office::extract(input, kind, sink)
+            }
+            ZipKind::Archive => archive::zip(input, sink),
+            // Spreadsheets plug in here.
             kind => not_yet(input, kind.name(), &base, sink),
         },
+        Sniffed::Known { name: "tar", .. } => archive::tar(input, sink),
+        Sniffed::Known { name, .. } if archive::Codec::from_sniffed(name).is_some() => {
+            archive::compressed(
+                input,
+                archive::Codec::from_sniffed(name).expect("checked"),
+                sink,
+            )
+        }
+        Sniffed::Known { name: "rtf", .. } => office::rtf(input, sink),
         Sniffed::Known {
             name: name @ ("7z" | "rar"),
             ..
