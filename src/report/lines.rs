@@ -64,10 +64,15 @@ pub fn inner_place(l: &Location) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-/// `fodselsnummer (high) 130********`, plus the introducing commit in history scans.
+/// `fodselsnummer (high) 130********`, plus where inside the file when a line is not all
+/// (`in part word/document.xml`), plus the introducing commit in history scans.
 pub fn what(hit: &Hit) -> String {
     let f = &hit.finding;
     let mut s = format!("{} ({}) {}", f.kind, f.confidence.as_str(), f.masked);
+    // With a line, `place` shows only line and column: say where inside (a slide, a part).
+    if let (Some(_), Some(inner)) = (f.location.line, inner_place(&f.location)) {
+        s.push_str(&format!(" in {inner}"));
+    }
     if let Some(c) = &hit.commit {
         s.push_str(&format!(" added in {}", &c[..c.len().min(12)]));
     }
