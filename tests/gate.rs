@@ -513,6 +513,22 @@ fn office_and_binary_files_are_scanned_whole() {
     let o = r.kartlegg(&["scan", "--staged", "--fail-on", "low"]);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).starts_with("export.xlsx"), "{}", stdout(&o));
+    // A real Word document (the office fixture): lines inside its parts.
+    let docx = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/office/report.docx"),
+    )
+    .unwrap();
+    r.stage("docs/report.docx", &docx);
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains(&format!(
+            "docs/report.docx:2:16: fodselsnummer (high) 130******** in part body — {ADVICE}\n"
+        )),
+        "{}",
+        stdout(&o)
+    );
+    r.git(&["rm", "-q", "--cached", "docs/report.docx"]);
     // A rename changes no content.
     r.git(&["checkout", "-q", "--", "."]);
     r.git(&["reset", "-q"]);
