@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use crate::cli::{Cli, Command, Format, RulesArgs, ScanArgs};
+use crate::cli::{BaselineAction, Cli, Command, Format, RulesArgs, ScanArgs};
 use crate::detect::rules::{Matcher, RuleSet};
 use crate::detect::Detector;
+use crate::extract::Limits;
+use crate::gate;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
 use crate::report::text::TextReport;
@@ -26,6 +28,18 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => scan_command(args),
         Command::Rules(args) => rules_command(args),
+        Command::Baseline(args) => {
+            let det = |rules: Option<&std::path::Path>| detector(rules);
+            match args.action {
+                BaselineAction::Add(a) => {
+                    gate::command::baseline_add(&a, &det(a.rules.as_deref())?)
+                }
+                BaselineAction::Update(a) => {
+                    gate::command::baseline_update(&a, &det(a.rules.as_deref())?)
+                }
+            }
+        }
+        Command::InstallHook(args) => gate::command::install_hook(&args),
     }
 }
 
@@ -76,6 +90,18 @@ fn hash_key(args: &ScanArgs) -> Result<HashKey> {
 fn scan_command(args: ScanArgs) -> Result<u8> {
     let det = detector(args.rules.as_deref())?;
     let key = hash_key(&args)?;
+    if let Some(source) = args.source.source() {
+        return gate::command::scan(&args, source, &det, key);
+    }
+    if args.paths.is_empty() {
+        bail!("give the files or directories to scan (or --staged, --diff, --history, --tracked for a git repository)");
+    }
+    if matches!(
+        args.format,
+        Some(Format::Sarif | Format::Github | Format::TextLines)
+    ) {
+        bail!("--format sarif, github and text-lines need a git mode (--staged, --diff, --history or --tracked)");
+    }
     let format = args.format.unwrap_or(if args.output.is_some() {
         Format::Json
     } else {
@@ -90,6 +116,13 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         min_confidence: args.min_confidence,
         reveal: args.reveal,
         max_findings_per_file: args.max_findings_per_file,
+        limits: Limits {
+            max_depth: args.max_depth,
+            max_nested_bytes: args.max_archive_bytes,
+            max_entries: args.max_entries,
+            max_ratio: args.max_ratio,
+            ..Limits::default()
+        },
     };
     let key_note = if key.provided {
         "Fingerprints: keyed by the given key; they correlate across scans with the same key."
@@ -115,6 +148,10 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
                 "exclude": opts.exclude,
                 "max_file_size": opts.max_file_size,
                 "max_findings_per_file": opts.max_findings_per_file,
+                "max_depth": opts.limits.max_depth,
+                "max_archive_bytes": opts.limits.max_nested_bytes,
+                "max_entries": opts.limits.max_entries,
+                "max_ratio": opts.limits.max_ratio,
                 "rules_dir": args.rules.as_ref().map(|p| p.to_string_lossy()),
             },
             "fingerprints": {
@@ -145,6 +182,7 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
     let mut report: Box<dyn Report> = match format {
         Format::Json => Box::new(JsonReport::new(output()?, &header)?),
         Format::Jsonl => Box::new(JsonlReport::new(output()?, &header)?),
+        Format::Sarif | Format::Github | Format::TextLines => unreachable!("rejected above"),
         Format::Summary => match &args.output {
             Some(_) => Box::new(TextReport::new(output()?, key_note.to_string())),
             None => Box::new(TextReport::new(

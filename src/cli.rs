@@ -19,11 +19,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files and directories; exit 0 if nothing was found, 1 if personal data was found,
-    /// 2 if the scan itself failed.
+    /// Scan files and directories, or what a git change adds (--staged, --diff, --history,
+    /// --tracked); exit 0 if nothing was found (git modes: nothing fails the policy), 1 if
+    /// personal data was found (git modes: findings fail the policy), 2 if the scan itself
+    /// failed.
     Scan(ScanArgs),
     /// List the rules in use and prove their examples.
     Rules(RulesArgs),
+    /// Record reviewed exceptions in the baseline file, or drop the stale ones.
+    Baseline(BaselineArgs),
+    /// Install a git pre-commit hook that runs `kartlegg scan --staged`.
+    InstallHook(InstallHookArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -34,13 +40,81 @@ pub enum Format {
     Json,
     /// JSON Lines: a scan line, one line per file, a summary line.
     Jsonl,
+    /// SARIF 2.1.0, for code scanning (git modes).
+    Sarif,
+    /// GitHub Actions error annotations (git modes; the default under GITHUB_ACTIONS=true).
+    Github,
+    /// One line per failing finding: `path:line:column: kind (confidence) mask — advice`
+    /// (git modes; their default).
+    TextLines,
+}
+
+/// Where a CI gate's content comes from: a git repository (the path argument, default `.`).
+#[derive(Debug, Clone, Default, Args)]
+#[group(multiple = false)]
+pub struct SourceArgs {
+    /// Scan what the index adds to HEAD: the next commit (pre-commit hooks).
+    #[arg(long)]
+    pub staged: bool,
+
+    /// Scan what a range adds: BASE..HEAD, BASE...HEAD (from the merge base) or BASE (to HEAD).
+    #[arg(long, value_name = "RANGE")]
+    pub diff: Option<String>,
+
+    /// Scan every commit of a rev-list range (`--history=main..topic`; default HEAD), reporting the commit that
+    /// introduced each finding.
+    #[arg(long, value_name = "RANGE", num_args = 0..=1, require_equals = true, default_missing_value = "HEAD")]
+    pub history: Option<String>,
+
+    /// Scan every file tracked at a revision (`--tracked=v1.0`; default HEAD), whole.
+    #[arg(long, value_name = "REV", num_args = 0..=1, require_equals = true, default_missing_value = "HEAD")]
+    pub tracked: Option<String>,
+}
+
+impl SourceArgs {
+    /// The git source asked for, if any.
+    pub fn source(&self) -> Option<crate::gate::Source> {
+        use crate::gate::Source;
+        if self.staged {
+            Some(Source::Staged)
+        } else if let Some(r) = &self.diff {
+            Some(Source::Diff(r.clone()))
+        } else if let Some(r) = &self.history {
+            Some(Source::History(r.clone()))
+        } else {
+            self.tracked.as_ref().map(|r| Source::Tracked(r.clone()))
+        }
+    }
+}
+
+/// The CI gate's policy and suppressions.
+#[derive(Debug, Clone, Args)]
+pub struct GateArgs {
+    /// Fail on findings at this confidence and above (git modes).
+    #[arg(long, default_value = "high", value_parser = parse_confidence)]
+    pub fail_on: Confidence,
+
+    /// Let synthetic test numbers (month +80 and the like) fail too.
+    #[arg(long)]
+    pub fail_on_synthetic: bool,
+
+    /// The baseline of reviewed exceptions [default: .kartlegg-baseline.json at the repository
+    /// root, if it exists].
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files and directories to scan.
-    #[arg(required = true)]
+    /// Files and directories to scan; with --staged, --diff, --history or --tracked, the
+    /// repository (default `.`).
     pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub gate: GateArgs,
 
     /// Output format.
     #[arg(long, value_enum)]
@@ -75,6 +149,22 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
 
+    /// Containers nested in containers that are opened (`a.zip!/b.zip!/c.txt` is depth 2).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub max_depth: u32,
+
+    /// Decompressed bytes of all members of one file (archives, attachments), such as 4G.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4G")]
+    pub max_archive_bytes: u64,
+
+    /// Members of one archive (or messages of one mailbox).
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_entries: u64,
+
+    /// Times a member may expand over its compressed size (members under 1 MiB always may).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub max_ratio: u64,
+
     /// Files read at once [default: 2 per core, 4 to 32].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -94,6 +184,77 @@ pub struct ScanArgs {
     /// No progress line on stderr.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub action: BaselineAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// Record every finding that now fails as a reviewed exception.
+    Add(BaselineAddArgs),
+    /// Drop entries that match nothing in the tracked files any more.
+    Update(BaselineUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineAddArgs {
+    /// The repository (default `.`).
+    pub repo: Option<PathBuf>,
+
+    /// What to look at (default: --tracked HEAD).
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub gate: GateArgs,
+
+    /// Who reviewed the exceptions.
+    #[arg(long)]
+    pub reviewer: String,
+
+    /// Why they are acceptable.
+    #[arg(long)]
+    pub reason: String,
+
+    /// Stop suppressing from this day on (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub expires: Option<chrono::NaiveDate>,
+
+    /// Add rules from DIR/*.toml, as in `scan`.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineUpdateArgs {
+    /// The repository (default `.`).
+    pub repo: Option<PathBuf>,
+
+    /// The tracked files at this revision decide what is stale.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+
+    /// The baseline [default: .kartlegg-baseline.json at the repository root].
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Add rules from DIR/*.toml, as in `scan`.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {
+    /// The repository (default `.`).
+    pub repo: Option<PathBuf>,
+
+    /// Replace an existing pre-commit hook.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

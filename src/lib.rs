@@ -8,15 +8,18 @@
 //! * [`detect`] — pure: text in, scored candidates out, driven by the rules in `rules/`;
 //! * [`report`] — records, masking and fingerprints, totals, writers;
 //!
-//! and [`scan`] wires them together; [`app`] turns a command line into a scan.
+//! and [`scan`] wires them together; [`app`] turns a command line into a scan. For CI, the
+//! [`source`] stage yields git content instead of a walk, and [`gate`] decides what fails.
 
 pub mod app;
 pub mod cli;
 pub mod detect;
 pub mod extract;
+pub mod gate;
 pub mod read;
 pub mod report;
 pub mod scan;
+pub mod source;
 pub mod synth;
 pub mod walk;
 

@@ -31,6 +31,8 @@ pub struct Options {
     pub min_confidence: Confidence,
     pub reveal: bool,
     pub max_findings_per_file: usize,
+    /// Limits for each top-level file and what is nested in it.
+    pub limits: Limits,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             min_confidence: Confidence::Medium,
             reveal: false,
             max_findings_per_file: 10_000,
+            limits: Limits::default(),
         }
     }
 }
@@ -205,7 +208,7 @@ impl<'a> Scanner<'a> {
     /// its record and the records of anything nested in it.
     pub fn scan_bytes(&self, name: &str, data: &[u8]) -> Vec<FileRecord> {
         let mut rec = FileRecord::new(name.to_string(), None);
-        let limits = Limits::default();
+        let limits = self.opts.limits.clone();
         let head = data[..data.len().min(sniff::HEAD)].to_vec();
         let mut cursor = Cursor::new(data);
         let mut input = Input {
@@ -231,7 +234,7 @@ impl<'a> Scanner<'a> {
     pub fn scan_text_pieces(&self, name: &str, pieces: &[(u64, &str)]) -> FileRecord {
         let mut rec = FileRecord::new(name.to_string(), None);
         rec.file_type = "text".into();
-        let limits = Limits::default();
+        let limits = self.opts.limits.clone();
         let mut sink = Collector {
             scanner: self,
             rec: &mut rec,
@@ -349,7 +352,7 @@ impl<'a> Scanner<'a> {
                 return one(rec, Some(noatime));
             }
         };
-        let limits = Limits::default();
+        let limits = self.opts.limits.clone();
         let deadline = Instant::now() + Duration::from_secs(limits.seconds);
         let mut nested = Vec::new();
         let mut budget = 0u64;
@@ -558,7 +561,13 @@ impl Sink for Collector<'_, '_> {
             Err(e) => return Err(e.into()),
         };
         let bytes;
-        if let Sniffed::Text { encoding, bom } = sniff::sniff(&head) {
+        let text = match sniff::sniff(&head) {
+            // E-mail is text to the sniffer, but is read as messages (through `extract`).
+            Sniffed::Text { .. } if extract::mail::is_mail(name, &head) => None,
+            Sniffed::Text { encoding, bom } => Some((encoding, bom)),
+            _ => None,
+        };
+        if let Some((encoding, bom)) = text {
             // Text streams through without being held in memory.
             let mut chained = Cursor::new(head.clone()).chain(&mut reader);
             let mut sink = Collector {

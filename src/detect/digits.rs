@@ -193,11 +193,13 @@ pub(super) fn shapes(
     // The first or last group may belong to something else: a decimal (`3,5`), an e-mail local
     // part, a word or code it is glued to. Such a group spoils the whole chain and cannot stand
     // alone, but the groups between are still read.
-    let decimal_right = matches!(after, Some(',') | Some('.'))
-        && b.get(chain.end + 1).is_some_and(u8::is_ascii_digit);
-    let decimal_left = matches!(before, Some(',') | Some('.'))
-        && chain.start >= 2
-        && b[chain.start - 2].is_ascii_digit();
+    // In a delimited text the delimiter separates fields: `1,13097248022` is two values.
+    let delimiter = ctx.columns.map(|c| char::from(c.delimiter));
+    let decimal_point = |c: Option<char>| matches!(c, Some(',') | Some('.')) && c != delimiter;
+    let decimal_right =
+        decimal_point(after) && b.get(chain.end + 1).is_some_and(u8::is_ascii_digit);
+    let decimal_left =
+        decimal_point(before) && chain.start >= 2 && b[chain.start - 2].is_ascii_digit();
     let bad_right = decimal_right || glued(after);
     let bad_left = decimal_left || glued(before) || before == Some('+');
 

@@ -243,6 +243,20 @@ fn column_headers_give_context_and_recover_leading_zeros() {
         .find(|c| c.kind == "phone")
         .expect("phone by header");
     assert_eq!(phone.confidence, Confidence::High);
+    // In a comma-delimited text the comma is a delimiter, not a decimal comma.
+    let cols = d.columns(b',', &["id", "fnr"]);
+    let ctx = ChunkContext {
+        header: None,
+        columns: Some(&cols),
+    };
+    let mut out = Vec::new();
+    d.scan("id,fnr\n1,13097248022\n", &ctx, &mut out);
+    assert_eq!(out[0].value, "13097248022");
+    assert_eq!(out[0].confidence, Confidence::High);
+    assert!(
+        scan(d, "1,13097248022").is_empty(),
+        "outside a delimited text it is a decimal"
+    );
     // Without the header the bare values say nothing.
     assert!(reported(d, "Kari;3851598730;40300040").is_empty());
 }

@@ -10,6 +10,9 @@
 //! neighbours, and only candidates that *start* in the window's `report` range belong to it, so
 //! a value across a window border is found exactly once while memory stays flat.
 
+pub mod archive;
+pub mod mail;
+pub mod office;
 pub mod ole;
 pub mod pdf;
 pub mod sheet;
@@ -125,22 +128,21 @@ pub struct Input<'a> {
 impl Input<'_> {
     /// The lower-cased extension of the name, without the dot.
     pub fn extension(&self) -> String {
-        Path::new(self.name.rsplit("!/").next().unwrap_or(self.name))
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default()
+        extension(self.name)
     }
 
     /// An error once the time budget is spent; parsers call this in their loops.
     pub fn check_time(&self) -> Result<(), ExtractError> {
-        if Instant::now() > self.deadline {
-            return Err(ExtractError::Limit {
-                limit: "time",
-                detail: format!("over {} s for this file", self.limits.seconds),
-            });
+        self.clock().check()
+    }
+
+    /// The time budget as a value that does not borrow the input, for loops that hold on to
+    /// the input's reader (a zip archive over it, say).
+    pub fn clock(&self) -> Clock {
+        Clock {
+            deadline: self.deadline,
+            seconds: self.limits.seconds,
         }
-        Ok(())
     }
 
     /// Reads the whole input into memory, within `max_parse_bytes`.
@@ -166,6 +168,36 @@ impl Input<'_> {
         }
         Ok(buf)
     }
+}
+
+/// See [`Input::clock`].
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    deadline: Instant,
+    seconds: u64,
+}
+
+impl Clock {
+    /// An error once the time budget is spent.
+    pub fn check(&self) -> Result<(), ExtractError> {
+        if Instant::now() > self.deadline {
+            return Err(ExtractError::Limit {
+                limit: "time",
+                detail: format!("over {} s for this file", self.seconds),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The lower-cased extension, without the dot, of the last name in a path (`a.zip!/b.XLSX`
+/// gives `xlsx`).
+pub fn extension(name: &str) -> String {
+    Path::new(name.rsplit("!/").next().unwrap_or(name))
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default()
 }
 
 /// What extraction found out about an input besides its text.
@@ -245,6 +277,7 @@ impl ExtractError {
 pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     let base = Location::default();
     match sniff::sniff(input.head) {
+        Sniffed::Text { .. } if mail::is_mail(input.name, input.head) => mail::extract(input, sink),
         Sniffed::Text { encoding, bom } => text::extract_file(input, encoding, bom, sink),
         Sniffed::Known { name, media: true } => Ok(Extracted::new(name, 0).with_note(
             Status::Skipped,
@@ -256,11 +289,22 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
             ZipKind::Xlsm => sheet::extract(input, sheet::Format::Xlsm, sink),
             ZipKind::Xlsb => sheet::extract(input, sheet::Format::Xlsb, sink),
             ZipKind::Ods => sheet::extract(input, sheet::Format::Ods, sink),
-            // Office formats and plain archives plug in here.
-            kind => not_yet(input, kind.name(), &base, sink),
+            kind @ (ZipKind::Docx | ZipKind::Pptx | ZipKind::Odt | ZipKind::Odp) => {
+                office::extract(input, kind, sink)
+            }
+            ZipKind::Archive => archive::zip(input, sink),
         },
         Sniffed::Known { name: "ole", .. } => ole::extract(input, sink),
         Sniffed::Known { name: "pdf", .. } => pdf::extract(input, sink),
+        Sniffed::Known { name: "tar", .. } => archive::tar(input, sink),
+        Sniffed::Known { name, .. } if archive::Codec::from_sniffed(name).is_some() => {
+            archive::compressed(
+                input,
+                archive::Codec::from_sniffed(name).expect("checked"),
+                sink,
+            )
+        }
+        Sniffed::Known { name: "rtf", .. } => office::rtf(input, sink),
         Sniffed::Known {
             name: name @ ("7z" | "rar"),
             ..

@@ -32,6 +32,8 @@ const MAGIC: &[(&[u8], usize, &str, bool)] = &[
     (b"SQLite format 3\x00", 0, "sqlite", false),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "ole", false),
     (b"{\\rtf", 0, "rtf", false),
+    // POSIX (`ustar\0`) and GNU (`ustar  `) tar headers; pre-POSIX tars are not recognised.
+    (b"ustar", 257, "tar", false),
     (b"\x7fELF", 0, "elf", false),
     (b"\x89PNG\r\n\x1a\n", 0, "png", true),
     (b"\xff\xd8\xff", 0, "jpeg", true),

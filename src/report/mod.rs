@@ -1,11 +1,14 @@
 //! Reporting: the inventory's data model, the summary that folds every file into totals, and
-//! the writers (JSON, JSON Lines, a readable summary).
+//! the writers (JSON, JSON Lines, a readable summary), and the CI gate's outputs (SARIF, GitHub
+//! annotations, one line per finding).
 //!
 //! Records stream: the scan hands each file's record to a [`Report`] as soon as it is done,
 //! the report writes it and keeps only totals, so memory does not grow with the tree.
 
+pub mod lines;
 pub mod mask;
 pub mod progress;
+pub mod sarif;
 pub mod text;
 pub mod writer;
 

@@ -1,0 +1,402 @@
+//! Reading a git repository through the `git` command: the file changes of the index, of a
+//! commit range or of every commit, and the blobs they name.
+//!
+//! The `git` command is used rather than a library because it is what every CI runner and
+//! developer already has, it understands every repository layout (worktrees, shallow clones,
+//! sha256 object format, alternates) and its plumbing output is stable. Changes are read with
+//! `diff --raw -z` (no path quoting, rename detection on), blobs through one long-lived
+//! `cat-file --batch` process, so a commit of ten files costs a handful of process starts.
+//!
+//! What a change *adds* is decided on content, not on a line diff: a text line is added when
+//! the new version has more copies of it than the old one (compared as a multiset), so lines
+//! that only moved, or a file that was only renamed, add nothing.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+/// A repository, by its top-level directory.
+#[derive(Debug)]
+pub struct Repo {
+    pub root: PathBuf,
+    /// The object id of the empty tree in this repository's hash format.
+    empty_tree: String,
+}
+
+/// One file that a change adds or modifies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Path in the new version, relative to the repository root, `/`-separated.
+    pub path: String,
+    /// The blob before the change (the rename or copy source for renames), if there was one.
+    pub old: Option<String>,
+    /// The blob after the change.
+    pub new: String,
+}
+
+/// A commit and what it changes, for `--history`.
+#[derive(Debug)]
+pub struct CommitChanges {
+    pub commit: String,
+    pub changes: Vec<Change>,
+}
+
+impl Repo {
+    /// Opens the repository containing `dir`, or says clearly why it is not one.
+    pub fn open(dir: &Path) -> Result<Repo> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "--show-toplevel"])
+            .output()
+            .context("cannot run git (is it installed and on PATH?)")?;
+        if !out.status.success() {
+            bail!(
+                "{} is not inside a git work tree: {}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        let root =
+            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim_end_matches(['\n', '\r']));
+        let mut repo = Repo {
+            root,
+            empty_tree: String::new(),
+        };
+        repo.empty_tree = repo.text(&["hash-object", "-t", "tree", "/dev/null"])?;
+        Ok(repo)
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new("git");
+        c.arg("-C").arg(&self.root);
+        // Plumbing output only: no pager, no quoted paths, no index refresh writes.
+        c.args(["--no-pager", "-c", "core.quotePath=false"]);
+        c.env("GIT_OPTIONAL_LOCKS", "0");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Result<Vec<u8>> {
+        let out = self
+            .command()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run git {}", args.join(" ")))?;
+        if !out.status.success() {
+            bail!(
+                "git {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(out.stdout)
+    }
+
+    fn text(&self, args: &[&str]) -> Result<String> {
+        Ok(String::from_utf8_lossy(&self.run(args)?).trim().to_string())
+    }
+
+    /// The commit a revision names, with a helpful error for shallow clones.
+    pub fn resolve(&self, rev: &str) -> Result<String> {
+        let spec = format!("{rev}^{{commit}}");
+        self.text(&["rev-parse", "--verify", "--quiet", "--end-of-options", &spec]).map_err(|_| {
+            let shallow = self.text(&["rev-parse", "--is-shallow-repository"]).unwrap_or_default() == "true";
+            if shallow {
+                anyhow::anyhow!(
+                    "unknown revision {rev:?}: this is a shallow clone, so older commits may be missing \
+                     (fetch more history, e.g. `git fetch --unshallow` or `fetch-depth: 0` in GitHub Actions)"
+                )
+            } else {
+                anyhow::anyhow!("unknown revision {rev:?}")
+            }
+        })
+    }
+
+    /// The changes staged in the index relative to `HEAD` (or to nothing before the first
+    /// commit). Unmerged paths (a merge in progress) are an error: git will not commit them
+    /// either, and their staged content is not decided yet.
+    pub fn staged(&self) -> Result<Vec<Change>> {
+        let base = match self.resolve("HEAD") {
+            Ok(head) => head,
+            Err(_) => self.empty_tree.clone(),
+        };
+        let raw = self.run(&["diff-index", "--cached", "-z", "-M", "--no-abbrev", &base])?;
+        let (changes, unmerged) = parse_raw(&raw)?;
+        if !unmerged.is_empty() {
+            bail!(
+                "the index has {} unmerged path(s) (a merge or rebase is in progress, e.g. {}); resolve the conflicts and stage the result first",
+                unmerged.len(),
+                unmerged[0]
+            );
+        }
+        Ok(changes)
+    }
+
+    /// What `BASE..HEAD` (or `BASE...HEAD`, from their merge base; or `BASE`, up to `HEAD`)
+    /// changes.
+    pub fn diff(&self, range: &str) -> Result<Vec<Change>> {
+        let (base, head) = if let Some((a, b)) = range.split_once("...") {
+            let (a, b) = (self.resolve(or_head(a))?, self.resolve(or_head(b))?);
+            let base = self
+                .text(&["merge-base", &a, &b])
+                .with_context(|| format!("{range:?} has no merge base"))?;
+            (base, b)
+        } else if let Some((a, b)) = range.split_once("..") {
+            (self.resolve(or_head(a))?, self.resolve(or_head(b))?)
+        } else {
+            (self.resolve(range)?, self.resolve("HEAD")?)
+        };
+        self.tree_diff(&base, &head)
+    }
+
+    fn tree_diff(&self, base: &str, head: &str) -> Result<Vec<Change>> {
+        let raw = self.run(&["diff-tree", "-r", "-z", "-M", "--no-abbrev", base, head])?;
+        Ok(parse_raw(&raw)?.0)
+    }
+
+    /// Every file tracked at `rev`, whole.
+    pub fn tracked(&self, rev: &str) -> Result<Vec<Change>> {
+        let commit = self.resolve(rev)?;
+        let raw = self.run(&["ls-tree", "-r", "-z", "--full-tree", &commit])?;
+        let mut out = Vec::new();
+        for rec in raw.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            // <mode> SP <type> SP <object> TAB <path>
+            let rec = String::from_utf8_lossy(rec);
+            let Some((meta, path)) = rec.split_once('\t') else {
+                continue;
+            };
+            let mut f = meta.split(' ');
+            let (mode, kind, id) = (
+                f.next().unwrap_or(""),
+                f.next().unwrap_or(""),
+                f.next().unwrap_or(""),
+            );
+            if kind == "blob" && is_file_mode(mode) {
+                out.push(Change {
+                    path: path.to_string(),
+                    old: None,
+                    new: id.to_string(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The commits of `range` (a `git rev-list` range, such as `HEAD` or `main..topic`), parents
+    /// before children, each with what it changes relative to its first parent. A root commit,
+    /// or the boundary commit of a shallow clone, changes everything it holds.
+    pub fn history(&self, range: &str) -> Result<Vec<CommitChanges>> {
+        let mut args = vec!["rev-list", "--reverse", "--topo-order", "--parents"];
+        let parts: Vec<&str> = range.split_whitespace().collect();
+        args.extend(&parts);
+        args.push("--");
+        let list = self.run(&args).map_err(|e| {
+            let shallow = self
+                .text(&["rev-parse", "--is-shallow-repository"])
+                .unwrap_or_default()
+                == "true";
+            if shallow {
+                e.context("this is a shallow clone: fetch more history (`git fetch --unshallow`)")
+            } else {
+                e
+            }
+        })?;
+        let mut out = Vec::new();
+        for line in String::from_utf8_lossy(&list).lines() {
+            let mut ids = line.split(' ');
+            let Some(commit) = ids.next() else { continue };
+            // In a shallow clone the boundary commit lists no parents: it is a root here.
+            let base = ids
+                .next()
+                .map(str::to_string)
+                .unwrap_or_else(|| self.empty_tree.clone());
+            out.push(CommitChanges {
+                commit: commit.to_string(),
+                changes: self.tree_diff(&base, commit)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A reader of blobs.
+    pub fn blobs(&self) -> Result<Blobs> {
+        let mut child = self
+            .command()
+            .args(["cat-file", "--batch"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot run git cat-file")?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Ok(Blobs {
+            child,
+            stdin,
+            stdout,
+        })
+    }
+
+    /// The path of a file inside `.git` (hooks, say), as git resolves it.
+    pub fn git_path(&self, name: &str) -> Result<PathBuf> {
+        let p = PathBuf::from(self.text(&["rev-parse", "--git-path", name])?);
+        Ok(if p.is_absolute() {
+            p
+        } else {
+            self.root.join(p)
+        })
+    }
+}
+
+fn or_head(rev: &str) -> &str {
+    if rev.is_empty() {
+        "HEAD"
+    } else {
+        rev
+    }
+}
+
+/// Regular files and executables; not symlinks (120000) or submodules (160000).
+fn is_file_mode(mode: &str) -> bool {
+    mode == "100644" || mode == "100755"
+}
+
+/// Parses `git diff --raw -z` output into added/modified/renamed/copied files, and the paths
+/// that are unmerged.
+fn parse_raw(raw: &[u8]) -> Result<(Vec<Change>, Vec<String>)> {
+    let mut fields = raw.split(|&b| b == 0);
+    let mut changes = Vec::new();
+    let mut unmerged = Vec::new();
+    while let Some(meta) = fields.next() {
+        if meta.is_empty() {
+            continue;
+        }
+        // :<old mode> <new mode> <old id> <new id> <status>[score]
+        let meta = String::from_utf8_lossy(meta);
+        let Some(meta) = meta.strip_prefix(':') else {
+            bail!("unexpected git diff output");
+        };
+        let f: Vec<&str> = meta.split(' ').collect();
+        if f.len() < 5 {
+            bail!("unexpected git diff output");
+        }
+        let status = f[4].chars().next().unwrap_or('?');
+        let path = |p: Option<&[u8]>| {
+            p.map(|p| String::from_utf8_lossy(p).into_owned())
+                .unwrap_or_default()
+        };
+        let first = path(fields.next());
+        let path = if matches!(status, 'R' | 'C') {
+            path(fields.next())
+        } else {
+            first
+        };
+        let (old_id, new_id) = (f[2], f[3]);
+        let absent = |id: &str| id.bytes().all(|b| b == b'0');
+        match status {
+            'U' => unmerged.push(path),
+            'D' => {}
+            _ if !is_file_mode(f[1]) || absent(new_id) => {}
+            _ => changes.push(Change {
+                path,
+                old: (is_file_mode(f[0]) && !absent(old_id)).then(|| old_id.to_string()),
+                new: new_id.to_string(),
+            }),
+        }
+    }
+    Ok((changes, unmerged))
+}
+
+/// A `git cat-file --batch` process.
+pub struct Blobs {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Blobs {
+    /// The content of a blob.
+    pub fn get(&mut self, id: &str) -> Result<Vec<u8>> {
+        writeln!(self.stdin, "{id}").context("git cat-file went away")?;
+        self.stdin.flush()?;
+        let mut header = String::new();
+        self.stdout.read_line(&mut header)?;
+        // <id> SP <type> SP <size> LF, or <id> SP missing LF
+        let f: Vec<&str> = header.split_whitespace().collect();
+        if f.len() != 3 || f[1] != "blob" {
+            bail!("object {id} is missing or not a blob (a shallow or partial clone?)");
+        }
+        let size: usize = f[2].parse().context("bad git cat-file header")?;
+        let mut data = vec![0; size];
+        self.stdout.read_exact(&mut data)?;
+        let mut lf = [0u8; 1];
+        self.stdout.read_exact(&mut lf)?;
+        Ok(data)
+    }
+}
+
+impl Drop for Blobs {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The 1-based numbers of the lines of `new` that `old` does not have as many copies of.
+pub fn added_lines(old: &str, new: &str) -> Vec<u64> {
+    let mut have: HashMap<&str, usize> = HashMap::new();
+    for l in old.lines() {
+        *have.entry(l).or_default() += 1;
+    }
+    let mut added = Vec::new();
+    for (i, l) in new.lines().enumerate() {
+        match have.get_mut(l) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => added.push(i as u64 + 1),
+        }
+    }
+    added
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn added_lines_are_a_multiset_difference() {
+        assert_eq!(added_lines("a\nb\n", "b\na\nc\n"), vec![3]);
+        assert_eq!(added_lines("a\n", "a\na\n"), vec![2]);
+        assert_eq!(added_lines("", "x\ny"), vec![1, 2]);
+        assert!(added_lines("x\ny\n", "y\nx\n").is_empty());
+    }
+
+    #[test]
+    fn raw_diff_parses_renames_and_skips_deletions() {
+        let z = "0".repeat(40);
+        let (a, b) = ("a".repeat(40), "b".repeat(40));
+        let raw = format!(
+            ":100644 100644 {a} {b} R090\0old.txt\0new.txt\0:100644 000000 {a} {z} D\0gone\0:000000 100644 {z} {b} A\0added\0:120000 120000 {a} {b} M\0link\0"
+        );
+        let (changes, unmerged) = parse_raw(raw.as_bytes()).unwrap();
+        assert!(unmerged.is_empty());
+        assert_eq!(
+            changes,
+            vec![
+                Change {
+                    path: "new.txt".into(),
+                    old: Some(a.clone()),
+                    new: b.clone()
+                },
+                Change {
+                    path: "added".into(),
+                    old: None,
+                    new: b.clone()
+                },
+            ]
+        );
+    }
+}
