@@ -289,3 +289,50 @@ fn pdftotext_agrees_on_the_values() {
         }
     }
 }
+
+#[test]
+fn workbooks_and_pdfs_inside_archives_keep_their_locations() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("arkiv.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, fixture_name) in [
+        ("2019/liste.xlsx", "ansatte.xlsx"),
+        ("brev.pdf", "reportlab.pdf"),
+    ] {
+        zip.start_file(name, opts).unwrap();
+        zip.write_all(&std::fs::read(fixture(fixture_name)).unwrap())
+            .unwrap();
+    }
+    zip.finish().unwrap();
+    let out = Command::cargo_bin("kartlegg")
+        .unwrap()
+        .args(["scan", "--format", "json", "--no-progress"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&doc);
+    let rec = |suffix: &str| {
+        doc["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(suffix))
+            .unwrap_or_else(|| panic!("no record for {suffix}"))
+            .clone()
+    };
+    let sheet = rec("arkiv.zip!/2019/liste.xlsx");
+    assert_eq!(sheet["type"], "xlsx");
+    assert_eq!(
+        sheet["findings"][0]["location"],
+        serde_json::json!({"sheet": "Ansatte", "cell": "B2"})
+    );
+    let pdf = rec("arkiv.zip!/brev.pdf");
+    assert_eq!(pdf["type"], "pdf");
+    assert_eq!(
+        pdf["findings"][0]["location"],
+        serde_json::json!({"page": 1, "line": 1, "column": 16})
+    );
+}
