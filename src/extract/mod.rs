@@ -13,7 +13,12 @@
 pub mod archive;
 pub mod mail;
 pub mod office;
+pub mod ole;
+pub mod pdf;
+pub mod sheet;
 pub mod strings;
+#[cfg(test)]
+mod testing;
 pub mod text;
 pub mod window;
 pub mod zipkind;
@@ -280,13 +285,17 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
             format!("{name} media file"),
         )),
         Sniffed::Known { name: "zip", .. } => match zipkind::classify(input)? {
+            ZipKind::Xlsx => sheet::extract(input, sheet::Format::Xlsx, sink),
+            ZipKind::Xlsm => sheet::extract(input, sheet::Format::Xlsm, sink),
+            ZipKind::Xlsb => sheet::extract(input, sheet::Format::Xlsb, sink),
+            ZipKind::Ods => sheet::extract(input, sheet::Format::Ods, sink),
             kind @ (ZipKind::Docx | ZipKind::Pptx | ZipKind::Odt | ZipKind::Odp) => {
                 office::extract(input, kind, sink)
             }
             ZipKind::Archive => archive::zip(input, sink),
-            // Spreadsheets plug in here.
-            kind => not_yet(input, kind.name(), &base, sink),
         },
+        Sniffed::Known { name: "ole", .. } => ole::extract(input, sink),
+        Sniffed::Known { name: "pdf", .. } => pdf::extract(input, sink),
         Sniffed::Known { name: "tar", .. } => archive::tar(input, sink),
         Sniffed::Known { name, .. } if archive::Codec::from_sniffed(name).is_some() => {
             archive::compressed(
@@ -347,6 +356,9 @@ pub struct Location {
     pub sheet: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell: Option<String>,
+    /// The sheet is hidden in the workbook: a reviewer must unhide it to see the cell.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,0 +1,72 @@
+//! Test support for extractors: run one on bytes and collect the chunks it pushes.
+
+use std::io::{Cursor, Read};
+use std::time::{Duration, Instant};
+
+use super::{Chunk, ExtractError, Extracted, Input, Limits, Location, Sink};
+use crate::detect::Detector;
+use crate::read::sniff;
+
+/// The chunks an extractor pushed: base location, reported text, and the chunk's header
+/// context flag (`identity`).
+#[derive(Default)]
+pub struct Texts {
+    pub chunks: Vec<(Location, String, bool)>,
+}
+
+impl Sink for Texts {
+    fn chunk(&mut self, chunk: &Chunk<'_>) {
+        let identity = chunk.context.header.is_some_and(|h| h.identity);
+        self.chunks.push((
+            chunk.base.clone(),
+            chunk.text[chunk.report.clone()].to_string(),
+            identity,
+        ));
+    }
+
+    fn nested(&mut self, _: &str, _: Option<u64>, _: &mut dyn Read) -> Result<(), ExtractError> {
+        Ok(())
+    }
+}
+
+/// Runs `f` on `data` as an input called `name`.
+pub fn run(
+    name: &str,
+    data: &[u8],
+    f: impl FnOnce(&mut Input<'_>, &mut dyn Sink) -> Result<Extracted, ExtractError>,
+) -> (Result<Extracted, ExtractError>, Texts) {
+    let det = Detector::builtin();
+    let limits = Limits::default();
+    let head = &data[..data.len().min(sniff::HEAD)];
+    let mut cursor = Cursor::new(data);
+    let mut input = Input {
+        name,
+        head,
+        reader: &mut cursor,
+        size: Some(data.len() as u64),
+        depth: 0,
+        limits: &limits,
+        deadline: Instant::now() + Duration::from_secs(60),
+        det: &det,
+    };
+    let mut texts = Texts::default();
+    let r = f(&mut input, &mut texts);
+    (r, texts)
+}
+
+/// A fixture from `tests/fixtures/docs`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/docs/");
+    std::fs::read(format!("{path}{name}")).expect("fixture exists")
+}
+
+/// `data` with `n` bytes at seeded positions inverted: damaged copies for robustness tests.
+pub fn damaged(data: &[u8], seed: u64, n: usize) -> Vec<u8> {
+    let mut rng = crate::synth::Rng::new(seed);
+    let mut out = data.to_vec();
+    for _ in 0..n {
+        let i = rng.below(out.len() as u64) as usize;
+        out[i] ^= 0xFF;
+    }
+    out
+}
