@@ -496,6 +496,13 @@ impl Sink for Collector<'_, '_> {
         self.cands.clear();
         s.det.scan(chunk.text, &chunk.context, &mut self.cands);
         let mut locator = Locator::new(chunk);
+        // A value of a table column (dumps, databases, CSV): its findings feed the per-column
+        // summary.
+        let column = match (&chunk.position, &chunk.base.column) {
+            (extract::Position::Fixed, Some(col)) => Some(col),
+            _ => None,
+        };
+        let mut in_column: Vec<(&'static str, u64)> = Vec::new();
         for c in &self.cands {
             if !chunk.report.contains(&c.start) || c.confidence < s.opts.min_confidence {
                 continue;
@@ -504,6 +511,9 @@ impl Sink for Collector<'_, '_> {
             self.rec
                 .tally
                 .add(c.kind, c.confidence, c.synthetic, mask::short(&fingerprint));
+            if column.is_some() {
+                in_column.push((c.kind, mask::short(&fingerprint)));
+            }
             *self.rec.counts.entry(c.kind).or_default() += 1;
             if self.rec.findings.len() >= s.opts.max_findings_per_file {
                 self.rec.findings_truncated = true;
@@ -525,6 +535,13 @@ impl Sink for Collector<'_, '_> {
                 context: s.opts.reveal.then(|| snippet(chunk.text, c.start, c.end)),
             });
         }
+        if let Some(col) = column {
+            self.rec.column_finding(chunk.base.table.as_deref(), col, &in_column);
+        }
+    }
+
+    fn column_values(&mut self, table: Option<&str>, column: &extract::Column, values: u64) {
+        self.rec.column_values(table, column, values);
     }
 
     fn nested(
@@ -568,7 +585,8 @@ impl Sink for Collector<'_, '_> {
             _ => None,
         };
         if let Some((encoding, bom)) = text {
-            // Text streams through without being held in memory.
+            // Text streams through without being held in memory; structured text (an SQL
+            // dump in a .gz, a CSV in a zip) goes to its reader the same way.
             let mut chained = Cursor::new(head.clone()).chain(&mut reader);
             let mut sink = Collector {
                 scanner: self.scanner,
@@ -580,38 +598,29 @@ impl Sink for Collector<'_, '_> {
                 limits,
                 deadline: self.deadline,
             };
-            let columns =
-                extract::text::delimited(&input_ext(name), &head, encoding).map(|(d, names)| {
-                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                    self.scanner.det.columns(d, &names)
-                });
-            let ctx = ChunkContext {
-                header: None,
-                columns: columns.as_ref(),
+            let env = extract::structured::Env {
+                det: self.scanner.det,
+                clock: extract::Clock::new(self.deadline, limits),
+                limits,
             };
-            let base = Location::default();
-            match extract::text::extract(&mut chained, encoding, &base, ctx, &mut sink) {
-                Ok(stats) => {
-                    bytes = stats.bytes;
-                    rec.file_type = if columns.is_some() { "csv" } else { "text" }.into();
-                    rec.encoding = Some(sniff::encoding_name(encoding, bom));
+            match extract::structured::extract_member(name, &head, &mut chained, encoding, bom, &env, &mut sink) {
+                Ok(e) => {
+                    bytes = e.bytes;
+                    rec.file_type = e.file_type;
+                    rec.encoding = e.encoding;
+                    if let Some(n) = e.note {
+                        rec.set_status(n.status, &n.reason, n.detail);
+                    }
                 }
-                Err(e) if over(&e) => {
-                    self.nested.push(Done {
-                        rec,
-                        bytes: 0,
-                        noatime: None,
-                    });
+                Err(ExtractError::Io(e)) if over(&e) => {
+                    self.nested.push(Done { rec, bytes: 0, noatime: None });
                     return Err(limit_err());
                 }
                 Err(e) => {
                     bytes = 0;
-                    let status = if rec.total() > 0 {
-                        Status::Partial
-                    } else {
-                        Status::Error
-                    };
-                    rec.set_status(status, read::io_reason(&e), e.to_string());
+                    let (status, reason) = e.status();
+                    let status = if status == Status::Error && rec.total() > 0 { Status::Partial } else { status };
+                    rec.set_status(status, &reason, e.to_string());
                 }
             }
         } else {
@@ -674,12 +683,4 @@ impl Sink for Collector<'_, '_> {
         });
         Ok(())
     }
-}
-
-fn input_ext(name: &str) -> String {
-    Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default()
 }
