@@ -223,6 +223,11 @@ impl<'a> Parser<'a, '_> {
                 self.input.pos += 1;
                 continue;
             }
+            if b == b'\\' {
+                // A psql meta-command (`\restrict key` in pg_dump 15.14+): one line.
+                self.skip_line(true)?;
+                continue;
+            }
             if !b.is_ascii_alphabetic() {
                 self.skip_statement(sink)?;
                 continue;

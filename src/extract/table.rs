@@ -327,6 +327,79 @@ mod tests {
         assert_eq!(text.numbers, 0, "only whole numbers count");
     }
 
+    /// Detects in each value chunk, keeping `(column, value, confidence)` of each candidate.
+    struct Detect<'a>(&'a Detector, Vec<(String, String, crate::detect::Confidence)>);
+
+    impl Sink for Detect<'_> {
+        fn chunk(&mut self, c: &Chunk<'_>) {
+            let mut out = Vec::new();
+            self.0.scan(c.text, &c.context, &mut out);
+            let col = match &c.base.column {
+                Some(Column::Name(n)) => n.clone(),
+                _ => String::new(),
+            };
+            for cand in out {
+                self.1.push((col.clone(), cand.value, cand.confidence));
+            }
+        }
+        fn nested(&mut self, _: &str, _: Option<u64>, _: &mut dyn std::io::Read) -> Result<(), crate::extract::ExtractError> {
+            unreachable!()
+        }
+    }
+
+    /// Runs `values` through one column called `name`.
+    fn column(name: &str, values: &[String]) -> Vec<(String, String, crate::detect::Confidence)> {
+        let det = Detector::builtin();
+        let mut sink = Detect(&det, Vec::new());
+        let mut t = Table::new(&det, Some("t".into()), &[name.to_string()], 1);
+        let mut row = Row::default();
+        for v in values {
+            row.clear();
+            row.push_field(v.as_bytes());
+            t.row(&row, &mut sink);
+        }
+        t.finish(&mut sink);
+        sink.1
+    }
+
+    #[test]
+    fn a_column_of_valid_numbers_is_an_identity_column_whatever_its_name() {
+        use crate::detect::Confidence;
+        let valid: Vec<String> = ["13097248022", "20036914700", "29020073150", "15021951940"]
+            .iter()
+            .cycle()
+            .take(40)
+            .map(|s| s.to_string())
+            .collect();
+        let found = column("verdi", &valid);
+        assert_eq!(found.len(), 40);
+        assert!(found.iter().all(|f| f.2 == Confidence::High), "{found:?}");
+        // Without the statistics, a bare number under a neutral name is only medium.
+        let few = column("verdi", &valid[..3]);
+        assert!(few.iter().all(|f| f.2 == Confidence::Medium), "{few:?}");
+    }
+
+    #[test]
+    fn chance_hits_in_a_column_of_ids_are_not_high() {
+        use crate::detect::Confidence;
+        // 11-digit ids that fail the checksums, and one that validates by chance.
+        let mut ids: Vec<String> = (0..400u64)
+            .map(|i| (10_000_000_000 + i * 102_947).to_string())
+            .filter(|s| validate::identity_number(s.as_bytes()).is_none())
+            .take(99)
+            .collect();
+        ids.insert(50, "15021951940".into());
+        let hit = |name: &str, ids: &[String]| {
+            let found = column(name, ids);
+            assert!(found.iter().all(|f| f.2 < Confidence::Medium || f.1 == "15021951940"), "{found:?}");
+            found.into_iter().find(|f| f.1 == "15021951940").expect("the chance hit").2
+        };
+        assert!(hit("fnr", &ids) < Confidence::High, "not high even under a column called fnr");
+        assert_eq!(hit("id", &ids), Confidence::Low, "a bare id column reports nothing by default");
+        // The same hit with too few ids around to measure the column: medium, as before.
+        assert_eq!(hit("id", &ids[45..55]), Confidence::Medium);
+    }
+
     #[test]
     fn rows_keep_nulls_and_values_apart() {
         let mut r = Row::default();
