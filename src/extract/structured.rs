@@ -25,7 +25,10 @@ pub struct Env<'a> {
 pub enum Kind {
     Sql,
     /// Delimited, with its delimiter and whether the first record is a header.
-    Csv { delimiter: u8, header: bool },
+    Csv {
+        delimiter: u8,
+        header: bool,
+    },
     Json,
     Ndjson,
 }
@@ -43,7 +46,17 @@ pub fn detect(ext: &str, head: &[u8], encoding: &'static Encoding) -> Option<Kin
 }
 
 /// Reads a structured file (top level or seekable member).
-pub fn extract_file(input: &mut Input<'_>, kind: Kind, encoding: &'static Encoding, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+pub fn extract_file(
+    input: &mut Input<'_>,
+    kind: Kind,
+    encoding: &'static Encoding,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
+    if kind == Kind::Json && input.size.is_some_and(|s| s > input.limits.max_parse_bytes) {
+        // Too large to parse whole: streamed as the text it also is.
+        let bom = input.head.starts_with(b"\xef\xbb\xbf");
+        return text::extract_file(input, encoding, bom, sink);
+    }
     input.reader.rewind()?;
     let env = Env {
         det: input.det,
@@ -76,8 +89,19 @@ pub fn extract_member(
     }
 }
 
-fn plain_text(reader: &mut dyn Read, encoding: &'static Encoding, bom: bool, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
-    let stats = text::extract(reader, encoding, &Location::default(), ChunkContext::default(), sink)?;
+fn plain_text(
+    reader: &mut dyn Read,
+    encoding: &'static Encoding,
+    bom: bool,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
+    let stats = text::extract(
+        reader,
+        encoding,
+        &Location::default(),
+        ChunkContext::default(),
+        sink,
+    )?;
     let mut out = Extracted::new("text", stats.bytes);
     out.encoding = Some(text::encoding_label(encoding, bom, stats.had_errors));
     Ok(out)
@@ -155,10 +179,25 @@ mod tests {
     #[test]
     fn formats_are_told_apart_by_content_and_extension() {
         let d = |ext: &str, s: &str| detect(ext, s.as_bytes(), encoding_rs::UTF_8);
-        assert_eq!(d("txt", "-- MySQL dump 10.13\n\nCREATE TABLE `t` (\n"), Some(Kind::Sql));
-        assert_eq!(d("", "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(a);\n"), Some(Kind::Sql));
+        assert_eq!(
+            d("txt", "-- MySQL dump 10.13\n\nCREATE TABLE `t` (\n"),
+            Some(Kind::Sql)
+        );
+        assert_eq!(
+            d(
+                "",
+                "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(a);\n"
+            ),
+            Some(Kind::Sql)
+        );
         assert_eq!(d("txt", "Vi skal INSERT INTO noe i teksten.\n"), None);
-        assert_eq!(d("txt", "navn;fnr;mobil\nKari;1;2\n"), Some(Kind::Csv { delimiter: b';', header: true }));
+        assert_eq!(
+            d("txt", "navn;fnr;mobil\nKari;1;2\n"),
+            Some(Kind::Csv {
+                delimiter: b';',
+                header: true
+            })
+        );
         assert_eq!(d("json", "{\"a\": 1}"), Some(Kind::Json));
         assert_eq!(d("log", "{\"a\": 1}\n{\"a\": 2}\n"), Some(Kind::Ndjson));
         assert_eq!(d("txt", "Hei, du. Dette, er tekst\nmed komma\n"), None);

@@ -169,6 +169,8 @@ impl Sample {
 
 struct ColumnState {
     name: Column,
+    /// `{table, column}`; the row is set per value.
+    loc: Location,
     header: Header,
     sample: Sample,
     values: u64,
@@ -184,25 +186,25 @@ pub struct Table<'a> {
     sampling: bool,
     /// Rows handed out so far (1-based numbers continue from `first_row`).
     row: u64,
-    loc: Location,
 }
 
 impl<'a> Table<'a> {
     /// A table called `name` (`None` for a CSV file) with the given column names (more
     /// columns than names are numbered by position); rows are numbered from `first_row`.
-    pub fn new(det: &'a Detector, name: Option<String>, columns: &[String], first_row: u64) -> Table<'a> {
+    pub fn new(
+        det: &'a Detector,
+        name: Option<String>,
+        columns: &[String],
+        first_row: u64,
+    ) -> Table<'a> {
         let mut t = Table {
             det,
-            name: name.clone(),
+            name,
             columns: Vec::new(),
             sample: Vec::new(),
             sample_bytes: 0,
             sampling: true,
             row: first_row.saturating_sub(1),
-            loc: Location {
-                table: name,
-                ..Location::default()
-            },
         };
         for c in columns {
             t.add_column(Some(c));
@@ -222,10 +224,19 @@ impl<'a> Table<'a> {
     fn add_column(&mut self, name: Option<&str>) {
         let (name, header) = match name {
             Some(n) => (Column::Name(n.to_string()), self.det.header(n)),
-            None => (Column::Number(self.columns.len() as u64 + 1), Header::default()),
+            None => (
+                Column::Number(self.columns.len() as u64 + 1),
+                Header::default(),
+            ),
+        };
+        let loc = Location {
+            table: self.name.clone(),
+            column: Some(name.clone()),
+            ..Location::default()
         };
         self.columns.push(ColumnState {
             name,
+            loc,
             header,
             sample: Sample::default(),
             values: 0,
@@ -271,7 +282,6 @@ impl<'a> Table<'a> {
 
     fn emit(&mut self, row: &Row, sink: &mut dyn Sink) {
         self.row += 1;
-        self.loc.row = Some(self.row);
         let scan_all = self.det.has_patterns();
         for (i, c) in self.columns.iter_mut().enumerate() {
             let Some(v) = row.get(i) else { continue };
@@ -280,12 +290,12 @@ impl<'a> Table<'a> {
                 continue;
             }
             let text = String::from_utf8_lossy(v);
-            self.loc.column = Some(c.name.clone());
+            c.loc.row = Some(self.row);
             let ctx = ChunkContext {
                 header: Some(c.header),
                 columns: None,
             };
-            sink.chunk(&Chunk::whole(&text, &self.loc, Position::Fixed, ctx));
+            sink.chunk(&Chunk::whole(&text, &c.loc, Position::Fixed, ctx));
         }
     }
 
@@ -319,7 +329,11 @@ mod tests {
         assert_eq!(ids.verdict(), ColumnValues::OtherNumbers);
         let mut few = Sample::default();
         few.add(b"13097248022");
-        assert_eq!(few.verdict(), ColumnValues::Unknown, "too few values to tell");
+        assert_eq!(
+            few.verdict(),
+            ColumnValues::Unknown,
+            "too few values to tell"
+        );
         let mut text = Sample::default();
         for _ in 0..30 {
             text.add(b"ring 13097248022");
@@ -328,7 +342,10 @@ mod tests {
     }
 
     /// Detects in each value chunk, keeping `(column, value, confidence)` of each candidate.
-    struct Detect<'a>(&'a Detector, Vec<(String, String, crate::detect::Confidence)>);
+    struct Detect<'a>(
+        &'a Detector,
+        Vec<(String, String, crate::detect::Confidence)>,
+    );
 
     impl Sink for Detect<'_> {
         fn chunk(&mut self, c: &Chunk<'_>) {
@@ -342,7 +359,12 @@ mod tests {
                 self.1.push((col.clone(), cand.value, cand.confidence));
             }
         }
-        fn nested(&mut self, _: &str, _: Option<u64>, _: &mut dyn std::io::Read) -> Result<(), crate::extract::ExtractError> {
+        fn nested(
+            &mut self,
+            _: &str,
+            _: Option<u64>,
+            _: &mut dyn std::io::Read,
+        ) -> Result<(), crate::extract::ExtractError> {
             unreachable!()
         }
     }
@@ -391,11 +413,27 @@ mod tests {
         ids.insert(50, "15021951940".into());
         let hit = |name: &str, ids: &[String]| {
             let found = column(name, ids);
-            assert!(found.iter().all(|f| f.2 < Confidence::Medium || f.1 == "15021951940"), "{found:?}");
-            found.into_iter().find(|f| f.1 == "15021951940").expect("the chance hit").2
+            assert!(
+                found
+                    .iter()
+                    .all(|f| f.2 < Confidence::Medium || f.1 == "15021951940"),
+                "{found:?}"
+            );
+            found
+                .into_iter()
+                .find(|f| f.1 == "15021951940")
+                .expect("the chance hit")
+                .2
         };
-        assert!(hit("fnr", &ids) < Confidence::High, "not high even under a column called fnr");
-        assert_eq!(hit("id", &ids), Confidence::Low, "a bare id column reports nothing by default");
+        assert!(
+            hit("fnr", &ids) < Confidence::High,
+            "not high even under a column called fnr"
+        );
+        assert_eq!(
+            hit("id", &ids),
+            Confidence::Low,
+            "a bare id column reports nothing by default"
+        );
         // The same hit with too few ids around to measure the column: medium, as before.
         assert_eq!(hit("id", &ids[45..55]), Confidence::Medium);
     }
@@ -411,6 +449,9 @@ mod tests {
         r.push_byte(b'b');
         r.push(b"c");
         r.end();
-        assert_eq!((r.get(0), r.get(1), r.get(2), r.len()), (Some(&b"a"[..]), None, Some(&b"bc"[..]), 3));
+        assert_eq!(
+            (r.get(0), r.get(1), r.get(2), r.len()),
+            (Some(&b"a"[..]), None, Some(&b"bc"[..]), 3)
+        );
     }
 }
