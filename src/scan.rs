@@ -536,7 +536,8 @@ impl Sink for Collector<'_, '_> {
             });
         }
         if let Some(col) = column {
-            self.rec.column_finding(chunk.base.table.as_deref(), col, &in_column);
+            self.rec
+                .column_finding(chunk.base.table.as_deref(), col, &in_column);
         }
     }
 
@@ -603,7 +604,15 @@ impl Sink for Collector<'_, '_> {
                 clock: extract::Clock::new(self.deadline, limits),
                 limits,
             };
-            match extract::structured::extract_member(name, &head, &mut chained, encoding, bom, &env, &mut sink) {
+            match extract::structured::extract_member(
+                name,
+                &head,
+                &mut chained,
+                encoding,
+                bom,
+                &env,
+                &mut sink,
+            ) {
                 Ok(e) => {
                     bytes = e.bytes;
                     rec.file_type = e.file_type;
@@ -613,13 +622,21 @@ impl Sink for Collector<'_, '_> {
                     }
                 }
                 Err(ExtractError::Io(e)) if over(&e) => {
-                    self.nested.push(Done { rec, bytes: 0, noatime: None });
+                    self.nested.push(Done {
+                        rec,
+                        bytes: 0,
+                        noatime: None,
+                    });
                     return Err(limit_err());
                 }
                 Err(e) => {
                     bytes = 0;
                     let (status, reason) = e.status();
-                    let status = if status == Status::Error && rec.total() > 0 { Status::Partial } else { status };
+                    let status = if status == Status::Error && rec.total() > 0 {
+                        Status::Partial
+                    } else {
+                        status
+                    };
                     rec.set_status(status, &reason, e.to_string());
                 }
             }

@@ -15,7 +15,12 @@ fn scan(name: &str, min: &str) -> Value {
         .arg(format!("{DIR}/{name}"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "personal data found: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "personal data found: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let files = report["files"].as_array().unwrap();
     assert_eq!(files.len(), 1);
@@ -28,7 +33,12 @@ fn at<'a>(rec: &'a Value, loc: &Value) -> Vec<&'a Value> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| loc.as_object().unwrap().iter().all(|(k, v)| f["location"][k] == *v))
+        .filter(|f| {
+            loc.as_object()
+                .unwrap()
+                .iter()
+                .all(|(k, v)| f["location"][k] == *v)
+        })
         .collect()
 }
 
@@ -48,7 +58,11 @@ fn check_deltakere(file: &str, table: &str) {
     let loc = |col: &str, row: u64| serde_json::json!({"table": table, "column": col, "row": row});
 
     let f = at(&rec, &loc("fnr", 1));
-    assert_eq!((f.len(), &f[0]["kind"], &f[0]["confidence"]), (1, &"fodselsnummer".into(), &"high".into()), "{file}");
+    assert_eq!(
+        (f.len(), &f[0]["kind"], &f[0]["confidence"]),
+        (1, &"fodselsnummer".into(), &"high".into()),
+        "{file}"
+    );
     assert_eq!(at(&rec, &loc("fnr", 7))[0]["kind"], "d_nummer", "{file}");
     assert_eq!(at(&rec, &loc("fnr", 30))[0]["kind"], "fh_nummer", "{file}");
 
@@ -64,14 +78,28 @@ fn check_deltakere(file: &str, table: &str) {
 
     // Row 18's id validates by chance among 29 ids that do not: never high, not even medium.
     let chance = at(&rec, &loc("nummer", 18));
-    assert!(!chance.is_empty() && chance.iter().all(|f| f["confidence"] == "low"), "{file}: {chance:?}");
+    assert!(
+        !chance.is_empty() && chance.iter().all(|f| f["confidence"] == "low"),
+        "{file}: {chance:?}"
+    );
 
     let fnr = column(&rec, "fnr");
-    assert_eq!((fnr["values"].as_u64(), fnr["matched"].as_u64(), fnr["share"].as_f64()), (Some(30), Some(30), Some(1.0)));
+    assert_eq!(
+        (
+            fnr["values"].as_u64(),
+            fnr["matched"].as_u64(),
+            fnr["share"].as_f64()
+        ),
+        (Some(30), Some(30), Some(1.0))
+    );
     assert_eq!(fnr["distinct"]["fodselsnummer"], 6, "{file}");
     assert_eq!(fnr["counts"]["d_nummer"], 6, "{file}");
     assert_eq!(fnr["table"], table, "{file}");
-    assert_eq!(column(&rec, "epost")["values"], 3, "NULLs are not values ({file})");
+    assert_eq!(
+        column(&rec, "epost")["values"],
+        3,
+        "NULLs are not values ({file})"
+    );
 }
 
 #[test]
@@ -121,12 +149,19 @@ fn csv_with_quotes_and_newlines_in_fields() {
     assert_eq!(rec["type"], "csv");
     let loc = |col: &str, row: u64| serde_json::json!({"column": col, "row": row});
     assert_eq!(at(&rec, &loc("Mobil", 1))[0]["kind"], "phone");
-    assert_eq!(at(&rec, &loc("Fødselsnummer", 1))[0]["kind"], "fodselsnummer");
+    assert_eq!(
+        at(&rec, &loc("Fødselsnummer", 1))[0]["kind"],
+        "fodselsnummer"
+    );
     // The note spans two lines inside quotes and is still row 1 of column Notat.
     assert_eq!(at(&rec, &loc("Notat", 1))[0]["kind"], "phone");
     // Row 2's name has doubled quotes; its phone is still in column Mobil.
     assert_eq!(at(&rec, &loc("Mobil", 2))[0]["kind"], "phone");
-    assert!(rec["findings"].as_array().unwrap().iter().all(|f| f["location"].get("line").is_none()));
+    assert!(rec["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["location"].get("line").is_none()));
     assert_eq!(column(&rec, "Mobil")["values"], 2);
 }
 
@@ -136,7 +171,10 @@ fn tsv_recovers_leading_zero_under_an_identity_header() {
     assert_eq!(rec["type"], "tsv");
     let f = at(&rec, &serde_json::json!({"column": "fnr", "row": 1}));
     assert_eq!(f[0]["recovered_leading_zero"], true);
-    assert_eq!(at(&rec, &serde_json::json!({"column": "epost", "row": 1}))[0]["kind"], "email");
+    assert_eq!(
+        at(&rec, &serde_json::json!({"column": "epost", "row": 1}))[0]["kind"],
+        "email"
+    );
 }
 
 #[test]
@@ -144,18 +182,36 @@ fn json_paths() {
     let rec = scan("deltakere.json", "medium");
     assert_eq!(rec["type"], "json");
     let path = |p: &str| serde_json::json!({"json_path": p});
-    assert_eq!(at(&rec, &path("$.deltakere[1].telefon"))[0]["kind"], "phone");
-    assert_eq!(at(&rec, &path("$.deltakere[3]['e-post']"))[0]["kind"], "email");
+    assert_eq!(
+        at(&rec, &path("$.deltakere[1].telefon"))[0]["kind"],
+        "phone"
+    );
+    assert_eq!(
+        at(&rec, &path("$.deltakere[3]['e-post']"))[0]["kind"],
+        "email"
+    );
     let f = at(&rec, &path("$.deltakere[2].fodselsnummer"));
-    assert_eq!((&f[0]["kind"], &f[0]["recovered_leading_zero"]), (&"fodselsnummer".into(), &true.into()));
+    assert_eq!(
+        (&f[0]["kind"], &f[0]["recovered_leading_zero"]),
+        (&"fodselsnummer".into(), &true.into())
+    );
 }
 
 #[test]
 fn ndjson_rows_and_paths() {
     let rec = scan("hendelser.ndjson", "medium");
     assert_eq!(rec["type"], "ndjson");
-    assert_eq!(at(&rec, &serde_json::json!({"row": 2, "json_path": "$.fnr"}))[0]["kind"], "fodselsnummer");
-    assert_eq!(at(&rec, &serde_json::json!({"row": 1, "json_path": "$.kontakt.mobil"}))[0]["kind"], "phone");
+    assert_eq!(
+        at(&rec, &serde_json::json!({"row": 2, "json_path": "$.fnr"}))[0]["kind"],
+        "fodselsnummer"
+    );
+    assert_eq!(
+        at(
+            &rec,
+            &serde_json::json!({"row": 1, "json_path": "$.kontakt.mobil"})
+        )[0]["kind"],
+        "phone"
+    );
     // A line that is not JSON is scanned as text, located by its row.
     let bad = at(&rec, &serde_json::json!({"row": 3}));
     assert_eq!((bad.len(), &bad[0]["kind"]), (1, &"phone".into()));
@@ -163,9 +219,19 @@ fn ndjson_rows_and_paths() {
 
 #[test]
 fn reports_never_carry_raw_values() {
-    for file in ["pg_plain.sql", "personer.sqlite", "deltakere.csv", "deltakere.json"] {
+    for file in [
+        "pg_plain.sql",
+        "personer.sqlite",
+        "deltakere.csv",
+        "deltakere.json",
+    ] {
         let rec = scan(file, "low").to_string();
-        for raw in ["13097248022", "3851598730", "40300040", "testperson1@epost.invalid"] {
+        for raw in [
+            "13097248022",
+            "3851598730",
+            "40300040",
+            "testperson1@epost.invalid",
+        ] {
             assert!(!rec.contains(raw), "{file} leaks {raw}");
         }
     }

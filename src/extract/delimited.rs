@@ -41,7 +41,10 @@ pub fn detect(ext: &str, text: &str) -> Option<(u8, bool)> {
         return None;
     }
     // A header names its columns: mostly not numbers.
-    let names: Vec<&str> = first.split(delim).map(|f| f.trim().trim_matches('"')).collect();
+    let names: Vec<&str> = first
+        .split(delim)
+        .map(|f| f.trim().trim_matches('"'))
+        .collect();
     let numeric = names
         .iter()
         .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit() || " .,-+".contains(c)))
@@ -54,7 +57,13 @@ pub fn detect(ext: &str, text: &str) -> Option<(u8, bool)> {
 }
 
 /// Reads delimited UTF-8 records from `reader` into `sink`; returns the bytes read.
-pub fn extract(reader: &mut dyn Read, delimiter: u8, header: bool, env: &Env<'_>, sink: &mut dyn Sink) -> Result<u64, ExtractError> {
+pub fn extract(
+    reader: &mut dyn Read,
+    delimiter: u8,
+    header: bool,
+    env: &Env<'_>,
+    sink: &mut dyn Sink,
+) -> Result<u64, ExtractError> {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -127,12 +136,19 @@ mod tests {
 
     #[test]
     fn delimiters_and_headers_are_sniffed() {
-        assert_eq!(detect("txt", "navn;fnr;mobil\nKari;1;2\n"), Some((b';', true)));
+        assert_eq!(
+            detect("txt", "navn;fnr;mobil\nKari;1;2\n"),
+            Some((b';', true))
+        );
         assert_eq!(detect("csv", "a,b\n1,2\n"), Some((b',', true)));
         assert_eq!(detect("txt", "a\tb\tc\n1\t2\t3\n"), Some((b'\t', true)));
         assert_eq!(detect("txt", "a|b|c\n1|2|3\n"), Some((b'|', true)));
         assert_eq!(detect("txt", "Hei, du. Dette, er tekst\nmed komma\n"), None);
-        assert_eq!(detect("csv", "1;2;3\n4;5;6\n"), Some((b';', false)), "no header row");
+        assert_eq!(
+            detect("csv", "1;2;3\n4;5;6\n"),
+            Some((b';', false)),
+            "no header row"
+        );
         assert_eq!(detect("txt", "1;2;3\n4;5;6\n"), None);
         assert_eq!(detect("tsv", "enkelt\n"), Some((b'\t', true)));
     }

@@ -33,7 +33,10 @@ pub fn detect(ext: &str, text: &str) -> Option<Kind> {
     let mut lines = trimmed.lines();
     let first = lines.next().unwrap_or("");
     let second = lines.next().unwrap_or("").trim_start();
-    if first.starts_with('{') && second.starts_with('{') && serde_json::from_str::<Value>(first).is_ok() {
+    if first.starts_with('{')
+        && second.starts_with('{')
+        && serde_json::from_str::<Value>(first).is_ok()
+    {
         return Some(Kind::Ndjson);
     }
     trimmed.contains("\":").then_some(Kind::Json)
@@ -52,7 +55,11 @@ pub fn extract(buf: &[u8], env: &Env<'_>, sink: &mut dyn Sink) -> bool {
 
 /// Scans NDJSON records line by line; returns the bytes read. A line that is not JSON is
 /// scanned as text located by its row.
-pub fn extract_lines(reader: &mut dyn Read, env: &Env<'_>, sink: &mut dyn Sink) -> Result<u64, ExtractError> {
+pub fn extract_lines(
+    reader: &mut dyn Read,
+    env: &Env<'_>,
+    sink: &mut dyn Sink,
+) -> Result<u64, ExtractError> {
     let mut r = BufReader::with_capacity(256 * 1024, reader);
     let mut line = Vec::new();
     let mut bytes = 0u64;
@@ -88,14 +95,26 @@ pub fn extract_lines(reader: &mut dyn Read, env: &Env<'_>, sink: &mut dyn Sink) 
             }
             Err(_) => {
                 let text = String::from_utf8_lossy(&line);
-                sink.chunk(&Chunk::whole(&text, &loc, Position::Fixed, ChunkContext::default()));
+                sink.chunk(&Chunk::whole(
+                    &text,
+                    &loc,
+                    Position::Fixed,
+                    ChunkContext::default(),
+                ));
             }
         }
     }
 }
 
 /// Pushes every string and number under `v`; `key` is the nearest object key above it.
-fn walk(v: &Value, path: &mut String, key: &str, loc: &mut Location, env: &Env<'_>, sink: &mut dyn Sink) {
+fn walk(
+    v: &Value,
+    path: &mut String,
+    key: &str,
+    loc: &mut Location,
+    env: &Env<'_>,
+    sink: &mut dyn Sink,
+) {
     let len = path.len();
     match v {
         Value::Object(map) => {
@@ -168,7 +187,10 @@ mod tests {
 
     #[test]
     fn json_is_told_from_ndjson() {
-        assert_eq!(detect("txt", "{\"a\": 1}\n{\"a\": 2}\n"), Some(Kind::Ndjson));
+        assert_eq!(
+            detect("txt", "{\"a\": 1}\n{\"a\": 2}\n"),
+            Some(Kind::Ndjson)
+        );
         assert_eq!(detect("txt", "{\n  \"a\": 1\n}\n"), Some(Kind::Json));
         assert_eq!(detect("txt", "[1, 2]"), None);
         assert_eq!(detect("jsonl", "x"), Some(Kind::Ndjson));

@@ -292,10 +292,12 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
     let base = Location::default();
     match sniff::sniff(input.head) {
         Sniffed::Text { .. } if mail::is_mail(input.name, input.head) => mail::extract(input, sink),
-        Sniffed::Text { encoding, bom } => match structured::detect(&input.extension(), input.head, encoding) {
-            Some(kind) => structured::extract_file(input, kind, encoding, sink),
-            None => text::extract_file(input, encoding, bom, sink),
-        },
+        Sniffed::Text { encoding, bom } => {
+            match structured::detect(&input.extension(), input.head, encoding) {
+                Some(kind) => structured::extract_file(input, kind, encoding, sink),
+                None => text::extract_file(input, encoding, bom, sink),
+            }
+        }
         Sniffed::Known { name: "sqlite", .. } => sqlite::extract(input, sink),
         Sniffed::Known { name, media: true } => Ok(Extracted::new(name, 0).with_note(
             Status::Skipped,

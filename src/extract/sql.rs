@@ -40,7 +40,17 @@ const TIME_EVERY: u64 = 4096;
 
 /// Words that start a table constraint, not a column, in `CREATE TABLE`.
 const CONSTRAINTS: &[&str] = &[
-    "CONSTRAINT", "PRIMARY", "KEY", "UNIQUE", "INDEX", "FOREIGN", "CHECK", "FULLTEXT", "SPATIAL", "EXCLUDE", "PERIOD",
+    "CONSTRAINT",
+    "PRIMARY",
+    "KEY",
+    "UNIQUE",
+    "INDEX",
+    "FOREIGN",
+    "CHECK",
+    "FULLTEXT",
+    "SPATIAL",
+    "EXCLUDE",
+    "PERIOD",
     "LIKE",
 ];
 
@@ -49,16 +59,28 @@ pub fn detect(ext: &str, text: &str) -> bool {
     if ext == "sql" {
         return true;
     }
-    let has_data = text.contains("INSERT INTO") || text.contains("CREATE TABLE") || text.contains(" FROM stdin;");
-    let first = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("--") && !l.starts_with('#') && !l.starts_with("/*"));
+    let has_data = text.contains("INSERT INTO")
+        || text.contains("CREATE TABLE")
+        || text.contains(" FROM stdin;");
+    let first = text.lines().map(str::trim).find(|l| {
+        !l.is_empty() && !l.starts_with("--") && !l.starts_with('#') && !l.starts_with("/*")
+    });
     let starts_sql = first.is_none_or(|l| {
         let word: String = l.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
         matches!(
             word.to_ascii_uppercase().as_str(),
-            "SET" | "CREATE" | "INSERT" | "COPY" | "DROP" | "LOCK" | "BEGIN" | "PRAGMA" | "USE" | "START" | "ALTER" | "SELECT"
+            "SET"
+                | "CREATE"
+                | "INSERT"
+                | "COPY"
+                | "DROP"
+                | "LOCK"
+                | "BEGIN"
+                | "PRAGMA"
+                | "USE"
+                | "START"
+                | "ALTER"
+                | "SELECT"
         )
     });
     has_data && starts_sql
@@ -83,7 +105,12 @@ pub struct Stats {
 
 /// Parses a dump from `reader` (UTF-8, at its start) into `sink`. `head` is the decoded head,
 /// for the dialect.
-pub fn extract(reader: &mut dyn Read, head: &str, env: &Env<'_>, sink: &mut dyn Sink) -> Result<Stats, ExtractError> {
+pub fn extract(
+    reader: &mut dyn Read,
+    head: &str,
+    env: &Env<'_>,
+    sink: &mut dyn Sink,
+) -> Result<Stats, ExtractError> {
     let mut p = Parser {
         input: Bytes::new(reader),
         env,
@@ -271,7 +298,9 @@ impl<'a> Parser<'a, '_> {
         if self.other.is_empty() {
             return;
         }
-        if self.env.det.has_patterns() || self.other.iter().any(|&b| b.is_ascii_digit() || b == b'@') {
+        if self.env.det.has_patterns()
+            || self.other.iter().any(|&b| b.is_ascii_digit() || b == b'@')
+        {
             let text = String::from_utf8_lossy(&self.other);
             let base = Location::default();
             sink.chunk(&Chunk::whole(
@@ -293,7 +322,9 @@ impl<'a> Parser<'a, '_> {
     /// comments' text for scanning.
     fn skip_space(&mut self, record: bool) -> io::Result<()> {
         loop {
-            let Some(b) = self.input.peek()? else { return Ok(()) };
+            let Some(b) = self.input.peek()? else {
+                return Ok(());
+            };
             match b {
                 b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => self.input.pos += 1,
                 b'-' if self.input.peek_at(1)? == Some(b'-') => self.skip_line(record)?,
@@ -382,7 +413,9 @@ impl<'a> Parser<'a, '_> {
             }
         } else {
             while let Some(b) = self.input.peek()? {
-                if !(b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80) || out.len() >= 1024 {
+                if !(b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80)
+                    || out.len() >= 1024
+                {
                     break;
                 }
                 out.push(b);
@@ -473,7 +506,12 @@ impl<'a> Parser<'a, '_> {
             self.input.pos += 1;
             self.record(b);
         }
-        if tag.len() < 2 || tag.last() != Some(&b'$') || tag[1..tag.len() - 1].first().is_some_and(u8::is_ascii_digit) {
+        if tag.len() < 2
+            || tag.last() != Some(&b'$')
+            || tag[1..tag.len() - 1]
+                .first()
+                .is_some_and(u8::is_ascii_digit)
+        {
             return Ok(());
         }
         let mut matched = 0;
@@ -564,9 +602,19 @@ impl<'a> Parser<'a, '_> {
             if eq_word(&w, "INTO") {
                 break;
             }
-            let modifier = ["IGNORE", "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "OR", "REPLACE", "ABORT", "FAIL", "ROLLBACK"]
-                .iter()
-                .any(|m| eq_word(&w, m));
+            let modifier = [
+                "IGNORE",
+                "LOW_PRIORITY",
+                "DELAYED",
+                "HIGH_PRIORITY",
+                "OR",
+                "REPLACE",
+                "ABORT",
+                "FAIL",
+                "ROLLBACK",
+            ]
+            .iter()
+            .any(|m| eq_word(&w, m));
             if !modifier {
                 self.start_other(at, &seen);
                 self.skip_statement(sink)?;
@@ -618,7 +666,9 @@ impl<'a> Parser<'a, '_> {
     fn tuple(&mut self) -> io::Result<()> {
         loop {
             self.skip_space(false)?;
-            let Some(b) = self.input.peek()? else { return Ok(()) };
+            let Some(b) = self.input.peek()? else {
+                return Ok(());
+            };
             let next = self.input.peek_at(1)?;
             self.long = false;
             self.row.begin();
@@ -720,7 +770,9 @@ impl<'a> Parser<'a, '_> {
             Self::keep(&mut self.row, &mut self.long, &self.input.buf[pos..pos + i]);
             self.input.pos += i + 1;
             if self.input.buf[pos + i] == b'\\' {
-                let Some(c) = self.input.next()? else { return Ok(()) };
+                let Some(c) = self.input.next()? else {
+                    return Ok(());
+                };
                 let out: &[u8] = match c {
                     b'n' => b"\n",
                     b'r' => b"\r",
@@ -811,7 +863,9 @@ impl<'a> Parser<'a, '_> {
         let mut depth = 0u32;
         loop {
             self.skip_space(false)?;
-            let Some(b) = self.input.next()? else { return Ok(End::Eof) };
+            let Some(b) = self.input.next()? else {
+                return Ok(End::Eof);
+            };
             match b {
                 b',' if depth == 0 => return Ok(End::Comma),
                 b')' if depth == 0 => return Ok(End::Paren),
@@ -835,7 +889,18 @@ impl<'a> Parser<'a, '_> {
             if eq_word(&w, "TABLE") {
                 break true;
             }
-            if !["TEMPORARY", "TEMP", "UNLOGGED", "GLOBAL", "LOCAL", "OR", "REPLACE"].iter().any(|m| eq_word(&w, m)) {
+            if ![
+                "TEMPORARY",
+                "TEMP",
+                "UNLOGGED",
+                "GLOBAL",
+                "LOCAL",
+                "OR",
+                "REPLACE",
+            ]
+            .iter()
+            .any(|m| eq_word(&w, m))
+            {
                 break false;
             }
         };
@@ -869,7 +934,9 @@ impl<'a> Parser<'a, '_> {
                 _ => {}
             }
             let (name, quoted) = self.ident()?;
-            if !name.is_empty() && (quoted || !CONSTRAINTS.iter().any(|c| name.eq_ignore_ascii_case(c))) {
+            if !name.is_empty()
+                && (quoted || !CONSTRAINTS.iter().any(|c| name.eq_ignore_ascii_case(c)))
+            {
                 columns.push(name);
             }
             // The rest of the definition: its type, defaults, comments.
@@ -913,7 +980,11 @@ impl<'a> Parser<'a, '_> {
         let columns = self.columns_of(&table, listed);
         self.open_table(&table, columns, sink);
         loop {
-            match (self.input.peek()?, self.input.peek_at(1)?, self.input.peek_at(2)?) {
+            match (
+                self.input.peek()?,
+                self.input.peek_at(1)?,
+                self.input.peek_at(2)?,
+            ) {
                 (None, _, _) => break,
                 (Some(b'\\'), Some(b'.'), Some(b'\n' | b'\r') | None) => {
                     self.skip_line(false)?;
@@ -944,7 +1015,9 @@ impl<'a> Parser<'a, '_> {
             let pos = self.input.pos;
             Self::keep(&mut self.row, &mut self.long, &self.input.buf[pos..pos + i]);
             self.input.pos += i;
-            let Some(b) = self.input.next()? else { continue };
+            let Some(b) = self.input.next()? else {
+                continue;
+            };
             match b {
                 b'\t' => {
                     self.end_copy_field(null);
@@ -957,7 +1030,9 @@ impl<'a> Parser<'a, '_> {
                     return Ok(());
                 }
                 _ => {
-                    let Some(c) = self.input.next()? else { continue };
+                    let Some(c) = self.input.next()? else {
+                        continue;
+                    };
                     let mut one = [c];
                     let out: &[u8] = match c {
                         b'N' => {
@@ -1043,12 +1118,18 @@ mod tests {
                         None => "?".into(),
                     };
                     let t = c.base.table.clone().unwrap_or_default();
-                    self.cells.push(format!("{t}.{col}#{}={}", c.base.row.unwrap_or(0), c.text));
+                    self.cells
+                        .push(format!("{t}.{col}#{}={}", c.base.row.unwrap_or(0), c.text));
                 }
                 _ => self.other.push(c.text.to_string()),
             }
         }
-        fn nested(&mut self, _: &str, _: Option<u64>, _: &mut dyn Read) -> Result<(), ExtractError> {
+        fn nested(
+            &mut self,
+            _: &str,
+            _: Option<u64>,
+            _: &mut dyn Read,
+        ) -> Result<(), ExtractError> {
             unreachable!()
         }
         fn column_values(&mut self, table: Option<&str>, column: &Column, values: u64) {
@@ -1056,7 +1137,8 @@ mod tests {
                 Column::Name(n) => n.clone(),
                 Column::Number(n) => format!("#{n}"),
             };
-            self.counts.push(format!("{}.{col}={values}", table.unwrap_or("")));
+            self.counts
+                .push(format!("{}.{col}={values}", table.unwrap_or("")));
         }
     }
 
@@ -1104,14 +1186,27 @@ mod tests {
                 "personer.notat#3=bin 6",
             ]
         );
-        assert_eq!(v.counts, ["personer.id=3", "personer.navn=3", "personer.fnr=2", "personer.notat=3"], "NULL is no value");
+        assert_eq!(
+            v.counts,
+            [
+                "personer.id=3",
+                "personer.navn=3",
+                "personer.fnr=2",
+                "personer.notat=3"
+            ],
+            "NULL is no value"
+        );
     }
 
     #[test]
     fn hex_literals_and_blobs_are_decoded() {
         // 0x3133303937323438303232 is "13097248022".
         let v = parse("-- MariaDB dump\nINSERT INTO `t` (`a`,`b`,`c`) VALUES (0x3133303937323438303232,X'3230303336393134373030',_binary 0x41);\n");
-        assert_eq!(v.cells, ["t.a#1=13097248022", "t.b#1=20036914700"], "c has no digit");
+        assert_eq!(
+            v.cells,
+            ["t.a#1=13097248022", "t.b#1=20036914700"],
+            "c has no digit"
+        );
         assert_eq!(v.counts, ["t.a=1", "t.b=1", "t.c=1"]);
     }
 
@@ -1136,8 +1231,19 @@ mod tests {
                 "public.personer.notat#2=back\\slash 2",
             ]
         );
-        assert_eq!(v.counts, ["public.personer.id=2", "public.personer.navn=1", "public.personer.fnr=1", "public.personer.notat=2"]);
-        assert!(v.other.iter().any(|t| t.contains("setval")), "other statements are scanned as text");
+        assert_eq!(
+            v.counts,
+            [
+                "public.personer.id=2",
+                "public.personer.navn=1",
+                "public.personer.fnr=1",
+                "public.personer.notat=2"
+            ]
+        );
+        assert!(
+            v.other.iter().any(|t| t.contains("setval")),
+            "other statements are scanned as text"
+        );
     }
 
     #[test]
@@ -1172,7 +1278,15 @@ mod tests {
             "INSERT INTO \"person\" VALUES(2,'a\\b''c 9',NULL);\n",
             "COMMIT;\n",
         ));
-        assert_eq!(v.cells, ["person.id#1=1", "person.fnr#1=13097248022", "person.id#2=2", "person.fnr#2=a\\b'c 9"]);
+        assert_eq!(
+            v.cells,
+            [
+                "person.id#1=1",
+                "person.fnr#1=13097248022",
+                "person.id#2=2",
+                "person.fnr#2=a\\b'c 9"
+            ]
+        );
     }
 
     #[test]
@@ -1209,11 +1323,14 @@ mod tests {
         let mut gz = GzEncoder::new(Vec::new(), Compression::default());
         gz.write_all(dump.as_bytes()).unwrap();
         let data = gz.finish().unwrap();
-        let v = parse_bytes(&{
-            let mut out = Vec::new();
-            GzDecoder::new(&data[..]).read_to_end(&mut out).unwrap();
-            out
-        }, dump);
+        let v = parse_bytes(
+            &{
+                let mut out = Vec::new();
+                GzDecoder::new(&data[..]).read_to_end(&mut out).unwrap();
+                out
+            },
+            dump,
+        );
         assert_eq!(v.cells, ["t.fnr#1=13097248022"]);
     }
 
@@ -1222,6 +1339,9 @@ mod tests {
         let v = parse("-- kontakt 92345678\nUPDATE t SET fnr = '13097248022' WHERE id = 1;\n");
         assert!(v.cells.is_empty());
         assert!(v.other.iter().any(|t| t.contains("92345678")));
-        assert!(v.other.iter().any(|t| t.contains("UPDATE t SET fnr = '13097248022'")));
+        assert!(v
+            .other
+            .iter()
+            .any(|t| t.contains("UPDATE t SET fnr = '13097248022'")));
     }
 }

@@ -28,14 +28,19 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
     } else {
         input.reader.rewind()?;
         let mut tmp = tempfile::NamedTempFile::new()?;
-        io::copy(&mut (&mut *input.reader).take(input.limits.max_parse_bytes), tmp.as_file_mut())?;
+        io::copy(
+            &mut (&mut *input.reader).take(input.limits.max_parse_bytes),
+            tmp.as_file_mut(),
+        )?;
         let p = tmp.path().to_path_buf();
         _copy = Some(tmp);
         p
     };
     let conn = Connection::open_with_flags(
         uri(&path),
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|_| corrupt())?;
     let tables: Vec<String> = conn
@@ -55,7 +60,10 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         out.with_note(
             Status::Partial,
             "tables_unreadable",
-            format!("{failed} of {} tables could not be read (virtual tables need modules)", tables.len()),
+            format!(
+                "{failed} of {} tables could not be read (virtual tables need modules)",
+                tables.len()
+            ),
         )
     } else {
         out
@@ -77,9 +85,18 @@ impl From<rusqlite::Error> for TableError {
     }
 }
 
-fn read_table(conn: &Connection, name: &str, input: &Input<'_>, sink: &mut dyn Sink) -> Result<(), TableError> {
+fn read_table(
+    conn: &Connection,
+    name: &str,
+    input: &Input<'_>,
+    sink: &mut dyn Sink,
+) -> Result<(), TableError> {
     let mut stmt = conn.prepare(&format!("SELECT * FROM \"{}\"", name.replace('"', "\"\"")))?;
-    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_string).collect();
+    let columns: Vec<String> = stmt
+        .column_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     let mut table = Table::new(input.det, Some(name.to_string()), &columns, 1);
     let mut rows = stmt.query([])?;
     let mut row = Row::default();

@@ -9,7 +9,10 @@ use std::io::{Cursor, Read};
 
 use encoding_rs::Encoding;
 
-use super::{delimited, json, sql, text, Clock, ExtractError, Extracted, Input, Limits, Location, Sink, Status};
+use super::{
+    delimited, json, sql, text, Clock, ExtractError, Extracted, Input, Limits, Location, Sink,
+    Status,
+};
 use crate::detect::{ChunkContext, Detector};
 use crate::read::sniff;
 

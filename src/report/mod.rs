@@ -172,7 +172,12 @@ impl FileRecord {
     }
 
     /// Records the findings of one value of a table column (kind and fingerprint of each).
-    pub fn column_finding(&mut self, table: Option<&str>, column: &Column, found: &[(&'static str, u64)]) {
+    pub fn column_finding(
+        &mut self,
+        table: Option<&str>,
+        column: &Column,
+        found: &[(&'static str, u64)],
+    ) {
         if found.is_empty() {
             return;
         }
