@@ -6,7 +6,9 @@
 //! The delimiter is sniffed from the head: of `,` `;` tab and `|`, the one the first line uses
 //! and the second repeats as often. A text with no such repetition is a CSV only by extension.
 
-use std::io::Read;
+use std::cell::Cell;
+use std::io::{self, Read};
+use std::rc::Rc;
 
 use super::structured::Env;
 use super::table::{Row, Table};
@@ -14,6 +16,28 @@ use super::{ExtractError, Sink};
 
 /// Records between two checks of the time limit.
 const TIME_EVERY: u64 = 4096;
+/// Bytes one record may span. A stray quote makes the rest of a file one field; the CSV reader
+/// would hold it all, so reading stops here instead.
+const MAX_RECORD: u64 = 64 << 20;
+const RECORD_TOO_LONG: &str = "delimited record too long";
+
+/// Counts bytes read, and fails once a record has run over [`MAX_RECORD`] since `record_end`.
+struct Bounded<'r> {
+    inner: &'r mut dyn Read,
+    read: u64,
+    record_end: Rc<Cell<u64>>,
+}
+
+impl Read for Bounded<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.read - self.record_end.get() > MAX_RECORD {
+            return Err(io::Error::other(RECORD_TOO_LONG));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
 
 /// The delimiter of a delimited text, and whether its first line is a header: by extension
 /// (`csv`, `tsv`, `tab`, `psv`) or by a first line with two or more of one delimiter that the
@@ -64,16 +88,23 @@ pub fn extract(
     env: &Env<'_>,
     sink: &mut dyn Sink,
 ) -> Result<u64, ExtractError> {
+    let record_end = Rc::new(Cell::new(0));
+    let bounded = Bounded {
+        inner: reader,
+        read: 0,
+        record_end: Rc::clone(&record_end),
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(bounded);
     let mut record = csv::ByteRecord::new();
     let mut table: Option<Table<'_>> = None;
     let mut row = Row::default();
     let mut n = 0u64;
     while rdr.read_byte_record(&mut record).map_err(csv_error)? {
+        record_end.set(rdr.position().byte());
         n += 1;
         if n % TIME_EVERY == 0 {
             env.clock.check()?;
@@ -116,6 +147,10 @@ pub fn extract(
 
 fn csv_error(e: csv::Error) -> ExtractError {
     match e.into_kind() {
+        csv::ErrorKind::Io(e) if e.to_string() == RECORD_TOO_LONG => ExtractError::Limit {
+            limit: "record_length",
+            detail: format!("a record over {MAX_RECORD} bytes (an unclosed quote?)"),
+        },
         csv::ErrorKind::Io(e) => ExtractError::Io(e),
         other => ExtractError::Corrupt(format!("malformed delimited text: {}", kind_name(&other))),
     }
@@ -151,5 +186,44 @@ mod tests {
         );
         assert_eq!(detect("txt", "1;2;3\n4;5;6\n"), None);
         assert_eq!(detect("tsv", "enkelt\n"), Some((b'\t', true)));
+    }
+
+    #[test]
+    fn an_unclosed_quote_stops_at_the_record_limit() {
+        let det = crate::detect::Detector::builtin();
+        let limits = crate::extract::Limits::default();
+        let env = Env {
+            det: &det,
+            clock: crate::extract::Clock::new(
+                std::time::Instant::now() + std::time::Duration::from_secs(60),
+                &limits,
+            ),
+            limits: &limits,
+        };
+        let mut data = b"a,b\n1,\"".to_vec();
+        data.resize(MAX_RECORD as usize + (1 << 20), b'x');
+        struct Nothing;
+        impl Sink for Nothing {
+            fn chunk(&mut self, _: &crate::extract::Chunk<'_>) {}
+            fn nested(
+                &mut self,
+                _: &str,
+                _: Option<u64>,
+                _: &mut dyn Read,
+            ) -> Result<(), ExtractError> {
+                Ok(())
+            }
+        }
+        let err = extract(&mut &data[..], b',', true, &env, &mut Nothing).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ExtractError::Limit {
+                    limit: "record_length",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 }
