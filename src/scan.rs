@@ -701,3 +701,48 @@ impl Sink for Collector<'_, '_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A text member streamed out of a container (a `.sql.gz`, a zip entry) reaches the
+    /// structured readers: a dump is parsed into tables without seeking.
+    #[test]
+    fn nested_text_members_reach_the_structured_readers() {
+        let opts = Options::default();
+        let det = Detector::builtin();
+        let key = HashKey::provided(b"test".to_vec());
+        let scanner = Scanner::new(&opts, &det, &key);
+        let limits = Limits::default();
+        let mut rec = FileRecord::new("backup.sql.gz".into(), None);
+        let mut nested = Vec::new();
+        let mut sink = Collector {
+            scanner: &scanner,
+            rec: &mut rec,
+            cands: Vec::new(),
+            nested: &mut nested,
+            budget: &mut 0,
+            depth: 0,
+            limits: &limits,
+            deadline: Instant::now() + Duration::from_secs(60),
+        };
+        let dump =
+            b"-- MySQL dump\nINSERT INTO `kunde` (`id`,`fnr`) VALUES (1,'13097248022'),(2,NULL);\n";
+        // A plain `Read` (no `Seek`), as a decompressor gives it.
+        let mut stream = io::BufReader::new(&dump[..]);
+        sink.nested("backup.sql", None, &mut stream).unwrap();
+        let member = &nested[0].rec;
+        assert_eq!(
+            (member.path.as_str(), member.file_type.as_str()),
+            ("backup.sql.gz!/backup.sql", "sql")
+        );
+        let loc = &member.findings[0].location;
+        assert_eq!((loc.table.as_deref(), loc.row), (Some("kunde"), Some(1)));
+        assert_eq!(loc.column, Some(extract::Column::Name("fnr".into())));
+        assert_eq!(
+            (member.columns[0].values, member.columns[0].matched),
+            (1, 1)
+        );
+    }
+}
