@@ -160,3 +160,55 @@ fn uri(path: &Path) -> String {
     out.push_str("?mode=ro&immutable=1");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::detect::Detector;
+    use crate::report::mask::HashKey;
+    use crate::scan::{Options, Scanner};
+
+    /// Bytes that are not a file on disk (a member, a git blob) go through a temporary copy.
+    #[test]
+    fn a_database_in_memory_is_read_through_a_temporary_copy() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/dumps/personer.sqlite"
+        ))
+        .unwrap();
+        let (opts, det, key) = (
+            Options::default(),
+            Detector::builtin(),
+            HashKey::provided(b"k".to_vec()),
+        );
+        let recs = Scanner::new(&opts, &det, &key).scan_bytes("vedlegg/personer.db", &bytes);
+        assert_eq!(
+            (recs[0].file_type.as_str(), recs[0].status),
+            ("sqlite", crate::report::Status::Scanned)
+        );
+        let fnr = recs[0]
+            .columns
+            .iter()
+            .find(|c| c.column == crate::extract::Column::Name("fnr".into()))
+            .unwrap();
+        assert_eq!(
+            (fnr.table.as_deref(), fnr.values, fnr.matched),
+            (Some("deltakere"), 30, 30)
+        );
+    }
+
+    #[test]
+    fn a_damaged_database_is_an_error_not_a_panic() {
+        let mut bytes = b"SQLite format 3\0".to_vec();
+        bytes.resize(4096, 0xAB);
+        let (opts, det, key) = (
+            Options::default(),
+            Detector::builtin(),
+            HashKey::provided(b"k".to_vec()),
+        );
+        let recs = Scanner::new(&opts, &det, &key).scan_bytes("kaputt.db", &bytes);
+        assert_eq!(
+            (recs[0].status, recs[0].reason.as_deref()),
+            (crate::report::Status::Error, Some("corrupt"))
+        );
+    }
+}
