@@ -6,7 +6,7 @@
 //! The delimiter is sniffed from the head: of `,` `;` tab and `|`, the one the first line uses
 //! and the second repeats as often. A text with no such repetition is a CSV only by extension.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::io::{self, Read};
 use std::rc::Rc;
 
@@ -21,20 +21,53 @@ const TIME_EVERY: u64 = 4096;
 const MAX_RECORD: u64 = 64 << 20;
 const RECORD_TOO_LONG: &str = "delimited record too long";
 
-/// Counts bytes read, and fails once a record has run over [`MAX_RECORD`] since `record_end`.
+/// The raw bytes from the start of the current record on, kept beside the CSV reader so that a
+/// record's line can be counted (the reader's own count misses line breaks inside quotes and
+/// lags on CRLF), and so that one record cannot grow past [`MAX_RECORD`].
+#[derive(Default)]
+struct Pending {
+    /// Stream offset of `bytes[0]`.
+    base: u64,
+    bytes: Vec<u8>,
+    /// Line breaks before `base`.
+    newlines: u64,
+}
+
+impl Pending {
+    /// The 1-based line of the record starting at `start` (line breaks before its first field
+    /// skipped), then forgets everything before `end` (the reader's position after it).
+    fn line(&mut self, start: u64, end: u64) -> u64 {
+        let at = (start.saturating_sub(self.base) as usize).min(self.bytes.len());
+        let lead = self.bytes[at..]
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .filter(|&&b| b == b'\n')
+            .count();
+        let line = 1
+            + self.newlines
+            + memchr::memchr_iter(b'\n', &self.bytes[..at]).count() as u64
+            + lead as u64;
+        let cut = (end.saturating_sub(self.base) as usize).min(self.bytes.len());
+        self.newlines += memchr::memchr_iter(b'\n', &self.bytes[..cut]).count() as u64;
+        self.bytes.drain(..cut);
+        self.base += cut as u64;
+        line
+    }
+}
+
+/// Copies what is read into [`Pending`]; fails once a record has run over [`MAX_RECORD`].
 struct Bounded<'r> {
     inner: &'r mut dyn Read,
-    read: u64,
-    record_end: Rc<Cell<u64>>,
+    pending: Rc<RefCell<Pending>>,
 }
 
 impl Read for Bounded<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.read - self.record_end.get() > MAX_RECORD {
+        if self.pending.borrow().bytes.len() as u64 > MAX_RECORD {
             return Err(io::Error::other(RECORD_TOO_LONG));
         }
         let n = self.inner.read(buf)?;
-        self.read += n as u64;
+        self.pending.borrow_mut().bytes.extend_from_slice(&buf[..n]);
         Ok(n)
     }
 }
@@ -88,11 +121,10 @@ pub fn extract(
     env: &Env<'_>,
     sink: &mut dyn Sink,
 ) -> Result<u64, ExtractError> {
-    let record_end = Rc::new(Cell::new(0));
+    let pending = Rc::new(RefCell::new(Pending::default()));
     let bounded = Bounded {
         inner: reader,
-        read: 0,
-        record_end: Rc::clone(&record_end),
+        pending: Rc::clone(&pending),
     };
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -104,7 +136,8 @@ pub fn extract(
     let mut row = Row::default();
     let mut n = 0u64;
     while rdr.read_byte_record(&mut record).map_err(csv_error)? {
-        record_end.set(rdr.position().byte());
+        let start = record.position().map_or(0, csv::Position::byte);
+        let line = Some(pending.borrow_mut().line(start, rdr.position().byte()));
         n += 1;
         if n % TIME_EVERY == 0 {
             env.clock.check()?;
@@ -128,6 +161,7 @@ pub fn extract(
             }
         };
         row.clear();
+        row.line = line;
         for field in record.iter() {
             if field.is_empty() {
                 // An empty field holds nothing: not counted as a value.

@@ -86,6 +86,7 @@ pub fn extract_lines(
         }
         let mut loc = Location {
             row: Some(row),
+            line: Some(row),
             ..Location::default()
         };
         match serde_json::from_slice::<Value>(&line) {

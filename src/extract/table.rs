@@ -34,6 +34,9 @@ pub struct Row {
     text: Vec<u8>,
     fields: Vec<Option<Range<usize>>>,
     open: Option<usize>,
+    /// The 1-based line the row starts on, where that means something to the user (CSV): the
+    /// CI gate matches findings to added lines by it.
+    pub line: Option<u64>,
 }
 
 impl Row {
@@ -41,6 +44,7 @@ impl Row {
         self.text.clear();
         self.fields.clear();
         self.open = None;
+        self.line = None;
     }
 
     /// Starts a value; append its bytes with [`Row::push`], end it with [`Row::end`].
@@ -291,6 +295,7 @@ impl<'a> Table<'a> {
             }
             let text = String::from_utf8_lossy(v);
             c.loc.row = Some(self.row);
+            c.loc.line = row.line;
             let ctx = ChunkContext {
                 header: Some(c.header),
                 columns: None,
