@@ -235,3 +235,32 @@ fn reports_never_carry_raw_values() {
         }
     }
 }
+
+#[test]
+fn gzipped_dump_is_parsed_from_the_stream() {
+    let out = Command::cargo_bin("kartlegg")
+        .unwrap()
+        .args(["scan", "--format", "json"])
+        .arg(format!("{DIR}/mysql.sql.gz"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let member = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("mysql.sql.gz!/mysql.sql")
+        })
+        .expect("the member's record");
+    assert_eq!(member["type"], "sql");
+    let f = at(
+        member,
+        &serde_json::json!({"table": "deltakere", "column": "fnr", "row": 1}),
+    );
+    assert_eq!(f[0]["kind"], "fodselsnummer");
+    assert_eq!(column(member, "fnr")["values"], 30);
+}
