@@ -496,6 +496,13 @@ impl Sink for Collector<'_, '_> {
         self.cands.clear();
         s.det.scan(chunk.text, &chunk.context, &mut self.cands);
         let mut locator = Locator::new(chunk);
+        // A value of a table column (dumps, databases, CSV): its findings feed the per-column
+        // summary.
+        let column = match (&chunk.position, &chunk.base.column) {
+            (extract::Position::Fixed, Some(col)) => Some(col),
+            _ => None,
+        };
+        let mut in_column: Vec<(&'static str, u64)> = Vec::new();
         for c in &self.cands {
             if !chunk.report.contains(&c.start) || c.confidence < s.opts.min_confidence {
                 continue;
@@ -504,6 +511,9 @@ impl Sink for Collector<'_, '_> {
             self.rec
                 .tally
                 .add(c.kind, c.confidence, c.synthetic, mask::short(&fingerprint));
+            if column.is_some() {
+                in_column.push((c.kind, mask::short(&fingerprint)));
+            }
             *self.rec.counts.entry(c.kind).or_default() += 1;
             if self.rec.findings.len() >= s.opts.max_findings_per_file {
                 self.rec.findings_truncated = true;
@@ -525,6 +535,14 @@ impl Sink for Collector<'_, '_> {
                 context: s.opts.reveal.then(|| snippet(chunk.text, c.start, c.end)),
             });
         }
+        if let Some(col) = column {
+            self.rec
+                .column_finding(chunk.base.table.as_deref(), col, &in_column);
+        }
+    }
+
+    fn column_values(&mut self, table: Option<&str>, column: &extract::Column, values: u64) {
+        self.rec.column_values(table, column, values);
     }
 
     fn nested(
@@ -568,7 +586,8 @@ impl Sink for Collector<'_, '_> {
             _ => None,
         };
         if let Some((encoding, bom)) = text {
-            // Text streams through without being held in memory.
+            // Text streams through without being held in memory; structured text (an SQL
+            // dump in a .gz, a CSV in a zip) goes to its reader the same way.
             let mut chained = Cursor::new(head.clone()).chain(&mut reader);
             let mut sink = Collector {
                 scanner: self.scanner,
@@ -580,23 +599,29 @@ impl Sink for Collector<'_, '_> {
                 limits,
                 deadline: self.deadline,
             };
-            let columns =
-                extract::text::delimited(&input_ext(name), &head, encoding).map(|(d, names)| {
-                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                    self.scanner.det.columns(d, &names)
-                });
-            let ctx = ChunkContext {
-                header: None,
-                columns: columns.as_ref(),
+            let env = extract::structured::Env {
+                det: self.scanner.det,
+                clock: extract::Clock::new(self.deadline, limits),
+                limits,
             };
-            let base = Location::default();
-            match extract::text::extract(&mut chained, encoding, &base, ctx, &mut sink) {
-                Ok(stats) => {
-                    bytes = stats.bytes;
-                    rec.file_type = if columns.is_some() { "csv" } else { "text" }.into();
-                    rec.encoding = Some(sniff::encoding_name(encoding, bom));
+            match extract::structured::extract_member(
+                name,
+                &head,
+                &mut chained,
+                encoding,
+                bom,
+                &env,
+                &mut sink,
+            ) {
+                Ok(e) => {
+                    bytes = e.bytes;
+                    rec.file_type = e.file_type;
+                    rec.encoding = e.encoding;
+                    if let Some(n) = e.note {
+                        rec.set_status(n.status, &n.reason, n.detail);
+                    }
                 }
-                Err(e) if over(&e) => {
+                Err(ExtractError::Io(e)) if over(&e) => {
                     self.nested.push(Done {
                         rec,
                         bytes: 0,
@@ -606,12 +631,13 @@ impl Sink for Collector<'_, '_> {
                 }
                 Err(e) => {
                     bytes = 0;
-                    let status = if rec.total() > 0 {
+                    let (status, reason) = e.status();
+                    let status = if status == Status::Error && rec.total() > 0 {
                         Status::Partial
                     } else {
-                        Status::Error
+                        status
                     };
-                    rec.set_status(status, read::io_reason(&e), e.to_string());
+                    rec.set_status(status, &reason, e.to_string());
                 }
             }
         } else {
@@ -676,10 +702,47 @@ impl Sink for Collector<'_, '_> {
     }
 }
 
-fn input_ext(name: &str) -> String {
-    Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A text member streamed out of a container (a `.sql.gz`, a zip entry) reaches the
+    /// structured readers: a dump is parsed into tables without seeking.
+    #[test]
+    fn nested_text_members_reach_the_structured_readers() {
+        let opts = Options::default();
+        let det = Detector::builtin();
+        let key = HashKey::provided(b"test".to_vec());
+        let scanner = Scanner::new(&opts, &det, &key);
+        let limits = Limits::default();
+        let mut rec = FileRecord::new("backup.sql.gz".into(), None);
+        let mut nested = Vec::new();
+        let mut sink = Collector {
+            scanner: &scanner,
+            rec: &mut rec,
+            cands: Vec::new(),
+            nested: &mut nested,
+            budget: &mut 0,
+            depth: 0,
+            limits: &limits,
+            deadline: Instant::now() + Duration::from_secs(60),
+        };
+        let dump =
+            b"-- MySQL dump\nINSERT INTO `kunde` (`id`,`fnr`) VALUES (1,'13097248022'),(2,NULL);\n";
+        // A plain `Read` (no `Seek`), as a decompressor gives it.
+        let mut stream = io::BufReader::new(&dump[..]);
+        sink.nested("backup.sql", None, &mut stream).unwrap();
+        let member = &nested[0].rec;
+        assert_eq!(
+            (member.path.as_str(), member.file_type.as_str()),
+            ("backup.sql.gz!/backup.sql", "sql")
+        );
+        let loc = &member.findings[0].location;
+        assert_eq!((loc.table.as_deref(), loc.row), (Some("kunde"), Some(1)));
+        assert_eq!(loc.column, Some(extract::Column::Name("fnr".into())));
+        assert_eq!(
+            (member.columns[0].values, member.columns[0].matched),
+            (1, 1)
+        );
+    }
 }

@@ -110,6 +110,22 @@ pub struct Header {
     /// The header names an identity-number column: 10-digit numbers get their lost leading
     /// zero back.
     pub identity: bool,
+    /// What the column's values say about it, where an extractor measured them (database
+    /// tables, dumps, CSV): see `extract::table`.
+    pub values: ColumnValues,
+}
+
+/// Column statistics: what the values of one column (a sample of them) say about the column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ColumnValues {
+    /// Not measured, or too few numbers to tell.
+    #[default]
+    Unknown,
+    /// Nearly every 11-digit value validates as an identity number: an identity column.
+    IdentityNumbers,
+    /// Mostly 11-digit numbers that do not validate: ids, of which about 1 in 400 validate by
+    /// chance.
+    OtherNumbers,
 }
 
 /// The column headers of a delimited text (CSV/TSV), for values inside its lines.
@@ -238,6 +254,12 @@ impl Detector {
         }
     }
 
+    /// True when user rules with a regex `pattern` are loaded: then text without digits or `@`
+    /// may still hold a match, and extractors must not skip it.
+    pub fn has_patterns(&self) -> bool {
+        !self.custom.is_empty()
+    }
+
     /// The built-in rules only.
     pub fn builtin() -> Detector {
         Detector::new(RuleSet::builtin().expect("built-in rules are valid"))
@@ -258,6 +280,7 @@ impl Detector {
         Header {
             classes,
             identity: self.person_class.is_some_and(|p| classes.contains(p)),
+            values: ColumnValues::Unknown,
         }
     }
 
@@ -428,6 +451,11 @@ impl Detector {
                     }
                     if digits::sparse_among_numbers(elevens, start) {
                         s += fr.adjustment("sparse_among_numbers");
+                    }
+                    match ctx.header_at(text.as_bytes(), start).values {
+                        ColumnValues::IdentityNumbers => s += fr.adjustment("identity_column"),
+                        ColumnValues::OtherNumbers => s += fr.adjustment("number_column"),
+                        ColumnValues::Unknown => {}
                     }
                     s
                 });

@@ -72,6 +72,8 @@ pub const MATCHERS: &[(&str, &[&str])] = &[
             "fh_nummer",
             "npid",
             "sparse_among_numbers",
+            "identity_column",
+            "number_column",
         ],
     ),
     ("kontonummer", &["grouped", "iban"]),

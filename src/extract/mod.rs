@@ -11,12 +11,18 @@
 //! a value across a window border is found exactly once while memory stays flat.
 
 pub mod archive;
+pub mod delimited;
+pub mod json;
 pub mod mail;
 pub mod office;
 pub mod ole;
 pub mod pdf;
 pub mod sheet;
+pub mod sql;
+pub mod sqlite;
 pub mod strings;
+pub mod structured;
+pub mod table;
 #[cfg(test)]
 mod testing;
 pub mod text;
@@ -178,6 +184,14 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// The budget of a stream that has no [`Input`] (a member read from a decompressor).
+    pub fn new(deadline: Instant, limits: &Limits) -> Clock {
+        Clock {
+            deadline,
+            seconds: limits.seconds,
+        }
+    }
+
     /// An error once the time budget is spent.
     pub fn check(&self) -> Result<(), ExtractError> {
         if Instant::now() > self.deadline {
@@ -278,7 +292,13 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
     let base = Location::default();
     match sniff::sniff(input.head) {
         Sniffed::Text { .. } if mail::is_mail(input.name, input.head) => mail::extract(input, sink),
-        Sniffed::Text { encoding, bom } => text::extract_file(input, encoding, bom, sink),
+        Sniffed::Text { encoding, bom } => {
+            match structured::detect(&input.extension(), input.head, encoding) {
+                Some(kind) => structured::extract_file(input, kind, encoding, sink),
+                None => text::extract_file(input, encoding, bom, sink),
+            }
+        }
+        Sniffed::Known { name: "sqlite", .. } => sqlite::extract(input, sink),
         Sniffed::Known { name, media: true } => Ok(Extracted::new(name, 0).with_note(
             Status::Skipped,
             "media",
@@ -339,8 +359,9 @@ fn not_yet(
     ))
 }
 
-/// A text column: a 1-based character column, or the name of a table column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A text column: a 1-based character column, or the name of a table column (or its 1-based
+/// position, when a dump names no columns).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum Column {
     Number(u64),
@@ -467,6 +488,10 @@ pub trait Sink {
         size: Option<u64>,
         data: &mut dyn Read,
     ) -> Result<(), ExtractError>;
+
+    /// A table column's values have all been pushed: `values` non-null values were seen (for
+    /// the per-column summary's share of values that matched). Tables and CSV files call it.
+    fn column_values(&mut self, _table: Option<&str>, _column: &Column, _values: u64) {}
 }
 
 /// Turns candidate offsets in one chunk into locations, walking forward through the text once

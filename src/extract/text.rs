@@ -54,80 +54,26 @@ pub fn extract(
     }
 }
 
-/// A text input: plain, or delimited with a header row (whose column names then give context
-/// to every value below them).
+/// A plain text input (structured texts go to [`super::structured`]).
 pub fn extract_file(
     input: &mut Input<'_>,
     encoding: &'static Encoding,
     bom: bool,
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
-    let columns = delimited(&input.extension(), input.head, encoding).map(|(delim, names)| {
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        input.det.columns(delim, &names)
-    });
-    let ctx = ChunkContext {
-        header: None,
-        columns: columns.as_ref(),
-    };
     input.reader.rewind()?;
     let base = Location::default();
-    let stats = extract(input.reader, encoding, &base, ctx, sink)?;
-    let mut out = Extracted::new(if columns.is_some() { "csv" } else { "text" }, stats.bytes);
-    let mut name = sniff::encoding_name(encoding, bom);
-    if stats.had_errors {
-        name.push_str(" (with invalid sequences)");
-    }
-    out.encoding = Some(name);
+    let stats = extract(input.reader, encoding, &base, ChunkContext::default(), sink)?;
+    let mut out = Extracted::new("text", stats.bytes);
+    out.encoding = Some(encoding_label(encoding, bom, stats.had_errors));
     Ok(out)
 }
 
-/// A delimited text with a header row: by extension (`csv`, `tsv`) or by a first line with
-/// two or more of one delimiter that the second line repeats. Returns the delimiter and the
-/// header names.
-pub fn delimited(ext: &str, head: &[u8], encoding: &'static Encoding) -> Option<(u8, Vec<String>)> {
-    let (text, _, _) = encoding.decode(head);
-    let mut lines = text.lines();
-    let first = lines.next()?;
-    let second = lines.next().unwrap_or("");
-    let count = |line: &str, d: char| line.chars().filter(|&c| c == d).count();
-    let delim = [';', ',', '\t', '|']
-        .into_iter()
-        .filter(|&d| count(first, d) >= 1)
-        .max_by_key(|&d| (count(first, d) == count(second, d), count(first, d)))?;
-    let by_ext = matches!(ext, "csv" | "tsv" | "tab" | "psv");
-    if !by_ext && (count(first, delim) < 2 || count(first, delim) != count(second, delim)) {
-        return None;
+/// The encoding as the inventory names it, noting replaced invalid sequences.
+pub fn encoding_label(encoding: &'static Encoding, bom: bool, had_errors: bool) -> String {
+    let mut name = sniff::encoding_name(encoding, bom);
+    if had_errors {
+        name.push_str(" (with invalid sequences)");
     }
-    let names: Vec<String> = first
-        .split(delim)
-        .map(|f| f.trim().trim_matches('"').to_string())
-        .collect();
-    // A header names its columns: mostly not numbers.
-    let numeric = names
-        .iter()
-        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit() || " .,-+".contains(c)))
-        .count();
-    if numeric * 2 > names.len() {
-        return None;
-    }
-    Some((delim as u8, names))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn delimited_texts_are_recognised_by_their_header() {
-        let utf8 = encoding_rs::UTF_8;
-        let (d, names) = delimited("txt", b"navn;fnr;mobil\nKari;1;2\n", utf8).unwrap();
-        assert_eq!((d, names.len()), (b';', 3));
-        assert_eq!(delimited("csv", b"a,b\n1,2\n", utf8).unwrap().0, b',');
-        assert!(delimited("txt", b"Hei, du. Dette, er tekst\nmed komma\n", utf8).is_none());
-        assert!(
-            delimited("csv", b"1;2;3\n4;5;6\n", utf8).is_none(),
-            "no header row"
-        );
-    }
+    name
 }

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use crate::detect::Confidence;
-use crate::extract::Location;
+use crate::extract::{Column, Location};
 use crate::read::FileMeta;
 
 /// Version of the inventory format; bumped on incompatible changes.
@@ -79,6 +79,10 @@ pub struct FileRecord {
     /// More findings than `--max-findings-per-file`: `counts` has them all, `findings` not.
     #[serde(skip_serializing_if = "is_false")]
     pub findings_truncated: bool,
+    /// Per table column with findings (dumps, database files, CSV): what a retention review
+    /// reads. Filled by [`FileRecord::column_finding`] and [`FileRecord::column_values`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<ColumnSummary>,
     /// Totals that the summary needs but the record does not show.
     #[serde(skip)]
     pub tally: Tally,
@@ -93,6 +97,35 @@ pub struct Tally {
     pub personal: u64,
     /// Distinct fingerprints (first 64 bits) per kind.
     pub distinct: HashMap<&'static str, HashSet<u64>>,
+    /// Per-column accumulators behind [`FileRecord::columns`].
+    pub columns: ColumnTally,
+}
+
+/// One table column in a file's per-column summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnSummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    pub column: Column,
+    /// Non-null values in the column.
+    pub values: u64,
+    /// Values with at least one finding.
+    pub matched: u64,
+    /// `matched / values` (0 when the value count is not known).
+    pub share: f64,
+    /// Findings by kind.
+    pub counts: BTreeMap<&'static str, u64>,
+    /// Distinct values by kind, counted by fingerprint.
+    pub distinct: BTreeMap<&'static str, u64>,
+}
+
+/// Accumulates [`ColumnSummary`]s: values seen per column, and fingerprints per column with
+/// findings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ColumnTally {
+    values: HashMap<(Option<String>, Column), u64>,
+    index: HashMap<(Option<String>, Column), usize>,
+    fingerprints: Vec<HashMap<&'static str, HashSet<u64>>>,
 }
 
 impl Tally {
@@ -126,6 +159,7 @@ impl FileRecord {
             counts: BTreeMap::new(),
             findings: Vec::new(),
             findings_truncated: false,
+            columns: Vec::new(),
             tally: Tally::default(),
         }
     }
@@ -135,6 +169,54 @@ impl FileRecord {
         self.reason = Some(reason.to_string());
         let detail = detail.into();
         self.detail = (!detail.is_empty()).then_some(detail);
+    }
+
+    /// Records the findings of one value of a table column (kind and fingerprint of each).
+    pub fn column_finding(
+        &mut self,
+        table: Option<&str>,
+        column: &Column,
+        found: &[(&'static str, u64)],
+    ) {
+        if found.is_empty() {
+            return;
+        }
+        let key = (table.map(str::to_string), column.clone());
+        let t = &mut self.tally.columns;
+        let i = *t.index.entry(key.clone()).or_insert_with(|| {
+            self.columns.push(ColumnSummary {
+                table: key.0.clone(),
+                column: key.1.clone(),
+                values: t.values.get(&key).copied().unwrap_or(0),
+                matched: 0,
+                share: 0.0,
+                counts: BTreeMap::new(),
+                distinct: BTreeMap::new(),
+            });
+            t.fingerprints.push(HashMap::new());
+            self.columns.len() - 1
+        });
+        let c = &mut self.columns[i];
+        c.matched += 1;
+        for &(kind, fp) in found {
+            *c.counts.entry(kind).or_default() += 1;
+            let set = t.fingerprints[i].entry(kind).or_default();
+            set.insert(fp);
+            c.distinct.insert(kind, set.len() as u64);
+        }
+        c.share = share(c.matched, c.values);
+    }
+
+    /// Records how many values a table column had.
+    pub fn column_values(&mut self, table: Option<&str>, column: &Column, values: u64) {
+        let key = (table.map(str::to_string), column.clone());
+        let t = &mut self.tally.columns;
+        *t.values.entry(key.clone()).or_default() += values;
+        if let Some(&i) = t.index.get(&key) {
+            let c = &mut self.columns[i];
+            c.values += values;
+            c.share = share(c.matched, c.values);
+        }
     }
 
     pub fn total(&self) -> u64 {
@@ -150,6 +232,14 @@ impl FileRecord {
             _ => true,
         }
     }
+}
+
+/// `matched / values`, rounded to four decimals (0 when `values` is unknown).
+fn share(matched: u64, values: u64) -> f64 {
+    if values == 0 {
+        return 0.0;
+    }
+    (matched as f64 / values as f64 * 10_000.0).round() / 10_000.0
 }
 
 /// Totals over the whole scan.

@@ -1,0 +1,208 @@
+//! Text inputs that carry structure: SQL dumps, CSV/TSV, JSON and NDJSON.
+//!
+//! [`detect`] decides from the extension and the decoded head (cheap: called for every text
+//! input); the readers work on a plain `Read` stream from the input's first byte, so the same
+//! code reads a file on disk and a member decompressed on the fly (`dump.sql.gz`), without
+//! seeking. Every encoding is transcoded to UTF-8 first (UTF-8 passes through untouched).
+
+use std::io::{Cursor, Read};
+
+use encoding_rs::Encoding;
+
+use super::{
+    delimited, json, sql, text, Clock, ExtractError, Extracted, Input, Limits, Location, Sink,
+    Status,
+};
+use crate::detect::{ChunkContext, Detector};
+use crate::read::sniff;
+
+/// What a structured reader needs besides the stream.
+pub struct Env<'a> {
+    pub det: &'a Detector,
+    pub clock: Clock,
+    pub limits: &'a Limits,
+}
+
+/// A structured text format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Sql,
+    /// Delimited, with its delimiter and whether the first record is a header.
+    Csv {
+        delimiter: u8,
+        header: bool,
+    },
+    Json,
+    Ndjson,
+}
+
+/// The structured format of a text input, if any. `ext` is the lower-cased extension.
+pub fn detect(ext: &str, head: &[u8], encoding: &'static Encoding) -> Option<Kind> {
+    let (text, _, _) = encoding.decode(head);
+    if sql::detect(ext, &text) {
+        return Some(Kind::Sql);
+    }
+    if let Some(kind) = json::detect(ext, &text) {
+        return Some(kind);
+    }
+    delimited::detect(ext, &text).map(|(delimiter, header)| Kind::Csv { delimiter, header })
+}
+
+/// Reads a structured file (top level or seekable member).
+pub fn extract_file(
+    input: &mut Input<'_>,
+    kind: Kind,
+    encoding: &'static Encoding,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
+    if kind == Kind::Json && input.size.is_some_and(|s| s > input.limits.max_parse_bytes) {
+        // Too large to parse whole: streamed as the text it also is.
+        let bom = input.head.starts_with(b"\xef\xbb\xbf");
+        return text::extract_file(input, encoding, bom, sink);
+    }
+    input.reader.rewind()?;
+    let env = Env {
+        det: input.det,
+        clock: input.clock(),
+        limits: input.limits,
+    };
+    extract_stream(kind, input.reader, input.head, encoding, &env, sink)
+}
+
+/// Reads a text member streamed out of a container: structured if [`detect`] says so, plain
+/// text otherwise. `name` is the member's name (for its extension); `reader` starts at the
+/// member's first byte (the head included).
+pub fn extract_member(
+    name: &str,
+    head: &[u8],
+    reader: &mut dyn Read,
+    encoding: &'static Encoding,
+    bom: bool,
+    env: &Env<'_>,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
+    let ext = std::path::Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match detect(&ext, head, encoding) {
+        Some(kind) => extract_stream(kind, reader, head, encoding, env, sink),
+        None => plain_text(reader, encoding, bom, sink),
+    }
+}
+
+fn plain_text(
+    reader: &mut dyn Read,
+    encoding: &'static Encoding,
+    bom: bool,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
+    let stats = text::extract(
+        reader,
+        encoding,
+        &Location::default(),
+        ChunkContext::default(),
+        sink,
+    )?;
+    let mut out = Extracted::new("text", stats.bytes);
+    out.encoding = Some(text::encoding_label(encoding, bom, stats.had_errors));
+    Ok(out)
+}
+
+/// Reads `reader` (from the input's first byte) as `kind`.
+pub fn extract_stream(
+    kind: Kind,
+    reader: &mut dyn Read,
+    head: &[u8],
+    encoding: &'static Encoding,
+    env: &Env<'_>,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
+    let mut utf8 = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .utf8_passthru(true)
+        .strip_bom(true)
+        .build(reader);
+    let label = sniff::encoding_name(encoding, false);
+    let mut out = match kind {
+        Kind::Sql => {
+            let (text, _, _) = encoding.decode(head);
+            let stats = sql::extract(&mut utf8, &text, env, sink)?;
+            let mut e = Extracted::new("sql", stats.bytes);
+            if stats.truncated > 0 {
+                e = e.with_note(
+                    Status::Partial,
+                    "value_too_long",
+                    format!(
+                        "{} values over {} MiB were scanned in their first {} MiB only",
+                        stats.truncated,
+                        sql::MAX_VALUE >> 20,
+                        sql::MAX_VALUE >> 20
+                    ),
+                );
+            }
+            e
+        }
+        Kind::Csv { delimiter, header } => {
+            let bytes = delimited::extract(&mut utf8, delimiter, header, env, sink)?;
+            Extracted::new(if delimiter == b'\t' { "tsv" } else { "csv" }, bytes)
+        }
+        Kind::Ndjson => {
+            let bytes = json::extract_lines(&mut utf8, env, sink)?;
+            Extracted::new("ndjson", bytes)
+        }
+        Kind::Json => {
+            // A JSON document is parsed whole, within the parse limit.
+            let max = env.limits.max_parse_bytes;
+            let mut buf = Vec::new();
+            (&mut utf8).take(max + 1).read_to_end(&mut buf)?;
+            if buf.len() as u64 > max {
+                return Err(ExtractError::Limit {
+                    limit: "parse_bytes",
+                    detail: format!("JSON over the {max}-byte parse limit"),
+                });
+            }
+            if json::extract(&buf, env, sink) {
+                Extracted::new("json", buf.len() as u64)
+            } else {
+                // Not valid JSON after all: read as the text it is.
+                return plain_text(&mut Cursor::new(buf), encoding_rs::UTF_8, false, sink);
+            }
+        }
+    };
+    out.encoding = Some(label);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_told_apart_by_content_and_extension() {
+        let d = |ext: &str, s: &str| detect(ext, s.as_bytes(), encoding_rs::UTF_8);
+        assert_eq!(
+            d("txt", "-- MySQL dump 10.13\n\nCREATE TABLE `t` (\n"),
+            Some(Kind::Sql)
+        );
+        assert_eq!(
+            d(
+                "",
+                "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(a);\n"
+            ),
+            Some(Kind::Sql)
+        );
+        assert_eq!(d("txt", "Vi skal INSERT INTO noe i teksten.\n"), None);
+        assert_eq!(
+            d("txt", "navn;fnr;mobil\nKari;1;2\n"),
+            Some(Kind::Csv {
+                delimiter: b';',
+                header: true
+            })
+        );
+        assert_eq!(d("json", "{\"a\": 1}"), Some(Kind::Json));
+        assert_eq!(d("log", "{\"a\": 1}\n{\"a\": 2}\n"), Some(Kind::Ndjson));
+        assert_eq!(d("txt", "Hei, du. Dette, er tekst\nmed komma\n"), None);
+    }
+}

@@ -1,0 +1,462 @@
+//! Tables: rows of values under named columns, as dumps, database files and CSV files give
+//! them, turned into one chunk per value located `{table, column, row}`.
+//!
+//! # Columns as evidence
+//! A column's name gives context to every value under it (a [`Header`]), and so do its
+//! values: in a column where nearly every 11-digit value validates as a fødselsnummer the
+//! column is an identity column, whatever it is called; in a column of 11-digit ids about 1 in
+//! 400 values validates by chance, and such hits must not come out as high confidence. Both
+//! are only known after seeing many values, so each table starts by buffering a sample (the
+//! first [`SAMPLE_ROWS`] rows, at most [`SAMPLE_BYTES`]), measures its columns, sets each
+//! column's [`ColumnValues`], and only then scores the buffered rows and streams the rest. The
+//! sample bounds memory; a table of a billion rows costs no more than one of a thousand.
+//!
+//! Values without a digit or `@` are not handed to the detector at all (unless user rules
+//! with patterns are loaded): in a dump most values are names, dates and flags.
+
+use std::ops::Range;
+
+use super::{Chunk, Column, Location, Position, Sink};
+use crate::detect::{validate, ChunkContext, ColumnValues, Detector, Header};
+
+/// Rows buffered per table before its columns are measured.
+pub const SAMPLE_ROWS: usize = 1000;
+/// Bytes of values buffered per table before its columns are measured.
+pub const SAMPLE_BYTES: usize = 16 << 20;
+/// Whole-number values of 10-11 digits a column needs in its sample before its statistics
+/// count: with fewer, one chance hit would swing the share.
+const MIN_NUMBERS: u32 = 20;
+
+/// One row: its values concatenated, with each value's span (`None` for SQL `NULL`). Parsers
+/// reuse one `Row`, so a row costs no allocation once the buffers have grown.
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    text: Vec<u8>,
+    fields: Vec<Option<Range<usize>>>,
+    open: Option<usize>,
+    /// The 1-based line the row starts on, where that means something to the user (CSV): the
+    /// CI gate matches findings to added lines by it.
+    pub line: Option<u64>,
+}
+
+impl Row {
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.fields.clear();
+        self.open = None;
+        self.line = None;
+    }
+
+    /// Starts a value; append its bytes with [`Row::push`], end it with [`Row::end`].
+    pub fn begin(&mut self) {
+        self.open = Some(self.text.len());
+    }
+
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.text.extend_from_slice(bytes);
+    }
+
+    pub fn push_byte(&mut self, b: u8) {
+        self.text.push(b);
+    }
+
+    /// Bytes of the value being built.
+    pub fn open_len(&self) -> usize {
+        self.open.map_or(0, |s| self.text.len() - s)
+    }
+
+    pub fn end(&mut self) {
+        let start = self.open.take().unwrap_or(self.text.len());
+        self.fields.push(Some(start..self.text.len()));
+    }
+
+    /// Drops the value being built (it turned out to be `NULL`, or a blob not worth scanning)
+    /// and records a `NULL` in its place.
+    pub fn end_null(&mut self) {
+        if let Some(start) = self.open.take() {
+            self.text.truncate(start);
+        }
+        self.fields.push(None);
+    }
+
+    /// Drops the value being built without recording a field.
+    pub fn cancel(&mut self) {
+        if let Some(start) = self.open.take() {
+            self.text.truncate(start);
+        }
+    }
+
+    /// The bytes of the value being built.
+    pub fn open_value(&self) -> &[u8] {
+        self.open.map_or(&[], |s| &self.text[s..])
+    }
+
+    pub fn push_field(&mut self, bytes: &[u8]) {
+        self.begin();
+        self.push(bytes);
+        self.end();
+    }
+
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The value of field `i` (`None` for `NULL`).
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.fields.get(i)?.as_ref().map(|r| &self.text[r.clone()])
+    }
+
+    fn bytes(&self) -> usize {
+        self.text.len() + self.fields.len() * 24
+    }
+}
+
+/// What the sample saw in one column.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sample {
+    /// Values that are one whole number of 10 or 11 digits (separators allowed).
+    numbers: u32,
+    /// Of those, how many validate as an identity number (10 digits: with a leading zero).
+    valid: u32,
+}
+
+impl Sample {
+    fn add(&mut self, value: &[u8]) {
+        let mut d = [0u8; 11];
+        let mut n = 0;
+        for &b in value.iter().skip_while(|b| b.is_ascii_whitespace()) {
+            match b {
+                b'0'..=b'9' if n < 11 => {
+                    d[n] = b;
+                    n += 1;
+                }
+                b'0'..=b'9' => return,
+                b' ' | b'-' | b'.' => {}
+                _ if b.is_ascii_whitespace() => {}
+                _ => return,
+            }
+        }
+        let digits = match n {
+            11 => d,
+            10 => {
+                let mut z = [b'0'; 11];
+                z[1..].copy_from_slice(&d[..10]);
+                z
+            }
+            _ => return,
+        };
+        self.numbers += 1;
+        if validate::identity_number(&digits).is_some() {
+            self.valid += 1;
+        }
+    }
+
+    /// What the sample says. An identity column validates nearly always (90 % leaves room for
+    /// typos and placeholders); a column where fewer than half validate holds other numbers,
+    /// and its valid ones are chance hits.
+    fn verdict(self) -> ColumnValues {
+        if self.numbers < MIN_NUMBERS {
+            ColumnValues::Unknown
+        } else if self.valid * 10 >= self.numbers * 9 {
+            ColumnValues::IdentityNumbers
+        } else if self.valid * 2 < self.numbers {
+            ColumnValues::OtherNumbers
+        } else {
+            ColumnValues::Unknown
+        }
+    }
+}
+
+struct ColumnState {
+    name: Column,
+    /// `{table, column}`; the row is set per value.
+    loc: Location,
+    header: Header,
+    sample: Sample,
+    values: u64,
+}
+
+/// One table being read: rows in, value chunks out.
+pub struct Table<'a> {
+    det: &'a Detector,
+    name: Option<String>,
+    columns: Vec<ColumnState>,
+    sample: Vec<Row>,
+    sample_bytes: usize,
+    sampling: bool,
+    /// Rows handed out so far (1-based numbers continue from `first_row`).
+    row: u64,
+}
+
+impl<'a> Table<'a> {
+    /// A table called `name` (`None` for a CSV file) with the given column names (more
+    /// columns than names are numbered by position); rows are numbered from `first_row`.
+    pub fn new(
+        det: &'a Detector,
+        name: Option<String>,
+        columns: &[String],
+        first_row: u64,
+    ) -> Table<'a> {
+        let mut t = Table {
+            det,
+            name,
+            columns: Vec::new(),
+            sample: Vec::new(),
+            sample_bytes: 0,
+            sampling: true,
+            row: first_row.saturating_sub(1),
+        };
+        for c in columns {
+            t.add_column(Some(c));
+        }
+        t
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The number of the last row handed out.
+    pub fn rows(&self) -> u64 {
+        self.row
+    }
+
+    fn add_column(&mut self, name: Option<&str>) {
+        let (name, header) = match name {
+            Some(n) => (Column::Name(n.to_string()), self.det.header(n)),
+            None => (
+                Column::Number(self.columns.len() as u64 + 1),
+                Header::default(),
+            ),
+        };
+        let loc = Location {
+            table: self.name.clone(),
+            column: Some(name.clone()),
+            ..Location::default()
+        };
+        self.columns.push(ColumnState {
+            name,
+            loc,
+            header,
+            sample: Sample::default(),
+            values: 0,
+        });
+    }
+
+    /// Takes one row (its values in column order).
+    pub fn row(&mut self, row: &Row, sink: &mut dyn Sink) {
+        while self.columns.len() < row.len() {
+            self.add_column(None);
+        }
+        if !self.sampling {
+            self.emit(row, sink);
+            return;
+        }
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            if let Some(v) = row.get(i) {
+                c.sample.add(v);
+            }
+        }
+        self.sample_bytes += row.bytes();
+        self.sample.push(row.clone());
+        if self.sample.len() >= SAMPLE_ROWS || self.sample_bytes >= SAMPLE_BYTES {
+            self.end_sample(sink);
+        }
+    }
+
+    fn end_sample(&mut self, sink: &mut dyn Sink) {
+        self.sampling = false;
+        for c in &mut self.columns {
+            c.header.values = c.sample.verdict();
+            if c.header.values == ColumnValues::IdentityNumbers {
+                // Integer columns lose the leading zero of fødselsnummer born on days 1-9.
+                c.header.identity = true;
+            }
+        }
+        let sample = std::mem::take(&mut self.sample);
+        for row in &sample {
+            self.emit(row, sink);
+        }
+        self.sample_bytes = 0;
+    }
+
+    fn emit(&mut self, row: &Row, sink: &mut dyn Sink) {
+        self.row += 1;
+        let scan_all = self.det.has_patterns();
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            let Some(v) = row.get(i) else { continue };
+            c.values += 1;
+            if !scan_all && !v.iter().any(|&b| b.is_ascii_digit() || b == b'@') {
+                continue;
+            }
+            let text = String::from_utf8_lossy(v);
+            c.loc.row = Some(self.row);
+            c.loc.line = row.line;
+            let ctx = ChunkContext {
+                header: Some(c.header),
+                columns: None,
+            };
+            sink.chunk(&Chunk::whole(&text, &c.loc, Position::Fixed, ctx));
+        }
+    }
+
+    /// Ends the table: scores what is still buffered and reports each column's value count.
+    pub fn finish(mut self, sink: &mut dyn Sink) {
+        if self.sampling {
+            self.end_sample(sink);
+        }
+        for c in &self.columns {
+            sink.column_values(self.name.as_deref(), &c.name, c.values);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_tell_identity_columns_from_id_columns() {
+        let mut s = Sample::default();
+        for _ in 0..30 {
+            s.add(b"13097248022");
+        }
+        assert_eq!(s.verdict(), ColumnValues::IdentityNumbers);
+        let mut ids = Sample::default();
+        for i in 0..300u64 {
+            ids.add(format!("{}", 40_000_000_000u64 + i * 7919).as_bytes());
+        }
+        ids.add(b"13097248022");
+        assert_eq!(ids.verdict(), ColumnValues::OtherNumbers);
+        let mut few = Sample::default();
+        few.add(b"13097248022");
+        assert_eq!(
+            few.verdict(),
+            ColumnValues::Unknown,
+            "too few values to tell"
+        );
+        let mut text = Sample::default();
+        for _ in 0..30 {
+            text.add(b"ring 13097248022");
+        }
+        assert_eq!(text.numbers, 0, "only whole numbers count");
+    }
+
+    /// Detects in each value chunk, keeping `(column, value, confidence)` of each candidate.
+    struct Detect<'a>(
+        &'a Detector,
+        Vec<(String, String, crate::detect::Confidence)>,
+    );
+
+    impl Sink for Detect<'_> {
+        fn chunk(&mut self, c: &Chunk<'_>) {
+            let mut out = Vec::new();
+            self.0.scan(c.text, &c.context, &mut out);
+            let col = match &c.base.column {
+                Some(Column::Name(n)) => n.clone(),
+                _ => String::new(),
+            };
+            for cand in out {
+                self.1.push((col.clone(), cand.value, cand.confidence));
+            }
+        }
+        fn nested(
+            &mut self,
+            _: &str,
+            _: Option<u64>,
+            _: &mut dyn std::io::Read,
+        ) -> Result<(), crate::extract::ExtractError> {
+            unreachable!()
+        }
+    }
+
+    /// Runs `values` through one column called `name`.
+    fn column(name: &str, values: &[String]) -> Vec<(String, String, crate::detect::Confidence)> {
+        let det = Detector::builtin();
+        let mut sink = Detect(&det, Vec::new());
+        let mut t = Table::new(&det, Some("t".into()), &[name.to_string()], 1);
+        let mut row = Row::default();
+        for v in values {
+            row.clear();
+            row.push_field(v.as_bytes());
+            t.row(&row, &mut sink);
+        }
+        t.finish(&mut sink);
+        sink.1
+    }
+
+    #[test]
+    fn a_column_of_valid_numbers_is_an_identity_column_whatever_its_name() {
+        use crate::detect::Confidence;
+        let valid: Vec<String> = ["13097248022", "20036914700", "29020073150", "15021951940"]
+            .iter()
+            .cycle()
+            .take(40)
+            .map(|s| s.to_string())
+            .collect();
+        let found = column("verdi", &valid);
+        assert_eq!(found.len(), 40);
+        assert!(found.iter().all(|f| f.2 == Confidence::High), "{found:?}");
+        // Without the statistics, a bare number under a neutral name is only medium.
+        let few = column("verdi", &valid[..3]);
+        assert!(few.iter().all(|f| f.2 == Confidence::Medium), "{few:?}");
+    }
+
+    #[test]
+    fn chance_hits_in_a_column_of_ids_are_not_high() {
+        use crate::detect::Confidence;
+        // 11-digit ids that fail the checksums, and one that validates by chance.
+        let mut ids: Vec<String> = (0..400u64)
+            .map(|i| (10_000_000_000 + i * 102_947).to_string())
+            .filter(|s| validate::identity_number(s.as_bytes()).is_none())
+            .take(99)
+            .collect();
+        ids.insert(50, "15021951940".into());
+        let hit = |name: &str, ids: &[String]| {
+            let found = column(name, ids);
+            assert!(
+                found
+                    .iter()
+                    .all(|f| f.2 < Confidence::Medium || f.1 == "15021951940"),
+                "{found:?}"
+            );
+            found
+                .into_iter()
+                .find(|f| f.1 == "15021951940")
+                .expect("the chance hit")
+                .2
+        };
+        assert!(
+            hit("fnr", &ids) < Confidence::High,
+            "not high even under a column called fnr"
+        );
+        assert_eq!(
+            hit("id", &ids),
+            Confidence::Low,
+            "a bare id column reports nothing by default"
+        );
+        // The same hit with too few ids around to measure the column: medium, as before.
+        assert_eq!(hit("id", &ids[45..55]), Confidence::Medium);
+    }
+
+    #[test]
+    fn rows_keep_nulls_and_values_apart() {
+        let mut r = Row::default();
+        r.push_field(b"a");
+        r.begin();
+        r.push(b"xyz");
+        r.end_null();
+        r.begin();
+        r.push_byte(b'b');
+        r.push(b"c");
+        r.end();
+        assert_eq!(
+            (r.get(0), r.get(1), r.get(2), r.len()),
+            (Some(&b"a"[..]), None, Some(&b"bc"[..]), 3)
+        );
+    }
+}
