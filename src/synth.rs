@@ -154,9 +154,213 @@ pub fn invalid_identity_number(rng: &mut Rng) -> String {
     }
 }
 
+/// The kinds of document [`Text`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Application logs: timestamps, levels, order numbers, amounts, user e-mails.
+    Log,
+    /// Letters and case notes: Norwegian prose with labelled values.
+    Letter,
+    /// A semicolon-separated export with a header row.
+    Csv,
+}
+
+const WORDS: &[&str] = &[
+    "og", "i", "det", "som", "på", "er", "en", "til", "av", "for", "med", "har", "ikke", "vi", "om", "saken",
+    "kunden", "søknaden", "vedtak", "gjelder", "behandlet", "mottatt", "beløpet", "fakturaen", "avtalen", "vennligst",
+    "kontakt", "oss", "dersom", "spørsmål", "henvendelse", "oppfølging", "måned", "år", "uke", "frist", "endring",
+    "bekreftelse", "tjenesten", "området", "kommune", "fylke", "skolen", "helse", "barnehage", "søknadsfrist",
+    "på grunn av", "etter", "før", "når", "også", "bare", "mellom", "under", "over", "innen", "hver", "alle",
+];
+const FIRST: &[&str] = &["Kari", "Ola", "Ingrid", "Per", "Åse", "Bjørn", "Sigrid", "Håkon", "Nora", "Emil", "Sofie", "Jonas"];
+const LAST: &[&str] = &["Nordmann", "Hansen", "Johansen", "Olsen", "Larsen", "Berg", "Haugen", "Bakke", "Sæther", "Løkken"];
+const STREETS: &[&str] = &["Storgata", "Kirkeveien", "Fjordveien", "Bjørkelia", "Skolegata", "Sjøgata", "Ringveien"];
+const PLACES: &[&str] = &["0182 Oslo", "5003 Bergen", "7010 Trondheim", "4006 Stavanger", "9008 Tromsø", "3015 Drammen"];
+const LEVELS: &[&str] = &["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
+const EVENTS: &[&str] = &[
+    "ordre behandlet", "betaling mottatt", "innlogging ok", "økt avsluttet", "faktura sendt", "varsel lagt i kø",
+    "oppslag i register", "tidsavbrudd mot tjeneste", "bruker oppdatert",
+];
+
+/// Text of realistic Norwegian shape for benchmarks: words, punctuation, dates, times,
+/// amounts with decimal commas, order numbers, postcodes and CSV rows, with identity numbers,
+/// phones, e-mail addresses and account numbers planted at a chosen density, most of them
+/// beside a label that gives them context. Deterministic for a seed.
+#[derive(Debug, Clone)]
+pub struct Text {
+    rng: Rng,
+    style: Style,
+    /// One value is planted for this many bytes of text, on average.
+    bytes_per_value: u64,
+    header_written: bool,
+}
+
+impl Text {
+    /// `per_10kb` values planted per 10,000 bytes on average (0 for none).
+    pub fn new(seed: u64, style: Style, per_10kb: u32) -> Text {
+        Text {
+            rng: Rng::new(seed),
+            style,
+            bytes_per_value: if per_10kb == 0 { u64::MAX } else { 10_000 / u64::from(per_10kb) },
+            header_written: false,
+        }
+    }
+
+    /// Appends whole lines to `out` until it has grown by at least `bytes`.
+    pub fn fill(&mut self, out: &mut String, bytes: usize) {
+        let target = out.len() + bytes;
+        while out.len() < target {
+            self.line(out);
+        }
+    }
+
+    /// Appends one line (with its newline).
+    pub fn line(&mut self, out: &mut String) {
+        use std::fmt::Write;
+        let start = out.len();
+        match self.style {
+            Style::Log => {
+                let _ = write!(
+                    out,
+                    "2024-{:02}-{:02} {:02}:{:02}:{:02}.{:03} {} [worker-{}] {}: ordre {} beløp {},{:02} kr",
+                    1 + self.rng.below(12),
+                    1 + self.rng.below(28),
+                    self.rng.below(24),
+                    self.rng.below(60),
+                    self.rng.below(60),
+                    self.rng.below(1000),
+                    self.rng.pick(LEVELS),
+                    self.rng.below(16),
+                    self.rng.pick(EVENTS),
+                    1_000_000 + self.rng.below(9_000_000),
+                    self.rng.below(20_000),
+                    self.rng.below(100),
+                );
+                if self.rng.below(4) == 0 {
+                    let _ = write!(out, " latency_ms={} status=200", self.rng.below(900));
+                }
+            }
+            Style::Letter => {
+                let words = 6 + self.rng.below(14);
+                for w in 0..words {
+                    let word = *self.rng.pick(WORDS);
+                    if w == 0 {
+                        let mut c = word.chars();
+                        if let Some(f) = c.next() {
+                            out.extend(f.to_uppercase());
+                            out.push_str(c.as_str());
+                        }
+                    } else {
+                        out.push(' ');
+                        out.push_str(word);
+                    }
+                    match self.rng.below(40) {
+                        0 => {
+                            let _ = write!(out, " {}.{:02}.20{:02}", 1 + self.rng.below(28), 1 + self.rng.below(12), self.rng.below(30));
+                        }
+                        1 => {
+                            let _ = write!(out, " kr {} {:03},{:02}", 1 + self.rng.below(99), self.rng.below(1000), self.rng.below(100));
+                        }
+                        2 => {
+                            let _ = write!(out, " kl. {:02}.{:02}", 8 + self.rng.below(9), self.rng.below(60));
+                        }
+                        3 => out.push(','),
+                        _ => {}
+                    }
+                }
+                out.push('.');
+            }
+            Style::Csv => {
+                if !self.header_written {
+                    self.header_written = true;
+                    out.push_str("Dato;Ordrenr;Navn;Adresse;Poststed;Beløp;Kommentar\n");
+                }
+                let _ = write!(
+                    out,
+                    "{:02}.{:02}.2024;{};{} {};{} {};{};{},{:02};{}",
+                    1 + self.rng.below(28),
+                    1 + self.rng.below(12),
+                    10_000 + self.rng.below(90_000),
+                    self.rng.pick(FIRST),
+                    self.rng.pick(LAST),
+                    self.rng.pick(STREETS),
+                    1 + self.rng.below(120),
+                    self.rng.pick(PLACES),
+                    self.rng.below(10_000),
+                    self.rng.below(100),
+                    self.rng.pick(EVENTS),
+                );
+            }
+        }
+        // Plant so that, on average, one value lands per `bytes_per_value` bytes.
+        let len = (out.len() - start) as u64;
+        if self.bytes_per_value != u64::MAX && self.rng.below(self.bytes_per_value) < len {
+            self.plant(out);
+        }
+        out.push('\n');
+    }
+
+    /// A value, usually with a label; about one in five without one.
+    fn plant(&mut self, out: &mut String) {
+        let labelled = self.rng.below(5) != 0;
+        let sep = if self.style == Style::Csv { ';' } else { ' ' };
+        out.push(sep);
+        let (label, value) = match self.rng.below(8) {
+            0 | 1 => ("fødselsnummer", identity_number(&mut self.rng, IdSpec::default())),
+            2 => (
+                "d-nummer",
+                identity_number(
+                    &mut self.rng,
+                    IdSpec {
+                        d_number: true,
+                        ..IdSpec::default()
+                    },
+                ),
+            ),
+            3 | 4 => ("mobil", mobile(&mut self.rng)),
+            5 => {
+                let k = kontonummer(&mut self.rng);
+                ("kontonr", format!("{}.{}.{}", &k[..4], &k[4..6], &k[6..]))
+            }
+            6 => (
+                "e-post",
+                format!(
+                    "{}.{}@{}",
+                    self.rng.pick(FIRST).to_lowercase(),
+                    self.rng.pick(LAST).to_lowercase(),
+                    self.rng.pick(&["firma.no", "kommune.no", "online.no", "gmail.com"]),
+                ),
+            ),
+            _ => ("referanse", invalid_identity_number(&mut self.rng)),
+        };
+        if labelled {
+            out.push_str(label);
+            out.push_str(": ");
+        }
+        out.push_str(&value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_text_is_deterministic_and_holds_planted_values() {
+        let gen = |seed| {
+            let mut s = String::new();
+            Text::new(seed, Style::Letter, 5).fill(&mut s, 50_000);
+            s
+        };
+        let a = gen(3);
+        assert_eq!(a, gen(3));
+        assert_ne!(a, gen(4));
+        assert!(a.contains("fødselsnummer: ") && a.contains('@'));
+        let mut csv = String::new();
+        Text::new(1, Style::Csv, 0).fill(&mut csv, 1000);
+        assert!(csv.starts_with("Dato;Ordrenr;"));
+        assert!(!csv.contains("fødselsnummer"), "nothing planted at density 0");
+    }
 
     #[test]
     fn generated_numbers_validate_as_asked() {

@@ -452,3 +452,32 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn next_interesting_finds_the_same_bytes_as_a_byte_loop() {
+    let naive = |b: &[u8], i: usize| (i..b.len()).find(|&j| b[j].is_ascii_digit() || b[j] == b'@').unwrap_or(b.len());
+    let mut rng = Rng::new(5);
+    // Bytes next to the digits and `@` in value (borrows), plus non-ASCII text.
+    let alphabet: Vec<u8> = b"/0123456789:?@A \n,."
+        .iter()
+        .copied()
+        .chain("æøå".bytes())
+        .chain([0x0a, 0x3a, 0x2f, 0xff])
+        .collect();
+    for _ in 0..2000 {
+        let len = rng.below(80) as usize;
+        let sparse = rng.below(2) == 0;
+        let b: Vec<u8> = (0..len)
+            .map(|_| {
+                if sparse && rng.below(20) != 0 {
+                    b'x'
+                } else {
+                    *rng.pick(&alphabet)
+                }
+            })
+            .collect();
+        for i in 0..=len {
+            assert_eq!(next_interesting(&b, i), naive(&b, i), "{b:?} from {i}");
+        }
+    }
+}
