@@ -74,8 +74,7 @@ impl Classes {
 
     /// Classes whose words stand as whole words in `text` (or start one, for `word*`).
     pub fn classes_in(&self, text: &str) -> ClassSet {
-        let lower = text.to_lowercase();
-        self.scan_lower(&lower)
+        self.scan_lower(&lower_latin1(text))
     }
 
     fn scan_lower(&self, lower: &str) -> ClassSet {
@@ -115,6 +114,28 @@ impl Classes {
     }
 }
 
+/// `text.to_lowercase()`, with a fast path for text in Latin-1 (Norwegian text): there the
+/// lower case of a letter is one table-free step, whereas `to_lowercase` leaves its ASCII fast
+/// path at every `ø` and looks each character up (a quarter of the detector's time on text
+/// dense with values). Anything beyond Latin-1 takes the standard library's full mapping.
+fn lower_latin1(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    if !text.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            'A'..='Z' => out.push(c.to_ascii_lowercase()),
+            // À..Þ but ×: the Latin-1 capitals, each 0x20 below its small letter.
+            'À'..='Þ' if c != '×' => out.push(char::from_u32(c as u32 + 0x20).expect("Latin-1 letter")),
+            '\0'..='ÿ' => out.push(c),
+            _ => return Cow::Owned(text.to_lowercase()),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// The largest char boundary at or below `i`.
 pub fn floor_boundary(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
@@ -126,6 +147,15 @@ pub fn floor_boundary(text: &str, mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latin1_lower_case_is_the_standard_one() {
+        let all: String = ('\0'..='ÿ').collect();
+        assert_eq!(lower_latin1(&all), all.to_lowercase());
+        for t in ["FØDSELSNUMMER Æøå", "plain", "ΣΑΣ Σ", "İstanbul", ""] {
+            assert_eq!(lower_latin1(t), t.to_lowercase(), "{t}");
+        }
+    }
 
     fn classes() -> Classes {
         Classes::new(&[

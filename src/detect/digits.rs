@@ -20,6 +20,9 @@ pub(super) struct Chain {
     groups: [(usize, usize); MAX_GROUPS],
     seps: [u8; MAX_GROUPS],
     n: usize,
+    /// Digits in the recorded groups, counted while parsing (most chains are dates, times and
+    /// amounts too short for any shape, and this lets them be dropped without another pass).
+    total: usize,
     overflow: bool,
 }
 
@@ -32,6 +35,7 @@ impl Chain {
             groups: [(0, 0); MAX_GROUPS],
             seps: [0; MAX_GROUPS],
             n: 0,
+            total: 0,
             overflow: false,
         };
         let mut j = i;
@@ -43,6 +47,7 @@ impl Chain {
             if c.n < MAX_GROUPS {
                 c.groups[c.n] = (gs, j);
                 c.n += 1;
+                c.total += j - gs;
             } else {
                 c.overflow = true;
             }
@@ -75,12 +80,18 @@ impl Chain {
             groups,
             seps: [0; MAX_GROUPS],
             n: 1,
+            total: end - start,
             overflow: false,
         }
     }
 
     fn total(&self) -> usize {
-        self.groups[..self.n].iter().map(|(s, e)| e - s).sum()
+        self.total
+    }
+
+    /// Whether any shape can be in this chain: none is shorter than 8 digits.
+    pub fn may_hold_shape(&self) -> bool {
+        self.total >= 8 || self.overflow
     }
 
     /// Whether groups `from..n` have exactly the lengths and separators of `g`.
@@ -101,13 +112,13 @@ impl Chain {
     fn digits_from(&self, b: &[u8], from: usize, buf: &mut [u8; 16]) -> usize {
         let mut k = 0;
         for &(s, e) in &self.groups[from..self.n] {
-            for &d in &b[s..e] {
-                if k == buf.len() {
-                    return k + 1; // too long for any shape
-                }
-                buf[k] = d;
-                k += 1;
+            // Whole groups at a time: this runs for every date and amount long enough to pass
+            // `may_hold_shape`, and a copy per digit showed in profiles.
+            if k + (e - s) > buf.len() {
+                return buf.len() + 1; // too long for any shape
             }
+            buf[k..k + (e - s)].copy_from_slice(&b[s..e]);
+            k += e - s;
         }
         k
     }
@@ -184,10 +195,7 @@ pub(super) fn shapes(
     elevens: &mut Vec<(usize, bool)>,
 ) {
     let b = text.as_bytes();
-    let total = chain.total();
-    if total < 8 && !chain.overflow {
-        return; // no shape is shorter than 8 digits
-    }
+    debug_assert!(chain.may_hold_shape(), "the caller drops chains too short for a shape");
     let before = char_before(text, chain.start);
     let after = char_at(text, chain.end);
     // The first or last group may belong to something else: a decimal (`3,5`), an e-mail local

@@ -316,7 +316,9 @@ impl Detector {
                 continue;
             }
             let chain = digits::Chain::parse(bytes, i);
-            digits::shapes(self, text, &chain, ctx, &mut raws, &mut elevens);
+            if chain.may_hold_shape() {
+                digits::shapes(self, text, &chain, ctx, &mut raws, &mut elevens);
+            }
             i = chain.end;
         }
         for raw in &raws {
