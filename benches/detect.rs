@@ -12,7 +12,11 @@ fn detect(c: &mut Criterion) {
     let det = Detector::builtin();
     let mut g = c.benchmark_group("detect");
     g.throughput(Throughput::Bytes(CHUNK as u64));
-    for (style, name) in [(Style::Letter, "letter"), (Style::Log, "log"), (Style::Csv, "csv")] {
+    for (style, name) in [
+        (Style::Letter, "letter"),
+        (Style::Log, "log"),
+        (Style::Csv, "csv"),
+    ] {
         // 2 values per 10 KB is a busy document; 40 per 10 KB is a register export.
         for (density, per_10kb) in [("low", 2), ("high", 40)] {
             let mut text = String::new();

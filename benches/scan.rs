@@ -32,7 +32,8 @@ fn tree(root: &Path) -> u64 {
         let dir = root.join(format!("d{:02}", i % 20));
         std::fs::create_dir_all(&dir).unwrap();
         let mut text = String::new();
-        Text::new(i, styles[i as usize % 3], 3).fill(&mut text, 1024 + size.below(7 * 1024) as usize);
+        Text::new(i, styles[i as usize % 3], 3)
+            .fill(&mut text, 1024 + size.below(7 * 1024) as usize);
         total += text.len() as u64;
         std::fs::write(dir.join(format!("f{i}.txt")), text).unwrap();
     }
@@ -61,7 +62,15 @@ fn scan_tree(c: &mut Criterion) {
         };
         g.bench_function(format!("tree/{threads}-threads"), |b| {
             b.iter(|| {
-                let outcome = scan::run(&opts, &det, &key, &mut Discard, &mut Progress::new(false), Vec::new()).unwrap();
+                let outcome = scan::run(
+                    &opts,
+                    &det,
+                    &key,
+                    &mut Discard,
+                    &mut Progress::new(false),
+                    Vec::new(),
+                )
+                .unwrap();
                 assert_eq!(outcome.summary.files_scanned, 2004);
                 outcome.personal
             })

@@ -41,7 +41,9 @@ fn main() -> std::io::Result<()> {
     }
     part(&dir.join("corpus"), |d| corpus(d, mb << 20))?;
     part(&dir.join("tree"), |d| tree(d, files))?;
-    part(&dir.join("longline"), |d| long_line(&d.join("one-line.txt"), mb << 20))?;
+    part(&dir.join("longline"), |d| {
+        long_line(&d.join("one-line.txt"), mb << 20)
+    })?;
     Ok(())
 }
 
@@ -59,7 +61,13 @@ fn part(dir: &Path, build: impl FnOnce(&Path) -> std::io::Result<()>) -> std::io
 }
 
 /// Streams `bytes` of `style` text into `path`, one megabyte at a time.
-fn write_text(path: &Path, seed: u64, style: Style, bytes: u64, newline: bool) -> std::io::Result<()> {
+fn write_text(
+    path: &Path,
+    seed: u64,
+    style: Style,
+    bytes: u64,
+    newline: bool,
+) -> std::io::Result<()> {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
     let mut gen = Text::new(seed, style, DENSITY);
     let mut buf = String::new();
@@ -94,9 +102,13 @@ fn corpus(dir: &Path, bytes: u64) -> std::io::Result<()> {
         let handles: Vec<_> = files
             .iter()
             .enumerate()
-            .map(|(i, (name, style))| s.spawn(move || write_text(&dir.join(name), i as u64, *style, each, true)))
+            .map(|(i, (name, style))| {
+                s.spawn(move || write_text(&dir.join(name), i as u64, *style, each, true))
+            })
             .collect();
-        handles.into_iter().try_for_each(|h| h.join().expect("writer thread"))
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().expect("writer thread"))
     })
 }
 
@@ -111,7 +123,8 @@ fn tree(dir: &Path, n: u64) -> std::io::Result<()> {
             std::fs::create_dir_all(&sub)?;
         }
         text.clear();
-        Text::new(10_000 + i, styles[(i % 3) as usize], DENSITY).fill(&mut text, 1024 + sizes.below(7 * 1024) as usize);
+        Text::new(10_000 + i, styles[(i % 3) as usize], DENSITY)
+            .fill(&mut text, 1024 + sizes.below(7 * 1024) as usize);
         let ext = if i % 3 == 2 { "csv" } else { "txt" };
         std::fs::write(sub.join(format!("f{i:06}.{ext}")), &text)?;
     }

@@ -588,7 +588,7 @@ impl Sink for Collector<'_, '_> {
         if let Some((encoding, bom)) = text {
             // Text streams through without being held in memory; structured text (an SQL
             // dump in a .gz, a CSV in a zip) goes to its reader the same way.
-            let mut chained = Cursor::new(head.clone()).chain(&mut reader);
+            let mut chained = (&head[..]).chain(&mut reader);
             let mut sink = Collector {
                 scanner: self.scanner,
                 rec: &mut rec,

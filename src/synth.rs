@@ -166,20 +166,101 @@ pub enum Style {
 }
 
 const WORDS: &[&str] = &[
-    "og", "i", "det", "som", "på", "er", "en", "til", "av", "for", "med", "har", "ikke", "vi", "om", "saken",
-    "kunden", "søknaden", "vedtak", "gjelder", "behandlet", "mottatt", "beløpet", "fakturaen", "avtalen", "vennligst",
-    "kontakt", "oss", "dersom", "spørsmål", "henvendelse", "oppfølging", "måned", "år", "uke", "frist", "endring",
-    "bekreftelse", "tjenesten", "området", "kommune", "fylke", "skolen", "helse", "barnehage", "søknadsfrist",
-    "på grunn av", "etter", "før", "når", "også", "bare", "mellom", "under", "over", "innen", "hver", "alle",
+    "og",
+    "i",
+    "det",
+    "som",
+    "på",
+    "er",
+    "en",
+    "til",
+    "av",
+    "for",
+    "med",
+    "har",
+    "ikke",
+    "vi",
+    "om",
+    "saken",
+    "kunden",
+    "søknaden",
+    "vedtak",
+    "gjelder",
+    "behandlet",
+    "mottatt",
+    "beløpet",
+    "fakturaen",
+    "avtalen",
+    "vennligst",
+    "kontakt",
+    "oss",
+    "dersom",
+    "spørsmål",
+    "henvendelse",
+    "oppfølging",
+    "måned",
+    "år",
+    "uke",
+    "frist",
+    "endring",
+    "bekreftelse",
+    "tjenesten",
+    "området",
+    "kommune",
+    "fylke",
+    "skolen",
+    "helse",
+    "barnehage",
+    "søknadsfrist",
+    "på grunn av",
+    "etter",
+    "før",
+    "når",
+    "også",
+    "bare",
+    "mellom",
+    "under",
+    "over",
+    "innen",
+    "hver",
+    "alle",
 ];
-const FIRST: &[&str] = &["Kari", "Ola", "Ingrid", "Per", "Åse", "Bjørn", "Sigrid", "Håkon", "Nora", "Emil", "Sofie", "Jonas"];
-const LAST: &[&str] = &["Nordmann", "Hansen", "Johansen", "Olsen", "Larsen", "Berg", "Haugen", "Bakke", "Sæther", "Løkken"];
-const STREETS: &[&str] = &["Storgata", "Kirkeveien", "Fjordveien", "Bjørkelia", "Skolegata", "Sjøgata", "Ringveien"];
-const PLACES: &[&str] = &["0182 Oslo", "5003 Bergen", "7010 Trondheim", "4006 Stavanger", "9008 Tromsø", "3015 Drammen"];
+const FIRST: &[&str] = &[
+    "Kari", "Ola", "Ingrid", "Per", "Åse", "Bjørn", "Sigrid", "Håkon", "Nora", "Emil", "Sofie",
+    "Jonas",
+];
+const LAST: &[&str] = &[
+    "Nordmann", "Hansen", "Johansen", "Olsen", "Larsen", "Berg", "Haugen", "Bakke", "Sæther",
+    "Løkken",
+];
+const STREETS: &[&str] = &[
+    "Storgata",
+    "Kirkeveien",
+    "Fjordveien",
+    "Bjørkelia",
+    "Skolegata",
+    "Sjøgata",
+    "Ringveien",
+];
+const PLACES: &[&str] = &[
+    "0182 Oslo",
+    "5003 Bergen",
+    "7010 Trondheim",
+    "4006 Stavanger",
+    "9008 Tromsø",
+    "3015 Drammen",
+];
 const LEVELS: &[&str] = &["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
 const EVENTS: &[&str] = &[
-    "ordre behandlet", "betaling mottatt", "innlogging ok", "økt avsluttet", "faktura sendt", "varsel lagt i kø",
-    "oppslag i register", "tidsavbrudd mot tjeneste", "bruker oppdatert",
+    "ordre behandlet",
+    "betaling mottatt",
+    "innlogging ok",
+    "økt avsluttet",
+    "faktura sendt",
+    "varsel lagt i kø",
+    "oppslag i register",
+    "tidsavbrudd mot tjeneste",
+    "bruker oppdatert",
 ];
 
 /// Text of realistic Norwegian shape for benchmarks: words, punctuation, dates, times,
@@ -201,7 +282,11 @@ impl Text {
         Text {
             rng: Rng::new(seed),
             style,
-            bytes_per_value: if per_10kb == 0 { u64::MAX } else { 10_000 / u64::from(per_10kb) },
+            bytes_per_value: if per_10kb == 0 {
+                u64::MAX
+            } else {
+                10_000 / u64::from(per_10kb)
+            },
             header_written: false,
         }
     }
@@ -256,13 +341,30 @@ impl Text {
                     }
                     match self.rng.below(40) {
                         0 => {
-                            let _ = write!(out, " {}.{:02}.20{:02}", 1 + self.rng.below(28), 1 + self.rng.below(12), self.rng.below(30));
+                            let _ = write!(
+                                out,
+                                " {}.{:02}.20{:02}",
+                                1 + self.rng.below(28),
+                                1 + self.rng.below(12),
+                                self.rng.below(30)
+                            );
                         }
                         1 => {
-                            let _ = write!(out, " kr {} {:03},{:02}", 1 + self.rng.below(99), self.rng.below(1000), self.rng.below(100));
+                            let _ = write!(
+                                out,
+                                " kr {} {:03},{:02}",
+                                1 + self.rng.below(99),
+                                self.rng.below(1000),
+                                self.rng.below(100)
+                            );
                         }
                         2 => {
-                            let _ = write!(out, " kl. {:02}.{:02}", 8 + self.rng.below(9), self.rng.below(60));
+                            let _ = write!(
+                                out,
+                                " kl. {:02}.{:02}",
+                                8 + self.rng.below(9),
+                                self.rng.below(60)
+                            );
                         }
                         3 => out.push(','),
                         _ => {}
@@ -306,7 +408,10 @@ impl Text {
         let sep = if self.style == Style::Csv { ';' } else { ' ' };
         out.push(sep);
         let (label, value) = match self.rng.below(8) {
-            0 | 1 => ("fødselsnummer", identity_number(&mut self.rng, IdSpec::default())),
+            0 | 1 => (
+                "fødselsnummer",
+                identity_number(&mut self.rng, IdSpec::default()),
+            ),
             2 => (
                 "d-nummer",
                 identity_number(
@@ -328,7 +433,8 @@ impl Text {
                     "{}.{}@{}",
                     self.rng.pick(FIRST).to_lowercase(),
                     self.rng.pick(LAST).to_lowercase(),
-                    self.rng.pick(&["firma.no", "kommune.no", "online.no", "gmail.com"]),
+                    self.rng
+                        .pick(&["firma.no", "kommune.no", "online.no", "gmail.com"]),
                 ),
             ),
             _ => ("referanse", invalid_identity_number(&mut self.rng)),
@@ -359,7 +465,10 @@ mod tests {
         let mut csv = String::new();
         Text::new(1, Style::Csv, 0).fill(&mut csv, 1000);
         assert!(csv.starts_with("Dato;Ordrenr;"));
-        assert!(!csv.contains("fødselsnummer"), "nothing planted at density 0");
+        assert!(
+            !csv.contains("fødselsnummer"),
+            "nothing planted at density 0"
+        );
     }
 
     #[test]

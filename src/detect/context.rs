@@ -128,7 +128,9 @@ fn lower_latin1(text: &str) -> std::borrow::Cow<'_, str> {
         match c {
             'A'..='Z' => out.push(c.to_ascii_lowercase()),
             // À..Þ but ×: the Latin-1 capitals, each 0x20 below its small letter.
-            'À'..='Þ' if c != '×' => out.push(char::from_u32(c as u32 + 0x20).expect("Latin-1 letter")),
+            'À'..='Þ' if c != '×' => {
+                out.push(char::from_u32(c as u32 + 0x20).expect("Latin-1 letter"))
+            }
             '\0'..='ÿ' => out.push(c),
             _ => return Cow::Owned(text.to_lowercase()),
         }

@@ -85,10 +85,6 @@ impl Chain {
         }
     }
 
-    fn total(&self) -> usize {
-        self.total
-    }
-
     /// Whether any shape can be in this chain: none is shorter than 8 digits.
     pub fn may_hold_shape(&self) -> bool {
         self.total >= 8 || self.overflow
@@ -195,7 +191,10 @@ pub(super) fn shapes(
     elevens: &mut Vec<(usize, bool)>,
 ) {
     let b = text.as_bytes();
-    debug_assert!(chain.may_hold_shape(), "the caller drops chains too short for a shape");
+    debug_assert!(
+        chain.may_hold_shape(),
+        "the caller drops chains too short for a shape"
+    );
     let before = char_before(text, chain.start);
     let after = char_at(text, chain.end);
     // The first or last group may belong to something else: a decimal (`3,5`), an e-mail local
@@ -473,7 +472,7 @@ mod tests {
         let t = b"x 13.09.72 48022, 22 33";
         let c = Chain::parse(t, 2);
         assert_eq!(
-            (c.n, c.total(), &t[c.start..c.end]),
+            (c.n, c.total, &t[c.start..c.end]),
             (4, 11, &b"13.09.72 48022"[..])
         );
         assert_eq!(&c.seps[..3], b".. ");

@@ -455,7 +455,11 @@ mod prop {
 
 #[test]
 fn next_interesting_finds_the_same_bytes_as_a_byte_loop() {
-    let naive = |b: &[u8], i: usize| (i..b.len()).find(|&j| b[j].is_ascii_digit() || b[j] == b'@').unwrap_or(b.len());
+    let naive = |b: &[u8], i: usize| {
+        (i..b.len())
+            .find(|&j| b[j].is_ascii_digit() || b[j] == b'@')
+            .unwrap_or(b.len())
+    };
     let mut rng = Rng::new(5);
     // Bytes next to the digits and `@` in value (borrows), plus non-ASCII text.
     let alphabet: Vec<u8> = b"/0123456789:?@A \n,."

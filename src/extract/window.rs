@@ -47,7 +47,9 @@ impl<'a> Windower<'a> {
         context: ChunkContext<'a>,
     ) -> Windower<'a> {
         Windower {
-            text: String::with_capacity(WINDOW + LOOKBACK + TAIL),
+            // Grows as text is appended: a small file needs a small buffer, and a large one
+            // reaches its steady size after a few doublings.
+            text: String::new(),
             report_from: 0,
             pos: LinePos::START,
             dropped: 0,
