@@ -97,7 +97,7 @@ struct Detect<'a>(&'a Detector, Vec<kartlegg::detect::Candidate>, u64);
 impl Sink for Detect<'_> {
     fn chunk(&mut self, c: &Chunk<'_>) {
         self.1.clear();
-        let ctx: ChunkContext<'_> = c.context;
+        let ctx: ChunkContext = c.context;
         self.0.scan(c.text, &ctx, &mut self.1);
         self.2 += self.1.len() as u64;
     }

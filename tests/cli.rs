@@ -469,6 +469,15 @@ fn options_exclude_threads_confidence_and_limits() {
         ["fodselsnummer", "phone"],
         "the column header makes 40300040 a phone"
     );
+    assert_eq!(rec["findings"][1]["location"]["column"], "mobil");
+    assert_eq!(rec["findings"][1]["location"]["row"], 1);
+
+    // A comma delimiter is not a decimal comma: `1,13097248022` is two fields.
+    t.file("c/liste.csv", format!("id,fnr\n1,{FNR}\n"));
+    let (_, inv) = scan_json(&t.path().join("c"), &[]);
+    let rec = file(&inv, "liste.csv");
+    assert_eq!(kinds(rec), ["fodselsnummer"]);
+    assert_eq!(rec["findings"][0]["confidence"], "high");
 
     let (_, one) = scan_json(t.path(), &["--threads", "1"]);
     let (_, many) = scan_json(t.path(), &["--threads", "8"]);

@@ -186,7 +186,7 @@ pub(super) fn shapes(
     det: &Detector,
     text: &str,
     chain: &Chain,
-    ctx: &ChunkContext<'_>,
+    ctx: &ChunkContext,
     raws: &mut Vec<Raw>,
     elevens: &mut Vec<(usize, bool)>,
 ) {
@@ -200,9 +200,7 @@ pub(super) fn shapes(
     // The first or last group may belong to something else: a decimal (`3,5`), an e-mail local
     // part, a word or code it is glued to. Such a group spoils the whole chain and cannot stand
     // alone, but the groups between are still read.
-    // In a delimited text the delimiter separates fields: `1,13097248022` is two values.
-    let delimiter = ctx.columns.map(|c| char::from(c.delimiter));
-    let decimal_point = |c: Option<char>| matches!(c, Some(',') | Some('.')) && c != delimiter;
+    let decimal_point = |c: Option<char>| matches!(c, Some(',') | Some('.'));
     let decimal_right =
         decimal_point(after) && b.get(chain.end + 1).is_some_and(u8::is_ascii_digit);
     let decimal_left =
@@ -253,7 +251,7 @@ pub(super) fn shapes(
     match k {
         11 => found = eleven(det, chain, 0, whole, false, raws, elevens),
         // A number that lost its leading zero in a spreadsheet or database column.
-        10 if chain.n == 1 && ctx.header_at(b, chain.start).identity => {
+        10 if chain.n == 1 && ctx.header.is_some_and(|h| h.identity) => {
             let mut d = [b'0'; 11];
             d[1..].copy_from_slice(whole);
             found = eleven(det, chain, 0, &d, true, raws, elevens);

@@ -128,48 +128,16 @@ pub enum ColumnValues {
     OtherNumbers,
 }
 
-/// The column headers of a delimited text (CSV/TSV), for values inside its lines.
-#[derive(Debug, Clone, Default)]
-pub struct Columns {
-    pub delimiter: u8,
-    pub headers: Vec<Header>,
-}
-
-impl Columns {
-    /// The header of the column holding byte `pos` of `text`, counting unquoted delimiters
-    /// from the start of the line.
-    fn header_at(&self, text: &[u8], pos: usize) -> Header {
-        let line_start = memchr::memrchr(b'\n', &text[..pos]).map_or(0, |p| p + 1);
-        let mut quoted = false;
-        let mut col = 0;
-        for &b in &text[line_start..pos] {
-            if b == b'"' {
-                quoted = !quoted;
-            } else if b == self.delimiter && !quoted {
-                col += 1;
-            }
-        }
-        self.headers.get(col).copied().unwrap_or_default()
-    }
-}
-
 /// Context that comes with a chunk from its extractor.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ChunkContext<'a> {
+pub struct ChunkContext {
     /// The header of the column that the whole chunk sits in (a cell, a table column).
     pub header: Option<Header>,
-    /// Column headers of a delimited text.
-    pub columns: Option<&'a Columns>,
 }
 
-impl ChunkContext<'_> {
-    fn header_at(&self, text: &[u8], pos: usize) -> Header {
-        if let Some(h) = self.header {
-            return h;
-        }
-        self.columns
-            .map(|c| c.header_at(text, pos))
-            .unwrap_or_default()
+impl ChunkContext {
+    fn header(&self) -> Header {
+        self.header.unwrap_or_default()
     }
 }
 
@@ -284,16 +252,8 @@ impl Detector {
         }
     }
 
-    /// Column headers of a delimited text.
-    pub fn columns(&self, delimiter: u8, names: &[&str]) -> Columns {
-        Columns {
-            delimiter,
-            headers: names.iter().map(|n| self.header(n)).collect(),
-        }
-    }
-
     /// All candidates in `text`, sorted by start, at every confidence.
-    pub fn scan(&self, text: &str, ctx: &ChunkContext<'_>, out: &mut Vec<Candidate>) {
+    pub fn scan(&self, text: &str, ctx: &ChunkContext, out: &mut Vec<Candidate>) {
         let first = out.len();
         let bytes = text.as_bytes();
         let mut raws: Vec<digits::Raw> = Vec::new();
@@ -335,20 +295,20 @@ impl Detector {
     /// Context classes of a value: its column header, and the words in its windows. Windows
     /// stay on the value's own line — the lines around belong to other values — except that a
     /// value that starts its line also sees the line above (a label over a value, as forms and
-    /// PDFs put it). In a delimited text, the line above is another record and never counts.
+    /// PDFs put it).
     fn classes(
         &self,
         text: &str,
         start: usize,
         end: usize,
         rule: &Rule,
-        ctx: &ChunkContext<'_>,
+        ctx: &ChunkContext,
     ) -> ClassSet {
         let b = text.as_bytes();
         let line_start = memchr::memrchr(b'\n', &b[..start]).map_or(0, |p| p + 1);
         let line_end = memchr::memchr(b'\n', &b[end..]).map_or(b.len(), |p| end + p);
         let leads_line = b[line_start..start].iter().all(u8::is_ascii_whitespace);
-        let from = if leads_line && line_start > 0 && ctx.columns.is_none() {
+        let from = if leads_line && line_start > 0 {
             memchr::memrchr(b'\n', &b[..line_start - 1]).map_or(0, |p| p + 1)
         } else {
             line_start
@@ -357,7 +317,7 @@ impl Detector {
         let after = rule.window_after.min(line_end - end);
         self.classes
             .classes_near(text, start, end, before, after)
-            .union(ctx.header_at(b, start).classes)
+            .union(ctx.header().classes)
     }
 
     fn weigh(rule: &Rule, classes: ClassSet) -> i32 {
@@ -400,7 +360,7 @@ impl Detector {
         }
     }
 
-    fn score_email(&self, text: &str, m: email::Match, ctx: &ChunkContext<'_>) -> Candidate {
+    fn score_email(&self, text: &str, m: email::Match, ctx: &ChunkContext) -> Candidate {
         let r = &self.rules[self.email].rule;
         let mut score = r.base + Self::weigh(r, self.classes(text, m.start, m.end, r, ctx));
         if m.example_domain {
@@ -425,7 +385,7 @@ impl Detector {
         &self,
         text: &str,
         raw: &digits::Raw,
-        ctx: &ChunkContext<'_>,
+        ctx: &ChunkContext,
         elevens: &[(usize, bool)],
     ) -> Option<Candidate> {
         use digits::Shape;
@@ -454,7 +414,7 @@ impl Detector {
                     if digits::sparse_among_numbers(elevens, start) {
                         s += fr.adjustment("sparse_among_numbers");
                     }
-                    match ctx.header_at(text.as_bytes(), start).values {
+                    match ctx.header().values {
                         ColumnValues::IdentityNumbers => s += fr.adjustment("identity_column"),
                         ColumnValues::OtherNumbers => s += fr.adjustment("number_column"),
                         ColumnValues::Unknown => {}
@@ -540,7 +500,7 @@ impl Detector {
         }
     }
 
-    fn custom_rule(&self, text: &str, ri: usize, ctx: &ChunkContext<'_>, out: &mut Vec<Candidate>) {
+    fn custom_rule(&self, text: &str, ri: usize, ctx: &ChunkContext, out: &mut Vec<Candidate>) {
         let c = &self.rules[ri];
         let Matcher::Pattern { regex, validator } = &c.rule.matcher else {
             return;

@@ -146,7 +146,6 @@ fn emit(text: &str, path: &str, key: &str, loc: &mut Location, env: &Env<'_>, si
     loc.json_path = Some(path.to_string());
     let ctx = ChunkContext {
         header: (!key.is_empty()).then(|| env.det.header(key)),
-        columns: None,
     };
     sink.chunk(&Chunk::whole(text, loc, Position::Fixed, ctx));
 }

@@ -453,7 +453,7 @@ pub struct Chunk<'a> {
     /// The location fields common to the chunk (page, sheet and cell, table...).
     pub base: &'a Location,
     pub position: Position,
-    pub context: ChunkContext<'a>,
+    pub context: ChunkContext,
 }
 
 impl Chunk<'_> {
@@ -462,7 +462,7 @@ impl Chunk<'_> {
         text: &'a str,
         base: &'a Location,
         position: Position,
-        context: ChunkContext<'a>,
+        context: ChunkContext,
     ) -> Chunk<'a> {
         Chunk {
             text,

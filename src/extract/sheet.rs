@@ -359,10 +359,7 @@ impl<'i, 's> Cells<'i, 's> {
             Value::None => return,
         };
         cell_name(row, col, self.loc.cell.get_or_insert_with(String::new));
-        let ctx = ChunkContext {
-            header,
-            columns: None,
-        };
+        let ctx = ChunkContext { header };
         self.sink
             .chunk(&Chunk::whole(text, &self.loc, Position::Fixed, ctx));
     }

@@ -167,13 +167,7 @@ impl<'r> Bytes<'r> {
                 self.end -= self.pos;
                 self.pos = 0;
             }
-            let n = loop {
-                match self.r.read(&mut self.buf[self.end..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                }
-            };
+            let n = crate::read::read_some(&mut self.r, &mut self.buf[self.end..])?;
             if n == 0 {
                 return Ok(None);
             }

@@ -32,11 +32,7 @@ pub fn extract(input: &mut dyn Read, base: &Location, sink: &mut dyn Sink) -> io
     // A byte held over when a read ends at an odd offset, so UTF-16 pairs stay aligned.
     let mut odd: Option<u8> = None;
     loop {
-        let n = match input.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let n = crate::read::read_some(input, &mut buf)?;
         let last = n == 0;
         total += n as u64;
         let bytes = &buf[..n];

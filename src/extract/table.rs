@@ -298,7 +298,6 @@ impl<'a> Table<'a> {
             c.loc.line = row.line;
             let ctx = ChunkContext {
                 header: Some(c.header),
-                columns: None,
             };
             sink.chunk(&Chunk::whole(&text, &c.loc, Position::Fixed, ctx));
         }

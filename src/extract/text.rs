@@ -29,7 +29,7 @@ pub fn extract(
     input: &mut dyn Read,
     encoding: &'static Encoding,
     base: &Location,
-    context: ChunkContext<'_>,
+    context: ChunkContext,
     sink: &mut dyn Sink,
 ) -> io::Result<Stats> {
     let mut decoder = encoding.new_decoder_with_bom_removal();
@@ -37,11 +37,7 @@ pub fn extract(
     let mut buf = vec![0u8; FIRST_READ];
     let mut stats = Stats::default();
     loop {
-        let n = match input.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let n = crate::read::read_some(input, &mut buf)?;
         let last = n == 0;
         stats.bytes += n as u64;
         let out = windower.buffer();

@@ -37,15 +37,11 @@ pub struct Windower<'a> {
     dropped: u64,
     addressing: Addressing,
     base: &'a Location,
-    context: ChunkContext<'a>,
+    context: ChunkContext,
 }
 
 impl<'a> Windower<'a> {
-    pub fn new(
-        addressing: Addressing,
-        base: &'a Location,
-        context: ChunkContext<'a>,
-    ) -> Windower<'a> {
+    pub fn new(addressing: Addressing, base: &'a Location, context: ChunkContext) -> Windower<'a> {
         Windower {
             // Grows as text is appended: a small file needs a small buffer, and a large one
             // reaches its steady size after a few doublings.

@@ -106,6 +106,16 @@ pub fn io_reason(e: &io::Error) -> &'static str {
     }
 }
 
+/// `Read::read`, tried again when a signal interrupts it (the streaming readers' one read).
+pub fn read_some(r: &mut (impl io::Read + ?Sized), buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 /// Reads up to `n` bytes from the start (fewer only at the end of the input).
 pub fn read_head(r: &mut dyn io::Read, n: usize) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(n);
