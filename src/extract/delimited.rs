@@ -29,7 +29,9 @@ struct Pending {
     /// Stream offset of `bytes[0]`.
     base: u64,
     bytes: Vec<u8>,
-    /// Line breaks before `base`.
+    /// `bytes[..done]` is behind the reader's last record.
+    done: usize,
+    /// Line breaks before `base + done`.
     newlines: u64,
 }
 
@@ -37,7 +39,7 @@ impl Pending {
     /// The 1-based line of the record starting at `start` (line breaks before its first field
     /// skipped), then forgets everything before `end` (the reader's position after it).
     fn line(&mut self, start: u64, end: u64) -> u64 {
-        let at = (start.saturating_sub(self.base) as usize).min(self.bytes.len());
+        let at = (start.saturating_sub(self.base) as usize).clamp(self.done, self.bytes.len());
         let lead = self.bytes[at..]
             .iter()
             .take_while(|&&b| b == b'\r' || b == b'\n')
@@ -45,13 +47,24 @@ impl Pending {
             .count();
         let line = 1
             + self.newlines
-            + memchr::memchr_iter(b'\n', &self.bytes[..at]).count() as u64
+            + memchr::memchr_iter(b'\n', &self.bytes[self.done..at]).count() as u64
             + lead as u64;
-        let cut = (end.saturating_sub(self.base) as usize).min(self.bytes.len());
-        self.newlines += memchr::memchr_iter(b'\n', &self.bytes[..cut]).count() as u64;
-        self.bytes.drain(..cut);
-        self.base += cut as u64;
+        let cut = (end.saturating_sub(self.base) as usize).clamp(self.done, self.bytes.len());
+        self.newlines += memchr::memchr_iter(b'\n', &self.bytes[self.done..cut]).count() as u64;
+        self.done = cut;
+        // Forget consumed bytes only now and then: draining after every record moved the
+        // whole read buffer once per row.
+        if self.done >= 64 * 1024 && self.done * 2 >= self.bytes.len() {
+            self.bytes.drain(..self.done);
+            self.base += self.done as u64;
+            self.done = 0;
+        }
         line
+    }
+
+    /// Bytes read but not yet behind a finished record.
+    fn open(&self) -> usize {
+        self.bytes.len() - self.done
     }
 }
 
@@ -63,7 +76,7 @@ struct Bounded<'r> {
 
 impl Read for Bounded<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.pending.borrow().bytes.len() as u64 > MAX_RECORD {
+        if self.pending.borrow().open() as u64 > MAX_RECORD {
             return Err(io::Error::other(RECORD_TOO_LONG));
         }
         let n = self.inner.read(buf)?;
