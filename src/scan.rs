@@ -150,7 +150,7 @@ pub fn run(
         });
         for done in done_rx {
             totals.add(&done.rec, done.bytes, done.noatime);
-            progress.file(done.bytes, done.rec.total());
+            progress.file(done.rec.total());
             if write_err.is_none() {
                 if let Err(e) = report.file(&done.rec) {
                     write_err = Some(e);

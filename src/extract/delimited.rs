@@ -79,7 +79,7 @@ impl Read for Bounded<'_> {
         if self.pending.borrow().open() as u64 > MAX_RECORD {
             return Err(io::Error::other(RECORD_TOO_LONG));
         }
-        let n = self.inner.read(buf)?;
+        let n = crate::read::read_some(self.inner, buf)?;
         self.pending.borrow_mut().bytes.extend_from_slice(&buf[..n]);
         Ok(n)
     }

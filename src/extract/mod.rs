@@ -166,6 +166,7 @@ impl Input<'_> {
         self.reader.rewind()?;
         let mut buf = Vec::new();
         (&mut *self.reader).take(max + 1).read_to_end(&mut buf)?;
+        crate::read::BYTES_READ.fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
         if buf.len() as u64 > max {
             return Err(ExtractError::Limit {
                 limit: "parse_bytes",

@@ -8,6 +8,7 @@ use std::fs::{File, Metadata, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -106,11 +107,19 @@ pub fn io_reason(e: &io::Error) -> &'static str {
     }
 }
 
+/// Bytes read by every reader in this process so far, for the live progress line (a large
+/// file would otherwise show no progress until it is done).
+pub static BYTES_READ: AtomicU64 = AtomicU64::new(0);
+
 /// `Read::read`, tried again when a signal interrupts it (the streaming readers' one read).
 pub fn read_some(r: &mut (impl io::Read + ?Sized), buf: &mut [u8]) -> io::Result<usize> {
     loop {
         match r.read(buf) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Ok(n) => {
+                BYTES_READ.fetch_add(n as u64, Ordering::Relaxed);
+                return Ok(n);
+            }
             other => return other,
         }
     }
@@ -120,6 +129,7 @@ pub fn read_some(r: &mut (impl io::Read + ?Sized), buf: &mut [u8]) -> io::Result
 pub fn read_head(r: &mut dyn io::Read, n: usize) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(n);
     io::Read::read_to_end(&mut io::Read::take(r, n as u64), &mut head)?;
+    BYTES_READ.fetch_add(head.len() as u64, Ordering::Relaxed);
     Ok(head)
 }
 
