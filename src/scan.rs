@@ -493,6 +493,9 @@ fn snippet(text: &str, start: usize, end: usize) -> String {
 impl Sink for Collector<'_, '_> {
     fn chunk(&mut self, chunk: &Chunk<'_>) {
         let s = self.scanner;
+        if !s.det.may_match(chunk.text.as_bytes()) {
+            return;
+        }
         self.cands.clear();
         s.det.scan(chunk.text, &chunk.context, &mut self.cands);
         let mut locator = Locator::new(chunk);

@@ -9,6 +9,9 @@ use super::rules::{Grouping, Rule};
 use super::validate::{self, IdNumber};
 use super::{ChunkContext, Detector};
 
+/// Digits in the shortest shape (a Norwegian phone number).
+pub(super) const MIN_DIGITS: usize = 8;
+
 /// Groups beyond this many are not recorded; such a chain matches no whole shape.
 const MAX_GROUPS: usize = 8;
 
@@ -85,9 +88,9 @@ impl Chain {
         }
     }
 
-    /// Whether any shape can be in this chain: none is shorter than 8 digits.
+    /// Whether any shape can be in this chain: none is shorter than [`MIN_DIGITS`].
     pub fn may_hold_shape(&self) -> bool {
-        self.total >= 8 || self.overflow
+        self.total >= MIN_DIGITS || self.overflow
     }
 
     /// Whether groups `from..n` have exactly the lengths and separators of `g`.

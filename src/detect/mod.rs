@@ -228,6 +228,21 @@ impl Detector {
         !self.custom.is_empty()
     }
 
+    /// Whether `text` could hold anything the rules find: a cheap test that spares the scan of
+    /// the many cells and fields that cannot. Every built-in shape needs an `@` or at least
+    /// [`digits::MIN_DIGITS`] digits; with user rules that have a regex `pattern`, anything
+    /// may match.
+    pub fn may_match(&self, text: &[u8]) -> bool {
+        // Digits first: in a text window the eighth digit comes early and ends the test.
+        !self.custom.is_empty()
+            || text
+                .iter()
+                .filter(|b| b.is_ascii_digit())
+                .nth(digits::MIN_DIGITS - 1)
+                .is_some()
+            || memchr::memchr(b'@', text).is_some()
+    }
+
     /// The built-in rules only.
     pub fn builtin() -> Detector {
         Detector::new(RuleSet::builtin().expect("built-in rules are valid"))

@@ -249,6 +249,24 @@ fn column_headers_give_context_and_recover_leading_zeros() {
 }
 
 #[test]
+fn may_match_is_a_necessary_condition() {
+    let d = det();
+    assert!(d.may_match(b"40300040") && d.may_match(b"a@b.no"));
+    assert!(!d.may_match(b"7985,25") && !d.may_match(b"0182 Oslo") && !d.may_match(b""));
+    // Whatever the text, a value found means may_match said yes.
+    let mut rng = Rng::new(8);
+    for _ in 0..2000 {
+        let len = rng.below(14) as usize;
+        let t: String = (0..len)
+            .map(|_| *rng.pick(&['4', '0', '3', ' ', '@', 'a', '.', 'n', 'o']))
+            .collect();
+        if !scan(d, &t).is_empty() {
+            assert!(d.may_match(t.as_bytes()), "{t:?}");
+        }
+    }
+}
+
+#[test]
 fn chance_hits_among_many_ids_are_downgraded() {
     let d = det();
     let mut rng = Rng::new(3);
