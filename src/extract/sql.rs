@@ -569,6 +569,29 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// A parenthesised list of column names, after its `(`.
+    /// A table name and its optional `(col, ...)` list, as INSERT and COPY write them; `None`
+    /// when the list is malformed (the statement is then skipped).
+    fn table_and_columns(
+        &mut self,
+        sink: &mut dyn Sink,
+    ) -> io::Result<Option<(String, Vec<String>)>> {
+        let table = self.name()?;
+        self.skip_space(false)?;
+        let mut listed = Vec::new();
+        if self.input.peek()? == Some(b'(') {
+            self.input.pos += 1;
+            match self.column_list()? {
+                Some(c) => listed = c,
+                None => {
+                    self.skip_statement(sink)?;
+                    return Ok(None);
+                }
+            }
+        }
+        self.skip_space(false)?;
+        Ok(Some((table, listed)))
+    }
+
     fn column_list(&mut self) -> io::Result<Option<Vec<String>>> {
         let mut cols = Vec::new();
         loop {
@@ -615,17 +638,9 @@ impl<'a> Parser<'a, '_> {
                 return Ok(());
             }
         }
-        let table = self.name()?;
-        self.skip_space(false)?;
-        let mut listed = Vec::new();
-        if self.input.peek()? == Some(b'(') {
-            self.input.pos += 1;
-            match self.column_list()? {
-                Some(c) => listed = c,
-                None => return Ok(self.skip_statement(sink)?),
-            }
-        }
-        self.skip_space(false)?;
+        let Some((table, listed)) = self.table_and_columns(sink)? else {
+            return Ok(());
+        };
         let w = self.word()?;
         if !(eq_word(&w, "VALUES") || eq_word(&w, "VALUE")) {
             // INSERT ... SELECT, DEFAULT VALUES, SET a = ...: scanned as text.
@@ -948,17 +963,9 @@ impl<'a> Parser<'a, '_> {
 
     /// `COPY t (cols) FROM stdin;` and its data lines, up to `\.`.
     fn copy(&mut self, at: u64, first: &[u8], sink: &mut dyn Sink) -> Result<(), ExtractError> {
-        let table = self.name()?;
-        self.skip_space(false)?;
-        let mut listed = Vec::new();
-        if self.input.peek()? == Some(b'(') {
-            self.input.pos += 1;
-            match self.column_list()? {
-                Some(c) => listed = c,
-                None => return Ok(self.skip_statement(sink)?),
-            }
-        }
-        self.skip_space(false)?;
+        let Some((table, listed)) = self.table_and_columns(sink)? else {
+            return Ok(());
+        };
         let from = self.word()?;
         self.skip_space(false)?;
         let stdin = self.word()?;
