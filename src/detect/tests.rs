@@ -251,7 +251,7 @@ fn column_headers_give_context_and_recover_leading_zeros() {
 #[test]
 fn may_match_is_a_necessary_condition() {
     let d = det();
-    assert!(d.may_match(b"40300040") && d.may_match(b"a@b.no"));
+    assert!(d.may_match(b"40300040") && d.may_match(b"kari@example.no"));
     assert!(!d.may_match(b"7985,25") && !d.may_match(b"0182 Oslo") && !d.may_match(b""));
     // Whatever the text, a value found means may_match said yes.
     let mut rng = Rng::new(8);
