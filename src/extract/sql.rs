@@ -1148,6 +1148,11 @@ mod tests {
     }
 
     fn parse_bytes(dump: &[u8], head: &str) -> Values {
+        parse_from(&mut &dump[..], head)
+    }
+
+    /// Parses a dump from any reader, with the head the sniffer would have seen.
+    fn parse_from(reader: &mut dyn Read, head: &str) -> Values {
         let det = Detector::builtin();
         let limits = Limits::default();
         let env = Env {
@@ -1156,7 +1161,7 @@ mod tests {
             limits: &limits,
         };
         let mut sink = Values::default();
-        extract(&mut &dump[..], head, &env, &mut sink).unwrap();
+        extract(reader, head, &env, &mut sink).unwrap();
         sink
     }
 
@@ -1303,16 +1308,8 @@ mod tests {
         }
         let dump = "-- MySQL dump\nINSERT INTO `t` VALUES (1,'a\\'b 1',0x3132),(2,'c''d 2',NULL);\nCOPY t (a) FROM stdin;\nx\\\\1\n\\.\n";
         let whole = parse(dump);
-        let det = Detector::builtin();
-        let limits = Limits::default();
-        let env = Env {
-            det: &det,
-            clock: crate::extract::Clock::new(Instant::now() + Duration::from_secs(60), &limits),
-            limits: &limits,
-        };
-        let mut sink = Values::default();
-        extract(&mut Trickle(dump.as_bytes()), dump, &env, &mut sink).unwrap();
-        assert_eq!(sink.cells, whole.cells);
+        let trickled = parse_from(&mut Trickle(dump.as_bytes()), dump);
+        assert_eq!(trickled.cells, whole.cells);
         assert_eq!(whole.cells.len(), 6);
     }
 
