@@ -5,15 +5,17 @@
 //! rather than CPU); each worker reads, extracts and detects one file and sends its record to
 //! the calling thread, which alone writes the report. Every path yields exactly one record.
 
+use std::cell::Cell;
 use std::io::{self, Cursor, Read};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::detect::{Candidate, ChunkContext, Confidence, Detector};
-use crate::extract::{self, Chunk, ExtractError, Input, Limits, Location, Locator, Sink};
-use crate::read::sniff::{self, Sniffed};
+use crate::extract::{
+    self, Chunk, Clock, ExtractError, Input, Limit, LimitHit, Limits, Location, Locator, Sink,
+};
+use crate::read::sniff;
 use crate::read::{self, FileMeta};
 use crate::report::mask::{self, HashKey};
 use crate::report::progress::Progress;
@@ -181,21 +183,36 @@ pub struct Scanner<'a> {
     key: &'a HashKey,
 }
 
+/// Why an extraction ended early, for the record.
+struct Failure {
+    status: Status,
+    reason: &'static str,
+    detail: String,
+    limit: Option<Limit>,
+}
+
 /// Runs an extraction, turning a parser panic into an error status. The panic hook set by the
 /// binary prints only the code location, never the message, which could quote document text.
-fn guarded<T>(f: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, (Status, String, String)> {
+fn guarded<T>(f: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, Failure> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => {
             let (status, reason) = e.status();
-            Err((status, reason, e.to_string()))
+            Err(Failure {
+                status,
+                reason,
+                detail: e.to_string(),
+                limit: e.as_limit(),
+            })
         }
-        Err(_) => Err((
-            Status::Error,
-            "parser_panic".into(),
-            "the parser for this format crashed on this file; it was recorded and the scan went on"
-                .into(),
-        )),
+        Err(_) => Err(Failure {
+            status: Status::Error,
+            reason: "parser_panic",
+            detail:
+                "the parser for this format crashed on this file; it was recorded and the scan went on"
+                    .into(),
+            limit: None,
+        }),
     }
 }
 
@@ -208,22 +225,22 @@ impl<'a> Scanner<'a> {
     /// its record and the records of anything nested in it.
     pub fn scan_bytes(&self, name: &str, data: &[u8]) -> Vec<FileRecord> {
         let mut rec = FileRecord::new(name.to_string(), None);
-        let limits = self.opts.limits.clone();
-        let head = data[..data.len().min(sniff::HEAD)].to_vec();
+        let limits = &self.opts.limits;
+        let head = &data[..data.len().min(sniff::HEAD)];
         let mut cursor = Cursor::new(data);
-        let mut input = Input {
+        let mut input = Input::seekable_from(
             name,
-            head: &head,
-            reader: &mut cursor,
-            size: Some(data.len() as u64),
-            depth: 0,
-            limits: &limits,
-            deadline: Instant::now() + Duration::from_secs(limits.seconds),
-            det: self.det,
-        };
+            head,
+            &mut cursor,
+            Some(data.len() as u64),
+            0,
+            limits,
+            Clock::start(limits),
+            self.det,
+        );
         let mut nested = Vec::new();
-        let mut budget = 0;
-        self.run_extract(&mut input, &mut rec, &mut nested, &mut budget);
+        let budget = Cell::new(0);
+        self.run_extract(&mut input, &mut rec, &mut nested, &budget);
         std::iter::once(rec)
             .chain(nested.into_iter().map(|d| d.rec))
             .collect()
@@ -234,17 +251,17 @@ impl<'a> Scanner<'a> {
     pub fn scan_text_pieces(&self, name: &str, pieces: &[(u64, &str)]) -> FileRecord {
         let mut rec = FileRecord::new(name.to_string(), None);
         rec.file_type = "text".into();
-        let limits = self.opts.limits.clone();
-        let mut sink = Collector {
-            scanner: self,
-            rec: &mut rec,
-            cands: Vec::new(),
-            nested: &mut Vec::new(),
-            budget: &mut 0,
-            depth: 0,
-            limits: &limits,
-            deadline: Instant::now() + Duration::from_secs(limits.seconds),
-        };
+        let limits = &self.opts.limits;
+        let budget = Cell::new(0);
+        let mut nested = Vec::new();
+        let mut sink = Collector::new(
+            self,
+            &mut rec,
+            &mut nested,
+            &budget,
+            0,
+            Clock::start(limits),
+        );
         let base = Location::default();
         for &(line, text) in pieces {
             let chunk = Chunk::whole(
@@ -255,6 +272,7 @@ impl<'a> Scanner<'a> {
             );
             sink.chunk(&chunk);
         }
+        sink.finish();
         rec
     }
 
@@ -352,21 +370,22 @@ impl<'a> Scanner<'a> {
                 return one(rec, Some(noatime));
             }
         };
-        let limits = self.opts.limits.clone();
-        let deadline = Instant::now() + Duration::from_secs(limits.seconds);
+        let limits = &self.opts.limits;
         let mut nested = Vec::new();
-        let mut budget = 0u64;
-        let mut input = Input {
-            name: &rec.path.clone(),
-            head: &head,
-            reader: &mut file,
-            size: Some(meta.len()),
-            depth: 0,
-            limits: &limits,
-            deadline,
-            det: self.det,
-        };
-        let bytes = self.run_extract(&mut input, &mut rec, &mut nested, &mut budget);
+        let budget = Cell::new(0);
+        let name = rec.path.clone();
+        let mut input = Input::seekable_from(
+            &name,
+            &head,
+            &mut file,
+            Some(meta.len()),
+            0,
+            limits,
+            Clock::start(limits),
+            self.det,
+        );
+        let (bytes, _) = self.run_extract(&mut input, &mut rec, &mut nested, &budget);
+        drop(input);
         let after_fd = file.metadata().map(|m| read::version(&m)).ok();
         let after_path = std::fs::metadata(path).map(|m| read::version(&m)).ok();
         if after_fd != Some(before) || (after_path.is_some() && after_path != Some(before)) {
@@ -391,26 +410,23 @@ impl<'a> Scanner<'a> {
         out
     }
 
-    /// Extracts one input into `rec` (findings, type, status); nested members go to `nested`.
-    /// Returns the bytes read.
+    /// Identifies and extracts one input into `rec` (findings, type, status); nested members
+    /// go to `nested`. Returns the bytes read and the limit that stopped it, if one did (a
+    /// container stops when a member exhausts the file's byte or time budget).
     fn run_extract(
         &self,
         input: &mut Input<'_>,
         rec: &mut FileRecord,
         nested: &mut Vec<Done>,
-        budget: &mut u64,
-    ) -> u64 {
-        let mut sink = Collector {
-            scanner: self,
-            rec,
-            cands: Vec::new(),
-            nested,
-            budget,
-            depth: input.depth,
-            limits: input.limits,
-            deadline: input.deadline,
-        };
-        let result = guarded(|| extract::extract(input, &mut sink));
+        budget: &Cell<u64>,
+    ) -> (u64, Option<Limit>) {
+        let result = guarded(|| extract::identify(input)).and_then(|id| {
+            rec.file_type = id.format.name().to_string();
+            let mut sink = Collector::new(self, rec, nested, budget, input.depth, input.clock);
+            let result = guarded(|| extract::extract(input, id, &mut sink));
+            sink.finish();
+            result
+        });
         match result {
             Ok(e) => {
                 rec.file_type = e.file_type;
@@ -418,24 +434,20 @@ impl<'a> Scanner<'a> {
                 if let Some(n) = e.note {
                     rec.set_status(n.status, &n.reason, n.detail);
                 }
-                e.bytes
+                (e.bytes, None)
             }
-            Err((status, reason, detail)) => {
+            Err(f) => {
                 if rec.file_type == "unknown" {
-                    rec.file_type = match sniff::sniff(input.head) {
-                        Sniffed::Known { name, .. } => name.into(),
-                        Sniffed::Text { .. } => "text".into(),
-                        Sniffed::Binary => "binary".into(),
-                    };
+                    rec.file_type = extract::sniffed_format(input.head).name().to_string();
                 }
                 // Findings made before an I/O error stay: the file was read in part.
-                let status = if status == Status::Error && rec.total() > 0 {
+                let status = if f.status == Status::Error && rec.total() > 0 {
                     Status::Partial
                 } else {
-                    status
+                    f.status
                 };
-                rec.set_status(status, &reason, detail);
-                0
+                rec.set_status(status, f.reason, f.detail);
+                (0, f.limit)
             }
         }
     }
@@ -448,22 +460,24 @@ fn display(path: &Path) -> String {
 /// Counts bytes read from a nested member against the top-level file's budget.
 struct Budgeted<'a> {
     inner: &'a mut dyn Read,
-    used: &'a mut u64,
+    used: &'a Cell<u64>,
     max: u64,
 }
 
 impl Read for Budgeted<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        *self.used += n as u64;
-        if *self.used > self.max {
-            return Err(io::Error::other(NESTED_BYTES_EXCEEDED));
+        self.used.set(self.used.get() + n as u64);
+        if self.used.get() > self.max {
+            return Err(LimitHit::new(
+                Limit::NestedBytes,
+                format!("over {} decompressed bytes in one file", self.max),
+            )
+            .into());
         }
         Ok(n)
     }
 }
-
-const NESTED_BYTES_EXCEEDED: &str = "nested bytes limit";
 
 /// The sink that turns candidates into findings of one record, and nested members into
 /// records of their own.
@@ -473,10 +487,11 @@ struct Collector<'a, 'b> {
     cands: Vec<Candidate>,
     nested: &'b mut Vec<Done>,
     /// Decompressed bytes of nested members so far, for the whole top-level file.
-    budget: &'b mut u64,
+    budget: &'b Cell<u64>,
     depth: u32,
-    limits: &'b Limits,
-    deadline: Instant,
+    clock: Clock,
+    /// Chunks on which the detector panicked: their text went unchecked.
+    detector_panics: u32,
 }
 
 /// The text around a value, on one line, for `--reveal`.
@@ -490,6 +505,44 @@ fn snippet(text: &str, start: usize, end: usize) -> String {
         .join(" ")
 }
 
+impl<'a, 'b> Collector<'a, 'b> {
+    fn new(
+        scanner: &'a Scanner<'a>,
+        rec: &'b mut FileRecord,
+        nested: &'b mut Vec<Done>,
+        budget: &'b Cell<u64>,
+        depth: u32,
+        clock: Clock,
+    ) -> Collector<'a, 'b> {
+        Collector {
+            scanner,
+            rec,
+            cands: Vec::new(),
+            nested,
+            budget,
+            depth,
+            clock,
+            detector_panics: 0,
+        }
+    }
+
+    /// Marks the record when text went unchecked: a panic in detection loses no other
+    /// finding, but the file was not fully checked, so it must not pass as scanned (the CI
+    /// gate fails closed on it, and `--fail-on-unscanned` counts it).
+    fn finish(&mut self) {
+        if self.detector_panics > 0 && self.rec.status == Status::Scanned {
+            self.rec.set_status(
+                Status::Partial,
+                "detector_panic",
+                format!(
+                    "detection failed on {} piece(s) of text, which went unchecked",
+                    self.detector_panics
+                ),
+            );
+        }
+    }
+}
+
 impl Sink for Collector<'_, '_> {
     fn chunk(&mut self, chunk: &Chunk<'_>) {
         let s = self.scanner;
@@ -497,7 +550,14 @@ impl Sink for Collector<'_, '_> {
             return;
         }
         self.cands.clear();
-        s.det.scan(chunk.text, &chunk.context, &mut self.cands);
+        let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            s.det.scan(chunk.text, &chunk.context, &mut self.cands)
+        }));
+        if scanned.is_err() {
+            self.detector_panics += 1;
+            self.cands.clear();
+            return;
+        }
         let mut locator = Locator::new(chunk);
         // A value of a table column (dumps, databases, CSV): its findings feed the per-column
         // summary.
@@ -554,154 +614,71 @@ impl Sink for Collector<'_, '_> {
         size: Option<u64>,
         data: &mut dyn Read,
     ) -> Result<(), ExtractError> {
-        let limits = self.limits;
-        if self.depth + 1 > limits.max_depth {
-            return Err(ExtractError::Limit {
-                limit: "depth",
-                detail: format!("containers nested deeper than {}", limits.max_depth),
-            });
-        }
+        let limits = &self.scanner.opts.limits;
         let path = format!("{}!/{}", self.rec.path, name);
         let mut rec = FileRecord::new(path.clone(), None);
+        let depth = self.depth + 1;
+        if depth > limits.max_depth {
+            // The member is listed, unread; the container goes on with its other members.
+            rec.set_status(
+                Status::LimitExceeded,
+                Limit::Depth.reason(),
+                format!("containers nested deeper than {}", limits.max_depth),
+            );
+            self.nested.push(Done {
+                rec,
+                bytes: 0,
+                noatime: None,
+            });
+            return Ok(());
+        }
         let mut reader = Budgeted {
             inner: data,
             used: self.budget,
             max: limits.max_nested_bytes,
         };
-        let over = |e: &io::Error| e.to_string() == NESTED_BYTES_EXCEEDED;
-        let limit_err = || ExtractError::Limit {
-            limit: "nested_bytes",
-            detail: format!(
-                "over {} decompressed bytes in one file",
-                limits.max_nested_bytes
-            ),
-        };
         let head = match read::read_head(&mut reader, sniff::HEAD) {
             Ok(h) => h,
-            Err(e) if over(&e) => return Err(limit_err()),
-            Err(e) => return Err(e.into()),
-        };
-        let bytes;
-        let text = match sniff::sniff(&head) {
-            // E-mail is text to the sniffer, but is read as messages (through `extract`).
-            Sniffed::Text { .. } if extract::mail::is_mail(name, &head) => None,
-            Sniffed::Text { encoding, bom } => Some((encoding, bom)),
-            _ => None,
-        };
-        if let Some((encoding, bom)) = text {
-            // Text streams through without being held in memory; structured text (an SQL
-            // dump in a .gz, a CSV in a zip) goes to its reader the same way.
-            let mut chained = (&head[..]).chain(&mut reader);
-            let mut sink = Collector {
-                scanner: self.scanner,
-                rec: &mut rec,
-                cands: Vec::new(),
-                nested: &mut Vec::new(),
-                budget: &mut 0,
-                depth: self.depth + 1,
-                limits,
-                deadline: self.deadline,
-            };
-            let env = extract::structured::Env {
-                det: self.scanner.det,
-                clock: extract::Clock::new(self.deadline, limits),
-                limits,
-            };
-            match extract::structured::extract_member(
-                name,
-                &head,
-                &mut chained,
-                encoding,
-                bom,
-                &env,
-                &mut sink,
-            ) {
-                Ok(e) => {
-                    bytes = e.bytes;
-                    rec.file_type = e.file_type;
-                    rec.encoding = e.encoding;
-                    if let Some(n) = e.note {
-                        rec.set_status(n.status, &n.reason, n.detail);
-                    }
-                }
-                Err(ExtractError::Io(e)) if over(&e) => {
-                    self.nested.push(Done {
-                        rec,
-                        bytes: 0,
-                        noatime: None,
-                    });
-                    return Err(limit_err());
-                }
-                Err(e) => {
-                    bytes = 0;
-                    let (status, reason) = e.status();
-                    let status = if status == Status::Error && rec.total() > 0 {
-                        Status::Partial
-                    } else {
-                        status
-                    };
-                    rec.set_status(status, &reason, e.to_string());
-                }
-            }
-        } else {
-            // Other formats need the whole member (zip directories, PDF cross-references).
-            let mut buf = head;
-            let room = limits.max_parse_bytes.saturating_sub(buf.len() as u64);
-            match (&mut reader).take(room + 1).read_to_end(&mut buf) {
-                Ok(_) => {}
-                Err(e) if over(&e) => return Err(limit_err()),
-                Err(e) => return Err(e.into()),
-            }
-            if buf.len() as u64 > limits.max_parse_bytes {
-                rec.set_status(
-                    Status::LimitExceeded,
-                    "parse_bytes_limit",
-                    format!(
-                        "member over the {}-byte parse limit",
-                        limits.max_parse_bytes
-                    ),
-                );
+            Err(e) => {
+                let e = ExtractError::from(e);
+                let (status, reason) = e.status();
+                rec.set_status(status, reason, e.to_string());
                 self.nested.push(Done {
                     rec,
                     bytes: 0,
                     noatime: None,
                 });
-                return Ok(());
+                return Err(e);
             }
-            let head_len = buf.len().min(sniff::HEAD);
-            let head = buf[..head_len].to_vec();
-            let size = buf.len() as u64;
-            let mut cursor = Cursor::new(buf);
-            let mut input = Input {
-                name: &path,
-                head: &head,
-                reader: &mut cursor,
-                size: Some(size),
-                depth: self.depth + 1,
-                limits,
-                deadline: self.deadline,
-                det: self.scanner.det,
-            };
-            let mut inner = Vec::new();
-            bytes = self
-                .scanner
-                .run_extract(&mut input, &mut rec, &mut inner, self.budget);
-            self.nested.push(Done {
-                rec,
-                bytes,
-                noatime: None,
-            });
-            self.nested.extend(inner);
-            let _ = size;
-            return Ok(());
-        }
-        let _ = size;
+        };
+        let mut input = Input::streamed(
+            &path,
+            &head,
+            &mut reader,
+            size,
+            depth,
+            limits,
+            self.clock,
+            self.scanner.det,
+        );
+        let mut inner = Vec::new();
+        let (bytes, stop) = self
+            .scanner
+            .run_extract(&mut input, &mut rec, &mut inner, self.budget);
+        let detail = rec.detail.clone().unwrap_or_default();
         self.nested.push(Done {
             rec,
             bytes,
             noatime: None,
         });
-        Ok(())
+        self.nested.extend(inner);
+        match stop {
+            // The whole file's budget is spent: the container stops too.
+            Some(limit @ (Limit::NestedBytes | Limit::Time)) => {
+                Err(ExtractError::limit(limit, detail))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -717,19 +694,11 @@ mod tests {
         let det = Detector::builtin();
         let key = HashKey::provided(b"test".to_vec());
         let scanner = Scanner::new(&opts, &det, &key);
-        let limits = Limits::default();
         let mut rec = FileRecord::new("backup.sql.gz".into(), None);
         let mut nested = Vec::new();
-        let mut sink = Collector {
-            scanner: &scanner,
-            rec: &mut rec,
-            cands: Vec::new(),
-            nested: &mut nested,
-            budget: &mut 0,
-            depth: 0,
-            limits: &limits,
-            deadline: Instant::now() + Duration::from_secs(60),
-        };
+        let budget = Cell::new(0);
+        let clock = Clock::start(&opts.limits);
+        let mut sink = Collector::new(&scanner, &mut rec, &mut nested, &budget, 0, clock);
         let dump =
             b"-- MySQL dump\nINSERT INTO `kunde` (`id`,`fnr`) VALUES (1,'13097248022'),(2,NULL);\n";
         // A plain `Read` (no `Seek`), as a decompressor gives it.

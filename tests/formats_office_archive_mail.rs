@@ -474,12 +474,14 @@ fn nesting_deeper_than_the_limit_is_recorded_where_it_stops() {
     std::fs::write(dir.path().join("deep.zip"), &data).unwrap();
     let r = scan(&[dir.path()], &[]);
     assert_eq!(status(file(&r, "deep.zip")), ("scanned", ""));
-    // Depth 5 is the last container opened; its member would be depth 6.
-    let stop = "deep.zip!/level1.zip!/level2.zip!/level3.zip!/level4.zip!/level5.zip";
-    assert_eq!(status(file(&r, stop)), ("limit_exceeded", "depth_limit"));
+    // Depth 5 is the last container opened; its member (depth 6) is listed, unread.
+    let last = "deep.zip!/level1.zip!/level2.zip!/level3.zip!/level4.zip!/level5.zip";
+    assert_eq!(status(file(&r, last)), ("scanned", ""));
+    let stop = format!("{last}!/level6.zip");
+    assert_eq!(status(file(&r, &stop)), ("limit_exceeded", "depth_limit"));
     let r = scan(&[dir.path()], &["--max-depth", "2"]);
     assert_eq!(
-        status(file(&r, "deep.zip!/level1.zip!/level2.zip")),
+        status(file(&r, "deep.zip!/level1.zip!/level2.zip!/level3.zip")),
         ("limit_exceeded", "depth_limit")
     );
     let r = scan(&[dir.path()], &["--max-depth", "8"]);

@@ -24,8 +24,9 @@ use std::cell::Cell;
 use std::io::{self, Cursor, Read};
 use std::rc::Rc;
 
-use super::{Clock, ExtractError, Extracted, Input, Sink, Status};
+use super::{Clock, ExtractError, Extracted, Input, Limit, LimitHit, Sink, Status};
 use crate::read;
+use crate::read::sniff::Format;
 
 /// Decompressed bytes of a member below which the ratio limit does not apply.
 pub const RATIO_FLOOR: u64 = 1 << 20;
@@ -43,13 +44,13 @@ pub enum Codec {
 }
 
 impl Codec {
-    /// The codec of a sniffed format name.
-    pub fn from_sniffed(name: &str) -> Option<Codec> {
-        match name {
-            "gzip" => Some(Codec::Gzip),
-            "bzip2" => Some(Codec::Bzip2),
-            "xz" => Some(Codec::Xz),
-            "zstd" => Some(Codec::Zstd),
+    /// The codec of a compressed format.
+    pub fn of(format: Format) -> Option<Codec> {
+        match format {
+            Format::Gzip => Some(Codec::Gzip),
+            Format::Bzip2 => Some(Codec::Bzip2),
+            Format::Xz => Some(Codec::Xz),
+            Format::Zstd => Some(Codec::Zstd),
             _ => None,
         }
     }
@@ -124,7 +125,14 @@ impl<R: Read> Read for RatioGuard<R> {
         self.out += n as u64;
         if over_ratio(self.out, self.compressed.get(), self.max_ratio) {
             self.tripped.set(true);
-            return Err(io::Error::other("compression ratio limit"));
+            return Err(LimitHit::new(
+                Limit::Ratio,
+                format!(
+                    "a member expands more than {} times its compressed size",
+                    self.max_ratio
+                ),
+            )
+            .into());
         }
         Ok(n)
     }
@@ -135,25 +143,19 @@ fn over_ratio(out: u64, compressed: u64, max_ratio: u64) -> bool {
 }
 
 fn ratio_error(name: &str, max_ratio: u64) -> ExtractError {
-    ExtractError::Limit {
-        limit: "ratio",
-        detail: format!("member {name} expands more than {max_ratio} times its compressed size"),
-    }
+    ExtractError::limit(
+        Limit::Ratio,
+        format!("member {name} expands more than {max_ratio} times its compressed size"),
+    )
 }
 
 fn entries_error(max: u64) -> ExtractError {
-    ExtractError::Limit {
-        limit: "entries",
-        detail: format!("more than {max} members"),
-    }
+    ExtractError::limit(Limit::Entries, format!("more than {max} members"))
 }
 
 /// The stream under a tar stopped for its ratio; the caller names the member.
 fn ratio_stopped() -> ExtractError {
-    ExtractError::Limit {
-        limit: "ratio",
-        detail: "the compressed stream expands too much".into(),
-    }
+    ExtractError::limit(Limit::Ratio, "the compressed stream expands too much")
 }
 
 /// A member name as a label: `\` as `/`, without empty, `.` and `..` parts or a drive letter,
@@ -221,13 +223,13 @@ pub fn open_zip<'i>(
     input: &'i mut Input<'_>,
 ) -> Result<zip::ZipArchive<&'i mut dyn super::ReadSeek>, ExtractError> {
     let max = input.limits.max_entries;
-    input.reader.rewind()?;
-    let zip = zip::ZipArchive::new(&mut *input.reader as &mut dyn super::ReadSeek)
+    let head_is_member = input.head.starts_with(b"PK\x03\x04");
+    let zip = zip::ZipArchive::new(input.seekable()?)
         .map_err(|e| ExtractError::Corrupt(format!("not a readable zip: {e}")))?;
     // A zip that starts with a member but whose directory is found further in has lost its
     // own directory (a truncated file): what was found is the directory of a zip stored
     // inside it. (Data before a zip, as in self-extracting archives, does not start with `PK`.)
-    if zip.offset() > 0 && input.head.starts_with(b"PK\x03\x04") {
+    if zip.offset() > 0 && head_is_member {
         return Err(ExtractError::Corrupt(
             "the zip directory is missing (truncated?); only that of a zip stored inside was found"
                 .into(),
@@ -296,14 +298,14 @@ pub fn nested_member<R: Read + io::Seek>(
     }
     match result {
         Ok(()) => Ok(Member::Read(guard.out)),
-        Err(e @ ExtractError::Limit { .. }) => Err(e),
+        Err(e @ ExtractError::Limit(_)) => Err(e),
         Err(_) => Ok(Member::Damaged(name)),
     }
 }
 
 /// A zip archive: every file member through [`Sink::nested`].
 pub fn zip(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
-    let (limits, clock) = (input.limits, input.clock());
+    let (limits, clock) = (input.limits, input.clock);
     let mut zip = open_zip(input)?;
     let mut unread = Unread::default();
     let mut bytes = 0u64;
@@ -350,25 +352,23 @@ pub fn read_member<R: Read + io::Seek>(
     }
     read.map_err(|e| ExtractError::Corrupt(format!("{name}: {e}")))?;
     if buf.len() as u64 > limits.max_parse_bytes {
-        return Err(ExtractError::Limit {
-            limit: "parse_bytes",
-            detail: format!(
+        return Err(ExtractError::limit(
+            Limit::ParseBytes,
+            format!(
                 "{name} is over the {}-byte parse limit",
                 limits.max_parse_bytes
             ),
-        });
+        ));
     }
     Ok(Some(buf))
 }
 
 /// A tar archive read from the start of the input.
 pub fn tar(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
-    input.reader.rewind()?;
-    let clock = input.clock();
-    let reader: &mut dyn Read = &mut *input.reader;
+    let (clock, max_entries) = (input.clock, input.limits.max_entries);
     let bytes = tar_members(
-        reader,
-        input.limits.max_entries,
+        input.reader()?,
+        max_entries,
         clock,
         &Rc::new(Cell::new(false)),
         sink,
@@ -421,10 +421,10 @@ fn tar_members(
 /// member named after the file without its compression extension.
 pub fn compressed(
     input: &mut Input<'_>,
-    codec: Codec,
+    format: Format,
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
-    input.reader.rewind()?;
+    let codec = Codec::of(format).expect("a compressed format");
     let limits = input.limits;
     let name = inner_name(input.name);
     let ratio = |tripped: &Rc<Cell<bool>>, e: ExtractError| {
@@ -434,10 +434,10 @@ pub fn compressed(
             e
         }
     };
-    let clock = input.clock();
+    let clock = input.clock;
     let count = Rc::new(Cell::new(0));
     let counted = Counted {
-        inner: &mut *input.reader,
+        inner: input.reader()?,
         count: count.clone(),
     };
     let decoder = codec.decoder(counted)?;
@@ -462,7 +462,7 @@ pub fn compressed(
         }
         match result {
             Ok(()) => {}
-            Err(e @ ExtractError::Limit { .. }) => return Err(e),
+            Err(e @ ExtractError::Limit(_)) => return Err(e),
             Err(e) => {
                 return Err(ExtractError::Corrupt(format!(
                     "damaged {} stream: {e}",
@@ -516,7 +516,7 @@ mod tests {
         let zeros = io::repeat(0).take(4 << 20);
         let mut g = RatioGuard::new(zeros, Rc::new(Cell::new(1000)), 100);
         let err = io::copy(&mut g, &mut io::sink()).unwrap_err();
-        assert_eq!(err.to_string(), "compression ratio limit");
+        assert_eq!(LimitHit::in_io(&err).map(|h| h.limit), Some(Limit::Ratio));
         assert!(g.tripped.get());
         // Small members are never stopped.
         let mut g = RatioGuard::new(io::repeat(0).take(RATIO_FLOOR), Rc::new(Cell::new(1)), 2);

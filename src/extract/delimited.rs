@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use super::structured::Env;
 use super::table::{Row, Table};
-use super::{ExtractError, Sink};
+use super::{ExtractError, Limit, Sink};
 
 /// Records between two checks of the time limit.
 const TIME_EVERY: u64 = 4096;
@@ -194,10 +194,10 @@ pub fn extract(
 
 fn csv_error(e: csv::Error) -> ExtractError {
     match e.into_kind() {
-        csv::ErrorKind::Io(e) if e.to_string() == RECORD_TOO_LONG => ExtractError::Limit {
-            limit: "record_length",
-            detail: format!("a record over {MAX_RECORD} bytes (an unclosed quote?)"),
-        },
+        csv::ErrorKind::Io(e) if e.to_string() == RECORD_TOO_LONG => ExtractError::limit(
+            Limit::RecordLength,
+            format!("a record over {MAX_RECORD} bytes (an unclosed quote?)"),
+        ),
         csv::ErrorKind::Io(e) => ExtractError::Io(e),
         other => ExtractError::Corrupt(format!("malformed delimited text: {}", kind_name(&other))),
     }
@@ -215,6 +215,7 @@ fn kind_name(kind: &csv::ErrorKind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::LimitHit;
 
     #[test]
     fn delimiters_and_headers_are_sniffed() {
@@ -241,10 +242,7 @@ mod tests {
         let limits = crate::extract::Limits::default();
         let env = Env {
             det: &det,
-            clock: crate::extract::Clock::new(
-                std::time::Instant::now() + std::time::Duration::from_secs(60),
-                &limits,
-            ),
+            clock: crate::extract::Clock::start(&limits),
             limits: &limits,
         };
         let mut data = b"a,b\n1,\"".to_vec();
@@ -252,23 +250,15 @@ mod tests {
         struct Nothing;
         impl Sink for Nothing {
             fn chunk(&mut self, _: &crate::extract::Chunk<'_>) {}
-            fn nested(
-                &mut self,
-                _: &str,
-                _: Option<u64>,
-                _: &mut dyn Read,
-            ) -> Result<(), ExtractError> {
-                Ok(())
-            }
         }
         let err = extract(&mut &data[..], b',', true, &env, &mut Nothing).unwrap_err();
         assert!(
             matches!(
                 err,
-                ExtractError::Limit {
-                    limit: "record_length",
+                ExtractError::Limit(LimitHit {
+                    limit: Limit::RecordLength,
                     ..
-                }
+                })
             ),
             "{err:?}"
         );

@@ -9,9 +9,10 @@ use std::io::{BufRead, BufReader, Read};
 
 use serde_json::Value;
 
-use super::structured::{Env, Kind};
-use super::{Chunk, ExtractError, Location, Position, Sink};
+use super::structured::Env;
+use super::{Chunk, ExtractError, Limit, Location, Position, Sink};
 use crate::detect::ChunkContext;
+use crate::read::sniff::Format;
 
 /// Bytes of one NDJSON line at most.
 const MAX_LINE: u64 = 64 << 20;
@@ -20,10 +21,10 @@ const TIME_EVERY: u64 = 1024;
 
 /// JSON by extension, or by content: a first line that is a whole JSON object followed by
 /// another object line is NDJSON; text starting with `{` or `[` and a quoted key is JSON.
-pub fn detect(ext: &str, text: &str) -> Option<Kind> {
+pub fn detect(ext: &str, text: &str) -> Option<Format> {
     match ext {
-        "ndjson" | "jsonl" => return Some(Kind::Ndjson),
-        "json" | "geojson" => return Some(Kind::Json),
+        "ndjson" | "jsonl" => return Some(Format::Ndjson),
+        "json" | "geojson" => return Some(Format::Json),
         _ => {}
     }
     let trimmed = text.trim_start();
@@ -37,9 +38,9 @@ pub fn detect(ext: &str, text: &str) -> Option<Kind> {
         && second.starts_with('{')
         && serde_json::from_str::<Value>(first).is_ok()
     {
-        return Some(Kind::Ndjson);
+        return Some(Format::Ndjson);
     }
-    trimmed.contains("\":").then_some(Kind::Json)
+    trimmed.contains("\":").then_some(Format::Json)
 }
 
 /// Scans a whole JSON document; false if it is not valid JSON (nothing was pushed then).
@@ -71,10 +72,10 @@ pub fn extract_lines(
             return Ok(bytes);
         }
         if n as u64 == MAX_LINE && line.last() != Some(&b'\n') {
-            return Err(ExtractError::Limit {
-                limit: "line_length",
-                detail: format!("an NDJSON line over {MAX_LINE} bytes"),
-            });
+            return Err(ExtractError::limit(
+                Limit::LineLength,
+                format!("an NDJSON line over {MAX_LINE} bytes"),
+            ));
         }
         bytes += n as u64;
         row += 1;
@@ -189,10 +190,10 @@ mod tests {
     fn json_is_told_from_ndjson() {
         assert_eq!(
             detect("txt", "{\"a\": 1}\n{\"a\": 2}\n"),
-            Some(Kind::Ndjson)
+            Some(Format::Ndjson)
         );
-        assert_eq!(detect("txt", "{\n  \"a\": 1\n}\n"), Some(Kind::Json));
+        assert_eq!(detect("txt", "{\n  \"a\": 1\n}\n"), Some(Format::Json));
         assert_eq!(detect("txt", "[1, 2]"), None);
-        assert_eq!(detect("jsonl", "x"), Some(Kind::Ndjson));
+        assert_eq!(detect("jsonl", "x"), Some(Format::Ndjson));
     }
 }

@@ -1099,7 +1099,6 @@ mod tests {
     use super::*;
     use crate::detect::Detector;
     use crate::extract::{Column, Limits};
-    use std::time::{Duration, Instant};
 
     /// Collects each value chunk as `table.column#row=text`, and other text.
     #[derive(Default)]
@@ -1157,7 +1156,7 @@ mod tests {
         let limits = Limits::default();
         let env = Env {
             det: &det,
-            clock: crate::extract::Clock::new(Instant::now() + Duration::from_secs(60), &limits),
+            clock: crate::extract::Clock::start(&limits),
             limits: &limits,
         };
         let mut sink = Values::default();

@@ -26,12 +26,9 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
     let path = if on_disk {
         Path::new(input.name).to_path_buf()
     } else {
-        input.reader.rewind()?;
+        let max = input.limits.max_parse_bytes;
         let mut tmp = tempfile::NamedTempFile::new()?;
-        io::copy(
-            &mut (&mut *input.reader).take(input.limits.max_parse_bytes),
-            tmp.as_file_mut(),
-        )?;
+        io::copy(&mut input.reader()?.take(max), tmp.as_file_mut())?;
         let p = tmp.path().to_path_buf();
         _copy = Some(tmp);
         p

@@ -10,11 +10,11 @@ use std::io::{Cursor, Read};
 use encoding_rs::Encoding;
 
 use super::{
-    delimited, json, sql, text, Clock, ExtractError, Extracted, Input, Limits, Location, Sink,
-    Status,
+    delimited, json, sql, text, Clock, ExtractError, Extracted, Input, Limit, Limits, Location,
+    Sink, Status,
 };
 use crate::detect::{ChunkContext, Detector};
-use crate::read::sniff;
+use crate::read::sniff::{self, Format};
 
 /// What a structured reader needs besides the stream.
 pub struct Env<'a> {
@@ -23,50 +23,37 @@ pub struct Env<'a> {
     pub limits: &'a Limits,
 }
 
-/// A structured text format.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
-    Sql,
-    /// Delimited, with its delimiter and whether the first record is a header.
-    Csv {
-        delimiter: u8,
-        header: bool,
-    },
-    Json,
-    Ndjson,
-}
-
 /// The structured format of a text input, if any. `ext` is the lower-cased extension.
-pub fn detect(ext: &str, head: &[u8], encoding: &'static Encoding) -> Option<Kind> {
+pub fn detect(ext: &str, head: &[u8], encoding: &'static Encoding) -> Option<Format> {
     let (text, _, _) = encoding.decode(head);
     if sql::detect(ext, &text) {
-        return Some(Kind::Sql);
+        return Some(Format::Sql);
     }
     if let Some(kind) = json::detect(ext, &text) {
         return Some(kind);
     }
-    delimited::detect(ext, &text).map(|(delimiter, header)| Kind::Csv { delimiter, header })
+    delimited::detect(ext, &text).map(|(delimiter, header)| Format::Delimited { delimiter, header })
 }
 
 /// Reads a structured file (top level or seekable member).
 pub fn extract_file(
     input: &mut Input<'_>,
-    kind: Kind,
+    kind: Format,
     encoding: &'static Encoding,
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
-    if kind == Kind::Json && input.size.is_some_and(|s| s > input.limits.max_parse_bytes) {
+    if kind == Format::Json && input.size.is_some_and(|s| s > input.limits.max_parse_bytes) {
         // Too large to parse whole: streamed as the text it also is.
         let bom = input.head.starts_with(b"\xef\xbb\xbf");
         return text::extract_file(input, encoding, bom, sink);
     }
-    input.reader.rewind()?;
     let env = Env {
         det: input.det,
-        clock: input.clock(),
+        clock: input.clock,
         limits: input.limits,
     };
-    extract_stream(kind, input.reader, input.head, encoding, &env, sink)
+    let head = input.head;
+    extract_stream(kind, input.reader()?, head, encoding, &env, sink)
 }
 
 /// Reads a text member streamed out of a container: structured if [`detect`] says so, plain
@@ -112,7 +99,7 @@ fn plain_text(
 
 /// Reads `reader` (from the input's first byte) as `kind`.
 pub fn extract_stream(
-    kind: Kind,
+    kind: Format,
     reader: &mut dyn Read,
     head: &[u8],
     encoding: &'static Encoding,
@@ -126,7 +113,7 @@ pub fn extract_stream(
         .build(reader);
     let label = sniff::encoding_name(encoding, false);
     let mut out = match kind {
-        Kind::Sql => {
+        Format::Sql => {
             let (text, _, _) = encoding.decode(head);
             let stats = sql::extract(&mut utf8, &text, env, sink)?;
             let mut e = Extracted::new("sql", stats.bytes);
@@ -144,24 +131,24 @@ pub fn extract_stream(
             }
             e
         }
-        Kind::Csv { delimiter, header } => {
+        Format::Delimited { delimiter, header } => {
             let bytes = delimited::extract(&mut utf8, delimiter, header, env, sink)?;
             Extracted::new(if delimiter == b'\t' { "tsv" } else { "csv" }, bytes)
         }
-        Kind::Ndjson => {
+        Format::Ndjson => {
             let bytes = json::extract_lines(&mut utf8, env, sink)?;
             Extracted::new("ndjson", bytes)
         }
-        Kind::Json => {
+        Format::Json => {
             // A JSON document is parsed whole, within the parse limit.
             let max = env.limits.max_parse_bytes;
             let mut buf = Vec::new();
             (&mut utf8).take(max + 1).read_to_end(&mut buf)?;
             if buf.len() as u64 > max {
-                return Err(ExtractError::Limit {
-                    limit: "parse_bytes",
-                    detail: format!("JSON over the {max}-byte parse limit"),
-                });
+                return Err(ExtractError::limit(
+                    Limit::ParseBytes,
+                    format!("JSON over the {max}-byte parse limit"),
+                ));
             }
             if json::extract(&buf, env, sink) {
                 Extracted::new("json", buf.len() as u64)
@@ -170,6 +157,7 @@ pub fn extract_stream(
                 return plain_text(&mut Cursor::new(buf), encoding_rs::UTF_8, false, sink);
             }
         }
+        other => unreachable!("not a structured text format: {other:?}"),
     };
     out.encoding = Some(label);
     Ok(out)
@@ -184,25 +172,25 @@ mod tests {
         let d = |ext: &str, s: &str| detect(ext, s.as_bytes(), encoding_rs::UTF_8);
         assert_eq!(
             d("txt", "-- MySQL dump 10.13\n\nCREATE TABLE `t` (\n"),
-            Some(Kind::Sql)
+            Some(Format::Sql)
         );
         assert_eq!(
             d(
                 "",
                 "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(a);\n"
             ),
-            Some(Kind::Sql)
+            Some(Format::Sql)
         );
         assert_eq!(d("txt", "Vi skal INSERT INTO noe i teksten.\n"), None);
         assert_eq!(
             d("txt", "navn;fnr;mobil\nKari;1;2\n"),
-            Some(Kind::Csv {
+            Some(Format::Delimited {
                 delimiter: b';',
                 header: true
             })
         );
-        assert_eq!(d("json", "{\"a\": 1}"), Some(Kind::Json));
-        assert_eq!(d("log", "{\"a\": 1}\n{\"a\": 2}\n"), Some(Kind::Ndjson));
+        assert_eq!(d("json", "{\"a\": 1}"), Some(Format::Json));
+        assert_eq!(d("log", "{\"a\": 1}\n{\"a\": 2}\n"), Some(Format::Ndjson));
         assert_eq!(d("txt", "Hei, du. Dette, er tekst\nmed komma\n"), None);
     }
 }

@@ -64,7 +64,7 @@ pub fn extract_file(
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
     let base = Location::default();
-    let stats = if input.head.len() < sniff::HEAD {
+    let stats = if input.head_is_all() {
         // A head shorter than HEAD is the whole input (it is read up to the end or HEAD bytes):
         // decode it from memory, sparing each small file a seek and two reads.
         extract(
@@ -75,8 +75,13 @@ pub fn extract_file(
             sink,
         )?
     } else {
-        input.reader.rewind()?;
-        extract(input.reader, encoding, &base, ChunkContext::default(), sink)?
+        extract(
+            input.reader()?,
+            encoding,
+            &base,
+            ChunkContext::default(),
+            sink,
+        )?
     };
     let mut out = Extracted::new("text", stats.bytes);
     out.encoding = Some(encoding_label(encoding, bom, stats.had_errors));

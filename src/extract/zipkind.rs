@@ -2,74 +2,44 @@
 //! a plain archive. Decided from the central directory, without decompressing anything.
 
 use super::{ExtractError, Input};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ZipKind {
-    Xlsx,
-    Xlsm,
-    Xlsb,
-    Docx,
-    Pptx,
-    Ods,
-    Odt,
-    Odp,
-    /// Any other zip: an archive whose members are scanned one by one.
-    Archive,
-}
-
-impl ZipKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ZipKind::Xlsx => "xlsx",
-            ZipKind::Xlsm => "xlsm",
-            ZipKind::Xlsb => "xlsb",
-            ZipKind::Docx => "docx",
-            ZipKind::Pptx => "pptx",
-            ZipKind::Ods => "ods",
-            ZipKind::Odt => "odt",
-            ZipKind::Odp => "odp",
-            ZipKind::Archive => "zip",
-        }
-    }
-}
+use crate::read::sniff::Format;
 
 /// Classifies by the names in the central directory, and for ODF by the stored `mimetype`.
-pub fn classify(input: &mut Input<'_>) -> Result<ZipKind, ExtractError> {
+pub fn classify(input: &mut Input<'_>) -> Result<Format, ExtractError> {
     let ext = input.extension();
-    input.reader.rewind()?;
-    let mut zip = match zip::ZipArchive::new(&mut *input.reader) {
+    let mut zip = match zip::ZipArchive::new(input.seekable()?) {
         Ok(z) => z,
         // A damaged directory: treat as an archive and let the archive reader report it.
-        Err(_) => return Ok(ZipKind::Archive),
+        Err(_) => return Ok(Format::Zip),
     };
     let has = |zip: &zip::ZipArchive<_>, name: &str| zip.index_for_name(name).is_some();
     if has(&zip, "[Content_Types].xml") {
         return Ok(if has(&zip, "xl/workbook.bin") {
-            ZipKind::Xlsb
+            Format::Xlsb
         } else if has(&zip, "xl/workbook.xml") {
             if ext == "xlsm" || has(&zip, "xl/vbaProject.bin") {
-                ZipKind::Xlsm
+                Format::Xlsm
             } else {
-                ZipKind::Xlsx
+                Format::Xlsx
             }
         } else if has(&zip, "word/document.xml") {
-            ZipKind::Docx
+            Format::Docx
         } else if has(&zip, "ppt/presentation.xml") {
-            ZipKind::Pptx
+            Format::Pptx
         } else {
-            ZipKind::Archive
+            Format::Zip
         });
     }
     if let Ok(mut f) = zip.by_name("mimetype") {
         let mut m = String::new();
         if std::io::Read::read_to_string(&mut std::io::Read::take(&mut f, 100), &mut m).is_ok() {
             return Ok(match m.trim() {
-                "application/vnd.oasis.opendocument.spreadsheet" => ZipKind::Ods,
-                "application/vnd.oasis.opendocument.text" => ZipKind::Odt,
-                "application/vnd.oasis.opendocument.presentation" => ZipKind::Odp,
-                _ => ZipKind::Archive,
+                "application/vnd.oasis.opendocument.spreadsheet" => Format::Ods,
+                "application/vnd.oasis.opendocument.text" => Format::Odt,
+                "application/vnd.oasis.opendocument.presentation" => Format::Odp,
+                _ => Format::Zip,
             });
         }
     }
-    Ok(ZipKind::Archive)
+    Ok(Format::Zip)
 }
