@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kartlegg::detect::{ChunkContext, Detector};
-use kartlegg::extract::structured::Env;
+use kartlegg::extract::Env;
 use kartlegg::extract::{sql, Chunk, ExtractError, Limits, Sink};
 use kartlegg::synth::{self, IdSpec, Rng};
 

@@ -8,11 +8,13 @@
 //! * [`detect`] — pure: text in, scored candidates out, driven by the rules in `rules/`;
 //! * [`report`] — records, masking and fingerprints, totals, writers;
 //!
-//! and [`scan`] wires them together; [`app`] turns a command line into a scan. For CI, the
-//! [`source`] stage yields git content instead of a walk, and [`gate`] decides what fails.
+//! and [`scan`] wires them together; [`commands`] turns a command line into a scan (one module
+//! per subcommand, the only layer that reads [`cli`] types). For CI, the [`source`] stage
+//! yields git content instead of a walk, and [`gate`] decides what fails and writes the CI
+//! outputs.
 
-pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod detect;
 pub mod extract;
 pub mod gate;

@@ -4,7 +4,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = kartlegg::cli::Cli::parse();
-    match kartlegg::app::run(cli) {
+    match kartlegg::commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("kartlegg: {e:#}");

@@ -10,8 +10,8 @@ use std::cell::RefCell;
 use std::io::{self, Read};
 use std::rc::Rc;
 
-use super::structured::Env;
 use super::table::{Row, Table};
+use super::Env;
 use super::{ExtractError, Limit, Sink};
 
 /// Records between two checks of the time limit.

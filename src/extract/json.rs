@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read};
 
 use serde_json::Value;
 
-use super::structured::Env;
+use super::Env;
 use super::{Chunk, ExtractError, Limit, Location, Position, Sink};
 use crate::detect::ChunkContext;
 use crate::read::sniff::Format;

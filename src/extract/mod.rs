@@ -549,6 +549,13 @@ impl ExtractError {
     }
 }
 
+/// What a structured text reader needs besides its stream.
+pub struct Env<'a> {
+    pub det: &'a Detector,
+    pub clock: Clock,
+    pub limits: &'a Limits,
+}
+
 /// What an input is, and for text its encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identified {
@@ -611,19 +618,16 @@ pub fn extract(
             "media",
             format!("{} media file", m.name()),
         )),
-        f @ (Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Ods) => {
+        f @ (Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Xls | Format::Ods) => {
             sheet::extract(input, f, sink)
         }
         f @ (Format::Docx | Format::Pptx | Format::Odt | Format::Odp) => {
             office::extract(input, f, sink)
         }
         Format::Zip => archive::zip(input, sink),
-        f @ (Format::Ole
-        | Format::Xls
-        | Format::Doc
-        | Format::Ppt
-        | Format::Msg
-        | Format::EncryptedOoxml) => ole::extract(input, f, sink),
+        f @ (Format::Ole | Format::Doc | Format::Ppt | Format::Msg | Format::EncryptedOoxml) => {
+            ole::unread(f)
+        }
         Format::Pdf => pdf::extract(input, sink),
         Format::Tar => archive::tar(input, sink),
         f @ (Format::Gzip | Format::Bzip2 | Format::Xz | Format::Zstd) => {

@@ -24,8 +24,8 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 
-use super::structured::Env;
 use super::table::{Row, Table};
+use super::Env;
 use super::{Chunk, ExtractError, Location, Position, Sink};
 use crate::detect::ChunkContext;
 

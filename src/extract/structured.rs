@@ -10,18 +10,10 @@ use std::io::{Cursor, Read};
 use encoding_rs::Encoding;
 
 use super::{
-    delimited, json, sql, text, Clock, ExtractError, Extracted, Input, Limit, Limits, Location,
-    Sink, Status,
+    delimited, json, sql, text, Env, ExtractError, Extracted, Input, Limit, Location, Sink, Status,
 };
-use crate::detect::{ChunkContext, Detector};
+use crate::detect::ChunkContext;
 use crate::read::sniff::{self, Format};
-
-/// What a structured reader needs besides the stream.
-pub struct Env<'a> {
-    pub det: &'a Detector,
-    pub clock: Clock,
-    pub limits: &'a Limits,
-}
 
 /// The structured format of a text input, if any. `ext` is the lower-cased extension.
 pub fn detect(ext: &str, head: &[u8], encoding: &'static Encoding) -> Option<Format> {
@@ -54,29 +46,6 @@ pub fn extract_file(
     };
     let head = input.head;
     extract_stream(kind, input.reader()?, head, encoding, &env, sink)
-}
-
-/// Reads a text member streamed out of a container: structured if [`detect`] says so, plain
-/// text otherwise. `name` is the member's name (for its extension); `reader` starts at the
-/// member's first byte (the head included).
-pub fn extract_member(
-    name: &str,
-    head: &[u8],
-    reader: &mut dyn Read,
-    encoding: &'static Encoding,
-    bom: bool,
-    env: &Env<'_>,
-    sink: &mut dyn Sink,
-) -> Result<Extracted, ExtractError> {
-    let ext = std::path::Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    match detect(&ext, head, encoding) {
-        Some(kind) => extract_stream(kind, reader, head, encoding, env, sink),
-        None => plain_text(reader, encoding, bom, sink),
-    }
 }
 
 fn plain_text(

@@ -11,7 +11,8 @@
 //! SARIF, GitHub annotations or one line each.
 
 pub mod baseline;
-pub mod command;
+pub mod lines;
+pub mod sarif;
 
 use std::collections::HashSet;
 use std::path::Path;

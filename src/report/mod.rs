@@ -5,10 +5,8 @@
 //! Records stream: the scan hands each file's record to a [`Report`] as soon as it is done,
 //! the report writes it and keeps only totals, so memory does not grow with the tree.
 
-pub mod lines;
 pub mod mask;
 pub mod progress;
-pub mod sarif;
 pub mod text;
 pub mod writer;
 

@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::lines;
+use super::{Hit, Verdict};
 use crate::detect::Detector;
-use crate::gate::{Hit, Verdict};
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

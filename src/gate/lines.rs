@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 
+use super::{baseline, Hit, Verdict};
 use crate::extract::{Column, Location};
-use crate::gate::{baseline, Hit, Verdict};
 
 /// What to do about a failing finding.
 pub fn advice() -> String {

@@ -1,74 +1,19 @@
-//! From a parsed command line to a finished scan and an exit code.
+//! `kartlegg scan`: an inventory of files and directories.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use crate::cli::{BaselineAction, Cli, Command, Format, RulesArgs, ScanArgs};
-use crate::detect::rules::{Matcher, RuleSet};
-use crate::detect::Detector;
+use super::{detector, FAILED, FOUND, NOTHING_FOUND};
+use crate::cli::{Format, ScanArgs};
 use crate::extract::Limits;
-use crate::gate;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
 use crate::report::text::TextReport;
 use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
 use crate::scan::{self, Options};
-
-/// Exit codes.
-pub const NOTHING_FOUND: u8 = 0;
-pub const FOUND: u8 = 1;
-pub const FAILED: u8 = 2;
-
-pub fn run(cli: Cli) -> Result<u8> {
-    quiet_panics();
-    match cli.command {
-        Command::Scan(args) => scan_command(args),
-        Command::Rules(args) => rules_command(args),
-        Command::Baseline(args) => {
-            let det = |rules: Option<&std::path::Path>| detector(rules);
-            match args.action {
-                BaselineAction::Add(a) => {
-                    gate::command::baseline_add(&a, &det(a.rules.as_deref())?)
-                }
-                BaselineAction::Update(a) => {
-                    gate::command::baseline_update(&a, &det(a.rules.as_deref())?)
-                }
-            }
-        }
-        Command::InstallHook(args) => gate::command::install_hook(&args),
-    }
-}
-
-/// A panic inside a parser is caught and recorded per file (`parser_panic`); its message may
-/// quote document text, so only the code location is printed.
-fn quiet_panics() {
-    std::panic::set_hook(Box::new(|info| {
-        let at = info
-            .location()
-            .map(|l| format!("{}:{}", l.file(), l.line()))
-            .unwrap_or_else(|| "unknown location".into());
-        eprintln!(
-            "kartlegg: internal error at {at} (message withheld: it may quote file contents)"
-        );
-    }));
-}
-
-/// Loads the rule set and, for user rules, proves their examples.
-fn detector(dir: Option<&std::path::Path>) -> Result<Detector> {
-    let set = RuleSet::load(dir).map_err(anyhow::Error::msg)?;
-    let det = Detector::new(set);
-    if dir.is_some() {
-        let failures = det.example_failures();
-        if !failures.is_empty() {
-            bail!("rule examples do not hold:\n  {}", failures.join("\n  "));
-        }
-    }
-    Ok(det)
-}
 
 fn hash_key(args: &ScanArgs) -> Result<HashKey> {
     if let Some(path) = &args.hash_key_file {
@@ -87,11 +32,12 @@ fn hash_key(args: &ScanArgs) -> Result<HashKey> {
     }
 }
 
-fn scan_command(args: ScanArgs) -> Result<u8> {
+/// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
+pub fn run(args: ScanArgs) -> Result<u8> {
     let det = detector(args.rules.as_deref())?;
     let key = hash_key(&args)?;
     if let Some(source) = args.source.source() {
-        return gate::command::scan(&args, source, &det, key);
+        return super::gate::scan(&args, source, &det, key);
     }
     if args.paths.is_empty() {
         bail!("give the files or directories to scan (or --staged, --diff, --history, --tracked for a git repository)");
@@ -207,39 +153,5 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         FOUND
     } else {
         NOTHING_FOUND
-    })
-}
-
-fn rules_command(args: RulesArgs) -> Result<u8> {
-    let det = Detector::new(RuleSet::load(args.rules.as_deref()).map_err(anyhow::Error::msg)?);
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "rules {}", det.rules_hash())?;
-    for r in det.rules() {
-        let how = match &r.matcher {
-            Matcher::Builtin(m) => format!("built-in {m}"),
-            Matcher::Pattern { regex, validator } => match validator {
-                Some(v) => format!("pattern {:?} + {v:?}", regex.as_str()),
-                None => format!("pattern {:?}", regex.as_str()),
-            },
-        };
-        writeln!(
-            out,
-            "{:<22} {:<20} {} examples, {} counter-examples  {}  ({})",
-            r.id,
-            r.kind,
-            r.examples.len(),
-            r.counter_examples.len(),
-            how,
-            r.file.display()
-        )?;
-    }
-    let failures = det.example_failures();
-    for f in &failures {
-        writeln!(out, "FAIL {f}")?;
-    }
-    Ok(if failures.is_empty() {
-        NOTHING_FOUND
-    } else {
-        FAILED
     })
 }

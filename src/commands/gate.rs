@@ -5,20 +5,19 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::baseline::{self, Baseline, Entry};
-use super::{Gate, Outcome, Policy, Source, Verdict};
 use crate::cli::{
     BaselineAddArgs, BaselineUpdateArgs, Format, GateArgs, InstallHookArgs, ScanArgs,
 };
 use crate::detect::{Confidence, Detector};
+use crate::gate::baseline::{self, Baseline, Entry};
+use crate::gate::{lines, sarif, Gate, Outcome, Policy, Source, Verdict};
 use crate::report::mask::HashKey;
 use crate::report::writer::Output;
-use crate::report::{lines, sarif};
 use crate::scan::{Options, Scanner};
 use crate::source::git::Repo;
 
 /// Exit codes, as for every scan.
-use crate::app::{FAILED, FOUND, NOTHING_FOUND};
+use super::{FAILED, FOUND, NOTHING_FOUND};
 
 fn repo_dir(paths: &[PathBuf]) -> Result<PathBuf> {
     match paths {
@@ -65,7 +64,7 @@ pub fn scan(args: &ScanArgs, source: Source, det: &Detector, provided_key: HashK
     // Findings below --fail-on are still reported (as notes in SARIF) down to --min-confidence.
     let opts = options(args.min_confidence.min(args.gate.fail_on), false);
     let scanner = Scanner::new(&opts, det, &key);
-    let ignore = super::load_ignore(&repo.root, &args.exclude)?;
+    let ignore = crate::gate::load_ignore(&repo.root, &args.exclude)?;
     let gate = Gate {
         repo: &repo,
         scanner: &scanner,
@@ -167,7 +166,7 @@ pub fn baseline_add(args: &BaselineAddArgs, det: &Detector) -> Result<u8> {
     let key = b.key();
     let opts = options(args.gate.fail_on, false);
     let scanner = Scanner::new(&opts, det, &key);
-    let ignore = super::load_ignore(&repo.root, &[])?;
+    let ignore = crate::gate::load_ignore(&repo.root, &[])?;
     let outcome = Gate {
         repo: &repo,
         scanner: &scanner,
@@ -214,7 +213,7 @@ pub fn baseline_update(args: &BaselineUpdateArgs, det: &Detector) -> Result<u8> 
     let key = b.key();
     let opts = options(Confidence::Low, false);
     let scanner = Scanner::new(&opts, det, &key);
-    let ignore = super::load_ignore(&repo.root, &[])?;
+    let ignore = crate::gate::load_ignore(&repo.root, &[])?;
     let outcome = Gate {
         repo: &repo,
         scanner: &scanner,
