@@ -1,11 +1,9 @@
 //! The CI gate end to end: temporary git repositories, the real binary, its outputs and exit
-//! codes. Numbers are the public test vectors of IDENTIFIERS.md.
+//! codes. Numbers are the public test vectors of docs/identifiers.md.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-use assert_cmd::Command;
 
 const REAL: &str = "13097248022";
 const REAL2: &str = "20036914700";
@@ -80,11 +78,8 @@ fn git_in(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn kartlegg_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::cargo_bin("kartlegg").unwrap();
-    c.current_dir(dir)
-        .args(args)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("KARTLEGG_HASH_KEY");
+    let mut c = crate::harness::kartlegg();
+    c.current_dir(dir).args(args);
     for (k, v) in env {
         c.env(k, v);
     }

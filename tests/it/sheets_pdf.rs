@@ -1,57 +1,28 @@
 //! Spreadsheets, PDFs and OLE2 files end to end: `kartlegg scan` on the fixtures in
 //! tests/fixtures/docs (see its README for how each was made), checking the JSON inventory.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use assert_cmd::prelude::*;
 use serde_json::Value;
 
-fn fixture(name: &str) -> String {
-    format!("{}/tests/fixtures/docs/{name}", env!("CARGO_MANIFEST_DIR"))
+use crate::harness::file;
+
+fn fixture(name: &str) -> PathBuf {
+    crate::harness::fixture(&format!("docs/{name}"))
+}
+
+/// Scans `path` whole (`--format json`, schema-checked) with `extra` options.
+fn scan_path(path: &Path, extra: &[&str]) -> Value {
+    crate::harness::scan(&[path], extra).inv
 }
 
 /// Scans one fixture at confidence `low` and returns its record.
 fn scan(name: &str) -> Value {
-    let out = Command::cargo_bin("kartlegg")
-        .unwrap()
-        .args([
-            "scan",
-            "--format",
-            "json",
-            "--no-progress",
-            "--min-confidence",
-            "low",
-        ])
-        .arg(fixture(name))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code().is_some_and(|c| c < 2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON inventory");
-    assert_valid(&doc);
+    let doc = scan_path(&fixture(name), &["--min-confidence", "low"]);
     let files = doc["files"].as_array().unwrap();
     assert_eq!(files.len(), 1);
     files[0].clone()
-}
-
-/// The inventory matches schema/inventory.schema.json (new location fields included).
-fn assert_valid(doc: &Value) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/inventory.schema.json");
-    let text: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let schema = jsonschema::JSONSchema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .compile(&text)
-        .expect("the schema compiles");
-    let msgs: Vec<String> = match schema.validate(doc) {
-        Ok(()) => return,
-        Err(errors) => errors
-            .map(|e| format!("{e} at {}", e.instance_path))
-            .collect(),
-    };
-    panic!("schema violations:\n{}", msgs.join("\n"));
 }
 
 /// `kind confidence location-json` (keys sorted) per finding, with the flags that matter here.
@@ -119,13 +90,7 @@ fn content_decides_not_the_extension() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("eksport.dat");
     std::fs::copy(fixture("ansatte.xlsx"), &path).unwrap();
-    let out = Command::cargo_bin("kartlegg")
-        .unwrap()
-        .args(["scan", "--format", "json", "--no-progress"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = scan_path(&path, &[]);
     assert_eq!(doc["files"][0]["type"], "xlsx");
     assert_eq!(doc["files"][0]["counts"]["fodselsnummer"], 3);
 }
@@ -243,21 +208,7 @@ fn pdftotext_agrees_on_the_values() {
             .expect("pdftotext (poppler-utils) is installed");
         let text = String::from_utf8(out.stdout).unwrap();
         let compact: String = text.split_whitespace().collect::<String>().to_lowercase();
-        let rec = Command::cargo_bin("kartlegg")
-            .unwrap()
-            .args([
-                "scan",
-                "--format",
-                "json",
-                "--no-progress",
-                "--min-confidence",
-                "low",
-                "--reveal",
-            ])
-            .arg(fixture(name))
-            .output()
-            .unwrap();
-        let doc: Value = serde_json::from_slice(&rec.stdout).unwrap();
+        let doc = scan_path(&fixture(name), &["--min-confidence", "low", "--reveal"]);
         let values: Vec<String> = doc["files"][0]["findings"]
             .as_array()
             .unwrap()
@@ -306,23 +257,8 @@ fn workbooks_and_pdfs_inside_archives_keep_their_locations() {
             .unwrap();
     }
     zip.finish().unwrap();
-    let out = Command::cargo_bin("kartlegg")
-        .unwrap()
-        .args(["scan", "--format", "json", "--no-progress"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_valid(&doc);
-    let rec = |suffix: &str| {
-        doc["files"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["path"].as_str().unwrap().ends_with(suffix))
-            .unwrap_or_else(|| panic!("no record for {suffix}"))
-            .clone()
-    };
+    let doc = scan_path(&path, &[]);
+    let rec = |suffix: &str| file(&doc, suffix).clone();
     let sheet = rec("arkiv.zip!/2019/liste.xlsx");
     assert_eq!(sheet["type"], "xlsx");
     assert_eq!(

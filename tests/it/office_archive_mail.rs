@@ -4,44 +4,15 @@
 //! beside them); damaged copies, bombs and limit cases are built here at test time.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(rel)
-}
+use crate::harness::{file, fixture, status};
 
 /// Scans `paths` and returns the JSON report.
 fn scan(paths: &[&Path], extra: &[&str]) -> Value {
-    let out = Command::cargo_bin("kartlegg")
-        .unwrap()
-        .args(["scan", "--no-progress", "--format", "json"])
-        .args(extra)
-        .args(paths)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code().unwrap() < 2,
-        "scan failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// The record whose path ends with `suffix`.
-fn file<'a>(report: &'a Value, suffix: &str) -> &'a Value {
-    let files = report["files"].as_array().unwrap();
-    files
-        .iter()
-        .find(|f| f["path"].as_str().unwrap().ends_with(suffix))
-        .unwrap_or_else(|| {
-            let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
-            panic!("no record ending {suffix:?} in {paths:#?}")
-        })
+    crate::harness::scan(paths, extra).inv
 }
 
 /// (kind, location) of each finding.
@@ -68,13 +39,6 @@ fn has(rec: &Value, kind: &str, location: Value) {
         "{}: no {kind} at {location}; findings: {all:?}",
         rec["path"]
     );
-}
-
-fn status(rec: &Value) -> (&str, &str) {
-    (
-        rec["status"].as_str().unwrap(),
-        rec["reason"].as_str().unwrap_or(""),
-    )
 }
 
 // ---------------------------------------------------------------- office documents

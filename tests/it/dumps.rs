@@ -2,29 +2,20 @@
 //! table, column and row (or JSON path), and the per-column summary. Fixtures and how they
 //! were made: tests/fixtures/dumps/README.md.
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-const DIR: &str = "tests/fixtures/dumps";
+use crate::harness::fixture;
 
-/// Scans one fixture at the given minimum confidence; returns its record.
+/// Scans one fixture of `tests/fixtures/dumps` at the given minimum confidence; returns its
+/// record.
 fn scan(name: &str, min: &str) -> Value {
-    let out = Command::cargo_bin("kartlegg")
-        .unwrap()
-        .args(["scan", "--format", "json", "--min-confidence", min])
-        .arg(format!("{DIR}/{name}"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "personal data found: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let s = crate::harness::scan(
+        &[&fixture(&format!("dumps/{name}"))],
+        &["--min-confidence", min],
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let files = report["files"].as_array().unwrap();
-    assert_eq!(files.len(), 1);
-    files[0].clone()
+    assert_eq!(s.code, 1, "personal data found: {}", s.stderr);
+    assert_eq!(s.files().len(), 1);
+    s.files()[0].clone()
 }
 
 /// The findings of a record whose location has these fields.
@@ -238,24 +229,8 @@ fn reports_never_carry_raw_values() {
 
 #[test]
 fn gzipped_dump_is_parsed_from_the_stream() {
-    let out = Command::cargo_bin("kartlegg")
-        .unwrap()
-        .args(["scan", "--format", "json"])
-        .arg(format!("{DIR}/mysql.sql.gz"))
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let member = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| {
-            f["path"]
-                .as_str()
-                .unwrap()
-                .ends_with("mysql.sql.gz!/mysql.sql")
-        })
-        .expect("the member's record");
+    let s = crate::harness::scan(&[&fixture("dumps/mysql.sql.gz")], &[]);
+    let member = s.file("mysql.sql.gz!/mysql.sql");
     assert_eq!(member["type"], "sql");
     let f = at(
         member,

@@ -1,78 +1,22 @@
 //! End-to-end tests of `kartlegg scan` over fixture trees built per test in a temporary
-//! directory. Every value is a public test vector or synthetic (see shared/IDENTIFIERS.md).
+//! directory. Every value is a public test vector or synthetic (see docs/identifiers.md).
 
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+
+use crate::harness::{assert_valid, assert_valid_line, file, kartlegg, kinds, scan, Tree};
 
 /// A public test vector (classic checksum), and its written forms.
 const FNR: &str = "13097248022";
 const SYNTHETIC: &str = "03851598730";
 
-struct Tree {
-    dir: tempfile::TempDir,
-}
-
-impl Tree {
-    fn new() -> Tree {
-        let dir = tempfile::tempdir().unwrap();
-        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-        Tree { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-        let p = self.path().join(name);
-        if let Some(parent) = p.parent() {
-            fs::create_dir_all(parent).unwrap();
-        }
-        fs::write(&p, bytes).unwrap();
-        p
-    }
-}
-
-fn kartlegg() -> Command {
-    let mut c = Command::cargo_bin("kartlegg").unwrap();
-    c.env_remove("KARTLEGG_HASH_KEY");
-    c
-}
-
 /// Runs a scan with `--format json` and returns (exit code, inventory).
 fn scan_json(root: &Path, extra: &[&str]) -> (i32, Value) {
-    let out = kartlegg()
-        .arg("scan")
-        .arg(root)
-        .args(["--format", "json", "--no-progress"])
-        .args(extra)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    (out.status.code().unwrap(), json)
-}
-
-fn file<'a>(inv: &'a Value, name: &str) -> &'a Value {
-    inv["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"].as_str().unwrap().ends_with(name))
-        .unwrap_or_else(|| panic!("no record for {name} in {inv:#}"))
-}
-
-fn kinds(rec: &Value) -> Vec<String> {
-    rec["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["kind"].as_str().unwrap().to_string())
-        .collect()
+    let s = scan(&[root], extra);
+    (s.code, s.inv)
 }
 
 fn utf16(s: &str, le: bool, bom: bool) -> Vec<u8> {
@@ -563,30 +507,6 @@ fn output_file_is_written_atomically_and_never_scanned() {
     assert!(!t.path().join("inventar.json.partial").exists());
 }
 
-fn schema() -> jsonschema::JSONSchema {
-    let s: Value = serde_json::from_str(
-        &fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/schema/inventory.schema.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    jsonschema::JSONSchema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .compile(&s)
-        .expect("the schema compiles")
-}
-
-fn assert_valid(schema: &jsonschema::JSONSchema, v: &Value) {
-    if let Err(errors) = schema.validate(v) {
-        let msgs: Vec<String> = errors
-            .map(|e| format!("{} at {}", e, e.instance_path))
-            .collect();
-        panic!("schema violations:\n{}", msgs.join("\n"));
-    }
-}
-
 #[test]
 fn output_matches_the_published_schema() {
     let t = Tree::new();
@@ -594,9 +514,8 @@ fn output_matches_the_published_schema() {
     t.file("b.bin", b"\0\0\0fnr 13097248022\0");
     t.file("c.png", b"\x89PNG\r\n\x1a\n");
     symlink("a.csv", t.path().join("d.csv")).unwrap();
-    let schema = schema();
     let (_, inv) = scan_json(t.path(), &["--reveal", "--min-confidence", "low"]);
-    assert_valid(&schema, &inv);
+    assert_valid(&inv);
     assert!(inv["files"].as_array().unwrap().len() == 4);
 
     let out = kartlegg()
@@ -606,25 +525,6 @@ fn output_matches_the_published_schema() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    let line_schema = {
-        let mut s: Value = serde_json::from_str(
-            &fs::read_to_string(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/schema/inventory.schema.json"
-            ))
-            .unwrap(),
-        )
-        .unwrap();
-        s["$ref"] = Value::from("#/$defs/jsonl_line");
-        s.as_object_mut().unwrap().remove("required");
-        s.as_object_mut().unwrap().remove("properties");
-        s.as_object_mut().unwrap().remove("additionalProperties");
-        s.as_object_mut().unwrap().remove("type");
-        jsonschema::JSONSchema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .compile(&s)
-            .unwrap()
-    };
     let lines: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -633,6 +533,6 @@ fn output_matches_the_published_schema() {
     assert_eq!(lines[0]["record"], "scan");
     assert_eq!(lines[5]["record"], "summary");
     for l in &lines {
-        assert_valid(&line_schema, l);
+        assert_valid_line(l);
     }
 }

@@ -1,0 +1,12 @@
+//! kartlegg's integration tests: one binary, one harness ([`harness`]), a module per area.
+//! Every test runs the real `kartlegg` binary; every JSON inventory a test reads is checked
+//! against the published schema first. Numbers are public test vectors or synthetic (see
+//! `docs/identifiers.md`).
+
+mod harness;
+
+mod cli;
+mod dumps;
+mod gate;
+mod office_archive_mail;
+mod sheets_pdf;
