@@ -1,180 +1,26 @@
-//! The scan: walk → read → extract → detect → report, wired together.
-//!
-//! One thread walks and feeds a bounded queue; a rayon pool of `--threads` workers takes files
-//! from it (more workers than cores by default, because on SMB/NFS a file costs round trips
-//! rather than CPU); each worker reads, extracts and detects one file and sends its record to
-//! the calling thread, which alone writes the report. Every path yields exactly one record.
+//! One input at a time: open, identify, extract, detect, and the records that come out —
+//! the file's own and one per member of a container, each emitted as soon as it is complete
+//! (a container's members before the container itself), so an archive of a million members
+//! never holds a million records.
 
 use std::cell::Cell;
 use std::io::{self, Cursor, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use rayon::iter::{ParallelBridge, ParallelIterator};
-
-use crate::detect::{Candidate, ChunkContext, Confidence, Detector};
+use super::{Done, Options};
+use crate::detect::{Candidate, ChunkContext, Detector};
 use crate::extract::{
-    self, Chunk, Clock, ExtractError, Input, Limit, LimitHit, Limits, Location, Locator, Sink,
+    self, Chunk, Clock, ExtractError, Input, Limit, LimitHit, Location, Locator, Sink,
 };
 use crate::read::sniff;
 use crate::read::{self, FileMeta};
 use crate::report::mask::{self, HashKey};
-use crate::report::progress::Progress;
-use crate::report::{FileRecord, Finding, Report, Status, Summary, Totals};
-use crate::walk::{Entry, Exclude, Walk};
+use crate::report::{FileRecord, Finding, Status};
+use crate::walk::Entry;
 
-/// What the scan does, from the command line.
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub roots: Vec<PathBuf>,
-    pub threads: usize,
-    pub follow: bool,
-    pub exclude: Vec<String>,
-    pub max_file_size: Option<u64>,
-    pub min_confidence: Confidence,
-    pub reveal: bool,
-    pub max_findings_per_file: usize,
-    /// Limits for each top-level file and what is nested in it.
-    pub limits: Limits,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            roots: Vec::new(),
-            threads: default_threads(),
-            follow: false,
-            exclude: Vec::new(),
-            max_file_size: None,
-            min_confidence: Confidence::Medium,
-            reveal: false,
-            max_findings_per_file: 10_000,
-            limits: Limits::default(),
-        }
-    }
-}
-
-/// Two reads in flight per core, at least 4 and at most 32: enough to hide network latency on
-/// SMB/NFS without thrashing a local disk.
-pub fn default_threads() -> usize {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (cores * 2).clamp(4, 32)
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ScanError {
-    #[error("cannot scan {path}: {source}")]
-    Root { path: PathBuf, source: io::Error },
-    #[error("bad --exclude pattern: {0}")]
-    Exclude(#[from] globset::Error),
-    #[error("cannot write the report: {0}")]
-    Report(io::Error),
-    #[error("cannot start worker threads: {0}")]
-    Threads(String),
-}
-
-/// The result of a scan, for the exit code.
-#[derive(Debug)]
-pub struct Outcome {
-    pub summary: Summary,
-    /// Non-synthetic findings at the reported confidence.
-    pub personal: u64,
-    /// Files not read completely (partial, error, encrypted, unsupported, limit, too large).
-    pub unscanned: u64,
-}
-
-/// A processed file on its way to the writer.
-struct Done {
-    rec: FileRecord,
-    bytes: u64,
-    noatime: Option<bool>,
-}
-
-/// Runs a whole scan. `never_scan` are paths excluded exactly (the report being written).
-pub fn run(
-    opts: &Options,
-    det: &Detector,
-    key: &HashKey,
-    report: &mut dyn Report,
-    progress: &mut Progress,
-    never_scan: Vec<PathBuf>,
-) -> Result<Outcome, ScanError> {
-    // A root that cannot be read fails the scan (exit 2); anything below it is a status.
-    for root in &opts.roots {
-        let err = |source| ScanError::Root {
-            path: root.clone(),
-            source,
-        };
-        let meta = std::fs::metadata(root).map_err(err)?;
-        if meta.is_dir() {
-            std::fs::read_dir(root).map_err(err)?;
-        } else if meta.is_file() {
-            read::open_following(root).map_err(err)?;
-        }
-    }
-    let walk = Walk {
-        follow: opts.follow,
-        exclude: Exclude::new(&opts.exclude, never_scan)?,
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.max(1))
-        .thread_name(|i| format!("kartlegg-{i}"))
-        .build()
-        .map_err(|e| ScanError::Threads(e.to_string()))?;
-    let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Entry>(4096);
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(1024);
-    let scanner = Scanner::new(opts, det, key);
-    let mut totals = Totals::default();
-    let mut write_err = None;
-
-    std::thread::scope(|s| {
-        let walker = s.spawn(|| {
-            let mut excluded = 0;
-            for root in &opts.roots {
-                excluded += walk.run(root, &mut |e| {
-                    // The receiver only goes away if the workers stopped; then stop walking.
-                    let _ = entry_tx.send(e);
-                });
-            }
-            drop(entry_tx);
-            excluded
-        });
-        s.spawn(|| {
-            pool.install(|| {
-                entry_rx
-                    .into_iter()
-                    .par_bridge()
-                    .for_each_with(done_tx, |tx, entry| {
-                        for done in scanner.process(entry) {
-                            let _ = tx.send(done);
-                        }
-                    });
-            });
-        });
-        for done in done_rx {
-            totals.add(&done.rec, done.bytes, done.noatime);
-            progress.file(done.rec.total());
-            if write_err.is_none() {
-                if let Err(e) = report.file(&done.rec) {
-                    write_err = Some(e);
-                }
-            }
-        }
-        totals.summary.files_excluded = walker.join().expect("walker thread");
-    });
-    progress.finish();
-    if let Some(e) = write_err {
-        return Err(ScanError::Report(e));
-    }
-    let summary = totals.finish().clone();
-    report
-        .finish(&summary, &crate::now_rfc3339())
-        .map_err(ScanError::Report)?;
-    Ok(Outcome {
-        summary,
-        personal: totals.personal,
-        unscanned: totals.unscanned,
-    })
-}
+/// Where finished records go: the writer's channel in one process, the pipe to the parent in
+/// a worker process, a vector in tests and the CI gate.
+pub type Emit<'e> = dyn FnMut(Done) + 'e;
 
 /// Reads, extracts and detects one input at a time; shared by all workers.
 pub struct Scanner<'a> {
@@ -224,6 +70,15 @@ impl<'a> Scanner<'a> {
     /// Scans an in-memory input (a git blob, say) as if it were a file called `name`; returns
     /// its record and the records of anything nested in it.
     pub fn scan_bytes(&self, name: &str, data: &[u8]) -> Vec<FileRecord> {
+        let mut out = Vec::new();
+        self.bytes(name, data, &mut |d: Done| out.push(d.rec));
+        // The input's own record first, then its members in the order they were met.
+        out.rotate_right(1);
+        out
+    }
+
+    /// Scans an in-memory input as a file called `name`, emitting its records.
+    pub fn bytes(&self, name: &str, data: &[u8], emit: &mut Emit<'_>) {
         let mut rec = FileRecord::new(name.to_string(), None);
         let limits = &self.opts.limits;
         let head = &data[..data.len().min(sniff::HEAD)];
@@ -238,12 +93,13 @@ impl<'a> Scanner<'a> {
             Clock::start(limits),
             self.det,
         );
-        let mut nested = Vec::new();
         let budget = Cell::new(0);
-        self.run_extract(&mut input, &mut rec, &mut nested, &budget);
-        std::iter::once(rec)
-            .chain(nested.into_iter().map(|d| d.rec))
-            .collect()
+        let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget);
+        emit(Done {
+            rec,
+            bytes,
+            noatime: None,
+        });
     }
 
     /// Scans pieces of one text file that start at the given 1-based lines (the added lines
@@ -253,11 +109,11 @@ impl<'a> Scanner<'a> {
         rec.file_type = "text".into();
         let limits = &self.opts.limits;
         let budget = Cell::new(0);
-        let mut nested = Vec::new();
+        let mut members = |_: Done| {};
         let mut sink = Collector::new(
             self,
             &mut rec,
-            &mut nested,
+            &mut members,
             &budget,
             0,
             Clock::start(limits),
@@ -276,9 +132,10 @@ impl<'a> Scanner<'a> {
         rec
     }
 
-    fn process(&self, entry: Entry) -> Vec<Done> {
+    /// Processes one walk entry: a file is read; anything else becomes its record at once.
+    pub fn process(&self, entry: Entry, emit: &mut Emit<'_>) {
         match entry {
-            Entry::File { path, meta } => self.file(&path, &meta),
+            Entry::File { path, meta } => self.file(&path, &meta, emit),
             Entry::Skipped {
                 path,
                 meta,
@@ -289,11 +146,11 @@ impl<'a> Scanner<'a> {
                     FileRecord::new(display(&path), meta.as_ref().map(FileMeta::from_metadata));
                 rec.file_type = reason.to_string();
                 rec.set_status(Status::Skipped, reason, detail);
-                vec![Done {
+                emit(Done {
                     rec,
                     bytes: 0,
                     noatime: None,
-                }]
+                });
             }
             Entry::Error {
                 path,
@@ -302,23 +159,24 @@ impl<'a> Scanner<'a> {
             } => {
                 let mut rec = FileRecord::new(display(&path), None);
                 rec.set_status(Status::Error, reason, detail);
-                vec![Done {
+                emit(Done {
                     rec,
                     bytes: 0,
                     noatime: None,
-                }]
+                });
             }
         }
     }
 
-    fn file(&self, path: &Path, meta: &std::fs::Metadata) -> Vec<Done> {
+    /// Reads one file: its members' records are emitted as they complete, its own last.
+    pub fn file(&self, path: &Path, meta: &std::fs::Metadata, emit: &mut Emit<'_>) {
         let mut rec = FileRecord::new(display(path), Some(FileMeta::from_metadata(meta)));
-        let one = |rec: FileRecord, noatime| {
-            vec![Done {
+        let mut one = |rec: FileRecord, noatime| {
+            emit(Done {
                 rec,
                 bytes: 0,
                 noatime,
-            }]
+            })
         };
         if let Some(max) = self.opts.max_file_size {
             if meta.len() > max {
@@ -371,7 +229,6 @@ impl<'a> Scanner<'a> {
             }
         };
         let limits = &self.opts.limits;
-        let mut nested = Vec::new();
         let budget = Cell::new(0);
         let name = rec.path.clone();
         let mut input = Input::seekable_from(
@@ -384,7 +241,7 @@ impl<'a> Scanner<'a> {
             Clock::start(limits),
             self.det,
         );
-        let (bytes, _) = self.run_extract(&mut input, &mut rec, &mut nested, &budget);
+        let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget);
         drop(input);
         let after_fd = file.metadata().map(|m| read::version(&m)).ok();
         let after_path = std::fs::metadata(path).map(|m| read::version(&m)).ok();
@@ -401,28 +258,26 @@ impl<'a> Scanner<'a> {
                 "deleted or renamed while reading; read as opened",
             );
         }
-        let mut out = vec![Done {
+        emit(Done {
             rec,
             bytes,
             noatime: Some(noatime),
-        }];
-        out.extend(nested);
-        out
+        });
     }
 
-    /// Identifies and extracts one input into `rec` (findings, type, status); nested members
-    /// go to `nested`. Returns the bytes read and the limit that stopped it, if one did (a
+    /// Identifies and extracts one input into `rec` (findings, type, status); the records of
+    /// nested members go to `emit`. Returns the bytes read and the limit that stopped it, if one did (a
     /// container stops when a member exhausts the file's byte or time budget).
     fn run_extract(
         &self,
         input: &mut Input<'_>,
         rec: &mut FileRecord,
-        nested: &mut Vec<Done>,
+        emit: &mut Emit<'_>,
         budget: &Cell<u64>,
     ) -> (u64, Option<Limit>) {
         let result = guarded(|| extract::identify(input)).and_then(|id| {
             rec.file_type = id.format.name().to_string();
-            let mut sink = Collector::new(self, rec, nested, budget, input.depth, input.clock);
+            let mut sink = Collector::new(self, rec, emit, budget, input.depth, input.clock);
             let result = guarded(|| extract::extract(input, id, &mut sink));
             sink.finish();
             result
@@ -485,7 +340,8 @@ struct Collector<'a, 'b> {
     scanner: &'a Scanner<'a>,
     rec: &'b mut FileRecord,
     cands: Vec<Candidate>,
-    nested: &'b mut Vec<Done>,
+    /// Where members' records go.
+    emit: &'b mut Emit<'b>,
     /// Decompressed bytes of nested members so far, for the whole top-level file.
     budget: &'b Cell<u64>,
     depth: u32,
@@ -509,7 +365,7 @@ impl<'a, 'b> Collector<'a, 'b> {
     fn new(
         scanner: &'a Scanner<'a>,
         rec: &'b mut FileRecord,
-        nested: &'b mut Vec<Done>,
+        emit: &'b mut Emit<'b>,
         budget: &'b Cell<u64>,
         depth: u32,
         clock: Clock,
@@ -518,7 +374,7 @@ impl<'a, 'b> Collector<'a, 'b> {
             scanner,
             rec,
             cands: Vec::new(),
-            nested,
+            emit,
             budget,
             depth,
             clock,
@@ -625,7 +481,7 @@ impl Sink for Collector<'_, '_> {
                 Limit::Depth.reason(),
                 format!("containers nested deeper than {}", limits.max_depth),
             );
-            self.nested.push(Done {
+            (self.emit)(Done {
                 rec,
                 bytes: 0,
                 noatime: None,
@@ -643,7 +499,7 @@ impl Sink for Collector<'_, '_> {
                 let e = ExtractError::from(e);
                 let (status, reason) = e.status();
                 rec.set_status(status, reason, e.to_string());
-                self.nested.push(Done {
+                (self.emit)(Done {
                     rec,
                     bytes: 0,
                     noatime: None,
@@ -661,17 +517,15 @@ impl Sink for Collector<'_, '_> {
             self.clock,
             self.scanner.det,
         );
-        let mut inner = Vec::new();
-        let (bytes, stop) = self
-            .scanner
-            .run_extract(&mut input, &mut rec, &mut inner, self.budget);
+        let (bytes, stop) =
+            self.scanner
+                .run_extract(&mut input, &mut rec, &mut *self.emit, self.budget);
         let detail = rec.detail.clone().unwrap_or_default();
-        self.nested.push(Done {
+        (self.emit)(Done {
             rec,
             bytes,
             noatime: None,
         });
-        self.nested.extend(inner);
         match stop {
             // The whole file's budget is spent: the container stops too.
             Some(limit @ (Limit::NestedBytes | Limit::Time)) => {
@@ -698,12 +552,14 @@ mod tests {
         let mut nested = Vec::new();
         let budget = Cell::new(0);
         let clock = Clock::start(&opts.limits);
-        let mut sink = Collector::new(&scanner, &mut rec, &mut nested, &budget, 0, clock);
+        let mut emit = |d: Done| nested.push(d);
+        let mut sink = Collector::new(&scanner, &mut rec, &mut emit, &budget, 0, clock);
         let dump =
             b"-- MySQL dump\nINSERT INTO `kunde` (`id`,`fnr`) VALUES (1,'13097248022'),(2,NULL);\n";
         // A plain `Read` (no `Seek`), as a decompressor gives it.
         let mut stream = io::BufReader::new(&dump[..]);
         sink.nested("backup.sql", None, &mut stream).unwrap();
+        drop(sink);
         let member = &nested[0].rec;
         assert_eq!(
             (member.path.as_str(), member.file_type.as_str()),
