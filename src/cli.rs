@@ -30,6 +30,19 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// Install a git pre-commit hook that runs `kartlegg scan --staged`.
     InstallHook(InstallHookArgs),
+    /// A worker process of a scan (started by `kartlegg scan` itself; not for use by hand).
+    #[command(name = "__worker", hide = true)]
+    Worker,
+}
+
+/// Where files are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IsolationArg {
+    /// In worker processes: a parser that crashes, exhausts the memory budget or hangs costs
+    /// its file (recorded with the reason), never the scan.
+    Processes,
+    /// In threads of one process, without that protection (for debugging a reader).
+    Threads,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,6 +174,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_entries: u64,
 
+    /// Seconds one file may take, with everything nested in it; a file that takes longer is
+    /// recorded as limit_exceeded/time_limit (or error/timeout if it had to be stopped).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub max_seconds: u64,
+
     /// Times a member may expand over its compressed size (members under 1 MiB always may).
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_ratio: u64,
@@ -172,6 +190,20 @@ pub struct ScanArgs {
     /// Follow symbolic links (loops are detected and reported).
     #[arg(long)]
     pub follow: bool,
+
+    /// Memory (heap) that the processes reading files may use together, such as 256M. A file
+    /// that needs more, even when read alone, is recorded as limit_exceeded/memory.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "128M")]
+    pub max_memory: u64,
+
+    /// Seconds one read or open of a file may block (a dead network share) before the file is
+    /// recorded as error/timeout and the scan goes on.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub read_timeout: u64,
+
+    /// Where files are read.
+    #[arg(long, value_enum, default_value = "processes")]
+    pub isolation: IsolationArg,
 
     /// Exit 2 when some file's content could not be read completely.
     #[arg(long)]

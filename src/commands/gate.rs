@@ -13,7 +13,7 @@ use crate::gate::baseline::{self, Baseline, Entry};
 use crate::gate::{lines, sarif, Gate, Outcome, Policy, Source, Verdict};
 use crate::report::mask::HashKey;
 use crate::report::writer::Output;
-use crate::scan::{Options, Scanner};
+use crate::scan::{Blobs, Options};
 use crate::source::git::Repo;
 
 /// Exit codes, as for every scan.
@@ -63,11 +63,11 @@ pub fn scan(args: &ScanArgs, source: Source, det: &Detector, provided_key: HashK
     let key = baseline.as_ref().map_or(provided_key, Baseline::key);
     // Findings below --fail-on are still reported (as notes in SARIF) down to --min-confidence.
     let opts = options(args.min_confidence.min(args.gate.fail_on), false);
-    let scanner = Scanner::new(&opts, det, &key);
+    let blobs = Blobs::new(&opts, det, &key)?;
     let ignore = crate::gate::load_ignore(&repo.root, &args.exclude)?;
     let gate = Gate {
         repo: &repo,
-        scanner: &scanner,
+        blobs: &blobs,
         policy: Policy {
             fail_on: args.gate.fail_on,
             fail_on_synthetic: args.gate.fail_on_synthetic,
@@ -165,11 +165,11 @@ pub fn baseline_add(args: &BaselineAddArgs, det: &Detector) -> Result<u8> {
         .unwrap_or(Source::Tracked("HEAD".into()));
     let key = b.key();
     let opts = options(args.gate.fail_on, false);
-    let scanner = Scanner::new(&opts, det, &key);
+    let blobs = Blobs::new(&opts, det, &key)?;
     let ignore = crate::gate::load_ignore(&repo.root, &[])?;
     let outcome = Gate {
         repo: &repo,
-        scanner: &scanner,
+        blobs: &blobs,
         policy: Policy {
             fail_on: args.gate.fail_on,
             fail_on_synthetic: args.gate.fail_on_synthetic,
@@ -212,11 +212,11 @@ pub fn baseline_update(args: &BaselineUpdateArgs, det: &Detector) -> Result<u8> 
     let mut b = Baseline::load(&path)?;
     let key = b.key();
     let opts = options(Confidence::Low, false);
-    let scanner = Scanner::new(&opts, det, &key);
+    let blobs = Blobs::new(&opts, det, &key)?;
     let ignore = crate::gate::load_ignore(&repo.root, &[])?;
     let outcome = Gate {
         repo: &repo,
-        scanner: &scanner,
+        blobs: &blobs,
         policy: Policy {
             fail_on: Confidence::Low,
             fail_on_synthetic: true,

@@ -30,6 +30,10 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
         }
         Command::InstallHook(args) => gate::install_hook(&args),
+        Command::Worker => {
+            crate::scan::worker::main()?;
+            Ok(NOTHING_FOUND)
+        }
     }
 }
 

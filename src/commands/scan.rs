@@ -6,14 +6,14 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 
 use super::{detector, FAILED, FOUND, NOTHING_FOUND};
-use crate::cli::{Format, ScanArgs};
+use crate::cli::{Format, IsolationArg, ScanArgs};
 use crate::extract::Limits;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
 use crate::report::text::TextReport;
 use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
-use crate::scan::{self, Options};
+use crate::scan::{self, Isolation, Options};
 
 fn hash_key(args: &ScanArgs) -> Result<HashKey> {
     if let Some(path) = &args.hash_key_file {
@@ -67,7 +67,16 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             max_nested_bytes: args.max_archive_bytes,
             max_entries: args.max_entries,
             max_ratio: args.max_ratio,
+            seconds: args.max_seconds,
             ..Limits::default()
+        },
+        rules_dir: args.rules.clone(),
+        isolation: match args.isolation {
+            IsolationArg::Processes => Isolation::Processes {
+                max_memory: args.max_memory,
+                read_timeout: args.read_timeout,
+            },
+            IsolationArg::Threads => Isolation::Threads,
         },
     };
     let key_note = if key.provided {
@@ -98,6 +107,15 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                 "max_archive_bytes": opts.limits.max_nested_bytes,
                 "max_entries": opts.limits.max_entries,
                 "max_ratio": opts.limits.max_ratio,
+                "max_seconds": opts.limits.seconds,
+                "isolation": match &opts.isolation {
+                    Isolation::Processes { max_memory, read_timeout } => json!({
+                        "mode": "processes",
+                        "max_memory": max_memory,
+                        "read_timeout": read_timeout,
+                    }),
+                    Isolation::Threads => json!({"mode": "threads"}),
+                },
                 "rules_dir": args.rules.as_ref().map(|p| p.to_string_lossy()),
             },
             "fingerprints": {

@@ -34,7 +34,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use encoding_rs::Encoding;
 
@@ -42,7 +42,7 @@ use crate::detect::{ChunkContext, Detector};
 use crate::read::sniff::{self, Format, Sniffed};
 
 /// What happened to an input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Read completely.
@@ -81,7 +81,7 @@ impl Status {
 }
 
 /// Limits for one top-level file and everything nested in it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Limits {
     /// Containers inside containers (`a.zip!/b.zip!/c.txt` is depth 2).
     pub max_depth: u32,
@@ -658,7 +658,7 @@ fn text_runs(
 
 /// A text column: a 1-based character column, or the name of a table column (or its 1-based
 /// position, when a dump names no columns).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Column {
     Number(u64),
@@ -666,7 +666,8 @@ pub enum Column {
 }
 
 /// Where a finding sits. Each format fills in what it knows; absent fields are not written.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,

@@ -23,7 +23,7 @@ use chrono::NaiveDate;
 use crate::detect::Confidence;
 use crate::read::sniff::{self, Sniffed};
 use crate::report::{Finding, Status};
-use crate::scan::Scanner;
+use crate::scan::Blobs;
 use crate::source::git::{self, Change, Repo};
 
 use baseline::{Baseline, Entry};
@@ -150,9 +150,9 @@ pub fn load_ignore(root: &Path, exclude: &[String]) -> Result<ignore::gitignore:
 }
 
 /// Everything a gate run needs.
-pub struct Gate<'a> {
+pub struct Gate<'a, 'b> {
     pub repo: &'a Repo,
-    pub scanner: &'a Scanner<'a>,
+    pub blobs: &'a Blobs<'b>,
     pub policy: Policy,
     pub baseline: Option<&'a Baseline>,
     pub ignore: &'a ignore::gitignore::Gitignore,
@@ -161,7 +161,7 @@ pub struct Gate<'a> {
     pub today: NaiveDate,
 }
 
-impl Gate<'_> {
+impl Gate<'_, '_> {
     pub fn run(&self, source: &Source) -> Result<Outcome> {
         let mut out = Outcome::default();
         let mut used = HashSet::new();
@@ -280,12 +280,11 @@ impl Gate<'_> {
                     seen.as_deref_mut(),
                     used,
                     out,
-                );
+                )?;
                 batch_bytes = 0;
             }
         }
-        self.judge(batch, commit, seen, used, out);
-        Ok(())
+        self.judge(batch, commit, seen, used, out)
     }
 
     fn judge(
@@ -295,12 +294,9 @@ impl Gate<'_> {
         mut seen: Option<&mut HashSet<(String, String)>>,
         used: &mut HashSet<usize>,
         out: &mut Outcome,
-    ) {
-        use rayon::prelude::*;
-        let scanned: Vec<_> = batch
-            .par_iter()
-            .map(|l| self.scanner.scan_bytes(l.path, &l.data))
-            .collect();
+    ) -> Result<()> {
+        let items: Vec<(&str, &[u8])> = batch.iter().map(|l| (l.path, &l.data[..])).collect();
+        let scanned = self.blobs.scan(&items)?;
         for (l, recs) in batch.iter().zip(scanned) {
             let lines: Vec<&str> = l
                 .text
@@ -341,6 +337,7 @@ impl Gate<'_> {
                 }
             }
         }
+        Ok(())
     }
 
     fn verdict(

@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The owner of a file: the numeric id always, the name when the system knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
     pub uid: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -23,7 +23,7 @@ pub struct Owner {
 }
 
 /// File evidence for the inventory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMeta {
     pub size: u64,
     pub modified: String,
@@ -107,6 +107,57 @@ pub fn io_reason(e: &io::Error) -> &'static str {
     }
 }
 
+/// Where a worker process marks that it is blocked in a read or an open, and since when (see
+/// `scan::memory`): set once when the process becomes a worker.
+static BLOCKED_SINCE: OnceLock<Marker> = OnceLock::new();
+
+struct Marker {
+    since: &'static AtomicU64,
+    now: fn() -> u64,
+}
+
+/// Makes [`Blocking`] guards write to `since` (milliseconds from `now`, 0 when not blocked).
+pub fn watch_blocking(since: &'static AtomicU64, now: fn() -> u64) {
+    let _ = BLOCKED_SINCE.set(Marker { since, now });
+}
+
+/// Marks the process blocked in a read or an open until dropped, so the scan's watchdog can
+/// tell a dead network share (a read that never returns) from a slow parser.
+pub struct Blocking(Option<&'static AtomicU64>);
+
+impl Blocking {
+    pub fn enter() -> Blocking {
+        Blocking(BLOCKED_SINCE.get().map(|m| {
+            m.since.store((m.now)(), Ordering::Relaxed);
+            m.since
+        }))
+    }
+}
+
+impl Drop for Blocking {
+    fn drop(&mut self) {
+        if let Some(m) = self.0 {
+            m.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A file whose every read is marked [`Blocking`].
+pub struct Watched(pub File);
+
+impl io::Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let _b = Blocking::enter();
+        self.0.read(buf)
+    }
+}
+
+impl io::Seek for Watched {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.0.seek(pos)
+    }
+}
+
 /// Bytes read by every reader in this process so far, for the live progress line (a large
 /// file would otherwise show no progress until it is done).
 pub static BYTES_READ: AtomicU64 = AtomicU64::new(0);
@@ -143,6 +194,7 @@ pub struct Opened {
 /// Opens for reading with `O_NOATIME` where permitted (the owner or CAP_FOWNER), and falls
 /// back to a plain open where not. Never opens for writing.
 pub fn open(path: &Path) -> io::Result<Opened> {
+    let _b = Blocking::enter();
     let noatime = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOATIME | libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -168,6 +220,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
 
 /// Like [`open`], but follows a symlink at the last component (for `--follow`).
 pub fn open_following(path: &Path) -> io::Result<Opened> {
+    let _b = Blocking::enter();
     let noatime = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOATIME | libc::O_NONBLOCK)

@@ -50,6 +50,15 @@ impl HashKey {
         }
     }
 
+    /// The key as given (for a worker process, over its pipe), and whether it was provided.
+    pub fn parts(&self) -> (&[u8], bool) {
+        (&self.key, self.provided)
+    }
+
+    pub fn from_parts(key: Vec<u8>, provided: bool) -> HashKey {
+        HashKey { key, provided }
+    }
+
     /// A random key for this scan only.
     pub fn random() -> HashKey {
         use rand::RngCore;

@@ -5,6 +5,7 @@
 //! Records stream: the scan hands each file's record to a [`Report`] as soon as it is done,
 //! the report writes it and keeps only totals, so memory does not grow with the tree.
 
+pub mod intern;
 pub mod mask;
 pub mod progress;
 pub mod text;
@@ -12,7 +13,7 @@ pub mod writer;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::detect::Confidence;
 use crate::extract::{Column, Location};
@@ -23,40 +24,50 @@ pub const SCHEMA_VERSION: &str = "1.0";
 
 pub use crate::extract::Status;
 
+/// A kind, rule or checksum name: static, from a fixed set (see [`intern`]). An alias, so
+/// serde does not treat the field as borrowed from its input.
+pub type Name = &'static str;
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
 
 /// One finding in a file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub kind: &'static str,
-    pub rule: &'static str,
+    #[serde(deserialize_with = "intern::str")]
+    pub kind: Name,
+    #[serde(deserialize_with = "intern::str")]
+    pub rule: Name,
     pub confidence: Confidence,
     pub location: Location,
     pub masked: String,
     pub fingerprint: String,
     /// For identity numbers: the checksum rule that matched (`classic` or `2032`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub checksum: Option<&'static str>,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "intern::opt_str"
+    )]
+    pub checksum: Option<Name>,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub synthetic: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub role: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub iban: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub recovered_leading_zero: bool,
     /// The normalised value: only with `--reveal`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// The text around the value: only with `--reveal`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
 }
 
 /// The inventory record of one file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
     pub path: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -64,45 +75,50 @@ pub struct FileRecord {
     /// What the content is: `text`, `csv`, `binary`, or a known format's name.
     #[serde(rename = "type")]
     pub file_type: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
     pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Findings by kind at the reported confidence, including any beyond the per-file cap.
+    #[serde(deserialize_with = "intern::map")]
     pub counts: BTreeMap<&'static str, u64>,
     pub findings: Vec<Finding>,
     /// More findings than `--max-findings-per-file`: `counts` has them all, `findings` not.
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub findings_truncated: bool,
     /// Per table column with findings (dumps, database files, CSV): what a retention review
     /// reads. Filled by [`FileRecord::column_finding`] and [`FileRecord::column_values`].
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<ColumnSummary>,
     /// Totals that the summary needs but the record does not show.
     #[serde(skip)]
     pub tally: Tally,
 }
 
-/// Per-file totals over every reported finding (also those beyond the per-file cap).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Per-file totals over every reported finding (also those beyond the per-file cap). Not
+/// part of the inventory; it travels with the record from a worker process to the writer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
     pub by_confidence: BTreeMap<Confidence, u64>,
     pub synthetic: u64,
     /// Non-synthetic findings: what decides the exit code.
     pub personal: u64,
     /// Distinct fingerprints (first 64 bits) per kind.
+    #[serde(deserialize_with = "intern::set_map")]
     pub distinct: HashMap<&'static str, HashSet<u64>>,
-    /// Per-column accumulators behind [`FileRecord::columns`].
+    /// Per-column accumulators behind [`FileRecord::columns`] (needed only while the file is
+    /// read).
+    #[serde(skip)]
     pub columns: ColumnTally,
 }
 
 /// One table column in a file's per-column summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnSummary {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
     pub column: Column,
     /// Non-null values in the column.
@@ -112,8 +128,10 @@ pub struct ColumnSummary {
     /// `matched / values` (0 when the value count is not known).
     pub share: f64,
     /// Findings by kind.
+    #[serde(deserialize_with = "intern::map")]
     pub counts: BTreeMap<&'static str, u64>,
     /// Distinct values by kind, counted by fingerprint.
+    #[serde(deserialize_with = "intern::map")]
     pub distinct: BTreeMap<&'static str, u64>,
 }
 

@@ -7,8 +7,12 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
+use serde::{Deserialize, Serialize};
 
 use crate::detect::{Confidence, Detector};
 use crate::extract::Limits;
@@ -17,9 +21,10 @@ use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
 use crate::report::{FileRecord, Report, Summary, Totals};
 use crate::walk::{Entry, Exclude, Walk};
+use wire::Job;
 
 /// What the scan does, from the command line.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Options {
     pub roots: Vec<PathBuf>,
     pub threads: usize,
@@ -31,6 +36,41 @@ pub struct Options {
     pub max_findings_per_file: usize,
     /// Limits for each top-level file and what is nested in it.
     pub limits: Limits,
+    /// Extra rules (`--rules DIR`), which worker processes load too.
+    pub rules_dir: Option<PathBuf>,
+    pub isolation: Isolation,
+}
+
+/// Where files are read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Isolation {
+    /// In worker processes, the default: a parser that crashes, exhausts the memory budget
+    /// or hangs costs its file (recorded with the reason), never the scan. See [`pool`].
+    Processes {
+        /// Heap bytes all workers together may hold (`--max-memory`).
+        max_memory: u64,
+        /// Seconds one read or open may block (`--read-timeout`).
+        read_timeout: u64,
+    },
+    /// In threads of the calling process: for library use, benchmarks and tests of the
+    /// readers themselves.
+    Threads,
+}
+
+/// The memory budget of all worker processes together: with the scan's own memory, a scan
+/// stays under 200 MB.
+pub const DEFAULT_MAX_MEMORY: u64 = 128 << 20;
+
+/// Seconds a read or open may block before the file is given up.
+pub const DEFAULT_READ_TIMEOUT: u64 = 60;
+
+impl Default for Isolation {
+    fn default() -> Self {
+        Isolation::Processes {
+            max_memory: DEFAULT_MAX_MEMORY,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+        }
+    }
 }
 
 impl Default for Options {
@@ -45,6 +85,8 @@ impl Default for Options {
             reveal: false,
             max_findings_per_file: 10_000,
             limits: Limits::default(),
+            rules_dir: None,
+            isolation: Isolation::default(),
         }
     }
 }
@@ -66,6 +108,8 @@ pub enum ScanError {
     Report(io::Error),
     #[error("cannot start worker threads: {0}")]
     Threads(String),
+    #[error("worker processes: {0}")]
+    Workers(io::Error),
 }
 
 /// The result of a scan, for the exit code.
@@ -78,17 +122,169 @@ pub struct Outcome {
     pub unscanned: u64,
 }
 
+pub mod memory;
+pub mod pool;
 mod scanner;
+pub mod wire;
+pub mod worker;
 
 pub use scanner::{Emit, Scanner};
 
 /// A processed file on its way to the writer.
+#[derive(Debug)]
 pub struct Done {
     pub rec: FileRecord,
     /// Bytes read for this record (a container's own bytes; members count their own).
     pub bytes: u64,
     /// For a file opened from disk: whether O_NOATIME protected its access time.
     pub noatime: Option<bool>,
+}
+
+/// Reads in-memory inputs (git blobs for the CI gate) the way a scan reads files: in worker
+/// processes by default, so a blob that crashes its parser is a record, not the end of the
+/// gate.
+pub struct Blobs<'a> {
+    scanner: Scanner<'a>,
+    threads: usize,
+    pool: Option<std::cell::RefCell<pool::Pool<'a>>>,
+    next_id: std::cell::Cell<u64>,
+}
+
+impl<'a> Blobs<'a> {
+    pub fn new(
+        opts: &'a Options,
+        det: &'a Detector,
+        key: &'a HashKey,
+    ) -> Result<Blobs<'a>, ScanError> {
+        let pool = match &opts.isolation {
+            Isolation::Threads => None,
+            Isolation::Processes {
+                max_memory,
+                read_timeout,
+            } => Some(std::cell::RefCell::new(
+                pool::Pool::start(pool::Config {
+                    workers: opts.threads,
+                    options: opts,
+                    rules_dir: opts.rules_dir.clone(),
+                    rules_hash: det.rules_hash().to_string(),
+                    key,
+                    max_memory: *max_memory,
+                    read_timeout: Duration::from_secs(*read_timeout),
+                })
+                .map_err(ScanError::Workers)?,
+            )),
+        };
+        Ok(Blobs {
+            scanner: Scanner::new(opts, det, key),
+            threads: opts.threads,
+            pool,
+            next_id: std::cell::Cell::new(1),
+        })
+    }
+
+    /// Scans each `(name, data)`; for each, its own record first, then its members'.
+    pub fn scan(&self, items: &[(&str, &[u8])]) -> Result<Vec<Vec<FileRecord>>, ScanError> {
+        let Some(pool) = &self.pool else {
+            use rayon::prelude::*;
+            let threads = rayon::ThreadPoolBuilder::new()
+                .num_threads(self.threads.max(1))
+                .build()
+                .map_err(|e| ScanError::Threads(e.to_string()))?;
+            let scanner = &self.scanner;
+            return Ok(threads.install(|| {
+                items
+                    .par_iter()
+                    .map(|(name, data)| scanner.scan_bytes(name, data))
+                    .collect()
+            }));
+        };
+        let base = self.next_id.get();
+        self.next_id.set(base + items.len() as u64);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        for (i, (name, data)) in items.iter().enumerate() {
+            let _ = tx.send(Job::Bytes {
+                id: base + i as u64,
+                name: name.to_string(),
+                data: data.to_vec(),
+            });
+        }
+        drop(tx);
+        let mut out: Vec<Vec<FileRecord>> = vec![Vec::new(); items.len()];
+        pool.borrow_mut()
+            .run(&rx, &mut |ev| {
+                if let pool::Event::Record(id, done) = ev {
+                    out[(id - base) as usize].push(done.rec);
+                }
+            })
+            .map_err(ScanError::Workers)?;
+        // A job's own record comes last, after its members'.
+        for recs in &mut out {
+            recs.rotate_right(1);
+        }
+        Ok(out)
+    }
+}
+
+/// Reads the files of the walk in a rayon pool of `--threads` threads.
+fn in_threads(
+    opts: &Options,
+    scanner: &Scanner<'_>,
+    entries: Receiver<Entry>,
+    done: Sender<Done>,
+) -> Result<(), ScanError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .thread_name(|i| format!("kartlegg-{i}"))
+        .build()
+        .map_err(|e| ScanError::Threads(e.to_string()))?;
+    pool.install(|| {
+        entries
+            .into_iter()
+            .par_bridge()
+            .for_each_with(done, |tx, entry| {
+                scanner.process(entry, &mut |d| {
+                    let _ = tx.send(d);
+                });
+            });
+    });
+    Ok(())
+}
+
+/// Reads the files of the walk in worker processes; what needs no reading (a symlink, a
+/// directory the walk could not open) is recorded here.
+fn in_processes(
+    cfg: pool::Config<'_>,
+    scanner: &Scanner<'_>,
+    entries: Receiver<Entry>,
+    done: Sender<Done>,
+) -> Result<(), ScanError> {
+    let mut pool = pool::Pool::start(cfg).map_err(ScanError::Workers)?;
+    let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Job>(256);
+    std::thread::scope(|s| {
+        let router_done = done.clone();
+        s.spawn(move || {
+            let mut id = 0;
+            for entry in entries {
+                match entry {
+                    Entry::File { path, .. } => {
+                        id += 1;
+                        if jobs_tx.send(Job::File { id, path }).is_err() {
+                            break;
+                        }
+                    }
+                    other => scanner.process(other, &mut |d| {
+                        let _ = router_done.send(d);
+                    }),
+                }
+            }
+        });
+        pool.run(&jobs_rx, &mut |ev| {
+            if let pool::Event::Record(_, d) = ev {
+                let _ = done.send(*d);
+            }
+        })
+        .map_err(ScanError::Workers)
+    })
 }
 
 /// Runs a whole scan. `never_scan` are paths excluded exactly (the report being written).
@@ -117,40 +313,41 @@ pub fn run(
         follow: opts.follow,
         exclude: Exclude::new(&opts.exclude, never_scan)?,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.max(1))
-        .thread_name(|i| format!("kartlegg-{i}"))
-        .build()
-        .map_err(|e| ScanError::Threads(e.to_string()))?;
     let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Entry>(4096);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(1024);
     let scanner = Scanner::new(opts, det, key);
     let mut totals = Totals::default();
     let mut write_err = None;
 
-    std::thread::scope(|s| {
+    let read_result = std::thread::scope(|s| {
         let walker = s.spawn(|| {
             let mut excluded = 0;
             for root in &opts.roots {
                 excluded += walk.run(root, &mut |e| {
-                    // The receiver only goes away if the workers stopped; then stop walking.
+                    // The receiver only goes away if reading stopped; then stop walking.
                     let _ = entry_tx.send(e);
                 });
             }
             drop(entry_tx);
             excluded
         });
-        s.spawn(|| {
-            pool.install(|| {
-                entry_rx
-                    .into_iter()
-                    .par_bridge()
-                    .for_each_with(done_tx, |tx, entry| {
-                        scanner.process(entry, &mut |done| {
-                            let _ = tx.send(done);
-                        });
-                    });
-            });
+        let readers = s.spawn(|| match &opts.isolation {
+            Isolation::Threads => in_threads(opts, &scanner, entry_rx, done_tx),
+            Isolation::Processes {
+                max_memory,
+                read_timeout,
+            } => {
+                let cfg = pool::Config {
+                    workers: opts.threads,
+                    options: opts,
+                    rules_dir: opts.rules_dir.clone(),
+                    rules_hash: det.rules_hash().to_string(),
+                    key,
+                    max_memory: *max_memory,
+                    read_timeout: Duration::from_secs(*read_timeout),
+                };
+                in_processes(cfg, &scanner, entry_rx, done_tx)
+            }
         });
         for done in done_rx {
             totals.add(&done.rec, done.bytes, done.noatime);
@@ -162,8 +359,10 @@ pub fn run(
             }
         }
         totals.summary.files_excluded = walker.join().expect("walker thread");
+        readers.join().expect("reader thread")
     });
     progress.finish();
+    read_result?;
     if let Some(e) = write_err {
         return Err(ScanError::Report(e));
     }

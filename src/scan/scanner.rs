@@ -135,7 +135,7 @@ impl<'a> Scanner<'a> {
     /// Processes one walk entry: a file is read; anything else becomes its record at once.
     pub fn process(&self, entry: Entry, emit: &mut Emit<'_>) {
         match entry {
-            Entry::File { path, meta } => self.file(&path, &meta, emit),
+            Entry::File { path, .. } => self.file(&path, emit),
             Entry::Skipped {
                 path,
                 meta,
@@ -168,9 +168,11 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Reads one file: its members' records are emitted as they complete, its own last.
-    pub fn file(&self, path: &Path, meta: &std::fs::Metadata, emit: &mut Emit<'_>) {
-        let mut rec = FileRecord::new(display(path), Some(FileMeta::from_metadata(meta)));
+    /// Reads one file: its members' records are emitted as they complete, its own last. The
+    /// file's evidence (size, times, owner) is taken from the opened descriptor, before
+    /// anything is read.
+    pub fn file(&self, path: &Path, emit: &mut Emit<'_>) {
+        let mut rec = FileRecord::new(display(path), None);
         let mut one = |rec: FileRecord, noatime| {
             emit(Done {
                 rec,
@@ -178,24 +180,18 @@ impl<'a> Scanner<'a> {
                 noatime,
             })
         };
-        if let Some(max) = self.opts.max_file_size {
-            if meta.len() > max {
-                rec.set_status(
-                    Status::Skipped,
-                    "too_large",
-                    format!("{} bytes is over --max-file-size {max}", meta.len()),
-                );
-                return one(rec, None);
-            }
-        }
         let opened = if self.opts.follow {
             read::open_following(path)
         } else {
             read::open(path)
         };
-        let read::Opened { mut file, noatime } = match opened {
+        let read::Opened { file, noatime } = match opened {
             Ok(o) => o,
             Err(e) => {
+                // Who owns a file that cannot be opened is what a reviewer asks next.
+                rec.meta = std::fs::symlink_metadata(path)
+                    .ok()
+                    .map(|m| FileMeta::from_metadata(&m));
                 let reason = read::io_reason(&e);
                 let status = if reason == "symlink" {
                     Status::Skipped
@@ -206,21 +202,32 @@ impl<'a> Scanner<'a> {
                 return one(rec, None);
             }
         };
-        let before = match file.metadata() {
-            Ok(m) if m.is_file() => read::version(&m),
-            Ok(_) => {
-                rec.set_status(
-                    Status::Skipped,
-                    "special_file",
-                    "no longer a regular file when opened",
-                );
-                return one(rec, Some(noatime));
-            }
+        let meta = match file.metadata() {
+            Ok(m) => m,
             Err(e) => {
                 rec.set_status(Status::Error, read::io_reason(&e), e.to_string());
                 return one(rec, Some(noatime));
             }
         };
+        rec.meta = Some(FileMeta::from_metadata(&meta));
+        if !meta.is_file() {
+            rec.set_status(
+                Status::Skipped,
+                "special_file",
+                "no longer a regular file when opened",
+            );
+            return one(rec, Some(noatime));
+        }
+        if let Some(max) = self.opts.max_file_size.filter(|&max| meta.len() > max) {
+            rec.set_status(
+                Status::Skipped,
+                "too_large",
+                format!("{} bytes is over --max-file-size {max}", meta.len()),
+            );
+            return one(rec, Some(noatime));
+        }
+        let before = read::version(&meta);
+        let mut file = read::Watched(file);
         let head = match read::read_head(&mut file, sniff::HEAD) {
             Ok(h) => h,
             Err(e) => {
@@ -243,7 +250,7 @@ impl<'a> Scanner<'a> {
         );
         let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget);
         drop(input);
-        let after_fd = file.metadata().map(|m| read::version(&m)).ok();
+        let after_fd = file.0.metadata().map(|m| read::version(&m)).ok();
         let after_path = std::fs::metadata(path).map(|m| read::version(&m)).ok();
         if after_fd != Some(before) || (after_path.is_some() && after_path != Some(before)) {
             rec.set_status(
@@ -308,7 +315,8 @@ impl<'a> Scanner<'a> {
     }
 }
 
-fn display(path: &Path) -> String {
+/// A path as the inventory writes it.
+pub(crate) fn display(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 

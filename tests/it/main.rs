@@ -8,5 +8,6 @@ mod harness;
 mod cli;
 mod dumps;
 mod gate;
+mod isolation;
 mod office_archive_mail;
 mod sheets_pdf;
