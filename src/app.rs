@@ -1,7 +1,7 @@
 //! From a parsed command line to a finished scan and an exit code.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::os::unix::fs::MetadataExt;
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;
@@ -162,16 +162,6 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         },
     });
 
-    // Never scan the report we are writing.
-    let mut never_scan: Vec<PathBuf> = Vec::new();
-    if let Some(out) = &args.output {
-        let abs = std::path::absolute(out).unwrap_or_else(|_| out.clone());
-        never_scan.push(Output::partial_path(out));
-        never_scan.push(Output::partial_path(&abs));
-        never_scan.push(abs);
-        never_scan.push(out.clone());
-    }
-
     let output = || -> Result<Output> {
         Ok(match &args.output {
             Some(p) => Output::file(p)
@@ -190,6 +180,16 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
                 key_note.to_string(),
             )),
         },
+    };
+    // Never scan the report we are writing: its file and the partial file, by identity (a
+    // path string misses `./inv.json`).
+    let never_scan: Vec<(u64, u64)> = match &args.output {
+        Some(out) => [Output::partial_path(out), out.clone()]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| (m.dev(), m.ino()))
+            .collect(),
+        None => Vec::new(),
     };
     let mut progress = Progress::new(!args.no_progress);
     let outcome = scan::run(

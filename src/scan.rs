@@ -6,6 +6,7 @@
 //! the calling thread, which alone writes the report. Every path yields exactly one record.
 
 use std::io::{self, Cursor, Read};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,7 @@ use crate::read::{self, FileMeta};
 use crate::report::mask::{self, HashKey};
 use crate::report::progress::Progress;
 use crate::report::{FileRecord, Finding, Report, Status, Summary, Totals};
-use crate::walk::{Entry, Exclude, Walk};
+use crate::walk::{self, Counts, Entry, Exclude, Walk};
 
 /// What the scan does, from the command line.
 #[derive(Debug, Clone)]
@@ -87,14 +88,15 @@ struct Done {
     noatime: Option<bool>,
 }
 
-/// Runs a whole scan. `never_scan` are paths excluded exactly (the report being written).
+/// Runs a whole scan. `never_scan` are the (device, inode) identities of files never scanned
+/// (the report being written and its `.partial` file).
 pub fn run(
     opts: &Options,
     det: &Detector,
     key: &HashKey,
     report: &mut dyn Report,
     progress: &mut Progress,
-    never_scan: Vec<PathBuf>,
+    never_scan: Vec<(u64, u64)>,
 ) -> Result<Outcome, ScanError> {
     // A root that cannot be read fails the scan (exit 2); anything below it is a status.
     for root in &opts.roots {
@@ -109,10 +111,7 @@ pub fn run(
             read::open_following(root).map_err(err)?;
         }
     }
-    let walk = Walk {
-        follow: opts.follow,
-        exclude: Exclude::new(&opts.exclude, never_scan)?,
-    };
+    let walk = Walk::new(opts.follow, Exclude::new(&opts.exclude, never_scan)?);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
         .thread_name(|i| format!("kartlegg-{i}"))
@@ -126,15 +125,15 @@ pub fn run(
 
     std::thread::scope(|s| {
         let walker = s.spawn(|| {
-            let mut excluded = 0;
+            let mut counts = Counts::default();
             for root in &opts.roots {
-                excluded += walk.run(root, &mut |e| {
+                counts += walk.run(root, &mut |e| {
                     // The receiver only goes away if the workers stopped; then stop walking.
                     let _ = entry_tx.send(e);
                 });
             }
             drop(entry_tx);
-            excluded
+            counts
         });
         s.spawn(|| {
             pool.install(|| {
@@ -157,7 +156,10 @@ pub fn run(
                 }
             }
         }
-        totals.summary.files_excluded = walker.join().expect("walker thread");
+        let counts = walker.join().expect("walker thread");
+        totals.summary.files_excluded = counts.excluded;
+        totals.summary.atime.dirs_noatime = counts.dirs_noatime;
+        totals.summary.atime.dirs_plain = counts.dirs_plain;
     });
     progress.finish();
     if let Some(e) = write_err {
@@ -293,7 +295,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn file(&self, path: &Path, meta: &std::fs::Metadata) -> Vec<Done> {
+    fn file(&self, path: &Path, meta: &walk::Meta) -> Vec<Done> {
         let mut rec = FileRecord::new(display(path), Some(FileMeta::from_metadata(meta)));
         let one = |rec: FileRecord, noatime| {
             vec![Done {
@@ -303,11 +305,11 @@ impl<'a> Scanner<'a> {
             }]
         };
         if let Some(max) = self.opts.max_file_size {
-            if meta.len() > max {
+            if meta.size() > max {
                 rec.set_status(
                     Status::Skipped,
                     "too_large",
-                    format!("{} bytes is over --max-file-size {max}", meta.len()),
+                    format!("{} bytes is over --max-file-size {max}", meta.size()),
                 );
                 return one(rec, None);
             }
@@ -360,7 +362,7 @@ impl<'a> Scanner<'a> {
             name: &rec.path.clone(),
             head: &head,
             reader: &mut file,
-            size: Some(meta.len()),
+            size: Some(meta.size()),
             depth: 0,
             limits: &limits,
             deadline,
