@@ -444,7 +444,7 @@ impl<'a> Scanner<'a> {
 }
 
 fn display(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
+    walk::display(path)
 }
 
 /// Counts bytes read from a nested member against the top-level file's budget.

@@ -610,6 +610,51 @@ fn the_report_never_scans_itself_however_it_is_named() {
     }
 }
 
+/// Defect 9 of issue 8: names that are not UTF-8 were written lossily, so different files
+/// shared one path. Four names that a lossy conversion confuses or that break lines.
+#[test]
+fn every_path_is_written_distinctly_and_losslessly() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = Tree::new();
+    let names: [&[u8]; 4] = [
+        b"a\xff.txt",
+        b"a\xfe.txt",
+        "a\u{FFFD}.txt".as_bytes(),
+        b"a\nb.txt",
+    ];
+    for n in names {
+        fs::write(
+            t.path().join(std::ffi::OsStr::from_bytes(n)),
+            format!("fnr {FNR}"),
+        )
+        .unwrap();
+    }
+    let (_, inv) = scan_json(t.path(), &[]);
+    assert_valid(&schema(), &inv);
+    let mut paths: Vec<String> = inv["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    let root = kartlegg::walk::display(t.path());
+    let mut want: Vec<String> = ["a\\x0ab.txt", "a\\xfe.txt", "a\\xff.txt", "a\u{FFFD}.txt"]
+        .iter()
+        .map(|n| format!("{root}/{n}"))
+        .collect();
+    want.sort();
+    assert_eq!(paths, want);
+    assert_eq!(
+        inv["summary"]["files_with_findings"], 4,
+        "each file was read"
+    );
+    for p in &paths {
+        let back = kartlegg::walk::unescape(p).unwrap();
+        assert!(names.contains(&back.file_name().unwrap().as_bytes()), "{p}");
+    }
+}
+
 fn schema() -> jsonschema::JSONSchema {
     let s: Value = serde_json::from_str(
         &fs::read_to_string(concat!(

@@ -26,6 +26,7 @@
 
 mod dir;
 mod exclude;
+mod path;
 #[cfg(test)]
 mod tests;
 
@@ -40,6 +41,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
 use rustix::io::{retry_on_intr, Errno};
 
 pub use exclude::Exclude;
+pub use path::{display, display_bytes, unescape, UnescapeError};
 
 use dir::Listing;
 
@@ -513,7 +515,7 @@ impl Walker<'_> {
             } else {
                 ("directory_loop", "directory loop (a bind mount?)")
             };
-            let detail = format!("{how} back to {}", anc.path.display());
+            let detail = format!("{how} back to {}", display(&anc.path));
             return self.error(c.path, reason, detail);
         }
         let name = c.name.to_bytes().to_vec();

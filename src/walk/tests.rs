@@ -1,6 +1,7 @@
 //! The walk over real trees built in temporary directories (the tests run as root in CI, so
 //! devices can be made; a permission error needs another user and is tested end to end).
 
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{symlink, MetadataExt};
@@ -17,7 +18,7 @@ fn summary(root: &Path, e: &Entry) -> (String, String) {
         Entry::Error { path, reason, .. } => (path, format!("error/{reason}")),
     };
     let rel = path.strip_prefix(root).unwrap_or(path);
-    (rel.to_string_lossy().into_owned(), what)
+    (display(rel), what)
 }
 
 fn run(walk: &Walk, root: &Path) -> (Vec<(String, String)>, Counts) {
@@ -63,12 +64,23 @@ fn names_in_byte_order_depth_first() {
     ] {
         write(t.path(), rel);
     }
+    fs::write(t.path().join(OsStr::from_bytes(b"\xff.bin")), "").unwrap();
     let (got, _) = run(&plain(), t.path());
     let names: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
     // Byte order within each directory, each directory's contents where its name falls.
     assert_eq!(
         names,
-        ["B.txt", "a/x", "a-b/y", "a.txt", "b/1.txt", "b/2.txt", "z.txt", "æ.txt"]
+        [
+            "B.txt",
+            "a/x",
+            "a-b/y",
+            "a.txt",
+            "b/1.txt",
+            "b/2.txt",
+            "z.txt",
+            "æ.txt",
+            "\\xff.bin"
+        ]
     );
     // The same order without d_type: a stat decides instead.
     let mut blind = plain();
