@@ -23,10 +23,13 @@
 //!   device is `Skipped`/`special_file` and never opened; a directory that cannot be read is an
 //!   `Error` with the reason; with `--follow`, a link back to an ancestor (same device and inode)
 //!   is an `Error`/`symlink_loop`. A root that is a file is that file's entry.
+//! * **Shards** ([`Shard`]) keep the entries whose relative path hashes to them; every shard
+//!   walks all directories, so the shards of one tree partition its entries exactly.
 
 mod dir;
 mod exclude;
 mod path;
+mod shard;
 #[cfg(test)]
 mod tests;
 
@@ -42,6 +45,7 @@ use rustix::io::{retry_on_intr, Errno};
 
 pub use exclude::Exclude;
 pub use path::{display, display_bytes, unescape, UnescapeError};
+pub use shard::Shard;
 
 use dir::Listing;
 
@@ -171,7 +175,7 @@ impl std::os::unix::fs::MetadataExt for Meta {
 /// What a walk counted besides its entries.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
-    /// Paths left out by `--exclude` or by identity.
+    /// Paths left out by `--exclude` or by identity (in this shard).
     pub excluded: u64,
     /// Directories opened with `O_NOATIME`: their access times are kept.
     pub dirs_noatime: u64,
@@ -187,11 +191,12 @@ impl std::ops::AddAssign for Counts {
     }
 }
 
-/// How to walk: follow symlinks or not, what to leave out.
+/// How to walk: follow symlinks or not, what to leave out, which shard to keep.
 #[derive(Debug, Clone)]
 pub struct Walk {
     follow: bool,
     exclude: Exclude,
+    shard: Option<Shard>,
     listing_budget: usize,
     max_open: usize,
     /// False only in tests, to take the path of file systems that leave `d_type` unknown.
@@ -203,10 +208,17 @@ impl Walk {
         Walk {
             follow,
             exclude,
+            shard: None,
             listing_budget: LISTING_BUDGET,
             max_open: MAX_OPEN_DIRS,
             trust_d_type: true,
         }
+    }
+
+    /// Keeps only the entries of `shard` (all with `None`).
+    pub fn with_shard(mut self, shard: Option<Shard>) -> Walk {
+        self.shard = shard;
+        self
     }
 
     /// Walks `root`, calling `emit` for every entry in order.
@@ -326,42 +338,48 @@ impl Walker<'_> {
         }
     }
 
-    fn emit(&mut self, entry: Entry) {
-        (self.emit)(entry);
+    fn ours(&self, rel: &[u8]) -> bool {
+        self.walk.shard.is_none_or(|s| s.contains(rel))
     }
 
-    fn error(&mut self, path: PathBuf, reason: &'static str, detail: String) {
-        self.emit(Entry::Error {
-            path,
-            reason,
-            detail,
-        });
+    fn emit(&mut self, rel: &[u8], entry: Entry) {
+        if self.ours(rel) {
+            (self.emit)(entry);
+        }
+    }
+
+    fn error(&mut self, path: PathBuf, rel: &[u8], reason: &'static str, detail: String) {
+        self.emit(
+            rel,
+            Entry::Error {
+                path,
+                reason,
+                detail,
+            },
+        );
     }
 
     fn root(&mut self, root: &Path) {
-        // A root is named by its path as given.
+        // A root is named by its path as given; its shard key is its own name.
+        let key = root.file_name().unwrap_or(root.as_os_str()).as_bytes();
         let Ok(name) = CString::new(root.as_os_str().as_bytes()) else {
             let detail = "the path holds a NUL byte".to_string();
-            return self.error(root.to_path_buf(), "io_error", detail);
+            return self.error(root.to_path_buf(), key, "io_error", detail);
         };
         match open_dir(CWD, &name, true) {
             Ok((fd, noatime)) => match identity(&fd) {
                 Ok(id) => self.push(fd, noatime, id, root.to_path_buf(), Vec::new(), Vec::new()),
-                Err(e) => self.error(root.to_path_buf(), reason(&e), e.to_string()),
+                Err(e) => self.error(root.to_path_buf(), key, reason(&e), e.to_string()),
             },
             Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
                 let child = Child {
                     name: &name,
                     path: root.to_path_buf(),
-                    rel: root
-                        .file_name()
-                        .unwrap_or(root.as_os_str())
-                        .as_bytes()
-                        .to_vec(),
+                    rel: key.to_vec(),
                 };
                 self.stat_then(child, true);
             }
-            Err(e) => self.error(root.to_path_buf(), reason(&e), e.to_string()),
+            Err(e) => self.error(root.to_path_buf(), key, reason(&e), e.to_string()),
         }
     }
 
@@ -389,7 +407,7 @@ impl Walker<'_> {
     }
 
     /// One name of the current directory: decided by its `d_type` where that is enough,
-    /// else by one `fstatat`.
+    /// else by one `fstatat`. A regular file outside this shard costs nothing.
     fn visit(&mut self, name: &CStr, kind: FileType, ino: u64) {
         let top = self.stack.last().expect("inside a directory");
         let child = Child {
@@ -402,7 +420,9 @@ impl Walker<'_> {
             .exclude
             .matches(os(&child.rel), os(name.to_bytes()))
         {
-            self.counts.excluded += 1;
+            if self.ours(&child.rel) {
+                self.counts.excluded += 1;
+            }
             return;
         }
         let kind = if self.walk.trust_d_type {
@@ -414,6 +434,7 @@ impl Walker<'_> {
             FileType::Directory => self.enter(child, false),
             FileType::Symlink if self.walk.follow => self.stat_then(child, true),
             FileType::Symlink => self.link(child, None),
+            FileType::RegularFile if !self.ours(&child.rel) => {}
             FileType::RegularFile | FileType::Unknown => self.stat_then(child, false),
             // A special file is only stat'ed when it might be excluded by identity.
             _ if self.walk.exclude.may_exclude_ino(ino) => self.stat_then(child, false),
@@ -425,7 +446,7 @@ impl Walker<'_> {
                     reason: "special_file",
                     detail,
                 };
-                self.emit(entry);
+                self.emit(&child.rel, entry);
             }
         }
     }
@@ -449,6 +470,7 @@ impl Walker<'_> {
             FileType::Directory => return self.enter(c, followed),
             FileType::Symlink if self.walk.follow => return self.stat_then(c, true),
             FileType::Symlink => return self.link(c, Some(meta)),
+            _ if !self.ours(&c.rel) => return,
             _ => {}
         }
         if self.walk.exclude.is_excluded_id(meta.dev, meta.ino) {
@@ -465,7 +487,7 @@ impl Walker<'_> {
                 detail: format!("{} is never opened", special_kind(ft)),
             }
         };
-        self.emit(entry);
+        self.emit(&c.rel, entry);
     }
 
     fn stat_failed(&mut self, c: Child<'_>, e: io::Error, followed: bool) {
@@ -487,7 +509,7 @@ impl Walker<'_> {
                 detail: e.to_string(),
             },
         };
-        self.emit(entry);
+        self.emit(&c.rel, entry);
     }
 
     /// A symlink that is not followed.
@@ -498,7 +520,7 @@ impl Walker<'_> {
             reason: "symlink",
             detail: "symbolic link not followed (use --follow)".into(),
         };
-        self.emit(entry);
+        self.emit(&c.rel, entry);
     }
 
     /// Opens a directory and makes it the current one (unless it is an ancestor: a loop).
@@ -507,7 +529,7 @@ impl Walker<'_> {
             .and_then(|(fd, noatime)| Ok((identity(&fd)?, fd, noatime)));
         let (id, fd, noatime) = match opened {
             Ok(o) => o,
-            Err(e) => return self.error(c.path, reason(&e), format!("directory: {e}")),
+            Err(e) => return self.error(c.path, &c.rel, reason(&e), format!("directory: {e}")),
         };
         if let Some(anc) = self.stack.iter().find(|f| f.id == id) {
             let (reason, how) = if followed {
@@ -516,7 +538,7 @@ impl Walker<'_> {
                 ("directory_loop", "directory loop (a bind mount?)")
             };
             let detail = format!("{how} back to {}", display(&anc.path));
-            return self.error(c.path, reason, detail);
+            return self.error(c.path, &c.rel, reason, detail);
         }
         let name = c.name.to_bytes().to_vec();
         self.push(fd, noatime, id, c.path, c.rel, name);
@@ -576,8 +598,8 @@ impl Walker<'_> {
         let (listing, err) = dir::read(fd, after, budget, &mut self.buf);
         top.listing = listing;
         if let Some(e) = err {
-            let path = top.path.clone();
-            self.error(path, reason(&e), format!("directory listing: {e}"));
+            let (path, rel) = (top.path.clone(), top.rel.clone());
+            self.error(path, &rel, reason(&e), format!("directory listing: {e}"));
         }
     }
 
@@ -614,9 +636,14 @@ impl Walker<'_> {
             Ok(None) => "replaced by another directory during the walk".to_string(),
             Err(e) => format!("could not be opened again: {e}"),
         };
-        let path = f.path.clone();
+        let (path, rel) = (f.path.clone(), f.rel.clone());
         self.stack.pop();
-        self.error(path, "changed_during_scan", format!("directory {detail}"));
+        self.error(
+            path,
+            &rel,
+            "changed_during_scan",
+            format!("directory {detail}"),
+        );
         false
     }
 }

@@ -311,3 +311,34 @@ fn exclusion_by_glob_and_by_identity() {
     // app.log, node_modules (not entered), and the report under both of its names.
     assert_eq!(counts.excluded, 4);
 }
+
+#[test]
+fn shards_partition_the_entries_of_a_walk() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    for i in 0..300 {
+        write(r, &format!("d{}/e{}/f{i}.txt", i % 5, i % 3));
+    }
+    write(r, "skip.log");
+    symlink("x", r.join("lenke")).unwrap();
+    mknod(&r.join("fifo"), libc::S_IFIFO, 0);
+    let ex = || Exclude::new(&["*.log".into()], vec![]).unwrap();
+    let (all, all_counts) = run(&Walk::new(false, ex()), r);
+    assert_eq!(all.len(), 302);
+    let mut union = Vec::new();
+    let mut excluded = 0;
+    for i in 0..3 {
+        let walk = Walk::new(false, ex()).with_shard(Some(Shard::new(i, 3).unwrap()));
+        let (got, counts) = run(&walk, r);
+        assert!((70..=130).contains(&got.len()), "shard {i}: {}", got.len());
+        // Every shard walks (and counts) every directory.
+        assert_eq!(counts.dirs_noatime, all_counts.dirs_noatime);
+        excluded += counts.excluded;
+        union.extend(got);
+    }
+    union.sort();
+    let mut all_sorted = all.clone();
+    all_sorted.sort();
+    assert_eq!(union, all_sorted, "disjoint and complete");
+    assert_eq!(excluded, all_counts.excluded);
+}
