@@ -1,7 +1,6 @@
 //! From a parsed command line to a finished scan and an exit code.
 
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;
@@ -162,34 +161,23 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         },
     });
 
-    let output = || -> Result<Output> {
-        Ok(match &args.output {
-            Some(p) => Output::file(p)
-                .with_context(|| format!("cannot create {}", Output::partial_path(p).display()))?,
-            None => Output::stdout(),
-        })
+    let out = match &args.output {
+        Some(p) => Output::open(p).with_context(|| format!("cannot write {}", p.display()))?,
+        None => Output::stdout(),
     };
+    // Never scan the report we are writing, whatever its path is called.
+    let never_scan = out.identities();
     let mut report: Box<dyn Report> = match format {
-        Format::Json => Box::new(JsonReport::new(output()?, &header)?),
-        Format::Jsonl => Box::new(JsonlReport::new(output()?, &header)?),
+        Format::Json => Box::new(JsonReport::new(out, &header)?),
+        Format::Jsonl => Box::new(JsonlReport::new(out, &header)?),
         Format::Sarif | Format::Github | Format::TextLines => unreachable!("rejected above"),
         Format::Summary => match &args.output {
-            Some(_) => Box::new(TextReport::new(output()?, key_note.to_string())),
+            Some(_) => Box::new(TextReport::new(out, key_note.to_string())),
             None => Box::new(TextReport::new(
                 std::io::stdout().lock(),
                 key_note.to_string(),
             )),
         },
-    };
-    // Never scan the report we are writing: its file and the partial file, by identity (a
-    // path string misses `./inv.json`).
-    let never_scan: Vec<(u64, u64)> = match &args.output {
-        Some(out) => [Output::partial_path(out), out.clone()]
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| (m.dev(), m.ino()))
-            .collect(),
-        None => Vec::new(),
     };
     let mut progress = Progress::new(!args.no_progress);
     let outcome = scan::run(

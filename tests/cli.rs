@@ -608,6 +608,64 @@ fn the_report_never_scans_itself_however_it_is_named() {
             "-o {out}: the link stays a link"
         );
     }
+    // Standard output redirected into the tree is left out too, under both of its names.
+    let t = tree();
+    let jsonl = t.path().join("ut/inv.jsonl");
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("kartlegg"))
+        .current_dir(t.path())
+        .args([
+            "scan",
+            ".",
+            "--format",
+            "jsonl",
+            "--no-progress",
+            "--follow",
+        ])
+        .stdout(fs::File::create(&jsonl).unwrap())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let lines = fs::read_to_string(&jsonl).unwrap();
+    assert_eq!(lines.matches("\"record\":\"file\"").count(), 1, "{lines}");
+    assert!(!lines.contains("inv.jsonl"), "{lines}");
+}
+
+/// `-o` onto a character device writes through it: as root, `-o /dev/null` once replaced the
+/// system's /dev/null with a regular file. A device made in the scratch directory stands in.
+#[test]
+fn writing_to_a_device_leaves_it_a_device() {
+    let t = Tree::new();
+    t.file("data/a.txt", format!("fnr {FNR}"));
+    let null = t.path().join("null");
+    let status = std::process::Command::new("mknod")
+        .arg(&null)
+        .args(["c", "1", "3"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "mknod (the tests run as root)");
+    kartlegg()
+        .arg("scan")
+        .arg(t.path().join("data"))
+        .arg("-o")
+        .arg(&null)
+        .arg("--no-progress")
+        .assert()
+        .code(1);
+    use std::os::unix::fs::FileTypeExt;
+    assert!(fs::symlink_metadata(&null)
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    assert!(!t.path().join("null.partial").exists());
+    kartlegg()
+        .arg("scan")
+        .arg(t.path().join("data"))
+        .arg("-o")
+        .arg(t.path().join("data"))
+        .arg("--no-progress")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is a directory"));
 }
 
 /// Defect 9 of issue 8: names that are not UTF-8 were written lossily, so different files
