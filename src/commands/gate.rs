@@ -86,8 +86,7 @@ pub fn scan(args: &ScanArgs, source: Source, det: &Detector, provided_key: HashK
         Format::TextLines
     });
     let mut out = match &args.output {
-        Some(p) => Output::file(p)
-            .with_context(|| format!("cannot create {}", Output::partial_path(p).display()))?,
+        Some(p) => Output::open(p).with_context(|| format!("cannot write {}", p.display()))?,
         None => Output::stdout(),
     };
     match format {

@@ -1,7 +1,5 @@
 //! `kartlegg scan`: an inventory of files and directories.
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
@@ -126,29 +124,18 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
     });
 
-    // Never scan the report we are writing.
-    let mut never_scan: Vec<PathBuf> = Vec::new();
-    if let Some(out) = &args.output {
-        let abs = std::path::absolute(out).unwrap_or_else(|_| out.clone());
-        never_scan.push(Output::partial_path(out));
-        never_scan.push(Output::partial_path(&abs));
-        never_scan.push(abs);
-        never_scan.push(out.clone());
-    }
-
-    let output = || -> Result<Output> {
-        Ok(match &args.output {
-            Some(p) => Output::file(p)
-                .with_context(|| format!("cannot create {}", Output::partial_path(p).display()))?,
-            None => Output::stdout(),
-        })
+    let out = match &args.output {
+        Some(p) => Output::open(p).with_context(|| format!("cannot write {}", p.display()))?,
+        None => Output::stdout(),
     };
+    // Never scan the report we are writing, whatever its path is called.
+    let never_scan = out.identities();
     let mut report: Box<dyn Report> = match format {
-        Format::Json => Box::new(JsonReport::new(output()?, &header)?),
-        Format::Jsonl => Box::new(JsonlReport::new(output()?, &header)?),
+        Format::Json => Box::new(JsonReport::new(out, &header)?),
+        Format::Jsonl => Box::new(JsonlReport::new(out, &header)?),
         Format::Sarif | Format::Github | Format::TextLines => unreachable!("rejected above"),
         Format::Summary => match &args.output {
-            Some(_) => Box::new(TextReport::new(output()?, key_note.to_string())),
+            Some(_) => Box::new(TextReport::new(out, key_note.to_string())),
             None => Box::new(TextReport::new(
                 std::io::stdout().lock(),
                 key_note.to_string(),

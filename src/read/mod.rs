@@ -4,7 +4,7 @@
 pub mod sniff;
 
 use std::collections::HashMap;
-use std::fs::{File, Metadata, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
@@ -42,7 +42,7 @@ fn rfc3339(secs: i64, nanos: i64) -> String {
 }
 
 impl FileMeta {
-    pub fn from_metadata(m: &Metadata) -> FileMeta {
+    pub fn from_metadata(m: &impl MetadataExt) -> FileMeta {
         FileMeta {
             size: m.size(),
             modified: rfc3339(m.mtime(), m.mtime_nsec()),
@@ -60,7 +60,7 @@ impl FileMeta {
 
 /// What identifies a file's content version: a change to any of these during the read means
 /// the file changed under us.
-pub fn version(m: &Metadata) -> (u64, i64, i64, i64, i64) {
+pub fn version(m: &impl MetadataExt) -> (u64, i64, i64, i64, i64) {
     (
         m.size(),
         m.mtime(),

@@ -285,12 +285,16 @@ pub struct Summary {
 /// Whether access times were preserved.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct AtimeSummary {
-    /// True when every file read was opened with `O_NOATIME`.
+    /// True when every file read and every directory listed was opened with `O_NOATIME`.
     pub preserved: bool,
     pub noatime_opens: u64,
     /// Opened without `O_NOATIME` (not the owner): the access time may have changed, depending
     /// on the mount's `relatime`/`noatime` options.
     pub plain_opens: u64,
+    /// Directories listed through a descriptor opened with `O_NOATIME`.
+    pub dirs_noatime: u64,
+    /// Directories listed without it (not the owner): their access times may have changed.
+    pub dirs_plain: u64,
 }
 
 /// Folds records into a [`Summary`].
@@ -360,7 +364,7 @@ impl Totals {
             .iter()
             .map(|(k, v)| (k.to_string(), v.len() as u64))
             .collect();
-        s.atime.preserved = s.atime.plain_opens == 0;
+        s.atime.preserved = s.atime.plain_opens == 0 && s.atime.dirs_plain == 0;
         s
     }
 }

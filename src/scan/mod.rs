@@ -20,7 +20,7 @@ use crate::read;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
 use crate::report::{FileRecord, Report, Summary, Totals};
-use crate::walk::{Entry, Exclude, Walk};
+use crate::walk::{Counts, Entry, Exclude, Walk};
 use wire::Job;
 
 /// What the scan does, from the command line.
@@ -287,14 +287,15 @@ fn in_processes(
     })
 }
 
-/// Runs a whole scan. `never_scan` are paths excluded exactly (the report being written).
+/// Runs a whole scan. `never_scan` are the (device, inode) identities of files never scanned
+/// (the report being written and its `.partial` file).
 pub fn run(
     opts: &Options,
     det: &Detector,
     key: &HashKey,
     report: &mut dyn Report,
     progress: &mut Progress,
-    never_scan: Vec<PathBuf>,
+    never_scan: Vec<(u64, u64)>,
 ) -> Result<Outcome, ScanError> {
     // A root that cannot be read fails the scan (exit 2); anything below it is a status.
     for root in &opts.roots {
@@ -309,10 +310,7 @@ pub fn run(
             read::open_following(root).map_err(err)?;
         }
     }
-    let walk = Walk {
-        follow: opts.follow,
-        exclude: Exclude::new(&opts.exclude, never_scan)?,
-    };
+    let walk = Walk::new(opts.follow, Exclude::new(&opts.exclude, never_scan)?);
     let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Entry>(4096);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(1024);
     let scanner = Scanner::new(opts, det, key);
@@ -321,15 +319,15 @@ pub fn run(
 
     let read_result = std::thread::scope(|s| {
         let walker = s.spawn(|| {
-            let mut excluded = 0;
+            let mut counts = Counts::default();
             for root in &opts.roots {
-                excluded += walk.run(root, &mut |e| {
+                counts += walk.run(root, &mut |e| {
                     // The receiver only goes away if reading stopped; then stop walking.
                     let _ = entry_tx.send(e);
                 });
             }
             drop(entry_tx);
-            excluded
+            counts
         });
         let readers = s.spawn(|| match &opts.isolation {
             Isolation::Threads => in_threads(opts, &scanner, entry_rx, done_tx),
@@ -358,7 +356,10 @@ pub fn run(
                 }
             }
         }
-        totals.summary.files_excluded = walker.join().expect("walker thread");
+        let counts = walker.join().expect("walker thread");
+        totals.summary.files_excluded = counts.excluded;
+        totals.summary.atime.dirs_noatime = counts.dirs_noatime;
+        totals.summary.atime.dirs_plain = counts.dirs_plain;
         readers.join().expect("reader thread")
     });
     progress.finish();

@@ -317,7 +317,7 @@ impl<'a> Scanner<'a> {
 
 /// A path as the inventory writes it.
 pub(crate) fn display(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
+    crate::walk::display(path)
 }
 
 /// Counts bytes read from a nested member against the top-level file's budget.
