@@ -142,20 +142,87 @@ impl Drop for Blocking {
     }
 }
 
-/// A file whose every read is marked [`Blocking`].
-pub struct Watched(pub File);
+/// An opened file as extractors read it: every read is marked [`Blocking`], and the bytes
+/// are hashed as they go by, so the file's content hash costs no extra read for formats read
+/// from start to end, and one pass over the unread rest for those that seek.
+pub struct Watched {
+    pub file: File,
+    pos: u64,
+    hasher: Option<Box<xxhash_rust::xxh3::Xxh3>>,
+    /// Bytes `0..hashed` are in the hash.
+    hashed: u64,
+}
+
+impl Watched {
+    /// `secret`: the key of the content hash (see [`content_secret`]); none, no hash.
+    pub fn new(file: File, secret: Option<[u8; 192]>) -> Watched {
+        Watched {
+            file,
+            pos: 0,
+            hasher: secret.map(|s| Box::new(xxhash_rust::xxh3::Xxh3::with_secret(s))),
+            hashed: 0,
+        }
+    }
+
+    /// The content hash (hex), reading what the extractor left unread; `None` without a
+    /// key, or when the file cannot be read to its end.
+    pub fn content_hash(&mut self) -> Option<String> {
+        self.hasher.as_ref()?;
+        if self.pos != self.hashed {
+            io::Seek::seek(self, io::SeekFrom::Start(self.hashed)).ok()?;
+        }
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            match read_some(self, &mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        Some(format!("{:032x}", self.hasher.as_ref()?.digest128()))
+    }
+}
 
 impl io::Read for Watched {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let _b = Blocking::enter();
-        self.0.read(buf)
+        let n = {
+            let _b = Blocking::enter();
+            self.file.read(buf)?
+        };
+        if let Some(h) = &mut self.hasher {
+            // Only bytes that continue the hashed prefix count: a second pass over the start
+            // (after a seek back) adds nothing.
+            let end = self.pos + n as u64;
+            if self.pos <= self.hashed && self.hashed < end {
+                h.update(&buf[(self.hashed - self.pos) as usize..n]);
+                self.hashed = end;
+            }
+        }
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 
 impl io::Seek for Watched {
     fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
-        self.0.seek(pos)
+        self.pos = self.file.seek(pos)?;
+        Ok(self.pos)
     }
+}
+
+/// The 192-byte secret of the content hash, derived from the fingerprint key: content
+/// hashes then compare across scans made with the same key, and nobody without the key can
+/// test a guess of a small file's content against one.
+pub fn content_secret(key: &[u8]) -> [u8; 192] {
+    use hmac::{Hmac, Mac};
+    let mut out = [0u8; 192];
+    for (i, chunk) in out.chunks_mut(32).enumerate() {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+        mac.update(b"kartlegg content hash");
+        mac.update(&[i as u8]);
+        chunk.copy_from_slice(&mac.finalize().into_bytes());
+    }
+    out
 }
 
 /// Bytes read by every reader in this process so far, for the live progress line (a large

@@ -77,6 +77,10 @@ pub struct FileRecord {
     pub file_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
+    /// Keyed hash of the file's bytes (files on disk and blobs): tells an edited file from an
+    /// unchanged one across scans made with the same key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_hash: Option<String>,
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -169,6 +173,7 @@ impl FileRecord {
             meta,
             file_type: "unknown".into(),
             encoding: None,
+            content_hash: None,
             status: Status::Scanned,
             reason: None,
             detail: None,

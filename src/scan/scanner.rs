@@ -27,6 +27,7 @@ pub struct Scanner<'a> {
     opts: &'a Options,
     det: &'a Detector,
     key: &'a HashKey,
+    content_secret: [u8; 192],
 }
 
 /// Why an extraction ended early, for the record.
@@ -64,7 +65,12 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, Failure>
 
 impl<'a> Scanner<'a> {
     pub fn new(opts: &'a Options, det: &'a Detector, key: &'a HashKey) -> Scanner<'a> {
-        Scanner { opts, det, key }
+        Scanner {
+            opts,
+            det,
+            key,
+            content_secret: read::content_secret(key.parts().0),
+        }
     }
 
     /// Scans an in-memory input (a git blob, say) as if it were a file called `name`; returns
@@ -80,6 +86,9 @@ impl<'a> Scanner<'a> {
     /// Scans an in-memory input as a file called `name`, emitting its records.
     pub fn bytes(&self, name: &str, data: &[u8], emit: &mut Emit<'_>) {
         let mut rec = FileRecord::new(name.to_string(), None);
+        let mut hash = xxhash_rust::xxh3::Xxh3::with_secret(self.content_secret);
+        hash.update(data);
+        rec.content_hash = Some(format!("{:032x}", hash.digest128()));
         let limits = &self.opts.limits;
         let head = &data[..data.len().min(sniff::HEAD)];
         let mut cursor = Cursor::new(data);
@@ -227,7 +236,7 @@ impl<'a> Scanner<'a> {
             return one(rec, Some(noatime));
         }
         let before = read::version(&meta);
-        let mut file = read::Watched(file);
+        let mut file = read::Watched::new(file, Some(self.content_secret));
         let head = match read::read_head(&mut file, sniff::HEAD) {
             Ok(h) => h,
             Err(e) => {
@@ -250,7 +259,8 @@ impl<'a> Scanner<'a> {
         );
         let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget);
         drop(input);
-        let after_fd = file.0.metadata().map(|m| read::version(&m)).ok();
+        rec.content_hash = file.content_hash();
+        let after_fd = file.file.metadata().map(|m| read::version(&m)).ok();
         let after_path = std::fs::metadata(path).map(|m| read::version(&m)).ok();
         if after_fd != Some(before) || (after_path.is_some() && after_path != Some(before)) {
             rec.set_status(
