@@ -82,6 +82,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     } else {
         "Fingerprints: random per-scan key; they correlate only within this scan."
     };
+    let namer = scan::Scanner::new(&opts, &det, &key);
     let header = json!({
         "schema_version": SCHEMA_VERSION,
         "tool": {
@@ -92,7 +93,11 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
         "scan": {
             "started": crate::now_rfc3339(),
-            "roots": opts.roots.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
+            "roots": opts
+                .roots
+                .iter()
+                .map(|p| namer.mask_name(&crate::walk::display(p)))
+                .collect::<Vec<_>>(),
             "options": {
                 "min_confidence": opts.min_confidence,
                 "reveal": opts.reveal,

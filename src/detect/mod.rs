@@ -22,6 +22,7 @@
 pub mod context;
 mod digits;
 mod email;
+pub mod names;
 pub mod rules;
 pub mod validate;
 

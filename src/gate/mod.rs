@@ -246,7 +246,7 @@ impl Gate<'_, '_> {
             let data = blobs.get(&ch.new)?;
             if let Some(max) = self.max_file_size.filter(|&m| data.len() as u64 > m) {
                 out.unscanned.push(Unscanned {
-                    path: ch.path.clone(),
+                    path: self.blobs.mask_name(&ch.path),
                     status: Status::Skipped,
                     reason: format!(
                         "too_large: {} bytes is over --max-file-size {max}",
@@ -303,8 +303,10 @@ impl Gate<'_, '_> {
                 .as_deref()
                 .map(|t| t.lines().collect())
                 .unwrap_or_default();
-            for rec in recs {
-                let top = rec.path == l.path;
+            // The blob's own record comes first; its path is the repository path, masked.
+            let file = recs.first().map_or_else(String::new, |r| r.path.clone());
+            for (i, rec) in recs.into_iter().enumerate() {
+                let top = i == 0;
                 if rec.content_unread() {
                     out.unscanned.push(Unscanned {
                         path: rec.path.clone(),
@@ -329,7 +331,7 @@ impl Gate<'_, '_> {
                     let verdict = self.verdict(&rec.path, &f, inline, used, out);
                     out.hits.push(Hit {
                         path: rec.path.clone(),
-                        file: l.path.to_string(),
+                        file: file.clone(),
                         commit: commit.map(str::to_string),
                         finding: f,
                         verdict,

@@ -182,6 +182,11 @@ impl<'a> Blobs<'a> {
         })
     }
 
+    /// `name` as records print it: masked unless values are revealed.
+    pub fn mask_name(&self, name: &str) -> String {
+        self.scanner.mask_name(name)
+    }
+
     /// Scans each `(name, data)`; for each, its own record first, then its members'.
     pub fn scan(&self, items: &[(&str, &[u8])]) -> Result<Vec<Vec<FileRecord>>, ScanError> {
         let Some(pool) = &self.pool else {
@@ -211,10 +216,13 @@ impl<'a> Blobs<'a> {
         drop(tx);
         let mut out: Vec<Vec<FileRecord>> = vec![Vec::new(); items.len()];
         pool.borrow_mut()
-            .run(&rx, &mut |ev| {
-                if let pool::Event::Record(id, done) = ev {
-                    out[(id - base) as usize].push(done.rec);
+            .run(&rx, &mut |ev| match ev {
+                pool::Event::Record(id, done) => out[(id - base) as usize].push(done.rec),
+                pool::Event::GaveUp(id, mut done) => {
+                    self.scanner.names(&mut done.rec);
+                    out[(id - base) as usize].push(done.rec)
                 }
+                pool::Event::Finished(_) => {}
             })
             .map_err(ScanError::Workers)?;
         // A job's own record comes last, after its members'.
@@ -278,10 +286,15 @@ fn in_processes(
                 }
             }
         });
-        pool.run(&jobs_rx, &mut |ev| {
-            if let pool::Event::Record(_, d) = ev {
+        pool.run(&jobs_rx, &mut |ev| match ev {
+            pool::Event::Record(_, d) => {
                 let _ = done.send(*d);
             }
+            pool::Event::GaveUp(_, mut d) => {
+                scanner.names(&mut d.rec);
+                let _ = done.send(*d);
+            }
+            pool::Event::Finished(_) => {}
         })
         .map_err(ScanError::Workers)
     })

@@ -65,6 +65,9 @@ pub struct Config<'a> {
 pub enum Event {
     /// A record of job `.0` (members first, the job's own record last).
     Record(u64, Box<Done>),
+    /// The own record of job `.0`, made by the pool because its worker died or was stopped:
+    /// its names are raw (the caller passes it through `Scanner::names`).
+    GaveUp(u64, Box<Done>),
     /// Job `.0` is done: its own record was the last `Record` with its id.
     Finished(u64),
 }
@@ -498,7 +501,7 @@ fn give_up(job: &Job, f: Failure, out: &mut dyn FnMut(Event)) {
         Job::Bytes { name, .. } => FileRecord::new(name.clone(), None),
     };
     rec.set_status(f.status, f.reason, f.detail);
-    out(Event::Record(
+    out(Event::GaveUp(
         job.id(),
         Box::new(Done {
             rec,

@@ -8,6 +8,9 @@ use std::io::{self, Cursor, Read};
 use std::path::Path;
 
 use super::{Done, Options};
+use std::collections::HashMap;
+
+use crate::detect::names::{masked_in_names, Spread};
 use crate::detect::{Candidate, ChunkContext, Detector};
 use crate::extract::{
     self, Chunk, Clock, ExtractError, Input, Limit, LimitHit, Location, Locator, Sink,
@@ -85,6 +88,10 @@ impl<'a> Scanner<'a> {
 
     /// Scans an in-memory input as a file called `name`, emitting its records.
     pub fn bytes(&self, name: &str, data: &[u8], emit: &mut Emit<'_>) {
+        let emit = &mut |mut d: Done| {
+            self.names(&mut d.rec);
+            emit(d)
+        };
         let mut rec = FileRecord::new(name.to_string(), None);
         let mut hash = xxhash_rust::xxh3::Xxh3::with_secret(self.content_secret);
         hash.update(data);
@@ -143,8 +150,12 @@ impl<'a> Scanner<'a> {
 
     /// Processes one walk entry: a file is read; anything else becomes its record at once.
     pub fn process(&self, entry: Entry, emit: &mut Emit<'_>) {
+        let emit = &mut |mut d: Done| {
+            self.names(&mut d.rec);
+            emit(d)
+        };
         match entry {
-            Entry::File { path, .. } => self.file(&path, emit),
+            Entry::File { path, .. } => self.read_file(&path, emit),
             Entry::Skipped {
                 path,
                 meta,
@@ -181,6 +192,14 @@ impl<'a> Scanner<'a> {
     /// file's evidence (size, times, owner) is taken from the opened descriptor, before
     /// anything is read.
     pub fn file(&self, path: &Path, emit: &mut Emit<'_>) {
+        self.read_file(path, &mut |mut d: Done| {
+            self.names(&mut d.rec);
+            emit(d)
+        })
+    }
+
+    /// [`Scanner::file`] before names are looked at.
+    fn read_file(&self, path: &Path, emit: &mut Emit<'_>) {
         let mut rec = FileRecord::new(display(path), None);
         let mut one = |rec: FileRecord, noatime| {
             emit(Done {
@@ -321,6 +340,125 @@ impl<'a> Scanner<'a> {
                 rec.set_status(status, f.reason, f.detail);
                 (0, f.limit)
             }
+        }
+    }
+}
+
+impl Scanner<'_> {
+    /// Values in a record's own name (its path; a member's name in its container) become
+    /// findings located `{"part": "path"}`; then, unless values are to be revealed, every name
+    /// the record prints (path, detail, sheet, table, column, part, JSON path) is masked.
+    pub fn names(&self, rec: &mut FileRecord) {
+        let own = rec.path[rec.path.rfind("!/").map_or(0, |i| i + 2)..].to_string();
+        let spread = Spread::new(&own);
+        if self.det.may_match(spread.text.as_bytes()) {
+            let base = Location {
+                part: Some("path".into()),
+                ..Location::default()
+            };
+            let budget = Cell::new(0);
+            let mut members = |_: Done| {};
+            let limits = &self.opts.limits;
+            let mut sink =
+                Collector::new(self, rec, &mut members, &budget, 0, Clock::start(limits));
+            sink.chunk(&Chunk::whole(
+                &spread.text,
+                &base,
+                extract::Position::Fixed,
+                ChunkContext::default(),
+            ));
+        }
+        if self.opts.reveal {
+            return;
+        }
+        let mut m = Masker {
+            det: self.det,
+            seen: HashMap::new(),
+            cands: Vec::new(),
+        };
+        m.mask(&mut rec.path);
+        if let Some(d) = &mut rec.detail {
+            m.mask(d);
+        }
+        for f in &mut rec.findings {
+            let l = &mut f.location;
+            for s in [&mut l.sheet, &mut l.table, &mut l.part, &mut l.json_path]
+                .into_iter()
+                .flatten()
+            {
+                m.mask(s);
+            }
+            if let Some(extract::Column::Name(c)) = &mut l.column {
+                m.mask(c);
+            }
+        }
+        for c in &mut rec.columns {
+            if let Some(t) = &mut c.table {
+                m.mask(t);
+            }
+            if let extract::Column::Name(n) = &mut c.column {
+                m.mask(n);
+            }
+        }
+    }
+}
+
+impl Scanner<'_> {
+    /// `name` as records print it: masked unless values are revealed.
+    pub fn mask_name(&self, name: &str) -> String {
+        let mut name = name.to_string();
+        if !self.opts.reveal {
+            Masker {
+                det: self.det,
+                seen: HashMap::new(),
+                cands: Vec::new(),
+            }
+            .mask(&mut name);
+        }
+        name
+    }
+}
+
+/// Masks the values in names, remembering each name it has seen (a record repeats its sheet
+/// and column names in every finding).
+struct Masker<'d> {
+    det: &'d Detector,
+    seen: HashMap<String, Option<String>>,
+    cands: Vec<Candidate>,
+}
+
+impl Masker<'_> {
+    fn mask(&mut self, name: &mut String) {
+        if !self.det.may_match(name.as_bytes()) {
+            return;
+        }
+        if let Some(done) = self.seen.get(name.as_str()) {
+            if let Some(m) = done {
+                *name = m.clone();
+            }
+            return;
+        }
+        let spread = Spread::new(name);
+        self.cands.clear();
+        self.det.scan_name(&spread, &mut self.cands);
+        let mut out = String::with_capacity(name.len());
+        let mut at = 0;
+        for c in self.cands.iter().filter(|c| masked_in_names(c)) {
+            let (s, e) = spread.original(c.start, c.end);
+            if s < at {
+                continue;
+            }
+            out.push_str(&name[at..s]);
+            out.push_str(&mask::mask(c.kind, &c.value));
+            at = e;
+        }
+        let masked = (at > 0).then(|| {
+            out.push_str(&name[at..]);
+            out
+        });
+        self.seen.insert(name.clone(), masked.clone());
+        if let Some(m) = masked {
+            *name = m;
         }
     }
 }

@@ -9,5 +9,6 @@ mod cli;
 mod dumps;
 mod gate;
 mod isolation;
+mod names;
 mod office_archive_mail;
 mod sheets_pdf;
