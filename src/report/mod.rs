@@ -270,7 +270,14 @@ pub struct Summary {
     pub files_scanned: u64,
     pub files_partial: u64,
     pub files_skipped: u64,
+    /// Files with status `error` only: not read because something went wrong.
     pub files_errored: u64,
+    /// Files that are encrypted.
+    pub files_encrypted: u64,
+    /// Files in a format kartlegg does not read.
+    pub files_unsupported: u64,
+    /// Files stopped by a limit.
+    pub files_limit_exceeded: u64,
     pub files_excluded: u64,
     /// Files with findings.
     pub files_with_findings: u64,
@@ -327,9 +334,10 @@ impl Totals {
             Status::Scanned => s.files_scanned += 1,
             Status::Partial => s.files_partial += 1,
             Status::Skipped => s.files_skipped += 1,
-            Status::Error | Status::Encrypted | Status::Unsupported | Status::LimitExceeded => {
-                s.files_errored += 1
-            }
+            Status::Error => s.files_errored += 1,
+            Status::Encrypted => s.files_encrypted += 1,
+            Status::Unsupported => s.files_unsupported += 1,
+            Status::LimitExceeded => s.files_limit_exceeded += 1,
         }
         if rec.content_unread() {
             self.unscanned += 1;

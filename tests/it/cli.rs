@@ -723,3 +723,56 @@ fn content_hashes_follow_the_content_under_one_key() {
     assert_ne!(hash(&first, "a.txt"), hash(&edited, "a.txt"));
     assert_eq!(hash(&first, "b.xlsx"), hash(&edited, "b.xlsx"));
 }
+
+/// Each summary counter counts what its name says (issue 9): errors are errors only, and
+/// encrypted, unsupported and limited files have counters of their own.
+#[test]
+fn each_status_has_its_own_counter() {
+    let t = Tree::new();
+    let docs = crate::harness::fixture("docs");
+    for name in ["encrypted.pdf", "brev.doc", "truncated.pdf", "ansatte.xlsx"] {
+        fs::copy(docs.join(name), t.path().join(name)).unwrap();
+    }
+    // A member expanding 1000 times its size, over a 2 MiB floor.
+    let mut z = zip::ZipWriter::new(fs::File::create(t.path().join("bombe.zip")).unwrap());
+    z.start_file("nuller.txt", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(&mut z, &vec![b'0'; 8 << 20]).unwrap();
+    z.finish().unwrap();
+    let (_, inv) = scan_json(t.path(), &[]);
+    let s = &inv["summary"];
+    let count = |status: &str| {
+        inv["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == status)
+            .count() as u64
+    };
+    let counters = [
+        ("scanned", "files_scanned"),
+        ("partial", "files_partial"),
+        ("skipped", "files_skipped"),
+        ("error", "files_errored"),
+        ("encrypted", "files_encrypted"),
+        ("unsupported", "files_unsupported"),
+        ("limit_exceeded", "files_limit_exceeded"),
+    ];
+    let mut total = 0;
+    for (status, counter) in counters {
+        assert_eq!(s[counter].as_u64(), Some(count(status)), "{counter}");
+        total += count(status);
+    }
+    assert_eq!(s["files_seen"].as_u64(), Some(total));
+    for counter in [
+        "files_errored",
+        "files_encrypted",
+        "files_unsupported",
+        "files_limit_exceeded",
+    ] {
+        assert_eq!(
+            s[counter], 1,
+            "{counter}: one file of each kind in the tree"
+        );
+    }
+}
