@@ -164,19 +164,22 @@ impl Watched {
         }
     }
 
-    /// The content hash (hex), reading what the extractor left unread; `None` without a
-    /// key, or when the file cannot be read to its end.
-    pub fn content_hash(&mut self) -> Option<String> {
+    /// The content hash (hex) of the file's first `size` bytes (its size when opened),
+    /// reading what the extractor left unread; `None` without a key, or when the file ends
+    /// early. A file that changed while read is marked so by the scan.
+    pub fn content_hash(&mut self, size: u64) -> Option<String> {
         self.hasher.as_ref()?;
-        if self.pos != self.hashed {
-            io::Seek::seek(self, io::SeekFrom::Start(self.hashed)).ok()?;
-        }
-        let mut buf = vec![0u8; 64 << 10];
-        loop {
-            match read_some(self, &mut buf) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(_) => return None,
+        if self.hashed < size {
+            if self.pos != self.hashed {
+                io::Seek::seek(self, io::SeekFrom::Start(self.hashed)).ok()?;
+            }
+            let mut buf = vec![0u8; (size - self.hashed).min(64 << 10) as usize];
+            while self.hashed < size {
+                let want = buf.len().min((size - self.hashed) as usize);
+                match read_some(self, &mut buf[..want]) {
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {}
+                }
             }
         }
         Some(format!("{:032x}", self.hasher.as_ref()?.digest128()))
@@ -248,6 +251,23 @@ pub fn read_head(r: &mut dyn io::Read, n: usize) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(n);
     io::Read::read_to_end(&mut io::Read::take(r, n as u64), &mut head)?;
     BYTES_READ.fetch_add(head.len() as u64, Ordering::Relaxed);
+    Ok(head)
+}
+
+/// Reads the head of a file whose size is known: up to `n` bytes, stopping at `size` without
+/// asking for the end of file again — one read for a small file instead of two. (A file that
+/// grows meanwhile is caught by the scan's check of its size after reading.)
+pub fn read_file_head(r: &mut dyn io::Read, n: usize, size: u64) -> io::Result<Vec<u8>> {
+    let want = n.min(usize::try_from(size).unwrap_or(n));
+    let mut head = vec![0u8; want];
+    let mut got = 0;
+    while got < want {
+        match read_some(r, &mut head[got..])? {
+            0 => break,
+            k => got += k,
+        }
+    }
+    head.truncate(got);
     Ok(head)
 }
 

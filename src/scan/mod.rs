@@ -206,23 +206,31 @@ impl<'a> Blobs<'a> {
         let base = self.next_id.get();
         self.next_id.set(base + items.len() as u64);
         let (tx, rx) = crossbeam_channel::unbounded();
-        for (i, (name, data)) in items.iter().enumerate() {
-            let _ = tx.send(Job::Bytes {
-                id: base + i as u64,
-                name: name.to_string(),
-                data: data.to_vec(),
-            });
-        }
+        let _ = tx.send(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, (name, data))| Job::Bytes {
+                    id: base + i as u64,
+                    name: name.to_string(),
+                    data: data.to_vec(),
+                })
+                .collect(),
+        );
         drop(tx);
         let mut out: Vec<Vec<FileRecord>> = vec![Vec::new(); items.len()];
         pool.borrow_mut()
-            .run(&rx, &mut |ev| match ev {
-                pool::Event::Record(id, done) => out[(id - base) as usize].push(done.rec),
-                pool::Event::GaveUp(id, mut done) => {
-                    self.scanner.names(&mut done.rec);
-                    out[(id - base) as usize].push(done.rec)
+            .run(&rx, &mut |events| {
+                for ev in events {
+                    match ev {
+                        pool::Event::Record(id, done) => out[(id - base) as usize].push(done.rec),
+                        pool::Event::GaveUp(id, mut done) => {
+                            self.scanner.names(&mut done.rec);
+                            out[(id - base) as usize].push(done.rec)
+                        }
+                        pool::Event::Finished(_) => {}
+                    }
                 }
-                pool::Event::Finished(_) => {}
             })
             .map_err(ScanError::Workers)?;
         // A job's own record comes last, after its members'.
@@ -233,12 +241,16 @@ impl<'a> Blobs<'a> {
     }
 }
 
+/// Entries and records cross threads in batches of up to this many: one channel operation
+/// per batch instead of per file is most of what a tree of small files costs.
+const BATCH: usize = 128;
+
 /// Reads the files of the walk in a rayon pool of `--threads` threads.
 fn in_threads(
     opts: &Options,
     scanner: &Scanner<'_>,
-    entries: Receiver<Entry>,
-    done: Sender<Done>,
+    entries: Receiver<Vec<Entry>>,
+    done: Sender<Vec<Done>>,
 ) -> Result<(), ScanError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
@@ -248,11 +260,12 @@ fn in_threads(
     pool.install(|| {
         entries
             .into_iter()
+            .flatten()
             .par_bridge()
             .for_each_with(done, |tx, entry| {
-                scanner.process(entry, &mut |d| {
-                    let _ = tx.send(d);
-                });
+                let mut recs = Vec::new();
+                scanner.process(entry, &mut |d| recs.push(d));
+                let _ = tx.send(recs);
             });
     });
     Ok(())
@@ -263,38 +276,50 @@ fn in_threads(
 fn in_processes(
     cfg: pool::Config<'_>,
     scanner: &Scanner<'_>,
-    entries: Receiver<Entry>,
-    done: Sender<Done>,
+    entries: Receiver<Vec<Entry>>,
+    done: Sender<Vec<Done>>,
 ) -> Result<(), ScanError> {
     let mut pool = pool::Pool::start(cfg).map_err(ScanError::Workers)?;
-    let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Job>(256);
+    let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Vec<Job>>(16);
     std::thread::scope(|s| {
         let router_done = done.clone();
         s.spawn(move || {
             let mut id = 0;
-            for entry in entries {
-                match entry {
-                    Entry::File { path, .. } => {
-                        id += 1;
-                        if jobs_tx.send(Job::File { id, path }).is_err() {
-                            break;
+            for batch in entries {
+                let mut jobs = Vec::with_capacity(batch.len());
+                let mut recs = Vec::new();
+                for entry in batch {
+                    match entry {
+                        Entry::File { path, .. } => {
+                            id += 1;
+                            jobs.push(Job::File { id, path });
                         }
+                        other => scanner.process(other, &mut |d| recs.push(d)),
                     }
-                    other => scanner.process(other, &mut |d| {
-                        let _ = router_done.send(d);
-                    }),
+                }
+                if !recs.is_empty() {
+                    let _ = router_done.send(recs);
+                }
+                if !jobs.is_empty() && jobs_tx.send(jobs).is_err() {
+                    break;
                 }
             }
         });
-        pool.run(&jobs_rx, &mut |ev| match ev {
-            pool::Event::Record(_, d) => {
-                let _ = done.send(*d);
+        pool.run(&jobs_rx, &mut |events| {
+            let recs: Vec<Done> = events
+                .into_iter()
+                .filter_map(|ev| match ev {
+                    pool::Event::Record(_, d) => Some(*d),
+                    pool::Event::GaveUp(_, mut d) => {
+                        scanner.names(&mut d.rec);
+                        Some(*d)
+                    }
+                    pool::Event::Finished(_) => None,
+                })
+                .collect();
+            if !recs.is_empty() {
+                let _ = done.send(recs);
             }
-            pool::Event::GaveUp(_, mut d) => {
-                scanner.names(&mut d.rec);
-                let _ = done.send(*d);
-            }
-            pool::Event::Finished(_) => {}
         })
         .map_err(ScanError::Workers)
     })
@@ -324,8 +349,8 @@ pub fn run(
         }
     }
     let walk = Walk::new(opts.follow, Exclude::new(&opts.exclude, never_scan)?);
-    let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Entry>(4096);
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(1024);
+    let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Vec<Entry>>(64);
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<Done>>(64);
     let scanner = Scanner::new(opts, det, key);
     let mut totals = Totals::default();
     let mut write_err = None;
@@ -333,11 +358,19 @@ pub fn run(
     let read_result = std::thread::scope(|s| {
         let walker = s.spawn(|| {
             let mut counts = Counts::default();
+            let mut batch = Vec::with_capacity(BATCH);
             for root in &opts.roots {
                 counts += walk.run(root, &mut |e| {
-                    // The receiver only goes away if reading stopped; then stop walking.
-                    let _ = entry_tx.send(e);
+                    batch.push(e);
+                    if batch.len() == BATCH {
+                        // The receiver only goes away if reading stopped; then stop walking.
+                        let _ =
+                            entry_tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
                 });
+            }
+            if !batch.is_empty() {
+                let _ = entry_tx.send(batch);
             }
             drop(entry_tx);
             counts
@@ -360,7 +393,7 @@ pub fn run(
                 in_processes(cfg, &scanner, entry_rx, done_tx)
             }
         });
-        for done in done_rx {
+        for done in done_rx.into_iter().flatten() {
             totals.add(&done.rec, done.bytes, done.noatime);
             progress.file(done.rec.total());
             if write_err.is_none() {

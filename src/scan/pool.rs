@@ -37,8 +37,12 @@ use crate::read::FileMeta;
 use crate::report::mask::HashKey;
 use crate::report::{FileRecord, Status};
 
-/// Jobs sent to one worker ahead of the one it is on, so it never waits for the next.
-const DEPTH: usize = 2;
+/// Jobs a worker holds at most (the one it is on and those queued behind it): enough that it
+/// never waits for the next, and that jobs travel in batches.
+const DEPTH: usize = 8;
+
+/// A worker is topped up to [`DEPTH`] when it holds this many or fewer.
+const REFILL_AT: usize = DEPTH / 2;
 
 /// How often the watchdog looks at the workers.
 const TICK: Duration = Duration::from_millis(100);
@@ -86,14 +90,15 @@ struct Worker {
     generation: u64,
     pid: i32,
     pidfd: Option<OwnedFd>,
-    jobs: Option<Sender<Arc<Job>>>,
+    jobs: Option<Sender<Vec<Arc<Job>>>>,
     assigned: VecDeque<Assigned>,
     /// Jobs finished since this worker started.
     finished: u64,
 }
 
 enum WorkerEvent {
-    Reply(usize, u64, Reply),
+    /// Replies read in one go.
+    Replies(usize, u64, Vec<Reply>),
     /// The worker's output ended: it exited (or closed its pipe), with this status.
     Exited(usize, u64, Option<ExitStatus>),
 }
@@ -172,7 +177,7 @@ impl<'a> Pool<'a> {
             slot,
             shared_fd: self.shared.fd(),
         };
-        let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Arc<Job>>(DEPTH + 1);
+        let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Vec<Arc<Job>>>(DEPTH + 1);
         let mut init_frame = Vec::new();
         wire::write_init(&mut init_frame, &init)?;
         std::thread::Builder::new()
@@ -194,13 +199,17 @@ impl<'a> Pool<'a> {
     }
 
     /// Runs the jobs that `jobs` yields until it is closed and every one is finished, telling
-    /// `out` each record and each finished job.
-    pub fn run(&mut self, jobs: &Receiver<Job>, out: &mut dyn FnMut(Event)) -> io::Result<()> {
+    /// `out` each record and each finished job (in batches, as they come).
+    pub fn run(
+        &mut self,
+        jobs: &Receiver<Vec<Job>>,
+        out: &mut dyn FnMut(Vec<Event>),
+    ) -> io::Result<()> {
         let mut queue: VecDeque<Assigned> = VecDeque::new();
         // Jobs to run alone, one at a time.
         let mut solo: VecDeque<Assigned> = VecDeque::new();
         let mut open = true;
-        let never = crossbeam_channel::never::<Job>();
+        let never = crossbeam_channel::never::<Vec<Job>>();
         loop {
             self.hand_out(&mut queue, &mut solo)?;
             let busy = self.workers.iter().any(|w| !w.assigned.is_empty());
@@ -208,12 +217,16 @@ impl<'a> Pool<'a> {
                 return Ok(());
             }
             let room = solo.is_empty()
-                && queue.is_empty()
-                && self.workers.iter().any(|w| w.assigned.len() < DEPTH);
+                && queue.len() < DEPTH * self.workers.len()
+                && self.workers.iter().any(|w| w.assigned.len() <= REFILL_AT);
             let source = if open && room { jobs } else { &never };
             crossbeam_channel::select! {
-                recv(source) -> job => match job {
-                    Ok(job) => queue.push_back(Assigned { job: Arc::new(job), solo: false, retried: false }),
+                recv(source) -> batch => match batch {
+                    Ok(batch) => queue.extend(batch.into_iter().map(|job| Assigned {
+                        job: Arc::new(job),
+                        solo: false,
+                        retried: false,
+                    })),
                     Err(_) => open = false,
                 },
                 recv(self.events_rx) -> ev => {
@@ -241,16 +254,17 @@ impl<'a> Pool<'a> {
                     .get()
                     .solo
                     .store(w.slot as u32 + 1, Ordering::Relaxed);
-                send(w, a);
+                send(w, vec![a]);
             }
             return Ok(());
         }
         for w in &mut self.workers {
-            while w.assigned.len() < DEPTH {
-                let Some(a) = queue.pop_front() else {
-                    return Ok(());
-                };
-                send(w, a);
+            if queue.is_empty() {
+                break;
+            }
+            if w.assigned.len() <= REFILL_AT {
+                let n = (DEPTH - w.assigned.len()).min(queue.len());
+                send(w, queue.drain(..n).collect());
             }
         }
         Ok(())
@@ -261,10 +275,10 @@ impl<'a> Pool<'a> {
         ev: WorkerEvent,
         queue: &mut VecDeque<Assigned>,
         solo: &mut VecDeque<Assigned>,
-        out: &mut dyn FnMut(Event),
+        out: &mut dyn FnMut(Vec<Event>),
     ) -> io::Result<()> {
         match ev {
-            WorkerEvent::Reply(i, generation, reply) => {
+            WorkerEvent::Replies(i, generation, replies) => {
                 let shared = self.shared.get();
                 let Some(w) = self
                     .workers
@@ -273,20 +287,24 @@ impl<'a> Pool<'a> {
                 else {
                     return Ok(());
                 };
-                match reply {
-                    Reply::Record { job, done } => out(Event::Record(job, done)),
-                    Reply::Finished { job } => {
-                        if let Some(pos) = w.assigned.iter().position(|a| a.job.id() == job) {
-                            let a = w.assigned.remove(pos).expect("found");
-                            if a.solo {
-                                shared.solo.store(0, Ordering::Relaxed);
+                let mut events = Vec::with_capacity(replies.len());
+                for reply in replies {
+                    match reply {
+                        Reply::Record { job, done } => events.push(Event::Record(job, done)),
+                        Reply::Finished { job } => {
+                            if let Some(pos) = w.assigned.iter().position(|a| a.job.id() == job) {
+                                let a = w.assigned.remove(pos).expect("found");
+                                if a.solo {
+                                    shared.solo.store(0, Ordering::Relaxed);
+                                }
                             }
+                            w.finished += 1;
+                            self.start_failures = 0;
+                            events.push(Event::Finished(job));
                         }
-                        w.finished += 1;
-                        self.start_failures = 0;
-                        out(Event::Finished(job));
                     }
                 }
+                out(events);
             }
             WorkerEvent::Exited(i, generation, status) => {
                 if self.current(i, generation).is_none() {
@@ -313,7 +331,7 @@ impl<'a> Pool<'a> {
         status: Option<ExitStatus>,
         queue: &mut VecDeque<Assigned>,
         solo: &mut VecDeque<Assigned>,
-        out: &mut dyn FnMut(Event),
+        out: &mut dyn FnMut(Vec<Event>),
     ) -> io::Result<()> {
         let on = self.shared.get().slots[i].job.load(Ordering::Acquire);
         let w = &mut self.workers[i];
@@ -380,7 +398,7 @@ impl<'a> Pool<'a> {
     fn watch(
         &mut self,
         queue: &mut VecDeque<Assigned>,
-        out: &mut dyn FnMut(Event),
+        out: &mut dyn FnMut(Vec<Event>),
     ) -> io::Result<()> {
         let now = memory::now_ms();
         let budget_ms =
@@ -479,18 +497,18 @@ fn grace(seconds: u64) -> u64 {
     (seconds / 10).clamp(1, 60)
 }
 
-fn send(w: &mut Worker, a: Assigned) {
+fn send(w: &mut Worker, batch: Vec<Assigned>) {
     if let Some(tx) = &w.jobs {
         // The worker's feeder only ends when the worker is gone; the pool then sees it exit
-        // and hands the job to another.
-        let _ = tx.send(a.job.clone());
+        // and hands the jobs to another.
+        let _ = tx.send(batch.iter().map(|a| a.job.clone()).collect());
     }
-    w.assigned.push_back(a);
+    w.assigned.extend(batch);
 }
 
 /// The record of a job that ended without its own: the file's path and, for a file, what
 /// can be seen of it without reading it.
-fn give_up(job: &Job, f: Failure, out: &mut dyn FnMut(Event)) {
+fn give_up(job: &Job, f: Failure, out: &mut dyn FnMut(Vec<Event>)) {
     let mut rec = match job {
         Job::File { path, .. } => FileRecord::new(
             scanner::display(path),
@@ -501,15 +519,17 @@ fn give_up(job: &Job, f: Failure, out: &mut dyn FnMut(Event)) {
         Job::Bytes { name, .. } => FileRecord::new(name.clone(), None),
     };
     rec.set_status(f.status, f.reason, f.detail);
-    out(Event::GaveUp(
-        job.id(),
-        Box::new(Done {
-            rec,
-            bytes: 0,
-            noatime: None,
-        }),
-    ));
-    out(Event::Finished(job.id()));
+    out(vec![
+        Event::GaveUp(
+            job.id(),
+            Box::new(Done {
+                rec,
+                bytes: 0,
+                noatime: None,
+            }),
+        ),
+        Event::Finished(job.id()),
+    ]);
 }
 
 /// "was killed by signal 11 (SIGSEGV)", "exited with code 3"...
@@ -535,17 +555,20 @@ fn describe(status: Option<ExitStatus>) -> String {
     }
 }
 
-/// Writes the settings, then each job, to a worker; closing the channel closes its input.
-fn feed(stdin: ChildStdin, init: Vec<u8>, jobs: Receiver<Arc<Job>>) {
-    let mut w = BufWriter::new(stdin);
+/// Writes the settings, then each batch of jobs (in one write), to a worker; closing the
+/// channel closes its input.
+fn feed(stdin: ChildStdin, init: Vec<u8>, jobs: Receiver<Vec<Arc<Job>>>) {
+    let mut w = BufWriter::with_capacity(64 << 10, stdin);
     if w.write_all(&init).and_then(|()| w.flush()).is_err() {
         return;
     }
-    for job in jobs {
-        if wire::write_job(&mut w, &job)
-            .and_then(|()| w.flush())
-            .is_err()
-        {
+    for batch in jobs {
+        for job in &batch {
+            if wire::write_job(&mut w, job).is_err() {
+                return;
+            }
+        }
+        if w.flush().is_err() {
             return;
         }
     }
@@ -560,9 +583,20 @@ fn listen(
     events: Sender<WorkerEvent>,
 ) {
     let mut r = BufReader::with_capacity(64 << 10, stdout);
-    while let Ok(Some(reply)) = wire::read_reply(&mut r) {
+    'read: while let Ok(Some(first)) = wire::read_reply(&mut r) {
+        // What is already buffered goes along in the same event.
+        let mut replies = vec![first];
+        while !r.buffer().is_empty() {
+            match wire::read_reply(&mut r) {
+                Ok(Some(reply)) => replies.push(reply),
+                Ok(None) | Err(_) => {
+                    let _ = events.send(WorkerEvent::Replies(slot, generation, replies));
+                    break 'read;
+                }
+            }
+        }
         if events
-            .send(WorkerEvent::Reply(slot, generation, reply))
+            .send(WorkerEvent::Replies(slot, generation, replies))
             .is_err()
         {
             break;

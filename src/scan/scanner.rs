@@ -256,7 +256,7 @@ impl<'a> Scanner<'a> {
         }
         let before = read::version(&meta);
         let mut file = read::Watched::new(file, Some(self.content_secret));
-        let head = match read::read_head(&mut file, sniff::HEAD) {
+        let head = match read::read_file_head(&mut file, sniff::HEAD, meta.len()) {
             Ok(h) => h,
             Err(e) => {
                 rec.set_status(Status::Error, read::io_reason(&e), e.to_string());
@@ -278,7 +278,7 @@ impl<'a> Scanner<'a> {
         );
         let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget);
         drop(input);
-        rec.content_hash = file.content_hash();
+        rec.content_hash = file.content_hash(meta.len());
         let after_fd = file.file.metadata().map(|m| read::version(&m)).ok();
         let after_path = std::fs::metadata(path).map(|m| read::version(&m)).ok();
         if after_fd != Some(before) || (after_path.is_some() && after_path != Some(before)) {

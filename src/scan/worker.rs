@@ -82,7 +82,10 @@ pub fn main() -> io::Result<()> {
                         return Err(e);
                     }
                     wire::write_finished(&mut out, id)?;
-                    out.flush()?;
+                    // More jobs already here: answer them in the same write.
+                    if input.buffer().is_empty() {
+                        out.flush()?;
+                    }
                 }
                 Ok(())
             })?
