@@ -9,6 +9,7 @@ mod cli;
 mod dumps;
 mod gate;
 mod isolation;
+mod matrix;
 mod names;
 mod office_archive_mail;
 mod sheets_pdf;
