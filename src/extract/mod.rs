@@ -447,6 +447,25 @@ pub fn extension(name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A name stored as bytes (a zip or tar member, a table or column), as text that keeps every
+/// byte: valid UTF-8 as it is, each byte that is not as `\xHH`, and a backslash as `\x5C`, so
+/// that a backslash always starts an escape and two different names never read the same.
+pub fn lossless(raw: &[u8]) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for piece in raw.utf8_chunks() {
+        for (i, part) in piece.valid().split('\\').enumerate() {
+            if i > 0 {
+                out.push_str("\\x5C");
+            }
+            out.push_str(part);
+        }
+        for b in piece.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
 /// What extraction found out about an input besides its text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extracted {
@@ -842,6 +861,15 @@ mod tests {
         assert_eq!(p, LinePos { line: 2, column: 3 });
         let q = p.advance(b"xy");
         assert_eq!(q, LinePos { line: 2, column: 5 });
+    }
+
+    #[test]
+    fn lossless_names_keep_every_byte_and_stay_distinct() {
+        assert_eq!(lossless("Fødsel.txt".as_bytes()), "Fødsel.txt");
+        assert_eq!(lossless(b"a\xff.txt"), "a\\xFF.txt");
+        assert_eq!(lossless(b"a\\xFF.txt"), "a\\x5CxFF.txt");
+        assert_eq!(lossless(b"\xc3"), "\\xC3");
+        assert_ne!(lossless(b"a\xff"), lossless("a\u{fffd}".as_bytes()));
     }
 
     #[test]
