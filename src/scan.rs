@@ -122,7 +122,6 @@ pub fn run(
         .map_err(|e| ScanError::Threads(e.to_string()))?;
     let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Entry>(4096);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(1024);
-    let scanner = Scanner::new(opts, det, key);
     let mut totals = Totals::default();
     let mut write_err = None;
 
@@ -139,6 +138,11 @@ pub fn run(
             excluded
         });
         s.spawn(|| {
+            let mut scanner = Scanner::new(opts, det, key);
+            // Members of a container go to the writer as they are made, not all at the end: an
+            // archive of a million members must not hold a million records.
+            scanner.spill = Some(done_tx.clone());
+            let scanner = scanner;
             pool.install(|| {
                 entry_rx
                     .into_iter()
@@ -181,7 +185,13 @@ pub struct Scanner<'a> {
     opts: &'a Options,
     det: &'a Detector,
     key: &'a HashKey,
+    /// Where records of nested members go once [`SPILL_AT`] of them are waiting (a scan's
+    /// writer); without it they are all returned with their container.
+    spill: Option<crossbeam_channel::Sender<Done>>,
 }
+
+/// Records of nested members kept before they are sent on to the writer.
+const SPILL_AT: usize = 1024;
 
 /// Why an extraction ended early, for the record.
 struct Failure {
@@ -218,7 +228,12 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, Failure>
 
 impl<'a> Scanner<'a> {
     pub fn new(opts: &'a Options, det: &'a Detector, key: &'a HashKey) -> Scanner<'a> {
-        Scanner { opts, det, key }
+        Scanner {
+            opts,
+            det,
+            key,
+            spill: None,
+        }
     }
 
     /// Scans an in-memory input (a git blob, say) as if it were a file called `name`; returns
@@ -672,6 +687,13 @@ impl Sink for Collector<'_, '_> {
             noatime: None,
         });
         self.nested.extend(inner);
+        if self.nested.len() >= SPILL_AT {
+            if let Some(tx) = &self.scanner.spill {
+                for d in self.nested.drain(..) {
+                    let _ = tx.send(d);
+                }
+            }
+        }
         match stop {
             // The whole file's budget is spent: the container stops too.
             Some(limit @ (Limit::NestedBytes | Limit::Time)) => {

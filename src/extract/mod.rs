@@ -181,6 +181,24 @@ impl From<LimitHit> for io::Error {
     }
 }
 
+/// Damaged data found by a reader below the extractor (a container's member whose data ends
+/// before its declared size, or fails its checksum). Like [`LimitHit`] it travels inside an
+/// `io::Error` through any decompressor or parser and arrives as itself
+/// ([`ExtractError::Damaged`]), so the member's record says what happened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct Damage {
+    /// The data ends early (`partial`/`truncated`); else it is wrong (`error`/`corrupt`).
+    pub truncated: bool,
+    pub detail: String,
+}
+
+impl From<Damage> for io::Error {
+    fn from(d: Damage) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, d)
+    }
+}
+
 /// `Read + Seek`, as one object type.
 pub trait ReadSeek: Read + Seek {}
 impl<T: Read + Seek> ReadSeek for T {}
@@ -524,13 +542,19 @@ pub enum ExtractError {
     /// The input is damaged or not what it claims to be.
     #[error("{0}")]
     Corrupt(String),
+    /// A reader below the extractor found the data damaged (see [`Damage`]).
+    #[error("{0}")]
+    Damaged(Damage),
 }
 
 impl From<io::Error> for ExtractError {
     /// An I/O error that carries a limit (from a budgeted reader) is that limit.
     fn from(e: io::Error) -> ExtractError {
-        match LimitHit::in_io(&e) {
-            Some(hit) => ExtractError::Limit(hit.clone()),
+        if let Some(hit) = LimitHit::in_io(&e) {
+            return ExtractError::Limit(hit.clone());
+        }
+        match e.get_ref().and_then(|r| r.downcast_ref::<Damage>()) {
+            Some(d) => ExtractError::Damaged(d.clone()),
             None => ExtractError::Io(e),
         }
     }
@@ -556,6 +580,8 @@ impl ExtractError {
             ExtractError::Unsupported(_) => (Status::Unsupported, "unsupported_format"),
             ExtractError::Limit(hit) => (Status::LimitExceeded, hit.limit.reason()),
             ExtractError::Corrupt(_) => (Status::Error, "corrupt"),
+            ExtractError::Damaged(d) if d.truncated => (Status::Partial, "truncated"),
+            ExtractError::Damaged(_) => (Status::Error, "corrupt"),
         }
     }
 

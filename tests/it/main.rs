@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod archives;
 mod cli;
 mod dumps;
 mod gate;

@@ -2,29 +2,36 @@
 //! is read as a tar: `a.tar.gz!/dir/b.txt`, not `a.tar.gz!/a.tar!/dir/b.txt`).
 //!
 //! Nothing is extracted to disk: every member is streamed into [`Sink::nested`], which records
-//! it as `archive!/name` and extracts it by its own format, one level deeper. The scan layer
-//! enforces nesting depth and the decompressed bytes of a whole top-level file; this module
-//! enforces the two limits only a container can see:
+//! it as `archive!/name` and extracts it by its own format, one level deeper. Zip archives are
+//! walked entry by entry from their central directory ([`zipdir`]), so memory does not grow
+//! with the member count. The scan layer enforces nesting depth and the decompressed bytes of
+//! a whole top-level file; this module enforces the two limits only a container can see:
 //!
-//! * **entries** — a container with more than `max_entries` members stops with `entries`;
-//! * **ratio** — a member that expands more than `max_ratio` times its compressed size stops
-//!   the container with `ratio`. Zip members are checked against their declared sizes before
-//!   reading and, because headers lie, again while streaming; gzip/bzip2/xz/zstd streams are
-//!   checked while streaming by counting bytes in and out. Members that expand to less than
-//!   [`RATIO_FLOOR`] are never stopped: small files of repeated text compress very well and do
-//!   no harm.
+//! * **entries** — a container stops with `entries` after `max_entries` members (those read
+//!   before stay in the inventory);
+//! * **ratio** — a member that expands more than `max_ratio` times its compressed size gets
+//!   its own record `limit_exceeded`/`ratio_limit`, and the container goes on with its other
+//!   members and ends `limit_exceeded`/`ratio_limit` naming it. Zip members are checked
+//!   against their declared sizes before reading and, because headers lie, again while
+//!   streaming; gzip/bzip2/xz/zstd streams are checked while streaming by counting bytes in
+//!   and out. Members that expand to less than [`RATIO_FLOOR`] are never stopped: small files
+//!   of repeated text compress very well and do no harm.
 //!
-//! Zip members that cannot be read are never silently skipped: encrypted members make the
+//! Members that cannot be read are never silently skipped: encrypted zip members make the
 //! archive `encrypted` (reason `encrypted_entries`), members with an unsupported compression
-//! method or damaged data make it `partial`; the detail gives the counts. Member names are
-//! shown as stored, less any parts that would climb out of the archive (`../`, a leading `/`
-//! or drive letter) — the names are only labels, as nothing is written to disk.
+//! method or damaged data (a bad CRC, data cut short) make it `partial`; the detail gives the
+//! counts and names. Member names are shown as the archive means them
+//! (zip: UTF-8 or CP437 per entry; bytes that are not valid UTF-8 as `\xHH`), less any parts
+//! that would climb out of the archive (`../`, a leading `/` or drive letter) — the names are
+//! only labels, as nothing is written to disk.
 
 use std::cell::Cell;
 use std::io::{self, Cursor, Read};
 use std::rc::Rc;
 
-use super::{Clock, ExtractError, Extracted, Input, Limit, LimitHit, Sink, Status};
+pub mod zipdir;
+
+use super::{lossless, Clock, ExtractError, Extracted, Input, Limit, LimitHit, Sink, Status};
 use crate::read;
 use crate::read::sniff::Format;
 
@@ -159,15 +166,22 @@ fn ratio_stopped() -> ExtractError {
 }
 
 /// A member name as a label: `\` as `/`, without empty, `.` and `..` parts or a drive letter,
-/// so that no name can claim to lie outside its archive.
+/// so that no name can claim to lie outside its archive. Bytes that are not UTF-8 are kept as
+/// `\xHH` ([`lossless`]).
 pub fn member_name(raw: &str) -> String {
-    let name: Vec<&str> = raw
-        .split(['/', '\\'])
+    member_path(raw.as_bytes(), lossless)
+}
+
+/// [`member_name`] for a name stored as bytes, each part decoded by `decode` (the split comes
+/// first, on the bytes, so that an escape can never be taken for a separator).
+pub fn member_path(raw: &[u8], decode: fn(&[u8]) -> String) -> String {
+    let name: Vec<String> = raw
+        .split(|&b| b == b'/' || b == b'\\')
         .enumerate()
         .filter(|&(i, p)| {
-            !(p.is_empty() || p == "." || p == ".." || (i == 0 && p.len() == 2 && p.ends_with(':')))
+            !(p.is_empty() || p == b"." || p == b".." || (i == 0 && p.len() == 2 && p[1] == b':'))
         })
-        .map(|(_, p)| p)
+        .map(|(_, p)| decode(p))
         .collect();
     if name.is_empty() {
         "unnamed".into()
@@ -182,16 +196,26 @@ struct Unread {
     encrypted: Vec<String>,
     unsupported: Vec<String>,
     damaged: Vec<String>,
+    /// Members stopped by the ratio limit (each has its own `limit_exceeded` record).
+    ratio: Vec<String>,
+    /// The directory is damaged after the entries read (the error).
+    directory: Option<String>,
 }
 
 impl Unread {
-    fn note(self, e: Extracted) -> Extracted {
+    fn note(self, e: Extracted, max_ratio: u64) -> Extracted {
         let list = |what: &str, names: &[String]| {
             let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
             let more = if names.len() > 5 { ", ..." } else { "" };
             format!("{} {what} ({}{more})", names.len(), shown.join(", "))
         };
         let mut parts = Vec::new();
+        if !self.ratio.is_empty() {
+            parts.push(list(
+                &format!("expand more than {max_ratio} times their compressed size"),
+                &self.ratio,
+            ));
+        }
         if !self.encrypted.is_empty() {
             parts.push(list("encrypted", &self.encrypted));
         }
@@ -204,12 +228,19 @@ impl Unread {
         if !self.damaged.is_empty() {
             parts.push(list("damaged", &self.damaged));
         }
+        if let Some(d) = &self.directory {
+            parts.push(format!("the rest of the directory is damaged ({d})"));
+        }
         if parts.is_empty() {
             return e;
         }
         let detail = format!("members not read: {}", parts.join("; "));
-        if !self.encrypted.is_empty() {
+        if !self.ratio.is_empty() {
+            e.with_note(Status::LimitExceeded, Limit::Ratio.reason(), detail)
+        } else if !self.encrypted.is_empty() {
             e.with_note(Status::Encrypted, "encrypted_entries", detail)
+        } else if self.directory.is_some() {
+            e.with_note(Status::Partial, "damaged_directory", detail)
         } else if !self.damaged.is_empty() {
             e.with_note(Status::Partial, "damaged_entries", detail)
         } else {
@@ -218,27 +249,39 @@ impl Unread {
     }
 }
 
-/// Opens the input as a zip, within the entries limit.
+/// Opens the input as a zip for readers that need random access by name (office documents),
+/// within the entries limit — checked on the end record before the `zip` crate builds its
+/// index of every entry.
 pub fn open_zip<'i>(
     input: &'i mut Input<'_>,
 ) -> Result<zip::ZipArchive<&'i mut dyn super::ReadSeek>, ExtractError> {
     let max = input.limits.max_entries;
     let head_is_member = input.head.starts_with(b"PK\x03\x04");
-    let zip = zip::ZipArchive::new(input.seekable()?)
+    let r = input.seekable()?;
+    if let Ok(dir) = zipdir::directory(r) {
+        if dir.entries > max {
+            return Err(entries_error(max));
+        }
+    }
+    let zip = zip::ZipArchive::new(r)
         .map_err(|e| ExtractError::Corrupt(format!("not a readable zip: {e}")))?;
     // A zip that starts with a member but whose directory is found further in has lost its
     // own directory (a truncated file): what was found is the directory of a zip stored
     // inside it. (Data before a zip, as in self-extracting archives, does not start with `PK`.)
     if zip.offset() > 0 && head_is_member {
-        return Err(ExtractError::Corrupt(
-            "the zip directory is missing (truncated?); only that of a zip stored inside was found"
-                .into(),
-        ));
+        return Err(lost_directory());
     }
     if zip.len() as u64 > max {
         return Err(entries_error(max));
     }
     Ok(zip)
+}
+
+fn lost_directory() -> ExtractError {
+    ExtractError::Corrupt(
+        "the zip directory is missing (truncated?); only that of a zip stored inside was found"
+            .into(),
+    )
 }
 
 /// What became of one zip member.
@@ -249,7 +292,7 @@ pub enum Member {
     NotAFile,
     Encrypted(String),
     Unsupported(String),
-    /// Damaged data (a bad CRC, a truncated stream): no record could be made for it.
+    /// Damaged data (a bad CRC, a truncated stream).
     Damaged(String),
 }
 
@@ -303,23 +346,102 @@ pub fn nested_member<R: Read + io::Seek>(
     }
 }
 
-/// A zip archive: every file member through [`Sink::nested`].
+/// A zip archive: every file member through [`Sink::nested`], walking the central directory
+/// one entry at a time.
 pub fn zip(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     let (limits, clock) = (input.limits, input.clock);
-    let mut zip = open_zip(input)?;
+    let head_is_member = input.head.starts_with(b"PK\x03\x04");
+    let r = input.seekable()?;
+    let dir = zipdir::directory(r)?;
+    if dir.shift > 0 && head_is_member {
+        return Err(lost_directory());
+    }
+    let mut entries = zipdir::Entries::new(dir);
     let mut unread = Unread::default();
-    let mut bytes = 0u64;
-    for i in 0..zip.len() {
+    let (mut bytes, mut count) = (0u64, 0u64);
+    loop {
         clock.check()?;
-        match nested_member(&mut zip, i, limits, sink)? {
-            Member::Read(n) => bytes += n,
-            Member::NotAFile => {}
-            Member::Encrypted(name) => unread.encrypted.push(name),
-            Member::Unsupported(name) => unread.unsupported.push(name),
-            Member::Damaged(name) => unread.damaged.push(name),
+        let e = match entries.next(r) {
+            Ok(Some(e)) => e,
+            Ok(None) => break,
+            // A directory that is damaged from its first entry: not a readable zip.
+            Err(err) if entries.read == 0 => return Err(err),
+            Err(err) => {
+                unread.directory = Some(err.to_string());
+                break;
+            }
+        };
+        if !e.is_file() {
+            continue;
+        }
+        count += 1;
+        if count > limits.max_entries {
+            return Err(entries_error(limits.max_entries));
+        }
+        bytes += zip_member(r, &e, limits, sink, &mut unread)?;
+    }
+    Ok(unread.note(Extracted::new("zip", bytes), limits.max_ratio))
+}
+
+/// Reads one member of a zip into the sink; returns its decompressed bytes read, and notes in
+/// `unread` why it was not read completely. An error stops the archive (the file's byte or
+/// time budget is spent).
+fn zip_member(
+    r: &mut dyn super::ReadSeek,
+    e: &zipdir::Entry,
+    limits: &super::Limits,
+    sink: &mut dyn Sink,
+    unread: &mut Unread,
+) -> Result<u64, ExtractError> {
+    let name = e.label();
+    if over_ratio(e.size, e.compressed, limits.max_ratio) {
+        // The member gets its own record, unread.
+        let hit = ratio_error(&name, limits.max_ratio);
+        let ExtractError::Limit(hit) = hit else {
+            unreachable!("a ratio error is a limit")
+        };
+        let _ = sink.nested(&name, Some(e.size), &mut Failing(Some(hit)));
+        unread.ratio.push(name);
+        return Ok(0);
+    }
+    let list = match zipdir::open(r, e) {
+        Ok(mut member) => {
+            let mut guard = RatioGuard::new(
+                &mut member,
+                Rc::new(Cell::new(e.compressed)),
+                limits.max_ratio,
+            );
+            let tripped = guard.tripped.clone();
+            let result = sink.nested(&name, Some(e.size), &mut guard);
+            let out = guard.out;
+            match result {
+                _ if tripped.get() => &mut unread.ratio,
+                Err(err @ ExtractError::Limit(_)) => return Err(err),
+                _ if member.damaged.is_some() => &mut unread.damaged,
+                Ok(()) => return Ok(out),
+                Err(_) => &mut unread.damaged,
+            }
+        }
+        Err(zipdir::Unreadable::Encrypted) => &mut unread.encrypted,
+        Err(zipdir::Unreadable::Method(_)) => &mut unread.unsupported,
+        Err(zipdir::Unreadable::Damaged(_)) => &mut unread.damaged,
+        Err(zipdir::Unreadable::Io(err)) => return Err(err.into()),
+    };
+    list.push(name);
+    Ok(0)
+}
+
+/// A reader whose first read fails with a limit: hands a member that will not be read to the
+/// sink, so that it still gets a record of its own.
+struct Failing(Option<LimitHit>);
+
+impl Read for Failing {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(hit) => Err(hit.into()),
+            None => Ok(0),
         }
     }
-    Ok(unread.note(Extracted::new("zip", bytes)))
 }
 
 /// Reads one zip member whole (office XML parts), within the ratio and parse-size limits.
@@ -405,7 +527,7 @@ fn tar_members(
         if count > max_entries {
             return Err(entries_error(max_entries));
         }
-        let name = member_name(&String::from_utf8_lossy(&entry.path_bytes()));
+        let name = member_path(&entry.path_bytes(), lossless);
         let size = entry.size();
         bytes += size;
         let result = sink.nested(&name, Some(size), &mut entry);

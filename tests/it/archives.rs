@@ -1,0 +1,206 @@
+//! Archives under pressure: member counts, bombs, truncated and damaged archives, member
+//! names. Every hostile archive is made at test time (docs/identifiers.md for the numbers).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::harness::{scan, status, Tree};
+
+const FNR: &str = "13097248022";
+
+fn zip_with(path: &Path, method: zip::CompressionMethod, members: &[(&str, &[u8])]) {
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(method)
+        .large_file(false);
+    for (name, data) in members {
+        z.start_file(*name, opts).unwrap();
+        z.write_all(data).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+fn findings_of(rec: &Value, kind: &str) -> usize {
+    rec["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind)
+        .count()
+}
+
+/// Runs a scan and returns its JSON inventory and the peak resident memory of the process, in
+/// KiB: its `VmHWM`, read while it runs (the high-water mark of its own address space; the
+/// `ru_maxrss` of a child also counts the parent's memory at fork time).
+fn scan_measured(path: &Path, extra: &[&str], out: &Path) -> (Value, u64) {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("kartlegg"))
+        .args(["scan", "--format", "json", "--no-progress", "-o"])
+        .arg(out)
+        .args(extra)
+        .arg(path)
+        .env_remove("KARTLEGG_HASH_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status) {
+            if let Some(kib) = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok())
+            {
+                peak = peak.max(kib);
+            }
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            assert!(st.code().is_some(), "the scan died: {st}");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let inv: Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
+    (inv, peak)
+}
+
+/// 200,000 members (ZIP64 directory) are read in memory that does not grow with the count:
+/// the directory is walked one entry at a time and member records go to the writer as they
+/// are made. (The `zip` crate's index alone took about 1.4 KiB per entry.)
+#[test]
+fn a_zip_of_many_members_is_read_in_bounded_memory() {
+    let t = Tree::new();
+    let names: Vec<String> = (0..200_000)
+        .map(|i| format!("d{}/{i}.txt", i % 100))
+        .collect();
+    let last = format!("fnr {FNR}\n");
+    let members: Vec<(&str, &[u8])> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let data: &[u8] = if i == names.len() - 1 {
+                last.as_bytes()
+            } else {
+                b"x"
+            };
+            (n.as_str(), data)
+        })
+        .collect();
+    let zip = t.path().join("mange.zip");
+    zip_with(&zip, zip::CompressionMethod::Stored, &members);
+    drop(members);
+    let (inv, kib) = scan_measured(
+        &zip,
+        &["--max-entries", "300000"],
+        &t.path().join("inv.json"),
+    );
+    crate::harness::assert_valid(&inv);
+    let files = inv["files"].as_array().unwrap();
+    assert_eq!(files.len(), 200_001);
+    let z = crate::harness::file(&inv, "mange.zip");
+    assert_eq!(status(z), ("scanned", ""));
+    let m = crate::harness::file(&inv, "mange.zip!/d99/199999.txt");
+    assert_eq!(findings_of(m, "fodselsnummer"), 1);
+    assert!(kib < 100 * 1024, "peak {kib} KiB for 200,000 members");
+}
+
+/// The entries limit stops a zip after that many members; those before it are recorded.
+#[test]
+fn the_entries_limit_keeps_the_members_read_before_it() {
+    let t = Tree::new();
+    let names: Vec<String> = (0..30).map(|i| format!("f{i:02}.txt")).collect();
+    let members: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"hei\n"[..])).collect();
+    zip_with(
+        &t.path().join("many.zip"),
+        zip::CompressionMethod::Deflated,
+        &members,
+    );
+    let r = scan(&[t.path()], &["--max-entries", "10"]);
+    assert_eq!(
+        status(r.file("many.zip")),
+        ("limit_exceeded", "entries_limit")
+    );
+    r.file("many.zip!/f09.txt");
+    assert!(!r
+        .files()
+        .iter()
+        .any(|f| f["path"].as_str().unwrap().ends_with("f10.txt")));
+}
+
+/// A 1000:1 member gets its own `limit_exceeded`/`ratio_limit` record and the archive reads on
+/// past it; a gzip bomb's member too.
+#[test]
+fn a_bomb_member_is_recorded_and_the_archive_goes_on() {
+    let t = Tree::new();
+    let zeros = vec![0u8; 16 << 20];
+    let fnr = format!("fnr {FNR}\n");
+    zip_with(
+        &t.path().join("bomb.zip"),
+        zip::CompressionMethod::Deflated,
+        &[
+            ("a.txt", b"tlf 92345678\n"),
+            ("zeros.bin", &zeros),
+            ("b.txt", fnr.as_bytes()),
+        ],
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&zeros).unwrap();
+    t.file("zeros.txt.gz", gz.finish().unwrap());
+    let r = scan(&[t.path()], &[]);
+    let z = r.file("bomb.zip");
+    assert_eq!(status(z), ("limit_exceeded", "ratio_limit"));
+    assert!(z["detail"].as_str().unwrap().contains("(zeros.bin)"));
+    assert_eq!(
+        status(r.file("bomb.zip!/zeros.bin")),
+        ("limit_exceeded", "ratio_limit")
+    );
+    assert_eq!(findings_of(r.file("bomb.zip!/b.txt"), "fodselsnummer"), 1);
+    assert_eq!(findings_of(r.file("bomb.zip!/a.txt"), "phone"), 1);
+    assert_eq!(
+        status(r.file("zeros.txt.gz!/zeros.txt")),
+        ("limit_exceeded", "ratio_limit")
+    );
+    assert_eq!(
+        status(r.file("zeros.txt.gz")),
+        ("limit_exceeded", "ratio_limit")
+    );
+}
+
+/// Fifty zips in zips and fifty gzip layers: the depth limit lists the member where it stops.
+#[test]
+fn fifty_levels_of_nesting_stop_at_the_depth_limit() {
+    let t = Tree::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = format!("fnr {FNR}\n").into_bytes();
+    let mut name = "bunn.txt".to_string();
+    for level in 0..50 {
+        let p = dir.path().join("z.zip");
+        zip_with(
+            &p,
+            zip::CompressionMethod::Deflated,
+            &[(name.as_str(), &data)],
+        );
+        data = std::fs::read(&p).unwrap();
+        name = format!("n{level}.zip");
+    }
+    t.file("nest.zip", &data);
+    let mut gz = format!("fnr {FNR}\n").into_bytes();
+    for _ in 0..50 {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(&gz).unwrap();
+        gz = e.finish().unwrap();
+    }
+    t.file("nest.txt.gz", &gz);
+    let r = scan(&[t.path()], &[]);
+    let stops: Vec<&Value> = r
+        .files()
+        .iter()
+        .filter(|f| f["reason"] == "depth_limit")
+        .collect();
+    assert_eq!(stops.len(), 2, "{stops:#?}");
+    assert_eq!(r.files().len(), 2 * (1 + 6));
+}
