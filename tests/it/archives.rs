@@ -204,3 +204,38 @@ fn fifty_levels_of_nesting_stop_at_the_depth_limit() {
     assert_eq!(stops.len(), 2, "{stops:#?}");
     assert_eq!(r.files().len(), 2 * (1 + 6));
 }
+
+/// A tar header that claims 8 GiB (octal, and base-256) over a few bytes of data: the member
+/// and the tar are `partial`/`truncated`, and what the data holds is found.
+#[test]
+fn a_tar_member_cut_short_is_partial_truncated() {
+    let t = Tree::new();
+    let body = format!("Fodselsnummer: {FNR}\n");
+    for (name, big) in [("oktal.tar", false), ("b256.tar", true)] {
+        let mut h = tar::Header::new_gnu();
+        h.set_path("stor.txt").unwrap();
+        h.set_mode(0o644);
+        h.set_size(8 << 30);
+        if big {
+            // GNU base-256: the top bit of the first byte marks a binary number.
+            // 2^33 = 8 GiB, big-endian in bytes 1 to 11.
+            let size = &mut h.as_old_mut().size;
+            size.fill(0);
+            size[0] = 0x80;
+            size[7] = 0x02;
+        }
+        h.set_cksum();
+        let mut bytes = h.as_bytes().to_vec();
+        let mut data = body.clone().into_bytes();
+        data.resize(512, 0);
+        bytes.extend(data);
+        t.file(name, &bytes);
+    }
+    let r = scan(&[t.path()], &[]);
+    for name in ["oktal.tar", "b256.tar"] {
+        let m = r.file(&format!("{name}!/stor.txt"));
+        assert_eq!(status(m), ("partial", "truncated"), "{name}");
+        assert_eq!(findings_of(m, "fodselsnummer"), 1, "{name}");
+        assert_eq!(status(r.file(name)), ("partial", "truncated"), "{name}");
+    }
+}

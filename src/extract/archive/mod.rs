@@ -20,7 +20,8 @@
 //! Members that cannot be read are never silently skipped: encrypted zip members make the
 //! archive `encrypted` (reason `encrypted_entries`), members with an unsupported compression
 //! method or damaged data (a bad CRC, data cut short) make it `partial`; the detail gives the
-//! counts and names. Member names are shown as the archive means them
+//! counts and names. A tar member whose data ends before the size its header claims is
+//! `partial`/`truncated`, and so is the tar. Member names are shown as the archive means them
 //! (zip: UTF-8 or CP437 per entry; bytes that are not valid UTF-8 as `\xHH`), less any parts
 //! that would climb out of the archive (`../`, a leading `/` or drive letter) — the names are
 //! only labels, as nothing is written to disk.
@@ -488,33 +489,67 @@ pub fn read_member<R: Read + io::Seek>(
 /// A tar archive read from the start of the input.
 pub fn tar(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     let (clock, max_entries) = (input.clock, input.limits.max_entries);
-    let bytes = tar_members(
+    let read = tar_members(
         input.reader()?,
         max_entries,
         clock,
         &Rc::new(Cell::new(false)),
         sink,
     )?;
-    Ok(Extracted::new("tar", bytes))
+    Ok(read.note(Extracted::new("tar", read.bytes)))
 }
 
-/// Streams the members of a tar into the sink; returns the bytes of the members read.
+/// What reading a tar's members gave.
+struct TarRead {
+    /// Bytes of the members read.
+    bytes: u64,
+    /// The archive ends early: in this member's data, or (`None` inside) in a header.
+    truncated: Option<Option<String>>,
+}
+
+impl TarRead {
+    fn note(&self, e: Extracted) -> Extracted {
+        match &self.truncated {
+            None => e,
+            Some(Some(name)) => e.with_note(
+                Status::Partial,
+                "truncated",
+                format!("the archive ends inside member {name}, before the size its header gives"),
+            ),
+            Some(None) => e.with_note(
+                Status::Partial,
+                "truncated",
+                "the archive ends inside a member header",
+            ),
+        }
+    }
+}
+
+/// Streams the members of a tar into the sink.
 fn tar_members(
     r: &mut dyn Read,
     max_entries: u64,
     clock: Clock,
     tripped: &Rc<Cell<bool>>,
     sink: &mut dyn Sink,
-) -> Result<u64, ExtractError> {
+) -> Result<TarRead, ExtractError> {
     let mut archive = tar::Archive::new(r);
     let damaged = |e: io::Error| ExtractError::Corrupt(format!("damaged tar: {e}"));
+    let mut read = TarRead {
+        bytes: 0,
+        truncated: None,
+    };
     let mut count = 0u64;
-    let mut bytes = 0u64;
     for entry in archive.entries().map_err(damaged)? {
         clock.check()?;
         let mut entry = match entry {
             Ok(e) => e,
             Err(_) if tripped.get() => return Err(ratio_stopped()),
+            // Members were read, then the stream ended: a truncated archive, not garbage.
+            Err(e) if count > 0 && e.kind() == io::ErrorKind::UnexpectedEof => {
+                read.truncated = Some(None);
+                break;
+            }
             Err(e) => return Err(damaged(e)),
         };
         if !matches!(
@@ -529,14 +564,51 @@ fn tar_members(
         }
         let name = member_path(&entry.path_bytes(), lossless);
         let size = entry.size();
-        bytes += size;
-        let result = sink.nested(&name, Some(size), &mut entry);
+        let mut data = Whole {
+            inner: &mut entry,
+            left: size,
+            short: false,
+        };
+        let result = sink.nested(&name, Some(size), &mut data);
         if tripped.get() {
             return Err(ratio_stopped());
         }
+        read.bytes += size - data.left;
+        if data.short {
+            // Nothing follows the missing data.
+            read.truncated = Some(Some(name));
+            break;
+        }
         result?;
     }
-    Ok(bytes)
+    Ok(read)
+}
+
+/// A tar member's data, which must be as long as its header says: a stream that ends sooner
+/// fails the member's read as truncated (the tar crate would just end it there).
+struct Whole<R> {
+    inner: R,
+    left: u64,
+    short: bool,
+}
+
+impl<R: Read> Read for Whole<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.left > 0 && !buf.is_empty() {
+            self.short = true;
+            return Err(super::Damage {
+                truncated: true,
+                detail: format!(
+                    "tar member: the data ends {} bytes before the size its header gives (truncated)",
+                    self.left
+                ),
+            }
+            .into());
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// A gzip, bzip2, xz or zstd stream: a tar inside is read as a tar; anything else is one
@@ -573,9 +645,11 @@ pub fn compressed(
     })?;
     let is_tar = head.len() >= 262 && &head[257..262] == b"ustar";
     let mut stream = Cursor::new(head).chain(guard);
+    let mut truncated = None;
     let file_type = if is_tar {
-        tar_members(&mut stream, limits.max_entries, clock, &tripped, sink)
+        let read = tar_members(&mut stream, limits.max_entries, clock, &tripped, sink)
             .map_err(|e| ratio(&tripped, e))?;
+        truncated = read.truncated.is_some().then_some(read);
         format!("tar+{}", codec.name())
     } else {
         let result = sink.nested(&name, None, &mut stream);
@@ -594,7 +668,11 @@ pub fn compressed(
         }
         codec.name().to_string()
     };
-    Ok(Extracted::new(&file_type, count.get()))
+    let out = Extracted::new(&file_type, count.get());
+    Ok(match truncated {
+        Some(read) => read.note(out),
+        None => out,
+    })
 }
 
 /// The name of what a compressed file holds: `a.txt.gz` → `a.txt`, `a.tgz` → `a.tar`.
