@@ -239,3 +239,119 @@ fn a_tar_member_cut_short_is_partial_truncated() {
         assert_eq!(status(r.file(name)), ("partial", "truncated"), "{name}");
     }
 }
+
+/// One stored member for [`raw_zip`]: the name as bytes, general-purpose flags, extra field.
+struct Raw<'a> {
+    name: &'a [u8],
+    flags: u16,
+    extra: Vec<u8>,
+    data: &'a [u8],
+}
+
+/// A zip written byte by byte (stored members), for names and headers no zip tool writes.
+fn raw_zip(members: &[Raw<'_>]) -> Vec<u8> {
+    let crc = |d: &[u8]| {
+        let mut c = flate2::Crc::new();
+        c.update(d);
+        c.sum()
+    };
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    for m in members {
+        let at = out.len() as u32;
+        let common = |v: &mut Vec<u8>| {
+            v.extend(m.flags.to_le_bytes());
+            v.extend(0u16.to_le_bytes()); // stored
+            v.extend([0u8; 4]); // time, date
+            v.extend(crc(m.data).to_le_bytes());
+            v.extend((m.data.len() as u32).to_le_bytes());
+            v.extend((m.data.len() as u32).to_le_bytes());
+            v.extend((m.name.len() as u16).to_le_bytes());
+            v.extend((m.extra.len() as u16).to_le_bytes());
+        };
+        out.extend(0x0403_4b50u32.to_le_bytes());
+        out.extend(20u16.to_le_bytes());
+        common(&mut out);
+        out.extend(m.name);
+        out.extend(&m.extra);
+        out.extend(m.data);
+        central.extend(0x0201_4b50u32.to_le_bytes());
+        central.extend(20u16.to_le_bytes()); // made by: DOS
+        central.extend(20u16.to_le_bytes());
+        common(&mut central);
+        central.extend([0u8; 10]); // comment length, disk, internal and external attributes
+        central.extend(at.to_le_bytes());
+        central.extend(m.name);
+        central.extend(&m.extra);
+    }
+    let cd_at = out.len() as u32;
+    out.extend(&central);
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend([0u8; 4]);
+    out.extend((members.len() as u16).to_le_bytes());
+    out.extend((members.len() as u16).to_le_bytes());
+    out.extend((central.len() as u32).to_le_bytes());
+    out.extend(cd_at.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
+/// Zips that `unzip -t` passes and kartlegg once called damaged (libzip's regression archives,
+/// see tests/fixtures/archive/README.md), and members whose local header disagrees with the
+/// directory: the values that match the data are used, as `unzip` does.
+#[test]
+fn zips_that_unzip_reads_are_read() {
+    let r = scan(
+        &[
+            &crate::harness::fixture("archive/test-cp437-comment-utf-8.zip"),
+            &crate::harness::fixture("archive/incons-central-file-comment-utf8-ascii.zip"),
+        ],
+        &[],
+    );
+    for name in [
+        "test-cp437-comment-utf-8.zip",
+        "incons-central-file-comment-utf8-ascii.zip",
+    ] {
+        assert_eq!(status(r.file(name)), ("scanned", ""), "{name}");
+    }
+    let members = |prefix: &str| {
+        r.files()
+            .iter()
+            .filter(|f| f["path"].as_str().unwrap().contains(prefix))
+            .count()
+    };
+    assert_eq!(members("test-cp437-comment-utf-8.zip!/"), 16);
+    assert_eq!(members("incons-central-file-comment-utf8-ascii.zip!/"), 1);
+    // CP437 names: the box-drawing row of the code page.
+    r.file("test-cp437-comment-utf-8.zip!/▒▓│┤╡╢╖╕╣║╗╝╜╛┐└");
+
+    let t = Tree::new();
+    let body = format!("fnr {FNR}\n");
+    let good = raw_zip(&[Raw {
+        name: b"a.txt",
+        flags: 0,
+        extra: Vec::new(),
+        data: body.as_bytes(),
+    }]);
+    let cd = good.windows(4).rposition(|w| w == b"PK\x01\x02").unwrap();
+    // The directory's CRC is wrong, the local header's right.
+    let mut bad_crc = good.clone();
+    bad_crc[cd + 16] ^= 0xFF;
+    t.file("central-crc.zip", &bad_crc);
+    // Both wrong: the member is damaged, and what it holds is still reported.
+    let mut both = bad_crc.clone();
+    both[14] ^= 0xFF;
+    t.file("both-crc.zip", &both);
+    let r = scan(&[t.path()], &[]);
+    assert_eq!(status(r.file("central-crc.zip")), ("scanned", ""));
+    assert_eq!(
+        findings_of(r.file("central-crc.zip!/a.txt"), "fodselsnummer"),
+        1
+    );
+    assert_eq!(
+        status(r.file("both-crc.zip")),
+        ("partial", "damaged_entries")
+    );
+    let m = r.file("both-crc.zip!/a.txt");
+    assert_eq!(status(m), ("partial", "corrupt"));
+    assert_eq!(findings_of(m, "fodselsnummer"), 1);
+}

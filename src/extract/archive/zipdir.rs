@@ -376,8 +376,24 @@ impl From<io::Error> for Unreadable {
     }
 }
 
-/// Opens member `e` for reading: its decompressed bytes, checked against the directory's size
-/// and CRC-32.
+/// How a member's data is stored: the directory's values, or its local header's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stored {
+    method: u16,
+    compressed: u64,
+    size: u64,
+    crc: u32,
+}
+
+/// Members up to this size whose local header disagrees with the directory are decoded once
+/// in advance to see which of the two describes the data.
+const TRIAL_MAX: u64 = 64 << 20;
+
+/// Opens member `e` for reading: its decompressed bytes, checked against its size and CRC-32.
+///
+/// Where the local header disagrees with the directory (method, sizes or CRC), the directory
+/// is believed unless its values fail on the data and the local header's pass (as `unzip`
+/// reads such members); members over [`TRIAL_MAX`] keep the directory's values.
 pub fn open<'a>(
     r: &'a mut dyn ReadSeek,
     e: &Entry,
@@ -391,10 +407,72 @@ pub fn open<'a>(
             "no local header where the directory says",
         ));
     }
-    let data = e.local + 30 + u64::from(u16_at(&local, 26)) + u64::from(u16_at(&local, 28));
+    let (n, m) = (u64::from(u16_at(&local, 26)), u64::from(u16_at(&local, 28)));
+    let data = e.local + 30 + n + m;
+    let central = Stored {
+        method: e.method,
+        compressed: e.compressed,
+        size: e.size,
+        crc: e.crc,
+    };
+    let mut stored = central;
+    if let Some(alt) = local_values(r, &local, e.local + 30 + n, m, central)? {
+        let fits = |r: &mut dyn ReadSeek, s: Stored| {
+            s.size <= TRIAL_MAX
+                && decode(r, data, s).is_ok_and(|mut c| io::copy(&mut c, &mut io::sink()).is_ok())
+        };
+        if !fits(r, central) && fits(r, alt) {
+            stored = alt;
+        }
+    }
+    decode(r, data, stored)
+}
+
+/// The local header's values where they differ from the directory's (`None` when they agree,
+/// or when a data descriptor leaves the header's sizes and CRC unset).
+fn local_values(
+    r: &mut dyn ReadSeek,
+    local: &[u8],
+    extra_at: u64,
+    extra_len: u64,
+    central: Stored,
+) -> io::Result<Option<Stored>> {
+    let descriptor = u16_at(local, 6) & 0x08 != 0;
+    let mut alt = Stored {
+        method: u16_at(local, 8),
+        ..central
+    };
+    if !descriptor {
+        alt.crc = u32_at(local, 14);
+        alt.compressed = u64::from(u32_at(local, 18));
+        alt.size = u64::from(u32_at(local, 22));
+        if alt.size == 0xFFFF_FFFF || alt.compressed == 0xFFFF_FFFF {
+            // ZIP64 in a local header holds both sizes, uncompressed first.
+            let extra = read_at(r, extra_at, extra_len as usize)?;
+            let mut rest = extra.as_slice();
+            while rest.len() >= 4 {
+                let (id, len) = (u16_at(rest, 0), usize::from(u16_at(rest, 2)));
+                let Some(d) = rest.get(4..4 + len) else { break };
+                if id == 0x0001 && d.len() >= 16 {
+                    alt.size = u64_at(d, 0);
+                    alt.compressed = u64_at(d, 8);
+                }
+                rest = &rest[4 + len..];
+            }
+        }
+    }
+    Ok((alt != central).then_some(alt))
+}
+
+/// A decoder for data at `data` stored as `s`.
+fn decode<'a>(
+    r: &'a mut dyn ReadSeek,
+    data: u64,
+    s: Stored,
+) -> Result<Checked<Box<dyn Read + 'a>>, Unreadable> {
     r.seek(SeekFrom::Start(data))?;
-    let raw = r.take(e.compressed);
-    let decoded: Box<dyn Read + 'a> = match e.method {
+    let raw = r.take(s.compressed);
+    let decoded: Box<dyn Read + 'a> = match s.method {
         0 => Box::new(raw),
         8 => Box::new(flate2::read::DeflateDecoder::new(raw)),
         9 => Box::new(deflate64::Deflate64Decoder::new(raw)),
@@ -405,8 +483,8 @@ pub fn open<'a>(
     };
     Ok(Checked {
         inner: decoded,
-        size: e.size,
-        crc: e.crc,
+        size: s.size,
+        crc: s.crc,
         out: 0,
         sum: flate2::Crc::new(),
         damaged: None,
