@@ -355,3 +355,56 @@ fn zips_that_unzip_reads_are_read() {
     assert_eq!(status(m), ("partial", "corrupt"));
     assert_eq!(findings_of(m, "fodselsnummer"), 1);
 }
+
+/// Member names as the archive means them: UTF-8 under the flag, an Info-ZIP Unicode Path
+/// field, else CP437; bytes that are not UTF-8 under the flag stay distinct (`\xHH`) from each
+/// other and from a real U+FFFD.
+#[test]
+fn member_names_are_decoded_per_entry_and_stay_distinct() {
+    let t = Tree::new();
+    let body = format!("fnr {FNR}\n");
+    let unicode = |raw: &[u8], name: &str| {
+        let mut c = flate2::Crc::new();
+        c.update(raw);
+        let mut x = 0x7075u16.to_le_bytes().to_vec();
+        x.extend(((5 + name.len()) as u16).to_le_bytes());
+        x.push(1);
+        x.extend(c.sum().to_le_bytes());
+        x.extend(name.as_bytes());
+        x
+    };
+    let member = |name: &'static [u8], flags: u16, extra: Vec<u8>| Raw {
+        name,
+        flags,
+        extra,
+        data: body.as_bytes(),
+    };
+    let z = raw_zip(&[
+        member(b"a\xff.txt", 0x800, Vec::new()),
+        member(b"a\xfe.txt", 0x800, Vec::new()),
+        member("a\u{fffd}.txt".as_bytes(), 0x800, Vec::new()),
+        member(b"r\x9bd.txt", 0, Vec::new()),
+        member(b"dir\\sub\\x.txt", 0, Vec::new()),
+        member(b"l\x9bnn.txt", 0, unicode(b"l\x9bnn.txt", "lønn.txt")),
+    ]);
+    t.file("navn.zip", &z);
+    let r = scan(&[t.path()], &[]);
+    assert_eq!(status(r.file("navn.zip")), ("scanned", ""));
+    for name in [
+        "navn.zip!/a\\xFF.txt",
+        "navn.zip!/a\\xFE.txt",
+        "navn.zip!/a\u{fffd}.txt",
+        "navn.zip!/r¢d.txt",
+        "navn.zip!/dir/sub/x.txt",
+        "navn.zip!/lønn.txt",
+    ] {
+        let m = r.file(name);
+        assert_eq!(findings_of(m, "fodselsnummer"), 1, "{name}");
+    }
+    let paths: std::collections::HashSet<&str> = r
+        .files()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 7);
+}
