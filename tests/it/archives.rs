@@ -408,3 +408,42 @@ fn member_names_are_decoded_per_entry_and_stay_distinct() {
         .collect();
     assert_eq!(paths.len(), 7);
 }
+
+/// A compressed stream cut short: what came before the cut is read and reported; the member
+/// and the file are `partial`/`truncated` (a tar inside too).
+#[test]
+fn a_compressed_stream_cut_short_is_partial_truncated() {
+    let t = Tree::new();
+    // Text that does not compress much, with a number at the start.
+    let mut text = format!("fnr {FNR}\n");
+    let mut x = 7u32;
+    while text.len() < 200_000 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        text.push(char::from(b'a' + (x >> 16) as u8 % 26));
+    }
+    let gz = |data: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    };
+    let whole = gz(text.as_bytes());
+    t.file("kutt.txt.gz", &whole[..whole.len() * 2 / 3]);
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(text.len() as u64);
+    h.set_mode(0o644);
+    tar.append_data(&mut h, "notat.txt", text.as_bytes())
+        .unwrap();
+    let tgz = gz(&tar.into_inner().unwrap());
+    t.file("kutt.tgz", &tgz[..tgz.len() * 2 / 3]);
+    let r = scan(&[t.path()], &[]);
+    for (file, member) in [
+        ("kutt.txt.gz", "kutt.txt.gz!/kutt.txt"),
+        ("kutt.tgz", "kutt.tgz!/notat.txt"),
+    ] {
+        assert_eq!(status(r.file(file)), ("partial", "truncated"), "{file}");
+        let m = r.file(member);
+        assert_eq!(status(m), ("partial", "truncated"), "{member}");
+        assert_eq!(findings_of(m, "fodselsnummer"), 1, "{member}");
+    }
+}

@@ -21,7 +21,8 @@
 //! archive `encrypted` (reason `encrypted_entries`), members with an unsupported compression
 //! method or damaged data (a bad CRC, data cut short) make it `partial`; the detail gives the
 //! counts and names. A tar member whose data ends before the size its header claims is
-//! `partial`/`truncated`, and so is the tar. Member names are shown as the archive means them
+//! `partial`/`truncated`, and so is the tar; so are a gzip/bzip2/xz/zstd stream that breaks
+//! off and its member, with everything before the cut read. Member names are shown as the archive means them
 //! (zip: UTF-8 or CP437 per entry; bytes that are not valid UTF-8 as `\xHH`), less any parts
 //! that would climb out of the archive (`../`, a leading `/` or drive letter) — the names are
 //! only labels, as nothing is written to disk.
@@ -634,7 +635,11 @@ pub fn compressed(
         inner: input.reader()?,
         count: count.clone(),
     };
-    let decoder = codec.decoder(counted)?;
+    let cut = Rc::new(Cell::new(false));
+    let decoder = CutShort {
+        inner: codec.decoder(counted)?,
+        cut: cut.clone(),
+    };
     let mut guard = RatioGuard::new(decoder, count.clone(), limits.max_ratio);
     let tripped = guard.tripped.clone();
     let head = read::read_head(&mut guard, 512).map_err(|e| {
@@ -645,14 +650,19 @@ pub fn compressed(
     })?;
     let is_tar = head.len() >= 262 && &head[257..262] == b"ustar";
     let mut stream = Cursor::new(head).chain(guard);
-    let mut truncated = None;
+    let mut tar_read = None;
     let file_type = if is_tar {
         let read = tar_members(&mut stream, limits.max_entries, clock, &tripped, sink)
             .map_err(|e| ratio(&tripped, e))?;
-        truncated = read.truncated.is_some().then_some(read);
+        tar_read = Some(read);
         format!("tar+{}", codec.name())
     } else {
-        let result = sink.nested(&name, None, &mut stream);
+        let mut member = EndCheck {
+            inner: &mut stream,
+            cut: &cut,
+            codec,
+        };
+        let result = sink.nested(&name, None, &mut member);
         if tripped.get() {
             return Err(ratio_error(&name, limits.max_ratio));
         }
@@ -669,10 +679,59 @@ pub fn compressed(
         codec.name().to_string()
     };
     let out = Extracted::new(&file_type, count.get());
-    Ok(match truncated {
-        Some(read) => read.note(out),
-        None => out,
+    Ok(match tar_read {
+        Some(read) if read.truncated.is_some() => read.note(out),
+        _ if cut.get() => out.with_note(Status::Partial, "truncated", cut_short(codec).detail),
+        _ => out,
     })
+}
+
+fn cut_short(codec: Codec) -> super::Damage {
+    super::Damage {
+        truncated: true,
+        detail: format!("the {} stream ends early (truncated)", codec.name()),
+    }
+}
+
+/// Ends a compressed stream that breaks off (the decoder's unexpected end of input) as if it
+/// ended there, and notes it: everything before the cut is read and reported, and the
+/// container and its member say where it stopped.
+struct CutShort<R> {
+    inner: R,
+    cut: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for CutShort<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cut.get() {
+            return Ok(0);
+        }
+        match self.inner.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && LimitHit::in_io(&e).is_none() => {
+                self.cut.set(true);
+                Ok(0)
+            }
+            r => r,
+        }
+    }
+}
+
+/// The one member of a compressed stream: its end, where the stream was cut, fails the read as
+/// truncated ([`super::Damage`]), so that the member's record says so.
+struct EndCheck<'a, R> {
+    inner: R,
+    cut: &'a Rc<Cell<bool>>,
+    codec: Codec,
+}
+
+impl<R: Read> Read for EndCheck<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.cut.get() && !buf.is_empty() {
+            return Err(cut_short(self.codec).into());
+        }
+        Ok(n)
+    }
 }
 
 /// The name of what a compressed file holds: `a.txt.gz` → `a.txt`, `a.tgz` → `a.tar`.
