@@ -284,6 +284,32 @@ fn damaged_databases_are_read_as_far_as_they_go() {
     assert_eq!(status(r.file("kort.sqlite")), ("partial", "truncated"));
 }
 
+/// A damaged entry in the schema (one table's CREATE statement no longer parses) loses that
+/// table, not the database: the other table is read and the file is partial.
+#[test]
+fn a_damaged_schema_entry_loses_only_its_table() {
+    let t = Tree::new();
+    let db = t.path().join("skjema.sqlite");
+    database(
+        &db,
+        &format!(
+            "CREATE TABLE a (x TEXT); CREATE TABLE b (fnr TEXT); INSERT INTO b VALUES ('{FNR}');"
+        ),
+    );
+    let mut bytes = std::fs::read(&db).unwrap();
+    let at = bytes
+        .windows(23)
+        .position(|w| w == b"CREATE TABLE a (x TEXT)")
+        .unwrap();
+    bytes[at + 22] = b'(';
+    std::fs::write(&db, &bytes).unwrap();
+    let r = scan(&[&db], &[]);
+    let rec = r.file("skjema.sqlite");
+    assert_eq!(status(rec), ("partial", "tables_unreadable"));
+    assert!(rec["detail"].as_str().unwrap().starts_with("1 of 2 tables"));
+    assert_eq!(findings_of(rec, "fodselsnummer"), 1);
+}
+
 /// In git modes the staged database is read, not the work-tree file of the same name and size.
 #[test]
 fn a_staged_database_is_read_from_the_index() {

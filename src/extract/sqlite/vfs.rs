@@ -171,8 +171,11 @@ impl<'r> Db<'r> {
                 source as *mut c_void,
             );
         }
+        // `writable_schema` makes SQLite load a schema with a damaged entry instead of refusing
+        // the whole database (nothing can be written: the VFS is read-only and the connection
+        // query-only); the damaged table then fails alone.
         let setup = format!(
-            "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = MEMORY; \
+            "PRAGMA writable_schema = ON; PRAGMA cache_size = -{CACHE_KIB}; PRAGMA temp_store = MEMORY; \
              PRAGMA trusted_schema = OFF; PRAGMA query_only = ON;"
         );
         let setup = CString::new(setup).expect("no NUL");
