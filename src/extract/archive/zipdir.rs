@@ -203,28 +203,21 @@ impl Entry {
         !dir && !link
     }
 
-    /// The name as a label inside the archive ([`super::member_path`]), decoded as
-    /// [`Entry::name`] says.
+    /// The name as the archive means it, as a label inside the archive
+    /// ([`super::member_path`]): UTF-8 when the entry says so (general-purpose bit 11) or an
+    /// Info-ZIP Unicode Path field gives it, else CP437, the zip default. Bytes that are not
+    /// valid UTF-8 under the flag are kept as `\xHH` (see [`crate::extract::lossless`]), so two
+    /// different stored names never read the same.
     pub fn label(&self) -> String {
-        match &self.unicode_name {
-            Some(u) => super::member_path(u, crate::extract::lossless),
-            None if self.flags & 0x800 != 0 => {
-                super::member_path(&self.raw_name, crate::extract::lossless)
-            }
-            None => super::member_path(&self.raw_name, cp437),
-        }
-    }
-
-    /// The name as the archive means it: UTF-8 when the entry says so (general-purpose bit
-    /// 11) or an Info-ZIP Unicode Path field gives it, else CP437, the zip default. Bytes that
-    /// are not valid UTF-8 under the flag are kept as `\xHH` (see [`crate::extract::lossless`]),
-    /// so two different stored names never read the same.
-    pub fn name(&self) -> String {
-        match &self.unicode_name {
-            Some(u) => crate::extract::lossless(u),
-            None if self.flags & 0x800 != 0 => crate::extract::lossless(&self.raw_name),
-            None => cp437(&self.raw_name),
-        }
+        let decode: fn(&[u8]) -> String = match &self.unicode_name {
+            Some(_) => crate::extract::lossless,
+            None if self.flags & 0x800 != 0 => crate::extract::lossless,
+            None => cp437,
+        };
+        super::member_path(
+            self.unicode_name.as_deref().unwrap_or(&self.raw_name),
+            decode,
+        )
     }
 }
 
@@ -596,7 +589,7 @@ mod tests {
                     .map_err(|e| e.to_string()),
                 Err(u) => Err(format!("{u:?}")),
             };
-            out.push((e.name(), got));
+            out.push((e.label(), got));
         }
         out
     }
@@ -638,11 +631,11 @@ mod tests {
             raw_name: b"r\x9bd.txt".to_vec(),
             ..Default::default()
         };
-        assert_eq!(e.name(), "r¢d.txt");
+        assert_eq!(e.label(), "r¢d.txt");
         e.flags = 0x800;
-        assert_eq!(e.name(), "r\\x9Bd.txt");
+        assert_eq!(e.label(), "r\\x9Bd.txt");
         e.raw_name = "rød.txt".as_bytes().to_vec();
-        assert_eq!(e.name(), "rød.txt");
+        assert_eq!(e.label(), "rød.txt");
         // Every byte is its own character in CP437: distinct names stay distinct.
         let all: Vec<u8> = (0..=255).collect();
         assert_eq!(cp437(&all).chars().count(), 256);
