@@ -298,8 +298,9 @@ pub enum Member {
     Damaged(String),
 }
 
-/// Hands zip member `i` to the sink as `name`-as-stored (see [`member_name`]), within the
-/// ratio limit. An error stops the container (a limit, or a directory that cannot be read).
+/// Hands member `i` of a zip opened with [`open_zip`] (files embedded in office documents) to
+/// the sink under its stored name (see [`member_path`]), within the ratio limit. An error stops
+/// the container (a limit, or a directory that cannot be read).
 pub fn nested_member<R: Read + io::Seek>(
     zip: &mut zip::ZipArchive<R>,
     i: usize,
@@ -309,7 +310,7 @@ pub fn nested_member<R: Read + io::Seek>(
     let (name, encrypted, compressed, size) = match zip.by_index_raw(i) {
         Ok(f) if !f.is_file() => return Ok(Member::NotAFile),
         Ok(f) => (
-            member_name(&String::from_utf8_lossy(f.name_raw())),
+            member_path(f.name_raw(), lossless),
             f.encrypted(),
             f.compressed_size(),
             f.size(),

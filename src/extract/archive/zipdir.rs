@@ -194,7 +194,7 @@ impl Entry {
         self.flags & 1 != 0 || self.method == 99
     }
 
-    /// A directory or a symbolic link: nothing to read.
+    /// A file: not a directory or a symbolic link (which have nothing to read).
     pub fn is_file(&self) -> bool {
         let dir = self.raw_name.ends_with(b"/") || self.raw_name.ends_with(b"\\");
         // Unix hosts keep the mode in the high half of the external attributes.
