@@ -181,6 +181,24 @@ impl From<LimitHit> for io::Error {
     }
 }
 
+/// Damaged data found by a reader below the extractor (a container's member whose data ends
+/// before its declared size, or fails its checksum). Like [`LimitHit`] it travels inside an
+/// `io::Error` through any decompressor or parser and arrives as itself
+/// ([`ExtractError::Damaged`]), so the member's record says what happened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct Damage {
+    /// The data ends early (`partial`/`truncated`); else it is wrong (`error`/`corrupt`).
+    pub truncated: bool,
+    pub detail: String,
+}
+
+impl From<Damage> for io::Error {
+    fn from(d: Damage) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, d)
+    }
+}
+
 /// `Read + Seek`, as one object type.
 pub trait ReadSeek: Read + Seek {}
 impl<T: Read + Seek> ReadSeek for T {}
@@ -447,6 +465,13 @@ pub fn extension(name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A name stored as bytes (a zip or tar member, a table or column), as text that keeps every
+/// byte, in the inventory's one escape form ([`crate::report::escape`]): two different names
+/// never read the same.
+pub fn lossless(raw: &[u8]) -> String {
+    crate::report::escape::display_bytes(raw)
+}
+
 /// What extraction found out about an input besides its text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extracted {
@@ -505,13 +530,19 @@ pub enum ExtractError {
     /// The input is damaged or not what it claims to be.
     #[error("{0}")]
     Corrupt(String),
+    /// A reader below the extractor found the data damaged (see [`Damage`]).
+    #[error("{0}")]
+    Damaged(Damage),
 }
 
 impl From<io::Error> for ExtractError {
     /// An I/O error that carries a limit (from a budgeted reader) is that limit.
     fn from(e: io::Error) -> ExtractError {
-        match LimitHit::in_io(&e) {
-            Some(hit) => ExtractError::Limit(hit.clone()),
+        if let Some(hit) = LimitHit::in_io(&e) {
+            return ExtractError::Limit(hit.clone());
+        }
+        match e.get_ref().and_then(|r| r.downcast_ref::<Damage>()) {
+            Some(d) => ExtractError::Damaged(d.clone()),
             None => ExtractError::Io(e),
         }
     }
@@ -537,6 +568,8 @@ impl ExtractError {
             ExtractError::Unsupported(_) => (Status::Unsupported, "unsupported_format"),
             ExtractError::Limit(hit) => (Status::LimitExceeded, hit.limit.reason()),
             ExtractError::Corrupt(_) => (Status::Error, "corrupt"),
+            ExtractError::Damaged(d) if d.truncated => (Status::Partial, "truncated"),
+            ExtractError::Damaged(_) => (Status::Error, "corrupt"),
         }
     }
 
@@ -843,6 +876,15 @@ mod tests {
         assert_eq!(p, LinePos { line: 2, column: 3 });
         let q = p.advance(b"xy");
         assert_eq!(q, LinePos { line: 2, column: 5 });
+    }
+
+    #[test]
+    fn lossless_names_keep_every_byte_and_stay_distinct() {
+        assert_eq!(lossless("Fødsel.txt".as_bytes()), "Fødsel.txt");
+        assert_eq!(lossless(b"a\xff.txt"), "a\\xff.txt");
+        assert_eq!(lossless(b"a\\xFF.txt"), "a\\\\xFF.txt");
+        assert_eq!(lossless(b"\xc3"), "\\xc3");
+        assert_ne!(lossless(b"a\xff"), lossless("a\u{fffd}".as_bytes()));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Records stream: the scan hands each file's record to a [`Report`] as soon as it is done,
 //! the report writes it and keeps only totals, so memory does not grow with the tree.
 
+pub mod escape;
 pub mod intern;
 pub mod mask;
 pub mod progress;

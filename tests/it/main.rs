@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod archives;
 mod cli;
 mod dumps;
 mod gate;
@@ -13,3 +14,4 @@ mod matrix;
 mod names;
 mod office_archive_mail;
 mod sheets_pdf;
+mod sqlite_files;
