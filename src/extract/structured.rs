@@ -12,7 +12,7 @@ use encoding_rs::Encoding;
 use super::{
     delimited, json, sql, text, Env, ExtractError, Extracted, Input, Limit, Location, Sink, Status,
 };
-use crate::detect::ChunkContext;
+use crate::detect::{ChunkContext, Detector};
 use crate::read::sniff::{self, Format};
 
 /// The structured format of a text input, if any. `ext` is the lower-cased extension.
@@ -24,7 +24,38 @@ pub fn detect(ext: &str, head: &[u8], encoding: &'static Encoding) -> Option<For
     if let Some(kind) = json::detect(ext, &text) {
         return Some(kind);
     }
-    delimited::detect(ext, &text).map(|(delimiter, header)| Format::Delimited { delimiter, header })
+    let whole = head.len() < sniff::HEAD;
+    delimited::detect(ext, &text, whole)
+        .map(|(delimiter, header)| Format::Delimited { delimiter, header })
+}
+
+/// `name` (a table, column or key name that goes into locations) with every value the detector
+/// sees in it, at any confidence, replaced by `*`. Locations are printed as they are, so a
+/// name must not carry a value; the value itself is scanned where the name occurs and
+/// reported masked like any other.
+pub fn hide_values(det: &Detector, name: &str) -> String {
+    if !det.may_match(name.as_bytes()) {
+        return name.to_string();
+    }
+    let text = name_text(name);
+    let mut found = Vec::new();
+    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        det.scan(&text, &ChunkContext::default(), &mut found)
+    }));
+    let hidden = |i: usize, c: char| match &scanned {
+        Ok(()) => found.iter().any(|f| (f.start..f.end).contains(&i)),
+        // Detection failed on this name: hide everything that could be part of a value.
+        Err(_) => c.is_ascii_digit() || c == '@',
+    };
+    name.char_indices()
+        .map(|(i, c)| if hidden(i, c) { '*' } else { c })
+        .collect()
+}
+
+/// A name as text to detect in: `_` joins words in identifiers (`p_13097248022`) and is a
+/// space to the detector. Byte offsets stay the same.
+pub fn name_text(name: &str) -> String {
+    name.replace('_', " ")
 }
 
 /// Reads a structured file (top level or seekable member).
@@ -152,7 +183,7 @@ mod tests {
         );
         assert_eq!(d("txt", "Vi skal INSERT INTO noe i teksten.\n"), None);
         assert_eq!(
-            d("txt", "navn;fnr;mobil\nKari;1;2\n"),
+            d("txt", "navn;fnr;mobil\nKari;1;2\nOla;3;4\n"),
             Some(Format::Delimited {
                 delimiter: b';',
                 header: true
@@ -161,5 +192,18 @@ mod tests {
         assert_eq!(d("json", "{\"a\": 1}"), Some(Format::Json));
         assert_eq!(d("log", "{\"a\": 1}\n{\"a\": 2}\n"), Some(Format::Ndjson));
         assert_eq!(d("txt", "Hei, du. Dette, er tekst\nmed komma\n"), None);
+    }
+
+    #[test]
+    fn values_in_names_are_hidden() {
+        let det = Detector::builtin();
+        assert_eq!(hide_values(&det, "p_13097248022"), "p_***********");
+        assert_eq!(hide_values(&det, "kari@firma.no"), "*************");
+        assert_eq!(hide_values(&det, "Fødselsnummer"), "Fødselsnummer");
+        assert_eq!(
+            hide_values(&det, "år 2024"),
+            "år 2024",
+            "no value, nothing hidden"
+        );
     }
 }

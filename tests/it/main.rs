@@ -10,3 +10,4 @@ mod dumps;
 mod gate;
 mod office_archive_mail;
 mod sheets_pdf;
+mod structured;
