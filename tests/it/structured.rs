@@ -109,3 +109,47 @@ fn csv_header_cells_that_hold_values_are_found_and_not_printed_as_names() {
         assert!(!text.contains(raw), "{raw} printed");
     }
 }
+
+// --- 2. Lines ---------------------------------------------------------------------------------
+
+#[test]
+fn sql_findings_carry_lines_and_names_carry_no_values() {
+    let dump = concat!(
+        "-- MySQL dump 10.13\n",
+        "CREATE TABLE `p_13097248022` (\n  `id` int,\n  `fnr` char(11)\n);\n",
+        "INSERT INTO `p_13097248022` VALUES (1,'20036914700'),\n(2,'29020073150');\n",
+        "UPDATE `p_13097248022` SET fnr = '15021951940' WHERE id = 3;\n",
+    );
+    let rec = scan_one("dump.sql", dump, &["--min-confidence", "low"]);
+    assert_eq!(rec["type"], "sql");
+    let fnr = of_kind(&rec, "fodselsnummer");
+    let mut at: Vec<(u64, Option<&str>)> = fnr
+        .iter()
+        .map(|f| {
+            (
+                f["location"]["line"].as_u64().unwrap(),
+                f["location"]["table"].as_str(),
+            )
+        })
+        .collect();
+    at.sort();
+    assert_eq!(
+        at,
+        [
+            (2, None),
+            (6, Some("p_***********")),
+            (7, Some("p_***********")),
+            (8, None)
+        ],
+        "{rec}"
+    );
+    let update = fnr.iter().find(|f| f["location"]["line"] == 8).unwrap();
+    assert_eq!(
+        update["location"]["column"], 35,
+        "a statement's value has its column"
+    );
+    let text = rec.to_string();
+    for raw in ["13097248022", "20036914700", "29020073150", "15021951940"] {
+        assert!(!text.contains(raw), "{raw} printed");
+    }
+}

@@ -1,0 +1,142 @@
+//! A pull reader over one fixed buffer, for the parsers that walk a stream byte by byte (SQL
+//! dumps, JSON, markup): a few bytes of lookahead, the buffered bytes for fast scans with
+//! `memchr`, and the line and column of the position, so every value a parser hands out can
+//! say where it stands in the source.
+//!
+//! Positions are counted lazily: [`Pull::here`] advances a remembered position over the bytes
+//! read since the last call, and a refill counts the bytes it is about to drop. Each byte is
+//! counted once, however often positions are asked for.
+
+use std::io::{self, Read};
+
+use super::LinePos;
+
+/// Bytes read from the stream at a time.
+const BUF: usize = 256 * 1024;
+
+pub struct Pull<'r> {
+    r: &'r mut dyn Read,
+    pub buf: Vec<u8>,
+    /// The position: `buf[pos..end]` is read but not consumed.
+    pub pos: usize,
+    pub end: usize,
+    /// Bytes read from `r`.
+    pub total: u64,
+    /// `buf[known]` is at `known_pos` in the source.
+    known: usize,
+    known_pos: LinePos,
+}
+
+impl<'r> Pull<'r> {
+    pub fn new(r: &'r mut dyn Read) -> Pull<'r> {
+        Pull {
+            r,
+            buf: vec![0; BUF],
+            pos: 0,
+            end: 0,
+            total: 0,
+            known: 0,
+            known_pos: LinePos::START,
+        }
+    }
+
+    /// The byte `k` ahead of the position (`k` < 8), reading more when needed.
+    #[inline]
+    pub fn peek_at(&mut self, k: usize) -> io::Result<Option<u8>> {
+        if self.pos + k < self.end {
+            return Ok(Some(self.buf[self.pos + k]));
+        }
+        self.refill(k)
+    }
+
+    #[cold]
+    fn refill(&mut self, k: usize) -> io::Result<Option<u8>> {
+        while self.end - self.pos <= k {
+            if self.pos > 0 {
+                self.known_pos = self.known_pos.advance(&self.buf[self.known..self.pos]);
+                self.buf.copy_within(self.pos..self.end, 0);
+                self.end -= self.pos;
+                self.pos = 0;
+                self.known = 0;
+            }
+            let n = crate::read::read_some(&mut self.r, &mut self.buf[self.end..])?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.end += n;
+            self.total += n as u64;
+        }
+        Ok(Some(self.buf[self.pos + k]))
+    }
+
+    #[inline]
+    pub fn peek(&mut self) -> io::Result<Option<u8>> {
+        self.peek_at(0)
+    }
+
+    /// The byte at the position, consumed.
+    #[inline]
+    #[allow(clippy::should_implement_trait)] // fallible: not an `Iterator`
+    pub fn next(&mut self) -> io::Result<Option<u8>> {
+        let b = self.peek()?;
+        if b.is_some() {
+            self.pos += 1;
+        }
+        Ok(b)
+    }
+
+    /// The buffered bytes from the position (at least one unless at the end).
+    pub fn available(&mut self) -> io::Result<&[u8]> {
+        self.peek()?;
+        Ok(&self.buf[self.pos..self.end])
+    }
+
+    /// Offset of the position in the stream.
+    pub fn offset(&self) -> u64 {
+        self.total - (self.end - self.pos) as u64
+    }
+
+    /// The line and column of the position.
+    pub fn here(&mut self) -> LinePos {
+        if self.known < self.pos {
+            self.known_pos = self.known_pos.advance(&self.buf[self.known..self.pos]);
+            self.known = self.pos;
+        }
+        self.known_pos
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gives its bytes three at a time, so every refill path is taken.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(3);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn positions_follow_lines_and_characters_across_refills() {
+        let text = "ab\næø x\n\ny".repeat(40_000);
+        let mut t = Trickle(text.as_bytes());
+        let mut p = Pull::new(&mut t);
+        let mut expect = LinePos::START;
+        let mut i = 0;
+        while let Some(b) = p.peek().unwrap() {
+            if b == b'x' || b == b'y' {
+                assert_eq!(p.here(), expect, "at byte {i}");
+            }
+            expect = expect.advance(&[b]);
+            p.next().unwrap();
+            i += 1;
+        }
+        assert_eq!(p.total, text.len() as u64);
+        assert_eq!(p.here().line, 3 * 40_000 + 1);
+    }
+}
