@@ -106,6 +106,44 @@ impl<'r> Pull<'r> {
     }
 }
 
+/// The rest of a [`Pull`]'s input as a `Read`: all of it, or up to and including the next line
+/// break (`line`), for parsers that give up on structure and read on as text.
+pub struct Rest<'p, 'r> {
+    pub pull: &'p mut Pull<'r>,
+    pub line: bool,
+    done: bool,
+}
+
+impl<'p, 'r> Rest<'p, 'r> {
+    pub fn new(pull: &'p mut Pull<'r>, line: bool) -> Rest<'p, 'r> {
+        Rest {
+            pull,
+            line,
+            done: false,
+        }
+    }
+}
+
+impl Read for Rest<'_, '_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done {
+            return Ok(0);
+        }
+        let line = self.line;
+        let avail = self.pull.available()?;
+        let mut n = avail.len().min(buf.len());
+        if line {
+            if let Some(i) = memchr::memchr(b'\n', &avail[..n]) {
+                n = i + 1;
+                self.done = true;
+            }
+        }
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.pull.pos += n;
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +176,18 @@ mod tests {
         }
         assert_eq!(p.total, text.len() as u64);
         assert_eq!(p.here().line, 3 * 40_000 + 1);
+    }
+
+    #[test]
+    fn the_rest_of_a_line_or_of_the_input() {
+        let mut t = Trickle(b"ab\ncd\nef");
+        let mut p = Pull::new(&mut t);
+        p.next().unwrap();
+        let mut out = String::new();
+        Rest::new(&mut p, true).read_to_string(&mut out).unwrap();
+        assert_eq!(out, "b\n");
+        out.clear();
+        Rest::new(&mut p, false).read_to_string(&mut out).unwrap();
+        assert_eq!(out, "cd\nef");
     }
 }

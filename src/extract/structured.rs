@@ -5,13 +5,11 @@
 //! code reads a file on disk and a member decompressed on the fly (`dump.sql.gz`), without
 //! seeking. Every encoding is transcoded to UTF-8 first (UTF-8 passes through untouched).
 
-use std::io::{Cursor, Read};
+use std::io::Read;
 
 use encoding_rs::Encoding;
 
-use super::{
-    delimited, json, sql, text, Env, ExtractError, Extracted, Input, Limit, Location, Sink, Status,
-};
+use super::{delimited, json, sql, Env, ExtractError, Extracted, Input, Sink, Status};
 use crate::detect::{ChunkContext, Detector};
 use crate::read::sniff::{self, Format};
 
@@ -65,11 +63,6 @@ pub fn extract_file(
     encoding: &'static Encoding,
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
-    if kind == Format::Json && input.size.is_some_and(|s| s > input.limits.max_parse_bytes) {
-        // Too large to parse whole: streamed as the text it also is.
-        let bom = input.head.starts_with(b"\xef\xbb\xbf");
-        return text::extract_file(input, encoding, bom, sink);
-    }
     let env = Env {
         det: input.det,
         clock: input.clock,
@@ -77,24 +70,6 @@ pub fn extract_file(
     };
     let head = input.head;
     extract_stream(kind, input.reader()?, head, encoding, &env, sink)
-}
-
-fn plain_text(
-    reader: &mut dyn Read,
-    encoding: &'static Encoding,
-    bom: bool,
-    sink: &mut dyn Sink,
-) -> Result<Extracted, ExtractError> {
-    let stats = text::extract(
-        reader,
-        encoding,
-        &Location::default(),
-        ChunkContext::default(),
-        sink,
-    )?;
-    let mut out = Extracted::new("text", stats.bytes);
-    out.encoding = Some(text::encoding_label(encoding, bom, stats.had_errors));
-    Ok(out)
 }
 
 /// Reads `reader` (from the input's first byte) as `kind`.
@@ -135,27 +110,9 @@ pub fn extract_stream(
             let bytes = delimited::extract(&mut utf8, delimiter, header, env, sink)?;
             Extracted::new(if delimiter == b'\t' { "tsv" } else { "csv" }, bytes)
         }
-        Format::Ndjson => {
-            let bytes = json::extract_lines(&mut utf8, env, sink)?;
-            Extracted::new("ndjson", bytes)
-        }
-        Format::Json => {
-            // A JSON document is parsed whole, within the parse limit.
-            let max = env.limits.max_parse_bytes;
-            let mut buf = Vec::new();
-            (&mut utf8).take(max + 1).read_to_end(&mut buf)?;
-            if buf.len() as u64 > max {
-                return Err(ExtractError::limit(
-                    Limit::ParseBytes,
-                    format!("JSON over the {max}-byte parse limit"),
-                ));
-            }
-            if json::extract(&buf, env, sink) {
-                Extracted::new("json", buf.len() as u64)
-            } else {
-                // Not valid JSON after all: read as the text it is.
-                return plain_text(&mut Cursor::new(buf), encoding_rs::UTF_8, false, sink);
-            }
+        f @ (Format::Json | Format::Ndjson) => {
+            let bytes = json::extract(&mut utf8, f == Format::Ndjson, env, sink)?;
+            Extracted::new(f.name(), bytes)
         }
         other => unreachable!("not a structured text format: {other:?}"),
     };

@@ -7,7 +7,7 @@
 //! windows of the rules on both sides (rule windows are capped below the overlap), and every
 //! start offset falls in exactly one report range: found exactly once, memory flat.
 
-use super::{Chunk, LinePos, Location, Position, Sink};
+use super::{Anchor, Chunk, LinePos, Location, Position, Sink};
 use crate::detect::context::floor_boundary;
 use crate::detect::ChunkContext;
 
@@ -25,6 +25,9 @@ pub enum Addressing {
     Lines,
     /// Text byte `i` stands for source byte `base + i * stride` (1:1 or 2:1 transforms).
     Offsets { stride: u64 },
+    /// Lines and columns through anchors set with [`Windower::anchor`] (text that is not the
+    /// source byte for byte: markup without its tags, decoded strings).
+    Mapped,
 }
 
 pub struct Windower<'a> {
@@ -36,6 +39,8 @@ pub struct Windower<'a> {
     /// Source offset of `text[0]` divided by the stride (Offsets addressing).
     dropped: u64,
     addressing: Addressing,
+    /// Where pieces of `text` stand in the source ([`Addressing::Mapped`]).
+    anchors: Vec<Anchor>,
     base: &'a Location,
     context: ChunkContext,
 }
@@ -50,6 +55,7 @@ impl<'a> Windower<'a> {
             pos: LinePos::START,
             dropped: 0,
             addressing,
+            anchors: Vec::new(),
             base,
             context,
         }
@@ -58,6 +64,27 @@ impl<'a> Windower<'a> {
     /// The buffer to append decoded text to; call [`Windower::flush`] after appending.
     pub fn buffer(&mut self) -> &mut String {
         &mut self.text
+    }
+
+    /// Text appended from now on stands at `pos` in the source ([`Addressing::Mapped`]).
+    pub fn anchor(&mut self, pos: LinePos) {
+        self.anchor_at(self.text.len(), pos);
+    }
+
+    /// Appends mapped text with its anchors (their offsets relative to `text`).
+    pub fn push_mapped(&mut self, text: &str, anchors: &[Anchor]) {
+        let base = self.text.len();
+        for a in anchors {
+            self.anchor_at(base + a.at, a.pos);
+        }
+        self.text.push_str(text);
+    }
+
+    fn anchor_at(&mut self, at: usize, pos: LinePos) {
+        if self.anchors.last().is_some_and(|a| a.at == at) {
+            self.anchors.pop();
+        }
+        self.anchors.push(Anchor { at, pos });
     }
 
     /// Hands out full windows; with `last`, hands out whatever is left.
@@ -74,6 +101,7 @@ impl<'a> Windower<'a> {
                 break;
             }
             let keep_from = floor_boundary(&self.text, report_end.saturating_sub(LOOKBACK));
+            self.drop_anchors(keep_from);
             self.pos = self.pos.advance(&self.text.as_bytes()[..keep_from]);
             self.dropped += keep_from as u64;
             self.text.drain(..keep_from);
@@ -81,9 +109,27 @@ impl<'a> Windower<'a> {
         }
     }
 
+    /// Rebases the anchors on text byte `keep_from` becoming byte 0.
+    fn drop_anchors(&mut self, keep_from: usize) {
+        if self.anchors.is_empty() {
+            return;
+        }
+        let i = self.anchors.partition_point(|a| a.at <= keep_from);
+        if i > 0 {
+            let a = self.anchors[i - 1];
+            let pos = a.pos.advance(&self.text.as_bytes()[a.at..keep_from]);
+            self.anchors.drain(..i - 1);
+            self.anchors[0] = Anchor { at: keep_from, pos };
+        }
+        for a in &mut self.anchors {
+            a.at -= keep_from;
+        }
+    }
+
     fn emit(&self, sink: &mut dyn Sink, report_end: usize) {
         let position = match self.addressing {
             Addressing::Lines => Position::Lines(self.pos),
+            Addressing::Mapped => Position::Mapped(&self.anchors),
             Addressing::Offsets { stride } => Position::Offsets {
                 base: self.dropped * stride,
                 stride,
@@ -139,5 +185,33 @@ mod tests {
         assert!(sink.0.len() > 3, "several windows");
         let joined: String = sink.0.iter().map(|(_, _, t)| t.as_str()).collect();
         assert_eq!(joined, all);
+    }
+
+    #[test]
+    fn mapped_windows_keep_the_source_lines() {
+        // Each piece "ab12 " stands on its own source line 10 + i, at column 5.
+        struct Lines(Vec<u64>);
+        impl Sink for Lines {
+            fn chunk(&mut self, c: &Chunk<'_>) {
+                let mut l = crate::extract::Locator::new(c);
+                for (i, _) in c.text[c.report.clone()].match_indices("12") {
+                    self.0.push(l.locate(c.report.start + i).line.unwrap());
+                }
+            }
+        }
+        let base = Location::default();
+        let mut w = Windower::new(Addressing::Mapped, &base, ChunkContext::default());
+        let mut sink = Lines(Vec::new());
+        let n = 200_000u64;
+        for i in 0..n {
+            w.anchor(LinePos {
+                line: 10 + i,
+                column: 5,
+            });
+            w.buffer().push_str("ab12 ");
+            w.flush(&mut sink, false);
+        }
+        w.flush(&mut sink, true);
+        assert_eq!(sink.0, (10..10 + n).collect::<Vec<_>>());
     }
 }

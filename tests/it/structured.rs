@@ -153,3 +153,101 @@ fn sql_findings_carry_lines_and_names_carry_no_values() {
         assert!(!text.contains(raw), "{raw} printed");
     }
 }
+
+// --- 3. JSON as a stream ------------------------------------------------------------------------
+
+#[test]
+fn json_keys_are_values_with_paths_lines_and_columns() {
+    let doc = "{\n  \"13097248022\": {\"navn\": \"Kari\", \"mobil\": \"41234567\"},\n  \"personer\": {\"20036914700\": {\"navn\": \"Ola\"}}\n}\n";
+    let rec = scan_one("kart.json", doc, &[]);
+    assert_eq!(rec["type"], "json");
+    let fnr = of_kind(&rec, "fodselsnummer");
+    let at: Vec<(&Value, &Value, &Value)> = fnr
+        .iter()
+        .map(|f| {
+            (
+                &f["location"]["json_path"],
+                &f["location"]["line"],
+                &f["location"]["column"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (&"$['***********']".into(), &2.into(), &4.into()),
+            (&"$.personer['***********']".into(), &3.into(), &17.into())
+        ]
+    );
+    let phone = &of_kind(&rec, "phone")[0]["location"];
+    assert_eq!(
+        (&phone["json_path"], &phone["line"], &phone["column"]),
+        (&"$['***********'].mobil".into(), &2.into(), &45.into())
+    );
+    let text = rec.to_string();
+    assert!(!text.contains("13097248022") && !text.contains("20036914700"));
+}
+
+#[test]
+fn ndjson_findings_have_rows_lines_and_columns() {
+    let rec = scan_one(
+        "hendelser.ndjson",
+        "{\"fnr\": \"13097248022\"}\nikke json 20036914700\n{\"a\": {\"mobil\": \"41234567\"}}\n",
+        &[],
+    );
+    assert_eq!(rec["type"], "ndjson");
+    let locs: Vec<&Value> = rec["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["location"])
+        .collect();
+    assert_eq!(
+        locs,
+        [
+            &serde_json::json!({"json_path": "$.fnr", "row": 1, "line": 1, "column": 10}),
+            &serde_json::json!({"row": 2, "line": 2, "column": 11}),
+            &serde_json::json!({"json_path": "$.a.mobil", "row": 3, "line": 3, "column": 18}),
+        ]
+    );
+}
+
+#[test]
+fn invalid_json_is_read_on_as_text() {
+    // A number written with a space, and a missing comma later: JSON up to the damage, text
+    // from there, every value found once.
+    let doc = "{\"a\": \"13097248022\",\n \"b\": 200369 14700\n \"c\": \"29020073150\"}\n";
+    let rec = scan_one("skadet.json", doc, &["--min-confidence", "low"]);
+    assert_eq!(status(&rec), ("scanned", ""));
+    let fnr = of_kind(&rec, "fodselsnummer");
+    let places: Vec<(u64, Option<&str>)> = fnr
+        .iter()
+        .map(|f| {
+            (
+                f["location"]["line"].as_u64().unwrap(),
+                f["location"]["json_path"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(places, [(1, Some("$.a")), (2, None), (3, None)], "{rec}");
+}
+
+#[test]
+fn deeply_nested_json_is_bounded_and_loses_nothing() {
+    let depth = 200_000;
+    let doc = format!(
+        "{{\"fnr\":\"13097248022\",\"a\":{}\"20036914700\"{}, \"b\": \"29020073150\"}}",
+        "{\"b\":".repeat(depth),
+        "}".repeat(depth)
+    );
+    let rec = scan_one("dyp.json", &doc, &[]);
+    assert_eq!(status(&rec), ("scanned", ""));
+    let fnr = of_kind(&rec, "fodselsnummer");
+    assert_eq!(fnr.len(), 3, "{rec}");
+    assert_eq!(fnr[0]["location"]["json_path"], "$.fnr");
+    let col = doc.find("20036914700").unwrap() as u64 + 1;
+    assert_eq!(
+        fnr[1]["location"],
+        serde_json::json!({"line": 1, "column": col})
+    );
+}
