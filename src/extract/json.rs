@@ -28,8 +28,8 @@ use serde_json::Value;
 
 use super::pull::{Pull, Rest};
 use super::structured::hide_values;
-use super::window::{Addressing, Windower};
-use super::{Anchor, Chunk, Env, ExtractError, Location, Position, Sink};
+use super::window::{char_floor, Addressing, Mapped, Windower};
+use super::{Chunk, Env, ExtractError, Location, Position, Sink};
 use crate::detect::{ChunkContext, Header};
 use crate::read::sniff::Format;
 
@@ -83,8 +83,7 @@ pub fn extract(
         stack: Vec::new(),
         path: String::from("$"),
         row: None,
-        value: Vec::new(),
-        anchors: Vec::new(),
+        value: Mapped::default(),
         held: None,
         gap: false,
         headers: HashMap::new(),
@@ -140,8 +139,7 @@ struct Reader<'a, 'r> {
     /// NDJSON: the line of the current record.
     row: Option<u64>,
     /// The token being read or held, decoded, and where its pieces stand in the source.
-    value: Vec<u8>,
-    anchors: Vec<Anchor>,
+    value: Mapped,
     /// A token read but not handed out yet, with its context.
     held: Option<ChunkContext>,
     /// Whitespace was skipped after the last token.
@@ -335,7 +333,7 @@ impl Reader<'_, '_> {
     /// A key was read into `value`: its path segment, and the header context of the values
     /// under it. The key itself is held, to be scanned as text.
     fn end_key(&mut self) {
-        let text = String::from_utf8_lossy(&self.value);
+        let text = self.value.text();
         let key = prefix(&text, KEY_SHOWN).to_string();
         self.key_segment(&key);
         let header = self.header_of(key);
@@ -386,27 +384,20 @@ impl Reader<'_, '_> {
     /// Hands out the held token, if it may hold a value.
     fn confirm(&mut self, sink: &mut dyn Sink) {
         let Some(ctx) = self.held.take() else { return };
-        if self.env.det.has_patterns()
-            || self.value.iter().any(|&b| b.is_ascii_digit() || b == b'@')
-        {
+        let bytes = &self.value.bytes;
+        if self.env.det.has_patterns() || bytes.iter().any(|&b| b.is_ascii_digit() || b == b'@') {
             let loc = self.location();
-            let text = String::from_utf8_lossy(&self.value);
-            sink.chunk(&Chunk::whole(
-                &text,
-                &loc,
-                Position::Mapped(&self.anchors),
-                ctx,
-            ));
+            let text = self.value.text();
+            let at = Position::Mapped(&self.value.anchors);
+            sink.chunk(&Chunk::whole(&text, &loc, at, ctx));
         }
         self.value.clear();
-        self.anchors.clear();
     }
 
     fn start_token(&mut self) {
         self.value.clear();
-        self.anchors.clear();
         let pos = self.p.here();
-        self.anchors.push(Anchor { at: 0, pos });
+        self.value.anchor(pos);
     }
 
     /// A number, `true`, `false`, `null` or another bare word; held. False when it is too long
@@ -418,7 +409,7 @@ impl Reader<'_, '_> {
             let avail = self.p.available()?;
             let len = avail.len();
             let n = avail.iter().position(|&b| !bare(b)).unwrap_or(len);
-            self.value.extend_from_slice(&avail[..n]);
+            self.value.push(&avail[..n]);
             self.p.pos += n;
             if self.value.len() > LONG {
                 return Ok(false);
@@ -448,8 +439,12 @@ impl Reader<'_, '_> {
         }
         // A long key: its path segment from its start; it goes out under it.
         let key_start = key.then(|| {
-            let cut = char_floor(&self.value, KEY_SHOWN * 4);
-            prefix(&String::from_utf8_lossy(&self.value[..cut]), KEY_SHOWN).to_string()
+            let cut = char_floor(&self.value.bytes, KEY_SHOWN * 4);
+            prefix(
+                &String::from_utf8_lossy(&self.value.bytes[..cut]),
+                KEY_SHOWN,
+            )
+            .to_string()
         });
         if let Some(k) = &key_start {
             self.key_segment(k);
@@ -458,14 +453,8 @@ impl Reader<'_, '_> {
         let mut w = Windower::new(Addressing::Mapped, &loc, ctx);
         loop {
             let step = self.decode(LONG)?;
-            // Hand over whole characters; a cut one waits for the rest.
-            let cut = if step == Step::Full {
-                char_floor(&self.value, self.value.len())
-            } else {
-                self.value.len()
-            };
-            w.push_mapped(&String::from_utf8_lossy(&self.value[..cut]), &self.anchors);
-            self.keep_from(cut);
+            // Whole characters go; a cut one waits for the rest.
+            self.value.hand_over(&mut w, step != Step::Full);
             w.flush(sink, step != Step::Full);
             if step != Step::Full {
                 break;
@@ -479,19 +468,6 @@ impl Reader<'_, '_> {
             }
         }
         Ok(())
-    }
-
-    /// Drops `value[..cut]`, rebasing the anchors on what is left.
-    fn keep_from(&mut self, cut: usize) {
-        let i = self.anchors.partition_point(|a| a.at <= cut);
-        let last = self.anchors[i.saturating_sub(1)];
-        let pos = last.pos.advance(&self.value[last.at.min(cut)..cut]);
-        self.anchors.drain(..i);
-        for a in &mut self.anchors {
-            a.at -= cut;
-        }
-        self.anchors.insert(0, Anchor { at: 0, pos });
-        self.value.drain(..cut);
     }
 
     /// Decodes string content into `value` until the closing quote, or until it holds
@@ -513,12 +489,12 @@ impl Reader<'_, '_> {
                 memchr::memchr2(b'"', b'\\', scan)
             };
             let Some(i) = stop else {
-                self.value.extend_from_slice(scan);
+                self.value.push(scan);
                 self.p.pos += scan.len();
                 continue;
             };
             let b = scan[i];
-            self.value.extend_from_slice(&scan[..i]);
+            self.value.push(&scan[..i]);
             self.p.pos += i;
             match b {
                 b'"' => {
@@ -530,10 +506,7 @@ impl Reader<'_, '_> {
                     self.p.pos += 1;
                     self.escape()?;
                     let pos = self.p.here();
-                    self.anchors.push(Anchor {
-                        at: self.value.len(),
-                        pos,
-                    });
+                    self.value.anchor(pos);
                 }
             }
         }
@@ -574,13 +547,12 @@ impl Reader<'_, '_> {
                 }
             }
             other => {
-                self.value.push(other);
+                self.value.push(&[other]);
                 return Ok(());
             }
         };
         let mut utf8 = [0u8; 4];
-        self.value
-            .extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
+        self.value.push(ch.encode_utf8(&mut utf8).as_bytes());
         Ok(())
     }
 
@@ -611,13 +583,12 @@ impl Reader<'_, '_> {
         };
         let mut w = Windower::new(Addressing::Mapped, &base, ChunkContext::default());
         if self.held.take().is_some() {
-            w.push_mapped(&String::from_utf8_lossy(&self.value), &self.anchors);
+            self.value.hand_over(&mut w, true);
             if self.gap {
                 w.buffer().push(' ');
             }
         }
         self.value.clear();
-        self.anchors.clear();
         w.anchor(self.p.here());
         let mut decoder = encoding_rs::UTF_8.new_decoder_without_bom_handling();
         let mut rest = Rest::new(&mut self.p, self.ndjson);
@@ -641,15 +612,6 @@ impl Reader<'_, '_> {
 /// The first `n` characters of `s`.
 fn prefix(s: &str, n: usize) -> &str {
     s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
-}
-
-/// The largest character boundary of UTF-8 `b` at or below `at`.
-fn char_floor(b: &[u8], at: usize) -> usize {
-    let mut i = at.min(b.len());
-    while i > 0 && i < b.len() && (b[i] & 0xC0) == 0x80 {
-        i -= 1;
-    }
-    i
 }
 
 /// `.key` for a plain key, `['odd key']` otherwise.

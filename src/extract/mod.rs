@@ -14,6 +14,8 @@ pub mod archive;
 pub mod delimited;
 pub mod json;
 pub mod mail;
+pub mod markdown;
+pub mod markup;
 pub mod office;
 pub mod ole;
 pub mod pdf;
@@ -28,6 +30,7 @@ pub mod table;
 mod testing;
 pub mod text;
 pub mod window;
+pub mod yaml;
 pub mod zipkind;
 
 use std::io::{self, Read, Seek};
@@ -609,9 +612,14 @@ pub fn extract(
     let text = id.text.unwrap_or((encoding_rs::UTF_8, false));
     match id.format {
         Format::Text => text::extract_file(input, text.0, text.1, sink),
-        f @ (Format::Delimited { .. } | Format::Json | Format::Ndjson | Format::Sql) => {
-            structured::extract_file(input, f, text.0, sink)
-        }
+        f @ (Format::Delimited { .. }
+        | Format::Json
+        | Format::Ndjson
+        | Format::Sql
+        | Format::Html
+        | Format::Xml
+        | Format::Markdown
+        | Format::Yaml) => structured::extract_file(input, f, text.0, sink),
         Format::Mail => mail::extract(input, sink),
         Format::Sqlite => sqlite::extract(input, sink),
         Format::Media(m) => Ok(Extracted::new(m.name(), 0).with_note(

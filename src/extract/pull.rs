@@ -40,7 +40,8 @@ impl<'r> Pull<'r> {
         }
     }
 
-    /// The byte `k` ahead of the position (`k` < 8), reading more when needed.
+    /// The byte `k` ahead of the position (`k` far below the buffer's size), reading more when
+    /// needed.
     #[inline]
     pub fn peek_at(&mut self, k: usize) -> io::Result<Option<u8>> {
         if self.pos + k < self.end {
@@ -94,6 +95,43 @@ impl<'r> Pull<'r> {
     /// Offset of the position in the stream.
     pub fn offset(&self) -> u64 {
         self.total - (self.end - self.pos) as u64
+    }
+
+    /// Reads one line into `out` (without its line break, or a CR before it), at most `max`
+    /// bytes of it: returns where it starts and whether it ended (false when `max` cut it; the
+    /// next call goes on with the rest). `None` at the end of the input.
+    pub fn line(&mut self, out: &mut Vec<u8>, max: usize) -> io::Result<Option<(LinePos, bool)>> {
+        out.clear();
+        let start = self.here();
+        let mut any = false;
+        loop {
+            let avail = self.available()?;
+            if avail.is_empty() {
+                return Ok(any.then_some((start, true)));
+            }
+            any = true;
+            let take = &avail[..avail.len().min(max - out.len())];
+            let (n, ended) = match memchr::memchr(b'\n', take) {
+                Some(i) => {
+                    out.extend_from_slice(&take[..i]);
+                    (i + 1, true)
+                }
+                None => {
+                    out.extend_from_slice(take);
+                    (take.len(), false)
+                }
+            };
+            self.pos += n;
+            if ended {
+                if out.last() == Some(&b'\r') {
+                    out.pop();
+                }
+                return Ok(Some((start, true)));
+            }
+            if out.len() >= max {
+                return Ok(Some((start, false)));
+            }
+        }
     }
 
     /// The line and column of the position.
@@ -176,6 +214,34 @@ mod tests {
         }
         assert_eq!(p.total, text.len() as u64);
         assert_eq!(p.here().line, 3 * 40_000 + 1);
+    }
+
+    #[test]
+    fn lines_with_their_positions_cut_at_a_maximum() {
+        let mut t = Trickle(b"ab\r\ncdefgh\n\nh");
+        let mut p = Pull::new(&mut t);
+        let mut l = Vec::new();
+        let mut got = Vec::new();
+        while let Some((pos, whole)) = p.line(&mut l, 4).unwrap() {
+            got.push((
+                String::from_utf8(l.clone()).unwrap(),
+                pos.line,
+                pos.column,
+                whole,
+            ));
+        }
+        let want = [
+            ("ab", 1, 1, true),
+            ("cdef", 2, 1, false),
+            ("gh", 2, 5, true),
+            ("", 3, 1, true),
+            ("h", 4, 1, true),
+        ];
+        let want: Vec<(String, u64, u64, bool)> = want
+            .iter()
+            .map(|&(s, l, c, w)| (s.to_string(), l, c, w))
+            .collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Text inputs that carry structure: SQL dumps, CSV/TSV, JSON and NDJSON.
+//! Text inputs that carry structure: SQL dumps, CSV/TSV, JSON and NDJSON, HTML and XML,
+//! Markdown and YAML.
 //!
 //! [`detect`] decides from the extension and the decoded head (cheap: called for every text
 //! input); the readers work on a plain `Read` stream from the input's first byte, so the same
@@ -9,17 +10,27 @@ use std::io::Read;
 
 use encoding_rs::Encoding;
 
-use super::{delimited, json, sql, Env, ExtractError, Extracted, Input, Sink, Status};
+use super::{
+    delimited, json, markdown, markup, sql, yaml, Env, ExtractError, Extracted, Input, Sink, Status,
+};
 use crate::detect::{ChunkContext, Detector};
 use crate::read::sniff::{self, Format};
 
 /// The structured format of a text input, if any. `ext` is the lower-cased extension.
 pub fn detect(ext: &str, head: &[u8], encoding: &'static Encoding) -> Option<Format> {
+    match ext {
+        "md" | "markdown" => return Some(Format::Markdown),
+        "yaml" | "yml" => return Some(Format::Yaml),
+        _ => {}
+    }
     let (text, _, _) = encoding.decode(head);
     if sql::detect(ext, &text) {
         return Some(Format::Sql);
     }
     if let Some(kind) = json::detect(ext, &text) {
+        return Some(kind);
+    }
+    if let Some(kind) = markup::detect(ext, &text) {
         return Some(kind);
     }
     let whole = head.len() < sniff::HEAD;
@@ -110,6 +121,12 @@ pub fn extract_stream(
             let bytes = delimited::extract(&mut utf8, delimiter, header, env, sink)?;
             Extracted::new(if delimiter == b'\t' { "tsv" } else { "csv" }, bytes)
         }
+        f @ (Format::Html | Format::Xml) => {
+            let bytes = markup::extract(&mut utf8, f == Format::Xml, env, sink)?;
+            Extracted::new(f.name(), bytes)
+        }
+        Format::Markdown => Extracted::new("markdown", markdown::extract(&mut utf8, env, sink)?),
+        Format::Yaml => Extracted::new("yaml", yaml::extract(&mut utf8, env, sink)?),
         f @ (Format::Json | Format::Ndjson) => {
             let bytes = json::extract(&mut utf8, f == Format::Ndjson, env, sink)?;
             Extracted::new(f.name(), bytes)

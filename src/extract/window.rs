@@ -30,6 +30,124 @@ pub enum Addressing {
     Mapped,
 }
 
+/// Decoded text being built, with the anchors that say where its pieces stand in the source:
+/// the buffer of readers that decode (escapes, entities, tags removed) before they hand text
+/// out, whole as one chunk ([`Position::Mapped`]) or to a [`Windower`] when it runs long.
+/// Bytes are UTF-8 unless the input was not (then they are replaced when handed out).
+#[derive(Debug, Default)]
+pub struct Mapped {
+    pub bytes: Vec<u8>,
+    pub anchors: Vec<Anchor>,
+}
+
+impl Mapped {
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.anchors.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Bytes pushed from now on stand at `pos` in the source.
+    pub fn anchor(&mut self, pos: LinePos) {
+        let at = self.bytes.len();
+        if self.anchors.last().is_some_and(|a| a.at == at) {
+            self.anchors.pop();
+        }
+        self.anchors.push(Anchor { at, pos });
+    }
+
+    pub fn push(&mut self, b: &[u8]) {
+        self.bytes.extend_from_slice(b);
+    }
+
+    /// Appends `other`, anchors and all.
+    pub fn append(&mut self, other: &Mapped) {
+        let base = self.bytes.len();
+        for a in &other.anchors {
+            let at = base + a.at;
+            if self.anchors.last().is_some_and(|l| l.at == at) {
+                self.anchors.pop();
+            }
+            self.anchors.push(Anchor { at, pos: a.pos });
+        }
+        self.bytes.extend_from_slice(&other.bytes);
+    }
+
+    /// The text, as one chunk's text.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.bytes)
+    }
+
+    /// Hands the text to `w`: all of it, or (`all` false: more follows) up to its last whole
+    /// character; what is not handed over stays, with its position.
+    pub fn hand_over(&mut self, w: &mut Windower<'_>, all: bool) {
+        let cut = if all {
+            self.bytes.len()
+        } else {
+            whole_chars(&self.bytes)
+        };
+        let n = self.anchors.partition_point(|a| a.at <= cut);
+        w.push_mapped(
+            &String::from_utf8_lossy(&self.bytes[..cut]),
+            &self.anchors[..n],
+        );
+        self.keep_from(cut);
+    }
+
+    /// Drops `bytes[..cut]`, rebasing the anchors on what is left.
+    pub fn keep_from(&mut self, cut: usize) {
+        let i = self.anchors.partition_point(|a| a.at <= cut);
+        if let Some(last) = i.checked_sub(1).map(|i| self.anchors[i]) {
+            let pos = last.pos.advance(&self.bytes[last.at.min(cut)..cut]);
+            self.anchors.drain(..i);
+            self.anchors.insert(0, Anchor { at: cut, pos });
+        }
+        for a in &mut self.anchors {
+            a.at -= cut;
+        }
+        self.bytes.drain(..cut);
+    }
+}
+
+/// The largest character boundary of UTF-8 `b` at or below `at`.
+pub fn char_floor(b: &[u8], at: usize) -> usize {
+    let mut i = at.min(b.len());
+    while i > 0 && i < b.len() && (b[i] & 0xC0) == 0x80 {
+        i -= 1;
+    }
+    i
+}
+
+/// The length of `b` without a character cut off at its end.
+pub fn whole_chars(b: &[u8]) -> usize {
+    let n = b.len();
+    let mut start = n;
+    while start > 0 && n - start < 3 && (b[start - 1] & 0xC0) == 0x80 {
+        start -= 1;
+    }
+    let Some(lead) = start.checked_sub(1).map(|i| b[i]) else {
+        return n;
+    };
+    let need = match lead {
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF7 => 4,
+        _ => 1,
+    };
+    if n - (start - 1) < need {
+        start - 1
+    } else {
+        n
+    }
+}
+
 pub struct Windower<'a> {
     text: String,
     /// Start of the report range in `text`.
@@ -75,7 +193,7 @@ impl<'a> Windower<'a> {
     pub fn push_mapped(&mut self, text: &str, anchors: &[Anchor]) {
         let base = self.text.len();
         for a in anchors {
-            self.anchor_at(base + a.at, a.pos);
+            self.anchor_at(base + a.at.min(text.len()), a.pos);
         }
         self.text.push_str(text);
     }
@@ -185,6 +303,18 @@ mod tests {
         assert!(sink.0.len() > 3, "several windows");
         let joined: String = sink.0.iter().map(|(_, _, t)| t.as_str()).collect();
         assert_eq!(joined, all);
+    }
+
+    #[test]
+    fn characters_cut_at_the_end_wait() {
+        let s = "aø€😀".as_bytes();
+        assert_eq!(whole_chars(s), s.len());
+        for cut in 1..4 {
+            let b = &s[..s.len() - cut];
+            assert_eq!(whole_chars(b), s.len() - 4, "{cut}");
+        }
+        assert_eq!(whole_chars(&s[..2]), 1);
+        assert_eq!(char_floor(s, 2), 1);
     }
 
     #[test]

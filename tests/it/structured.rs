@@ -251,3 +251,94 @@ fn deeply_nested_json_is_bounded_and_loses_nothing() {
         serde_json::json!({"line": 1, "column": col})
     );
 }
+
+// --- 4. Markup, Markdown, YAML -------------------------------------------------------------------
+
+#[test]
+fn html_is_read_as_the_page_shows() {
+    let page = concat!(
+        "<!DOCTYPE html>\n<html><head><style>.x{width:13097248022px}</style>\n",
+        "<script>var testdata = '20036914700';</script></head>\n",
+        "<body>\n<p>Fødselsnummer: <b>130972</b> 48022</p>\n",
+        "<p>Skriv til kari&#64;firma&#46;no, eller <a href=\"tel:+4741234567\">ring oss</a>.</p>\n",
+        "</body></html>\n",
+    );
+    let rec = scan_one("side.html", page, &["--min-confidence", "low"]);
+    assert_eq!(rec["type"], "html");
+    assert_eq!(status(&rec), ("scanned", ""));
+    let fnr = of_kind(&rec, "fodselsnummer");
+    assert_eq!(fnr.len(), 1, "scripts and styles are not read: {rec}");
+    assert_eq!(
+        fnr[0]["location"],
+        serde_json::json!({"line": 5, "column": 22})
+    );
+    assert_eq!(
+        fnr[0]["confidence"], "high",
+        "the label before the tag is context"
+    );
+    assert_eq!(lines(&rec, "email"), [(6, 14.into())]);
+    let phone = of_kind(&rec, "phone");
+    assert_eq!(phone.len(), 1);
+    assert_eq!(
+        phone[0]["location"],
+        serde_json::json!({"line": 6, "column": 56})
+    );
+}
+
+#[test]
+fn html_table_headers_give_their_columns_context() {
+    let page = concat!(
+        "<html><body><table>\n",
+        "<tr><th>Navn</th><th>Fnr</th><th>Mobil</th></tr>\n",
+        "<tr><td>Kari</td><td>3851598730</td><td>41234567</td></tr>\n",
+        "</table></body></html>\n",
+    );
+    let rec = scan_one("liste.html", page, &[]);
+    let fnr = of_kind(&rec, "fodselsnummer");
+    assert_eq!(fnr.len(), 1, "{rec}");
+    assert_eq!(
+        fnr[0]["recovered_leading_zero"], true,
+        "under Fnr, a lost leading zero"
+    );
+    assert_eq!(
+        fnr[0]["location"],
+        serde_json::json!({"line": 3, "column": 22})
+    );
+    assert_eq!(lines(&rec, "phone"), [(3, 41.into())]);
+}
+
+#[test]
+fn xml_values_carry_lines_and_their_names_context() {
+    let doc = concat!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ansatte>\n",
+        "  <ansatt fnr=\"3851598730\">\n    <mobil>41234567</mobil>\n",
+        "    <epost>kari&#64;firma.no</epost>\n  </ansatt>\n</ansatte>\n",
+    );
+    let rec = scan_one("ansatte.xml", doc, &[]);
+    assert_eq!(rec["type"], "xml");
+    assert_eq!(lines(&rec, "fodselsnummer"), [(3, 16.into())]);
+    assert_eq!(lines(&rec, "phone"), [(4, 12.into())]);
+    assert_eq!(lines(&rec, "email"), [(5, 12.into())]);
+}
+
+#[test]
+fn markdown_tables_and_yaml_keys_give_context_and_lines() {
+    let md =
+        "# Kontakter\n\n| Navn | Fnr | Mobil |\n|---|---|---|\n| Kari | 3851598730 | 41234567 |\n";
+    let rec = scan_one("kontakter.md", md, &[]);
+    assert_eq!(rec["type"], "markdown");
+    let fnr = of_kind(&rec, "fodselsnummer");
+    assert_eq!(fnr[0]["recovered_leading_zero"], true, "{rec}");
+    assert_eq!(lines(&rec, "fodselsnummer"), [(5, 10.into())]);
+    assert_eq!(lines(&rec, "phone"), [(5, 23.into())]);
+
+    let yaml = "ansatte:\n  - navn: Kari\n    fnr: 3851598730\n    telefoner:\n      - 41234567\n";
+    let rec = scan_one("ansatte.yaml", yaml, &[]);
+    assert_eq!(rec["type"], "yaml");
+    assert_eq!(
+        of_kind(&rec, "fodselsnummer")[0]["recovered_leading_zero"],
+        true
+    );
+    assert_eq!(lines(&rec, "fodselsnummer"), [(3, 10.into())]);
+    assert_eq!(lines(&rec, "phone"), [(5, 9.into())]);
+}
