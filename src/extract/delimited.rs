@@ -25,11 +25,9 @@ use std::rc::Rc;
 
 use super::structured::hide_values;
 use super::table::{Row, Table};
-use super::{Chunk, Env, ExtractError, Limit, LinePos, Location, Position, Sink};
+use super::{Chunk, Clock, Env, ExtractError, Limit, LinePos, Location, Position, Sink};
 use crate::detect::ChunkContext;
 
-/// Records between two checks of the time limit.
-const TIME_EVERY: u64 = 4096;
 /// Bytes one record may span: a record this long without a line break stops reading (the CSV
 /// reader would hold it all).
 const MAX_RECORD: u64 = 16 << 20;
@@ -153,12 +151,14 @@ impl Pending {
 }
 
 /// The input as the CSV reader sees it: bytes to parse again first, then the stream; each byte
-/// is copied into [`Pending`]. Fails with [`Runaway`] once a record runs too long.
+/// is copied into [`Pending`]. Fails with [`Runaway`] once a record runs too long, and with
+/// the time limit once the budget is spent (checked at every read: all work follows reading).
 struct Feed<'r> {
     replay: Vec<u8>,
     at: usize,
     inner: &'r mut dyn Read,
     pending: Rc<RefCell<Pending>>,
+    clock: Clock,
 }
 
 impl Read for Feed<'_> {
@@ -166,6 +166,7 @@ impl Read for Feed<'_> {
         if self.pending.borrow().runaway() {
             return Err(io::Error::other(Runaway));
         }
+        self.clock.check()?;
         let n = if self.at < self.replay.len() {
             let n = buf.len().min(self.replay.len() - self.at);
             buf[..n].copy_from_slice(&self.replay[self.at..self.at + n]);
@@ -272,7 +273,6 @@ struct Reading<'a, 'e> {
     header: bool,
     table: Option<Table<'a>>,
     row: Row,
-    records: u64,
 }
 
 impl<'a> Reading<'a, '_> {
@@ -285,10 +285,6 @@ impl<'a> Reading<'a, '_> {
         raw: &[u8],
         sink: &mut dyn Sink,
     ) -> Result<(), ExtractError> {
-        self.records += 1;
-        if self.records % TIME_EVERY == 0 {
-            self.env.clock.check()?;
-        }
         let det = self.env.det;
         let t = match &mut self.table {
             Some(t) => t,
@@ -374,6 +370,7 @@ pub fn extract(
         at: 0,
         inner: reader,
         pending: Rc::clone(&pending),
+        clock: env.clock,
     };
     let mut reading = Reading {
         env,
@@ -381,7 +378,6 @@ pub fn extract(
         header,
         table: None,
         row: Row::default(),
-        records: 0,
     };
     let mut record = csv::ByteRecord::new();
     loop {

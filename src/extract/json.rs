@@ -39,8 +39,6 @@ pub const MAX_DEPTH: usize = 512;
 const LONG: usize = 256 * 1024;
 /// Characters of a key shown in a path and looked up as a header.
 const KEY_SHOWN: usize = 128;
-/// Tokens between two checks of the time limit.
-const TIME_EVERY: u64 = 4096;
 /// Distinct keys whose header context is remembered.
 const MAX_HEADERS: usize = 4096;
 
@@ -77,7 +75,7 @@ pub fn extract(
     sink: &mut dyn Sink,
 ) -> Result<u64, ExtractError> {
     let mut r = Reader {
-        p: Pull::new(reader),
+        p: Pull::new(reader, Some(env.clock)),
         env,
         ndjson,
         stack: Vec::new(),
@@ -87,7 +85,6 @@ pub fn extract(
         held: None,
         gap: false,
         headers: HashMap::new(),
-        tokens: 0,
     };
     r.run(sink)?;
     Ok(r.p.total)
@@ -145,7 +142,6 @@ struct Reader<'a, 'r> {
     /// Whitespace was skipped after the last token.
     gap: bool,
     headers: HashMap<String, Header>,
-    tokens: u64,
 }
 
 fn bare(b: u8) -> bool {
@@ -156,10 +152,6 @@ impl Reader<'_, '_> {
     fn run(&mut self, sink: &mut dyn Sink) -> Result<(), ExtractError> {
         let mut state = State::Value;
         loop {
-            self.tokens += 1;
-            if self.tokens % TIME_EVERY == 0 {
-                self.env.clock.check()?;
-            }
             let newline = self.skip_space()?;
             let Some(b) = self.p.peek()? else {
                 self.confirm(sink);

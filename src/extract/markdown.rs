@@ -17,8 +17,6 @@ use crate::detect::{ChunkContext, Header};
 
 /// Bytes of a line read at once; a longer line is text, read in pieces.
 const MAX_LINE: usize = 1 << 20;
-/// Lines between two checks of the time limit.
-const TIME_EVERY: u64 = 4096;
 /// Columns a table header may name.
 const MAX_COLUMNS: usize = 1024;
 
@@ -28,7 +26,7 @@ pub fn extract(
     env: &Env<'_>,
     sink: &mut dyn Sink,
 ) -> Result<u64, ExtractError> {
-    let mut p = Pull::new(reader);
+    let mut p = Pull::new(reader, Some(env.clock));
     let base = Location::default();
     let mut page = Windower::new(Addressing::Mapped, &base, ChunkContext::default());
     let mut line = Vec::new();
@@ -36,12 +34,7 @@ pub fn extract(
     let mut held = Vec::new();
     let mut held_at: Option<LinePos> = None;
     let mut table: Option<Vec<Header>> = None;
-    let mut lines = 0u64;
     while let Some((pos, whole)) = p.line(&mut line, MAX_LINE)? {
-        lines += 1;
-        if lines % TIME_EVERY == 0 {
-            env.clock.check()?;
-        }
         if !whole {
             if let Some(at) = held_at.take() {
                 text_line(&mut page, &held, at, true, sink);
@@ -50,7 +43,6 @@ pub fn extract(
             text_line(&mut page, &line, pos, false, sink);
             while let Some((pos, whole)) = p.line(&mut line, MAX_LINE)? {
                 text_line(&mut page, &line, pos, whole, sink);
-                env.clock.check()?;
                 if whole {
                     break;
                 }

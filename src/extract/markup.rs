@@ -35,8 +35,6 @@ const MAX_NAME: usize = 64;
 const MAX_OPEN: usize = 256;
 /// Columns a table header may name.
 const MAX_COLUMNS: usize = 1024;
-/// Tags between two checks of the time limit.
-const TIME_EVERY: u64 = 4096;
 /// Distinct names whose header context is remembered.
 const MAX_HEADERS: usize = 4096;
 
@@ -86,7 +84,7 @@ pub fn extract(
 ) -> Result<u64, ExtractError> {
     let base = Location::default();
     let mut m = Markup {
-        p: Pull::new(reader),
+        p: Pull::new(reader, Some(env.clock)),
         env,
         xml,
         page: Windower::new(Addressing::Mapped, &base, ChunkContext::default()),
@@ -99,7 +97,6 @@ pub fn extract(
         json_script: false,
         spaced: true,
         headers: HashMap::new(),
-        tags: 0,
     };
     m.run(sink)?;
     m.end_text(true, sink);
@@ -141,7 +138,6 @@ struct Markup<'a, 'e, 'r> {
     /// text run is dropped.
     spaced: bool,
     headers: HashMap<String, Header>,
-    tags: u64,
 }
 
 /// What a `<` starts.
@@ -163,10 +159,6 @@ impl Markup<'_, '_, '_> {
             self.text_run(sink)?;
             if self.p.peek()?.is_none() {
                 return Ok(());
-            }
-            self.tags += 1;
-            if self.tags % TIME_EVERY == 0 {
-                self.env.clock.check()?;
             }
             match self.tag(sink)? {
                 Tag::Start { name, closed } => self.start(&name, closed, sink)?,

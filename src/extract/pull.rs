@@ -3,13 +3,16 @@
 //! `memchr`, and the line and column of the position, so every value a parser hands out can
 //! say where it stands in the source.
 //!
+//! The time budget is checked at every refill: however a parser spends its time, it reads,
+//! and no loop that reads can outlive the budget by more than one buffer's work.
+//!
 //! Positions are counted lazily: [`Pull::here`] advances a remembered position over the bytes
 //! read since the last call, and a refill counts the bytes it is about to drop. Each byte is
 //! counted once, however often positions are asked for.
 
 use std::io::{self, Read};
 
-use super::LinePos;
+use super::{Clock, LinePos};
 
 /// Bytes read from the stream at a time.
 const BUF: usize = 256 * 1024;
@@ -25,11 +28,14 @@ pub struct Pull<'r> {
     /// `buf[known]` is at `known_pos` in the source.
     known: usize,
     known_pos: LinePos,
+    clock: Option<Clock>,
 }
 
 impl<'r> Pull<'r> {
-    pub fn new(r: &'r mut dyn Read) -> Pull<'r> {
+    /// A reader that checks the time budget `clock` at every refill (`None`: no budget).
+    pub fn new(r: &'r mut dyn Read, clock: Option<Clock>) -> Pull<'r> {
         Pull {
+            clock,
             r,
             buf: vec![0; BUF],
             pos: 0,
@@ -53,6 +59,9 @@ impl<'r> Pull<'r> {
     #[cold]
     fn refill(&mut self, k: usize) -> io::Result<Option<u8>> {
         while self.end - self.pos <= k {
+            if let Some(c) = &self.clock {
+                c.check()?;
+            }
             if self.pos > 0 {
                 self.known_pos = self.known_pos.advance(&self.buf[self.known..self.pos]);
                 self.buf.copy_within(self.pos..self.end, 0);
@@ -201,7 +210,7 @@ mod tests {
     fn positions_follow_lines_and_characters_across_refills() {
         let text = "ab\næø x\n\ny".repeat(40_000);
         let mut t = Trickle(text.as_bytes());
-        let mut p = Pull::new(&mut t);
+        let mut p = Pull::new(&mut t, None);
         let mut expect = LinePos::START;
         let mut i = 0;
         while let Some(b) = p.peek().unwrap() {
@@ -219,7 +228,7 @@ mod tests {
     #[test]
     fn lines_with_their_positions_cut_at_a_maximum() {
         let mut t = Trickle(b"ab\r\ncdefgh\n\nh");
-        let mut p = Pull::new(&mut t);
+        let mut p = Pull::new(&mut t, None);
         let mut l = Vec::new();
         let mut got = Vec::new();
         while let Some((pos, whole)) = p.line(&mut l, 4).unwrap() {
@@ -247,7 +256,7 @@ mod tests {
     #[test]
     fn the_rest_of_a_line_or_of_the_input() {
         let mut t = Trickle(b"ab\ncd\nef");
-        let mut p = Pull::new(&mut t);
+        let mut p = Pull::new(&mut t, None);
         p.next().unwrap();
         let mut out = String::new();
         Rest::new(&mut p, true).read_to_string(&mut out).unwrap();

@@ -115,7 +115,7 @@ pub fn extract(
     sink: &mut dyn Sink,
 ) -> Result<Stats, ExtractError> {
     let mut p = Parser {
-        input: Pull::new(reader),
+        input: Pull::new(reader, Some(env.clock)),
         env,
         backslash: backslash_dialect(head),
         schemas: HashMap::new(),

@@ -140,6 +140,7 @@ pub fn extract_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::text;
 
     #[test]
     fn formats_are_told_apart_by_content_and_extension() {
@@ -179,5 +180,150 @@ mod tests {
             "år 2024",
             "no value, nothing hidden"
         );
+    }
+
+    /// Gives its bytes up to `at` at once, then waits `wait` (once) before giving the rest: a
+    /// file that outlives its time budget midway.
+    struct Stall<'a> {
+        data: &'a [u8],
+        given: usize,
+        at: usize,
+        wait: Option<std::time::Duration>,
+    }
+
+    impl Read for Stall<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.given >= self.at {
+                if let Some(w) = self.wait.take() {
+                    std::thread::sleep(w);
+                }
+            }
+            let mut n = buf.len().min(self.data.len());
+            if self.given < self.at {
+                n = n.min(self.at - self.given);
+            }
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            self.given += n;
+            Ok(n)
+        }
+    }
+
+    /// Takes chunks and drops them.
+    struct Discard;
+    impl Sink for Discard {
+        fn chunk(&mut self, _: &crate::extract::Chunk<'_>) {}
+    }
+
+    /// `unit` repeated to about 8 MiB.
+    fn repeat(head: &str, unit: &str, tail: &str) -> Vec<u8> {
+        let mut s = String::from(head);
+        while s.len() < 8 << 20 {
+            s.push_str(unit);
+        }
+        s.push_str(tail);
+        s.into_bytes()
+    }
+
+    #[test]
+    fn every_reader_stops_at_the_time_budget_midway() {
+        let inputs: Vec<(Format, Vec<u8>)> = vec![
+            (
+                Format::Text,
+                repeat("", "Kari 13097248022 ringer 41234567.\n", ""),
+            ),
+            (
+                Format::Delimited {
+                    delimiter: b';',
+                    header: true,
+                },
+                repeat("navn;fnr\n", "Kari;13097248022\n", ""),
+            ),
+            (
+                Format::Sql,
+                repeat("INSERT INTO t VALUES ", "(1,'13097248022'),", "(2,'x');\n"),
+            ),
+            (
+                Format::Json,
+                repeat("[", "{\"fnr\": \"13097248022\"},\n", "{}]"),
+            ),
+            (
+                Format::Ndjson,
+                repeat("", "{\"fnr\": \"13097248022\"}\n", ""),
+            ),
+            (
+                Format::Html,
+                repeat(
+                    "<html><body>",
+                    "<p>Fnr <b>13097248022</b></p>\n",
+                    "</body></html>",
+                ),
+            ),
+            (
+                Format::Xml,
+                repeat("<a>", "<fnr>13097248022</fnr>\n", "</a>"),
+            ),
+            (Format::Markdown, repeat("", "Kari 13097248022\n", "")),
+            (Format::Yaml, repeat("", "fnr: 13097248022\n", "")),
+        ];
+        let det = Detector::builtin();
+        // A budget that reading the first part takes well within, even in a debug build on a
+        // busy machine; the stall then outlasts it.
+        let limits = crate::extract::Limits {
+            seconds: 3,
+            ..Default::default()
+        };
+        std::thread::scope(|scope| {
+            for (format, data) in &inputs {
+                let (det, limits) = (&det, &limits);
+                scope.spawn(move || {
+                    let env = Env {
+                        det,
+                        clock: crate::extract::Clock::start(limits),
+                        limits,
+                    };
+                    let mut stall = Stall {
+                        data,
+                        given: 0,
+                        at: 256 << 10,
+                        wait: Some(std::time::Duration::from_millis(3500)),
+                    };
+                    let mut sink = Discard;
+                    let total = data.len();
+                    let r = match format {
+                        Format::Text => text::extract(
+                            &mut stall,
+                            encoding_rs::UTF_8,
+                            &crate::extract::Location::default(),
+                            ChunkContext::default(),
+                            &env.clock,
+                            &mut sink,
+                        )
+                        .map(|_| ()),
+                        f => extract_stream(
+                            *f,
+                            &mut stall,
+                            &data[..8192],
+                            encoding_rs::UTF_8,
+                            &env,
+                            &mut sink,
+                        )
+                        .map(|_| ()),
+                    };
+                    let err = r.expect_err("stopped");
+                    assert_eq!(
+                        err.as_limit(),
+                        Some(crate::extract::Limit::Time),
+                        "{format:?}: {err:?}"
+                    );
+                    // Stopped midway: after the part before the stall, before the end.
+                    assert!(
+                        stall.given >= 256 << 10 && stall.given < total,
+                        "{format:?}: {} of {total} bytes",
+                        stall.given
+                    );
+                });
+            }
+        });
     }
 }

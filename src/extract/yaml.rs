@@ -11,8 +11,6 @@ use crate::detect::{ChunkContext, Header};
 
 /// Bytes of a line read at once; the rest of a longer line follows in pieces.
 const MAX_LINE: usize = 1 << 20;
-/// Lines between two checks of the time limit.
-const TIME_EVERY: u64 = 4096;
 /// Keys open above a line that are tracked.
 const MAX_OPEN: usize = 256;
 
@@ -22,16 +20,11 @@ pub fn extract(
     env: &Env<'_>,
     sink: &mut dyn Sink,
 ) -> Result<u64, ExtractError> {
-    let mut p = Pull::new(reader);
+    let mut p = Pull::new(reader, Some(env.clock));
     let mut line = Vec::new();
     // Keys without a value on their line: their indentation and what they say as a header.
     let mut open: Vec<(usize, Header)> = Vec::new();
-    let mut lines = 0u64;
     while let Some((pos, whole)) = p.line(&mut line, MAX_LINE)? {
-        lines += 1;
-        if lines % TIME_EVERY == 0 {
-            env.clock.check()?;
-        }
         let indent = line.iter().take_while(|&&b| b == b' ').count();
         let content = &line[indent..];
         let blank = content.is_empty() || content.starts_with(b"#");
@@ -60,7 +53,6 @@ pub fn extract(
         if !whole {
             while let Some((pos, whole)) = p.line(&mut line, MAX_LINE)? {
                 emit(&line, pos, ctx, env, sink);
-                env.clock.check()?;
                 if whole {
                     break;
                 }
