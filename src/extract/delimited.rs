@@ -121,9 +121,10 @@ impl Pending {
     /// Forgets everything before stream offset `end` (the reader's position after a record).
     fn forget(&mut self, end: u64) {
         let cut = self.index(end);
-        self.newlines += newlines(&self.bytes[self.done..cut]);
+        let behind = newlines(&self.bytes[self.done..cut]);
+        self.newlines += behind;
+        self.open_lines = self.open_lines.saturating_sub(behind);
         self.done = cut;
-        self.open_lines = newlines(&self.bytes[cut..]);
         // Drop consumed bytes only now and then: draining after every record moved the whole
         // read buffer once per row.
         if self.done >= 64 * 1024 && self.done * 2 >= self.bytes.len() {
