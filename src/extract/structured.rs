@@ -326,4 +326,87 @@ mod tests {
             }
         });
     }
+
+    #[test]
+    fn damaged_inputs_never_panic() {
+        let samples: Vec<(Format, &str)> = vec![
+            (
+                Format::Delimited {
+                    delimiter: b';',
+                    header: true,
+                },
+                "navn;fnr;mobil\n\"Kari\";13097248022;\"41 23\n45 67\"\nOla;\"x\"\"y\";2\n",
+            ),
+            (
+                Format::Sql,
+                "-- MySQL dump\nCREATE TABLE `p_1` (`a` int, `b` text);\nINSERT INTO `p_1` VALUES (1,'a\\'b 13097248022'),(2,0x3132);\nCOPY t (a) FROM stdin;\nx\\N\t1\n\\.\n/* 41234567 */ UPDATE t SET a='20036914700';\n",
+            ),
+            (
+                Format::Json,
+                "{\"a\": [1, \"x\\u00f8\\ud83d\\ude00 13097248022\", {\"20036914700\": null}], \"b\\n\": tru}",
+            ),
+            (Format::Ndjson, "{\"fnr\": \"13097248022\"}\n[1,\n{\"a\": \"b\\\"\"}\n"),
+            (
+                Format::Html,
+                "<!doctype html><p>a&#64;b.no &amp; <b>130972</b> 48022<table><tr><th>Fnr</th></tr><tr><td>3851598730</td></tr></table><script>x</script><!-- 41234567 --><a href='tel:+4741234567'>",
+            ),
+            (
+                Format::Xml,
+                "<?xml version=\"1.0\"?><a x=\"1&amp;2\"><fnr>13097248022</fnr><![CDATA[ 41234567 ]]></a>",
+            ),
+            (Format::Markdown, "| a | b |\n|---|---|\n| 3851598730 | x\\|y |\ntekst 41234567\n"),
+            (Format::Yaml, "a:\n  - fnr: '13097248022'\n  b: |\n    41234567\n"),
+        ];
+        let det = Detector::builtin();
+        let limits = crate::extract::Limits::default();
+        let env = Env {
+            det: &det,
+            clock: crate::extract::Clock::start(&limits),
+            limits: &limits,
+        };
+        for (format, sample) in samples {
+            let data = sample.as_bytes();
+            let mut rng = crate::synth::Rng::new(11);
+            for round in 0..400u64 {
+                let mut bad = crate::extract::testing::damaged(data, round, 1 + round as usize % 4);
+                if round % 3 == 0 {
+                    bad.truncate(rng.below(bad.len() as u64 + 1) as usize);
+                }
+                if round % 5 == 0 {
+                    // Bytes that matter to these parsers, at random places.
+                    let at = rng.below(bad.len() as u64 + 1) as usize;
+                    let special = b"<>&\"'\\\n|:;{}[]-#`";
+                    let b = special[rng.below(special.len() as u64) as usize];
+                    bad.insert(at, b);
+                }
+                let head = &bad[..bad.len().min(sniff::HEAD)];
+                // Errors are fine (damage); a panic is not, and neither is a bad location.
+                let mut sink = Locate;
+                let _ = extract_stream(
+                    format,
+                    &mut &bad[..],
+                    head,
+                    encoding_rs::UTF_8,
+                    &env,
+                    &mut sink,
+                );
+            }
+        }
+    }
+
+    /// Locates every byte of every chunk's report range, as the scan does for candidates.
+    struct Locate;
+    impl Sink for Locate {
+        fn chunk(&mut self, c: &crate::extract::Chunk<'_>) {
+            let mut l = crate::extract::Locator::new(c);
+            for i in c.report.clone() {
+                if c.text.is_char_boundary(i) {
+                    let loc = l.locate(i);
+                    if let Some(line) = loc.line {
+                        assert!(line >= 1);
+                    }
+                }
+            }
+        }
+    }
 }
