@@ -15,3 +15,4 @@ mod names;
 mod office_archive_mail;
 mod sheets_pdf;
 mod sqlite_files;
+mod structured;
