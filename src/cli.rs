@@ -216,6 +216,17 @@ pub struct ScanArgs {
     /// No progress line on stderr.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Review retention against the policies in FILE (TOML; see rules/retention/): each file
+    /// a policy applies to, and each file with findings, gets a verdict (overdue, due, keep,
+    /// no_policy), and the summary a retention section.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
+    /// The date the inventory describes and verdicts are given for (YYYY-MM-DD) [default:
+    /// the policy file's as_of, else today, UTC]. Also KARTLEGG_AS_OF.
+    #[arg(long, value_name = "DATE", env = "KARTLEGG_AS_OF")]
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 //! * [`extract`] — turn content into text chunks that know their location;
 //! * [`detect`] — pure: text in, scored candidates out, driven by the rules in `rules/`;
 //! * [`report`] — records, masking and fingerprints, totals, writers;
+//! * [`retain`] — a retention review: policies, dated records, a verdict per file;
 //!
 //! and [`scan`] wires them together; [`commands`] turns a command line into a scan (one module
 //! per subcommand, the only layer that reads [`cli`] types). For CI, the [`source`] stage
@@ -20,6 +21,7 @@ pub mod extract;
 pub mod gate;
 pub mod read;
 pub mod report;
+pub mod retain;
 pub mod scan;
 pub mod source;
 pub mod synth;

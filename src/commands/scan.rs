@@ -11,6 +11,7 @@ use crate::report::progress::Progress;
 use crate::report::text::TextReport;
 use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
+use crate::retain;
 use crate::scan::{self, Isolation, Options};
 
 fn hash_key(args: &ScanArgs) -> Result<HashKey> {
@@ -30,11 +31,32 @@ fn hash_key(args: &ScanArgs) -> Result<HashKey> {
     }
 }
 
+/// Warns about policy kinds no rule in use reports: such a policy never applies through them
+/// (a misspelt kind would otherwise pass silently).
+fn warn_unknown_kinds(cfg: &retain::Config, det: &crate::detect::Detector) {
+    use crate::detect::kind;
+    let known = |k: &str| {
+        det.rules().any(|r| r.kind == k)
+            || [kind::D_NUMMER, kind::H_NUMMER, kind::FH_NUMMER].contains(&k)
+    };
+    for p in &cfg.policies {
+        for k in p.kinds.iter().filter(|k| !known(k)) {
+            eprintln!(
+                "kartlegg: warning: policy {:?} names kind {k:?}, which no rule in use reports",
+                p.id
+            );
+        }
+    }
+}
+
 /// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
 pub fn run(args: ScanArgs) -> Result<u8> {
     let det = detector(args.rules.as_deref())?;
     let key = hash_key(&args)?;
     if let Some(source) = args.source.source() {
+        if args.policy.is_some() {
+            bail!("--policy reviews files on disk; it is not available with --staged, --diff, --history or --tracked");
+        }
         return super::gate::scan(&args, source, &det, key);
     }
     if args.paths.is_empty() {
@@ -46,6 +68,18 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     ) {
         bail!("--format sarif, github and text-lines need a git mode (--staged, --diff, --history or --tracked)");
     }
+    let today = chrono::Utc::now().date_naive();
+    let retention = match &args.policy {
+        Some(p) => {
+            let cfg = retain::policy::load(p, args.as_of, today).map_err(anyhow::Error::msg)?;
+            warn_unknown_kinds(&cfg, &det);
+            Some(cfg)
+        }
+        None => None,
+    };
+    let as_of = retention
+        .as_ref()
+        .map_or(args.as_of.unwrap_or(today), |c| c.as_of);
     let format = args.format.unwrap_or(if args.output.is_some() {
         Format::Json
     } else {
@@ -76,6 +110,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             },
             IsolationArg::Threads => Isolation::Threads,
         },
+        retention,
     };
     let key_note = if key.provided {
         "Fingerprints: keyed by the given key; they correlate across scans with the same key."
@@ -83,7 +118,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         "Fingerprints: random per-scan key; they correlate only within this scan."
     };
     let namer = scan::Scanner::new(&opts, &det, &key);
-    let header = json!({
+    let mut header = json!({
         "schema_version": SCHEMA_VERSION,
         "tool": {
             "name": "kartlegg",
@@ -93,6 +128,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
         "scan": {
             "started": crate::now_rfc3339(),
+            "as_of": as_of.to_string(),
             "roots": opts
                 .roots
                 .iter()
@@ -128,6 +164,15 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             },
         },
     });
+    if let Some(c) = &opts.retention {
+        header["scan"]["retention"] = json!({
+            "policy_file": namer.mask_name(&crate::walk::display(&c.file)),
+            "sha256": c.sha256,
+            "as_of": c.as_of.to_string(),
+            "due_within": c.due_within.map(|d| d.to_string()),
+            "policies": c.policies,
+        });
+    }
 
     let out = match &args.output {
         Some(p) => Output::open(p).with_context(|| format!("cannot write {}", p.display()))?,

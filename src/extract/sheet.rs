@@ -12,6 +12,10 @@
 //! the others and their findings carry `"hidden": true`. xlsx and xlsb are streamed cell by
 //! cell (no dense grid in memory); xls and ods only have calamine's whole-sheet reader.
 //!
+//! A row is a record for a retention review: a date cell dates the row's findings, a cell
+//! under a header that dates rows (`Kursdato`, `Registrert`) before any other, a birth or
+//! expiry date never ([`Sink::record_date`]).
+//!
 //! Numbers are written as a person would type them: integral values without a fraction or an
 //! exponent (1.2345678901E10 → `12345678901`). Formula cells hold their cached result, which
 //! is what calamine returns as the cell value, so results are scanned like typed values.
@@ -24,6 +28,8 @@ use calamine::{Data, DataRef, Reader, SheetType, SheetVisible};
 use super::{Chunk, ExtractError, Extracted, Input, Location, Position, Sink, Status};
 use crate::detect::{ChunkContext, Detector, Header};
 use crate::read::sniff::Format;
+use crate::retain::dates::{self, ColumnKind};
+use crate::retain::{Rank, When};
 
 /// Columns in the widest format (xlsx: 16 384; ods allows 16 384 since LibreOffice 7.4).
 const MAX_COLUMNS: usize = 16_384;
@@ -168,6 +174,7 @@ fn read_sheets<RS: Read + Seek, R: Reader<RS>>(
             Err(SheetError::Stop(e)) => return Err(e),
         }
     }
+    cells.end_row();
     if failed.of > 0 && failed.count == failed.of {
         return Err(ExtractError::Corrupt(format!(
             "none of the {} sheets could be read: {}",
@@ -199,8 +206,22 @@ enum Value<'a> {
     Text(&'a str),
     Int(i64),
     Float(f64),
-    /// Dates, booleans, errors, empty cells: nothing to find.
+    /// A date cell: nothing to find, but it may date its row.
+    Date(When<'a>),
+    /// Booleans, errors, durations, empty cells: nothing to find.
     None,
+}
+
+/// The day of an Excel date cell.
+fn excel_day(e: &calamine::ExcelDateTime) -> Value<'static> {
+    if !e.is_datetime() {
+        return Value::None;
+    }
+    let (y, m, d, ..) = e.to_ymd_hms_milli();
+    match chrono::NaiveDate::from_ymd_opt(y.into(), m.into(), d.into()) {
+        Some(day) => Value::Date(When::Day(day)),
+        None => Value::None,
+    }
 }
 
 impl<'a> Value<'a> {
@@ -209,6 +230,8 @@ impl<'a> Value<'a> {
             Data::String(s) => Value::Text(s),
             Data::Int(i) => Value::Int(*i),
             Data::Float(f) => Value::Float(*f),
+            Data::DateTime(e) => excel_day(e),
+            Data::DateTimeIso(s) => Value::Date(When::Text(s.as_bytes())),
             _ => Value::None,
         }
     }
@@ -219,6 +242,8 @@ impl<'a> Value<'a> {
             DataRef::SharedString(s) => Value::Text(s),
             DataRef::Int(i) => Value::Int(*i),
             DataRef::Float(f) => Value::Float(*f),
+            DataRef::DateTime(e) => excel_day(e),
+            DataRef::DateTimeIso(s) => Value::Date(When::Text(s.as_bytes())),
             _ => Value::None,
         }
     }
@@ -265,8 +290,12 @@ struct Cells<'i, 's> {
     det: &'i Detector,
     clock: super::Clock,
     sink: &'s mut dyn Sink,
-    /// Per column: its header, once its first text cell was seen.
+    /// Per column: its header, once its first text cell was seen, and what the header says
+    /// about dates under it.
     headers: Vec<Option<Header>>,
+    dates: Vec<ColumnKind>,
+    /// The row being read: a row is a record, dated by its date cells.
+    row: Option<u32>,
     /// Cells since the clock was last read.
     ticks: u32,
     loc: Location,
@@ -280,6 +309,8 @@ impl<'i, 's> Cells<'i, 's> {
             clock: input.clock,
             sink,
             headers: Vec::new(),
+            dates: Vec::new(),
+            row: None,
             ticks: 0,
             loc: Location::default(),
             number: String::new(),
@@ -297,7 +328,9 @@ impl<'i, 's> Cells<'i, 's> {
     }
 
     fn start_sheet(&mut self, name: &str, hidden: bool) {
+        self.end_row();
         self.headers.clear();
+        self.dates.clear();
         self.loc = Location {
             sheet: Some(name.to_string()),
             cell: Some(String::new()),
@@ -306,9 +339,21 @@ impl<'i, 's> Cells<'i, 's> {
         };
     }
 
+    /// The row being read ends: its findings take its date.
+    fn end_row(&mut self) {
+        if self.row.take().is_some() {
+            self.sink.record_end();
+        }
+    }
+
     fn cell(&mut self, (row, col): (u32, u32), value: Value<'_>) {
+        if self.row != Some(row) {
+            self.end_row();
+            self.row = Some(row);
+        }
         let col_i = col as usize;
         let header = self.headers.get(col_i).copied().flatten();
+        let dates = self.dates.get(col_i).copied().unwrap_or(ColumnKind::Other);
         let text = match value {
             Value::Text("") => return,
             Value::Text(t) => {
@@ -317,10 +362,24 @@ impl<'i, 's> Cells<'i, 's> {
                 if header.is_none() && col_i < MAX_COLUMNS && is_header(t) {
                     if self.headers.len() <= col_i {
                         self.headers.resize(col_i + 1, None);
+                        self.dates.resize(col_i + 1, ColumnKind::Other);
                     }
                     self.headers[col_i] = Some(self.det.header(t));
+                    self.dates[col_i] = dates::column_kind(t);
+                } else if dates == ColumnKind::Record {
+                    // A date typed as text under a header that dates the row.
+                    self.sink.record_date(When::Text(t.as_bytes()), Rank::Named);
                 }
                 t
+            }
+            Value::Date(when) => {
+                let rank = match dates {
+                    ColumnKind::Record => Rank::Named,
+                    ColumnKind::Other => Rank::Typed,
+                    ColumnKind::Excluded => return,
+                };
+                self.sink.record_date(when, rank);
+                return;
             }
             Value::Int(i) => {
                 self.number.clear();

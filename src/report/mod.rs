@@ -9,6 +9,7 @@ pub mod escape;
 pub mod intern;
 pub mod mask;
 pub mod progress;
+pub mod retention;
 pub mod text;
 pub mod writer;
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::detect::Confidence;
 use crate::extract::{Column, Location};
 use crate::read::FileMeta;
+pub use retention::{FindingDates, Retention, RetentionSummary, Verdict};
 
 /// Version of the inventory format; bumped on incompatible changes.
 pub const SCHEMA_VERSION: &str = "1.0";
@@ -65,6 +67,10 @@ pub struct Finding {
     /// The text around the value: only with `--reveal`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// The date of the record holding the finding (a log line, a dated row, a message), when
+    /// a retention policy dates this file by its content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<chrono::NaiveDate>,
 }
 
 /// The inventory record of one file.
@@ -98,6 +104,10 @@ pub struct FileRecord {
     /// reads. Filled by [`FileRecord::column_finding`] and [`FileRecord::column_values`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<ColumnSummary>,
+    /// The retention verdict (`--policy`): for files a policy applies to and files with
+    /// findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
     /// Totals that the summary needs but the record does not show.
     #[serde(skip)]
     pub tally: Tally,
@@ -118,6 +128,9 @@ pub struct Tally {
     /// read).
     #[serde(skip)]
     pub columns: ColumnTally,
+    /// The dates of the findings, for the retention verdict (needed only in the worker).
+    #[serde(skip)]
+    pub dates: FindingDates,
 }
 
 /// One table column in a file's per-column summary.
@@ -182,6 +195,7 @@ impl FileRecord {
             findings: Vec::new(),
             findings_truncated: false,
             columns: Vec::new(),
+            retention: None,
             tally: Tally::default(),
         }
     }
@@ -293,6 +307,9 @@ pub struct Summary {
     /// Findings that are synthetic test numbers (not personal data).
     pub synthetic: u64,
     pub atime: AtimeSummary,
+    /// With `--policy`: files per verdict and totals per policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionSummary>,
 }
 
 /// Whether access times were preserved.
@@ -368,6 +385,9 @@ impl Totals {
         self.personal += rec.tally.personal;
         for (k, set) in &rec.tally.distinct {
             self.distinct.entry(k).or_default().extend(set);
+        }
+        if let Some(r) = &mut s.retention {
+            r.add(rec);
         }
     }
 

@@ -39,6 +39,9 @@ pub struct Options {
     /// Extra rules (`--rules DIR`), which worker processes load too.
     pub rules_dir: Option<PathBuf>,
     pub isolation: Isolation,
+    /// The retention review (`--policy`): worker processes give each record its verdict.
+    #[serde(default)]
+    pub retention: Option<crate::retain::Config>,
 }
 
 /// Where files are read.
@@ -87,6 +90,7 @@ impl Default for Options {
             limits: Limits::default(),
             rules_dir: None,
             isolation: Isolation::default(),
+            retention: None,
         }
     }
 }
@@ -353,6 +357,9 @@ pub fn run(
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<Done>>(64);
     let scanner = Scanner::new(opts, det, key);
     let mut totals = Totals::default();
+    totals.summary.retention = opts.retention.as_ref().map(|c| {
+        crate::report::RetentionSummary::new(c.as_of, c.policies.iter().map(|p| p.id.as_str()))
+    });
     let mut write_err = None;
 
     let read_result = std::thread::scope(|s| {

@@ -1,0 +1,174 @@
+//! What a retention review adds to the inventory: a verdict on each file a policy applies to
+//! (and on each file with findings), the dates behind it, and the summary's totals. The
+//! verdicts are given by [`crate::retain`] in the worker; here they are data and their fold.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::FileRecord;
+
+/// A file's standing against its policy on the as-of day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Past its period (for dates from content: some record is).
+    Overdue,
+    /// Its period ends within the policy file's `due_within`.
+    Due,
+    Keep,
+    /// It holds personal data and no policy applies to it.
+    NoPolicy,
+}
+
+/// The `retention` object of a file record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    /// The policy's id (absent for `no_policy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// `modified`, `content` or `path`: where the policy says the period starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The day the period started (for content: the oldest record's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    /// The last day the file may be kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_until: Option<NaiveDate>,
+    pub verdict: Verdict,
+    /// Days past `keep_until` (overdue files only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overdue_days: Option<u64>,
+    /// Findings whose own period has ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings_overdue: Option<u64>,
+    /// For content: findings with no date of their own, judged by the modification time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings_undated: Option<u64>,
+    /// For content: the span of the dated findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<NaiveDate>,
+    /// Where `date` came from when not from where the policy said: `modified` (no date in
+    /// the path, or no dated record), or `unknown` (no date at all: judged `keep`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+impl Retention {
+    pub fn no_policy() -> Retention {
+        Retention {
+            policy: None,
+            from: None,
+            date: None,
+            keep_until: None,
+            verdict: Verdict::NoPolicy,
+            overdue_days: None,
+            findings_overdue: None,
+            findings_undated: None,
+            oldest: None,
+            newest: None,
+            fallback: None,
+        }
+    }
+}
+
+/// The dates of a record's findings, gathered while it is read (not in the inventory).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FindingDates {
+    /// Findings per day of their own (days are bounded by [`crate::retain::dates::YEARS`],
+    /// so this map is too).
+    pub by_day: BTreeMap<NaiveDate, u64>,
+    /// A member's container's modification day: what its undated findings fall back to.
+    pub container_modified: Option<NaiveDate>,
+}
+
+impl FindingDates {
+    pub fn add(&mut self, day: NaiveDate, n: u64) {
+        *self.by_day.entry(day).or_default() += n;
+    }
+
+    pub fn dated(&self) -> u64 {
+        self.by_day.values().sum()
+    }
+}
+
+/// The summary's `retention` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetentionSummary {
+    /// The day verdicts were given for.
+    pub as_of: NaiveDate,
+    /// Files per verdict.
+    pub overdue: u64,
+    pub due: u64,
+    pub keep: u64,
+    pub no_policy: u64,
+    pub findings_overdue: u64,
+    pub by_policy: BTreeMap<String, PolicyTotals>,
+}
+
+/// One policy's totals.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyTotals {
+    /// Files it applies to, and of those per verdict.
+    pub files: u64,
+    pub overdue: u64,
+    pub due: u64,
+    pub keep: u64,
+    /// Findings in its files, and those past their period.
+    pub findings: u64,
+    pub findings_overdue: u64,
+    /// Bytes of its files on disk (members of containers count in their container), and of
+    /// its overdue files.
+    pub bytes: u64,
+    pub bytes_overdue: u64,
+}
+
+impl RetentionSummary {
+    /// A section listing every policy, also those that applied to nothing.
+    pub fn new<'a>(as_of: NaiveDate, ids: impl IntoIterator<Item = &'a str>) -> RetentionSummary {
+        RetentionSummary {
+            as_of,
+            overdue: 0,
+            due: 0,
+            keep: 0,
+            no_policy: 0,
+            findings_overdue: 0,
+            by_policy: ids
+                .into_iter()
+                .map(|id| (id.to_string(), PolicyTotals::default()))
+                .collect(),
+        }
+    }
+
+    pub fn add(&mut self, rec: &FileRecord) {
+        let Some(r) = &rec.retention else { return };
+        let overdue = r.findings_overdue.unwrap_or(0);
+        match r.verdict {
+            Verdict::Overdue => self.overdue += 1,
+            Verdict::Due => self.due += 1,
+            Verdict::Keep => self.keep += 1,
+            Verdict::NoPolicy => self.no_policy += 1,
+        }
+        self.findings_overdue += overdue;
+        let Some(id) = &r.policy else { return };
+        let p = self.by_policy.entry(id.clone()).or_default();
+        let bytes = rec.meta.as_ref().map_or(0, |m| m.size);
+        p.files += 1;
+        p.findings += rec.total();
+        p.findings_overdue += overdue;
+        p.bytes += bytes;
+        match r.verdict {
+            Verdict::Overdue => {
+                p.overdue += 1;
+                p.bytes_overdue += bytes;
+            }
+            Verdict::Due => p.due += 1,
+            Verdict::Keep => p.keep += 1,
+            Verdict::NoPolicy => {}
+        }
+    }
+}
