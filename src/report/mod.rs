@@ -5,6 +5,7 @@
 //! Records stream: the scan hands each file's record to a [`Report`] as soon as it is done,
 //! the report writes it and keeps only totals, so memory does not grow with the tree.
 
+pub mod distinct;
 pub mod escape;
 pub mod intern;
 pub mod mask;
@@ -12,9 +13,11 @@ pub mod progress;
 pub mod text;
 pub mod writer;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
+
+use distinct::Distinct;
 
 use crate::detect::Confidence;
 use crate::extract::{Column, Location};
@@ -111,9 +114,9 @@ pub struct Tally {
     pub synthetic: u64,
     /// Non-synthetic findings: what decides the exit code.
     pub personal: u64,
-    /// Distinct fingerprints (first 64 bits) per kind.
-    #[serde(deserialize_with = "intern::set_map")]
-    pub distinct: HashMap<&'static str, HashSet<u64>>,
+    /// Distinct values per kind, by fingerprint (bounded: see [`distinct`]).
+    #[serde(deserialize_with = "intern::name_map")]
+    pub distinct: HashMap<&'static str, Distinct>,
     /// Per-column accumulators behind [`FileRecord::columns`] (needed only while the file is
     /// read).
     #[serde(skip)]
@@ -146,7 +149,7 @@ pub struct ColumnSummary {
 pub struct ColumnTally {
     values: HashMap<(Option<String>, Column), u64>,
     index: HashMap<(Option<String>, Column), usize>,
-    fingerprints: Vec<HashMap<&'static str, HashSet<u64>>>,
+    fingerprints: Vec<HashMap<&'static str, Distinct>>,
 }
 
 impl Tally {
@@ -224,7 +227,7 @@ impl FileRecord {
             *c.counts.entry(kind).or_default() += 1;
             let set = t.fingerprints[i].entry(kind).or_default();
             set.insert(fp);
-            c.distinct.insert(kind, set.len() as u64);
+            c.distinct.insert(kind, set.len());
         }
         c.share = share(c.matched, c.values);
     }
@@ -314,7 +317,7 @@ pub struct AtimeSummary {
 #[derive(Debug, Default)]
 pub struct Totals {
     pub summary: Summary,
-    distinct: HashMap<&'static str, HashSet<u64>>,
+    distinct: HashMap<&'static str, Distinct>,
     /// Personal (non-synthetic) findings at the reported confidence.
     pub personal: u64,
     /// Files whose content went unread (see [`FileRecord::content_unread`]).
@@ -367,7 +370,7 @@ impl Totals {
         s.synthetic += rec.tally.synthetic;
         self.personal += rec.tally.personal;
         for (k, set) in &rec.tally.distinct {
-            self.distinct.entry(k).or_default().extend(set);
+            self.distinct.entry(k).or_default().merge(set);
         }
     }
 
@@ -376,7 +379,7 @@ impl Totals {
         s.distinct_by_kind = self
             .distinct
             .iter()
-            .map(|(k, v)| (k.to_string(), v.len() as u64))
+            .map(|(k, v)| (k.to_string(), v.len()))
             .collect();
         s.atime.preserved = s.atime.plain_opens == 0 && s.atime.dirs_plain == 0;
         s
