@@ -3,11 +3,14 @@
 //! against the published schema first. Numbers are public test vectors or synthetic (see
 //! `docs/identifiers.md`).
 
+mod browser;
 mod harness;
 
 mod cli;
+mod decisions;
 mod dumps;
 mod gate;
 mod isolation;
 mod office_archive_mail;
+mod report;
 mod sheets_pdf;
