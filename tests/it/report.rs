@@ -260,6 +260,19 @@ fn the_page_works_in_a_real_browser_and_asks_for_nothing() {
         chrono::DateTime::parse_from_rfc3339(rec["modified"].as_str().unwrap()).unwrap()
     );
     crate::decisions::assert_valid_decisions(&exported);
+    // The next scan reads the downloaded file.
+    let next = harness::scan(
+        &[tree.path()],
+        &[
+            "--hash-key-file",
+            key.to_str().unwrap(),
+            "--decisions",
+            file.to_str().unwrap(),
+        ],
+    );
+    let again = next.file("deltakere.csv");
+    assert_eq!(again["decision"]["decision"], "delete");
+    assert!(again.get("decision_stale").is_none(), "{again}");
 
     // Nothing was asked of any network: only the page itself (and the download's blob).
     let reqs = b.requests();
