@@ -6,5 +6,6 @@
 //! values an operator gives. Output never carries a raw value unless the inventory held it.
 
 pub mod decisions;
+pub mod diff;
 pub mod inventory;
 pub mod locate;

@@ -8,6 +8,7 @@ mod harness;
 
 mod cli;
 mod decisions;
+mod diff;
 mod dumps;
 mod gate;
 mod isolation;
