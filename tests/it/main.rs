@@ -12,6 +12,7 @@ mod diff;
 mod dumps;
 mod gate;
 mod isolation;
+mod locate;
 mod office_archive_mail;
 mod report;
 mod sheets_pdf;
