@@ -7,6 +7,7 @@ mod browser;
 mod harness;
 
 mod cli;
+mod completions;
 mod decisions;
 mod diff;
 mod dumps;
