@@ -6,6 +6,8 @@
 //! so that Excel never runs it as a formula (a masked phone starts with `+`). Values and their
 //! context appear only when the inventory holds them (`--reveal`).
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::lang::Lang;
@@ -118,85 +120,96 @@ impl<W: Write> CsvReport<W> {
         }
     }
 
-    fn file_row(&self, rec: &FileRecord) -> Vec<String> {
+    /// Writes one file's row field by field (no row of strings is built).
+    fn file_row(&mut self, rec: &FileRecord) -> ::csv::Result<()> {
         let (dir, name) = rows::split_path(&rec.path);
         let meta = rec.meta.as_ref();
-        let mut r = vec![
-            text(&rec.path),
-            text(dir.unwrap_or("")),
-            text(name),
-            text(&rec.file_type),
-            rec.status.as_str().to_string(),
-            rec.reason.clone().unwrap_or_default(),
-            text(rec.detail.as_deref().unwrap_or("")),
-            meta.map(|m| m.size.to_string()).unwrap_or_default(),
-            meta.and_then(|m| rows::utc(&m.modified))
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                .unwrap_or_default(),
-            text(
-                &meta
-                    .map(|m| m.owner.name.clone().unwrap_or(m.owner.uid.to_string()))
-                    .unwrap_or_default(),
-            ),
-        ];
-        r.extend(
-            KINDS
-                .iter()
-                .map(|k| rec.counts.get(k).map(u64::to_string).unwrap_or_default()),
-        );
         let ret = rec.retention.as_ref();
-        let dec = rec.decision.as_ref();
-        r.extend([
-            text(&rows::other_kinds(rec)),
-            rec.total().to_string(),
-            rows::max_confidence(rec)
-                .map(|c| c.as_str().to_string())
-                .unwrap_or_default(),
-            text(ret.and_then(|r| r.policy.as_deref()).unwrap_or("")),
-            ret.map(|r| r.verdict.clone()).unwrap_or_default(),
-            ret.and_then(|r| r.overdue_days)
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-            ret.and_then(|r| r.keep_until.clone()).unwrap_or_default(),
-            dec.map(|d| d.decision.as_str().to_string())
-                .unwrap_or_default(),
-            if rec.decision_stale {
-                self.lang.t("yes").to_string()
-            } else {
-                String::new()
+        let w = &mut self.w;
+        let mut num = String::new();
+        let mut n = |w: &mut ::csv::Writer<W>, v: Option<&dyn std::fmt::Display>| {
+            num.clear();
+            if let Some(v) = v {
+                let _ = write!(num, "{v}");
+            }
+            w.write_field(&num)
+        };
+        w.write_field(text(&rec.path))?;
+        w.write_field(text(dir.unwrap_or("")))?;
+        w.write_field(text(name))?;
+        w.write_field(text(&rec.file_type))?;
+        w.write_field(rec.status.as_str())?;
+        w.write_field(rec.reason.as_deref().unwrap_or(""))?;
+        w.write_field(text(rec.detail.as_deref().unwrap_or("")))?;
+        n(w, meta.map(|m| &m.size as &dyn std::fmt::Display))?;
+        let modified = meta
+            .and_then(|m| rows::utc(&m.modified))
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S"));
+        n(w, modified.as_ref().map(|t| t as &dyn std::fmt::Display))?;
+        match meta {
+            Some(m) => match &m.owner.name {
+                Some(o) => w.write_field(text(o))?,
+                None => n(w, Some(&m.owner.uid))?,
             },
-            rec.content_hash.clone().unwrap_or_default(),
-        ]);
-        r
+            None => w.write_field("")?,
+        }
+        for k in KINDS {
+            n(w, rec.counts.get(k).map(|c| c as &dyn std::fmt::Display))?;
+        }
+        w.write_field(text(&rows::other_kinds(rec)))?;
+        n(w, Some(&rec.total()))?;
+        w.write_field(rows::max_confidence(rec).map_or("", |c| c.as_str()))?;
+        w.write_field(text(ret.and_then(|r| r.policy.as_deref()).unwrap_or("")))?;
+        w.write_field(ret.map_or("", |r| r.verdict.as_str()))?;
+        n(
+            w,
+            ret.and_then(|r| r.overdue_days.as_ref())
+                .map(|d| d as &dyn std::fmt::Display),
+        )?;
+        w.write_field(ret.and_then(|r| r.keep_until.as_deref()).unwrap_or(""))?;
+        w.write_field(rec.decision.as_ref().map_or("", |d| d.decision.as_str()))?;
+        w.write_field(if rec.decision_stale {
+            self.lang.t("yes")
+        } else {
+            ""
+        })?;
+        w.write_field(rec.content_hash.as_deref().unwrap_or(""))?;
+        w.write_record(None::<&[u8]>)
     }
 }
 
+/// A cell as it is.
+fn b(s: &str) -> Cow<'_, [u8]> {
+    Cow::Borrowed(s.as_bytes())
+}
+
 /// A text cell Excel will not take for a formula.
-fn text(s: &str) -> String {
+fn text(s: &str) -> Cow<'_, [u8]> {
     match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n') => format!("'{s}"),
-        _ => s.to_string(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\n') => {
+            Cow::Owned(format!("'{s}").into_bytes())
+        }
+        _ => Cow::Borrowed(s.as_bytes()),
     }
 }
 
 impl<W: Write> Report for CsvReport<W> {
     fn file(&mut self, rec: &FileRecord) -> io::Result<()> {
         match self.rows {
-            Rows::Files => {
-                let row = self.file_row(rec);
-                self.w.write_record(&row).map_err(err)
-            }
+            Rows::Files => self.file_row(rec).map_err(err),
             Rows::Findings => {
                 for f in &rec.findings {
-                    let mut row = vec![
+                    let location = rows::location(&f.location, self.lang);
+                    let flags = rows::flags(f, self.lang);
+                    let mut row: Vec<Cow<'_, [u8]>> = vec![
                         text(&rec.path),
-                        f.kind.to_string(),
-                        f.confidence.as_str().to_string(),
-                        text(&rows::location(&f.location, self.lang)),
+                        b(f.kind),
+                        b(f.confidence.as_str()),
+                        text(&location),
                         text(&f.masked),
-                        f.fingerprint.clone(),
-                        rows::flags(f, self.lang),
-                        f.date.clone().unwrap_or_default(),
+                        b(&f.fingerprint),
+                        b(&flags),
+                        b(f.date.as_deref().unwrap_or("")),
                     ];
                     if self.reveal {
                         row.push(text(f.value.as_deref().unwrap_or("")));
@@ -220,9 +233,9 @@ mod tests {
 
     #[test]
     fn formulas_are_defused_and_plain_text_is_not() {
-        assert_eq!(text("+47********"), "'+47********");
-        assert_eq!(text("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(text("/srv/a.txt"), "/srv/a.txt");
-        assert_eq!(text(""), "");
+        assert_eq!(&*text("+47********"), b"'+47********");
+        assert_eq!(&*text("=SUM(A1)"), b"'=SUM(A1)");
+        assert_eq!(&*text("/srv/a.txt"), b"/srv/a.txt");
+        assert_eq!(&*text(""), b"");
     }
 }

@@ -200,7 +200,9 @@ impl<W: Write> HtmlReport<W> {
         self.out
     }
 
-    fn row(&mut self, rec: &FileRecord) -> Value {
+    /// Writes the record's row (see the module's documentation), without building a value:
+    /// a million of these is most of the page.
+    fn row(&mut self, rec: &FileRecord) -> io::Result<()> {
         let (dir, name) = rows::split_path(&rec.path);
         let dir = dir.map_or(-1, |d| i64::from(self.folders.intern(d)));
         if dir >= 0 {
@@ -208,39 +210,45 @@ impl<W: Write> HtmlReport<W> {
         }
         self.policies.add(rec);
         let meta = rec.meta.as_ref();
-        let owner = meta.map_or(-1, |m| {
-            let name = m
-                .owner
-                .name
-                .clone()
-                .unwrap_or_else(|| m.owner.uid.to_string());
-            self.owners.get(&name)
+        let owner = meta.map_or(-1, |m| match &m.owner.name {
+            Some(n) => self.owners.get(n),
+            None => self.owners.get(&m.owner.uid.to_string()),
         });
-        let mut counts = Vec::with_capacity(rec.counts.len() * 2);
-        for (k, n) in &rec.counts {
-            counts.push(self.kinds.get(k) as u64);
-            counts.push(*n);
-        }
         let status = STATUSES.iter().position(|s| *s == rec.status).unwrap_or(0);
+        let ty = self.types.get(&rec.file_type);
+        let reason = rec.reason.as_deref().map_or(-1, |r| self.reasons.get(r));
         let ret = rec.retention.as_ref();
-        json!([
-            dir,
-            name,
-            meta.map_or(-1, |m| m.size as i64),
-            meta.and_then(|m| rows::epoch(&m.modified)),
-            owner,
-            self.types.get(&rec.file_type),
-            status,
-            rec.reason.as_deref().map_or(-1, |r| self.reasons.get(r)),
-            if counts.is_empty() {
-                Value::from(0)
-            } else {
-                Value::from(counts)
-            },
-            rows::max_confidence(rec).map_or(0, |c| c as u8 + 1),
-            ret.map_or(-1, |r| self.verdicts.get(&r.verdict)),
-            ret.and_then(|r| r.overdue_days),
-        ])
+        let verdict = ret.map_or(-1, |r| self.verdicts.get(&r.verdict));
+        let o = &mut self.out;
+        write!(o, "[{dir},")?;
+        serde_json::to_writer(Esc(&mut *o), name).map_err(json_err)?;
+        write!(o, ",{},", meta.map_or(-1, |m| m.size as i64))?;
+        match meta.and_then(|m| rows::epoch(&m.modified)) {
+            Some(t) => write!(o, "{t}")?,
+            None => o.write_all(b"null")?,
+        }
+        write!(o, ",{owner},{ty},{status},{reason},")?;
+        if rec.counts.is_empty() {
+            o.write_all(b"0")?;
+        } else {
+            o.write_all(b"[")?;
+            for (i, (k, n)) in rec.counts.iter().enumerate() {
+                let k = self.kinds.get(k);
+                let o = &mut self.out;
+                if i > 0 {
+                    o.write_all(b",")?;
+                }
+                write!(o, "{k},{n}")?;
+            }
+            self.out.write_all(b"]")?;
+        }
+        let conf = rows::max_confidence(rec).map_or(0, |c| c as u8 + 1);
+        let o = &mut self.out;
+        write!(o, ",{conf},{verdict},")?;
+        match ret.and_then(|r| r.overdue_days) {
+            Some(d) => write!(o, "{d}]"),
+            None => o.write_all(b"null]"),
+        }
     }
 
     fn detail(&mut self, rec: &FileRecord) -> Option<Value> {
@@ -299,11 +307,10 @@ impl<W: Write> HtmlReport<W> {
 impl<W: Write> Report for HtmlReport<W> {
     fn file(&mut self, rec: &FileRecord) -> io::Result<()> {
         let i = self.rows;
-        let row = self.row(rec);
         if i > 0 {
             self.out.write_all(b",\n")?;
         }
-        serde_json::to_writer(Esc(&mut self.out), &row).map_err(json_err)?;
+        self.row(rec)?;
         self.rows += 1;
         if let Some(d) = self.detail(rec) {
             if self.details.len() < self.caps.details_bytes {

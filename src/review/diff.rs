@@ -345,6 +345,12 @@ impl Diff {
                 });
             }
         }
+        // In path order, whatever order the scan wrote its records in.
+        diff.new.sort_by(|a, b| a.path.cmp(&b.path));
+        diff.changed.sort_by(|a, b| a.path.cmp(&b.path));
+        diff.verdicts.sort_by(|a, b| a.path.cmp(&b.path));
+        diff.readable.sort_by(|a, b| a.path.cmp(&b.path));
+        diff.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
         let total = |s: &Option<Summary>| {
             s.as_ref()
                 .map(|s| s.findings_by_kind.clone())

@@ -98,8 +98,8 @@ fn summary_of(v: &Value) -> Result<(Summary, Option<String>)> {
 
 /// Reads the inventory at `path` (`-` for standard input) into `v`.
 pub fn read(path: &Path, v: &mut dyn Visitor) -> Result<()> {
-    let input: Box<dyn Read> = if path == Path::new("-") {
-        Box::new(io::stdin().lock())
+    let input: Box<dyn Read + Send> = if path == Path::new("-") {
+        Box::new(io::stdin())
     } else {
         Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
     };
@@ -142,7 +142,7 @@ impl std::fmt::Display for Stop {
 }
 impl std::error::Error for Stop {}
 
-pub fn read_from(mut r: impl BufRead, v: &mut dyn Visitor) -> Result<()> {
+pub fn read_from(mut r: impl BufRead + Send, v: &mut dyn Visitor) -> Result<()> {
     let mut first = String::new();
     r.read_line(&mut first)?;
     if first.trim().is_empty() {
@@ -154,64 +154,96 @@ pub fn read_from(mut r: impl BufRead, v: &mut dyn Visitor) -> Result<()> {
     }
 }
 
-fn read_lines(first: Map<String, Value>, r: impl BufRead, v: &mut dyn Visitor) -> Result<()> {
-    let mut header = Header::default();
-    let mut header_sent = false;
-    let mut take = |o: Map<String, Value>| {
-        for (k, val) in o {
-            if k != "record" {
-                header.raw.insert(k, val);
-            }
+/// One line of JSON Lines, parsed.
+enum Line {
+    File(Box<FileRecord>),
+    Summary(Box<Summary>, Option<String>),
+    Blank,
+}
+
+fn parse_line(n: usize, line: &str) -> Result<Line> {
+    if line.trim().is_empty() {
+        return Ok(Line::Blank);
+    }
+    // Records are the bulk: read them straight into their type.
+    if line.contains("\"record\":\"file\"") {
+        let rec = serde_json::from_str::<FileRecord>(line)
+            .with_context(|| format!("line {n}: not a file record"))?;
+        return Ok(Line::File(Box::new(rec)));
+    }
+    let o: Value =
+        serde_json::from_str(line).with_context(|| format!("line {n}: not JSON (truncated?)"))?;
+    match o["record"].as_str() {
+        Some("summary") => {
+            let (s, finished) = summary_of(&o).with_context(|| format!("line {n}: summary"))?;
+            Ok(Line::Summary(Box::new(s), finished))
         }
-    };
-    if first["record"] == "scan" {
-        take(first);
-    } else {
+        Some("file") => Ok(Line::File(Box::new(
+            FileRecord::deserialize(&o).with_context(|| format!("line {n}: not a file record"))?,
+        ))),
+        other => bail!("line {n}: unknown record {other:?}"),
+    }
+}
+
+/// Lines parsed a batch at a time on every core, in a thread of their own, while the visitor
+/// takes the previous batch: parsing is most of the work of a report.
+const BATCH: usize = 2048;
+
+fn read_lines(
+    first: Map<String, Value>,
+    r: impl BufRead + Send,
+    v: &mut dyn Visitor,
+) -> Result<()> {
+    use rayon::prelude::*;
+    if first["record"] != "scan" {
         bail!("line 1: expected the scan header (\"record\": \"scan\")");
     }
-    for (i, line) in r.lines().enumerate() {
-        let line = line?;
-        let n = i + 2;
-        if line.trim().is_empty() {
-            continue;
+    let mut header = Header::default();
+    for (k, val) in first {
+        if k != "record" {
+            header.raw.insert(k, val);
         }
-        // Records are the bulk: read them straight into their type.
-        let rec = if line.contains("\"record\":\"file\"") {
-            Some(
-                serde_json::from_str::<FileRecord>(&line)
-                    .with_context(|| format!("line {n}: not a file record"))?,
-            )
-        } else {
-            None
-        };
-        if !header_sent {
-            v.header(&header)?;
-            header_sent = true;
-        }
-        match rec {
-            Some(rec) => v.file(rec)?,
-            None => {
-                let o: Value = serde_json::from_str(&line)
-                    .with_context(|| format!("line {n}: not JSON (truncated?)"))?;
-                match o["record"].as_str() {
-                    Some("summary") => {
-                        let (s, finished) =
-                            summary_of(&o).with_context(|| format!("line {n}: summary"))?;
-                        v.summary(s, finished)?
+    }
+    v.header(&header)?;
+    std::thread::scope(|s| {
+        let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<Line>>>(2);
+        s.spawn(move || {
+            let mut lines = r.lines();
+            let mut n = 1;
+            loop {
+                let mut batch = Vec::with_capacity(BATCH);
+                for line in lines.by_ref().take(BATCH) {
+                    n += 1;
+                    match line {
+                        Ok(l) => batch.push((n, l)),
+                        Err(e) => {
+                            let _ = tx.send(Err(anyhow!("line {n}: {e}")));
+                            return;
+                        }
                     }
-                    Some("file") => v.file(
-                        FileRecord::deserialize(&o)
-                            .with_context(|| format!("line {n}: not a file record"))?,
-                    )?,
-                    other => bail!("line {n}: unknown record {other:?}"),
+                }
+                if batch.is_empty() {
+                    return;
+                }
+                let parsed: Result<Vec<Line>> =
+                    batch.par_iter().map(|(n, l)| parse_line(*n, l)).collect();
+                let failed = parsed.is_err();
+                if tx.send(parsed).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        for batch in rx {
+            for line in batch? {
+                match line {
+                    Line::File(rec) => v.file(*rec)?,
+                    Line::Summary(s, finished) => v.summary(*s, finished)?,
+                    Line::Blank => {}
                 }
             }
         }
-    }
-    if !header_sent {
-        v.header(&header)?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The error a visitor returned inside serde, carried out again.
