@@ -142,8 +142,9 @@ fn generate(path: &Path, files: u64) -> std::io::Result<()> {
     w.flush()
 }
 
-/// Runs the release binary under `/usr/bin/time -v`: wall time and peak memory (KiB).
-fn timed(args: &[&str]) -> (Duration, u64) {
+/// Runs the release binary under `/usr/bin/time -v`: wall time, CPU time (user + system) and
+/// peak memory (KiB). On a shared machine the CPU time is the steadier figure.
+fn timed(args: &[&str]) -> (Duration, f64, u64) {
     let bin = env!("CARGO_BIN_EXE_kartlegg");
     let t = Instant::now();
     let o = Command::new("/usr/bin/time")
@@ -155,15 +156,26 @@ fn timed(args: &[&str]) -> (Duration, u64) {
     let wall = t.elapsed();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{args:?}: {err}");
-    let rss = err
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Maximum resident set size (kbytes): ")
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    (wall, rss)
+    let field = |name: &str| -> f64 {
+        err.lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    let cpu = field("User time (seconds):") + field("System time (seconds):");
+    (
+        wall,
+        cpu,
+        field("Maximum resident set size (kbytes):") as u64,
+    )
+}
+
+/// The load average over the last minute (other work on a shared machine).
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn mib(bytes: u64) -> f64 {
@@ -186,7 +198,9 @@ fn main() {
         mib(inv_size),
         t.elapsed().as_secs_f64()
     );
-    println!("\n| report | time | files/s | size | peak memory |\n|---|---|---|---|---|");
+    println!(
+        "\n| report | wall time | files/s (wall) | CPU (user+sys) | files per CPU-second | size | peak memory | load |\n|---|---|---|---|---|---|---|---|"
+    );
     let inv_s = inv.to_str().unwrap();
     for (name, extra) in [
         ("report.html", vec![]),
@@ -197,13 +211,15 @@ fn main() {
         let out = dir.join(name);
         let mut args = vec!["report", inv_s, "-o", out.to_str().unwrap()];
         args.extend(extra);
-        let (wall, rss) = timed(&args);
+        let (wall, cpu, rss) = timed(&args);
         println!(
-            "| {name} | {:.2} s | {:.0} | {:.1} MiB | {:.0} MiB |",
+            "| {name} | {:.2} s | {:.0} | {cpu:.2} s | {:.0} | {:.1} MiB | {:.0} MiB | {} |",
             wall.as_secs_f64(),
             files as f64 / wall.as_secs_f64(),
+            files as f64 / cpu,
             mib(std::fs::metadata(&out).unwrap().len()),
-            rss as f64 / 1024.0
+            rss as f64 / 1024.0,
+            load()
         );
     }
     let page = dir.join("report.html");
@@ -225,10 +241,11 @@ fn main() {
     ready.sort();
     table.sort();
     println!(
-        "\nheadless Chromium, median of 3: interactive (overview drawn) {:.2} s after navigation; file table's first page {:.2} s after the click (best {:.2} / {:.2} s)",
+        "\nheadless Chromium, median of 3: interactive (overview drawn) {:.2} s after navigation; file table's first page {:.2} s after the click (best {:.2} / {:.2} s); load {}",
         ready[1].as_secs_f64(),
         table[1].as_secs_f64(),
         ready[0].as_secs_f64(),
-        table[0].as_secs_f64()
+        table[0].as_secs_f64(),
+        load()
     );
 }
