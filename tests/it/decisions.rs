@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use crate::harness;
+use crate::harness::{self, kartlegg, Tree};
+use crate::report::{inventory, key, share};
 
 /// Checks a decisions file against `schema/decisions.schema.json`.
 pub fn assert_valid_decisions(doc: &Value) {
@@ -20,9 +21,6 @@ pub fn assert_valid_decisions(doc: &Value) {
         panic!("decisions schema violations:\n{}", msgs.join("\n"));
     };
 }
-
-use crate::harness::{kartlegg, Tree};
-use crate::report::{inventory, key, share};
 
 fn write_decisions(dir: &std::path::Path, decisions: Value) -> std::path::PathBuf {
     let doc = serde_json::json!({"schema_version": "1.0", "decisions": decisions});
