@@ -349,6 +349,58 @@ fn english_with_lang_en() {
     );
 }
 
+/// `inv` as JSON Lines, with or without its summary line (as an interrupted scan leaves it).
+fn jsonl(inv: &Value, summary: bool) -> String {
+    let mut lines = vec![
+        json!({"record": "scan", "schema_version": inv["schema_version"],
+        "tool": inv["tool"], "scan": inv["scan"]}),
+    ];
+    for f in inv["files"].as_array().unwrap() {
+        let mut f = f.clone();
+        f["record"] = "file".into();
+        lines.push(f);
+    }
+    if summary {
+        let mut sum = inv["summary"].clone();
+        sum["record"] = "summary".into();
+        lines.push(sum);
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn an_interrupted_inventory_is_reported_from_standard_input_with_computed_totals() {
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let s = harness::scan(&[tree.path()], &[]);
+    let csv = work.path().join("r.xlsx");
+    let o = kartlegg()
+        .args(["report", "-", "-o"])
+        .arg(&csv)
+        .write_stdin(jsonl(&s.inv, false))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has no summary"));
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let mut x: Xlsx<_> = open_workbook(&csv).unwrap();
+    let over = x.worksheet_range("Oversikt").unwrap();
+    let row = |name: &str| {
+        over.rows()
+            .find(|r| r[0] == Data::String(name.into()))
+            .unwrap()[1]
+            .clone()
+    };
+    assert_eq!(
+        row("Filer sett"),
+        Data::Float(s.inv["summary"]["files_seen"].as_f64().unwrap())
+    );
+    assert_eq!(
+        row("Funn"),
+        Data::Float(s.inv["summary"]["findings"].as_f64().unwrap())
+    );
+}
+
 /// Python's csv module, the way a script would read the file.
 fn python_csv(path: &Path) -> Vec<Vec<String>> {
     let out = Command::new("python3")
