@@ -627,6 +627,7 @@ impl Sink for Collector<'_, '_> {
                 recovered_leading_zero: c.recovered_leading_zero,
                 value: s.opts.reveal.then(|| c.value.clone()),
                 context: s.opts.reveal.then(|| snippet(chunk.text, c.start, c.end)),
+                date: None,
             });
         }
         if let Some(col) = column {
