@@ -12,10 +12,14 @@ use crate::report::text::TextReport;
 use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
 use crate::retain;
+use crate::review::decisions::Decisions;
+use crate::review::inventory::key_id;
+use crate::review::locate::{Family, Query, Targets};
 use crate::scan::{self, Isolation, Options};
 
-fn hash_key(args: &ScanArgs) -> Result<HashKey> {
-    if let Some(path) = &args.hash_key_file {
+/// The fingerprint key: from `--hash-key-file`, else `KARTLEGG_HASH_KEY`, else random.
+pub(crate) fn hash_key(file: Option<&std::path::Path>) -> Result<HashKey> {
+    if let Some(path) = file {
         let raw = std::fs::read(path)
             .with_context(|| format!("cannot read --hash-key-file {}", path.display()))?;
         let key = raw.strip_suffix(b"\n").unwrap_or(&raw);
@@ -52,7 +56,7 @@ fn warn_unknown_kinds(cfg: &retain::Config, det: &crate::detect::Detector) {
 /// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
 pub fn run(args: ScanArgs) -> Result<u8> {
     let det = detector(args.rules.as_deref())?;
-    let key = hash_key(&args)?;
+    let key = hash_key(args.hash_key_file.as_deref())?;
     if let Some(source) = args.source.source() {
         if args.policy.is_some() {
             bail!("--policy reviews files on disk; it is not available with --staged, --diff, --history or --tracked");
@@ -80,6 +84,26 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let as_of = retention
         .as_ref()
         .map_or(args.as_of.unwrap_or(today), |c| c.as_of);
+    let mut decisions = match &args.decisions {
+        Some(p) => Some(Decisions::load(p)?),
+        None => None,
+    };
+    let find = if args.find.is_empty() {
+        None
+    } else {
+        let queries: Vec<Query> = args
+            .find
+            .iter()
+            .map(|v| Query {
+                family: Family::Any,
+                text: v.clone(),
+            })
+            .collect();
+        Some(
+            Targets::new(&det, &key, &queries)
+                .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace("--value", "--find")))?,
+        )
+    };
     let format = args.format.unwrap_or(if args.output.is_some() {
         Format::Json
     } else {
@@ -91,7 +115,12 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         follow: args.follow,
         exclude: args.exclude.clone(),
         max_file_size: args.max_file_size,
-        min_confidence: args.min_confidence,
+        // Values sought are sought in any form and context.
+        min_confidence: if find.is_some() {
+            crate::detect::Confidence::Low
+        } else {
+            args.min_confidence
+        },
         reveal: args.reveal,
         max_findings_per_file: args.max_findings_per_file,
         limits: Limits {
@@ -156,6 +185,9 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                     Isolation::Threads => json!({"mode": "threads"}),
                 },
                 "rules_dir": args.rules.as_ref().map(|p| p.to_string_lossy()),
+                "decisions": args.decisions.as_ref().map(|p| p.to_string_lossy()),
+                // How many values were sought, never the values.
+                "find": args.find.len(),
             },
             "fingerprints": {
                 "algorithm": "hmac-sha256 (first 128 bits) of kind NUL normalised value",
@@ -174,6 +206,10 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         });
     }
 
+    if key.provided {
+        // Says which key without saying anything about it: `diff` and `locate` check it.
+        header["scan"]["fingerprints"]["key_id"] = key_id(&key).into();
+    }
     let out = match &args.output {
         Some(p) => Output::open(p).with_context(|| format!("cannot write {}", p.display()))?,
         None => Output::stdout(),
@@ -193,6 +229,18 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
     };
     let mut progress = Progress::new(!args.no_progress);
+    // The day the inventory describes (`--as-of`): a `keep ... until` expires against it too.
+    let today = as_of;
+    // In this process, before a record is counted or written: what was sought, and the
+    // reviewer's decisions.
+    let mut on_record = |rec: &mut crate::report::FileRecord| {
+        if let Some(t) = &find {
+            t.filter(rec);
+        }
+        if let Some(d) = &mut decisions {
+            d.apply(rec, today);
+        }
+    };
     let outcome = scan::run(
         &opts,
         &det,
@@ -200,6 +248,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         report.as_mut(),
         &mut progress,
         never_scan,
+        &mut on_record,
     )?;
     if args.fail_on_unscanned && outcome.unscanned > 0 {
         return Ok(FAILED);

@@ -1,6 +1,7 @@
-//! What a retention review adds to the inventory: a verdict on each file a policy applies to
-//! (and on each file with findings), the dates behind it, and the summary's totals. The
-//! verdicts are given by [`crate::retain`] in the worker; here they are data and their fold.
+//! What a retention review adds to the inventory besides each record's `retention` object
+//! ([`super::Retention`], shared with the report writers): the verdicts, the dates gathered
+//! while a file is read, and the summary's totals. The verdicts are given by
+//! [`crate::retain`] in the worker; here they are data and their fold.
 
 use std::collections::BTreeMap;
 
@@ -22,56 +23,13 @@ pub enum Verdict {
     NoPolicy,
 }
 
-/// The `retention` object of a file record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Retention {
-    /// The policy's id (absent for `no_policy`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<String>,
-    /// `modified`, `content` or `path`: where the policy says the period starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// The day the period started (for content: the oldest record's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<NaiveDate>,
-    /// The last day the file may be kept.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keep_until: Option<NaiveDate>,
-    pub verdict: Verdict,
-    /// Days past `keep_until` (overdue files only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub overdue_days: Option<u64>,
-    /// Findings whose own period has ended.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub findings_overdue: Option<u64>,
-    /// For content: findings with no date of their own, judged by the modification time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub findings_undated: Option<u64>,
-    /// For content: the span of the dated findings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oldest: Option<NaiveDate>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub newest: Option<NaiveDate>,
-    /// Where `date` came from when not from where the policy said: `modified` (no date in
-    /// the path, or no dated record), or `unknown` (no date at all: judged `keep`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fallback: Option<String>,
-}
-
-impl Retention {
-    pub fn no_policy() -> Retention {
-        Retention {
-            policy: None,
-            from: None,
-            date: None,
-            keep_until: None,
-            verdict: Verdict::NoPolicy,
-            overdue_days: None,
-            findings_overdue: None,
-            findings_undated: None,
-            oldest: None,
-            newest: None,
-            fallback: None,
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Overdue => "overdue",
+            Verdict::Due => "due",
+            Verdict::Keep => "keep",
+            Verdict::NoPolicy => "no_policy",
         }
     }
 }
@@ -147,11 +105,11 @@ impl RetentionSummary {
     pub fn add(&mut self, rec: &FileRecord) {
         let Some(r) = &rec.retention else { return };
         let overdue = r.findings_overdue.unwrap_or(0);
-        match r.verdict {
-            Verdict::Overdue => self.overdue += 1,
-            Verdict::Due => self.due += 1,
-            Verdict::Keep => self.keep += 1,
-            Verdict::NoPolicy => self.no_policy += 1,
+        match r.verdict.as_str() {
+            "overdue" => self.overdue += 1,
+            "due" => self.due += 1,
+            "keep" => self.keep += 1,
+            _ => self.no_policy += 1,
         }
         self.findings_overdue += overdue;
         let Some(id) = &r.policy else { return };
@@ -161,14 +119,14 @@ impl RetentionSummary {
         p.findings += rec.total();
         p.findings_overdue += overdue;
         p.bytes += bytes;
-        match r.verdict {
-            Verdict::Overdue => {
+        match r.verdict.as_str() {
+            "overdue" => {
                 p.overdue += 1;
                 p.bytes_overdue += bytes;
             }
-            Verdict::Due => p.due += 1,
-            Verdict::Keep => p.keep += 1,
-            Verdict::NoPolicy => {}
+            "due" => p.due += 1,
+            "keep" => p.keep += 1,
+            _ => {}
         }
     }
 }

@@ -108,7 +108,7 @@ impl Review {
             })
             .map(|(p, _)| p);
         let Some(policy) = policy else {
-            return (findings > 0).then(Retention::no_policy);
+            return (findings > 0).then(|| bare(Verdict::NoPolicy));
         };
         let facts = Facts {
             rel,
@@ -141,6 +141,23 @@ pub struct Facts<'a> {
     pub dates: &'a FindingDates,
 }
 
+/// A retention object with only a verdict.
+pub fn bare(verdict: Verdict) -> Retention {
+    Retention {
+        policy: None,
+        from: None,
+        date: None,
+        keep_until: None,
+        verdict: verdict.as_str().to_string(),
+        overdue_days: None,
+        findings_overdue: None,
+        oldest: None,
+        newest: None,
+        findings_undated: None,
+        fallback: None,
+    }
+}
+
 /// The verdict of `policy` on a file, on `as_of`. Pure.
 pub fn verdict(
     policy: &Policy,
@@ -148,10 +165,11 @@ pub fn verdict(
     as_of: NaiveDate,
     due_within: Option<Period>,
 ) -> Retention {
+    let day = |d: Option<NaiveDate>| d.map(|d| d.to_string());
     let mut r = Retention {
         policy: Some(policy.id.clone()),
         from: Some(policy.from.as_str().to_string()),
-        ..Retention::no_policy()
+        ..bare(Verdict::Keep)
     };
     let keep = policy.keep;
     let modified_over = f.modified.is_some_and(|m| keep.over(m, as_of));
@@ -166,14 +184,15 @@ pub fn verdict(
         },
         From::Content => {
             let undated = f.findings.saturating_sub(f.dates.dated());
-            r.oldest = f.dates.by_day.keys().next().copied();
-            r.newest = f.dates.by_day.keys().next_back().copied();
+            let oldest = f.dates.by_day.keys().next().copied();
+            r.oldest = day(oldest);
+            r.newest = day(f.dates.by_day.keys().next_back().copied());
             r.findings_undated = (undated > 0).then_some(undated);
-            if r.oldest.is_none() {
+            if oldest.is_none() {
                 r.fallback = Some("modified".into());
             }
-            let falls_back = undated > 0 || r.oldest.is_none();
-            let date = match (r.oldest, f.modified.filter(|_| falls_back)) {
+            let falls_back = undated > 0 || oldest.is_none();
+            let date = match (oldest, f.modified.filter(|_| falls_back)) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
@@ -189,16 +208,16 @@ pub fn verdict(
         }
     };
     let Some(date) = date else {
-        r.verdict = Verdict::Keep;
         r.fallback = Some("unknown".into());
         r.findings_overdue = Some(0);
         return r;
     };
-    r.date = Some(date);
-    r.keep_until = keep.after(date);
-    r.verdict = match r.keep_until {
+    let keep_until = keep.after(date);
+    r.date = day(Some(date));
+    r.keep_until = day(keep_until);
+    let verdict = match keep_until {
         Some(until) if until < as_of => {
-            r.overdue_days = Some((as_of - until).num_days().unsigned_abs());
+            r.overdue_days = Some((as_of - until).num_days());
             Verdict::Overdue
         }
         Some(until)
@@ -210,18 +229,20 @@ pub fn verdict(
         }
         _ => Verdict::Keep,
     };
-    let overdue = r.verdict == Verdict::Overdue;
+    r.verdict = verdict.as_str().to_string();
+    let overdue = verdict == Verdict::Overdue;
     r.findings_overdue = Some(overdue_findings.unwrap_or(if overdue { f.findings } else { 0 }));
     r
 }
 
 /// The findings of the record being read (a table row, a message, a spreadsheet row) that
-/// wait for its end to learn its date. Bounded: indices of listed findings (at most the
-/// per-file cap), and the findings beyond the cap counted per day.
+/// wait for its end to learn its date. Bounded: listed findings (at most the per-file cap),
+/// and the findings beyond the cap counted per day.
 #[derive(Debug, Default)]
 pub struct Pending {
     record: Option<(NaiveDate, Rank)>,
-    listed: Vec<usize>,
+    /// Index in the record's list, and the date of the finding's line if it has one.
+    listed: Vec<(usize, Option<NaiveDate>)>,
     unlisted: BTreeMap<Option<NaiveDate>, u64>,
 }
 
@@ -233,9 +254,9 @@ impl Pending {
         }
     }
 
-    /// Finding `index` of the record's list waits (with its line's date, if any, in it).
-    pub fn listed(&mut self, index: usize) {
-        self.listed.push(index);
+    /// Finding `index` of the record's list waits, with its line's date.
+    pub fn listed(&mut self, index: usize, own: Option<NaiveDate>) {
+        self.listed.push((index, own));
     }
 
     /// A finding beyond the per-file cap waits, with its line's date.
@@ -244,19 +265,15 @@ impl Pending {
     }
 
     /// The record ended: its findings take its date if it had one, else keep their line's;
-    /// each dated finding is counted on its day.
+    /// each dated finding gets `date` and is counted on its day.
     pub fn end(&mut self, findings: &mut [Finding], dates: &mut FindingDates) {
         let record = self.record.take().map(|(d, _)| d);
-        for i in self.listed.drain(..) {
-            let Some(f) = findings.get_mut(i) else {
+        for (i, own) in self.listed.drain(..) {
+            let (Some(f), Some(d)) = (findings.get_mut(i), record.or(own)) else {
                 continue;
             };
-            if record.is_some() {
-                f.date = record;
-            }
-            if let Some(d) = f.date {
-                dates.add(d, 1);
-            }
+            f.date = Some(d.to_string());
+            dates.add(d, 1);
         }
         for (own, n) in std::mem::take(&mut self.unlisted) {
             if let Some(d) = record.or(own) {

@@ -678,7 +678,7 @@ impl Sink for Collector<'_, '_> {
                 continue;
             }
             if self.dating.content {
-                self.pending.listed(self.rec.findings.len());
+                self.pending.listed(self.rec.findings.len(), date);
             }
             self.rec.findings.push(Finding {
                 kind: c.kind,
@@ -694,7 +694,8 @@ impl Sink for Collector<'_, '_> {
                 recovered_leading_zero: c.recovered_leading_zero,
                 value: s.opts.reveal.then(|| c.value.clone()),
                 context: s.opts.reveal.then(|| snippet(chunk.text, c.start, c.end)),
-                date,
+                // Set when the record holding it ends ([`Pending::end`]).
+                date: None,
             });
         }
         if let Some(col) = column {

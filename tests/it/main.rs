@@ -3,16 +3,22 @@
 //! against the published schema first. Numbers are public test vectors or synthetic (see
 //! `docs/identifiers.md`).
 
+mod browser;
 mod harness;
 
 mod archives;
 mod cli;
+mod completions;
+mod decisions;
+mod diff;
 mod dumps;
 mod gate;
 mod isolation;
+mod locate;
 mod matrix;
 mod names;
 mod office_archive_mail;
+mod report;
 mod sheets_pdf;
 mod sqlite_files;
 mod structured;
