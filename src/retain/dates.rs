@@ -334,9 +334,9 @@ pub enum ColumnKind {
 /// What a column (or header, or key) name says about the dates under it.
 pub fn column_kind(name: &str) -> ColumnKind {
     let n = name.to_lowercase();
-    const EXCLUDED: [&str; 12] = [
-        "fødsel", "fodsel", "foedsel", "født", "birth", "dob", "fdato", "utløp", "utlop", "expir",
-        "gyldig", "frist",
+    const EXCLUDED: [&str; 13] = [
+        "fødsel", "fodsel", "foedsel", "født", "fodt", "birth", "dob", "fdato", "utløp", "utlop",
+        "expir", "gyldig", "frist",
     ];
     if EXCLUDED.iter().any(|w| n.contains(w)) || n.contains("valid") || n.contains("due") {
         return ColumnKind::Excluded;

@@ -167,14 +167,25 @@ pub struct Config {
     pub policies: Vec<Policy>,
 }
 
-/// A problem in a policy file, where it is.
+/// A problem in a policy file, where it is (`file:line:column: message`; line 0 for the file
+/// as a whole, which is then written `file: message`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}:{line}:{column}: {message}", file.display())]
 pub struct PolicyError {
     pub file: PathBuf,
     pub line: usize,
     pub column: usize,
     pub message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.file.display();
+        if self.line == 0 {
+            write!(f, "{file}: {}", self.message)
+        } else {
+            write!(f, "{file}:{}:{}: {}", self.line, self.column, self.message)
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -19,6 +19,7 @@ mod matrix;
 mod names;
 mod office_archive_mail;
 mod report;
+mod retention;
 mod sheets_pdf;
 mod sqlite_files;
 mod structured;
