@@ -359,6 +359,51 @@ fn messages_are_dated_by_their_date_header() {
 }
 
 #[test]
+fn members_of_an_archive_are_matched_by_their_whole_path_and_dated_by_their_container() {
+    use std::io::Write;
+    let t = Tree::new();
+    let zip = t.path().join("arkiv.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&zip).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, data) in [
+        ("2019/liste.txt", "Ola 13097248022\n"),
+        ("app.log", "2024-03-05 login ola.nordmann@kursfirma.no\n"),
+        ("notat.txt", "Kari 20036914700\n"),
+    ] {
+        z.start_file(name, opts).unwrap();
+        z.write_all(data.as_bytes()).unwrap();
+    }
+    z.finish().unwrap();
+    set_mtime(&zip, "2026-01-01");
+    let s = review(
+        &t,
+        "[[policy]]\nid = \"logg\"\nkeep = \"360d\"\nfrom = \"content\"\npaths = [\"*.log\"]\n\
+         [[policy]]\nid = \"kurs\"\nkeep = \"5y\"\nfrom = \"path\"\n",
+        "2026-12-01",
+    );
+    let r = retention(&s, "arkiv.zip!/2019/liste.txt");
+    assert_eq!(
+        (&r["policy"], &r["date"], &r["verdict"]),
+        (&json!("kurs"), &json!("2019-12-31"), &json!("overdue"))
+    );
+    let r = retention(&s, "arkiv.zip!/app.log");
+    assert_eq!(
+        (&r["policy"], &r["date"], &r["findings_overdue"]),
+        (&json!("logg"), &json!("2024-03-05"), &json!(1))
+    );
+    assert_eq!(
+        dated(&s, "arkiv.zip!/app.log"),
+        owned(&[("email", Some("2024-03-05"))])
+    );
+    // No date in the member's path: its container's modification time.
+    let r = retention(&s, "arkiv.zip!/notat.txt");
+    assert_eq!(
+        (&r["date"], &r["fallback"], &r["verdict"]),
+        (&json!("2026-01-01"), &json!("modified"), &json!("keep"))
+    );
+}
+
+#[test]
 fn the_period_boundary_day_before_of_and_after_keep_until() {
     let t = Tree::new();
     let p = t.file("a.txt", "Deltaker 13097248022\n");
