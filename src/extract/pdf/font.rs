@@ -58,7 +58,6 @@ pub fn glyph_text(name: &[u8]) -> Option<String> {
 
 /// A text string (`/Title`, `/Author`...): UTF-16 with a byte order mark, UTF-8 with one, or
 /// PDFDocEncoding.
-#[allow(dead_code)] // used by the metadata reader (next commit)
 pub fn text_string(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         let units = rest

@@ -12,7 +12,9 @@
 //!
 //! Each page's content stream is interpreted ([`content`]) into positioned spans of text,
 //! decoded through the fonts ([`font`], [`cmap`]), and laid out into lines ([`layout`]):
-//! findings are located `{"page": 3, "line": 12, "column": 40}`.
+//! findings are located `{"page": 3, "line": 12, "column": 40}`. The `/Info` and XMP
+//! metadata are text too ([`meta`]), located `{"part": "info/Title"}`, and so are form field
+//! values and annotations ([`forms`]).
 //!
 //! The status says what could not be read: `partial` with reason `page_error` (a page's
 //! content is damaged; what came before the damage is read), `unmapped_text` (text in a font
@@ -28,8 +30,10 @@ mod crypt;
 mod doc;
 mod filter;
 mod font;
+mod forms;
 mod layout;
 mod lex;
+mod meta;
 mod object;
 mod tables;
 mod truetype;
@@ -57,7 +61,7 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         }
         Err(OpenError::Stop(e)) => return Err(e),
     };
-    let meta = 0;
+    let meta = meta::extract(&doc, sink) + forms::fields(&doc, sink);
     let (pages, tree_ok) = match page_list(&doc) {
         list if !list.is_empty() => (list, true),
         _ => (
@@ -91,6 +95,9 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         let mut flow = Flow::new(&mut w, sink);
         let shown = read_page(&doc, page, &mut fonts, &mut flow);
         flow.finish();
+        if let Some(d) = doc.resolve(&page.obj).as_dict() {
+            forms::annotations(&doc, d, i as u32 + 1, sink);
+        }
         match shown {
             Ok(s) => tally.add(&s, false),
             Err(PageFail::Damaged(s)) => tally.add(&s, true),

@@ -406,6 +406,52 @@ fn out_of_time_is_the_time_limit() {
 }
 
 #[test]
+fn metadata_form_fields_and_annotations_are_text() {
+    let xmp = "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\
+        <rdf:Description xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\" pdf:Keywords=\"ansatt 20036914700\">\
+        <dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">L&#248;nn 13097248022</rdf:li></rdf:Alt></dc:title>\
+        </rdf:Description></rdf:RDF></x:xmpmeta>";
+    let mut b = Builder::new();
+    b.obj(1, "<< /Type /Catalog /Pages 2 0 R /Metadata 8 0 R /AcroForm << /Fields [9 0 R] >> >>")
+        .obj(2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+        .obj(3, "<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [9 0 R 10 0 R] >>")
+        .stream(4, "", b"")
+        .obj(5, HELVETICA)
+        // Title in UTF-16 with a byte order mark: "Kåre 13097248022".
+        .obj(6, "<< /Title <FEFF004B00E50072006500200031003300300039003700320034003800300032003200> /Author (Ola 20036914700) /CreationDate (D:20240101) >>")
+        .stream(8, "/Type /Metadata /Subtype /XML", xmp.as_bytes())
+        // A text field whose value is drawn by its appearance stream.
+        .obj(9, "<< /Type /Annot /Subtype /Widget /FT /Tx /T (Fnr) /V (03851598730) /Rect [0 0 100 20] /AP << /N 11 0 R >> >>")
+        .obj(10, "<< /Type /Annot /Subtype /Text /Contents (Ring kari@example.no) /Rect [0 0 10 10] >>")
+        .stream(11, "/Type /XObject /Subtype /Form /BBox [0 0 100 20] /Resources << /Font << /F1 5 0 R >> >>", b"BT /F1 10 Tf 2 5 Td (03851598730) Tj ET");
+    let (r, t) = run("meta.pdf", &b.finish("/Info 6 0 R"), extract);
+    assert!(r.is_ok(), "{r:?}");
+    let got: Vec<(Option<u32>, Option<String>, String)> = t
+        .chunks
+        .iter()
+        .map(|(loc, text, _)| (loc.page, loc.part.clone(), text.trim().to_string()))
+        .collect();
+    let want = |page: Option<u32>, part: Option<&str>, text: &str| {
+        assert!(
+            got.contains(&(page, part.map(String::from), text.to_string())),
+            "{page:?} {part:?} {text:?} not in {got:#?}"
+        )
+    };
+    want(None, Some("info/Title"), "Kåre 13097248022");
+    want(None, Some("info/Author"), "Ola 20036914700");
+    want(None, Some("xmp/dc:title"), "Lønn 13097248022");
+    want(None, Some("xmp/pdf:Keywords"), "ansatt 20036914700");
+    want(None, Some("form/Fnr"), "03851598730");
+    want(Some(1), Some("annotation"), "Ring kari@example.no");
+    // The field's appearance is on the page.
+    want(Some(1), None, "03851598730");
+    // Dates are not text worth scanning.
+    assert!(!got
+        .iter()
+        .any(|g| g.1.as_deref() == Some("info/CreationDate")));
+}
+
+#[test]
 fn hostile_files_damaged_at_random_never_panic() {
     let mut b = Builder::new();
     let page: &[u8] =
