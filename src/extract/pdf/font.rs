@@ -144,6 +144,8 @@ pub struct Font {
     /// program, and CID to glyph id (identity if absent).
     glyphs: Option<HashMap<u16, char>>,
     cid_to_gid: Option<Vec<u16>>,
+    /// Composite fonts of an Adobe CJK collection: CIDs 1-95 are ASCII.
+    collection: Option<Collection>,
     /// Glyph units to text space (1/1000, or a Type 3 font's matrix).
     scale: f32,
     pub vertical: bool,
@@ -169,6 +171,7 @@ impl Font {
             utf16: false,
             glyphs: None,
             cid_to_gid: None,
+            collection: None,
             scale: 0.001,
             vertical: false,
         }
@@ -216,7 +219,8 @@ impl Font {
             if !mapped {
                 if let Some(s) = simple {
                     text.push_str(s);
-                } else if let Some(c) = self.glyph_char(code) {
+                } else if let Some(c) = self.glyph_char(code).or_else(|| self.collection_char(code))
+                {
                     text.push(c);
                 } else if self.utf16 {
                     // A high surrogate waits for its pair.
@@ -263,6 +267,18 @@ impl Font {
             None => u16::try_from(cid).ok()?,
         };
         glyphs.get(&gid).copied()
+    }
+
+    /// The ASCII character of CIDs 1-95 in an Adobe CJK collection.
+    fn collection_char(&self, code: u32) -> Option<char> {
+        let coll = self.collection?;
+        let cid = self.cids.as_ref().and_then(|m| m.cid(code)).unwrap_or(code);
+        match (coll, cid) {
+            (Collection::Japan1, 61) => Some('¥'),
+            (Collection::Japan1, 95) => Some('‾'),
+            (_, 1..=95) => char::from_u32(0x1F + cid),
+            _ => None,
+        }
     }
 
     fn cid_width(&self, code: u32) -> f32 {
@@ -420,6 +436,7 @@ fn simple(doc: &Doc<'_>, dict: &Dict, sub: Option<&[u8]>, to_unicode: Option<CMa
         utf16: false,
         glyphs: None,
         cid_to_gid: None,
+        collection: None,
         scale,
         vertical: false,
     }
@@ -497,6 +514,16 @@ fn composite(doc: &Doc<'_>, dict: &Dict, to_unicode: Option<CMap>) -> Font {
         }
         cid_widths.sort_by_key(|r| r.0);
     }
+    // `/ToUnicode /Identity-H` (a name, not a map): the codes are UTF-16 themselves.
+    let utf16 = utf16
+        || matches!(
+            doc.get_in(dict, b"ToUnicode").as_name(),
+            Some(b"Identity-H" | b"Identity-V")
+        );
+    let collection = doc
+        .get_in(&descendant, b"CIDSystemInfo")
+        .as_dict()
+        .and_then(|info| collection(doc, info));
     // No ToUnicode and glyph ids for codes: the embedded TrueType's own table.
     let (glyphs, cid_to_gid) = if to_unicode.is_none() && !utf16 && known {
         embedded_glyphs(doc, &descendant)
@@ -514,8 +541,29 @@ fn composite(doc: &Doc<'_>, dict: &Dict, to_unicode: Option<CMap>) -> Font {
         utf16,
         glyphs,
         cid_to_gid,
+        collection,
         scale: 0.001,
         vertical,
+    }
+}
+
+/// The Adobe character collections whose CIDs 1 to 95 are the printable ASCII characters
+/// (their "proportional Roman" block): Latin text, digits and `@` set in a CJK font read
+/// without a ToUnicode map. Japan1 has the yen sign and overline at 0x5C and 0x7E.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Collection {
+    Japan1,
+    Other,
+}
+
+fn collection(doc: &Doc<'_>, info: &Dict) -> Option<Collection> {
+    if doc.get_in(info, b"Registry").as_str() != Some(b"Adobe") {
+        return None;
+    }
+    match doc.get_in(info, b"Ordering").as_str()? {
+        b"Japan1" => Some(Collection::Japan1),
+        b"GB1" | b"CNS1" | b"Korea1" => Some(Collection::Other),
+        _ => None,
     }
 }
 
