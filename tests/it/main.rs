@@ -18,6 +18,7 @@ mod locate;
 mod matrix;
 mod names;
 mod office_archive_mail;
+mod pdf_hostile;
 mod report;
 mod sheets_pdf;
 mod sqlite_files;
