@@ -132,6 +132,9 @@ pub enum Limit {
     LineLength,
     /// One record of a delimited file.
     RecordLength,
+    /// Elements or groups nested deeper than a document parser follows (XML elements, RTF
+    /// groups): each open level costs memory, and no real document nests thousands deep.
+    Nesting,
 }
 
 impl Limit {
@@ -147,6 +150,7 @@ impl Limit {
             Limit::Memory => "memory",
             Limit::LineLength => "line_length_limit",
             Limit::RecordLength => "record_length_limit",
+            Limit::Nesting => "nesting_limit",
         }
     }
 }

@@ -27,7 +27,7 @@ pub enum Addressing {
     Offsets { stride: u64 },
 }
 
-pub struct Windower<'a> {
+pub struct Windower {
     text: String,
     /// Start of the report range in `text`.
     report_from: usize,
@@ -36,12 +36,14 @@ pub struct Windower<'a> {
     /// Source offset of `text[0]` divided by the stride (Offsets addressing).
     dropped: u64,
     addressing: Addressing,
-    base: &'a Location,
+    /// A copy of the base location, so that a windower can outlive the caller's (a document
+    /// part that a reader switches back to).
+    base: Location,
     context: ChunkContext,
 }
 
-impl<'a> Windower<'a> {
-    pub fn new(addressing: Addressing, base: &'a Location, context: ChunkContext) -> Windower<'a> {
+impl Windower {
+    pub fn new(addressing: Addressing, base: &Location, context: ChunkContext) -> Windower {
         Windower {
             // Grows as text is appended: a small file needs a small buffer, and a large one
             // reaches its steady size after a few doublings.
@@ -50,7 +52,7 @@ impl<'a> Windower<'a> {
             pos: LinePos::START,
             dropped: 0,
             addressing,
-            base,
+            base: base.clone(),
             context,
         }
     }
@@ -92,7 +94,7 @@ impl<'a> Windower<'a> {
         sink.chunk(&Chunk {
             text: &self.text,
             report: self.report_from..report_end,
-            base: self.base,
+            base: &self.base,
             position,
             context: self.context,
         });

@@ -163,3 +163,24 @@ impl Tree {
         p
     }
 }
+
+/// Writes a zip of `members` (deflated) to `path`.
+pub fn write_zip(path: &Path, members: &[(&str, &[u8])]) {
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in members {
+        z.start_file(*name, opts).unwrap();
+        z.write_all(data).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+/// A zip of `members` (deflated), in memory.
+pub fn zip_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("z.zip");
+    write_zip(&p, members);
+    fs::read(p).unwrap()
+}

@@ -9,4 +9,5 @@ mod cli;
 mod dumps;
 mod gate;
 mod office_archive_mail;
+mod office_hostile;
 mod sheets_pdf;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::harness::{file, fixture, status};
+use crate::harness::{file, fixture, status, write_zip, zip_bytes};
 
 /// Scans `paths` and returns the JSON report.
 fn scan(paths: &[&Path], extra: &[&str]) -> Value {
@@ -347,24 +347,6 @@ fn encrypted_members_make_the_archive_encrypted_and_the_rest_is_read() {
         "phone",
         serde_json::json!({"line": 1, "column": 9}),
     );
-}
-
-fn write_zip(path: &Path, members: &[(&str, &[u8])]) {
-    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in members {
-        z.start_file(*name, opts).unwrap();
-        z.write_all(data).unwrap();
-    }
-    z.finish().unwrap();
-}
-
-fn zip_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("z.zip");
-    write_zip(&p, members);
-    std::fs::read(p).unwrap()
 }
 
 #[test]
