@@ -524,6 +524,7 @@ fn pptx_slides<R: Read + Seek>(
                 Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == b"sldId" => {
                     let id = e
                         .attributes()
+                        .with_checks(false)
                         .flatten()
                         .find(|a| a.key.local_name().as_ref() == b"id" && a.key.prefix().is_some())
                         .map(|a| String::from_utf8_lossy(&a.value).into_owned());

@@ -183,9 +183,11 @@ pub fn text<'e>(event: &'e Event<'_>) -> Result<Option<Cow<'e, str>>, XmlError> 
 }
 
 /// The raw value of the attribute with local name `local` (for values that never hold
-/// references: cell references, types).
+/// references: cell references, types). Attributes are not checked for duplicates (the first
+/// one counts): that check costs more than the rest of a cell.
 pub fn attr_bytes<'e>(e: &'e BytesStart<'_>, local: &[u8]) -> Option<Cow<'e, [u8]>> {
     e.attributes()
+        .with_checks(false)
         .flatten()
         .find(|a| a.key.local_name().as_ref() == local)
         .map(|a| a.value)
@@ -205,6 +207,7 @@ pub fn unexpanded_detail(n: u64) -> String {
 /// The value of the attribute with local name `local`, with references resolved.
 pub fn attr(e: &BytesStart<'_>, local: &[u8]) -> Option<String> {
     e.attributes()
+        .with_checks(false)
         .flatten()
         .find(|a| a.key.local_name().as_ref() == local)
         .map(

@@ -6,8 +6,9 @@
 //! digits: names, words, codes); of those only what they say as a column header matters. So
 //! each string costs one byte, its tag:
 //!
-//! * a string that may hold a value ([`Detector::may_match`]) is kept whole, and its index
-//!   listed (a cell finds it by binary search);
+//! * a string that may hold a value ([`Detector::may_match`]) is kept whole; a cell finds it
+//!   by counting the kept strings before it (a running count every 256 tags, then the tags
+//!   since);
 //! * a string that could be a column header (see [`super::is_header`]) is kept as its
 //!   [`Header`], interned: a workbook has a handful of distinct ones;
 //! * anything else is kept as nothing.
@@ -42,9 +43,9 @@ pub enum Shared<'a> {
 #[derive(Default)]
 pub struct SharedStrings {
     tags: Vec<u8>,
-    /// Indexes of the kept strings, ascending; their texts concatenated, `ends[k]` where
-    /// text `k` ends.
-    kept: Vec<u32>,
+    /// Kept strings before each block of 256 tags.
+    ranks: Vec<u32>,
+    /// The kept strings' texts concatenated; `ends[k]` is where text `k` ends.
     text: String,
     ends: Vec<u32>,
     headers: Vec<Header>,
@@ -70,9 +71,11 @@ impl SharedStrings {
             self.in_place_from = Some(i);
             return Some(i);
         }
+        if i % 256 == 0 {
+            self.ranks.push(self.ends.len() as u32);
+        }
         let tag = if keep {
             self.text.push_str(s);
-            self.kept.push(i);
             self.ends.push(self.text.len() as u32);
             KEPT
         } else if super::is_header(s) {
@@ -107,28 +110,30 @@ impl SharedStrings {
             }
         };
         let tags = grown(self.tags.capacity(), self.tags.len(), 1);
-        let (text, lists) = match kept {
+        let (text, ends) = match kept {
             Some(n) => (
                 grown(self.text.capacity(), self.text.len(), n),
-                grown(self.kept.capacity(), self.kept.len(), 1),
+                grown(self.ends.capacity(), self.ends.len(), 1),
             ),
-            None => (self.text.capacity(), self.kept.capacity()),
+            None => (self.text.capacity(), self.ends.capacity()),
         };
+        let ranks = grown(self.ranks.capacity(), self.ranks.len(), 1);
         // The offsets are u32: the kept text must stay addressable.
         self.text.len() + kept.unwrap_or(0) < u32::MAX as usize
-            && tags + text + lists * 8 + self.more_headers.capacity() * 8 <= BUDGET
+            && tags + text + (ends + ranks) * 4 + self.more_headers.capacity() * 8 <= BUDGET
     }
 
     pub fn get(&self, i: u32) -> Shared<'_> {
         match self.tags.get(i as usize) {
             Some(0) => Shared::Nothing,
-            Some(&KEPT) => match self.kept.binary_search(&i) {
-                Ok(k) => {
-                    let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
-                    Shared::Text(&self.text[start..self.ends[k] as usize])
-                }
-                Err(_) => Shared::Nothing,
-            },
+            Some(&KEPT) => {
+                let i = i as usize;
+                let block = i & !255;
+                let before = self.tags[block..i].iter().filter(|&&t| t == KEPT).count();
+                let k = self.ranks[i >> 8] as usize + before;
+                let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+                Shared::Text(&self.text[start..self.ends[k] as usize])
+            }
             Some(&MORE_HEADERS) => match self.more_headers.binary_search_by_key(&i, |m| m.0) {
                 Ok(k) => Shared::Header(self.headers[self.more_headers[k].1 as usize]),
                 Err(_) => Shared::Nothing,
@@ -144,7 +149,7 @@ impl SharedStrings {
     fn bytes(&self) -> usize {
         self.tags.capacity()
             + self.text.capacity()
-            + (self.kept.capacity() + self.ends.capacity()) * 4
+            + (self.ranks.capacity() + self.ends.capacity()) * 4
     }
 }
 

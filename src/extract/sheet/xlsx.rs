@@ -205,9 +205,9 @@ fn sheet<R: Read + Seek>(
             Event::Start(e) => match e.local_name().as_ref() {
                 b"row" => (row, col) = (Some(row_number(e, row)), None),
                 b"c" => {
-                    let at = position(e, row, col);
+                    let (at, kind) = cell_start(e, row, col);
                     (row, col) = (Some(at.0), Some(at.1));
-                    open = Some(Open { at, kind: kind(e) });
+                    open = Some(Open { at, kind });
                     value.clear();
                 }
                 b"v" => in_v = true,
@@ -219,7 +219,7 @@ fn sheet<R: Read + Seek>(
             Event::Empty(e) => match e.local_name().as_ref() {
                 b"row" => (row, col) = (Some(row_number(e, row)), None),
                 b"c" => {
-                    let at = position(e, row, col);
+                    let (at, _) = cell_start(e, row, col);
                     (row, col) = (Some(at.0), Some(at.1));
                 }
                 _ => {}
@@ -261,14 +261,27 @@ fn cell_value(kind: Kind, v: &str) -> Value<'_> {
     }
 }
 
-fn kind(e: &BytesStart<'_>) -> Kind {
-    match xml::attr_bytes(e, b"t").as_deref() {
-        None | Some(b"n") => Kind::Number,
-        Some(b"s") => Kind::Shared,
-        Some(b"b" | b"e" | b"d") => Kind::Nothing,
-        // `str`, `inlineStr`, and anything unknown: text.
-        Some(_) => Kind::Text,
+/// A cell's 0-based (row, column) — its `r` (`B7`), else the next column of the current
+/// row — and its kind (its `t`), from one pass over its attributes.
+fn cell_start(e: &BytesStart<'_>, row: Option<u32>, col: Option<u32>) -> ((u32, u32), Kind) {
+    let (mut at, mut kind) = (None, Kind::Number);
+    for a in e.attributes().with_checks(false).flatten() {
+        match a.key.local_name().as_ref() {
+            b"r" => at = cell_ref(&a.value),
+            b"t" => {
+                kind = match &*a.value {
+                    b"n" => Kind::Number,
+                    b"s" => Kind::Shared,
+                    b"b" | b"e" | b"d" => Kind::Nothing,
+                    // `str`, `inlineStr`, and anything unknown: text.
+                    _ => Kind::Text,
+                }
+            }
+            _ => {}
+        }
     }
+    let next = (row.unwrap_or(0), col.map_or(0, |c| c.saturating_add(1)));
+    (at.unwrap_or(next), kind)
 }
 
 /// A row's 0-based number: its `r`, else the one after the previous row.
@@ -277,13 +290,6 @@ fn row_number(e: &BytesStart<'_>, previous: Option<u32>) -> u32 {
         .and_then(|r| std::str::from_utf8(&r).ok()?.trim().parse::<u32>().ok())
         .and_then(|r| r.checked_sub(1))
         .unwrap_or_else(|| previous.map_or(0, |p| p.saturating_add(1)))
-}
-
-/// A cell's 0-based (row, column): its `r` (`B7`), else the next column of the current row.
-fn position(e: &BytesStart<'_>, row: Option<u32>, col: Option<u32>) -> (u32, u32) {
-    xml::attr_bytes(e, b"r")
-        .and_then(|r| cell_ref(&r))
-        .unwrap_or_else(|| (row.unwrap_or(0), col.map_or(0, |c| c.saturating_add(1))))
 }
 
 /// `B7` → (6, 1); None if it is not a cell reference.
