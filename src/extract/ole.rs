@@ -169,6 +169,62 @@ mod tests {
         assert_eq!(kind("brev.doc"), Format::Doc);
     }
 
+    /// `data` (a compound file) with the FAT entries past the end of the file marked
+    /// end-of-chain instead of free, as Word writes them.
+    pub(crate) fn words_fat(data: &[u8]) -> Vec<u8> {
+        let mut out = data.to_vec();
+        let u32_at = |d: &[u8], at: usize| u32::from_le_bytes(d[at..at + 4].try_into().unwrap());
+        let size = 1usize << u16::from_le_bytes([data[30], data[31]]);
+        let sectors = (data.len() - size) / size;
+        let mut changed = 0;
+        for k in 0..u32_at(data, 44) as usize {
+            let fat = (u32_at(data, 76 + 4 * k) as usize + 1) * size;
+            for e in 0..size / 4 {
+                let at = fat + 4 * e;
+                if k * size / 4 + e >= sectors && u32_at(&out, at) == u32::MAX {
+                    out[at..at + 4].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes());
+                    changed += 1;
+                }
+            }
+        }
+        assert!(changed > 0, "the FAT describes sectors past the end");
+        out
+    }
+
+    #[test]
+    fn a_fat_longer_than_the_file_is_read_as_word_and_excel_read_it() {
+        for (name, format) in [
+            ("brev.doc", Format::Doc),
+            ("encrypted.xlsx", Format::EncryptedOoxml),
+        ] {
+            let data = words_fat(&fixture(name));
+            assert!(
+                cfb::CompoundFile::open(std::io::Cursor::new(&data)).is_err(),
+                "the cfb crate alone refuses {name}"
+            );
+            let mut k = None;
+            let _ = run(name, &data, |input, _| {
+                k = Some(classify(input).unwrap());
+                Ok(Extracted::default())
+            });
+            assert_eq!(k, Some(format), "{name}");
+        }
+    }
+
+    #[test]
+    fn padding_is_zeros_up_to_what_the_fat_describes() {
+        let data = words_fat(&fixture("brev.doc"));
+        let mut p = Padded::new(std::io::Cursor::new(&data)).unwrap();
+        let end = p.seek(SeekFrom::End(0)).unwrap();
+        assert!(end > data.len() as u64);
+        let mut tail = Vec::new();
+        p.seek(SeekFrom::Start(data.len() as u64 - 4)).unwrap();
+        p.read_to_end(&mut tail).unwrap();
+        assert_eq!(tail.len() as u64, end - data.len() as u64 + 4);
+        assert_eq!(&tail[..4], &data[data.len() - 4..]);
+        assert!(tail[4..].iter().all(|&b| b == 0));
+    }
+
     #[test]
     fn a_damaged_directory_is_corrupt() {
         let data = fixture("ansatte.xls");

@@ -10,4 +10,5 @@ mod dumps;
 mod gate;
 mod office_archive_mail;
 mod office_hostile;
+mod office_truth;
 mod sheets_pdf;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::harness::{file, fixture, status, write_zip, zip_bytes};
+use crate::harness::{file, fixture, rewrite_zip, status, write_zip, zip_bytes};
 
 /// Scans `paths` and returns the JSON report.
 fn scan(paths: &[&Path], extra: &[&str]) -> Value {
@@ -186,22 +186,6 @@ fn odt_odp_rtf_and_docx_made_by_libreoffice() {
     has(rtf, "phone", serde_json::json!({"line": 4, "column": 8}));
     // The footnote (`{\*\footnote ...}`: an optional destination that is text).
     has(rtf, "phone", serde_json::json!({"line": 6, "column": 10}));
-}
-
-/// Rewrites a zip with `f` applied to each member's bytes.
-fn rewrite_zip(src: &Path, dst: &Path, f: impl Fn(&str, Vec<u8>) -> Vec<u8>) {
-    let mut zin = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
-    let mut zout = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
-    for i in 0..zin.len() {
-        let mut m = zin.by_index(i).unwrap();
-        let name = m.name().to_string();
-        let mut data = Vec::new();
-        std::io::Read::read_to_end(&mut m, &mut data).unwrap();
-        zout.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zout.write_all(&f(&name, data)).unwrap();
-    }
-    zout.finish().unwrap();
 }
 
 #[test]

@@ -621,6 +621,231 @@ mod tests {
         );
     }
 
+    /// A sheet to lay out: its name as stored, state, kind, records.
+    type TestSheet = (Vec<u8>, u8, u8, Vec<Vec<u8>>);
+
+    /// A BIFF workbook: globals (BOF, `globals`, a BOUNDSHEET per sheet, `after`, EOF), then
+    /// each sheet's substream (BOF, its records, EOF). `vers` 0x0600 is BIFF8, 0x0500 BIFF5.
+    /// Sheets are (name as stored, state, kind, records); offsets are laid out here, or taken
+    /// from `offsets` where given.
+    fn workbook(
+        vers: u16,
+        globals: &[Vec<u8>],
+        sheets: &[TestSheet],
+        after: &[Vec<u8>],
+        offsets: &[Option<u32>],
+    ) -> Vec<u8> {
+        let bof = |dt: u16| {
+            record(
+                BOF,
+                &[vers.to_le_bytes(), dt.to_le_bytes(), [0; 2], [0; 2]].concat(),
+            )
+        };
+        let boundsheet = |offset: u32, state: u8, kind: u8, name: &[u8]| {
+            record(
+                BOUNDSHEET,
+                &[&offset.to_le_bytes()[..], &[state, kind], name].concat(),
+            )
+        };
+        let head: usize = bof(5).len()
+            + globals.iter().map(Vec::len).sum::<usize>()
+            + sheets
+                .iter()
+                .map(|s| boundsheet(0, 0, 0, &s.0).len())
+                .sum::<usize>()
+            + after.iter().map(Vec::len).sum::<usize>()
+            + record(EOF, &[]).len();
+        let mut at = head;
+        let mut bodies = Vec::new();
+        let mut stream = bof(5);
+        stream.extend(globals.concat());
+        for (i, (name, state, kind, records)) in sheets.iter().enumerate() {
+            let body = [bof(0x10), records.concat(), record(EOF, &[])].concat();
+            let offset = offsets.get(i).copied().flatten().unwrap_or(at as u32);
+            stream.extend(boundsheet(offset, *state, *kind, name));
+            at += body.len();
+            bodies.push(body);
+        }
+        stream.extend(after.concat());
+        stream.extend(record(EOF, &[]));
+        assert_eq!(stream.len(), head);
+        stream.extend(bodies.concat());
+        let mut cf = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        std::io::Write::write_all(&mut cf.create_stream("/Workbook").unwrap(), &stream).unwrap();
+        cf.flush().unwrap();
+        cf.into_inner().into_inner()
+    }
+
+    /// A cell record's start: row, column, format.
+    fn cell(typ: u16, row: u16, col: u16, rest: &[u8]) -> Vec<u8> {
+        record(
+            typ,
+            &[&row.to_le_bytes()[..], &col.to_le_bytes(), &[0, 0], rest].concat(),
+        )
+    }
+
+    fn biff8_name(name: &str) -> Vec<u8> {
+        [&[name.len() as u8, 0][..], name.as_bytes()].concat()
+    }
+
+    /// `Sheet!Cell=text` of every cell our reader hands over, with the all-text detector.
+    fn read_cells(data: &[u8]) -> (Result<crate::extract::Extracted, ExtractError>, Vec<String>) {
+        let det = crate::extract::testing::all_text();
+        let (r, t) = crate::extract::testing::run_with(&det, "t.xls", data, |i, s| {
+            super::super::extract(i, crate::read::sniff::Format::Xls, s)
+        });
+        let cells = t
+            .chunks
+            .iter()
+            .filter(|(loc, _, _)| loc.cell.is_some())
+            .map(|(loc, text, _)| {
+                format!(
+                    "{}{}!{}={text}",
+                    loc.sheet.as_deref().unwrap_or("?"),
+                    if loc.hidden { "(hidden)" } else { "" },
+                    loc.cell.as_deref().unwrap_or("?"),
+                )
+            })
+            .collect();
+        (r, cells)
+    }
+
+    fn sst_of(strings: &[&str]) -> Vec<u8> {
+        let mut d = (strings.len() as u32).to_le_bytes().to_vec();
+        d.extend((strings.len() as u32).to_le_bytes());
+        for s in strings {
+            d.extend((s.len() as u16).to_le_bytes());
+            d.push(0);
+            d.extend(s.as_bytes());
+        }
+        record(SST, &d)
+    }
+
+    #[test]
+    fn biff8_cells_of_every_kind() {
+        let rk_int = |i: i32| ((i << 2) | 2) as u32;
+        let sheet = vec![
+            cell(LABELSST, 0, 0, &1u32.to_le_bytes()),
+            cell(LABEL, 0, 1, &[4, 0, 0, b'F', b'n', b'r', b':']),
+            cell(NUMBER, 1, 0, &13097248022f64.to_le_bytes()),
+            cell(RK, 1, 1, &rk_int(40300040).to_le_bytes()),
+            // 1234.5 as hundredths: 123450 / 100.
+            cell(RK, 1, 2, &(rk_int(123450) | 1).to_le_bytes()),
+            // MULRK: two RK values, columns 3 and 4, then the last column.
+            record(
+                MULRK,
+                &[
+                    &1u16.to_le_bytes()[..],
+                    &3u16.to_le_bytes(),
+                    &[0, 0],
+                    &rk_int(7).to_le_bytes(),
+                    &[0, 0],
+                    &rk_int(8).to_le_bytes(),
+                    &4u16.to_le_bytes(),
+                ]
+                .concat(),
+            ),
+            // A formula with a cached number, and one with a cached string.
+            cell(
+                FORMULA,
+                2,
+                0,
+                &[&20036914700f64.to_le_bytes()[..], &[0; 6]].concat(),
+            ),
+            cell(
+                FORMULA,
+                2,
+                1,
+                &[&[0u8, 0, 0, 0, 0, 0, 0xFF, 0xFF][..], &[0; 6]].concat(),
+            ),
+            record(STRING, &[5, 0, 0, b'k', b'@', b'x', b'.', b'n']),
+            // A boolean: nothing to scan.
+            cell(0x0205, 2, 2, &[1, 0]),
+        ];
+        let data = workbook(
+            0x0600,
+            &[],
+            &[
+                (biff8_name("Ark"), 0, 0, sheet.clone()),
+                (biff8_name("Graf"), 0, 2, vec![]),
+                (
+                    biff8_name("Skjult"),
+                    1,
+                    0,
+                    vec![cell(LABELSST, 0, 0, &0u32.to_le_bytes())],
+                ),
+            ],
+            &[sst_of(&["Personnummer", "Mobil og e-post"])],
+            &[],
+        );
+        let (r, cells) = read_cells(&data);
+        assert_eq!(r.unwrap().note, None);
+        assert_eq!(
+            cells,
+            [
+                "Ark!A1=Mobil og e-post",
+                "Ark!B1=Fnr:",
+                "Ark!A2=13097248022",
+                "Ark!B2=40300040",
+                "Ark!C2=1234.5",
+                "Ark!D2=7",
+                "Ark!E2=8",
+                "Ark!A3=20036914700",
+                "Ark!B3=k@x.n",
+                "Skjult(hidden)!A1=Personnummer",
+            ]
+        );
+    }
+
+    #[test]
+    fn biff5_strings_are_in_the_code_page() {
+        // Windows-1251: "Имя" (3 bytes) and a sheet name in the same code page.
+        let label = cell(LABEL, 0, 0, &[3, 0, 0xC8, 0xEC, 0xFF]);
+        let data = workbook(
+            0x0500,
+            &[record(CODEPAGE, &1251u16.to_le_bytes())],
+            &[(vec![3, 0xCB, 0xE8, 0xF1], 0, 0, vec![label])],
+            &[],
+            &[],
+        );
+        let (r, cells) = read_cells(&data);
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(cells, ["Лис!A1=Имя"]);
+    }
+
+    #[test]
+    fn an_encrypted_workbook_is_encrypted() {
+        let filepass = record(FILEPASS, &[1, 0, 2, 0, 2, 0, 0, 0]);
+        let data = workbook(
+            0x0600,
+            &[filepass],
+            &[(biff8_name("Ark"), 0, 0, vec![])],
+            &[],
+            &[],
+        );
+        match read_cells(&data).0 {
+            Err(ExtractError::Encrypted(d)) => assert!(d.contains("RC4 CryptoAPI"), "{d}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_damaged_sheet_offset_is_replaced_by_the_sheets_place() {
+        let one = vec![cell(NUMBER, 0, 0, &13097248022f64.to_le_bytes())];
+        let two = vec![cell(NUMBER, 0, 0, &20036914700f64.to_le_bytes())];
+        let sheets = [(biff8_name("En"), 0, 0, one), (biff8_name("To"), 0, 0, two)];
+        for offsets in [[Some(999_999), None], [None, Some(3)]] {
+            let data = workbook(0x0600, &[], &sheets, &[], &offsets);
+            let (r, cells) = read_cells(&data);
+            assert_eq!(r.unwrap().note, None);
+            assert_eq!(
+                cells,
+                ["En!A1=13097248022", "To!A1=20036914700"],
+                "{offsets:?}"
+            );
+        }
+    }
+
     #[test]
     fn encryption_methods_are_named() {
         assert!(encryption(&[1, 0, 2, 0, 2, 0]).contains("RC4 CryptoAPI"));
