@@ -630,7 +630,7 @@ pub fn extract(
         }
         Format::Zip => archive::zip(input, sink),
         f @ (Format::Ole | Format::Doc | Format::Ppt | Format::Msg | Format::EncryptedOoxml) => {
-            ole::unread(f)
+            ole::unread(input, f, sink)
         }
         Format::Pdf => pdf::extract(input, sink),
         Format::Tar => archive::tar(input, sink),

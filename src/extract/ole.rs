@@ -6,7 +6,7 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
-use super::{ExtractError, Extracted, Input, ReadSeek};
+use super::{ExtractError, Extracted, Input, ReadSeek, Sink};
 use crate::read::sniff::Format;
 
 /// Classifies by the root storage's entry names.
@@ -129,8 +129,15 @@ impl<R: Read + Seek> Seek for Padded<R> {
     }
 }
 
-/// The status of an OLE2 file that is not a workbook (workbooks go to [`super::sheet`]).
-pub fn unread(format: Format) -> Result<Extracted, ExtractError> {
+/// An OLE2 file that is not a workbook (workbooks go to [`super::sheet`]): its document
+/// properties are read, and its status names the format.
+pub fn unread(
+    input: &mut Input<'_>,
+    format: Format,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
+    let mut cf = open(input.seekable()?)?;
+    super::office::props::ole(&mut cf, sink);
     Err(match format {
         Format::EncryptedOoxml => ExtractError::Encrypted(
             "password-protected Office document (encrypted xlsx/docx/pptx package)".into(),

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::harness::{fixture, scan, status, zip_bytes, zip_with, Tree};
 
@@ -112,4 +112,150 @@ fn editing_protection_is_not_encryption() {
     let plain = scan_one(&fixture("office/report.docx"));
     assert_eq!(rec["counts"], plain["counts"]);
     assert!(rec["counts"]["fodselsnummer"].as_u64().unwrap() > 0);
+}
+
+/// (kind, location) of every finding.
+fn findings(rec: &Value) -> Vec<(String, Value)> {
+    rec["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap().into(), f["location"].clone()))
+        .collect()
+}
+
+fn has(rec: &Value, kind: &str, location: Value) {
+    let all = findings(rec);
+    assert!(
+        all.iter().any(|(k, l)| k == kind && *l == location),
+        "{}: no {kind} at {location}; findings: {all:?}",
+        rec["path"]
+    );
+}
+
+const CORE: &str = r#"<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Lønnsslipp 13097248022</dc:title><dc:creator>Kari Nordmann</dc:creator><cp:keywords>mobil 40300040</cp:keywords></cp:coreProperties>"#;
+const CUSTOM: &str = r#"<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="Fødselsnummer"><vt:lpwstr>20036914700</vt:lpwstr></property></Properties>"#;
+const APP: &str = r#"<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Company>Firma AS, tlf 92345678</Company><Manager>Ola</Manager></Properties>"#;
+
+#[test]
+fn document_properties_are_text() {
+    let tree = Tree::new();
+    let parts: &[(&str, &[u8])] = &[
+        ("docProps/core.xml", CORE.as_bytes()),
+        ("docProps/custom.xml", CUSTOM.as_bytes()),
+        ("docProps/app.xml", APP.as_bytes()),
+    ];
+    for name in [
+        "office/report.docx",
+        "office/slides.pptx",
+        "docs/ansatte.xlsx",
+    ] {
+        let file = name.rsplit('/').next().unwrap();
+        let rec = scan_one(&tree.file(file, zip_with(&fixture(name), parts)));
+        assert_eq!(status(&rec).0, "scanned", "{name}");
+        has(&rec, "fodselsnummer", json!({"part": "properties/title"}));
+        has(&rec, "phone", json!({"part": "properties/keywords"}));
+        has(&rec, "fodselsnummer", json!({"part": "properties/custom"}));
+        has(&rec, "phone", json!({"part": "properties/company"}));
+    }
+    let meta = r#"<office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><office:meta><dc:title>Lønnsslipp 13097248022</dc:title><meta:user-defined meta:name="Fødselsnummer">20036914700</meta:user-defined></office:meta></office:document-meta>"#;
+    for name in ["office/letter.odt", "office/talk.odp", "docs/ansatte.ods"] {
+        let file = name.rsplit('/').next().unwrap();
+        let odf = zip_with(&fixture(name), &[("meta.xml", meta.as_bytes())]);
+        let rec = scan_one(&tree.file(file, odf));
+        assert_eq!(status(&rec).0, "scanned", "{name}");
+        has(&rec, "fodselsnummer", json!({"part": "properties/title"}));
+        has(&rec, "fodselsnummer", json!({"part": "properties/custom"}));
+    }
+}
+
+/// A `\x05SummaryInformation` stream (MS-OLEPS) with a title and an author in Windows-1252.
+fn summary_information(title: &str, author: &str) -> Vec<u8> {
+    let mut values: Vec<u8> = Vec::new();
+    let mut index: Vec<u8> = Vec::new();
+    let props: [(u32, Vec<u8>); 3] = [
+        (1, [2u32.to_le_bytes(), 1252u32.to_le_bytes()].concat()),
+        (2, lpstr(title)),
+        (4, lpstr(author)),
+    ];
+    let header = 8 + props.len() * 8;
+    for (id, value) in &props {
+        index.extend(id.to_le_bytes());
+        index.extend(((header + values.len()) as u32).to_le_bytes());
+        values.extend(value);
+    }
+    let mut set = ((header + values.len()) as u32).to_le_bytes().to_vec();
+    set.extend((props.len() as u32).to_le_bytes());
+    set.extend(index);
+    set.extend(values);
+    let fmtid = [
+        0xE0, 0x85, 0x9F, 0xF2, 0xF9, 0x4F, 0x68, 0x10, 0xAB, 0x91, 0x08, 0x00, 0x2B, 0x27, 0xB3,
+        0xD9,
+    ];
+    let mut stream = vec![0xFE, 0xFF, 0, 0, 0, 0, 0, 0];
+    stream.extend([0; 16]);
+    stream.extend(1u32.to_le_bytes());
+    stream.extend(fmtid);
+    stream.extend(48u32.to_le_bytes());
+    stream.extend(set);
+    stream
+}
+
+/// A `VT_LPSTR` value: type, length with the NUL, Windows-1252 bytes, padding.
+fn lpstr(s: &str) -> Vec<u8> {
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(s);
+    let mut v = 0x1Eu32.to_le_bytes().to_vec();
+    v.extend((bytes.len() as u32 + 1).to_le_bytes());
+    v.extend(bytes.iter());
+    v.push(0);
+    while v.len() % 4 != 0 {
+        v.push(0);
+    }
+    v
+}
+
+#[test]
+fn ole_summary_information_is_text_in_every_compound_file() {
+    use std::io::Write;
+    let tree = Tree::new();
+    let stream = summary_information("Lønnsslipp 13097248022", "Kari Nordmann");
+    for (name, expect) in [
+        ("docs/ansatte.xls", ("scanned", "")),
+        ("docs/brev.doc", ("unsupported", "unsupported_format")),
+        ("docs/encrypted.xlsx", ("encrypted", "encrypted")),
+    ] {
+        let file = tree.file(
+            name.rsplit('/').next().unwrap(),
+            std::fs::read(fixture(name)).unwrap(),
+        );
+        let mut cf = cfb::open_rw(&file).unwrap();
+        cf.create_stream("/\u{5}SummaryInformation")
+            .unwrap()
+            .write_all(&stream)
+            .unwrap();
+        cf.flush().unwrap();
+        drop(cf);
+        let rec = scan_one(&file);
+        assert_eq!(status(&rec), expect, "{name}");
+        has(&rec, "fodselsnummer", json!({"part": "properties/title"}));
+    }
+}
+
+#[test]
+fn sheet_names_are_text() {
+    let tree = Tree::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet().set_name("Kari 13097248022").unwrap();
+    let ws = wb.add_worksheet();
+    ws.set_name("Tall").unwrap();
+    ws.write_string(0, 0, "ingen").unwrap();
+    let path = tree.file("navn.xlsx", wb.save_to_buffer().unwrap());
+    let rec = scan_one(&path);
+    assert_eq!(
+        findings(&rec),
+        [(
+            "fodselsnummer".to_string(),
+            json!({"sheet": "Kari 13097248022", "part": "sheet_name"})
+        )]
+    );
 }

@@ -23,6 +23,7 @@
 //! A part whose XML is damaged keeps the text read before the damage and makes the document
 //! `partial` (reason `damaged_parts`); a limit keeps it too, and stops the document.
 
+pub(crate) mod props;
 mod rtf;
 pub(crate) mod xml;
 
@@ -391,6 +392,13 @@ pub fn extract(
             Err(XmlError::Damaged) => damaged.push(part.clone()),
             Err(XmlError::Stop(e)) => return Err(e),
         }
+    }
+    let properties = match kind {
+        Format::Docx | Format::Pptx => props::ooxml(&mut zip, limits, sink)?,
+        _ => props::odf(&mut zip, limits, sink)?,
+    };
+    if !properties {
+        damaged.push("properties".into());
     }
     for i in 0..zip.len() {
         clock.check()?;

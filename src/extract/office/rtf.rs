@@ -19,6 +19,9 @@ use crate::extract::{Clock, ExtractError, Extracted, Input, Limit, Sink};
 /// Distinct group states open at once.
 const MAX_FRAMES: usize = 1 << 16;
 
+/// Bytes of one property kept.
+const MAX_PROPERTY: usize = 1 << 20;
+
 /// Optional (`\*`) destinations that are document text: footnotes and comments, as
 /// LibreOffice and Word write them.
 const READ: &[&[u8]] = &[b"footnote", b"annotation"];
@@ -44,7 +47,21 @@ const SKIP: &[&[u8]] = &[
     b"fldinst",
     b"bkmkstart",
     b"bkmkend",
-    b"info",
+];
+
+/// The document properties in the `\info` group: (destination, property name; see
+/// [`super::props`]). The rest of the group (dates, counts) is not text.
+const INFO: &[(&[u8], &str)] = &[
+    (b"title", "title"),
+    (b"subject", "subject"),
+    (b"author", "creator"),
+    (b"operator", "last_modified_by"),
+    (b"keywords", "keywords"),
+    (b"doccomm", "description"),
+    (b"company", "company"),
+    (b"manager", "manager"),
+    (b"category", "category"),
+    (b"hlinkbase", "hyperlink_base"),
 ];
 
 /// Reads an RTF document into the detector.
@@ -66,6 +83,10 @@ struct Frame {
     skipped: bool,
     /// `\ucN`: characters of fallback after each `\u`.
     uc: u8,
+    /// Inside the `\info` group.
+    info: bool,
+    /// Inside a property of the `\info` group: its index in [`INFO`].
+    property: Option<u8>,
 }
 
 /// The open groups, run-length encoded: (state, how many nested groups have it).
@@ -80,6 +101,8 @@ impl Groups {
                 Frame {
                     skipped: false,
                     uc: 1,
+                    info: false,
+                    property: None,
                 },
                 1,
             )],
@@ -164,6 +187,8 @@ struct Parser<R> {
     star: bool,
     /// Fallback characters still to skip after a `\u`.
     skip_fallback: usize,
+    /// The text of the property being read.
+    property: String,
 }
 
 impl<R: Read> Parser<R> {
@@ -178,6 +203,7 @@ impl<R: Read> Parser<R> {
             encoding: encoding_rs::WINDOWS_1252,
             star: false,
             skip_fallback: 0,
+            property: String::new(),
         }
     }
 
@@ -200,7 +226,13 @@ impl<R: Read> Parser<R> {
                 }
                 b'}' => {
                     self.flush(out, sink);
+                    let property = self.groups.top().property;
                     self.groups.close();
+                    if property.is_some() && self.groups.top().property != property {
+                        let name = INFO[usize::from(property.unwrap_or_default())].1;
+                        super::props::emit(sink, name, &self.property);
+                        self.property.clear();
+                    }
                 }
                 b'\\' => self.control(out, sink)?,
                 b'\r' | b'\n' => {}
@@ -219,7 +251,7 @@ impl<R: Read> Parser<R> {
         } else if !self.groups.top().skipped {
             if b < 0x80 {
                 self.flush(out, sink);
-                out.push_char(b as char, sink);
+                self.put_char(b as char, out, sink);
             } else {
                 self.pending.push(b);
                 if self.pending.len() >= 4096 {
@@ -237,9 +269,24 @@ impl<R: Read> Parser<R> {
                 .decode_without_bom_handling(&self.pending)
                 .0
                 .into_owned();
-            out.push(&text, sink);
             self.pending.clear();
+            self.put(&text, out, sink);
         }
+    }
+
+    /// Document text: to the part, or to the property being read.
+    fn put(&mut self, text: &str, out: &mut PartText, sink: &mut dyn Sink) {
+        if self.groups.top().property.is_some() {
+            if self.property.len() + text.len() <= MAX_PROPERTY {
+                self.property.push_str(text);
+            }
+        } else {
+            out.push(text, sink);
+        }
+    }
+
+    fn put_char(&mut self, c: char, out: &mut PartText, sink: &mut dyn Sink) {
+        self.put(c.encode_utf8(&mut [0; 4]), out, sink);
     }
 
     /// After a backslash: an escape, a control symbol or a control word.
@@ -304,10 +351,10 @@ impl<R: Read> Parser<R> {
         match c {
             b'*' => self.star = true,
             _ if skipped => {}
-            b'~' => out.push_char(' ', sink),
-            b'_' => out.push_char('-', sink),
-            b'\\' | b'{' | b'}' => out.push_char(c as char, sink),
-            b'\n' | b'\r' => out.push_char('\n', sink),
+            b'~' => self.put_char(' ', out, sink),
+            b'_' => self.put_char('-', out, sink),
+            b'\\' | b'{' | b'}' => self.put_char(c as char, out, sink),
+            b'\n' | b'\r' => self.put_char('\n', out, sink),
             _ => {}
         }
     }
@@ -329,9 +376,9 @@ impl<R: Read> Parser<R> {
             b"par" | b"line" | b"row" | b"sect" | b"page" | b"footnote" | b"annotation"
                 if !skipped =>
             {
-                out.push_char('\n', sink)
+                self.put_char('\n', out, sink)
             }
-            b"tab" | b"cell" if !skipped => out.push_char('\t', sink),
+            b"tab" | b"cell" if !skipped => self.put_char('\t', out, sink),
             b"ansicpg" => {
                 if let Some(enc) = num.and_then(super::code_page) {
                     self.encoding = enc;
@@ -347,7 +394,7 @@ impl<R: Read> Parser<R> {
                     // Negative values are UTF-16 units written as signed 16-bit numbers.
                     let unit = num.unwrap_or(0).rem_euclid(65536) as u32;
                     if let Some(c) = char::from_u32(unit) {
-                        out.push_char(c, sink);
+                        self.put_char(c, out, sink);
                     }
                 }
                 self.skip_fallback = usize::from(frame.uc);
@@ -356,6 +403,18 @@ impl<R: Read> Parser<R> {
             w if SKIP.contains(&w) && !skipped => {
                 frame.skipped = true;
                 self.groups.set(frame)?;
+            }
+            b"info" if !skipped => {
+                frame.skipped = true;
+                frame.info = true;
+                self.groups.set(frame)?;
+            }
+            w if frame.info && frame.property.is_none() => {
+                if let Some(i) = INFO.iter().position(|(d, _)| *d == w) {
+                    frame.skipped = false;
+                    frame.property = Some(i as u8);
+                    self.groups.set(frame)?;
+                }
             }
             _ => {}
         }
@@ -394,6 +453,31 @@ E-post: kari\'40example.no\tab \u248?x\par}";
         assert!(
             !text.contains("Times") && !text.contains("Writer"),
             "{text:?}"
+        );
+    }
+
+    #[test]
+    fn the_info_group_gives_the_document_properties() {
+        let rtf = br"{\rtf1\ansi{\info{\title L\'f8nn 13097248022}{\author Kari}{\creatim\yr2020\mo1}{\*\company Firma}{\doccomm Ring 40300040}}Tekst\par}";
+        let (r, t): (_, Texts) = run("x.rtf", rtf, extract);
+        assert!(r.is_ok());
+        let chunks: Vec<(Option<String>, String)> = t
+            .chunks
+            .into_iter()
+            .map(|(l, text, _)| (l.part, text))
+            .collect();
+        assert_eq!(
+            chunks,
+            [
+                (Some("properties/title".into()), "Lønn 13097248022".into()),
+                (Some("properties/creator".into()), "Kari".into()),
+                (Some("properties/company".into()), "Firma".into()),
+                (
+                    Some("properties/description".into()),
+                    "Ring 40300040".into()
+                ),
+                (None, "Tekst\n".into()),
+            ]
         );
     }
 

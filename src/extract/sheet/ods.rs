@@ -83,6 +83,10 @@ pub(super) fn read(input: &mut Input<'_>, cells: &mut Cells<'_, '_>) -> Result<(
         }
     }
     cells.unexpanded(x.unexpanded);
+    drop(x);
+    if !crate::extract::office::props::odf(&mut zip, limits, cells.sink)? {
+        cells.note("damaged_parts", "the document properties are damaged");
+    }
     Ok(())
 }
 

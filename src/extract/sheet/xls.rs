@@ -39,6 +39,8 @@ const STRING: u16 = 0x0207;
 
 pub(super) fn read(input: &mut Input<'_>, cells: &mut Cells<'_, '_>) -> Result<(), ExtractError> {
     let mut cf = ole::open(input.seekable()?)?;
+    // Before the workbook: an encrypted workbook keeps its properties readable.
+    crate::extract::office::props::ole(&mut cf, cells.sink);
     let name = ["/Workbook", "/Book"]
         .into_iter()
         .find(|n| cf.is_stream(n))

@@ -58,6 +58,9 @@ pub(super) fn read(input: &mut Input<'_>, cells: &mut Cells<'_, '_>) -> Result<(
             sheet(&mut zip, member, limits, cells)
         })?;
     }
+    if !office::props::ooxml(&mut zip, limits, cells.sink)? {
+        cells.note("damaged_parts", "the document properties are damaged");
+    }
     Ok(())
 }
 

@@ -49,6 +49,9 @@ pub(super) fn read(input: &mut Input<'_>, cells: &mut Cells<'_, '_>) -> Result<(
             None => Err(SheetError::Damaged("no part holds it")),
         })?;
     }
+    if !office::props::ooxml(&mut zip, limits, cells.sink)? {
+        cells.note("damaged_parts", "the document properties are damaged");
+    }
     Ok(())
 }
 
