@@ -10,5 +10,6 @@ mod dumps;
 mod gate;
 mod office_archive_mail;
 mod office_hostile;
+mod office_tables;
 mod office_truth;
 mod sheets_pdf;

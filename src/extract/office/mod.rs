@@ -18,11 +18,16 @@
 //! * rtf ([`rtf`]): no parts; `line` counts paragraphs of the text (footnotes and comments
 //!   included).
 //!
+//! Tables are told to the part's writer as they open and close ([`part`]), so that each
+//! cell goes to the detector with its column's header as context; document properties are
+//! read by [`props`].
+//!
 //! Files embedded in OOXML documents (`word/embeddings/`, `ppt/embeddings/`: a spreadsheet
 //! pasted into a report) are scanned as members, `report.docx!/word/embeddings/x.xlsx`.
 //! A part whose XML is damaged keeps the text read before the damage and makes the document
 //! `partial` (reason `damaged_parts`); a limit keeps it too, and stops the document.
 
+mod part;
 pub(crate) mod props;
 mod rtf;
 pub(crate) mod xml;
@@ -31,11 +36,11 @@ use std::io::{Read, Seek};
 
 use quick_xml::events::{BytesStart, Event};
 
+use self::part::PartText;
 use self::xml::{Xml, XmlError};
 use super::archive;
-use super::window::{Addressing, Windower};
-use super::{Clock, ExtractError, Extracted, Input, Location, Sink, Status};
-use crate::detect::ChunkContext;
+use super::{Clock, ExtractError, Extracted, Input, Sink, Status};
+use crate::detect::Detector;
 use crate::read::sniff::Format;
 
 pub use self::rtf::extract as rtf;
@@ -55,6 +60,24 @@ struct Vocab {
     /// Elements inside a paragraph set on lines of their own (ODF footnotes and comments, so
     /// that `Se note.` + `Telefon 40300040` do not run together).
     apart: &'static [&'static [u8]],
+    tables: TableVocab,
+}
+
+/// How a vocabulary marks up tables (see [`part`]).
+struct TableVocab {
+    table: &'static [u8],
+    row: &'static [u8],
+    /// Elements that are one cell each (ODF's covered cells under a merge too).
+    cells: &'static [&'static [u8]],
+    /// An element inside a row that makes it a header row (Word's `tblHeader`).
+    header_mark: &'static [u8],
+    /// An element around header rows (ODF's `table-header-rows`).
+    header_rows: &'static [u8],
+    /// An element inside a cell whose `val` is the number of grid columns the cell spans
+    /// (Word's `gridSpan`; DrawingML and ODF write a cell element per merged column instead).
+    span: &'static [u8],
+    /// An attribute of a cell that repeats it (ODF's `number-columns-repeated`).
+    repeat: &'static [u8],
 }
 
 const OOXML: Vocab = Vocab {
@@ -67,6 +90,16 @@ const OOXML: Vocab = Vocab {
     spaces: b"",
     skip: &[b"Fallback", b"tabs", b"tabLst", b"instrText"],
     apart: &[],
+    // WordprocessingML `w:tbl` and DrawingML `a:tbl` (pptx) alike.
+    tables: TableVocab {
+        table: b"tbl",
+        row: b"tr",
+        cells: &[b"tc"],
+        header_mark: b"tblHeader",
+        header_rows: b"",
+        span: b"gridSpan",
+        repeat: b"",
+    },
 };
 
 const ODF: Vocab = Vocab {
@@ -78,71 +111,31 @@ const ODF: Vocab = Vocab {
     // The note's number, glued to the text around it otherwise.
     skip: &[b"note-citation"],
     apart: &[b"note-body", b"annotation"],
+    tables: TableVocab {
+        table: b"table",
+        row: b"table-row",
+        cells: &[b"table-cell", b"covered-table-cell"],
+        header_mark: b"",
+        header_rows: b"table-header-rows",
+        span: b"",
+        repeat: b"number-columns-repeated",
+    },
 };
-
-/// The text of one document part on its way to the detector: streamed through a windower,
-/// so a part of any length costs the same memory, and located by the part's name and the line
-/// and column in it.
-pub(super) struct PartText {
-    w: Windower,
-    /// Nothing written yet.
-    fresh: bool,
-    /// The last character written ended a line.
-    line_ended: bool,
-}
-
-impl PartText {
-    pub(super) fn new(part: Option<&str>) -> PartText {
-        let base = Location {
-            part: part.map(str::to_string),
-            ..Location::default()
-        };
-        PartText {
-            w: Windower::new(Addressing::Lines, &base, ChunkContext::default()),
-            fresh: true,
-            line_ended: false,
-        }
-    }
-
-    pub(super) fn push(&mut self, text: &str, sink: &mut dyn Sink) {
-        if text.is_empty() {
-            return;
-        }
-        self.w.buffer().push_str(text);
-        self.fresh = false;
-        self.line_ended = text.ends_with('\n');
-        self.w.flush(sink, false);
-    }
-
-    pub(super) fn push_char(&mut self, c: char, sink: &mut dyn Sink) {
-        self.push(c.encode_utf8(&mut [0; 4]), sink);
-    }
-
-    /// Ends the current line, unless it is already ended (or nothing has been written).
-    pub(super) fn end_line(&mut self, sink: &mut dyn Sink) {
-        if !self.fresh && !self.line_ended {
-            self.push("\n", sink);
-        }
-    }
-
-    /// Hands out what is left.
-    pub(super) fn finish(&mut self, sink: &mut dyn Sink) {
-        self.w.flush(sink, true);
-    }
-}
 
 /// The parts an XML walk writes to: one, except in an odp `content.xml`, which holds every
 /// slide and its speaker notes.
-struct Parts<'s> {
+struct Parts<'s, 'd> {
     sink: &'s mut dyn Sink,
-    open: Vec<(String, PartText)>,
+    det: &'d Detector,
+    open: Vec<(String, PartText<'d>)>,
     current: usize,
 }
 
-impl<'s> Parts<'s> {
-    fn new(sink: &'s mut dyn Sink) -> Parts<'s> {
+impl<'s, 'd> Parts<'s, 'd> {
+    fn new(sink: &'s mut dyn Sink, det: &'d Detector) -> Parts<'s, 'd> {
         Parts {
             sink,
+            det,
             open: Vec::new(),
             current: 0,
         }
@@ -153,14 +146,15 @@ impl<'s> Parts<'s> {
         self.current = match self.open.iter().position(|(n, _)| n == name) {
             Some(i) => i,
             None => {
-                self.open
-                    .push((name.to_string(), PartText::new(Some(name))));
+                let part = PartText::new(Some(name), self.det);
+                self.open.push((name.to_string(), part));
                 self.open.len() - 1
             }
         };
     }
 
-    fn part(&mut self) -> (&mut PartText, &mut dyn Sink) {
+    /// The current part, and the sink it writes to.
+    fn part(&mut self) -> (&mut PartText<'d>, &mut dyn Sink) {
         if self.open.is_empty() {
             self.switch("body");
         }
@@ -200,26 +194,40 @@ impl<'s> Parts<'s> {
     }
 }
 
+/// The state of a walk through one XML part.
+struct Walk<'v> {
+    vocab: &'v Vocab,
+    /// The part the walk started in.
+    name: &'v str,
+    in_para: u32,
+    in_text: u32,
+    /// Depth inside an element left out.
+    skipping: u32,
+    /// Depth inside ODF header rows.
+    header_rows: u32,
+    slide: u32,
+}
+
 /// Walks one XML part into `parts`, starting in part `name`. An odp `content.xml` switches to
 /// `slide N`/`notes N` as it goes. On damage, the text before it has been written.
 fn walk(
     xml: &mut Xml<'_>,
     vocab: &Vocab,
     name: &str,
-    parts: &mut Parts<'_>,
+    parts: &mut Parts<'_, '_>,
     clock: Clock,
 ) -> Result<(), XmlError> {
     parts.switch(name);
-    let (mut in_para, mut in_text, mut skipping) = (0u32, 0u32, 0u32);
-    let mut slide = 0u32;
-    let mut ticks = 0u32;
-    let text_here = |in_para: u32, in_text: u32| {
-        if vocab.text.is_empty() {
-            in_para > 0
-        } else {
-            in_text > 0
-        }
+    let mut w = Walk {
+        vocab,
+        name,
+        in_para: 0,
+        in_text: 0,
+        skipping: 0,
+        header_rows: 0,
+        slide: 0,
     };
+    let mut ticks = 0u32;
     loop {
         ticks = ticks.wrapping_add(1);
         if ticks % 4096 == 0 {
@@ -228,51 +236,17 @@ fn walk(
         let event = xml.next()?;
         match &event {
             Event::Eof => return Ok(()),
-            Event::Start(e) if skipping > 0 => {
-                skipping += u32::from(vocab.skip.contains(&e.local_name().as_ref()));
+            Event::Start(e) if w.skipping > 0 => {
+                w.skipping += u32::from(vocab.skip.contains(&e.local_name().as_ref()));
             }
-            Event::End(e) if skipping > 0 => {
-                skipping -= u32::from(vocab.skip.contains(&e.local_name().as_ref()));
+            Event::End(e) if w.skipping > 0 => {
+                w.skipping -= u32::from(vocab.skip.contains(&e.local_name().as_ref()));
             }
-            _ if skipping > 0 => {}
-            Event::Start(e) => {
-                let local = e.local_name();
-                let local = local.as_ref();
-                if vocab.skip.contains(&local) {
-                    skipping = 1;
-                } else if vocab.paragraphs.contains(&local) {
-                    in_para += 1;
-                } else if vocab.text.contains(&local) {
-                    in_text += 1;
-                } else if vocab.apart.contains(&local) {
-                    parts.end_line();
-                } else if e.name().as_ref() == b"draw:page" {
-                    slide += 1;
-                    parts.switch(&format!("slide {slide}"));
-                } else if e.name().as_ref() == b"presentation:notes" {
-                    parts.switch(&format!("notes {slide}"));
-                }
-            }
-            Event::End(e) => {
-                let local = e.local_name();
-                let local = local.as_ref();
-                if vocab.paragraphs.contains(&local) {
-                    in_para = in_para.saturating_sub(1);
-                    parts.push("\n");
-                } else if vocab.text.contains(&local) {
-                    in_text = in_text.saturating_sub(1);
-                } else if vocab.apart.contains(&local) {
-                    parts.end_line();
-                } else if e.name().as_ref() == b"presentation:notes" {
-                    parts.switch(&format!("slide {slide}"));
-                } else if e.name().as_ref() == b"draw:page" {
-                    parts.close(&format!("slide {slide}"));
-                    parts.close(&format!("notes {slide}"));
-                    parts.switch(name);
-                }
-            }
-            Event::Empty(e) => empty(e, vocab, parts),
-            e if text_here(in_para, in_text) => {
+            _ if w.skipping > 0 => {}
+            Event::Start(e) => w.start(e, parts),
+            Event::End(e) => w.end(e, parts),
+            Event::Empty(e) => w.empty(e, parts),
+            e if w.text_here() => {
                 if let Some(t) = xml::text(e)? {
                     parts.push(&t);
                 }
@@ -282,23 +256,116 @@ fn walk(
     }
 }
 
-/// A self-closing element: tabs, breaks, ODF spaces, empty paragraphs.
-fn empty(e: &BytesStart<'_>, vocab: &Vocab, parts: &mut Parts<'_>) {
-    let local = e.local_name();
-    let local = local.as_ref();
-    if vocab.tabs.contains(&local) {
-        parts.push_char('\t');
-    } else if vocab.breaks.contains(&local) || vocab.paragraphs.contains(&local) {
-        parts.push_char('\n');
-    } else if !vocab.spaces.is_empty() && local == vocab.spaces {
-        let n = xml::attr(e, b"c")
-            .and_then(|c| c.parse::<usize>().ok())
-            .unwrap_or(1);
-        // A count is a header value: cap it rather than trust it.
-        for _ in 0..n.min(64) {
-            parts.push_char(' ');
+impl Walk<'_> {
+    fn text_here(&self) -> bool {
+        if self.vocab.text.is_empty() {
+            self.in_para > 0
+        } else {
+            self.in_text > 0
         }
     }
+
+    fn start(&mut self, e: &BytesStart<'_>, parts: &mut Parts<'_, '_>) {
+        let (vocab, t) = (self.vocab, &self.vocab.tables);
+        let local = e.local_name();
+        let local = local.as_ref();
+        if vocab.skip.contains(&local) {
+            self.skipping = 1;
+        } else if vocab.paragraphs.contains(&local) {
+            self.in_para += 1;
+        } else if vocab.text.contains(&local) {
+            self.in_text += 1;
+        } else if vocab.apart.contains(&local) {
+            parts.end_line();
+        } else if local == t.table {
+            let (p, sink) = parts.part();
+            p.table_start(sink);
+        } else if local == t.row {
+            let (p, sink) = parts.part();
+            p.row_start(self.header_rows > 0, sink);
+        } else if t.cells.contains(&local) {
+            let (p, sink) = parts.part();
+            p.cell_start(cell_repeat(e, t), sink);
+        } else if local == t.header_rows {
+            self.header_rows += 1;
+        } else if e.name().as_ref() == b"draw:page" {
+            self.slide += 1;
+            parts.switch(&format!("slide {}", self.slide));
+        } else if e.name().as_ref() == b"presentation:notes" {
+            parts.switch(&format!("notes {}", self.slide));
+        }
+    }
+
+    fn end(&mut self, e: &quick_xml::events::BytesEnd<'_>, parts: &mut Parts<'_, '_>) {
+        let (vocab, t) = (self.vocab, &self.vocab.tables);
+        let local = e.local_name();
+        let local = local.as_ref();
+        if vocab.paragraphs.contains(&local) {
+            self.in_para = self.in_para.saturating_sub(1);
+            parts.push("\n");
+        } else if vocab.text.contains(&local) {
+            self.in_text = self.in_text.saturating_sub(1);
+        } else if vocab.apart.contains(&local) {
+            parts.end_line();
+        } else if local == t.table {
+            let (p, sink) = parts.part();
+            p.table_end(sink);
+        } else if local == t.row {
+            let (p, sink) = parts.part();
+            p.row_end(sink);
+        } else if t.cells.contains(&local) {
+            let (p, sink) = parts.part();
+            p.cell_end(sink);
+        } else if local == t.header_rows {
+            self.header_rows = self.header_rows.saturating_sub(1);
+        } else if e.name().as_ref() == b"presentation:notes" {
+            parts.switch(&format!("slide {}", self.slide));
+        } else if e.name().as_ref() == b"draw:page" {
+            parts.close(&format!("slide {}", self.slide));
+            parts.close(&format!("notes {}", self.slide));
+            parts.switch(self.name);
+        }
+    }
+
+    /// A self-closing element: tabs, breaks, ODF spaces, empty paragraphs, empty cells and
+    /// the marks and spans of tables.
+    fn empty(&mut self, e: &BytesStart<'_>, parts: &mut Parts<'_, '_>) {
+        let (vocab, t) = (self.vocab, &self.vocab.tables);
+        let local = e.local_name();
+        let local = local.as_ref();
+        if vocab.tabs.contains(&local) {
+            parts.push_char('\t');
+        } else if vocab.breaks.contains(&local) || vocab.paragraphs.contains(&local) {
+            parts.push_char('\n');
+        } else if !vocab.spaces.is_empty() && local == vocab.spaces {
+            let n = xml::attr(e, b"c")
+                .and_then(|c| c.parse::<usize>().ok())
+                .unwrap_or(1);
+            // A count is a header value: cap it rather than trust it.
+            for _ in 0..n.min(64) {
+                parts.push_char(' ');
+            }
+        } else if t.cells.contains(&local) {
+            let (p, sink) = parts.part();
+            p.cell_start(cell_repeat(e, t), sink);
+            p.cell_end(sink);
+        } else if local == t.span {
+            let span = xml::attr(e, b"val").and_then(|v| v.parse().ok());
+            parts.part().0.cell_span(span.unwrap_or(1));
+        } else if local == t.header_mark {
+            parts.part().0.mark_header_row();
+        }
+    }
+}
+
+/// How many columns a cell element stands for (ODF repeats cells with an attribute).
+fn cell_repeat(e: &BytesStart<'_>, t: &TableVocab) -> u32 {
+    if t.repeat.is_empty() {
+        return 1;
+    }
+    xml::attr(e, t.repeat)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
 }
 
 /// The docx part name for a zip member, or None for members without text.
@@ -320,6 +387,7 @@ pub fn extract(
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
     let (limits, clock, size) = (input.limits, input.clock, input.size.unwrap_or(0));
+    let det = input.det;
     let mut zip = archive::open_zip(input)?;
     let names: Vec<String> = zip.file_names().map(str::to_string).collect();
     // (zip member, part name, vocabulary)
@@ -382,7 +450,7 @@ pub fn extract(
             }
             Err(e) => return Err(e),
         };
-        let mut parts = Parts::new(sink);
+        let mut parts = Parts::new(sink, det);
         let walked = walk(&mut xml, vocab, part, &mut parts, clock);
         // What was read before damage or a limit is reported either way.
         parts.finish();
@@ -631,8 +699,9 @@ mod tests {
     fn walked(xml: &[u8], vocab: &Vocab) -> (Vec<(String, String)>, Result<(), XmlError>) {
         let mut sink = Texts::default();
         let limits = Limits::default();
+        let det = Detector::builtin();
         let r = {
-            let mut parts = Parts::new(&mut sink);
+            let mut parts = Parts::new(&mut sink, &det);
             let r = walk(
                 &mut Xml::new(xml),
                 vocab,
@@ -708,6 +777,71 @@ mod tests {
         let (parts, r) = walked(b"<w:p><w:t>1309</w:t></w:p><w:p><w:t>x</w:q>", &OOXML);
         assert!(matches!(r, Err(XmlError::Damaged)), "{r:?}");
         assert_eq!(parts[0].1, "1309\nx");
+    }
+
+    /// (text, identity flag) of every chunk a walk hands out.
+    fn table_chunks(xml: &str, vocab: &Vocab) -> Vec<(String, bool)> {
+        let mut sink = Texts::default();
+        let det = Detector::builtin();
+        let limits = Limits::default();
+        let mut parts = Parts::new(&mut sink, &det);
+        let r = walk(
+            &mut Xml::new(xml.as_bytes()),
+            vocab,
+            "body",
+            &mut parts,
+            Clock::start(&limits),
+        );
+        parts.finish();
+        assert!(r.is_ok(), "{r:?}");
+        sink.chunks.into_iter().map(|(_, t, id)| (t, id)).collect()
+    }
+
+    #[test]
+    fn word_tables_give_cells_their_column_headers() {
+        // A title row spanning both columns (gridSpan), a row marked as a header, data.
+        let xml = r#"<w:document xmlns:w="w"><w:body><w:tbl><w:tblGrid/>
+            <w:tr><w:tc><w:tcPr><w:gridSpan w:val="2"/></w:tcPr><w:p><w:r><w:t>Ansatte</w:t></w:r></w:p></w:tc></w:tr>
+            <w:tr><w:trPr><w:tblHeader/></w:trPr><w:tc><w:p><w:r><w:t>Navn</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>Personnummer</w:t></w:r></w:p></w:tc></w:tr>
+            <w:tr><w:tc><w:p><w:r><w:t>Kari</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>3851598730</w:t></w:r></w:p><w:p><w:r><w:t>40300040</w:t></w:r></w:p></w:tc></w:tr>
+            </w:tbl><w:p><w:r><w:t>Slutt</w:t></w:r></w:p></w:body></w:document>"#;
+        assert_eq!(
+            table_chunks(xml, &OOXML),
+            [
+                ("Ansatte\nNavn\nPersonnummer\n".into(), false),
+                ("Kari\n".into(), false),
+                ("3851598730\n40300040\n".into(), true),
+                ("Slutt\n".into(), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn odf_and_drawingml_tables_too() {
+        // ODF: header rows, a repeated empty cell that still counts its columns, a covered cell.
+        let odf = r#"<office:text xmlns:table="t" xmlns:text="x"><table:table><table:table-header-rows><table:table-row>
+            <table:table-cell table:number-columns-repeated="2"/><table:table-cell><text:p>Fødselsnummer</text:p></table:table-cell></table:table-row></table:table-header-rows>
+            <table:table-row><table:table-cell table:number-columns-spanned="2"><text:p>Kari</text:p></table:table-cell><table:covered-table-cell/><table:table-cell><text:p>13097248022</text:p></table:table-cell></table:table-row>
+            </table:table></office:text>"#;
+        assert_eq!(
+            table_chunks(odf, &ODF),
+            [
+                ("Fødselsnummer\n".into(), false),
+                ("Kari\n".into(), false),
+                ("13097248022\n".into(), true),
+            ]
+        );
+        // DrawingML (pptx): a merged-away cell is a cell element of its own.
+        let pptx = r#"<p:sld xmlns:a="a" xmlns:p="p"><a:tbl><a:tr><a:tc gridSpan="2"><a:txBody><a:p><a:r><a:t>Navn</a:t></a:r></a:p></a:txBody></a:tc><a:tc hMerge="1"/><a:tc><a:txBody><a:p><a:r><a:t>Fnr</a:t></a:r></a:p></a:txBody></a:tc></a:tr>
+            <a:tr><a:tc><a:txBody><a:p><a:r><a:t>Kari</a:t></a:r></a:p></a:txBody></a:tc><a:tc/><a:tc><a:txBody><a:p><a:r><a:t>13097248022</a:t></a:r></a:p></a:txBody></a:tc></a:tr></a:tbl></p:sld>"#;
+        assert_eq!(
+            table_chunks(pptx, &OOXML),
+            [
+                ("Navn\nFnr\n".into(), false),
+                ("Kari\n".into(), false),
+                ("13097248022\n".into(), true),
+            ]
+        );
     }
 
     #[test]

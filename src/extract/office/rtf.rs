@@ -67,7 +67,7 @@ const INFO: &[(&[u8], &str)] = &[
 /// Reads an RTF document into the detector.
 pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     let clock = input.clock;
-    let mut out = PartText::new(None);
+    let mut out = PartText::new(None, input.det);
     let mut parser = Parser::new(input.reader()?);
     let read = parser.run(&mut out, sink, clock);
     // What was read before an error or a limit is reported either way.
@@ -189,6 +189,12 @@ struct Parser<R> {
     skip_fallback: usize,
     /// The text of the property being read.
     property: String,
+    /// The paragraph is in a table (`\intbl`, until `\pard`).
+    intbl: bool,
+    /// A table row is open (cells seen since the last `\row`).
+    row_open: bool,
+    /// The row being defined is a header row (`\trhdr`, until the next `\trowd`).
+    header_row: bool,
 }
 
 impl<R: Read> Parser<R> {
@@ -204,12 +210,15 @@ impl<R: Read> Parser<R> {
             star: false,
             skip_fallback: 0,
             property: String::new(),
+            intbl: false,
+            row_open: false,
+            header_row: false,
         }
     }
 
     fn run(
         &mut self,
-        out: &mut PartText,
+        out: &mut PartText<'_>,
         sink: &mut dyn Sink,
         clock: Clock,
     ) -> Result<(), ExtractError> {
@@ -245,7 +254,7 @@ impl<R: Read> Parser<R> {
 
     /// A byte of document text (or of an escape): ASCII directly, others through the code
     /// page.
-    fn text_byte(&mut self, b: u8, out: &mut PartText, sink: &mut dyn Sink) {
+    fn text_byte(&mut self, b: u8, out: &mut PartText<'_>, sink: &mut dyn Sink) {
         if self.skip_fallback > 0 {
             self.skip_fallback -= 1;
         } else if !self.groups.top().skipped {
@@ -262,7 +271,7 @@ impl<R: Read> Parser<R> {
     }
 
     /// Decodes the pending code page bytes.
-    fn flush(&mut self, out: &mut PartText, sink: &mut dyn Sink) {
+    fn flush(&mut self, out: &mut PartText<'_>, sink: &mut dyn Sink) {
         if !self.pending.is_empty() {
             let text = self
                 .encoding
@@ -274,23 +283,61 @@ impl<R: Read> Parser<R> {
         }
     }
 
-    /// Document text: to the part, or to the property being read.
-    fn put(&mut self, text: &str, out: &mut PartText, sink: &mut dyn Sink) {
+    /// Document text: to the part (into a table cell in a table paragraph; a paragraph out
+    /// of the table after its last row ends the table), or to the property being read.
+    fn put(&mut self, text: &str, out: &mut PartText<'_>, sink: &mut dyn Sink) {
         if self.groups.top().property.is_some() {
             if self.property.len() + text.len() <= MAX_PROPERTY {
                 self.property.push_str(text);
             }
-        } else {
-            out.push(text, sink);
+            return;
+        }
+        if self.intbl {
+            self.enter_cell(out, sink);
+        } else if out.in_table() && !self.row_open {
+            out.table_end(sink);
+        }
+        out.push(text, sink);
+    }
+
+    /// Makes sure a table, a row and a cell are open (text of a table paragraph).
+    fn enter_cell(&mut self, out: &mut PartText<'_>, sink: &mut dyn Sink) {
+        if !out.in_table() {
+            out.table_start(sink);
+        }
+        if !self.row_open {
+            out.row_start(self.header_row, sink);
+            self.row_open = true;
+        }
+        if !out.in_cell() {
+            out.cell_start(1, sink);
         }
     }
 
-    fn put_char(&mut self, c: char, out: &mut PartText, sink: &mut dyn Sink) {
+    /// `\cell`: the cell ends (with a tab, so that cells do not run together) and the next
+    /// one starts.
+    fn cell(&mut self, out: &mut PartText<'_>, sink: &mut dyn Sink) {
+        self.enter_cell(out, sink);
+        out.push_char('\t', sink);
+        out.cell_end(sink);
+        out.cell_start(1, sink);
+    }
+
+    /// `\row`: the row ends, and its line.
+    fn row(&mut self, out: &mut PartText<'_>, sink: &mut dyn Sink) {
+        if out.in_table() {
+            out.row_end(sink);
+        }
+        self.row_open = false;
+        out.push_char('\n', sink);
+    }
+
+    fn put_char(&mut self, c: char, out: &mut PartText<'_>, sink: &mut dyn Sink) {
         self.put(c.encode_utf8(&mut [0; 4]), out, sink);
     }
 
     /// After a backslash: an escape, a control symbol or a control word.
-    fn control(&mut self, out: &mut PartText, sink: &mut dyn Sink) -> Result<(), ExtractError> {
+    fn control(&mut self, out: &mut PartText<'_>, sink: &mut dyn Sink) -> Result<(), ExtractError> {
         let Some(c) = self.src.next()? else {
             return Ok(());
         };
@@ -346,7 +393,7 @@ impl<R: Read> Parser<R> {
     }
 
     /// A control symbol: `\*`, `\~`, `\_`, escaped braces and backslashes, `\` + newline.
-    fn symbol(&mut self, c: u8, out: &mut PartText, sink: &mut dyn Sink) {
+    fn symbol(&mut self, c: u8, out: &mut PartText<'_>, sink: &mut dyn Sink) {
         let skipped = self.groups.top().skipped;
         match c {
             b'*' => self.star = true,
@@ -363,7 +410,7 @@ impl<R: Read> Parser<R> {
         &mut self,
         word: &[u8],
         num: Option<i64>,
-        out: &mut PartText,
+        out: &mut PartText<'_>,
         sink: &mut dyn Sink,
     ) -> Result<(), ExtractError> {
         let mut frame = self.groups.top();
@@ -373,12 +420,20 @@ impl<R: Read> Parser<R> {
         }
         let skipped = frame.skipped;
         match word {
-            b"par" | b"line" | b"row" | b"sect" | b"page" | b"footnote" | b"annotation"
+            b"par" | b"line" | b"sect" | b"page" | b"footnote" | b"annotation" | b"nestrow"
                 if !skipped =>
             {
                 self.put_char('\n', out, sink)
             }
-            b"tab" | b"cell" if !skipped => self.put_char('\t', out, sink),
+            b"tab" | b"nestcell" if !skipped => self.put_char('\t', out, sink),
+            // Tables: rows of cells in paragraphs marked `\intbl` (nested tables are read as
+            // cells of the table around them).
+            b"cell" if !skipped => self.cell(out, sink),
+            b"row" if !skipped => self.row(out, sink),
+            b"intbl" if !skipped => self.intbl = true,
+            b"pard" => self.intbl = false,
+            b"trowd" => self.header_row = false,
+            b"trhdr" => self.header_row = true,
             b"ansicpg" => {
                 if let Some(enc) = num.and_then(super::code_page) {
                     self.encoding = enc;
@@ -482,6 +537,31 @@ E-post: kari\'40example.no\tab \u248?x\par}";
     }
 
     #[test]
+    fn table_cells_are_chunks_under_their_column_header() {
+        // As LibreOffice writes a table: a row definition, table paragraphs, \cell, \row.
+        let rtf = br"{\rtf1\ansi Liste\par
+\trowd\trhdr\cellx1000\cellx2000\pard\intbl Navn\cell\pard\intbl Fnr\cell\row
+\trowd\cellx1000\cellx2000\pard\intbl Kari\cell\pard\intbl 3851598730\par 40300040\cell\row
+\pard Slutt\par}";
+        let (r, t): (_, Texts) = run("x.rtf", rtf, extract);
+        assert!(r.is_ok());
+        let chunks: Vec<(String, bool)> = t
+            .chunks
+            .into_iter()
+            .map(|(_, text, id)| (text, id))
+            .collect();
+        assert_eq!(
+            chunks,
+            [
+                ("Liste\nNavn\tFnr\t\n".into(), false),
+                ("Kari\t".into(), false),
+                ("3851598730\n40300040\t".into(), true),
+                ("\nSlutt\n".into(), false),
+            ]
+        );
+    }
+
+    #[test]
     fn multi_byte_code_pages_and_uc_fallbacks() {
         // Shift-JIS 0x93 0xFA is one character; \uc2 makes two fallback bytes.
         let rtf = br"{\rtf1\ansi\ansicpg932 \'93\'fa{\uc2\u26085\'93\'fa}x\par}";
@@ -494,7 +574,8 @@ E-post: kari\'40example.no\tab \u248?x\par}";
         rtf.extend(std::iter::repeat_n(b'{', 1 << 20));
         rtf.extend(b"Mobil 40300040");
         let mut p = Parser::new(&rtf[..]);
-        let mut out = PartText::new(None);
+        let det = crate::detect::Detector::builtin();
+        let mut out = PartText::new(None, &det);
         let mut sink = Texts::default();
         let limits = crate::extract::Limits::default();
         p.run(&mut out, &mut sink, Clock::start(&limits)).unwrap();

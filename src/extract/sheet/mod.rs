@@ -157,7 +157,7 @@ fn cell_name(row: u32, col: u32, out: &mut String) {
 }
 
 /// A header is a text that names something: it has a letter and is not an address.
-fn is_header(text: &str) -> bool {
+pub(crate) fn is_header(text: &str) -> bool {
     text.chars().any(char::is_alphabetic) && !text.contains('@')
 }
 
