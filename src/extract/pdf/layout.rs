@@ -22,14 +22,14 @@ struct Pen {
     size: f32,
 }
 
-pub struct Flow<'w, 'b, 's> {
-    w: &'w mut Windower<'b>,
+pub struct Flow<'w, 's> {
+    w: &'w mut Windower,
     sink: &'s mut dyn Sink,
     last: Option<Pen>,
 }
 
-impl<'w, 'b, 's> Flow<'w, 'b, 's> {
-    pub fn new(w: &'w mut Windower<'b>, sink: &'s mut dyn Sink) -> Self {
+impl<'w, 's> Flow<'w, 's> {
+    pub fn new(w: &'w mut Windower, sink: &'s mut dyn Sink) -> Self {
         Flow {
             w,
             sink,
@@ -66,7 +66,7 @@ pub enum Joint {
     Line,
 }
 
-impl Spans for Flow<'_, '_, '_> {
+impl Spans for Flow<'_, '_> {
     fn span(&mut self, s: &Span<'_>) {
         let buf = self.w.buffer();
         if let Some(p) = self.last {

@@ -171,7 +171,7 @@ fn read_page(
     doc: &Doc<'_>,
     page: &PageRef,
     fonts: &mut Fonts,
-    flow: &mut Flow<'_, '_, '_>,
+    flow: &mut Flow<'_, '_>,
 ) -> Result<Shown, PageFail> {
     let obj = doc.resolve(&page.obj);
     let Some(dict) = obj.as_dict() else {
