@@ -137,6 +137,9 @@ pub enum Limit {
     LineLength,
     /// One record of a delimited file.
     RecordLength,
+    /// Elements or groups nested deeper than a document parser follows (XML elements, RTF
+    /// groups): each open level costs memory, and no real document nests thousands deep.
+    Nesting,
 }
 
 impl Limit {
@@ -152,6 +155,7 @@ impl Limit {
             Limit::Memory => "memory",
             Limit::LineLength => "line_length_limit",
             Limit::RecordLength => "record_length_limit",
+            Limit::Nesting => "nesting_limit",
         }
     }
 }
@@ -669,7 +673,7 @@ pub fn extract(
         }
         Format::Zip => archive::zip(input, sink),
         f @ (Format::Ole | Format::Doc | Format::Ppt | Format::Msg | Format::EncryptedOoxml) => {
-            ole::unread(f)
+            ole::unread(input, f, sink)
         }
         Format::Pdf => pdf::extract(input, sink),
         Format::Tar => archive::tar(input, sink),

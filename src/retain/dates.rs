@@ -320,8 +320,20 @@ fn year_in_path(b: &[u8], s: usize) -> Option<NaiveDate> {
     ymd(y, 12, 31)
 }
 
+/// The day of a spreadsheet's date serial number (the 1900 date system of Excel and
+/// LibreOffice: day 1 is 1900-01-01, and day 60 is the 29 February 1900 that never was). Only
+/// serials of 1910-2100 count: a smaller number under a date header is more likely a year
+/// (2024) or a count than a date.
+pub fn excel_serial(v: f64) -> Option<NaiveDate> {
+    if !(3654.0..73_051.0).contains(&v) {
+        return None;
+    }
+    let base = NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    base.checked_add_days(chrono::Days::new(v.trunc() as u64))
+}
+
 /// What a column's name says about its dates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ColumnKind {
     /// It dates the record: `dato`, `kursdato`, `created_at`, `registrert`, `timestamp`.
     Record,
@@ -498,6 +510,16 @@ mod tests {
         ] {
             assert_eq!(path_date(p), want.and_then(d), "{p}");
         }
+    }
+
+    #[test]
+    fn spreadsheet_serials() {
+        assert_eq!(excel_serial(38504.0), d("2005-06-01"));
+        assert_eq!(excel_serial(45352.5), d("2024-03-01"));
+        assert_eq!(excel_serial(3654.0), d("1910-01-01"));
+        assert_eq!(excel_serial(2024.0), None, "a year, not 1905-07-16");
+        assert_eq!(excel_serial(80_000.0), None);
+        assert_eq!(excel_serial(f64::NAN), None);
     }
 
     #[test]

@@ -317,6 +317,55 @@ fn xlsx_rows_are_dated_by_their_date_cells() {
 }
 
 #[test]
+fn ods_date_cells_date_their_rows_and_birth_dates_do_not() {
+    use std::io::Write;
+    let cell = |t: &str| {
+        format!("<table:table-cell office:value-type=\"string\"><text:p>{t}</text:p></table:table-cell>")
+    };
+    let date = |d: &str| {
+        format!("<table:table-cell office:value-type=\"date\" office:date-value=\"{d}\"><text:p>{d}</text:p></table:table-cell>")
+    };
+    let row = |cells: &[String]| format!("<table:table-row>{}</table:table-row>", cells.concat());
+    // "Gjennomført" says nothing about dates: its date cells date the rows; the birth date
+    // column never does.
+    let table = [
+        row(&[cell("Fnr"), cell("Fødselsdato"), cell("Gjennomført")]),
+        row(&[cell("13097248022"), date("1972-09-13"), date("2005-06-01")]),
+        row(&[
+            cell("20036914700"),
+            date("1969-03-20"),
+            date("2020-06-01T10:00:00"),
+        ]),
+    ]
+    .concat();
+    let content = format!(
+        r#"<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="Prøver">{table}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let t = Tree::new();
+    let mut z = zip::ZipWriter::new(std::fs::File::create(t.path().join("prover.ods")).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    z.start_file(
+        "mimetype",
+        opts.compression_method(zip::CompressionMethod::Stored),
+    )
+    .unwrap();
+    z.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    z.start_file("content.xml", opts).unwrap();
+    z.write_all(content.as_bytes()).unwrap();
+    z.finish().unwrap();
+    let s = review(&t, CONTENT_20Y, "2026-12-01");
+    assert_eq!(
+        dated(&s, "prover.ods"),
+        owned(&[
+            ("fodselsnummer", Some("2005-06-01")),
+            ("fodselsnummer", Some("2020-06-01"))
+        ])
+    );
+    assert_eq!(retention(&s, "prover.ods")["findings_overdue"], 1);
+}
+
+#[test]
 fn messages_are_dated_by_their_date_header() {
     let t = Tree::new();
     let mbox = t.file(
