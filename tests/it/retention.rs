@@ -526,6 +526,26 @@ fn a_bad_policy_file_names_file_line_and_column_and_the_scan_does_not_start() {
     }
 }
 
+#[test]
+fn a_kind_no_rule_reports_is_warned_about() {
+    let t = Tree::new();
+    t.file("a.txt", "Deltaker 13097248022\n");
+    let s = review(
+        &t,
+        "[[policy]]\nid = \"a\"\nkeep = \"1y\"\nkinds = [\"epost\", \"email\"]\n",
+        "2026-12-01",
+    );
+    assert!(
+        s.stderr
+            .contains("warning: policy \"a\" names kind \"epost\", which no rule in use reports"),
+        "{}",
+        s.stderr
+    );
+    assert!(!s.stderr.contains("\"email\""), "{}", s.stderr);
+    // The file holds neither kind: the policy does not apply.
+    assert_eq!(retention(&s, "a.txt"), json!({"verdict": "no_policy"}));
+}
+
 /// A course provider's share, reviewed with the example policy in rules/retention/.
 fn course_share() -> Tree {
     let t = Tree::new();
