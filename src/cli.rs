@@ -216,6 +216,12 @@ pub struct ScanArgs {
     /// No progress line on stderr.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Keep what each file held in FILE (SQLite), and read only new and changed files when
+    /// FILE is given again; a scan killed midway resumes where it stopped. FILE holds raw
+    /// paths and, unless a key is given, the fingerprint key: keep it private.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,16 @@ use crate::report::progress::Progress;
 use crate::report::text::TextReport;
 use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
+use crate::scan::state::State;
 use crate::scan::{self, Isolation, Options};
+
+/// Where the fingerprint key came from.
+#[derive(Clone, Copy, PartialEq)]
+enum KeySource {
+    Given,
+    State,
+    Random,
+}
 
 fn hash_key(args: &ScanArgs) -> Result<HashKey> {
     if let Some(path) = &args.hash_key_file {
@@ -35,6 +44,9 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let det = detector(args.rules.as_deref())?;
     let key = hash_key(&args)?;
     if let Some(source) = args.source.source() {
+        if args.state.is_some() {
+            bail!("--state is for scans of files and directories, not git modes");
+        }
         return super::gate::scan(&args, source, &det, key);
     }
     if args.paths.is_empty() {
@@ -77,10 +89,27 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             IsolationArg::Threads => Isolation::Threads,
         },
     };
-    let key_note = if key.provided {
-        "Fingerprints: keyed by the given key; they correlate across scans with the same key."
-    } else {
-        "Fingerprints: random per-scan key; they correlate only within this scan."
+    // With a state and no key given, the state's own key (created once): fingerprints then
+    // correlate across the scans that share the state.
+    let mut state = match &args.state {
+        Some(p) => Some(State::open(p)?),
+        None => None,
+    };
+    let (key, source) = match &state {
+        _ if key.provided => (key, KeySource::Given),
+        Some(st) => (HashKey::provided(st.key()?), KeySource::State),
+        None => (key, KeySource::Random),
+    };
+    let key_note = match source {
+        KeySource::Given => {
+            "Fingerprints: keyed by the given key; they correlate across scans with the same key."
+        }
+        KeySource::State => {
+            "Fingerprints: keyed by the key kept in the state file; they correlate across scans with that state."
+        }
+        KeySource::Random => {
+            "Fingerprints: random per-scan key; they correlate only within this scan."
+        }
     };
     let namer = scan::Scanner::new(&opts, &det, &key);
     let header = json!({
@@ -123,7 +152,12 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             },
             "fingerprints": {
                 "algorithm": "hmac-sha256 (first 128 bits) of kind NUL normalised value",
-                "key": if key.provided { "provided" } else { "random per scan" },
+                "key": match source {
+                    KeySource::Given => "provided",
+                    KeySource::State => "kept in the state",
+                    KeySource::Random => "random per scan",
+                },
+                "key_id": key.id(),
                 "note": key_note,
             },
         },
@@ -134,7 +168,8 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         None => Output::stdout(),
     };
     // Never scan the report we are writing, whatever its path is called.
-    let never_scan = out.identities();
+    let mut never_scan = out.identities();
+    never_scan.extend(state.iter().flat_map(State::identities));
     let mut report: Box<dyn Report> = match format {
         Format::Json => Box::new(JsonReport::new(out, &header)?),
         Format::Jsonl => Box::new(JsonlReport::new(out, &header)?),
@@ -148,13 +183,14 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
     };
     let mut progress = Progress::new(!args.no_progress);
-    let outcome = scan::run(
+    let outcome = scan::run_with_state(
         &opts,
         &det,
         &key,
         report.as_mut(),
         &mut progress,
         never_scan,
+        state.as_mut(),
     )?;
     if args.fail_on_unscanned && outcome.unscanned > 0 {
         return Ok(FAILED);

@@ -264,7 +264,7 @@ fn share(matched: u64, values: u64) -> f64 {
 }
 
 /// Totals over the whole scan.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Summary {
     pub files_seen: u64,
     pub files_scanned: u64,
@@ -292,10 +292,22 @@ pub struct Summary {
     /// Findings that are synthetic test numbers (not personal data).
     pub synthetic: u64,
     pub atime: AtimeSummary,
+    /// With `--state`: how the files on disk were handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<Incremental>,
+}
+
+/// An incremental scan's files on disk: reused unchanged from the state, read, or gone since
+/// the state's last scan.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incremental {
+    pub reused: u64,
+    pub read: u64,
+    pub removed: u64,
 }
 
 /// Whether access times were preserved.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct AtimeSummary {
     /// True when every file read and every directory listed was opened with `O_NOATIME`.
     pub preserved: bool,

@@ -12,3 +12,4 @@ mod isolation;
 mod names;
 mod office_archive_mail;
 mod sheets_pdf;
+mod state;
