@@ -217,6 +217,15 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_progress: bool,
 
+    /// Scan only shard I of N (0-based) of the files under the roots: a partition by a hash
+    /// of each path relative to its root, the same on every machine. Also KARTLEGG_SHARD=I/N.
+    #[arg(long, value_name = "I/N", env = "KARTLEGG_SHARD")]
+    pub shard: Option<crate::walk::Shard>,
+
+    /// Scan shard I of N, I taken from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+
     /// Keep what each file held in FILE (SQLite), and read only new and changed files when
     /// FILE is given again; a scan killed midway resumes where it stopped. FILE holds raw
     /// paths and, unless a key is given, the fingerprint key: keep it private.

@@ -13,6 +13,7 @@ use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
 use crate::scan::state::State;
 use crate::scan::{self, Isolation, Options};
+use crate::walk::Shard;
 
 /// Where the fingerprint key came from.
 #[derive(Clone, Copy, PartialEq)]
@@ -37,6 +38,24 @@ fn hash_key(args: &ScanArgs) -> Result<HashKey> {
         Some(k) if !k.is_empty() => Ok(HashKey::provided(k.into_encoded_bytes())),
         _ => Ok(HashKey::random()),
     }
+}
+
+/// The shard to scan: `--shard I/N` (or `KARTLEGG_SHARD`), or `--shards N` with the index from
+/// `JOB_COMPLETION_INDEX` (a Kubernetes Indexed Job).
+fn shard(args: &ScanArgs) -> Result<Option<Shard>> {
+    let Some(count) = args.shards else {
+        return Ok(args.shard);
+    };
+    if args.shard.is_some() {
+        bail!("give --shard I/N (or KARTLEGG_SHARD) or --shards N, not both");
+    }
+    let index = std::env::var("JOB_COMPLETION_INDEX")
+        .map_err(|_| anyhow::anyhow!("--shards {count} takes the shard's index from JOB_COMPLETION_INDEX, which is not set (use --shard I/N outside an Indexed Job)"))?;
+    let index = index
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| anyhow::anyhow!("JOB_COMPLETION_INDEX={index:?} is not a shard index"))?;
+    Ok(Some(Shard::new(index, count).map_err(anyhow::Error::msg)?))
 }
 
 /// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
@@ -81,6 +100,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             ..Limits::default()
         },
         rules_dir: args.rules.clone(),
+        shard: shard(&args)?,
         isolation: match args.isolation {
             IsolationArg::Processes => Isolation::Processes {
                 max_memory: args.max_memory,
@@ -112,7 +132,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         }
     };
     let namer = scan::Scanner::new(&opts, &det, &key);
-    let header = json!({
+    let mut header = json!({
         "schema_version": SCHEMA_VERSION,
         "tool": {
             "name": "kartlegg",
@@ -162,6 +182,10 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             },
         },
     });
+
+    if let Some(s) = opts.shard {
+        header["scan"]["shard"] = json!({"index": s.index(), "count": s.count()});
+    }
 
     let out = match &args.output {
         Some(p) => Output::open(p).with_context(|| format!("cannot write {}", p.display()))?,

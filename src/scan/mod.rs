@@ -25,7 +25,7 @@ use crate::read;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
 use crate::report::{FileRecord, Report, Summary, Totals};
-use crate::walk::{Counts, Entry, Exclude, Walk};
+use crate::walk::{Counts, Entry, Exclude, Shard, Walk};
 use state::{Identity, State, StateError};
 use wire::Job;
 
@@ -45,6 +45,9 @@ pub struct Options {
     /// Extra rules (`--rules DIR`), which worker processes load too.
     pub rules_dir: Option<PathBuf>,
     pub isolation: Isolation,
+    /// Only this shard of the files (`--shard I/N`); workers do not need it.
+    #[serde(skip)]
+    pub shard: Option<Shard>,
 }
 
 /// Where files are read.
@@ -93,6 +96,7 @@ impl Default for Options {
             limits: Limits::default(),
             rules_dir: None,
             isolation: Isolation::default(),
+            shard: None,
         }
     }
 }
@@ -457,7 +461,8 @@ pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
 /// The roots (and shard) of a scan in words, for a state's scope.
 fn scope(opts: &Options) -> String {
     let roots: Vec<String> = opts.roots.iter().map(|r| crate::walk::display(r)).collect();
-    serde_json::json!({ "roots": roots }).to_string()
+    let shard = opts.shard.map(|s| s.to_string());
+    serde_json::json!({ "roots": roots, "shard": shard }).to_string()
 }
 
 /// [`run`], with `--state`: unchanged files are not read again (see [`state`]).
@@ -487,7 +492,8 @@ pub fn run_with_state(
         st.begin(&scope(opts), settings(opts, det, key), opts.reveal)?;
     }
     let state = state.as_deref();
-    let walk = Walk::new(opts.follow, Exclude::new(&opts.exclude, never_scan)?);
+    let walk =
+        Walk::new(opts.follow, Exclude::new(&opts.exclude, never_scan)?).with_shard(opts.shard);
     let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Batch>(64);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<Out>>(64);
     let scanner = Scanner::new(opts, det, key);

@@ -11,5 +11,6 @@ mod gate;
 mod isolation;
 mod names;
 mod office_archive_mail;
+mod shards;
 mod sheets_pdf;
 mod state;
