@@ -7,7 +7,9 @@
 
 pub mod intern;
 pub mod mask;
+pub mod order;
 pub mod progress;
+pub mod sort;
 pub mod text;
 pub mod writer;
 

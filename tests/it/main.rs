@@ -11,6 +11,7 @@ mod gate;
 mod isolation;
 mod names;
 mod office_archive_mail;
+mod order;
 mod shards;
 mod sheets_pdf;
 mod state;
