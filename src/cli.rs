@@ -30,6 +30,9 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// Install a git pre-commit hook that runs `kartlegg scan --staged`.
     InstallHook(InstallHookArgs),
+    /// Merge the JSON inventories of the shards of one scan (`--shard I/N`) into the
+    /// inventory one machine would have written; exit 0 when merged, 2 when refused.
+    Merge(MergeArgs),
     /// A worker process of a scan (started by `kartlegg scan` itself; not for use by hand).
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -217,6 +220,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_progress: bool,
 
+    /// The date the inventory describes (YYYY-MM-DD) [default: today, UTC]; give every shard
+    /// of one scan the same one. Also KARTLEGG_AS_OF.
+    #[arg(long, value_name = "DATE", env = "KARTLEGG_AS_OF")]
+    pub as_of: Option<chrono::NaiveDate>,
+
     /// Scan only shard I of N (0-based) of the files under the roots: a partition by a hash
     /// of each path relative to its root, the same on every machine. Also KARTLEGG_SHARD=I/N.
     #[arg(long, value_name = "I/N", env = "KARTLEGG_SHARD")]
@@ -302,6 +310,18 @@ pub struct InstallHookArgs {
     /// Replace an existing pre-commit hook.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The inventories (JSON or JSON Lines), one per shard.
+    #[arg(required = true, value_name = "INVENTORY")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Write the merged inventory to FILE (atomically: FILE.partial, renamed when complete);
+    /// standard output by default.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! plain options.
 
 mod gate;
+mod merge;
 mod rules;
 mod scan;
 
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             }
         }
         Command::InstallHook(args) => gate::install_hook(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Worker => {
             crate::scan::worker::main()?;
             Ok(NOTHING_FOUND)

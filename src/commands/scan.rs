@@ -142,6 +142,10 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
         "scan": {
             "started": crate::now_rfc3339(),
+            "as_of": args
+                .as_of
+                .unwrap_or_else(|| chrono::Utc::now().date_naive())
+                .to_string(),
             "roots": opts
                 .roots
                 .iter()

@@ -7,8 +7,10 @@
 
 pub mod intern;
 pub mod mask;
+pub mod merge;
 pub mod order;
 pub mod progress;
+pub mod reader;
 pub mod sort;
 pub mod text;
 pub mod writer;

@@ -239,28 +239,31 @@ struct Finished<'a> {
 }
 
 /// One JSON document: `{schema_version, tool, scan, files: [...], summary}`, its files sorted
-/// by path ([`super::order`]) in bounded memory ([`Sorter`]): they are written when the scan
-/// is complete.
+/// by path ([`super::order`]) in bounded memory ([`Sorter`]): the document is written when
+/// the scan is complete.
 pub struct JsonReport {
     out: Output,
+    header: serde_json::Value,
     sorter: Option<Sorter>,
     key: Vec<u8>,
     json: Vec<u8>,
 }
 
 impl JsonReport {
-    /// Writes the opening of the document with `header` (an object) spliced in.
-    pub fn new(mut out: Output, header: &serde_json::Value) -> io::Result<JsonReport> {
-        let head = serde_json::to_string(header).map_err(json_err)?;
-        let head = head.strip_suffix('}').unwrap_or(&head);
-        out.write_all(head.as_bytes())?;
-        out.write_all(b",\"files\":[")?;
+    /// A document with `header` (an object) spliced in before its files.
+    pub fn new(out: Output, header: &serde_json::Value) -> io::Result<JsonReport> {
         Ok(JsonReport {
             out,
+            header: header.clone(),
             sorter: Some(Sorter::new(sort::DEFAULT_BUDGET)),
             key: Vec::new(),
             json: Vec::new(),
         })
+    }
+
+    /// The header, which can change until the document is finished.
+    pub fn header_mut(&mut self) -> &mut serde_json::Value {
+        &mut self.header
     }
 
     /// Takes a record already written as JSON (`kartlegg merge`), with a tag that comes back
@@ -282,6 +285,10 @@ impl JsonReport {
     ) -> io::Result<()> {
         let sorter = self.sorter.take().ok_or_else(finished)?;
         let out = &mut self.out;
+        let head = serde_json::to_string(&self.header).map_err(json_err)?;
+        let head = head.strip_suffix('}').unwrap_or(&head);
+        out.write_all(head.as_bytes())?;
+        out.write_all(b",\"files\":[")?;
         let mut prev: Option<(Vec<u8>, Vec<u8>, u32)> = None;
         sorter.finish(&mut |e| {
             let before = prev.as_ref().map(|(key, data, tag)| Entry {
