@@ -9,6 +9,7 @@ mod cli;
 mod dumps;
 mod gate;
 mod isolation;
+mod kubernetes;
 mod names;
 mod office_archive_mail;
 mod order;
