@@ -13,9 +13,13 @@ pub mod html;
 pub mod intern;
 pub mod lang;
 pub mod mask;
+pub mod merge;
+pub mod order;
 pub mod progress;
+pub mod reader;
 pub mod review;
 pub mod rows;
+pub mod sort;
 pub mod text;
 pub mod writer;
 pub mod xlsx;
@@ -326,6 +330,18 @@ pub struct Summary {
     /// With `--decisions`: files decided, undecided and stale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decisions: Option<DecisionCounts>,
+    /// With `--state`: how the files on disk were handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<Incremental>,
+}
+
+/// An incremental scan's files on disk: reused unchanged from the state, read, or gone since
+/// the state's last scan.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incremental {
+    pub reused: u64,
+    pub read: u64,
+    pub removed: u64,
 }
 
 /// Whether access times were preserved.

@@ -68,6 +68,13 @@ impl<W: Write> Report for TextReport<W> {
             s.files_limit_exceeded,
             s.files_excluded
         )?;
+        if let Some(i) = &s.incremental {
+            writeln!(
+                o,
+                "Incremental: {} files unchanged since the last scan (records reused), {} read, {} gone since then.",
+                i.reused, i.read, i.removed
+            )?;
+        }
         writeln!(
             o,
             "\nFindings: {} in {} files",
