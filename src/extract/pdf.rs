@@ -47,6 +47,8 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
     }
     let mut fonts = Fonts::default();
     let mut no_text = 0usize;
+    // Pages with images and no text: scans, for OCR.
+    let mut scanned = Vec::new();
     let mut failed = 0usize;
     let mut text = String::new();
     for (&number, &page_id) in &pages {
@@ -56,6 +58,9 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
             Ok(page) => {
                 if text.trim().is_empty() {
                     no_text += usize::from(page.images);
+                    if page.images {
+                        scanned.push(number);
+                    }
                     continue;
                 }
             }
@@ -75,7 +80,12 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         w.buffer().push_str(&text);
         w.flush(sink, true);
     }
-    let out = Extracted::new("pdf", data.len() as u64);
+    // OCR hook: scanned pages are read by OCR where it is available.
+    let ocr = super::ocr::pdf_pages(&data, &scanned, input, sink)?;
+    let no_text = no_text - ocr.pages.read as usize;
+    let unread = ocr.detail().map(|d| format!("; {d}")).unwrap_or_default();
+    let mut out = Extracted::new("pdf", data.len() as u64);
+    out.ocr = ocr.pages;
     let total = pages.len();
     Ok(if failed > 0 {
         out.with_note(
@@ -89,8 +99,12 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
     } else if no_text > 0 {
         out.with_note(
             Status::Partial,
-            "no_text_layer",
-            format!("{no_text} of {total} pages have no text layer (scanned images)"),
+            if ocr.failed.is_empty() {
+                "no_text_layer"
+            } else {
+                "ocr_error"
+            },
+            format!("{no_text} of {total} pages have no text layer (scanned images){unread}"),
         )
     } else {
         out

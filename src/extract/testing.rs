@@ -31,7 +31,9 @@ pub fn run(
     f: impl FnOnce(&mut Input<'_>, &mut dyn Sink) -> Result<Extracted, ExtractError>,
 ) -> (Result<Extracted, ExtractError>, Texts) {
     let det = Detector::builtin();
-    let limits = Limits::default();
+    // Extractor tests do not start Tesseract; OCR has tests of its own.
+    let mut limits = Limits::default();
+    limits.ocr.mode = super::ocr::Mode::Never;
     let head = &data[..data.len().min(sniff::HEAD)];
     let mut cursor = Cursor::new(data);
     let mut input = Input::seekable_from(

@@ -95,6 +95,7 @@ impl<'a> Windower<'a> {
             base: self.base,
             position,
             context: self.context,
+            ocr: None,
         });
     }
 }

@@ -59,6 +59,9 @@ pub struct Finding {
     pub iban: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub recovered_leading_zero: bool,
+    /// Read by OCR from an image or a scanned page; its confidence reflects OCR's certainty.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ocr: bool,
     /// The normalised value: only with `--reveal`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -118,6 +121,9 @@ pub struct Tally {
     /// read).
     #[serde(skip)]
     pub columns: ColumnTally,
+    /// Pages and images OCR read, and those unread for want of Tesseract.
+    #[serde(default)]
+    pub ocr: crate::extract::ocr::Pages,
 }
 
 /// One table column in a file's per-column summary.
@@ -293,6 +299,18 @@ pub struct Summary {
     /// Findings that are synthetic test numbers (not personal data).
     pub synthetic: u64,
     pub atime: AtimeSummary,
+    /// Pages and images read by OCR, and those that went unread because Tesseract is not
+    /// installed (`--ocr auto`).
+    pub ocr: OcrSummary,
+}
+
+/// What OCR read in the whole scan.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct OcrSummary {
+    /// Image files and pages (TIFF, scanned PDF) read by OCR.
+    pub pages_read: u64,
+    /// Images and scanned PDF pages not read because Tesseract is not installed.
+    pub pages_unread: u64,
 }
 
 /// Whether access times were preserved.
@@ -365,6 +383,8 @@ impl Totals {
                 .or_default() += n;
         }
         s.synthetic += rec.tally.synthetic;
+        s.ocr.pages_read += rec.tally.ocr.read;
+        s.ocr.pages_unread += rec.tally.ocr.unread;
         self.personal += rec.tally.personal;
         for (k, set) in &rec.tally.distinct {
             self.distinct.entry(k).or_default().extend(set);

@@ -12,6 +12,8 @@ mod gate;
 mod isolation;
 mod matrix;
 mod names;
+mod ocr;
 mod office_archive_mail;
+mod render;
 mod sheets_pdf;
 mod sqlite_files;
