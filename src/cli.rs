@@ -59,6 +59,28 @@ pub enum IsolationArg {
     Threads,
 }
 
+/// When images and scanned PDF pages are read with OCR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OcrArg {
+    /// When Tesseract is installed; the summary counts what went unread without it.
+    Auto,
+    /// Always: without Tesseract the scan does not start.
+    Always,
+    /// Never: images are media, scanned pages stay unread.
+    Never,
+}
+
+impl From<OcrArg> for crate::extract::ocr::Mode {
+    fn from(a: OcrArg) -> Self {
+        use crate::extract::ocr::Mode;
+        match a {
+            OcrArg::Auto => Mode::Auto,
+            OcrArg::Always => Mode::Always,
+            OcrArg::Never => Mode::Never,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// A readable summary (the default without -o).
@@ -218,6 +240,10 @@ pub struct ScanArgs {
     /// Where files are read.
     #[arg(long, value_enum, default_value = "processes")]
     pub isolation: IsolationArg,
+
+    /// Read text in images (PNG, JPEG, TIFF) and scanned PDF pages with Tesseract OCR.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub ocr: OcrArg,
 
     /// Exit 2 when some file's content could not be read completely.
     #[arg(long)]

@@ -105,6 +105,15 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     } else {
         Format::Summary
     });
+    let ocr = crate::extract::ocr::Settings {
+        mode: args.ocr.into(),
+        ..Default::default()
+    };
+    if ocr.mode == crate::extract::ocr::Mode::Always {
+        if let Err(why) = crate::extract::ocr::engine() {
+            bail!("--ocr always: {why}");
+        }
+    }
     let opts = Options {
         roots: args.paths.clone(),
         threads: args.threads.unwrap_or_else(scan::default_threads),
@@ -125,6 +134,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             max_entries: args.max_entries,
             max_ratio: args.max_ratio,
             seconds: args.max_seconds,
+            ocr,
             ..Limits::default()
         },
         rules_dir: args.rules.clone(),
@@ -192,6 +202,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                 "max_entries": opts.limits.max_entries,
                 "max_ratio": opts.limits.max_ratio,
                 "max_seconds": opts.limits.seconds,
+                "ocr": opts.limits.ocr.mode.as_str(),
                 "isolation": match &opts.isolation {
                     Isolation::Processes { max_memory, read_timeout } => json!({
                         "mode": "processes",

@@ -121,6 +121,17 @@ impl<W: Write> Report for TextReport<W> {
                 )?;
             }
         }
+        let ocr = &s.ocr;
+        if ocr.pages_read > 0 || ocr.pages_unread > 0 {
+            writeln!(o, "\nOCR: {} images or scanned pages read.", ocr.pages_read)?;
+        }
+        if ocr.pages_unread > 0 {
+            writeln!(
+                o,
+                "  {} images or scanned pages not read: Tesseract OCR is not installed (install tesseract-ocr and tesseract-ocr-nor, or pass --ocr never).",
+                ocr.pages_unread
+            )?;
+        }
         let a = &s.atime;
         if a.preserved {
             writeln!(
