@@ -56,7 +56,9 @@ pub fn run_with(
     data: &[u8],
     f: impl FnOnce(&mut Input<'_>, &mut dyn Sink) -> Result<Extracted, ExtractError>,
 ) -> (Result<Extracted, ExtractError>, Texts) {
-    let limits = Limits::default();
+    // Extractor tests do not start Tesseract; OCR has tests of its own.
+    let mut limits = Limits::default();
+    limits.ocr.mode = super::ocr::Mode::Never;
     let head = &data[..data.len().min(sniff::HEAD)];
     let mut cursor = Cursor::new(data);
     let mut input = Input::seekable_from(

@@ -290,6 +290,7 @@ impl Windower {
             base: &self.base,
             position,
             context: self.context,
+            ocr: None,
         });
     }
 }

@@ -102,6 +102,26 @@ impl RetentionSummary {
         }
     }
 
+    /// Adds another part's totals (a shard of the same scan, with the same policy file).
+    pub fn absorb(&mut self, o: &RetentionSummary) {
+        self.overdue += o.overdue;
+        self.due += o.due;
+        self.keep += o.keep;
+        self.no_policy += o.no_policy;
+        self.findings_overdue += o.findings_overdue;
+        for (id, p) in &o.by_policy {
+            let q = self.by_policy.entry(id.clone()).or_default();
+            q.files += p.files;
+            q.overdue += p.overdue;
+            q.due += p.due;
+            q.keep += p.keep;
+            q.findings += p.findings;
+            q.findings_overdue += p.findings_overdue;
+            q.bytes += p.bytes;
+            q.bytes_overdue += p.bytes_overdue;
+        }
+    }
+
     pub fn add(&mut self, rec: &FileRecord) {
         let Some(r) = &rec.retention else { return };
         let overdue = r.findings_overdue.unwrap_or(0);

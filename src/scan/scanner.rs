@@ -345,6 +345,7 @@ impl<'a> Scanner<'a> {
             Ok(e) => {
                 rec.file_type = e.file_type;
                 rec.encoding = e.encoding;
+                rec.tally.ocr = e.ocr;
                 if let Some(n) = e.note {
                     rec.set_status(n.status, &n.reason, n.detail);
                 }
@@ -658,14 +659,24 @@ impl Sink for Collector<'_, '_> {
         let mut in_column: Vec<(&'static str, u64)> = Vec::new();
         let mut lines = self.line_dates(chunk);
         for c in &self.cands {
-            if !chunk.report.contains(&c.start) || c.confidence < s.opts.min_confidence {
+            if !chunk.report.contains(&c.start) {
+                continue;
+            }
+            // Text read by OCR: its certainty weighs the candidate (it may drop it).
+            let judged = match chunk.ocr.map(|o| o.judge(c)) {
+                Some(None) => continue,
+                Some(Some(j)) => Some(j),
+                None => None,
+            };
+            let confidence = judged.map_or(c.confidence, |j| j.confidence);
+            if confidence < s.opts.min_confidence {
                 continue;
             }
             let date = lines.as_mut().and_then(|l| l.date_at(c.start));
             let fingerprint = s.key.fingerprint(c.kind, &c.value);
             self.rec
                 .tally
-                .add(c.kind, c.confidence, c.synthetic, mask::short(&fingerprint));
+                .add(c.kind, confidence, c.synthetic, mask::short(&fingerprint));
             if column.is_some() {
                 in_column.push((c.kind, mask::short(&fingerprint)));
             }
@@ -680,11 +691,13 @@ impl Sink for Collector<'_, '_> {
             if self.dating.content {
                 self.pending.listed(self.rec.findings.len(), date);
             }
+            let mut location = locator.locate(c.start);
+            location.bbox = judged.and_then(|j| j.bbox);
             self.rec.findings.push(Finding {
                 kind: c.kind,
                 rule: c.rule,
-                confidence: c.confidence,
-                location: locator.locate(c.start),
+                confidence,
+                location,
                 masked: mask::mask(c.kind, &c.value),
                 fingerprint,
                 checksum: c.checksum.map(|r| r.as_str()),
@@ -692,6 +705,7 @@ impl Sink for Collector<'_, '_> {
                 role: c.role,
                 iban: c.iban,
                 recovered_leading_zero: c.recovered_leading_zero,
+                ocr: judged.is_some(),
                 value: s.opts.reveal.then(|| c.value.clone()),
                 context: s.opts.reveal.then(|| snippet(chunk.text, c.start, c.end)),
                 // Set when the record holding it ends ([`Pending::end`]).

@@ -546,6 +546,62 @@ fn a_kind_no_rule_reports_is_warned_about() {
     assert_eq!(retention(&s, "a.txt"), json!({"verdict": "no_policy"}));
 }
 
+#[test]
+fn shards_merge_into_the_whole_scans_retention_summary_and_state_is_refused() {
+    let t = course_share();
+    let example = repo_path("rules/retention/kursleverandor.toml");
+    let policy = [
+        "--policy",
+        example.to_str().unwrap(),
+        "--as-of",
+        "2026-12-01",
+    ];
+    let whole = scan(&[t.path()], &policy);
+    let dir = tempfile::tempdir().unwrap();
+    let mut parts = Vec::new();
+    for i in 0..3 {
+        let p = dir.path().join(format!("{i}.json"));
+        let out = kartlegg()
+            .env("KARTLEGG_HASH_KEY", "retention-shards")
+            .args(["scan", "--no-progress", "--shard", &format!("{i}/3"), "-o"])
+            .arg(&p)
+            .args(policy)
+            .arg(t.path())
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)));
+        parts.push(p);
+    }
+    let merged = dir.path().join("merged.json");
+    let out = kartlegg()
+        .arg("merge")
+        .args(&parts)
+        .arg("-o")
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: Value = serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
+    crate::harness::assert_valid(&m);
+    assert_eq!(m["summary"]["retention"], whole.inv["summary"]["retention"]);
+    // A state would hand back verdicts given on another day: refused.
+    let out = kartlegg()
+        .args(["scan", "--no-progress", "--state"])
+        .arg(dir.path().join("state.db"))
+        .args(policy)
+        .arg(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--policy cannot be combined with --state")
+    );
+}
+
 /// A course provider's share, reviewed with the example policy in rules/retention/.
 fn course_share() -> Tree {
     let t = Tree::new();

@@ -99,12 +99,20 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
             forms::annotations(&doc, d, i as u32 + 1, sink);
         }
         match shown {
-            Ok(s) => tally.add(&s, false),
-            Err(PageFail::Damaged(s)) => tally.add(&s, true),
+            Ok(s) => tally.add(i as u32 + 1, &s, false),
+            Err(PageFail::Damaged(s)) => tally.add(i as u32 + 1, &s, true),
             Err(PageFail::Stop(e)) => return Err(e),
         }
     }
-    Ok(tally.status(Extracted::new("pdf", doc.len()), &doc, tree_ok))
+    let notes = tally.notes(&doc, tree_ok);
+    let len = doc.len();
+    drop(doc);
+    // Scanned pages are read by OCR where it is available.
+    let ocr = super::ocr::pdf_pages(input, &tally.scanned, sink)?;
+    let unread = tally.scanned.len() - (ocr.pages.read as usize).min(tally.scanned.len());
+    let mut out = notes.status(Extracted::new("pdf", len), tally.pages, unread, &ocr);
+    out.ocr = ocr.pages;
+    Ok(out)
 }
 
 /// A page: its object and the resources it inherits from the page tree.
@@ -265,26 +273,26 @@ impl Read for Joined<'_> {
 struct Tally {
     pages: usize,
     damaged: usize,
-    /// Images but no text: scans.
-    image_only: usize,
+    /// Pages (1-based) with images but no text: scans.
+    scanned: Vec<u32>,
     /// Text drawn in fonts that give no characters, and no other text.
     unmapped: usize,
 }
 
 impl Tally {
-    fn add(&mut self, s: &Shown, damaged: bool) {
+    fn add(&mut self, page: u32, s: &Shown, damaged: bool) {
         self.damaged += usize::from(damaged);
         if s.mapped == 0 {
             if s.unmapped > 0 {
                 self.unmapped += 1;
             } else if s.images {
-                self.image_only += 1;
+                self.scanned.push(page);
             }
         }
     }
 
-    /// The file's status: the first problem is the reason, the detail names them all.
-    fn status(&self, out: Extracted, doc: &Doc<'_>, tree_ok: bool) -> Extracted {
+    /// What went wrong in the document, before OCR had its say on the scanned pages.
+    fn notes(&self, doc: &Doc<'_>, tree_ok: bool) -> Notes {
         let total = self.pages;
         let recovered = doc.damage.borrow().streams_recovered;
         let mut notes: Vec<(&str, String)> = Vec::new();
@@ -324,15 +332,6 @@ impl Tally {
                 ),
             ));
         }
-        if self.image_only > 0 {
-            notes.push((
-                "no_text_layer",
-                format!(
-                    "{} of {total} pages have no text layer (scanned images)",
-                    self.image_only
-                ),
-            ));
-        }
         let too_large = doc.damage.borrow().too_large;
         if too_large > 0 {
             // Over a memory budget: a limit, named as such, ahead of the other notes.
@@ -347,15 +346,47 @@ impl Tally {
                 ),
             );
         }
-        let Some((reason, _)) = notes.first() else {
+        Notes { notes, too_large }
+    }
+}
+
+/// A document's problems, in order: the first is the reason of its status.
+struct Notes {
+    notes: Vec<(&'static str, String)>,
+    /// Streams over the decoding budget: the status is then `limit_exceeded`.
+    too_large: u32,
+}
+
+impl Notes {
+    /// The file's status: the first problem is the reason, the detail names them all; scanned
+    /// pages that OCR did not read (`unread` of them) are one more problem.
+    fn status(
+        mut self,
+        out: Extracted,
+        total: usize,
+        unread: usize,
+        ocr: &super::ocr::pdf::PdfOcr,
+    ) -> Extracted {
+        if unread > 0 {
+            let why = ocr.detail().map(|d| format!("; {d}")).unwrap_or_default();
+            self.notes.push((
+                if ocr.failed.is_empty() {
+                    "no_text_layer"
+                } else {
+                    "ocr_error"
+                },
+                format!("{unread} of {total} pages have no text layer (scanned images){why}"),
+            ));
+        }
+        let Some((reason, _)) = self.notes.first() else {
             return out;
         };
-        let status = if too_large > 0 {
+        let status = if self.too_large > 0 {
             Status::LimitExceeded
         } else {
             Status::Partial
         };
-        let detail: Vec<&str> = notes.iter().map(|(_, d)| d.as_str()).collect();
+        let detail: Vec<&str> = self.notes.iter().map(|(_, d)| d.as_str()).collect();
         out.with_note(status, reason, detail.join("; "))
     }
 }
