@@ -264,12 +264,20 @@ fn csv_and_sql_rows_are_dated_by_their_date_column() {
 
 #[test]
 fn xlsx_rows_are_dated_by_their_date_cells() {
+    // A date-formatted cell dates its row under a header that dates rows and under one that
+    // says nothing about dates (its cell style says it is a date); a birth date never does.
+    for header in ["Prøvedato", "Gjennomført"] {
+        xlsx_dated_rows(header);
+    }
+}
+
+fn xlsx_dated_rows(header: &str) {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
     let t = Tree::new();
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    let date = Format::new().set_num_format("yyyy-mm-dd");
-    for (c, h) in ["Navn", "Fødselsnummer", "Fødselsdato", "Prøvedato"]
+    let date = Format::new().set_num_format("d. mmm yyyy");
+    for (c, h) in ["Navn", "Fødselsnummer", "Fødselsdato", header]
         .iter()
         .enumerate()
     {
@@ -297,7 +305,8 @@ fn xlsx_rows_are_dated_by_their_date_cells() {
         owned(&[
             ("fodselsnummer", Some("2005-06-01")),
             ("fodselsnummer", Some("2020-06-01"))
-        ])
+        ]),
+        "under {header}"
     );
     let r = retention(&s, "resultater.xlsx");
     assert_eq!(

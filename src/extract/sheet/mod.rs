@@ -25,9 +25,9 @@
 //!
 //! A row is a record for a retention review ([`Sink::record_date`]): a date cell (xlsx `t="d"`,
 //! an ods date) dates its row; a number or text under a header that dates rows (`Kursdato`,
-//! `Registrert`) does too, and wins; one under a birth or expiry header never does. xlsx,
-//! xlsb and xls date cells are numbers with a date format: without such a header they are not
-//! taken as dates (the cell styles are not read).
+//! `Registrert`) does too, and wins; one under a birth or expiry header never does. xlsx date
+//! cells are found by their cell style ([`xlsx`]); xlsb and xls cell styles are not read, so
+//! there a date is taken only under a dating header.
 //!
 //! Numbers are written as a person would type them: integral values without a fraction or an
 //! exponent (1.2345678901E10 → `12345678901`). Formula cells hold their cached result, which
