@@ -215,6 +215,35 @@ fn log_lines_date_their_findings_in_every_form() {
 }
 
 #[test]
+fn ndjson_records_are_dated_by_their_timestamp_key() {
+    let t = Tree::new();
+    let log = t.file(
+        "app.ndjson",
+        "{\"@timestamp\":\"2024-03-05T10:00:00Z\",\"user\":{\"email\":\"ola.nordmann@kursfirma.no\"}}\n\
+         {\"user\":\"per.hansen@kursfirma.no\",\"created_at\":1762336800}\n\
+         {\"user\":\"kari.nordmann@kursfirma.no\",\"meta\":{\"ts\":\"2019-01-01\"}}\n",
+    );
+    set_mtime(&log, "2026-11-30");
+    let s = review(&t, CONTENT_360, "2026-12-01");
+    // The key may come after the finding; a nested key does not date the record.
+    assert_eq!(
+        dated(&s, "app.ndjson"),
+        owned(&[
+            ("email", Some("2024-03-05")),
+            ("email", Some("2025-11-05")),
+            ("email", None),
+        ])
+    );
+    assert_eq!(
+        retention(&s, "app.ndjson"),
+        json!({"policy": "logg", "from": "content", "date": "2024-03-05",
+               "keep_until": "2025-02-28", "verdict": "overdue", "overdue_days": 641,
+               "findings_overdue": 2, "findings_undated": 1,
+               "oldest": "2024-03-05", "newest": "2025-11-05"})
+    );
+}
+
+#[test]
 fn a_log_without_dated_findings_falls_back_to_modified() {
     let t = Tree::new();
     let log = t.file("x.log", "kontakt: anne.lie@kursfirma.no\n");
