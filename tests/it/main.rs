@@ -29,6 +29,7 @@ mod render;
 mod report;
 mod shards;
 mod sheets_pdf;
+mod snapshots;
 mod sqlite_files;
 mod state;
 mod structured;
