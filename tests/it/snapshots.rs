@@ -68,11 +68,7 @@ fn redact(text: &str, root: &Path) -> String {
 fn stable_json(mut v: Value, root: &Path) -> Value {
     fn walk(v: &mut Value, root: &str) {
         match v {
-            Value::String(s) => {
-                if s.contains(root) {
-                    *s = s.replace(root, "[ROOT]");
-                }
-            }
+            Value::String(s) if s.contains(root) => *s = s.replace(root, "[ROOT]"),
             Value::Array(a) => a.iter_mut().for_each(|x| walk(x, root)),
             Value::Object(o) => {
                 for (k, x) in o.iter_mut() {
