@@ -30,6 +30,7 @@ mod report;
 mod retention;
 mod shards;
 mod sheets_pdf;
+mod snapshots;
 mod sqlite_files;
 mod state;
 mod structured;
