@@ -103,9 +103,11 @@ impl SourceArgs {
 /// The CI gate's policy and suppressions.
 #[derive(Debug, Clone, Args)]
 pub struct GateArgs {
-    /// Fail on findings at this confidence and above (git modes).
-    #[arg(long, default_value = "high", value_parser = parse_confidence)]
-    pub fail_on: Confidence,
+    /// Fail on findings at this confidence and above, whatever their kind (git modes)
+    /// [default: `fail_on` in .kartlegg.toml, else medium for identity numbers and high for
+    /// other kinds].
+    #[arg(long, value_parser = parse_confidence)]
+    pub fail_on: Option<Confidence>,
 
     /// Let synthetic test numbers (month +80 and the like) fail too.
     #[arg(long)]
@@ -153,6 +155,11 @@ pub struct ScanArgs {
     /// Add the rules in DIR/*.toml to the built-in rules.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+
+    /// Settings from FILE (see docs/config.md) [git modes: default .kartlegg.toml at the
+    /// repository root, if it exists; an inventory reads one only when given].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Leave out paths matching GLOB (relative path or file name); repeatable.
     #[arg(long, value_name = "GLOB")]
@@ -259,6 +266,10 @@ pub struct BaselineAddArgs {
     /// Add rules from DIR/*.toml, as in `scan`.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+
+    /// Settings from FILE [default: .kartlegg.toml at the repository root, if it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +288,10 @@ pub struct BaselineUpdateArgs {
     /// Add rules from DIR/*.toml, as in `scan`.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+
+    /// Settings from FILE [default: .kartlegg.toml at the repository root, if it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,8 +3,9 @@
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use super::{detector, FAILED, FOUND, NOTHING_FOUND};
+use super::{detector, known_kinds, FAILED, FOUND, NOTHING_FOUND};
 use crate::cli::{Format, IsolationArg, ScanArgs};
+use crate::config::Config;
 use crate::extract::Limits;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
@@ -13,7 +14,7 @@ use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
 use crate::scan::{self, Isolation, Options};
 
-fn hash_key(args: &ScanArgs) -> Result<HashKey> {
+pub(super) fn hash_key(args: &ScanArgs) -> Result<HashKey> {
     if let Some(path) = &args.hash_key_file {
         let raw = std::fs::read(path)
             .with_context(|| format!("cannot read --hash-key-file {}", path.display()))?;
@@ -30,28 +31,9 @@ fn hash_key(args: &ScanArgs) -> Result<HashKey> {
     }
 }
 
-/// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
-pub fn run(args: ScanArgs) -> Result<u8> {
-    let det = detector(args.rules.as_deref())?;
-    let key = hash_key(&args)?;
-    if let Some(source) = args.source.source() {
-        return super::gate::scan(&args, source, &det, key);
-    }
-    if args.paths.is_empty() {
-        bail!("give the files or directories to scan (or --staged, --diff, --history, --tracked for a git repository)");
-    }
-    if matches!(
-        args.format,
-        Some(Format::Sarif | Format::Github | Format::TextLines)
-    ) {
-        bail!("--format sarif, github and text-lines need a git mode (--staged, --diff, --history or --tracked)");
-    }
-    let format = args.format.unwrap_or(if args.output.is_some() {
-        Format::Json
-    } else {
-        Format::Summary
-    });
-    let opts = Options {
+/// The scan options a command line asks for (a git mode adjusts a few).
+pub(super) fn options(args: &ScanArgs) -> Options {
+    Options {
         roots: args.paths.clone(),
         threads: args.threads.unwrap_or_else(scan::default_threads),
         follow: args.follow,
@@ -76,7 +58,42 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             },
             IsolationArg::Threads => Isolation::Threads,
         },
-    };
+        synthetic: Default::default(),
+    }
+}
+
+/// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
+pub fn run(args: ScanArgs) -> Result<u8> {
+    if let Some(source) = args.source.source() {
+        return super::gate::scan(&args, source);
+    }
+    // Only a config named on the command line: one found in the scanned tree is data.
+    let config = args.config.as_deref().map(Config::load).transpose()?;
+    let mut opts = options(&args);
+    if let Some(c) = &config {
+        opts.rules_dir = opts.rules_dir.or_else(|| c.rules.clone());
+        opts.exclude.extend(c.exclude.iter().cloned());
+        opts.synthetic = c.synthetic.clone();
+    }
+    let det = detector(opts.rules_dir.as_deref())?;
+    if let Some(c) = &config {
+        c.check_kinds(known_kinds(&det))?;
+    }
+    let key = hash_key(&args)?;
+    if args.paths.is_empty() {
+        bail!("give the files or directories to scan (or --staged, --diff, --history, --tracked for a git repository)");
+    }
+    if matches!(
+        args.format,
+        Some(Format::Sarif | Format::Github | Format::TextLines)
+    ) {
+        bail!("--format sarif, github and text-lines need a git mode (--staged, --diff, --history or --tracked)");
+    }
+    let format = args.format.unwrap_or(if args.output.is_some() {
+        Format::Json
+    } else {
+        Format::Summary
+    });
     let key_note = if key.provided {
         "Fingerprints: keyed by the given key; they correlate across scans with the same key."
     } else {
@@ -119,7 +136,14 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                     }),
                     Isolation::Threads => json!({"mode": "threads"}),
                 },
-                "rules_dir": args.rules.as_ref().map(|p| p.to_string_lossy()),
+                "rules_dir": opts.rules_dir.as_ref().map(|p| p.to_string_lossy()),
+                "config": config.as_ref().map(|c| namer.mask_name(&crate::walk::display(&c.file))),
+                "synthetic": (!opts.synthetic.is_empty()).then(|| json!({
+                    "dolly": opts.synthetic.dolly,
+                    "ranges": opts.synthetic.ranges.len(),
+                    "values": opts.synthetic.values.len(),
+                    "fingerprints": opts.synthetic.fingerprints.len(),
+                })),
             },
             "fingerprints": {
                 "algorithm": "hmac-sha256 (first 128 bits) of kind NUL normalised value",

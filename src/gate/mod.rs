@@ -20,7 +20,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
-use crate::detect::Confidence;
+use crate::config::FailOn;
 use crate::read::sniff::{self, Sniffed};
 use crate::report::{Finding, Status};
 use crate::scan::Blobs;
@@ -55,9 +55,10 @@ impl Source {
 }
 
 /// What fails.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Policy {
-    pub fail_on: Confidence,
+    /// The level at which a finding fails, per kind.
+    pub fail_on: FailOn,
     pub fail_on_synthetic: bool,
 }
 
@@ -364,7 +365,7 @@ impl Gate<'_, '_> {
                 baselined = true;
             }
         }
-        if f.confidence < self.policy.fail_on {
+        if f.confidence < self.policy.fail_on.level(f.kind) {
             Verdict::BelowThreshold
         } else if f.synthetic && !self.policy.fail_on_synthetic {
             Verdict::Synthetic

@@ -39,6 +39,8 @@ pub struct Options {
     /// Extra rules (`--rules DIR`), which worker processes load too.
     pub rules_dir: Option<PathBuf>,
     pub isolation: Isolation,
+    /// What the configuration declares synthetic (`[synthetic]` in `.kartlegg.toml`).
+    pub synthetic: crate::config::Synthetic,
 }
 
 /// Where files are read.
@@ -87,6 +89,7 @@ impl Default for Options {
             limits: Limits::default(),
             rules_dir: None,
             isolation: Isolation::default(),
+            synthetic: crate::config::Synthetic::default(),
         }
     }
 }

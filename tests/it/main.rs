@@ -8,6 +8,7 @@ mod harness;
 mod cli;
 mod dumps;
 mod gate;
+mod gate_config;
 mod isolation;
 mod names;
 mod office_archive_mail;
