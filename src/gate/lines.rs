@@ -92,7 +92,8 @@ pub fn write_github(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
     for h in hits.iter().filter(|h| h.verdict == Verdict::Fail) {
         let l = &h.finding.location;
         let mut props = format!("file={}", property(&h.file));
-        if let Some(line) = l.line {
+        // Only a line of the file itself: GitHub shows the annotation on it.
+        if let Some(line) = super::file_line(l) {
             props.push_str(&format!(",line={line}"));
             if let Some(Column::Number(c)) = l.column {
                 props.push_str(&format!(",col={c}"));

@@ -4,7 +4,11 @@
 //! Content comes from [`crate::source::git`] (the index, a range, every commit, or the tracked
 //! tree), is scanned by the ordinary [`Scanner`] (so office files, archives and encodings are
 //! read exactly as in an inventory; blobs are read from git in order and scanned in parallel,
-//! a bounded batch at a time), and each finding gets a [`Verdict`]. Every suppression is
+//! a bounded batch at a time), and each finding gets a [`Verdict`]. Of a modified text file —
+//! source, CSV, JSON, an SQL dump, YAML, XML — only what the change adds counts: findings on
+//! added lines (compared without whitespace, as a multiset), and of those only the values the
+//! new version holds more often than the old, so a reformatted JSON file or a dump whose
+//! one-line `INSERT` gained a row adds only what is new. Every suppression is
 //! keyed on content, never on a line number: a `kartlegg:allow` comment on the finding's line
 //! or the line above, a `.kartleggignore` path pattern, or a baseline entry matching the
 //! value's fingerprint in that path. The reporters in [`crate::report`] turn the hits into
@@ -14,15 +18,16 @@ pub mod baseline;
 pub mod lines;
 pub mod sarif;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
 use crate::config::FailOn;
+use crate::extract::Location;
 use crate::read::sniff::{self, Sniffed};
-use crate::report::{Finding, Status};
+use crate::report::{FileRecord, Finding, Status};
 use crate::scan::Blobs;
 use crate::source::git::{self, Change, Repo};
 
@@ -258,21 +263,24 @@ impl Gate<'_, '_> {
                 continue;
             }
             let text = as_text(&data);
-            // Text files count only their added lines; other formats are scanned whole.
-            let added = match (&text, &ch.old) {
+            // Text files count only what they add; other formats are scanned whole.
+            let old = match (&text, &ch.old) {
                 (Some(new), Some(old)) => {
-                    let old = blobs.get(old)?;
-                    let old = as_text(&old).unwrap_or_default();
-                    Some(git::added_lines(&old, new).into_iter().collect())
+                    let data = blobs.get(old)?;
+                    let added = git::added_lines(&as_text(&data).unwrap_or_default(), new);
+                    Some(Old {
+                        data,
+                        added: added.into_iter().collect(),
+                    })
                 }
                 _ => None,
             };
-            batch_bytes += data.len();
+            batch_bytes += data.len() + old.as_ref().map_or(0, |o| o.data.len());
             batch.push(Loaded {
                 path: &ch.path,
                 data,
                 text,
-                added,
+                old,
             });
             if batch_bytes >= BATCH_BYTES {
                 self.judge(
@@ -297,7 +305,8 @@ impl Gate<'_, '_> {
         out: &mut Outcome,
     ) -> Result<()> {
         let items: Vec<(&str, &[u8])> = batch.iter().map(|l| (l.path, &l.data[..])).collect();
-        let scanned = self.blobs.scan(&items)?;
+        let mut scanned = self.blobs.scan(&items)?;
+        self.keep_added(&batch, &mut scanned, seen.as_deref())?;
         for (l, recs) in batch.iter().zip(scanned) {
             let lines: Vec<&str> = l
                 .text
@@ -317,18 +326,13 @@ impl Gate<'_, '_> {
                     });
                 }
                 for f in rec.findings {
-                    let line = f.location.line;
-                    if let (true, Some(added), Some(line)) = (top, &l.added, line) {
-                        if !added.contains(&line) {
-                            continue;
-                        }
-                    }
                     if let Some(seen) = seen.as_deref_mut() {
                         if !seen.insert((rec.path.clone(), f.fingerprint.clone())) {
                             continue;
                         }
                     }
-                    let inline = top && line.is_some_and(|n| allowed_inline(&lines, n));
+                    let line = file_line(&f.location).filter(|_| top);
+                    let inline = line.is_some_and(|n| allowed_inline(&lines, n));
                     let verdict = self.verdict(&rec.path, &f, inline, used, out);
                     out.hits.push(Hit {
                         path: rec.path.clone(),
@@ -339,6 +343,66 @@ impl Gate<'_, '_> {
                     });
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Leaves in the record of each modified text file only the findings its change adds:
+    /// those on added lines (or with no line of the file), and of those only as many of a
+    /// value as the new version has more than the old — so a reformatted file, or a dump
+    /// that rewrote a line of a hundred rows to add one, adds only what is new. The old
+    /// version is scanned only when something is left to compare.
+    fn keep_added(
+        &self,
+        batch: &[Loaded],
+        scanned: &mut [Vec<FileRecord>],
+        seen: Option<&HashSet<(String, String)>>,
+    ) -> Result<()> {
+        let mut compare = Vec::new();
+        for (i, (l, recs)) in batch.iter().zip(scanned.iter_mut()).enumerate() {
+            let (Some(old), Some(top)) = (&l.old, recs.first_mut()) else {
+                continue;
+            };
+            let totals = value_counts(&top.findings);
+            let path = top.path.clone();
+            top.findings.retain(|f| {
+                file_line(&f.location).is_none_or(|n| old.added.contains(&n))
+                    && seen.is_none_or(|s| !s.contains(&(path.clone(), f.fingerprint.clone())))
+            });
+            if !top.findings.is_empty() {
+                compare.push((i, totals));
+            }
+        }
+        if compare.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<(&str, &[u8])> = compare
+            .iter()
+            .filter_map(|&(i, _)| Some((batch[i].path, &batch[i].old.as_ref()?.data[..])))
+            .collect();
+        let olds = self.blobs.scan(&items)?;
+        for ((i, totals), old) in compare.into_iter().zip(olds) {
+            let before = old
+                .first()
+                .map(|r| value_counts(&r.findings))
+                .unwrap_or_default();
+            // How many of each value this change adds.
+            let mut new: HashMap<(&str, String), usize> = totals
+                .into_iter()
+                .map(|(v, n)| {
+                    let had = before.get(&v).copied().unwrap_or(0);
+                    (v, n.saturating_sub(had))
+                })
+                .collect();
+            scanned[i][0].findings.retain(|f| {
+                match new.get_mut(&(f.kind, f.fingerprint.clone())) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        true
+                    }
+                    _ => false,
+                }
+            });
         }
         Ok(())
     }
@@ -388,8 +452,35 @@ struct Loaded<'c> {
     data: Vec<u8>,
     /// The content decoded, when it is text.
     text: Option<String>,
-    /// For a modified text file, the lines it adds; `None` means all of it counts.
-    added: Option<HashSet<u64>>,
+    /// For a modified text file, what it was; `None` means all of it counts.
+    old: Option<Old>,
+}
+
+/// The version a text file had before the change.
+struct Old {
+    data: Vec<u8>,
+    /// The 1-based lines of the new version that this one does not have.
+    added: HashSet<u64>,
+}
+
+/// How often each value (kind and fingerprint) occurs among findings.
+fn value_counts(findings: &[Finding]) -> HashMap<(&'static str, String), usize> {
+    let mut m = HashMap::new();
+    for f in findings {
+        *m.entry((f.kind, f.fingerprint.clone())).or_default() += 1;
+    }
+    m
+}
+
+/// The line of the file itself a finding is on: not a line inside an e-mail part, a page or
+/// a document part, which a diff, an annotation or a SARIF region would take for the file's.
+pub fn file_line(l: &Location) -> Option<u64> {
+    let inside = l.message.is_some()
+        || l.part.is_some()
+        || l.page.is_some()
+        || l.sheet.is_some()
+        || l.cell.is_some();
+    l.line.filter(|_| !inside)
 }
 
 /// The content as text, when it sniffs as text (any encoding the text extractor reads).

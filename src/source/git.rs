@@ -8,8 +8,9 @@
 //! `cat-file --batch` process, so a commit of ten files costs a handful of process starts.
 //!
 //! What a change *adds* is decided on content, not on a line diff: a text line is added when
-//! the new version has more copies of it than the old one (compared as a multiset), so lines
-//! that only moved, or a file that was only renamed, add nothing.
+//! the new version has more copies of it than the old one (compared as a multiset, without
+//! whitespace), so lines that only moved or were re-indented, or a file that was only
+//! renamed, add nothing.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -266,11 +267,16 @@ fn is_file_mode(mode: &str) -> bool {
 }
 
 /// Parses `git diff --raw -z` output into added/modified/renamed/copied files, and the paths
-/// that are unmerged.
+/// that are unmerged. An added file that git did not pair with a deleted one (moved and
+/// reformatted in one change is too different for its rename detection) is given the deleted
+/// file of the same name as its old version: what counts as added is then decided by lines
+/// and values, which a wrong pairing cannot make pass anything new.
 fn parse_raw(raw: &[u8]) -> Result<(Vec<Change>, Vec<String>)> {
     let mut fields = raw.split(|&b| b == 0);
     let mut changes = Vec::new();
     let mut unmerged = Vec::new();
+    let mut added = Vec::new();
+    let mut deleted = Vec::new();
     while let Some(meta) = fields.next() {
         if meta.is_empty() {
             continue;
@@ -299,16 +305,32 @@ fn parse_raw(raw: &[u8]) -> Result<(Vec<Change>, Vec<String>)> {
         let absent = |id: &str| id.bytes().all(|b| b == b'0');
         match status {
             'U' => unmerged.push(path),
+            'D' if is_file_mode(f[0]) => deleted.push((path, old_id.to_string())),
             'D' => {}
             _ if !is_file_mode(f[1]) || absent(new_id) => {}
-            _ => changes.push(Change {
-                path,
-                old: (is_file_mode(f[0]) && !absent(old_id)).then(|| old_id.to_string()),
-                new: new_id.to_string(),
-            }),
+            _ => {
+                if status == 'A' {
+                    added.push(changes.len());
+                }
+                changes.push(Change {
+                    path,
+                    old: (is_file_mode(f[0]) && !absent(old_id)).then(|| old_id.to_string()),
+                    new: new_id.to_string(),
+                })
+            }
+        }
+    }
+    for i in added {
+        let name = base_name(&changes[i].path);
+        if let Some(d) = deleted.iter().position(|(p, _)| base_name(p) == name) {
+            changes[i].old = Some(deleted.swap_remove(d).1);
         }
     }
     Ok((changes, unmerged))
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// A `git cat-file --batch` process.
@@ -346,20 +368,31 @@ impl Drop for Blobs {
     }
 }
 
-/// The 1-based numbers of the lines of `new` that `old` does not have as many copies of.
+/// The 1-based numbers of the lines of `new` that `old` does not have as many copies of,
+/// lines compared without their whitespace and a trailing `,` or `;`: re-indenting a file, or
+/// moving an element to the end of a JSON array or an SQL `VALUES` list, adds nothing.
 pub fn added_lines(old: &str, new: &str) -> Vec<u64> {
-    let mut have: HashMap<&str, usize> = HashMap::new();
+    let mut have: HashMap<String, usize> = HashMap::new();
     for l in old.lines() {
-        *have.entry(l).or_default() += 1;
+        *have.entry(line_key(l)).or_default() += 1;
     }
     let mut added = Vec::new();
     for (i, l) in new.lines().enumerate() {
-        match have.get_mut(l) {
+        match have.get_mut(&line_key(l)) {
             Some(n) if *n > 0 => *n -= 1,
             _ => added.push(i as u64 + 1),
         }
     }
     added
+}
+
+/// A line as [`added_lines`] compares it.
+fn line_key(line: &str) -> String {
+    let mut k: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+    while k.ends_with([',', ';']) {
+        k.pop();
+    }
+    k
 }
 
 #[cfg(test)]
@@ -375,6 +408,22 @@ mod tests {
     }
 
     #[test]
+    fn reindenting_and_trailing_separators_add_nothing() {
+        let old = "{\n  \"a\": [\n    {\"fnr\": \"1\"},\n    {\"fnr\": \"2\"}\n  ]\n}\n";
+        let new = "{\n\t\"a\": [\n\t\t{ \"fnr\": \"2\" },\n\t\t{ \"fnr\": \"1\" }\n\t]\n}\n";
+        assert!(added_lines(old, new).is_empty());
+        assert_eq!(
+            added_lines(
+                "(1, 'a'),\n(2, 'b');\n",
+                "(2, 'b'),\n(1, 'a'),\n(3, 'c');\n"
+            ),
+            vec![3]
+        );
+        // Spacing inside a line is not content.
+        assert_eq!(added_lines("fnr = 1\n", "fnr=1\nfnr = 2\n"), vec![2]);
+    }
+
+    #[test]
     fn raw_diff_parses_renames_and_skips_deletions() {
         let z = "0".repeat(40);
         let (a, b) = ("a".repeat(40), "b".repeat(40));
@@ -383,6 +432,13 @@ mod tests {
         );
         let (changes, unmerged) = parse_raw(raw.as_bytes()).unwrap();
         assert!(unmerged.is_empty());
+        let (c, d) = ("c".repeat(40), "d".repeat(40));
+        let moved = format!(
+            ":100644 000000 {c} {z} D\0old/dir/data.json\0:000000 100644 {z} {d} A\0other.json\0:000000 100644 {z} {d} A\0new/data.json\0"
+        );
+        let (paired, _) = parse_raw(moved.as_bytes()).unwrap();
+        assert_eq!(paired[0].old, None);
+        assert_eq!(paired[1].old, Some(c.clone()), "paired by file name");
         assert_eq!(
             changes,
             vec![

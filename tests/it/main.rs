@@ -9,6 +9,7 @@ mod cli;
 mod dumps;
 mod gate;
 mod gate_config;
+mod gate_structured;
 mod isolation;
 mod names;
 mod office_archive_mail;
