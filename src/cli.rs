@@ -241,8 +241,13 @@ pub enum BaselineAction {
 
 #[derive(Debug, Args)]
 pub struct BaselineAddArgs {
-    /// The repository (default `.`).
-    pub repo: Option<PathBuf>,
+    /// What to record: `PATH:LINE` (the failing findings on that line of the file), `PATH`
+    /// (every failing finding in a file, an archive's members or a directory), as the gate
+    /// prints them (relative to the repository root); none: everything that fails. A
+    /// directory that is the top of a work tree names the repository (default: the one
+    /// containing the current directory).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
 
     /// What to look at (default: --tracked HEAD).
     #[command(flatten)]
@@ -251,9 +256,9 @@ pub struct BaselineAddArgs {
     #[command(flatten)]
     pub gate: GateArgs,
 
-    /// Who reviewed the exceptions.
+    /// Who reviewed the exceptions [default: `git config user.email`].
     #[arg(long)]
-    pub reviewer: String,
+    pub reviewer: Option<String>,
 
     /// Why they are acceptable.
     #[arg(long)]

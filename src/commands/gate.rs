@@ -13,11 +13,12 @@ use crate::cli::{BaselineAddArgs, BaselineUpdateArgs, Format, InstallHookArgs, S
 use crate::config::{self, Config, FailOn};
 use crate::detect::{Confidence, Detector};
 use crate::gate::baseline::{self, Baseline, Entry};
-use crate::gate::{lines, sarif, Gate, Outcome, Policy, Source, Verdict};
+use crate::gate::target::Target;
+use crate::gate::{lines, sarif, Gate, Hit, Outcome, Policy, Source, Verdict};
 use crate::report::mask::HashKey;
 use crate::report::writer::Output;
 use crate::scan::{Blobs, Options};
-use crate::source::git::Repo;
+use crate::source::git::{FileState, Repo};
 
 /// Exit codes, as for every scan.
 use super::{detector, known_kinds, FAILED, FOUND, NOTHING_FOUND};
@@ -150,6 +151,7 @@ impl Setup {
             ignore: &self.ignore,
             max_file_size,
             today: today(),
+            only: &[],
         }
     }
 }
@@ -198,6 +200,16 @@ pub fn scan(args: &ScanArgs, source: Source) -> Result<u8> {
     }
     out.commit().context("cannot write the report")?;
     summarise(&outcome, &setup.policy);
+    if outcome.failing() > 0 {
+        eprint!("{}", lines::ways_out(&outcome.hits, &source));
+    }
+    let passed_by_baseline = outcome.hits.iter().any(|h| h.verdict == Verdict::Baseline);
+    if passed_by_baseline {
+        let path = baseline_path(&setup.repo, args.gate.baseline.as_deref());
+        if let Some(note) = baseline_note(&setup.repo, &path, source == Source::Staged) {
+            eprintln!("kartlegg: {note}");
+        }
+    }
 
     if outcome.failing() > 0 {
         return Ok(FOUND);
@@ -248,11 +260,13 @@ fn summarise(o: &Outcome, policy: &Policy) {
     }
 }
 
-/// `kartlegg baseline add`: every finding that now fails becomes an entry.
+/// `kartlegg baseline add`: every finding that now fails (under the targets, if given)
+/// becomes an entry.
 pub fn baseline_add(args: &BaselineAddArgs) -> Result<u8> {
+    let (repo_dir, targets) = split_targets(&args.targets);
     let mut setup = Setup::load(
         &Request {
-            repo: args.repo.as_deref().unwrap_or(Path::new(".")),
+            repo: &repo_dir,
             config: args.config.as_deref(),
             rules: args.rules.as_deref(),
             baseline: args.gate.baseline.as_deref(),
@@ -262,6 +276,12 @@ pub fn baseline_add(args: &BaselineAddArgs) -> Result<u8> {
         },
         HashKey::random(),
     )?;
+    let reviewer = match &args.reviewer {
+        Some(r) => r.clone(),
+        None => setup.repo.config("user.email").context(
+            "give --reviewer NAME (the default is `git config user.email`, which is not set)",
+        )?,
+    };
     let path = baseline_path(&setup.repo, args.gate.baseline.as_deref());
     // A new baseline's key is made here: the scan must use it.
     let mut b = setup.baseline.take().unwrap_or_default();
@@ -274,10 +294,30 @@ pub fn baseline_add(args: &BaselineAddArgs) -> Result<u8> {
     let mut opts = setup.options(Options::default());
     opts.min_confidence = setup.policy.fail_on.lowest();
     let blobs = Blobs::new(&opts, &setup.det, &setup.key)?;
-    let outcome = setup.gate(&blobs, None).run(&source)?;
+    // Paths are compared as the gate prints them: masked.
+    let targets: Vec<Target> = targets
+        .into_iter()
+        .map(|t| Target {
+            path: blobs.mask_name(&t.path),
+            line: t.line,
+        })
+        .collect();
+    let mut gate = setup.gate(&blobs, None);
+    gate.only = &targets;
+    let outcome = gate.run(&source)?;
+    let chosen: Vec<&Hit> = outcome
+        .hits
+        .iter()
+        .filter(|h| h.verdict == Verdict::Fail)
+        .filter(|h| targets.is_empty() || targets.iter().any(|t| t.covers(h)))
+        .collect();
+    // A target that names nothing failing is a typo or a stale line number: say so, and
+    // record nothing.
+    if let Some(t) = targets.iter().find(|t| !chosen.iter().any(|h| t.covers(h))) {
+        bail!("{}", nothing_fails(t, &outcome, &source));
+    }
     let date = today();
-    let mut added = 0;
-    for h in outcome.hits.iter().filter(|h| h.verdict == Verdict::Fail) {
+    for h in &chosen {
         // An expired entry for the same value is renewed rather than duplicated.
         b.entries
             .retain(|e| !(e.path == h.path && e.fingerprint == h.finding.fingerprint));
@@ -285,19 +325,88 @@ pub fn baseline_add(args: &BaselineAddArgs) -> Result<u8> {
             fingerprint: h.finding.fingerprint.clone(),
             kind: h.finding.kind.to_string(),
             path: h.path.clone(),
-            reviewer: args.reviewer.clone(),
+            reviewer: reviewer.clone(),
             reason: args.reason.clone(),
             date,
             expires: args.expires,
         });
-        added += 1;
     }
     b.save(&path)?;
     eprintln!(
-        "kartlegg: {added} exception(s) recorded in {}",
+        "kartlegg: {} exception(s) recorded in {}",
+        chosen.len(),
         path.display()
     );
+    if let Some(note) = baseline_note(&setup.repo, &path, false) {
+        eprintln!("kartlegg: {note}");
+    }
     Ok(NOTHING_FOUND)
+}
+
+/// The repository named among `baseline add`'s targets (a directory that is the top of a
+/// work tree; default `.`), and the other targets.
+fn split_targets(args: &[String]) -> (PathBuf, Vec<Target>) {
+    let mut repo = None;
+    let mut targets = Vec::new();
+    for a in args {
+        let t = Target::parse(a);
+        let dir = Path::new(a);
+        let top = || {
+            let root = Repo::open(dir).ok()?.root.canonicalize().ok()?;
+            (root == dir.canonicalize().ok()?).then_some(())
+        };
+        if repo.is_none() && t.line.is_none() && dir.is_dir() && top().is_some() {
+            repo = Some(dir.to_path_buf());
+        } else {
+            targets.push(t);
+        }
+    }
+    (repo.unwrap_or_else(|| PathBuf::from(".")), targets)
+}
+
+/// Why a `baseline add` target matched nothing, with the failing lines of that path.
+fn nothing_fails(t: &Target, o: &Outcome, source: &Source) -> String {
+    let file = Target {
+        path: t.path.clone(),
+        line: None,
+    };
+    let mut there: Vec<String> = o
+        .hits
+        .iter()
+        .filter(|h| h.verdict == Verdict::Fail && file.covers(h))
+        .map(|h| Target::of(h).shell_arg())
+        .collect();
+    there.dedup();
+    let scanned = source.cli_flag().unwrap_or_else(|| "--tracked=HEAD".into());
+    let mut m = format!(
+        "nothing fails at {} in what {scanned} scans (paths are relative to the repository root, as the gate prints them)",
+        t.shell_arg()
+    );
+    if !there.is_empty() {
+        m.push_str(&format!("; failing there: {}", there.join(" ")));
+    }
+    m
+}
+
+/// What to tell about the baseline file when it is not committed as it is: CI reads the
+/// committed one. `staged`: the next commit is what counts, so a staged file is fine.
+fn baseline_note(repo: &Repo, path: &Path, staged: bool) -> Option<String> {
+    let root = repo.root.canonicalize().ok()?;
+    let full = path.canonicalize().ok()?;
+    let rel = full.strip_prefix(&root).ok()?.to_str()?.to_string();
+    let arg = crate::gate::target::shell_quote(&rel);
+    match repo.file_state(&rel).ok()? {
+        FileState::Untracked => Some(format!(
+            "{rel} is not committed: commit it (git add {arg}), or CI will fail"
+        )),
+        FileState::Unstaged => Some(format!(
+            "{rel} has changes that are not staged: stage and commit them (git add {arg}), or CI will fail"
+        )),
+        FileState::Staged if !staged => Some(format!(
+            "{rel} is staged but not committed: commit it, or CI will fail"
+        )),
+        FileState::Staged | FileState::Committed => None,
+    }
 }
 
 /// `kartlegg baseline update`: drops entries that match nothing in the tracked files.

@@ -3,7 +3,8 @@
 
 use std::io::{self, Write};
 
-use super::{baseline, Hit, Verdict};
+use super::target::Target;
+use super::{baseline, Hit, Source, Verdict, ALLOW_MARKER};
 use crate::extract::{Column, Location};
 
 /// What to do about a failing finding.
@@ -77,6 +78,42 @@ pub fn what(hit: &Hit) -> String {
         s.push_str(&format!(" added in {}", &c[..c.len().min(12)]));
     }
     s
+}
+
+/// At most this many targets in the `baseline add` command that the advice prints.
+const MAX_TARGETS: usize = 10;
+
+/// What a blocked developer can do, with the exact command for the baseline: printed after
+/// the findings when some fail.
+pub fn ways_out(hits: &[Hit], source: &Source) -> String {
+    let failing: Vec<&Hit> = hits.iter().filter(|h| h.verdict == Verdict::Fail).collect();
+    let mut targets: Vec<String> = failing.iter().map(|h| Target::of(h).shell_arg()).collect();
+    targets.dedup();
+    let mut cmd = String::from("kartlegg baseline add");
+    if let Some(flag) = source.cli_flag() {
+        cmd.push(' ');
+        cmd.push_str(&flag);
+    }
+    if targets.len() <= MAX_TARGETS {
+        cmd.push(' ');
+        cmd.push_str(&targets.join(" "));
+    }
+    cmd.push_str(" --reason \"<why it is acceptable>\"");
+    let all = if targets.len() > MAX_TARGETS {
+        " (without targets: every finding that fails)"
+    } else {
+        ""
+    };
+    format!(
+        "kartlegg: {n} finding(s) fail. Three ways out, for each:\n  \
+         1. remove the value (test data: use a synthetic number, month + 80, see docs/identifiers.md);\n  \
+         2. or allow it where it is, in a comment on its line or the line above: {ALLOW_MARKER} <why> (not possible in JSON: use 3);\n  \
+         3. or record a reviewed exception{all}:\n       \
+         {cmd}\n     \
+         and commit {baseline} with your change.\n",
+        n = failing.len(),
+        baseline = baseline::FILE_NAME,
+    )
 }
 
 /// One line per failing finding.

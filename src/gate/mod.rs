@@ -17,6 +17,7 @@
 pub mod baseline;
 pub mod lines;
 pub mod sarif;
+pub mod target;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -56,6 +57,20 @@ impl Source {
     /// nothing is really stale.
     pub fn complete(&self) -> bool {
         matches!(self, Source::History(_) | Source::Tracked(_))
+    }
+
+    /// The command-line option that asks for this source (none for `--tracked` at `HEAD`,
+    /// what `baseline add` scans by default).
+    pub fn cli_flag(&self) -> Option<String> {
+        use target::shell_quote;
+        match self {
+            Source::Staged => Some("--staged".into()),
+            Source::Diff(r) => Some(format!("--diff {}", shell_quote(r))),
+            Source::History(r) if r == "HEAD" => Some("--history".into()),
+            Source::History(r) => Some(shell_quote(&format!("--history={r}"))),
+            Source::Tracked(r) if r == "HEAD" => None,
+            Source::Tracked(r) => Some(shell_quote(&format!("--tracked={r}"))),
+        }
     }
 }
 
@@ -165,6 +180,8 @@ pub struct Gate<'a, 'b> {
     /// Blobs larger than this are listed as unscanned instead of read.
     pub max_file_size: Option<u64>,
     pub today: NaiveDate,
+    /// Only files under these targets are scanned (none: every file).
+    pub only: &'a [target::Target],
 }
 
 impl Gate<'_, '_> {
@@ -247,6 +264,12 @@ impl Gate<'_, '_> {
             {
                 out.ignored += 1;
                 continue;
+            }
+            if !self.only.is_empty() {
+                let shown = self.blobs.mask_name(&ch.path);
+                if !self.only.iter().any(|t| t.needs_file(&shown)) {
+                    continue;
+                }
             }
             out.files += 1;
             let data = blobs.get(&ch.new)?;

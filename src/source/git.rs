@@ -38,6 +38,19 @@ pub struct Change {
     pub new: String,
 }
 
+/// How a work-tree file stands against the index and `HEAD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileState {
+    /// Not known to git.
+    Untracked,
+    /// Changed in the work tree, and the change is not staged.
+    Unstaged,
+    /// Staged, not committed yet.
+    Staged,
+    /// As committed (or absent).
+    Committed,
+}
+
 /// A commit and what it changes, for `--history`.
 #[derive(Debug)]
 pub struct CommitChanges {
@@ -239,6 +252,26 @@ impl Repo {
             child,
             stdin,
             stdout,
+        })
+    }
+
+    /// A git configuration value (`user.email`), if it is set.
+    pub fn config(&self, key: &str) -> Option<String> {
+        self.text(&["config", "--get", key])
+            .ok()
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Whether a file of the work tree is committed as it is: untracked, changed and not
+    /// staged, or neither.
+    pub fn file_state(&self, rel: &str) -> Result<FileState> {
+        let out = self.run(&["status", "--porcelain=v1", "-z", "--", rel])?;
+        // XY SP path NUL: X the index against HEAD, Y the work tree against the index.
+        Ok(match out.get(..2) {
+            Some(b"??") => FileState::Untracked,
+            Some([_, y]) if *y != b' ' => FileState::Unstaged,
+            Some([x, _]) if *x != b' ' => FileState::Staged,
+            _ => FileState::Committed,
         })
     }
 

@@ -10,6 +10,7 @@ mod dumps;
 mod gate;
 mod gate_config;
 mod gate_structured;
+mod gate_ux;
 mod isolation;
 mod names;
 mod office_archive_mail;
