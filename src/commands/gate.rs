@@ -161,6 +161,9 @@ pub fn scan(args: &ScanArgs, source: Source) -> Result<u8> {
     if args.reveal {
         bail!("--reveal is not available with --staged, --diff, --history or --tracked: CI outputs never show raw values");
     }
+    if args.follow {
+        bail!("--follow is for inventories: a git mode reads blobs from git, and symbolic links in a repository are never followed");
+    }
     let setup = Setup::load(
         &Request {
             repo: &repo_dir(&args.paths)?,

@@ -6,6 +6,10 @@
 //! sha256 object format, alternates) and its plumbing output is stable. Changes are read with
 //! `diff --raw -z` (no path quoting, rename detection on), blobs through one long-lived
 //! `cat-file --batch` process, so a commit of ten files costs a handful of process starts.
+//! A blob that is not in the clone is an answer ([`Blob::Missing`]), not an error: git's lazy
+//! fetch is off (a failed one ends the process), and a partial clone's missing blobs are
+//! fetched in one request by [`Repo::prefetch`]. A large blob is copied to a file as it is
+//! read ([`Want::Spool`]), never held.
 //!
 //! What a change *adds* is decided on content, not on a line diff: a text line is added when
 //! the new version has more copies of it than the old one (compared as a multiset, without
@@ -25,6 +29,11 @@ pub struct Repo {
     pub root: PathBuf,
     /// The object id of the empty tree in this repository's hash format.
     empty_tree: String,
+    /// The remote that promises missing objects, in a partial clone.
+    promisor: Option<String>,
+    /// Set once rename detection failed for want of objects (a partial clone offline): diffs
+    /// are then read without it.
+    no_renames: std::cell::Cell<bool>,
 }
 
 /// One file that a change adds or modifies.
@@ -79,8 +88,11 @@ impl Repo {
         let mut repo = Repo {
             root,
             empty_tree: String::new(),
+            promisor: None,
+            no_renames: std::cell::Cell::new(false),
         };
         repo.empty_tree = repo.text(&["hash-object", "-t", "tree", "/dev/null"])?;
+        repo.promisor = repo.promisor_remote();
         Ok(repo)
     }
 
@@ -90,7 +102,112 @@ impl Repo {
         // Plumbing output only: no pager, no quoted paths, no index refresh writes.
         c.args(["--no-pager", "-c", "core.quotePath=false"]);
         c.env("GIT_OPTIONAL_LOCKS", "0");
+        // A missing object is never fetched behind our back, one at a time: a failed lazy
+        // fetch kills the git process (and with it every blob after it). Missing blobs of a
+        // partial clone are fetched in bulk by [`Repo::prefetch`] instead.
+        c.env("GIT_NO_LAZY_FETCH", "1");
         c
+    }
+
+    /// The promisor remote of a partial clone (`git clone --filter=...`), if this is one.
+    fn promisor_remote(&self) -> Option<String> {
+        let out = self
+            .run(&["config", "--get-regexp", r"^remote\..*\.promisor$"])
+            .ok()?;
+        String::from_utf8_lossy(&out).lines().find_map(|l| {
+            let (key, value) = l.split_once(' ')?;
+            (value == "true")
+                .then(|| key.strip_prefix("remote.")?.strip_suffix(".promisor"))
+                .flatten()
+                .map(str::to_string)
+        })
+    }
+
+    /// In a partial clone, fetches those of `ids` that are not here, in one request (as git's
+    /// own lazy fetch does, but for all of them at once). A fetch that fails leaves them
+    /// missing: the blobs are then listed as unscanned, and the scan goes on.
+    pub fn prefetch(&self, ids: &[&str]) -> Result<()> {
+        let Some(remote) = &self.promisor else {
+            return Ok(());
+        };
+        let missing = self.missing(ids)?;
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut child = self
+            .command()
+            .args(["-c", "fetch.negotiationAlgorithm=noop", "fetch", remote])
+            .args([
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--recurse-submodules=no",
+            ])
+            .args(["--filter=blob:none", "--stdin", "--quiet"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot run git fetch")?;
+        let mut stdin = child.stdin.take().expect("piped");
+        for id in &missing {
+            let _ = writeln!(stdin, "{id}");
+        }
+        drop(stdin);
+        if !child.wait()?.success() {
+            eprintln!(
+                "kartlegg: {} object(s) of this partial clone could not be fetched from {remote}: they are listed as unscanned",
+                missing.len()
+            );
+        }
+        Ok(())
+    }
+
+    /// Those of `ids` that are not in the object store.
+    fn missing(&self, ids: &[&str]) -> Result<Vec<String>> {
+        let mut child = self
+            .command()
+            .args(["cat-file", "--batch-check"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot run git cat-file")?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let list: String = ids.iter().map(|id| format!("{id}\n")).collect();
+        // Written from a thread: the answers fill the pipe while the questions are written.
+        let writer = std::thread::spawn(move || stdin.write_all(list.as_bytes()));
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .expect("piped")
+            .read_to_string(&mut out)?;
+        let _ = writer.join();
+        child.wait()?;
+        Ok(out
+            .lines()
+            .filter_map(|l| l.strip_suffix(" missing"))
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// The local copy of a Git LFS object, if it is here (`.git/lfs/objects/ab/cd/abcd...`).
+    pub fn lfs_object(&self, oid: &str) -> Option<PathBuf> {
+        if oid.len() < 5 || !oid.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let common = PathBuf::from(self.text(&["rev-parse", "--git-common-dir"]).ok()?);
+        let common = if common.is_absolute() {
+            common
+        } else {
+            self.root.join(common)
+        };
+        let p = common
+            .join("lfs/objects")
+            .join(&oid[..2])
+            .join(&oid[2..4])
+            .join(oid);
+        p.is_file().then_some(p)
     }
 
     fn run(&self, args: &[&str]) -> Result<Vec<u8>> {
@@ -138,7 +255,7 @@ impl Repo {
             Ok(head) => head,
             Err(_) => self.empty_tree.clone(),
         };
-        let raw = self.run(&["diff-index", "--cached", "-z", "-M", "--no-abbrev", &base])?;
+        let raw = self.diff_raw(&["diff-index", "--cached", "-z", "--no-abbrev", &base])?;
         let (changes, unmerged) = parse_raw(&raw)?;
         if !unmerged.is_empty() {
             bail!(
@@ -168,8 +285,29 @@ impl Repo {
     }
 
     fn tree_diff(&self, base: &str, head: &str) -> Result<Vec<Change>> {
-        let raw = self.run(&["diff-tree", "-r", "-z", "-M", "--no-abbrev", base, head])?;
+        let raw = self.diff_raw(&["diff-tree", "-r", "-z", "--no-abbrev", base, head])?;
         Ok(parse_raw(&raw)?.0)
+    }
+
+    /// A raw diff with rename detection, which reads the contents of added and deleted files
+    /// — or, where some of them are missing (a partial clone offline), without it: an added
+    /// file is then paired with a deleted one by name (see [`parse_raw`]).
+    fn diff_raw(&self, args: &[&str]) -> Result<Vec<u8>> {
+        if !self.no_renames.get() {
+            let mut with = args.to_vec();
+            with.insert(1, "-M");
+            match self.run(&with) {
+                Ok(raw) => return Ok(raw),
+                Err(e) if self.promisor.is_none() => return Err(e),
+                Err(_) => {
+                    self.no_renames.set(true);
+                    eprintln!("kartlegg: rename detection needs objects this partial clone does not have: renamed files are paired by name");
+                }
+            }
+        }
+        let mut without = args.to_vec();
+        without.insert(1, "--no-renames");
+        self.run(&without)
     }
 
     /// Every file tracked at `rev`, whole.
@@ -373,25 +511,98 @@ pub struct Blobs {
     stdout: BufReader<ChildStdout>,
 }
 
+/// What to do with a blob's content, once its size is known.
+#[derive(Debug)]
+pub enum Want {
+    /// Read it into memory.
+    Memory,
+    /// Write it to this new file (its directory is created).
+    Spool(PathBuf),
+    /// Read past it.
+    Skip,
+}
+
+/// A blob, as [`Blobs::fetch`] delivered it.
+#[derive(Debug)]
+pub enum Blob {
+    Memory(Vec<u8>),
+    /// Written to the file [`Want::Spool`] named.
+    Spooled(PathBuf),
+    /// Not read (its size is known).
+    Skipped,
+    /// Not in this repository's object store (a partial or damaged clone).
+    Missing,
+}
+
 impl Blobs {
-    /// The content of a blob.
-    pub fn get(&mut self, id: &str) -> Result<Vec<u8>> {
+    /// A blob and its size; `want` decides from the size where its content goes, so a large
+    /// blob is never held in memory.
+    pub fn fetch(&mut self, id: &str, want: impl FnOnce(u64) -> Want) -> Result<(u64, Blob)> {
         writeln!(self.stdin, "{id}").context("git cat-file went away")?;
-        self.stdin.flush()?;
+        self.stdin.flush().context("git cat-file went away")?;
         let mut header = String::new();
         self.stdout.read_line(&mut header)?;
+        if header.is_empty() {
+            bail!("git cat-file stopped while reading object {id}");
+        }
         // <id> SP <type> SP <size> LF, or <id> SP missing LF
         let f: Vec<&str> = header.split_whitespace().collect();
         if f.len() != 3 || f[1] != "blob" {
-            bail!("object {id} is missing or not a blob (a shallow or partial clone?)");
+            return Ok((0, Blob::Missing));
         }
-        let size: usize = f[2].parse().context("bad git cat-file header")?;
-        let mut data = vec![0; size];
-        self.stdout.read_exact(&mut data)?;
+        let size: u64 = f[2].parse().context("bad git cat-file header")?;
+        let mut content = (&mut self.stdout).take(size);
+        let blob = match want(size) {
+            Want::Memory => {
+                let mut data = Vec::with_capacity(size as usize);
+                content.read_to_end(&mut data)?;
+                Blob::Memory(data)
+            }
+            Want::Spool(path) => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let mut file = std::fs::File::create(&path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                std::io::copy(&mut content, &mut file)?;
+                Blob::Spooled(path)
+            }
+            Want::Skip => {
+                std::io::copy(&mut content, &mut std::io::sink())?;
+                Blob::Skipped
+            }
+        };
         let mut lf = [0u8; 1];
         self.stdout.read_exact(&mut lf)?;
-        Ok(data)
+        Ok((size, blob))
     }
+
+    /// A blob's content in memory; `None` when it is missing.
+    pub fn get(&mut self, id: &str) -> Result<Option<Vec<u8>>> {
+        Ok(match self.fetch(id, |_| Want::Memory)?.1 {
+            Blob::Memory(d) => Some(d),
+            _ => None,
+        })
+    }
+}
+
+/// The object id and size a Git LFS pointer names, if `data` is one.
+pub fn lfs_pointer(data: &[u8]) -> Option<(String, u64)> {
+    const SPEC: &[u8] = b"version https://git-lfs.github.com/spec/v1\n";
+    if data.len() > 1024 || !data.starts_with(SPEC) {
+        return None;
+    }
+    let text = std::str::from_utf8(data).ok()?;
+    let mut oid = None;
+    let mut size = None;
+    for line in text.lines() {
+        if let Some(o) = line.strip_prefix("oid sha256:") {
+            oid = Some(o.trim().to_string());
+        } else if let Some(n) = line.strip_prefix("size ") {
+            size = n.trim().parse().ok();
+        }
+    }
+    Some((oid?, size?))
 }
 
 impl Drop for Blobs {
@@ -454,6 +665,20 @@ mod tests {
         );
         // Spacing inside a line is not content.
         assert_eq!(added_lines("fnr = 1\n", "fnr=1\nfnr = 2\n"), vec![2]);
+    }
+
+    #[test]
+    fn lfs_pointers_are_recognised() {
+        let p = b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n";
+        assert_eq!(
+            lfs_pointer(p),
+            Some((
+                "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393".into(),
+                12345
+            ))
+        );
+        assert_eq!(lfs_pointer(b"version 1\noid sha256:ab\nsize 1\n"), None);
+        assert_eq!(lfs_pointer(&p[..60]), None, "no oid, no size");
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod cli;
 mod dumps;
 mod gate;
 mod gate_config;
+mod gate_robust;
 mod gate_structured;
 mod gate_ux;
 mod isolation;
