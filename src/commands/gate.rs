@@ -174,7 +174,7 @@ pub fn scan(args: &ScanArgs, source: Source) -> Result<u8> {
             fail_on_synthetic: args.gate.fail_on_synthetic,
             exclude: &args.exclude,
         },
-        super::scan::hash_key(args)?,
+        super::scan::hash_key(args.hash_key_file.as_deref())?,
     )?;
     let mut opts = setup.options(super::scan::options(args));
     // Findings below the failing level are still reported (as notes in SARIF) down to

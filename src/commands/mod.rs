@@ -2,7 +2,12 @@
 //! subcommand. This is the only layer that reads [`crate::cli`] types; the stages below get
 //! plain options.
 
+mod completions;
+mod diff;
 mod gate;
+mod locate;
+mod man;
+mod report;
 mod rules;
 mod scan;
 
@@ -27,6 +32,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             BaselineAction::Update(a) => gate::baseline_update(&a),
         },
         Command::InstallHook(args) => gate::install_hook(&args),
+        Command::Report(args) => report::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Locate(args) => locate::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
         Command::Worker => {
             crate::scan::worker::main()?;
             Ok(NOTHING_FOUND)

@@ -12,10 +12,14 @@ use crate::report::progress::Progress;
 use crate::report::text::TextReport;
 use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
+use crate::review::decisions::{self, Decisions};
+use crate::review::inventory::key_id;
+use crate::review::locate::{Family, Query, Targets};
 use crate::scan::{self, Isolation, Options};
 
-pub(super) fn hash_key(args: &ScanArgs) -> Result<HashKey> {
-    if let Some(path) = &args.hash_key_file {
+/// The fingerprint key: from `--hash-key-file`, else `KARTLEGG_HASH_KEY`, else random.
+pub(crate) fn hash_key(file: Option<&std::path::Path>) -> Result<HashKey> {
+    if let Some(path) = file {
         let raw = std::fs::read(path)
             .with_context(|| format!("cannot read --hash-key-file {}", path.display()))?;
         let key = raw.strip_suffix(b"\n").unwrap_or(&raw);
@@ -69,17 +73,15 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     }
     // Only a config named on the command line: one found in the scanned tree is data.
     let config = args.config.as_deref().map(Config::load).transpose()?;
-    let mut opts = options(&args);
-    if let Some(c) = &config {
-        opts.rules_dir = opts.rules_dir.or_else(|| c.rules.clone());
-        opts.exclude.extend(c.exclude.iter().cloned());
-        opts.synthetic = c.synthetic.clone();
-    }
-    let det = detector(opts.rules_dir.as_deref())?;
+    let det = detector(
+        args.rules
+            .as_deref()
+            .or(config.as_ref().and_then(|c| c.rules.as_deref())),
+    )?;
     if let Some(c) = &config {
         c.check_kinds(known_kinds(&det))?;
     }
-    let key = hash_key(&args)?;
+    let key = hash_key(args.hash_key_file.as_deref())?;
     if args.paths.is_empty() {
         bail!("give the files or directories to scan (or --staged, --diff, --history, --tracked for a git repository)");
     }
@@ -89,18 +91,48 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     ) {
         bail!("--format sarif, github and text-lines need a git mode (--staged, --diff, --history or --tracked)");
     }
+    let mut decisions = match &args.decisions {
+        Some(p) => Some(Decisions::load(p)?),
+        None => None,
+    };
+    let find = if args.find.is_empty() {
+        None
+    } else {
+        let queries: Vec<Query> = args
+            .find
+            .iter()
+            .map(|v| Query {
+                family: Family::Any,
+                text: v.clone(),
+            })
+            .collect();
+        Some(
+            Targets::new(&det, &key, &queries)
+                .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace("--value", "--find")))?,
+        )
+    };
     let format = args.format.unwrap_or(if args.output.is_some() {
         Format::Json
     } else {
         Format::Summary
     });
+    let mut opts = options(&args);
+    // Values sought are sought in any form and context.
+    if find.is_some() {
+        opts.min_confidence = crate::detect::Confidence::Low;
+    }
+    if let Some(c) = &config {
+        opts.rules_dir = opts.rules_dir.or_else(|| c.rules.clone());
+        opts.exclude.extend(c.exclude.iter().cloned());
+        opts.synthetic = c.synthetic.clone();
+    }
     let key_note = if key.provided {
         "Fingerprints: keyed by the given key; they correlate across scans with the same key."
     } else {
         "Fingerprints: random per-scan key; they correlate only within this scan."
     };
     let namer = scan::Scanner::new(&opts, &det, &key);
-    let header = json!({
+    let mut header = json!({
         "schema_version": SCHEMA_VERSION,
         "tool": {
             "name": "kartlegg",
@@ -144,6 +176,9 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                     "values": opts.synthetic.values.len(),
                     "fingerprints": opts.synthetic.fingerprints.len(),
                 })),
+                "decisions": args.decisions.as_ref().map(|p| p.to_string_lossy()),
+                // How many values were sought, never the values.
+                "find": args.find.len(),
             },
             "fingerprints": {
                 "algorithm": "hmac-sha256 (first 128 bits) of kind NUL normalised value",
@@ -153,6 +188,10 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
     });
 
+    if key.provided {
+        // Says which key without saying anything about it: `diff` and `locate` check it.
+        header["scan"]["fingerprints"]["key_id"] = key_id(&key).into();
+    }
     let out = match &args.output {
         Some(p) => Output::open(p).with_context(|| format!("cannot write {}", p.display()))?,
         None => Output::stdout(),
@@ -172,6 +211,17 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
     };
     let mut progress = Progress::new(!args.no_progress);
+    let today = decisions::today();
+    // In this process, before a record is counted or written: what was sought, and the
+    // reviewer's decisions.
+    let mut on_record = |rec: &mut crate::report::FileRecord| {
+        if let Some(t) = &find {
+            t.filter(rec);
+        }
+        if let Some(d) = &mut decisions {
+            d.apply(rec, today);
+        }
+    };
     let outcome = scan::run(
         &opts,
         &det,
@@ -179,6 +229,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         report.as_mut(),
         &mut progress,
         never_scan,
+        &mut on_record,
     )?;
     if args.fail_on_unscanned && outcome.unscanned > 0 {
         return Ok(FAILED);

@@ -14,9 +14,12 @@ pub mod archive;
 pub mod delimited;
 pub mod json;
 pub mod mail;
+pub mod markdown;
+pub mod markup;
 pub mod office;
 pub mod ole;
 pub mod pdf;
+pub mod pull;
 pub mod sheet;
 pub mod sql;
 pub mod sqlite;
@@ -27,6 +30,7 @@ pub mod table;
 mod testing;
 pub mod text;
 pub mod window;
+pub mod yaml;
 pub mod zipkind;
 
 use std::io::{self, Read, Seek};
@@ -178,6 +182,24 @@ impl LimitHit {
 impl From<LimitHit> for io::Error {
     fn from(hit: LimitHit) -> io::Error {
         io::Error::other(hit)
+    }
+}
+
+/// Damaged data found by a reader below the extractor (a container's member whose data ends
+/// before its declared size, or fails its checksum). Like [`LimitHit`] it travels inside an
+/// `io::Error` through any decompressor or parser and arrives as itself
+/// ([`ExtractError::Damaged`]), so the member's record says what happened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct Damage {
+    /// The data ends early (`partial`/`truncated`); else it is wrong (`error`/`corrupt`).
+    pub truncated: bool,
+    pub detail: String,
+}
+
+impl From<Damage> for io::Error {
+    fn from(d: Damage) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, d)
     }
 }
 
@@ -447,6 +469,13 @@ pub fn extension(name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A name stored as bytes (a zip or tar member, a table or column), as text that keeps every
+/// byte, in the inventory's one escape form ([`crate::report::escape`]): two different names
+/// never read the same.
+pub fn lossless(raw: &[u8]) -> String {
+    crate::report::escape::display_bytes(raw)
+}
+
 /// What extraction found out about an input besides its text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extracted {
@@ -505,13 +534,19 @@ pub enum ExtractError {
     /// The input is damaged or not what it claims to be.
     #[error("{0}")]
     Corrupt(String),
+    /// A reader below the extractor found the data damaged (see [`Damage`]).
+    #[error("{0}")]
+    Damaged(Damage),
 }
 
 impl From<io::Error> for ExtractError {
     /// An I/O error that carries a limit (from a budgeted reader) is that limit.
     fn from(e: io::Error) -> ExtractError {
-        match LimitHit::in_io(&e) {
-            Some(hit) => ExtractError::Limit(hit.clone()),
+        if let Some(hit) = LimitHit::in_io(&e) {
+            return ExtractError::Limit(hit.clone());
+        }
+        match e.get_ref().and_then(|r| r.downcast_ref::<Damage>()) {
+            Some(d) => ExtractError::Damaged(d.clone()),
             None => ExtractError::Io(e),
         }
     }
@@ -537,6 +572,8 @@ impl ExtractError {
             ExtractError::Unsupported(_) => (Status::Unsupported, "unsupported_format"),
             ExtractError::Limit(hit) => (Status::LimitExceeded, hit.limit.reason()),
             ExtractError::Corrupt(_) => (Status::Error, "corrupt"),
+            ExtractError::Damaged(d) if d.truncated => (Status::Partial, "truncated"),
+            ExtractError::Damaged(_) => (Status::Error, "corrupt"),
         }
     }
 
@@ -608,9 +645,14 @@ pub fn extract(
     let text = id.text.unwrap_or((encoding_rs::UTF_8, false));
     match id.format {
         Format::Text => text::extract_file(input, text.0, text.1, sink),
-        f @ (Format::Delimited { .. } | Format::Json | Format::Ndjson | Format::Sql) => {
-            structured::extract_file(input, f, text.0, sink)
-        }
+        f @ (Format::Delimited { .. }
+        | Format::Json
+        | Format::Ndjson
+        | Format::Sql
+        | Format::Html
+        | Format::Xml
+        | Format::Markdown
+        | Format::Yaml) => structured::extract_file(input, f, text.0, sink),
         Format::Mail => mail::extract(input, sink),
         Format::Sqlite => sqlite::extract(input, sink),
         Format::Media(m) => Ok(Extracted::new(m.name(), 0).with_note(
@@ -730,11 +772,24 @@ fn chars(text: &[u8]) -> u64 {
     text.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }
 
+/// Text from byte `at` of a chunk on stands at `pos` in the source (see [`Position::Mapped`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    pub at: usize,
+    pub pos: LinePos,
+}
+
 /// How byte offsets in a chunk's text become locations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Position {
+pub enum Position<'a> {
     /// Line-addressed text; the chunk's first byte is at this line and column.
     Lines(LinePos),
+    /// Text that is not the source byte for byte (tags removed, escapes and entities decoded,
+    /// pieces joined): each anchor, in increasing `at` order, says where the text from its
+    /// byte on stands in the source; from there on, lines and columns advance with the text.
+    /// An extractor sets an anchor after every place where text and source part ways (so a
+    /// decoded `\n` never moves the line: the next anchor follows it at once).
+    Mapped(&'a [Anchor]),
     /// Text byte `i` stands for file byte `base + i * stride`.
     Offsets { base: u64, stride: u64 },
     /// Every finding in the chunk has the chunk's base location (a cell, a field).
@@ -750,7 +805,7 @@ pub struct Chunk<'a> {
     pub report: Range<usize>,
     /// The location fields common to the chunk (page, sheet and cell, table...).
     pub base: &'a Location,
-    pub position: Position,
+    pub position: Position<'a>,
     pub context: ChunkContext,
 }
 
@@ -759,7 +814,7 @@ impl Chunk<'_> {
     pub fn whole<'a>(
         text: &'a str,
         base: &'a Location,
-        position: Position,
+        position: Position<'a>,
         context: ChunkContext,
     ) -> Chunk<'a> {
         Chunk {
@@ -826,6 +881,17 @@ impl<'a> Locator<'a> {
                 loc.line = Some(self.pos.line);
                 loc.column = Some(Column::Number(self.pos.column));
             }
+            Position::Mapped(anchors) => {
+                let i = anchors.partition_point(|a| a.at <= offset);
+                if let Some(a) = i.checked_sub(1).map(|i| anchors[i]) {
+                    let text = self.chunk.text.as_bytes();
+                    let pos = a
+                        .pos
+                        .advance(&text[a.at.min(text.len())..offset.min(text.len())]);
+                    loc.line = Some(pos.line);
+                    loc.column = Some(Column::Number(pos.column));
+                }
+            }
             Position::Offsets { base, stride } => loc.offset = Some(base + offset as u64 * stride),
             Position::Fixed => {}
         }
@@ -846,6 +912,15 @@ mod tests {
     }
 
     #[test]
+    fn lossless_names_keep_every_byte_and_stay_distinct() {
+        assert_eq!(lossless("Fødsel.txt".as_bytes()), "Fødsel.txt");
+        assert_eq!(lossless(b"a\xff.txt"), "a\\xff.txt");
+        assert_eq!(lossless(b"a\\xFF.txt"), "a\\\\xFF.txt");
+        assert_eq!(lossless(b"\xc3"), "\\xc3");
+        assert_ne!(lossless(b"a\xff"), lossless("a\u{fffd}".as_bytes()));
+    }
+
+    #[test]
     fn locator_walks_forward() {
         let base = Location::default();
         let chunk = Chunk::whole(
@@ -862,5 +937,39 @@ mod tests {
         let loc = l.locate(5);
         assert_eq!((loc.line, loc.column), (Some(11), Some(Column::Number(4))));
         assert_eq!(l.locate(8).line, Some(12));
+    }
+
+    #[test]
+    fn mapped_text_is_located_by_its_nearest_anchor() {
+        let base = Location::default();
+        // `a\nb` decoded from a JSON string on line 3, then text from line 7.
+        let anchors = [
+            Anchor {
+                at: 0,
+                pos: LinePos { line: 3, column: 9 },
+            },
+            Anchor {
+                at: 2,
+                pos: LinePos {
+                    line: 3,
+                    column: 12,
+                },
+            },
+            Anchor {
+                at: 3,
+                pos: LinePos { line: 7, column: 1 },
+            },
+        ];
+        let chunk = Chunk::whole(
+            "a\nbxy",
+            &base,
+            Position::Mapped(&anchors),
+            ChunkContext::default(),
+        );
+        let mut l = Locator::new(&chunk);
+        let at = |loc: Location| (loc.line.unwrap(), loc.column.unwrap());
+        assert_eq!(at(l.locate(0)), (3, Column::Number(9)));
+        assert_eq!(at(l.locate(2)), (3, Column::Number(12)));
+        assert_eq!(at(l.locate(4)), (7, Column::Number(2)));
     }
 }

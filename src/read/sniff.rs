@@ -36,6 +36,13 @@ pub enum Format {
     Json,
     Ndjson,
     Sql,
+    /// Markup read as a person reads the page: HTML (tags removed, entities decoded) and XML
+    /// (element and attribute names as context).
+    Html,
+    Xml,
+    /// Text with tables, keys or lists: Markdown (tables' headers as context) and YAML (keys).
+    Markdown,
+    Yaml,
     /// An e-mail message or mailbox (`.eml`, mbox).
     Mail,
     Pdf,
@@ -122,6 +129,10 @@ impl Format {
             Format::Json => "json",
             Format::Ndjson => "ndjson",
             Format::Sql => "sql",
+            Format::Html => "html",
+            Format::Xml => "xml",
+            Format::Markdown => "markdown",
+            Format::Yaml => "yaml",
             Format::Mail => "mail",
             Format::Pdf => "pdf",
             Format::Rtf => "rtf",

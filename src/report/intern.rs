@@ -36,10 +36,10 @@ pub fn map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<&'static str, u64
         .collect())
 }
 
-pub fn set_map<'de, D: Deserializer<'de>>(
+pub fn name_map<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
     d: D,
-) -> Result<HashMap<&'static str, HashSet<u64>>, D::Error> {
-    Ok(HashMap::<String, HashSet<u64>>::deserialize(d)?
+) -> Result<HashMap<&'static str, V>, D::Error> {
+    Ok(HashMap::<String, V>::deserialize(d)?
         .into_iter()
         .map(|(k, v)| (name(&k), v))
         .collect())

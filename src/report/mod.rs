@@ -1,23 +1,35 @@
 //! Reporting: the inventory's data model, the summary that folds every file into totals, and
-//! the writers (JSON, JSON Lines, a readable summary), and the CI gate's outputs (SARIF, GitHub
-//! annotations, one line per finding).
+//! the writers (JSON, JSON Lines, a readable summary), and the reviewer's reports made from an
+//! inventory (HTML, CSV, XLSX: `html`, `csv`, `xlsx`, sharing `rows`, `folders` and `lang`).
 //!
 //! Records stream: the scan hands each file's record to a [`Report`] as soon as it is done,
 //! the report writes it and keeps only totals, so memory does not grow with the tree.
 
+pub mod csv;
+pub mod distinct;
+pub mod escape;
+pub mod folders;
+pub mod html;
 pub mod intern;
+pub mod lang;
 pub mod mask;
 pub mod progress;
+pub mod review;
+pub mod rows;
 pub mod text;
 pub mod writer;
+pub mod xlsx;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
+
+use distinct::Distinct;
 
 use crate::detect::Confidence;
 use crate::extract::{Column, Location};
 use crate::read::FileMeta;
+pub use review::{Decision, DecisionCounts, DecisionKind, Retention, ReviewMark, ReviewState};
 
 /// Version of the inventory format; bumped on incompatible changes.
 pub const SCHEMA_VERSION: &str = "1.0";
@@ -64,6 +76,9 @@ pub struct Finding {
     /// The text around the value: only with `--reveal`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// The date of the record the value sits in (`--policy` with `from = "content"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }
 
 /// The inventory record of one file.
@@ -78,7 +93,7 @@ pub struct FileRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
     /// Keyed hash of the file's bytes (files on disk and blobs): tells an edited file from an
-    /// unchanged one across scans made with the same key.
+    /// unchanged one across scans made with the same key — the version a decision was made on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_hash: Option<String>,
     pub status: Status,
@@ -97,6 +112,15 @@ pub struct FileRecord {
     /// reads. Filled by [`FileRecord::column_finding`] and [`FileRecord::column_values`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<ColumnSummary>,
+    /// The retention verdict (`--policy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
+    /// The reviewer's decision on this file (`--decisions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    /// The file changed since `decision` was made: it needs a new look.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub decision_stale: bool,
     /// Totals that the summary needs but the record does not show.
     #[serde(skip)]
     pub tally: Tally,
@@ -110,9 +134,12 @@ pub struct Tally {
     pub synthetic: u64,
     /// Non-synthetic findings: what decides the exit code.
     pub personal: u64,
-    /// Distinct fingerprints (first 64 bits) per kind.
-    #[serde(deserialize_with = "intern::set_map")]
-    pub distinct: HashMap<&'static str, HashSet<u64>>,
+    /// Distinct values per kind, by fingerprint (bounded: see [`distinct`]).
+    #[serde(deserialize_with = "intern::name_map")]
+    pub distinct: HashMap<&'static str, Distinct>,
+    /// Where the record stands with the decisions of a `--decisions` scan.
+    #[serde(default)]
+    pub review: Option<ReviewMark>,
     /// Per-column accumulators behind [`FileRecord::columns`] (needed only while the file is
     /// read).
     #[serde(skip)]
@@ -145,7 +172,7 @@ pub struct ColumnSummary {
 pub struct ColumnTally {
     values: HashMap<(Option<String>, Column), u64>,
     index: HashMap<(Option<String>, Column), usize>,
-    fingerprints: Vec<HashMap<&'static str, HashSet<u64>>>,
+    fingerprints: Vec<HashMap<&'static str, Distinct>>,
 }
 
 impl Tally {
@@ -181,6 +208,9 @@ impl FileRecord {
             findings: Vec::new(),
             findings_truncated: false,
             columns: Vec::new(),
+            retention: None,
+            decision: None,
+            decision_stale: false,
             tally: Tally::default(),
         }
     }
@@ -223,7 +253,7 @@ impl FileRecord {
             *c.counts.entry(kind).or_default() += 1;
             let set = t.fingerprints[i].entry(kind).or_default();
             set.insert(fp);
-            c.distinct.insert(kind, set.len() as u64);
+            c.distinct.insert(kind, set.len());
         }
         c.share = share(c.matched, c.values);
     }
@@ -263,8 +293,9 @@ fn share(matched: u64, values: u64) -> f64 {
     (matched as f64 / values as f64 * 10_000.0).round() / 10_000.0
 }
 
-/// Totals over the whole scan.
-#[derive(Debug, Default, Clone, Serialize)]
+/// Totals over the whole scan (read back from inventories too: fields missing there are 0).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub files_seen: u64,
     pub files_scanned: u64,
@@ -292,10 +323,14 @@ pub struct Summary {
     /// Findings that are synthetic test numbers (not personal data).
     pub synthetic: u64,
     pub atime: AtimeSummary,
+    /// With `--decisions`: files decided, undecided and stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decisions: Option<DecisionCounts>,
 }
 
 /// Whether access times were preserved.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AtimeSummary {
     /// True when every file read and every directory listed was opened with `O_NOATIME`.
     pub preserved: bool,
@@ -313,7 +348,7 @@ pub struct AtimeSummary {
 #[derive(Debug, Default)]
 pub struct Totals {
     pub summary: Summary,
-    distinct: HashMap<&'static str, HashSet<u64>>,
+    distinct: HashMap<&'static str, Distinct>,
     /// Personal (non-synthetic) findings at the reported confidence.
     pub personal: u64,
     /// Files whose content went unread (see [`FileRecord::content_unread`]).
@@ -365,8 +400,22 @@ impl Totals {
         }
         s.synthetic += rec.tally.synthetic;
         self.personal += rec.tally.personal;
+        if let Some(mark) = rec.tally.review {
+            let d = s.decisions.get_or_insert_with(Default::default);
+            match mark.state {
+                ReviewState::Nothing => {}
+                ReviewState::Decided => d.decided += 1,
+                ReviewState::Undecided => d.undecided += 1,
+                ReviewState::KeepExpired => {
+                    d.undecided += 1;
+                    d.keep_expired += 1;
+                }
+                ReviewState::Stale => d.stale += 1,
+            }
+            d.compared_by_size_and_modified += u64::from(mark.by_size_and_modified);
+        }
         for (k, set) in &rec.tally.distinct {
-            self.distinct.entry(k).or_default().extend(set);
+            self.distinct.entry(k).or_default().merge(set);
         }
     }
 
@@ -375,7 +424,7 @@ impl Totals {
         s.distinct_by_kind = self
             .distinct
             .iter()
-            .map(|(k, v)| (k.to_string(), v.len() as u64))
+            .map(|(k, v)| (k.to_string(), v.len()))
             .collect();
         s.atime.preserved = s.atime.plain_opens == 0 && s.atime.dirs_plain == 0;
         s

@@ -370,7 +370,8 @@ fn in_processes(
 }
 
 /// Runs a whole scan. `never_scan` are the (device, inode) identities of files never scanned
-/// (the report being written and its `.partial` file).
+/// (the report being written and its `.partial` file). `on_record` sees every record, in this
+/// process, before the totals and the report do (decisions, `--find`).
 pub fn run(
     opts: &Options,
     det: &Detector,
@@ -378,6 +379,7 @@ pub fn run(
     report: &mut dyn Report,
     progress: &mut Progress,
     never_scan: Vec<(u64, u64)>,
+    on_record: &mut dyn FnMut(&mut FileRecord),
 ) -> Result<Outcome, ScanError> {
     // A root that cannot be read fails the scan (exit 2); anything below it is a status.
     for root in &opts.roots {
@@ -437,7 +439,8 @@ pub fn run(
                 in_processes(cfg, &scanner, entry_rx, done_tx)
             }
         });
-        for done in done_rx.into_iter().flatten() {
+        for mut done in done_rx.into_iter().flatten() {
+            on_record(&mut done.rec);
             totals.add(&done.rec, done.bytes, done.noatime);
             progress.file(done.rec.total());
             if write_err.is_none() {

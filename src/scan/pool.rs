@@ -44,6 +44,9 @@ const DEPTH: usize = 8;
 /// A worker is topped up to [`DEPTH`] when it holds this many or fewer.
 const REFILL_AT: usize = DEPTH / 2;
 
+/// Replies of a worker passed on in one event, at most.
+const REPLIES_PER_EVENT: usize = 64;
+
 /// How often the watchdog looks at the workers.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -125,8 +128,9 @@ impl<'a> Pool<'a> {
     pub fn start(cfg: Config<'a>) -> io::Result<Pool<'a>> {
         let n = cfg.workers.clamp(1, MAX_SLOTS);
         let shared = SharedMap::create(cfg.max_memory, n as u32)?;
-        // Bounded: a slow writer holds the workers back rather than filling memory.
-        let (events_tx, events_rx) = crossbeam_channel::bounded(1024);
+        // Bounded: a slow writer holds the workers back rather than filling memory (at most
+        // 64 events of at most REPLIES_PER_EVENT replies wait here).
+        let (events_tx, events_rx) = crossbeam_channel::bounded(64);
         let mut pool = Pool {
             cfg,
             shared,
@@ -586,7 +590,7 @@ fn listen(
     'read: while let Ok(Some(first)) = wire::read_reply(&mut r) {
         // What is already buffered goes along in the same event.
         let mut replies = vec![first];
-        while !r.buffer().is_empty() {
+        while !r.buffer().is_empty() && replies.len() < REPLIES_PER_EVENT {
             match wire::read_reply(&mut r) {
                 Ok(Some(reply)) => replies.push(reply),
                 Ok(None) | Err(_) => {

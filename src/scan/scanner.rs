@@ -469,15 +469,34 @@ pub(crate) fn display(path: &Path) -> String {
 }
 
 /// Counts bytes read from a nested member against the top-level file's budget.
+/// Damaged data below it (a member cut short, a bad checksum: [`extract::Damage`]) ends the
+/// stream there, so the member's extractor reads and reports all that came before, and is
+/// kept for the member's record.
 struct Budgeted<'a> {
     inner: &'a mut dyn Read,
     used: &'a Cell<u64>,
     max: u64,
+    damage: Option<extract::Damage>,
 }
 
 impl Read for Budgeted<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        if self.damage.is_some() {
+            return Ok(0);
+        }
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) => match e
+                .get_ref()
+                .and_then(|r| r.downcast_ref::<extract::Damage>())
+            {
+                Some(d) => {
+                    self.damage = Some(d.clone());
+                    return Ok(0);
+                }
+                None => return Err(e),
+            },
+        };
         self.used.set(self.used.get() + n as u64);
         if self.used.get() > self.max {
             return Err(LimitHit::new(
@@ -610,6 +629,7 @@ impl Sink for Collector<'_, '_> {
                 recovered_leading_zero: c.recovered_leading_zero,
                 value: s.opts.reveal.then(|| c.value.clone()),
                 context: s.opts.reveal.then(|| snippet(chunk.text, c.start, c.end)),
+                date: None,
             });
         }
         if let Some(col) = column {
@@ -650,6 +670,7 @@ impl Sink for Collector<'_, '_> {
             inner: data,
             used: self.budget,
             max: limits.max_nested_bytes,
+            damage: None,
         };
         let head = match read::read_head(&mut reader, sniff::HEAD) {
             Ok(h) => h,
@@ -678,6 +699,20 @@ impl Sink for Collector<'_, '_> {
         let (bytes, stop) =
             self.scanner
                 .run_extract(&mut input, &mut rec, &mut *self.emit, self.budget);
+        drop(input);
+        if let Some(d) = reader.damage {
+            // What was read is reported; the record says why it is not all (a parser that
+            // failed on the cut data is explained by the cut).
+            if matches!(rec.status, Status::Scanned | Status::Error) {
+                let (status, reason) = ExtractError::Damaged(d.clone()).status();
+                let status = if status == Status::Error && rec.total() > 0 {
+                    Status::Partial
+                } else {
+                    status
+                };
+                rec.set_status(status, reason, d.detail);
+            }
+        }
         let detail = rec.detail.clone().unwrap_or_default();
         (self.emit)(Done {
             rec,

@@ -255,6 +255,7 @@ mod tests {
             recovered_leading_zero: false,
             value: None,
             context: None,
+            date: None,
         });
         rec.counts.insert("fodselsnummer", 1);
         rec.tally

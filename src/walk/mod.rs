@@ -28,7 +28,6 @@
 
 mod dir;
 mod exclude;
-mod path;
 mod shard;
 #[cfg(test)]
 mod tests;
@@ -43,8 +42,8 @@ use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
 use rustix::io::{retry_on_intr, Errno};
 
+pub use crate::report::escape::{display, display_bytes, unescape, UnescapeError};
 pub use exclude::Exclude;
-pub use path::{display, display_bytes, unescape, UnescapeError};
 pub use shard::Shard;
 
 use dir::Listing;

@@ -226,7 +226,12 @@ fn scan_options_work_in_git_modes_or_are_refused() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(code(&o), 0, "the directory says 2 members: none is read");
+    assert_eq!(
+        code(&o),
+        1,
+        "the first member is read, the second is over the limit"
+    );
+    assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
     let o = r.kartlegg(&["scan", "--staged", "--max-depth", "0"]);
     assert!(
         stderr(&o).contains("(limit_exceeded/depth_limit)"),

@@ -3,9 +3,14 @@
 //! against the published schema first. Numbers are public test vectors or synthetic (see
 //! `docs/identifiers.md`).
 
+mod browser;
 mod harness;
 
+mod archives;
 mod cli;
+mod completions;
+mod decisions;
+mod diff;
 mod dumps;
 mod gate;
 mod gate_config;
@@ -13,6 +18,11 @@ mod gate_robust;
 mod gate_structured;
 mod gate_ux;
 mod isolation;
+mod locate;
+mod matrix;
 mod names;
 mod office_archive_mail;
+mod report;
 mod sheets_pdf;
+mod sqlite_files;
+mod structured;

@@ -1,4 +1,5 @@
-//! Paths as text, losslessly.
+//! Paths and names as text, losslessly: the one escape form of the inventory, for paths on
+//! disk and for names stored as bytes inside files (archive members, table and column names).
 //!
 //! A Unix file name is bytes, not text: `a\xff.txt`, `a\xfe.txt` and `a\u{FFFD}.txt` are three
 //! files, and a lossy conversion writes all three as `a�.txt`. The inventory must name every
