@@ -152,6 +152,7 @@ impl Setup {
             max_file_size,
             today: today(),
             only: &[],
+            report_from: Confidence::Low,
         }
     }
 }
@@ -179,9 +180,16 @@ pub fn scan(args: &ScanArgs, source: Source) -> Result<u8> {
     let mut opts = setup.options(super::scan::options(args));
     // Findings below the failing level are still reported (as notes in SARIF) down to
     // --min-confidence.
-    opts.min_confidence = args.min_confidence.min(setup.policy.fail_on.lowest());
+    let report_from = args.min_confidence.min(setup.policy.fail_on.lowest());
+    // With a baseline, every value counts in deciding which entries still match something.
+    opts.min_confidence = match setup.baseline {
+        Some(_) => Confidence::Low,
+        None => report_from,
+    };
     let blobs = Blobs::new(&opts, &setup.det, &setup.key)?;
-    let outcome = setup.gate(&blobs, args.max_file_size).run(&source)?;
+    let mut gate = setup.gate(&blobs, args.max_file_size);
+    gate.report_from = report_from;
+    let outcome = gate.run(&source)?;
 
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     let format = args.format.unwrap_or(if github {

@@ -31,6 +31,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
 use crate::config::FailOn;
+use crate::detect::Confidence;
 use crate::extract::Location;
 use crate::read::sniff::{self, Sniffed};
 use crate::report::{FileRecord, Finding, Status};
@@ -187,6 +188,10 @@ pub struct Gate<'a, 'b> {
     pub today: NaiveDate,
     /// Only files under these targets are scanned (none: every file).
     pub only: &'a [target::Target],
+    /// Findings below this are not reported; they still match baseline entries, so an entry
+    /// is stale only when its value is found at no confidence at all (as `baseline update`
+    /// sees it). The blobs are scanned down to the lowest confidence when there is a baseline.
+    pub report_from: Confidence,
 }
 
 /// The state of one gate run as it goes through the changes.
@@ -414,6 +419,15 @@ impl Gate<'_, '_> {
                     });
                 }
                 for f in rec.findings {
+                    if f.confidence < self.report_from {
+                        if let Some(i) = self
+                            .baseline
+                            .and_then(|b| b.find(&rec.path, &f.fingerprint))
+                        {
+                            run.used.insert(i);
+                        }
+                        continue;
+                    }
                     if let Some(seen) = &mut run.seen {
                         if !seen.insert((rec.path.clone(), f.fingerprint.clone())) {
                             continue;

@@ -350,6 +350,38 @@ fn stale_entries_are_reported_and_updated_away() {
 }
 
 #[test]
+fn an_entry_whose_value_fell_below_the_level_is_stale_for_neither() {
+    // The gate and `baseline update` agree on what is stale: an entry whose value is still
+    // found, at a confidence below what the gate reports, matches something.
+    let r = Repo::new();
+    r.stage("p.txt", "telefon: 41234567\n");
+    r.commit("a phone with its word");
+    let o = r.kartlegg(&["baseline", "add", "--reviewer", "K", "--reason", "example"]);
+    assert!(stderr(&o).contains("1 exception(s)"), "{}", stderr(&o));
+    // Without its word the phone is found at low confidence, which the gate does not report.
+    r.stage("p.txt", "kode 41234567 ok\n");
+    r.commit("the word went away");
+    let o = r.kartlegg(&["scan", "--tracked"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(stdout(&o), "", "below --min-confidence nothing is printed");
+    assert!(!stderr(&o).contains("stale"), "{}", stderr(&o));
+    let o = r.kartlegg(&["baseline", "update"]);
+    assert!(stderr(&o).contains("0 stale"), "{}", stderr(&o));
+    // Gone altogether, both call it stale.
+    r.stage("p.txt", "kode ok\n");
+    r.commit("no phone");
+    let o = r.kartlegg(&["scan", "--tracked"]);
+    assert_eq!(
+        stderr(&o).matches("stale baseline entry").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+    let o = r.kartlegg(&["baseline", "update"]);
+    assert!(stderr(&o).contains("1 stale"), "{}", stderr(&o));
+}
+
+#[test]
 fn diff_range_reports_only_what_it_adds() {
     let r = Repo::new();
     r.stage("old.txt", format!("fnr {REAL}\n"));
