@@ -19,9 +19,9 @@ pub fn advice() -> String {
 /// (sheet, cell, page...).
 pub fn place(hit: &Hit) -> String {
     let l = &hit.finding.location;
-    match (l.line, &l.column) {
-        (Some(line), Some(Column::Number(c))) => format!("{}:{line}:{c}", hit.path),
-        (Some(line), _) => format!("{}:{line}", hit.path),
+    match (l.line, super::char_column(l)) {
+        (Some(line), Some(c)) => format!("{}:{line}:{c}", hit.path),
+        (Some(line), None) => format!("{}:{line}", hit.path),
         _ => match inner_place(l) {
             Some(p) => format!("{} ({p})", hit.path),
             None => hit.path.clone(),
@@ -56,8 +56,12 @@ pub fn inner_place(l: &Location) -> Option<String> {
     if let Some(r) = l.row {
         parts.push(format!("row {r}"));
     }
-    if let Some(Column::Name(c)) = &l.column {
-        parts.push(format!("column {c}"));
+    match &l.column {
+        Some(Column::Name(c)) => parts.push(format!("column {c}")),
+        Some(Column::Number(c)) if super::char_column(l).is_none() => {
+            parts.push(format!("column {c}"))
+        }
+        _ => {}
     }
     if let Some(o) = l.offset {
         parts.push(format!("offset {o}"));
@@ -132,7 +136,7 @@ pub fn write_github(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
         // Only a line of the file itself: GitHub shows the annotation on it.
         if let Some(line) = super::file_line(l) {
             props.push_str(&format!(",line={line}"));
-            if let Some(Column::Number(c)) = l.column {
+            if let Some(c) = super::char_column(l) {
                 props.push_str(&format!(",col={c}"));
             }
         }

@@ -646,6 +646,15 @@ pub fn file_line(l: &Location) -> Option<u64> {
     l.line.filter(|_| !inside)
 }
 
+/// The character column (1-based) of a finding on its line; not a table's column, which a
+/// SQL row or a CSV record gives by position when it names none.
+pub fn char_column(l: &Location) -> Option<u64> {
+    match l.column {
+        Some(crate::extract::Column::Number(c)) if l.row.is_none() && l.table.is_none() => Some(c),
+        _ => None,
+    }
+}
+
 /// The content as text, when it sniffs as text (any encoding the text extractor reads).
 fn as_text(data: &[u8]) -> Option<String> {
     match sniff::sniff(&data[..data.len().min(sniff::HEAD)]) {
@@ -667,6 +676,29 @@ fn allowed_inline(lines: &[&str], line: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_column_is_not_a_character_column() {
+        use crate::extract::Column;
+        let text = Location {
+            line: Some(3),
+            column: Some(Column::Number(7)),
+            ..Location::default()
+        };
+        assert_eq!(char_column(&text), Some(7));
+        // `INSERT INTO sak VALUES (2, '...')`: the value is the table's second column.
+        let row = Location {
+            table: Some("sak".into()),
+            row: Some(1),
+            ..text.clone()
+        };
+        assert_eq!(char_column(&row), None);
+        let named = Location {
+            column: Some(Column::Name("fnr".into())),
+            ..text
+        };
+        assert_eq!(char_column(&named), None);
+    }
 
     #[test]
     fn allow_marker_covers_its_line_and_the_next() {

@@ -75,7 +75,7 @@ fn result(h: &Hit, rule_index: &BTreeMap<&str, usize>) -> Value {
     // are said in the location's message.
     if let Some(line) = super::file_line(&f.location) {
         let mut region = json!({ "startLine": line });
-        if let Some(crate::extract::Column::Number(c)) = f.location.column {
+        if let Some(c) = super::char_column(&f.location) {
             region["startColumn"] = json!(c);
         }
         physical["region"] = region;

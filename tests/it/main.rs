@@ -13,6 +13,7 @@ mod decisions;
 mod diff;
 mod dumps;
 mod gate;
+mod gate_code;
 mod gate_config;
 mod gate_robust;
 mod gate_structured;
