@@ -293,9 +293,11 @@ impl Repo {
     /// — or, where some of them are missing (a partial clone offline), without it: an added
     /// file is then paired with a deleted one by name (see [`parse_raw`]).
     fn diff_raw(&self, args: &[&str]) -> Result<Vec<u8>> {
+        // Options go after the subcommand (the first word that is not `-c` or its value).
+        let at = 1 + 2 * args.iter().take_while(|&&a| a == "-c").count();
         if !self.no_renames.get() {
             let mut with = args.to_vec();
-            with.insert(1, "-M");
+            with.insert(at, "-M");
             match self.run(&with) {
                 Ok(raw) => return Ok(raw),
                 Err(e) if self.promisor.is_none() => return Err(e),
@@ -306,7 +308,7 @@ impl Repo {
             }
         }
         let mut without = args.to_vec();
-        without.insert(1, "--no-renames");
+        without.insert(at, "--no-renames");
         self.run(&without)
     }
 
@@ -342,11 +344,27 @@ impl Repo {
     /// before children, each with what it changes relative to its first parent. A root commit,
     /// or the boundary commit of a shallow clone, changes everything it holds.
     pub fn history(&self, range: &str) -> Result<Vec<CommitChanges>> {
-        let mut args = vec!["rev-list", "--reverse", "--topo-order", "--parents"];
+        // One `git log` for every commit's changes (a process per commit cost most of a long
+        // history): a merge against its first parent, a root (or a shallow clone's boundary)
+        // against the empty tree.
+        let mut args = vec![
+            "-c",
+            "log.showSignature=false",
+            "log",
+            "--reverse",
+            "--topo-order",
+            "--root",
+            "--diff-merges=first-parent",
+            "--no-color",
+            "--raw",
+            "-z",
+            "--no-abbrev",
+            "--format=%H",
+        ];
         let parts: Vec<&str> = range.split_whitespace().collect();
         args.extend(&parts);
         args.push("--");
-        let list = self.run(&args).map_err(|e| {
+        let log = self.diff_raw(&args).map_err(|e| {
             let shallow = self
                 .text(&["rev-parse", "--is-shallow-repository"])
                 .unwrap_or_default()
@@ -357,21 +375,7 @@ impl Repo {
                 e
             }
         })?;
-        let mut out = Vec::new();
-        for line in String::from_utf8_lossy(&list).lines() {
-            let mut ids = line.split(' ');
-            let Some(commit) = ids.next() else { continue };
-            // In a shallow clone the boundary commit lists no parents: it is a root here.
-            let base = ids
-                .next()
-                .map(str::to_string)
-                .unwrap_or_else(|| self.empty_tree.clone());
-            out.push(CommitChanges {
-                commit: commit.to_string(),
-                changes: self.tree_diff(&base, commit)?,
-            });
-        }
-        Ok(out)
+        parse_log(&log)
     }
 
     /// A reader of blobs.
@@ -443,20 +447,56 @@ fn is_file_mode(mode: &str) -> bool {
 /// file of the same name as its old version: what counts as added is then decided by lines
 /// and values, which a wrong pairing cannot make pass anything new.
 fn parse_raw(raw: &[u8]) -> Result<(Vec<Change>, Vec<String>)> {
-    let mut fields = raw.split(|&b| b == 0);
+    let mut fields = raw.split(|&b| b == 0).peekable();
+    let parsed = parse_entries(&mut fields)?;
+    if fields.any(|f| !f.is_empty()) {
+        bail!("unexpected git diff output");
+    }
+    Ok(parsed)
+}
+
+/// `git log --raw -z --format=%H`: each commit's id, then its raw entries.
+fn parse_log(log: &[u8]) -> Result<Vec<CommitChanges>> {
+    let mut fields = log.split(|&b| b == 0).peekable();
+    let mut out = Vec::new();
+    while let Some(header) = fields.next() {
+        let commit = String::from_utf8_lossy(header.trim_ascii()).into_owned();
+        if commit.is_empty() {
+            continue;
+        }
+        if !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("unexpected git log output");
+        }
+        out.push(CommitChanges {
+            commit,
+            changes: parse_entries(&mut fields)?.0,
+        });
+    }
+    Ok(out)
+}
+
+/// Raw entries (`:<modes> <ids> <status>` NUL path [NUL path]) from `fields`, up to the first
+/// field that is not one (the next commit of a log); renames paired by name where git did not.
+fn parse_entries<'a>(
+    fields: &mut std::iter::Peekable<impl Iterator<Item = &'a [u8]>>,
+) -> Result<(Vec<Change>, Vec<String>)> {
     let mut changes = Vec::new();
     let mut unmerged = Vec::new();
     let mut added = Vec::new();
     let mut deleted = Vec::new();
-    while let Some(meta) = fields.next() {
-        if meta.is_empty() {
+    while let Some(&field) = fields.peek() {
+        // In a log, a commit's entries follow its id and a newline.
+        let field = field.strip_prefix(b"\n").unwrap_or(field);
+        if field.is_empty() {
+            fields.next();
             continue;
         }
-        // :<old mode> <new mode> <old id> <new id> <status>[score]
-        let meta = String::from_utf8_lossy(meta);
-        let Some(meta) = meta.strip_prefix(':') else {
-            bail!("unexpected git diff output");
+        let Some(meta) = field.strip_prefix(b":") else {
+            break;
         };
+        fields.next();
+        // <old mode> <new mode> <old id> <new id> <status>[score]
+        let meta = String::from_utf8_lossy(meta);
         let f: Vec<&str> = meta.split(' ').collect();
         if f.len() < 5 {
             bail!("unexpected git diff output");
@@ -665,6 +705,36 @@ mod tests {
         );
         // Spacing inside a line is not content.
         assert_eq!(added_lines("fnr = 1\n", "fnr=1\nfnr = 2\n"), vec![2]);
+    }
+
+    #[test]
+    fn a_log_gives_each_commit_its_changes() {
+        let (z, a, b) = ("0".repeat(40), "a".repeat(40), "b".repeat(40));
+        let (c1, c2, c3) = ("1".repeat(40), "2".repeat(40), "3".repeat(40));
+        let log = format!(
+            "{c1}\0\n:000000 100644 {z} {a} A\0x.txt\0{c2}\0{c3}\0\n:100644 100644 {a} {b} R090\0x.txt\0dir/y\ntxt\0"
+        );
+        let commits = parse_log(log.as_bytes()).unwrap();
+        type Seen<'a> = Vec<(&'a str, Option<&'a str>)>;
+        let got: Vec<(&str, Seen)> = commits
+            .iter()
+            .map(|c| {
+                let ch = c
+                    .changes
+                    .iter()
+                    .map(|ch| (ch.path.as_str(), ch.old.as_deref()));
+                (c.commit.as_str(), ch.collect())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (c1.as_str(), vec![("x.txt", None)]),
+                (c2.as_str(), vec![]),
+                (c3.as_str(), vec![("dir/y\ntxt", Some(a.as_str()))]),
+            ]
+        );
+        assert!(parse_log(b"not a commit\0").is_err());
     }
 
     #[test]
