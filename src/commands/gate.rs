@@ -177,7 +177,7 @@ pub fn scan(args: &ScanArgs, source: Source) -> Result<u8> {
         },
         super::scan::hash_key(args.hash_key_file.as_deref())?,
     )?;
-    let mut opts = setup.options(super::scan::options(args));
+    let mut opts = setup.options(super::scan::options(args)?);
     // Findings below the failing level are still reported (as notes in SARIF) down to
     // --min-confidence.
     let report_from = args.min_confidence.min(setup.policy.fail_on.lowest());

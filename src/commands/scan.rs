@@ -13,9 +13,18 @@ use crate::report::text::TextReport;
 use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
 use crate::review::decisions::{self, Decisions};
-use crate::review::inventory::key_id;
 use crate::review::locate::{Family, Query, Targets};
+use crate::scan::state::State;
 use crate::scan::{self, Isolation, Options};
+use crate::walk::Shard;
+
+/// Where the fingerprint key came from.
+#[derive(Clone, Copy, PartialEq)]
+enum KeySource {
+    Given,
+    State,
+    Random,
+}
 
 /// The fingerprint key: from `--hash-key-file`, else `KARTLEGG_HASH_KEY`, else random.
 pub(crate) fn hash_key(file: Option<&std::path::Path>) -> Result<HashKey> {
@@ -35,9 +44,36 @@ pub(crate) fn hash_key(file: Option<&std::path::Path>) -> Result<HashKey> {
     }
 }
 
+/// The shard to scan: `--shard I/N` (or `KARTLEGG_SHARD`), or `--shards N` with the index from
+/// `JOB_COMPLETION_INDEX` (a Kubernetes Indexed Job).
+fn shard(args: &ScanArgs) -> Result<Option<Shard>> {
+    let Some(count) = args.shards else {
+        return Ok(args.shard);
+    };
+    if args.shard.is_some() {
+        bail!("give --shard I/N (or KARTLEGG_SHARD) or --shards N, not both");
+    }
+    let index = std::env::var("JOB_COMPLETION_INDEX")
+        .map_err(|_| anyhow::anyhow!("--shards {count} takes the shard's index from JOB_COMPLETION_INDEX, which is not set (use --shard I/N outside an Indexed Job)"))?;
+    let index = index
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| anyhow::anyhow!("JOB_COMPLETION_INDEX={index:?} is not a shard index"))?;
+    Ok(Some(Shard::new(index, count).map_err(anyhow::Error::msg)?))
+}
+
 /// The scan options a command line asks for (a git mode adjusts a few).
-pub(super) fn options(args: &ScanArgs) -> Options {
-    Options {
+pub(super) fn options(args: &ScanArgs) -> Result<Options> {
+    let ocr = crate::extract::ocr::Settings {
+        mode: args.ocr.into(),
+        ..Default::default()
+    };
+    if ocr.mode == crate::extract::ocr::Mode::Always {
+        if let Err(why) = crate::extract::ocr::engine() {
+            bail!("--ocr always: {why}");
+        }
+    }
+    Ok(Options {
         roots: args.paths.clone(),
         threads: args.threads.unwrap_or_else(scan::default_threads),
         follow: args.follow,
@@ -52,9 +88,11 @@ pub(super) fn options(args: &ScanArgs) -> Options {
             max_entries: args.max_entries,
             max_ratio: args.max_ratio,
             seconds: args.max_seconds,
+            ocr,
             ..Limits::default()
         },
         rules_dir: args.rules.clone(),
+        shard: None,
         isolation: match args.isolation {
             IsolationArg::Processes => Isolation::Processes {
                 max_memory: args.max_memory,
@@ -63,12 +101,18 @@ pub(super) fn options(args: &ScanArgs) -> Options {
             IsolationArg::Threads => Isolation::Threads,
         },
         synthetic: Default::default(),
-    }
+    })
 }
 
 /// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
 pub fn run(args: ScanArgs) -> Result<u8> {
     if let Some(source) = args.source.source() {
+        if args.state.is_some() {
+            bail!("--state is for scans of files and directories, not git modes");
+        }
+        if args.shard.is_some() || args.shards.is_some() {
+            bail!("--shard and --shards are for scans of files and directories, not git modes");
+        }
         return super::gate::scan(&args, source);
     }
     // Only a config named on the command line: one found in the scanned tree is data.
@@ -116,20 +160,38 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     } else {
         Format::Summary
     });
-    let mut opts = options(&args);
+    let mut opts = options(&args)?;
     // Values sought are sought in any form and context.
     if find.is_some() {
         opts.min_confidence = crate::detect::Confidence::Low;
     }
+    opts.shard = shard(&args)?;
     if let Some(c) = &config {
         opts.rules_dir = opts.rules_dir.or_else(|| c.rules.clone());
         opts.exclude.extend(c.exclude.iter().cloned());
         opts.synthetic = c.synthetic.clone();
     }
-    let key_note = if key.provided {
-        "Fingerprints: keyed by the given key; they correlate across scans with the same key."
-    } else {
-        "Fingerprints: random per-scan key; they correlate only within this scan."
+    // With a state and no key given, the state's own key (created once): fingerprints then
+    // correlate across the scans that share the state.
+    let mut state = match &args.state {
+        Some(p) => Some(State::open(p)?),
+        None => None,
+    };
+    let (key, source) = match &state {
+        _ if key.provided => (key, KeySource::Given),
+        Some(st) => (HashKey::provided(st.key()?), KeySource::State),
+        None => (key, KeySource::Random),
+    };
+    let key_note = match source {
+        KeySource::Given => {
+            "Fingerprints: keyed by the given key; they correlate across scans with the same key."
+        }
+        KeySource::State => {
+            "Fingerprints: keyed by the key kept in the state file; they correlate across scans with that state."
+        }
+        KeySource::Random => {
+            "Fingerprints: random per-scan key; they correlate only within this scan."
+        }
     };
     let namer = scan::Scanner::new(&opts, &det, &key);
     let mut header = json!({
@@ -142,6 +204,10 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
         "scan": {
             "started": crate::now_rfc3339(),
+            "as_of": args
+                .as_of
+                .unwrap_or_else(|| chrono::Utc::now().date_naive())
+                .to_string(),
             "roots": opts
                 .roots
                 .iter()
@@ -160,6 +226,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                 "max_entries": opts.limits.max_entries,
                 "max_ratio": opts.limits.max_ratio,
                 "max_seconds": opts.limits.seconds,
+                "ocr": opts.limits.ocr.mode.as_str(),
                 "isolation": match &opts.isolation {
                     Isolation::Processes { max_memory, read_timeout } => json!({
                         "mode": "processes",
@@ -182,22 +249,28 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             },
             "fingerprints": {
                 "algorithm": "hmac-sha256 (first 128 bits) of kind NUL normalised value",
-                "key": if key.provided { "provided" } else { "random per scan" },
+                "key": match source {
+                    KeySource::Given => "provided",
+                    KeySource::State => "kept in the state",
+                    KeySource::Random => "random per scan",
+                },
+                "key_id": key.id(),
                 "note": key_note,
             },
         },
     });
 
-    if key.provided {
-        // Says which key without saying anything about it: `diff` and `locate` check it.
-        header["scan"]["fingerprints"]["key_id"] = key_id(&key).into();
+    if let Some(s) = opts.shard {
+        header["scan"]["shard"] = json!({"index": s.index(), "count": s.count()});
     }
+
     let out = match &args.output {
         Some(p) => Output::open(p).with_context(|| format!("cannot write {}", p.display()))?,
         None => Output::stdout(),
     };
     // Never scan the report we are writing, whatever its path is called.
-    let never_scan = out.identities();
+    let mut never_scan = out.identities();
+    never_scan.extend(state.iter().flat_map(State::identities));
     let mut report: Box<dyn Report> = match format {
         Format::Json => Box::new(JsonReport::new(out, &header)?),
         Format::Jsonl => Box::new(JsonlReport::new(out, &header)?),
@@ -222,7 +295,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             d.apply(rec, today);
         }
     };
-    let outcome = scan::run(
+    let outcome = scan::run_with_state(
         &opts,
         &det,
         &key,
@@ -230,6 +303,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         &mut progress,
         never_scan,
         &mut on_record,
+        state.as_mut(),
     )?;
     if args.fail_on_unscanned && outcome.unscanned > 0 {
         return Ok(FAILED);
