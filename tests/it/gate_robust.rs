@@ -265,4 +265,11 @@ fn scan_options_work_in_git_modes_or_are_refused() {
         "{}",
         stderr(&o)
     );
+    let o = r.kartlegg(&["scan", "--staged", "--shard", "0/2"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("--shard and --shards are for scans of files"),
+        "{}",
+        stderr(&o)
+    );
 }
