@@ -4,8 +4,8 @@ use anyhow::{Context, Result};
 
 use super::NOTHING_FOUND;
 use crate::cli::MergeArgs;
-use crate::report::merge;
 use crate::report::writer::Output;
+use crate::review::merge;
 
 pub fn run(args: &MergeArgs) -> Result<u8> {
     let out = match &args.output {

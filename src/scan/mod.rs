@@ -496,6 +496,7 @@ pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
         "min_confidence": opts.min_confidence,
         "max_findings_per_file": opts.max_findings_per_file,
         "limits": [l.max_depth as u64, l.max_nested_bytes, l.max_entries, l.max_ratio, l.max_parse_bytes, l.seconds],
+        "ocr": l.ocr,
         "isolation": opts.isolation,
         "rules": det.rules_hash(),
         "key": key.id(),

@@ -233,6 +233,10 @@ kind = "ansattnummer"
     let r = rules.to_str().unwrap();
     let with_rules = w.scan_state(&["--min-confidence", "low", "--rules", r]);
     assert_eq!(incremental(&with_rules.inv), (0, 4, 0));
+    // Another OCR mode: images and scanned pages read, or not.
+    let ocr = ["--min-confidence", "low", "--rules", r, "--ocr", "never"];
+    assert_eq!(incremental(&w.scan_state(&ocr).inv), (0, 4, 0));
+    assert_eq!(incremental(&w.scan_state(&ocr).inv), (4, 0, 0));
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! `kartlegg merge`: the inventories of the shards of one scan become the inventory one
-//! machine would have written — files sorted by path ([`super::order`]), summary recomputed.
+//! machine would have written — files sorted by path ([`crate::report::order`]), summary recomputed.
 //!
 //! Inputs are checked before their files are read: they must come from the same kartlegg
 //! version (this one's), of the same roots, with the same options (but `threads`), rules, fingerprint
@@ -9,7 +9,7 @@
 //! inputs is refused as an overlap; on any refusal no output is left behind.
 //!
 //! The summary: counts by status, reason and kind come from folding the records
-//! ([`super::Totals`]); what records do not carry — bytes read, findings by confidence (also
+//! ([`crate::report::Totals`]); what records do not carry — bytes read, findings by confidence (also
 //! those beyond a file's `--max-findings-per-file`), synthetic findings, files opened with or
 //! without `O_NOATIME`, excluded paths, incremental counts — is summed over the inputs; every
 //! shard lists every directory, so directory counts are the largest input's. Distinct values
@@ -22,16 +22,75 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::mask;
-use super::reader::{self, Header, ReadError, Tail};
-use super::sort::Entry;
-use super::writer::{JsonReport, Output};
-use super::{FileRecord, Incremental, Summary, Tally, Totals};
+use super::inventory::{self, Visitor};
+use crate::report::mask;
+use crate::report::sort::Entry;
+use crate::report::writer::{JsonReport, Output};
+use crate::report::{FileRecord, Incremental, Summary, Tally, Totals};
+
+/// An inventory's header: every top-level field but `files` and `summary`.
+type Header = serde_json::Map<String, Value>;
+
+/// The end of an input: its summary, when it finished, and how many files it listed.
+struct Tail {
+    summary: Summary,
+    finished: String,
+    files: u64,
+}
+
+/// Reads the header of the inventory at `path`.
+fn header(path: &Path) -> Result<Header, MergeError> {
+    Ok(inventory::header(path).map_err(MergeError::Read)?.raw)
+}
+
+/// Reads the inventory at `path` (JSON or JSON Lines, streamed), giving each file record to
+/// `on_file` in the order listed.
+fn records(
+    path: &Path,
+    on_file: &mut dyn FnMut(FileRecord) -> anyhow::Result<()>,
+) -> Result<Tail, MergeError> {
+    struct Records<'f> {
+        on_file: &'f mut dyn FnMut(FileRecord) -> anyhow::Result<()>,
+        files: u64,
+        end: Option<(Summary, Option<String>)>,
+    }
+    impl Visitor for Records<'_> {
+        fn header(&mut self, _: &inventory::Header) -> anyhow::Result<()> {
+            Ok(())
+        }
+        fn file(&mut self, rec: FileRecord) -> anyhow::Result<()> {
+            self.files += 1;
+            (self.on_file)(rec)
+        }
+        fn summary(&mut self, s: Summary, finished: Option<String>) -> anyhow::Result<()> {
+            self.end = Some((s, finished));
+            Ok(())
+        }
+    }
+    let mut r = Records {
+        on_file,
+        files: 0,
+        end: None,
+    };
+    inventory::read(path, &mut r).map_err(MergeError::Read)?;
+    let unfinished = || {
+        MergeError::Read(anyhow::anyhow!(
+            "{}: no summary with a finished time (an unfinished inventory?)",
+            path.display()
+        ))
+    };
+    let (summary, finished) = r.end.ok_or_else(unfinished)?;
+    Ok(Tail {
+        summary,
+        finished: finished.ok_or_else(unfinished)?,
+        files: r.files,
+    })
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
-    #[error(transparent)]
-    Read(#[from] ReadError),
+    #[error("{0:#}")]
+    Read(anyhow::Error),
     #[error("cannot merge {a} and {b}: {what}")]
     Mismatch { a: String, b: String, what: String },
     #[error("cannot merge: {0}")]
@@ -74,7 +133,7 @@ fn words(v: &Value) -> String {
 
 impl Input {
     fn read(path: &Path) -> Result<Input, MergeError> {
-        let header = reader::header(path)?;
+        let header = header(path)?;
         let shard = at(&header, &["scan", "shard"]);
         let shard = shard["index"].as_u64().zip(shard["count"].as_u64());
         Ok(Input {
@@ -313,15 +372,13 @@ fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError
     let mut truncated = false;
     let mut json = Vec::new();
     for (tag, input) in inputs.iter().enumerate() {
-        let (_, tail) = reader::records(&input.path, &mut |mut rec| {
+        let tail = records(&input.path, &mut |mut rec| {
             rec.tally = tally(&rec);
             truncated |= rec.findings_truncated;
             totals.add(&rec, 0, None);
             json.clear();
-            serde_json::to_writer(&mut json, &rec).map_err(|e| e.to_string())?;
-            report
-                .json(&rec.path, &json, tag as u32)
-                .map_err(|e| e.to_string())
+            serde_json::to_writer(&mut json, &rec)?;
+            Ok(report.json(&rec.path, &json, tag as u32)?)
         })?;
         if tail.summary.files_seen != tail.files {
             return Err(MergeError::Count {
