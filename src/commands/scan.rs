@@ -3,8 +3,9 @@
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use super::{detector, FAILED, FOUND, NOTHING_FOUND};
+use super::{detector, known_kinds, FAILED, FOUND, NOTHING_FOUND};
 use crate::cli::{Format, IsolationArg, ScanArgs};
+use crate::config::Config;
 use crate::extract::Limits;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
@@ -61,16 +62,70 @@ fn shard(args: &ScanArgs) -> Result<Option<Shard>> {
     Ok(Some(Shard::new(index, count).map_err(anyhow::Error::msg)?))
 }
 
+/// The scan options a command line asks for (a git mode adjusts a few).
+pub(super) fn options(args: &ScanArgs) -> Result<Options> {
+    let ocr = crate::extract::ocr::Settings {
+        mode: args.ocr.into(),
+        ..Default::default()
+    };
+    if ocr.mode == crate::extract::ocr::Mode::Always {
+        if let Err(why) = crate::extract::ocr::engine() {
+            bail!("--ocr always: {why}");
+        }
+    }
+    Ok(Options {
+        roots: args.paths.clone(),
+        threads: args.threads.unwrap_or_else(scan::default_threads),
+        follow: args.follow,
+        exclude: args.exclude.clone(),
+        max_file_size: args.max_file_size,
+        min_confidence: args.min_confidence,
+        reveal: args.reveal,
+        max_findings_per_file: args.max_findings_per_file,
+        limits: Limits {
+            max_depth: args.max_depth,
+            max_nested_bytes: args.max_archive_bytes,
+            max_entries: args.max_entries,
+            max_ratio: args.max_ratio,
+            seconds: args.max_seconds,
+            ocr,
+            ..Limits::default()
+        },
+        rules_dir: args.rules.clone(),
+        shard: None,
+        isolation: match args.isolation {
+            IsolationArg::Processes => Isolation::Processes {
+                max_memory: args.max_memory,
+                read_timeout: args.read_timeout,
+            },
+            IsolationArg::Threads => Isolation::Threads,
+        },
+        synthetic: Default::default(),
+    })
+}
+
 /// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
 pub fn run(args: ScanArgs) -> Result<u8> {
-    let det = detector(args.rules.as_deref())?;
-    let key = hash_key(args.hash_key_file.as_deref())?;
     if let Some(source) = args.source.source() {
         if args.state.is_some() {
             bail!("--state is for scans of files and directories, not git modes");
         }
-        return super::gate::scan(&args, source, &det, key);
+        if args.shard.is_some() || args.shards.is_some() {
+            bail!("--shard and --shards are for scans of files and directories, not git modes");
+        }
+        return super::gate::scan(&args, source);
     }
+    // Only a config named on the command line: one found in the scanned tree is data.
+    let config = args.config.as_deref().map(Config::load).transpose()?;
+    let det = detector(
+        args.rules
+            .as_deref()
+            .or(config.as_ref().and_then(|c| c.rules.as_deref())),
+    )?;
+    if let Some(c) = &config {
+        c.check_kinds(known_kinds(&det))?;
+    }
+    let key = hash_key(args.hash_key_file.as_deref())?;
     if args.paths.is_empty() {
         bail!("give the files or directories to scan (or --staged, --diff, --history, --tracked for a git repository)");
     }
@@ -105,48 +160,17 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     } else {
         Format::Summary
     });
-    let ocr = crate::extract::ocr::Settings {
-        mode: args.ocr.into(),
-        ..Default::default()
-    };
-    if ocr.mode == crate::extract::ocr::Mode::Always {
-        if let Err(why) = crate::extract::ocr::engine() {
-            bail!("--ocr always: {why}");
-        }
+    let mut opts = options(&args)?;
+    // Values sought are sought in any form and context.
+    if find.is_some() {
+        opts.min_confidence = crate::detect::Confidence::Low;
     }
-    let opts = Options {
-        roots: args.paths.clone(),
-        threads: args.threads.unwrap_or_else(scan::default_threads),
-        follow: args.follow,
-        exclude: args.exclude.clone(),
-        max_file_size: args.max_file_size,
-        // Values sought are sought in any form and context.
-        min_confidence: if find.is_some() {
-            crate::detect::Confidence::Low
-        } else {
-            args.min_confidence
-        },
-        reveal: args.reveal,
-        max_findings_per_file: args.max_findings_per_file,
-        limits: Limits {
-            max_depth: args.max_depth,
-            max_nested_bytes: args.max_archive_bytes,
-            max_entries: args.max_entries,
-            max_ratio: args.max_ratio,
-            seconds: args.max_seconds,
-            ocr,
-            ..Limits::default()
-        },
-        rules_dir: args.rules.clone(),
-        shard: shard(&args)?,
-        isolation: match args.isolation {
-            IsolationArg::Processes => Isolation::Processes {
-                max_memory: args.max_memory,
-                read_timeout: args.read_timeout,
-            },
-            IsolationArg::Threads => Isolation::Threads,
-        },
-    };
+    opts.shard = shard(&args)?;
+    if let Some(c) = &config {
+        opts.rules_dir = opts.rules_dir.or_else(|| c.rules.clone());
+        opts.exclude.extend(c.exclude.iter().cloned());
+        opts.synthetic = c.synthetic.clone();
+    }
     // With a state and no key given, the state's own key (created once): fingerprints then
     // correlate across the scans that share the state.
     let mut state = match &args.state {
@@ -211,7 +235,14 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                     }),
                     Isolation::Threads => json!({"mode": "threads"}),
                 },
-                "rules_dir": args.rules.as_ref().map(|p| p.to_string_lossy()),
+                "rules_dir": opts.rules_dir.as_ref().map(|p| p.to_string_lossy()),
+                "config": config.as_ref().map(|c| namer.mask_name(&crate::walk::display(&c.file))),
+                "synthetic": (!opts.synthetic.is_empty()).then(|| json!({
+                    "dolly": opts.synthetic.dolly,
+                    "ranges": opts.synthetic.ranges.len(),
+                    "values": opts.synthetic.values.len(),
+                    "fingerprints": opts.synthetic.fingerprints.len(),
+                })),
                 "decisions": args.decisions.as_ref().map(|p| p.to_string_lossy()),
                 // How many values were sought, never the values.
                 "find": args.find.len(),
