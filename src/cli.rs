@@ -139,9 +139,11 @@ impl SourceArgs {
 /// The CI gate's policy and suppressions.
 #[derive(Debug, Clone, Args)]
 pub struct GateArgs {
-    /// Fail on findings at this confidence and above (git modes).
-    #[arg(long, default_value = "high", value_parser = parse_confidence)]
-    pub fail_on: Confidence,
+    /// Fail on findings at this confidence and above, whatever their kind (git modes)
+    /// [default: `fail_on` in .kartlegg.toml, else medium for identity numbers and high for
+    /// other kinds].
+    #[arg(long, value_parser = parse_confidence)]
+    pub fail_on: Option<Confidence>,
 
     /// Let synthetic test numbers (month +80 and the like) fail too.
     #[arg(long)]
@@ -189,6 +191,11 @@ pub struct ScanArgs {
     /// Add the rules in DIR/*.toml to the built-in rules.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+
+    /// Settings from FILE (see docs/config.md) [git modes: default .kartlegg.toml at the
+    /// repository root, if it exists; an inventory reads one only when given].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Leave out paths matching GLOB (relative path or file name); repeatable.
     #[arg(long, value_name = "GLOB")]
@@ -429,8 +436,13 @@ pub enum BaselineAction {
 
 #[derive(Debug, Args)]
 pub struct BaselineAddArgs {
-    /// The repository (default `.`).
-    pub repo: Option<PathBuf>,
+    /// What to record: `PATH:LINE` (the failing findings on that line of the file), `PATH`
+    /// (every failing finding in a file, an archive's members or a directory), as the gate
+    /// prints them (relative to the repository root); none: everything that fails. A
+    /// directory that is the top of a work tree names the repository (default: the one
+    /// containing the current directory).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
 
     /// What to look at (default: --tracked HEAD).
     #[command(flatten)]
@@ -439,9 +451,9 @@ pub struct BaselineAddArgs {
     #[command(flatten)]
     pub gate: GateArgs,
 
-    /// Who reviewed the exceptions.
+    /// Who reviewed the exceptions [default: `git config user.email`].
     #[arg(long)]
-    pub reviewer: String,
+    pub reviewer: Option<String>,
 
     /// Why they are acceptable.
     #[arg(long)]
@@ -454,6 +466,10 @@ pub struct BaselineAddArgs {
     /// Add rules from DIR/*.toml, as in `scan`.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+
+    /// Settings from FILE [default: .kartlegg.toml at the repository root, if it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -472,6 +488,10 @@ pub struct BaselineUpdateArgs {
     /// Add rules from DIR/*.toml, as in `scan`.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+
+    /// Settings from FILE [default: .kartlegg.toml at the repository root, if it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

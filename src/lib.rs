@@ -18,6 +18,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod detect;
 pub mod extract;
 pub mod gate;

@@ -3,8 +3,9 @@
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use super::{detector, FAILED, FOUND, NOTHING_FOUND};
+use super::{detector, known_kinds, FAILED, FOUND, NOTHING_FOUND};
 use crate::cli::{Format, IsolationArg, ScanArgs};
+use crate::config::Config;
 use crate::extract::Limits;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
@@ -47,13 +48,9 @@ pub(crate) fn hash_key(file: Option<&std::path::Path>) -> Result<HashKey> {
 /// Warns about policy kinds no rule in use reports: such a policy never applies through them
 /// (a misspelt kind would otherwise pass silently).
 fn warn_unknown_kinds(cfg: &retain::Config, det: &crate::detect::Detector) {
-    use crate::detect::kind;
-    let known = |k: &str| {
-        det.rules().any(|r| r.kind == k)
-            || [kind::D_NUMMER, kind::H_NUMMER, kind::FH_NUMMER].contains(&k)
-    };
+    let known = super::known_kinds(det);
     for p in &cfg.policies {
-        for k in p.kinds.iter().filter(|k| !known(k)) {
+        for k in p.kinds.iter().filter(|k| !known.contains(&k.as_str())) {
             eprintln!(
                 "kartlegg: warning: policy {:?} names kind {k:?}, which no rule in use reports",
                 p.id
@@ -80,10 +77,51 @@ fn shard(args: &ScanArgs) -> Result<Option<Shard>> {
     Ok(Some(Shard::new(index, count).map_err(anyhow::Error::msg)?))
 }
 
+/// The scan options a command line asks for (a git mode adjusts a few).
+pub(super) fn options(args: &ScanArgs) -> Result<Options> {
+    let ocr = crate::extract::ocr::Settings {
+        mode: args.ocr.into(),
+        ..Default::default()
+    };
+    if ocr.mode == crate::extract::ocr::Mode::Always {
+        if let Err(why) = crate::extract::ocr::engine() {
+            bail!("--ocr always: {why}");
+        }
+    }
+    Ok(Options {
+        roots: args.paths.clone(),
+        threads: args.threads.unwrap_or_else(scan::default_threads),
+        follow: args.follow,
+        exclude: args.exclude.clone(),
+        max_file_size: args.max_file_size,
+        min_confidence: args.min_confidence,
+        reveal: args.reveal,
+        max_findings_per_file: args.max_findings_per_file,
+        limits: Limits {
+            max_depth: args.max_depth,
+            max_nested_bytes: args.max_archive_bytes,
+            max_entries: args.max_entries,
+            max_ratio: args.max_ratio,
+            seconds: args.max_seconds,
+            ocr,
+            ..Limits::default()
+        },
+        rules_dir: args.rules.clone(),
+        shard: None,
+        isolation: match args.isolation {
+            IsolationArg::Processes => Isolation::Processes {
+                max_memory: args.max_memory,
+                read_timeout: args.read_timeout,
+            },
+            IsolationArg::Threads => Isolation::Threads,
+        },
+        synthetic: Default::default(),
+        retention: None,
+    })
+}
+
 /// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
 pub fn run(args: ScanArgs) -> Result<u8> {
-    let det = detector(args.rules.as_deref())?;
-    let key = hash_key(args.hash_key_file.as_deref())?;
     if let Some(source) = args.source.source() {
         if args.policy.is_some() {
             bail!("--policy reviews files on disk; it is not available with --staged, --diff, --history or --tracked");
@@ -91,8 +129,22 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         if args.state.is_some() {
             bail!("--state is for scans of files and directories, not git modes");
         }
-        return super::gate::scan(&args, source, &det, key);
+        if args.shard.is_some() || args.shards.is_some() {
+            bail!("--shard and --shards are for scans of files and directories, not git modes");
+        }
+        return super::gate::scan(&args, source);
     }
+    // Only a config named on the command line: one found in the scanned tree is data.
+    let config = args.config.as_deref().map(Config::load).transpose()?;
+    let det = detector(
+        args.rules
+            .as_deref()
+            .or(config.as_ref().and_then(|c| c.rules.as_deref())),
+    )?;
+    if let Some(c) = &config {
+        c.check_kinds(known_kinds(&det))?;
+    }
+    let key = hash_key(args.hash_key_file.as_deref())?;
     if args.paths.is_empty() {
         bail!("give the files or directories to scan (or --staged, --diff, --history, --tracked for a git repository)");
     }
@@ -143,49 +195,18 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     } else {
         Format::Summary
     });
-    let ocr = crate::extract::ocr::Settings {
-        mode: args.ocr.into(),
-        ..Default::default()
-    };
-    if ocr.mode == crate::extract::ocr::Mode::Always {
-        if let Err(why) = crate::extract::ocr::engine() {
-            bail!("--ocr always: {why}");
-        }
+    let mut opts = options(&args)?;
+    // Values sought are sought in any form and context.
+    if find.is_some() {
+        opts.min_confidence = crate::detect::Confidence::Low;
     }
-    let opts = Options {
-        roots: args.paths.clone(),
-        threads: args.threads.unwrap_or_else(scan::default_threads),
-        follow: args.follow,
-        exclude: args.exclude.clone(),
-        max_file_size: args.max_file_size,
-        // Values sought are sought in any form and context.
-        min_confidence: if find.is_some() {
-            crate::detect::Confidence::Low
-        } else {
-            args.min_confidence
-        },
-        reveal: args.reveal,
-        max_findings_per_file: args.max_findings_per_file,
-        limits: Limits {
-            max_depth: args.max_depth,
-            max_nested_bytes: args.max_archive_bytes,
-            max_entries: args.max_entries,
-            max_ratio: args.max_ratio,
-            seconds: args.max_seconds,
-            ocr,
-            ..Limits::default()
-        },
-        rules_dir: args.rules.clone(),
-        shard: shard(&args)?,
-        isolation: match args.isolation {
-            IsolationArg::Processes => Isolation::Processes {
-                max_memory: args.max_memory,
-                read_timeout: args.read_timeout,
-            },
-            IsolationArg::Threads => Isolation::Threads,
-        },
-        retention,
-    };
+    opts.shard = shard(&args)?;
+    opts.retention = retention;
+    if let Some(c) = &config {
+        opts.rules_dir = opts.rules_dir.or_else(|| c.rules.clone());
+        opts.exclude.extend(c.exclude.iter().cloned());
+        opts.synthetic = c.synthetic.clone();
+    }
     // With a state and no key given, the state's own key (created once): fingerprints then
     // correlate across the scans that share the state.
     let mut state = match &args.state {
@@ -247,7 +268,14 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                     }),
                     Isolation::Threads => json!({"mode": "threads"}),
                 },
-                "rules_dir": args.rules.as_ref().map(|p| p.to_string_lossy()),
+                "rules_dir": opts.rules_dir.as_ref().map(|p| p.to_string_lossy()),
+                "config": config.as_ref().map(|c| namer.mask_name(&crate::walk::display(&c.file))),
+                "synthetic": (!opts.synthetic.is_empty()).then(|| json!({
+                    "dolly": opts.synthetic.dolly,
+                    "ranges": opts.synthetic.ranges.len(),
+                    "values": opts.synthetic.values.len(),
+                    "fingerprints": opts.synthetic.fingerprints.len(),
+                })),
                 "decisions": args.decisions.as_ref().map(|p| p.to_string_lossy()),
                 // How many values were sought, never the values.
                 "find": args.find.len(),

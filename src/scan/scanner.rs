@@ -674,9 +674,11 @@ impl Sink for Collector<'_, '_> {
             }
             let date = lines.as_mut().and_then(|l| l.date_at(c.start));
             let fingerprint = s.key.fingerprint(c.kind, &c.value);
+            // What the configuration declares synthetic is so everywhere: counts, exit code.
+            let synthetic = c.synthetic || s.opts.synthetic.covers(c.kind, &c.value, &fingerprint);
             self.rec
                 .tally
-                .add(c.kind, confidence, c.synthetic, mask::short(&fingerprint));
+                .add(c.kind, confidence, synthetic, mask::short(&fingerprint));
             if column.is_some() {
                 in_column.push((c.kind, mask::short(&fingerprint)));
             }
@@ -701,7 +703,7 @@ impl Sink for Collector<'_, '_> {
                 masked: mask::mask(c.kind, &c.value),
                 fingerprint,
                 checksum: c.checksum.map(|r| r.as_str()),
-                synthetic: c.synthetic,
+                synthetic,
                 role: c.role,
                 iban: c.iban,
                 recovered_leading_zero: c.recovered_leading_zero,
