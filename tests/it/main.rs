@@ -7,6 +7,7 @@ mod browser;
 mod harness;
 
 mod archives;
+mod atime;
 mod cli;
 mod completions;
 mod decisions;
