@@ -182,22 +182,38 @@ impl Read for Feed<'_> {
     }
 }
 
-/// Fields of a sniffed line: the delimiters outside double quotes, plus one (all of them when
-/// the line's quotes do not balance: a stray quote, or a field that goes on below).
-fn fields(line: &str, d: char) -> usize {
-    let mut quoted = line.matches('"').count() % 2 == 1;
-    if quoted {
-        return 1 + line.matches(d).count();
+/// The delimiters a table may use, in the order they are preferred on a tie.
+const DELIMITERS: [u8; 4] = [b';', b',', b'\t', b'|'];
+
+/// How many fields `line` has for each of [`DELIMITERS`], in one pass over its bytes (all
+/// ASCII, so UTF-8 needs no decoding): delimiters inside quotes do not split, unless the
+/// line's quotes do not pair up (a quote left open by a stray character), when all count.
+fn field_counts(line: &str) -> [usize; 4] {
+    // Byte class: 0 for most bytes, 1 + the delimiter's index, or QUOTE.
+    const QUOTE: u8 = 5;
+    const CLASS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut i = 0;
+        while i < DELIMITERS.len() {
+            t[DELIMITERS[i] as usize] = i as u8 + 1;
+            i += 1;
+        }
+        t[b'"' as usize] = QUOTE;
+        t
+    };
+    let b = line.as_bytes();
+    let paired = memchr::memchr_iter(b'"', b).count() % 2 == 0;
+    let mut quoted = false;
+    let mut n = [1usize; 4];
+    for &c in b {
+        match CLASS[c as usize] {
+            0 => {}
+            QUOTE => quoted = !quoted && paired,
+            k if !quoted => n[k as usize - 1] += 1,
+            _ => {}
+        }
     }
-    1 + line
-        .chars()
-        .filter(|&c| {
-            if c == '"' {
-                quoted = !quoted;
-            }
-            c == d && !quoted
-        })
-        .count()
+    n
 }
 
 /// The cells of a sniffed line (quotes and spaces trimmed; quoted delimiters not honoured:
@@ -232,12 +248,12 @@ pub fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
     let first = lines.first().copied().unwrap_or("");
     let by_ext = matches!(ext, "csv" | "tsv" | "tab" | "psv");
     // The delimiter that splits the most lines like the first, then the most fields.
-    let shape = [';', ',', '\t', '|']
-        .into_iter()
-        .map(|d| {
-            let n = fields(first, d);
-            let same = lines.iter().filter(|l| fields(l, d) == n).count();
-            (d, n, same)
+    let counts: Vec<[usize; 4]> = lines.iter().map(|l| field_counts(l)).collect();
+    let shape = (0..DELIMITERS.len())
+        .map(|i| {
+            let n = counts.first().map_or(1, |c| c[i]);
+            let same = counts.iter().filter(|c| c[i] == n).count();
+            (DELIMITERS[i] as char, n, same)
         })
         .filter(|&(_, n, _)| n >= 2)
         .max_by_key(|&(_, n, same)| (same, n));
