@@ -108,18 +108,44 @@ impl Chain {
                 .all(|(a, b)| a == b)
     }
 
-    fn digits_from(&self, b: &[u8], from: usize, buf: &mut [u8; 16]) -> usize {
-        let mut k = 0;
+    /// The digits of groups `from..`, or `None` when they are more than any shape holds (or
+    /// the chain has more groups than were recorded).
+    fn digits_from(&self, b: &[u8], from: usize) -> Option<Digits> {
+        if self.overflow {
+            return None;
+        }
+        let mut d = Digits {
+            buf: [0; Digits::MAX],
+            len: 0,
+        };
         for &(s, e) in &self.groups[from..self.n] {
             // Whole groups at a time: this runs for every date and amount long enough to pass
             // `may_hold_shape`, and a copy per digit showed in profiles.
-            if k + (e - s) > buf.len() {
-                return buf.len() + 1; // too long for any shape
-            }
-            buf[k..k + (e - s)].copy_from_slice(&b[s..e]);
-            k += e - s;
+            let group = &b[s..e];
+            d.buf
+                .get_mut(d.len..d.len + group.len())?
+                .copy_from_slice(group);
+            d.len += group.len();
         }
-        k
+        Some(d)
+    }
+}
+
+/// The digits of a chain without its separators, at most as many as the longest shape (an
+/// IBAN, a foreign phone) holds.
+pub(super) struct Digits {
+    buf: [u8; Digits::MAX],
+    len: usize,
+}
+
+impl Digits {
+    const MAX: usize = 16;
+}
+
+impl std::ops::Deref for Digits {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 }
 
@@ -225,20 +251,17 @@ pub(super) fn shapes(
         return;
     }
 
-    let mut buf = [0u8; 16];
     let phone = &det.rules[det.phone].rule;
     // 0047 22334455 / 004722334455.
     let (g0s, g0e) = chain.groups[0];
     if b[g0s..].starts_with(b"0047") {
         let from = if g0e - g0s == 4 { 1 } else { 0 };
-        let k = chain.digits_from(b, from, &mut buf);
-        let digits = if from == 0 {
-            &buf[4..k.max(4)]
-        } else {
-            &buf[..k]
-        };
-        if digits.len() == 8 && validate::norwegian_subscriber(digits) {
-            raws.push(norwegian_phone(chain, digits, [Some("plus47"), None]));
+        let digits = chain.digits_from(b, from);
+        let subscriber = digits
+            .as_deref()
+            .and_then(|d| if from == 0 { d.get(4..) } else { Some(d) });
+        if let Some(d) = subscriber.filter(|d| d.len() == 8 && validate::norwegian_subscriber(d)) {
+            raws.push(norwegian_phone(chain, d, [Some("plus47"), None]));
         }
         return;
     }
@@ -248,10 +271,13 @@ pub(super) fn shapes(
         head.ends_with("(+47)") || head.ends_with("(0047)")
     };
 
-    let k = chain.digits_from(b, 0, &mut buf);
-    let whole = &buf[..k.min(16)];
+    let Some(whole) = chain.digits_from(b, 0) else {
+        standalone_groups(det, text, chain, false, false, raws, elevens);
+        return;
+    };
+    let whole = &whole[..];
     let mut found = false;
-    match k {
+    match whole.len() {
         11 => found = eleven(det, chain, 0, whole, false, raws, elevens),
         // A number that lost its leading zero in a spreadsheet or database column.
         10 if chain.n == 1 && ctx.header.is_some_and(|h| h.identity) => {
@@ -412,14 +438,14 @@ fn norwegian_phone(chain: &Chain, d: &[u8], evidence: [Option<&'static str>; 2])
 
 /// A chain right after `+`: `+47 …` is Norwegian, any other country code is foreign.
 fn plus_prefixed(b: &[u8], chain: &Chain, raws: &mut Vec<Raw>) {
-    let mut buf = [0u8; 16];
-    let k = chain.digits_from(b, 0, &mut buf);
-    if !(8..=15).contains(&k) || buf[0] == b'0' {
+    let Some(d) = chain.digits_from(b, 0) else {
+        return;
+    };
+    if !(8..=15).contains(&d.len()) || d[0] == b'0' {
         return;
     }
     let start = chain.start - 1; // the span includes the `+`
-    if buf[..k].starts_with(b"47") {
-        let rest = &buf[2..k];
+    if let Some(rest) = d.strip_prefix(b"47") {
         let g0 = chain.groups[0].1 - chain.groups[0].0;
         let grouping_ok = g0 == 2 || g0 == 10 || chain.n == 1;
         if rest.len() == 8 && grouping_ok && validate::norwegian_subscriber(rest) {
@@ -429,9 +455,9 @@ fn plus_prefixed(b: &[u8], chain: &Chain, raws: &mut Vec<Raw>) {
         }
         return;
     }
-    let mut e164 = String::with_capacity(k + 1);
+    let mut e164 = String::with_capacity(d.len() + 1);
     e164.push('+');
-    e164.push_str(std::str::from_utf8(&buf[..k]).expect("digits"));
+    e164.push_str(std::str::from_utf8(&d).expect("digits"));
     raws.push(Raw {
         start,
         end: chain.end,
@@ -449,13 +475,14 @@ fn iban(text: &str, chain: &Chain, raws: &mut Vec<Raw>) -> bool {
     if s < 2 || !b[s - 2..s].eq_ignore_ascii_case(b"NO") || glued(char_before(text, s - 2)) {
         return false;
     }
-    let mut buf = [0u8; 16];
-    let k = chain.digits_from(b, 0, &mut buf);
-    if k != 13 || !validate::iban_no(&buf[..13]) {
+    let Some(d) = chain.digits_from(b, 0).filter(|d| d.len() == 13) else {
+        return false;
+    };
+    if !validate::iban_no(&d) {
         return false;
     }
     let mut account = [0u8; 11];
-    account.copy_from_slice(&buf[2..13]);
+    account.copy_from_slice(&d[2..]);
     raws.push(Raw {
         start: s - 2,
         end: chain.end,

@@ -490,3 +490,28 @@ fn next_interesting_finds_the_same_bytes_as_a_byte_loop() {
         }
     }
 }
+
+/// Issue 8, defect 1: a `0047` chain longer than any shape made `digits_from`'s "too long"
+/// sentinel a slice end, and the panic cost the file every finding.
+#[test]
+fn long_0047_chains_are_no_phone_and_do_not_panic() {
+    let d = det();
+    let text = "fnr 13097248022 og 20036914700. Ref 004712345678901234";
+    let c = reported(d, text);
+    let values: Vec<_> = c.iter().map(|c| c.value.as_str()).collect();
+    assert_eq!(values, ["13097248022", "20036914700"], "{c:?}");
+    for text in [
+        "0047123456789012345678",
+        "0047 1234 5678 9012 3456",
+        "0047 12 34 56 78 90 12 34 56 78",
+        "0047 40 3 0 0 0 4 0 9",
+        "+4712345678901234567",
+        "NO12345678901234567890",
+    ] {
+        let phones: Vec<_> = scan(d, text)
+            .into_iter()
+            .filter(|c| c.kind == "phone")
+            .collect();
+        assert!(phones.is_empty(), "{text}: {phones:?}");
+    }
+}
