@@ -419,6 +419,66 @@ mod prop {
         proptest::string::string_regex("[a-zA-Zæøå0-9 .,;:/@+()\n-]{0,120}").unwrap()
     }
 
+    /// Text made of the pieces that digit chains are parsed from: digit runs of every length,
+    /// prefixes (`0047`, `+47`, `(+47)`, `NO`), valid values, and every separator and neighbour
+    /// the chain parser looks at, multi-byte characters included.
+    fn hostile() -> impl Strategy<Value = String> {
+        const PIECES: &[&str] = &[
+            " ",
+            " ",
+            "\u{a0}",
+            ".",
+            "-",
+            "+",
+            "(",
+            ")",
+            "@",
+            "\n",
+            ",",
+            "ø",
+            "€",
+            "𝟙",
+            "\u{301}",
+            "0047",
+            "+47",
+            "(+47)",
+            "NO",
+            "13097248022",
+            "20036914700",
+            "8601.11.17947",
+            "40300040",
+            "988077917",
+            "kari@firma.no",
+        ];
+        let piece = prop_oneof![
+            4 => "[0-9]{1,20}",
+            4 => proptest::sample::select(PIECES).prop_map(String::from),
+            1 => "[a-zA-Z]{1,3}",
+        ];
+        proptest::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+    }
+
+    /// Scans `text` and checks what must hold on any input; returns the candidates.
+    fn check_spans(d: &Detector, text: &str) -> Result<Vec<Candidate>, TestCaseError> {
+        let out = scan(d, text);
+        for c in &out {
+            prop_assert!(
+                c.start < c.end && c.end <= text.len(),
+                "{:?} in {:?}",
+                c,
+                text
+            );
+            prop_assert!(text.is_char_boundary(c.start) && text.is_char_boundary(c.end));
+        }
+        prop_assert!(
+            out.windows(2)
+                .all(|w| (w[0].start, w[0].end) <= (w[1].start, w[1].end)),
+            "unsorted: {:?}",
+            out
+        );
+        Ok(out)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -445,6 +505,31 @@ mod prop {
             let n = synth::invalid_identity_number(&mut Rng::new(seed));
             let text = format!("{before} fnr {n} {after}");
             prop_assert!(scan(d, &text).iter().all(|c| c.value != n || c.rule != "fodselsnummer"));
+        }
+
+        /// Hostile digit chains and separators: no panic, every span in bounds and on
+        /// character boundaries, output sorted; and valid values planted between clean
+        /// separators are still found, whatever surrounds them.
+        #[test]
+        fn hostile_chains_are_safe_and_hide_nothing(
+            seed in any::<u64>(),
+            before in hostile(),
+            after in hostile(),
+        ) {
+            let d = det();
+            check_spans(d, &before)?;
+            let mut rng = Rng::new(seed);
+            let n = synth::identity_number(&mut rng, IdSpec::default());
+            let m = synth::mobile(&mut rng);
+            let text = format!("{before}\nfnr {n} og tlf +47 {m} \n{after}");
+            let out = check_spans(d, &text)?;
+            let at = before.len() + "\nfnr ".len();
+            prop_assert!(
+                out.iter().any(|c| c.value == n && (c.start, c.end) == (at, at + 11)),
+                "{} not found in {:?}: {:?}", n, text, out
+            );
+            let phone = format!("+47{m}");
+            prop_assert!(out.iter().any(|c| c.value == phone), "{} not found in {:?}", phone, text);
         }
 
         /// Detection never panics and spans stay on character boundaries, on any input.
