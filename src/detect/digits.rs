@@ -1,13 +1,19 @@
-//! Digit chains and the number shapes found in them.
+//! The digit-chain trigger: digit chains, and the Norwegian number shapes decided on them.
 //!
 //! A chain is a maximal run of digit groups joined by single separators. Shapes are decided on
 //! the whole chain (its grouping must be one a rule lists) or on one group that stands alone
 //! between spaces; never on a slice of a longer group, so a run of 12+ digits cannot hide an
 //! 11-digit match.
+//!
+//! Identity numbers, account numbers, organisation numbers and phones compete for the same
+//! digits (every fødselsnummer is a valid account number; a `0047` prefix makes the rest a
+//! phone), so [`numbers`] decides among them in one place, in this order: what stands before
+//! the chain (`+`, `NO`, a glued word or decimal), a `0047` prefix, then the chain's digit
+//! count; each shape itself lives in its detector's module.
 
 use super::rules::{Grouping, Rule};
-use super::validate::{self, IdNumber};
-use super::{ChunkContext, Detector};
+use super::validate::IdNumber;
+use super::{identity, kontonummer, organisasjonsnummer, phone, ChunkContext, Detector};
 
 /// Digits in the shortest shape (a Norwegian phone number).
 pub(super) const MIN_DIGITS: usize = 8;
@@ -20,9 +26,10 @@ pub(super) struct Chain {
     pub start: usize,
     pub end: usize,
     /// `(start, end)` of each group (the first `n`).
-    groups: [(usize, usize); MAX_GROUPS],
+    pub groups: [(usize, usize); MAX_GROUPS],
     seps: [u8; MAX_GROUPS],
-    n: usize,
+    /// Groups recorded (at most [`MAX_GROUPS`]).
+    pub n: usize,
     /// Digits in the recorded groups, counted while parsing (most chains are dates, times and
     /// amounts too short for any shape, and this lets them be dropped without another pass).
     total: usize,
@@ -74,7 +81,7 @@ impl Chain {
     }
 
     /// A chain of one group.
-    fn single(start: usize, end: usize) -> Chain {
+    pub fn single(start: usize, end: usize) -> Chain {
         let mut groups = [(0, 0); MAX_GROUPS];
         groups[0] = (start, end);
         Chain {
@@ -110,7 +117,7 @@ impl Chain {
 
     /// The digits of groups `from..`, or `None` when they are more than any shape holds (or
     /// the chain has more groups than were recorded).
-    fn digits_from(&self, b: &[u8], from: usize) -> Option<Digits> {
+    pub fn digits_from(&self, b: &[u8], from: usize) -> Option<Digits> {
         if self.overflow {
             return None;
         }
@@ -149,7 +156,8 @@ impl std::ops::Deref for Digits {
     }
 }
 
-/// A number shape found in a chain, before scoring.
+/// A number shape found in a chain, before scoring (scoring waits for the whole chunk: the
+/// density check of identity numbers looks at the 11-digit numbers around).
 #[derive(Debug)]
 pub(super) struct Raw {
     pub start: usize,
@@ -176,17 +184,18 @@ pub(super) enum Shape {
     },
     Phone {
         e164: String,
-        /// Names of the phone rule's adjustments that apply.
-        evidence: [Option<&'static str>; 2],
+        /// The phone rule's adjustments that apply.
+        evidence: [Option<phone::Adjust>; 2],
     },
 }
 
-fn has(rule: &Rule, chain: &Chain, from: usize) -> bool {
+/// Whether the chain's groups `from..` are written in a grouping `rule` lists.
+pub(super) fn has(rule: &Rule, chain: &Chain, from: usize) -> bool {
     rule.groupings.iter().any(|g| chain.fits(from, g))
 }
 
 /// The character before byte `i`, if any.
-fn char_before(text: &str, i: usize) -> Option<char> {
+pub(super) fn char_before(text: &str, i: usize) -> Option<char> {
     text[..i].chars().next_back()
 }
 
@@ -194,24 +203,14 @@ fn char_at(text: &str, i: usize) -> Option<char> {
     text[i..].chars().next()
 }
 
-fn glued(c: Option<char>) -> bool {
+/// A neighbour that makes a chain part of a word, code or address.
+pub(super) fn glued(c: Option<char>) -> bool {
     c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '@')
 }
 
-/// True when fewer than half of four or more 11-digit numbers within 400 bytes validate: the
-/// valid ones are then likely chance hits among ids.
-pub(super) fn sparse_among_numbers(elevens: &[(usize, bool)], at: usize) -> bool {
-    const NEAR: usize = 400;
-    let lo = elevens.partition_point(|&(p, _)| p + NEAR < at);
-    let hi = elevens.partition_point(|&(p, _)| p <= at + NEAR);
-    let near = &elevens[lo..hi];
-    let valid = near.iter().filter(|(_, v)| *v).count();
-    near.len() >= 4 && valid * 2 <= near.len()
-}
-
-/// Finds the shapes in `chain` and appends them to `raws`; every 11-digit value also goes into
-/// `elevens` (with whether it validated) for the density check.
-pub(super) fn shapes(
+/// Finds the Norwegian number shapes in `chain` and appends them to `raws`; every 11-digit
+/// value also goes into `elevens` (with whether it validated) for the density check.
+pub(super) fn numbers(
     det: &Detector,
     text: &str,
     chain: &Chain,
@@ -238,10 +237,10 @@ pub(super) fn shapes(
     let bad_left = decimal_left || glued(before) || before == Some('+');
 
     if before == Some('+') && !bad_right {
-        plus_prefixed(b, chain, raws);
+        phone::plus_prefixed(b, chain, raws);
         return;
     }
-    if glued(before) && !bad_right && iban(text, chain, raws) {
+    if glued(before) && !bad_right && kontonummer::iban(text, chain, raws) {
         return;
     }
     if bad_left || bad_right {
@@ -250,72 +249,26 @@ pub(super) fn shapes(
         }
         return;
     }
-
-    let phone = &det.rules[det.phone].rule;
-    // 0047 22334455 / 004722334455.
-    let (g0s, g0e) = chain.groups[0];
-    if b[g0s..].starts_with(b"0047") {
-        let from = if g0e - g0s == 4 { 1 } else { 0 };
-        let digits = chain.digits_from(b, from);
-        let subscriber = digits
-            .as_deref()
-            .and_then(|d| if from == 0 { d.get(4..) } else { Some(d) });
-        if let Some(d) = subscriber.filter(|d| d.len() == 8 && validate::norwegian_subscriber(d)) {
-            raws.push(norwegian_phone(chain, d, [Some("plus47"), None]));
-        }
+    if phone::after_0047(b, chain, raws) {
         return;
     }
-    // (+47) 22 33 44 55
-    let prefixed = {
-        let head = text[..chain.start].trim_end_matches([' ', '\u{a0}']);
-        head.ends_with("(+47)") || head.ends_with("(0047)")
-    };
-
     let Some(whole) = chain.digits_from(b, 0) else {
         standalone_groups(det, text, chain, false, false, raws, elevens);
         return;
     };
-    let whole = &whole[..];
-    let mut found = false;
+    // A chain of one of these lengths is decided whole, valid or not.
     match whole.len() {
-        11 => found = eleven(det, chain, 0, whole, false, raws, elevens),
+        11 => identity::eleven(det, chain, &whole, false, raws, elevens),
         // A number that lost its leading zero in a spreadsheet or database column.
         10 if chain.n == 1 && ctx.header.is_some_and(|h| h.identity) => {
             let mut d = [b'0'; 11];
-            d[1..].copy_from_slice(whole);
-            found = eleven(det, chain, 0, &d, true, raws, elevens);
+            d[1..].copy_from_slice(&whole);
+            identity::eleven(det, chain, &d, true, raws, elevens)
         }
-        8 => {
-            if validate::norwegian_subscriber(whole) && (prefixed || has(phone, chain, 0)) {
-                let mut ev = [None, grouping_evidence(chain, 0)];
-                if prefixed {
-                    ev[0] = Some("plus47");
-                } else if (chain.n == 1 && validate::looks_like_yyyymmdd(whole))
-                    || two_years(chain, b)
-                {
-                    ev[0] = Some("looks_like_date");
-                }
-                raws.push(norwegian_phone(chain, whole, ev));
-            }
-            found = true;
-        }
-        9 => {
-            let org = &det.rules[det.org].rule;
-            if has(org, chain, 0) && validate::organisasjonsnummer(whole) {
-                let mut d = [0u8; 9];
-                d.copy_from_slice(whole);
-                raws.push(Raw {
-                    start: chain.start,
-                    end: chain.end,
-                    shape: Shape::Org { digits: d },
-                });
-            }
-            found = true;
-        }
+        8 => phone::eight(det, text, chain, &whole, raws),
+        9 => organisasjonsnummer::nine(det, chain, &whole, raws),
+        _ if chain.n > 1 => standalone_groups(det, text, chain, false, false, raws, elevens),
         _ => {}
-    }
-    if !found && chain.n > 1 {
-        standalone_groups(det, text, chain, false, false, raws, elevens);
     }
 }
 
@@ -331,7 +284,6 @@ fn standalone_groups(
     elevens: &mut Vec<(usize, bool)>,
 ) {
     let b = text.as_bytes();
-    let phone = &det.rules[det.phone].rule;
     let mut i = chain.start;
     let mut left_sep = None::<u8>;
     while i < chain.end {
@@ -357,138 +309,11 @@ fn standalone_groups(
         let single = Chain::single(s, e);
         let d = &b[s..e];
         match d.len() {
-            11 => {
-                eleven(det, &single, 0, d, false, raws, elevens);
-            }
-            8 if validate::norwegian_subscriber(d) && has(phone, &single, 0) => {
-                let date = validate::looks_like_yyyymmdd(d).then_some("looks_like_date");
-                raws.push(norwegian_phone(&single, d, [date, None]));
-            }
+            11 => identity::eleven(det, &single, d, false, raws, elevens),
+            8 => phone::standalone_eight(det, &single, d, raws),
             _ => {}
         }
     }
-}
-
-/// An 11-digit value: identity number and/or account, under the groupings their rules accept.
-#[allow(clippy::too_many_arguments)]
-fn eleven(
-    det: &Detector,
-    chain: &Chain,
-    from: usize,
-    d: &[u8],
-    recovered: bool,
-    raws: &mut Vec<Raw>,
-    elevens: &mut Vec<(usize, bool)>,
-) -> bool {
-    let fr = &det.rules[det.fnr].rule;
-    let kr = &det.rules[det.konto].rule;
-    let id = if recovered || has(fr, chain, from) {
-        validate::identity_number(d)
-    } else {
-        None
-    };
-    let konto = !recovered && has(kr, chain, from) && validate::kontonummer(d);
-    elevens.push((chain.start, id.is_some()));
-    if id.is_none() && !konto {
-        return true;
-    }
-    let mut digits = [0u8; 11];
-    digits.copy_from_slice(d);
-    raws.push(Raw {
-        start: chain.start,
-        end: chain.end,
-        shape: Shape::Eleven {
-            digits,
-            id,
-            konto,
-            konto_grouped: chain.n > 1,
-            recovered_leading_zero: recovered,
-        },
-    });
-    true
-}
-
-/// `1998 2023`: a 4 4 grouping that reads as two years.
-fn two_years(chain: &Chain, b: &[u8]) -> bool {
-    let year = |(s, e): (usize, usize)| {
-        e - s == 4 && (b[s..e].starts_with(b"19") || b[s..e].starts_with(b"20"))
-    };
-    chain.n == 2 && year(chain.groups[0]) && year(chain.groups[1])
-}
-
-/// `phone` adjustments for the grouping of groups `from..`.
-fn grouping_evidence(chain: &Chain, from: usize) -> Option<&'static str> {
-    match chain.n - from {
-        1 => None,
-        2 => Some("pair_grouped"),
-        _ => Some("grouped"),
-    }
-}
-
-fn norwegian_phone(chain: &Chain, d: &[u8], evidence: [Option<&'static str>; 2]) -> Raw {
-    let mut e164 = String::with_capacity(11);
-    e164.push_str("+47");
-    e164.push_str(std::str::from_utf8(d).expect("digits"));
-    Raw {
-        start: chain.start,
-        end: chain.end,
-        shape: Shape::Phone { e164, evidence },
-    }
-}
-
-/// A chain right after `+`: `+47 …` is Norwegian, any other country code is foreign.
-fn plus_prefixed(b: &[u8], chain: &Chain, raws: &mut Vec<Raw>) {
-    let Some(d) = chain.digits_from(b, 0) else {
-        return;
-    };
-    if !(8..=15).contains(&d.len()) || d[0] == b'0' {
-        return;
-    }
-    let start = chain.start - 1; // the span includes the `+`
-    if let Some(rest) = d.strip_prefix(b"47") {
-        let g0 = chain.groups[0].1 - chain.groups[0].0;
-        let grouping_ok = g0 == 2 || g0 == 10 || chain.n == 1;
-        if rest.len() == 8 && grouping_ok && validate::norwegian_subscriber(rest) {
-            let mut raw = norwegian_phone(chain, rest, [Some("plus47"), None]);
-            raw.start = start;
-            raws.push(raw);
-        }
-        return;
-    }
-    let mut e164 = String::with_capacity(d.len() + 1);
-    e164.push('+');
-    e164.push_str(std::str::from_utf8(&d).expect("digits"));
-    raws.push(Raw {
-        start,
-        end: chain.end,
-        shape: Shape::Phone {
-            e164,
-            evidence: [Some("foreign"), None],
-        },
-    });
-}
-
-/// `NO` + 13 digits with a valid mod 97 and account check digit.
-fn iban(text: &str, chain: &Chain, raws: &mut Vec<Raw>) -> bool {
-    let b = text.as_bytes();
-    let s = chain.start;
-    if s < 2 || !b[s - 2..s].eq_ignore_ascii_case(b"NO") || glued(char_before(text, s - 2)) {
-        return false;
-    }
-    let Some(d) = chain.digits_from(b, 0).filter(|d| d.len() == 13) else {
-        return false;
-    };
-    if !validate::iban_no(&d) {
-        return false;
-    }
-    let mut account = [0u8; 11];
-    account.copy_from_slice(&d[2..]);
-    raws.push(Raw {
-        start: s - 2,
-        end: chain.end,
-        shape: Shape::Iban { account },
-    });
-    true
 }
 
 #[cfg(test)]
@@ -512,14 +337,5 @@ mod tests {
             (2, b' '),
             "no-break space counts as a space"
         );
-    }
-
-    #[test]
-    fn density() {
-        let e = [(0, false), (20, false), (40, true), (60, false)];
-        assert!(sparse_among_numbers(&e, 40));
-        let e = [(0, true), (20, true), (40, true), (60, false)];
-        assert!(!sparse_among_numbers(&e, 40));
-        assert!(!sparse_among_numbers(&[(0, true)], 0));
     }
 }

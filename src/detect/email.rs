@@ -1,11 +1,32 @@
-//! E-mail addresses around an `@`.
+//! E-mail addresses around an `@` (`rules/email.toml`).
 //!
 //! A practical grammar, not RFC 5322: a local part of letters (Unicode included), digits and
 //! `._%+-`; a domain of at least two labels of letters, digits and `-`, the last one (the TLD)
 //! letters only or an `xn--` label. The rule's `not_tlds` turn `logo@2x.png` away, and an `@`
 //! with nothing before it (`@types/node`) is no address.
 
+use super::registry::{adjustments, Builtin, Spec, Trigger};
 use super::rules::Rule;
+use super::{kind, Candidate, ChunkContext, Detector};
+
+pub(super) const SPEC: Spec = Spec {
+    matcher: "email",
+    kind: kind::EMAIL,
+    trigger: Trigger::At,
+    shape: "local@domain.tld around an @, Unicode letters and IDN domains included",
+    validator: "at least two domain labels, a TLD of letters or xn--, not a file extension",
+    rule_file: ("rules/email.toml", include_str!("../../rules/email.toml")),
+    adjustments: Adjust::NAMES,
+    on_chain: None,
+};
+
+adjustments! {
+    /// The `adjust` keys of `rules/email.toml`.
+    pub(super) enum Adjust for Builtin::Email {
+        Role = "role",
+        ExampleDomain = "example_domain",
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Match {
@@ -88,4 +109,26 @@ pub(super) fn at(text: &str, at: usize, rule: &Rule) -> Option<Match> {
         role: rule.roles.contains(role_part),
         example_domain,
     })
+}
+
+/// Scores an address found by [`at`].
+pub(super) fn score(det: &Detector, text: &str, m: Match, ctx: &ChunkContext) -> Candidate {
+    let c = det.compiled(Builtin::Email);
+    let r = &c.rule;
+    let mut score = det.context_score(r, text, m.start, m.end, ctx);
+    if m.example_domain {
+        score += r.adjustment(Adjust::ExampleDomain);
+    }
+    if m.role {
+        score += r.adjustment(Adjust::Role);
+    }
+    let mut cand = c.candidate(
+        c.kind,
+        m.start,
+        m.end,
+        text[m.start..m.end].to_lowercase(),
+        score,
+    );
+    cand.role = m.role;
+    cand
 }

@@ -11,7 +11,11 @@
 //!   match, a chain glued to letters is part of a code or hash, and a chain touching a decimal
 //!   comma or point is a number, not an identifier.
 //! * At `@`, the pass tries an e-mail address around it ([`email`]).
-//! * User rules with a `pattern` run their regex over the chunk afterwards.
+//! * User rules with a `pattern` run their regex over the chunk afterwards ([`pattern`]).
+//!
+//! Each detector lives in a module of its own and is listed in the [`registry`] with its
+//! trigger, shape, validator and typed adjustments; the Norwegian numbers, which compete for
+//! the same digits, are decided together on each chain ([`digits`]).
 //!
 //! Each candidate is then scored: the rule's `base`, its `adjust`ments for the shape (prefix,
 //! grouping, 2032 rule…), and the `weights` of the context classes found in its window or in
@@ -22,12 +26,19 @@
 pub mod context;
 mod digits;
 mod email;
+mod identity;
+mod kontonummer;
+mod organisasjonsnummer;
+mod pattern;
+mod phone;
+pub mod registry;
 pub mod rules;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};
 
 use context::{ClassSet, Classes};
+use registry::{Builtin, ChainHook};
 use rules::{Matcher, Rule, RuleSet};
 use validate::ChecksumRule;
 
@@ -148,56 +159,71 @@ struct Compiled {
     kind: &'static str,
 }
 
+impl Compiled {
+    /// A candidate of this rule, its confidence from `score` within the rule's cap.
+    fn candidate(
+        &self,
+        kind: &'static str,
+        start: usize,
+        end: usize,
+        value: String,
+        score: i32,
+    ) -> Candidate {
+        Candidate {
+            kind,
+            rule: self.id,
+            start,
+            end,
+            value,
+            score,
+            confidence: Confidence::from_score(score).min(self.rule.max_confidence),
+            checksum: None,
+            synthetic: false,
+            role: false,
+            iban: false,
+            recovered_leading_zero: false,
+        }
+    }
+}
+
 /// The detector: rules and classes compiled once, shared by all threads.
 pub struct Detector {
     rules: Vec<Compiled>,
+    /// The rule of each built-in detector, by [`Builtin::index`].
+    builtin: [usize; Builtin::ALL.len()],
+    /// Hooks of digit-chain detectors that look beyond the chain, in registry order.
+    chain_hooks: Vec<ChainHook>,
+    patterns: pattern::Patterns,
     classes: Classes,
     person_class: Option<usize>,
-    fnr: usize,
-    konto: usize,
-    org: usize,
-    phone: usize,
-    email: usize,
-    custom: Vec<usize>,
     hash: String,
 }
 
+/// The kind names as `'static` strings: the built-in ones as they are, user kinds leaked (a
+/// handful of short strings, once per process).
 fn leak(s: &str) -> &'static str {
-    match s {
-        kind::FODSELSNUMMER => kind::FODSELSNUMMER,
-        kind::PHONE => kind::PHONE,
-        kind::EMAIL => kind::EMAIL,
-        kind::KONTONUMMER => kind::KONTONUMMER,
-        kind::ORGANISASJONSNUMMER => kind::ORGANISASJONSNUMMER,
-        // User rules: a handful of short strings, once per process.
-        other => Box::leak(other.to_string().into_boxed_str()),
+    let builtin = Builtin::ALL.iter().map(|b| b.spec().kind);
+    let variants = [kind::D_NUMMER, kind::H_NUMMER, kind::FH_NUMMER];
+    match builtin.chain(variants).find(|k| *k == s) {
+        Some(k) => k,
+        None => Box::leak(s.to_string().into_boxed_str()),
     }
 }
 
 impl Detector {
     pub fn new(set: RuleSet) -> Detector {
         let classes = Classes::new(&set.classes);
-        let hash = set.hash.clone();
-        let find = |m: &str| {
+        let builtin = Builtin::ALL.map(|b| {
             set.rules
                 .iter()
-                .position(|r| matches!(&r.matcher, Matcher::Builtin(x) if x == m))
-                .expect("built-in matchers are checked at load")
-        };
-        let (fnr, konto, org, phone, email) = (
-            find("identity_number"),
-            find("kontonummer"),
-            find("organisasjonsnummer"),
-            find("phone"),
-            find("email"),
-        );
-        let custom = set
-            .rules
+                .position(|r| matches!(r.matcher, Matcher::Builtin(x) if x == b))
+                .expect("every built-in detector has a rule (checked at load)")
+        });
+        let chain_hooks = Builtin::ALL
             .iter()
-            .enumerate()
-            .filter(|(_, r)| matches!(r.matcher, Matcher::Pattern { .. }))
-            .map(|(i, _)| i)
+            .filter_map(|b| b.spec().on_chain)
             .collect();
+        let patterns = pattern::Patterns::new(&set.rules);
         let person_class = classes.index("person");
         let rules = set
             .rules
@@ -210,37 +236,40 @@ impl Detector {
             .collect();
         Detector {
             rules,
+            builtin,
+            chain_hooks,
+            patterns,
             classes,
             person_class,
-            fnr,
-            konto,
-            org,
-            phone,
-            email,
-            custom,
-            hash,
+            hash: set.hash,
         }
+    }
+
+    fn compiled(&self, b: Builtin) -> &Compiled {
+        &self.rules[self.builtin[b.index()]]
+    }
+
+    fn rule(&self, b: Builtin) -> &Rule {
+        &self.compiled(b).rule
     }
 
     /// True when user rules with a regex `pattern` are loaded: then text without digits or `@`
     /// may still hold a match, and extractors must not skip it.
     pub fn has_patterns(&self) -> bool {
-        !self.custom.is_empty()
+        !self.patterns.is_empty()
     }
 
     /// Whether `text` could hold anything the rules find: a cheap test that spares the scan of
     /// the many cells and fields that cannot. Every built-in shape needs an `@` or at least
-    /// [`digits::MIN_DIGITS`] digits; with user rules that have a regex `pattern`, anything
-    /// may match.
+    /// [`digits::MIN_DIGITS`] digits; user rules with a regex `pattern` may match anywhere.
     pub fn may_match(&self, text: &[u8]) -> bool {
         // Digits first: in a text window the eighth digit comes early and ends the test.
-        !self.custom.is_empty()
-            || text
-                .iter()
-                .filter(|b| b.is_ascii_digit())
-                .nth(digits::MIN_DIGITS - 1)
-                .is_some()
+        text.iter()
+            .filter(|b| b.is_ascii_digit())
+            .nth(digits::MIN_DIGITS - 1)
+            .is_some()
             || memchr::memchr(b'@', text).is_some()
+            || self.patterns.may_match(text)
     }
 
     /// The built-in rules only.
@@ -280,10 +309,9 @@ impl Detector {
                 break;
             }
             if bytes[i] == b'@' {
-                let r = &self.rules[self.email].rule;
-                match email::at(text, i, r) {
+                match email::at(text, i, self.rule(Builtin::Email)) {
                     Some(m) => {
-                        out.push(self.score_email(text, m, ctx));
+                        out.push(email::score(self, text, m, ctx));
                         i = m.end;
                     }
                     None => i += 1,
@@ -291,8 +319,16 @@ impl Detector {
                 continue;
             }
             let chain = digits::Chain::parse(bytes, i);
+            let hooked = self
+                .chain_hooks
+                .iter()
+                .find_map(|hook| hook(self, text, (chain.start, chain.end), ctx, out));
+            if let Some(resume) = hooked {
+                i = resume.max(chain.end);
+                continue;
+            }
             if chain.may_hold_shape() {
-                digits::shapes(self, text, &chain, ctx, &mut raws, &mut elevens);
+                digits::numbers(self, text, &chain, ctx, &mut raws, &mut elevens);
             }
             i = chain.end;
         }
@@ -301,9 +337,7 @@ impl Detector {
                 out.push(c);
             }
         }
-        for &ri in &self.custom {
-            self.custom_rule(text, ri, ctx, out);
-        }
+        self.patterns.scan(self, text, ctx, out);
         out[first..].sort_by_key(|c| (c.start, c.end));
     }
 
@@ -344,56 +378,17 @@ impl Detector {
             .sum()
     }
 
-    fn confidence(rule: &Rule, score: i32) -> Confidence {
-        Confidence::from_score(score).min(rule.max_confidence)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn candidate(
+    /// A rule's base score plus the weights of the context classes around `start..end`: what
+    /// every detector's score starts from.
+    fn context_score(
         &self,
-        ri: usize,
-        kind: &'static str,
+        rule: &Rule,
+        text: &str,
         start: usize,
         end: usize,
-        value: String,
-        score: i32,
-    ) -> Candidate {
-        let c = &self.rules[ri];
-        Candidate {
-            kind,
-            rule: c.id,
-            start,
-            end,
-            value,
-            score,
-            confidence: Self::confidence(&c.rule, score),
-            checksum: None,
-            synthetic: false,
-            role: false,
-            iban: false,
-            recovered_leading_zero: false,
-        }
-    }
-
-    fn score_email(&self, text: &str, m: email::Match, ctx: &ChunkContext) -> Candidate {
-        let r = &self.rules[self.email].rule;
-        let mut score = r.base + Self::weigh(r, self.classes(text, m.start, m.end, r, ctx));
-        if m.example_domain {
-            score += r.adjustment("example_domain");
-        }
-        if m.role {
-            score += r.adjustment("role");
-        }
-        let mut c = self.candidate(
-            self.email,
-            self.rules[self.email].kind,
-            m.start,
-            m.end,
-            text[m.start..m.end].to_lowercase(),
-            score,
-        );
-        c.role = m.role;
-        c
+        ctx: &ChunkContext,
+    ) -> i32 {
+        rule.base + Self::weigh(rule, self.classes(text, start, end, rule, ctx))
     }
 
     fn score_raw(
@@ -413,137 +408,25 @@ impl Detector {
                 konto_grouped,
                 recovered_leading_zero,
             } => {
-                let fr = &self.rules[self.fnr].rule;
-                let kr = &self.rules[self.konto].rule;
-                let fnr_score = id.map(|id| {
-                    let mut s = fr.base + Self::weigh(fr, self.classes(text, start, end, fr, ctx));
-                    if id.rule == ChecksumRule::Rule2032 {
-                        s += fr.adjustment("rule_2032_only");
-                    }
-                    if id.variant == validate::IdVariant::FhNummer {
-                        s += fr.adjustment("fh_nummer");
-                    }
-                    if id.npid {
-                        s += fr.adjustment("npid");
-                    }
-                    if digits::sparse_among_numbers(elevens, start) {
-                        s += fr.adjustment("sparse_among_numbers");
-                    }
-                    match ctx.header().values {
-                        ColumnValues::IdentityNumbers => s += fr.adjustment("identity_column"),
-                        ColumnValues::OtherNumbers => s += fr.adjustment("number_column"),
-                        ColumnValues::Unknown => {}
-                    }
-                    s
-                });
-                let konto_score = konto.then(|| {
-                    let mut s = kr.base + Self::weigh(kr, self.classes(text, start, end, kr, ctx));
-                    if *konto_grouped {
-                        s += kr.adjustment("grouped");
-                    }
-                    s
-                });
-                let value = String::from_utf8_lossy(digits).into_owned();
-                match (id, fnr_score, konto_score) {
-                    (Some(id), Some(fs), ks) if ks.is_none_or(|ks| fs >= ks) => {
-                        let kind = match id.variant {
-                            validate::IdVariant::Fodselsnummer => self.rules[self.fnr].kind,
-                            validate::IdVariant::DNummer => kind::D_NUMMER,
-                            validate::IdVariant::HNummer => kind::H_NUMMER,
-                            validate::IdVariant::FhNummer => kind::FH_NUMMER,
-                        };
-                        let mut c = self.candidate(self.fnr, kind, start, end, value, fs);
-                        c.checksum = Some(id.rule);
-                        c.synthetic = id.synthetic.is_some();
-                        c.recovered_leading_zero = *recovered_leading_zero;
-                        Some(c)
-                    }
-                    (_, _, Some(ks)) => Some(self.candidate(
-                        self.konto,
-                        self.rules[self.konto].kind,
-                        start,
-                        end,
-                        value,
-                        ks,
-                    )),
-                    _ => None,
-                }
-            }
-            Shape::Iban { account } => {
-                let kr = &self.rules[self.konto].rule;
-                let s = kr.base
-                    + kr.adjustment("iban")
-                    + Self::weigh(kr, self.classes(text, start, end, kr, ctx));
-                let mut c = self.candidate(
-                    self.konto,
-                    self.rules[self.konto].kind,
+                let v = identity::Eleven {
                     start,
                     end,
-                    String::from_utf8_lossy(account).into_owned(),
-                    s,
-                );
-                c.iban = true;
-                Some(c)
+                    digits,
+                    id: *id,
+                    konto: *konto,
+                    konto_grouped: *konto_grouped,
+                    recovered_leading_zero: *recovered_leading_zero,
+                };
+                identity::score(self, text, &v, ctx, elevens)
             }
-            Shape::Org { digits } => {
-                let r = &self.rules[self.org].rule;
-                let s = r.base + Self::weigh(r, self.classes(text, start, end, r, ctx));
-                Some(self.candidate(
-                    self.org,
-                    self.rules[self.org].kind,
-                    start,
-                    end,
-                    String::from_utf8_lossy(digits).into_owned(),
-                    s,
-                ))
-            }
+            Shape::Iban { account } => Some(kontonummer::score_iban(
+                self, text, start, end, account, ctx,
+            )),
+            Shape::Org { digits } => Some(organisasjonsnummer::score(
+                self, text, start, end, digits, ctx,
+            )),
             Shape::Phone { e164, evidence } => {
-                let r = &self.rules[self.phone].rule;
-                let mut s = r.base + Self::weigh(r, self.classes(text, start, end, r, ctx));
-                for adj in evidence.iter().flatten() {
-                    s += r.adjustment(adj);
-                }
-                Some(self.candidate(
-                    self.phone,
-                    self.rules[self.phone].kind,
-                    start,
-                    end,
-                    e164.clone(),
-                    s,
-                ))
-            }
-        }
-    }
-
-    fn custom_rule(&self, text: &str, ri: usize, ctx: &ChunkContext, out: &mut Vec<Candidate>) {
-        let c = &self.rules[ri];
-        let Matcher::Pattern { regex, validator } = &c.rule.matcher else {
-            return;
-        };
-        let has_value_group = regex.capture_names().any(|n| n == Some("value"));
-        let mut push = |start: usize, end: usize| {
-            let matched = &text[start..end];
-            if validator.is_some_and(|v| !v.check(matched)) {
-                return;
-            }
-            let value = if validator.is_some() {
-                matched.chars().filter(char::is_ascii_digit).collect()
-            } else {
-                matched.to_string()
-            };
-            let score =
-                c.rule.base + Self::weigh(&c.rule, self.classes(text, start, end, &c.rule, ctx));
-            out.push(self.candidate(ri, c.kind, start, end, value, score));
-        };
-        if has_value_group {
-            for caps in regex.captures_iter(text) {
-                if let Some(m) = caps.name("value") {
-                    push(m.start(), m.end());
-                }
-            }
-        } else {
-            for m in regex.find_iter(text) {
-                push(m.start(), m.end());
+                Some(phone::score(self, text, start, end, e164, evidence, ctx))
             }
         }
     }
