@@ -510,12 +510,14 @@ impl Sink for Collector<'_, '_> {
             if !chunk.report.contains(&c.start) || c.confidence < s.opts.min_confidence {
                 continue;
             }
-            let fingerprint = s.key.fingerprint(c.kind, &c.value);
+            // Distinct values are counted by a cheap keyed hash; the HMAC fingerprint is made
+            // only for the findings that are listed.
+            let distinct = s.key.distinct(c.kind, &c.value);
             self.rec
                 .tally
-                .add(c.kind, c.confidence, c.synthetic, mask::short(&fingerprint));
+                .add(c.kind, c.confidence, c.synthetic, distinct);
             if column.is_some() {
-                in_column.push((c.kind, mask::short(&fingerprint)));
+                in_column.push((c.kind, distinct));
             }
             *self.rec.counts.entry(c.kind).or_default() += 1;
             if self.rec.findings.len() >= s.opts.max_findings_per_file {
@@ -528,7 +530,7 @@ impl Sink for Collector<'_, '_> {
                 confidence: c.confidence,
                 location: locator.locate(c.start),
                 masked: mask::mask(c.kind, &c.value),
-                fingerprint,
+                fingerprint: s.key.fingerprint(c.kind, &c.value),
                 checksum: c.checksum.map(|r| r.as_str()),
                 synthetic: c.synthetic,
                 role: c.role,

@@ -80,36 +80,20 @@ impl Chain {
         c
     }
 
-    /// A chain of one group.
-    pub fn single(start: usize, end: usize) -> Chain {
-        let mut groups = [(0, 0); MAX_GROUPS];
-        groups[0] = (start, end);
-        Chain {
-            start,
-            end,
-            groups,
-            seps: [0; MAX_GROUPS],
-            n: 1,
-            total: end - start,
-            overflow: false,
-        }
-    }
-
     /// Whether any shape can be in this chain: none is shorter than [`MIN_DIGITS`].
     pub fn may_hold_shape(&self) -> bool {
         self.total >= MIN_DIGITS || self.overflow
     }
 
-    /// Whether groups `from..n` have exactly the lengths and separators of `g`.
-    fn fits(&self, from: usize, g: &Grouping) -> bool {
-        let n = self.n - from;
+    /// Whether the groups have exactly the lengths and separators of `g`.
+    fn fits(&self, g: &Grouping) -> bool {
         !self.overflow
-            && g.lens.len() == n
-            && self.groups[from..self.n]
+            && g.lens.len() == self.n
+            && self.groups[..self.n]
                 .iter()
                 .zip(&g.lens)
                 .all(|((s, e), &l)| e - s == l as usize)
-            && self.seps[from..self.n - 1]
+            && self.seps[..self.n - 1]
                 .iter()
                 .zip(&g.seps)
                 .all(|(a, b)| a == b)
@@ -170,6 +154,8 @@ pub(super) enum Shape {
     /// 11 digits valid as an identity number and/or an account number (under a grouping the
     /// respective rule accepts).
     Eleven {
+        /// Its order among the chunk's 11-digit numbers (see `identity::Elevens`).
+        nth: usize,
         digits: [u8; 11],
         id: Option<IdNumber>,
         konto: bool,
@@ -189,9 +175,49 @@ pub(super) enum Shape {
     },
 }
 
-/// Whether the chain's groups `from..` are written in a grouping `rule` lists.
-pub(super) fn has(rule: &Rule, chain: &Chain, from: usize) -> bool {
-    rule.groupings.iter().any(|g| chain.fits(from, g))
+/// How a value's digits are written: a whole chain, or one group standing alone in a longer
+/// chain (`40300040 92345678`).
+#[derive(Clone, Copy)]
+pub(super) enum Written<'a> {
+    Chain(&'a Chain),
+    Alone { start: usize, end: usize },
+}
+
+impl Written<'_> {
+    pub fn start(&self) -> usize {
+        match self {
+            Written::Chain(c) => c.start,
+            Written::Alone { start, .. } => *start,
+        }
+    }
+
+    pub fn end(&self) -> usize {
+        match self {
+            Written::Chain(c) => c.end,
+            Written::Alone { end, .. } => *end,
+        }
+    }
+
+    /// Groups of digits.
+    pub fn groups(&self) -> usize {
+        match self {
+            Written::Chain(c) => c.n,
+            Written::Alone { .. } => 1,
+        }
+    }
+
+    /// Whether it is written in a grouping `rule` lists.
+    pub fn fits(&self, rule: &Rule) -> bool {
+        match self {
+            Written::Chain(c) => rule.groupings.iter().any(|g| c.fits(g)),
+            Written::Alone { start, end } => {
+                let len = end - start;
+                rule.groupings
+                    .iter()
+                    .any(|g| g.lens.len() == 1 && usize::from(g.lens[0]) == len)
+            }
+        }
+    }
 }
 
 /// The character before byte `i`, if any.
@@ -258,12 +284,12 @@ pub(super) fn numbers(
     };
     // A chain of one of these lengths is decided whole, valid or not.
     match whole.len() {
-        11 => identity::eleven(det, chain, &whole, false, raws, elevens),
+        11 => identity::eleven(det, Written::Chain(chain), &whole, false, raws, elevens),
         // A number that lost its leading zero in a spreadsheet or database column.
         10 if chain.n == 1 && ctx.header.is_some_and(|h| h.identity) => {
             let mut d = [b'0'; 11];
             d[1..].copy_from_slice(&whole);
-            identity::eleven(det, chain, &d, true, raws, elevens)
+            identity::eleven(det, Written::Chain(chain), &d, true, raws, elevens)
         }
         8 => phone::eight(det, text, chain, &whole, raws),
         9 => organisasjonsnummer::nine(det, chain, &whole, raws),
@@ -306,11 +332,11 @@ fn standalone_groups(
         if !alone || (first && last) {
             continue;
         }
-        let single = Chain::single(s, e);
+        let alone = Written::Alone { start: s, end: e };
         let d = &b[s..e];
         match d.len() {
-            11 => identity::eleven(det, &single, d, false, raws, elevens),
-            8 => phone::standalone_eight(det, &single, d, raws),
+            11 => identity::eleven(det, alone, d, false, raws, elevens),
+            8 => phone::standalone_eight(det, alone, d, raws),
             _ => {}
         }
     }

@@ -7,7 +7,7 @@
 
 use super::registry::{adjustments, Builtin, Spec, Trigger};
 use super::rules::Rule;
-use super::{kind, Candidate, ChunkContext, Detector};
+use super::{kind, Candidate, Detector, Scoring};
 
 pub(super) const SPEC: Spec = Spec {
     matcher: "email",
@@ -102,7 +102,7 @@ pub(super) fn at(text: &str, at: usize, rule: &Rule) -> Option<Match> {
     let example_domain = rule
         .example_domains
         .iter()
-        .any(|d| domain_lower == *d || domain_lower.ends_with(&format!(".{d}")));
+        .any(|d| is_within(&domain_lower, d));
     Some(Match {
         start,
         end,
@@ -111,11 +111,18 @@ pub(super) fn at(text: &str, at: usize, rule: &Rule) -> Option<Match> {
     })
 }
 
+/// Whether `domain` is `parent` or one of its subdomains.
+pub(super) fn is_within(domain: &str, parent: &str) -> bool {
+    domain
+        .strip_suffix(parent)
+        .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+}
+
 /// Scores an address found by [`at`].
-pub(super) fn score(det: &Detector, text: &str, m: Match, ctx: &ChunkContext) -> Candidate {
+pub(super) fn score(det: &Detector, sc: &Scoring<'_>, m: Match) -> Candidate {
     let c = det.compiled(Builtin::Email);
     let r = &c.rule;
-    let mut score = det.context_score(r, text, m.start, m.end, ctx);
+    let mut score = det.context_score(r, sc, m.start, m.end);
     if m.example_domain {
         score += r.adjustment(Adjust::ExampleDomain);
     }
@@ -126,7 +133,7 @@ pub(super) fn score(det: &Detector, text: &str, m: Match, ctx: &ChunkContext) ->
         c.kind,
         m.start,
         m.end,
-        text[m.start..m.end].to_lowercase(),
+        sc.text[m.start..m.end].to_lowercase(),
         score,
     );
     cand.role = m.role;

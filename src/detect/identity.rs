@@ -5,10 +5,10 @@
 //! context and the higher score wins (a tie goes to the person). Among four or more 11-digit
 //! numbers nearby, if at most half validate, the valid ones are likely chance hits among ids.
 
-use super::digits::{self, Chain, Raw, Shape};
+use super::digits::{Raw, Shape, Written};
 use super::registry::{adjustments, Builtin, Spec, Trigger};
 use super::validate::{self, ChecksumRule, IdNumber, IdVariant};
-use super::{kind, kontonummer, Candidate, ChunkContext, ColumnValues, Detector};
+use super::{kind, kontonummer, Candidate, ColumnValues, Detector, Scoring};
 
 pub(super) const SPEC: Spec = Spec {
     matcher: "identity_number",
@@ -42,7 +42,7 @@ adjustments! {
 /// Every one goes into `elevens` (with whether it validated) for the density check.
 pub(super) fn eleven(
     det: &Detector,
-    chain: &Chain,
+    at: Written<'_>,
     d: &[u8],
     recovered: bool,
     raws: &mut Vec<Raw>,
@@ -50,44 +50,77 @@ pub(super) fn eleven(
 ) {
     let fr = det.rule(Builtin::IdentityNumber);
     let kr = det.rule(Builtin::Kontonummer);
-    let id = if recovered || digits::has(fr, chain, 0) {
-        validate::identity_number(d)
+    let as_id = recovered || at.fits(fr);
+    let as_konto = !recovered && at.fits(kr);
+    let (id, account) = if as_id || as_konto {
+        validate::identity_and_account(d)
     } else {
-        None
+        (None, false)
     };
-    let konto = !recovered && digits::has(kr, chain, 0) && validate::kontonummer(d);
-    elevens.push((chain.start, id.is_some()));
+    let id = id.filter(|_| as_id);
+    let konto = account && as_konto;
+    let nth = elevens.len();
+    elevens.push((at.start(), id.is_some()));
     if id.is_none() && !konto {
         return;
     }
     let mut digits = [0u8; 11];
     digits.copy_from_slice(d);
     raws.push(Raw {
-        start: chain.start,
-        end: chain.end,
+        start: at.start(),
+        end: at.end(),
         shape: Shape::Eleven {
+            nth,
             digits,
             id,
             konto,
-            konto_grouped: chain.n > 1,
+            konto_grouped: at.groups() > 1,
             recovered_leading_zero: recovered,
         },
     });
 }
 
-/// True when fewer than half of four or more 11-digit numbers within 400 bytes validate: the
-/// valid ones are then likely chance hits among ids.
-pub(super) fn sparse_among_numbers(elevens: &[(usize, bool)], at: usize) -> bool {
-    const NEAR: usize = 400;
-    let lo = elevens.partition_point(|&(p, _)| p + NEAR < at);
-    let hi = elevens.partition_point(|&(p, _)| p <= at + NEAR);
-    let near = &elevens[lo..hi];
-    let valid = near.iter().filter(|(_, v)| *v).count();
-    near.len() >= 4 && valid * 2 <= near.len()
+/// For each 11-digit number of a chunk (by its order, `nth`), whether it is *sparse among
+/// numbers*: fewer than half of four or more 11-digit numbers within 400 bytes validate, so
+/// the valid ones are likely chance hits among ids. Decided for all in one pass with a window
+/// sliding over the numbers, however dense the text.
+pub(super) struct Elevens<'a> {
+    sparse: &'a [bool],
+}
+
+impl<'a> Elevens<'a> {
+    /// From `(start, validated)` of each 11-digit number, in text order; `buf` holds the
+    /// answers.
+    pub fn new(found: &[(usize, bool)], buf: &'a mut Vec<bool>) -> Elevens<'a> {
+        const NEAR: usize = 400;
+        let (mut lo, mut hi, mut valid) = (0, 0, 0);
+        buf.clear();
+        buf.extend(found.iter().map(|&(at, _)| {
+            // The window holds the numbers lo..hi, those starting within NEAR of `at`.
+            while hi < found.len() && found[hi].0 <= at + NEAR {
+                valid += usize::from(found[hi].1);
+                hi += 1;
+            }
+            while found[lo].0 + NEAR < at {
+                valid -= usize::from(found[lo].1);
+                lo += 1;
+            }
+            let near = hi - lo;
+            near >= 4 && valid * 2 <= near
+        }));
+        Elevens { sparse: buf }
+    }
+
+    /// Whether the `nth` 11-digit number of the chunk is sparse among numbers.
+    pub fn sparse(&self, nth: usize) -> bool {
+        self.sparse[nth]
+    }
 }
 
 /// What an 11-digit value was found as, for scoring.
 pub(super) struct Eleven<'a> {
+    /// Its order among the chunk's 11-digit numbers.
+    pub nth: usize,
     pub start: usize,
     pub end: usize,
     pub digits: &'a [u8; 11],
@@ -101,16 +134,23 @@ pub(super) struct Eleven<'a> {
 /// score decides its kind.
 pub(super) fn score(
     det: &Detector,
-    text: &str,
+    sc: &Scoring<'_>,
     v: &Eleven<'_>,
-    ctx: &ChunkContext,
-    elevens: &[(usize, bool)],
+    elevens: &Elevens<'_>,
 ) -> Option<Candidate> {
     let (start, end) = (v.start, v.end);
     let compiled = det.compiled(Builtin::IdentityNumber);
     let fr = &compiled.rule;
-    let fnr_score = v.id.map(|id| {
-        let mut s = det.context_score(fr, text, start, end, ctx);
+    let kr = det.rule(Builtin::Kontonummer);
+    let fnr_classes = v.id.map(|_| det.classes(sc, start, end, fr));
+    // Both rules usually look as far: then one search serves both.
+    let same_windows = (fr.window_before, fr.window_after) == (kr.window_before, kr.window_after);
+    let konto_classes = v.konto.then(|| match fnr_classes {
+        Some(c) if same_windows => c,
+        _ => det.classes(sc, start, end, kr),
+    });
+    let fnr_score = v.id.zip(fnr_classes).map(|(id, classes)| {
+        let mut s = fr.base + Detector::weigh(fr, classes);
         if id.rule == ChecksumRule::Rule2032 {
             s += fr.adjustment(Adjust::Rule2032Only);
         }
@@ -120,20 +160,18 @@ pub(super) fn score(
         if id.npid {
             s += fr.adjustment(Adjust::Npid);
         }
-        if sparse_among_numbers(elevens, start) {
+        if elevens.sparse(v.nth) {
             s += fr.adjustment(Adjust::SparseAmongNumbers);
         }
-        match ctx.header().values {
+        match sc.ctx.header().values {
             ColumnValues::IdentityNumbers => s += fr.adjustment(Adjust::IdentityColumn),
             ColumnValues::OtherNumbers => s += fr.adjustment(Adjust::NumberColumn),
             ColumnValues::Unknown => {}
         }
         s
     });
-    let konto_score = v
-        .konto
-        .then(|| kontonummer::score(det, text, start, end, v.konto_grouped, ctx));
-    let value = String::from_utf8_lossy(v.digits).into_owned();
+    let konto_score = konto_classes.map(|c| kontonummer::score(det, c, v.konto_grouped));
+    let value = std::str::from_utf8(v.digits).expect("digits").to_owned();
     match (v.id, fnr_score, konto_score) {
         (Some(id), Some(fs), ks) if ks.is_none_or(|ks| fs >= ks) => {
             let kind = match id.variant {
@@ -162,10 +200,46 @@ mod tests {
 
     #[test]
     fn density() {
-        let e = [(0, false), (20, false), (40, true), (60, false)];
-        assert!(sparse_among_numbers(&e, 40));
-        let e = [(0, true), (20, true), (40, true), (60, false)];
-        assert!(!sparse_among_numbers(&e, 40));
-        assert!(!sparse_among_numbers(&[(0, true)], 0));
+        let buf = &mut Vec::new();
+        let e = Elevens::new(&[(0, false), (20, false), (40, true), (60, false)], buf);
+        assert!(e.sparse(2));
+        let e = Elevens::new(&[(0, true), (20, true), (40, true), (60, false)], buf);
+        assert!(!e.sparse(2));
+        assert!(!Elevens::new(&[(0, true)], buf).sparse(0));
+        // Only numbers within 400 bytes count.
+        let mut far = vec![(0, false), (10, false), (20, false), (30, true)];
+        far.extend([(900, true), (910, true), (920, true), (930, true)]);
+        let e = Elevens::new(&far, buf);
+        assert!(e.sparse(3), "the valid numbers far away do not help");
+        assert!(!e.sparse(6));
+    }
+
+    /// The sliding window gives what counting each number's neighbours gives.
+    #[test]
+    fn density_by_sliding_window_is_density_by_counting() {
+        let mut rng = crate::synth::Rng::new(12);
+        for _ in 0..200 {
+            let mut at = 0;
+            let found: Vec<(usize, bool)> = (0..rng.below(60))
+                .map(|_| {
+                    at += rng.below(150) as usize;
+                    (at, rng.below(3) == 0)
+                })
+                .collect();
+            let mut buf = Vec::new();
+            let e = Elevens::new(&found, &mut buf);
+            for (i, &(p, _)) in found.iter().enumerate() {
+                let near: Vec<_> = found
+                    .iter()
+                    .filter(|(q, _)| q + 400 >= p && *q <= p + 400)
+                    .collect();
+                let valid = near.iter().filter(|(_, v)| *v).count();
+                assert_eq!(
+                    e.sparse(i),
+                    near.len() >= 4 && valid * 2 <= near.len(),
+                    "{found:?} {i}"
+                );
+            }
+        }
     }
 }

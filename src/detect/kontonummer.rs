@@ -4,10 +4,11 @@
 //! A plain 11-digit account is found together with identity numbers ([`super::identity`]),
 //! since every fødselsnummer is a valid account number; this module scores it and reads IBANs.
 
+use super::context::ClassSet;
 use super::digits::{self, Chain, Raw, Shape};
 use super::registry::{adjustments, Builtin, Spec, Trigger};
 use super::validate;
-use super::{kind, Candidate, ChunkContext, Detector};
+use super::{kind, Candidate, Detector, Scoring};
 
 pub(super) const SPEC: Spec = Spec {
     matcher: "kontonummer",
@@ -58,17 +59,11 @@ pub(super) fn iban(text: &str, chain: &Chain, raws: &mut Vec<Raw>) -> bool {
     true
 }
 
-/// The score of an 11-digit account at `start..end` (grouped: written in groups).
-pub(super) fn score(
-    det: &Detector,
-    text: &str,
-    start: usize,
-    end: usize,
-    grouped: bool,
-    ctx: &ChunkContext,
-) -> i32 {
+/// The score of an 11-digit account (grouped: written in groups) whose context classes are
+/// `classes`.
+pub(super) fn score(det: &Detector, classes: ClassSet, grouped: bool) -> i32 {
     let r = det.rule(Builtin::Kontonummer);
-    let mut s = det.context_score(r, text, start, end, ctx);
+    let mut s = r.base + Detector::weigh(r, classes);
     if grouped {
         s += r.adjustment(Adjust::Grouped);
     }
@@ -77,14 +72,13 @@ pub(super) fn score(
 
 pub(super) fn score_iban(
     det: &Detector,
-    text: &str,
+    sc: &Scoring<'_>,
     start: usize,
     end: usize,
     account: &[u8; 11],
-    ctx: &ChunkContext,
 ) -> Candidate {
     let c = det.compiled(Builtin::Kontonummer);
-    let s = det.context_score(&c.rule, text, start, end, ctx) + c.rule.adjustment(Adjust::Iban);
+    let s = det.context_score(&c.rule, sc, start, end) + c.rule.adjustment(Adjust::Iban);
     let mut cand = c.candidate(
         c.kind,
         start,

@@ -10,12 +10,13 @@
 //!   between spaces is matched on its own. Runs longer than a shape never yield a shorter
 //!   match, a chain glued to letters is part of a code or hash, and a chain touching a decimal
 //!   comma or point is a number, not an identifier.
-//! * At `@`, the pass tries an e-mail address around it ([`email`]).
-//! * User rules with a `pattern` run their regex over the chunk afterwards ([`pattern`]).
+//! * At `@`, the pass tries an e-mail address around it (`email.rs`).
+//! * User rules with a `pattern` run their regex over the chunk afterwards, behind one literal prefilter
+//!   (`pattern.rs`).
 //!
 //! Each detector lives in a module of its own and is listed in the [`registry`] with its
 //! trigger, shape, validator and typed adjustments; the Norwegian numbers, which compete for
-//! the same digits, are decided together on each chain ([`digits`]).
+//! the same digits, are decided together on each chain (`digits.rs`).
 //!
 //! Each candidate is then scored: the rule's `base`, its `adjust`ments for the shape (prefix,
 //! grouping, 2032 rule…), and the `weights` of the context classes found in its window or in
@@ -152,6 +153,24 @@ impl ChunkContext {
     }
 }
 
+/// A chunk as its values are scored: the text, the extractor's context, and for a chunk dense
+/// with values the class words found in it once ([`context::WordIndex`]).
+pub struct Scoring<'a> {
+    text: &'a str,
+    ctx: &'a ChunkContext,
+    words: Option<context::WordIndex>,
+}
+
+impl<'a> Scoring<'a> {
+    fn new(text: &'a str, ctx: &'a ChunkContext) -> Scoring<'a> {
+        Scoring {
+            text,
+            ctx,
+            words: None,
+        }
+    }
+}
+
 /// Rule parameters with their kind and id names made `'static` (rules live for the process).
 struct Compiled {
     rule: Rule,
@@ -261,7 +280,7 @@ impl Detector {
 
     /// Whether `text` could hold anything the rules find: a cheap test that spares the scan of
     /// the many cells and fields that cannot. Every built-in shape needs an `@` or at least
-    /// [`digits::MIN_DIGITS`] digits; user rules with a regex `pattern` may match anywhere.
+    /// `digits::MIN_DIGITS` (8) digits; user rules with a regex `pattern` may match anywhere.
     pub fn may_match(&self, text: &[u8]) -> bool {
         // Digits first: in a text window the eighth digit comes early and ends the test.
         text.iter()
@@ -298,10 +317,29 @@ impl Detector {
 
     /// All candidates in `text`, sorted by start, at every confidence.
     pub fn scan(&self, text: &str, ctx: &ChunkContext, out: &mut Vec<Candidate>) {
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => self.scan_with(text, ctx, out, &mut scratch),
+            Err(_) => self.scan_with(text, ctx, out, &mut Scratch::default()),
+        })
+    }
+
+    fn scan_with(
+        &self,
+        text: &str,
+        ctx: &ChunkContext,
+        out: &mut Vec<Candidate>,
+        scratch: &mut Scratch,
+    ) {
         let first = out.len();
         let bytes = text.as_bytes();
-        let mut raws: Vec<digits::Raw> = Vec::new();
-        let mut elevens: Vec<(usize, bool)> = Vec::new();
+        let mut sc = Scoring::new(text, ctx);
+        let Scratch {
+            raws,
+            elevens,
+            sparse,
+        } = scratch;
+        raws.clear();
+        elevens.clear();
         let mut i = 0;
         while i < bytes.len() {
             i = next_interesting(bytes, i);
@@ -311,7 +349,7 @@ impl Detector {
             if bytes[i] == b'@' {
                 match email::at(text, i, self.rule(Builtin::Email)) {
                     Some(m) => {
-                        out.push(email::score(self, text, m, ctx));
+                        out.push(email::score(self, &sc, m));
                         i = m.end;
                     }
                     None => i += 1,
@@ -322,51 +360,68 @@ impl Detector {
             let hooked = self
                 .chain_hooks
                 .iter()
-                .find_map(|hook| hook(self, text, (chain.start, chain.end), ctx, out));
+                .find_map(|hook| hook(self, &sc, (chain.start, chain.end), out));
             if let Some(resume) = hooked {
                 i = resume.max(chain.end);
                 continue;
             }
             if chain.may_hold_shape() {
-                digits::numbers(self, text, &chain, ctx, &mut raws, &mut elevens);
+                digits::numbers(self, text, &chain, ctx, raws, elevens);
             }
             i = chain.end;
         }
-        for raw in &raws {
-            if let Some(c) = self.score_raw(text, raw, ctx, &elevens) {
+        // Windows of values this close overlap: find the chunk's class words once.
+        if raws.len() >= DENSE_MIN_VALUES && raws.len() * DENSE_BYTES_PER_VALUE >= text.len() {
+            sc.words = self.classes.word_index(text);
+        }
+        let density = identity::Elevens::new(elevens, sparse);
+        for raw in raws.iter() {
+            if let Some(c) = self.score_raw(&sc, raw, &density) {
                 out.push(c);
             }
         }
-        self.patterns.scan(self, text, ctx, out);
-        out[first..].sort_by_key(|c| (c.start, c.end));
+        self.patterns.scan(self, &sc, out);
+        // No two candidates of one rule share a span, so this order is total and an unstable
+        // sort gives it without allocating (a stable one takes a buffer half the size of the
+        // candidates, which in a dense chunk is megabytes).
+        out[first..]
+            .sort_unstable_by(|a, b| (a.start, a.end, a.rule).cmp(&(b.start, b.end, b.rule)));
+        scratch.trim();
     }
 
     /// Context classes of a value: its column header, and the words in its windows. Windows
     /// stay on the value's own line — the lines around belong to other values — except that a
     /// value that starts its line also sees the line above (a label over a value, as forms and
     /// PDFs put it).
-    fn classes(
-        &self,
-        text: &str,
-        start: usize,
-        end: usize,
-        rule: &Rule,
-        ctx: &ChunkContext,
-    ) -> ClassSet {
-        let b = text.as_bytes();
-        let line_start = memchr::memrchr(b'\n', &b[..start]).map_or(0, |p| p + 1);
-        let line_end = memchr::memchr(b'\n', &b[end..]).map_or(b.len(), |p| end + p);
-        let leads_line = b[line_start..start].iter().all(u8::is_ascii_whitespace);
-        let from = if leads_line && line_start > 0 {
-            memchr::memrchr(b'\n', &b[..line_start - 1]).map_or(0, |p| p + 1)
-        } else {
-            line_start
+    fn classes(&self, sc: &Scoring<'_>, start: usize, end: usize, rule: &Rule) -> ClassSet {
+        // Line ends are looked for only within the windows: a line longer than a window (a
+        // table of millions of numbers on one line) must not be searched whole for each value.
+        let b = sc.text.as_bytes();
+        let lo = start.saturating_sub(rule.window_before);
+        let hi = (end + rule.window_after).min(b.len());
+        if sc.words.as_ref().is_some_and(|w| !w.any_within(lo, hi)) {
+            // No class word anywhere near: only the header speaks.
+            return sc.ctx.header().classes;
+        }
+        let from = match memchr::memrchr(b'\n', &b[lo..start]) {
+            Some(p) if b[lo + p + 1..start].iter().all(u8::is_ascii_whitespace) => {
+                memchr::memrchr(b'\n', &b[lo..lo + p]).map_or(lo, |q| lo + q + 1)
+            }
+            Some(p) => lo + p + 1,
+            // The line starts at or before the window's start.
+            None => lo,
         };
-        let before = rule.window_before.min(start - from);
-        let after = rule.window_after.min(line_end - end);
+        let to = memchr::memchr(b'\n', &b[end..hi]).map_or(hi, |p| end + p);
         self.classes
-            .classes_near(text, start, end, before, after)
-            .union(ctx.header().classes)
+            .classes_near(
+                sc.text,
+                sc.words.as_ref(),
+                start,
+                end,
+                start - from,
+                to - end,
+            )
+            .union(sc.ctx.header().classes)
     }
 
     fn weigh(rule: &Rule, classes: ClassSet) -> i32 {
@@ -380,28 +435,21 @@ impl Detector {
 
     /// A rule's base score plus the weights of the context classes around `start..end`: what
     /// every detector's score starts from.
-    fn context_score(
-        &self,
-        rule: &Rule,
-        text: &str,
-        start: usize,
-        end: usize,
-        ctx: &ChunkContext,
-    ) -> i32 {
-        rule.base + Self::weigh(rule, self.classes(text, start, end, rule, ctx))
+    fn context_score(&self, rule: &Rule, sc: &Scoring<'_>, start: usize, end: usize) -> i32 {
+        rule.base + Self::weigh(rule, self.classes(sc, start, end, rule))
     }
 
     fn score_raw(
         &self,
-        text: &str,
+        sc: &Scoring<'_>,
         raw: &digits::Raw,
-        ctx: &ChunkContext,
-        elevens: &[(usize, bool)],
+        elevens: &identity::Elevens<'_>,
     ) -> Option<Candidate> {
         use digits::Shape;
         let (start, end) = (raw.start, raw.end);
         match &raw.shape {
             Shape::Eleven {
+                nth,
                 digits,
                 id,
                 konto,
@@ -409,6 +457,7 @@ impl Detector {
                 recovered_leading_zero,
             } => {
                 let v = identity::Eleven {
+                    nth: *nth,
                     start,
                     end,
                     digits,
@@ -417,20 +466,54 @@ impl Detector {
                     konto_grouped: *konto_grouped,
                     recovered_leading_zero: *recovered_leading_zero,
                 };
-                identity::score(self, text, &v, ctx, elevens)
+                identity::score(self, sc, &v, elevens)
             }
-            Shape::Iban { account } => Some(kontonummer::score_iban(
-                self, text, start, end, account, ctx,
-            )),
-            Shape::Org { digits } => Some(organisasjonsnummer::score(
-                self, text, start, end, digits, ctx,
-            )),
+            Shape::Iban { account } => Some(kontonummer::score_iban(self, sc, start, end, account)),
+            Shape::Org { digits } => Some(organisasjonsnummer::score(self, sc, start, end, digits)),
             Shape::Phone { e164, evidence } => {
-                Some(phone::score(self, text, start, end, e164, evidence, ctx))
+                Some(phone::score(self, sc, start, end, e164, evidence))
             }
         }
     }
 }
+
+/// Buffers of one scan, kept per thread between scans: a chunk dense with values needs
+/// megabytes of them, and allocating and freeing them for each chunk showed in profiles.
+///
+/// It matters for the allocator too: glibc merges its free lists of small blocks (the values
+/// of the last chunk's candidates) whenever a large block is asked for, and the small blocks
+/// then come back the slow way.
+#[derive(Default)]
+struct Scratch {
+    raws: Vec<digits::Raw>,
+    elevens: Vec<(usize, bool)>,
+    sparse: Vec<bool>,
+}
+
+impl Scratch {
+    /// Values kept room for between scans (a 256 KiB window holds at most about 22,000).
+    const KEEP: usize = 32 * 1024;
+
+    /// Gives back the room a huge chunk took, so that each thread keeps a few megabytes at most.
+    fn trim(&mut self) {
+        self.raws.clear();
+        self.elevens.clear();
+        self.sparse.clear();
+        self.raws.shrink_to(Self::KEEP);
+        self.elevens.shrink_to(Self::KEEP);
+        self.sparse.shrink_to(Self::KEEP);
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// A chunk with at least this many number values, one per this many bytes or closer, is
+/// dense: its class words are found once ([`context::WordIndex`]) rather than in each value's
+/// windows (about 120 bytes each).
+const DENSE_MIN_VALUES: usize = 64;
+const DENSE_BYTES_PER_VALUE: usize = 128;
 
 /// The index of the next ASCII digit or `@` at or after `i`.
 ///

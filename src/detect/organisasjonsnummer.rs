@@ -2,10 +2,10 @@
 //! and their surroundings are not taken for phones or identity numbers. Not personal data: the
 //! rule caps them at low confidence.
 
-use super::digits::{self, Chain, Raw, Shape};
+use super::digits::{Chain, Raw, Shape, Written};
 use super::registry::{Builtin, Spec, Trigger};
 use super::validate;
-use super::{kind, Candidate, ChunkContext, Detector};
+use super::{kind, Candidate, Detector, Scoring};
 
 pub(super) const SPEC: Spec = Spec {
     matcher: "organisasjonsnummer",
@@ -25,7 +25,7 @@ pub(super) const SPEC: Spec = Spec {
 /// A chain of 9 digits.
 pub(super) fn nine(det: &Detector, chain: &Chain, d: &[u8], raws: &mut Vec<Raw>) {
     let org = det.rule(Builtin::Organisasjonsnummer);
-    if digits::has(org, chain, 0) && validate::organisasjonsnummer(d) {
+    if Written::Chain(chain).fits(org) && validate::organisasjonsnummer(d) {
         let mut digits = [0u8; 9];
         digits.copy_from_slice(d);
         raws.push(Raw {
@@ -38,14 +38,13 @@ pub(super) fn nine(det: &Detector, chain: &Chain, d: &[u8], raws: &mut Vec<Raw>)
 
 pub(super) fn score(
     det: &Detector,
-    text: &str,
+    sc: &Scoring<'_>,
     start: usize,
     end: usize,
     digits: &[u8; 9],
-    ctx: &ChunkContext,
 ) -> Candidate {
     let c = det.compiled(Builtin::Organisasjonsnummer);
-    let s = det.context_score(&c.rule, text, start, end, ctx);
+    let s = det.context_score(&c.rule, sc, start, end);
     c.candidate(
         c.kind,
         start,

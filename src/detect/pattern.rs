@@ -19,7 +19,7 @@ use regex_syntax::hir::literal::Extractor;
 use regex_syntax::hir::{Hir, HirKind};
 
 use super::rules::{Matcher, Rule};
-use super::{Candidate, ChunkContext, Compiled, Detector};
+use super::{Candidate, Compiled, Detector, Scoring};
 
 /// The pattern rules of a rule set and their shared prefilter.
 pub(super) struct Patterns {
@@ -97,13 +97,13 @@ impl Patterns {
     }
 
     /// Appends the matches of the pattern rules whose prefilter hit in `text`.
-    pub fn scan(&self, det: &Detector, text: &str, ctx: &ChunkContext, out: &mut Vec<Candidate>) {
+    pub fn scan(&self, det: &Detector, sc: &Scoring<'_>, out: &mut Vec<Candidate>) {
         if self.rules.is_empty() {
             return;
         }
-        for (at, hit) in self.candidates(text.as_bytes()).into_iter().enumerate() {
+        for (at, hit) in self.candidates(sc.text.as_bytes()).into_iter().enumerate() {
             if hit {
-                run(det, &det.rules[self.rules[at]], text, ctx, out);
+                run(det, &det.rules[self.rules[at]], sc, out);
             }
         }
     }
@@ -166,7 +166,8 @@ fn better(a: Vec<Vec<u8>>, b: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
 }
 
 /// Runs one rule's regex over `text`.
-fn run(det: &Detector, c: &Compiled, text: &str, ctx: &ChunkContext, out: &mut Vec<Candidate>) {
+fn run(det: &Detector, c: &Compiled, sc: &Scoring<'_>, out: &mut Vec<Candidate>) {
+    let text = sc.text;
     let Matcher::Pattern { regex, validator } = &c.rule.matcher else {
         return;
     };
@@ -181,7 +182,7 @@ fn run(det: &Detector, c: &Compiled, text: &str, ctx: &ChunkContext, out: &mut V
         } else {
             matched.to_string()
         };
-        let score = det.context_score(&c.rule, text, start, end, ctx);
+        let score = det.context_score(&c.rule, sc, start, end);
         out.push(c.candidate(c.kind, start, end, value, score));
     };
     if has_value_group {
@@ -201,6 +202,7 @@ fn run(det: &Detector, c: &Compiled, text: &str, ctx: &ChunkContext, out: &mut V
 mod tests {
     use super::*;
     use crate::detect::rules::RuleSet;
+    use crate::detect::ChunkContext;
     use crate::synth::Rng;
 
     fn lits(p: &str) -> Option<Vec<String>> {
@@ -305,17 +307,12 @@ kind = "lang"
             let n = rng.below(12) as usize;
             let text: String = (0..n).map(|_| *rng.pick(&pieces)).collect();
             let mut fast = Vec::new();
-            det.patterns
-                .scan(&det, &text, &ChunkContext::default(), &mut fast);
+            let ctx = ChunkContext::default();
+            let sc = Scoring::new(&text, &ctx);
+            det.patterns.scan(&det, &sc, &mut fast);
             let mut all = Vec::new();
             for &ri in &det.patterns.rules {
-                run(
-                    &det,
-                    &det.rules[ri],
-                    &text,
-                    &ChunkContext::default(),
-                    &mut all,
-                );
+                run(&det, &det.rules[ri], &sc, &mut all);
             }
             assert_eq!(fast, all, "{text:?}");
             if !all.is_empty() {

@@ -6,10 +6,10 @@
 //! keyword, a column header or a grouping that only phones use. The evidence found in the shape
 //! is carried to scoring as the rule's typed adjustments.
 
-use super::digits::{self, Chain, Raw, Shape};
+use super::digits::{Chain, Raw, Shape, Written};
 use super::registry::{adjustments, Builtin, Spec, Trigger};
 use super::validate;
-use super::{kind, Candidate, ChunkContext, Detector};
+use super::{kind, Candidate, Detector, Scoring};
 
 pub(super) const SPEC: Spec = Spec {
     matcher: "phone",
@@ -48,7 +48,11 @@ pub(super) fn after_0047(b: &[u8], chain: &Chain, raws: &mut Vec<Raw>) -> bool {
         .as_deref()
         .and_then(|d| if from == 0 { d.get(4..) } else { Some(d) });
     if let Some(d) = subscriber.filter(|d| d.len() == 8 && validate::norwegian_subscriber(d)) {
-        raws.push(norwegian(chain, d, [Some(Adjust::Plus47), None]));
+        raws.push(norwegian(
+            Written::Chain(chain),
+            d,
+            [Some(Adjust::Plus47), None],
+        ));
     }
     true
 }
@@ -58,7 +62,7 @@ pub(super) fn eight(det: &Detector, text: &str, chain: &Chain, d: &[u8], raws: &
     let head = text[..chain.start].trim_end_matches([' ', '\u{a0}']);
     let prefixed = head.ends_with("(+47)") || head.ends_with("(0047)");
     let phone = det.rule(Builtin::Phone);
-    if !validate::norwegian_subscriber(d) || !(prefixed || digits::has(phone, chain, 0)) {
+    if !validate::norwegian_subscriber(d) || !(prefixed || Written::Chain(chain).fits(phone)) {
         return;
     }
     let mut ev = [None, grouping_evidence(chain)];
@@ -67,14 +71,14 @@ pub(super) fn eight(det: &Detector, text: &str, chain: &Chain, d: &[u8], raws: &
     } else if (chain.n == 1 && validate::looks_like_yyyymmdd(d)) || two_years(chain, text) {
         ev[0] = Some(Adjust::LooksLikeDate);
     }
-    raws.push(norwegian(chain, d, ev));
+    raws.push(norwegian(Written::Chain(chain), d, ev));
 }
 
 /// An 8-digit group standing alone between spaces in a longer chain.
-pub(super) fn standalone_eight(det: &Detector, single: &Chain, d: &[u8], raws: &mut Vec<Raw>) {
-    if validate::norwegian_subscriber(d) && digits::has(det.rule(Builtin::Phone), single, 0) {
+pub(super) fn standalone_eight(det: &Detector, alone: Written<'_>, d: &[u8], raws: &mut Vec<Raw>) {
+    if validate::norwegian_subscriber(d) && alone.fits(det.rule(Builtin::Phone)) {
         let date = validate::looks_like_yyyymmdd(d).then_some(Adjust::LooksLikeDate);
-        raws.push(norwegian(single, d, [date, None]));
+        raws.push(norwegian(alone, d, [date, None]));
     }
 }
 
@@ -96,13 +100,13 @@ fn grouping_evidence(chain: &Chain) -> Option<Adjust> {
     }
 }
 
-fn norwegian(chain: &Chain, d: &[u8], evidence: [Option<Adjust>; 2]) -> Raw {
+fn norwegian(at: Written<'_>, d: &[u8], evidence: [Option<Adjust>; 2]) -> Raw {
     let mut e164 = String::with_capacity(11);
     e164.push_str("+47");
     e164.push_str(std::str::from_utf8(d).expect("digits"));
     Raw {
-        start: chain.start,
-        end: chain.end,
+        start: at.start(),
+        end: at.end(),
         shape: Shape::Phone { e164, evidence },
     }
 }
@@ -120,7 +124,7 @@ pub(super) fn plus_prefixed(b: &[u8], chain: &Chain, raws: &mut Vec<Raw>) {
         let g0 = chain.groups[0].1 - chain.groups[0].0;
         let grouping_ok = g0 == 2 || g0 == 10 || chain.n == 1;
         if rest.len() == 8 && grouping_ok && validate::norwegian_subscriber(rest) {
-            let mut raw = norwegian(chain, rest, [Some(Adjust::Plus47), None]);
+            let mut raw = norwegian(Written::Chain(chain), rest, [Some(Adjust::Plus47), None]);
             raw.start = start;
             raws.push(raw);
         }
@@ -141,15 +145,14 @@ pub(super) fn plus_prefixed(b: &[u8], chain: &Chain, raws: &mut Vec<Raw>) {
 
 pub(super) fn score(
     det: &Detector,
-    text: &str,
+    sc: &Scoring<'_>,
     start: usize,
     end: usize,
     e164: &str,
     evidence: &[Option<Adjust>; 2],
-    ctx: &ChunkContext,
 ) -> Candidate {
     let c = det.compiled(Builtin::Phone);
-    let mut s = det.context_score(&c.rule, text, start, end, ctx);
+    let mut s = det.context_score(&c.rule, sc, start, end);
     for adj in evidence.iter().flatten() {
         s += c.rule.adjustment(*adj);
     }

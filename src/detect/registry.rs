@@ -8,7 +8,7 @@
 //! variant of [`Builtin`] and its line in [`Builtin::spec`].
 //!
 //! Adjustments are typed: each detector names its adjustments in an enum made by
-//! [`adjustments!`], the rule loader maps the `adjust` keys of a rule file to that enum (an
+//! `adjustments!`, the rule loader maps the `adjust` keys of a rule file to that enum (an
 //! unknown key is a load error at its `file:line:column`), and scoring indexes the loaded
 //! values by variant, so a misspelt adjustment is a compile error rather than a silent 0.
 
@@ -19,25 +19,25 @@ use super::{email, identity, kontonummer, organisasjonsnummer, phone};
 /// What makes the single forward pass hand text to a detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
-    /// An ASCII digit: the pass reads the chain of digit groups there ([`digits::Chain`]) and
+    /// An ASCII digit: the pass reads the chain of digit groups there (`digits::Chain`) and
     /// offers it to the detectors of digit chains.
     DigitChain,
     /// An `@`: the pass tries the detector around it.
     At,
     /// A required literal of a user rule's regex, found by the shared prefilter
-    /// ([`super::pattern`]); the regex then confirms.
+    /// (`pattern.rs`); the regex then confirms.
     Literal,
 }
 
 /// Hook of a digit-chain detector that reads more than Norwegian digit groups (it may look
-/// around the chain): given the chunk and the chain's span, it pushes its candidates and
+/// around the chain): given the chunk being scored and the chain's span, it pushes its
+/// candidates and
 /// returns where the forward pass resumes if it took the chain, or `None` to leave the chain to
 /// the shared number shapes.
 pub type ChainHook = fn(
     &super::Detector,
-    &str,
+    &super::Scoring<'_>,
     (usize, usize),
-    &super::ChunkContext,
     &mut Vec<super::Candidate>,
 ) -> Option<usize>;
 
@@ -59,7 +59,7 @@ pub struct Spec {
     pub adjustments: &'static [&'static str],
     /// For [`Trigger::DigitChain`] detectors that look beyond the chain. The Norwegian numbers
     /// (identity, account, organisation, phone) have none: they compete for the same digits and
-    /// are decided together in [`digits::numbers`].
+    /// are decided together in `digits::numbers`.
     pub on_chain: Option<ChainHook>,
 }
 

@@ -13,6 +13,7 @@ pub mod text;
 pub mod writer;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
@@ -95,8 +96,8 @@ pub struct Tally {
     pub synthetic: u64,
     /// Non-synthetic findings: what decides the exit code.
     pub personal: u64,
-    /// Distinct fingerprints (first 64 bits) per kind.
-    pub distinct: HashMap<&'static str, HashSet<u64>>,
+    /// Distinct values per kind, by their keyed hash ([`mask::HashKey::distinct`]).
+    pub distinct: ByKind<DistinctSet>,
     /// Per-column accumulators behind [`FileRecord::columns`].
     pub columns: ColumnTally,
 }
@@ -125,7 +126,35 @@ pub struct ColumnSummary {
 pub struct ColumnTally {
     values: HashMap<(Option<String>, Column), u64>,
     index: HashMap<(Option<String>, Column), usize>,
-    fingerprints: Vec<HashMap<&'static str, HashSet<u64>>>,
+    fingerprints: Vec<ByKind<DistinctSet>>,
+}
+
+/// A map by kind, looked up once per finding: a fast hash of the kind name.
+pub type ByKind<V> = HashMap<&'static str, V, foldhash::fast::FixedState>;
+
+/// Distinct-value hashes of one kind ([`mask::HashKey::distinct`]).
+pub type DistinctSet = HashSet<u64, BuildHasherDefault<Prehashed>>;
+
+/// Hashes a distinct-value hash by passing it through: it is keyed and well mixed already,
+/// and hashing it again for the set was a tenth of the time of a scan dense with values.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `u64` keys; any bytes still hash to something.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl Tally {
@@ -171,7 +200,8 @@ impl FileRecord {
         self.detail = (!detail.is_empty()).then_some(detail);
     }
 
-    /// Records the findings of one value of a table column (kind and fingerprint of each).
+    /// Records the findings of one value of a table column (kind and distinct-value hash of
+    /// each).
     pub fn column_finding(
         &mut self,
         table: Option<&str>,
@@ -193,7 +223,7 @@ impl FileRecord {
                 counts: BTreeMap::new(),
                 distinct: BTreeMap::new(),
             });
-            t.fingerprints.push(HashMap::new());
+            t.fingerprints.push(ByKind::default());
             self.columns.len() - 1
         });
         let c = &mut self.columns[i];
@@ -281,7 +311,7 @@ pub struct AtimeSummary {
 #[derive(Debug, Default)]
 pub struct Totals {
     pub summary: Summary,
-    distinct: HashMap<&'static str, HashSet<u64>>,
+    distinct: ByKind<DistinctSet>,
     /// Personal (non-synthetic) findings at the reported confidence.
     pub personal: u64,
     /// Files whose content went unread (see [`FileRecord::content_unread`]).
