@@ -80,6 +80,11 @@ impl Chain {
         c
     }
 
+    /// The separators between the recorded groups.
+    pub fn seps(&self) -> &[u8] {
+        &self.seps[..self.n.saturating_sub(1)]
+    }
+
     /// Whether any shape can be in this chain: none is shorter than [`MIN_DIGITS`].
     pub fn may_hold_shape(&self) -> bool {
         self.total >= MIN_DIGITS || self.overflow

@@ -5,7 +5,7 @@
 //! letters only or an `xn--` label. The rule's `not_tlds` turn `logo@2x.png` away, and an `@`
 //! with nothing before it (`@types/node`) is no address.
 
-use super::registry::{adjustments, Builtin, Spec, Trigger};
+use super::registry::{adjustments, Builtin, Needs, Spec, Trigger};
 use super::rules::Rule;
 use super::{kind, Candidate, Detector, Scoring};
 
@@ -17,6 +17,10 @@ pub(super) const SPEC: Spec = Spec {
     validator: "at least two domain labels, a TLD of letters or xn--, not a file extension",
     rule_file: ("rules/email.toml", include_str!("../../rules/email.toml")),
     adjustments: Adjust::NAMES,
+    needs: &[Needs {
+        digits: 0,
+        bytes: b"@",
+    }],
     on_chain: None,
 };
 

@@ -5,8 +5,8 @@
 //! context and the higher score wins (a tie goes to the person). Among four or more 11-digit
 //! numbers nearby, if at most half validate, the valid ones are likely chance hits among ids.
 
-use super::digits::{Raw, Shape, Written};
-use super::registry::{adjustments, Builtin, Spec, Trigger};
+use super::digits::{self, Raw, Shape, Written};
+use super::registry::{adjustments, Builtin, Needs, Spec, Trigger};
 use super::validate::{self, ChecksumRule, IdNumber, IdVariant};
 use super::{kind, kontonummer, Candidate, ColumnValues, Detector, Scoring};
 
@@ -23,6 +23,10 @@ pub(super) const SPEC: Spec = Spec {
         include_str!("../../rules/fodselsnummer.toml"),
     ),
     adjustments: Adjust::NAMES,
+    needs: &[Needs {
+        digits: digits::MIN_DIGITS,
+        bytes: &[],
+    }],
     on_chain: None,
 };
 

@@ -6,7 +6,7 @@
 
 use super::context::ClassSet;
 use super::digits::{self, Chain, Raw, Shape};
-use super::registry::{adjustments, Builtin, Spec, Trigger};
+use super::registry::{adjustments, Builtin, Needs, Spec, Trigger};
 use super::validate;
 use super::{kind, Candidate, Detector, Scoring};
 
@@ -22,6 +22,10 @@ pub(super) const SPEC: Spec = Spec {
         include_str!("../../rules/kontonummer.toml"),
     ),
     adjustments: Adjust::NAMES,
+    needs: &[Needs {
+        digits: digits::MIN_DIGITS,
+        bytes: &[],
+    }],
     on_chain: None,
 };
 

@@ -28,6 +28,7 @@ pub mod context;
 mod digits;
 mod email;
 mod identity;
+mod ip;
 mod kontonummer;
 mod organisasjonsnummer;
 mod pattern;
@@ -39,7 +40,7 @@ pub mod validate;
 use serde::{Deserialize, Serialize};
 
 use context::{ClassSet, Classes};
-use registry::{Builtin, ChainHook};
+use registry::Builtin;
 use rules::{Matcher, Rule, RuleSet};
 use validate::ChecksumRule;
 
@@ -93,6 +94,7 @@ pub mod kind {
     pub const EMAIL: &str = "email";
     pub const KONTONUMMER: &str = "kontonummer";
     pub const ORGANISASJONSNUMMER: &str = "organisasjonsnummer";
+    pub const IP_ADDRESS: &str = "ip_address";
 }
 
 /// One value the detector considered, at any confidence.
@@ -113,6 +115,10 @@ pub struct Candidate {
     pub role: bool,
     pub iban: bool,
     pub recovered_leading_zero: bool,
+    /// The range of an IP address that names no person (`private`, `loopback`,
+    /// `link_local`, `documentation`, `multicast`, `unspecified`, `reserved`); `None` for a
+    /// public address and for every other kind.
+    pub scope: Option<&'static str>,
 }
 
 /// What a column header says about the values under it, computed once per column.
@@ -159,6 +165,9 @@ pub struct Scoring<'a> {
     text: &'a str,
     ctx: &'a ChunkContext,
     words: Option<context::WordIndex>,
+    /// The end of the text that chain hooks have examined: chains that start before it do
+    /// not call them again.
+    hooks_looked: std::cell::Cell<usize>,
 }
 
 impl<'a> Scoring<'a> {
@@ -167,6 +176,7 @@ impl<'a> Scoring<'a> {
             text,
             ctx,
             words: None,
+            hooks_looked: std::cell::Cell::new(0),
         }
     }
 }
@@ -201,6 +211,7 @@ impl Compiled {
             role: false,
             iban: false,
             recovered_leading_zero: false,
+            scope: None,
         }
     }
 }
@@ -211,7 +222,9 @@ pub struct Detector {
     /// The rule of each built-in detector, by [`Builtin::index`].
     builtin: [usize; Builtin::ALL.len()],
     /// Hooks of digit-chain detectors that look beyond the chain, in registry order.
-    chain_hooks: Vec<ChainHook>,
+    chain_hooks: Hooks,
+    /// What text must hold for some detector to find anything.
+    needs: NeedsTest,
     patterns: pattern::Patterns,
     classes: Classes,
     person_class: Option<usize>,
@@ -238,10 +251,8 @@ impl Detector {
                 .position(|r| matches!(r.matcher, Matcher::Builtin(x) if x == b))
                 .expect("every built-in detector has a rule (checked at load)")
         });
-        let chain_hooks = Builtin::ALL
-            .iter()
-            .filter_map(|b| b.spec().on_chain)
-            .collect();
+        let chain_hooks = Hooks::new(Builtin::ALL.iter().filter_map(|b| b.spec().on_chain));
+        let needs = NeedsTest::new(Builtin::ALL.iter().flat_map(|b| b.spec().needs));
         let patterns = pattern::Patterns::new(&set.rules);
         let person_class = classes.index("person");
         let rules = set
@@ -257,6 +268,7 @@ impl Detector {
             rules,
             builtin,
             chain_hooks,
+            needs,
             patterns,
             classes,
             person_class,
@@ -279,16 +291,11 @@ impl Detector {
     }
 
     /// Whether `text` could hold anything the rules find: a cheap test that spares the scan of
-    /// the many cells and fields that cannot. Every built-in shape needs an `@` or at least
-    /// `digits::MIN_DIGITS` (8) digits; user rules with a regex `pattern` may match anywhere.
+    /// the many cells and fields that cannot. Every built-in detector declares what a text must
+    /// hold for it (`Spec::needs`: 8 digits for the Norwegian numbers, an `@` for e-mail…);
+    /// user rules with a regex `pattern` need one of their required literals.
     pub fn may_match(&self, text: &[u8]) -> bool {
-        // Digits first: in a text window the eighth digit comes early and ends the test.
-        text.iter()
-            .filter(|b| b.is_ascii_digit())
-            .nth(digits::MIN_DIGITS - 1)
-            .is_some()
-            || memchr::memchr(b'@', text).is_some()
-            || self.patterns.may_match(text)
+        self.needs.met(text) || self.patterns.may_match(text)
     }
 
     /// The built-in rules only.
@@ -357,12 +364,8 @@ impl Detector {
                 continue;
             }
             let chain = digits::Chain::parse(bytes, i);
-            let hooked = self
-                .chain_hooks
-                .iter()
-                .find_map(|hook| hook(self, &sc, (chain.start, chain.end), out));
-            if let Some(resume) = hooked {
-                i = resume.max(chain.end);
+            if let Some(resume) = self.chain_hooks.run(self, &sc, &chain, out) {
+                i = resume.max(chain.start + 1);
                 continue;
             }
             if chain.may_hold_shape() {
@@ -477,6 +480,111 @@ impl Detector {
     }
 }
 
+/// The chain hooks of the built-in detectors, and which bytes call them.
+struct Hooks {
+    hooks: Vec<&'static registry::ChainHook>,
+    /// Bytes that call some hook as a separator inside a chain, or as its neighbour.
+    separator: [bool; 256],
+    neighbour: [bool; 256],
+}
+
+impl Hooks {
+    fn new(hooks: impl Iterator<Item = &'static registry::ChainHook>) -> Hooks {
+        let mut h = Hooks {
+            hooks: hooks.collect(),
+            separator: [false; 256],
+            neighbour: [false; 256],
+        };
+        for hook in &h.hooks {
+            for &b in hook.separators {
+                h.separator[usize::from(b)] = true;
+            }
+            for &b in hook.neighbours {
+                h.neighbour[usize::from(b)] = true;
+            }
+        }
+        h
+    }
+
+    /// Runs the hooks on `chain` if its separators or neighbours call them; where the forward
+    /// pass resumes if one took a value.
+    fn run(
+        &self,
+        det: &Detector,
+        sc: &Scoring<'_>,
+        chain: &digits::Chain,
+        out: &mut Vec<Candidate>,
+    ) -> Option<usize> {
+        if self.hooks.is_empty() || chain.start < sc.hooks_looked.get() {
+            return None;
+        }
+        let b = sc.text.as_bytes();
+        let before = chain.start.checked_sub(1).map(|p| b[p]);
+        let called = before.is_some_and(|x| self.neighbour[usize::from(x)])
+            || b.get(chain.end)
+                .is_some_and(|&x| self.neighbour[usize::from(x)])
+            || chain.seps().iter().any(|&x| self.separator[usize::from(x)]);
+        if !called {
+            return None;
+        }
+        self.hooks.iter().find_map(|h| (h.run)(det, sc, chain, out))
+    }
+}
+
+/// The built-in detectors' [`registry::Needs`], tested in one pass over a text.
+struct NeedsTest {
+    /// Per needs: digits, and the bits of the bytes of which one must occur (0: none).
+    needs: Vec<(usize, u32)>,
+    /// The bit of each byte some needs names.
+    bit: [u32; 256],
+}
+
+impl NeedsTest {
+    fn new<'a>(needs: impl Iterator<Item = &'a registry::Needs>) -> NeedsTest {
+        let mut t = NeedsTest {
+            needs: Vec::new(),
+            bit: [0; 256],
+        };
+        let mut next = 0;
+        for n in needs {
+            let mut bits = 0;
+            for &b in n.bytes {
+                if t.bit[usize::from(b)] == 0 {
+                    assert!(
+                        next < 32,
+                        "at most 32 distinct bytes in the detectors' needs"
+                    );
+                    t.bit[usize::from(b)] = 1 << next;
+                    next += 1;
+                }
+                bits |= t.bit[usize::from(b)];
+            }
+            t.needs.push((n.digits, bits));
+        }
+        t
+    }
+
+    /// Whether some needs are met. Decided every 64 bytes, so that a long text that meets them
+    /// early (a window with digits) ends the test early.
+    fn met(&self, text: &[u8]) -> bool {
+        let (mut digits, mut seen) = (0, 0u32);
+        for block in text.chunks(64) {
+            for &x in block {
+                digits += usize::from(x.is_ascii_digit());
+                seen |= self.bit[usize::from(x)];
+            }
+            if self
+                .needs
+                .iter()
+                .any(|&(d, bits)| digits >= d && (bits == 0 || seen & bits != 0))
+            {
+                return true;
+            }
+        }
+        false
+    }
+}
+
 /// Buffers of one scan, kept per thread between scans: a chunk dense with values needs
 /// megabytes of them, and allocating and freeing them for each chunk showed in profiles.
 ///
@@ -585,6 +693,7 @@ impl Detector {
                         && ex.synthetic.is_none_or(|x| x == cand.synthetic)
                         && ex.role.is_none_or(|x| x == cand.role)
                         && ex.iban.is_none_or(|x| x == cand.iban)
+                        && ex.scope.as_deref().is_none_or(|x| Some(x) == cand.scope)
                         && ex
                             .checksum
                             .as_deref()

@@ -2,8 +2,8 @@
 //! and their surroundings are not taken for phones or identity numbers. Not personal data: the
 //! rule caps them at low confidence.
 
-use super::digits::{Chain, Raw, Shape, Written};
-use super::registry::{Builtin, Spec, Trigger};
+use super::digits::{self, Chain, Raw, Shape, Written};
+use super::registry::{Builtin, Needs, Spec, Trigger};
 use super::validate;
 use super::{kind, Candidate, Detector, Scoring};
 
@@ -19,6 +19,10 @@ pub(super) const SPEC: Spec = Spec {
     ),
     // No adjustments: the score is the base and the context.
     adjustments: &[],
+    needs: &[Needs {
+        digits: digits::MIN_DIGITS,
+        bytes: &[],
+    }],
     on_chain: None,
 };
 

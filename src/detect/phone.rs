@@ -6,8 +6,8 @@
 //! keyword, a column header or a grouping that only phones use. The evidence found in the shape
 //! is carried to scoring as the rule's typed adjustments.
 
-use super::digits::{Chain, Raw, Shape, Written};
-use super::registry::{adjustments, Builtin, Spec, Trigger};
+use super::digits::{self, Chain, Raw, Shape, Written};
+use super::registry::{adjustments, Builtin, Needs, Spec, Trigger};
 use super::validate;
 use super::{kind, Candidate, Detector, Scoring};
 
@@ -21,6 +21,10 @@ pub(super) const SPEC: Spec = Spec {
                 6, 7)",
     rule_file: ("rules/phone.toml", include_str!("../../rules/phone.toml")),
     adjustments: Adjust::NAMES,
+    needs: &[Needs {
+        digits: digits::MIN_DIGITS,
+        bytes: &[],
+    }],
     on_chain: None,
 };
 

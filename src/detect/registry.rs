@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use super::{email, identity, kontonummer, organisasjonsnummer, phone};
+use super::{email, identity, ip, kontonummer, organisasjonsnummer, phone};
 
 /// What makes the single forward pass hand text to a detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,17 +29,35 @@ pub enum Trigger {
     Literal,
 }
 
-/// Hook of a digit-chain detector that reads more than Norwegian digit groups (it may look
-/// around the chain): given the chunk being scored and the chain's span, it pushes its
-/// candidates and
-/// returns where the forward pass resumes if it took the chain, or `None` to leave the chain to
-/// the shared number shapes.
-pub type ChainHook = fn(
-    &super::Detector,
-    &super::Scoring<'_>,
-    (usize, usize),
-    &mut Vec<super::Candidate>,
-) -> Option<usize>;
+/// A digit-chain detector that reads more than Norwegian digit groups (it may look around the
+/// chain). The forward pass calls it only for a chain with one of `separators` between its
+/// groups or one of `neighbours` right before or after it, so that other text costs no more
+/// than three table lookups per chain.
+#[derive(Debug)]
+pub struct ChainHook {
+    pub(super) separators: &'static [u8],
+    pub(super) neighbours: &'static [u8],
+    /// Given the chunk being scored and the chain, pushes its candidates and returns where the
+    /// forward pass resumes if it took a value there (the chain's other digits are read again
+    /// from that point), or `None` to leave the chain to the number shapes. It may move
+    /// [`Scoring::hooks_looked`](super::Scoring) past text it has examined, so that the chains
+    /// inside do not call it again.
+    pub(super) run: fn(
+        &super::Detector,
+        &super::Scoring<'_>,
+        &super::digits::Chain,
+        &mut Vec<super::Candidate>,
+    ) -> Option<usize>,
+}
+
+/// What a text must hold for a detector to find anything in it: at least `digits` ASCII
+/// digits and, unless `bytes` is empty, one of `bytes`. [`super::Detector::may_match`] is
+/// true when some detector's needs are met.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    pub digits: usize,
+    pub bytes: &'static [u8],
+}
 
 /// A built-in detector as rule files and the forward pass see it.
 #[derive(Debug)]
@@ -57,10 +75,12 @@ pub struct Spec {
     pub rule_file: (&'static str, &'static str),
     /// The `adjust` keys its rule file may set, in the order of its [`Adjustment`] enum.
     pub adjustments: &'static [&'static str],
+    /// What a text must hold for it to find anything (any one of these).
+    pub needs: &'static [Needs],
     /// For [`Trigger::DigitChain`] detectors that look beyond the chain. The Norwegian numbers
     /// (identity, account, organisation, phone) have none: they compete for the same digits and
     /// are decided together in `digits::numbers`.
-    pub on_chain: Option<ChainHook>,
+    pub on_chain: Option<&'static ChainHook>,
 }
 
 /// The built-in detectors, in the order their rules are loaded, hashed and listed.
@@ -71,15 +91,17 @@ pub enum Builtin {
     Organisasjonsnummer,
     Phone,
     Email,
+    IpAddress,
 }
 
 impl Builtin {
-    pub const ALL: [Builtin; 5] = [
+    pub const ALL: [Builtin; 6] = [
         Builtin::IdentityNumber,
         Builtin::Kontonummer,
         Builtin::Organisasjonsnummer,
         Builtin::Phone,
         Builtin::Email,
+        Builtin::IpAddress,
     ];
 
     pub fn spec(self) -> &'static Spec {
@@ -89,6 +111,7 @@ impl Builtin {
             Builtin::Organisasjonsnummer => &organisasjonsnummer::SPEC,
             Builtin::Phone => &phone::SPEC,
             Builtin::Email => &email::SPEC,
+            Builtin::IpAddress => &ip::SPEC,
         }
     }
 

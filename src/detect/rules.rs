@@ -127,6 +127,7 @@ pub struct Example {
     pub role: Option<bool>,
     pub iban: Option<bool>,
     pub checksum: Option<String>,
+    pub scope: Option<String>,
     #[serde(default)]
     pub note: String,
 }

@@ -449,6 +449,15 @@ mod prop {
             "40300040",
             "988077917",
             "kari@firma.no",
+            ":",
+            "::",
+            "fe80",
+            "ab",
+            "[",
+            "]",
+            "%",
+            "10.0.0.1",
+            "2001:db8::1",
         ];
         let piece = prop_oneof![
             4 => "[0-9]{1,20}",
@@ -599,4 +608,131 @@ fn long_0047_chains_are_no_phone_and_do_not_panic() {
             .collect();
         assert!(phones.is_empty(), "{text}: {phones:?}");
     }
+}
+
+/// The kind-`ip_address` candidates of `text`: (written text, value, scope).
+fn ips(d: &Detector, text: &str) -> Vec<(String, String, Option<&'static str>)> {
+    scan(d, text)
+        .into_iter()
+        .filter(|c| c.kind == "ip_address")
+        .map(|c| (text[c.start..c.end].to_string(), c.value, c.scope))
+        .collect()
+}
+
+/// Public test vectors: the RFC 5952 §1 and §4 forms of one address and the text each must
+/// become, and the RFC 4291 §2.2 examples.
+#[test]
+fn rfc_5952_and_4291_vectors_are_found_and_normalised() {
+    let d = det();
+    let same = "2001:db8::1:0:0:1";
+    let cases = [
+        ("2001:db8:0:0:1:0:0:1", same),
+        ("2001:0db8:0:0:1:0:0:1", same),
+        ("2001:db8::1:0:0:1", same),
+        ("2001:db8::0:1:0:0:1", same),
+        ("2001:0db8::1:0:0:1", same),
+        ("2001:db8:0:0:1::1", "2001:db8::1:0:0:1"),
+        ("2001:db8:0000:0:1::1", "2001:db8::1:0:0:1"),
+        ("2001:DB8:0:0:1::1", "2001:db8::1:0:0:1"),
+        (
+            "2001:db8:aaaa:bbbb:cccc:dddd:eeee:0001",
+            "2001:db8:aaaa:bbbb:cccc:dddd:eeee:1",
+        ),
+        ("2001:db8::0001", "2001:db8::1"),
+        ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"),
+        ("2001:0:0:1:0:0:0:1", "2001:0:0:1::1"),
+        (
+            "ABCD:EF01:2345:6789:ABCD:EF01:2345:6789",
+            "abcd:ef01:2345:6789:abcd:ef01:2345:6789",
+        ),
+        ("2001:DB8:0:0:8:800:200C:417A", "2001:db8::8:800:200c:417a"),
+        ("FF01:0:0:0:0:0:0:101", "ff01::101"),
+        ("0:0:0:0:0:0:0:1", "::1"),
+        ("::1", "::1"),
+        ("0:0:0:0:0:FFFF:129.144.52.38", "::ffff:129.144.52.38"),
+        ("::FFFF:129.144.52.38", "::ffff:129.144.52.38"),
+    ];
+    // Alone, after a label, in brackets with a port, and ending a sentence.
+    for (written, value) in cases {
+        for text in [
+            written.to_string(),
+            format!("ip: {written} ok"),
+            format!("[{written}]:443"),
+            format!("Adressen var {written}."),
+        ] {
+            let got = ips(d, &text);
+            assert_eq!(got.len(), 1, "{text}: {got:?}");
+            assert_eq!(
+                (got[0].0.as_str(), got[0].1.as_str()),
+                (written, value),
+                "{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn ip_addresses_in_logs_and_their_neighbours() {
+    let d = det();
+    let found = |t: &str| ips(d, t).into_iter().map(|x| x.1).collect::<Vec<_>>();
+    assert_eq!(
+        found("Ref 12 10.0.0.1"),
+        ["10.0.0.1"],
+        "after a space in a chain"
+    );
+    assert_eq!(found("listen fe80::1%eth0"), ["fe80::1"]);
+    assert_eq!(found("http://[2001:db8::1]/kurs"), ["2001:db8::1"]);
+    assert_eq!(
+        found("addr:2001:4860:4860::8888,"),
+        ["2001:4860:4860::8888"]
+    );
+    assert_eq!(
+        found("2001:4860:4860::8888 og 8.8.8.8"),
+        ["2001:4860:4860::8888", "8.8.8.8"]
+    );
+    assert_eq!(
+        found("2024-03-20T14:30:00.123+01:00 sshd: Accepted from 185.15.59.224 port 22"),
+        ["185.15.59.224"]
+    );
+    for text in [
+        "1.2.3.4.5",
+        "256.1.1.1",
+        "01.02.03.04",
+        "a1.2.3.4",
+        "1.2.3.4b",
+        "10.0.0.0/8",
+        "kl. 14:30:00",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "commit 3f5a9c2e1b7d4f60a8e9c1d2b3a4f5e6d7c8b9a0",
+        "00:1a:2b:3c:4d:5e",
+    ] {
+        assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+    }
+    // Numbers after an address are still read.
+    let c = reported(d, "ip 185.15.59.224 13097248022");
+    let kinds: Vec<_> = c.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, ["ip_address", "fodselsnummer"], "{c:?}");
+}
+
+#[test]
+fn ip_address_confidence_and_scope() {
+    let d = det();
+    let one = |t: &str| {
+        let c: Vec<_> = scan(d, t)
+            .into_iter()
+            .filter(|c| c.kind == "ip_address")
+            .collect();
+        assert_eq!(c.len(), 1, "{t}: {c:?}");
+        (c[0].confidence, c[0].scope)
+    };
+    assert_eq!(one("client 185.15.59.224"), (Confidence::High, None));
+    assert_eq!(one("svarte 185.15.59.224"), (Confidence::Medium, None));
+    assert_eq!(one("versjon 185.15.59.224"), (Confidence::Low, None));
+    assert_eq!(
+        one("client 192.168.10.20"),
+        (Confidence::Low, Some("private"))
+    );
+    assert_eq!(one("client 127.0.0.1"), (Confidence::Low, Some("loopback")));
+    assert_eq!(one("client fd00::1"), (Confidence::Low, Some("private")));
+    assert_eq!(one("2.5.4.3"), (Confidence::Low, None));
 }

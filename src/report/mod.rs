@@ -50,6 +50,9 @@ pub struct Finding {
     pub iban: bool,
     #[serde(skip_serializing_if = "is_false")]
     pub recovered_leading_zero: bool,
+    /// For IP addresses: the range of one that names no person (`private`, `loopback`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<&'static str>,
     /// The normalised value: only with `--reveal`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
