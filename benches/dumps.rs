@@ -1,18 +1,21 @@
-//! Dump parsing speed, in bytes per second: a generated mysqldump (extended INSERTs, one line
-//! per 1 MiB as mysqldump's `net_buffer_length` makes them) and a pg_dump COPY block, each
-//! parsed into table rows (`parse`: rows and value chunks counted, no detection) and parsed
-//! and detected (`parse+detect`: every value chunk through the detector).
+//! Dump and structured-text parsing speed, in bytes per second: a generated mysqldump (extended
+//! INSERTs, one line per 1 MiB as mysqldump's `net_buffer_length` makes them), a pg_dump COPY
+//! block, a CSV export, an NDJSON log and a pretty-printed JSON document, each parsed into
+//! values (`parse`: value chunks counted, no detection) and parsed and detected
+//! (`parse+detect`: every chunk through the detector). All go through
+//! `structured::extract_stream`, the entry point the scan uses.
 //!
 //! Time is the CPU time of the benchmarking thread (`CLOCK_THREAD_CPUTIME_ID`), so the figure
 //! is bytes per second *per core* and holds on a machine shared with other work.
 
 use std::fmt::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kartlegg::detect::{ChunkContext, Detector};
-use kartlegg::extract::structured::Env;
-use kartlegg::extract::{sql, Chunk, ExtractError, Limits, Sink};
+use kartlegg::extract::Env;
+use kartlegg::extract::{structured, Chunk, ExtractError, Limits, Sink};
+use kartlegg::read::sniff::Format;
 use kartlegg::synth::{self, IdSpec, Rng};
 
 /// Bytes of each generated dump.
@@ -76,6 +79,55 @@ fn pg_copy(size: usize) -> String {
     out
 }
 
+fn csv(size: usize) -> String {
+    let mut rng = Rng::new(7);
+    let mut out = String::from("id;navn;fnr;mobil;epost;notat;opprettet\n");
+    let mut i = 0;
+    while out.len() < size {
+        i += 1;
+        let v = values(&mut rng, i);
+        let _ = writeln!(out, "{}", v.join(";"));
+    }
+    out
+}
+
+fn ndjson(size: usize) -> String {
+    let mut rng = Rng::new(7);
+    let mut out = String::new();
+    let mut i = 0;
+    while out.len() < size {
+        i += 1;
+        let v = values(&mut rng, i);
+        let _ = writeln!(
+            out,
+            r#"{{"id":{},"navn":"{}","fnr":"{}","kontakt":{{"mobil":"{}","epost":"{}"}},"notat":"{}","opprettet":"{}"}}"#,
+            v[0], v[1], v[2], v[3], v[4], v[5], v[6]
+        );
+    }
+    out
+}
+
+/// A pretty-printed document as `serde_json`/`JSON.stringify(x, null, 2)` write them.
+fn json(size: usize) -> String {
+    let mut rng = Rng::new(7);
+    let mut out = String::from("{\n  \"kunder\": [\n");
+    let mut i = 0;
+    while out.len() < size {
+        i += 1;
+        let v = values(&mut rng, i);
+        if i > 1 {
+            out.push_str(",\n");
+        }
+        let _ = write!(
+            out,
+            "    {{\n      \"id\": {},\n      \"navn\": \"{}\",\n      \"fnr\": \"{}\",\n      \"kontakt\": {{\n        \"mobil\": \"{}\",\n        \"epost\": \"{}\"\n      }},\n      \"notat\": \"{}\",\n      \"opprettet\": \"{}\"\n    }}",
+            v[0], v[1], v[2], v[3], v[4], v[5], v[6]
+        );
+    }
+    out.push_str("\n  ]\n}\n");
+    out
+}
+
 /// Counts value chunks.
 struct Count(u64);
 impl Sink for Count {
@@ -133,13 +185,43 @@ fn cpu_time(iters: u64, mut f: impl FnMut() -> u64) -> Duration {
 
 fn bench(c: &mut Criterion) {
     let det = Detector::builtin();
-    let limits = Limits::default();
+    // One clock serves the whole run: a budget far beyond it.
+    let limits = Limits {
+        seconds: 86_400,
+        ..Limits::default()
+    };
     let env = Env {
         det: &det,
-        clock: kartlegg::extract::Clock::new(Instant::now() + Duration::from_secs(3600), &limits),
+        clock: kartlegg::extract::Clock::start(&limits),
         limits: &limits,
     };
-    for (name, dump) in [("mysqldump", mysqldump(SIZE)), ("pg_copy", pg_copy(SIZE))] {
+    let inputs = [
+        ("mysqldump", Format::Sql, mysqldump(SIZE)),
+        ("pg_copy", Format::Sql, pg_copy(SIZE)),
+        (
+            "csv",
+            Format::Delimited {
+                delimiter: b';',
+                header: true,
+            },
+            csv(SIZE),
+        ),
+        ("ndjson", Format::Ndjson, ndjson(SIZE)),
+        ("json", Format::Json, json(SIZE)),
+    ];
+    for (name, kind, dump) in inputs {
+        let head = &dump.as_bytes()[..8192];
+        let run = |sink: &mut dyn Sink| {
+            structured::extract_stream(
+                kind,
+                &mut dump.as_bytes(),
+                head,
+                encoding_rs::UTF_8,
+                &env,
+                sink,
+            )
+            .unwrap();
+        };
         let mut g = c.benchmark_group(name);
         g.throughput(Throughput::Bytes(dump.len() as u64));
         g.sample_size(10);
@@ -148,7 +230,7 @@ fn bench(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 cpu_time(iters, || {
                     let mut sink = Count(0);
-                    sql::extract(&mut dump.as_bytes(), &dump[..200], &env, &mut sink).unwrap();
+                    run(&mut sink);
                     sink.0
                 })
             })
@@ -157,7 +239,7 @@ fn bench(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 cpu_time(iters, || {
                     let mut sink = Detect(&det, Vec::new(), 0);
-                    sql::extract(&mut dump.as_bytes(), &dump[..200], &env, &mut sink).unwrap();
+                    run(&mut sink);
                     sink.2
                 })
             })

@@ -9,12 +9,10 @@
 //!   by lopdf; `extract` is kartlegg's page walk, `pdftotext` runs poppler's `pdftotext` on the
 //!   same file (process start included, about 1 ms), when it is installed.
 
-use std::io::Read;
-use std::time::{Duration, Instant};
-
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kartlegg::detect::{Candidate, ChunkContext, Detector};
-use kartlegg::extract::{self, sheet, Chunk, ExtractError, Input, Limits, Sink};
+use kartlegg::extract::{self, sheet, Chunk, Clock, ExtractError, Input, Limits, Sink};
+use kartlegg::read::sniff::Format;
 use kartlegg::report::mask::HashKey;
 use kartlegg::scan::{Options, Scanner};
 use kartlegg::synth::{self, IdSpec, Rng};
@@ -81,10 +79,6 @@ impl Sink for Counting<'_> {
             det.scan(chunk.text, &chunk.context, &mut self.cands);
         }
     }
-
-    fn nested(&mut self, _: &str, _: Option<u64>, _: &mut dyn Read) -> Result<(), ExtractError> {
-        Ok(())
-    }
 }
 
 /// Runs the extractor `f` over `data`, pushing into `sink`.
@@ -96,21 +90,21 @@ fn run(
 ) {
     let limits = Limits::default();
     let mut cursor = std::io::Cursor::new(data);
-    let mut input = Input {
-        name: "bench",
-        head: &data[..data.len().min(8192)],
-        reader: &mut cursor,
-        size: Some(data.len() as u64),
-        depth: 0,
-        limits: &limits,
-        deadline: Instant::now() + Duration::from_secs(600),
+    let mut input = Input::seekable_from(
+        "bench",
+        &data[..data.len().min(8192)],
+        &mut cursor,
+        Some(data.len() as u64),
+        0,
+        &limits,
+        Clock::start(&limits),
         det,
-    };
+    );
     f(&mut input, sink).expect("extracts");
 }
 
 fn xlsx(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<extract::Extracted, ExtractError> {
-    sheet::extract(input, sheet::Format::Xlsx, sink)
+    sheet::extract(input, Format::Xlsx, sink)
 }
 
 fn sheets(c: &mut Criterion) {

@@ -30,6 +30,30 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// Install a git pre-commit hook that runs `kartlegg scan --staged`.
     InstallHook(InstallHookArgs),
+    /// Make a report for reviewers from an inventory: one HTML page, CSV or an Excel workbook.
+    Report(ReportArgs),
+    /// Compare two inventories of the same roots; exit 1 when new personal data appeared.
+    Diff(DiffArgs),
+    /// List every file and location that holds given values (a data-subject request), by
+    /// fingerprint, in an inventory made with a kept key; exit 1 when something was found.
+    Locate(LocateArgs),
+    /// Print a completion script for a shell.
+    Completions(CompletionsArgs),
+    /// Print the manual page (or write one page per subcommand with -o DIR).
+    Man(ManArgs),
+    /// A worker process of a scan (started by `kartlegg scan` itself; not for use by hand).
+    #[command(name = "__worker", hide = true)]
+    Worker,
+}
+
+/// Where files are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IsolationArg {
+    /// In worker processes: a parser that crashes, exhausts the memory budget or hangs costs
+    /// its file (recorded with the reason), never the scan.
+    Processes,
+    /// In threads of one process, without that protection (for debugging a reader).
+    Threads,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,6 +185,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_entries: u64,
 
+    /// Seconds one file may take, with everything nested in it; a file that takes longer is
+    /// recorded as limit_exceeded/time_limit (or error/timeout if it had to be stopped).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub max_seconds: u64,
+
     /// Times a member may expand over its compressed size (members under 1 MiB always may).
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_ratio: u64,
@@ -173,6 +202,20 @@ pub struct ScanArgs {
     #[arg(long)]
     pub follow: bool,
 
+    /// Memory (heap) that the processes reading files may use together, such as 256M. A file
+    /// that needs more, even when read alone, is recorded as limit_exceeded/memory.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "128M")]
+    pub max_memory: u64,
+
+    /// Seconds one read or open of a file may block (a dead network share) before the file is
+    /// recorded as error/timeout and the scan goes on.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub read_timeout: u64,
+
+    /// Where files are read.
+    #[arg(long, value_enum, default_value = "processes")]
+    pub isolation: IsolationArg,
+
     /// Exit 2 when some file's content could not be read completely.
     #[arg(long)]
     pub fail_on_unscanned: bool,
@@ -184,6 +227,134 @@ pub struct ScanArgs {
     /// No progress line on stderr.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Put each file's decision from this decisions file into its record, marked stale when
+    /// the file changed since; the summary counts decided, undecided and stale files.
+    #[arg(long, value_name = "FILE")]
+    pub decisions: Option<PathBuf>,
+
+    /// Report only findings of this value (a fødselsnummer, phone, e-mail... in any written
+    /// form), at every confidence; repeatable.
+    #[arg(long, value_name = "VALUE")]
+    pub find: Vec<String>,
+}
+
+/// The formats of `kartlegg report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained page.
+    Html,
+    /// Semicolon-separated, UTF-8 with BOM.
+    Csv,
+    /// An Excel workbook.
+    Xlsx,
+}
+
+/// The language of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    /// Norwegian bokmål.
+    Nb,
+    /// English.
+    En,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The inventory (JSON or JSON Lines; `-` for standard input).
+    pub inventory: PathBuf,
+
+    /// The report file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// The format [default: by the extension of FILE].
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+
+    /// The report's language.
+    #[arg(long, value_enum, default_value = "nb")]
+    pub lang: LangArg,
+
+    /// CSV: one row per finding instead of one per file.
+    #[arg(long)]
+    pub findings: bool,
+
+    /// HTML: start from this decisions file (decisions on files the inventory lacks are kept
+    /// in the page's download).
+    #[arg(long, value_name = "FILE")]
+    pub decisions: Option<PathBuf>,
+}
+
+/// Output of `diff` and `locate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormat {
+    /// Readable lines.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier inventory.
+    pub old: PathBuf,
+    /// The later inventory.
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReviewFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct LocateArgs {
+    /// The inventory (JSON or JSON Lines).
+    pub inventory: PathBuf,
+
+    /// The fingerprint key the inventory was made with (or set KARTLEGG_HASH_KEY).
+    #[arg(long, value_name = "FILE")]
+    pub hash_key_file: Option<PathBuf>,
+
+    /// A fødselsnummer, D-, H- or FH-number, in any written form; repeatable.
+    #[arg(long, value_name = "VALUE")]
+    pub fnr: Vec<String>,
+
+    /// An e-mail address; repeatable.
+    #[arg(long, value_name = "VALUE")]
+    pub email: Vec<String>,
+
+    /// A phone number, in any written form; repeatable.
+    #[arg(long, value_name = "VALUE")]
+    pub phone: Vec<String>,
+
+    /// Any other value the rules detect (an account number, a user rule's value); repeatable.
+    #[arg(long, value_name = "VALUE")]
+    pub value: Vec<String>,
+
+    /// Add the rules in DIR/*.toml, as in `scan`.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReviewFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write kartlegg.1 and one page per subcommand (kartlegg-scan.1, ...) into DIR.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// Print this subcommand's page instead of the main page.
+    pub subcommand: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -6,18 +6,23 @@
 //! * [`read`] — open without touching access times, capture the file's evidence, sniff it;
 //! * [`extract`] — turn content into text chunks that know their location;
 //! * [`detect`] — pure: text in, scored candidates out, driven by the rules in `rules/`;
-//! * [`report`] — records, masking and fingerprints, totals, writers;
+//! * [`report`] — records, masking and fingerprints, totals, writers (the inventory, and the
+//!   reviewer's HTML, CSV and XLSX reports);
 //!
-//! and [`scan`] wires them together; [`app`] turns a command line into a scan. For CI, the
-//! [`source`] stage yields git content instead of a walk, and [`gate`] decides what fails.
+//! and [`scan`] wires them together; [`commands`] turns a command line into a scan (one module
+//! per subcommand, the only layer that reads [`cli`] types). For CI, the [`source`] stage
+//! yields git content instead of a walk, and [`gate`] decides what fails and writes the CI
+//! outputs. [`review`] works on finished inventories: decisions, diffs between scans, finding
+//! one person's values.
 
-pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod detect;
 pub mod extract;
 pub mod gate;
 pub mod read;
 pub mod report;
+pub mod review;
 pub mod scan;
 pub mod source;
 pub mod synth;

@@ -30,6 +30,7 @@ mod email;
 mod identity;
 mod ip;
 mod kontonummer;
+pub mod names;
 mod organisasjonsnummer;
 mod pattern;
 mod phone;

@@ -1,7 +1,7 @@
 //! Check-digit and date validators: pure functions over ASCII digits.
 //!
 //! Every validator takes the digits as a byte slice (`b'0'..=b'9'`, nothing else) and answers
-//! without allocating. The facts behind them are in `shared/IDENTIFIERS.md`; the unit tests at
+//! without allocating. The facts behind them are in `docs/identifiers.md`; the unit tests at
 //! the bottom run the public test vectors quoted there.
 
 /// Weights of the first fødselsnummer check digit (digits 1-9).

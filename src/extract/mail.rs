@@ -21,7 +21,7 @@ use std::io::{BufRead, BufReader, Read};
 use mail_parser::{Address, HeaderName, MessageParser, MimeHeaders};
 
 use super::window::{Addressing, Windower};
-use super::{extension, ExtractError, Extracted, Input, Location, Sink, Status};
+use super::{extension, ExtractError, Extracted, Input, Limit, Location, Sink, Status};
 use crate::detect::ChunkContext;
 
 /// Headers that mark the start of an RFC 5322 message.
@@ -89,13 +89,12 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         message(&data, 1, None, sink)?;
         return Ok(Extracted::new("eml", data.len() as u64));
     }
-    input.reader.rewind()?;
     let (max, max_entries, clock) = (
         input.limits.max_parse_bytes,
         input.limits.max_entries,
-        input.clock(),
+        input.clock,
     );
-    let mut reader = BufReader::new(&mut *input.reader);
+    let mut reader = BufReader::new(input.reader()?);
     let mut msg = Vec::new();
     let mut line = Vec::new();
     let (mut n, mut bytes, mut started) = (0u32, 0u64, false);
@@ -115,10 +114,10 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
                     other => other?,
                 }
                 if n as u64 >= max_entries && read > 0 {
-                    return Err(ExtractError::Limit {
-                        limit: "entries",
-                        detail: format!("more than {} messages", max_entries),
-                    });
+                    return Err(ExtractError::limit(
+                        Limit::Entries,
+                        format!("more than {} messages", max_entries),
+                    ));
                 }
             }
             if read == 0 {
@@ -135,10 +134,10 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         };
         msg.extend_from_slice(unquoted);
         if msg.len() as u64 > max {
-            return Err(ExtractError::Limit {
-                limit: "parse_bytes",
-                detail: format!("message {} is over the {max}-byte parse limit", n + 1),
-            });
+            return Err(ExtractError::limit(
+                Limit::ParseBytes,
+                format!("message {} is over the {max}-byte parse limit", n + 1),
+            ));
         }
     }
     let out = Extracted::new("mbox", bytes);

@@ -14,9 +14,12 @@ pub mod archive;
 pub mod delimited;
 pub mod json;
 pub mod mail;
+pub mod markdown;
+pub mod markup;
 pub mod office;
 pub mod ole;
 pub mod pdf;
+pub mod pull;
 pub mod sheet;
 pub mod sql;
 pub mod sqlite;
@@ -27,6 +30,7 @@ pub mod table;
 mod testing;
 pub mod text;
 pub mod window;
+pub mod yaml;
 pub mod zipkind;
 
 use std::io::{self, Read, Seek};
@@ -34,14 +38,15 @@ use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use encoding_rs::Encoding;
 
 use crate::detect::{ChunkContext, Detector};
-use crate::read::sniff::{self, Sniffed};
-use zipkind::ZipKind;
+use crate::read::sniff::{self, Format, Sniffed};
 
 /// What happened to an input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Read completely.
@@ -80,7 +85,7 @@ impl Status {
 }
 
 /// Limits for one top-level file and everything nested in it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Limits {
     /// Containers inside containers (`a.zip!/b.zip!/c.txt` is depth 2).
     pub max_depth: u32,
@@ -109,9 +114,134 @@ impl Default for Limits {
     }
 }
 
+/// A limit that stopped reading. Limits are told apart by this type, never by an error
+/// message's wording; each has its own `reason` in the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Limit {
+    /// `--max-depth`: containers nested too deep.
+    Depth,
+    /// `--max-archive-bytes`: decompressed bytes of all members of one file.
+    NestedBytes,
+    /// `--max-entries`: members of one container.
+    Entries,
+    /// `--max-ratio`: a member that expands too much.
+    Ratio,
+    /// What a parser that needs its whole input may load into memory.
+    ParseBytes,
+    /// The per-file time budget.
+    Time,
+    /// The memory a file may take (the worker process's allocation budget).
+    Memory,
+    /// One line of a line-based format (NDJSON).
+    LineLength,
+    /// One record of a delimited file.
+    RecordLength,
+}
+
+impl Limit {
+    /// The inventory's `reason` for a file stopped by this limit.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Limit::Depth => "depth_limit",
+            Limit::NestedBytes => "nested_bytes_limit",
+            Limit::Entries => "entries_limit",
+            Limit::Ratio => "ratio_limit",
+            Limit::ParseBytes => "parse_bytes_limit",
+            Limit::Time => "time_limit",
+            Limit::Memory => "memory",
+            Limit::LineLength => "line_length_limit",
+            Limit::RecordLength => "record_length_limit",
+        }
+    }
+}
+
+/// A limit hit, with what went over it. A reader that enforces a budget returns it inside an
+/// `io::Error`; [`LimitHit::in_io`] finds it there again, so a limit crosses any number of
+/// readers and decompressors and still arrives as a limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct LimitHit {
+    pub limit: Limit,
+    pub detail: String,
+}
+
+impl LimitHit {
+    pub fn new(limit: Limit, detail: impl Into<String>) -> LimitHit {
+        LimitHit {
+            limit,
+            detail: detail.into(),
+        }
+    }
+
+    /// The limit carried by an I/O error, if it carries one.
+    pub fn in_io(e: &io::Error) -> Option<&LimitHit> {
+        e.get_ref()?.downcast_ref::<LimitHit>()
+    }
+}
+
+impl From<LimitHit> for io::Error {
+    fn from(hit: LimitHit) -> io::Error {
+        io::Error::other(hit)
+    }
+}
+
+/// Damaged data found by a reader below the extractor (a container's member whose data ends
+/// before its declared size, or fails its checksum). Like [`LimitHit`] it travels inside an
+/// `io::Error` through any decompressor or parser and arrives as itself
+/// ([`ExtractError::Damaged`]), so the member's record says what happened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct Damage {
+    /// The data ends early (`partial`/`truncated`); else it is wrong (`error`/`corrupt`).
+    pub truncated: bool,
+    pub detail: String,
+}
+
+impl From<Damage> for io::Error {
+    fn from(d: Damage) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, d)
+    }
+}
+
 /// `Read + Seek`, as one object type.
 pub trait ReadSeek: Read + Seek {}
 impl<T: Read + Seek> ReadSeek for T {}
+
+/// Bytes of a stream kept in memory when a parser needs random access; beyond this the
+/// stream goes to an unlinked temporary file (`O_TMPFILE`: it has no name, so nothing is left
+/// behind whatever way the process ends).
+const SPILL_IN_MEMORY: u64 = 16 << 20;
+
+/// How an input's bytes are reached.
+enum Reader<'a> {
+    /// A file, or bytes in memory: random access.
+    Seek(&'a mut dyn ReadSeek),
+    /// A member streamed out of a container: read once, from the first byte.
+    Stream(Replay<'a>),
+    /// A stream taken in for random access (see [`Input::seekable`]).
+    Taken(Box<dyn ReadSeek + 'a>),
+}
+
+/// A stream whose head was already read for sniffing: gives the head again, then the rest.
+struct Replay<'a> {
+    head: &'a [u8],
+    at: usize,
+    rest: &'a mut dyn Read,
+    started: bool,
+}
+
+impl Read for Replay<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.started = true;
+        if self.at < self.head.len() {
+            let n = buf.len().min(self.head.len() - self.at);
+            buf[..n].copy_from_slice(&self.head[self.at..self.at + n]);
+            self.at += n;
+            return Ok(n);
+        }
+        self.rest.read(buf)
+    }
+}
 
 /// An input to extract: a file, or a member nested in one.
 pub struct Input<'a> {
@@ -119,19 +249,71 @@ pub struct Input<'a> {
     pub name: &'a str,
     /// The first bytes ([`sniff::HEAD`] or fewer at end of input).
     pub head: &'a [u8],
-    /// The whole input from its first byte (the head included).
-    pub reader: &'a mut dyn ReadSeek,
+    reader: Reader<'a>,
     pub size: Option<u64>,
     /// Nesting depth: 0 for a file on disk.
     pub depth: u32,
     pub limits: &'a Limits,
-    /// When the top-level file's time is up.
-    pub deadline: Instant,
+    /// The top-level file's time budget.
+    pub clock: Clock,
     /// For column headers: what a header says (see [`Detector::header`]).
     pub det: &'a Detector,
 }
 
-impl Input<'_> {
+impl<'a> Input<'a> {
+    /// An input with random access (a file, bytes in memory).
+    #[allow(clippy::too_many_arguments)]
+    pub fn seekable_from(
+        name: &'a str,
+        head: &'a [u8],
+        reader: &'a mut dyn ReadSeek,
+        size: Option<u64>,
+        depth: u32,
+        limits: &'a Limits,
+        clock: Clock,
+        det: &'a Detector,
+    ) -> Input<'a> {
+        Input {
+            name,
+            head,
+            reader: Reader::Seek(reader),
+            size,
+            depth,
+            limits,
+            clock,
+            det,
+        }
+    }
+
+    /// An input streamed out of a container; `rest` continues after `head`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn streamed(
+        name: &'a str,
+        head: &'a [u8],
+        rest: &'a mut dyn Read,
+        size: Option<u64>,
+        depth: u32,
+        limits: &'a Limits,
+        clock: Clock,
+        det: &'a Detector,
+    ) -> Input<'a> {
+        Input {
+            name,
+            head,
+            reader: Reader::Stream(Replay {
+                head,
+                at: 0,
+                rest,
+                started: false,
+            }),
+            size,
+            depth,
+            limits,
+            clock,
+            det,
+        }
+    }
+
     /// The lower-cased extension of the name, without the dot.
     pub fn extension(&self) -> String {
         extension(self.name)
@@ -139,45 +321,117 @@ impl Input<'_> {
 
     /// An error once the time budget is spent; parsers call this in their loops.
     pub fn check_time(&self) -> Result<(), ExtractError> {
-        self.clock().check()
+        Ok(self.clock.check()?)
     }
 
-    /// The time budget as a value that does not borrow the input, for loops that hold on to
-    /// the input's reader (a zip archive over it, say).
-    pub fn clock(&self) -> Clock {
-        Clock {
-            deadline: self.deadline,
-            seconds: self.limits.seconds,
+    /// Whether the whole input is in `head` (it ended before [`sniff::HEAD`] bytes).
+    pub fn head_is_all(&self) -> bool {
+        self.head.len() < sniff::HEAD
+    }
+
+    /// The input from its first byte, for readers that stream it (text, dumps, decompressors).
+    /// A streamed member can be read this way once.
+    pub fn reader(&mut self) -> io::Result<&mut dyn Read> {
+        match &mut self.reader {
+            Reader::Seek(r) => {
+                r.rewind()?;
+                Ok(&mut **r)
+            }
+            Reader::Taken(r) => {
+                r.rewind()?;
+                Ok(&mut **r)
+            }
+            Reader::Stream(r) if !r.started => Ok(r),
+            Reader::Stream(_) => Err(io::Error::other(
+                "internal: a streamed input was read twice",
+            )),
+        }
+    }
+
+    /// The input from its first byte with random access, for parsers that need it (zip
+    /// directories, PDF cross-references, OLE sectors). A streamed member is first taken in:
+    /// up to [`SPILL_IN_MEMORY`] in memory, the rest into an unlinked temporary file, within
+    /// `max_parse_bytes`.
+    pub fn seekable(&mut self) -> Result<&mut dyn ReadSeek, ExtractError> {
+        if let Reader::Stream(r) = &mut self.reader {
+            if r.started {
+                return Err(io::Error::other("internal: a streamed input was read twice").into());
+            }
+            let taken = take_in(r, self.limits.max_parse_bytes)?;
+            self.size = Some(taken.1);
+            self.reader = Reader::Taken(taken.0);
+        }
+        match &mut self.reader {
+            Reader::Seek(r) => {
+                r.rewind()?;
+                Ok(&mut **r)
+            }
+            Reader::Taken(r) => {
+                r.rewind()?;
+                Ok(&mut **r)
+            }
+            Reader::Stream(_) => unreachable!("taken in above"),
         }
     }
 
     /// Reads the whole input into memory, within `max_parse_bytes`.
     pub fn read_all(&mut self) -> Result<Vec<u8>, ExtractError> {
         let max = self.limits.max_parse_bytes;
-        if self.size.is_some_and(|s| s > max) {
-            return Err(ExtractError::Limit {
-                limit: "parse_bytes",
-                detail: format!(
-                    "{} bytes is over the {max}-byte parse limit",
-                    self.size.unwrap_or(0)
-                ),
-            });
+        if let Some(size) = self.size.filter(|&s| s > max) {
+            return Err(LimitHit::new(
+                Limit::ParseBytes,
+                format!("{size} bytes is over the {max}-byte parse limit"),
+            )
+            .into());
         }
-        self.reader.rewind()?;
         let mut buf = Vec::new();
-        (&mut *self.reader).take(max + 1).read_to_end(&mut buf)?;
+        self.reader()?.take(max + 1).read_to_end(&mut buf)?;
         crate::read::BYTES_READ.fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
         if buf.len() as u64 > max {
-            return Err(ExtractError::Limit {
-                limit: "parse_bytes",
-                detail: format!("over the {max}-byte parse limit"),
-            });
+            return Err(LimitHit::new(
+                Limit::ParseBytes,
+                format!("over the {max}-byte parse limit"),
+            )
+            .into());
         }
         Ok(buf)
     }
 }
 
-/// See [`Input::clock`].
+/// Reads a stream whole for random access: in memory while small, then into an unlinked
+/// temporary file. Returns the reader and the size.
+fn take_in<'a>(r: &mut dyn Read, max: u64) -> Result<(Box<dyn ReadSeek + 'a>, u64), ExtractError> {
+    let mut mem = Vec::new();
+    r.take(SPILL_IN_MEMORY.min(max) + 1).read_to_end(&mut mem)?;
+    if mem.len() as u64 <= SPILL_IN_MEMORY.min(max) {
+        let n = mem.len() as u64;
+        return Ok((Box::new(io::Cursor::new(mem)), n));
+    }
+    if mem.len() as u64 > max {
+        return Err(LimitHit::new(
+            Limit::ParseBytes,
+            format!("member over the {max}-byte parse limit"),
+        )
+        .into());
+    }
+    // `tempfile::tempfile` opens with O_TMPFILE where the file system allows it (a file with
+    // no name), else creates and unlinks at once: no copy outlives the process.
+    let mut file = tempfile::tempfile()?;
+    io::Write::write_all(&mut file, &mem)?;
+    drop(mem);
+    let rest = io::copy(&mut r.take(max + 1 - SPILL_IN_MEMORY.min(max)), &mut file)?;
+    let n = SPILL_IN_MEMORY.min(max) + 1 + rest;
+    if n > max {
+        return Err(LimitHit::new(
+            Limit::ParseBytes,
+            format!("member over the {max}-byte parse limit"),
+        )
+        .into());
+    }
+    Ok((Box::new(file), n))
+}
+
+/// The time budget of one top-level file, shared by everything nested in it.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     deadline: Instant,
@@ -185,21 +439,21 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// The budget of a stream that has no [`Input`] (a member read from a decompressor).
-    pub fn new(deadline: Instant, limits: &Limits) -> Clock {
+    /// A budget of `limits.seconds` from now.
+    pub fn start(limits: &Limits) -> Clock {
         Clock {
-            deadline,
+            deadline: Instant::now() + std::time::Duration::from_secs(limits.seconds),
             seconds: limits.seconds,
         }
     }
 
     /// An error once the time budget is spent.
-    pub fn check(&self) -> Result<(), ExtractError> {
+    pub fn check(&self) -> Result<(), LimitHit> {
         if Instant::now() > self.deadline {
-            return Err(ExtractError::Limit {
-                limit: "time",
-                detail: format!("over {} s for this file", self.seconds),
-            });
+            return Err(LimitHit::new(
+                Limit::Time,
+                format!("over {} s for this file", self.seconds),
+            ));
         }
         Ok(())
     }
@@ -213,6 +467,13 @@ pub fn extension(name: &str) -> String {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default()
+}
+
+/// A name stored as bytes (a zip or tar member, a table or column), as text that keeps every
+/// byte, in the inventory's one escape form ([`crate::report::escape`]): two different names
+/// never read the same.
+pub fn lossless(raw: &[u8]) -> String {
+    crate::report::escape::display_bytes(raw)
 }
 
 /// What extraction found out about an input besides its text.
@@ -263,78 +524,165 @@ impl Extracted {
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
     #[error("{0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
     #[error("{0}")]
     Encrypted(String),
     #[error("{0}")]
     Unsupported(String),
-    #[error("{detail}")]
-    Limit { limit: &'static str, detail: String },
+    #[error("{0}")]
+    Limit(LimitHit),
     /// The input is damaged or not what it claims to be.
     #[error("{0}")]
     Corrupt(String),
+    /// A reader below the extractor found the data damaged (see [`Damage`]).
+    #[error("{0}")]
+    Damaged(Damage),
 }
 
-impl ExtractError {
-    /// Status and reason for the inventory.
-    pub fn status(&self) -> (Status, String) {
-        match self {
-            ExtractError::Io(e) => (Status::Error, crate::read::io_reason(e).to_string()),
-            ExtractError::Encrypted(_) => (Status::Encrypted, "encrypted".into()),
-            ExtractError::Unsupported(_) => (Status::Unsupported, "unsupported_format".into()),
-            ExtractError::Limit { limit, .. } => (Status::LimitExceeded, format!("{limit}_limit")),
-            ExtractError::Corrupt(_) => (Status::Error, "corrupt".into()),
+impl From<io::Error> for ExtractError {
+    /// An I/O error that carries a limit (from a budgeted reader) is that limit.
+    fn from(e: io::Error) -> ExtractError {
+        if let Some(hit) = LimitHit::in_io(&e) {
+            return ExtractError::Limit(hit.clone());
+        }
+        match e.get_ref().and_then(|r| r.downcast_ref::<Damage>()) {
+            Some(d) => ExtractError::Damaged(d.clone()),
+            None => ExtractError::Io(e),
         }
     }
 }
 
-/// Extracts any input: sniffs it and hands it to the extractor of its format.
-pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
-    match sniff::sniff(input.head) {
-        Sniffed::Text { .. } if mail::is_mail(input.name, input.head) => mail::extract(input, sink),
-        Sniffed::Text { encoding, bom } => {
-            match structured::detect(&input.extension(), input.head, encoding) {
-                Some(kind) => structured::extract_file(input, kind, encoding, sink),
-                None => text::extract_file(input, encoding, bom, sink),
-            }
+impl From<LimitHit> for ExtractError {
+    fn from(hit: LimitHit) -> ExtractError {
+        ExtractError::Limit(hit)
+    }
+}
+
+impl ExtractError {
+    /// A limit hit, as an error.
+    pub fn limit(limit: Limit, detail: impl Into<String>) -> ExtractError {
+        ExtractError::Limit(LimitHit::new(limit, detail))
+    }
+
+    /// Status and reason for the inventory.
+    pub fn status(&self) -> (Status, &'static str) {
+        match self {
+            ExtractError::Io(e) => (Status::Error, crate::read::io_reason(e)),
+            ExtractError::Encrypted(_) => (Status::Encrypted, "encrypted"),
+            ExtractError::Unsupported(_) => (Status::Unsupported, "unsupported_format"),
+            ExtractError::Limit(hit) => (Status::LimitExceeded, hit.limit.reason()),
+            ExtractError::Corrupt(_) => (Status::Error, "corrupt"),
+            ExtractError::Damaged(d) if d.truncated => (Status::Partial, "truncated"),
+            ExtractError::Damaged(_) => (Status::Error, "corrupt"),
         }
-        Sniffed::Known { name: "sqlite", .. } => sqlite::extract(input, sink),
-        Sniffed::Known { name, media: true } => Ok(Extracted::new(name, 0).with_note(
+    }
+
+    /// The limit this error is, if it is one.
+    pub fn as_limit(&self) -> Option<Limit> {
+        match self {
+            ExtractError::Limit(hit) => Some(hit.limit),
+            _ => None,
+        }
+    }
+}
+
+/// What a structured text reader needs besides its stream.
+pub struct Env<'a> {
+    pub det: &'a Detector,
+    pub clock: Clock,
+    pub limits: &'a Limits,
+}
+
+/// What an input is, and for text its encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identified {
+    pub format: Format,
+    /// For text formats: the encoding and whether a BOM starts the input.
+    pub text: Option<(&'static Encoding, bool)>,
+}
+
+/// Decides an input's format: magic bytes first, then what containers hold (a zip's
+/// directory, an OLE file's streams) and what a text's head looks like (a dump, a table,
+/// JSON, a message). The extension only breaks ties.
+pub fn identify(input: &mut Input<'_>) -> Result<Identified, ExtractError> {
+    let format = match sniff::sniff(input.head) {
+        Sniffed::Text { encoding, bom } => {
+            let format = if mail::is_mail(input.name, input.head) {
+                Format::Mail
+            } else {
+                structured::detect(&input.extension(), input.head, encoding).unwrap_or(Format::Text)
+            };
+            return Ok(Identified {
+                format,
+                text: Some((encoding, bom)),
+            });
+        }
+        Sniffed::Known(Format::Zip) => zipkind::classify(input)?,
+        Sniffed::Known(Format::Ole) => ole::classify(input)?,
+        Sniffed::Known(format) => format,
+        Sniffed::Binary => Format::Binary,
+    };
+    Ok(Identified { format, text: None })
+}
+
+/// The format the head alone shows, for a record whose extraction failed before
+/// [`identify`] could finish.
+pub fn sniffed_format(head: &[u8]) -> Format {
+    match sniff::sniff(head) {
+        Sniffed::Text { .. } => Format::Text,
+        Sniffed::Known(f) => f,
+        Sniffed::Binary => Format::Binary,
+    }
+}
+
+/// Extracts an identified input with the extractor of its format: the one dispatcher for
+/// files on disk, git blobs and members of containers alike.
+pub fn extract(
+    input: &mut Input<'_>,
+    id: Identified,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
+    let text = id.text.unwrap_or((encoding_rs::UTF_8, false));
+    match id.format {
+        Format::Text => text::extract_file(input, text.0, text.1, sink),
+        f @ (Format::Delimited { .. }
+        | Format::Json
+        | Format::Ndjson
+        | Format::Sql
+        | Format::Html
+        | Format::Xml
+        | Format::Markdown
+        | Format::Yaml) => structured::extract_file(input, f, text.0, sink),
+        Format::Mail => mail::extract(input, sink),
+        Format::Sqlite => sqlite::extract(input, sink),
+        Format::Media(m) => Ok(Extracted::new(m.name(), 0).with_note(
             Status::Skipped,
             "media",
-            format!("{name} media file"),
+            format!("{} media file", m.name()),
         )),
-        Sniffed::Known { name: "zip", .. } => match zipkind::classify(input)? {
-            ZipKind::Xlsx => sheet::extract(input, sheet::Format::Xlsx, sink),
-            ZipKind::Xlsm => sheet::extract(input, sheet::Format::Xlsm, sink),
-            ZipKind::Xlsb => sheet::extract(input, sheet::Format::Xlsb, sink),
-            ZipKind::Ods => sheet::extract(input, sheet::Format::Ods, sink),
-            kind @ (ZipKind::Docx | ZipKind::Pptx | ZipKind::Odt | ZipKind::Odp) => {
-                office::extract(input, kind, sink)
-            }
-            ZipKind::Archive => archive::zip(input, sink),
-        },
-        Sniffed::Known { name: "ole", .. } => ole::extract(input, sink),
-        Sniffed::Known { name: "pdf", .. } => pdf::extract(input, sink),
-        Sniffed::Known { name: "tar", .. } => archive::tar(input, sink),
-        Sniffed::Known { name, .. } if archive::Codec::from_sniffed(name).is_some() => {
-            archive::compressed(
-                input,
-                archive::Codec::from_sniffed(name).expect("checked"),
-                sink,
-            )
+        f @ (Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Xls | Format::Ods) => {
+            sheet::extract(input, f, sink)
         }
-        Sniffed::Known { name: "rtf", .. } => office::rtf(input, sink),
-        Sniffed::Known {
-            name: name @ ("7z" | "rar"),
-            ..
-        } => Err(ExtractError::Unsupported(format!(
-            "{name} archives are not read"
+        f @ (Format::Docx | Format::Pptx | Format::Odt | Format::Odp) => {
+            office::extract(input, f, sink)
+        }
+        Format::Zip => archive::zip(input, sink),
+        f @ (Format::Ole | Format::Doc | Format::Ppt | Format::Msg | Format::EncryptedOoxml) => {
+            ole::unread(f)
+        }
+        Format::Pdf => pdf::extract(input, sink),
+        Format::Tar => archive::tar(input, sink),
+        f @ (Format::Gzip | Format::Bzip2 | Format::Xz | Format::Zstd) => {
+            archive::compressed(input, f, sink)
+        }
+        Format::Rtf => office::rtf(input, sink),
+        f @ (Format::SevenZ | Format::Rar) => Err(ExtractError::Unsupported(format!(
+            "{} archives are not read",
+            f.name()
         ))),
         // Executables and binaries of no known format: their text runs are what can hold
         // personal data.
-        Sniffed::Known { name, .. } => text_runs(input, name, sink),
-        Sniffed::Binary => text_runs(input, "binary", sink),
+        f @ (Format::Elf | Format::Binary) => text_runs(input, f.name(), sink),
     }
 }
 
@@ -344,8 +692,7 @@ fn text_runs(
     file_type: &str,
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
-    input.reader.rewind()?;
-    let bytes = strings::extract(input.reader, &Location::default(), sink)?;
+    let bytes = strings::extract(input.reader()?, &Location::default(), sink)?;
     let mut e = Extracted::new(file_type, bytes);
     e.encoding = Some("text runs (ascii, utf-16le)".into());
     Ok(e)
@@ -353,7 +700,7 @@ fn text_runs(
 
 /// A text column: a 1-based character column, or the name of a table column (or its 1-based
 /// position, when a dump names no columns).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Column {
     Number(u64),
@@ -361,7 +708,8 @@ pub enum Column {
 }
 
 /// Where a finding sits. Each format fills in what it knows; absent fields are not written.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
@@ -424,11 +772,24 @@ fn chars(text: &[u8]) -> u64 {
     text.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }
 
+/// Text from byte `at` of a chunk on stands at `pos` in the source (see [`Position::Mapped`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    pub at: usize,
+    pub pos: LinePos,
+}
+
 /// How byte offsets in a chunk's text become locations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Position {
+pub enum Position<'a> {
     /// Line-addressed text; the chunk's first byte is at this line and column.
     Lines(LinePos),
+    /// Text that is not the source byte for byte (tags removed, escapes and entities decoded,
+    /// pieces joined): each anchor, in increasing `at` order, says where the text from its
+    /// byte on stands in the source; from there on, lines and columns advance with the text.
+    /// An extractor sets an anchor after every place where text and source part ways (so a
+    /// decoded `\n` never moves the line: the next anchor follows it at once).
+    Mapped(&'a [Anchor]),
     /// Text byte `i` stands for file byte `base + i * stride`.
     Offsets { base: u64, stride: u64 },
     /// Every finding in the chunk has the chunk's base location (a cell, a field).
@@ -444,7 +805,7 @@ pub struct Chunk<'a> {
     pub report: Range<usize>,
     /// The location fields common to the chunk (page, sheet and cell, table...).
     pub base: &'a Location,
-    pub position: Position,
+    pub position: Position<'a>,
     pub context: ChunkContext,
 }
 
@@ -453,7 +814,7 @@ impl Chunk<'_> {
     pub fn whole<'a>(
         text: &'a str,
         base: &'a Location,
-        position: Position,
+        position: Position<'a>,
         context: ChunkContext,
     ) -> Chunk<'a> {
         Chunk {
@@ -473,13 +834,17 @@ pub trait Sink {
 
     /// A member of a container (archive entry, attachment, embedded file), to be extracted as
     /// an input of its own and recorded as `container!/name`. The scan layer enforces the
-    /// depth and byte limits; an error means the container must stop (a limit was hit).
+    /// depth and byte limits; an error means the container must stop (a limit was hit). The
+    /// default reads the member and drops it: for sinks that only look at text.
     fn nested(
         &mut self,
-        name: &str,
-        size: Option<u64>,
+        _name: &str,
+        _size: Option<u64>,
         data: &mut dyn Read,
-    ) -> Result<(), ExtractError>;
+    ) -> Result<(), ExtractError> {
+        io::copy(data, &mut io::sink())?;
+        Ok(())
+    }
 
     /// A table column's values have all been pushed: `values` non-null values were seen (for
     /// the per-column summary's share of values that matched). Tables and CSV files call it.
@@ -516,6 +881,17 @@ impl<'a> Locator<'a> {
                 loc.line = Some(self.pos.line);
                 loc.column = Some(Column::Number(self.pos.column));
             }
+            Position::Mapped(anchors) => {
+                let i = anchors.partition_point(|a| a.at <= offset);
+                if let Some(a) = i.checked_sub(1).map(|i| anchors[i]) {
+                    let text = self.chunk.text.as_bytes();
+                    let pos = a
+                        .pos
+                        .advance(&text[a.at.min(text.len())..offset.min(text.len())]);
+                    loc.line = Some(pos.line);
+                    loc.column = Some(Column::Number(pos.column));
+                }
+            }
             Position::Offsets { base, stride } => loc.offset = Some(base + offset as u64 * stride),
             Position::Fixed => {}
         }
@@ -536,6 +912,15 @@ mod tests {
     }
 
     #[test]
+    fn lossless_names_keep_every_byte_and_stay_distinct() {
+        assert_eq!(lossless("Fødsel.txt".as_bytes()), "Fødsel.txt");
+        assert_eq!(lossless(b"a\xff.txt"), "a\\xff.txt");
+        assert_eq!(lossless(b"a\\xFF.txt"), "a\\\\xFF.txt");
+        assert_eq!(lossless(b"\xc3"), "\\xc3");
+        assert_ne!(lossless(b"a\xff"), lossless("a\u{fffd}".as_bytes()));
+    }
+
+    #[test]
     fn locator_walks_forward() {
         let base = Location::default();
         let chunk = Chunk::whole(
@@ -552,5 +937,39 @@ mod tests {
         let loc = l.locate(5);
         assert_eq!((loc.line, loc.column), (Some(11), Some(Column::Number(4))));
         assert_eq!(l.locate(8).line, Some(12));
+    }
+
+    #[test]
+    fn mapped_text_is_located_by_its_nearest_anchor() {
+        let base = Location::default();
+        // `a\nb` decoded from a JSON string on line 3, then text from line 7.
+        let anchors = [
+            Anchor {
+                at: 0,
+                pos: LinePos { line: 3, column: 9 },
+            },
+            Anchor {
+                at: 2,
+                pos: LinePos {
+                    line: 3,
+                    column: 12,
+                },
+            },
+            Anchor {
+                at: 3,
+                pos: LinePos { line: 7, column: 1 },
+            },
+        ];
+        let chunk = Chunk::whole(
+            "a\nbxy",
+            &base,
+            Position::Mapped(&anchors),
+            ChunkContext::default(),
+        );
+        let mut l = Locator::new(&chunk);
+        let at = |loc: Location| (loc.line.unwrap(), loc.column.unwrap());
+        assert_eq!(at(l.locate(0)), (3, Column::Number(9)));
+        assert_eq!(at(l.locate(2)), (3, Column::Number(12)));
+        assert_eq!(at(l.locate(4)), (7, Column::Number(2)));
     }
 }

@@ -30,9 +30,9 @@ use quick_xml::Reader;
 
 use super::archive;
 use super::window::{Addressing, Windower};
-use super::zipkind::ZipKind;
 use super::{ExtractError, Extracted, Input, Location, Sink, Status};
 use crate::detect::ChunkContext;
+use crate::read::sniff::Format;
 
 /// How an XML vocabulary marks up text (local element names).
 struct Vocab {
@@ -250,16 +250,16 @@ fn docx_part(member: &str) -> Option<String> {
 /// Office documents stored as zip files.
 pub fn extract(
     input: &mut Input<'_>,
-    kind: ZipKind,
+    kind: Format,
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
-    let (limits, clock, size) = (input.limits, input.clock(), input.size.unwrap_or(0));
+    let (limits, clock, size) = (input.limits, input.clock, input.size.unwrap_or(0));
     let mut zip = archive::open_zip(input)?;
     let names: Vec<String> = zip.file_names().map(str::to_string).collect();
     // (zip member, part name, vocabulary)
     let mut plan: Vec<(String, String, &Vocab)> = Vec::new();
     match kind {
-        ZipKind::Docx => {
+        Format::Docx => {
             let mut word: Vec<(String, String)> = names
                 .iter()
                 .filter_map(|n| Some((n.clone(), docx_part(n)?)))
@@ -274,7 +274,7 @@ pub fn extract(
             });
             plan.extend(word.into_iter().map(|(m, p)| (m, p, &OOXML)));
         }
-        ZipKind::Pptx => {
+        Format::Pptx => {
             for (n, slide) in pptx_slides(&mut zip, &names, limits)
                 .into_iter()
                 .enumerate()
@@ -291,7 +291,7 @@ pub fn extract(
                 }
             }
         }
-        ZipKind::Odt | ZipKind::Odp => {
+        Format::Odt | Format::Odp => {
             plan.push(("content.xml".into(), "content".into(), &ODF));
             plan.push(("styles.xml".into(), "styles".into(), &ODF));
         }

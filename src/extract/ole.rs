@@ -6,29 +6,16 @@
 
 use std::io::Read;
 
-use super::sheet::{self, Format};
-use super::{ExtractError, Extracted, Input, ReadSeek, Sink};
-
-/// What a compound file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OleKind {
-    /// An Excel 97–2003 workbook (`Workbook`, or `Book` for Excel 5).
-    Xls,
-    /// An xlsx/docx/pptx encrypted with a password (`EncryptionInfo` + `EncryptedPackage`).
-    EncryptedOoxml,
-    /// A Word 97–2003 document (`WordDocument`).
-    Doc,
-    /// A PowerPoint 97–2003 presentation (`PowerPoint Document`).
-    Ppt,
-    /// An Outlook message (`__substg1.0_*` property streams).
-    Msg,
-    Other,
-}
+use super::{ExtractError, Extracted, Input, ReadSeek};
+use crate::read::sniff::Format;
 
 /// Classifies by the root storage's entry names.
-pub fn classify(input: &mut Input<'_>) -> Result<OleKind, ExtractError> {
-    input.reader.rewind()?;
-    let cf = cfb::CompoundFile::open(&mut *input.reader).map_err(|_| {
+///
+/// Workbooks are `Workbook` (or `Book` for Excel 5); an OOXML file encrypted with a password
+/// holds `EncryptionInfo` + `EncryptedPackage`; Word has `WordDocument`, PowerPoint
+/// `PowerPoint Document`, Outlook messages `__substg1.0_*` property streams.
+pub fn classify(input: &mut Input<'_>) -> Result<Format, ExtractError> {
+    let cf = cfb::CompoundFile::open(input.seekable()?).map_err(|_| {
         ExtractError::Corrupt("damaged OLE compound file (directory unreadable)".into())
     })?;
     let names: Vec<String> = cf
@@ -37,17 +24,17 @@ pub fn classify(input: &mut Input<'_>) -> Result<OleKind, ExtractError> {
         .collect();
     let has = |n: &str| names.iter().any(|x| x == n);
     Ok(if has("EncryptedPackage") {
-        OleKind::EncryptedOoxml
+        Format::EncryptedOoxml
     } else if has("Workbook") || has("Book") {
-        OleKind::Xls
+        Format::Xls
     } else if has("WordDocument") {
-        OleKind::Doc
+        Format::Doc
     } else if has("PowerPoint Document") {
-        OleKind::Ppt
+        Format::Ppt
     } else if names.iter().any(|n| n.starts_with("__substg1.0_")) {
-        OleKind::Msg
+        Format::Msg
     } else {
-        OleKind::Other
+        Format::Ole
     })
 }
 
@@ -67,8 +54,7 @@ const XLS_MAX_ROWS: u64 = 65_536;
 /// the stream and from every sheet offset that BOUNDSHEET records give.
 pub fn check_xls(input: &mut Input<'_>) -> Result<(), ExtractError> {
     let max = input.limits.max_parse_bytes;
-    input.reader.rewind()?;
-    let mut cf = open(&mut *input.reader)?;
+    let mut cf = open(input.seekable()?)?;
     let name = if cf.is_stream("/Workbook") {
         "/Workbook"
     } else {
@@ -175,26 +161,23 @@ fn walk_records(stream: &[u8], mut pos: usize) -> Option<Records> {
     Some(seen)
 }
 
-/// Reads an OLE2 file: an xls workbook through [`sheet`], anything else as a clear status.
-pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
-    match classify(input)? {
-        OleKind::Xls => sheet::extract(input, Format::Xls, sink),
-        OleKind::EncryptedOoxml => Err(ExtractError::Encrypted(
+/// The status of an OLE2 file that is not a workbook (workbooks go to [`super::sheet`]).
+pub fn unread(format: Format) -> Result<Extracted, ExtractError> {
+    Err(match format {
+        Format::EncryptedOoxml => ExtractError::Encrypted(
             "password-protected Office document (encrypted xlsx/docx/pptx package)".into(),
-        )),
-        OleKind::Doc => Err(ExtractError::Unsupported(
-            "Word 97-2003 document (.doc, OLE2) is not read".into(),
-        )),
-        OleKind::Ppt => Err(ExtractError::Unsupported(
+        ),
+        Format::Doc => {
+            ExtractError::Unsupported("Word 97-2003 document (.doc, OLE2) is not read".into())
+        }
+        Format::Ppt => ExtractError::Unsupported(
             "PowerPoint 97-2003 presentation (.ppt, OLE2) is not read".into(),
-        )),
-        OleKind::Msg => Err(ExtractError::Unsupported(
-            "Outlook message (.msg, OLE2) is not read".into(),
-        )),
-        OleKind::Other => Err(ExtractError::Unsupported(
+        ),
+        Format::Msg => ExtractError::Unsupported("Outlook message (.msg, OLE2) is not read".into()),
+        _ => ExtractError::Unsupported(
             "OLE2 compound file that is not an xls workbook (no Workbook stream)".into(),
-        )),
-    }
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -202,7 +185,7 @@ mod tests {
     use super::*;
     use crate::extract::testing::{fixture, run};
 
-    fn kind(name: &str) -> OleKind {
+    fn kind(name: &str) -> Format {
         let mut k = None;
         let _ = run(name, &fixture(name), |input, _| {
             k = Some(classify(input).unwrap());
@@ -213,9 +196,9 @@ mod tests {
 
     #[test]
     fn compound_files_are_told_apart_by_their_streams() {
-        assert_eq!(kind("ansatte.xls"), OleKind::Xls);
-        assert_eq!(kind("encrypted.xlsx"), OleKind::EncryptedOoxml);
-        assert_eq!(kind("brev.doc"), OleKind::Doc);
+        assert_eq!(kind("ansatte.xls"), Format::Xls);
+        assert_eq!(kind("encrypted.xlsx"), Format::EncryptedOoxml);
+        assert_eq!(kind("brev.doc"), Format::Doc);
     }
 
     #[test]
@@ -253,7 +236,9 @@ mod tests {
     #[test]
     fn a_damaged_directory_is_corrupt() {
         let data = fixture("ansatte.xls");
-        let (r, _) = run("x.xls", &data[..600], extract);
+        let (r, _) = run("x.xls", &data[..600], |i, _| {
+            classify(i).map(|_| Extracted::default())
+        });
         assert!(matches!(r, Err(ExtractError::Corrupt(_))), "{r:?}");
     }
 }

@@ -23,31 +23,10 @@ use calamine::{Data, DataRef, Reader, SheetType, SheetVisible};
 
 use super::{Chunk, ExtractError, Extracted, Input, Location, Position, Sink, Status};
 use crate::detect::{ChunkContext, Detector, Header};
+use crate::read::sniff::Format;
 
 /// Columns in the widest format (xlsx: 16 384; ods allows 16 384 since LibreOffice 7.4).
 const MAX_COLUMNS: usize = 16_384;
-
-/// The workbook formats calamine reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Xlsx,
-    Xlsm,
-    Xlsb,
-    Xls,
-    Ods,
-}
-
-impl Format {
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Xlsx => "xlsx",
-            Format::Xlsm => "xlsm",
-            Format::Xlsb => "xlsb",
-            Format::Xls => "xls",
-            Format::Ods => "ods",
-        }
-    }
-}
 
 /// Reads a workbook: every sheet, every cell with a value.
 pub fn extract(
@@ -109,6 +88,7 @@ pub fn extract(
             })?;
             read_sheets(&mut book, &mut cells, range_reader)?
         }
+        other => unreachable!("not a workbook format: {other:?}"),
     };
     let out = Extracted::new(format.name(), bytes);
     Ok(match failed {
@@ -283,8 +263,7 @@ fn is_header(text: &str) -> bool {
 /// and number buffer.
 struct Cells<'i, 's> {
     det: &'i Detector,
-    deadline: std::time::Instant,
-    seconds: u64,
+    clock: super::Clock,
     sink: &'s mut dyn Sink,
     /// Per column: its header, once its first text cell was seen.
     headers: Vec<Option<Header>>,
@@ -298,8 +277,7 @@ impl<'i, 's> Cells<'i, 's> {
     fn new(input: &Input<'i>, sink: &'s mut dyn Sink) -> Cells<'i, 's> {
         Cells {
             det: input.det,
-            deadline: input.deadline,
-            seconds: input.limits.seconds,
+            clock: input.clock,
             sink,
             headers: Vec::new(),
             ticks: 0,
@@ -312,11 +290,8 @@ impl<'i, 's> Cells<'i, 's> {
     /// more than a cell).
     fn check_time(&mut self) -> Result<(), ExtractError> {
         self.ticks = (self.ticks + 1) % 4096;
-        if self.ticks == 0 && std::time::Instant::now() > self.deadline {
-            return Err(ExtractError::Limit {
-                limit: "time",
-                detail: format!("over {} s for this file", self.seconds),
-            });
+        if self.ticks == 0 {
+            self.clock.check()?;
         }
         Ok(())
     }

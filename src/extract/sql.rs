@@ -21,22 +21,24 @@
 //! taken from the dump's head (`-- MySQL dump`, `-- MariaDB dump`, backtick identifiers).
 //! PostgreSQL `E'...'` strings always take escapes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 
-use super::structured::Env;
+use super::pull::Pull;
 use super::table::{Row, Table};
-use super::{Chunk, ExtractError, Location, Position, Sink};
+use super::Env;
+use super::{Anchor, Chunk, ExtractError, LinePos, Location, Position, Sink};
 use crate::detect::ChunkContext;
 
-/// Bytes read from the stream at a time.
-const BUF: usize = 256 * 1024;
 /// Bytes kept of one value; the rest is skipped (and counted in a `partial` note).
 pub const MAX_VALUE: usize = 4 << 20;
 /// Bytes of non-data statement text scanned at once.
 const MAX_OTHER: usize = 1 << 20;
 /// Rows between two checks of the time limit.
 const TIME_EVERY: u64 = 4096;
+/// Distinct table and column names remembered as scanned (each is scanned once, where it first
+/// occurs); past this many, names are scanned wherever they occur.
+const MAX_NAMES: usize = 100_000;
 
 /// Words that start a table constraint, not a column, in `CREATE TABLE`.
 const CONSTRAINTS: &[&str] = &[
@@ -112,7 +114,7 @@ pub fn extract(
     sink: &mut dyn Sink,
 ) -> Result<Stats, ExtractError> {
     let mut p = Parser {
-        input: Bytes::new(reader),
+        input: Pull::new(reader, Some(env.clock)),
         env,
         backslash: backslash_dialect(head),
         schemas: HashMap::new(),
@@ -121,7 +123,8 @@ pub fn extract(
         row: Row::default(),
         long: false,
         other: Vec::new(),
-        other_at: 0,
+        anchors: Vec::new(),
+        names: HashSet::new(),
         stats: Stats::default(),
     };
     p.run(sink)?;
@@ -129,96 +132,26 @@ pub fn extract(
     Ok(p.stats)
 }
 
-/// A pull reader over one buffer with a few bytes of lookahead.
-struct Bytes<'r> {
-    r: &'r mut dyn Read,
-    buf: Vec<u8>,
-    pos: usize,
-    end: usize,
-    /// Bytes read from `r`.
-    total: u64,
-}
-
-impl<'r> Bytes<'r> {
-    fn new(r: &'r mut dyn Read) -> Bytes<'r> {
-        Bytes {
-            r,
-            buf: vec![0; BUF],
-            pos: 0,
-            end: 0,
-            total: 0,
-        }
-    }
-
-    /// The byte `k` ahead of the position (`k` < 8), reading more when needed.
-    #[inline]
-    fn peek_at(&mut self, k: usize) -> io::Result<Option<u8>> {
-        if self.pos + k < self.end {
-            return Ok(Some(self.buf[self.pos + k]));
-        }
-        self.refill(k)
-    }
-
-    #[cold]
-    fn refill(&mut self, k: usize) -> io::Result<Option<u8>> {
-        while self.end - self.pos <= k {
-            if self.pos > 0 {
-                self.buf.copy_within(self.pos..self.end, 0);
-                self.end -= self.pos;
-                self.pos = 0;
-            }
-            let n = crate::read::read_some(&mut self.r, &mut self.buf[self.end..])?;
-            if n == 0 {
-                return Ok(None);
-            }
-            self.end += n;
-            self.total += n as u64;
-        }
-        Ok(Some(self.buf[self.pos + k]))
-    }
-
-    #[inline]
-    fn peek(&mut self) -> io::Result<Option<u8>> {
-        self.peek_at(0)
-    }
-
-    #[inline]
-    fn next(&mut self) -> io::Result<Option<u8>> {
-        let b = self.peek()?;
-        if b.is_some() {
-            self.pos += 1;
-        }
-        Ok(b)
-    }
-
-    /// The buffered bytes from the position (at least one unless at the end).
-    fn available(&mut self) -> io::Result<&[u8]> {
-        self.peek()?;
-        Ok(&self.buf[self.pos..self.end])
-    }
-
-    /// Offset of the position in the stream.
-    fn offset(&self) -> u64 {
-        self.total - (self.end - self.pos) as u64
-    }
-}
-
 struct Parser<'a, 'r> {
-    input: Bytes<'r>,
+    input: Pull<'r>,
     env: &'a Env<'a>,
     backslash: bool,
     /// Column names from `CREATE TABLE`, by table name.
     schemas: HashMap<String, Vec<String>>,
     /// Rows read per table so far (a table may come back in a later statement).
     rows_seen: HashMap<String, u64>,
-    /// The table being read, and the column list it was opened with.
-    table: Option<(Table<'a>, Vec<String>)>,
+    /// The table being read, its name and the column list it was opened with (as written:
+    /// the table shows them with values hidden).
+    table: Option<(Table<'a>, String, Vec<String>)>,
     row: Row,
     /// The value being read is over [`MAX_VALUE`].
     long: bool,
-    /// Text of statements that are not table data, scanned as text.
+    /// Text of statements that are not table data, scanned as text, and where its pieces
+    /// stand in the source.
     other: Vec<u8>,
-    other_at: u64,
+    anchors: Vec<Anchor>,
+    /// Names (of tables and columns) already scanned.
+    names: HashSet<String>,
     stats: Stats,
 }
 
@@ -253,7 +186,7 @@ impl<'a> Parser<'a, '_> {
                 self.skip_statement(sink)?;
                 continue;
             }
-            let at = self.input.offset();
+            let at = self.input.here();
             let word = self.word()?;
             if eq_word(&word, "INSERT") || eq_word(&word, "REPLACE") {
                 self.insert(at, &word, sink)?;
@@ -273,23 +206,37 @@ impl<'a> Parser<'a, '_> {
 
     // --- Text that is not table data ---------------------------------------------------------
 
-    /// Starts recording a statement that is not table data, from its first word.
-    fn start_other(&mut self, at: u64, word: &[u8]) {
-        if self.other.is_empty() {
-            self.other_at = at;
-        }
+    /// Starts recording a statement that is not table data, from its first word at `at`.
+    fn start_other(&mut self, at: LinePos, word: &[u8]) {
+        self.anchor(at);
         self.other.extend_from_slice(word);
     }
 
+    /// Text recorded from now on stands at `at` in the source.
+    fn anchor(&mut self, pos: LinePos) {
+        let at = self.other.len();
+        if self.anchors.last().is_some_and(|a| a.at == at) {
+            self.anchors.pop();
+        }
+        self.anchors.push(Anchor { at, pos });
+    }
+
+    /// Text recorded from now on is what follows the position.
+    fn mark(&mut self) {
+        let here = self.input.here();
+        self.anchor(here);
+    }
+
     fn record(&mut self, b: u8) {
-        if self.other.is_empty() {
-            self.other_at = self.input.offset().saturating_sub(1);
+        if self.anchors.is_empty() {
+            self.mark(); // every recording path marks first; a column off by one at worst
         }
         self.other.push(b);
     }
 
     fn flush_other(&mut self, sink: &mut dyn Sink) {
         if self.other.is_empty() {
+            self.anchors.clear();
             return;
         }
         if self.env.det.has_patterns()
@@ -300,14 +247,37 @@ impl<'a> Parser<'a, '_> {
             sink.chunk(&Chunk::whole(
                 &text,
                 &base,
-                Position::Offsets {
-                    base: self.other_at,
-                    stride: 1,
-                },
+                Position::Mapped(&self.anchors),
                 ChunkContext::default(),
             ));
         }
+        self.discard_other();
+    }
+
+    /// Forgets recorded text (the statement turned out to be table data).
+    fn discard_other(&mut self) {
         self.other.clear();
+        self.anchors.clear();
+    }
+
+    /// Scans a table or column name found at `at` as text, the first time it is seen: a name
+    /// can hold a value (`p_13097248022`). Locations show names with such values hidden.
+    fn scan_name(&mut self, name: &str, at: LinePos, sink: &mut dyn Sink) {
+        if !self.env.det.may_match(name.as_bytes()) {
+            return;
+        }
+        if self.names.len() < MAX_NAMES && !self.names.insert(name.to_string()) {
+            return;
+        }
+        // A name glues values to words (`p_13097248022`): spread it out for detection.
+        let text = crate::detect::names::Spread::new(name).text;
+        let base = Location::default();
+        sink.chunk(&Chunk::whole(
+            &text,
+            &base,
+            Position::Lines(at),
+            ChunkContext::default(),
+        ));
     }
 
     // --- Lexing -------------------------------------------------------------------------------
@@ -325,6 +295,9 @@ impl<'a> Parser<'a, '_> {
                 b'#' if self.backslash => self.skip_line(record)?,
                 b'/' if self.input.peek_at(1)? == Some(b'*') => {
                     self.input.pos += 2;
+                    if record {
+                        self.mark();
+                    }
                     let mut star = false;
                     while let Some(c) = self.input.next()? {
                         if record {
@@ -345,6 +318,7 @@ impl<'a> Parser<'a, '_> {
     }
 
     fn skip_line(&mut self, record: bool) -> io::Result<()> {
+        let mut first = true;
         loop {
             let avail = self.input.available()?;
             if avail.is_empty() {
@@ -355,8 +329,9 @@ impl<'a> Parser<'a, '_> {
                 None => (avail.len(), false),
             };
             if record {
-                if self.other.is_empty() {
-                    self.other_at = self.input.offset();
+                if first {
+                    self.mark();
+                    first = false;
                 }
                 let (pos, end) = (self.input.pos, self.input.pos + n);
                 self.other.extend_from_slice(&self.input.buf[pos..end]);
@@ -381,9 +356,11 @@ impl<'a> Parser<'a, '_> {
         Ok(w)
     }
 
-    /// An identifier, bare or quoted with `` ` ``, `"` or `[]`; `true` when it was quoted.
-    fn ident(&mut self) -> io::Result<(String, bool)> {
+    /// An identifier, bare or quoted with `` ` ``, `"` or `[]`; `true` when it was quoted; and
+    /// where it starts.
+    fn ident(&mut self) -> io::Result<(String, bool, LinePos)> {
         self.skip_space(false)?;
+        let at = self.input.here();
         let mut out = Vec::new();
         let close = match self.input.peek()? {
             Some(b'`') => Some(b'`'),
@@ -416,22 +393,27 @@ impl<'a> Parser<'a, '_> {
                 self.input.pos += 1;
             }
         }
-        Ok((String::from_utf8_lossy(&out).into_owned(), close.is_some()))
+        Ok((
+            String::from_utf8_lossy(&out).into_owned(),
+            close.is_some(),
+            at,
+        ))
     }
 
-    /// A possibly schema-qualified name (`public.personer`), unquoted.
-    fn name(&mut self) -> io::Result<String> {
-        let (mut name, _) = self.ident()?;
+    /// A possibly schema-qualified name (`public.personer`), unquoted, and where it starts.
+    fn name(&mut self) -> io::Result<(String, LinePos)> {
+        let (mut name, _, at) = self.ident()?;
         while self.input.peek()? == Some(b'.') {
             self.input.pos += 1;
             name.push('.');
             name.push_str(&self.ident()?.0);
         }
-        Ok(name)
+        Ok((name, at))
     }
 
     /// Skips to the end of the statement (after its `;`), keeping its text for scanning.
     fn skip_statement(&mut self, sink: &mut dyn Sink) -> io::Result<()> {
+        self.mark();
         while let Some(b) = self.input.next()? {
             match b {
                 b';' => break,
@@ -451,6 +433,7 @@ impl<'a> Parser<'a, '_> {
             }
             if self.other.len() >= MAX_OTHER {
                 self.flush_other(sink);
+                self.mark();
             }
         }
         self.flush_other(sink);
@@ -529,28 +512,29 @@ impl<'a> Parser<'a, '_> {
 
     /// Makes `name` with these columns the table being read.
     fn open_table(&mut self, name: &str, columns: Vec<String>, sink: &mut dyn Sink) {
-        if let Some((t, cols)) = &self.table {
-            if t.name() == Some(name) && *cols == columns {
+        if let Some((_, open, cols)) = &self.table {
+            if open == name && *cols == columns {
                 return;
             }
         }
         self.end_table(sink);
         let first = self.rows_seen.get(name).copied().unwrap_or(0) + 1;
-        let table = Table::new(self.env.det, Some(name.to_string()), &columns, first);
-        self.table = Some((table, columns));
+        let det = self.env.det;
+        // Names go into locations as they are; the scan masks values in them (unless asked
+        // to reveal) before the record leaves its worker.
+        let table = Table::new(det, Some(name.to_string()), &columns, first);
+        self.table = Some((table, name.to_string(), columns));
     }
 
     fn end_table(&mut self, sink: &mut dyn Sink) {
-        if let Some((t, _)) = self.table.take() {
-            if let Some(name) = t.name() {
-                self.rows_seen.insert(name.to_string(), t.rows());
-            }
+        if let Some((t, name, _)) = self.table.take() {
+            self.rows_seen.insert(name, t.rows());
             t.finish(sink);
         }
     }
 
     fn push_row(&mut self, sink: &mut dyn Sink) -> Result<(), ExtractError> {
-        if let Some((t, _)) = &mut self.table {
+        if let Some((t, _, _)) = &mut self.table {
             t.row(&self.row, sink);
         }
         self.stats.rows += 1;
@@ -575,12 +559,13 @@ impl<'a> Parser<'a, '_> {
         &mut self,
         sink: &mut dyn Sink,
     ) -> io::Result<Option<(String, Vec<String>)>> {
-        let table = self.name()?;
+        let (table, at) = self.name()?;
+        self.scan_name(&table, at, sink);
         self.skip_space(false)?;
         let mut listed = Vec::new();
         if self.input.peek()? == Some(b'(') {
             self.input.pos += 1;
-            match self.column_list()? {
+            match self.column_list(sink)? {
                 Some(c) => listed = c,
                 None => {
                     self.skip_statement(sink)?;
@@ -592,10 +577,11 @@ impl<'a> Parser<'a, '_> {
         Ok(Some((table, listed)))
     }
 
-    fn column_list(&mut self) -> io::Result<Option<Vec<String>>> {
+    fn column_list(&mut self, sink: &mut dyn Sink) -> io::Result<Option<Vec<String>>> {
         let mut cols = Vec::new();
         loop {
-            let (c, _) = self.ident()?;
+            let (c, _, at) = self.ident()?;
+            self.scan_name(&c, at, sink);
             cols.push(c);
             self.skip_space(false)?;
             match self.input.next()? {
@@ -609,7 +595,12 @@ impl<'a> Parser<'a, '_> {
     // --- Statements ---------------------------------------------------------------------------
 
     /// `INSERT [modifiers] INTO t [(cols)] VALUES (...), (...);`
-    fn insert(&mut self, at: u64, first: &[u8], sink: &mut dyn Sink) -> Result<(), ExtractError> {
+    fn insert(
+        &mut self,
+        at: LinePos,
+        first: &[u8],
+        sink: &mut dyn Sink,
+    ) -> Result<(), ExtractError> {
         let mut seen = first.to_vec();
         loop {
             self.skip_space(false)?;
@@ -659,6 +650,7 @@ impl<'a> Parser<'a, '_> {
                 Some(_) => return Ok(self.skip_statement(sink)?),
             }
             self.row.clear();
+            self.row.line = Some(self.input.here().line);
             self.tuple()?;
             self.push_row(sink)?;
             self.skip_space(false)?;
@@ -888,7 +880,12 @@ impl<'a> Parser<'a, '_> {
 
     /// `CREATE TABLE t (col type ..., CONSTRAINT ...) options;` — remembers the column names.
     /// Other `CREATE` statements are scanned as text.
-    fn create(&mut self, at: u64, first: &[u8], sink: &mut dyn Sink) -> Result<(), ExtractError> {
+    fn create(
+        &mut self,
+        at: LinePos,
+        first: &[u8],
+        sink: &mut dyn Sink,
+    ) -> Result<(), ExtractError> {
         let mut seen = first.to_vec();
         let is_table = loop {
             self.skip_space(false)?;
@@ -917,14 +914,15 @@ impl<'a> Parser<'a, '_> {
             self.start_other(at, &seen);
             return Ok(self.skip_statement(sink)?);
         }
-        let mut table = self.name()?;
+        let (mut table, mut table_at) = self.name()?;
         if table.eq_ignore_ascii_case("IF") {
             self.skip_space(false)?;
             self.word()?; // NOT
             self.skip_space(false)?;
             self.word()?; // EXISTS
-            table = self.name()?;
+            (table, table_at) = self.name()?;
         }
+        self.scan_name(&table, table_at, sink);
         self.skip_space(false)?;
         if self.input.peek()? != Some(b'(') {
             // CREATE TABLE ... AS SELECT
@@ -942,10 +940,11 @@ impl<'a> Parser<'a, '_> {
                 None => break,
                 _ => {}
             }
-            let (name, quoted) = self.ident()?;
+            let (name, quoted, name_at) = self.ident()?;
             if !name.is_empty()
                 && (quoted || !CONSTRAINTS.iter().any(|c| name.eq_ignore_ascii_case(c)))
             {
+                self.scan_name(&name, name_at, sink);
                 columns.push(name);
             }
             // The rest of the definition: its type, defaults, comments.
@@ -957,12 +956,12 @@ impl<'a> Parser<'a, '_> {
         self.schemas.insert(table, columns);
         // Table options (ENGINE=..., WITHOUT ROWID) up to the `;`; nothing to scan there.
         self.skip_statement(sink)?;
-        self.other.clear();
+        self.discard_other();
         Ok(())
     }
 
     /// `COPY t (cols) FROM stdin;` and its data lines, up to `\.`.
-    fn copy(&mut self, at: u64, first: &[u8], sink: &mut dyn Sink) -> Result<(), ExtractError> {
+    fn copy(&mut self, at: LinePos, first: &[u8], sink: &mut dyn Sink) -> Result<(), ExtractError> {
         let Some((table, listed)) = self.table_and_columns(sink)? else {
             return Ok(());
         };
@@ -975,7 +974,7 @@ impl<'a> Parser<'a, '_> {
             return Ok(self.skip_statement(sink)?);
         }
         self.skip_statement(sink)?;
-        self.other.clear();
+        self.discard_other();
         // The data starts on the next line.
         self.skip_line(false)?;
         let columns = self.columns_of(&table, listed);
@@ -994,6 +993,7 @@ impl<'a> Parser<'a, '_> {
                 _ => {}
             }
             self.row.clear();
+            self.row.line = Some(self.input.here().line);
             self.copy_line()?;
             self.push_row(sink)?;
         }
@@ -1099,7 +1099,6 @@ mod tests {
     use super::*;
     use crate::detect::Detector;
     use crate::extract::{Column, Limits};
-    use std::time::{Duration, Instant};
 
     /// Collects each value chunk as `table.column#row=text`, and other text.
     #[derive(Default)]
@@ -1157,7 +1156,7 @@ mod tests {
         let limits = Limits::default();
         let env = Env {
             det: &det,
-            clock: crate::extract::Clock::new(Instant::now() + Duration::from_secs(60), &limits),
+            clock: crate::extract::Clock::start(&limits),
             limits: &limits,
         };
         let mut sink = Values::default();
@@ -1330,6 +1329,59 @@ mod tests {
             dump,
         );
         assert_eq!(v.cells, ["t.fnr#1=13097248022"]);
+    }
+
+    /// Every chunk's text with the location of its first byte holding `needle`.
+    fn located(dump: &str, needle: &str) -> Vec<Location> {
+        struct At<'n>(&'n str, Vec<Location>);
+        impl Sink for At<'_> {
+            fn chunk(&mut self, c: &Chunk<'_>) {
+                if let Some(i) = c.text.find(self.0) {
+                    self.1.push(crate::extract::Locator::new(c).locate(i));
+                }
+            }
+        }
+        let det = Detector::builtin();
+        let limits = Limits::default();
+        let env = Env {
+            det: &det,
+            clock: crate::extract::Clock::start(&limits),
+            limits: &limits,
+        };
+        let mut sink = At(needle, Vec::new());
+        extract(&mut dump.as_bytes(), dump, &env, &mut sink).unwrap();
+        sink.1
+    }
+
+    #[test]
+    fn rows_statements_and_names_say_their_line() {
+        let dump = concat!(
+            "-- MySQL dump\n",
+            "CREATE TABLE `p_13097248022` (\n  `id` int,\n  `20036914700` text\n);\n",
+            "INSERT INTO `p_13097248022` VALUES (1,'a'),\n(2,'29020073150');\n",
+            "UPDATE t SET\n  fnr = '15021951940' WHERE 1;\n",
+            "/* kontakt\n   41234567 */\n",
+            "COPY x (fnr) FROM stdin;\n03851598730\n\\.\n",
+        );
+        let loc = |needle| located(dump, needle);
+        // Names: scanned where they are first written, hidden in locations.
+        let t = loc("13097248022");
+        assert_eq!((t.len(), t[0].line, &t[0].table), (1, Some(2), &None));
+        assert_eq!(loc("20036914700")[0].line, Some(4));
+        let row = &loc("29020073150")[0];
+        assert_eq!((row.line, row.row), (Some(7), Some(2)));
+        // Names are kept as written here; the scan masks values in them.
+        assert_eq!(row.table.as_deref(), Some("p_13097248022"));
+        assert_eq!(row.column, Some(Column::Name("20036914700".into())));
+        // Other statements and comments: line and column of the value itself.
+        let upd = &loc("15021951940")[0];
+        assert_eq!(
+            (upd.line, &upd.column),
+            (Some(9), &Some(Column::Number(10)))
+        );
+        let c = &loc("41234567")[0];
+        assert_eq!((c.line, &c.column), (Some(11), &Some(Column::Number(4))));
+        assert_eq!(loc("03851598730")[0].line, Some(13));
     }
 
     #[test]

@@ -1,9 +1,8 @@
 //! Test support for extractors: run one on bytes and collect the chunks it pushes.
 
-use std::io::{Cursor, Read};
-use std::time::{Duration, Instant};
+use std::io::Cursor;
 
-use super::{Chunk, ExtractError, Extracted, Input, Limits, Location, Sink};
+use super::{Chunk, Clock, ExtractError, Extracted, Input, Limits, Location, Sink};
 use crate::detect::Detector;
 use crate::read::sniff;
 
@@ -23,10 +22,6 @@ impl Sink for Texts {
             identity,
         ));
     }
-
-    fn nested(&mut self, _: &str, _: Option<u64>, _: &mut dyn Read) -> Result<(), ExtractError> {
-        Ok(())
-    }
 }
 
 /// Runs `f` on `data` as an input called `name`.
@@ -39,16 +34,16 @@ pub fn run(
     let limits = Limits::default();
     let head = &data[..data.len().min(sniff::HEAD)];
     let mut cursor = Cursor::new(data);
-    let mut input = Input {
+    let mut input = Input::seekable_from(
         name,
         head,
-        reader: &mut cursor,
-        size: Some(data.len() as u64),
-        depth: 0,
-        limits: &limits,
-        deadline: Instant::now() + Duration::from_secs(60),
-        det: &det,
-    };
+        &mut cursor,
+        Some(data.len() as u64),
+        0,
+        &limits,
+        Clock::start(&limits),
+        &det,
+    );
     let mut texts = Texts::default();
     let r = f(&mut input, &mut texts);
     (r, texts)

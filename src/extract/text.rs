@@ -1,11 +1,11 @@
 //! Text files in any common encoding, decoded as a stream into overlapping windows.
 
-use std::io::{self, Read};
+use std::io::Read;
 
 use encoding_rs::Encoding;
 
 use super::window::{Addressing, Windower};
-use super::{ExtractError, Extracted, Input, Location, Sink};
+use super::{Clock, ExtractError, Extracted, Input, Location, Sink};
 use crate::detect::ChunkContext;
 use crate::read::sniff;
 
@@ -24,19 +24,22 @@ pub struct Stats {
 }
 
 /// Decodes `input` (which starts at the beginning of the file, BOM included) as `encoding` and
-/// pushes windows into `sink`.
+/// pushes windows into `sink`. The time budget `clock` is checked at every read: a file of
+/// any size, however dense with findings, stops at its budget.
 pub fn extract(
     input: &mut dyn Read,
     encoding: &'static Encoding,
     base: &Location,
     context: ChunkContext,
+    clock: &Clock,
     sink: &mut dyn Sink,
-) -> io::Result<Stats> {
+) -> Result<Stats, ExtractError> {
     let mut decoder = encoding.new_decoder_with_bom_removal();
     let mut windower = Windower::new(Addressing::Lines, base, context);
     let mut buf = vec![0u8; FIRST_READ];
     let mut stats = Stats::default();
     loop {
+        clock.check()?;
         let n = crate::read::read_some(input, &mut buf)?;
         let last = n == 0;
         stats.bytes += n as u64;
@@ -64,7 +67,7 @@ pub fn extract_file(
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
     let base = Location::default();
-    let stats = if input.head.len() < sniff::HEAD {
+    let stats = if input.head_is_all() {
         // A head shorter than HEAD is the whole input (it is read up to the end or HEAD bytes):
         // decode it from memory, sparing each small file a seek and two reads.
         extract(
@@ -72,11 +75,19 @@ pub fn extract_file(
             encoding,
             &base,
             ChunkContext::default(),
+            &input.clock,
             sink,
         )?
     } else {
-        input.reader.rewind()?;
-        extract(input.reader, encoding, &base, ChunkContext::default(), sink)?
+        let clock = input.clock;
+        extract(
+            input.reader()?,
+            encoding,
+            &base,
+            ChunkContext::default(),
+            &clock,
+            sink,
+        )?
     };
     let mut out = Extracted::new("text", stats.bytes);
     out.encoding = Some(encoding_label(encoding, bom, stats.had_errors));

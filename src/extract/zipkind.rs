@@ -1,75 +1,80 @@
 //! What a zip file is: an office document (by its `[Content_Types].xml` or ODF `mimetype`) or
-//! a plain archive. Decided from the central directory, without decompressing anything.
+//! a plain archive. Decided from the central directory, walked one entry at a time (memory
+//! does not grow with the entry count), without decompressing anything but `mimetype`.
 
+use std::io::Read;
+
+use super::archive::zipdir;
 use super::{ExtractError, Input};
+use crate::read::sniff::Format;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ZipKind {
-    Xlsx,
-    Xlsm,
-    Xlsb,
-    Docx,
-    Pptx,
-    Ods,
-    Odt,
-    Odp,
-    /// Any other zip: an archive whose members are scanned one by one.
-    Archive,
-}
-
-impl ZipKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ZipKind::Xlsx => "xlsx",
-            ZipKind::Xlsm => "xlsm",
-            ZipKind::Xlsb => "xlsb",
-            ZipKind::Docx => "docx",
-            ZipKind::Pptx => "pptx",
-            ZipKind::Ods => "ods",
-            ZipKind::Odt => "odt",
-            ZipKind::Odp => "odp",
-            ZipKind::Archive => "zip",
-        }
-    }
+/// The names that tell the formats apart.
+#[derive(Default)]
+struct Seen {
+    content_types: bool,
+    workbook_bin: bool,
+    workbook_xml: bool,
+    vba: bool,
+    document: bool,
+    presentation: bool,
+    mimetype: Option<zipdir::Entry>,
 }
 
 /// Classifies by the names in the central directory, and for ODF by the stored `mimetype`.
-pub fn classify(input: &mut Input<'_>) -> Result<ZipKind, ExtractError> {
+pub fn classify(input: &mut Input<'_>) -> Result<Format, ExtractError> {
     let ext = input.extension();
-    input.reader.rewind()?;
-    let mut zip = match zip::ZipArchive::new(&mut *input.reader) {
-        Ok(z) => z,
-        // A damaged directory: treat as an archive and let the archive reader report it.
-        Err(_) => return Ok(ZipKind::Archive),
+    let clock = input.clock;
+    let r = input.seekable()?;
+    // A damaged directory: treat as an archive and let the archive reader report it.
+    let Ok(dir) = zipdir::directory(r) else {
+        return Ok(Format::Zip);
     };
-    let has = |zip: &zip::ZipArchive<_>, name: &str| zip.index_for_name(name).is_some();
-    if has(&zip, "[Content_Types].xml") {
-        return Ok(if has(&zip, "xl/workbook.bin") {
-            ZipKind::Xlsb
-        } else if has(&zip, "xl/workbook.xml") {
-            if ext == "xlsm" || has(&zip, "xl/vbaProject.bin") {
-                ZipKind::Xlsm
-            } else {
-                ZipKind::Xlsx
-            }
-        } else if has(&zip, "word/document.xml") {
-            ZipKind::Docx
-        } else if has(&zip, "ppt/presentation.xml") {
-            ZipKind::Pptx
-        } else {
-            ZipKind::Archive
-        });
-    }
-    if let Ok(mut f) = zip.by_name("mimetype") {
-        let mut m = String::new();
-        if std::io::Read::read_to_string(&mut std::io::Read::take(&mut f, 100), &mut m).is_ok() {
-            return Ok(match m.trim() {
-                "application/vnd.oasis.opendocument.spreadsheet" => ZipKind::Ods,
-                "application/vnd.oasis.opendocument.text" => ZipKind::Odt,
-                "application/vnd.oasis.opendocument.presentation" => ZipKind::Odp,
-                _ => ZipKind::Archive,
-            });
+    let mut entries = zipdir::Entries::new(dir);
+    let mut seen = Seen::default();
+    while let Ok(Some(e)) = entries.next(r) {
+        if entries.read % 4096 == 0 {
+            clock.check()?;
+        }
+        match e.raw_name.as_slice() {
+            b"[Content_Types].xml" => seen.content_types = true,
+            b"xl/workbook.bin" => seen.workbook_bin = true,
+            b"xl/workbook.xml" => seen.workbook_xml = true,
+            b"xl/vbaProject.bin" => seen.vba = true,
+            b"word/document.xml" => seen.document = true,
+            b"ppt/presentation.xml" => seen.presentation = true,
+            b"mimetype" => seen.mimetype = Some(e),
+            _ => {}
         }
     }
-    Ok(ZipKind::Archive)
+    if seen.content_types {
+        return Ok(if seen.workbook_bin {
+            Format::Xlsb
+        } else if seen.workbook_xml {
+            if ext == "xlsm" || seen.vba {
+                Format::Xlsm
+            } else {
+                Format::Xlsx
+            }
+        } else if seen.document {
+            Format::Docx
+        } else if seen.presentation {
+            Format::Pptx
+        } else {
+            Format::Zip
+        });
+    }
+    if let Some(e) = seen.mimetype {
+        let mut m = String::new();
+        if let Ok(f) = zipdir::open(r, &e) {
+            if f.take(100).read_to_string(&mut m).is_ok() {
+                return Ok(match m.trim() {
+                    "application/vnd.oasis.opendocument.spreadsheet" => Format::Ods,
+                    "application/vnd.oasis.opendocument.text" => Format::Odt,
+                    "application/vnd.oasis.opendocument.presentation" => Format::Odp,
+                    _ => Format::Zip,
+                });
+            }
+        }
+    }
+    Ok(Format::Zip)
 }

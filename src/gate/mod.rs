@@ -11,7 +11,8 @@
 //! SARIF, GitHub annotations or one line each.
 
 pub mod baseline;
-pub mod command;
+pub mod lines;
+pub mod sarif;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -22,7 +23,7 @@ use chrono::NaiveDate;
 use crate::detect::Confidence;
 use crate::read::sniff::{self, Sniffed};
 use crate::report::{Finding, Status};
-use crate::scan::Scanner;
+use crate::scan::Blobs;
 use crate::source::git::{self, Change, Repo};
 
 use baseline::{Baseline, Entry};
@@ -149,9 +150,9 @@ pub fn load_ignore(root: &Path, exclude: &[String]) -> Result<ignore::gitignore:
 }
 
 /// Everything a gate run needs.
-pub struct Gate<'a> {
+pub struct Gate<'a, 'b> {
     pub repo: &'a Repo,
-    pub scanner: &'a Scanner<'a>,
+    pub blobs: &'a Blobs<'b>,
     pub policy: Policy,
     pub baseline: Option<&'a Baseline>,
     pub ignore: &'a ignore::gitignore::Gitignore,
@@ -160,7 +161,7 @@ pub struct Gate<'a> {
     pub today: NaiveDate,
 }
 
-impl Gate<'_> {
+impl Gate<'_, '_> {
     pub fn run(&self, source: &Source) -> Result<Outcome> {
         let mut out = Outcome::default();
         let mut used = HashSet::new();
@@ -245,7 +246,7 @@ impl Gate<'_> {
             let data = blobs.get(&ch.new)?;
             if let Some(max) = self.max_file_size.filter(|&m| data.len() as u64 > m) {
                 out.unscanned.push(Unscanned {
-                    path: ch.path.clone(),
+                    path: self.blobs.mask_name(&ch.path),
                     status: Status::Skipped,
                     reason: format!(
                         "too_large: {} bytes is over --max-file-size {max}",
@@ -279,12 +280,11 @@ impl Gate<'_> {
                     seen.as_deref_mut(),
                     used,
                     out,
-                );
+                )?;
                 batch_bytes = 0;
             }
         }
-        self.judge(batch, commit, seen, used, out);
-        Ok(())
+        self.judge(batch, commit, seen, used, out)
     }
 
     fn judge(
@@ -294,20 +294,19 @@ impl Gate<'_> {
         mut seen: Option<&mut HashSet<(String, String)>>,
         used: &mut HashSet<usize>,
         out: &mut Outcome,
-    ) {
-        use rayon::prelude::*;
-        let scanned: Vec<_> = batch
-            .par_iter()
-            .map(|l| self.scanner.scan_bytes(l.path, &l.data))
-            .collect();
+    ) -> Result<()> {
+        let items: Vec<(&str, &[u8])> = batch.iter().map(|l| (l.path, &l.data[..])).collect();
+        let scanned = self.blobs.scan(&items)?;
         for (l, recs) in batch.iter().zip(scanned) {
             let lines: Vec<&str> = l
                 .text
                 .as_deref()
                 .map(|t| t.lines().collect())
                 .unwrap_or_default();
-            for rec in recs {
-                let top = rec.path == l.path;
+            // The blob's own record comes first; its path is the repository path, masked.
+            let file = recs.first().map_or_else(String::new, |r| r.path.clone());
+            for (i, rec) in recs.into_iter().enumerate() {
+                let top = i == 0;
                 if rec.content_unread() {
                     out.unscanned.push(Unscanned {
                         path: rec.path.clone(),
@@ -332,7 +331,7 @@ impl Gate<'_> {
                     let verdict = self.verdict(&rec.path, &f, inline, used, out);
                     out.hits.push(Hit {
                         path: rec.path.clone(),
-                        file: l.path.to_string(),
+                        file: file.clone(),
                         commit: commit.map(str::to_string),
                         finding: f,
                         verdict,
@@ -340,6 +339,7 @@ impl Gate<'_> {
                 }
             }
         }
+        Ok(())
     }
 
     fn verdict(

@@ -4,7 +4,7 @@
 pub mod sniff;
 
 use std::collections::HashMap;
-use std::fs::{File, Metadata, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
@@ -12,10 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The owner of a file: the numeric id always, the name when the system knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
     pub uid: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -23,7 +23,7 @@ pub struct Owner {
 }
 
 /// File evidence for the inventory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMeta {
     pub size: u64,
     pub modified: String,
@@ -42,7 +42,7 @@ fn rfc3339(secs: i64, nanos: i64) -> String {
 }
 
 impl FileMeta {
-    pub fn from_metadata(m: &Metadata) -> FileMeta {
+    pub fn from_metadata(m: &impl MetadataExt) -> FileMeta {
         FileMeta {
             size: m.size(),
             modified: rfc3339(m.mtime(), m.mtime_nsec()),
@@ -60,7 +60,7 @@ impl FileMeta {
 
 /// What identifies a file's content version: a change to any of these during the read means
 /// the file changed under us.
-pub fn version(m: &Metadata) -> (u64, i64, i64, i64, i64) {
+pub fn version(m: &impl MetadataExt) -> (u64, i64, i64, i64, i64) {
     (
         m.size(),
         m.mtime(),
@@ -107,6 +107,127 @@ pub fn io_reason(e: &io::Error) -> &'static str {
     }
 }
 
+/// Where a worker process marks that it is blocked in a read or an open, and since when (see
+/// `scan::memory`): set once when the process becomes a worker.
+static BLOCKED_SINCE: OnceLock<Marker> = OnceLock::new();
+
+struct Marker {
+    since: &'static AtomicU64,
+    now: fn() -> u64,
+}
+
+/// Makes [`Blocking`] guards write to `since` (milliseconds from `now`, 0 when not blocked).
+pub fn watch_blocking(since: &'static AtomicU64, now: fn() -> u64) {
+    let _ = BLOCKED_SINCE.set(Marker { since, now });
+}
+
+/// Marks the process blocked in a read or an open until dropped, so the scan's watchdog can
+/// tell a dead network share (a read that never returns) from a slow parser.
+pub struct Blocking(Option<&'static AtomicU64>);
+
+impl Blocking {
+    pub fn enter() -> Blocking {
+        Blocking(BLOCKED_SINCE.get().map(|m| {
+            m.since.store((m.now)(), Ordering::Relaxed);
+            m.since
+        }))
+    }
+}
+
+impl Drop for Blocking {
+    fn drop(&mut self) {
+        if let Some(m) = self.0 {
+            m.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// An opened file as extractors read it: every read is marked [`Blocking`], and the bytes
+/// are hashed as they go by, so the file's content hash costs no extra read for formats read
+/// from start to end, and one pass over the unread rest for those that seek.
+pub struct Watched {
+    pub file: File,
+    pos: u64,
+    hasher: Option<Box<xxhash_rust::xxh3::Xxh3>>,
+    /// Bytes `0..hashed` are in the hash.
+    hashed: u64,
+}
+
+impl Watched {
+    /// `secret`: the key of the content hash (see [`content_secret`]); none, no hash.
+    pub fn new(file: File, secret: Option<[u8; 192]>) -> Watched {
+        Watched {
+            file,
+            pos: 0,
+            hasher: secret.map(|s| Box::new(xxhash_rust::xxh3::Xxh3::with_secret(s))),
+            hashed: 0,
+        }
+    }
+
+    /// The content hash (hex) of the file's first `size` bytes (its size when opened),
+    /// reading what the extractor left unread; `None` without a key, or when the file ends
+    /// early. A file that changed while read is marked so by the scan.
+    pub fn content_hash(&mut self, size: u64) -> Option<String> {
+        self.hasher.as_ref()?;
+        if self.hashed < size {
+            if self.pos != self.hashed {
+                io::Seek::seek(self, io::SeekFrom::Start(self.hashed)).ok()?;
+            }
+            let mut buf = vec![0u8; (size - self.hashed).min(64 << 10) as usize];
+            while self.hashed < size {
+                let want = buf.len().min((size - self.hashed) as usize);
+                match read_some(self, &mut buf[..want]) {
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {}
+                }
+            }
+        }
+        Some(format!("{:032x}", self.hasher.as_ref()?.digest128()))
+    }
+}
+
+impl io::Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let _b = Blocking::enter();
+            self.file.read(buf)?
+        };
+        if let Some(h) = &mut self.hasher {
+            // Only bytes that continue the hashed prefix count: a second pass over the start
+            // (after a seek back) adds nothing.
+            let end = self.pos + n as u64;
+            if self.pos <= self.hashed && self.hashed < end {
+                h.update(&buf[(self.hashed - self.pos) as usize..n]);
+                self.hashed = end;
+            }
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl io::Seek for Watched {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.pos = self.file.seek(pos)?;
+        Ok(self.pos)
+    }
+}
+
+/// The 192-byte secret of the content hash, derived from the fingerprint key: content
+/// hashes then compare across scans made with the same key, and nobody without the key can
+/// test a guess of a small file's content against one.
+pub fn content_secret(key: &[u8]) -> [u8; 192] {
+    use hmac::{Hmac, Mac};
+    let mut out = [0u8; 192];
+    for (i, chunk) in out.chunks_mut(32).enumerate() {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+        mac.update(b"kartlegg content hash");
+        mac.update(&[i as u8]);
+        chunk.copy_from_slice(&mac.finalize().into_bytes());
+    }
+    out
+}
+
 /// Bytes read by every reader in this process so far, for the live progress line (a large
 /// file would otherwise show no progress until it is done).
 pub static BYTES_READ: AtomicU64 = AtomicU64::new(0);
@@ -133,6 +254,23 @@ pub fn read_head(r: &mut dyn io::Read, n: usize) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// Reads the head of a file whose size is known: up to `n` bytes, stopping at `size` without
+/// asking for the end of file again — one read for a small file instead of two. (A file that
+/// grows meanwhile is caught by the scan's check of its size after reading.)
+pub fn read_file_head(r: &mut dyn io::Read, n: usize, size: u64) -> io::Result<Vec<u8>> {
+    let want = n.min(usize::try_from(size).unwrap_or(n));
+    let mut head = vec![0u8; want];
+    let mut got = 0;
+    while got < want {
+        match read_some(r, &mut head[got..])? {
+            0 => break,
+            k => got += k,
+        }
+    }
+    head.truncate(got);
+    Ok(head)
+}
+
 /// An opened file and whether its access time is protected.
 pub struct Opened {
     pub file: File,
@@ -143,6 +281,7 @@ pub struct Opened {
 /// Opens for reading with `O_NOATIME` where permitted (the owner or CAP_FOWNER), and falls
 /// back to a plain open where not. Never opens for writing.
 pub fn open(path: &Path) -> io::Result<Opened> {
+    let _b = Blocking::enter();
     let noatime = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOATIME | libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -168,6 +307,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
 
 /// Like [`open`], but follows a symlink at the last component (for `--follow`).
 pub fn open_following(path: &Path) -> io::Result<Opened> {
+    let _b = Blocking::enter();
     let noatime = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOATIME | libc::O_NONBLOCK)

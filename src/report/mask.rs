@@ -29,11 +29,10 @@ pub fn mask(kind: &str, value: &str) -> String {
 /// The key of the keyed hash.
 #[derive(Clone)]
 pub struct HashKey {
+    key: Vec<u8>,
     /// HMAC-SHA256 with the key already absorbed: each value then costs two SHA-256 blocks
-    /// instead of four.
+    /// instead of four (a register export has millions of values).
     mac: Hmac<Sha256>,
-    /// Seeded from the key, for [`HashKey::distinct`].
-    distinct: foldhash::quality::FixedState,
     /// True when the operator gave the key: fingerprints then correlate across scans.
     pub provided: bool,
 }
@@ -48,21 +47,17 @@ impl std::fmt::Debug for HashKey {
 
 impl HashKey {
     pub fn provided(key: Vec<u8>) -> HashKey {
-        HashKey::new(&key, true)
+        HashKey::from_parts(key, true)
     }
 
-    fn new(key: &[u8], provided: bool) -> HashKey {
-        let mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-        let mut seed = mac.clone();
-        seed.update(b"kartlegg distinct values");
-        let seed = seed.finalize().into_bytes();
-        HashKey {
-            mac,
-            distinct: foldhash::quality::FixedState::with_seed(u64::from_le_bytes(
-                seed[..8].try_into().expect("8 of 32 bytes"),
-            )),
-            provided,
-        }
+    /// The key as given (for a worker process, over its pipe), and whether it was provided.
+    pub fn parts(&self) -> (&[u8], bool) {
+        (&self.key, self.provided)
+    }
+
+    pub fn from_parts(key: Vec<u8>, provided: bool) -> HashKey {
+        let mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
+        HashKey { key, mac, provided }
     }
 
     /// A random key for this scan only.
@@ -70,31 +65,46 @@ impl HashKey {
         use rand::RngCore;
         let mut key = vec![0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
-        HashKey::new(&key, false)
+        HashKey::from_parts(key, false)
     }
 
     /// `hmac-sha256:` + the first 128 bits, hex, of HMAC-SHA256(key, kind NUL value).
     pub fn fingerprint(&self, kind: &str, value: &str) -> String {
+        self.digest(kind, value).fingerprint()
+    }
+
+    /// The first 128 bits of HMAC-SHA256(key, kind NUL value): what a fingerprint writes and
+    /// [`short`] reads back, made once per value.
+    pub fn digest(&self, kind: &str, value: &str) -> Digest {
         let mut mac = self.mac.clone();
         mac.update(kind.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
         let out = mac.finalize().into_bytes();
-        format!("hmac-sha256:{}", hex::encode(&out[..16]))
+        Digest(out[..16].try_into().expect("16 of 32 bytes"))
+    }
+}
+
+/// A value's keyed hash before it is written: the scan counts every finding by its [`short`]
+/// form and writes the (slower) fingerprint text only for the findings it lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digest([u8; 16]);
+
+impl Digest {
+    pub fn fingerprint(&self) -> String {
+        format!("hmac-sha256:{}", hex::encode(self.0))
     }
 
-    /// A 64-bit hash of kind and value, seeded from the key, for counting distinct values in
-    /// memory (it is never written). Equal values give equal numbers, as fingerprints do, for
-    /// a fraction of an HMAC: every finding is counted, but only the listed ones need a
-    /// fingerprint (a register export has millions of values).
-    pub fn distinct(&self, kind: &str, value: &str) -> u64 {
-        use std::hash::{BuildHasher, Hasher};
-        let mut h = self.distinct.build_hasher();
-        h.write(kind.as_bytes());
-        h.write_u8(0);
-        h.write(value.as_bytes());
-        h.finish()
+    /// The same number as [`short`] of [`Digest::fingerprint`].
+    pub fn short(&self) -> u64 {
+        u64::from_be_bytes(self.0[..8].try_into().expect("8 of 16 bytes"))
     }
+}
+
+/// The first 64 bits of a fingerprint, for counting distinct values.
+pub fn short(fingerprint: &str) -> u64 {
+    let hex = fingerprint.rsplit(':').next().unwrap_or("");
+    u64::from_str_radix(hex.get(..16).unwrap_or("0"), 16).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -133,28 +143,19 @@ mod tests {
         assert_ne!(a.fingerprint("phone", "x"), a.fingerprint("email", "x"));
         assert!(a.fingerprint("phone", "x").starts_with("hmac-sha256:"));
         assert_eq!(a.fingerprint("phone", "x").len(), "hmac-sha256:".len() + 32);
-        // Distinct-value hashes: equal for equal values under one key, different otherwise.
-        let a2 = HashKey::provided(b"k1".to_vec());
-        assert_eq!(
-            a.distinct("phone", "+4740300040"),
-            a2.distinct("phone", "+4740300040")
+        assert!(
+            !format!("{a:?}").contains("107"),
+            "the key is never printed"
         );
-        assert_ne!(
-            a.distinct("phone", "+4740300040"),
-            b.distinct("phone", "+4740300040")
-        );
-        assert_ne!(a.distinct("phone", "x"), a.distinct("email", "x"));
-        assert_ne!(a.distinct("phone", "x"), a.distinct("phone", "y"));
-        // The key absorbed once and reused gives the HMAC of a fresh key, value after value.
+        // The key absorbed once and reused gives the HMAC of a fresh key, value after value;
+        // a digest's short form is the one read back from its fingerprint.
         for v in ["+4740300040", "13097248022", ""] {
             let mut fresh = Hmac::<Sha256>::new_from_slice(b"k1").unwrap();
             fresh.update(format!("phone\0{v}").as_bytes());
             let want = hex::encode(&fresh.finalize().into_bytes()[..16]);
             assert_eq!(a.fingerprint("phone", v), format!("hmac-sha256:{want}"));
+            let d = a.digest("phone", v);
+            assert_eq!(d.short(), short(&d.fingerprint()));
         }
-        assert!(
-            !format!("{a:?}").contains("107"),
-            "the key is never printed"
-        );
     }
 }

@@ -1,68 +1,95 @@
 //! Reporting: the inventory's data model, the summary that folds every file into totals, and
-//! the writers (JSON, JSON Lines, a readable summary), and the CI gate's outputs (SARIF, GitHub
-//! annotations, one line per finding).
+//! the writers (JSON, JSON Lines, a readable summary), and the reviewer's reports made from an
+//! inventory (HTML, CSV, XLSX: `html`, `csv`, `xlsx`, sharing `rows`, `folders` and `lang`).
 //!
 //! Records stream: the scan hands each file's record to a [`Report`] as soon as it is done,
 //! the report writes it and keeps only totals, so memory does not grow with the tree.
 
-pub mod lines;
+pub mod csv;
+pub mod distinct;
+pub mod escape;
+pub mod folders;
+pub mod html;
+pub mod intern;
+pub mod lang;
 pub mod mask;
 pub mod progress;
-pub mod sarif;
+pub mod review;
+pub mod rows;
 pub mod text;
 pub mod writer;
+pub mod xlsx;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use distinct::Distinct;
 
 use crate::detect::Confidence;
 use crate::extract::{Column, Location};
 use crate::read::FileMeta;
+pub use review::{Decision, DecisionCounts, DecisionKind, Retention, ReviewMark, ReviewState};
 
 /// Version of the inventory format; bumped on incompatible changes.
 pub const SCHEMA_VERSION: &str = "1.0";
 
 pub use crate::extract::Status;
 
+/// A kind, rule or checksum name: static, from a fixed set (see [`intern`]). An alias, so
+/// serde does not treat the field as borrowed from its input.
+pub type Name = &'static str;
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
 
 /// One finding in a file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    pub kind: &'static str,
-    pub rule: &'static str,
+    #[serde(deserialize_with = "intern::str")]
+    pub kind: Name,
+    #[serde(deserialize_with = "intern::str")]
+    pub rule: Name,
     pub confidence: Confidence,
     pub location: Location,
     pub masked: String,
     pub fingerprint: String,
     /// For identity numbers: the checksum rule that matched (`classic` or `2032`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub checksum: Option<&'static str>,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "intern::opt_str"
+    )]
+    pub checksum: Option<Name>,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub synthetic: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub role: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub iban: bool,
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub recovered_leading_zero: bool,
     /// For IP addresses: the range of one that names no person (`private`, `loopback`…).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<&'static str>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "intern::opt_str"
+    )]
+    pub scope: Option<Name>,
     /// The normalised value: only with `--reveal`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// The text around the value: only with `--reveal`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// The date of the record the value sits in (`--policy` with `from = "content"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }
 
 /// The inventory record of one file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileRecord {
     pub path: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -70,45 +97,66 @@ pub struct FileRecord {
     /// What the content is: `text`, `csv`, `binary`, or a known format's name.
     #[serde(rename = "type")]
     pub file_type: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
+    /// Keyed hash of the file's bytes (files on disk and blobs): tells an edited file from an
+    /// unchanged one across scans made with the same key — the version a decision was made on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_hash: Option<String>,
     pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Findings by kind at the reported confidence, including any beyond the per-file cap.
+    #[serde(deserialize_with = "intern::map")]
     pub counts: BTreeMap<&'static str, u64>,
     pub findings: Vec<Finding>,
     /// More findings than `--max-findings-per-file`: `counts` has them all, `findings` not.
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub findings_truncated: bool,
     /// Per table column with findings (dumps, database files, CSV): what a retention review
     /// reads. Filled by [`FileRecord::column_finding`] and [`FileRecord::column_values`].
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<ColumnSummary>,
+    /// The retention verdict (`--policy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
+    /// The reviewer's decision on this file (`--decisions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    /// The file changed since `decision` was made: it needs a new look.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub decision_stale: bool,
     /// Totals that the summary needs but the record does not show.
     #[serde(skip)]
     pub tally: Tally,
 }
 
-/// Per-file totals over every reported finding (also those beyond the per-file cap).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Per-file totals over every reported finding (also those beyond the per-file cap). Not
+/// part of the inventory; it travels with the record from a worker process to the writer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
     pub by_confidence: BTreeMap<Confidence, u64>,
     pub synthetic: u64,
     /// Non-synthetic findings: what decides the exit code.
     pub personal: u64,
-    /// Distinct values per kind, by their keyed hash ([`mask::HashKey::distinct`]).
-    pub distinct: ByKind<DistinctSet>,
-    /// Per-column accumulators behind [`FileRecord::columns`].
+    /// Distinct values per kind, by fingerprint (bounded: see [`distinct`]).
+    #[serde(deserialize_with = "intern::name_map")]
+    pub distinct: HashMap<&'static str, Distinct>,
+    /// Where the record stands with the decisions of a `--decisions` scan.
+    #[serde(default)]
+    pub review: Option<ReviewMark>,
+    /// Per-column accumulators behind [`FileRecord::columns`] (needed only while the file is
+    /// read).
+    #[serde(skip)]
     pub columns: ColumnTally,
 }
 
 /// One table column in a file's per-column summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnSummary {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
     pub column: Column,
     /// Non-null values in the column.
@@ -118,8 +166,10 @@ pub struct ColumnSummary {
     /// `matched / values` (0 when the value count is not known).
     pub share: f64,
     /// Findings by kind.
+    #[serde(deserialize_with = "intern::map")]
     pub counts: BTreeMap<&'static str, u64>,
     /// Distinct values by kind, counted by fingerprint.
+    #[serde(deserialize_with = "intern::map")]
     pub distinct: BTreeMap<&'static str, u64>,
 }
 
@@ -129,35 +179,7 @@ pub struct ColumnSummary {
 pub struct ColumnTally {
     values: HashMap<(Option<String>, Column), u64>,
     index: HashMap<(Option<String>, Column), usize>,
-    fingerprints: Vec<ByKind<DistinctSet>>,
-}
-
-/// A map by kind, looked up once per finding: a fast hash of the kind name.
-pub type ByKind<V> = HashMap<&'static str, V, foldhash::fast::FixedState>;
-
-/// Distinct-value hashes of one kind ([`mask::HashKey::distinct`]).
-pub type DistinctSet = HashSet<u64, BuildHasherDefault<Prehashed>>;
-
-/// Hashes a distinct-value hash by passing it through: it is keyed and well mixed already,
-/// and hashing it again for the set was a tenth of the time of a scan dense with values.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Not used by `u64` keys; any bytes still hash to something.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
+    fingerprints: Vec<HashMap<&'static str, Distinct>>,
 }
 
 impl Tally {
@@ -185,6 +207,7 @@ impl FileRecord {
             meta,
             file_type: "unknown".into(),
             encoding: None,
+            content_hash: None,
             status: Status::Scanned,
             reason: None,
             detail: None,
@@ -192,6 +215,9 @@ impl FileRecord {
             findings: Vec::new(),
             findings_truncated: false,
             columns: Vec::new(),
+            retention: None,
+            decision: None,
+            decision_stale: false,
             tally: Tally::default(),
         }
     }
@@ -203,8 +229,7 @@ impl FileRecord {
         self.detail = (!detail.is_empty()).then_some(detail);
     }
 
-    /// Records the findings of one value of a table column (kind and distinct-value hash of
-    /// each).
+    /// Records the findings of one value of a table column (kind and fingerprint of each).
     pub fn column_finding(
         &mut self,
         table: Option<&str>,
@@ -226,7 +251,7 @@ impl FileRecord {
                 counts: BTreeMap::new(),
                 distinct: BTreeMap::new(),
             });
-            t.fingerprints.push(ByKind::default());
+            t.fingerprints.push(HashMap::new());
             self.columns.len() - 1
         });
         let c = &mut self.columns[i];
@@ -235,7 +260,7 @@ impl FileRecord {
             *c.counts.entry(kind).or_default() += 1;
             let set = t.fingerprints[i].entry(kind).or_default();
             set.insert(fp);
-            c.distinct.insert(kind, set.len() as u64);
+            c.distinct.insert(kind, set.len());
         }
         c.share = share(c.matched, c.values);
     }
@@ -275,14 +300,22 @@ fn share(matched: u64, values: u64) -> f64 {
     (matched as f64 / values as f64 * 10_000.0).round() / 10_000.0
 }
 
-/// Totals over the whole scan.
-#[derive(Debug, Default, Clone, Serialize)]
+/// Totals over the whole scan (read back from inventories too: fields missing there are 0).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Summary {
     pub files_seen: u64,
     pub files_scanned: u64,
     pub files_partial: u64,
     pub files_skipped: u64,
+    /// Files with status `error` only: not read because something went wrong.
     pub files_errored: u64,
+    /// Files that are encrypted.
+    pub files_encrypted: u64,
+    /// Files in a format kartlegg does not read.
+    pub files_unsupported: u64,
+    /// Files stopped by a limit.
+    pub files_limit_exceeded: u64,
     pub files_excluded: u64,
     /// Files with findings.
     pub files_with_findings: u64,
@@ -297,24 +330,32 @@ pub struct Summary {
     /// Findings that are synthetic test numbers (not personal data).
     pub synthetic: u64,
     pub atime: AtimeSummary,
+    /// With `--decisions`: files decided, undecided and stale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decisions: Option<DecisionCounts>,
 }
 
 /// Whether access times were preserved.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AtimeSummary {
-    /// True when every file read was opened with `O_NOATIME`.
+    /// True when every file read and every directory listed was opened with `O_NOATIME`.
     pub preserved: bool,
     pub noatime_opens: u64,
     /// Opened without `O_NOATIME` (not the owner): the access time may have changed, depending
     /// on the mount's `relatime`/`noatime` options.
     pub plain_opens: u64,
+    /// Directories listed through a descriptor opened with `O_NOATIME`.
+    pub dirs_noatime: u64,
+    /// Directories listed without it (not the owner): their access times may have changed.
+    pub dirs_plain: u64,
 }
 
 /// Folds records into a [`Summary`].
 #[derive(Debug, Default)]
 pub struct Totals {
     pub summary: Summary,
-    distinct: ByKind<DistinctSet>,
+    distinct: HashMap<&'static str, Distinct>,
     /// Personal (non-synthetic) findings at the reported confidence.
     pub personal: u64,
     /// Files whose content went unread (see [`FileRecord::content_unread`]).
@@ -335,9 +376,10 @@ impl Totals {
             Status::Scanned => s.files_scanned += 1,
             Status::Partial => s.files_partial += 1,
             Status::Skipped => s.files_skipped += 1,
-            Status::Error | Status::Encrypted | Status::Unsupported | Status::LimitExceeded => {
-                s.files_errored += 1
-            }
+            Status::Error => s.files_errored += 1,
+            Status::Encrypted => s.files_encrypted += 1,
+            Status::Unsupported => s.files_unsupported += 1,
+            Status::LimitExceeded => s.files_limit_exceeded += 1,
         }
         if rec.content_unread() {
             self.unscanned += 1;
@@ -365,8 +407,22 @@ impl Totals {
         }
         s.synthetic += rec.tally.synthetic;
         self.personal += rec.tally.personal;
+        if let Some(mark) = rec.tally.review {
+            let d = s.decisions.get_or_insert_with(Default::default);
+            match mark.state {
+                ReviewState::Nothing => {}
+                ReviewState::Decided => d.decided += 1,
+                ReviewState::Undecided => d.undecided += 1,
+                ReviewState::KeepExpired => {
+                    d.undecided += 1;
+                    d.keep_expired += 1;
+                }
+                ReviewState::Stale => d.stale += 1,
+            }
+            d.compared_by_size_and_modified += u64::from(mark.by_size_and_modified);
+        }
         for (k, set) in &rec.tally.distinct {
-            self.distinct.entry(k).or_default().extend(set);
+            self.distinct.entry(k).or_default().merge(set);
         }
     }
 
@@ -375,9 +431,9 @@ impl Totals {
         s.distinct_by_kind = self
             .distinct
             .iter()
-            .map(|(k, v)| (k.to_string(), v.len() as u64))
+            .map(|(k, v)| (k.to_string(), v.len()))
             .collect();
-        s.atime.preserved = s.atime.plain_opens == 0;
+        s.atime.preserved = s.atime.plain_opens == 0 && s.atime.dirs_plain == 0;
         s
     }
 }

@@ -56,8 +56,17 @@ impl<W: Write> Report for TextReport<W> {
         let o = &mut self.out;
         writeln!(
             o,
-            "Scanned {} of {} files ({} bytes read); {} partial, {} skipped, {} errors, {} excluded.",
-            s.files_scanned, s.files_seen, s.bytes_read, s.files_partial, s.files_skipped, s.files_errored, s.files_excluded
+            "Scanned {} of {} files ({} bytes read); {} partial, {} skipped, {} errors, {} encrypted, {} unsupported, {} stopped by a limit, {} excluded.",
+            s.files_scanned,
+            s.files_seen,
+            s.bytes_read,
+            s.files_partial,
+            s.files_skipped,
+            s.files_errored,
+            s.files_encrypted,
+            s.files_unsupported,
+            s.files_limit_exceeded,
+            s.files_excluded
         )?;
         writeln!(
             o,
@@ -109,13 +118,13 @@ impl<W: Write> Report for TextReport<W> {
         if a.preserved {
             writeln!(
                 o,
-                "\nAccess times: preserved (O_NOATIME on every file read)."
+                "\nAccess times: preserved (O_NOATIME on every file read and directory listed)."
             )?;
         } else {
             writeln!(
                 o,
-                "\nAccess times: NOT guaranteed for {} files opened without O_NOATIME (not their owner); {} preserved.",
-                a.plain_opens, a.noatime_opens
+                "\nAccess times: NOT guaranteed for {} files and {} directories opened without O_NOATIME (not their owner); {} files and {} directories preserved.",
+                a.plain_opens, a.dirs_plain, a.noatime_opens, a.dirs_noatime
             )?;
         }
         writeln!(o, "{}", self.key_note)?;

@@ -1,24 +1,44 @@
 //! JSON and JSON Lines writers, and the output file that only appears when complete.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
+use std::os::fd::AsFd;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::{FileRecord, Report, Summary};
 
-/// Where the inventory goes: standard output, or a file written under a `.partial` name and
-/// renamed into place when the scan ends (a reader never sees a half-written inventory; a
-/// crash leaves the `.partial` file with every record written so far).
+/// Where the inventory goes. [`Output::open`] decides by what the target is, so that writing a
+/// report never damages something that is not a report:
+///
+/// * `-`: standard output.
+/// * A new path or a regular file: written under `NAME.partial` beside it and renamed onto it
+///   by [`Output::commit`] (a reader never sees a half-written inventory; a crash leaves the
+///   `.partial` file with every record written so far). A replaced file keeps its permission
+///   bits, so an inventory made private stays private.
+/// * A character device or a FIFO (`/dev/null`, a named pipe to another program): written
+///   through. Nothing is created, renamed or replaced; opening a FIFO waits for its reader.
+/// * A symlink: followed, deliberately, to its final target, which is then treated as above.
+///   The partial file is written beside the target and renamed onto it, so the link stays a
+///   link to the same place; a dangling link's target is created.
+/// * A directory, a socket or a block device: refused with an error.
 pub enum Output {
     Stdout(BufWriter<io::Stdout>),
-    File {
+    /// A regular file written under a temporary name and renamed into place.
+    Atomic {
         w: BufWriter<File>,
         partial: PathBuf,
         target: PathBuf,
+        /// The identity of the regular file being replaced, if there is one.
+        replaced: Option<(u64, u64)>,
     },
+    /// A character device or FIFO, written as it is.
+    Through(BufWriter<File>),
 }
+
+const BUF: usize = 256 * 1024;
 
 impl Output {
     /// The temporary name used for `target` while the scan runs.
@@ -28,45 +48,161 @@ impl Output {
         target.with_file_name(name)
     }
 
-    pub fn file(target: &Path) -> io::Result<Output> {
-        let partial = Self::partial_path(target);
-        let f = File::create(&partial)?;
-        Ok(Output::File {
-            w: BufWriter::with_capacity(256 * 1024, f),
+    /// The output for `-o target` (see the type's documentation for what each kind gets).
+    pub fn open(target: &Path) -> io::Result<Output> {
+        if target == Path::new("-") {
+            return Ok(Output::stdout());
+        }
+        let target = final_target(target)?;
+        let meta = match std::fs::symlink_metadata(&target) {
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        let Some(meta) = meta else {
+            return Output::atomic(target, None);
+        };
+        let ft = meta.file_type();
+        if ft.is_file() {
+            return Output::atomic(target, Some(&meta));
+        }
+        if ft.is_char_device() || ft.is_fifo() {
+            return Output::through(&target);
+        }
+        let refused = if ft.is_dir() {
+            "a directory; give a file name for the report"
+        } else if ft.is_block_device() {
+            "a block device; a report is never written onto a disk"
+        } else {
+            "a socket; write to a regular file, a character device, a FIFO or - (standard output)"
+        };
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is {refused}", target.display()),
+        ))
+    }
+
+    fn atomic(target: PathBuf, replaced: Option<&std::fs::Metadata>) -> io::Result<Output> {
+        let partial = Self::partial_path(&target);
+        let f = create_partial(&partial)?;
+        if let Some(m) = replaced {
+            f.set_permissions(std::fs::Permissions::from_mode(m.mode() & 0o7777))?;
+        }
+        Ok(Output::Atomic {
+            w: BufWriter::with_capacity(BUF, f),
             partial,
-            target: target.to_path_buf(),
+            target,
+            replaced: replaced.map(|m| (m.dev(), m.ino())),
         })
+    }
+
+    fn through(target: &Path) -> io::Result<Output> {
+        let f = OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NOCTTY)
+            .open(target)?;
+        // It was a device or FIFO when looked at; make sure it still is what was opened.
+        let ft = f.metadata()?.file_type();
+        if !(ft.is_char_device() || ft.is_fifo()) {
+            return Err(io::Error::other(format!(
+                "{} changed while it was opened",
+                target.display()
+            )));
+        }
+        Ok(Output::Through(BufWriter::with_capacity(BUF, f)))
     }
 
     pub fn stdout() -> Output {
         Output::Stdout(BufWriter::new(io::stdout()))
     }
 
+    /// The (device, inode) of every file this output writes or replaces, for the walk to
+    /// leave out: a report must never scan itself, however its path is spelt.
+    pub fn identities(&self) -> Vec<(u64, u64)> {
+        let id = |m: std::fs::Metadata| (m.dev(), m.ino());
+        match self {
+            // Standard output redirected to a file in the scanned tree is that file.
+            Output::Stdout(_) => {
+                let fd = io::stdout().as_fd().try_clone_to_owned();
+                let m = fd.and_then(|fd| File::from(fd).metadata());
+                m.ok().filter(|m| m.is_file()).map(id).into_iter().collect()
+            }
+            Output::Atomic { w, replaced, .. } => {
+                let mut ids: Vec<_> = w.get_ref().metadata().map(id).into_iter().collect();
+                ids.extend(*replaced);
+                ids
+            }
+            Output::Through(w) => w.get_ref().metadata().map(id).into_iter().collect(),
+        }
+    }
+
     /// Flushes, and for a file, syncs and renames it into place.
     pub fn commit(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.flush(),
-            Output::File { w, partial, target } => {
+            // No sync: a FIFO or device has nothing to sync (fsync fails on a FIFO).
+            Output::Through(w) => w.flush(),
+            Output::Atomic {
+                w, partial, target, ..
+            } => {
                 w.flush()?;
                 w.get_ref().sync_all()?;
                 std::fs::rename(partial, target)
             }
         }
     }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Output::Stdout(w) => w,
+            Output::Atomic { w, .. } | Output::Through(w) => w,
+        }
+    }
+}
+
+/// Where a chain of symlinks ends (the path itself if it is not a link); relative link
+/// targets are taken from the link's directory, as the kernel does.
+fn final_target(path: &Path) -> io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    // The kernel's own limit on links followed in one lookup.
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&p)?;
+                p = p.parent().map_or_else(|| to.clone(), |dir| dir.join(&to));
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::ELOOP))
+}
+
+/// Creates the partial file, never through a symlink or onto anything but a stale partial
+/// (a regular file left by an interrupted run, which is replaced).
+fn create_partial(p: &Path) -> io::Result<File> {
+    // O_CREAT|O_EXCL: fails on any existing name, a symlink included.
+    let create = || OpenOptions::new().write(true).create_new(true).open(p);
+    match create() {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            if !std::fs::symlink_metadata(p)?.file_type().is_file() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} exists and is not a regular file", p.display()),
+                ));
+            }
+            std::fs::remove_file(p)?;
+            create()
+        }
+        r => r,
+    }
 }
 
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Output::Stdout(w) => w.write(buf),
-            Output::File { w, .. } => w.write(buf),
-        }
+        self.writer().write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Output::Stdout(w) => w.flush(),
-            Output::File { w, .. } => w.flush(),
-        }
+        self.writer().flush()
     }
 }
 
@@ -174,5 +310,205 @@ impl Report for JsonlReport {
         .map_err(json_err)?;
         self.out.write_all(b"\n")?;
         self.out.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each kind of `-o` target, made in a scratch directory (devices with mknod: the tests
+    //! run as root in CI; the system's /dev is never touched).
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::symlink;
+
+    fn mknod(path: &Path, kind: libc::mode_t, dev: libc::dev_t) {
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mknod reads nothing else.
+        let rc = unsafe { libc::mknod(c.as_ptr(), kind | 0o666, dev) };
+        assert_eq!(
+            rc,
+            0,
+            "mknod {}: {}",
+            path.display(),
+            io::Error::last_os_error()
+        );
+    }
+
+    fn write_report(target: &Path, text: &str) -> io::Result<()> {
+        let mut out = Output::open(target)?;
+        out.write_all(text.as_bytes())?;
+        out.commit()
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_new_or_regular_file_is_replaced_atomically_keeping_its_mode() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("inv.json");
+        let mut out = Output::open(&p).unwrap();
+        out.write_all(b"first").unwrap();
+        assert!(
+            !p.exists(),
+            "nothing at the target until the report is complete"
+        );
+        assert_eq!(names(t.path()), ["inv.json.partial"]);
+        out.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "first");
+
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let old = std::fs::metadata(&p).unwrap();
+        let out = Output::open(&p).unwrap();
+        let ids = out.identities();
+        assert!(
+            ids.contains(&(old.dev(), old.ino())),
+            "the replaced file is never scanned"
+        );
+        let partial = std::fs::metadata(t.path().join("inv.json.partial")).unwrap();
+        assert!(ids.contains(&(partial.dev(), partial.ino())));
+        drop(out);
+        write_report(&p, "second").unwrap();
+        let new = std::fs::metadata(&p).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "second");
+        assert_ne!(new.ino(), old.ino(), "renamed over, not written in place");
+        assert_eq!(new.mode() & 0o7777, 0o600, "a private report stays private");
+        assert_eq!(names(t.path()), ["inv.json"]);
+    }
+
+    #[test]
+    fn a_character_device_is_written_through_and_stays_a_device() {
+        let t = tempfile::tempdir().unwrap();
+        let null = t.path().join("null");
+        mknod(&null, libc::S_IFCHR, libc::makedev(1, 3));
+        write_report(&null, "{}").unwrap();
+        let m = std::fs::symlink_metadata(&null).unwrap();
+        assert!(m.file_type().is_char_device());
+        assert_eq!(m.rdev(), libc::makedev(1, 3));
+        assert_eq!(names(t.path()), ["null"], "no partial file, no rename");
+        // Through a symlink to it, the same.
+        symlink(&null, t.path().join("lenke")).unwrap();
+        write_report(&t.path().join("lenke"), "{}").unwrap();
+        assert!(std::fs::symlink_metadata(&null)
+            .unwrap()
+            .file_type()
+            .is_char_device());
+    }
+
+    #[test]
+    fn a_fifo_is_written_through_to_its_reader() {
+        let t = tempfile::tempdir().unwrap();
+        let fifo = t.path().join("rør");
+        mknod(&fifo, libc::S_IFIFO, 0);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_report(&fifo, "{\"files\":[]}").unwrap();
+        assert_eq!(reader.join().unwrap(), "{\"files\":[]}");
+        assert!(std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo());
+        assert_eq!(names(t.path()), ["rør"]);
+    }
+
+    #[test]
+    fn a_symlink_is_followed_and_stays_a_link() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir(t.path().join("ekte")).unwrap();
+        std::fs::write(t.path().join("ekte/inv.json"), "old").unwrap();
+        // A chain: lenke.json -> mellom.json -> ekte/inv.json (relative to each link).
+        symlink("ekte/inv.json", t.path().join("mellom.json")).unwrap();
+        symlink("mellom.json", t.path().join("lenke.json")).unwrap();
+        let link = t.path().join("lenke.json");
+        let mut out = Output::open(&link).unwrap();
+        out.write_all(b"new").unwrap();
+        assert_eq!(
+            names(&t.path().join("ekte")),
+            ["inv.json", "inv.json.partial"]
+        );
+        out.commit().unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("mellom.json"));
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("ekte/inv.json")).unwrap(),
+            "new"
+        );
+        assert_eq!(names(t.path()), ["ekte", "lenke.json", "mellom.json"]);
+        // A dangling link: its target is created.
+        symlink("ny.json", t.path().join("dingler")).unwrap();
+        write_report(&t.path().join("dingler"), "x").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("ny.json")).unwrap(),
+            "x"
+        );
+        // A loop of links is an error, not a hang.
+        symlink("løkke2", t.path().join("løkke1")).unwrap();
+        symlink("løkke1", t.path().join("løkke2")).unwrap();
+        let e = Output::open(&t.path().join("løkke1")).err().unwrap();
+        assert_eq!(e.raw_os_error(), Some(libc::ELOOP));
+    }
+
+    #[test]
+    fn directories_sockets_and_block_devices_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let disk = t.path().join("disk");
+        mknod(&disk, libc::S_IFBLK, libc::makedev(7, 0));
+        let _sock = std::os::unix::net::UnixListener::bind(t.path().join("sock")).unwrap();
+        std::fs::create_dir(t.path().join("mappe")).unwrap();
+        for (name, says) in [
+            ("mappe", "is a directory"),
+            ("sock", "is a socket"),
+            ("disk", "is a block device"),
+        ] {
+            let e = Output::open(&t.path().join(name)).err().unwrap();
+            assert!(e.to_string().contains(says), "{name}: {e}");
+        }
+        assert_eq!(
+            names(t.path()),
+            ["disk", "mappe", "sock"],
+            "nothing created"
+        );
+        assert!(std::fs::symlink_metadata(&disk)
+            .unwrap()
+            .file_type()
+            .is_block_device());
+    }
+
+    #[test]
+    fn a_partial_name_taken_by_something_else_is_never_written_through() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("andres.txt"), "not yours").unwrap();
+        symlink("andres.txt", t.path().join("inv.json.partial")).unwrap();
+        let e = Output::open(&t.path().join("inv.json")).err().unwrap();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        let theirs = std::fs::read_to_string(t.path().join("andres.txt")).unwrap();
+        assert_eq!(theirs, "not yours");
+        // A stale partial (a regular file from an interrupted run) is replaced.
+        std::fs::remove_file(t.path().join("inv.json.partial")).unwrap();
+        std::fs::write(t.path().join("inv.json.partial"), "stale").unwrap();
+        write_report(&t.path().join("inv.json"), "fresh").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("inv.json")).unwrap(),
+            "fresh"
+        );
+    }
+
+    #[test]
+    fn a_dash_is_standard_output() {
+        assert!(matches!(
+            Output::open(Path::new("-")).unwrap(),
+            Output::Stdout(_)
+        ));
     }
 }

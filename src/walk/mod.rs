@@ -1,21 +1,73 @@
 //! Walking: every path under the roots becomes exactly one [`Entry`] — a file to read, or a
 //! thing that is not read and why — so that nothing is silently passed over.
+//!
+//! The walk is our own, because what it must promise is specific:
+//!
+//! * **No trace.** Reading a directory updates its access time unless it was opened with
+//!   `O_NOATIME`, so every directory is opened with `O_RDONLY|O_DIRECTORY|O_NOATIME|O_CLOEXEC`
+//!   (without `O_NOATIME` where the kernel refuses it: only the owner may) and the walk counts
+//!   both kinds for the summary ([`Counts`]).
+//! * **Few system calls**, because on SMB/NFS each is a round trip. Directories are opened
+//!   relative to their parent (`openat`) and read with `getdents64` into one reused buffer
+//!   ([`dir`]); a regular file costs one `fstatat` relative to its directory and nothing else;
+//!   directories, symlinks and special files are known from `d_type` and cost no stat (only a
+//!   file system that leaves `d_type` unknown is asked). The rustix crate gives these calls
+//!   without `unsafe` and reads `getdents64` directly (it is already in the build, through
+//!   tempfile).
+//! * **Deterministic order**: the names of a directory are visited in byte order, depth first,
+//!   so two walks of one tree agree (sorted inventories, shards, diffs), in bounded memory
+//!   however large the directory ([`dir`]). At most [`MAX_OPEN_DIRS`] directories stay open;
+//!   a deeper ancestor is closed and opened again (and checked to be the same directory) when
+//!   the walk comes back to it.
+//! * **One entry per path**: a symlink not followed is `Skipped`/`symlink`; a FIFO, socket or
+//!   device is `Skipped`/`special_file` and never opened; a directory that cannot be read is an
+//!   `Error` with the reason; with `--follow`, a link back to an ancestor (same device and inode)
+//!   is an `Error`/`symlink_loop`. A root that is a file is that file's entry.
+//! * **Shards** ([`Shard`]) keep the entries whose relative path hashes to them; every shard
+//!   walks all directories, so the shards of one tree partition its entries exactly.
 
-use std::fs::Metadata;
+mod dir;
+mod exclude;
+mod shard;
+#[cfg(test)]
+mod tests;
+
+use std::ffi::{CStr, CString, OsStr};
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
-use walkdir::WalkDir;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
+use rustix::io::{retry_on_intr, Errno};
+
+pub use crate::report::escape::{display, display_bytes, unescape, UnescapeError};
+pub use exclude::Exclude;
+pub use shard::Shard;
+
+use dir::Listing;
+
+/// Directories held open at once; deeper ancestors are opened again when needed, so a deep
+/// tree never runs the process out of file descriptors.
+pub const MAX_OPEN_DIRS: usize = 64;
+/// Memory for the names of the directories being walked (all levels together); a directory
+/// that does not fit is read in several passes.
+const LISTING_BUDGET: usize = 64 << 20;
+/// The least a level gets, however much its ancestors hold.
+const MIN_LISTING: usize = 256 << 10;
+/// The `getdents64` buffer.
+const GETDENTS_BUF: usize = 64 << 10;
 
 /// One path found by the walk.
 #[derive(Debug)]
 pub enum Entry {
-    /// A regular file (or, with `--follow`, a symlink to one).
-    File { path: PathBuf, meta: Metadata },
+    /// A regular file (or, with `--follow`, a symlink to one: then `meta` is the target's).
+    File { path: PathBuf, meta: Meta },
     /// Something that is not read: a symlink not followed, a FIFO, socket or device.
     Skipped {
         path: PathBuf,
-        meta: Option<Metadata>,
+        meta: Option<Meta>,
         reason: &'static str,
         detail: String,
     },
@@ -27,149 +79,570 @@ pub enum Entry {
     },
 }
 
-/// Glob patterns for `--exclude`, matched against the path relative to its root and against
-/// the file name (so `node_modules` and `*.log` both do what one expects).
+/// What the walk's one `fstatat` said about a path; read it through
+/// [`std::os::unix::fs::MetadataExt`], like a [`std::fs::Metadata`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    dev: u64,
+    ino: u64,
+    mode: u32,
+    nlink: u64,
+    uid: u32,
+    gid: u32,
+    rdev: u64,
+    size: u64,
+    blksize: u64,
+    blocks: u64,
+    atime: (i64, i64),
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl From<rustix::fs::Stat> for Meta {
+    // The field types differ between architectures; these are the widening casts of `stat`.
+    #[allow(clippy::unnecessary_cast)]
+    fn from(s: rustix::fs::Stat) -> Meta {
+        Meta {
+            dev: s.st_dev as u64,
+            ino: s.st_ino as u64,
+            mode: s.st_mode as u32,
+            nlink: s.st_nlink as u64,
+            uid: s.st_uid as u32,
+            gid: s.st_gid as u32,
+            rdev: s.st_rdev as u64,
+            size: s.st_size as u64,
+            blksize: s.st_blksize as u64,
+            blocks: s.st_blocks as u64,
+            atime: (s.st_atime as i64, s.st_atime_nsec as i64),
+            mtime: (s.st_mtime as i64, s.st_mtime_nsec as i64),
+            ctime: (s.st_ctime as i64, s.st_ctime_nsec as i64),
+        }
+    }
+}
+
+impl std::os::unix::fs::MetadataExt for Meta {
+    fn dev(&self) -> u64 {
+        self.dev
+    }
+    fn ino(&self) -> u64 {
+        self.ino
+    }
+    fn mode(&self) -> u32 {
+        self.mode
+    }
+    fn nlink(&self) -> u64 {
+        self.nlink
+    }
+    fn uid(&self) -> u32 {
+        self.uid
+    }
+    fn gid(&self) -> u32 {
+        self.gid
+    }
+    fn rdev(&self) -> u64 {
+        self.rdev
+    }
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn atime(&self) -> i64 {
+        self.atime.0
+    }
+    fn atime_nsec(&self) -> i64 {
+        self.atime.1
+    }
+    fn mtime(&self) -> i64 {
+        self.mtime.0
+    }
+    fn mtime_nsec(&self) -> i64 {
+        self.mtime.1
+    }
+    fn ctime(&self) -> i64 {
+        self.ctime.0
+    }
+    fn ctime_nsec(&self) -> i64 {
+        self.ctime.1
+    }
+    fn blksize(&self) -> u64 {
+        self.blksize
+    }
+    fn blocks(&self) -> u64 {
+        self.blocks
+    }
+}
+
+/// What a walk counted besides its entries.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Paths left out by `--exclude` or by identity (in this shard).
+    pub excluded: u64,
+    /// Directories opened with `O_NOATIME`: their access times are kept.
+    pub dirs_noatime: u64,
+    /// Directories opened without it (not the owner): reading them may set their access time.
+    pub dirs_plain: u64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.excluded += o.excluded;
+        self.dirs_noatime += o.dirs_noatime;
+        self.dirs_plain += o.dirs_plain;
+    }
+}
+
+/// How to walk: follow symlinks or not, what to leave out, which shard to keep.
 #[derive(Debug, Clone)]
-pub struct Exclude {
-    set: GlobSet,
-    /// Paths excluded exactly (our own output file and its temporary sibling).
-    exact: Vec<PathBuf>,
-}
-
-impl Exclude {
-    pub fn new(globs: &[String], exact: Vec<PathBuf>) -> Result<Exclude, globset::Error> {
-        let mut b = GlobSetBuilder::new();
-        for g in globs {
-            b.add(Glob::new(g)?);
-        }
-        Ok(Exclude {
-            set: b.build()?,
-            exact,
-        })
-    }
-
-    pub fn matches(&self, root: &Path, path: &Path) -> bool {
-        if self.exact.iter().any(|e| e == path) {
-            return true;
-        }
-        let rel = path.strip_prefix(root).unwrap_or(path);
-        (!rel.as_os_str().is_empty() && self.set.is_match(rel))
-            || path.file_name().is_some_and(|n| self.set.is_match(n))
-    }
-}
-
 pub struct Walk {
-    pub follow: bool,
-    pub exclude: Exclude,
-}
-
-fn special_kind(ft: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if ft.is_fifo() {
-        "fifo"
-    } else if ft.is_socket() {
-        "socket"
-    } else if ft.is_block_device() {
-        "block device"
-    } else if ft.is_char_device() {
-        "character device"
-    } else {
-        "unknown file type"
-    }
+    follow: bool,
+    exclude: Exclude,
+    shard: Option<Shard>,
+    listing_budget: usize,
+    max_open: usize,
+    /// False only in tests, to take the path of file systems that leave `d_type` unknown.
+    trust_d_type: bool,
 }
 
 impl Walk {
-    /// Walks `root`, calling `emit` for every entry; returns the number of paths excluded.
-    pub fn run(&self, root: &Path, emit: &mut dyn FnMut(Entry)) -> u64 {
-        let excluded = std::cell::Cell::new(0u64);
-        let it = WalkDir::new(root).follow_links(self.follow).into_iter();
-        let mut it = it.filter_entry(|e| {
-            let skip = e.depth() > 0 && self.exclude.matches(root, e.path());
-            if skip {
-                excluded.set(excluded.get() + 1);
+    pub fn new(follow: bool, exclude: Exclude) -> Walk {
+        Walk {
+            follow,
+            exclude,
+            shard: None,
+            listing_budget: LISTING_BUDGET,
+            max_open: MAX_OPEN_DIRS,
+            trust_d_type: true,
+        }
+    }
+
+    /// Keeps only the entries of `shard` (all with `None`).
+    pub fn with_shard(mut self, shard: Option<Shard>) -> Walk {
+        self.shard = shard;
+        self
+    }
+
+    /// Walks `root`, calling `emit` for every entry in order.
+    pub fn run(&self, root: &Path, emit: &mut dyn FnMut(Entry)) -> Counts {
+        let mut w = Walker {
+            walk: self,
+            emit,
+            counts: Counts::default(),
+            stack: Vec::new(),
+            open: 0,
+            buf: vec![MaybeUninit::uninit(); GETDENTS_BUF],
+            scratch: Vec::new(),
+        };
+        w.root(root);
+        w.descend();
+        w.counts
+    }
+}
+
+/// A directory being walked.
+struct Frame {
+    /// `None` when closed to stay within [`MAX_OPEN_DIRS`] (never for the root).
+    fd: Option<OwnedFd>,
+    path: PathBuf,
+    /// The path relative to the root, as bytes (empty for the root).
+    rel: Vec<u8>,
+    /// The name in its parent, to open it again.
+    name: Vec<u8>,
+    /// (device, inode): loops, and the check that a directory opened again is the same.
+    id: (u64, u64),
+    noatime: bool,
+    listing: Listing,
+}
+
+/// A path about to be visited: its name in the current directory (for the `*at` calls).
+struct Child<'n> {
+    name: &'n CStr,
+    path: PathBuf,
+    rel: Vec<u8>,
+}
+
+struct Walker<'w> {
+    walk: &'w Walk,
+    emit: &'w mut dyn FnMut(Entry),
+    counts: Counts,
+    stack: Vec<Frame>,
+    /// Frames whose `fd` is open.
+    open: usize,
+    buf: Vec<MaybeUninit<u8>>,
+    scratch: Vec<u8>,
+}
+
+fn os(bytes: &[u8]) -> &Path {
+    Path::new(OsStr::from_bytes(bytes))
+}
+
+/// `parent/name` for relative paths (just `name` at the root).
+fn join_rel(parent: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut rel = Vec::with_capacity(parent.len() + 1 + name.len());
+    if !parent.is_empty() {
+        rel.extend_from_slice(parent);
+        rel.push(b'/');
+    }
+    rel.extend_from_slice(name);
+    rel
+}
+
+/// The inventory reason for an error of the walk.
+fn reason(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::PermissionDenied => "permission_denied",
+        io::ErrorKind::NotFound => "vanished",
+        _ => "io_error",
+    }
+}
+
+fn special_kind(ft: FileType) -> &'static str {
+    match ft {
+        FileType::Fifo => "fifo",
+        FileType::Socket => "socket",
+        FileType::BlockDevice => "block device",
+        FileType::CharacterDevice => "character device",
+        _ => "unknown file type",
+    }
+}
+
+/// Opens a directory for reading, with `O_NOATIME` where permitted. Returns whether it was.
+fn open_dir(at: BorrowedFd<'_>, name: &CStr, follow: bool) -> io::Result<(OwnedFd, bool)> {
+    let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    if !follow {
+        flags |= OFlags::NOFOLLOW;
+    }
+    let open = |flags| retry_on_intr(|| rustix::fs::openat(at, name, flags, Mode::empty()));
+    match open(flags | OFlags::NOATIME) {
+        Ok(fd) => Ok((fd, true)),
+        Err(Errno::PERM) => Ok((open(flags)?, false)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn identity(fd: &OwnedFd) -> io::Result<(u64, u64)> {
+    let m = Meta::from(rustix::fs::fstat(fd)?);
+    Ok((m.dev, m.ino))
+}
+
+impl Walker<'_> {
+    /// The directory the next `*at` call is relative to: the current one, or the working
+    /// directory for a root.
+    fn at(&self) -> BorrowedFd<'_> {
+        match self.stack.last() {
+            Some(f) => {
+                f.fd.as_ref()
+                    .expect("the current directory is open")
+                    .as_fd()
             }
-            !skip
-        });
-        loop {
-            let next = match it.next() {
-                None => break,
-                Some(n) => n,
-            };
-            match next {
-                Ok(e) => {
-                    let ft = e.file_type();
-                    if ft.is_dir() {
-                        continue;
-                    }
-                    let path = e.path().to_path_buf();
-                    let meta = match e.metadata() {
-                        Ok(m) => m,
-                        Err(err) => {
-                            emit(Entry::Error {
-                                path,
-                                reason: "vanished",
-                                detail: err.to_string(),
-                            });
-                            continue;
-                        }
-                    };
-                    if ft.is_file() {
-                        emit(Entry::File { path, meta });
-                    } else if ft.is_symlink() {
-                        let target = std::fs::read_link(&path)
-                            .map(|t| t.display().to_string())
-                            .unwrap_or_default();
-                        emit(Entry::Skipped {
-                            path,
-                            meta: Some(meta),
-                            reason: "symlink",
-                            detail: format!(
-                                "symbolic link to {target:?} not followed (use --follow)"
-                            ),
-                        });
-                    } else {
-                        emit(Entry::Skipped {
-                            path,
-                            meta: Some(meta),
-                            reason: "special_file",
-                            detail: format!("{} is never opened", special_kind(&ft)),
-                        });
-                    }
+            None => CWD,
+        }
+    }
+
+    fn ours(&self, rel: &[u8]) -> bool {
+        self.walk.shard.is_none_or(|s| s.contains(rel))
+    }
+
+    fn emit(&mut self, rel: &[u8], entry: Entry) {
+        if self.ours(rel) {
+            (self.emit)(entry);
+        }
+    }
+
+    fn error(&mut self, path: PathBuf, rel: &[u8], reason: &'static str, detail: String) {
+        self.emit(
+            rel,
+            Entry::Error {
+                path,
+                reason,
+                detail,
+            },
+        );
+    }
+
+    fn root(&mut self, root: &Path) {
+        // A root is named by its path as given; its shard key is its own name.
+        let key = root.file_name().unwrap_or(root.as_os_str()).as_bytes();
+        let Ok(name) = CString::new(root.as_os_str().as_bytes()) else {
+            let detail = "the path holds a NUL byte".to_string();
+            return self.error(root.to_path_buf(), key, "io_error", detail);
+        };
+        match open_dir(CWD, &name, true) {
+            Ok((fd, noatime)) => match identity(&fd) {
+                Ok(id) => self.push(fd, noatime, id, root.to_path_buf(), Vec::new(), Vec::new()),
+                Err(e) => self.error(root.to_path_buf(), key, reason(&e), e.to_string()),
+            },
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
+                let child = Child {
+                    name: &name,
+                    path: root.to_path_buf(),
+                    rel: key.to_vec(),
+                };
+                self.stat_then(child, true);
+            }
+            Err(e) => self.error(root.to_path_buf(), key, reason(&e), e.to_string()),
+        }
+    }
+
+    /// Visits the entries of the directories on the stack until it is empty.
+    fn descend(&mut self) {
+        while let Some(top) = self.stack.last_mut() {
+            if let Some(n) = top.listing.next() {
+                let (kind, ino) = (n.kind, n.ino);
+                let mut name = std::mem::take(&mut self.scratch);
+                name.clear();
+                name.extend_from_slice(n.name.to_bytes_with_nul());
+                if self.reopen_top() {
+                    let name = CStr::from_bytes_with_nul(&name).expect("copied with its NUL");
+                    self.visit(name, kind, ino);
                 }
-                Err(err) => {
-                    let path = err
-                        .path()
-                        .map(Path::to_path_buf)
-                        .unwrap_or_else(|| root.to_path_buf());
-                    let (reason, detail) = if let Some(anc) = err.loop_ancestor() {
-                        (
-                            "symlink_loop",
-                            format!("symbolic link loop back to {}", anc.display()),
-                        )
-                    } else if let Some(io) = err.io_error() {
-                        let reason = match io.kind() {
-                            std::io::ErrorKind::PermissionDenied => "permission_denied",
-                            std::io::ErrorKind::NotFound => "vanished",
-                            _ => "io_error",
-                        };
-                        let what = if err.depth() == 0 || path.is_dir() {
-                            "directory: "
-                        } else {
-                            ""
-                        };
-                        (reason, format!("{what}{io}"))
-                    } else {
-                        ("io_error", err.to_string())
-                    };
-                    emit(Entry::Error {
-                        path,
-                        reason,
-                        detail,
-                    });
+                self.scratch = name;
+            } else if let Some(after) = top.listing.resume_after().map(<[u8]>::to_vec) {
+                if self.reopen_top() {
+                    self.read_listing(Some(&after));
                 }
+            } else {
+                self.pop();
             }
         }
-        drop(it);
-        excluded.get()
+    }
+
+    /// One name of the current directory: decided by its `d_type` where that is enough,
+    /// else by one `fstatat`. A regular file outside this shard costs nothing.
+    fn visit(&mut self, name: &CStr, kind: FileType, ino: u64) {
+        let top = self.stack.last().expect("inside a directory");
+        let child = Child {
+            name,
+            path: top.path.join(OsStr::from_bytes(name.to_bytes())),
+            rel: join_rel(&top.rel, name.to_bytes()),
+        };
+        if self
+            .walk
+            .exclude
+            .matches(os(&child.rel), os(name.to_bytes()))
+        {
+            if self.ours(&child.rel) {
+                self.counts.excluded += 1;
+            }
+            return;
+        }
+        let kind = if self.walk.trust_d_type {
+            kind
+        } else {
+            FileType::Unknown
+        };
+        match kind {
+            FileType::Directory => self.enter(child, false),
+            FileType::Symlink if self.walk.follow => self.stat_then(child, true),
+            FileType::Symlink => self.link(child, None),
+            FileType::RegularFile if !self.ours(&child.rel) => {}
+            FileType::RegularFile | FileType::Unknown => self.stat_then(child, false),
+            // A special file is only stat'ed when it might be excluded by identity.
+            _ if self.walk.exclude.may_exclude_ino(ino) => self.stat_then(child, false),
+            special => {
+                let detail = format!("{} is never opened", special_kind(special));
+                let entry = Entry::Skipped {
+                    path: child.path,
+                    meta: None,
+                    reason: "special_file",
+                    detail,
+                };
+                self.emit(&child.rel, entry);
+            }
+        }
+    }
+
+    /// Stats `child` (following a symlink if `follow`) and goes on by what it is.
+    fn stat_then(&mut self, c: Child<'_>, follow: bool) {
+        let flags = if follow {
+            AtFlags::empty()
+        } else {
+            AtFlags::SYMLINK_NOFOLLOW
+        };
+        match retry_on_intr(|| rustix::fs::statat(self.at(), c.name, flags)) {
+            Ok(st) => self.by_stat(c, Meta::from(st), follow),
+            Err(e) => self.stat_failed(c, e.into(), follow),
+        }
+    }
+
+    fn by_stat(&mut self, c: Child<'_>, meta: Meta, followed: bool) {
+        let ft = FileType::from_raw_mode(meta.mode);
+        match ft {
+            FileType::Directory => return self.enter(c, followed),
+            FileType::Symlink if self.walk.follow => return self.stat_then(c, true),
+            FileType::Symlink => return self.link(c, Some(meta)),
+            _ if !self.ours(&c.rel) => return,
+            _ => {}
+        }
+        if self.walk.exclude.is_excluded_id(meta.dev, meta.ino) {
+            self.counts.excluded += 1;
+            return;
+        }
+        let entry = if ft == FileType::RegularFile {
+            Entry::File { path: c.path, meta }
+        } else {
+            Entry::Skipped {
+                path: c.path,
+                meta: Some(meta),
+                reason: "special_file",
+                detail: format!("{} is never opened", special_kind(ft)),
+            }
+        };
+        self.emit(&c.rel, entry);
+    }
+
+    fn stat_failed(&mut self, c: Child<'_>, e: io::Error, followed: bool) {
+        let entry = match e.raw_os_error() {
+            Some(libc::ENOENT) if followed => Entry::Skipped {
+                path: c.path,
+                meta: None,
+                reason: "symlink",
+                detail: "dangling symbolic link: its target does not exist".into(),
+            },
+            Some(libc::ELOOP) if followed => Entry::Error {
+                path: c.path,
+                reason: "symlink_loop",
+                detail: "symbolic link loop (too many levels of links)".into(),
+            },
+            _ => Entry::Error {
+                path: c.path,
+                reason: reason(&e),
+                detail: e.to_string(),
+            },
+        };
+        self.emit(&c.rel, entry);
+    }
+
+    /// A symlink that is not followed.
+    fn link(&mut self, c: Child<'_>, meta: Option<Meta>) {
+        let entry = Entry::Skipped {
+            path: c.path,
+            meta,
+            reason: "symlink",
+            detail: "symbolic link not followed (use --follow)".into(),
+        };
+        self.emit(&c.rel, entry);
+    }
+
+    /// Opens a directory and makes it the current one (unless it is an ancestor: a loop).
+    fn enter(&mut self, c: Child<'_>, followed: bool) {
+        let opened = open_dir(self.at(), c.name, followed)
+            .and_then(|(fd, noatime)| Ok((identity(&fd)?, fd, noatime)));
+        let (id, fd, noatime) = match opened {
+            Ok(o) => o,
+            Err(e) => return self.error(c.path, &c.rel, reason(&e), format!("directory: {e}")),
+        };
+        if let Some(anc) = self.stack.iter().find(|f| f.id == id) {
+            let (reason, how) = if followed {
+                ("symlink_loop", "symbolic link loop")
+            } else {
+                ("directory_loop", "directory loop (a bind mount?)")
+            };
+            let detail = format!("{how} back to {}", display(&anc.path));
+            return self.error(c.path, &c.rel, reason, detail);
+        }
+        let name = c.name.to_bytes().to_vec();
+        self.push(fd, noatime, id, c.path, c.rel, name);
+    }
+
+    fn push(
+        &mut self,
+        fd: OwnedFd,
+        noatime: bool,
+        id: (u64, u64),
+        path: PathBuf,
+        rel: Vec<u8>,
+        name: Vec<u8>,
+    ) {
+        if noatime {
+            self.counts.dirs_noatime += 1;
+        } else {
+            self.counts.dirs_plain += 1;
+        }
+        self.stack.push(Frame {
+            fd: Some(fd),
+            path,
+            rel,
+            name,
+            id,
+            noatime,
+            listing: Listing::default(),
+        });
+        self.open += 1;
+        if self.open > self.walk.max_open {
+            // Close the outermost open ancestor but the root (it anchors reopening) and the
+            // directory just entered.
+            let last = self.stack.len() - 1;
+            if let Some(f) = self.stack[1..last].iter_mut().find(|f| f.fd.is_some()) {
+                f.fd = None;
+                self.open -= 1;
+            }
+        }
+        self.read_listing(None);
+    }
+
+    fn pop(&mut self) {
+        if let Some(f) = self.stack.pop() {
+            if f.fd.is_some() {
+                self.open -= 1;
+            }
+        }
+    }
+
+    /// Reads (the next pass of) the current directory's names.
+    fn read_listing(&mut self, after: Option<&[u8]>) {
+        let held: usize = self.stack.iter().map(|f| f.listing.bytes()).sum();
+        let total = self.walk.listing_budget;
+        let budget = total.saturating_sub(held).max(MIN_LISTING.min(total));
+        let top = self.stack.last_mut().expect("a directory");
+        let fd = top.fd.as_ref().expect("the current directory is open");
+        let (listing, err) = dir::read(fd, after, budget, &mut self.buf);
+        top.listing = listing;
+        if let Some(e) = err {
+            let (path, rel) = (top.path.clone(), top.rel.clone());
+            self.error(path, &rel, reason(&e), format!("directory listing: {e}"));
+        }
+    }
+
+    /// Opens the current directory again if it was closed; false (after an error entry, with
+    /// the directory left) if it cannot be, or is no longer the same directory.
+    fn reopen_top(&mut self) -> bool {
+        let top = self.stack.len() - 1;
+        if self.stack[top].fd.is_some() {
+            return true;
+        }
+        let base = (0..top)
+            .rev()
+            .find(|&i| self.stack[i].fd.is_some())
+            .expect("the root stays open");
+        let rel: Vec<&[u8]> = self.stack[base + 1..].iter().map(|f| &f.name[..]).collect();
+        let name = CString::new(rel.join(&b'/')).expect("names hold no NUL");
+        let at = self.stack[base].fd.as_ref().expect("open").as_fd();
+        let opened = open_dir(at, &name, true).and_then(|(fd, noatime)| {
+            let id = identity(&fd)?;
+            Ok((id == self.stack[top].id).then_some((fd, noatime)))
+        });
+        let f = &mut self.stack[top];
+        let detail = match opened {
+            Ok(Some((fd, noatime))) => {
+                if f.noatime && !noatime {
+                    self.counts.dirs_noatime -= 1;
+                    self.counts.dirs_plain += 1;
+                }
+                f.noatime &= noatime;
+                f.fd = Some(fd);
+                self.open += 1;
+                return true;
+            }
+            Ok(None) => "replaced by another directory during the walk".to_string(),
+            Err(e) => format!("could not be opened again: {e}"),
+        };
+        let (path, rel) = (f.path.clone(), f.rel.clone());
+        self.stack.pop();
+        self.error(
+            path,
+            &rel,
+            "changed_during_scan",
+            format!("directory {detail}"),
+        );
+        false
     }
 }

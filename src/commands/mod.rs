@@ -1,0 +1,75 @@
+//! From a parsed command line to a finished command and an exit code: one module per
+//! subcommand. This is the only layer that reads [`crate::cli`] types; the stages below get
+//! plain options.
+
+mod completions;
+mod diff;
+mod gate;
+mod locate;
+mod man;
+mod report;
+mod rules;
+mod scan;
+
+use anyhow::{bail, Result};
+
+use crate::cli::{BaselineAction, Cli, Command};
+use crate::detect::rules::RuleSet;
+use crate::detect::Detector;
+
+/// Exit codes.
+pub const NOTHING_FOUND: u8 = 0;
+pub const FOUND: u8 = 1;
+pub const FAILED: u8 = 2;
+
+pub fn run(cli: Cli) -> Result<u8> {
+    quiet_panics();
+    match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules(args) => rules::run(args),
+        Command::Baseline(args) => {
+            let det = |rules: Option<&std::path::Path>| detector(rules);
+            match args.action {
+                BaselineAction::Add(a) => gate::baseline_add(&a, &det(a.rules.as_deref())?),
+                BaselineAction::Update(a) => gate::baseline_update(&a, &det(a.rules.as_deref())?),
+            }
+        }
+        Command::InstallHook(args) => gate::install_hook(&args),
+        Command::Report(args) => report::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Locate(args) => locate::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
+        Command::Worker => {
+            crate::scan::worker::main()?;
+            Ok(NOTHING_FOUND)
+        }
+    }
+}
+
+/// A panic inside a parser is caught and recorded per file (`parser_panic`); its message may
+/// quote document text, so only the code location is printed.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_else(|| "unknown location".into());
+        eprintln!(
+            "kartlegg: internal error at {at} (message withheld: it may quote file contents)"
+        );
+    }));
+}
+
+/// Loads the rule set and, for user rules, proves their examples.
+pub(crate) fn detector(dir: Option<&std::path::Path>) -> Result<Detector> {
+    let set = RuleSet::load(dir).map_err(anyhow::Error::msg)?;
+    let det = Detector::new(set);
+    if dir.is_some() {
+        let failures = det.example_failures();
+        if !failures.is_empty() {
+            bail!("rule examples do not hold:\n  {}", failures.join("\n  "));
+        }
+    }
+    Ok(det)
+}

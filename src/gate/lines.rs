@@ -1,0 +1,135 @@
+//! The CI gate's line outputs: one line per failing finding, plain (`--format text-lines`) or
+//! as GitHub Actions workflow commands (`--format github`). Both show the mask only.
+
+use std::io::{self, Write};
+
+use super::{baseline, Hit, Verdict};
+use crate::extract::{Column, Location};
+
+/// What to do about a failing finding.
+pub fn advice() -> String {
+    format!(
+        "remove it, or record a reviewed exception in {}",
+        baseline::FILE_NAME
+    )
+}
+
+/// `path:line:column` when the finding has a line, else the path and what locates it inside
+/// (sheet, cell, page...).
+pub fn place(hit: &Hit) -> String {
+    let l = &hit.finding.location;
+    match (l.line, &l.column) {
+        (Some(line), Some(Column::Number(c))) => format!("{}:{line}:{c}", hit.path),
+        (Some(line), _) => format!("{}:{line}", hit.path),
+        _ => match inner_place(l) {
+            Some(p) => format!("{} ({p})", hit.path),
+            None => hit.path.clone(),
+        },
+    }
+}
+
+/// The parts of a location other than line and column, such as `sheet Kunder, cell B14`.
+pub fn inner_place(l: &Location) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(p) = l.page {
+        parts.push(format!("page {p}"));
+    }
+    if let Some(s) = &l.sheet {
+        parts.push(format!("sheet {s}"));
+    }
+    if let Some(c) = &l.cell {
+        parts.push(format!("cell {c}"));
+    }
+    if let Some(t) = &l.table {
+        parts.push(format!("table {t}"));
+    }
+    if let Some(m) = l.message {
+        parts.push(format!("message {m}"));
+    }
+    if let Some(p) = &l.part {
+        parts.push(format!("part {p}"));
+    }
+    if let Some(j) = &l.json_path {
+        parts.push(j.clone());
+    }
+    if let Some(r) = l.row {
+        parts.push(format!("row {r}"));
+    }
+    if let Some(Column::Name(c)) = &l.column {
+        parts.push(format!("column {c}"));
+    }
+    if let Some(o) = l.offset {
+        parts.push(format!("offset {o}"));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// `fodselsnummer (high) 130********`, plus where inside the file when a line is not all
+/// (`in part word/document.xml`), plus the introducing commit in history scans.
+pub fn what(hit: &Hit) -> String {
+    let f = &hit.finding;
+    let mut s = format!("{} ({}) {}", f.kind, f.confidence.as_str(), f.masked);
+    // With a line, `place` shows only line and column: say where inside (a slide, a part).
+    if let (Some(_), Some(inner)) = (f.location.line, inner_place(&f.location)) {
+        s.push_str(&format!(" in {inner}"));
+    }
+    if let Some(c) = &hit.commit {
+        s.push_str(&format!(" added in {}", &c[..c.len().min(12)]));
+    }
+    s
+}
+
+/// One line per failing finding.
+pub fn write_text(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
+    for h in hits.iter().filter(|h| h.verdict == Verdict::Fail) {
+        writeln!(out, "{}: {} — {}", place(h), what(h), advice())?;
+    }
+    Ok(())
+}
+
+/// One `::error` workflow command per failing finding; GitHub shows them on the diff.
+pub fn write_github(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
+    for h in hits.iter().filter(|h| h.verdict == Verdict::Fail) {
+        let l = &h.finding.location;
+        let mut props = format!("file={}", property(&h.file));
+        if let Some(line) = l.line {
+            props.push_str(&format!(",line={line}"));
+            if let Some(Column::Number(c)) = l.column {
+                props.push_str(&format!(",col={c}"));
+            }
+        }
+        props.push_str(&format!(
+            ",title={}",
+            property(&format!("kartlegg: {}", h.finding.kind))
+        ));
+        writeln!(
+            out,
+            "::error {props}::{}",
+            data(&format!("{}: {} — {}", place(h), what(h), advice()))
+        )?;
+    }
+    Ok(())
+}
+
+/// Escapes a workflow command's message.
+fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value.
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_commands_are_escaped() {
+        assert_eq!(property("a,b:c%\n"), "a%2Cb%3Ac%25%0A");
+        assert_eq!(data("x: y, 50%"), "x: y, 50%25");
+    }
+}

@@ -1,0 +1,173 @@
+//! Counting distinct values in bounded memory.
+//!
+//! A value is counted by its fingerprint (the first 64 bits of a keyed HMAC, so uniformly
+//! random). Up to [`EXACT`] values a set keeps each fingerprint and the count is exact; beyond
+//! that it turns into a HyperLogLog sketch of 2^[`PRECISION`] one-byte registers (16 KiB,
+//! standard error about 0.8 %), so a file with millions of different phone numbers, or a scan
+//! of millions of files, counts them without holding them.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+/// Values counted exactly, at most.
+pub const EXACT: usize = 4096;
+
+/// Bits of a fingerprint that pick a register.
+const PRECISION: u32 = 14;
+const REGISTERS: usize = 1 << PRECISION;
+
+/// Distinct fingerprints: a set while small, a sketch beyond [`EXACT`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Distinct {
+    Exact(HashSet<u64>),
+    Estimate(Vec<u8>),
+}
+
+impl Default for Distinct {
+    fn default() -> Self {
+        Distinct::Exact(HashSet::new())
+    }
+}
+
+impl Distinct {
+    pub fn insert(&mut self, fingerprint: u64) {
+        match self {
+            Distinct::Exact(set) => {
+                set.insert(fingerprint);
+                if set.len() > EXACT {
+                    let mut registers = vec![0u8; REGISTERS];
+                    for &f in set.iter() {
+                        observe(&mut registers, f);
+                    }
+                    *self = Distinct::Estimate(registers);
+                }
+            }
+            Distinct::Estimate(registers) => observe(registers, fingerprint),
+        }
+    }
+
+    /// Adds every value of `other`.
+    pub fn merge(&mut self, other: &Distinct) {
+        match other {
+            Distinct::Exact(set) => set.iter().for_each(|&f| self.insert(f)),
+            Distinct::Estimate(theirs) => {
+                if let Distinct::Exact(set) = self {
+                    let mut registers = theirs.clone();
+                    for &f in set.iter() {
+                        observe(&mut registers, f);
+                    }
+                    *self = Distinct::Estimate(registers);
+                } else if let Distinct::Estimate(mine) = self {
+                    for (m, t) in mine.iter_mut().zip(theirs) {
+                        *m = (*m).max(*t);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The count: exact while it can be, estimated beyond.
+    pub fn len(&self) -> u64 {
+        match self {
+            Distinct::Exact(set) => set.len() as u64,
+            Distinct::Estimate(registers) => estimate(registers),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Records one fingerprint in the registers: the register its first bits pick keeps the
+/// longest run of leading zeros seen in the rest.
+fn observe(registers: &mut [u8], fingerprint: u64) {
+    let index = (fingerprint >> (64 - PRECISION)) as usize;
+    let rest = fingerprint << PRECISION;
+    let rank = (rest.leading_zeros().min(64 - PRECISION) + 1) as u8;
+    if registers[index] < rank {
+        registers[index] = rank;
+    }
+}
+
+/// The HyperLogLog estimate, with linear counting while many registers are still empty.
+fn estimate(registers: &[u8]) -> u64 {
+    let m = registers.len() as f64;
+    let alpha = 0.7213 / (1.0 + 1.079 / m);
+    let sum: f64 = registers.iter().map(|&r| 2f64.powi(-i32::from(r))).sum();
+    let raw = alpha * m * m / sum;
+    let empty = registers.iter().filter(|&&r| r == 0).count();
+    let e = if raw <= 2.5 * m && empty > 0 {
+        m * (m / empty as f64).ln()
+    } else {
+        raw
+    };
+    e.round() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SplitMix64: stand-in fingerprints, uniformly spread as the real ones are.
+    fn fingerprints(seed: u64, n: usize) -> impl Iterator<Item = u64> {
+        let mut x = seed;
+        std::iter::repeat_with(move || {
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        })
+        .take(n)
+    }
+
+    #[test]
+    fn exact_while_small() {
+        let mut d = Distinct::default();
+        for f in fingerprints(1, EXACT) {
+            d.insert(f);
+            d.insert(f);
+        }
+        assert_eq!(d.len(), EXACT as u64);
+        assert!(matches!(d, Distinct::Exact(_)));
+    }
+
+    #[test]
+    fn estimated_within_a_few_percent_in_bounded_memory() {
+        for n in [5_000usize, 50_000, 1_000_000] {
+            let mut d = Distinct::default();
+            for f in fingerprints(n as u64, n) {
+                d.insert(f);
+            }
+            let got = d.len() as f64;
+            assert!(
+                (got - n as f64).abs() / (n as f64) < 0.03,
+                "{n} distinct estimated as {got}"
+            );
+            assert!(matches!(&d, Distinct::Estimate(r) if r.len() == REGISTERS));
+        }
+    }
+
+    #[test]
+    fn merging_counts_the_union() {
+        let (mut a, mut b) = (Distinct::default(), Distinct::default());
+        for f in fingerprints(7, 30_000) {
+            a.insert(f);
+        }
+        for f in fingerprints(7, 30_000).skip(10_000) {
+            b.insert(f);
+        }
+        for f in fingerprints(8, 100) {
+            b.insert(f);
+        }
+        a.merge(&b);
+        let got = a.len() as f64;
+        assert!((got - 30_100.0).abs() / 30_100.0 < 0.03, "{got}");
+        let mut small = Distinct::default();
+        small.merge(&Distinct::Exact([1, 2, 3].into()));
+        small.merge(&Distinct::Exact([3, 4].into()));
+        assert_eq!(small.len(), 4);
+    }
+}

@@ -1,0 +1,769 @@
+//! One input at a time: open, identify, extract, detect, and the records that come out —
+//! the file's own and one per member of a container, each emitted as soon as it is complete
+//! (a container's members before the container itself), so an archive of a million members
+//! never holds a million records.
+
+use std::cell::Cell;
+use std::io::{self, Cursor, Read};
+use std::path::Path;
+
+use super::{Done, Options};
+use std::collections::HashMap;
+
+use crate::detect::names::{masked_in_names, Spread};
+use crate::detect::{Candidate, ChunkContext, Detector};
+use crate::extract::{
+    self, Chunk, Clock, ExtractError, Input, Limit, LimitHit, Location, Locator, Sink,
+};
+use crate::read::sniff;
+use crate::read::{self, FileMeta};
+use crate::report::mask::{self, HashKey};
+use crate::report::{FileRecord, Finding, Status};
+use crate::walk::Entry;
+
+/// Where finished records go: the writer's channel in one process, the pipe to the parent in
+/// a worker process, a vector in tests and the CI gate.
+pub type Emit<'e> = dyn FnMut(Done) + 'e;
+
+/// Reads, extracts and detects one input at a time; shared by all workers.
+pub struct Scanner<'a> {
+    opts: &'a Options,
+    det: &'a Detector,
+    key: &'a HashKey,
+    content_secret: [u8; 192],
+}
+
+/// Why an extraction ended early, for the record.
+struct Failure {
+    status: Status,
+    reason: &'static str,
+    detail: String,
+    limit: Option<Limit>,
+}
+
+/// Runs an extraction, turning a parser panic into an error status. The panic hook set by the
+/// binary prints only the code location, never the message, which could quote document text.
+fn guarded<T>(f: impl FnOnce() -> Result<T, ExtractError>) -> Result<T, Failure> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => {
+            let (status, reason) = e.status();
+            Err(Failure {
+                status,
+                reason,
+                detail: e.to_string(),
+                limit: e.as_limit(),
+            })
+        }
+        Err(_) => Err(Failure {
+            status: Status::Error,
+            reason: "parser_panic",
+            detail:
+                "the parser for this format crashed on this file; it was recorded and the scan went on"
+                    .into(),
+            limit: None,
+        }),
+    }
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(opts: &'a Options, det: &'a Detector, key: &'a HashKey) -> Scanner<'a> {
+        Scanner {
+            opts,
+            det,
+            key,
+            content_secret: read::content_secret(key.parts().0),
+        }
+    }
+
+    /// Scans an in-memory input (a git blob, say) as if it were a file called `name`; returns
+    /// its record and the records of anything nested in it.
+    pub fn scan_bytes(&self, name: &str, data: &[u8]) -> Vec<FileRecord> {
+        let mut out = Vec::new();
+        self.bytes(name, data, &mut |d: Done| out.push(d.rec));
+        // The input's own record first, then its members in the order they were met.
+        out.rotate_right(1);
+        out
+    }
+
+    /// Scans an in-memory input as a file called `name`, emitting its records.
+    pub fn bytes(&self, name: &str, data: &[u8], emit: &mut Emit<'_>) {
+        let emit = &mut |mut d: Done| {
+            self.names(&mut d.rec);
+            emit(d)
+        };
+        let mut rec = FileRecord::new(name.to_string(), None);
+        let mut hash = xxhash_rust::xxh3::Xxh3::with_secret(self.content_secret);
+        hash.update(data);
+        rec.content_hash = Some(format!("{:032x}", hash.digest128()));
+        let limits = &self.opts.limits;
+        let head = &data[..data.len().min(sniff::HEAD)];
+        let mut cursor = Cursor::new(data);
+        let mut input = Input::seekable_from(
+            name,
+            head,
+            &mut cursor,
+            Some(data.len() as u64),
+            0,
+            limits,
+            Clock::start(limits),
+            self.det,
+        );
+        let budget = Cell::new(0);
+        let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget);
+        emit(Done {
+            rec,
+            bytes,
+            noatime: None,
+        });
+    }
+
+    /// Scans pieces of one text file that start at the given 1-based lines (the added lines
+    /// of a diff), as a record called `name`.
+    pub fn scan_text_pieces(&self, name: &str, pieces: &[(u64, &str)]) -> FileRecord {
+        let mut rec = FileRecord::new(name.to_string(), None);
+        rec.file_type = "text".into();
+        let limits = &self.opts.limits;
+        let budget = Cell::new(0);
+        let mut members = |_: Done| {};
+        let mut sink = Collector::new(
+            self,
+            &mut rec,
+            &mut members,
+            &budget,
+            0,
+            Clock::start(limits),
+        );
+        let base = Location::default();
+        for &(line, text) in pieces {
+            let chunk = Chunk::whole(
+                text,
+                &base,
+                extract::Position::Lines(extract::LinePos { line, column: 1 }),
+                ChunkContext::default(),
+            );
+            sink.chunk(&chunk);
+        }
+        sink.finish();
+        rec
+    }
+
+    /// Processes one walk entry: a file is read; anything else becomes its record at once.
+    pub fn process(&self, entry: Entry, emit: &mut Emit<'_>) {
+        let emit = &mut |mut d: Done| {
+            self.names(&mut d.rec);
+            emit(d)
+        };
+        match entry {
+            Entry::File { path, .. } => self.read_file(&path, emit),
+            Entry::Skipped {
+                path,
+                meta,
+                reason,
+                detail,
+            } => {
+                let mut rec =
+                    FileRecord::new(display(&path), meta.as_ref().map(FileMeta::from_metadata));
+                rec.file_type = reason.to_string();
+                rec.set_status(Status::Skipped, reason, detail);
+                emit(Done {
+                    rec,
+                    bytes: 0,
+                    noatime: None,
+                });
+            }
+            Entry::Error {
+                path,
+                reason,
+                detail,
+            } => {
+                let mut rec = FileRecord::new(display(&path), None);
+                rec.set_status(Status::Error, reason, detail);
+                emit(Done {
+                    rec,
+                    bytes: 0,
+                    noatime: None,
+                });
+            }
+        }
+    }
+
+    /// Reads one file: its members' records are emitted as they complete, its own last. The
+    /// file's evidence (size, times, owner) is taken from the opened descriptor, before
+    /// anything is read.
+    pub fn file(&self, path: &Path, emit: &mut Emit<'_>) {
+        self.read_file(path, &mut |mut d: Done| {
+            self.names(&mut d.rec);
+            emit(d)
+        })
+    }
+
+    /// [`Scanner::file`] before names are looked at.
+    fn read_file(&self, path: &Path, emit: &mut Emit<'_>) {
+        let mut rec = FileRecord::new(display(path), None);
+        let mut one = |rec: FileRecord, noatime| {
+            emit(Done {
+                rec,
+                bytes: 0,
+                noatime,
+            })
+        };
+        let opened = if self.opts.follow {
+            read::open_following(path)
+        } else {
+            read::open(path)
+        };
+        let read::Opened { file, noatime } = match opened {
+            Ok(o) => o,
+            Err(e) => {
+                // Who owns a file that cannot be opened is what a reviewer asks next.
+                rec.meta = std::fs::symlink_metadata(path)
+                    .ok()
+                    .map(|m| FileMeta::from_metadata(&m));
+                let reason = read::io_reason(&e);
+                let status = if reason == "symlink" {
+                    Status::Skipped
+                } else {
+                    Status::Error
+                };
+                rec.set_status(status, reason, e.to_string());
+                return one(rec, None);
+            }
+        };
+        let meta = match file.metadata() {
+            Ok(m) => m,
+            Err(e) => {
+                rec.set_status(Status::Error, read::io_reason(&e), e.to_string());
+                return one(rec, Some(noatime));
+            }
+        };
+        rec.meta = Some(FileMeta::from_metadata(&meta));
+        if !meta.is_file() {
+            rec.set_status(
+                Status::Skipped,
+                "special_file",
+                "no longer a regular file when opened",
+            );
+            return one(rec, Some(noatime));
+        }
+        if let Some(max) = self.opts.max_file_size.filter(|&max| meta.len() > max) {
+            rec.set_status(
+                Status::Skipped,
+                "too_large",
+                format!("{} bytes is over --max-file-size {max}", meta.len()),
+            );
+            return one(rec, Some(noatime));
+        }
+        let before = read::version(&meta);
+        let mut file = read::Watched::new(file, Some(self.content_secret));
+        let head = match read::read_file_head(&mut file, sniff::HEAD, meta.len()) {
+            Ok(h) => h,
+            Err(e) => {
+                rec.set_status(Status::Error, read::io_reason(&e), e.to_string());
+                return one(rec, Some(noatime));
+            }
+        };
+        let limits = &self.opts.limits;
+        let budget = Cell::new(0);
+        let name = rec.path.clone();
+        let mut input = Input::seekable_from(
+            &name,
+            &head,
+            &mut file,
+            Some(meta.len()),
+            0,
+            limits,
+            Clock::start(limits),
+            self.det,
+        );
+        let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget);
+        drop(input);
+        rec.content_hash = file.content_hash(meta.len());
+        let after_fd = file.file.metadata().map(|m| read::version(&m)).ok();
+        let after_path = std::fs::metadata(path).map(|m| read::version(&m)).ok();
+        if after_fd != Some(before) || (after_path.is_some() && after_path != Some(before)) {
+            rec.set_status(
+                Status::Partial,
+                "changed_during_scan",
+                "size or modification time changed while reading",
+            );
+        } else if after_path.is_none() && rec.status == Status::Scanned {
+            rec.set_status(
+                Status::Partial,
+                "vanished",
+                "deleted or renamed while reading; read as opened",
+            );
+        }
+        emit(Done {
+            rec,
+            bytes,
+            noatime: Some(noatime),
+        });
+    }
+
+    /// Identifies and extracts one input into `rec` (findings, type, status); the records of
+    /// nested members go to `emit`. Returns the bytes read and the limit that stopped it, if one did (a
+    /// container stops when a member exhausts the file's byte or time budget).
+    fn run_extract(
+        &self,
+        input: &mut Input<'_>,
+        rec: &mut FileRecord,
+        emit: &mut Emit<'_>,
+        budget: &Cell<u64>,
+    ) -> (u64, Option<Limit>) {
+        let result = guarded(|| extract::identify(input)).and_then(|id| {
+            rec.file_type = id.format.name().to_string();
+            let mut sink = Collector::new(self, rec, emit, budget, input.depth, input.clock);
+            let result = guarded(|| extract::extract(input, id, &mut sink));
+            sink.finish();
+            result
+        });
+        match result {
+            Ok(e) => {
+                rec.file_type = e.file_type;
+                rec.encoding = e.encoding;
+                if let Some(n) = e.note {
+                    rec.set_status(n.status, &n.reason, n.detail);
+                }
+                (e.bytes, None)
+            }
+            Err(f) => {
+                if rec.file_type == "unknown" {
+                    rec.file_type = extract::sniffed_format(input.head).name().to_string();
+                }
+                // Findings made before an I/O error stay: the file was read in part.
+                let status = if f.status == Status::Error && rec.total() > 0 {
+                    Status::Partial
+                } else {
+                    f.status
+                };
+                rec.set_status(status, f.reason, f.detail);
+                (0, f.limit)
+            }
+        }
+    }
+}
+
+impl Scanner<'_> {
+    /// Values in a record's own name (its path; a member's name in its container) become
+    /// findings located `{"part": "path"}`; then, unless values are to be revealed, every name
+    /// the record prints (path, detail, sheet, table, column, part, JSON path) is masked.
+    pub fn names(&self, rec: &mut FileRecord) {
+        let own = rec.path[rec.path.rfind("!/").map_or(0, |i| i + 2)..].to_string();
+        let spread = Spread::new(&own);
+        if self.det.may_match(spread.text.as_bytes()) {
+            let base = Location {
+                part: Some("path".into()),
+                ..Location::default()
+            };
+            let budget = Cell::new(0);
+            let mut members = |_: Done| {};
+            let limits = &self.opts.limits;
+            let mut sink =
+                Collector::new(self, rec, &mut members, &budget, 0, Clock::start(limits));
+            sink.chunk(&Chunk::whole(
+                &spread.text,
+                &base,
+                extract::Position::Fixed,
+                ChunkContext::default(),
+            ));
+        }
+        if self.opts.reveal {
+            return;
+        }
+        let mut m = Masker {
+            det: self.det,
+            seen: HashMap::new(),
+            cands: Vec::new(),
+        };
+        m.mask(&mut rec.path);
+        if let Some(d) = &mut rec.detail {
+            m.mask(d);
+        }
+        for f in &mut rec.findings {
+            let l = &mut f.location;
+            for s in [&mut l.sheet, &mut l.table, &mut l.part, &mut l.json_path]
+                .into_iter()
+                .flatten()
+            {
+                m.mask(s);
+            }
+            if let Some(extract::Column::Name(c)) = &mut l.column {
+                m.mask(c);
+            }
+        }
+        for c in &mut rec.columns {
+            if let Some(t) = &mut c.table {
+                m.mask(t);
+            }
+            if let extract::Column::Name(n) = &mut c.column {
+                m.mask(n);
+            }
+        }
+    }
+}
+
+impl Scanner<'_> {
+    /// `name` as records print it: masked unless values are revealed.
+    pub fn mask_name(&self, name: &str) -> String {
+        let mut name = name.to_string();
+        if !self.opts.reveal {
+            Masker {
+                det: self.det,
+                seen: HashMap::new(),
+                cands: Vec::new(),
+            }
+            .mask(&mut name);
+        }
+        name
+    }
+}
+
+/// Masks the values in names, remembering each name it has seen (a record repeats its sheet
+/// and column names in every finding).
+struct Masker<'d> {
+    det: &'d Detector,
+    seen: HashMap<String, Option<String>>,
+    cands: Vec<Candidate>,
+}
+
+impl Masker<'_> {
+    fn mask(&mut self, name: &mut String) {
+        if !self.det.may_match(name.as_bytes()) {
+            return;
+        }
+        if let Some(done) = self.seen.get(name.as_str()) {
+            if let Some(m) = done {
+                *name = m.clone();
+            }
+            return;
+        }
+        let spread = Spread::new(name);
+        self.cands.clear();
+        self.det.scan_name(&spread, &mut self.cands);
+        let mut out = String::with_capacity(name.len());
+        let mut at = 0;
+        for c in self.cands.iter().filter(|c| masked_in_names(c)) {
+            let (s, e) = spread.original(c.start, c.end);
+            if s < at {
+                continue;
+            }
+            out.push_str(&name[at..s]);
+            out.push_str(&mask::mask(c.kind, &c.value));
+            at = e;
+        }
+        let masked = (at > 0).then(|| {
+            out.push_str(&name[at..]);
+            out
+        });
+        self.seen.insert(name.clone(), masked.clone());
+        if let Some(m) = masked {
+            *name = m;
+        }
+    }
+}
+
+/// A path as the inventory writes it.
+pub(crate) fn display(path: &Path) -> String {
+    crate::walk::display(path)
+}
+
+/// Counts bytes read from a nested member against the top-level file's budget.
+/// Damaged data below it (a member cut short, a bad checksum: [`extract::Damage`]) ends the
+/// stream there, so the member's extractor reads and reports all that came before, and is
+/// kept for the member's record.
+struct Budgeted<'a> {
+    inner: &'a mut dyn Read,
+    used: &'a Cell<u64>,
+    max: u64,
+    damage: Option<extract::Damage>,
+}
+
+impl Read for Budgeted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.damage.is_some() {
+            return Ok(0);
+        }
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) => match e
+                .get_ref()
+                .and_then(|r| r.downcast_ref::<extract::Damage>())
+            {
+                Some(d) => {
+                    self.damage = Some(d.clone());
+                    return Ok(0);
+                }
+                None => return Err(e),
+            },
+        };
+        self.used.set(self.used.get() + n as u64);
+        if self.used.get() > self.max {
+            return Err(LimitHit::new(
+                Limit::NestedBytes,
+                format!("over {} decompressed bytes in one file", self.max),
+            )
+            .into());
+        }
+        Ok(n)
+    }
+}
+
+/// The sink that turns candidates into findings of one record, and nested members into
+/// records of their own.
+struct Collector<'a, 'b> {
+    scanner: &'a Scanner<'a>,
+    rec: &'b mut FileRecord,
+    cands: Vec<Candidate>,
+    /// Where members' records go.
+    emit: &'b mut Emit<'b>,
+    /// Decompressed bytes of nested members so far, for the whole top-level file.
+    budget: &'b Cell<u64>,
+    depth: u32,
+    clock: Clock,
+    /// Chunks on which the detector panicked: their text went unchecked.
+    detector_panics: u32,
+}
+
+/// The text around a value, on one line, for `--reveal`.
+fn snippet(text: &str, start: usize, end: usize) -> String {
+    use crate::detect::context::floor_boundary;
+    let from = floor_boundary(text, start.saturating_sub(40));
+    let to = floor_boundary(text, (end + 40).min(text.len()));
+    text[from..to]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl<'a, 'b> Collector<'a, 'b> {
+    fn new(
+        scanner: &'a Scanner<'a>,
+        rec: &'b mut FileRecord,
+        emit: &'b mut Emit<'b>,
+        budget: &'b Cell<u64>,
+        depth: u32,
+        clock: Clock,
+    ) -> Collector<'a, 'b> {
+        Collector {
+            scanner,
+            rec,
+            cands: Vec::new(),
+            emit,
+            budget,
+            depth,
+            clock,
+            detector_panics: 0,
+        }
+    }
+
+    /// Marks the record when text went unchecked: a panic in detection loses no other
+    /// finding, but the file was not fully checked, so it must not pass as scanned (the CI
+    /// gate fails closed on it, and `--fail-on-unscanned` counts it).
+    fn finish(&mut self) {
+        if self.detector_panics > 0 && self.rec.status == Status::Scanned {
+            self.rec.set_status(
+                Status::Partial,
+                "detector_panic",
+                format!(
+                    "detection failed on {} piece(s) of text, which went unchecked",
+                    self.detector_panics
+                ),
+            );
+        }
+    }
+}
+
+impl Sink for Collector<'_, '_> {
+    fn chunk(&mut self, chunk: &Chunk<'_>) {
+        let s = self.scanner;
+        if !s.det.may_match(chunk.text.as_bytes()) {
+            return;
+        }
+        self.cands.clear();
+        let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            s.det.scan(chunk.text, &chunk.context, &mut self.cands)
+        }));
+        if scanned.is_err() {
+            self.detector_panics += 1;
+            self.cands.clear();
+            return;
+        }
+        let mut locator = Locator::new(chunk);
+        // A value of a table column (dumps, databases, CSV): its findings feed the per-column
+        // summary.
+        let column = match (&chunk.position, &chunk.base.column) {
+            (extract::Position::Fixed, Some(col)) => Some(col),
+            _ => None,
+        };
+        let mut in_column: Vec<(&'static str, u64)> = Vec::new();
+        for c in &self.cands {
+            if !chunk.report.contains(&c.start) || c.confidence < s.opts.min_confidence {
+                continue;
+            }
+            // One HMAC per value; its text only for the findings listed.
+            let digest = s.key.digest(c.kind, &c.value);
+            self.rec
+                .tally
+                .add(c.kind, c.confidence, c.synthetic, digest.short());
+            if column.is_some() {
+                in_column.push((c.kind, digest.short()));
+            }
+            *self.rec.counts.entry(c.kind).or_default() += 1;
+            if self.rec.findings.len() >= s.opts.max_findings_per_file {
+                self.rec.findings_truncated = true;
+                continue;
+            }
+            self.rec.findings.push(Finding {
+                kind: c.kind,
+                rule: c.rule,
+                confidence: c.confidence,
+                location: locator.locate(c.start),
+                masked: mask::mask(c.kind, &c.value),
+                fingerprint: digest.fingerprint(),
+                checksum: c.checksum.map(|r| r.as_str()),
+                synthetic: c.synthetic,
+                role: c.role,
+                iban: c.iban,
+                recovered_leading_zero: c.recovered_leading_zero,
+                scope: c.scope,
+                value: s.opts.reveal.then(|| c.value.clone()),
+                context: s.opts.reveal.then(|| snippet(chunk.text, c.start, c.end)),
+                date: None,
+            });
+        }
+        if let Some(col) = column {
+            self.rec
+                .column_finding(chunk.base.table.as_deref(), col, &in_column);
+        }
+    }
+
+    fn column_values(&mut self, table: Option<&str>, column: &extract::Column, values: u64) {
+        self.rec.column_values(table, column, values);
+    }
+
+    fn nested(
+        &mut self,
+        name: &str,
+        size: Option<u64>,
+        data: &mut dyn Read,
+    ) -> Result<(), ExtractError> {
+        let limits = &self.scanner.opts.limits;
+        let path = format!("{}!/{}", self.rec.path, name);
+        let mut rec = FileRecord::new(path.clone(), None);
+        let depth = self.depth + 1;
+        if depth > limits.max_depth {
+            // The member is listed, unread; the container goes on with its other members.
+            rec.set_status(
+                Status::LimitExceeded,
+                Limit::Depth.reason(),
+                format!("containers nested deeper than {}", limits.max_depth),
+            );
+            (self.emit)(Done {
+                rec,
+                bytes: 0,
+                noatime: None,
+            });
+            return Ok(());
+        }
+        let mut reader = Budgeted {
+            inner: data,
+            used: self.budget,
+            max: limits.max_nested_bytes,
+            damage: None,
+        };
+        let head = match read::read_head(&mut reader, sniff::HEAD) {
+            Ok(h) => h,
+            Err(e) => {
+                let e = ExtractError::from(e);
+                let (status, reason) = e.status();
+                rec.set_status(status, reason, e.to_string());
+                (self.emit)(Done {
+                    rec,
+                    bytes: 0,
+                    noatime: None,
+                });
+                return Err(e);
+            }
+        };
+        let mut input = Input::streamed(
+            &path,
+            &head,
+            &mut reader,
+            size,
+            depth,
+            limits,
+            self.clock,
+            self.scanner.det,
+        );
+        let (bytes, stop) =
+            self.scanner
+                .run_extract(&mut input, &mut rec, &mut *self.emit, self.budget);
+        drop(input);
+        if let Some(d) = reader.damage {
+            // What was read is reported; the record says why it is not all (a parser that
+            // failed on the cut data is explained by the cut).
+            if matches!(rec.status, Status::Scanned | Status::Error) {
+                let (status, reason) = ExtractError::Damaged(d.clone()).status();
+                let status = if status == Status::Error && rec.total() > 0 {
+                    Status::Partial
+                } else {
+                    status
+                };
+                rec.set_status(status, reason, d.detail);
+            }
+        }
+        let detail = rec.detail.clone().unwrap_or_default();
+        (self.emit)(Done {
+            rec,
+            bytes,
+            noatime: None,
+        });
+        match stop {
+            // The whole file's budget is spent: the container stops too.
+            Some(limit @ (Limit::NestedBytes | Limit::Time)) => {
+                Err(ExtractError::limit(limit, detail))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A text member streamed out of a container (a `.sql.gz`, a zip entry) reaches the
+    /// structured readers: a dump is parsed into tables without seeking.
+    #[test]
+    fn nested_text_members_reach_the_structured_readers() {
+        let opts = Options::default();
+        let det = Detector::builtin();
+        let key = HashKey::provided(b"test".to_vec());
+        let scanner = Scanner::new(&opts, &det, &key);
+        let mut rec = FileRecord::new("backup.sql.gz".into(), None);
+        let mut nested = Vec::new();
+        let budget = Cell::new(0);
+        let clock = Clock::start(&opts.limits);
+        let mut emit = |d: Done| nested.push(d);
+        let mut sink = Collector::new(&scanner, &mut rec, &mut emit, &budget, 0, clock);
+        let dump =
+            b"-- MySQL dump\nINSERT INTO `kunde` (`id`,`fnr`) VALUES (1,'13097248022'),(2,NULL);\n";
+        // A plain `Read` (no `Seek`), as a decompressor gives it.
+        let mut stream = io::BufReader::new(&dump[..]);
+        sink.nested("backup.sql", None, &mut stream).unwrap();
+        drop(sink);
+        let member = &nested[0].rec;
+        assert_eq!(
+            (member.path.as_str(), member.file_type.as_str()),
+            ("backup.sql.gz!/backup.sql", "sql")
+        );
+        let loc = &member.findings[0].location;
+        assert_eq!((loc.table.as_deref(), loc.row), (Some("kunde"), Some(1)));
+        assert_eq!(loc.column, Some(extract::Column::Name("fnr".into())));
+        assert_eq!(
+            (member.columns[0].values, member.columns[0].matched),
+            (1, 1)
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! A worker process: the same [`Scanner`] as a scan in one process, behind a pipe.
+//!
+//! The scan starts workers by running its own binary as `kartlegg __worker`. A worker reads
+//! its settings (options, rules, the fingerprint key — over the pipe, never on the command
+//! line or in the environment), then jobs, one at a time; it writes each record as soon as it
+//! is complete and a `Finished` after the file's own. It marks the job it is on in its slot of
+//! the shared page, so when a parser takes the whole process down (a stack overflow, an abort,
+//! the memory budget) or runs past its time, the scan knows which file did it.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use super::memory::{self, SharedMap};
+use super::wire::{self, Job};
+use super::{Done, Options, Scanner};
+use crate::detect::rules::RuleSet;
+use crate::detect::Detector;
+use crate::report::mask::HashKey;
+
+/// Stack for the thread that reads files: parsers of nested formats recurse, and a deep but
+/// legitimate document should not be mistaken for a crash. Untouched stack costs nothing.
+const STACK: usize = 256 << 20;
+
+/// What a worker needs to know, sent once.
+#[derive(Serialize, Deserialize)]
+pub struct Init {
+    pub options: Options,
+    /// Extra rules (`--rules DIR`); the worker loads the same rule files as the scan.
+    pub rules_dir: Option<PathBuf>,
+    /// The scan's rule-set hash: a worker that loaded different rules refuses to start.
+    pub rules_hash: String,
+    pub key: Vec<u8>,
+    pub key_provided: bool,
+    /// This worker's slot in the shared page.
+    pub slot: usize,
+    /// The shared page's inherited descriptor.
+    pub shared_fd: i32,
+}
+
+/// Runs a worker on standard input and output until the scan closes the pipe.
+pub fn main() -> io::Result<()> {
+    let mut input = io::stdin();
+    let init: Init = wire::read_init(&mut input)?;
+    let set = RuleSet::load(init.rules_dir.as_deref()).map_err(io::Error::other)?;
+    let det = Detector::new(set);
+    if det.rules_hash() != init.rules_hash {
+        return Err(io::Error::other(
+            "the rule files changed since the scan started",
+        ));
+    }
+    let key = HashKey::from_parts(init.key, init.key_provided);
+    SharedMap::open(init.shared_fd)?.account_as(init.slot);
+    let slot = memory::my_slot().expect("accounting was just set up");
+    let opts = init.options;
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("kartlegg-worker".into())
+            .stack_size(STACK)
+            .spawn_scoped(s, || {
+                let scanner = Scanner::new(&opts, &det, &key);
+                let mut input = io::BufReader::with_capacity(64 << 10, input.lock());
+                let mut out = BufWriter::with_capacity(64 << 10, io::stdout().lock());
+                while let Some(job) = wire::read_job(&mut input)? {
+                    let id = job.id();
+                    slot.started.store(memory::now_ms(), Ordering::Relaxed);
+                    slot.job.store(id, Ordering::Release);
+                    let mut failed = None;
+                    let mut emit = |d: Done| {
+                        if failed.is_none() {
+                            failed = wire::write_record(&mut out, id, &d).err();
+                        }
+                    };
+                    match &job {
+                        Job::File { path, .. } => scanner.file(path, &mut emit),
+                        Job::Bytes { name, data, .. } => scanner.bytes(name, data, &mut emit),
+                    }
+                    slot.job.store(0, Ordering::Release);
+                    if let Some(e) = failed {
+                        return Err(e);
+                    }
+                    wire::write_finished(&mut out, id)?;
+                    // More jobs already here: answer them in the same write.
+                    if input.buffer().is_empty() {
+                        out.flush()?;
+                    }
+                }
+                Ok(())
+            })?
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the worker thread panicked")))
+    })
+}

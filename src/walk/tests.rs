@@ -1,0 +1,344 @@
+//! The walk over real trees built in temporary directories (the tests run as root in CI, so
+//! devices can be made; a permission error needs another user and is tested end to end).
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{symlink, MetadataExt};
+use std::path::Path;
+
+use super::*;
+
+/// What one entry says, shortly: `path` relative to the root, then `file`, `skipped/REASON`
+/// or `error/REASON`.
+fn summary(root: &Path, e: &Entry) -> (String, String) {
+    let (path, what) = match e {
+        Entry::File { path, .. } => (path, "file".to_string()),
+        Entry::Skipped { path, reason, .. } => (path, format!("skipped/{reason}")),
+        Entry::Error { path, reason, .. } => (path, format!("error/{reason}")),
+    };
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    (display(rel), what)
+}
+
+fn run(walk: &Walk, root: &Path) -> (Vec<(String, String)>, Counts) {
+    let mut out = Vec::new();
+    let counts = walk.run(root, &mut |e| out.push(summary(root, &e)));
+    (out, counts)
+}
+
+fn plain() -> Walk {
+    Walk::new(false, Exclude::new(&[], vec![]).unwrap())
+}
+
+fn write(root: &Path, rel: &str) {
+    let p = root.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, rel).unwrap();
+}
+
+fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+fn mknod(path: &Path, kind: libc::mode_t, dev: libc::dev_t) {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mknod reads nothing else.
+    let rc = unsafe { libc::mknod(c.as_ptr(), kind | 0o600, dev) };
+    assert_eq!(
+        rc,
+        0,
+        "mknod {}: {}",
+        path.display(),
+        io::Error::last_os_error()
+    );
+}
+
+#[test]
+fn names_in_byte_order_depth_first() {
+    let t = tempfile::tempdir().unwrap();
+    for rel in [
+        "b/2.txt", "b/1.txt", "a.txt", "B.txt", "a/x", "a-b/y", "æ.txt", "z.txt",
+    ] {
+        write(t.path(), rel);
+    }
+    fs::write(t.path().join(OsStr::from_bytes(b"\xff.bin")), "").unwrap();
+    let (got, _) = run(&plain(), t.path());
+    let names: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+    // Byte order within each directory, each directory's contents where its name falls.
+    assert_eq!(
+        names,
+        [
+            "B.txt",
+            "a/x",
+            "a-b/y",
+            "a.txt",
+            "b/1.txt",
+            "b/2.txt",
+            "z.txt",
+            "æ.txt",
+            "\\xff.bin"
+        ]
+    );
+    // The same order without d_type: a stat decides instead.
+    let mut blind = plain();
+    blind.trust_d_type = false;
+    assert_eq!(run(&blind, t.path()).0, got);
+}
+
+#[test]
+fn every_path_yields_one_entry_and_specials_are_never_opened() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    write(r, "d/a.txt");
+    symlink("d/a.txt", r.join("til-fil")).unwrap();
+    symlink("d", r.join("til-mappe")).unwrap();
+    symlink("finnes-ikke", r.join("brutt")).unwrap();
+    mknod(&r.join("fifo"), libc::S_IFIFO, 0);
+    mknod(&r.join("null"), libc::S_IFCHR, libc::makedev(1, 3));
+    mknod(&r.join("disk"), libc::S_IFBLK, libc::makedev(7, 0));
+    let _sock = std::os::unix::net::UnixListener::bind(r.join("sock")).unwrap();
+    let expected = pairs(&[
+        ("brutt", "skipped/symlink"),
+        ("d/a.txt", "file"),
+        ("disk", "skipped/special_file"),
+        ("fifo", "skipped/special_file"),
+        ("null", "skipped/special_file"),
+        ("sock", "skipped/special_file"),
+        ("til-fil", "skipped/symlink"),
+        ("til-mappe", "skipped/symlink"),
+    ]);
+    assert_eq!(run(&plain(), r).0, expected);
+    let mut blind = plain();
+    blind.trust_d_type = false;
+    assert_eq!(run(&blind, r).0, expected);
+
+    // Followed: a link to a file is that file (with the target's evidence), a link to a
+    // directory is walked, a dangling link is skipped with the reason.
+    let follow = Walk::new(true, Exclude::new(&[], vec![]).unwrap());
+    let mut metas = Vec::new();
+    let mut got = Vec::new();
+    follow.run(r, &mut |e| {
+        if let Entry::File { meta, .. } = &e {
+            metas.push(meta.size());
+        }
+        got.push(summary(r, &e));
+    });
+    assert_eq!(got[0], pairs(&[("brutt", "skipped/symlink")])[0]);
+    assert!(got.contains(&("til-fil".into(), "file".into())));
+    assert!(got.contains(&("til-mappe/a.txt".into(), "file".into())));
+    assert_eq!(got.len(), 8);
+    assert_eq!(metas, [7, 7, 7], "d/a.txt through all three paths");
+}
+
+#[test]
+fn a_root_that_is_a_file_or_a_link_works() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "d/a.txt");
+    symlink("d", t.path().join("lenke")).unwrap();
+    let file = t.path().join("d/a.txt");
+    let mut got = Vec::new();
+    plain().run(&file, &mut |e| got.push(e));
+    assert!(matches!(&got[..], [Entry::File { path, meta }] if *path == file && meta.size() == 7));
+    // A root named through a symlink is walked: the user named it.
+    let (got, _) = run(&plain(), &t.path().join("lenke"));
+    assert_eq!(got, pairs(&[("a.txt", "file")]));
+    let (got, _) = run(&plain(), &t.path().join("mangler"));
+    assert_eq!(got, pairs(&[("", "error/vanished")]));
+}
+
+#[test]
+fn following_a_link_to_an_ancestor_is_a_loop_not_a_hang() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "d/a.txt");
+    symlink("..", t.path().join("d/opp")).unwrap();
+    symlink(".", t.path().join("d/her")).unwrap();
+    let follow = Walk::new(true, Exclude::new(&[], vec![]).unwrap());
+    let mut details = Vec::new();
+    follow.run(t.path(), &mut |e| {
+        if let Entry::Error { detail, .. } = &e {
+            details.push(detail.clone());
+        }
+    });
+    let (got, _) = run(&follow, t.path());
+    assert_eq!(
+        got,
+        pairs(&[
+            ("d/a.txt", "file"),
+            ("d/her", "error/symlink_loop"),
+            ("d/opp", "error/symlink_loop"),
+        ])
+    );
+    assert!(
+        details[0].starts_with("symbolic link loop back to "),
+        "{details:?}"
+    );
+}
+
+/// Sets a path's access time to 2001 (so any update shows, on relatime mounts too).
+fn age(p: &Path) {
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    let old = libc::timespec {
+        tv_sec: 1_000_000_000,
+        tv_nsec: 0,
+    };
+    let keep = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: libc::UTIME_OMIT,
+    };
+    // SAFETY: a valid path and two timespecs, as utimensat requires.
+    let rc = unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), [old, keep].as_ptr(), 0) };
+    assert_eq!(rc, 0);
+}
+
+#[test]
+fn directories_keep_their_access_times() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "a/b/c.txt");
+    write(t.path(), "a/d.txt");
+    let dirs = [
+        t.path().to_path_buf(),
+        t.path().join("a"),
+        t.path().join("a/b"),
+    ];
+    dirs.iter().for_each(|d| age(d));
+    let (got, counts) = run(&plain(), t.path());
+    assert_eq!(got.len(), 2);
+    assert_eq!((counts.dirs_noatime, counts.dirs_plain), (3, 0));
+    for d in &dirs {
+        assert_eq!(
+            fs::metadata(d).unwrap().atime(),
+            1_000_000_000,
+            "{}",
+            d.display()
+        );
+    }
+    // The control: listing without O_NOATIME does change it here, so the test can fail.
+    fs::read_dir(&dirs[2]).unwrap().for_each(drop);
+    assert_ne!(fs::metadata(&dirs[2]).unwrap().atime(), 1_000_000_000);
+}
+
+#[test]
+fn deep_trees_stay_within_the_open_directory_limit() {
+    let t = tempfile::tempdir().unwrap();
+    // Each level: a subdirectory `a`, then a file `z.txt` visited after coming back up, when
+    // the level's directory has been closed and must be opened again.
+    let mut rel = String::new();
+    let mut expected = Vec::new();
+    for _ in 0..20 {
+        rel.push_str("a/");
+        write(t.path(), &format!("{rel}z.txt"));
+        expected.push((format!("{rel}z.txt"), "file".to_string()));
+    }
+    expected.sort_by(|a, b| Path::new(&a.0).cmp(Path::new(&b.0)));
+    for max_open in [1, 2, 3] {
+        let mut walk = plain();
+        walk.max_open = max_open;
+        let (got, counts) = run(&walk, t.path());
+        assert_eq!(got, expected, "at most {max_open} open");
+        assert_eq!((counts.dirs_noatime, counts.dirs_plain), (21, 0));
+    }
+}
+
+#[test]
+fn a_closed_directory_replaced_during_the_walk_is_reported() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "a/b/c/d/e.txt");
+    write(t.path(), "a/b/z.txt");
+    let mut walk = plain();
+    walk.max_open = 2;
+    let root = t.path().to_path_buf();
+    let mut got = Vec::new();
+    walk.run(t.path(), &mut |e| {
+        let s = summary(&root, &e);
+        if s.0 == "a/b/c/d/e.txt" {
+            // While deep inside, swap a/b (closed by now) for another directory.
+            fs::rename(root.join("a/b"), root.join("gammel")).unwrap();
+            write(&root, "a/b/z.txt");
+        }
+        got.push(s);
+    });
+    assert_eq!(
+        got,
+        pairs(&[
+            ("a/b/c/d/e.txt", "file"),
+            ("a/b", "error/changed_during_scan")
+        ])
+    );
+}
+
+#[test]
+fn huge_directories_are_read_in_passes_in_order() {
+    let t = tempfile::tempdir().unwrap();
+    let mut expected = Vec::new();
+    for i in 0..600u32 {
+        let name = format!("f{:08x}", i.wrapping_mul(2_654_435_761));
+        fs::write(t.path().join(&name), "").unwrap();
+        expected.push((name, "file".to_string()));
+    }
+    write(t.path(), "m/inni.txt");
+    expected.push(("m/inni.txt".into(), "file".into()));
+    expected.sort();
+    let mut walk = plain();
+    walk.listing_budget = 2048;
+    assert_eq!(run(&walk, t.path()).0, expected);
+}
+
+#[test]
+fn exclusion_by_glob_and_by_identity() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    for rel in [
+        "a.txt",
+        "app.log",
+        "node_modules/x/y.js",
+        "sub/inv.json",
+        "sub/b.txt",
+    ] {
+        write(r, rel);
+    }
+    fs::hard_link(r.join("sub/inv.json"), r.join("kopi.json")).unwrap();
+    let m = fs::metadata(r.join("sub/inv.json")).unwrap();
+    let ex = Exclude::new(
+        &["*.log".into(), "node_modules".into()],
+        vec![(m.dev(), m.ino())],
+    );
+    let walk = Walk::new(false, ex.unwrap());
+    let (got, counts) = run(&walk, r);
+    assert_eq!(got, pairs(&[("a.txt", "file"), ("sub/b.txt", "file")]));
+    // app.log, node_modules (not entered), and the report under both of its names.
+    assert_eq!(counts.excluded, 4);
+}
+
+#[test]
+fn shards_partition_the_entries_of_a_walk() {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    for i in 0..300 {
+        write(r, &format!("d{}/e{}/f{i}.txt", i % 5, i % 3));
+    }
+    write(r, "skip.log");
+    symlink("x", r.join("lenke")).unwrap();
+    mknod(&r.join("fifo"), libc::S_IFIFO, 0);
+    let ex = || Exclude::new(&["*.log".into()], vec![]).unwrap();
+    let (all, all_counts) = run(&Walk::new(false, ex()), r);
+    assert_eq!(all.len(), 302);
+    let mut union = Vec::new();
+    let mut excluded = 0;
+    for i in 0..3 {
+        let walk = Walk::new(false, ex()).with_shard(Some(Shard::new(i, 3).unwrap()));
+        let (got, counts) = run(&walk, r);
+        assert!((70..=130).contains(&got.len()), "shard {i}: {}", got.len());
+        // Every shard walks (and counts) every directory.
+        assert_eq!(counts.dirs_noatime, all_counts.dirs_noatime);
+        excluded += counts.excluded;
+        union.extend(got);
+    }
+    union.sort();
+    let mut all_sorted = all.clone();
+    all_sorted.sort();
+    assert_eq!(union, all_sorted, "disjoint and complete");
+    assert_eq!(excluded, all_counts.excluded);
+}

@@ -1,0 +1,180 @@
+//! `kartlegg diff OLD NEW` over two scans of a changing tree.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::harness::{self, kartlegg};
+use crate::report::{inventory, key, share, EMAIL, FNR, FNR2, PHONE};
+
+/// `kartlegg diff OLD NEW EXTRA...`: exit code and stdout.
+fn diff(old: &Path, new: &Path, extra: &[&str]) -> (i32, String, String) {
+    let o = kartlegg()
+        .arg("diff")
+        .arg(old)
+        .arg(new)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap(),
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn set_verdict(path: &Path, suffix: &str, verdict: &str) {
+    let mut inv: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    for f in inv["files"].as_array_mut().unwrap() {
+        if f["path"].as_str().unwrap().ends_with(suffix) {
+            f["retention"] = json!({"policy": "kurs", "verdict": verdict});
+        }
+    }
+    harness::assert_valid(&inv);
+    std::fs::write(path, serde_json::to_vec(&inv).unwrap()).unwrap();
+}
+
+fn paths(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let p = c["path"].as_str().unwrap();
+            p[p.find("/kurs").or(p.find("/hr")).or(p.rfind('/')).unwrap() + 1..].to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_changing_tree_diffs_file_by_file() {
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let key = key(work.path());
+    let k = ["--hash-key-file", key.to_str().unwrap()];
+    let old = work.path().join("old.json");
+    let new = work.path().join("new.json");
+    inventory(tree.path(), &old, &k);
+    // A quarter later: a new course list, HR's list deleted, a phone added to the 2019 list,
+    // and the damaged PDF replaced by a readable one.
+    tree.file("kurs/2021/ny.txt", format!("Fnr: {FNR2}\n"));
+    std::fs::remove_file(tree.path().join("hr/ansatte.csv")).unwrap();
+    tree.file(
+        "kurs/2019/deltakere.csv",
+        format!(
+            "Navn;Fødselsnummer;Mobil\nKari;{FNR};{PHONE}\nOla;{FNR2};92345678\nPer;;93456789\n"
+        ),
+    );
+    tree.file(
+        "hr/ødelagt.pdf",
+        std::fs::read(harness::fixture("docs/ghostscript.pdf")).unwrap(),
+    );
+    inventory(tree.path(), &new, &k);
+    set_verdict(&old, "liste.txt", "keep");
+    set_verdict(&new, "liste.txt", "overdue");
+
+    let (code, out, err) = diff(&old, &new, &["--format", "json"]);
+    assert_eq!(code, 1, "new personal data appeared: {err}");
+    let d: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(d["same_key"], true);
+    assert_eq!(paths(&d["new"]), ["kurs/2021/ny.txt"]);
+    assert_eq!(
+        d["new"][0]["counts"]["fodselsnummer"],
+        json!({"old": 0, "new": 1})
+    );
+    assert_eq!(paths(&d["gone"]), ["hr/ansatte.csv"]);
+    assert_eq!(d["gone"][0]["counts"]["email"], json!({"old": 1, "new": 0}));
+    // The PDF that could not be read before shows an identity number now.
+    assert_eq!(
+        paths(&d["changed"]),
+        ["hr/ødelagt.pdf", "kurs/2019/deltakere.csv"]
+    );
+    assert_eq!(
+        d["changed"][0]["counts"],
+        json!({"fodselsnummer": {"old": 0, "new": 1}})
+    );
+    let c = &d["changed"][1];
+    assert_eq!(c["counts"], json!({"phone": {"old": 2, "new": 3}}));
+    assert_eq!(c["distinct"], json!({"phone": {"old": 2, "new": 3}}));
+    assert_eq!(c["new_values"], 1);
+    assert_eq!(paths(&d["readable"]), ["hr/ødelagt.pdf"]);
+    assert_eq!(d["readable"][0]["old"], "error/corrupt");
+    assert_eq!(d["unreadable"], json!([]));
+    assert_eq!(paths(&d["verdicts"]), ["kurs/2020/liste.txt"]);
+    assert_eq!(d["verdicts"][0]["old"], "keep");
+    assert_eq!(d["verdicts"][0]["new"], "overdue");
+    assert_eq!(d["findings"]["phone"], json!({"old": 2, "new": 3}));
+    assert_eq!(d["findings"]["fodselsnummer"], json!({"old": 4, "new": 6}));
+    // The new values: the 2021 list's number was already in 2019's; the third phone was not.
+    assert_eq!(d["new_values"], json!({"phone": 1}));
+
+    let (code, text, _) = diff(&old, &new, &[]);
+    assert_eq!(code, 1);
+    assert!(text.contains("New files with personal data: 1"), "{text}");
+    assert!(text.contains("phone 2->3 (+1)"), "{text}");
+    assert!(text.contains("keep -> overdue"), "{text}");
+    assert!(text.contains("New personal data: yes"), "{text}");
+    for raw in [FNR, FNR2, PHONE, "93456789", "+4793456789", EMAIL] {
+        assert!(
+            !text.contains(raw) && !out.contains(raw),
+            "the diff shows {raw}"
+        );
+    }
+
+    // Nothing new: exit 0, and the other way round only losses.
+    let (code, out, _) = diff(&new, &new, &["--format", "json"]);
+    assert_eq!(code, 0);
+    let same: Value = serde_json::from_str(&out).unwrap();
+    for k in [
+        "new",
+        "gone",
+        "changed",
+        "verdicts",
+        "readable",
+        "unreadable",
+    ] {
+        assert_eq!(same[k], json!([]), "{k}");
+    }
+    let (code, out, _) = diff(&new, &old, &["--format", "json"]);
+    let back: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(paths(&back["new"]), ["hr/ansatte.csv"]);
+    assert_eq!(paths(&back["unreadable"]), ["hr/ødelagt.pdf"]);
+    assert_eq!(back["unreadable"][0]["old"], "scanned");
+    assert_eq!(back["unreadable"][0]["new"], "error/corrupt");
+    assert_eq!(paths(&back["gone"]), ["kurs/2021/ny.txt"]);
+    assert_eq!(
+        code, 1,
+        "ansatte.csv's address is new personal data from this side"
+    );
+}
+
+#[test]
+fn without_a_shared_key_values_are_not_compared() {
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let (old, new) = (work.path().join("a.json"), work.path().join("b.json"));
+    inventory(tree.path(), &old, &[]);
+    inventory(tree.path(), &new, &[]);
+    let (code, out, _) = diff(&old, &new, &["--format", "json"]);
+    assert_eq!(code, 0, "{out}");
+    let d: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(d["same_key"], false);
+    assert!(d.get("new_values").is_none());
+    assert_eq!(
+        d["changed"],
+        json!([]),
+        "random keys: the same values do not look new"
+    );
+}
+
+#[test]
+fn inventories_of_other_roots_are_refused() {
+    let (a, b) = (share(), share());
+    let work = tempfile::tempdir().unwrap();
+    let (old, new) = (work.path().join("a.json"), work.path().join("b.json"));
+    inventory(a.path(), &old, &[]);
+    inventory(b.path(), &new, &[]);
+    let (code, out, err) = diff(&old, &new, &[]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("different roots"), "{err}");
+}

@@ -1,0 +1,234 @@
+//! Files are read in worker processes: a worker that dies, runs out of its memory budget, runs
+//! past its time or blocks on a dead file system costs its own file (recorded with the reason)
+//! and nothing else.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::{assert_valid, file, status, Tree};
+
+const FNR: &str = "13097248022";
+
+/// The worker processes of scan `pid` (its direct children).
+fn workers(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+    {
+        let children = task.unwrap().path().join("children");
+        let text = std::fs::read_to_string(children).unwrap_or_default();
+        out.extend(
+            text.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    out
+}
+
+/// Waits until one of the scan's workers has `name` open; returns its pid.
+fn worker_reading(scan: &Child, name: &str) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        for w in workers(scan.id()) {
+            let fds = std::fs::read_dir(format!("/proc/{w}/fd"))
+                .into_iter()
+                .flatten();
+            if fds
+                .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                .any(|target| target.ends_with(name))
+            {
+                return w;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("no worker opened {name}");
+}
+
+fn signal(pid: u32, sig: i32) {
+    // SAFETY: sends a signal to a process this test started (a worker of its scan).
+    assert_eq!(unsafe { libc::kill(pid as i32, sig) }, 0);
+}
+
+/// Starts a JSON scan of `root` in the background.
+fn start(root: &Path, extra: &[&str]) -> Child {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("kartlegg"));
+    cmd.env_remove("KARTLEGG_HASH_KEY")
+        .args(["scan", "--format", "json", "--no-progress"])
+        .args(extra)
+        .arg(root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finish(child: Child) -> (i32, Value) {
+    let out = child.wait_with_output().unwrap();
+    let inv: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_valid(&inv);
+    (out.status.code().unwrap(), inv)
+}
+
+/// Text big enough that a worker is still reading it when the test acts on it.
+fn big_text() -> Vec<u8> {
+    let mut text = format!("fnr {FNR}\n").into_bytes();
+    let line = b"Lorem ipsum dolor sit amet, 12.03 kr, consectetur adipiscing elit.\n";
+    while text.len() < 64 << 20 {
+        text.extend_from_slice(line);
+    }
+    text
+}
+
+#[test]
+fn a_worker_killed_from_outside_costs_only_its_file() {
+    let t = Tree::new();
+    t.file("stor.txt", big_text());
+    for i in 0..20 {
+        t.file(&format!("liten{i}.txt"), format!("fnr {FNR}\n"));
+    }
+    let scan = start(t.path(), &["--threads", "2"]);
+    let w = worker_reading(&scan, "stor.txt");
+    signal(w, libc::SIGKILL);
+    let (code, inv) = finish(scan);
+    assert_eq!(code, 1);
+    let rec = file(&inv, "stor.txt");
+    assert_eq!(status(rec), ("error", "parser_crash"));
+    assert!(
+        rec["detail"].as_str().unwrap().contains("signal 9"),
+        "{rec}"
+    );
+    assert!(
+        rec["size"].as_u64().is_some(),
+        "the file's evidence is kept"
+    );
+    for i in 0..20 {
+        let r = file(&inv, &format!("liten{i}.txt"));
+        assert_eq!(status(r), ("scanned", ""), "{r}");
+        assert_eq!(r["counts"]["fodselsnummer"], 1);
+    }
+    assert_eq!(inv["summary"]["files_seen"], 21);
+}
+
+#[test]
+fn a_file_past_its_time_is_stopped_and_the_scan_goes_on() {
+    let t = Tree::new();
+    t.file("stor.txt", big_text());
+    t.file("liten.txt", format!("fnr {FNR}\n"));
+    let scan = start(t.path(), &["--threads", "1", "--max-seconds", "1"]);
+    // A worker that stops making progress: frozen mid-file.
+    let w = worker_reading(&scan, "stor.txt");
+    signal(w, libc::SIGSTOP);
+    let (_, inv) = finish(scan);
+    let rec = file(&inv, "stor.txt");
+    assert_eq!(status(rec), ("error", "timeout"), "{rec}");
+    assert_eq!(status(file(&inv, "liten.txt")), ("scanned", ""));
+}
+
+/// A stored (uncompressed) zip holding `name`, `size` bytes of noise.
+fn zip_with(path: &Path, name: &str, size: usize) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file(name, opts).unwrap();
+    let mut data = b"%PDF-1.4\n".to_vec();
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    while data.len() < size {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        data.extend_from_slice(&x.to_le_bytes());
+    }
+    zip.write_all(&data).unwrap();
+    zip.finish().unwrap();
+}
+
+#[test]
+fn memory_is_a_budget_not_a_crash() {
+    let t = Tree::new();
+    // A PDF inside a zip is taken into memory whole before it is parsed: 12 MiB of heap.
+    zip_with(&t.path().join("a.zip"), "a.pdf", 12 << 20);
+    zip_with(&t.path().join("b.zip"), "b.pdf", 12 << 20);
+    t.file("liten.txt", format!("fnr {FNR}\n"));
+    // 40 MiB for two workers: each zip fits when read alone, even if both are read at once.
+    let (code, inv) = finish(start(t.path(), &["--threads", "2", "--max-memory", "40M"]));
+    assert_eq!(code, 1);
+    for name in ["a.zip", "b.zip"] {
+        assert_ne!(status(file(&inv, name)).1, "memory", "{name} fits alone");
+    }
+    // 8 MiB: no worker can hold the member, so the file is a limit, named, and the rest is
+    // read.
+    let (_, inv) = finish(start(t.path(), &["--threads", "2", "--max-memory", "8M"]));
+    for name in ["a.zip", "b.zip"] {
+        let rec = file(&inv, name);
+        assert_eq!(status(rec), ("limit_exceeded", "memory"), "{rec}");
+    }
+    assert_eq!(status(file(&inv, "liten.txt")), ("scanned", ""));
+}
+
+/// A FUSE file system (python3-fusepy) with one file whose reads never return — what a dead
+/// network share looks like to a reader — and one that reads fine.
+const DEAD_SHARE: &str = r#"
+import errno, stat, sys, time
+try:
+    from fuse import FUSE, Operations, FuseOSError
+except ImportError:  # Debian's python3-fusepy names the module fusepy
+    from fusepy import FUSE, Operations, FuseOSError
+OK = b"fnr 13097248022\n"
+class Dead(Operations):
+    def getattr(self, path, fh=None):
+        if path == "/":
+            return dict(st_mode=stat.S_IFDIR | 0o755, st_nlink=2)
+        if path in ("/stuck.txt", "/ok.txt"):
+            return dict(st_mode=stat.S_IFREG | 0o644, st_nlink=1, st_size=len(OK))
+        raise FuseOSError(errno.ENOENT)
+    def readdir(self, path, fh):
+        return [".", "..", "ok.txt", "stuck.txt"]
+    def read(self, path, size, offset, fh):
+        if path == "/stuck.txt":
+            time.sleep(3600)
+        return OK[offset:offset + size]
+FUSE(Dead(), sys.argv[1], foreground=True, nothreads=False, direct_io=True)
+"#;
+
+#[test]
+fn a_read_that_never_returns_is_given_up() {
+    let t = Tree::new();
+    let mnt = t.path().join("share");
+    std::fs::create_dir(&mnt).unwrap();
+    let script = t.file("dead.py", DEAD_SHARE);
+    // Debian's python, where apt installs python3-fusepy.
+    let mut server = std::process::Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(&mnt)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 with fusepy (python3-fusepy) is installed");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !mnt.join("ok.txt").exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the FUSE file system did not come up (is /dev/fuse available?)"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, inv) = finish(start(&mnt, &["--read-timeout", "2"]));
+    let _ = std::process::Command::new("fusermount")
+        .args(["-u", "-z"])
+        .arg(&mnt)
+        .status();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(code, 1);
+    let rec = file(&inv, "stuck.txt");
+    assert_eq!(status(rec), ("error", "timeout"), "{rec}");
+    assert!(rec["detail"].as_str().unwrap().contains("--read-timeout"));
+    assert_eq!(status(file(&inv, "ok.txt")), ("scanned", ""));
+}

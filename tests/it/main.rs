@@ -1,0 +1,24 @@
+//! kartlegg's integration tests: one binary, one harness ([`harness`]), a module per area.
+//! Every test runs the real `kartlegg` binary; every JSON inventory a test reads is checked
+//! against the published schema first. Numbers are public test vectors or synthetic (see
+//! `docs/identifiers.md`).
+
+mod browser;
+mod harness;
+
+mod archives;
+mod cli;
+mod completions;
+mod decisions;
+mod diff;
+mod dumps;
+mod gate;
+mod isolation;
+mod locate;
+mod matrix;
+mod names;
+mod office_archive_mail;
+mod report;
+mod sheets_pdf;
+mod sqlite_files;
+mod structured;
