@@ -354,7 +354,7 @@ mod tests {
         let text = "val barnFnr = x; TlfNr";
         let index = c.word_index(text).unwrap();
         assert!(index.classes_in(4, 11).contains(0));
-        assert_eq!(camel_boundary(text, 8), true);
+        assert!(camel_boundary(text, 8));
     }
 
     #[test]

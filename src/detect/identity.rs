@@ -39,7 +39,19 @@ adjustments! {
         SparseAmongNumbers = "sparse_among_numbers",
         IdentityColumn = "identity_column",
         NumberColumn = "number_column",
+        QuotedLiteral = "quoted_literal",
     }
+}
+
+/// Whether the 11 digits at `start..end` are a string literal of their own (`"13097248022"`,
+/// `'…'`, `` `…` ``): in code and in JSON or SQL test data, a value that passes both check
+/// digits and the date check there is almost never anything else.
+fn quoted_literal(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    end - start == 11
+        && start > 0
+        && matches!(b[start - 1], b'"' | b'\'' | b'`')
+        && b.get(end) == Some(&b[start - 1])
 }
 
 /// An 11-digit value: identity number and/or account, under the groupings their rules accept.
@@ -166,6 +178,9 @@ pub(super) fn score(
         }
         if elevens.sparse(v.nth) {
             s += fr.adjustment(Adjust::SparseAmongNumbers);
+        }
+        if quoted_literal(sc.text, start, end) {
+            s += fr.adjustment(Adjust::QuotedLiteral);
         }
         match sc.ctx.header().values {
             ColumnValues::IdentityNumbers => s += fr.adjustment(Adjust::IdentityColumn),

@@ -443,7 +443,22 @@ impl Detector {
         rule.base + Self::weigh(rule, self.classes(sc, start, end, rule))
     }
 
+    /// A number's candidate, placeholders (`12345678901`, `99999999`) held at low.
     fn score_raw(
+        &self,
+        sc: &Scoring<'_>,
+        raw: &digits::Raw,
+        elevens: &identity::Elevens<'_>,
+    ) -> Option<Candidate> {
+        let mut c = self.score_shape(sc, raw, elevens)?;
+        let national = c.value.strip_prefix("+47").unwrap_or(&c.value);
+        if validate::placeholder(national.as_bytes()) {
+            c.confidence = c.confidence.min(Confidence::Low);
+        }
+        Some(c)
+    }
+
+    fn score_shape(
         &self,
         sc: &Scoring<'_>,
         raw: &digits::Raw,
@@ -672,6 +687,8 @@ fn interesting(w: u64) -> u64 {
     digit | at
 }
 
+#[cfg(test)]
+mod code_corpus;
 #[cfg(test)]
 mod tests;
 

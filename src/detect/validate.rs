@@ -269,6 +269,17 @@ pub fn looks_like_yyyymmdd(d: &[u8]) -> bool {
     (cc == 19 || cc == 20) && is_date(day, month, yy)
 }
 
+/// A placeholder a person types where a number goes (`12345678901`, `99999999`, `98765432`):
+/// one digit repeated, or a run that climbs or falls by one at each step (`…8901…` wraps).
+/// Such values are never reported above low, whatever their checksum says.
+pub fn placeholder(d: &[u8]) -> bool {
+    if d.len() < 6 || !d.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let step = |by: u8| d.windows(2).all(|w| w[1] == b'0' + (w[0] - b'0' + by) % 10);
+    step(0) || step(1) || step(9)
+}
+
 /// A named validator that user rules may ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Named {
@@ -308,6 +319,31 @@ impl Named {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders() {
+        for p in [
+            "12345678901",
+            "01234567890",
+            "99999999",
+            "00000000000",
+            "98765432",
+            "54321098765",
+            "23456789",
+        ] {
+            assert!(placeholder(p.as_bytes()), "{p}");
+        }
+        for n in [
+            "13097248022",
+            "40300040",
+            "92345678",
+            "12345",
+            "12345678x",
+            "11112222",
+        ] {
+            assert!(!placeholder(n.as_bytes()), "{n}");
+        }
+    }
 
     fn id(s: &str) -> Option<IdNumber> {
         identity_number(s.as_bytes())
