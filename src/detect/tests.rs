@@ -736,3 +736,57 @@ fn ip_address_confidence_and_scope() {
     assert_eq!(one("client fd00::1"), (Confidence::Low, Some("private")));
     assert_eq!(one("2.5.4.3"), (Confidence::Low, None));
 }
+
+#[test]
+fn email_precision() {
+    let d = det();
+    let emails = |t: &str| -> Vec<(String, Confidence, bool)> {
+        scan(d, t)
+            .into_iter()
+            .filter(|c| c.kind == "email")
+            .map(|c| (c.value, c.confidence, c.role))
+            .collect()
+    };
+    assert_eq!(
+        emails("kari@firma.xn--mgbab2bd ola@firma.بازار per@blåbær.no"),
+        [
+            ("kari@firma.xn--mgbab2bd".into(), Confidence::High, false),
+            ("ola@firma.بازار".into(), Confidence::High, false),
+            ("per@blåbær.no".into(), Confidence::High, false),
+        ]
+    );
+    for t in [
+        "a@b.test",
+        "a@x.example",
+        "a@y.invalid",
+        "a@z.localhost",
+        "a@example.net",
+    ] {
+        assert_eq!(emails(t), [(t.into(), Confidence::Low, false)], "{t}");
+    }
+    for t in [
+        "git@github.com:org/repo",
+        "git@gitlab.example.no:team/x.git",
+        "ssh://git@github.com/org/repo",
+        "lodash@4.17.21",
+        "@scope/pkg@^2",
+        "pkg@1.2.3",
+        "user@host",
+        "kari@firma.intern",
+        "x@y.notatld",
+    ] {
+        assert!(emails(t).is_empty(), "{t}: {:?}", emails(t));
+    }
+    // A colon after an address that ends a label is not an SSH remote.
+    assert_eq!(emails("E-post: kari@firma.no: ring").len(), 1);
+    for role in [
+        "personvernombud",
+        "personvern",
+        "dpo",
+        "privacy",
+        "postmottak",
+    ] {
+        let t = format!("{role}@kommune.no");
+        assert!(emails(&t)[0].2, "{t}");
+    }
+}
