@@ -32,6 +32,7 @@ adjustments! {
     pub(super) enum Adjust for Builtin::Email {
         Role = "role",
         ExampleDomain = "example_domain",
+        BinaryRuns = "binary_runs",
     }
 }
 
@@ -155,7 +156,11 @@ pub(super) fn is_within(domain: &str, parent: &str) -> bool {
 pub(super) fn score(det: &Detector, sc: &Scoring<'_>, m: Match) -> Candidate {
     let c = det.compiled(Builtin::Email);
     let r = &c.rule;
-    let mut score = det.context_score(r, sc, m.start, m.end);
+    let classes = det.classes(sc, m.start, m.end, r);
+    let mut score = r.base + Detector::weigh(r, classes);
+    if sc.ctx.binary_runs && Detector::weigh(r, classes) <= 0 {
+        score += r.adjustment(Adjust::BinaryRuns);
+    }
     if m.example_domain {
         score += r.adjustment(Adjust::ExampleDomain);
     }

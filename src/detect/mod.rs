@@ -152,6 +152,9 @@ pub enum ColumnValues {
 pub struct ChunkContext {
     /// The header of the column that the whole chunk sits in (a cell, a table column).
     pub header: Option<Header>,
+    /// The chunk is text runs pulled out of a binary file (git packs, executables): an e-mail
+    /// address or a phone number there is not high on its own, only with context words.
+    pub binary_runs: bool,
 }
 
 impl ChunkContext {
@@ -702,7 +705,11 @@ impl Detector {
             let at = format!("{}: rule {:?}", r.file.display(), r.id);
             for ex in &r.examples {
                 let mut out = Vec::new();
-                self.scan(&ex.text, &ChunkContext::default(), &mut out);
+                let ctx = ChunkContext {
+                    binary_runs: ex.binary_runs,
+                    ..ChunkContext::default()
+                };
+                self.scan(&ex.text, &ctx, &mut out);
                 let ok = out.iter().any(|cand| {
                     cand.rule == c.id
                         && cand.kind == ex.kind
@@ -741,7 +748,11 @@ impl Detector {
             }
             for ce in &r.counter_examples {
                 let mut out = Vec::new();
-                self.scan(&ce.text, &ChunkContext::default(), &mut out);
+                let ctx = ChunkContext {
+                    binary_runs: ce.binary_runs,
+                    ..ChunkContext::default()
+                };
+                self.scan(&ce.text, &ctx, &mut out);
                 if let Some(bad) = out
                     .iter()
                     .find(|cand| cand.rule == c.id && cand.confidence >= Confidence::Medium)

@@ -36,6 +36,7 @@ adjustments! {
         PairGrouped = "pair_grouped",
         LooksLikeDate = "looks_like_date",
         Foreign = "foreign",
+        BinaryRuns = "binary_runs",
     }
 }
 
@@ -156,9 +157,13 @@ pub(super) fn score(
     evidence: &[Option<Adjust>; 2],
 ) -> Candidate {
     let c = det.compiled(Builtin::Phone);
-    let mut s = det.context_score(&c.rule, sc, start, end);
+    let classes = det.classes(sc, start, end, &c.rule);
+    let mut s = c.rule.base + Detector::weigh(&c.rule, classes);
     for adj in evidence.iter().flatten() {
         s += c.rule.adjustment(*adj);
+    }
+    if sc.ctx.binary_runs && Detector::weigh(&c.rule, classes) <= 0 {
+        s += c.rule.adjustment(Adjust::BinaryRuns);
     }
     c.candidate(c.kind, start, end, e164.to_string(), s)
 }

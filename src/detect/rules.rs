@@ -128,6 +128,9 @@ pub struct Example {
     pub iban: Option<bool>,
     pub checksum: Option<String>,
     pub scope: Option<String>,
+    /// Scan the text as a text run pulled out of a binary file ([`super::ChunkContext`]).
+    #[serde(default)]
+    pub binary_runs: bool,
     #[serde(default)]
     pub note: String,
 }
@@ -137,6 +140,8 @@ pub struct Example {
 #[serde(deny_unknown_fields)]
 pub struct CounterExample {
     pub text: String,
+    #[serde(default)]
+    pub binary_runs: bool,
     #[serde(default)]
     pub note: String,
 }

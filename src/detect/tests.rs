@@ -226,6 +226,7 @@ fn column_headers_give_context_and_recover_leading_zeros() {
     let field = |header: &str, value: &str| {
         let ctx = ChunkContext {
             header: Some(d.header(header)),
+            ..ChunkContext::default()
         };
         let mut out = Vec::new();
         d.scan(value, &ctx, &mut out);

@@ -393,6 +393,39 @@ fn binary_files_have_their_text_runs_scanned() {
     assert_eq!(rec["findings"][1]["location"]["offset"], wide_at + 12);
 }
 
+/// Text runs of a binary file (issue 10): an address or a phone there is noise until context
+/// words say otherwise, so alone it is medium (reported, but not failing the gate), and high
+/// with an e-mail or phone word before it.
+#[test]
+fn addresses_and_phones_in_binary_noise_are_not_high_on_their_own() {
+    let t = Tree::new();
+    let mut bin = vec![0u8, 1, 2, 0x9c, 0];
+    bin.extend_from_slice(b"xq7@pack.no");
+    bin.extend_from_slice(&[0, 0x81, 0]);
+    bin.extend_from_slice(b"+4740300040");
+    bin.extend_from_slice(&[0, 3, 0]);
+    bin.extend_from_slice(b"E-post: kari@firma.no");
+    bin.extend_from_slice(&[0, 0xfe, 7]);
+    t.file("pack.bin", &bin);
+    let (_, inv) = scan_json(t.path(), &["--min-confidence", "low"]);
+    let rec = file(&inv, "pack.bin");
+    let got: Vec<(&str, &str)> = rec["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap(),
+                f["confidence"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("email", "medium"), ("phone", "medium"), ("email", "high")]
+    );
+}
+
 #[test]
 fn options_exclude_threads_confidence_and_limits() {
     let t = Tree::new();
