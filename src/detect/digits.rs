@@ -90,6 +90,23 @@ impl Chain {
         self.total >= MIN_DIGITS || self.overflow
     }
 
+    /// The chain of groups `from..to` alone.
+    fn sub(&self, from: usize, to: usize) -> Chain {
+        let mut c = Chain {
+            start: self.groups[from].0,
+            end: self.groups[to - 1].1,
+            groups: [(0, 0); MAX_GROUPS],
+            seps: [0; MAX_GROUPS],
+            n: to - from,
+            total: 0,
+            overflow: false,
+        };
+        c.groups[..c.n].copy_from_slice(&self.groups[from..to]);
+        c.seps[..c.n - 1].copy_from_slice(&self.seps[from..to - 1]);
+        c.total = c.groups[..c.n].iter().map(|(s, e)| e - s).sum();
+        c
+    }
+
     /// Whether the groups have exactly the lengths and separators of `g`.
     fn fits(&self, g: &Grouping) -> bool {
         !self.overflow
@@ -241,6 +258,11 @@ pub(super) fn glued(c: Option<char>) -> bool {
 
 /// Finds the Norwegian number shapes in `chain` and appends them to `raws`; every 11-digit
 /// value also goes into `elevens` (with whether it validated) for the density check.
+///
+/// A chain that is no shape as a whole may be numbers side by side (a table row from a PDF, a
+/// fixed-width export: `13097248022 0047 92345678`): it is split at its spaces into the
+/// numbers the shapes allow ([`side_by_side`]), and otherwise its groups that stand alone are
+/// read.
 pub(super) fn numbers(
     det: &Detector,
     text: &str,
@@ -249,11 +271,44 @@ pub(super) fn numbers(
     raws: &mut Vec<Raw>,
     elevens: &mut Vec<(usize, bool)>,
 ) {
-    let b = text.as_bytes();
     debug_assert!(
         chain.may_hold_shape(),
         "the caller drops chains too short for a shape"
     );
+    match whole(det, text, chain, ctx, raws, elevens) {
+        Whole::Decided => {}
+        Whole::Split => {
+            if !side_by_side(det, text, chain, ctx, raws, elevens) {
+                standalone_groups(det, text, chain, false, false, raws, elevens);
+            }
+        }
+        Whole::SplitOnly => {
+            side_by_side(det, text, chain, ctx, raws, elevens);
+        }
+    }
+}
+
+/// What the shapes made of a whole chain.
+enum Whole {
+    /// Found its value, or decided that it holds none.
+    Decided,
+    /// No shape: it may be numbers side by side, or groups that stand alone.
+    Split,
+    /// No shape after a prefix (`+`, `0047`) that claims the chain as a phone: it may still be
+    /// the phone and other numbers side by side, but its groups do not stand alone.
+    SplitOnly,
+}
+
+/// The shapes of `chain` taken whole.
+fn whole(
+    det: &Detector,
+    text: &str,
+    chain: &Chain,
+    ctx: &ChunkContext,
+    raws: &mut Vec<Raw>,
+    elevens: &mut Vec<(usize, bool)>,
+) -> Whole {
+    let b = text.as_bytes();
     let before = char_before(text, chain.start);
     let after = char_at(text, chain.end);
     // The first or last group may belong to something else: a decimal (`3,5`), an e-mail local
@@ -267,25 +322,32 @@ pub(super) fn numbers(
     let bad_right = decimal_right || glued(after);
     let bad_left = decimal_left || glued(before) || before == Some('+');
 
+    let found = raws.len();
+    let found_none = |raws: &Vec<Raw>| {
+        if raws.len() == found {
+            Whole::SplitOnly
+        } else {
+            Whole::Decided
+        }
+    };
     if before == Some('+') && !bad_right {
         phone::plus_prefixed(b, chain, raws);
-        return;
+        return found_none(raws);
     }
     if glued(before) && !bad_right && kontonummer::iban(text, chain, raws) {
-        return;
+        return Whole::Decided;
     }
     if bad_left || bad_right {
         if before != Some('+') {
             standalone_groups(det, text, chain, bad_left, bad_right, raws, elevens);
         }
-        return;
+        return Whole::Decided;
     }
     if phone::after_0047(b, chain, raws) {
-        return;
+        return found_none(raws);
     }
     let Some(whole) = chain.digits_from(b, 0) else {
-        standalone_groups(det, text, chain, false, false, raws, elevens);
-        return;
+        return Whole::Split;
     };
     // A chain of one of these lengths is decided whole, valid or not.
     match whole.len() {
@@ -298,9 +360,113 @@ pub(super) fn numbers(
         }
         8 => phone::eight(det, text, chain, &whole, raws),
         9 => organisasjonsnummer::nine(det, chain, &whole, raws),
-        _ if chain.n > 1 => standalone_groups(det, text, chain, false, false, raws, elevens),
+        _ if chain.n > 1 => return Whole::Split,
         _ => {}
     }
+    Whole::Decided
+}
+
+/// Numbers side by side, joined by single spaces: the chain's space-separated parts are
+/// taken left to right, each time as the longest run of parts that is a shape of its own
+/// (`13097248022`, `0047 92345678`, `923 45 678`, `1234.56.78903`). Done only when something
+/// anchors the split: an 11- or 8-digit group between spaces, or a run of parts that is a
+/// number with check digits (`130972 48022`) or a phone after its prefix; so the four-digit
+/// groups of a card number are not split into phones. False when it found nothing.
+fn side_by_side(
+    det: &Detector,
+    text: &str,
+    chain: &Chain,
+    ctx: &ChunkContext,
+    raws: &mut Vec<Raw>,
+    elevens: &mut Vec<(usize, bool)>,
+) -> bool {
+    if chain.overflow || chain.n < 2 {
+        return false;
+    }
+    // Group index where each part starts, and the end.
+    let mut bounds = [0usize; MAX_GROUPS + 1];
+    let mut parts = 0;
+    for (i, &sep) in chain.seps().iter().enumerate() {
+        if sep == b' ' {
+            parts += 1;
+            bounds[parts] = i + 1;
+        }
+    }
+    parts += 1;
+    bounds[parts] = chain.n;
+    if parts < 2 {
+        return false;
+    }
+    // Anchors: a group of 8 or 11 digits between spaces, or a run of parts that is a number
+    // with check digits or a phone after its prefix.
+    let lone = |p: usize| {
+        bounds[p + 1] - bounds[p] == 1 && {
+            let (s, e) = chain.groups[bounds[p]];
+            e - s == 8 || e - s == 11
+        }
+    };
+    let strong = |raw: &Raw| match &raw.shape {
+        Shape::Eleven { .. } | Shape::Org { .. } | Shape::Iban { .. } => true,
+        Shape::Phone { evidence, .. } => {
+            matches!(
+                evidence[0],
+                Some(phone::Adjust::Plus47 | phone::Adjust::Foreign)
+            )
+        }
+    };
+    let anchored = (0..parts).any(lone)
+        || (0..parts).any(|k| {
+            ((k + 1)..=parts)
+                .filter(|&m| !(k == 0 && m == parts))
+                .any(|m| {
+                    trial(det, text, &chain.sub(bounds[k], bounds[m]), ctx)
+                        .0
+                        .iter()
+                        .any(strong)
+                })
+        });
+    if !anchored {
+        return false;
+    }
+    let mut any = false;
+    let mut k = 0;
+    while k < parts {
+        let next = ((k + 1)..=parts)
+            .rev()
+            .filter(|&m| !(k == 0 && m == parts)) // the whole chain: decided already
+            .find_map(|m| {
+                let (r, e) = trial(det, text, &chain.sub(bounds[k], bounds[m]), ctx);
+                (!r.is_empty()).then_some((m, r, e))
+            });
+        let Some((m, found, found_elevens)) = next else {
+            k += 1;
+            continue;
+        };
+        for mut raw in found {
+            if let Shape::Eleven { nth, .. } = &mut raw.shape {
+                *nth += elevens.len();
+            }
+            raws.push(raw);
+        }
+        elevens.extend(found_elevens);
+        any = true;
+        k = m;
+    }
+    any
+}
+
+/// The shapes of `sub` taken whole, in buffers of their own.
+fn trial(
+    det: &Detector,
+    text: &str,
+    sub: &Chain,
+    ctx: &ChunkContext,
+) -> (Vec<Raw>, Vec<(usize, bool)>) {
+    let (mut raws, mut elevens) = (Vec::new(), Vec::new());
+    if sub.may_hold_shape() {
+        whole(det, text, sub, ctx, &mut raws, &mut elevens);
+    }
+    (raws, elevens)
 }
 
 /// Groups that stand alone between spaces, as in lists (`40300040 92345678`). Walks the

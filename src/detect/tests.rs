@@ -791,3 +791,112 @@ fn email_precision() {
         assert!(emails(&t)[0].2, "{t}");
     }
 }
+
+/// Numbers side by side (issue 14): every pairing of an identity number, an account number, a
+/// phone and a prefixed phone, in both orders and in their written forms, joined by one space
+/// as a table row extracted from a PDF has them: each is found, with its kind and value.
+#[test]
+fn numbers_side_by_side_are_each_found() {
+    let d = det();
+    let mut rng = Rng::new(14);
+    let konto = loop {
+        let k = synth::kontonummer(&mut rng);
+        if validate::identity_number(k.as_bytes()).is_none() {
+            break k;
+        }
+    };
+    let dotted = format!("{}.{}.{}", &konto[..4], &konto[4..6], &konto[6..]);
+    // (written, kind, value)
+    let identity = [
+        ("13097248022", "fodselsnummer", "13097248022"),
+        ("130972 48022", "fodselsnummer", "13097248022"),
+    ];
+    let account = [
+        (dotted.as_str(), "kontonummer", konto.as_str()),
+        (konto.as_str(), "kontonummer", konto.as_str()),
+    ];
+    let phone = [
+        ("92345678", "phone", "+4792345678"),
+        ("923 45 678", "phone", "+4792345678"),
+        ("92 34 56 78", "phone", "+4792345678"),
+    ];
+    let prefixed = [
+        ("0047 40300040", "phone", "+4740300040"),
+        ("+47 40300040", "phone", "+4740300040"),
+        ("0047 403 00 040", "phone", "+4740300040"),
+    ];
+    let groups: [&[(&str, &str, &str)]; 4] = [&identity, &account, &phone, &prefixed];
+    let mut pairs = 0;
+    for (i, first) in groups.iter().enumerate() {
+        for (j, second) in groups.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            for a in first.iter() {
+                for b in second.iter() {
+                    let text = format!("rad {} {} slutt", a.0, b.0);
+                    let found = scan(d, &text);
+                    for (written, kind, value) in [a, b] {
+                        let at = text.find(written).unwrap();
+                        let end = at + written.len();
+                        assert!(
+                            found.iter().any(|c| c.start == at
+                                && c.end == end
+                                && c.kind == *kind
+                                && c.value == *value),
+                            "{text}: {written} as {kind}; found {:?}",
+                            found
+                                .iter()
+                                .map(|c| (&text[c.start..c.end], c.kind, c.confidence))
+                                .collect::<Vec<_>>()
+                        );
+                    }
+                    // A phone after its prefix is high wherever it stands.
+                    if b.0.contains("47 ") || a.0.contains("47 ") {
+                        assert!(
+                            found.iter().any(|c| c.kind == "phone"
+                                && c.value == "+4740300040"
+                                && c.confidence == Confidence::High),
+                            "{text}"
+                        );
+                    }
+                    pairs += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(pairs, 2 * (2 * 2 + 2 * 3 + 2 * 3 + 2 * 3 + 2 * 3 + 3 * 3));
+}
+
+/// Chains that hold no anchor are not split: groups of four (a card number) are no phones.
+#[test]
+fn four_digit_groups_are_not_split_into_phones() {
+    let d = det();
+    for text in ["kort 4567 8901 2345 6789", "1998 2023 2024 2025"] {
+        assert!(
+            scan(d, text).iter().all(|c| c.kind != "phone"),
+            "{text}: {:?}",
+            scan(d, text)
+        );
+    }
+}
+
+/// Phones in the 3-2-3 grouping next to a name or an e-mail address in running text (issue 14).
+#[test]
+fn grouped_phones_next_to_names_and_addresses_are_at_least_medium() {
+    let d = det();
+    for text in [
+        "Kari Nordmann 412 34 567",
+        "Kari Nordmann, 412 34 567, kari@firma.no",
+        "kari@firma.no 412 34 567",
+        "Ola Hansen (412 34 567) kommer.",
+    ] {
+        let c = scan(d, text);
+        assert!(
+            c.iter().any(|c| c.kind == "phone"
+                && c.value == "+4741234567"
+                && c.confidence >= Confidence::Medium),
+            "{text}: {c:?}"
+        );
+    }
+}
