@@ -405,6 +405,20 @@ fn side_by_side(
             e - s == 8 || e - s == 11
         }
     };
+    // Only a run of these many digits, or one after a prefix, can be a shape: other runs are
+    // not tried (every line of a log has a `2024-03-20 14:30` chain).
+    let plus = text[..chain.start].ends_with('+');
+    let digits = |k: usize, m: usize| -> usize {
+        chain.groups[bounds[k]..bounds[m]]
+            .iter()
+            .map(|(s, e)| e - s)
+            .sum()
+    };
+    let may_be_shape = |k: usize, m: usize| {
+        matches!(digits(k, m), 8..=11)
+            || (k == 0 && plus)
+            || text.as_bytes()[chain.groups[bounds[k]].0..].starts_with(b"0047")
+    };
     let strong = |raw: &Raw| match &raw.shape {
         Shape::Eleven { .. } | Shape::Org { .. } | Shape::Iban { .. } => true,
         Shape::Phone { evidence, .. } => {
@@ -417,7 +431,7 @@ fn side_by_side(
     let anchored = (0..parts).any(lone)
         || (0..parts).any(|k| {
             ((k + 1)..=parts)
-                .filter(|&m| !(k == 0 && m == parts))
+                .filter(|&m| !(k == 0 && m == parts) && may_be_shape(k, m))
                 .any(|m| {
                     trial(det, text, &chain.sub(bounds[k], bounds[m]), ctx)
                         .0
@@ -433,7 +447,8 @@ fn side_by_side(
     while k < parts {
         let next = ((k + 1)..=parts)
             .rev()
-            .filter(|&m| !(k == 0 && m == parts)) // the whole chain: decided already
+            // The whole chain was decided already.
+            .filter(|&m| !(k == 0 && m == parts) && may_be_shape(k, m))
             .find_map(|m| {
                 let (r, e) = trial(det, text, &chain.sub(bounds[k], bounds[m]), ctx);
                 (!r.is_empty()).then_some((m, r, e))

@@ -156,7 +156,13 @@ pub(super) fn is_within(domain: &str, parent: &str) -> bool {
 pub(super) fn score(det: &Detector, sc: &Scoring<'_>, m: Match) -> Candidate {
     let c = det.compiled(Builtin::Email);
     let r = &c.rule;
-    let classes = det.classes(sc, m.start, m.end, r);
+    // E-mail words are evidence only in text runs from binary files: elsewhere an address is
+    // high on its own, and the window is not searched (only the column header speaks).
+    let classes = if sc.ctx.binary_runs {
+        det.classes(sc, m.start, m.end, r)
+    } else {
+        sc.ctx.header().classes
+    };
     let mut score = r.base + Detector::weigh(r, classes);
     if sc.ctx.binary_runs && Detector::weigh(r, classes) <= 0 {
         score += r.adjustment(Adjust::BinaryRuns);
