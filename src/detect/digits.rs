@@ -414,8 +414,13 @@ fn side_by_side(
             .map(|(s, e)| e - s)
             .sum()
     };
+    // Below 11 digits every shape is one group or groups joined by spaces (`923 45 678`), so a
+    // run whose parts hold other separators (`2024-03-20`) is none.
+    let spaced = |k: usize, m: usize| (k..m).all(|p| bounds[p + 1] - bounds[p] == 1);
     let may_be_shape = |k: usize, m: usize| {
-        matches!(digits(k, m), 8..=11)
+        let n = digits(k, m);
+        n == 11
+            || ((8..=10).contains(&n) && spaced(k, m))
             || (k == 0 && plus)
             || text.as_bytes()[chain.groups[bounds[k]].0..].starts_with(b"0047")
     };

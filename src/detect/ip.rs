@@ -110,12 +110,23 @@ fn v6(sc: &Scoring<'_>, chain: &Chain) -> Option<Found> {
     if !(before.is_some_and(hexy) || b.get(chain.end).is_some_and(|&x| hexy(x))) {
         return None;
     }
-    // The region of hex digits and colons around the chain (and dots, for an IPv4 tail).
-    let mut s = chain.start;
-    while s > 0 && chain.start - s < MAX_V6 && hexy(b[s - 1]) {
+    // The region of hex digits and colons around the chain (and dots, for an IPv4 tail). When
+    // only the end of the chain touches it, it starts in the chain's last group (a log line's
+    // `2024-03-20 14:30:00`: the time is examined once, and its chains do not call again).
+    let at = if before.is_some_and(hexy) {
+        chain.start
+    } else {
+        let mut p = chain.end;
+        while p > chain.start && b[p - 1].is_ascii_digit() {
+            p -= 1;
+        }
+        p
+    };
+    let mut s = at;
+    while s > 0 && at - s < MAX_V6 && hexy(b[s - 1]) {
         s -= 1;
     }
-    let mut e = chain.start;
+    let mut e = at;
     while e < b.len() && e - s < MAX_V6 + 2 && (hexy(b[e]) || b[e] == b'.') {
         e += 1;
     }
