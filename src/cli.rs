@@ -23,7 +23,7 @@ pub enum Command {
     /// --tracked); exit 0 if nothing was found (git modes: nothing fails the policy), 1 if
     /// personal data was found (git modes: findings fail the policy), 2 if the scan itself
     /// failed.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the rules in use and prove their examples.
     Rules(RulesArgs),
     /// Record reviewed exceptions in the baseline file, or drop the stale ones.
@@ -41,6 +41,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (or write one page per subcommand with -o DIR).
     Man(ManArgs),
+    /// Merge the JSON inventories of the shards of one scan (`--shard I/N`) into the
+    /// inventory one machine would have written; exit 0 when merged, 2 when refused.
+    Merge(MergeArgs),
     /// A worker process of a scan (started by `kartlegg scan` itself; not for use by hand).
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -54,6 +57,28 @@ pub enum IsolationArg {
     Processes,
     /// In threads of one process, without that protection (for debugging a reader).
     Threads,
+}
+
+/// When images and scanned PDF pages are read with OCR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OcrArg {
+    /// When Tesseract is installed; the summary counts what went unread without it.
+    Auto,
+    /// Always: without Tesseract the scan does not start.
+    Always,
+    /// Never: images are media, scanned pages stay unread.
+    Never,
+}
+
+impl From<OcrArg> for crate::extract::ocr::Mode {
+    fn from(a: OcrArg) -> Self {
+        use crate::extract::ocr::Mode;
+        match a {
+            OcrArg::Auto => Mode::Auto,
+            OcrArg::Always => Mode::Always,
+            OcrArg::Never => Mode::Never,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -216,6 +241,10 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value = "processes")]
     pub isolation: IsolationArg,
 
+    /// Read text in images (PNG, JPEG, TIFF) and scanned PDF pages with Tesseract OCR.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub ocr: OcrArg,
+
     /// Exit 2 when some file's content could not be read completely.
     #[arg(long)]
     pub fail_on_unscanned: bool,
@@ -237,6 +266,26 @@ pub struct ScanArgs {
     /// form), at every confidence; repeatable.
     #[arg(long, value_name = "VALUE")]
     pub find: Vec<String>,
+
+    /// The date the inventory describes (YYYY-MM-DD) [default: today, UTC]; give every shard
+    /// of one scan the same one. Also KARTLEGG_AS_OF.
+    #[arg(long, value_name = "DATE", env = "KARTLEGG_AS_OF")]
+    pub as_of: Option<chrono::NaiveDate>,
+
+    /// Scan only shard I of N (0-based) of the files under the roots: a partition by a hash
+    /// of each path relative to its root, the same on every machine. Also KARTLEGG_SHARD=I/N.
+    #[arg(long, value_name = "I/N", env = "KARTLEGG_SHARD")]
+    pub shard: Option<crate::walk::Shard>,
+
+    /// Scan shard I of N, I taken from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+
+    /// Keep what each file held in FILE (SQLite), and read only new and changed files when
+    /// FILE is given again; a scan killed midway resumes where it stopped. FILE holds raw
+    /// paths and, unless a key is given, the fingerprint key: keep it private.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 /// The formats of `kartlegg report`.
@@ -426,6 +475,18 @@ pub struct InstallHookArgs {
     /// Replace an existing pre-commit hook.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The inventories (JSON or JSON Lines), one per shard.
+    #[arg(required = true, value_name = "INVENTORY")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Write the merged inventory to FILE (atomically: FILE.partial, renamed when complete);
+    /// standard output by default.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -13,7 +13,7 @@ use crate::cli::{LocateArgs, ReviewFormat};
 use crate::report::lang::Lang;
 use crate::report::rows;
 use crate::report::{FileRecord, Summary};
-use crate::review::inventory::{self, key_id, Header, KeyKind, Visitor};
+use crate::review::inventory::{self, Header, KeyKind, Visitor};
 use crate::review::locate::{Family, Found, Query, Targets};
 
 struct Search<'a> {
@@ -77,7 +77,7 @@ pub fn run(args: LocateArgs) -> Result<u8> {
     let targets = Targets::new(&det, &key, &queries)?;
     let mut search = Search {
         targets: &targets,
-        key_id: key_id(&key),
+        key_id: key.id(),
         found: Found::default(),
     };
     inventory::read(&args.inventory, &mut search)?;

@@ -7,6 +7,7 @@ mod diff;
 mod gate;
 mod locate;
 mod man;
+mod merge;
 mod report;
 mod rules;
 mod scan;
@@ -25,7 +26,7 @@ pub const FAILED: u8 = 2;
 pub fn run(cli: Cli) -> Result<u8> {
     quiet_panics();
     match cli.command {
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules::run(args),
         Command::Baseline(args) => {
             let det = |rules: Option<&std::path::Path>| detector(rules);
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Locate(args) => locate::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
+        Command::Merge(args) => merge::run(&args),
         Command::Worker => {
             crate::scan::worker::main()?;
             Ok(NOTHING_FOUND)

@@ -12,9 +12,18 @@ use crate::report::text::TextReport;
 use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
 use crate::review::decisions::{self, Decisions};
-use crate::review::inventory::key_id;
 use crate::review::locate::{Family, Query, Targets};
+use crate::scan::state::State;
 use crate::scan::{self, Isolation, Options};
+use crate::walk::Shard;
+
+/// Where the fingerprint key came from.
+#[derive(Clone, Copy, PartialEq)]
+enum KeySource {
+    Given,
+    State,
+    Random,
+}
 
 /// The fingerprint key: from `--hash-key-file`, else `KARTLEGG_HASH_KEY`, else random.
 pub(crate) fn hash_key(file: Option<&std::path::Path>) -> Result<HashKey> {
@@ -34,11 +43,32 @@ pub(crate) fn hash_key(file: Option<&std::path::Path>) -> Result<HashKey> {
     }
 }
 
+/// The shard to scan: `--shard I/N` (or `KARTLEGG_SHARD`), or `--shards N` with the index from
+/// `JOB_COMPLETION_INDEX` (a Kubernetes Indexed Job).
+fn shard(args: &ScanArgs) -> Result<Option<Shard>> {
+    let Some(count) = args.shards else {
+        return Ok(args.shard);
+    };
+    if args.shard.is_some() {
+        bail!("give --shard I/N (or KARTLEGG_SHARD) or --shards N, not both");
+    }
+    let index = std::env::var("JOB_COMPLETION_INDEX")
+        .map_err(|_| anyhow::anyhow!("--shards {count} takes the shard's index from JOB_COMPLETION_INDEX, which is not set (use --shard I/N outside an Indexed Job)"))?;
+    let index = index
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| anyhow::anyhow!("JOB_COMPLETION_INDEX={index:?} is not a shard index"))?;
+    Ok(Some(Shard::new(index, count).map_err(anyhow::Error::msg)?))
+}
+
 /// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
 pub fn run(args: ScanArgs) -> Result<u8> {
     let det = detector(args.rules.as_deref())?;
     let key = hash_key(args.hash_key_file.as_deref())?;
     if let Some(source) = args.source.source() {
+        if args.state.is_some() {
+            bail!("--state is for scans of files and directories, not git modes");
+        }
         return super::gate::scan(&args, source, &det, key);
     }
     if args.paths.is_empty() {
@@ -75,6 +105,15 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     } else {
         Format::Summary
     });
+    let ocr = crate::extract::ocr::Settings {
+        mode: args.ocr.into(),
+        ..Default::default()
+    };
+    if ocr.mode == crate::extract::ocr::Mode::Always {
+        if let Err(why) = crate::extract::ocr::engine() {
+            bail!("--ocr always: {why}");
+        }
+    }
     let opts = Options {
         roots: args.paths.clone(),
         threads: args.threads.unwrap_or_else(scan::default_threads),
@@ -95,9 +134,11 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             max_entries: args.max_entries,
             max_ratio: args.max_ratio,
             seconds: args.max_seconds,
+            ocr,
             ..Limits::default()
         },
         rules_dir: args.rules.clone(),
+        shard: shard(&args)?,
         isolation: match args.isolation {
             IsolationArg::Processes => Isolation::Processes {
                 max_memory: args.max_memory,
@@ -106,10 +147,27 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             IsolationArg::Threads => Isolation::Threads,
         },
     };
-    let key_note = if key.provided {
-        "Fingerprints: keyed by the given key; they correlate across scans with the same key."
-    } else {
-        "Fingerprints: random per-scan key; they correlate only within this scan."
+    // With a state and no key given, the state's own key (created once): fingerprints then
+    // correlate across the scans that share the state.
+    let mut state = match &args.state {
+        Some(p) => Some(State::open(p)?),
+        None => None,
+    };
+    let (key, source) = match &state {
+        _ if key.provided => (key, KeySource::Given),
+        Some(st) => (HashKey::provided(st.key()?), KeySource::State),
+        None => (key, KeySource::Random),
+    };
+    let key_note = match source {
+        KeySource::Given => {
+            "Fingerprints: keyed by the given key; they correlate across scans with the same key."
+        }
+        KeySource::State => {
+            "Fingerprints: keyed by the key kept in the state file; they correlate across scans with that state."
+        }
+        KeySource::Random => {
+            "Fingerprints: random per-scan key; they correlate only within this scan."
+        }
     };
     let namer = scan::Scanner::new(&opts, &det, &key);
     let mut header = json!({
@@ -122,6 +180,10 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
         "scan": {
             "started": crate::now_rfc3339(),
+            "as_of": args
+                .as_of
+                .unwrap_or_else(|| chrono::Utc::now().date_naive())
+                .to_string(),
             "roots": opts
                 .roots
                 .iter()
@@ -140,6 +202,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                 "max_entries": opts.limits.max_entries,
                 "max_ratio": opts.limits.max_ratio,
                 "max_seconds": opts.limits.seconds,
+                "ocr": opts.limits.ocr.mode.as_str(),
                 "isolation": match &opts.isolation {
                     Isolation::Processes { max_memory, read_timeout } => json!({
                         "mode": "processes",
@@ -155,22 +218,28 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             },
             "fingerprints": {
                 "algorithm": "hmac-sha256 (first 128 bits) of kind NUL normalised value",
-                "key": if key.provided { "provided" } else { "random per scan" },
+                "key": match source {
+                    KeySource::Given => "provided",
+                    KeySource::State => "kept in the state",
+                    KeySource::Random => "random per scan",
+                },
+                "key_id": key.id(),
                 "note": key_note,
             },
         },
     });
 
-    if key.provided {
-        // Says which key without saying anything about it: `diff` and `locate` check it.
-        header["scan"]["fingerprints"]["key_id"] = key_id(&key).into();
+    if let Some(s) = opts.shard {
+        header["scan"]["shard"] = json!({"index": s.index(), "count": s.count()});
     }
+
     let out = match &args.output {
         Some(p) => Output::open(p).with_context(|| format!("cannot write {}", p.display()))?,
         None => Output::stdout(),
     };
     // Never scan the report we are writing, whatever its path is called.
-    let never_scan = out.identities();
+    let mut never_scan = out.identities();
+    never_scan.extend(state.iter().flat_map(State::identities));
     let mut report: Box<dyn Report> = match format {
         Format::Json => Box::new(JsonReport::new(out, &header)?),
         Format::Jsonl => Box::new(JsonlReport::new(out, &header)?),
@@ -195,7 +264,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             d.apply(rec, today);
         }
     };
-    let outcome = scan::run(
+    let outcome = scan::run_with_state(
         &opts,
         &det,
         &key,
@@ -203,6 +272,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         &mut progress,
         never_scan,
         &mut on_record,
+        state.as_mut(),
     )?;
     if args.fail_on_unscanned && outcome.unscanned > 0 {
         return Ok(FAILED);

@@ -5,7 +5,7 @@
 //! bit set of classes. Rules turn that set into a score with their own weights, so one search
 //! serves every rule that looks at the same value.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 /// A set of context classes, one bit per class (at most 32 classes).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,8 +54,12 @@ impl Classes {
                 pattern_prefix.push(prefix);
             }
         }
+        // A DFA whatever the number of words: past about a hundred the builder would pick an
+        // NFA, and every window search took three times as long (the IP rule's words crossed
+        // that line). The DFA of a few hundred short words is well under a megabyte.
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .expect("class words build an automaton");
         let words_have_letters = words.iter().all(|w| w.chars().any(char::is_alphabetic));

@@ -85,7 +85,7 @@ pub fn extract(
 }
 
 /// A line (or a piece of one, `end` false) of text at `pos`.
-fn text_line(page: &mut Windower<'_>, line: &[u8], pos: LinePos, end: bool, sink: &mut dyn Sink) {
+fn text_line(page: &mut Windower, line: &[u8], pos: LinePos, end: bool, sink: &mut dyn Sink) {
     page.anchor(pos);
     page.buffer().push_str(&String::from_utf8_lossy(line));
     if end {

@@ -120,7 +120,7 @@ struct Markup<'a, 'e, 'r> {
     env: &'e Env<'a>,
     xml: bool,
     /// The page's text (HTML), and whatever runs long (both).
-    page: Windower<'e>,
+    page: Windower,
     /// The text run being read (between two tags).
     text: Mapped,
     /// An attribute value being read.

@@ -16,6 +16,7 @@ pub mod json;
 pub mod mail;
 pub mod markdown;
 pub mod markup;
+pub mod ocr;
 pub mod office;
 pub mod ole;
 pub mod pdf;
@@ -43,7 +44,7 @@ use serde::{Deserialize, Serialize};
 use encoding_rs::Encoding;
 
 use crate::detect::{ChunkContext, Detector};
-use crate::read::sniff::{self, Format, Sniffed};
+use crate::read::sniff::{self, Format, Media, Sniffed};
 
 /// What happened to an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -99,6 +100,9 @@ pub struct Limits {
     pub max_parse_bytes: u64,
     /// Seconds for one top-level file, nested members included.
     pub seconds: u64,
+    /// Reading text in images and scanned pages (`--ocr`), and its budgets.
+    #[serde(default)]
+    pub ocr: ocr::Settings,
 }
 
 impl Default for Limits {
@@ -110,6 +114,7 @@ impl Default for Limits {
             max_ratio: 200,
             max_parse_bytes: 512 << 20,
             seconds: 300,
+            ocr: ocr::Settings::default(),
         }
     }
 }
@@ -136,6 +141,11 @@ pub enum Limit {
     LineLength,
     /// One record of a delimited file.
     RecordLength,
+    /// Elements or groups nested deeper than a document parser follows (XML elements, RTF
+    /// groups): each open level costs memory, and no real document nests thousands deep.
+    Nesting,
+    /// Pixels of one image or page that a decoder may hold (OCR).
+    Pixels,
 }
 
 impl Limit {
@@ -151,6 +161,8 @@ impl Limit {
             Limit::Memory => "memory",
             Limit::LineLength => "line_length_limit",
             Limit::RecordLength => "record_length_limit",
+            Limit::Nesting => "nesting_limit",
+            Limit::Pixels => "pixel_limit",
         }
     }
 }
@@ -447,6 +459,11 @@ impl Clock {
         }
     }
 
+    /// Time left in the budget (zero once it is spent): how long a helper program may run.
+    pub fn remaining(&self) -> std::time::Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
     /// An error once the time budget is spent.
     pub fn check(&self) -> Result<(), LimitHit> {
         if Instant::now() > self.deadline {
@@ -486,6 +503,8 @@ pub struct Extracted {
     pub bytes: u64,
     /// A status other than `scanned`, with its reason (such as `partial`/`no_text_layer`).
     pub note: Option<Note>,
+    /// Pages and images read by OCR, and those left unread for want of Tesseract.
+    pub ocr: ocr::Pages,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -655,11 +674,8 @@ pub fn extract(
         | Format::Yaml) => structured::extract_file(input, f, text.0, sink),
         Format::Mail => mail::extract(input, sink),
         Format::Sqlite => sqlite::extract(input, sink),
-        Format::Media(m) => Ok(Extracted::new(m.name(), 0).with_note(
-            Status::Skipped,
-            "media",
-            format!("{} media file", m.name()),
-        )),
+        Format::Media(m @ (Media::Png | Media::Jpeg | Media::Tiff)) => ocr::image(input, m, sink),
+        Format::Media(m) => Ok(media(m)),
         f @ (Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Xls | Format::Ods) => {
             sheet::extract(input, f, sink)
         }
@@ -668,7 +684,7 @@ pub fn extract(
         }
         Format::Zip => archive::zip(input, sink),
         f @ (Format::Ole | Format::Doc | Format::Ppt | Format::Msg | Format::EncryptedOoxml) => {
-            ole::unread(f)
+            ole::unread(input, f, sink)
         }
         Format::Pdf => pdf::extract(input, sink),
         Format::Tar => archive::tar(input, sink),
@@ -684,6 +700,15 @@ pub fn extract(
         // personal data.
         f @ (Format::Elf | Format::Binary) => text_runs(input, f.name(), sink),
     }
+}
+
+/// A picture, sound or video that is not read.
+pub fn media(m: Media) -> Extracted {
+    Extracted::new(m.name(), 0).with_note(
+        Status::Skipped,
+        "media",
+        format!("{} media file", m.name()),
+    )
 }
 
 /// Scans the ASCII and UTF-16LE text runs of a binary input.
@@ -739,6 +764,10 @@ pub struct Location {
     /// Byte offset in the file (text runs found in binary files).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
+    /// Text read by OCR from an image: the line's box in the image's pixels, `[x, y, width,
+    /// height]` from the top left corner.
+    #[serde(rename = "box", skip_serializing_if = "Option::is_none")]
+    pub bbox: Option<[u32; 4]>,
 }
 
 /// The 1-based line and character column of a chunk's first byte.
@@ -807,6 +836,9 @@ pub struct Chunk<'a> {
     pub base: &'a Location,
     pub position: Position<'a>,
     pub context: ChunkContext,
+    /// Text read by OCR: how sure the engine was of each word, and where each line is. The
+    /// sink weighs candidates by it ([`ocr::Evidence::judge`]).
+    pub ocr: Option<&'a ocr::Evidence>,
 }
 
 impl Chunk<'_> {
@@ -823,6 +855,7 @@ impl Chunk<'_> {
             base,
             position,
             context,
+            ocr: None,
         }
     }
 }

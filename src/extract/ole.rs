@@ -4,9 +4,9 @@
 //! [`super::zipkind`] does for zips; only workbooks are read, the others get a status that
 //! names the likely format.
 
-use std::io::Read;
+use std::io::{self, Read, Seek, SeekFrom};
 
-use super::{ExtractError, Extracted, Input, ReadSeek};
+use super::{ExtractError, Extracted, Input, ReadSeek, Sink};
 use crate::read::sniff::Format;
 
 /// Classifies by the root storage's entry names.
@@ -15,9 +15,7 @@ use crate::read::sniff::Format;
 /// holds `EncryptionInfo` + `EncryptedPackage`; Word has `WordDocument`, PowerPoint
 /// `PowerPoint Document`, Outlook messages `__substg1.0_*` property streams.
 pub fn classify(input: &mut Input<'_>) -> Result<Format, ExtractError> {
-    let cf = cfb::CompoundFile::open(input.seekable()?).map_err(|_| {
-        ExtractError::Corrupt("damaged OLE compound file (directory unreadable)".into())
-    })?;
+    let cf = open(input.seekable()?)?;
     let names: Vec<String> = cf
         .read_root_storage()
         .map(|e| e.name().to_string())
@@ -38,131 +36,108 @@ pub fn classify(input: &mut Input<'_>) -> Result<Format, ExtractError> {
     })
 }
 
-fn open(reader: &mut dyn ReadSeek) -> Result<cfb::CompoundFile<&mut dyn ReadSeek>, ExtractError> {
-    cfb::CompoundFile::open(reader).map_err(|_| {
+/// Opens a compound file.
+///
+/// Word and Excel write files whose last FAT sector describes sectors past the end of the
+/// file and marks them end-of-chain instead of free (Word's `simple_normal_case.doc`,
+/// encrypted packages); Word, LibreOffice and Apache POI read them, but the `cfb` crate refuses
+/// a FAT longer than the file. Such a file is read as if zeros padded it to the length its
+/// FAT describes (no sector of a stream lies there, so nothing is read from the padding).
+pub fn open(
+    reader: &mut dyn ReadSeek,
+) -> Result<cfb::CompoundFile<Padded<&mut dyn ReadSeek>>, ExtractError> {
+    let padded = Padded::new(reader)?;
+    cfb::CompoundFile::open(padded).map_err(|_| {
         ExtractError::Corrupt("damaged OLE compound file (directory unreadable)".into())
     })
 }
 
-/// BIFF8 sheets have at most 65 536 rows.
-const XLS_MAX_ROWS: u64 = 65_536;
+/// A compound file seen with zeros after its end, up to the length its FAT describes.
+pub struct Padded<R> {
+    inner: R,
+    len: u64,
+    padded: u64,
+    pos: u64,
+}
 
-/// Checks the sheet dimensions and cell columns of an xls before calamine sees them: calamine
-/// reserves rows × columns cells from the DIMENSIONS record and lays cells out in a dense
-/// grid, so a damaged value would abort the process on allocation (found by
-/// `damaged_copies_never_abort`). Records are walked from the start of
-/// the stream and from every sheet offset that BOUNDSHEET records give.
-pub fn check_xls(input: &mut Input<'_>) -> Result<(), ExtractError> {
-    let max = input.limits.max_parse_bytes;
+impl<R: Read + Seek> Padded<R> {
+    fn new(mut inner: R) -> io::Result<Padded<R>> {
+        let len = inner.seek(SeekFrom::End(0))?;
+        let mut header = [0u8; 512];
+        inner.rewind()?;
+        let n = io::Read::read(&mut inner.by_ref().take(512), &mut header)?;
+        let field = |at: usize, n: usize| {
+            header[at..at + n]
+                .iter()
+                .rev()
+                .fold(0u64, |v, &b| v << 8 | u64::from(b))
+        };
+        let shift = field(30, 2);
+        let fat_sectors = field(44, 4);
+        // Sectors the FAT describes, after the header sector.
+        let described = match (n, shift) {
+            (512, 9 | 12) => {
+                let size = 1u64 << shift;
+                fat_sectors
+                    .saturating_mul(size / 4)
+                    .saturating_add(1)
+                    .saturating_mul(size)
+            }
+            _ => 0,
+        };
+        // Only a FAT that the file's own sectors could hold is believed.
+        let plausible = fat_sectors.saturating_mul(512) <= len;
+        inner.rewind()?;
+        Ok(Padded {
+            inner,
+            len,
+            padded: if plausible { len.max(described) } else { len },
+            pos: 0,
+        })
+    }
+}
+
+impl<R: Read + Seek> Read for Padded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.padded {
+            return Ok(0);
+        }
+        let n = if self.pos < self.len {
+            let want = buf.len().min((self.len - self.pos) as usize);
+            self.inner.read(&mut buf[..want])?
+        } else {
+            let n = buf.len().min((self.padded - self.pos) as usize);
+            buf[..n].fill(0);
+            n
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read + Seek> Seek for Padded<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let pos = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.padded.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        }
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek out of range"))?;
+        self.inner.seek(SeekFrom::Start(pos.min(self.len)))?;
+        self.pos = pos;
+        Ok(pos)
+    }
+}
+
+/// An OLE2 file that is not a workbook (workbooks go to [`super::sheet`]): its document
+/// properties are read, and its status names the format.
+pub fn unread(
+    input: &mut Input<'_>,
+    format: Format,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
     let mut cf = open(input.seekable()?)?;
-    let name = if cf.is_stream("/Workbook") {
-        "/Workbook"
-    } else {
-        "/Book"
-    };
-    let mut stream = Vec::new();
-    cf.open_stream(name)
-        .map_err(|_| ExtractError::Corrupt("damaged xls workbook stream".into()))?
-        .take(max)
-        .read_to_end(&mut stream)?;
-    let globals = walk_records(&stream, 0).ok_or_else(too_large)?;
-    // Sheets at record boundaries were checked by the walk from the start; calamine reads a
-    // sheet from its BOUNDSHEET offset even when damage puts that mid-record.
-    for &at in &globals.sheets {
-        if globals.boundaries.binary_search(&at).is_err() {
-            walk_records(&stream, at).ok_or_else(too_large)?;
-        }
-    }
-    Ok(())
-}
-
-fn too_large() -> ExtractError {
-    ExtractError::Corrupt(
-        "damaged xls workbook: a sheet's dimensions or a cell lie beyond the format's limits"
-            .into(),
-    )
-}
-
-/// Whether calamine can size a sheet from these DIMENSIONS fields: it computes
-/// `(last - 1) - first + 1` rows and columns (a first column over 255 counts as 0) and
-/// reserves their product, so the rows must not run backwards and the grid must fit the
-/// format (65 536 × 256).
-fn dimensions_ok(first_row: u64, last_row: u64, first_col: u64, last_col: u64) -> bool {
-    if last_row == 0 || last_col == 0 {
-        return true; // calamine then uses a one-cell grid
-    }
-    let first_col = if first_col > 0xFF || last_col < first_col {
-        0
-    } else {
-        first_col
-    };
-    last_row > first_row
-        && (last_row - first_row).saturating_mul(last_col - first_col) <= XLS_MAX_ROWS * 256
-}
-
-/// What a walk through BIFF records saw.
-struct Records {
-    /// Offsets of the records, ascending.
-    boundaries: Vec<usize>,
-    /// Sheet offsets from BOUNDSHEET records.
-    sheets: Vec<usize>,
-}
-
-/// Walks BIFF records from `pos` to the end of the stream; None if a DIMENSIONS or cell
-/// record is out of the format's bounds.
-fn walk_records(stream: &[u8], mut pos: usize) -> Option<Records> {
-    let u16_at = |p: usize| u16::from_le_bytes([stream[p], stream[p + 1]]);
-    let u32_at =
-        |p: usize| u32::from_le_bytes([stream[p], stream[p + 1], stream[p + 2], stream[p + 3]]);
-    let mut seen = Records {
-        boundaries: Vec::new(),
-        sheets: Vec::new(),
-    };
-    while pos + 4 <= stream.len() {
-        let (typ, len) = (u16_at(pos), u16_at(pos + 2) as usize);
-        let data = pos + 4;
-        if data + len > stream.len() {
-            break;
-        }
-        seen.boundaries.push(pos);
-        match (typ, len) {
-            // DIMENSIONS: first row, last row + 1 (u32 in BIFF8, u16 before), first column,
-            // last column + 1.
-            (0x0200, 10 | 14) => {
-                let (rows, cols) = if len == 14 {
-                    (u32_at(data) as u64, u32_at(data + 4) as u64)
-                } else {
-                    (u16_at(data) as u64, u16_at(data + 2) as u64)
-                };
-                let c = if len == 14 { data + 8 } else { data + 4 };
-                let (first_col, last_col) = (u16_at(c) as u64, u16_at(c + 2) as u64);
-                if !dimensions_ok(rows, cols, first_col, last_col) {
-                    return None;
-                }
-            }
-            // Cell records (FORMULA, LABELSST, BLANK, NUMBER, LABEL, BOOLERR, RK): row, column.
-            // calamine lays xls cells out in a dense grid, so one column past the format's
-            // 256 would make the grid up to 65 536 columns wide.
-            (0x0006 | 0x00FD | 0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E, 4..)
-                if u16_at(data + 2) > 0xFF =>
-            {
-                return None
-            }
-            // MULRK, MULBLANK: row, first column, ..., last column.
-            (0x00BD | 0x00BE, 6..) if u16_at(data + 2) > 0xFF || u16_at(data + len - 2) > 0xFF => {
-                return None
-            }
-            // BOUNDSHEET: the stream offset of a sheet.
-            (0x0085, 4..) => seen.sheets.push(u32_at(data) as usize),
-            _ => {}
-        }
-        pos = data + len;
-    }
-    Some(seen)
-}
-
-/// The status of an OLE2 file that is not a workbook (workbooks go to [`super::sheet`]).
-pub fn unread(format: Format) -> Result<Extracted, ExtractError> {
+    super::office::props::ole(&mut cf, sink);
     Err(match format {
         Format::EncryptedOoxml => ExtractError::Encrypted(
             "password-protected Office document (encrypted xlsx/docx/pptx package)".into(),
@@ -201,36 +176,60 @@ mod tests {
         assert_eq!(kind("brev.doc"), Format::Doc);
     }
 
+    /// `data` (a compound file) with the FAT entries past the end of the file marked
+    /// end-of-chain instead of free, as Word writes them.
+    pub(crate) fn words_fat(data: &[u8]) -> Vec<u8> {
+        let mut out = data.to_vec();
+        let u32_at = |d: &[u8], at: usize| u32::from_le_bytes(d[at..at + 4].try_into().unwrap());
+        let size = 1usize << u16::from_le_bytes([data[30], data[31]]);
+        let sectors = (data.len() - size) / size;
+        let mut changed = 0;
+        for k in 0..u32_at(data, 44) as usize {
+            let fat = (u32_at(data, 76 + 4 * k) as usize + 1) * size;
+            for e in 0..size / 4 {
+                let at = fat + 4 * e;
+                if k * size / 4 + e >= sectors && u32_at(&out, at) == u32::MAX {
+                    out[at..at + 4].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes());
+                    changed += 1;
+                }
+            }
+        }
+        assert!(changed > 0, "the FAT describes sectors past the end");
+        out
+    }
+
     #[test]
-    fn cells_and_dimensions_beyond_the_format_are_refused() {
-        let record = |typ: u16, data: &[u8]| {
-            let mut r = typ.to_le_bytes().to_vec();
-            r.extend((data.len() as u16).to_le_bytes());
-            r.extend(data);
-            r
-        };
-        let number = |row: u16, col: u16| {
-            let mut d = row.to_le_bytes().to_vec();
-            d.extend(col.to_le_bytes());
-            d.extend([0; 10]);
-            record(0x0203, &d)
-        };
-        let dims = |first: u32, last: u32, cols: u16| {
-            let mut d = first.to_le_bytes().to_vec();
-            d.extend(last.to_le_bytes());
-            d.extend(0u16.to_le_bytes());
-            d.extend(cols.to_le_bytes());
-            d.extend([0, 0]);
-            record(0x0200, &d)
-        };
-        assert!(walk_records(&[dims(0, 100, 4), number(99, 3)].concat(), 0).is_some());
-        assert!(walk_records(&number(0, 256), 0).is_none());
-        assert!(walk_records(&dims(0, 1_000_000, 200), 0).is_none());
-        assert!(
-            walk_records(&dims(7, 3, 4), 0).is_none(),
-            "rows run backwards"
-        );
-        assert!(walk_records(&dims(0, 0, 0), 0).is_some(), "an empty sheet");
+    fn a_fat_longer_than_the_file_is_read_as_word_and_excel_read_it() {
+        for (name, format) in [
+            ("brev.doc", Format::Doc),
+            ("encrypted.xlsx", Format::EncryptedOoxml),
+        ] {
+            let data = words_fat(&fixture(name));
+            assert!(
+                cfb::CompoundFile::open(std::io::Cursor::new(&data)).is_err(),
+                "the cfb crate alone refuses {name}"
+            );
+            let mut k = None;
+            let _ = run(name, &data, |input, _| {
+                k = Some(classify(input).unwrap());
+                Ok(Extracted::default())
+            });
+            assert_eq!(k, Some(format), "{name}");
+        }
+    }
+
+    #[test]
+    fn padding_is_zeros_up_to_what_the_fat_describes() {
+        let data = words_fat(&fixture("brev.doc"));
+        let mut p = Padded::new(std::io::Cursor::new(&data)).unwrap();
+        let end = p.seek(SeekFrom::End(0)).unwrap();
+        assert!(end > data.len() as u64);
+        let mut tail = Vec::new();
+        p.seek(SeekFrom::Start(data.len() as u64 - 4)).unwrap();
+        p.read_to_end(&mut tail).unwrap();
+        assert_eq!(tail.len() as u64, end - data.len() as u64 + 4);
+        assert_eq!(&tail[..4], &data[data.len() - 4..]);
+        assert!(tail[4..].iter().all(|&b| b == 0));
     }
 
     #[test]

@@ -30,8 +30,35 @@ pub fn run(
     data: &[u8],
     f: impl FnOnce(&mut Input<'_>, &mut dyn Sink) -> Result<Extracted, ExtractError>,
 ) -> (Result<Extracted, ExtractError>, Texts) {
-    let det = Detector::builtin();
-    let limits = Limits::default();
+    run_with(&Detector::builtin(), name, data, f)
+}
+
+/// A detector with a user rule whose pattern matches any word: with it, extractors hand over
+/// every text they read (they skip text that cannot match), so tests see all of it.
+pub fn all_text() -> Detector {
+    let rule = r#"
+[[rule]]
+id = "word"
+pattern = '\w+'
+base = 1
+[[rule.examples]]
+text = "ord"
+kind = "word"
+confidence = "low"
+"#;
+    Detector::new(crate::detect::rules::RuleSet::with_extra(&[("test/word.toml", rule)]).unwrap())
+}
+
+/// [`run`] with the given detector.
+pub fn run_with(
+    det: &Detector,
+    name: &str,
+    data: &[u8],
+    f: impl FnOnce(&mut Input<'_>, &mut dyn Sink) -> Result<Extracted, ExtractError>,
+) -> (Result<Extracted, ExtractError>, Texts) {
+    // Extractor tests do not start Tesseract; OCR has tests of its own.
+    let mut limits = Limits::default();
+    limits.ocr.mode = super::ocr::Mode::Never;
     let head = &data[..data.len().min(sniff::HEAD)];
     let mut cursor = Cursor::new(data);
     let mut input = Input::seekable_from(
@@ -42,7 +69,7 @@ pub fn run(
         0,
         &limits,
         Clock::start(&limits),
-        &det,
+        det,
     );
     let mut texts = Texts::default();
     let r = f(&mut input, &mut texts);

@@ -87,7 +87,7 @@ impl Mapped {
 
     /// Hands the text to `w`: all of it, or (`all` false: more follows) up to its last whole
     /// character; what is not handed over stays, with its position.
-    pub fn hand_over(&mut self, w: &mut Windower<'_>, all: bool) {
+    pub fn hand_over(&mut self, w: &mut Windower, all: bool) {
         let cut = if all {
             self.bytes.len()
         } else {
@@ -148,7 +148,7 @@ pub fn whole_chars(b: &[u8]) -> usize {
     }
 }
 
-pub struct Windower<'a> {
+pub struct Windower {
     text: String,
     /// Start of the report range in `text`.
     report_from: usize,
@@ -159,12 +159,14 @@ pub struct Windower<'a> {
     addressing: Addressing,
     /// Where pieces of `text` stand in the source ([`Addressing::Mapped`]).
     anchors: Vec<Anchor>,
-    base: &'a Location,
+    /// A copy of the base location, so that a windower can outlive the caller's (a document
+    /// part that a reader switches back to).
+    base: Location,
     context: ChunkContext,
 }
 
-impl<'a> Windower<'a> {
-    pub fn new(addressing: Addressing, base: &'a Location, context: ChunkContext) -> Windower<'a> {
+impl Windower {
+    pub fn new(addressing: Addressing, base: &Location, context: ChunkContext) -> Windower {
         Windower {
             // Grows as text is appended: a small file needs a small buffer, and a large one
             // reaches its steady size after a few doublings.
@@ -174,7 +176,7 @@ impl<'a> Windower<'a> {
             dropped: 0,
             addressing,
             anchors: Vec::new(),
-            base,
+            base: base.clone(),
             context,
         }
     }
@@ -218,13 +220,42 @@ impl<'a> Windower<'a> {
                 self.report_from = report_end;
                 break;
             }
-            let keep_from = floor_boundary(&self.text, report_end.saturating_sub(LOOKBACK));
-            self.drop_anchors(keep_from);
-            self.pos = self.pos.advance(&self.text.as_bytes()[..keep_from]);
-            self.dropped += keep_from as u64;
-            self.text.drain(..keep_from);
-            self.report_from = report_end - keep_from;
+            self.keep(report_end, LOOKBACK);
         }
+    }
+
+    /// Appends `text` and hands it out at once as a chunk of its own with `context` instead of
+    /// the windower's own (a table cell under its column's header), with up to `lookback`
+    /// bytes of the text before it as context: the detector scans a chunk whole, so a small
+    /// look-back keeps many small chunks from scanning their neighbours again. What was
+    /// pending goes out first, with the windower's context; `text` stays context for what
+    /// follows.
+    pub fn push_with(
+        &mut self,
+        sink: &mut dyn Sink,
+        text: &str,
+        context: ChunkContext,
+        lookback: usize,
+    ) {
+        self.flush(sink, true);
+        self.keep(self.text.len(), lookback.min(LOOKBACK));
+        let from = self.text.len();
+        self.text.push_str(text);
+        self.report_from = from;
+        let own = std::mem::replace(&mut self.context, context);
+        self.emit(sink, self.text.len());
+        self.context = own;
+        self.report_from = self.text.len();
+    }
+
+    /// Drops the text more than `lookback` bytes before `at` (the end of what was reported).
+    fn keep(&mut self, at: usize, lookback: usize) {
+        let keep_from = floor_boundary(&self.text, at.saturating_sub(lookback));
+        self.drop_anchors(keep_from);
+        self.pos = self.pos.advance(&self.text.as_bytes()[..keep_from]);
+        self.dropped += keep_from as u64;
+        self.text.drain(..keep_from);
+        self.report_from = at - keep_from;
     }
 
     /// Rebases the anchors on text byte `keep_from` becoming byte 0.
@@ -256,9 +287,10 @@ impl<'a> Windower<'a> {
         sink.chunk(&Chunk {
             text: &self.text,
             report: self.report_from..report_end,
-            base: self.base,
+            base: &self.base,
             position,
             context: self.context,
+            ocr: None,
         });
     }
 }
@@ -270,10 +302,11 @@ mod tests {
     struct Ranges(Vec<(usize, usize, String)>);
     impl Sink for Ranges {
         fn chunk(&mut self, c: &Chunk<'_>) {
-            let line = match c.position {
-                Position::Lines(p) => p.line as usize,
-                _ => 0,
-            };
+            // The line where the reported text starts.
+            let line = crate::extract::Locator::new(c)
+                .locate(c.report.start)
+                .line
+                .unwrap_or(0) as usize;
             self.0
                 .push((line, c.report.start, c.text[c.report.clone()].to_string()));
         }
@@ -285,6 +318,35 @@ mod tests {
         ) -> Result<(), crate::extract::ExtractError> {
             unreachable!("text has no members")
         }
+    }
+
+    #[test]
+    fn text_pushed_with_a_context_is_reported_once_and_keeps_positions() {
+        let base = Location::default();
+        let mut w = Windower::new(Addressing::Lines, &base, ChunkContext::default());
+        let mut sink = Ranges(Vec::new());
+        let mut all = String::new();
+        let long = "x".repeat(3000) + "\n";
+        for (i, piece) in ["Navn\nTelefon\n", &long, "Kari\n", "40300040\n", "slutt\n"]
+            .iter()
+            .enumerate()
+        {
+            all.push_str(piece);
+            if i == 3 {
+                w.push_with(&mut sink, piece, ChunkContext::default(), 100);
+            } else {
+                w.buffer().push_str(piece);
+                w.flush(&mut sink, false);
+            }
+        }
+        w.flush(&mut sink, true);
+        let joined: String = sink.0.iter().map(|(_, _, t)| t.as_str()).collect();
+        assert_eq!(joined, all);
+        // The pushed text is a chunk of its own, on the line where it stands, and the text
+        // after it is located on from there.
+        let cell = sink.0.iter().find(|(_, _, t)| t == "40300040\n").unwrap();
+        assert_eq!(cell.0, 5);
+        assert_eq!(sink.0.last().unwrap().0, 6);
     }
 
     #[test]

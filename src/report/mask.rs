@@ -68,6 +68,15 @@ impl HashKey {
         HashKey::from_parts(key, false)
     }
 
+    /// Names the key without revealing it: the first 64 bits, hex, of HMAC-SHA256(key,
+    /// `kartlegg key id`). Inventories made with one key carry the same id (so shards made
+    /// with different keys are told apart before they are merged).
+    pub fn id(&self) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(b"kartlegg key id");
+        hex::encode(&mac.finalize().into_bytes()[..8])
+    }
+
     /// `hmac-sha256:` + the first 128 bits, hex, of HMAC-SHA256(key, kind NUL value).
     pub fn fingerprint(&self, kind: &str, value: &str) -> String {
         self.digest(kind, value).fingerprint()
@@ -143,6 +152,9 @@ mod tests {
         assert_ne!(a.fingerprint("phone", "x"), a.fingerprint("email", "x"));
         assert!(a.fingerprint("phone", "x").starts_with("hmac-sha256:"));
         assert_eq!(a.fingerprint("phone", "x").len(), "hmac-sha256:".len() + 32);
+        assert_eq!(a.id(), HashKey::provided(b"k1".to_vec()).id());
+        assert_ne!(a.id(), b.id());
+        assert_eq!(a.id().len(), 16);
         assert!(
             !format!("{a:?}").contains("107"),
             "the key is never printed"

@@ -13,9 +13,11 @@ pub mod html;
 pub mod intern;
 pub mod lang;
 pub mod mask;
+pub mod order;
 pub mod progress;
 pub mod review;
 pub mod rows;
+pub mod sort;
 pub mod text;
 pub mod writer;
 pub mod xlsx;
@@ -77,6 +79,9 @@ pub struct Finding {
         deserialize_with = "intern::opt_str"
     )]
     pub scope: Option<Name>,
+    /// Read by OCR from an image or a scanned page; its confidence reflects OCR's certainty.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ocr: bool,
     /// The normalised value: only with `--reveal`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
@@ -151,6 +156,9 @@ pub struct Tally {
     /// read).
     #[serde(skip)]
     pub columns: ColumnTally,
+    /// Pages and images OCR read, and those unread for want of Tesseract.
+    #[serde(default)]
+    pub ocr: crate::extract::ocr::Pages,
 }
 
 /// One table column in a file's per-column summary.
@@ -333,6 +341,30 @@ pub struct Summary {
     /// With `--decisions`: files decided, undecided and stale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decisions: Option<DecisionCounts>,
+    /// With `--state`: how the files on disk were handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<Incremental>,
+    /// Pages and images read by OCR, and those that went unread because Tesseract is not
+    /// installed (`--ocr auto`).
+    pub ocr: OcrSummary,
+}
+
+/// An incremental scan's files on disk: reused unchanged from the state, read, or gone since
+/// the state's last scan.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incremental {
+    pub reused: u64,
+    pub read: u64,
+    pub removed: u64,
+}
+
+/// What OCR read in the whole scan.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct OcrSummary {
+    /// Image files and pages (TIFF, scanned PDF) read by OCR.
+    pub pages_read: u64,
+    /// Images and scanned PDF pages not read because Tesseract is not installed.
+    pub pages_unread: u64,
 }
 
 /// Whether access times were preserved.
@@ -406,6 +438,8 @@ impl Totals {
                 .or_default() += n;
         }
         s.synthetic += rec.tally.synthetic;
+        s.ocr.pages_read += rec.tally.ocr.read;
+        s.ocr.pages_unread += rec.tally.ocr.unread;
         self.personal += rec.tally.personal;
         if let Some(mark) = rec.tally.review {
             let d = s.decisions.get_or_insert_with(Default::default);

@@ -68,6 +68,13 @@ impl<W: Write> Report for TextReport<W> {
             s.files_limit_exceeded,
             s.files_excluded
         )?;
+        if let Some(i) = &s.incremental {
+            writeln!(
+                o,
+                "Incremental: {} files unchanged since the last scan (records reused), {} read, {} gone since then.",
+                i.reused, i.read, i.removed
+            )?;
+        }
         writeln!(
             o,
             "\nFindings: {} in {} files",
@@ -113,6 +120,17 @@ impl<W: Write> Report for TextReport<W> {
                     unscanned as usize - self.unscanned.len()
                 )?;
             }
+        }
+        let ocr = &s.ocr;
+        if ocr.pages_read > 0 || ocr.pages_unread > 0 {
+            writeln!(o, "\nOCR: {} images or scanned pages read.", ocr.pages_read)?;
+        }
+        if ocr.pages_unread > 0 {
+            writeln!(
+                o,
+                "  {} images or scanned pages not read: Tesseract OCR is not installed (install tesseract-ocr and tesseract-ocr-nor, or pass --ocr never).",
+                ocr.pages_unread
+            )?;
         }
         let a = &s.atime;
         if a.preserved {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::sort::{self, Entry, Sorter};
 use super::{FileRecord, Report, Summary};
 
 /// Where the inventory goes. [`Output::open`] decides by what the target is, so that writing a
@@ -152,6 +153,17 @@ impl Output {
         }
     }
 
+    /// Gives up on the output: a file's `.partial` is removed and nothing is put in place.
+    pub fn discard(self) -> io::Result<()> {
+        match self {
+            Output::Atomic { w, partial, .. } => {
+                drop(w);
+                std::fs::remove_file(partial)
+            }
+            Output::Stdout(_) | Output::Through(_) => Ok(()),
+        }
+    }
+
     fn writer(&mut self) -> &mut dyn Write {
         match self {
             Output::Stdout(w) => w,
@@ -226,39 +238,107 @@ struct Finished<'a> {
     summary: &'a Summary,
 }
 
-/// One JSON document: `{schema_version, tool, scan, files: [...], summary}`, streamed.
+/// One JSON document: `{schema_version, tool, scan, files: [...], summary}`, its files sorted
+/// by path ([`super::order`]) in bounded memory ([`Sorter`]): the document is written when
+/// the scan is complete.
 pub struct JsonReport {
     out: Output,
-    first: bool,
+    header: serde_json::Value,
+    sorter: Option<Sorter>,
+    key: Vec<u8>,
+    json: Vec<u8>,
 }
 
 impl JsonReport {
-    /// Writes the opening of the document with `header` (an object) spliced in.
-    pub fn new(mut out: Output, header: &serde_json::Value) -> io::Result<JsonReport> {
-        let head = serde_json::to_string(header).map_err(json_err)?;
+    /// A document with `header` (an object) spliced in before its files.
+    pub fn new(out: Output, header: &serde_json::Value) -> io::Result<JsonReport> {
+        Ok(JsonReport {
+            out,
+            header: header.clone(),
+            sorter: Some(Sorter::new(sort::DEFAULT_BUDGET)),
+            key: Vec::new(),
+            json: Vec::new(),
+        })
+    }
+
+    /// The header, which can change until the document is finished.
+    pub fn header_mut(&mut self) -> &mut serde_json::Value {
+        &mut self.header
+    }
+
+    /// Takes a record already written as JSON (`kartlegg merge`), with a tag that comes back
+    /// with it in [`JsonReport::finish_checked`].
+    pub fn json(&mut self, path: &str, json: &[u8], tag: u32) -> io::Result<()> {
+        self.key.clear();
+        super::order::key_into(path, &mut self.key);
+        let sorter = self.sorter.as_mut().ok_or_else(finished)?;
+        sorter.push(&self.key, json, tag)
+    }
+
+    /// Writes the files in order, each first shown to `check` with the file before it (which
+    /// may refuse it), then the summary.
+    pub fn finish_checked(
+        &mut self,
+        summary: &Summary,
+        finished_at: &str,
+        check: &mut dyn FnMut(Entry<'_>, Option<Entry<'_>>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let sorter = self.sorter.take().ok_or_else(finished)?;
+        let out = &mut self.out;
+        let head = serde_json::to_string(&self.header).map_err(json_err)?;
         let head = head.strip_suffix('}').unwrap_or(&head);
         out.write_all(head.as_bytes())?;
         out.write_all(b",\"files\":[")?;
-        Ok(JsonReport { out, first: true })
+        let mut prev: Option<(Vec<u8>, Vec<u8>, u32)> = None;
+        sorter.finish(&mut |e| {
+            let before = prev.as_ref().map(|(key, data, tag)| Entry {
+                key,
+                data,
+                tag: *tag,
+            });
+            check(e, before)?;
+            out.write_all(if before.is_some() { b",\n" } else { b"\n" })?;
+            out.write_all(e.data)?;
+            let p = prev.get_or_insert_with(Default::default);
+            p.0.clear();
+            p.0.extend_from_slice(e.key);
+            p.1.clear();
+            p.1.extend_from_slice(e.data);
+            p.2 = e.tag;
+            Ok(())
+        })?;
+        let finished = Finished {
+            finished: finished_at,
+            summary,
+        };
+        out.write_all(b"\n],\"summary\":")?;
+        serde_json::to_writer(&mut *out, &finished).map_err(json_err)?;
+        out.write_all(b"}\n")?;
+        out.commit()
     }
+
+    /// Gives up: the output file is not put in place.
+    pub fn discard(self) -> io::Result<()> {
+        self.out.discard()
+    }
+}
+
+fn finished() -> io::Error {
+    io::Error::other("the report is already finished")
 }
 
 impl Report for JsonReport {
     fn file(&mut self, rec: &FileRecord) -> io::Result<()> {
-        if !self.first {
-            self.out.write_all(b",\n")?;
-        } else {
-            self.out.write_all(b"\n")?;
-        }
-        self.first = false;
-        serde_json::to_writer(&mut self.out, rec).map_err(json_err)
+        self.json.clear();
+        serde_json::to_writer(&mut self.json, rec).map_err(json_err)?;
+        let json = std::mem::take(&mut self.json);
+        let r = self.json(&rec.path, &json, 0);
+        self.json = json;
+        r
     }
 
     fn finish(&mut self, summary: &Summary, finished: &str) -> io::Result<()> {
-        self.out.write_all(b"\n],\"summary\":")?;
-        serde_json::to_writer(&mut self.out, &Finished { finished, summary }).map_err(json_err)?;
-        self.out.write_all(b"}\n")?;
-        self.out.commit()
+        self.finish_checked(summary, finished, &mut |_, _| Ok(()))
     }
 }
 

@@ -12,7 +12,6 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor as SerdeVis
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::report::mask::HashKey;
 use crate::report::{FileRecord, Summary};
 
 /// The inventory's header: `schema_version`, `tool` and `scan`, as written.
@@ -59,7 +58,8 @@ impl Header {
     pub fn key(&self) -> KeyKind {
         let fp = &self.scan()["fingerprints"];
         match fp["key"].as_str() {
-            Some("provided") => KeyKind::Provided {
+            // A key kept in a --state file is as stable as a given one.
+            Some("provided" | "kept in the state") => KeyKind::Provided {
                 id: fp["key_id"].as_str().map(str::to_string),
             },
             _ => KeyKind::Random,
@@ -70,14 +70,6 @@ impl Header {
     pub fn to_value(&self) -> Value {
         Value::Object(self.raw.clone())
     }
-}
-
-/// An identifier of a fingerprint key that says nothing about the key: the fingerprint of a
-/// fixed text under it. Two inventories with the same `key_id` were keyed alike.
-pub fn key_id(key: &HashKey) -> String {
-    let fp = key.fingerprint("kartlegg-key-id", "");
-    let hex = fp.rsplit(':').next().unwrap_or("");
-    format!("hmac-sha256:{}", &hex[..hex.len().min(16)])
 }
 
 /// What the reader hands out, in inventory order. The header comes first (before the first

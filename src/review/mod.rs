@@ -9,3 +9,4 @@ pub mod decisions;
 pub mod diff;
 pub mod inventory;
 pub mod locate;
+pub mod merge;

@@ -4,6 +4,11 @@
 //! from it (more workers than cores by default, because on SMB/NFS a file costs round trips
 //! rather than CPU); each worker reads, extracts and detects one file and sends its record to
 //! the calling thread, which alone writes the report. Every path yields exactly one record.
+//!
+//! With `--state` ([`state`]), the router looks each file up before it is handed out: the
+//! stored records of an unchanged file go straight to the writer, which also keeps the state
+//! (every record of a file read, the file's identity once its own record is in, the files
+//! that are gone at the end).
 
 use std::io;
 use std::path::PathBuf;
@@ -20,7 +25,8 @@ use crate::read;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
 use crate::report::{FileRecord, Report, Summary, Totals};
-use crate::walk::{Counts, Entry, Exclude, Walk};
+use crate::walk::{Counts, Entry, Exclude, Shard, Walk};
+use state::{Identity, State, StateError};
 use wire::Job;
 
 /// What the scan does, from the command line.
@@ -39,6 +45,9 @@ pub struct Options {
     /// Extra rules (`--rules DIR`), which worker processes load too.
     pub rules_dir: Option<PathBuf>,
     pub isolation: Isolation,
+    /// Only this shard of the files (`--shard I/N`); workers do not need it.
+    #[serde(skip)]
+    pub shard: Option<Shard>,
 }
 
 /// Where files are read.
@@ -87,6 +96,7 @@ impl Default for Options {
             limits: Limits::default(),
             rules_dir: None,
             isolation: Isolation::default(),
+            shard: None,
         }
     }
 }
@@ -110,6 +120,8 @@ pub enum ScanError {
     Threads(String),
     #[error("worker processes: {0}")]
     Workers(io::Error),
+    #[error("{0}")]
+    State(#[from] StateError),
 }
 
 /// The result of a scan, for the exit code.
@@ -125,6 +137,7 @@ pub struct Outcome {
 pub mod memory;
 pub mod pool;
 mod scanner;
+pub mod state;
 pub mod wire;
 pub mod worker;
 
@@ -138,6 +151,76 @@ pub struct Done {
     pub bytes: u64,
     /// For a file opened from disk: whether O_NOATIME protected its access time.
     pub noatime: Option<bool>,
+}
+
+/// What reaches the writer thread. Job ids are the router's numbers of files on disk (0 for
+/// a record that belongs to no file read: a symlink, a directory that could not be read).
+#[derive(Debug)]
+pub enum Out {
+    /// A record (members of a file before its own).
+    Record(u64, Box<Done>),
+    /// With a state: file `.0` is about to be read; its identity as the walk saw it.
+    Begin(u64, Identity),
+    /// File `.0` is done: its own record was the last with its id.
+    End(u64),
+    /// With a state: the file at this path was unchanged; its stored records came before.
+    Reused(PathBuf),
+}
+
+/// Entries of the walk, handed over together.
+struct Batch {
+    /// Unix seconds before the walk looked at the first of them (the racy-timestamp rule).
+    at: i64,
+    entries: Vec<Entry>,
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Numbers the files of a batch for reading; with a state, an unchanged file's stored records
+/// go to `outs` instead (and the others' identities, for the writer). Returns what is to be
+/// read or recorded, with its job id (0 for what is not a file).
+fn route(
+    batch: Batch,
+    state: Option<&State>,
+    next: &mut u64,
+    outs: &mut Vec<Out>,
+) -> Vec<(u64, Entry)> {
+    let mut todo = Vec::with_capacity(batch.entries.len());
+    for entry in batch.entries {
+        let Entry::File { path, meta } = &entry else {
+            todo.push((0, entry));
+            continue;
+        };
+        *next += 1;
+        if let Some(state) = state {
+            let id = Identity::new(path.clone(), meta, batch.at);
+            match state.lookup(&id, meta) {
+                Ok(Some(recs)) => {
+                    outs.extend(recs.into_iter().map(|d| Out::Record(0, Box::new(d))));
+                    outs.push(Out::Reused(id.path));
+                    continue;
+                }
+                Ok(None) => outs.push(Out::Begin(*next, id)),
+                // The file is read; the state's error is the writer's to report.
+                Err(e) => {
+                    warn_once(&e);
+                    outs.push(Out::Begin(*next, id));
+                }
+            }
+        }
+        todo.push((*next, entry));
+    }
+    todo
+}
+
+/// A state that cannot be read is said once; its files are read instead.
+fn warn_once(e: &StateError) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| eprintln!("kartlegg: {e}; such files are read again"));
 }
 
 /// Reads in-memory inputs (git blobs for the CI gate) the way a scan reads files: in worker
@@ -249,23 +332,36 @@ const BATCH: usize = 128;
 fn in_threads(
     opts: &Options,
     scanner: &Scanner<'_>,
-    entries: Receiver<Vec<Entry>>,
-    done: Sender<Vec<Done>>,
+    state: Option<&State>,
+    entries: Receiver<Batch>,
+    done: Sender<Vec<Out>>,
 ) -> Result<(), ScanError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
         .thread_name(|i| format!("kartlegg-{i}"))
         .build()
         .map_err(|e| ScanError::Threads(e.to_string()))?;
+    let router_done = done.clone();
+    let mut next = 0;
     pool.install(|| {
         entries
             .into_iter()
-            .flatten()
+            .flat_map(|batch| {
+                let mut outs = Vec::new();
+                let todo = route(batch, state, &mut next, &mut outs);
+                if !outs.is_empty() {
+                    let _ = router_done.send(outs);
+                }
+                todo
+            })
             .par_bridge()
-            .for_each_with(done, |tx, entry| {
-                let mut recs = Vec::new();
-                scanner.process(entry, &mut |d| recs.push(d));
-                let _ = tx.send(recs);
+            .for_each_with(done, |tx, (job, entry)| {
+                let mut outs = Vec::new();
+                scanner.process(entry, &mut |d| outs.push(Out::Record(job, Box::new(d))));
+                if job != 0 {
+                    outs.push(Out::End(job));
+                }
+                let _ = tx.send(outs);
             });
     });
     Ok(())
@@ -276,29 +372,31 @@ fn in_threads(
 fn in_processes(
     cfg: pool::Config<'_>,
     scanner: &Scanner<'_>,
-    entries: Receiver<Vec<Entry>>,
-    done: Sender<Vec<Done>>,
+    state: Option<&State>,
+    entries: Receiver<Batch>,
+    done: Sender<Vec<Out>>,
 ) -> Result<(), ScanError> {
     let mut pool = pool::Pool::start(cfg).map_err(ScanError::Workers)?;
     let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Vec<Job>>(16);
     std::thread::scope(|s| {
         let router_done = done.clone();
         s.spawn(move || {
-            let mut id = 0;
+            let mut next = 0;
             for batch in entries {
-                let mut jobs = Vec::with_capacity(batch.len());
-                let mut recs = Vec::new();
-                for entry in batch {
+                let mut jobs = Vec::with_capacity(batch.entries.len());
+                // Stored records and identities go to the writer before the jobs are handed
+                // out, so a file's identity reaches the writer before its records.
+                let mut outs = Vec::new();
+                for (id, entry) in route(batch, state, &mut next, &mut outs) {
                     match entry {
-                        Entry::File { path, .. } => {
-                            id += 1;
-                            jobs.push(Job::File { id, path });
+                        Entry::File { path, .. } => jobs.push(Job::File { id, path }),
+                        other => {
+                            scanner.process(other, &mut |d| outs.push(Out::Record(0, Box::new(d))))
                         }
-                        other => scanner.process(other, &mut |d| recs.push(d)),
                     }
                 }
-                if !recs.is_empty() {
-                    let _ = router_done.send(recs);
+                if !outs.is_empty() {
+                    let _ = router_done.send(outs);
                 }
                 if !jobs.is_empty() && jobs_tx.send(jobs).is_err() {
                     break;
@@ -306,19 +404,19 @@ fn in_processes(
             }
         });
         pool.run(&jobs_rx, &mut |events| {
-            let recs: Vec<Done> = events
+            let outs: Vec<Out> = events
                 .into_iter()
-                .filter_map(|ev| match ev {
-                    pool::Event::Record(_, d) => Some(*d),
-                    pool::Event::GaveUp(_, mut d) => {
+                .map(|ev| match ev {
+                    pool::Event::Record(id, d) => Out::Record(id, d),
+                    pool::Event::GaveUp(id, mut d) => {
                         scanner.names(&mut d.rec);
-                        Some(*d)
+                        Out::Record(id, d)
                     }
-                    pool::Event::Finished(_) => None,
+                    pool::Event::Finished(id) => Out::End(id),
                 })
                 .collect();
-            if !recs.is_empty() {
-                let _ = done.send(recs);
+            if !outs.is_empty() {
+                let _ = done.send(outs);
             }
         })
         .map_err(ScanError::Workers)
@@ -337,6 +435,53 @@ pub fn run(
     never_scan: Vec<(u64, u64)>,
     on_record: &mut dyn FnMut(&mut FileRecord),
 ) -> Result<Outcome, ScanError> {
+    run_with_state(
+        opts, det, key, report, progress, never_scan, on_record, None,
+    )
+}
+
+/// What a scan's records depend on besides the files: the options that change results, the
+/// rules and the fingerprint key. A state's records are reused only under the same settings.
+pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
+    use sha2::{Digest, Sha256};
+    let l = &opts.limits;
+    let s = serde_json::json!({
+        "follow": opts.follow,
+        "exclude": opts.exclude,
+        "max_file_size": opts.max_file_size,
+        "min_confidence": opts.min_confidence,
+        "max_findings_per_file": opts.max_findings_per_file,
+        "limits": [l.max_depth as u64, l.max_nested_bytes, l.max_entries, l.max_ratio, l.max_parse_bytes, l.seconds],
+        "ocr": l.ocr,
+        "isolation": opts.isolation,
+        "rules": det.rules_hash(),
+        "key": key.id(),
+    });
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(s.to_string().as_bytes()))
+    )
+}
+
+/// The roots (and shard) of a scan in words, for a state's scope.
+fn scope(opts: &Options) -> String {
+    let roots: Vec<String> = opts.roots.iter().map(|r| crate::walk::display(r)).collect();
+    let shard = opts.shard.map(|s| s.to_string());
+    serde_json::json!({ "roots": roots, "shard": shard }).to_string()
+}
+
+/// [`run`], with `--state`: unchanged files are not read again (see [`state`]).
+#[allow(clippy::too_many_arguments)]
+pub fn run_with_state(
+    opts: &Options,
+    det: &Detector,
+    key: &HashKey,
+    report: &mut dyn Report,
+    progress: &mut Progress,
+    never_scan: Vec<(u64, u64)>,
+    on_record: &mut dyn FnMut(&mut FileRecord),
+    mut state: Option<&mut State>,
+) -> Result<Outcome, ScanError> {
     // A root that cannot be read fails the scan (exit 2); anything below it is a status.
     for root in &opts.roots {
         let err = |source| ScanError::Root {
@@ -350,35 +495,50 @@ pub fn run(
             read::open_following(root).map_err(err)?;
         }
     }
-    let walk = Walk::new(opts.follow, Exclude::new(&opts.exclude, never_scan)?);
-    let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Vec<Entry>>(64);
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<Done>>(64);
+    if let Some(st) = state.as_deref_mut() {
+        st.begin(&scope(opts), settings(opts, det, key), opts.reveal)?;
+    }
+    let state = state.as_deref();
+    let walk =
+        Walk::new(opts.follow, Exclude::new(&opts.exclude, never_scan)?).with_shard(opts.shard);
+    let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Batch>(64);
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<Out>>(64);
     let scanner = Scanner::new(opts, det, key);
     let mut totals = Totals::default();
     let mut write_err = None;
+    let mut writer = state.map(State::writer);
 
     let read_result = std::thread::scope(|s| {
         let walker = s.spawn(|| {
             let mut counts = Counts::default();
-            let mut batch = Vec::with_capacity(BATCH);
+            let mut batch = Batch {
+                at: unix_now(),
+                entries: Vec::with_capacity(BATCH),
+            };
             for root in &opts.roots {
                 counts += walk.run(root, &mut |e| {
-                    batch.push(e);
-                    if batch.len() == BATCH {
+                    batch.entries.push(e);
+                    if batch.entries.len() == BATCH {
+                        let full = std::mem::replace(
+                            &mut batch,
+                            Batch {
+                                at: unix_now(),
+                                entries: Vec::with_capacity(BATCH),
+                            },
+                        );
                         // The receiver only goes away if reading stopped; then stop walking.
-                        let _ =
-                            entry_tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                        let _ = entry_tx.send(full);
                     }
                 });
             }
-            if !batch.is_empty() {
+            if !batch.entries.is_empty() {
                 let _ = entry_tx.send(batch);
             }
             drop(entry_tx);
             counts
         });
         let readers = s.spawn(|| match &opts.isolation {
-            Isolation::Threads => in_threads(opts, &scanner, entry_rx, done_tx),
+            Isolation::Threads => in_threads(opts, &scanner, state, entry_rx, done_tx),
             Isolation::Processes {
                 max_memory,
                 read_timeout,
@@ -392,16 +552,52 @@ pub fn run(
                     max_memory: *max_memory,
                     read_timeout: Duration::from_secs(*read_timeout),
                 };
-                in_processes(cfg, &scanner, entry_rx, done_tx)
+                in_processes(cfg, &scanner, state, entry_rx, done_tx)
             }
         });
-        for mut done in done_rx.into_iter().flatten() {
-            on_record(&mut done.rec);
-            totals.add(&done.rec, done.bytes, done.noatime);
-            progress.file(done.rec.total());
-            if write_err.is_none() {
-                if let Err(e) = report.file(&done.rec) {
-                    write_err = Some(e);
+        loop {
+            let batch = match done_rx.recv_timeout(state::COMMIT_AFTER) {
+                Ok(b) => b,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    if let Some(w) = &mut writer {
+                        w.tick();
+                    }
+                    continue;
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            };
+            for out in batch {
+                match out {
+                    Out::Record(job, mut done) => {
+                        // The state keeps the record as the file gave it; what this run
+                        // seeks (--find) and decided (--decisions) is applied after.
+                        if let Some(w) = &mut writer {
+                            w.record(job, &done);
+                        }
+                        on_record(&mut done.rec);
+                        totals.add(&done.rec, done.bytes, done.noatime);
+                        progress.file(done.rec.total());
+                        if write_err.is_none() {
+                            if let Err(e) = report.file(&done.rec) {
+                                write_err = Some(e);
+                            }
+                        }
+                    }
+                    Out::Begin(job, id) => {
+                        if let Some(w) = &mut writer {
+                            w.begin(job, id);
+                        }
+                    }
+                    Out::End(job) => {
+                        if let Some(w) = &mut writer {
+                            w.end(job);
+                        }
+                    }
+                    Out::Reused(path) => {
+                        if let Some(w) = &mut writer {
+                            w.reused(&path);
+                        }
+                    }
                 }
             }
         }
@@ -412,7 +608,22 @@ pub fn run(
         readers.join().expect("reader thread")
     });
     progress.finish();
-    read_result?;
+    if let Err(e) = read_result {
+        // What was finished stays in the state for the next run.
+        if let Some(w) = writer {
+            w.close();
+        }
+        return Err(e);
+    }
+    // A state that could not be kept fails the scan (exit 2), after the report is complete.
+    let state_result = match writer.map(state::Writer::finish) {
+        Some(Ok(counts)) => {
+            totals.summary.incremental = Some(counts);
+            Ok(())
+        }
+        Some(Err(e)) => Err(e),
+        None => Ok(()),
+    };
     if let Some(e) = write_err {
         return Err(ScanError::Report(e));
     }
@@ -420,6 +631,7 @@ pub fn run(
     report
         .finish(&summary, &crate::now_rfc3339())
         .map_err(ScanError::Report)?;
+    state_result?;
     Ok(Outcome {
         summary,
         personal: totals.personal,

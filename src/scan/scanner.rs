@@ -322,6 +322,7 @@ impl<'a> Scanner<'a> {
             Ok(e) => {
                 rec.file_type = e.file_type;
                 rec.encoding = e.encoding;
+                rec.tally.ocr = e.ocr;
                 if let Some(n) = e.note {
                     rec.set_status(n.status, &n.reason, n.detail);
                 }
@@ -598,14 +599,24 @@ impl Sink for Collector<'_, '_> {
         };
         let mut in_column: Vec<(&'static str, u64)> = Vec::new();
         for c in &self.cands {
-            if !chunk.report.contains(&c.start) || c.confidence < s.opts.min_confidence {
+            if !chunk.report.contains(&c.start) {
+                continue;
+            }
+            // Text read by OCR: its certainty weighs the candidate (it may drop it).
+            let judged = match chunk.ocr.map(|o| o.judge(c)) {
+                Some(None) => continue,
+                Some(Some(j)) => Some(j),
+                None => None,
+            };
+            let confidence = judged.map_or(c.confidence, |j| j.confidence);
+            if confidence < s.opts.min_confidence {
                 continue;
             }
             // One HMAC per value; its text only for the findings listed.
             let digest = s.key.digest(c.kind, &c.value);
             self.rec
                 .tally
-                .add(c.kind, c.confidence, c.synthetic, digest.short());
+                .add(c.kind, confidence, c.synthetic, digest.short());
             if column.is_some() {
                 in_column.push((c.kind, digest.short()));
             }
@@ -614,11 +625,13 @@ impl Sink for Collector<'_, '_> {
                 self.rec.findings_truncated = true;
                 continue;
             }
+            let mut location = locator.locate(c.start);
+            location.bbox = judged.and_then(|j| j.bbox);
             self.rec.findings.push(Finding {
                 kind: c.kind,
                 rule: c.rule,
-                confidence: c.confidence,
-                location: locator.locate(c.start),
+                confidence,
+                location,
                 masked: mask::mask(c.kind, &c.value),
                 fingerprint: digest.fingerprint(),
                 checksum: c.checksum.map(|r| r.as_str()),
@@ -627,6 +640,7 @@ impl Sink for Collector<'_, '_> {
                 iban: c.iban,
                 recovered_leading_zero: c.recovered_leading_zero,
                 scope: c.scope,
+                ocr: judged.is_some(),
                 value: s.opts.reveal.then(|| c.value.clone()),
                 context: s.opts.reveal.then(|| snippet(chunk.text, c.start, c.end)),
                 date: None,

@@ -254,6 +254,7 @@ mod tests {
             iban: false,
             recovered_leading_zero: false,
             scope: None,
+            ocr: false,
             value: None,
             context: None,
             date: None,

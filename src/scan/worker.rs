@@ -21,8 +21,10 @@ use crate::detect::Detector;
 use crate::report::mask::HashKey;
 
 /// Stack for the thread that reads files: parsers of nested formats recurse, and a deep but
-/// legitimate document should not be mistaken for a crash. Untouched stack costs nothing.
-const STACK: usize = 256 << 20;
+/// legitimate document should not be mistaken for a crash. Untouched stack costs no memory,
+/// but it is address space that `ulimit -d`/`-v` count, once per thread: 32 MiB keeps a
+/// 2-thread worker well inside a 256 MiB data limit.
+const STACK: usize = 32 << 20;
 
 /// What a worker needs to know, sent once.
 #[derive(Serialize, Deserialize)]

@@ -124,6 +124,7 @@ fn man_pages_render_without_warnings() {
             "kartlegg-install-hook.1",
             "kartlegg-locate.1",
             "kartlegg-man.1",
+            "kartlegg-merge.1",
             "kartlegg-report.1",
             "kartlegg-rules.1",
             "kartlegg-scan.1",

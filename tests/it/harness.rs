@@ -163,3 +163,61 @@ impl Tree {
         p
     }
 }
+
+/// Writes a zip of `members` (deflated) to `path`.
+pub fn write_zip(path: &Path, members: &[(&str, &[u8])]) {
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in members {
+        z.start_file(*name, opts).unwrap();
+        z.write_all(data).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+/// A zip of `members` (deflated), in memory.
+pub fn zip_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("z.zip");
+    write_zip(&p, members);
+    fs::read(p).unwrap()
+}
+
+/// Rewrites a zip with `f` applied to each member's bytes.
+pub fn rewrite_zip(src: &Path, dst: &Path, f: impl Fn(&str, Vec<u8>) -> Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(fs::File::open(src).unwrap()).unwrap();
+    let mut zout = zip::ZipWriter::new(fs::File::create(dst).unwrap());
+    for i in 0..zin.len() {
+        let mut m = zin.by_index(i).unwrap();
+        let name = m.name().to_string();
+        let mut data = Vec::new();
+        m.read_to_end(&mut data).unwrap();
+        zout.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zout.write_all(&f(&name, data)).unwrap();
+    }
+    zout.finish().unwrap();
+}
+
+/// The zip at `src` with `members` added, or put in place of those of the same name.
+pub fn zip_with(src: &Path, members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Read;
+    let mut zin = zip::ZipArchive::new(fs::File::open(src).unwrap()).unwrap();
+    let mut all: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..zin.len() {
+        let mut m = zin.by_index(i).unwrap();
+        let mut data = Vec::new();
+        m.read_to_end(&mut data).unwrap();
+        all.push((m.name().to_string(), data));
+    }
+    all.retain(|(n, _)| !members.iter().any(|(m, _)| m == n));
+    all.extend(members.iter().map(|(n, d)| (n.to_string(), d.to_vec())));
+    let refs: Vec<(&str, &[u8])> = all
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    zip_bytes(&refs)
+}

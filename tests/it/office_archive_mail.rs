@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::harness::{file, fixture, status};
+use crate::harness::{file, fixture, rewrite_zip, status, write_zip, zip_bytes};
 
 /// Scans `paths` and returns the JSON report.
 fn scan(paths: &[&Path], extra: &[&str]) -> Value {
@@ -188,22 +188,6 @@ fn odt_odp_rtf_and_docx_made_by_libreoffice() {
     has(rtf, "phone", serde_json::json!({"line": 6, "column": 10}));
 }
 
-/// Rewrites a zip with `f` applied to each member's bytes.
-fn rewrite_zip(src: &Path, dst: &Path, f: impl Fn(&str, Vec<u8>) -> Vec<u8>) {
-    let mut zin = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
-    let mut zout = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
-    for i in 0..zin.len() {
-        let mut m = zin.by_index(i).unwrap();
-        let name = m.name().to_string();
-        let mut data = Vec::new();
-        std::io::Read::read_to_end(&mut m, &mut data).unwrap();
-        zout.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zout.write_all(&f(&name, data)).unwrap();
-    }
-    zout.finish().unwrap();
-}
-
 #[test]
 fn damaged_office_files_are_recorded_not_dropped() {
     let dir = tempfile::tempdir().unwrap();
@@ -347,24 +331,6 @@ fn encrypted_members_make_the_archive_encrypted_and_the_rest_is_read() {
         "phone",
         serde_json::json!({"line": 1, "column": 9}),
     );
-}
-
-fn write_zip(path: &Path, members: &[(&str, &[u8])]) {
-    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in members {
-        z.start_file(*name, opts).unwrap();
-        z.write_all(data).unwrap();
-    }
-    z.finish().unwrap();
-}
-
-fn zip_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("z.zip");
-    write_zip(&p, members);
-    std::fs::read(p).unwrap()
 }
 
 #[test]

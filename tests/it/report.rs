@@ -17,7 +17,7 @@ pub const FNR2: &str = "20036914700";
 pub const PHONE: &str = "41234567";
 pub const EMAIL: &str = "kari.nordmann@firma.no";
 
-/// A small share: courses with identity numbers and phones, HR with e-mail, a picture, a
+/// A small share: courses with identity numbers and phones, HR with e-mail, a picture (a GIF: not read, on purpose), a
 /// damaged PDF and a file with nothing in it.
 pub fn share() -> Tree {
     let t = Tree::new();
@@ -28,7 +28,7 @@ pub fn share() -> Tree {
     t.file("kurs/2019/notat.txt", "Fødselsnummer: 29020073150\n");
     t.file("kurs/2020/liste.txt", format!("Fnr: {FNR}\n"));
     t.file("hr/ansatte.csv", format!("navn,epost\nKari,{EMAIL}\n"));
-    t.file("hr/bilde.png", b"\x89PNG\r\n\x1a\n0000000000000000");
+    t.file("hr/bilde.gif", b"GIF89a0000000000000000");
     t.file("hr/ødelagt.pdf", "%PDF-1.4\n1 0 obj <<\ngarbage");
     t.file("tom.txt", "ingenting her\n");
     t

@@ -169,8 +169,10 @@ fn encrypted_pdfs_open_only_with_the_empty_user_password() {
 
 #[test]
 fn scanned_pages_are_never_clean() {
-    let rec = scan("scan.pdf");
-    assert_eq!(status(&rec), ("partial".into(), "no_text_layer".into()));
+    // Without OCR (with it, see `ocr::`).
+    let doc = scan_path(&fixture("scan.pdf"), &["--ocr", "never"]);
+    let rec = &doc["files"][0];
+    assert_eq!(status(rec), ("partial".into(), "no_text_layer".into()));
     assert_eq!(
         rec["detail"],
         "1 of 2 pages have no text layer (scanned images)"

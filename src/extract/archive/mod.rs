@@ -447,12 +447,14 @@ impl Read for Failing {
     }
 }
 
-/// Reads one zip member whole (office XML parts), within the ratio and parse-size limits.
-pub fn read_member<R: Read + io::Seek>(
-    zip: &mut zip::ZipArchive<R>,
+/// Opens one zip member as a stream (office XML parts, read as they decompress) within the
+/// ratio limit: the reader fails with the limit (an `io::Error` carrying a [`LimitHit`]) once
+/// the member expands too much. None if there is no such member.
+pub fn open_member<'z, R: Read + io::Seek>(
+    zip: &'z mut zip::ZipArchive<R>,
     name: &str,
     limits: &super::Limits,
-) -> Result<Option<Vec<u8>>, ExtractError> {
+) -> Result<Option<impl Read + 'z>, ExtractError> {
     let member = match zip.by_name(name) {
         Ok(m) => m,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
@@ -463,29 +465,14 @@ pub fn read_member<R: Read + io::Seek>(
         }
         Err(e) => return Err(ExtractError::Corrupt(format!("{name}: {e}"))),
     };
+    // Checked while streaming only (not against the declared size first): what a part gives
+    // before it expands too far is still read.
     let compressed = member.compressed_size();
-    if over_ratio(member.size(), compressed, limits.max_ratio) {
-        return Err(ratio_error(name, limits.max_ratio));
-    }
-    let mut guard = RatioGuard::new(member, Rc::new(Cell::new(compressed)), limits.max_ratio);
-    let mut buf = Vec::new();
-    let read = (&mut guard)
-        .take(limits.max_parse_bytes + 1)
-        .read_to_end(&mut buf);
-    if guard.tripped.get() {
-        return Err(ratio_error(name, limits.max_ratio));
-    }
-    read.map_err(|e| ExtractError::Corrupt(format!("{name}: {e}")))?;
-    if buf.len() as u64 > limits.max_parse_bytes {
-        return Err(ExtractError::limit(
-            Limit::ParseBytes,
-            format!(
-                "{name} is over the {}-byte parse limit",
-                limits.max_parse_bytes
-            ),
-        ));
-    }
-    Ok(Some(buf))
+    Ok(Some(RatioGuard::new(
+        member,
+        Rc::new(Cell::new(compressed)),
+        limits.max_ratio,
+    )))
 }
 
 /// A tar archive read from the start of the input.

@@ -1,0 +1,109 @@
+//! From spans to lines of text, as a reader sees them.
+//!
+//! Spans arrive in content order with their positions. A span whose baseline is off the
+//! previous one's by more than half an em, or that runs in another direction, starts a new
+//! line; one that starts a visible gap (over [`GAP`] em) after the previous one, or jumps
+//! back, is separated from it by a space: so `Fødselsnummer` and the number placed after it
+//! do not run together, and the cells of a table row stay apart. Text is handed to the
+//! windower as it comes, so a page of any length costs bounded memory.
+
+use super::content::{Span, Spans};
+use crate::extract::window::Windower;
+use crate::extract::Sink;
+
+/// A gap wider than this many ems between two spans on a line is a space.
+pub const GAP: f32 = 0.15;
+
+/// Where the last span ended.
+#[derive(Clone, Copy)]
+struct Pen {
+    end: (f32, f32),
+    dir: (f32, f32),
+    size: f32,
+}
+
+pub struct Flow<'w, 's> {
+    w: &'w mut Windower,
+    sink: &'s mut dyn Sink,
+    last: Option<Pen>,
+}
+
+impl<'w, 's> Flow<'w, 's> {
+    pub fn new(w: &'w mut Windower, sink: &'s mut dyn Sink) -> Self {
+        Flow {
+            w,
+            sink,
+            last: None,
+        }
+    }
+
+    /// Hands out what is left.
+    pub fn finish(self) {
+        self.w.flush(self.sink, true);
+    }
+}
+
+/// How a span continues the text after `prev`.
+pub fn joint(prev_end: (f32, f32), prev_dir: (f32, f32), prev_size: f32, s: &Span<'_>) -> Joint {
+    let (dx, dy) = (s.start.0 - prev_end.0, s.start.1 - prev_end.1);
+    let along = dx * prev_dir.0 + dy * prev_dir.1;
+    let across = dy * prev_dir.0 - dx * prev_dir.1;
+    let em = prev_size.max(s.size).max(0.01);
+    let same_dir = prev_dir.0 * s.dir.0 + prev_dir.1 * s.dir.1 > 0.99;
+    if !same_dir || across.abs() > 0.5 * em {
+        Joint::Line
+    } else if along > GAP * em || along < -0.5 * em {
+        Joint::Space
+    } else {
+        Joint::Glued
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joint {
+    Glued,
+    Space,
+    Line,
+}
+
+impl Spans for Flow<'_, '_> {
+    fn span(&mut self, s: &Span<'_>) {
+        let buf = self.w.buffer();
+        if let Some(p) = self.last {
+            match joint(p.end, p.dir, p.size, s) {
+                Joint::Line => newline(buf),
+                Joint::Space => space(buf),
+                Joint::Glued => {}
+            }
+        }
+        // Line breaks inside a string are spaces: lines come from positions.
+        buf.extend(
+            s.text
+                .chars()
+                .map(|c| if c == '\n' || c == '\r' { ' ' } else { c }),
+        );
+        self.last = Some(Pen {
+            end: s.end,
+            dir: s.dir,
+            size: s.size,
+        });
+        self.w.flush(self.sink, false);
+    }
+
+    fn block(&mut self) {
+        newline(self.w.buffer());
+        self.last = None;
+    }
+}
+
+pub fn newline(out: &mut String) {
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+}
+
+pub fn space(out: &mut String) {
+    if !out.is_empty() && !out.ends_with([' ', '\n']) {
+        out.push(' ');
+    }
+}

@@ -1,0 +1,127 @@
+//! The order of a JSON inventory's files: by path, as the walk visits them.
+//!
+//! A path as the inventory writes it (see [`crate::walk::display`]) is cut into components at
+//! every `/`, and at every `!/`, which always separates a container from its member (a `!`
+//! of a name before a `/` is written `\x21`). Each component stands for the bytes its escapes
+//! encode. Two paths are compared component by component: the first component that differs
+//! decides, by the byte order of what it stands for, and a path that is a prefix of the other
+//! comes first. So a directory's entries follow it in byte order, depth first (the walk's own
+//! order), and the members of an archive follow the archive, before the next name:
+//! `a.zip`, `a.zip!/x`, `a.zip!/y!/z`, `a.zip2`. Names that masking changed are ordered as they
+//! are written (masked), so that anyone can sort an inventory again the same way; records with
+//! equal paths (two names masked alike) are ordered by their JSON text.
+//!
+//! [`key`] turns a path into bytes whose plain byte order is this order; everything that
+//! sorts files (the writer, `kartlegg merge`, tests) compares through it.
+
+use std::cmp::Ordering;
+
+/// Appends the sort key of `path` to `out`: each component's bytes, with 0x00 written
+/// `01 01` and 0x01 written `01 02`, followed by a 0x00, so comparing keys byte by byte
+/// compares paths component by component, a prefix first.
+pub fn key_into(path: &str, out: &mut Vec<u8>) {
+    let mut parts = path.split('/').peekable();
+    while let Some(part) = parts.next() {
+        // The `!` of a `!/` separates a container from its member; it is not part of the name.
+        let part = match parts.peek() {
+            Some(_) => part.strip_suffix('!').unwrap_or(part),
+            None => part,
+        };
+        component(part, out);
+        out.push(0);
+    }
+}
+
+/// The sort key of `path` (see [`key_into`]).
+pub fn key(path: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(path.len() + 8);
+    key_into(path, &mut out);
+    out
+}
+
+/// Compares two inventory paths in the inventory's order.
+pub fn cmp(a: &str, b: &str) -> Ordering {
+    key(a).cmp(&key(b))
+}
+
+/// The bytes a component stands for (its escapes undone; written as it is if it is not in the
+/// escape form), with 0x00 and 0x01 escaped for the key.
+fn component(part: &str, out: &mut Vec<u8>) {
+    let push = |out: &mut Vec<u8>, b: u8| match b {
+        0 => out.extend_from_slice(&[1, 1]),
+        1 => out.extend_from_slice(&[1, 2]),
+        b => out.push(b),
+    };
+    if !part.contains('\\') {
+        part.bytes().for_each(|b| push(out, b));
+        return;
+    }
+    match crate::walk::unescape(part) {
+        Ok(p) => {
+            use std::os::unix::ffi::OsStrExt;
+            p.as_os_str().as_bytes().iter().for_each(|&b| push(out, b));
+        }
+        Err(_) => part.bytes().for_each(|b| push(out, b)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_walk_order_with_members_after_their_container() {
+        let sorted = [
+            "/srv/\\x01",
+            "/srv/a",
+            "/srv/a/b.txt",
+            "/srv/a/b.txt/..", // never a real path; a prefix still comes first
+            "/srv/a b",
+            "/srv/a\\x21/in-a-dir-named-a!",
+            "/srv/a.zip",
+            "/srv/a.zip!/x",
+            "/srv/a.zip!/x/y.txt",
+            "/srv/a.zip!/y.zip",
+            "/srv/a.zip!/y.zip!/z",
+            "/srv/a.zip2",
+            "/srv/b",
+            "/srv/\u{e6}",
+            "/srv/\\xff",
+        ];
+        let mut shuffled: Vec<&str> = sorted.iter().rev().copied().collect();
+        shuffled.sort_by(|a, b| cmp(a, b));
+        assert_eq!(shuffled, sorted);
+        // Escapes compare as the bytes they stand for: 0xff after 'z', a backslash as 0x5c.
+        assert_eq!(cmp("d/\\xff", "d/z"), Ordering::Greater);
+        assert_eq!(cmp("d/\\\\", "d/]"), Ordering::Less);
+        assert_eq!(cmp("d/\\\\", "d/["), Ordering::Greater);
+    }
+
+    #[test]
+    fn a_directory_and_a_container_of_one_name_sort_alike() {
+        // Both are a path of two components; the record's JSON then decides.
+        assert_eq!(key("a!/b"), key("a/b"));
+        assert_ne!(key("a\\x21/b"), key("a/b"));
+    }
+
+    proptest! {
+        /// The key order is the component-wise byte order of the paths the walk writes.
+        #[test]
+        fn keys_order_paths_component_by_component(
+            a in proptest::collection::vec(proptest::collection::vec(1u8..=255, 0..6), 1..5),
+            b in proptest::collection::vec(proptest::collection::vec(1u8..=255, 0..6), 1..5),
+        ) {
+            let show = |c: &Vec<Vec<u8>>| {
+                let raw: Vec<u8> = c.join(&b'/');
+                crate::walk::display_bytes(&raw)
+            };
+            // Components as the walk gives them: no '/' inside a name.
+            let clean = |c: &Vec<Vec<u8>>| -> Vec<Vec<u8>> {
+                c.iter().map(|n| n.iter().copied().filter(|&x| x != b'/').collect()).collect()
+            };
+            let (a, b) = (clean(&a), clean(&b));
+            prop_assert_eq!(cmp(&show(&a), &show(&b)), a.cmp(&b));
+        }
+    }
+}

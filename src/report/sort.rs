@@ -1,0 +1,283 @@
+//! Sorting records in bounded memory, however many there are.
+//!
+//! Entries — a sort key, the bytes to write, and a small tag (which input an entry came from,
+//! for `kartlegg merge`) — are held in memory up to a budget, then sorted and written as a run
+//! to an unlinked temporary file (`tempfile::tempfile()`: `O_TMPFILE` where the file system
+//! has it; it has no name and vanishes on any exit, a kill included). The runs are merged
+//! k ways at the end; beyond [`FAN_IN`] runs, the oldest are merged into one first, so the
+//! open files and read buffers stay bounded too. The runs hold what the report holds (masked
+//! records), on the disk of `$TMPDIR`, about the size of the report.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
+
+/// Bytes of entries held in memory before a run is written.
+pub const DEFAULT_BUDGET: usize = 32 << 20;
+
+/// Runs merged at once; more are merged in steps.
+pub const FAN_IN: usize = 64;
+
+/// The read buffer of each run being merged.
+const RUN_BUF: usize = 64 << 10;
+
+/// An entry as the sorter gives it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'a> {
+    pub key: &'a [u8],
+    pub data: &'a [u8],
+    pub tag: u32,
+}
+
+/// What receives the sorted entries.
+pub type Visit<'v> = dyn FnMut(Entry<'_>) -> io::Result<()> + 'v;
+
+/// One entry in memory: where its key and data are in the arena.
+#[derive(Clone, Copy)]
+struct Slot {
+    at: usize,
+    key: u32,
+    data: u32,
+    tag: u32,
+}
+
+/// Sorts entries by (key, data, tag).
+pub struct Sorter {
+    budget: usize,
+    arena: Vec<u8>,
+    slots: Vec<Slot>,
+    runs: Vec<File>,
+}
+
+/// An entry read back from a run.
+#[derive(PartialEq, Eq)]
+struct Head {
+    key: Vec<u8>,
+    data: Vec<u8>,
+    tag: u32,
+    run: usize,
+}
+
+impl Ord for Head {
+    fn cmp(&self, o: &Head) -> Ordering {
+        (&self.key, &self.data, self.tag, self.run).cmp(&(&o.key, &o.data, o.tag, o.run))
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, o: &Head) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+fn too_large() -> io::Error {
+    io::Error::other("a record of 4 GiB or more cannot be sorted")
+}
+
+fn write_entry(w: &mut impl Write, key: &[u8], data: &[u8], tag: u32) -> io::Result<()> {
+    let key_len = u32::try_from(key.len()).map_err(|_| too_large())?;
+    let data_len = u32::try_from(data.len()).map_err(|_| too_large())?;
+    w.write_all(&key_len.to_le_bytes())?;
+    w.write_all(&data_len.to_le_bytes())?;
+    w.write_all(&tag.to_le_bytes())?;
+    w.write_all(key)?;
+    w.write_all(data)
+}
+
+/// The next entry of a run; `None` at its end.
+fn read_entry(r: &mut impl Read, run: usize) -> io::Result<Option<Head>> {
+    let mut head = [0u8; 12];
+    match r.read_exact(&mut head) {
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        other => other?,
+    }
+    let n = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().expect("4 bytes"));
+    let mut key = vec![0; n(0) as usize];
+    r.read_exact(&mut key)?;
+    let mut data = vec![0; n(4) as usize];
+    r.read_exact(&mut data)?;
+    Ok(Some(Head {
+        key,
+        data,
+        tag: n(8),
+        run,
+    }))
+}
+
+/// Merges `runs` in order, giving each entry to `out`.
+fn merge(runs: Vec<File>, out: &mut Visit<'_>) -> io::Result<()> {
+    let mut readers: Vec<BufReader<File>> = runs
+        .into_iter()
+        .map(|f| BufReader::with_capacity(RUN_BUF, f))
+        .collect();
+    let mut heap = BinaryHeap::with_capacity(readers.len());
+    for (i, r) in readers.iter_mut().enumerate() {
+        if let Some(h) = read_entry(r, i)? {
+            heap.push(Reverse(h));
+        }
+    }
+    while let Some(Reverse(h)) = heap.pop() {
+        out(Entry {
+            key: &h.key,
+            data: &h.data,
+            tag: h.tag,
+        })?;
+        if let Some(next) = read_entry(&mut readers[h.run], h.run)? {
+            heap.push(Reverse(next));
+        }
+    }
+    Ok(())
+}
+
+/// A new run: an unlinked temporary file, written through `fill`, ready to be read.
+fn new_run(fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) -> io::Result<File> {
+    let mut w = BufWriter::with_capacity(RUN_BUF, tempfile::tempfile()?);
+    fill(&mut w)?;
+    let mut f = w.into_inner().map_err(|e| e.into_error())?;
+    f.rewind()?;
+    Ok(f)
+}
+
+impl Sorter {
+    pub fn new(budget: usize) -> Sorter {
+        Sorter {
+            budget: budget.max(1),
+            arena: Vec::new(),
+            slots: Vec::new(),
+            runs: Vec::new(),
+        }
+    }
+
+    fn held(&self) -> usize {
+        self.arena.len() + self.slots.len() * std::mem::size_of::<Slot>()
+    }
+
+    pub fn push(&mut self, key: &[u8], data: &[u8], tag: u32) -> io::Result<()> {
+        let size = key.len() + data.len() + std::mem::size_of::<Slot>();
+        if !self.slots.is_empty() && self.held() + size > self.budget {
+            self.spill()?;
+        }
+        if self.arena.capacity() == 0 {
+            // Reserved once: the arena never grows by copying itself.
+            self.arena.reserve_exact(self.budget.max(size));
+        }
+        let slot = Slot {
+            at: self.arena.len(),
+            key: u32::try_from(key.len()).map_err(|_| too_large())?,
+            data: u32::try_from(data.len()).map_err(|_| too_large())?,
+            tag,
+        };
+        self.arena.extend_from_slice(key);
+        self.arena.extend_from_slice(data);
+        self.slots.push(slot);
+        Ok(())
+    }
+
+    fn parts(&self, s: &Slot) -> (&[u8], &[u8]) {
+        let key_end = s.at + s.key as usize;
+        (
+            &self.arena[s.at..key_end],
+            &self.arena[key_end..key_end + s.data as usize],
+        )
+    }
+
+    fn sort_memory(&mut self) {
+        let mut slots = std::mem::take(&mut self.slots);
+        slots.sort_unstable_by(|a, b| {
+            let (ka, da) = self.parts(a);
+            let (kb, db) = self.parts(b);
+            (ka, da, a.tag).cmp(&(kb, db, b.tag))
+        });
+        self.slots = slots;
+    }
+
+    /// Writes what is in memory as a sorted run; merges the oldest runs beyond [`FAN_IN`].
+    fn spill(&mut self) -> io::Result<()> {
+        self.sort_memory();
+        let run = new_run(|w| {
+            for s in &self.slots {
+                let (k, d) = self.parts(s);
+                write_entry(w, k, d, s.tag)?;
+            }
+            Ok(())
+        })?;
+        self.runs.push(run);
+        self.slots.clear();
+        self.arena.clear();
+        if self.runs.len() >= FAN_IN {
+            let oldest: Vec<File> = self.runs.drain(..FAN_IN).collect();
+            let merged = new_run(|w| merge(oldest, &mut |e| write_entry(w, e.key, e.data, e.tag)))?;
+            self.runs.insert(0, merged);
+        }
+        Ok(())
+    }
+
+    /// Gives every entry to `out`, in order.
+    pub fn finish(mut self, out: &mut Visit<'_>) -> io::Result<()> {
+        if self.runs.is_empty() {
+            self.sort_memory();
+            for s in &self.slots {
+                let (key, data) = self.parts(s);
+                out(Entry {
+                    key,
+                    data,
+                    tag: s.tag,
+                })?;
+            }
+            return Ok(());
+        }
+        if !self.slots.is_empty() {
+            self.spill()?;
+        }
+        // Memory of the arena is not needed while merging.
+        self.arena = Vec::new();
+        merge(std::mem::take(&mut self.runs), out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn sorted_by(budget: usize, items: &[(Vec<u8>, Vec<u8>, u32)]) -> Vec<(Vec<u8>, Vec<u8>, u32)> {
+        let mut s = Sorter::new(budget);
+        for (k, d, t) in items {
+            s.push(k, d, *t).unwrap();
+        }
+        let mut out = Vec::new();
+        s.finish(&mut |e| {
+            out.push((e.key.to_vec(), e.data.to_vec(), e.tag));
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn in_memory_and_through_many_runs_the_order_is_the_same() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let items: Vec<(Vec<u8>, Vec<u8>, u32)> = (0..20_000)
+            .map(|_| {
+                let key: Vec<u8> = (0..rng.gen_range(0..6))
+                    .map(|_| rng.gen_range(0..4))
+                    .collect();
+                let data: Vec<u8> = (0..rng.gen_range(0..40)).map(|_| rng.gen()).collect();
+                (key, data, rng.gen_range(0..3))
+            })
+            .collect();
+        let mut expected = items.clone();
+        expected.sort();
+        assert_eq!(sorted_by(64 << 20, &items), expected, "in memory");
+        // A budget of about 100 entries: ~200 runs, merged in steps of FAN_IN.
+        assert_eq!(sorted_by(100 * 50, &items), expected, "through runs");
+        // An entry larger than the budget is a run of its own.
+        let big = vec![
+            (b"b".to_vec(), vec![7; 10_000], 0),
+            (b"a".to_vec(), vec![1], 0),
+        ];
+        assert_eq!(sorted_by(100, &big), vec![big[1].clone(), big[0].clone()]);
+        assert!(sorted_by(100, &[]).is_empty());
+    }
+}

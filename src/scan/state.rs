@@ -1,0 +1,772 @@
+//! The state of incremental scans (`--state FILE`): what each file held when it was last
+//! read, kept in a SQLite database, so that the next scan reads only new and changed files and
+//! a scan that was killed resumes where it stopped.
+//!
+//! * **One row per file on disk**: its raw path (bytes: the state never leaves the machine
+//!   that scans, and holds paths as the share does), device, inode, size, modification and
+//!   change times in nanoseconds, the moment the walk looked at it, the hash of the settings
+//!   that decide its records (options, rules, fingerprint key) and the tool version. Beside
+//!   it, its finished records — its own and its members' — exactly as the worker sent them:
+//!   masked and fingerprinted, with the totals the summary needs. The state never holds a raw
+//!   value: a `--reveal` scan reads every file again and stores no records.
+//! * **Unchanged** means a complete row with the same inode, size, mtime and ctime, settings
+//!   hash and tool version. The device number is kept but not compared: network and container
+//!   mounts get a new one on every mount, and the inode and both times already tell files
+//!   apart.
+//! * **Racy timestamps**: a file whose mtime or ctime falls in the same second as the moment
+//!   the walk looked at it, or later, might have changed again within that second without its
+//!   times showing it; it is read again next time. The moment is taken before the walk's
+//!   `stat` of the file (the start of its batch), so it is never later than the moment its
+//!   record was stored, and the rule is at least as strict as git's.
+//! * **Transient failures are not kept**: a file whose read ended in an error, a timeout, a
+//!   time or memory limit, or a change under the reader is read again next time.
+//! * **Crash safety**: write-ahead log, records committed in small transactions as they
+//!   arrive. A file's row becomes complete in the transaction after its own record (which a
+//!   worker sends last), so a scan killed at any moment (SIGKILL, power loss) leaves each file
+//!   either complete — reused next time — or to be read again. All writes happen in the
+//!   scan's writer thread; the router only reads.
+//! * **One scan at a time**: the database is opened in exclusive locking mode, so a second scan
+//!   with the same state stops with a clear error, and the write-ahead log needs no shared
+//!   memory (it works on a network file system, as one client).
+//! * **Removed files**: each scan has a generation number; every row it reads or reuses is
+//!   stamped with it, and at the end rows of earlier generations are files that are gone:
+//!   they are counted and deleted.
+//! * **Scope**: a state belongs to one set of roots and one shard; another scope is refused
+//!   rather than having its rows counted as removed.
+
+use std::collections::HashMap;
+use std::fs::OpenOptions;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::Done;
+use crate::read::FileMeta;
+use crate::report::{FileRecord, Incremental, Status, Tally};
+use crate::walk::Meta;
+
+/// Version of the database layout; another one is refused (make a new state).
+const LAYOUT: &str = "1";
+
+/// A write transaction is committed after this many statements...
+const COMMIT_EVERY: usize = 1000;
+/// ... or this long after it began, so a slow scan loses little when killed.
+pub const COMMIT_AFTER: Duration = Duration::from_millis(200);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state {path}: {source}")]
+    Db {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("state {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("state {path} is in use by another scan (it is locked while a scan runs)")]
+    InUse { path: PathBuf },
+    #[error("state {path} was made for {was}; this scan is of {now} (use another state file)")]
+    Scope {
+        path: PathBuf,
+        was: String,
+        now: String,
+    },
+    #[error("state {path} is not a kartlegg state of this version (layout {found:?})")]
+    Layout { path: PathBuf, found: String },
+    #[error("state {path}: a stored record cannot be read: {detail}")]
+    Record { path: PathBuf, detail: String },
+}
+
+/// What identifies the version of a file's content, as the walk saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub path: PathBuf,
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    /// Unix seconds, taken before the walk's `stat` of the file (the racy-timestamp rule).
+    pub checked: i64,
+}
+
+impl Identity {
+    pub fn new(path: PathBuf, meta: &Meta, checked: i64) -> Identity {
+        let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+        Identity {
+            path,
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
+            checked,
+        }
+    }
+
+    /// Changed within (or after) the second its state was taken in.
+    fn racy(&self) -> bool {
+        let checked_ns = self.checked.saturating_mul(1_000_000_000);
+        self.mtime_ns >= checked_ns || self.ctime_ns >= checked_ns
+    }
+}
+
+/// A record as stored: the worker's record with what the summary needs besides it.
+#[derive(Serialize, Deserialize)]
+struct Stored<'a> {
+    bytes: u64,
+    noatime: Option<bool>,
+    tally: std::borrow::Cow<'a, Tally>,
+    rec: std::borrow::Cow<'a, FileRecord>,
+}
+
+fn encode(done: &Done) -> Vec<u8> {
+    let s = Stored {
+        bytes: done.bytes,
+        noatime: done.noatime,
+        tally: std::borrow::Cow::Borrowed(&done.rec.tally),
+        rec: std::borrow::Cow::Borrowed(&done.rec),
+    };
+    serde_json::to_vec(&s).expect("records serialize")
+}
+
+fn decode(data: &[u8]) -> Result<Done, String> {
+    let s: Stored<'static> = serde_json::from_slice(data).map_err(|e| e.to_string())?;
+    let mut rec = s.rec.into_owned();
+    rec.tally = s.tally.into_owned();
+    Ok(Done {
+        rec,
+        bytes: s.bytes,
+        noatime: s.noatime,
+    })
+}
+
+/// A read that ended this way is tried again next time rather than kept.
+fn transient(rec: &FileRecord) -> bool {
+    rec.status == Status::Error
+        || matches!(
+            rec.reason.as_deref(),
+            Some(
+                "time_limit"
+                    | "memory"
+                    | "timeout"
+                    | "changed_during_scan"
+                    | "vanished"
+                    | "read_error"
+                    | "io_error"
+            )
+        )
+}
+
+/// An open state: one connection, shared by the router (lookups) and the writer thread
+/// (everything that changes it).
+pub struct State {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+    /// Set by [`State::begin`].
+    settings: String,
+    generation: i64,
+    /// A `--reveal` scan: nothing is looked up or stored.
+    reveal: bool,
+}
+
+fn db(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
+    move |source| match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StateError::InUse {
+                path: path.to_path_buf(),
+            }
+        }
+        _ => StateError::Db {
+            path: path.to_path_buf(),
+            source,
+        },
+    }
+}
+
+impl State {
+    /// Opens (or creates, readable by its owner only) the state at `path` and locks it for
+    /// this scan.
+    pub fn open(path: &Path) -> Result<State, StateError> {
+        let io = |source| StateError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        // Created private: it holds raw paths and, unless one is given, the fingerprint key.
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(io)?;
+        let fresh = file.metadata().map_err(io)?.size() == 0;
+        drop(file);
+        let err = db(path);
+        let conn = Connection::open(path).map_err(&err)?;
+        conn.busy_timeout(Duration::from_secs(2)).map_err(&err)?;
+        // Exclusive before the first access: one scan at a time, and a write-ahead log without
+        // shared memory.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .map_err(&err)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(&err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StateError::Layout {
+                path: path.to_path_buf(),
+                found: format!("journal mode {mode}"),
+            });
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(&err)?;
+        if !fresh {
+            let layout: Option<String> = conn
+                .query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .unwrap_or(None);
+            if layout.as_deref() != Some(LAYOUT) {
+                return Err(StateError::Layout {
+                    path: path.to_path_buf(),
+                    found: layout.unwrap_or_else(|| "none".into()),
+                });
+            }
+        }
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS files (
+                 path BLOB PRIMARY KEY,
+                 dev INTEGER NOT NULL,
+                 ino INTEGER NOT NULL,
+                 size INTEGER NOT NULL,
+                 mtime_ns INTEGER NOT NULL,
+                 ctime_ns INTEGER NOT NULL,
+                 checked INTEGER NOT NULL,
+                 settings TEXT NOT NULL,
+                 version TEXT NOT NULL,
+                 generation INTEGER NOT NULL,
+                 complete INTEGER NOT NULL
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS records (
+                 path BLOB NOT NULL,
+                 seq INTEGER NOT NULL,
+                 data BLOB NOT NULL,
+                 PRIMARY KEY (path, seq)
+             );
+             INSERT OR IGNORE INTO meta (name, value) VALUES ('layout', '1');
+             COMMIT;",
+        )
+        .map_err(&err)?;
+        Ok(State {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+            settings: String::new(),
+            generation: 0,
+            reveal: false,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The (device, inode) of the state's files (the database and its log), which a scan
+    /// never reads: they change with every scan.
+    pub fn identities(&self) -> Vec<(u64, u64)> {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        [self.path.as_os_str(), wal.as_os_str()]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| (m.dev(), m.ino()))
+            .collect()
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StateError + '_ {
+        db(&self.path)
+    }
+
+    /// The fingerprint key kept in the state, created (256 random bits) on first use.
+    pub fn key(&self) -> Result<Vec<u8>, StateError> {
+        let conn = self.conn();
+        let get = || {
+            conn.query_row("SELECT value FROM meta WHERE name = 'key'", [], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
+            .optional()
+        };
+        if let Some(k) = get().map_err(self.err())? {
+            return Ok(k);
+        }
+        let key = crate::report::mask::HashKey::random().parts().0.to_vec();
+        conn.execute(
+            "INSERT INTO meta (name, value) VALUES ('key', ?1)",
+            params![key],
+        )
+        .map_err(self.err())?;
+        Ok(key)
+    }
+
+    /// Starts a scan of `scope` (its roots and shard, in words) whose records are decided by
+    /// `settings` (a hash): checks the scope and takes the next generation.
+    pub fn begin(&mut self, scope: &str, settings: String, reveal: bool) -> Result<(), StateError> {
+        self.settings = settings;
+        self.reveal = reveal;
+        let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
+        let err = db(&self.path);
+        let meta = |name: &str| {
+            conn.query_row(
+                "SELECT value FROM meta WHERE name = ?1",
+                params![name],
+                |r| r.get::<_, rusqlite::types::Value>(0),
+            )
+            .optional()
+        };
+        match meta("scope").map_err(&err)? {
+            Some(rusqlite::types::Value::Text(was)) if was != scope => {
+                return Err(StateError::Scope {
+                    path: self.path.clone(),
+                    was,
+                    now: scope.to_string(),
+                })
+            }
+            _ => {}
+        }
+        let generation = match meta("generation").map_err(&err)? {
+            Some(rusqlite::types::Value::Integer(g)) => g + 1,
+            _ => 1,
+        };
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(&err)?;
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (name, value) VALUES ('scope', ?1), ('generation', ?2)",
+            params![scope, generation],
+        )
+        .map_err(&err)?;
+        conn.execute_batch("COMMIT").map_err(&err)?;
+        self.generation = generation;
+        Ok(())
+    }
+
+    /// The stored records of the file, if it is unchanged since they were made (see the
+    /// module documentation); its own record last, its evidence (times, owner, mode) taken
+    /// from `meta`, as reading it now would.
+    pub fn lookup(&self, id: &Identity, meta: &Meta) -> Result<Option<Vec<Done>>, StateError> {
+        if self.reveal {
+            return Ok(None);
+        }
+        let path = id.path.as_os_str().as_bytes();
+        let blobs = {
+            let conn = self.conn();
+            let mut row = conn
+                .prepare_cached(
+                    "SELECT ino, size, mtime_ns, ctime_ns, checked, settings, version, complete
+                     FROM files WHERE path = ?1",
+                )
+                .map_err(self.err())?;
+            let stored = row
+                .query_row(params![path], |r| {
+                    Ok((
+                        Identity {
+                            path: PathBuf::new(),
+                            dev: id.dev,
+                            ino: r.get::<_, i64>(0)? as u64,
+                            size: r.get::<_, i64>(1)? as u64,
+                            mtime_ns: r.get(2)?,
+                            ctime_ns: r.get(3)?,
+                            checked: r.get(4)?,
+                        },
+                        r.get::<_, String>(5)? == self.settings
+                            && r.get::<_, String>(6)? == env!("CARGO_PKG_VERSION")
+                            && r.get::<_, i64>(7)? == 1,
+                    ))
+                })
+                .optional()
+                .map_err(self.err())?;
+            let Some((was, valid)) = stored else {
+                return Ok(None);
+            };
+            let same = (was.ino, was.size, was.mtime_ns, was.ctime_ns)
+                == (id.ino, id.size, id.mtime_ns, id.ctime_ns);
+            if !(valid && same) || was.racy() {
+                return Ok(None);
+            }
+            let mut recs = conn
+                .prepare_cached("SELECT data FROM records WHERE path = ?1 ORDER BY seq")
+                .map_err(self.err())?;
+            let blobs = recs
+                .query_map(params![path], |r| r.get::<_, Vec<u8>>(0))
+                .map_err(self.err())?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(self.err())?;
+            blobs
+        };
+        // Decoded outside the lock.
+        let mut out = Vec::with_capacity(blobs.len());
+        for b in &blobs {
+            out.push(decode(b).map_err(|detail| StateError::Record {
+                path: self.path.clone(),
+                detail,
+            })?);
+        }
+        match out.last_mut() {
+            Some(own) => {
+                if own.rec.meta.is_some() {
+                    own.rec.meta = Some(FileMeta::from_metadata(meta));
+                }
+                Ok(Some(out))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The writer's side: what changes the state, as records arrive.
+    pub fn writer(&self) -> Writer<'_> {
+        Writer {
+            state: self,
+            jobs: HashMap::new(),
+            pending: 0,
+            since: None,
+            counts: Incremental::default(),
+            error: None,
+        }
+    }
+}
+
+/// A file being read, between its first record and its end.
+struct Job {
+    id: Identity,
+    /// Records stored so far.
+    seq: i64,
+    /// False once a record shows a failure that is not kept.
+    keep: bool,
+}
+
+/// Changes the state as records arrive, in small transactions. After the first error it stops
+/// writing (the scan goes on) and [`Writer::finish`] returns that error.
+pub struct Writer<'s> {
+    state: &'s State,
+    jobs: HashMap<u64, Job>,
+    /// Statements in the open transaction.
+    pending: usize,
+    since: Option<Instant>,
+    counts: Incremental,
+    error: Option<StateError>,
+}
+
+impl Writer<'_> {
+    /// Runs `f` inside the current write transaction (opened if none is).
+    fn write(&mut self, f: impl FnOnce(&Connection) -> rusqlite::Result<()>) {
+        if self.error.is_some() || self.state.reveal {
+            return;
+        }
+        let conn = self.state.conn();
+        let r = (|| {
+            if self.since.is_none() {
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                self.since = Some(Instant::now());
+            }
+            f(&conn)
+        })();
+        drop(conn);
+        match r {
+            Ok(()) => {
+                self.pending += 1;
+                if self.pending >= COMMIT_EVERY {
+                    self.commit();
+                }
+            }
+            Err(e) => self.error = Some(self.state.err()(e)),
+        }
+    }
+
+    fn commit(&mut self) {
+        if self.since.take().is_none() {
+            return;
+        }
+        self.pending = 0;
+        if let Err(e) = self.state.conn().execute_batch("COMMIT") {
+            self.error.get_or_insert(self.state.err()(e));
+        }
+    }
+
+    /// Commits if the open transaction is old enough: called as records arrive and when the
+    /// writer is idle.
+    pub fn tick(&mut self) {
+        if self.since.is_some_and(|t| t.elapsed() >= COMMIT_AFTER) {
+            self.commit();
+        }
+    }
+
+    /// File `job` is about to be read.
+    pub fn begin(&mut self, job: u64, id: Identity) {
+        self.jobs.insert(
+            job,
+            Job {
+                id,
+                seq: 0,
+                keep: true,
+            },
+        );
+    }
+
+    /// A record of file `job` (a member's, or its own as the last).
+    pub fn record(&mut self, job: u64, done: &Done) {
+        let Some(j) = self.jobs.get_mut(&job) else {
+            return;
+        };
+        j.keep &= !transient(&done.rec);
+        let first = j.seq == 0;
+        j.seq += 1;
+        let (seq, id) = (j.seq, j.id.clone());
+        let (settings, generation) = (self.state.settings.clone(), self.state.generation);
+        let data = encode(done);
+        self.write(|c| {
+            let path = id.path.as_os_str().as_bytes();
+            if first {
+                // Whatever was stored for this path goes; the row is incomplete until the end.
+                c.prepare_cached("DELETE FROM records WHERE path = ?1")?
+                    .execute(params![path])?;
+                c.prepare_cached(
+                    "INSERT OR REPLACE INTO files
+                     (path, dev, ino, size, mtime_ns, ctime_ns, checked, settings, version,
+                      generation, complete)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)",
+                )?
+                .execute(params![
+                    path,
+                    id.dev as i64,
+                    id.ino as i64,
+                    id.size as i64,
+                    id.mtime_ns,
+                    id.ctime_ns,
+                    id.checked,
+                    settings,
+                    env!("CARGO_PKG_VERSION"),
+                    generation
+                ])?;
+            }
+            c.prepare_cached("INSERT INTO records (path, seq, data) VALUES (?1, ?2, ?3)")?
+                .execute(params![path, seq, data])?;
+            Ok(())
+        });
+        self.tick();
+    }
+
+    /// File `job` is done: its own record was its last.
+    pub fn end(&mut self, job: u64) {
+        let Some(j) = self.jobs.remove(&job) else {
+            return;
+        };
+        self.counts.read += 1;
+        if j.seq == 0 {
+            return;
+        }
+        let path = j.id.path.as_os_str().as_bytes().to_vec();
+        self.write(|c| {
+            if j.keep {
+                c.prepare_cached("UPDATE files SET complete = 1 WHERE path = ?1")?
+                    .execute(params![path])?;
+            } else {
+                // Read again next time: the row stays, incomplete, so it is not "removed".
+                c.prepare_cached("DELETE FROM records WHERE path = ?1")?
+                    .execute(params![path])?;
+            }
+            Ok(())
+        });
+        self.tick();
+    }
+
+    /// The stored records of the file at `path` went to the report unchanged.
+    pub fn reused(&mut self, path: &Path) {
+        self.counts.reused += 1;
+        let generation = self.state.generation;
+        self.write(|c| {
+            c.prepare_cached("UPDATE files SET generation = ?1 WHERE path = ?2")?
+                .execute(params![generation, path.as_os_str().as_bytes()])?;
+            Ok(())
+        });
+        self.tick();
+    }
+
+    /// After a complete walk: files of earlier generations are gone; they are counted and
+    /// deleted. Returns the counts for the summary.
+    pub fn finish(mut self) -> Result<Incremental, StateError> {
+        let generation = self.state.generation;
+        let mut removed = 0;
+        self.write(|c| {
+            removed = c.query_row(
+                "SELECT count(*) FROM files WHERE generation < ?1 AND complete = 1",
+                params![generation],
+                |r| r.get::<_, i64>(0),
+            )?;
+            c.execute(
+                "DELETE FROM records WHERE path IN (SELECT path FROM files WHERE generation < ?1)",
+                params![generation],
+            )?;
+            c.execute(
+                "DELETE FROM files WHERE generation < ?1",
+                params![generation],
+            )?;
+            Ok(())
+        });
+        self.commit();
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if !self.state.reveal {
+            // Fold the log into the database, so the state is one file at rest.
+            let _ = self
+                .state
+                .conn()
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+        self.counts.removed = removed as u64;
+        Ok(self.counts)
+    }
+
+    /// Commits what is pending, for a scan that ends early.
+    pub fn close(mut self) -> Option<StateError> {
+        self.commit();
+        self.error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::walk::{Entry, Exclude, Walk};
+
+    fn meta_of(path: &Path) -> Meta {
+        let mut found = None;
+        Walk::new(false, Exclude::new(&[], Vec::new()).unwrap()).run(path, &mut |e| {
+            if let Entry::File { meta, .. } = e {
+                found = Some(meta);
+            }
+        });
+        found.expect("a regular file")
+    }
+
+    fn done(path: &str, status: Status, reason: Option<&str>) -> Done {
+        let mut rec = FileRecord::new(path.into(), None);
+        rec.status = status;
+        rec.reason = reason.map(str::to_string);
+        Done {
+            rec,
+            bytes: 7,
+            noatime: Some(true),
+        }
+    }
+
+    #[test]
+    fn a_change_in_the_second_the_file_was_looked_at_is_racy() {
+        let id = |mtime_ns: i64, ctime_ns: i64| Identity {
+            path: PathBuf::new(),
+            dev: 0,
+            ino: 0,
+            size: 0,
+            mtime_ns,
+            ctime_ns,
+            checked: 100,
+        };
+        let s = 1_000_000_000;
+        assert!(
+            !id(99 * s + 999_999_999, 50 * s).racy(),
+            "the second before"
+        );
+        assert!(id(100 * s, 50 * s).racy(), "the same second");
+        assert!(id(50 * s, 100 * s + 500).racy(), "ctime in the same second");
+        assert!(id(101 * s, 50 * s).racy(), "later");
+    }
+
+    #[test]
+    fn a_file_is_reused_only_once_its_own_record_is_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.txt");
+        std::fs::write(&file, "x").unwrap();
+        let meta = meta_of(&file);
+        // The walk looked at it a minute after it was written.
+        let id = Identity::new(file.clone(), &meta, meta.mtime().max(meta.ctime()) + 60);
+        let db = dir.path().join("s.state");
+
+        let mut st = State::open(&db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        let mut w = st.writer();
+        w.begin(1, id.clone());
+        w.record(1, &done("f.txt!/member", Status::Scanned, None));
+        // Killed before the file's own record: nothing of it is reused.
+        assert!(w.close().is_none());
+        assert!(st.lookup(&id, &meta).unwrap().is_none());
+
+        let mut w = st.writer();
+        w.begin(2, id.clone());
+        w.record(2, &done("f.txt!/member", Status::Scanned, None));
+        let mut own = done("f.txt", Status::Scanned, None);
+        own.rec.meta = Some(FileMeta::from_metadata(&meta));
+        w.record(2, &own);
+        w.end(2);
+        assert_eq!(
+            w.finish().unwrap(),
+            Incremental {
+                reused: 0,
+                read: 1,
+                removed: 0
+            }
+        );
+        drop(st);
+
+        let mut st = State::open(&db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        let recs = st.lookup(&id, &meta).unwrap().expect("unchanged");
+        let paths: Vec<&str> = recs.iter().map(|d| d.rec.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["f.txt!/member", "f.txt"],
+            "members first, its own last"
+        );
+        assert_eq!((recs[1].bytes, recs[1].noatime), (7, Some(true)));
+        // Another size, other settings: read again.
+        let mut other = id.clone();
+        other.size += 1;
+        assert!(st.lookup(&other, &meta).unwrap().is_none());
+        st.settings = "other".into();
+        assert!(st.lookup(&id, &meta).unwrap().is_none());
+        drop(st);
+
+        // A failure that may pass is not kept; and a scan that does not see the file removes it.
+        let mut st = State::open(&db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        let mut w = st.writer();
+        w.begin(3, id.clone());
+        w.record(3, &done("f.txt", Status::Error, Some("timeout")));
+        w.end(3);
+        assert_eq!(w.finish().unwrap().removed, 0);
+        assert!(st.lookup(&id, &meta).unwrap().is_none());
+        let mut st2 = st;
+        st2.begin("scope", "settings".into(), false).unwrap();
+        assert_eq!(
+            st2.writer().finish().unwrap().removed,
+            0,
+            "an unfinished file was never in an inventory"
+        );
+        let count: i64 = st2
+            .conn()
+            .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 0);
+    }
+}

@@ -1,0 +1,454 @@
+//! Shards: `--shard I/N` (also `KARTLEGG_SHARD`, and `--shards N` with
+//! `JOB_COMPLETION_INDEX`) partition the entries under the roots; `kartlegg merge` puts the
+//! shards of one scan together into the inventory one machine would have written.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::harness::{kartlegg, scan, Tree};
+
+const FNR: &str = "13097248022";
+
+/// A tree of `n` files in a few directories (some with findings, some empty), a symlink and
+/// an archive, so that shards hold every kind of entry.
+pub fn tree(n: usize) -> Tree {
+    let t = Tree::new();
+    for i in 0..n {
+        let body = if i % 3 == 0 {
+            format!("fnr {FNR} nr {i}\n")
+        } else {
+            format!("ingenting {i}\n")
+        };
+        t.file(&format!("avd{}/sak{:02}/f{i}.txt", i % 4, i % 9), body);
+    }
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for name in ["b.txt", "a/c.txt"] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zip, format!("tlf 40300040 {FNR}\n").as_bytes()).unwrap();
+    }
+    t.file("avd1/arkiv.zip", zip.finish().unwrap().into_inner());
+    std::os::unix::fs::symlink("avd1", t.path().join("lenke")).unwrap();
+    t
+}
+
+/// The paths of an inventory's records, as a set.
+fn paths(inv: &Value) -> BTreeSet<String> {
+    inv["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn shards_partition_the_files_and_say_which_they_are() {
+    let t = tree(60);
+    let whole = paths(&scan(&[t.path()], &[]).inv);
+    let mut seen = BTreeSet::new();
+    let mut sizes = Vec::new();
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let s = scan(&[t.path()], &["--shard", &shard]);
+        assert_eq!(s.inv["scan"]["shard"]["index"], i);
+        assert_eq!(s.inv["scan"]["shard"]["count"], 3);
+        let mine = paths(&s.inv);
+        sizes.push(mine.len());
+        for p in mine {
+            // A member goes with its container: the shard is decided by the file on disk.
+            assert!(seen.insert(p.clone()), "{p} is in two shards");
+        }
+    }
+    assert_eq!(seen, whole, "the shards together are the whole");
+    assert!(
+        sizes.iter().all(|&n| n > 5),
+        "every shard has a share: {sizes:?}"
+    );
+    assert!(scan(&[t.path()], &[]).inv["scan"].get("shard").is_none());
+}
+
+/// `kartlegg scan` of `root` with extra environment and arguments: (exit code, stdout, stderr).
+fn run(root: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, Value, String) {
+    let mut c = kartlegg();
+    c.args(["scan", "--no-progress", "--format", "json"])
+        .args(args)
+        .arg(root);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    let inv = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        inv,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_shard_comes_from_the_environment_or_the_job_index() {
+    let t = tree(20);
+    let by_flag = paths(&scan(&[t.path()], &["--shard", "1/2"]).inv);
+    let (_, inv, _) = run(t.path(), &[("KARTLEGG_SHARD", "1/2")], &[]);
+    assert_eq!(paths(&inv), by_flag);
+    let (_, inv, _) = run(
+        t.path(),
+        &[("JOB_COMPLETION_INDEX", "1")],
+        &["--shards", "2"],
+    );
+    assert_eq!(paths(&inv), by_flag);
+    assert_eq!(inv["scan"]["shard"]["index"], 1);
+    // A job index alone changes nothing.
+    let (_, inv, _) = run(t.path(), &[("JOB_COMPLETION_INDEX", "1")], &[]);
+    assert!(inv["scan"].get("shard").is_none());
+
+    for (env, args, says) in [
+        (vec![], vec!["--shard", "2/2"], "want I/N"),
+        (vec![], vec!["--shard", "x"], "want I/N"),
+        (
+            vec![],
+            vec!["--shards", "2"],
+            "JOB_COMPLETION_INDEX, which is not set",
+        ),
+        (
+            vec![("JOB_COMPLETION_INDEX", "2")],
+            vec!["--shards", "2"],
+            "want I/N",
+        ),
+        (
+            vec![("JOB_COMPLETION_INDEX", "a")],
+            vec!["--shards", "2"],
+            "not a shard index",
+        ),
+        (
+            vec![("KARTLEGG_SHARD", "0/2"), ("JOB_COMPLETION_INDEX", "1")],
+            vec!["--shards", "2"],
+            "not both",
+        ),
+    ] {
+        let (code, _, err) = run(t.path(), &env, &args);
+        assert_eq!(code, 2, "{env:?} {args:?}");
+        assert!(err.contains(says), "{env:?} {args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_state_belongs_to_its_shard() {
+    let t = tree(10);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.state");
+    let st = state.to_str().unwrap();
+    let s = scan(&[t.path()], &["--shard", "0/2", "--state", st]);
+    assert!(s.inv["summary"]["incremental"]["read"].as_u64().unwrap() > 0);
+    let (code, _, err) = run(t.path(), &[], &["--shard", "1/2", "--state", st]);
+    assert_eq!(code, 2);
+    assert!(err.contains("was made for"), "{err}");
+}
+
+/// A scratch directory for inventories, and the key every shard shares.
+struct Out {
+    dir: tempfile::TempDir,
+}
+
+impl Out {
+    fn new() -> Out {
+        let o = Out {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::write(o.key(), "shared shard key\n").unwrap();
+        o
+    }
+
+    fn key(&self) -> std::path::PathBuf {
+        self.dir.path().join("key")
+    }
+
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Starts `kartlegg scan ROOT -o NAME` with the shared key and `args`.
+    fn start(&self, root: &Path, name: &str, args: &[&str]) -> std::process::Child {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("kartlegg"))
+            .args(["scan", "--no-progress", "--threads", "2"])
+            .arg("--hash-key-file")
+            .arg(self.key())
+            .arg("-o")
+            .arg(self.path(name))
+            .args(args)
+            .arg(root)
+            .env_remove("KARTLEGG_HASH_KEY")
+            .env_remove("KARTLEGG_SHARD")
+            .env_remove("KARTLEGG_AS_OF")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Runs the shards 0..n of `root` as n processes at once; returns their file names.
+    fn shards(&self, root: &Path, n: u32, ext: &str, args: &[&str]) -> Vec<String> {
+        let names: Vec<String> = (0..n).map(|i| format!("shard-{i}.{ext}")).collect();
+        let children: Vec<_> = (0..n)
+            .map(|i| {
+                let shard = format!("{i}/{n}");
+                let mut a = vec!["--shard", &shard];
+                a.extend_from_slice(args);
+                self.start(root, &names[i as usize], &a)
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        names
+    }
+
+    /// `kartlegg merge NAMES... -o merged.json`: (exit code, stderr).
+    fn merge(&self, names: &[String]) -> (i32, String) {
+        let out = kartlegg()
+            .arg("merge")
+            .args(names.iter().map(|n| self.path(n)))
+            .arg("-o")
+            .arg(self.path("merged.json"))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn read(&self, name: &str) -> Value {
+        let v: Value = serde_json::from_slice(&std::fs::read(self.path(name)).unwrap()).unwrap();
+        crate::harness::assert_valid(&v);
+        v
+    }
+}
+
+#[test]
+fn merged_shards_equal_one_machines_inventory() {
+    let t = tree(80);
+    let o = Out::new();
+    let mut whole = o.start(t.path(), "whole.json", &[]);
+    assert!(matches!(whole.wait().unwrap().code(), Some(0 | 1)));
+    let whole = o.read("whole.json");
+    for (n, ext) in [(4, "json"), (3, "jsonl"), (1, "json")] {
+        let names = o.shards(
+            t.path(),
+            n,
+            ext,
+            &["--format", if ext == "json" { "json" } else { "jsonl" }],
+        );
+        let (code, err) = o.merge(&names);
+        assert_eq!(code, 0, "{err}");
+        let merged = o.read("merged.json");
+        assert_eq!(
+            crate::state::comparable(&merged),
+            crate::state::comparable(&whole),
+            "{n} shards ({ext})"
+        );
+        assert!(merged["scan"].get("shard").is_none());
+        assert!(merged["summary"]["findings"].as_u64().unwrap() > 0);
+    }
+}
+
+#[test]
+fn merged_shards_with_states_sum_their_incremental_counts() {
+    let t = tree(30);
+    // Older than the second the first scan starts in (the racy-timestamp rule).
+    crate::state::settle();
+    let o = Out::new();
+    let states: Vec<String> = (0..2)
+        .map(|i| o.path(&format!("s{i}.state")).to_str().unwrap().to_string())
+        .collect();
+    let run = |o: &Out| {
+        let children: Vec<_> = (0..2)
+            .map(|i| {
+                let shard = format!("{i}/2");
+                o.start(
+                    t.path(),
+                    &format!("p{i}.json"),
+                    &["--shard", &shard, "--state", &states[i]],
+                )
+            })
+            .collect();
+        children.into_iter().for_each(|c| {
+            c.wait_with_output().unwrap();
+        });
+        o.merge(&["p0.json".into(), "p1.json".into()])
+    };
+    assert_eq!(run(&o).0, 0);
+    let first = o.read("merged.json");
+    let files = 31; // 30 text files and the archive on disk
+    assert_eq!(first["summary"]["incremental"]["read"], files);
+    assert_eq!(run(&o).0, 0);
+    let second = o.read("merged.json");
+    assert_eq!(second["summary"]["incremental"]["reused"], files);
+    assert_eq!(
+        crate::state::comparable(&second),
+        crate::state::comparable(&first)
+    );
+}
+
+/// Rewrites inventory `from` as `to`, changing its header or summary with `edit`.
+fn edited(o: &Out, from: &str, to: &str, edit: impl FnOnce(&mut Value)) {
+    let mut v = o.read(from);
+    edit(&mut v);
+    std::fs::write(o.path(to), serde_json::to_vec(&v).unwrap()).unwrap();
+}
+
+#[test]
+fn merge_refuses_what_is_not_one_scan() {
+    let t = tree(24);
+    let other = tree(4);
+    let o = Out::new();
+    let names = o.shards(t.path(), 3, "json", &["--as-of", "2026-06-30"]);
+    let refused = |names: &[&str], says: &str| {
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let (code, err) = o.merge(&names);
+        assert_eq!(code, 2, "{names:?}: {err}");
+        assert!(err.contains(says), "{names:?}: {err}");
+        assert!(!o.path("merged.json").exists(), "nothing left behind");
+        assert!(
+            !o.path("merged.json.partial").exists(),
+            "nothing left behind"
+        );
+    };
+    refused(&["shard-0.json", "shard-1.json"], "shard 2/3 is missing");
+    refused(&["shard-0.json"], "shards 1/3, 2/3 are missing");
+    refused(
+        &["shard-0.json", "shard-1.json", "shard-1.json"],
+        "shard 1/3 and shard 1/3 overlap",
+    );
+
+    let run = |name: &str, root: &Path, args: &[&str]| {
+        let c = o.start(root, name, args);
+        c.wait_with_output().unwrap();
+    };
+    run("all.json", t.path(), &["--as-of", "2026-06-30"]);
+    refused(
+        &["all.json", "shard-0.json", "shard-1.json", "shard-2.json"],
+        "all files (no shard) and shard 0/3 overlap",
+    );
+    refused(&["all.json", "all.json"], "overlap");
+    run(
+        "other-root.json",
+        other.path(),
+        &["--shard", "2/3", "--as-of", "2026-06-30"],
+    );
+    refused(
+        &["shard-0.json", "shard-1.json", "other-root.json"],
+        "of different roots",
+    );
+    run(
+        "low.json",
+        t.path(),
+        &[
+            "--shard",
+            "2/3",
+            "--as-of",
+            "2026-06-30",
+            "--min-confidence",
+            "low",
+        ],
+    );
+    refused(
+        &["shard-0.json", "shard-1.json", "low.json"],
+        "different options: min_confidence medium vs low",
+    );
+    run(
+        "date.json",
+        t.path(),
+        &["--shard", "2/3", "--as-of", "2026-07-01"],
+    );
+    refused(
+        &["shard-0.json", "shard-1.json", "date.json"],
+        "different as-of dates: 2026-06-30 vs 2026-07-01",
+    );
+    run(
+        "four.json",
+        t.path(),
+        &["--shard", "2/4", "--as-of", "2026-06-30"],
+    );
+    refused(
+        &["shard-0.json", "shard-1.json", "four.json"],
+        "shards of 3 and of 4",
+    );
+    // Other rules, another key: edited headers stand in for them (the records would differ
+    // too, but the header is what is checked first).
+    edited(&o, "shard-2.json", "rules.json", |v| {
+        v["tool"]["rules_hash"] = format!("sha256:{}", "0".repeat(64)).into()
+    });
+    refused(
+        &["shard-0.json", "shard-1.json", "rules.json"],
+        "different rules",
+    );
+    let random = std::process::Command::new(assert_cmd::cargo::cargo_bin("kartlegg"))
+        .args([
+            "scan",
+            "--no-progress",
+            "--shard",
+            "2/3",
+            "--as-of",
+            "2026-06-30",
+            "-o",
+        ])
+        .arg(o.path("random.json"))
+        .arg(t.path())
+        .env_remove("KARTLEGG_HASH_KEY")
+        .output()
+        .unwrap();
+    assert!(matches!(random.status.code(), Some(0 | 1)));
+    refused(
+        &["shard-0.json", "shard-1.json", "random.json"],
+        "different keys",
+    );
+    edited(&o, "shard-2.json", "old.json", |v| {
+        v["tool"]["version"] = "0.0.1".into()
+    });
+    refused(
+        &["shard-0.json", "shard-1.json", "old.json"],
+        "different kartlegg versions",
+    );
+    refused(
+        &["old.json"],
+        "was made by kartlegg 0.0.1; merge with that version",
+    );
+    // An inventory whose list is shorter than its summary says (cut, or edited).
+    edited(&o, "shard-2.json", "short.json", |v| {
+        v["files"].as_array_mut().unwrap().pop();
+    });
+    refused(
+        &["shard-0.json", "shard-1.json", "short.json"],
+        "its summary counts",
+    );
+    // The same records under another shard's name: found while merging.
+    edited(&o, "shard-1.json", "copy.json", |v| {
+        v["scan"]["shard"]["index"] = 2.into()
+    });
+    refused(
+        &["shard-0.json", "shard-1.json", "copy.json"],
+        "overlapping shards",
+    );
+    // A partial inventory (the scan was interrupted) is not an inventory.
+    std::fs::write(
+        o.path("cut.json"),
+        &std::fs::read(o.path("shard-2.json")).unwrap()[..400],
+    )
+    .unwrap();
+    refused(
+        &["shard-0.json", "shard-1.json", "cut.json"],
+        "not a kartlegg inventory",
+    );
+    // And the three together merge.
+    let (code, err) = o.merge(&names);
+    assert_eq!(code, 0, "{err}");
+}

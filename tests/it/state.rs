@@ -1,0 +1,424 @@
+//! Incremental and resumable scans (`--state FILE`): the next scan reads only new and changed
+//! files, reuses the records of the others, reports removed files, and a scan killed at any
+//! moment resumes without reading again what it had finished.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+
+use crate::harness::{file, kartlegg, scan, status};
+
+const FNR: &str = "13097248022";
+
+/// A scratch directory with the tree to scan, the state and a key outside the tree.
+pub struct Work {
+    dir: tempfile::TempDir,
+}
+
+impl Work {
+    pub fn new() -> Work {
+        let w = Work {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        fs::create_dir(w.tree()).unwrap();
+        fs::write(w.key(), "a key the tests share\n").unwrap();
+        w
+    }
+
+    pub fn tree(&self) -> PathBuf {
+        self.dir.path().join("tree")
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("scan.state")
+    }
+
+    pub fn key(&self) -> PathBuf {
+        self.dir.path().join("key")
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `name` under the tree (parents created).
+    pub fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.tree().join(name);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// A scan of the tree with the shared key and `extra` options.
+    pub fn scan(&self, extra: &[&str]) -> crate::harness::Scan {
+        let key = self.key();
+        let mut args = vec!["--hash-key-file", key.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        scan(&[&self.tree()], &args)
+    }
+
+    /// A scan with the state.
+    pub fn scan_state(&self, extra: &[&str]) -> crate::harness::Scan {
+        let state = self.state();
+        let mut args = vec!["--state", state.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.scan(&args)
+    }
+}
+
+/// Files older than the second a scan starts in: a file changed in that second is read
+/// again by the next scan (the racy-timestamp rule), which would hide what a test looks at.
+pub fn settle() {
+    std::thread::sleep(Duration::from_millis(1100));
+}
+
+/// (reused, read, removed) of a scan with a state.
+fn incremental(inv: &Value) -> (u64, u64, u64) {
+    let i = &inv["summary"]["incremental"];
+    let n = |k: &str| i[k].as_u64().unwrap_or_else(|| panic!("no {k} in {i}"));
+    (n("reused"), n("read"), n("removed"))
+}
+
+/// An inventory without what differs between two scans of the same files: the scan's own
+/// timestamps and, for a state, the incremental counts.
+pub fn comparable(inv: &Value) -> Value {
+    let mut v = inv.clone();
+    v["scan"].as_object_mut().unwrap().remove("started");
+    let s = v["summary"].as_object_mut().unwrap();
+    s.remove("finished");
+    s.remove("incremental");
+    v
+}
+
+/// A tree with files of several kinds: text with findings, a CSV, a zip with members, a
+/// file with nothing, a symlink.
+fn mixed_tree(w: &Work) {
+    w.file("a.txt", format!("Fødselsnummer: {FNR}\n"));
+    w.file(
+        "dir/b.csv",
+        format!("navn;fnr\nKari;{FNR}\nOla;20036914700\n"),
+    );
+    w.file("dir/tom.txt", "ingenting her\n");
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    zip.start_file("inne/liste.txt", opts).unwrap();
+    std::io::Write::write_all(&mut zip, format!("tlf 40300040 fnr {FNR}\n").as_bytes()).unwrap();
+    zip.start_file("annen.txt", opts).unwrap();
+    std::io::Write::write_all(&mut zip, b"ingen ting\n").unwrap();
+    w.file("arkiv.zip", zip.finish().unwrap().into_inner());
+    std::os::unix::fs::symlink("a.txt", w.tree().join("lenke")).unwrap();
+}
+
+#[test]
+fn an_unchanged_tree_is_reused_and_equals_a_full_scan() {
+    let w = Work::new();
+    mixed_tree(&w);
+    settle();
+    let full = w.scan(&[]);
+    let first = w.scan_state(&[]);
+    // 4 files on disk are read (the symlink is recorded, not read).
+    assert_eq!(incremental(&first.inv), (0, 4, 0));
+    let second = w.scan_state(&[]);
+    assert_eq!(incremental(&second.inv), (4, 0, 0));
+    assert_eq!(comparable(&first.inv), comparable(&full.inv));
+    assert_eq!(comparable(&second.inv), comparable(&full.inv));
+    assert_eq!(second.code, full.code);
+    // The members of the zip came back from the state too.
+    assert_eq!(
+        status(file(&second.inv, "arkiv.zip!/inne/liste.txt")).0,
+        "scanned"
+    );
+    // The readable summary says so.
+    let state = w.state();
+    let out = kartlegg()
+        .args(["scan", "--no-progress", "--state", state.to_str().unwrap()])
+        .args(["--hash-key-file", w.key().to_str().unwrap()])
+        .arg(w.tree())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Incremental: 4 files unchanged since the last scan (records reused), 0 read, 0 gone since then."),
+        "{text}"
+    );
+}
+
+#[test]
+fn changed_new_and_removed_files() {
+    let w = Work::new();
+    mixed_tree(&w);
+    w.file("borte.txt", format!("fnr {FNR}\n"));
+    settle();
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 5, 0));
+    // Changed content of the same size, a new file, a removed one, one replaced by a
+    // directory (no longer a regular file).
+    w.file("a.txt", format!("Fødselsnummer: {}\n", "20036914700"));
+    w.file("dir/ny.txt", format!("ny: {FNR}\n"));
+    fs::remove_file(w.tree().join("borte.txt")).unwrap();
+    fs::remove_file(w.tree().join("dir/tom.txt")).unwrap();
+    fs::create_dir(w.tree().join("dir/tom.txt")).unwrap();
+    settle();
+    let after = w.scan_state(&[]);
+    // Reused: b.csv, arkiv.zip; read: a.txt, ny.txt; removed: borte.txt, tom.txt.
+    assert_eq!(incremental(&after.inv), (2, 2, 2));
+    assert_eq!(comparable(&after.inv), comparable(&w.scan(&[]).inv));
+    let a = file(&after.inv, "/a.txt");
+    assert_eq!(a["findings"][0]["masked"], "200********", "the new content");
+    // The removed files are gone from the state: the next scan has nothing to remove.
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (4, 0, 0));
+}
+
+#[test]
+fn a_file_changed_in_the_second_it_was_looked_at_is_read_again() {
+    let w = Work::new();
+    w.file("gammel.txt", format!("fnr {FNR}\n"));
+    let racy = w.file("rask.txt", format!("fnr {FNR}\n"));
+    // Times at or after the moment of the scan: the file may change again without its times
+    // showing it, so its record is not trusted next time.
+    let later = std::time::SystemTime::now() + Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(&racy)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    settle();
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 2, 0));
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (1, 1, 0));
+}
+
+#[test]
+fn other_options_or_rules_invalidate_the_stored_records() {
+    let w = Work::new();
+    mixed_tree(&w);
+    settle();
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 4, 0));
+    let low = w.scan_state(&["--min-confidence", "low"]);
+    assert_eq!(incremental(&low.inv), (0, 4, 0));
+    assert_eq!(
+        comparable(&low.inv),
+        comparable(&w.scan(&["--min-confidence", "low"]).inv)
+    );
+    assert_eq!(
+        incremental(&w.scan_state(&["--min-confidence", "low"]).inv),
+        (4, 0, 0)
+    );
+    // Another key: other fingerprints.
+    fs::write(w.key(), "another key\n").unwrap();
+    assert_eq!(
+        incremental(&w.scan_state(&["--min-confidence", "low"]).inv),
+        (0, 4, 0)
+    );
+    // Another rule set.
+    let rules = w.path().join("rules");
+    fs::create_dir(&rules).unwrap();
+    fs::write(
+        rules.join("ansatt.toml"),
+        r#"
+[[rule]]
+id = "ansattnummer"
+kind = "ansattnummer"
+pattern = '\bA(?<value>\d{6})\b'
+base = 3
+[[rule.examples]]
+text = "ansatt A123456"
+kind = "ansattnummer"
+"#,
+    )
+    .unwrap();
+    let r = rules.to_str().unwrap();
+    let with_rules = w.scan_state(&["--min-confidence", "low", "--rules", r]);
+    assert_eq!(incremental(&with_rules.inv), (0, 4, 0));
+    // Another OCR mode: images and scanned pages read, or not.
+    let ocr = ["--min-confidence", "low", "--rules", r, "--ocr", "never"];
+    assert_eq!(incremental(&w.scan_state(&ocr).inv), (0, 4, 0));
+    assert_eq!(incremental(&w.scan_state(&ocr).inv), (4, 0, 0));
+}
+
+#[test]
+fn the_state_keeps_a_key_and_no_raw_values() {
+    let w = Work::new();
+    w.file(
+        "liste.txt",
+        format!("Fødselsnummer: {FNR}\nepost kari.nordmann@firma.no\n"),
+    );
+    settle();
+    let state = w.state();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--state", state.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        scan(&[&w.tree()], &args)
+    };
+    let first = run(&[]);
+    let fp = &first.inv["scan"]["fingerprints"];
+    assert_eq!(fp["key"], "kept in the state");
+    let second = run(&[]);
+    assert_eq!(second.inv["scan"]["fingerprints"]["key_id"], fp["key_id"]);
+    assert_eq!(
+        file(&second.inv, "liste.txt")["findings"][0]["fingerprint"],
+        file(&first.inv, "liste.txt")["findings"][0]["fingerprint"],
+        "fingerprints correlate across the scans of one state"
+    );
+    let raw = |bytes: &[u8]| {
+        [FNR.as_bytes(), b"kari.nordmann@firma.no"]
+            .iter()
+            .any(|v| bytes.windows(v.len()).any(|w| w == *v))
+    };
+    assert!(!raw(&fs::read(&state).unwrap()));
+    // --reveal reads every file again and stores nothing.
+    let revealed = run(&["--reveal"]);
+    assert_eq!(incremental(&revealed.inv), (0, 1, 0));
+    assert_eq!(
+        file(&revealed.inv, "liste.txt")["findings"][0]["value"],
+        FNR
+    );
+    assert!(!raw(&fs::read(&state).unwrap()));
+    assert_eq!(incremental(&run(&[]).inv), (1, 0, 0));
+    let mode = fs::metadata(&state).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o600,
+        "the state is private"
+    );
+}
+
+#[test]
+fn a_state_in_use_or_of_another_tree_is_refused() {
+    let w = Work::new();
+    w.file("a.txt", "x\n");
+    let other = w.path().join("other");
+    fs::create_dir(&other).unwrap();
+    w.scan_state(&[]);
+    let state = w.state();
+    let out = kartlegg()
+        .args(["scan", "--no-progress", "--format", "json"])
+        .args(["--state", state.to_str().unwrap()])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("was made for") && err.contains("use another state file"),
+        "{err}"
+    );
+    // Held by another process (here: this test) → a clear error, not a wait or a mix.
+    let conn = rusqlite::Connection::open(&state).unwrap();
+    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+        .unwrap();
+    conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let out = kartlegg()
+        .args(["scan", "--no-progress", "--format", "json"])
+        .args(["--state", state.to_str().unwrap()])
+        .arg(w.tree())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in use by another scan"), "{err}");
+}
+
+/// Files whose records are complete in the state (what a resumed scan must not read again).
+fn finished_in(state: &Path) -> u64 {
+    let conn = rusqlite::Connection::open(state).unwrap();
+    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+        .unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok", "the state is consistent after a kill");
+    conn.query_row("SELECT count(*) FROM files WHERE complete = 1", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .unwrap() as u64
+}
+
+#[test]
+fn a_scan_killed_at_random_moments_resumes_without_reading_finished_files_again() {
+    let w = Work::new();
+    const FILES: u64 = 400;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+    for i in 0..FILES {
+        // Text of 20-60 KB with a few values, so a scan takes long enough to be interrupted.
+        let mut text = String::new();
+        while text.len() < rng.gen_range(20_000..60_000) {
+            text.push_str("Saksbehandler noterte at kunden ringte om fakturaen i dag.\n");
+            if rng.gen_ratio(1, 40) {
+                text.push_str(&format!("Fødselsnummer: {FNR}, mobil 40300040\n"));
+            }
+        }
+        w.file(&format!("d{}/f{i:03}.txt", i % 7), text);
+    }
+    settle();
+    let expected = comparable(&w.scan(&["--threads", "1"]).inv);
+    let state = w.state();
+    let (mut kills, mut midway) = (0, 0);
+    // The killed scans write JSON Lines, whose records appear as they are written: each is
+    // killed once a random number of its files are through (0: during its start).
+    let lines = w.path().join("progress.jsonl");
+    let partial = w.path().join("progress.jsonl.partial");
+    while kills < 8 {
+        let before = if state.exists() {
+            finished_in(&state)
+        } else {
+            0
+        };
+        if before == FILES {
+            break;
+        }
+        let _ = fs::remove_file(&partial);
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kartlegg"))
+            .args([
+                "scan",
+                "--no-progress",
+                "--format",
+                "jsonl",
+                "--threads",
+                "1",
+            ])
+            .args(["--hash-key-file", w.key().to_str().unwrap()])
+            .args(["--state", state.to_str().unwrap()])
+            .arg("-o")
+            .arg(&lines)
+            .arg(w.tree())
+            .env_remove("KARTLEGG_HASH_KEY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Reused files come first, then a random share of the rest.
+        let target = (before + rng.gen_range(0..(FILES - before) * 3 / 4)) as usize;
+        loop {
+            let written = fs::read(&partial)
+                .map(|b| {
+                    b.split(|&c| c == b'\n')
+                        .filter(|l| l.starts_with(br#"{"record":"file""#))
+                        .count()
+                })
+                .unwrap_or(0);
+            if written >= target || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        kills += 1;
+        let after = finished_in(&state);
+        assert!(after >= before, "finished files stay finished");
+        if after > before && after < FILES {
+            midway += 1;
+        }
+    }
+    assert!(midway >= 3, "{kills} scans killed, {midway} of them midway");
+    // The scan that runs to its end reads exactly what was not finished before.
+    let before = finished_in(&state);
+    let last = w.scan_state(&["--threads", "1"]);
+    assert_eq!(incremental(&last.inv), (before, FILES - before, 0));
+    assert_eq!(comparable(&last.inv), expected);
+    assert_eq!(finished_in(&state), FILES);
+}
