@@ -139,9 +139,11 @@ impl SourceArgs {
 /// The CI gate's policy and suppressions.
 #[derive(Debug, Clone, Args)]
 pub struct GateArgs {
-    /// Fail on findings at this confidence and above (git modes).
-    #[arg(long, default_value = "high", value_parser = parse_confidence)]
-    pub fail_on: Confidence,
+    /// Fail on findings at this confidence and above, whatever their kind (git modes)
+    /// [default: `fail_on` in .kartlegg.toml, else medium for identity numbers and high for
+    /// other kinds].
+    #[arg(long, value_parser = parse_confidence)]
+    pub fail_on: Option<Confidence>,
 
     /// Let synthetic test numbers (month +80 and the like) fail too.
     #[arg(long)]
@@ -189,6 +191,11 @@ pub struct ScanArgs {
     /// Add the rules in DIR/*.toml to the built-in rules.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+
+    /// Settings from FILE (see docs/config.md) [git modes: default .kartlegg.toml at the
+    /// repository root, if it exists; an inventory reads one only when given].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Leave out paths matching GLOB (relative path or file name); repeatable.
     #[arg(long, value_name = "GLOB")]
@@ -257,6 +264,12 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_progress: bool,
 
+    /// Review retention against the policies in FILE (TOML; see rules/retention/): each file
+    /// a policy applies to, and each file with findings, gets a verdict (overdue, due, keep,
+    /// no_policy), and the summary a retention section.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
     /// Put each file's decision from this decisions file into its record, marked stale when
     /// the file changed since; the summary counts decided, undecided and stale files.
     #[arg(long, value_name = "FILE")]
@@ -267,8 +280,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "VALUE")]
     pub find: Vec<String>,
 
-    /// The date the inventory describes (YYYY-MM-DD) [default: today, UTC]; give every shard
-    /// of one scan the same one. Also KARTLEGG_AS_OF.
+    /// The date the inventory describes and retention verdicts are given for (YYYY-MM-DD)
+    /// [default: the policy file's as_of, else today, UTC]; give every shard of one scan the
+    /// same one. Also KARTLEGG_AS_OF.
     #[arg(long, value_name = "DATE", env = "KARTLEGG_AS_OF")]
     pub as_of: Option<chrono::NaiveDate>,
 
@@ -422,8 +436,13 @@ pub enum BaselineAction {
 
 #[derive(Debug, Args)]
 pub struct BaselineAddArgs {
-    /// The repository (default `.`).
-    pub repo: Option<PathBuf>,
+    /// What to record: `PATH:LINE` (the failing findings on that line of the file), `PATH`
+    /// (every failing finding in a file, an archive's members or a directory), as the gate
+    /// prints them (relative to the repository root); none: everything that fails. A
+    /// directory that is the top of a work tree names the repository (default: the one
+    /// containing the current directory).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
 
     /// What to look at (default: --tracked HEAD).
     #[command(flatten)]
@@ -432,9 +451,9 @@ pub struct BaselineAddArgs {
     #[command(flatten)]
     pub gate: GateArgs,
 
-    /// Who reviewed the exceptions.
+    /// Who reviewed the exceptions [default: `git config user.email`].
     #[arg(long)]
-    pub reviewer: String,
+    pub reviewer: Option<String>,
 
     /// Why they are acceptable.
     #[arg(long)]
@@ -447,6 +466,10 @@ pub struct BaselineAddArgs {
     /// Add rules from DIR/*.toml, as in `scan`.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+
+    /// Settings from FILE [default: .kartlegg.toml at the repository root, if it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -465,6 +488,10 @@ pub struct BaselineUpdateArgs {
     /// Add rules from DIR/*.toml, as in `scan`.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+
+    /// Settings from FILE [default: .kartlegg.toml at the repository root, if it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

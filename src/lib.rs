@@ -8,6 +8,7 @@
 //! * [`detect`] — pure: text in, scored candidates out, driven by the rules in `rules/`;
 //! * [`report`] — records, masking and fingerprints, totals, writers (the inventory, and the
 //!   reviewer's HTML, CSV and XLSX reports);
+//! * [`retain`] — a retention review: policies, dated records, a verdict per file;
 //!
 //! and [`scan`] wires them together; [`commands`] turns a command line into a scan (one module
 //! per subcommand, the only layer that reads [`cli`] types). For CI, the [`source`] stage
@@ -17,11 +18,13 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod detect;
 pub mod extract;
 pub mod gate;
 pub mod read;
 pub mod report;
+pub mod retain;
 pub mod review;
 pub mod scan;
 pub mod source;

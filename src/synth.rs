@@ -6,6 +6,8 @@
 
 use crate::detect::validate;
 
+pub mod code;
+
 /// A tiny deterministic generator (SplitMix64): reproducible across platforms and versions,
 /// which `rand`'s algorithms do not promise.
 #[derive(Debug, Clone)]

@@ -20,7 +20,8 @@ find "$dir" -maxdepth 1 -type f | sort | while IFS= read -r f; do
     timeout -s KILL "$limit" /usr/bin/time -f '%M %x' -o "$out/time" \
         "$bin" scan "$f" --format json --no-progress -o "$out/inv.json" >/dev/null 2>&1
     rc=$?
-    if [ $rc -eq 137 ] || [ ! -s "$out/time" ]; then kib=0; code=HANG; else read -r kib code <"$out/time"; fi
+    # GNU time writes "Command exited with non-zero status N" before its own line on exit 1.
+    if [ $rc -eq 137 ] || [ ! -s "$out/time" ]; then kib=0; code=HANG; else read -r kib code < <(tail -n 1 "$out/time"); fi
     s=$(python3 -c '
 import json, sys
 try:

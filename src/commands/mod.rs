@@ -28,13 +28,10 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => rules::run(args),
-        Command::Baseline(args) => {
-            let det = |rules: Option<&std::path::Path>| detector(rules);
-            match args.action {
-                BaselineAction::Add(a) => gate::baseline_add(&a, &det(a.rules.as_deref())?),
-                BaselineAction::Update(a) => gate::baseline_update(&a, &det(a.rules.as_deref())?),
-            }
-        }
+        Command::Baseline(args) => match args.action {
+            BaselineAction::Add(a) => gate::baseline_add(&a),
+            BaselineAction::Update(a) => gate::baseline_update(&a),
+        },
         Command::InstallHook(args) => gate::install_hook(&args),
         Command::Report(args) => report::run(args),
         Command::Diff(args) => diff::run(args),
@@ -61,6 +58,13 @@ fn quiet_panics() {
             "kartlegg: internal error at {at} (message withheld: it may quote file contents)"
         );
     }));
+}
+
+/// The kinds findings can have: the rules' kinds and the identity-number variants.
+pub(crate) fn known_kinds(det: &Detector) -> Vec<&str> {
+    let mut kinds: Vec<&str> = det.rules().map(|r| r.kind.as_str()).collect();
+    kinds.extend(crate::config::IDENTITY_KINDS);
+    kinds
 }
 
 /// Loads the rule set and, for user rules, proves their examples.

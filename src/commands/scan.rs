@@ -3,15 +3,17 @@
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use super::{detector, FAILED, FOUND, NOTHING_FOUND};
+use super::{detector, known_kinds, FAILED, FOUND, NOTHING_FOUND};
 use crate::cli::{Format, IsolationArg, ScanArgs};
+use crate::config::Config;
 use crate::extract::Limits;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
 use crate::report::text::TextReport;
 use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
-use crate::review::decisions::{self, Decisions};
+use crate::retain;
+use crate::review::decisions::Decisions;
 use crate::review::locate::{Family, Query, Targets};
 use crate::scan::state::State;
 use crate::scan::{self, Isolation, Options};
@@ -43,6 +45,20 @@ pub(crate) fn hash_key(file: Option<&std::path::Path>) -> Result<HashKey> {
     }
 }
 
+/// Warns about policy kinds no rule in use reports: such a policy never applies through them
+/// (a misspelt kind would otherwise pass silently).
+fn warn_unknown_kinds(cfg: &retain::Config, det: &crate::detect::Detector) {
+    let known = super::known_kinds(det);
+    for p in &cfg.policies {
+        for k in p.kinds.iter().filter(|k| !known.contains(&k.as_str())) {
+            eprintln!(
+                "kartlegg: warning: policy {:?} names kind {k:?}, which no rule in use reports",
+                p.id
+            );
+        }
+    }
+}
+
 /// The shard to scan: `--shard I/N` (or `KARTLEGG_SHARD`), or `--shards N` with the index from
 /// `JOB_COMPLETION_INDEX` (a Kubernetes Indexed Job).
 fn shard(args: &ScanArgs) -> Result<Option<Shard>> {
@@ -61,16 +77,74 @@ fn shard(args: &ScanArgs) -> Result<Option<Shard>> {
     Ok(Some(Shard::new(index, count).map_err(anyhow::Error::msg)?))
 }
 
+/// The scan options a command line asks for (a git mode adjusts a few).
+pub(super) fn options(args: &ScanArgs) -> Result<Options> {
+    let ocr = crate::extract::ocr::Settings {
+        mode: args.ocr.into(),
+        ..Default::default()
+    };
+    if ocr.mode == crate::extract::ocr::Mode::Always {
+        if let Err(why) = crate::extract::ocr::engine() {
+            bail!("--ocr always: {why}");
+        }
+    }
+    Ok(Options {
+        roots: args.paths.clone(),
+        threads: args.threads.unwrap_or_else(scan::default_threads),
+        follow: args.follow,
+        exclude: args.exclude.clone(),
+        max_file_size: args.max_file_size,
+        min_confidence: args.min_confidence,
+        reveal: args.reveal,
+        max_findings_per_file: args.max_findings_per_file,
+        limits: Limits {
+            max_depth: args.max_depth,
+            max_nested_bytes: args.max_archive_bytes,
+            max_entries: args.max_entries,
+            max_ratio: args.max_ratio,
+            seconds: args.max_seconds,
+            ocr,
+            ..Limits::default()
+        },
+        rules_dir: args.rules.clone(),
+        shard: None,
+        isolation: match args.isolation {
+            IsolationArg::Processes => Isolation::Processes {
+                max_memory: args.max_memory,
+                read_timeout: args.read_timeout,
+            },
+            IsolationArg::Threads => Isolation::Threads,
+        },
+        synthetic: Default::default(),
+        retention: None,
+    })
+}
+
 /// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
 pub fn run(args: ScanArgs) -> Result<u8> {
-    let det = detector(args.rules.as_deref())?;
-    let key = hash_key(args.hash_key_file.as_deref())?;
     if let Some(source) = args.source.source() {
+        if args.policy.is_some() {
+            bail!("--policy reviews files on disk; it is not available with --staged, --diff, --history or --tracked");
+        }
         if args.state.is_some() {
             bail!("--state is for scans of files and directories, not git modes");
         }
-        return super::gate::scan(&args, source, &det, key);
+        if args.shard.is_some() || args.shards.is_some() {
+            bail!("--shard and --shards are for scans of files and directories, not git modes");
+        }
+        return super::gate::scan(&args, source);
     }
+    // Only a config named on the command line: one found in the scanned tree is data.
+    let config = args.config.as_deref().map(Config::load).transpose()?;
+    let det = detector(
+        args.rules
+            .as_deref()
+            .or(config.as_ref().and_then(|c| c.rules.as_deref())),
+    )?;
+    if let Some(c) = &config {
+        c.check_kinds(known_kinds(&det))?;
+    }
+    let key = hash_key(args.hash_key_file.as_deref())?;
     if args.paths.is_empty() {
         bail!("give the files or directories to scan (or --staged, --diff, --history, --tracked for a git repository)");
     }
@@ -80,6 +154,22 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     ) {
         bail!("--format sarif, github and text-lines need a git mode (--staged, --diff, --history or --tracked)");
     }
+    if args.policy.is_some() && args.state.is_some() {
+        // A record the state reuses was judged by the scan that read it, on its as-of day.
+        bail!("--policy cannot be combined with --state yet: files the state reuses would keep the verdicts of the scan that read them");
+    }
+    let today = chrono::Utc::now().date_naive();
+    let retention = match &args.policy {
+        Some(p) => {
+            let cfg = retain::policy::load(p, args.as_of, today).map_err(anyhow::Error::msg)?;
+            warn_unknown_kinds(&cfg, &det);
+            Some(cfg)
+        }
+        None => None,
+    };
+    let as_of = retention
+        .as_ref()
+        .map_or(args.as_of.unwrap_or(today), |c| c.as_of);
     let mut decisions = match &args.decisions {
         Some(p) => Some(Decisions::load(p)?),
         None => None,
@@ -105,48 +195,18 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     } else {
         Format::Summary
     });
-    let ocr = crate::extract::ocr::Settings {
-        mode: args.ocr.into(),
-        ..Default::default()
-    };
-    if ocr.mode == crate::extract::ocr::Mode::Always {
-        if let Err(why) = crate::extract::ocr::engine() {
-            bail!("--ocr always: {why}");
-        }
+    let mut opts = options(&args)?;
+    // Values sought are sought in any form and context.
+    if find.is_some() {
+        opts.min_confidence = crate::detect::Confidence::Low;
     }
-    let opts = Options {
-        roots: args.paths.clone(),
-        threads: args.threads.unwrap_or_else(scan::default_threads),
-        follow: args.follow,
-        exclude: args.exclude.clone(),
-        max_file_size: args.max_file_size,
-        // Values sought are sought in any form and context.
-        min_confidence: if find.is_some() {
-            crate::detect::Confidence::Low
-        } else {
-            args.min_confidence
-        },
-        reveal: args.reveal,
-        max_findings_per_file: args.max_findings_per_file,
-        limits: Limits {
-            max_depth: args.max_depth,
-            max_nested_bytes: args.max_archive_bytes,
-            max_entries: args.max_entries,
-            max_ratio: args.max_ratio,
-            seconds: args.max_seconds,
-            ocr,
-            ..Limits::default()
-        },
-        rules_dir: args.rules.clone(),
-        shard: shard(&args)?,
-        isolation: match args.isolation {
-            IsolationArg::Processes => Isolation::Processes {
-                max_memory: args.max_memory,
-                read_timeout: args.read_timeout,
-            },
-            IsolationArg::Threads => Isolation::Threads,
-        },
-    };
+    opts.shard = shard(&args)?;
+    opts.retention = retention;
+    if let Some(c) = &config {
+        opts.rules_dir = opts.rules_dir.or_else(|| c.rules.clone());
+        opts.exclude.extend(c.exclude.iter().cloned());
+        opts.synthetic = c.synthetic.clone();
+    }
     // With a state and no key given, the state's own key (created once): fingerprints then
     // correlate across the scans that share the state.
     let mut state = match &args.state {
@@ -180,10 +240,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
         "scan": {
             "started": crate::now_rfc3339(),
-            "as_of": args
-                .as_of
-                .unwrap_or_else(|| chrono::Utc::now().date_naive())
-                .to_string(),
+            "as_of": as_of.to_string(),
             "roots": opts
                 .roots
                 .iter()
@@ -211,7 +268,14 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                     }),
                     Isolation::Threads => json!({"mode": "threads"}),
                 },
-                "rules_dir": args.rules.as_ref().map(|p| p.to_string_lossy()),
+                "rules_dir": opts.rules_dir.as_ref().map(|p| p.to_string_lossy()),
+                "config": config.as_ref().map(|c| namer.mask_name(&crate::walk::display(&c.file))),
+                "synthetic": (!opts.synthetic.is_empty()).then(|| json!({
+                    "dolly": opts.synthetic.dolly,
+                    "ranges": opts.synthetic.ranges.len(),
+                    "values": opts.synthetic.values.len(),
+                    "fingerprints": opts.synthetic.fingerprints.len(),
+                })),
                 "decisions": args.decisions.as_ref().map(|p| p.to_string_lossy()),
                 // How many values were sought, never the values.
                 "find": args.find.len(),
@@ -228,6 +292,15 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             },
         },
     });
+    if let Some(c) = &opts.retention {
+        header["scan"]["retention"] = json!({
+            "policy_file": namer.mask_name(&crate::walk::display(&c.file)),
+            "sha256": c.sha256,
+            "as_of": c.as_of.to_string(),
+            "due_within": c.due_within.map(|d| d.to_string()),
+            "policies": c.policies,
+        });
+    }
 
     if let Some(s) = opts.shard {
         header["scan"]["shard"] = json!({"index": s.index(), "count": s.count()});
@@ -253,7 +326,8 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         },
     };
     let mut progress = Progress::new(!args.no_progress);
-    let today = decisions::today();
+    // The day the inventory describes (`--as-of`): a `keep ... until` expires against it too.
+    let today = as_of;
     // In this process, before a record is counted or written: what was sought, and the
     // reviewer's decisions.
     let mut on_record = |rec: &mut crate::report::FileRecord| {

@@ -18,7 +18,9 @@
 //!   nothing: bare words (`{a: 1}`), trailing commas, raw line breaks in strings.
 //! * NDJSON: each line is a record located by `row` (its line); a line that is not JSON, or a
 //!   record cut off by a line break, is read as text to the end of its line and the next line
-//!   starts afresh.
+//!   starts afresh. A record is a record for a retention review too: the value of a top-level
+//!   key that dates records (`ts`, `timestamp`, `@timestamp`, `created_at`, `dato`) dates the
+//!   line's findings ([`Sink::record_date`]).
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -31,6 +33,8 @@ use super::window::{char_floor, Addressing, Mapped, Windower};
 use super::{Chunk, Env, ExtractError, Location, Position, Sink};
 use crate::detect::{ChunkContext, Header};
 use crate::read::sniff::Format;
+use crate::retain::dates::{self, ColumnKind};
+use crate::retain::{Rank, When};
 
 /// Containers nested deeper than this end structured reading: the rest is read as text.
 pub const MAX_DEPTH: usize = 512;
@@ -84,6 +88,8 @@ pub fn extract(
         held: None,
         gap: false,
         headers: HashMap::new(),
+        date_key: false,
+        date_value: false,
     };
     r.run(sink)?;
     Ok(r.p.total)
@@ -141,6 +147,10 @@ struct Reader<'a, 'r> {
     /// Whitespace was skipped after the last token.
     gap: bool,
     headers: HashMap<String, Header>,
+    /// NDJSON: the key just read is a top-level key that dates its record...
+    date_key: bool,
+    /// ...and the value held is its value.
+    date_value: bool,
 }
 
 fn bare(b: u8) -> bool {
@@ -164,6 +174,8 @@ impl Reader<'_, '_> {
                 state = State::Value;
             }
             if self.ndjson && self.stack.is_empty() && state == State::Value {
+                // A new record: the one before it (all of it handed out) has ended.
+                sink.record_end();
                 self.row = Some(self.p.here().line);
             }
             let next = match state {
@@ -189,6 +201,7 @@ impl Reader<'_, '_> {
     fn value_start(&mut self, b: u8, sink: &mut dyn Sink) -> Result<Option<State>, ExtractError> {
         Ok(Some(match b {
             b'{' | b'[' => {
+                self.date_key = false;
                 if self.stack.len() >= MAX_DEPTH {
                     return Ok(None);
                 }
@@ -216,12 +229,14 @@ impl Reader<'_, '_> {
             }
             b'"' => {
                 self.begin_value();
+                self.date_value = std::mem::take(&mut self.date_key);
                 self.p.pos += 1;
                 self.string(false, sink)?;
                 State::AfterValue
             }
             _ if bare(b) => {
                 self.begin_value();
+                self.date_value = std::mem::take(&mut self.date_key);
                 if !self.bare_word()? {
                     return Ok(None);
                 }
@@ -326,6 +341,8 @@ impl Reader<'_, '_> {
     fn end_key(&mut self) {
         let text = self.value.text();
         let key = prefix(&text, KEY_SHOWN).to_string();
+        self.date_key =
+            self.ndjson && self.stack.len() == 1 && dates::column_kind(&key) == ColumnKind::Record;
         self.key_segment(&key);
         let header = self.header_of(key);
         if let Some(f) = self.stack.last_mut() {
@@ -378,6 +395,9 @@ impl Reader<'_, '_> {
     fn confirm(&mut self, sink: &mut dyn Sink) {
         let Some(ctx) = self.held.take() else { return };
         let bytes = &self.value.bytes;
+        if std::mem::take(&mut self.date_value) {
+            sink.record_date(When::Text(bytes), Rank::Named);
+        }
         if self.env.det.has_patterns() || bytes.iter().any(|&b| b.is_ascii_digit() || b == b'@') {
             let loc = self.location();
             let text = self.value.text();
@@ -430,6 +450,8 @@ impl Reader<'_, '_> {
             }
             return Ok(());
         }
+        // A long value dates nothing.
+        self.date_value = false;
         // A long key: its path segment from its start; it goes out under it.
         let key_start = key.then(|| {
             let cut = char_floor(&self.value.bytes, KEY_SHOWN * 4);

@@ -12,17 +12,22 @@
 //! * attachments are handed to [`Sink::nested`] and read by their own format:
 //!   `mail.eml!/liste.xlsx`, and in a mailbox `inbox.mbox!/3/liste.xlsx` (message 3).
 //!
+//! A message is a record for a retention review: its `Date:` header dates its findings
+//! ([`Sink::record_date`]).
+//!
 //! E-mail is text to the sniffer, so [`is_mail`] decides, cheaply from the head and the
 //! extension, whether a text input is e-mail.
 
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 
+use chrono::NaiveDate;
 use mail_parser::{Address, HeaderName, MessageParser, MimeHeaders};
 
 use super::window::{Addressing, Windower};
 use super::{extension, ExtractError, Extracted, Input, Limit, Location, Sink, Status};
 use crate::detect::ChunkContext;
+use crate::retain::{Rank, When};
 
 /// Headers that mark the start of an RFC 5322 message.
 const KNOWN: &[&str] = &[
@@ -169,6 +174,12 @@ fn message(
             "message {n} is not a readable e-mail"
         )));
     };
+    // The message is one record for a retention review: its findings take its date.
+    if let Some(d) = msg.date() {
+        if let Some(day) = NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into()) {
+            sink.record_date(When::Day(day), Rank::Named);
+        }
+    }
     let mut headers = String::new();
     let addresses = [
         (HeaderName::From, msg.from()),
@@ -240,6 +251,7 @@ fn message(
         let contents = att.contents();
         sink.nested(&name, Some(contents.len() as u64), &mut &contents[..])?;
     }
+    sink.record_end();
     Ok(())
 }
 

@@ -45,6 +45,7 @@ use encoding_rs::Encoding;
 
 use crate::detect::{ChunkContext, Detector};
 use crate::read::sniff::{self, Format, Media, Sniffed};
+use crate::retain::{Rank, When};
 
 /// What happened to an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -882,6 +883,15 @@ pub trait Sink {
     /// A table column's values have all been pushed: `values` non-null values were seen (for
     /// the per-column summary's share of values that matched). Tables and CSV files call it.
     fn column_values(&mut self, _table: Option<&str>, _column: &Column, _values: u64) {}
+
+    /// The record being read (a table row, a message, a spreadsheet row) is dated `when`:
+    /// its chunks, before and after this call up to [`Sink::record_end`], hold the record's
+    /// data. Of several dates of one record, the first of the highest rank counts. Text is
+    /// parsed only if a retention policy wants dates ([`crate::retain`]).
+    fn record_date(&mut self, _when: When<'_>, _rank: Rank) {}
+
+    /// The record being read ends.
+    fn record_end(&mut self) {}
 }
 
 /// Turns candidate offsets in one chunk into locations, walking forward through the text once

@@ -29,6 +29,7 @@ use super::table::{Row, Table};
 use super::Env;
 use super::{Anchor, Chunk, ExtractError, LinePos, Location, Position, Sink};
 use crate::detect::ChunkContext;
+use crate::retain::dates;
 
 /// Bytes kept of one value; the rest is skipped (and counted in a `partial` note).
 pub const MAX_VALUE: usize = 4 << 20;
@@ -136,8 +137,8 @@ struct Parser<'a, 'r> {
     input: Pull<'r>,
     env: &'a Env<'a>,
     backslash: bool,
-    /// Column names from `CREATE TABLE`, by table name.
-    schemas: HashMap<String, Vec<String>>,
+    /// Column names from `CREATE TABLE`, by table name, and which are declared as dates.
+    schemas: HashMap<String, (Vec<String>, Vec<bool>)>,
     /// Rows read per table so far (a table may come back in a later statement).
     rows_seen: HashMap<String, u64>,
     /// The table being read, its name and the column list it was opened with (as written:
@@ -522,7 +523,8 @@ impl<'a> Parser<'a, '_> {
         let det = self.env.det;
         // Names go into locations as they are; the scan masks values in them (unless asked
         // to reveal) before the record leaves its worker.
-        let table = Table::new(det, Some(name.to_string()), &columns, first);
+        let table = Table::new(det, Some(name.to_string()), &columns, first)
+            .with_date_types(&self.date_types(name, &columns));
         self.table = Some((table, name.to_string(), columns));
     }
 
@@ -549,7 +551,26 @@ impl<'a> Parser<'a, '_> {
         if !listed.is_empty() {
             return listed;
         }
-        self.schemas.get(table).cloned().unwrap_or_default()
+        self.schemas
+            .get(table)
+            .map(|(c, _)| c.clone())
+            .unwrap_or_default()
+    }
+
+    /// Which of `columns` the table's `CREATE TABLE` declares as dates.
+    fn date_types(&self, table: &str, columns: &[String]) -> Vec<bool> {
+        let Some((names, typed)) = self.schemas.get(table) else {
+            return Vec::new();
+        };
+        columns
+            .iter()
+            .map(|c| {
+                names
+                    .iter()
+                    .position(|n| n == c)
+                    .is_some_and(|i| typed.get(i) == Some(&true))
+            })
+            .collect()
     }
 
     /// A parenthesised list of column names, after its `(`.
@@ -930,6 +951,7 @@ impl<'a> Parser<'a, '_> {
         }
         self.input.pos += 1;
         let mut columns = Vec::new();
+        let mut typed = Vec::new();
         loop {
             self.skip_space(false)?;
             match self.input.peek()? {
@@ -946,6 +968,10 @@ impl<'a> Parser<'a, '_> {
             {
                 self.scan_name(&name, name_at, sink);
                 columns.push(name);
+                // The type: a DATE or TIMESTAMP column may date the table's rows.
+                self.skip_space(false)?;
+                let ty = self.word()?;
+                typed.push(dates::is_date_type(&String::from_utf8_lossy(&ty)));
             }
             // The rest of the definition: its type, defaults, comments.
             match self.after_value()? {
@@ -953,7 +979,7 @@ impl<'a> Parser<'a, '_> {
                 End::Paren | End::Eof => break,
             }
         }
-        self.schemas.insert(table, columns);
+        self.schemas.insert(table, (columns, typed));
         // Table options (ENGINE=..., WITHOUT ROWID) up to the `;`; nothing to scan there.
         self.skip_statement(sink)?;
         self.discard_other();

@@ -13,11 +13,19 @@
 //!
 //! Values without a digit or `@` are not handed to the detector at all (unless user rules
 //! with patterns are loaded): in a dump most values are names, dates and flags.
+//!
+//! # Rows as records
+//! Each row is a record for a retention review: the first column whose name dates the record
+//! (`dato`, `created_at`, `registrert`), else the first declared `DATE`/`TIMESTAMP` column
+//! ([`Table::with_date_types`]), never a birth or expiry date, gives the row's findings their
+//! date ([`Sink::record_date`], [`crate::retain::dates::date_column`]).
 
 use std::ops::Range;
 
 use super::{Chunk, Column, Location, Position, Sink};
 use crate::detect::{validate, ChunkContext, ColumnValues, Detector, Header};
+use crate::retain::dates::{self, ColumnKind};
+use crate::retain::{Rank, When};
 
 /// Rows buffered per table before its columns are measured.
 pub const SAMPLE_ROWS: usize = 1000;
@@ -190,6 +198,8 @@ pub struct Table<'a> {
     sampling: bool,
     /// Rows handed out so far (1-based numbers continue from `first_row`).
     row: u64,
+    /// The column that dates each row, and how surely.
+    date_column: Option<(usize, Rank)>,
 }
 
 impl<'a> Table<'a> {
@@ -209,11 +219,37 @@ impl<'a> Table<'a> {
             sample_bytes: 0,
             sampling: true,
             row: first_row.saturating_sub(1),
+            date_column: None,
         };
         for c in columns {
             t.add_column(Some(c));
         }
+        t.date_column = Self::dated_by(columns, &[]);
         t
+    }
+
+    /// Which columns are declared as dates (`DATE`, `TIMESTAMP`), for the rows' dates when no
+    /// column's name dates them.
+    pub fn with_date_types(mut self, typed: &[bool]) -> Table<'a> {
+        let names: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| match &c.name {
+                Column::Name(n) => n.clone(),
+                Column::Number(_) => String::new(),
+            })
+            .collect();
+        self.date_column = Self::dated_by(&names, typed);
+        self
+    }
+
+    fn dated_by(names: &[String], typed: &[bool]) -> Option<(usize, Rank)> {
+        let i = dates::date_column(names, typed)?;
+        let rank = match names.get(i).map(|n| dates::column_kind(n)) {
+            Some(ColumnKind::Record) => Rank::Named,
+            _ => Rank::Typed,
+        };
+        Some((i, rank))
     }
 
     pub fn name(&self) -> Option<&str> {
@@ -286,6 +322,12 @@ impl<'a> Table<'a> {
 
     fn emit(&mut self, row: &Row, sink: &mut dyn Sink) {
         self.row += 1;
+        if let Some((v, rank)) = self
+            .date_column
+            .and_then(|(i, rank)| Some((row.get(i)?, rank)))
+        {
+            sink.record_date(When::Text(v), rank);
+        }
         let scan_all = self.det.has_patterns();
         for (i, c) in self.columns.iter_mut().enumerate() {
             let Some(v) = row.get(i) else { continue };
@@ -302,6 +344,7 @@ impl<'a> Table<'a> {
             };
             sink.chunk(&Chunk::whole(&text, &c.loc, Position::Fixed, ctx));
         }
+        sink.record_end();
     }
 
     /// Ends the table: scores what is still buffered and reports each column's value count.

@@ -3,7 +3,8 @@
 
 use std::io::{self, Write};
 
-use super::{baseline, Hit, Verdict};
+use super::target::Target;
+use super::{baseline, Hit, Source, Verdict, ALLOW_MARKER};
 use crate::extract::{Column, Location};
 
 /// What to do about a failing finding.
@@ -18,9 +19,9 @@ pub fn advice() -> String {
 /// (sheet, cell, page...).
 pub fn place(hit: &Hit) -> String {
     let l = &hit.finding.location;
-    match (l.line, &l.column) {
-        (Some(line), Some(Column::Number(c))) => format!("{}:{line}:{c}", hit.path),
-        (Some(line), _) => format!("{}:{line}", hit.path),
+    match (l.line, super::char_column(l)) {
+        (Some(line), Some(c)) => format!("{}:{line}:{c}", hit.path),
+        (Some(line), None) => format!("{}:{line}", hit.path),
         _ => match inner_place(l) {
             Some(p) => format!("{} ({p})", hit.path),
             None => hit.path.clone(),
@@ -55,8 +56,12 @@ pub fn inner_place(l: &Location) -> Option<String> {
     if let Some(r) = l.row {
         parts.push(format!("row {r}"));
     }
-    if let Some(Column::Name(c)) = &l.column {
-        parts.push(format!("column {c}"));
+    match &l.column {
+        Some(Column::Name(c)) => parts.push(format!("column {c}")),
+        Some(Column::Number(c)) if super::char_column(l).is_none() => {
+            parts.push(format!("column {c}"))
+        }
+        _ => {}
     }
     if let Some(o) = l.offset {
         parts.push(format!("offset {o}"));
@@ -79,6 +84,42 @@ pub fn what(hit: &Hit) -> String {
     s
 }
 
+/// At most this many targets in the `baseline add` command that the advice prints.
+const MAX_TARGETS: usize = 10;
+
+/// What a blocked developer can do, with the exact command for the baseline: printed after
+/// the findings when some fail.
+pub fn ways_out(hits: &[Hit], source: &Source) -> String {
+    let failing: Vec<&Hit> = hits.iter().filter(|h| h.verdict == Verdict::Fail).collect();
+    let mut targets: Vec<String> = failing.iter().map(|h| Target::of(h).shell_arg()).collect();
+    targets.dedup();
+    let mut cmd = String::from("kartlegg baseline add");
+    if let Some(flag) = source.cli_flag() {
+        cmd.push(' ');
+        cmd.push_str(&flag);
+    }
+    if targets.len() <= MAX_TARGETS {
+        cmd.push(' ');
+        cmd.push_str(&targets.join(" "));
+    }
+    cmd.push_str(" --reason \"<why it is acceptable>\"");
+    let all = if targets.len() > MAX_TARGETS {
+        " (without targets: every finding that fails)"
+    } else {
+        ""
+    };
+    format!(
+        "kartlegg: {n} finding(s) fail. Three ways out, for each:\n  \
+         1. remove the value (test data: use a synthetic number, month + 80, see docs/identifiers.md);\n  \
+         2. or allow it where it is, in a comment on its line or the line above: {ALLOW_MARKER} <why> (not possible in JSON: use 3);\n  \
+         3. or record a reviewed exception{all}:\n       \
+         {cmd}\n     \
+         and commit {baseline} with your change.\n",
+        n = failing.len(),
+        baseline = baseline::FILE_NAME,
+    )
+}
+
 /// One line per failing finding.
 pub fn write_text(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
     for h in hits.iter().filter(|h| h.verdict == Verdict::Fail) {
@@ -92,9 +133,10 @@ pub fn write_github(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
     for h in hits.iter().filter(|h| h.verdict == Verdict::Fail) {
         let l = &h.finding.location;
         let mut props = format!("file={}", property(&h.file));
-        if let Some(line) = l.line {
+        // Only a line of the file itself: GitHub shows the annotation on it.
+        if let Some(line) = super::file_line(l) {
             props.push_str(&format!(",line={line}"));
-            if let Some(Column::Number(c)) = l.column {
+            if let Some(c) = super::char_column(l) {
                 props.push_str(&format!(",col={c}"));
             }
         }

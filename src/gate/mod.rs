@@ -4,26 +4,38 @@
 //! Content comes from [`crate::source::git`] (the index, a range, every commit, or the tracked
 //! tree), is scanned by the ordinary [`Scanner`] (so office files, archives and encodings are
 //! read exactly as in an inventory; blobs are read from git in order and scanned in parallel,
-//! a bounded batch at a time), and each finding gets a [`Verdict`]. Every suppression is
+//! a bounded batch at a time), and each finding gets a [`Verdict`]. Of a modified text file —
+//! source, CSV, JSON, an SQL dump, YAML, XML — only what the change adds counts: findings on
+//! added lines (compared without whitespace, as a multiset), and of those only the values the
+//! new version holds more often than the old, so a reformatted JSON file or a dump whose
+//! one-line `INSERT` gained a row adds only what is new. Every suppression is
 //! keyed on content, never on a line number: a `kartlegg:allow` comment on the finding's line
 //! or the line above, a `.kartleggignore` path pattern, or a baseline entry matching the
-//! value's fingerprint in that path. The reporters in [`crate::report`] turn the hits into
+//! value's fingerprint in that path. The writers in [`lines`] and [`sarif`] turn the hits into
 //! SARIF, GitHub annotations or one line each.
+//!
+//! What cannot be read is [`Unscanned`] with its reason — a blob missing from a partial or
+//! damaged clone, an LFS object that is not here, a file over a limit — and the run goes on.
+//! Memory is bounded by design: a batch holds at most 32 MiB of blobs, and a blob over 8 MiB
+//! is written to a private temporary file that a worker reads like any file.
 
 pub mod baseline;
 pub mod lines;
 pub mod sarif;
+pub mod target;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
+use crate::config::FailOn;
 use crate::detect::Confidence;
+use crate::extract::Location;
 use crate::read::sniff::{self, Sniffed};
-use crate::report::{Finding, Status};
-use crate::scan::Blobs;
+use crate::report::{FileRecord, Finding, Status};
+use crate::scan::{BlobInput, Blobs};
 use crate::source::git::{self, Change, Repo};
 
 use baseline::{Baseline, Entry};
@@ -52,12 +64,27 @@ impl Source {
     pub fn complete(&self) -> bool {
         matches!(self, Source::History(_) | Source::Tracked(_))
     }
+
+    /// The command-line option that asks for this source (none for `--tracked` at `HEAD`,
+    /// what `baseline add` scans by default).
+    pub fn cli_flag(&self) -> Option<String> {
+        use target::shell_quote;
+        match self {
+            Source::Staged => Some("--staged".into()),
+            Source::Diff(r) => Some(format!("--diff {}", shell_quote(r))),
+            Source::History(r) if r == "HEAD" => Some("--history".into()),
+            Source::History(r) => Some(shell_quote(&format!("--history={r}"))),
+            Source::Tracked(r) if r == "HEAD" => None,
+            Source::Tracked(r) => Some(shell_quote(&format!("--tracked={r}"))),
+        }
+    }
 }
 
 /// What fails.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Policy {
-    pub fail_on: Confidence,
+    /// The level at which a finding fails, per kind.
+    pub fail_on: FailOn,
     pub fail_on_synthetic: bool,
 }
 
@@ -159,144 +186,220 @@ pub struct Gate<'a, 'b> {
     /// Blobs larger than this are listed as unscanned instead of read.
     pub max_file_size: Option<u64>,
     pub today: NaiveDate,
+    /// Only files under these targets are scanned (none: every file).
+    pub only: &'a [target::Target],
+    /// Findings below this are not reported; they still match baseline entries, so an entry
+    /// is stale only when its value is found at no confidence at all (as `baseline update`
+    /// sees it). The blobs are scanned down to the lowest confidence when there is a baseline.
+    pub report_from: Confidence,
+}
+
+/// The state of one gate run as it goes through the changes.
+struct Run {
+    blobs: git::Blobs,
+    /// Where blobs too large to hold in memory are written for the workers to read.
+    spool: tempfile::TempDir,
+    spooled: u64,
+    /// Baseline entries that matched something.
+    used: HashSet<usize>,
+    /// `--history`: the values already reported, per path.
+    seen: Option<HashSet<(String, String)>>,
+    out: Outcome,
 }
 
 impl Gate<'_, '_> {
     pub fn run(&self, source: &Source) -> Result<Outcome> {
-        let mut out = Outcome::default();
-        let mut used = HashSet::new();
-        let mut blobs = self.repo.blobs()?;
+        let mut run = Run {
+            blobs: self.repo.blobs()?,
+            spool: tempfile::Builder::new()
+                .prefix("kartlegg-blobs-")
+                .tempdir()
+                .context("cannot create a temporary directory")?,
+            spooled: 0,
+            used: HashSet::new(),
+            seen: None,
+            out: Outcome::default(),
+        };
         match source {
-            Source::Staged => self.changes(
-                &mut blobs,
-                &self.repo.staged()?,
-                None,
-                None,
-                &mut used,
-                &mut out,
-            )?,
-            Source::Diff(range) => self.changes(
-                &mut blobs,
-                &self.repo.diff(range)?,
-                None,
-                None,
-                &mut used,
-                &mut out,
-            )?,
-            Source::Tracked(rev) => self.changes(
-                &mut blobs,
-                &self.repo.tracked(rev)?,
-                None,
-                None,
-                &mut used,
-                &mut out,
-            )?,
+            Source::Staged => self.changes(&mut run, &self.repo.staged()?, None)?,
+            Source::Diff(range) => self.changes(&mut run, &self.repo.diff(range)?, None)?,
+            Source::Tracked(rev) => self.changes(&mut run, &self.repo.tracked(rev)?, None)?,
             Source::History(range) => {
                 // A value is reported once per path: at the first commit that added it there.
-                let mut seen = HashSet::new();
+                run.seen = Some(HashSet::new());
                 for c in self.repo.history(range)? {
-                    self.changes(
-                        &mut blobs,
-                        &c.changes,
-                        Some(&c.commit),
-                        Some(&mut seen),
-                        &mut used,
-                        &mut out,
-                    )?;
+                    self.changes(&mut run, &c.changes, Some(&c.commit))?;
                 }
             }
         }
+        let mut out = run.out;
         if let (Some(b), true) = (self.baseline, source.complete()) {
-            out.stale = b.stale(&used).cloned().collect();
+            out.stale = b.stale(&run.used).cloned().collect();
         }
         Ok(out)
     }
 
     /// Loads the changed blobs (git is read in order, by one process), scans them in parallel
     /// a batch at a time, then judges the findings in change order so output is deterministic.
-    fn changes(
-        &self,
-        blobs: &mut git::Blobs,
-        changes: &[Change],
-        commit: Option<&str>,
-        mut seen: Option<&mut HashSet<(String, String)>>,
-        used: &mut HashSet<usize>,
-        out: &mut Outcome,
-    ) -> Result<()> {
+    fn changes(&self, run: &mut Run, changes: &[Change], commit: Option<&str>) -> Result<()> {
+        let wanted: Vec<&Change> = changes.iter().filter(|ch| self.wanted(ch, run)).collect();
+        let ids: Vec<&str> = wanted
+            .iter()
+            .flat_map(|ch| std::iter::once(ch.new.as_str()).chain(ch.old.as_deref()))
+            .collect();
+        self.repo.prefetch(&ids)?;
         let mut batch: Vec<Loaded> = Vec::new();
         let mut batch_bytes = 0;
-        for ch in changes {
-            // The baseline is fingerprints and a key: hex that could pass for numbers.
-            if ch.path == baseline::FILE_NAME {
+        for ch in wanted {
+            run.out.files += 1;
+            let Some(l) = self.load(run, ch, commit)? else {
                 continue;
-            }
-            // A pure rename or mode change adds no content.
-            if ch.old.as_deref() == Some(ch.new.as_str()) {
-                continue;
-            }
-            if self
-                .ignore
-                .matched_path_or_any_parents(&ch.path, false)
-                .is_ignore()
-            {
-                out.ignored += 1;
-                continue;
-            }
-            out.files += 1;
-            let data = blobs.get(&ch.new)?;
-            if let Some(max) = self.max_file_size.filter(|&m| data.len() as u64 > m) {
-                out.unscanned.push(Unscanned {
-                    path: self.blobs.mask_name(&ch.path),
-                    status: Status::Skipped,
-                    reason: format!(
-                        "too_large: {} bytes is over --max-file-size {max}",
-                        data.len()
-                    ),
-                    commit: commit.map(str::to_string),
-                });
-                continue;
-            }
-            let text = as_text(&data);
-            // Text files count only their added lines; other formats are scanned whole.
-            let added = match (&text, &ch.old) {
-                (Some(new), Some(old)) => {
-                    let old = blobs.get(old)?;
-                    let old = as_text(&old).unwrap_or_default();
-                    Some(git::added_lines(&old, new).into_iter().collect())
-                }
-                _ => None,
             };
-            batch_bytes += data.len();
-            batch.push(Loaded {
-                path: &ch.path,
-                data,
-                text,
-                added,
-            });
+            batch_bytes += l.content.held() + l.old.as_ref().map_or(0, |o| o.content.held());
+            batch.push(l);
             if batch_bytes >= BATCH_BYTES {
-                self.judge(
-                    std::mem::take(&mut batch),
-                    commit,
-                    seen.as_deref_mut(),
-                    used,
-                    out,
-                )?;
+                self.judge(run, std::mem::take(&mut batch), commit)?;
                 batch_bytes = 0;
             }
         }
-        self.judge(batch, commit, seen, used, out)
+        self.judge(run, batch, commit)
     }
 
-    fn judge(
+    /// Whether a change is scanned at all (counting the ignored ones).
+    fn wanted(&self, ch: &Change, run: &mut Run) -> bool {
+        // The baseline is fingerprints and a key: hex that could pass for numbers.
+        // A pure rename or mode change adds no content.
+        if ch.path == baseline::FILE_NAME || ch.old.as_deref() == Some(ch.new.as_str()) {
+            return false;
+        }
+        if self
+            .ignore
+            .matched_path_or_any_parents(&ch.path, false)
+            .is_ignore()
+        {
+            run.out.ignored += 1;
+            return false;
+        }
+        if self.only.is_empty() {
+            return true;
+        }
+        let shown = self.blobs.mask_name(&ch.path);
+        self.only.iter().any(|t| t.needs_file(&shown))
+    }
+
+    /// Reads a changed file (and, for text, what it was), or says why it cannot be read.
+    fn load<'c>(
         &self,
-        batch: Vec<Loaded>,
+        run: &mut Run,
+        ch: &'c Change,
         commit: Option<&str>,
-        mut seen: Option<&mut HashSet<(String, String)>>,
-        used: &mut HashSet<usize>,
-        out: &mut Outcome,
-    ) -> Result<()> {
-        let items: Vec<(&str, &[u8])> = batch.iter().map(|l| (l.path, &l.data[..])).collect();
-        let scanned = self.blobs.scan(&items)?;
+    ) -> Result<Option<Loaded<'c>>> {
+        let unscanned = |run: &mut Run, status, reason: String| {
+            run.out.unscanned.push(Unscanned {
+                path: self.blobs.mask_name(&ch.path),
+                status,
+                reason,
+                commit: commit.map(str::to_string),
+            });
+        };
+        let (size, blob) = self.fetch(run, &ch.new, &ch.path)?;
+        let mut content = match blob {
+            git::Blob::Memory(d) => Content::Memory(d),
+            git::Blob::Spooled(p) => Content::File(tempfile::TempPath::try_from_path(p)?),
+            git::Blob::Skipped => {
+                unscanned(run, Status::Skipped, self.too_large(size));
+                return Ok(None);
+            }
+            git::Blob::Missing => {
+                unscanned(run, Status::Error, MISSING.into());
+                return Ok(None);
+            }
+        };
+        // A Git LFS pointer: the content is the LFS object, if this clone has it.
+        let lfs = content.memory().and_then(git::lfs_pointer);
+        if let Some((oid, size)) = &lfs {
+            let size = *size;
+            if self.max_file_size.is_some_and(|m| size > m) {
+                unscanned(run, Status::Skipped, self.too_large(size));
+                return Ok(None);
+            }
+            let Some(object) = self.repo.lfs_object(oid) else {
+                unscanned(run, Status::Skipped, LFS_MISSING.into());
+                return Ok(None);
+            };
+            let spool = self.spool_path(run, &ch.path);
+            if let Some(dir) = spool.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::copy(&object, &spool)
+                .with_context(|| format!("cannot copy {}", object.display()))?;
+            content = Content::File(tempfile::TempPath::try_from_path(spool)?);
+        }
+        let text = content.memory().and_then(as_text);
+        // LFS content and binary formats are scanned whole; text counts what it adds.
+        let old = match &ch.old {
+            Some(old) if lfs.is_none() && content.is_text() => {
+                match self.fetch(run, old, &ch.path)?.1 {
+                    git::Blob::Memory(d) => Some(Old {
+                        added: text
+                            .as_deref()
+                            .map(|new| git::added_lines(&as_text(&d).unwrap_or_default(), new))
+                            .map(|a| a.into_iter().collect()),
+                        content: Content::Memory(d),
+                    }),
+                    git::Blob::Spooled(p) => Some(Old {
+                        content: Content::File(tempfile::TempPath::try_from_path(p)?),
+                        added: None,
+                    }),
+                    // Without the old version all of the new one counts: fail closed.
+                    git::Blob::Skipped | git::Blob::Missing => None,
+                }
+            }
+            _ => None,
+        };
+        Ok(Some(Loaded {
+            path: &ch.path,
+            content,
+            text,
+            old,
+        }))
+    }
+
+    /// A blob, in memory or (when large) in a file of the spool; one over `--max-file-size`
+    /// is skipped.
+    fn fetch(&self, run: &mut Run, id: &str, path: &str) -> Result<(u64, git::Blob)> {
+        let spool = self.spool_path(run, path);
+        let max = self.max_file_size;
+        run.blobs.fetch(id, |size| {
+            if max.is_some_and(|m| size > m) {
+                git::Want::Skip
+            } else if size > IN_MEMORY {
+                git::Want::Spool(spool)
+            } else {
+                git::Want::Memory
+            }
+        })
+    }
+
+    /// A new file in the spool, named by the repository path (so values in the path are seen
+    /// where the worker looks for them, in the file's own name).
+    fn spool_path(&self, run: &mut Run, path: &str) -> std::path::PathBuf {
+        run.spooled += 1;
+        run.spool.path().join(run.spooled.to_string()).join(path)
+    }
+
+    fn too_large(&self, size: u64) -> String {
+        format!(
+            "too_large: {size} bytes is over --max-file-size {}",
+            self.max_file_size.unwrap_or_default()
+        )
+    }
+
+    fn judge(&self, run: &mut Run, batch: Vec<Loaded>, commit: Option<&str>) -> Result<()> {
+        let items: Vec<(&str, BlobInput)> =
+            batch.iter().map(|l| (l.path, l.content.input())).collect();
+        let mut scanned = self.blobs.scan(&items)?;
+        self.keep_added(&batch, &mut scanned, run.seen.as_ref())?;
         for (l, recs) in batch.iter().zip(scanned) {
             let lines: Vec<&str> = l
                 .text
@@ -308,7 +411,7 @@ impl Gate<'_, '_> {
             for (i, rec) in recs.into_iter().enumerate() {
                 let top = i == 0;
                 if rec.content_unread() {
-                    out.unscanned.push(Unscanned {
+                    run.out.unscanned.push(Unscanned {
                         path: rec.path.clone(),
                         status: rec.status,
                         reason: rec.reason.clone().unwrap_or_default(),
@@ -316,20 +419,24 @@ impl Gate<'_, '_> {
                     });
                 }
                 for f in rec.findings {
-                    let line = f.location.line;
-                    if let (true, Some(added), Some(line)) = (top, &l.added, line) {
-                        if !added.contains(&line) {
-                            continue;
+                    if f.confidence < self.report_from {
+                        if let Some(i) = self
+                            .baseline
+                            .and_then(|b| b.find(&rec.path, &f.fingerprint))
+                        {
+                            run.used.insert(i);
                         }
+                        continue;
                     }
-                    if let Some(seen) = seen.as_deref_mut() {
+                    if let Some(seen) = &mut run.seen {
                         if !seen.insert((rec.path.clone(), f.fingerprint.clone())) {
                             continue;
                         }
                     }
-                    let inline = top && line.is_some_and(|n| allowed_inline(&lines, n));
-                    let verdict = self.verdict(&rec.path, &f, inline, used, out);
-                    out.hits.push(Hit {
+                    let line = file_line(&f.location).filter(|_| top);
+                    let inline = line.is_some_and(|n| allowed_inline(&lines, n));
+                    let verdict = self.verdict(&rec.path, &f, inline, &mut run.used, &mut run.out);
+                    run.out.hits.push(Hit {
                         path: rec.path.clone(),
                         file: file.clone(),
                         commit: commit.map(str::to_string),
@@ -338,6 +445,69 @@ impl Gate<'_, '_> {
                     });
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Leaves in the record of each modified text file only the findings its change adds:
+    /// those on added lines (or with no line of the file), and of those only as many of a
+    /// value as the new version has more than the old — so a reformatted file, or a dump
+    /// that rewrote a line of a hundred rows to add one, adds only what is new. The old
+    /// version is scanned only when something is left to compare.
+    fn keep_added(
+        &self,
+        batch: &[Loaded],
+        scanned: &mut [Vec<FileRecord>],
+        seen: Option<&HashSet<(String, String)>>,
+    ) -> Result<()> {
+        let mut compare = Vec::new();
+        for (i, (l, recs)) in batch.iter().zip(scanned.iter_mut()).enumerate() {
+            let (Some(old), Some(top)) = (&l.old, recs.first_mut()) else {
+                continue;
+            };
+            let totals = value_counts(&top.findings);
+            let path = top.path.clone();
+            top.findings.retain(|f| {
+                let added = match (&old.added, file_line(&f.location)) {
+                    (Some(added), Some(n)) => added.contains(&n),
+                    _ => true,
+                };
+                added && seen.is_none_or(|s| !s.contains(&(path.clone(), f.fingerprint.clone())))
+            });
+            if !top.findings.is_empty() {
+                compare.push((i, totals));
+            }
+        }
+        if compare.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<(&str, BlobInput)> = compare
+            .iter()
+            .filter_map(|&(i, _)| Some((batch[i].path, batch[i].old.as_ref()?.content.input())))
+            .collect();
+        let olds = self.blobs.scan(&items)?;
+        for ((i, totals), old) in compare.into_iter().zip(olds) {
+            let before = old
+                .first()
+                .map(|r| value_counts(&r.findings))
+                .unwrap_or_default();
+            // How many of each value this change adds.
+            let mut new: HashMap<(&str, String), usize> = totals
+                .into_iter()
+                .map(|(v, n)| {
+                    let had = before.get(&v).copied().unwrap_or(0);
+                    (v, n.saturating_sub(had))
+                })
+                .collect();
+            scanned[i][0].findings.retain(|f| {
+                match new.get_mut(&(f.kind, f.fingerprint.clone())) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        true
+                    }
+                    _ => false,
+                }
+            });
         }
         Ok(())
     }
@@ -364,7 +534,7 @@ impl Gate<'_, '_> {
                 baselined = true;
             }
         }
-        if f.confidence < self.policy.fail_on {
+        if f.confidence < self.policy.fail_on.level(f.kind) {
             Verdict::BelowThreshold
         } else if f.synthetic && !self.policy.fail_on_synthetic {
             Verdict::Synthetic
@@ -379,16 +549,110 @@ impl Gate<'_, '_> {
 }
 
 /// Blob bytes held in memory at once before a batch is scanned.
-const BATCH_BYTES: usize = 64 << 20;
+const BATCH_BYTES: usize = 32 << 20;
+
+/// A blob larger than this is written to a private temporary file, which a worker reads like
+/// any file: never held in memory, however large.
+const IN_MEMORY: u64 = 8 << 20;
+
+/// Why a blob that is not in the clone is unscanned.
+const MISSING: &str = "missing_object: the blob is not in this clone (a partial clone whose remote could not be reached, or a damaged repository)";
+/// Why a Git LFS file whose object is not here is unscanned.
+const LFS_MISSING: &str = "lfs_pointer: the content is in Git LFS and its object is not in this clone (run `git lfs fetch`, or check out with LFS)";
 
 /// A changed file, read from git and ready to scan.
 struct Loaded<'c> {
     path: &'c str,
-    data: Vec<u8>,
-    /// The content decoded, when it is text.
+    content: Content,
+    /// The content decoded, when it is text held in memory.
     text: Option<String>,
-    /// For a modified text file, the lines it adds; `None` means all of it counts.
+    /// For a modified text file, what it was; `None` means all of it counts.
+    old: Option<Old>,
+}
+
+/// The version a text file had before the change.
+struct Old {
+    content: Content,
+    /// The 1-based lines of the new version that this one does not have (unknown for files
+    /// too large to hold: then values alone decide).
     added: Option<HashSet<u64>>,
+}
+
+/// A blob's content: in memory, or in a spooled file deleted when this is dropped.
+enum Content {
+    Memory(Vec<u8>),
+    File(tempfile::TempPath),
+}
+
+impl Content {
+    fn input(&self) -> BlobInput<'_> {
+        match self {
+            Content::Memory(d) => BlobInput::Bytes(d),
+            Content::File(p) => BlobInput::File(p),
+        }
+    }
+
+    fn memory(&self) -> Option<&[u8]> {
+        match self {
+            Content::Memory(d) => Some(d),
+            Content::File(_) => None,
+        }
+    }
+
+    /// Bytes held in memory.
+    fn held(&self) -> usize {
+        self.memory().map_or(0, <[u8]>::len)
+    }
+
+    /// Whether it sniffs as text (for a file, by its head).
+    fn is_text(&self) -> bool {
+        let head = match self {
+            Content::Memory(d) => d[..d.len().min(sniff::HEAD)].to_vec(),
+            Content::File(p) => {
+                let mut head = Vec::with_capacity(sniff::HEAD);
+                let read = std::fs::File::open(p).and_then(|f| {
+                    std::io::Read::read_to_end(
+                        &mut std::io::Read::take(f, sniff::HEAD as u64),
+                        &mut head,
+                    )
+                });
+                if read.is_err() {
+                    return false;
+                }
+                head
+            }
+        };
+        matches!(sniff::sniff(&head), Sniffed::Text { .. })
+    }
+}
+
+/// How often each value (kind and fingerprint) occurs among findings.
+fn value_counts(findings: &[Finding]) -> HashMap<(&'static str, String), usize> {
+    let mut m = HashMap::new();
+    for f in findings {
+        *m.entry((f.kind, f.fingerprint.clone())).or_default() += 1;
+    }
+    m
+}
+
+/// The line of the file itself a finding is on: not a line inside an e-mail part, a page or
+/// a document part, which a diff, an annotation or a SARIF region would take for the file's.
+pub fn file_line(l: &Location) -> Option<u64> {
+    let inside = l.message.is_some()
+        || l.part.is_some()
+        || l.page.is_some()
+        || l.sheet.is_some()
+        || l.cell.is_some();
+    l.line.filter(|_| !inside)
+}
+
+/// The character column (1-based) of a finding on its line; not a table's column, which a
+/// SQL row or a CSV record gives by position when it names none.
+pub fn char_column(l: &Location) -> Option<u64> {
+    match l.column {
+        Some(crate::extract::Column::Number(c)) if l.row.is_none() && l.table.is_none() => Some(c),
+        _ => None,
+    }
 }
 
 /// The content as text, when it sniffs as text (any encoding the text extractor reads).
@@ -412,6 +676,29 @@ fn allowed_inline(lines: &[&str], line: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_column_is_not_a_character_column() {
+        use crate::extract::Column;
+        let text = Location {
+            line: Some(3),
+            column: Some(Column::Number(7)),
+            ..Location::default()
+        };
+        assert_eq!(char_column(&text), Some(7));
+        // `INSERT INTO sak VALUES (2, '...')`: the value is the table's second column.
+        let row = Location {
+            table: Some("sak".into()),
+            row: Some(1),
+            ..text.clone()
+        };
+        assert_eq!(char_column(&row), None);
+        let named = Location {
+            column: Some(Column::Name("fnr".into())),
+            ..text
+        };
+        assert_eq!(char_column(&named), None);
+    }
 
     #[test]
     fn allow_marker_covers_its_line_and_the_next() {

@@ -71,9 +71,11 @@ fn result(h: &Hit, rule_index: &BTreeMap<&str, usize>) -> Value {
     text.push_str(&lines::advice());
     let mut physical =
         json!({ "artifactLocation": { "uri": uri(&h.file), "uriBaseId": "%SRCROOT%" } });
-    if let Some(line) = f.location.line {
+    // A region is a place in the file itself; lines inside a document part or an e-mail
+    // are said in the location's message.
+    if let Some(line) = super::file_line(&f.location) {
         let mut region = json!({ "startLine": line });
-        if let Some(crate::extract::Column::Number(c)) = f.location.column {
+        if let Some(c) = super::char_column(&f.location) {
             region["startColumn"] = json!(c);
         }
         physical["region"] = region;
@@ -96,7 +98,11 @@ fn result(h: &Hit, rule_index: &BTreeMap<&str, usize>) -> Value {
     if let Some(&i) = rule_index.get(f.rule) {
         r["ruleIndex"] = json!(i);
     }
-    if let Some(inner) = lines::inner_place(&f.location) {
+    let mut inner = lines::inner_place(&f.location);
+    if let (None, Some(n)) = (super::file_line(&f.location), f.location.line) {
+        inner = Some(format!("{}, line {n}", inner.unwrap_or_default()));
+    }
+    if let Some(inner) = inner {
         r["locations"][0]["message"] = json!({ "text": inner });
     }
     if let Some(c) = &h.commit {

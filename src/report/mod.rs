@@ -15,6 +15,7 @@ pub mod lang;
 pub mod mask;
 pub mod order;
 pub mod progress;
+pub mod retention;
 pub mod review;
 pub mod rows;
 pub mod sort;
@@ -31,6 +32,7 @@ use distinct::Distinct;
 use crate::detect::Confidence;
 use crate::extract::{Column, Location};
 use crate::read::FileMeta;
+pub use retention::{FindingDates, RetentionSummary, Verdict};
 pub use review::{Decision, DecisionCounts, DecisionKind, Retention, ReviewMark, ReviewState};
 
 /// Version of the inventory format; bumped on incompatible changes.
@@ -156,6 +158,9 @@ pub struct Tally {
     /// read).
     #[serde(skip)]
     pub columns: ColumnTally,
+    /// The dates of the findings, for the retention verdict (needed only in the worker).
+    #[serde(skip)]
+    pub dates: FindingDates,
     /// Pages and images OCR read, and those unread for want of Tesseract.
     #[serde(default)]
     pub ocr: crate::extract::ocr::Pages,
@@ -338,6 +343,9 @@ pub struct Summary {
     /// Findings that are synthetic test numbers (not personal data).
     pub synthetic: u64,
     pub atime: AtimeSummary,
+    /// With `--policy`: files per verdict and totals per policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention: Option<RetentionSummary>,
     /// With `--decisions`: files decided, undecided and stale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decisions: Option<DecisionCounts>,
@@ -457,6 +465,9 @@ impl Totals {
         }
         for (k, set) in &rec.tally.distinct {
             self.distinct.entry(k).or_default().merge(set);
+        }
+        if let Some(r) = &mut s.retention {
+            r.add(rec);
         }
     }
 

@@ -135,4 +135,12 @@ pub struct Retention {
     pub oldest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub newest: Option<String>,
+    /// `from = "content"`: findings with no date of their own, judged by the modification
+    /// time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings_undated: Option<u64>,
+    /// Where `date` came from when not from where the policy said: `modified` (no date in
+    /// the path, no dated record) or `unknown` (no date at all: judged `keep`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }

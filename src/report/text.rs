@@ -1,11 +1,17 @@
-//! The readable summary printed when no `--format`/`-o` is given.
+//! The readable summary printed when no `--format`/`-o` is given (with `--policy`, a
+//! retention section).
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
-use super::{FileRecord, Report, Summary};
+use super::{FileRecord, Report, RetentionSummary, Summary};
 
 const TOP: usize = 10;
 const UNSCANNED_LISTED: usize = 20;
+/// Folders whose overdue findings are counted for the retention section: enough for any
+/// share's folders with overdue files, and a bound on memory for a pathological tree (the
+/// section then says the list may be incomplete).
+const MAX_FOLDERS: usize = 100_000;
 
 pub struct TextReport<W: Write> {
     out: W,
@@ -13,6 +19,19 @@ pub struct TextReport<W: Write> {
     unscanned: Vec<String>,
     /// One line about the fingerprint key.
     key_note: String,
+    /// Overdue findings per folder (of the file on disk, for members of containers).
+    folders: HashMap<String, u64>,
+    folders_cut: bool,
+}
+
+/// The folder of a record's file on disk (`.` for a file given by its name alone).
+fn folder(path: &str) -> &str {
+    let on_disk = path.split("!/").next().unwrap_or(path);
+    match on_disk.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &on_disk[..i],
+        None => ".",
+    }
 }
 
 impl<W: Write> TextReport<W> {
@@ -22,12 +41,67 @@ impl<W: Write> TextReport<W> {
             top: Vec::new(),
             unscanned: Vec::new(),
             key_note,
+            folders: HashMap::new(),
+            folders_cut: false,
         }
+    }
+
+    /// The retention section: per policy the overdue files and findings, then the folders
+    /// with the most overdue findings.
+    fn retention(&mut self, r: &RetentionSummary) -> io::Result<()> {
+        let o = &mut self.out;
+        writeln!(
+            o,
+            "\nRetention as of {}: {} files overdue, {} due, {} to keep, {} with findings and no policy; {} findings overdue",
+            r.as_of, r.overdue, r.due, r.keep, r.no_policy, r.findings_overdue
+        )?;
+        for (id, p) in &r.by_policy {
+            writeln!(
+                o,
+                "  {id:<28} {:>6} of {:>6} files overdue ({} bytes), {:>8} of {:>8} findings overdue{}",
+                p.overdue,
+                p.files,
+                p.bytes_overdue,
+                p.findings_overdue,
+                p.findings,
+                if p.due > 0 {
+                    format!(", {} due", p.due)
+                } else {
+                    String::new()
+                }
+            )?;
+        }
+        let mut top: Vec<(&String, &u64)> = self.folders.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        if !top.is_empty() {
+            writeln!(o, "  Folders with the most overdue findings:")?;
+            for (f, n) in top.into_iter().take(TOP) {
+                writeln!(o, "    {n:>8}  {f}")?;
+            }
+            if self.folders_cut {
+                writeln!(
+                    o,
+                    "    (over {MAX_FOLDERS} folders had overdue findings; later ones are not counted here, see --format json)"
+                )?;
+            }
+        }
+        Ok(())
     }
 }
 
 impl<W: Write> Report for TextReport<W> {
     fn file(&mut self, rec: &FileRecord) -> io::Result<()> {
+        let overdue = rec.retention.as_ref().and_then(|r| r.findings_overdue);
+        if let Some(n) = overdue.filter(|&n| n > 0) {
+            let f = folder(&rec.path);
+            if let Some(c) = self.folders.get_mut(f) {
+                *c += n;
+            } else if self.folders.len() < MAX_FOLDERS {
+                self.folders.insert(f.to_string(), n);
+            } else {
+                self.folders_cut = true;
+            }
+        }
         let n = rec.total();
         if n > 0 {
             self.top.push((n, rec.path.clone()));
@@ -104,6 +178,10 @@ impl<W: Write> Report for TextReport<W> {
                 writeln!(o, "  {n:>8}  {p}")?;
             }
         }
+        if let Some(r) = &s.retention {
+            self.retention(r)?;
+        }
+        let o = &mut self.out;
         let unscanned: u64 = s.unscanned_by_reason.values().sum();
         if unscanned > 0 {
             writeln!(o, "\nNot scanned completely: {unscanned}")?;

@@ -190,6 +190,11 @@ fn check_alike(a: &Input, b: &Input) -> Result<(), MergeError> {
         "of different as-of dates",
         " (give every shard the same --as-of)",
     )?;
+    same(
+        &["scan", "retention", "sha256"],
+        "reviewed with different retention policies",
+        " (give every shard the same --policy file, or none)",
+    )?;
     // Threads change how fast, not what.
     let options = |h: &Header| {
         let mut o = at(h, &["scan", "options"])
@@ -297,6 +302,14 @@ fn summary(mut totals: Totals, tails: &[Tail], truncated: bool) -> Summary {
         }
     }
     s.findings_by_confidence = by_confidence;
+    // Every input was reviewed with the same policy file (checked): the totals add up.
+    s.retention = tails
+        .iter()
+        .filter_map(|t| t.summary.retention.clone())
+        .reduce(|mut a, b| {
+            a.absorb(&b);
+            a
+        });
     if truncated {
         for t in tails {
             for (k, n) in &t.summary.distinct_by_kind {

@@ -45,6 +45,11 @@ pub struct Options {
     /// Extra rules (`--rules DIR`), which worker processes load too.
     pub rules_dir: Option<PathBuf>,
     pub isolation: Isolation,
+    /// The retention review (`--policy`): worker processes give each record its verdict.
+    #[serde(default)]
+    pub retention: Option<crate::retain::Config>,
+    /// What the configuration declares synthetic (`[synthetic]` in `.kartlegg.toml`).
+    pub synthetic: crate::config::Synthetic,
     /// Only this shard of the files (`--shard I/N`); workers do not need it.
     #[serde(skip)]
     pub shard: Option<Shard>,
@@ -96,6 +101,8 @@ impl Default for Options {
             limits: Limits::default(),
             rules_dir: None,
             isolation: Isolation::default(),
+            retention: None,
+            synthetic: crate::config::Synthetic::default(),
             shard: None,
         }
     }
@@ -270,8 +277,28 @@ impl<'a> Blobs<'a> {
         self.scanner.mask_name(name)
     }
 
-    /// Scans each `(name, data)`; for each, its own record first, then its members'.
-    pub fn scan(&self, items: &[(&str, &[u8])]) -> Result<Vec<Vec<FileRecord>>, ScanError> {
+    /// Scans each `(name, content)`; for each, its own record first, then its members'.
+    pub fn scan(&self, items: &[(&str, BlobInput<'_>)]) -> Result<Vec<Vec<FileRecord>>, ScanError> {
+        let mut out = self.run(items)?;
+        for ((name, input), recs) in items.iter().zip(&mut out) {
+            // A job's own record comes last, after its members'.
+            recs.rotate_right(1);
+            // A spooled blob was read under its file's path: give its records the blob's name.
+            if let BlobInput::File(path) = input {
+                let from = self.mask_name(&crate::walk::display(path));
+                let to = self.mask_name(name);
+                for rec in recs {
+                    if let Some(rest) = rec.path.strip_prefix(from.as_str()) {
+                        rec.path = format!("{to}{rest}");
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The records of each item, in the order they were emitted.
+    fn run(&self, items: &[(&str, BlobInput<'_>)]) -> Result<Vec<Vec<FileRecord>>, ScanError> {
         let Some(pool) = &self.pool else {
             use rayon::prelude::*;
             let threads = rayon::ThreadPoolBuilder::new()
@@ -282,7 +309,15 @@ impl<'a> Blobs<'a> {
             return Ok(threads.install(|| {
                 items
                     .par_iter()
-                    .map(|(name, data)| scanner.scan_bytes(name, data))
+                    .map(|(name, input)| {
+                        let mut recs = Vec::new();
+                        let mut emit = |d: Done| recs.push(d.rec);
+                        match input {
+                            BlobInput::Bytes(data) => scanner.bytes(name, data, &mut emit),
+                            BlobInput::File(path) => scanner.file(path, &mut emit),
+                        }
+                        recs
+                    })
                     .collect()
             }));
         };
@@ -293,10 +328,19 @@ impl<'a> Blobs<'a> {
             items
                 .iter()
                 .enumerate()
-                .map(|(i, (name, data))| Job::Bytes {
-                    id: base + i as u64,
-                    name: name.to_string(),
-                    data: data.to_vec(),
+                .map(|(i, (name, input))| {
+                    let id = base + i as u64;
+                    match input {
+                        BlobInput::Bytes(data) => Job::Bytes {
+                            id,
+                            name: name.to_string(),
+                            data: data.to_vec(),
+                        },
+                        BlobInput::File(path) => Job::File {
+                            id,
+                            path: path.to_path_buf(),
+                        },
+                    }
                 })
                 .collect(),
         );
@@ -316,12 +360,16 @@ impl<'a> Blobs<'a> {
                 }
             })
             .map_err(ScanError::Workers)?;
-        // A job's own record comes last, after its members'.
-        for recs in &mut out {
-            recs.rotate_right(1);
-        }
         Ok(out)
     }
+}
+
+/// What [`Blobs::scan`] reads: content in memory, or a file holding it (a blob too large to
+/// hold, written to a private temporary file), read as if it were the file called `name`.
+#[derive(Debug, Clone, Copy)]
+pub enum BlobInput<'a> {
+    Bytes(&'a [u8]),
+    File(&'a std::path::Path),
 }
 
 /// Entries and records cross threads in batches of up to this many: one channel operation
@@ -505,6 +553,9 @@ pub fn run_with_state(
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<Out>>(64);
     let scanner = Scanner::new(opts, det, key);
     let mut totals = Totals::default();
+    totals.summary.retention = opts.retention.as_ref().map(|c| {
+        crate::report::RetentionSummary::new(c.as_of, c.policies.iter().map(|p| p.id.as_str()))
+    });
     let mut write_err = None;
     let mut writer = state.map(State::writer);
 

@@ -19,6 +19,7 @@ use crate::read::sniff;
 use crate::read::{self, FileMeta};
 use crate::report::mask::{self, HashKey};
 use crate::report::{FileRecord, Finding, Status};
+use crate::retain::{self, Dating, LineDates, Pending, Rank, Review, When};
 use crate::walk::Entry;
 
 /// Where finished records go: the writer's channel in one process, the pipe to the parent in
@@ -31,6 +32,8 @@ pub struct Scanner<'a> {
     det: &'a Detector,
     key: &'a HashKey,
     content_secret: [u8; 192],
+    /// The retention review (`--policy`): verdicts on records, and which need dates.
+    review: Option<Review>,
 }
 
 /// Why an extraction ended early, for the record.
@@ -73,6 +76,22 @@ impl<'a> Scanner<'a> {
             det,
             key,
             content_secret: read::content_secret(key.parts().0),
+            review: opts
+                .retention
+                .as_ref()
+                .map(|cfg| Review::new(cfg, &opts.roots)),
+        }
+    }
+
+    /// How to date the findings of the input recorded as `path`, modified on `modified` (a
+    /// member: its container).
+    fn dating(&self, path: &str, modified: Option<chrono::NaiveDate>) -> Dating {
+        match &self.review {
+            Some(r) => r.dating(path, modified),
+            None => Dating {
+                modified,
+                content: false,
+            },
         }
     }
 
@@ -110,7 +129,7 @@ impl<'a> Scanner<'a> {
             self.det,
         );
         let budget = Cell::new(0);
-        let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget);
+        let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget, Dating::default());
         emit(Done {
             rec,
             bytes,
@@ -133,6 +152,7 @@ impl<'a> Scanner<'a> {
             &budget,
             0,
             Clock::start(limits),
+            Dating::default(),
         );
         let base = Location::default();
         for &(line, text) in pieces {
@@ -266,6 +286,7 @@ impl<'a> Scanner<'a> {
         let limits = &self.opts.limits;
         let budget = Cell::new(0);
         let name = rec.path.clone();
+        let dating = self.dating(&name, rec.meta.as_ref().and_then(retain::modified_day));
         let mut input = Input::seekable_from(
             &name,
             &head,
@@ -276,7 +297,7 @@ impl<'a> Scanner<'a> {
             Clock::start(limits),
             self.det,
         );
-        let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget);
+        let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget, dating);
         drop(input);
         rec.content_hash = file.content_hash(meta.len());
         let after_fd = file.file.metadata().map(|m| read::version(&m)).ok();
@@ -310,10 +331,12 @@ impl<'a> Scanner<'a> {
         rec: &mut FileRecord,
         emit: &mut Emit<'_>,
         budget: &Cell<u64>,
+        dating: Dating,
     ) -> (u64, Option<Limit>) {
         let result = guarded(|| extract::identify(input)).and_then(|id| {
             rec.file_type = id.format.name().to_string();
-            let mut sink = Collector::new(self, rec, emit, budget, input.depth, input.clock);
+            let mut sink =
+                Collector::new(self, rec, emit, budget, input.depth, input.clock, dating);
             let result = guarded(|| extract::extract(input, id, &mut sink));
             sink.finish();
             result
@@ -347,8 +370,9 @@ impl<'a> Scanner<'a> {
 
 impl Scanner<'_> {
     /// Values in a record's own name (its path; a member's name in its container) become
-    /// findings located `{"part": "path"}`; then, unless values are to be revealed, every name
-    /// the record prints (path, detail, sheet, table, column, part, JSON path) is masked.
+    /// findings located `{"part": "path"}`; with a retention policy the record gets its verdict
+    /// (globs match the path as it is on disk); then, unless values are to be revealed, every
+    /// name the record prints (path, detail, sheet, table, column, part, JSON path) is masked.
     pub fn names(&self, rec: &mut FileRecord) {
         let own = rec.path[rec.path.rfind("!/").map_or(0, |i| i + 2)..].to_string();
         let spread = Spread::new(&own);
@@ -360,14 +384,24 @@ impl Scanner<'_> {
             let budget = Cell::new(0);
             let mut members = |_: Done| {};
             let limits = &self.opts.limits;
-            let mut sink =
-                Collector::new(self, rec, &mut members, &budget, 0, Clock::start(limits));
+            let mut sink = Collector::new(
+                self,
+                rec,
+                &mut members,
+                &budget,
+                0,
+                Clock::start(limits),
+                Dating::default(),
+            );
             sink.chunk(&Chunk::whole(
                 &spread.text,
                 &base,
                 extract::Position::Fixed,
                 ChunkContext::default(),
             ));
+        }
+        if let Some(review) = &self.review {
+            rec.retention = review.judge(rec);
         }
         if self.opts.reveal {
             return;
@@ -524,6 +558,9 @@ struct Collector<'a, 'b> {
     clock: Clock,
     /// Chunks on which the detector panicked: their text went unchecked.
     detector_panics: u32,
+    dating: Dating,
+    /// Findings waiting for the end of their record to learn its date.
+    pending: Pending,
 }
 
 /// The text around a value, on one line, for `--reveal`.
@@ -545,6 +582,7 @@ impl<'a, 'b> Collector<'a, 'b> {
         budget: &'b Cell<u64>,
         depth: u32,
         clock: Clock,
+        dating: Dating,
     ) -> Collector<'a, 'b> {
         Collector {
             scanner,
@@ -555,13 +593,34 @@ impl<'a, 'b> Collector<'a, 'b> {
             depth,
             clock,
             detector_panics: 0,
+            dating,
+            pending: Pending::default(),
         }
+    }
+
+    /// The date of the line holding the findings of a chunk of lines, when findings are
+    /// dated by content.
+    fn line_dates<'t>(&self, chunk: &Chunk<'t>) -> Option<LineDates<'t>> {
+        if !self.dating.content {
+            return None;
+        }
+        let starts_line = match chunk.position {
+            extract::Position::Lines(p) => p.column == 1,
+            extract::Position::Mapped(_) => true,
+            extract::Position::Offsets { .. } | extract::Position::Fixed => return None,
+        };
+        Some(LineDates::new(
+            chunk.text,
+            starts_line,
+            self.dating.modified,
+        ))
     }
 
     /// Marks the record when text went unchecked: a panic in detection loses no other
     /// finding, but the file was not fully checked, so it must not pass as scanned (the CI
     /// gate fails closed on it, and `--fail-on-unscanned` counts it).
     fn finish(&mut self) {
+        self.record_end();
         if self.detector_panics > 0 && self.rec.status == Status::Scanned {
             self.rec.set_status(
                 Status::Partial,
@@ -598,6 +657,7 @@ impl Sink for Collector<'_, '_> {
             _ => None,
         };
         let mut in_column: Vec<(&'static str, u64)> = Vec::new();
+        let mut lines = self.line_dates(chunk);
         for c in &self.cands {
             if !chunk.report.contains(&c.start) {
                 continue;
@@ -612,18 +672,26 @@ impl Sink for Collector<'_, '_> {
             if confidence < s.opts.min_confidence {
                 continue;
             }
-            // One HMAC per value; its text only for the findings listed.
-            let digest = s.key.digest(c.kind, &c.value);
+            let date = lines.as_mut().and_then(|l| l.date_at(c.start));
+            let fingerprint = s.key.fingerprint(c.kind, &c.value);
+            // What the configuration declares synthetic is so everywhere: counts, exit code.
+            let synthetic = c.synthetic || s.opts.synthetic.covers(c.kind, &c.value, &fingerprint);
             self.rec
                 .tally
-                .add(c.kind, confidence, c.synthetic, digest.short());
+                .add(c.kind, confidence, synthetic, mask::short(&fingerprint));
             if column.is_some() {
-                in_column.push((c.kind, digest.short()));
+                in_column.push((c.kind, mask::short(&fingerprint)));
             }
             *self.rec.counts.entry(c.kind).or_default() += 1;
             if self.rec.findings.len() >= s.opts.max_findings_per_file {
                 self.rec.findings_truncated = true;
+                if self.dating.content {
+                    self.pending.unlisted(date);
+                }
                 continue;
+            }
+            if self.dating.content {
+                self.pending.listed(self.rec.findings.len(), date);
             }
             let mut location = locator.locate(c.start);
             location.bbox = judged.and_then(|j| j.bbox);
@@ -633,9 +701,9 @@ impl Sink for Collector<'_, '_> {
                 confidence,
                 location,
                 masked: mask::mask(c.kind, &c.value),
-                fingerprint: digest.fingerprint(),
+                fingerprint,
                 checksum: c.checksum.map(|r| r.as_str()),
-                synthetic: c.synthetic,
+                synthetic,
                 role: c.role,
                 iban: c.iban,
                 recovered_leading_zero: c.recovered_leading_zero,
@@ -643,6 +711,7 @@ impl Sink for Collector<'_, '_> {
                 ocr: judged.is_some(),
                 value: s.opts.reveal.then(|| c.value.clone()),
                 context: s.opts.reveal.then(|| snippet(chunk.text, c.start, c.end)),
+                // Set when the record holding it ends ([`Pending::end`]).
                 date: None,
             });
         }
@@ -656,6 +725,21 @@ impl Sink for Collector<'_, '_> {
         self.rec.column_values(table, column, values);
     }
 
+    fn record_date(&mut self, when: When<'_>, rank: Rank) {
+        if self.dating.content {
+            if let Some(day) = when.day() {
+                self.pending.record_date(day, rank);
+            }
+        }
+    }
+
+    fn record_end(&mut self) {
+        if self.dating.content {
+            self.pending
+                .end(&mut self.rec.findings, &mut self.rec.tally.dates);
+        }
+    }
+
     fn nested(
         &mut self,
         name: &str,
@@ -665,6 +749,9 @@ impl Sink for Collector<'_, '_> {
         let limits = &self.scanner.opts.limits;
         let path = format!("{}!/{}", self.rec.path, name);
         let mut rec = FileRecord::new(path.clone(), None);
+        // A member has no modification time of its own here: its container's stands in.
+        rec.tally.dates.container_modified = self.dating.modified;
+        let dating = self.scanner.dating(&path, self.dating.modified);
         let depth = self.depth + 1;
         if depth > limits.max_depth {
             // The member is listed, unread; the container goes on with its other members.
@@ -712,7 +799,7 @@ impl Sink for Collector<'_, '_> {
         );
         let (bytes, stop) =
             self.scanner
-                .run_extract(&mut input, &mut rec, &mut *self.emit, self.budget);
+                .run_extract(&mut input, &mut rec, &mut *self.emit, self.budget, dating);
         drop(input);
         if let Some(d) = reader.damage {
             // What was read is reported; the record says why it is not all (a parser that
@@ -760,7 +847,15 @@ mod tests {
         let budget = Cell::new(0);
         let clock = Clock::start(&opts.limits);
         let mut emit = |d: Done| nested.push(d);
-        let mut sink = Collector::new(&scanner, &mut rec, &mut emit, &budget, 0, clock);
+        let mut sink = Collector::new(
+            &scanner,
+            &mut rec,
+            &mut emit,
+            &budget,
+            0,
+            clock,
+            Dating::default(),
+        );
         let dump =
             b"-- MySQL dump\nINSERT INTO `kunde` (`id`,`fnr`) VALUES (1,'13097248022'),(2,NULL);\n";
         // A plain `Read` (no `Seek`), as a decompressor gives it.

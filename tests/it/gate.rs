@@ -5,17 +5,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-const REAL: &str = "13097248022";
-const REAL2: &str = "20036914700";
-const SYNTHETIC: &str = "03851598730";
-const ADVICE: &str = "remove it, or record a reviewed exception in .kartlegg-baseline.json";
+pub(crate) const REAL: &str = "13097248022";
+pub(crate) const REAL2: &str = "20036914700";
+pub(crate) const SYNTHETIC: &str = "03851598730";
+pub(crate) const ADVICE: &str =
+    "remove it, or record a reviewed exception in .kartlegg-baseline.json";
 
-struct Repo {
+pub(crate) struct Repo {
     dir: tempfile::TempDir,
 }
 
 impl Repo {
-    fn new() -> Repo {
+    pub(crate) fn new() -> Repo {
         let r = Repo {
             dir: tempfile::tempdir().unwrap(),
         };
@@ -23,11 +24,11 @@ impl Repo {
         r
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    fn git(&self, args: &[&str]) -> String {
+    pub(crate) fn git(&self, args: &[&str]) -> String {
         let out = git_in(self.path(), args);
         assert!(
             out.status.success(),
@@ -37,29 +38,29 @@ impl Repo {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    fn write(&self, name: &str, content: impl AsRef<[u8]>) {
+    pub(crate) fn write(&self, name: &str, content: impl AsRef<[u8]>) {
         let p = self.path().join(name);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, content).unwrap();
     }
 
-    fn stage(&self, name: &str, content: impl AsRef<[u8]>) {
+    pub(crate) fn stage(&self, name: &str, content: impl AsRef<[u8]>) {
         self.write(name, content);
         self.git(&["add", "--", name]);
     }
 
-    fn commit(&self, msg: &str) -> String {
+    pub(crate) fn commit(&self, msg: &str) -> String {
         self.git(&["add", "-A"]);
         self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
         self.git(&["rev-parse", "HEAD"])
     }
 
-    fn kartlegg(&self, args: &[&str]) -> Output {
+    pub(crate) fn kartlegg(&self, args: &[&str]) -> Output {
         kartlegg_in(self.path(), args, &[])
     }
 }
 
-fn git_in(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn git_in(dir: &Path, args: &[&str]) -> Output {
     std::process::Command::new("git")
         .current_dir(dir)
         .args([
@@ -77,7 +78,7 @@ fn git_in(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn kartlegg_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn kartlegg_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = crate::harness::kartlegg();
     c.current_dir(dir).args(args);
     for (k, v) in env {
@@ -86,16 +87,16 @@ fn kartlegg_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     c.output().unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Every output stream of a run, checked for raw values.
-fn assert_no_raw(o: &Output, values: &[&str]) {
+pub(crate) fn assert_no_raw(o: &Output, values: &[&str]) {
     for v in values {
         assert!(
             !stdout(o).contains(v) && !stderr(o).contains(v),
@@ -104,7 +105,7 @@ fn assert_no_raw(o: &Output, values: &[&str]) {
     }
 }
 
-fn code(o: &Output) -> i32 {
+pub(crate) fn code(o: &Output) -> i32 {
     o.status.code().unwrap()
 }
 
@@ -346,6 +347,38 @@ fn stale_entries_are_reported_and_updated_away() {
     let o = r.kartlegg(&["scan", "--tracked"]);
     assert!(!stderr(&o).contains("stale"), "{}", stderr(&o));
     assert_eq!(code(&o), 0);
+}
+
+#[test]
+fn an_entry_whose_value_fell_below_the_level_is_stale_for_neither() {
+    // The gate and `baseline update` agree on what is stale: an entry whose value is still
+    // found, at a confidence below what the gate reports, matches something.
+    let r = Repo::new();
+    r.stage("p.txt", "telefon: 41234567\n");
+    r.commit("a phone with its word");
+    let o = r.kartlegg(&["baseline", "add", "--reviewer", "K", "--reason", "example"]);
+    assert!(stderr(&o).contains("1 exception(s)"), "{}", stderr(&o));
+    // Without its word the phone is found at low confidence, which the gate does not report.
+    r.stage("p.txt", "kode 41234567 ok\n");
+    r.commit("the word went away");
+    let o = r.kartlegg(&["scan", "--tracked"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(stdout(&o), "", "below --min-confidence nothing is printed");
+    assert!(!stderr(&o).contains("stale"), "{}", stderr(&o));
+    let o = r.kartlegg(&["baseline", "update"]);
+    assert!(stderr(&o).contains("0 stale"), "{}", stderr(&o));
+    // Gone altogether, both call it stale.
+    r.stage("p.txt", "kode ok\n");
+    r.commit("no phone");
+    let o = r.kartlegg(&["scan", "--tracked"]);
+    assert_eq!(
+        stderr(&o).matches("stale baseline entry").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
+    let o = r.kartlegg(&["baseline", "update"]);
+    assert!(stderr(&o).contains("1 stale"), "{}", stderr(&o));
 }
 
 #[test]
@@ -678,7 +711,7 @@ fn github_annotations_under_actions() {
     assert!(stdout(&o).starts_with("dir/k,1.csv:2:"));
 }
 
-fn sarif_schema() -> serde_json::Value {
+pub(crate) fn sarif_schema() -> serde_json::Value {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sarif/sarif-schema-2.1.0.json");
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }

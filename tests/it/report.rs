@@ -71,7 +71,8 @@ fn with_retention(mut inv: Value) -> Value {
         if f["path"].as_str().unwrap().ends_with("deltakere.csv") {
             f["retention"] = json!({"policy": "kursdokumentasjon", "from": "path",
                 "date": "2019-12-31", "keep_until": "2024-12-31", "verdict": "overdue",
-                "overdue_days": 640, "findings_overdue": 4});
+                "overdue_days": 640, "findings_overdue": 4, "findings_undated": 3,
+                "fallback": "modified"});
         }
         if f["path"].as_str().unwrap().ends_with("liste.txt") {
             f["retention"] = json!({"policy": "kursdokumentasjon", "from": "path",
@@ -219,6 +220,10 @@ fn the_page_works_in_a_real_browser_and_asks_for_nothing() {
         "{reasoning}"
     );
     assert!(reasoning.contains("640"), "{reasoning}");
+    assert!(
+        reasoning.contains("3 funn uten egen dato") && reasoning.contains("endringstiden er brukt"),
+        "{reasoning}"
+    );
     let body = b
         .eval("document.body.innerText")
         .as_str()

@@ -23,6 +23,12 @@
 //! not handed to the detector (the scan would skip them anyway), but their text still serves
 //! as their column's header.
 //!
+//! A row is a record for a retention review ([`Sink::record_date`]): a date cell (xlsx `t="d"`,
+//! an ods date) dates its row; a number or text under a header that dates rows (`Kursdato`,
+//! `Registrert`) does too, and wins; one under a birth or expiry header never does. xlsx date
+//! cells are found by their cell style ([`xlsx`]); xlsb and xls cell styles are not read, so
+//! there a date is taken only under a dating header.
+//!
 //! Numbers are written as a person would type them: integral values without a fraction or an
 //! exponent (1.2345678901E10 → `12345678901`). Formula cells hold their cached result, which
 //! is scanned like a typed value; the formula itself is not scanned.
@@ -39,6 +45,8 @@ use self::strings::{Shared, SharedStrings};
 use super::{Chunk, ExtractError, Extracted, Input, Location, Position, Sink, Status};
 use crate::detect::{ChunkContext, Detector, Header};
 use crate::read::sniff::Format;
+use crate::retain::dates::{self, ColumnKind};
+use crate::retain::{Rank, When};
 
 /// Columns in the widest format (xlsx: 16 384; ods allows 16 384 since LibreOffice 7.4).
 const MAX_COLUMNS: usize = 16_384;
@@ -62,6 +70,7 @@ pub fn extract(
         Format::Ods => ods::read(input, &mut cells)?,
         other => unreachable!("not a workbook format: {other:?}"),
     }
+    cells.end_row();
     cells.outcome(Extracted::new(format.name(), input.size.unwrap_or(0)))
 }
 
@@ -105,7 +114,9 @@ enum Value<'a> {
     Shared(u32),
     Int(i64),
     Float(f64),
-    /// Dates, booleans, errors, empty cells: nothing to find.
+    /// A date cell: nothing to find, but it may date its row.
+    Date(chrono::NaiveDate),
+    /// Booleans, errors, empty cells: nothing to find.
     None,
 }
 
@@ -161,11 +172,21 @@ pub(crate) fn is_header(text: &str) -> bool {
     text.chars().any(char::is_alphabetic) && !text.contains('@')
 }
 
-fn set_header(headers: &mut Vec<Option<Header>>, col: usize, h: Header) {
+/// Sets column `col`'s header and what it says about dates (`heads`: the sheet's headers and
+/// date kinds by column).
+fn set_header(
+    heads: (&mut Vec<Option<Header>>, &mut Vec<ColumnKind>),
+    col: usize,
+    h: Header,
+    kind: ColumnKind,
+) {
+    let (headers, dates) = heads;
     if headers.len() <= col {
         headers.resize(col + 1, None);
+        dates.resize(col + 1, ColumnKind::Other);
     }
     headers[col] = Some(h);
+    dates[col] = kind;
 }
 
 /// Appends `text` to a value being collected, up to [`MAX_VALUE`] bytes; false if some was
@@ -187,8 +208,12 @@ struct Cells<'i, 's> {
     clock: super::Clock,
     sink: &'s mut dyn Sink,
     strings: SharedStrings,
-    /// Per column: its header, once its first text cell was seen.
+    /// Per column: its header, once its first text cell was seen, and what the header says
+    /// about dates under it.
     headers: Vec<Option<Header>>,
+    dates: Vec<ColumnKind>,
+    /// The row being read: a row is a record, dated by its date cells.
+    row: Option<u32>,
     /// Cells since the clock was last read.
     ticks: u32,
     loc: Location,
@@ -208,6 +233,8 @@ impl<'i, 's> Cells<'i, 's> {
             sink,
             strings: SharedStrings::default(),
             headers: Vec::new(),
+            dates: Vec::new(),
+            row: None,
             ticks: 0,
             loc: Location::default(),
             number: String::new(),
@@ -293,7 +320,9 @@ impl<'i, 's> Cells<'i, 's> {
         read: impl FnOnce(&mut Self) -> Result<(), SheetError>,
     ) -> Result<(), ExtractError> {
         self.sheets += 1;
+        self.end_row();
         self.headers.clear();
+        self.dates.clear();
         let named = Location {
             sheet: Some(name.to_string()),
             part: Some("sheet_name".into()),
@@ -328,8 +357,45 @@ impl<'i, 's> Cells<'i, 's> {
         }
     }
 
+    /// The row being read ends: its findings take its date.
+    fn end_row(&mut self) {
+        if self.row.take().is_some() {
+            self.sink.record_end();
+        }
+    }
+
+    /// What a cell says about its row's date: a date cell, or a number or text under a
+    /// header that dates rows.
+    fn row_date(&mut self, col: usize, value: Value<'_>) {
+        let kind = self.dates.get(col).copied().unwrap_or(ColumnKind::Other);
+        let when = match (value, kind) {
+            (_, ColumnKind::Excluded) => return,
+            (Value::Date(d), _) => When::Day(d),
+            (Value::Float(f), ColumnKind::Record) => match dates::excel_serial(f) {
+                Some(d) => When::Day(d),
+                None => return,
+            },
+            (Value::Int(i), ColumnKind::Record) => match dates::excel_serial(i as f64) {
+                Some(d) => When::Day(d),
+                None => return,
+            },
+            (Value::Text(t), ColumnKind::Record) => When::Text(t.as_bytes()),
+            _ => return,
+        };
+        let rank = match kind {
+            ColumnKind::Record => Rank::Named,
+            _ => Rank::Typed,
+        };
+        self.sink.record_date(when, rank);
+    }
+
     fn cell(&mut self, (row, col): (u32, u32), value: Value<'_>) {
+        if self.row != Some(row) {
+            self.end_row();
+            self.row = Some(row);
+        }
         let col_i = col as usize;
+        self.row_date(col_i, value);
         let header = self.headers.get(col_i).copied().flatten();
         // A damaged file can name any column: headers are kept for the columns the formats
         // allow, so this table never grows past them.
@@ -337,9 +403,9 @@ impl<'i, 's> Cells<'i, 's> {
         let text = match value {
             Value::Shared(i) => match self.strings.get(i) {
                 Shared::Text(t) => t,
-                Shared::Header(h) => {
+                Shared::Header(h, dates) => {
                     if may_head {
-                        set_header(&mut self.headers, col_i, h);
+                        set_header((&mut self.headers, &mut self.dates), col_i, h, dates);
                     }
                     return;
                 }
@@ -355,13 +421,15 @@ impl<'i, 's> Cells<'i, 's> {
                 render_number(f, &mut self.number);
                 &self.number
             }
-            Value::None => return,
+            Value::Date(_) | Value::None => return,
         };
         if text.is_empty() {
             return;
         }
         if may_head && matches!(value, Value::Text(_) | Value::Shared(_)) && is_header(text) {
-            set_header(&mut self.headers, col_i, self.det.header(text));
+            let h = self.det.header(text);
+            let kind = dates::column_kind(text);
+            set_header((&mut self.headers, &mut self.dates), col_i, h, kind);
         }
         if !self.det.may_match(text.as_bytes()) {
             return;

@@ -104,6 +104,7 @@ struct State {
 /// value (a number, or a range of the row's text).
 enum Kept {
     Number(f64),
+    Date(chrono::NaiveDate),
     Text(std::ops::Range<usize>),
 }
 
@@ -118,6 +119,8 @@ struct Cell {
 enum Kind {
     Number(f64),
     Text,
+    /// A date cell (`office:date-value`): it may date its row.
+    Date(chrono::NaiveDate),
     Nothing,
 }
 
@@ -248,7 +251,10 @@ fn kind(e: &BytesStart<'_>) -> Kind {
         Some(b"float" | b"percentage" | b"currency") => xml::attr(e, b"value")
             .and_then(|v| v.trim().parse().ok())
             .map_or(Kind::Text, Kind::Number),
-        Some(b"date" | b"time" | b"boolean") => Kind::Nothing,
+        Some(b"date") => xml::attr(e, b"date-value")
+            .and_then(|v| crate::retain::dates::value_date(v.as_bytes()))
+            .map_or(Kind::Nothing, Kind::Date),
+        Some(b"time" | b"boolean") => Kind::Nothing,
         _ => Kind::Text,
     }
 }
@@ -265,6 +271,7 @@ fn finish(
 ) {
     let value = match c.kind {
         Kind::Number(f) => Value::Float(f),
+        Kind::Date(d) => Value::Date(d),
         Kind::Text if text.is_empty() => return,
         Kind::Text => Value::Text(text),
         Kind::Nothing => return,
@@ -276,6 +283,7 @@ fn finish(
     if row_repeat > 1 {
         let copy = match value {
             Value::Float(f) => Kept::Number(f),
+            Value::Date(d) => Kept::Date(d),
             Value::Text(t) if row_text.len() + t.len() <= MAX_ROW => {
                 row_text.push_str(t);
                 Kept::Text(row_text.len() - t.len()..row_text.len())
@@ -311,6 +319,7 @@ fn replay(
         for (col, span, v) in kept {
             let value = match v {
                 Kept::Number(f) => Value::Float(*f),
+                Kept::Date(d) => Value::Date(*d),
                 Kept::Text(range) => Value::Text(&text[range.clone()]),
             };
             for k in 0..*span {

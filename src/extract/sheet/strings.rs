@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 
 use crate::detect::{Detector, Header};
+use crate::retain::dates::{self, ColumnKind};
 
 /// Bytes the table may take.
 pub const BUDGET: usize = 48 << 20;
@@ -32,8 +33,9 @@ const MORE_HEADERS: u8 = 255;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Shared<'a> {
     Text(&'a str),
-    /// A string that can hold no value but names something (a header).
-    Header(Header),
+    /// A string that can hold no value but names something (a header), and what it says
+    /// about dates under it (for a retention review's row dates).
+    Header(Header, ColumnKind),
     /// Nothing to scan, nothing to name (or no such string).
     Nothing,
     /// Scanned where it is stored: the table was over its budget.
@@ -48,8 +50,8 @@ pub struct SharedStrings {
     /// The kept strings' texts concatenated; `ends[k]` is where text `k` ends.
     text: String,
     ends: Vec<u32>,
-    headers: Vec<Header>,
-    header_ids: HashMap<u32, u32>,
+    headers: Vec<(Header, ColumnKind)>,
+    header_ids: HashMap<(u32, ColumnKind), u32>,
     /// (index, header) of strings whose header is past the ones a tag can name.
     more_headers: Vec<(u32, u32)>,
     /// Strings from this index on were scanned in place.
@@ -79,9 +81,12 @@ impl SharedStrings {
             self.ends.push(self.text.len() as u32);
             KEPT
         } else if super::is_header(s) {
-            let header = det.header(s);
+            let header = (det.header(s), dates::column_kind(s));
             let next = self.headers.len() as u32;
-            let id = *self.header_ids.entry(header.classes.0).or_insert(next);
+            let id = *self
+                .header_ids
+                .entry((header.0.classes.0, header.1))
+                .or_insert(next);
             if id == next {
                 self.headers.push(header);
             }
@@ -135,10 +140,16 @@ impl SharedStrings {
                 Shared::Text(&self.text[start..self.ends[k] as usize])
             }
             Some(&MORE_HEADERS) => match self.more_headers.binary_search_by_key(&i, |m| m.0) {
-                Ok(k) => Shared::Header(self.headers[self.more_headers[k].1 as usize]),
+                Ok(k) => {
+                    let (h, d) = self.headers[self.more_headers[k].1 as usize];
+                    Shared::Header(h, d)
+                }
                 Err(_) => Shared::Nothing,
             },
-            Some(&tag) => Shared::Header(self.headers[usize::from(tag) - 1]),
+            Some(&tag) => {
+                let (h, d) = self.headers[usize::from(tag) - 1];
+                Shared::Header(h, d)
+            }
             None if self.in_place_from.is_some_and(|f| i >= f) => Shared::InPlace,
             None => Shared::Nothing,
         }
@@ -173,12 +184,20 @@ mod tests {
         }
         assert_eq!(t.get(1), Shared::Text("13097248022"));
         assert_eq!(t.get(3), Shared::Text("kari@example.no"));
-        assert_eq!(t.get(2), Shared::Header(det.header("Fødselsnummer")));
+        assert_eq!(
+            t.get(2),
+            Shared::Header(det.header("Fødselsnummer"), ColumnKind::Excluded)
+        );
         assert!(det.header("Fødselsnummer").identity);
         assert_eq!(t.get(0), t.get(5));
         assert_eq!(t.get(4), Shared::Nothing);
         assert_eq!(t.get(99), Shared::Nothing);
         assert_eq!(t.headers.len(), 2, "one entry per distinct header");
+        assert!(t.push("Kursdato", &det).is_none());
+        assert_eq!(
+            t.get(6),
+            Shared::Header(det.header("Kursdato"), ColumnKind::Record)
+        );
     }
 
     #[test]

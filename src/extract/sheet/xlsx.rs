@@ -8,6 +8,10 @@
 //! text, `inlineStr`, `n` or none a number, `b`/`e`/`d` nothing to scan). Phonetic runs
 //! (`<rPh>`) are left out, as Excel shows none of them. A cell without an `r` attribute
 //! follows the one before it, a row without one the row before it.
+//!
+//! Dates are numbers with a date format: the cell formats of `xl/styles.xml` say which styles
+//! are dates ([`date_styles`]), so that such a cell can date its row for a retention review
+//! instead of being read as a number.
 
 use std::io::{Read, Seek};
 
@@ -43,9 +47,14 @@ pub(super) fn read(input: &mut Input<'_>, cells: &mut Cells<'_, '_>) -> Result<(
         .find(|r| r.kind.ends_with("/sharedStrings"))
         .map_or("xl/sharedStrings.xml", |r| r.target.as_str());
     shared_strings(&mut zip, strings, limits, cells)?;
+    let styles = rels
+        .iter()
+        .find(|r| r.kind.ends_with("/styles"))
+        .map_or("xl/styles.xml", |r| r.target.as_str());
+    let dates = date_styles(&mut zip, styles, limits)?;
     for s in &sheets {
         cells.sheet(&s.name, s.hidden, |cells| match &s.member {
-            Some(m) => sheet(&mut zip, m, limits, cells),
+            Some(m) => sheet(&mut zip, m, limits, &dates, cells),
             None => Err(SheetError::Damaged("no part holds it")),
         })?;
     }
@@ -98,6 +107,78 @@ fn workbook<R: Read + Seek>(
             .collect();
     }
     Ok(sheets)
+}
+
+/// Cell styles kept: Excel allows 64,000; a damaged file naming more gets no dates past them.
+const MAX_STYLES: usize = 65_536;
+
+/// Whether a number format shows a date: the built-in date formats (14-17, 22, and the East
+/// Asian 27-36, 50-58), or a format code with a day or year part outside quotes and brackets.
+fn is_date_format(id: u32, code: Option<&str>) -> bool {
+    if let Some(code) = code {
+        let (mut quoted, mut bracket, mut escaped) = (false, false, false);
+        for c in code.chars() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = !quoted,
+                '[' if !quoted => bracket = true,
+                ']' if !quoted => bracket = false,
+                'd' | 'D' | 'y' | 'Y' if !quoted && !bracket => return true,
+                _ => {}
+            }
+        }
+        return false;
+    }
+    matches!(id, 14..=17 | 22 | 27..=36 | 50..=58)
+}
+
+/// Per cell style (`<cellXfs>`, by index): whether it formats numbers as dates. A missing or
+/// damaged styles part gives what was read (dates are then read as numbers).
+fn date_styles<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    member: &str,
+    limits: &Limits,
+) -> Result<Vec<bool>, ExtractError> {
+    let Some(mut x) = Xml::open(zip, member, limits)? else {
+        return Ok(Vec::new());
+    };
+    let mut custom: Vec<(u32, bool)> = Vec::new();
+    let mut dates = Vec::new();
+    let mut in_xfs = false;
+    let id = |e: &BytesStart<'_>| {
+        xml::attr(e, b"numFmtId")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    loop {
+        match x.next() {
+            Ok(Event::Start(e) | Event::Empty(e)) => match e.local_name().as_ref() {
+                b"numFmt" if custom.len() < MAX_STYLES => {
+                    let code = xml::attr(&e, b"formatCode");
+                    custom.push((
+                        id(&e),
+                        is_date_format(0, Some(code.as_deref().unwrap_or(""))),
+                    ));
+                }
+                b"cellXfs" => in_xfs = true,
+                b"xf" if in_xfs && dates.len() < MAX_STYLES => {
+                    let n = id(&e);
+                    let date = match custom.iter().find(|(c, _)| *c == n) {
+                        Some(&(_, d)) => d,
+                        None => is_date_format(n, None),
+                    };
+                    dates.push(date);
+                }
+                _ => {}
+            },
+            Ok(Event::End(e)) if e.local_name().as_ref() == b"cellXfs" => break,
+            Ok(Event::Eof) | Err(XmlError::Damaged) => break,
+            Ok(_) => {}
+            Err(XmlError::Stop(e)) => return Err(e),
+        }
+    }
+    Ok(dates)
 }
 
 /// Reads the shared string table into `cells`. A damaged table keeps the strings before the
@@ -172,7 +253,11 @@ enum Kind {
     Number,
     Shared,
     Text,
-    /// Booleans, errors, ISO dates.
+    /// An ISO 8601 date (`t="d"`): it may date its row.
+    Date,
+    /// A number in a date style: a date serial.
+    DateNumber,
+    /// Booleans, errors.
     Nothing,
 }
 
@@ -187,6 +272,7 @@ fn sheet<R: Read + Seek>(
     zip: &mut zip::ZipArchive<R>,
     member: &str,
     limits: &Limits,
+    dates: &[bool],
     cells: &mut Cells<'_, '_>,
 ) -> Result<(), SheetError> {
     let Some(mut x) = Xml::open(zip, member, limits)? else {
@@ -208,8 +294,13 @@ fn sheet<R: Read + Seek>(
             Event::Start(e) => match e.local_name().as_ref() {
                 b"row" => (row, col) = (Some(row_number(e, row)), None),
                 b"c" => {
-                    let (at, kind) = cell_start(e, row, col);
+                    let (at, kind, style) = cell_start(e, row, col);
                     (row, col) = (Some(at.0), Some(at.1));
+                    let dated = style.is_some_and(|s| dates.get(s as usize) == Some(&true));
+                    let kind = match kind {
+                        Kind::Number if dated => Kind::DateNumber,
+                        k => k,
+                    };
                     open = Some(Open { at, kind });
                     value.clear();
                 }
@@ -222,7 +313,7 @@ fn sheet<R: Read + Seek>(
             Event::Empty(e) => match e.local_name().as_ref() {
                 b"row" => (row, col) = (Some(row_number(e, row)), None),
                 b"c" => {
-                    let (at, _) = cell_start(e, row, col);
+                    let (at, ..) = cell_start(e, row, col);
                     (row, col) = (Some(at.0), Some(at.1));
                 }
                 _ => {}
@@ -260,22 +351,40 @@ fn cell_value(kind: Kind, v: &str) -> Value<'_> {
         // A number that does not parse is still text someone wrote: scan it.
         Kind::Number => v.trim().parse().map_or(Value::Text(v), Value::Float),
         Kind::Text => Value::Text(v),
+        Kind::Date => {
+            crate::retain::dates::value_date(v.as_bytes()).map_or(Value::None, Value::Date)
+        }
+        // A date serial dates its row; a number out of the dates' range is read as a number.
+        Kind::DateNumber => match v.trim().parse() {
+            Ok(f) => crate::retain::dates::excel_serial(f).map_or(Value::Float(f), Value::Date),
+            Err(_) => Value::Text(v),
+        },
         Kind::Nothing => Value::None,
     }
 }
 
 /// A cell's 0-based (row, column) — its `r` (`B7`), else the next column of the current
-/// row — and its kind (its `t`), from one pass over its attributes.
-fn cell_start(e: &BytesStart<'_>, row: Option<u32>, col: Option<u32>) -> ((u32, u32), Kind) {
-    let (mut at, mut kind) = (None, Kind::Number);
+/// row — its kind (its `t`) and its style (`s`), from one pass over its attributes.
+fn cell_start(
+    e: &BytesStart<'_>,
+    row: Option<u32>,
+    col: Option<u32>,
+) -> ((u32, u32), Kind, Option<u32>) {
+    let (mut at, mut kind, mut style) = (None, Kind::Number, None);
     for a in e.attributes().with_checks(false).flatten() {
         match a.key.local_name().as_ref() {
             b"r" => at = cell_ref(&a.value),
+            b"s" => {
+                style = std::str::from_utf8(&a.value)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+            }
             b"t" => {
                 kind = match &*a.value {
                     b"n" => Kind::Number,
                     b"s" => Kind::Shared,
-                    b"b" | b"e" | b"d" => Kind::Nothing,
+                    b"d" => Kind::Date,
+                    b"b" | b"e" => Kind::Nothing,
                     // `str`, `inlineStr`, and anything unknown: text.
                     _ => Kind::Text,
                 }
@@ -284,7 +393,7 @@ fn cell_start(e: &BytesStart<'_>, row: Option<u32>, col: Option<u32>) -> ((u32, 
         }
     }
     let next = (row.unwrap_or(0), col.map_or(0, |c| c.saturating_add(1)));
-    (at.unwrap_or(next), kind)
+    (at.unwrap_or(next), kind, style)
 }
 
 /// A row's 0-based number: its `r`, else the one after the previous row.
@@ -311,6 +420,32 @@ fn cell_ref(r: &[u8]) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_formats() {
+        for (id, code) in [
+            (14, None),
+            (22, None),
+            (164, Some("yyyy-mm-dd")),
+            (165, Some("d. mmm yyyy")),
+            (166, Some("[$-414]dd.mm.yyyy;@")),
+            (167, Some("DD/MM/YY")),
+        ] {
+            assert!(is_date_format(id, code), "{id} {code:?}");
+        }
+        for (id, code) in [
+            (0, None),
+            (2, None),
+            (18, None),
+            (164, Some("0.00")),
+            (165, Some("#,##0 \"dager\"")),
+            (166, Some("[Red]0")),
+            (167, Some("\\d0")),
+            (168, Some("General")),
+        ] {
+            assert!(!is_date_format(id, code), "{id} {code:?}");
+        }
+    }
 
     #[test]
     fn cell_references() {

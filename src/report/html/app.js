@@ -439,6 +439,8 @@
     box.append(h('p', { class: 'v-' + x.verdict }, verdictName(x.verdict)));
     if (x.overdue_days || x.findings_overdue) box.append(h('p', null, t('ret_overdue', num(x.overdue_days || 0), num(x.findings_overdue || 0))));
     if (x.oldest || x.newest) box.append(h('p', null, t('ret_span', x.oldest || '?', x.newest || '?')));
+    if (x.findings_undated) box.append(h('p', null, t('ret_undated', num(x.findings_undated))));
+    if (x.fallback === 'modified' || x.fallback === 'unknown') box.append(h('p', null, t('ret_fallback_' + x.fallback)));
     return box;
   }
 

@@ -1,0 +1,252 @@
+//! The blocked developer's way out: the advice printed with the exact command, `baseline add`
+//! with a single finding (`PATH:LINE`), a file, a member or a directory, the reviewer from git,
+//! and a baseline file that is not committed pointed out.
+
+use std::io::Write;
+
+use super::gate::{assert_no_raw, code, kartlegg_in, stderr, stdout, Repo, REAL, REAL2};
+
+/// The kartlegg binary with no global or system git configuration (no user.email).
+fn isolated(r: &Repo, args: &[&str]) -> std::process::Output {
+    kartlegg_in(
+        r.path(),
+        args,
+        &[
+            ("GIT_CONFIG_GLOBAL", "/dev/null"),
+            ("GIT_CONFIG_NOSYSTEM", "1"),
+        ],
+    )
+}
+
+fn baseline(r: &Repo) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(r.path().join(".kartlegg-baseline.json")).unwrap())
+        .unwrap()
+}
+
+#[test]
+fn the_advice_names_three_ways_out_and_the_exact_command() {
+    let r = Repo::new();
+    r.stage("k.csv", format!("navn,fnr\nOla,{REAL}\nKari,{REAL2}\n"));
+    r.stage("my data.txt", format!("fnr {REAL}\n"));
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(err.contains("3 finding(s) fail. Three ways out"), "{err}");
+    assert!(err.contains("1. remove the value"), "{err}");
+    assert!(err.contains("2. or allow it where it is, in a comment on its line or the line above: kartlegg:allow <why>"), "{err}");
+    assert!(
+        err.contains("kartlegg baseline add --staged k.csv:2 k.csv:3 'my data.txt:1' --reason \"<why it is acceptable>\"\n     and commit .kartlegg-baseline.json with your change."),
+        "{err}"
+    );
+    assert_no_raw(&o, &[REAL, REAL2]);
+    // A range scan says its range, so the command records what CI saw.
+    let base = r.commit("numbers");
+    r.stage("more.txt", format!("fnr {REAL2}\n"));
+    let head = r.commit("more");
+    let o = r.kartlegg(&["scan", "--diff", &format!("{base}..{head}")]);
+    assert!(
+        stderr(&o).contains(&format!(
+            "kartlegg baseline add --diff {base}..{head} more.txt:1 --reason"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    // Nothing fails: no advice.
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert_eq!(code(&o), 0);
+    assert!(!stderr(&o).contains("ways out"), "{}", stderr(&o));
+}
+
+#[test]
+fn baseline_add_takes_one_finding_by_path_and_line() {
+    let r = Repo::new();
+    r.git(&["config", "user.email", "dev@example.invalid"]);
+    r.stage("k.csv", format!("navn,fnr\nOla,{REAL}\nKari,{REAL2}\n"));
+    r.stage("other.txt", format!("fnr {REAL}\n"));
+    let o = isolated(
+        &r,
+        &[
+            "baseline",
+            "add",
+            "--staged",
+            "k.csv:3",
+            "--reason",
+            "public test vector",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 exception(s) recorded"),
+        "{}",
+        stderr(&o)
+    );
+    let b = baseline(&r);
+    assert_eq!(b["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(b["entries"][0]["path"], "k.csv");
+    // The reviewer is git's user.email.
+    assert_eq!(b["entries"][0]["reviewer"], "dev@example.invalid");
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.contains("k.csv:2:") && out.contains("other.txt:1:") && !out.contains("k.csv:3:"),
+        "{out}"
+    );
+    // The untracked baseline is pointed out, when it lets something pass.
+    assert!(
+        stderr(&o).contains(".kartlegg-baseline.json is not committed: commit it (git add .kartlegg-baseline.json), or CI will fail"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A line where nothing fails is refused, with what fails in that file.
+    let o = r.kartlegg(&[
+        "baseline",
+        "add",
+        "--staged",
+        "k.csv:9",
+        "--reason",
+        "r",
+        "--reviewer",
+        "K",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("nothing fails at k.csv:9 in what --staged scans")
+            && stderr(&o).contains("failing there: k.csv:2"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        baseline(&r)["entries"].as_array().unwrap().len(),
+        1,
+        "nothing recorded"
+    );
+}
+
+#[test]
+fn baseline_add_takes_files_members_and_directories() {
+    let r = Repo::new();
+    let mut zip = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut zip);
+        z.start_file("liste.csv", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(format!("navn,fnr\nOla,{REAL}\nKari,{REAL2}\n").as_bytes())
+            .unwrap();
+        z.finish().unwrap();
+    }
+    r.stage("export/arkiv.zip", zip.into_inner());
+    r.stage("tests/a.txt", format!("fnr {REAL}\n"));
+    r.stage("tests/deep/b.txt", format!("fnr {REAL2}\n"));
+    r.stage("src/c.txt", format!("fnr {REAL}\n"));
+    let add = |targets: &[&str]| {
+        let mut a = vec![
+            "baseline",
+            "add",
+            "--staged",
+            "--reviewer",
+            "K",
+            "--reason",
+            "r",
+        ];
+        a.extend(targets);
+        let o = r.kartlegg(&a);
+        assert_eq!(code(&o), 0, "{targets:?}: {}", stderr(&o));
+    };
+    add(&["export/arkiv.zip!/liste.csv:3", "tests/"]);
+    let o = r.kartlegg(&["scan", "--staged"]);
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.contains("export/arkiv.zip!/liste.csv:2:") && out.contains("src/c.txt:1:"),
+        "{out}"
+    );
+    // A whole archive, by its path.
+    add(&["export/arkiv.zip"]);
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert_eq!(stdout(&o).lines().count(), 1, "{}", stdout(&o));
+
+    // The repository itself, named from elsewhere, as before: everything that fails.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = kartlegg_in(
+        elsewhere.path(),
+        &[
+            "baseline",
+            "add",
+            r.path().to_str().unwrap(),
+            "--staged",
+            "--reviewer",
+            "K",
+            "--reason",
+            "r",
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(code(&r.kartlegg(&["scan", "--staged"])), 0);
+}
+
+#[test]
+fn reviewer_is_needed_when_git_has_no_user_email() {
+    let r = Repo::new();
+    r.stage("a.txt", format!("fnr {REAL}\n"));
+    let o = isolated(&r, &["baseline", "add", "--staged", "--reason", "r"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("give --reviewer NAME"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_baseline_that_ci_will_not_see_is_pointed_out() {
+    let r = Repo::new();
+    r.stage("a.txt", format!("fnr {REAL}\n"));
+    r.commit("number");
+    let o = r.kartlegg(&["baseline", "add", "--reviewer", "K", "--reason", "r"]);
+    assert!(
+        stderr(&o).contains(
+            "is not committed: commit it (git add .kartlegg-baseline.json), or CI will fail"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    r.git(&["add", ".kartlegg-baseline.json"]);
+    // Staged is what the next commit holds: fine for --staged, not yet for CI.
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert!(!stderr(&o).contains("CI will fail"), "{}", stderr(&o));
+    let o = r.kartlegg(&["scan", "--tracked"]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        stderr(&o).contains(".kartlegg-baseline.json is staged but not committed"),
+        "{}",
+        stderr(&o)
+    );
+    r.commit("baseline");
+    // Changed again and not staged: the commit would not carry it.
+    r.stage("b.txt", format!("fnr {REAL2}\n"));
+    let o = r.kartlegg(&[
+        "baseline",
+        "add",
+        "--staged",
+        "b.txt:1",
+        "--reviewer",
+        "K",
+        "--reason",
+        "r",
+    ]);
+    assert!(
+        stderr(&o).contains("has changes that are not staged: stage and commit them"),
+        "{}",
+        stderr(&o)
+    );
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert_eq!(code(&o), 0);
+    assert!(stderr(&o).contains("not staged"), "{}", stderr(&o));
+    r.git(&["add", ".kartlegg-baseline.json"]);
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert!(!stderr(&o).contains("CI will fail"), "{}", stderr(&o));
+}
