@@ -1,13 +1,19 @@
-//! Digit chains and the number shapes found in them.
+//! The digit-chain trigger: digit chains, and the Norwegian number shapes decided on them.
 //!
 //! A chain is a maximal run of digit groups joined by single separators. Shapes are decided on
 //! the whole chain (its grouping must be one a rule lists) or on one group that stands alone
 //! between spaces; never on a slice of a longer group, so a run of 12+ digits cannot hide an
 //! 11-digit match.
+//!
+//! Identity numbers, account numbers, organisation numbers and phones compete for the same
+//! digits (every fødselsnummer is a valid account number; a `0047` prefix makes the rest a
+//! phone), so [`numbers`] decides among them in one place, in this order: what stands before
+//! the chain (`+`, `NO`, a glued word or decimal), a `0047` prefix, then the chain's digit
+//! count; each shape itself lives in its detector's module.
 
 use super::rules::{Grouping, Rule};
-use super::validate::{self, IdNumber};
-use super::{ChunkContext, Detector};
+use super::validate::IdNumber;
+use super::{identity, kontonummer, organisasjonsnummer, phone, ChunkContext, Detector};
 
 /// Digits in the shortest shape (a Norwegian phone number).
 pub(super) const MIN_DIGITS: usize = 8;
@@ -20,9 +26,10 @@ pub(super) struct Chain {
     pub start: usize,
     pub end: usize,
     /// `(start, end)` of each group (the first `n`).
-    groups: [(usize, usize); MAX_GROUPS],
+    pub groups: [(usize, usize); MAX_GROUPS],
     seps: [u8; MAX_GROUPS],
-    n: usize,
+    /// Groups recorded (at most [`MAX_GROUPS`]).
+    pub n: usize,
     /// Digits in the recorded groups, counted while parsing (most chains are dates, times and
     /// amounts too short for any shape, and this lets them be dropped without another pass).
     total: usize,
@@ -73,19 +80,9 @@ impl Chain {
         c
     }
 
-    /// A chain of one group.
-    fn single(start: usize, end: usize) -> Chain {
-        let mut groups = [(0, 0); MAX_GROUPS];
-        groups[0] = (start, end);
-        Chain {
-            start,
-            end,
-            groups,
-            seps: [0; MAX_GROUPS],
-            n: 1,
-            total: end - start,
-            overflow: false,
-        }
+    /// The separators between the recorded groups.
+    pub fn seps(&self) -> &[u8] {
+        &self.seps[..self.n.saturating_sub(1)]
     }
 
     /// Whether any shape can be in this chain: none is shorter than [`MIN_DIGITS`].
@@ -93,37 +90,80 @@ impl Chain {
         self.total >= MIN_DIGITS || self.overflow
     }
 
-    /// Whether groups `from..n` have exactly the lengths and separators of `g`.
-    fn fits(&self, from: usize, g: &Grouping) -> bool {
-        let n = self.n - from;
+    /// The chain of groups `from..to` alone.
+    fn sub(&self, from: usize, to: usize) -> Chain {
+        let mut c = Chain {
+            start: self.groups[from].0,
+            end: self.groups[to - 1].1,
+            groups: [(0, 0); MAX_GROUPS],
+            seps: [0; MAX_GROUPS],
+            n: to - from,
+            total: 0,
+            overflow: false,
+        };
+        c.groups[..c.n].copy_from_slice(&self.groups[from..to]);
+        c.seps[..c.n - 1].copy_from_slice(&self.seps[from..to - 1]);
+        c.total = c.groups[..c.n].iter().map(|(s, e)| e - s).sum();
+        c
+    }
+
+    /// Whether the groups have exactly the lengths and separators of `g`.
+    fn fits(&self, g: &Grouping) -> bool {
         !self.overflow
-            && g.lens.len() == n
-            && self.groups[from..self.n]
+            && g.lens.len() == self.n
+            && self.groups[..self.n]
                 .iter()
                 .zip(&g.lens)
                 .all(|((s, e), &l)| e - s == l as usize)
-            && self.seps[from..self.n - 1]
+            && self.seps[..self.n - 1]
                 .iter()
                 .zip(&g.seps)
                 .all(|(a, b)| a == b)
     }
 
-    fn digits_from(&self, b: &[u8], from: usize, buf: &mut [u8; 16]) -> usize {
-        let mut k = 0;
+    /// The digits of groups `from..`, or `None` when they are more than any shape holds (or
+    /// the chain has more groups than were recorded).
+    pub fn digits_from(&self, b: &[u8], from: usize) -> Option<Digits> {
+        if self.overflow {
+            return None;
+        }
+        let mut d = Digits {
+            buf: [0; Digits::MAX],
+            len: 0,
+        };
         for &(s, e) in &self.groups[from..self.n] {
             // Whole groups at a time: this runs for every date and amount long enough to pass
             // `may_hold_shape`, and a copy per digit showed in profiles.
-            if k + (e - s) > buf.len() {
-                return buf.len() + 1; // too long for any shape
-            }
-            buf[k..k + (e - s)].copy_from_slice(&b[s..e]);
-            k += e - s;
+            let group = &b[s..e];
+            d.buf
+                .get_mut(d.len..d.len + group.len())?
+                .copy_from_slice(group);
+            d.len += group.len();
         }
-        k
+        Some(d)
     }
 }
 
-/// A number shape found in a chain, before scoring.
+/// The digits of a chain without its separators, at most as many as the longest shape (an
+/// IBAN, a foreign phone) holds.
+pub(super) struct Digits {
+    buf: [u8; Digits::MAX],
+    len: usize,
+}
+
+impl Digits {
+    const MAX: usize = 16;
+}
+
+impl std::ops::Deref for Digits {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// A number shape found in a chain, before scoring (scoring waits for the whole chunk: the
+/// density check of identity numbers looks at the 11-digit numbers around).
 #[derive(Debug)]
 pub(super) struct Raw {
     pub start: usize,
@@ -136,6 +176,8 @@ pub(super) enum Shape {
     /// 11 digits valid as an identity number and/or an account number (under a grouping the
     /// respective rule accepts).
     Eleven {
+        /// Its order among the chunk's 11-digit numbers (see `identity::Elevens`).
+        nth: usize,
         digits: [u8; 11],
         id: Option<IdNumber>,
         konto: bool,
@@ -150,17 +192,58 @@ pub(super) enum Shape {
     },
     Phone {
         e164: String,
-        /// Names of the phone rule's adjustments that apply.
-        evidence: [Option<&'static str>; 2],
+        /// The phone rule's adjustments that apply.
+        evidence: [Option<phone::Adjust>; 2],
     },
 }
 
-fn has(rule: &Rule, chain: &Chain, from: usize) -> bool {
-    rule.groupings.iter().any(|g| chain.fits(from, g))
+/// How a value's digits are written: a whole chain, or one group standing alone in a longer
+/// chain (`40300040 92345678`).
+#[derive(Clone, Copy)]
+pub(super) enum Written<'a> {
+    Chain(&'a Chain),
+    Alone { start: usize, end: usize },
+}
+
+impl Written<'_> {
+    pub fn start(&self) -> usize {
+        match self {
+            Written::Chain(c) => c.start,
+            Written::Alone { start, .. } => *start,
+        }
+    }
+
+    pub fn end(&self) -> usize {
+        match self {
+            Written::Chain(c) => c.end,
+            Written::Alone { end, .. } => *end,
+        }
+    }
+
+    /// Groups of digits.
+    pub fn groups(&self) -> usize {
+        match self {
+            Written::Chain(c) => c.n,
+            Written::Alone { .. } => 1,
+        }
+    }
+
+    /// Whether it is written in a grouping `rule` lists.
+    pub fn fits(&self, rule: &Rule) -> bool {
+        match self {
+            Written::Chain(c) => rule.groupings.iter().any(|g| c.fits(g)),
+            Written::Alone { start, end } => {
+                let len = end - start;
+                rule.groupings
+                    .iter()
+                    .any(|g| g.lens.len() == 1 && usize::from(g.lens[0]) == len)
+            }
+        }
+    }
 }
 
 /// The character before byte `i`, if any.
-fn char_before(text: &str, i: usize) -> Option<char> {
+pub(super) fn char_before(text: &str, i: usize) -> Option<char> {
     text[..i].chars().next_back()
 }
 
@@ -168,24 +251,19 @@ fn char_at(text: &str, i: usize) -> Option<char> {
     text[i..].chars().next()
 }
 
-fn glued(c: Option<char>) -> bool {
+/// A neighbour that makes a chain part of a word, code or address.
+pub(super) fn glued(c: Option<char>) -> bool {
     c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '@')
 }
 
-/// True when fewer than half of four or more 11-digit numbers within 400 bytes validate: the
-/// valid ones are then likely chance hits among ids.
-pub(super) fn sparse_among_numbers(elevens: &[(usize, bool)], at: usize) -> bool {
-    const NEAR: usize = 400;
-    let lo = elevens.partition_point(|&(p, _)| p + NEAR < at);
-    let hi = elevens.partition_point(|&(p, _)| p <= at + NEAR);
-    let near = &elevens[lo..hi];
-    let valid = near.iter().filter(|(_, v)| *v).count();
-    near.len() >= 4 && valid * 2 <= near.len()
-}
-
-/// Finds the shapes in `chain` and appends them to `raws`; every 11-digit value also goes into
-/// `elevens` (with whether it validated) for the density check.
-pub(super) fn shapes(
+/// Finds the Norwegian number shapes in `chain` and appends them to `raws`; every 11-digit
+/// value also goes into `elevens` (with whether it validated) for the density check.
+///
+/// A chain that is no shape as a whole may be numbers side by side (a table row from a PDF, a
+/// fixed-width export: `13097248022 0047 92345678`): it is split at its spaces into the
+/// numbers the shapes allow ([`side_by_side`]), and otherwise its groups that stand alone are
+/// read.
+pub(super) fn numbers(
     det: &Detector,
     text: &str,
     chain: &Chain,
@@ -193,11 +271,44 @@ pub(super) fn shapes(
     raws: &mut Vec<Raw>,
     elevens: &mut Vec<(usize, bool)>,
 ) {
-    let b = text.as_bytes();
     debug_assert!(
         chain.may_hold_shape(),
         "the caller drops chains too short for a shape"
     );
+    match whole(det, text, chain, ctx, raws, elevens) {
+        Whole::Decided => {}
+        Whole::Split => {
+            if !side_by_side(det, text, chain, ctx, raws, elevens) {
+                standalone_groups(det, text, chain, false, false, raws, elevens);
+            }
+        }
+        Whole::SplitOnly => {
+            side_by_side(det, text, chain, ctx, raws, elevens);
+        }
+    }
+}
+
+/// What the shapes made of a whole chain.
+enum Whole {
+    /// Found its value, or decided that it holds none.
+    Decided,
+    /// No shape: it may be numbers side by side, or groups that stand alone.
+    Split,
+    /// No shape after a prefix (`+`, `0047`) that claims the chain as a phone: it may still be
+    /// the phone and other numbers side by side, but its groups do not stand alone.
+    SplitOnly,
+}
+
+/// The shapes of `chain` taken whole.
+fn whole(
+    det: &Detector,
+    text: &str,
+    chain: &Chain,
+    ctx: &ChunkContext,
+    raws: &mut Vec<Raw>,
+    elevens: &mut Vec<(usize, bool)>,
+) -> Whole {
+    let b = text.as_bytes();
     let before = char_before(text, chain.start);
     let after = char_at(text, chain.end);
     // The first or last group may belong to something else: a decimal (`3,5`), an e-mail local
@@ -211,86 +322,171 @@ pub(super) fn shapes(
     let bad_right = decimal_right || glued(after);
     let bad_left = decimal_left || glued(before) || before == Some('+');
 
+    let found = raws.len();
+    let found_none = |raws: &Vec<Raw>| {
+        if raws.len() == found {
+            Whole::SplitOnly
+        } else {
+            Whole::Decided
+        }
+    };
     if before == Some('+') && !bad_right {
-        plus_prefixed(b, chain, raws);
-        return;
+        phone::plus_prefixed(b, chain, raws);
+        return found_none(raws);
     }
-    if glued(before) && !bad_right && iban(text, chain, raws) {
-        return;
+    if glued(before) && !bad_right && kontonummer::iban(text, chain, raws) {
+        return Whole::Decided;
     }
     if bad_left || bad_right {
         if before != Some('+') {
             standalone_groups(det, text, chain, bad_left, bad_right, raws, elevens);
         }
-        return;
+        return Whole::Decided;
     }
-
-    let mut buf = [0u8; 16];
-    let phone = &det.rules[det.phone].rule;
-    // 0047 22334455 / 004722334455.
-    let (g0s, g0e) = chain.groups[0];
-    if b[g0s..].starts_with(b"0047") {
-        let from = if g0e - g0s == 4 { 1 } else { 0 };
-        let k = chain.digits_from(b, from, &mut buf);
-        let digits = if from == 0 {
-            &buf[4..k.max(4)]
-        } else {
-            &buf[..k]
-        };
-        if digits.len() == 8 && validate::norwegian_subscriber(digits) {
-            raws.push(norwegian_phone(chain, digits, [Some("plus47"), None]));
-        }
-        return;
+    if phone::after_0047(b, chain, raws) {
+        return found_none(raws);
     }
-    // (+47) 22 33 44 55
-    let prefixed = {
-        let head = text[..chain.start].trim_end_matches([' ', '\u{a0}']);
-        head.ends_with("(+47)") || head.ends_with("(0047)")
+    let Some(whole) = chain.digits_from(b, 0) else {
+        return Whole::Split;
     };
-
-    let k = chain.digits_from(b, 0, &mut buf);
-    let whole = &buf[..k.min(16)];
-    let mut found = false;
-    match k {
-        11 => found = eleven(det, chain, 0, whole, false, raws, elevens),
+    // A chain of one of these lengths is decided whole, valid or not.
+    match whole.len() {
+        11 => identity::eleven(det, Written::Chain(chain), &whole, false, raws, elevens),
         // A number that lost its leading zero in a spreadsheet or database column.
         10 if chain.n == 1 && ctx.header.is_some_and(|h| h.identity) => {
             let mut d = [b'0'; 11];
-            d[1..].copy_from_slice(whole);
-            found = eleven(det, chain, 0, &d, true, raws, elevens);
+            d[1..].copy_from_slice(&whole);
+            identity::eleven(det, Written::Chain(chain), &d, true, raws, elevens)
         }
-        8 => {
-            if validate::norwegian_subscriber(whole) && (prefixed || has(phone, chain, 0)) {
-                let mut ev = [None, grouping_evidence(chain, 0)];
-                if prefixed {
-                    ev[0] = Some("plus47");
-                } else if (chain.n == 1 && validate::looks_like_yyyymmdd(whole))
-                    || two_years(chain, b)
-                {
-                    ev[0] = Some("looks_like_date");
-                }
-                raws.push(norwegian_phone(chain, whole, ev));
-            }
-            found = true;
-        }
-        9 => {
-            let org = &det.rules[det.org].rule;
-            if has(org, chain, 0) && validate::organisasjonsnummer(whole) {
-                let mut d = [0u8; 9];
-                d.copy_from_slice(whole);
-                raws.push(Raw {
-                    start: chain.start,
-                    end: chain.end,
-                    shape: Shape::Org { digits: d },
-                });
-            }
-            found = true;
-        }
+        8 => phone::eight(det, text, chain, &whole, raws),
+        9 => organisasjonsnummer::nine(det, chain, &whole, raws),
+        _ if chain.n > 1 => return Whole::Split,
         _ => {}
     }
-    if !found && chain.n > 1 {
-        standalone_groups(det, text, chain, false, false, raws, elevens);
+    Whole::Decided
+}
+
+/// Numbers side by side, joined by single spaces: the chain's space-separated parts are
+/// taken left to right, each time as the longest run of parts that is a shape of its own
+/// (`13097248022`, `0047 92345678`, `923 45 678`, `1234.56.78903`). Done only when something
+/// anchors the split: an 11- or 8-digit group between spaces, or a run of parts that is a
+/// number with check digits (`130972 48022`) or a phone after its prefix; so the four-digit
+/// groups of a card number are not split into phones. False when it found nothing.
+fn side_by_side(
+    det: &Detector,
+    text: &str,
+    chain: &Chain,
+    ctx: &ChunkContext,
+    raws: &mut Vec<Raw>,
+    elevens: &mut Vec<(usize, bool)>,
+) -> bool {
+    if chain.overflow || chain.n < 2 {
+        return false;
     }
+    // Group index where each part starts, and the end.
+    let mut bounds = [0usize; MAX_GROUPS + 1];
+    let mut parts = 0;
+    for (i, &sep) in chain.seps().iter().enumerate() {
+        if sep == b' ' {
+            parts += 1;
+            bounds[parts] = i + 1;
+        }
+    }
+    parts += 1;
+    bounds[parts] = chain.n;
+    if parts < 2 {
+        return false;
+    }
+    // Anchors: a group of 8 or 11 digits between spaces, or a run of parts that is a number
+    // with check digits or a phone after its prefix.
+    let lone = |p: usize| {
+        bounds[p + 1] - bounds[p] == 1 && {
+            let (s, e) = chain.groups[bounds[p]];
+            e - s == 8 || e - s == 11
+        }
+    };
+    // Only a run of these many digits, or one after a prefix, can be a shape: other runs are
+    // not tried (every line of a log has a `2024-03-20 14:30` chain).
+    let plus = text[..chain.start].ends_with('+');
+    let digits = |k: usize, m: usize| -> usize {
+        chain.groups[bounds[k]..bounds[m]]
+            .iter()
+            .map(|(s, e)| e - s)
+            .sum()
+    };
+    // Below 11 digits every shape is one group or groups joined by spaces (`923 45 678`), so a
+    // run whose parts hold other separators (`2024-03-20`) is none.
+    let spaced = |k: usize, m: usize| (k..m).all(|p| bounds[p + 1] - bounds[p] == 1);
+    let may_be_shape = |k: usize, m: usize| {
+        let n = digits(k, m);
+        n == 11
+            || ((8..=10).contains(&n) && spaced(k, m))
+            || (k == 0 && plus)
+            || text.as_bytes()[chain.groups[bounds[k]].0..].starts_with(b"0047")
+    };
+    let strong = |raw: &Raw| match &raw.shape {
+        Shape::Eleven { .. } | Shape::Org { .. } | Shape::Iban { .. } => true,
+        Shape::Phone { evidence, .. } => {
+            matches!(
+                evidence[0],
+                Some(phone::Adjust::Plus47 | phone::Adjust::Foreign)
+            )
+        }
+    };
+    let anchored = (0..parts).any(lone)
+        || (0..parts).any(|k| {
+            ((k + 1)..=parts)
+                .filter(|&m| !(k == 0 && m == parts) && may_be_shape(k, m))
+                .any(|m| {
+                    trial(det, text, &chain.sub(bounds[k], bounds[m]), ctx)
+                        .0
+                        .iter()
+                        .any(strong)
+                })
+        });
+    if !anchored {
+        return false;
+    }
+    let mut any = false;
+    let mut k = 0;
+    while k < parts {
+        let next = ((k + 1)..=parts)
+            .rev()
+            // The whole chain was decided already.
+            .filter(|&m| !(k == 0 && m == parts) && may_be_shape(k, m))
+            .find_map(|m| {
+                let (r, e) = trial(det, text, &chain.sub(bounds[k], bounds[m]), ctx);
+                (!r.is_empty()).then_some((m, r, e))
+            });
+        let Some((m, found, found_elevens)) = next else {
+            k += 1;
+            continue;
+        };
+        for mut raw in found {
+            if let Shape::Eleven { nth, .. } = &mut raw.shape {
+                *nth += elevens.len();
+            }
+            raws.push(raw);
+        }
+        elevens.extend(found_elevens);
+        any = true;
+        k = m;
+    }
+    any
+}
+
+/// The shapes of `sub` taken whole, in buffers of their own.
+fn trial(
+    det: &Detector,
+    text: &str,
+    sub: &Chain,
+    ctx: &ChunkContext,
+) -> (Vec<Raw>, Vec<(usize, bool)>) {
+    let (mut raws, mut elevens) = (Vec::new(), Vec::new());
+    if sub.may_hold_shape() {
+        whole(det, text, sub, ctx, &mut raws, &mut elevens);
+    }
+    (raws, elevens)
 }
 
 /// Groups that stand alone between spaces, as in lists (`40300040 92345678`). Walks the
@@ -305,7 +501,6 @@ fn standalone_groups(
     elevens: &mut Vec<(usize, bool)>,
 ) {
     let b = text.as_bytes();
-    let phone = &det.rules[det.phone].rule;
     let mut i = chain.start;
     let mut left_sep = None::<u8>;
     while i < chain.end {
@@ -328,140 +523,14 @@ fn standalone_groups(
         if !alone || (first && last) {
             continue;
         }
-        let single = Chain::single(s, e);
+        let alone = Written::Alone { start: s, end: e };
         let d = &b[s..e];
         match d.len() {
-            11 => {
-                eleven(det, &single, 0, d, false, raws, elevens);
-            }
-            8 if validate::norwegian_subscriber(d) && has(phone, &single, 0) => {
-                let date = validate::looks_like_yyyymmdd(d).then_some("looks_like_date");
-                raws.push(norwegian_phone(&single, d, [date, None]));
-            }
+            11 => identity::eleven(det, alone, d, false, raws, elevens),
+            8 => phone::standalone_eight(det, alone, d, raws),
             _ => {}
         }
     }
-}
-
-/// An 11-digit value: identity number and/or account, under the groupings their rules accept.
-#[allow(clippy::too_many_arguments)]
-fn eleven(
-    det: &Detector,
-    chain: &Chain,
-    from: usize,
-    d: &[u8],
-    recovered: bool,
-    raws: &mut Vec<Raw>,
-    elevens: &mut Vec<(usize, bool)>,
-) -> bool {
-    let fr = &det.rules[det.fnr].rule;
-    let kr = &det.rules[det.konto].rule;
-    let id = if recovered || has(fr, chain, from) {
-        validate::identity_number(d)
-    } else {
-        None
-    };
-    let konto = !recovered && has(kr, chain, from) && validate::kontonummer(d);
-    elevens.push((chain.start, id.is_some()));
-    if id.is_none() && !konto {
-        return true;
-    }
-    let mut digits = [0u8; 11];
-    digits.copy_from_slice(d);
-    raws.push(Raw {
-        start: chain.start,
-        end: chain.end,
-        shape: Shape::Eleven {
-            digits,
-            id,
-            konto,
-            konto_grouped: chain.n > 1,
-            recovered_leading_zero: recovered,
-        },
-    });
-    true
-}
-
-/// `1998 2023`: a 4 4 grouping that reads as two years.
-fn two_years(chain: &Chain, b: &[u8]) -> bool {
-    let year = |(s, e): (usize, usize)| {
-        e - s == 4 && (b[s..e].starts_with(b"19") || b[s..e].starts_with(b"20"))
-    };
-    chain.n == 2 && year(chain.groups[0]) && year(chain.groups[1])
-}
-
-/// `phone` adjustments for the grouping of groups `from..`.
-fn grouping_evidence(chain: &Chain, from: usize) -> Option<&'static str> {
-    match chain.n - from {
-        1 => None,
-        2 => Some("pair_grouped"),
-        _ => Some("grouped"),
-    }
-}
-
-fn norwegian_phone(chain: &Chain, d: &[u8], evidence: [Option<&'static str>; 2]) -> Raw {
-    let mut e164 = String::with_capacity(11);
-    e164.push_str("+47");
-    e164.push_str(std::str::from_utf8(d).expect("digits"));
-    Raw {
-        start: chain.start,
-        end: chain.end,
-        shape: Shape::Phone { e164, evidence },
-    }
-}
-
-/// A chain right after `+`: `+47 …` is Norwegian, any other country code is foreign.
-fn plus_prefixed(b: &[u8], chain: &Chain, raws: &mut Vec<Raw>) {
-    let mut buf = [0u8; 16];
-    let k = chain.digits_from(b, 0, &mut buf);
-    if !(8..=15).contains(&k) || buf[0] == b'0' {
-        return;
-    }
-    let start = chain.start - 1; // the span includes the `+`
-    if buf[..k].starts_with(b"47") {
-        let rest = &buf[2..k];
-        let g0 = chain.groups[0].1 - chain.groups[0].0;
-        let grouping_ok = g0 == 2 || g0 == 10 || chain.n == 1;
-        if rest.len() == 8 && grouping_ok && validate::norwegian_subscriber(rest) {
-            let mut raw = norwegian_phone(chain, rest, [Some("plus47"), None]);
-            raw.start = start;
-            raws.push(raw);
-        }
-        return;
-    }
-    let mut e164 = String::with_capacity(k + 1);
-    e164.push('+');
-    e164.push_str(std::str::from_utf8(&buf[..k]).expect("digits"));
-    raws.push(Raw {
-        start,
-        end: chain.end,
-        shape: Shape::Phone {
-            e164,
-            evidence: [Some("foreign"), None],
-        },
-    });
-}
-
-/// `NO` + 13 digits with a valid mod 97 and account check digit.
-fn iban(text: &str, chain: &Chain, raws: &mut Vec<Raw>) -> bool {
-    let b = text.as_bytes();
-    let s = chain.start;
-    if s < 2 || !b[s - 2..s].eq_ignore_ascii_case(b"NO") || glued(char_before(text, s - 2)) {
-        return false;
-    }
-    let mut buf = [0u8; 16];
-    let k = chain.digits_from(b, 0, &mut buf);
-    if k != 13 || !validate::iban_no(&buf[..13]) {
-        return false;
-    }
-    let mut account = [0u8; 11];
-    account.copy_from_slice(&buf[2..13]);
-    raws.push(Raw {
-        start: s - 2,
-        end: chain.end,
-        shape: Shape::Iban { account },
-    });
-    true
 }
 
 #[cfg(test)]
@@ -485,14 +554,5 @@ mod tests {
             (2, b' '),
             "no-break space counts as a space"
         );
-    }
-
-    #[test]
-    fn density() {
-        let e = [(0, false), (20, false), (40, true), (60, false)];
-        assert!(sparse_among_numbers(&e, 40));
-        let e = [(0, true), (20, true), (40, true), (60, false)];
-        assert!(!sparse_among_numbers(&e, 40));
-        assert!(!sparse_among_numbers(&[(0, true)], 0));
     }
 }

@@ -10,8 +10,13 @@
 //!   between spaces is matched on its own. Runs longer than a shape never yield a shorter
 //!   match, a chain glued to letters is part of a code or hash, and a chain touching a decimal
 //!   comma or point is a number, not an identifier.
-//! * At `@`, the pass tries an e-mail address around it ([`email`]).
-//! * User rules with a `pattern` run their regex over the chunk afterwards.
+//! * At `@`, the pass tries an e-mail address around it (`email.rs`).
+//! * User rules with a `pattern` run their regex over the chunk afterwards, behind one literal prefilter
+//!   (`pattern.rs`).
+//!
+//! Each detector lives in a module of its own and is listed in the [`registry`] with its
+//! trigger, shape, validator and typed adjustments; the Norwegian numbers, which compete for
+//! the same digits, are decided together on each chain (`digits.rs`).
 //!
 //! Each candidate is then scored: the rule's `base`, its `adjust`ments for the shape (prefix,
 //! grouping, 2032 rule…), and the `weights` of the context classes found in its window or in
@@ -22,13 +27,21 @@
 pub mod context;
 mod digits;
 mod email;
+mod identity;
+mod ip;
+mod kontonummer;
 pub mod names;
+mod organisasjonsnummer;
+mod pattern;
+mod phone;
+pub mod registry;
 pub mod rules;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};
 
 use context::{ClassSet, Classes};
+use registry::Builtin;
 use rules::{Matcher, Rule, RuleSet};
 use validate::ChecksumRule;
 
@@ -82,6 +95,7 @@ pub mod kind {
     pub const EMAIL: &str = "email";
     pub const KONTONUMMER: &str = "kontonummer";
     pub const ORGANISASJONSNUMMER: &str = "organisasjonsnummer";
+    pub const IP_ADDRESS: &str = "ip_address";
 }
 
 /// One value the detector considered, at any confidence.
@@ -102,6 +116,10 @@ pub struct Candidate {
     pub role: bool,
     pub iban: bool,
     pub recovered_leading_zero: bool,
+    /// The range of an IP address that names no person (`private`, `loopback`,
+    /// `link_local`, `documentation`, `multicast`, `unspecified`, `reserved`); `None` for a
+    /// public address and for every other kind.
+    pub scope: Option<&'static str>,
 }
 
 /// What a column header says about the values under it, computed once per column.
@@ -134,11 +152,36 @@ pub enum ColumnValues {
 pub struct ChunkContext {
     /// The header of the column that the whole chunk sits in (a cell, a table column).
     pub header: Option<Header>,
+    /// The chunk is text runs pulled out of a binary file (git packs, executables): an e-mail
+    /// address or a phone number there is not high on its own, only with context words.
+    pub binary_runs: bool,
 }
 
 impl ChunkContext {
     fn header(&self) -> Header {
         self.header.unwrap_or_default()
+    }
+}
+
+/// A chunk as its values are scored: the text, the extractor's context, and for a chunk dense
+/// with values the class words found in it once ([`context::WordIndex`]).
+pub struct Scoring<'a> {
+    text: &'a str,
+    ctx: &'a ChunkContext,
+    words: Option<context::WordIndex>,
+    /// The end of the text that chain hooks have examined: chains that start before it do
+    /// not call them again.
+    hooks_looked: std::cell::Cell<usize>,
+}
+
+impl<'a> Scoring<'a> {
+    fn new(text: &'a str, ctx: &'a ChunkContext) -> Scoring<'a> {
+        Scoring {
+            text,
+            ctx,
+            words: None,
+            hooks_looked: std::cell::Cell::new(0),
+        }
     }
 }
 
@@ -149,56 +192,72 @@ struct Compiled {
     kind: &'static str,
 }
 
+impl Compiled {
+    /// A candidate of this rule, its confidence from `score` within the rule's cap.
+    fn candidate(
+        &self,
+        kind: &'static str,
+        start: usize,
+        end: usize,
+        value: String,
+        score: i32,
+    ) -> Candidate {
+        Candidate {
+            kind,
+            rule: self.id,
+            start,
+            end,
+            value,
+            score,
+            confidence: Confidence::from_score(score).min(self.rule.max_confidence),
+            checksum: None,
+            synthetic: false,
+            role: false,
+            iban: false,
+            recovered_leading_zero: false,
+            scope: None,
+        }
+    }
+}
+
 /// The detector: rules and classes compiled once, shared by all threads.
 pub struct Detector {
     rules: Vec<Compiled>,
+    /// The rule of each built-in detector, by [`Builtin::index`].
+    builtin: [usize; Builtin::ALL.len()],
+    /// Hooks of digit-chain detectors that look beyond the chain, in registry order.
+    chain_hooks: Hooks,
+    /// What text must hold for some detector to find anything.
+    needs: NeedsTest,
+    patterns: pattern::Patterns,
     classes: Classes,
     person_class: Option<usize>,
-    fnr: usize,
-    konto: usize,
-    org: usize,
-    phone: usize,
-    email: usize,
-    custom: Vec<usize>,
     hash: String,
 }
 
+/// The kind names as `'static` strings: the built-in ones as they are, user kinds leaked (a
+/// handful of short strings, once per process).
 fn leak(s: &str) -> &'static str {
-    match s {
-        kind::FODSELSNUMMER => kind::FODSELSNUMMER,
-        kind::PHONE => kind::PHONE,
-        kind::EMAIL => kind::EMAIL,
-        kind::KONTONUMMER => kind::KONTONUMMER,
-        kind::ORGANISASJONSNUMMER => kind::ORGANISASJONSNUMMER,
-        // User rules: a handful of short strings, once per process.
-        other => Box::leak(other.to_string().into_boxed_str()),
+    let builtin = Builtin::ALL.iter().map(|b| b.spec().kind);
+    let variants = [kind::D_NUMMER, kind::H_NUMMER, kind::FH_NUMMER];
+    match builtin.chain(variants).find(|k| *k == s) {
+        Some(k) => k,
+        None => Box::leak(s.to_string().into_boxed_str()),
     }
 }
 
 impl Detector {
     pub fn new(set: RuleSet) -> Detector {
         let classes = Classes::new(&set.classes);
-        let hash = set.hash.clone();
-        let find = |m: &str| {
+        let builtin = Builtin::ALL.map(|b| {
             set.rules
                 .iter()
-                .position(|r| matches!(&r.matcher, Matcher::Builtin(x) if x == m))
-                .expect("built-in matchers are checked at load")
-        };
-        let (fnr, konto, org, phone, email) = (
-            find("identity_number"),
-            find("kontonummer"),
-            find("organisasjonsnummer"),
-            find("phone"),
-            find("email"),
-        );
-        let custom = set
-            .rules
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| matches!(r.matcher, Matcher::Pattern { .. }))
-            .map(|(i, _)| i)
-            .collect();
+                .position(|r| matches!(r.matcher, Matcher::Builtin(x) if x == b))
+                .expect("every built-in detector has a rule (checked at load)")
+        });
+        let chain_hooks = Hooks::new(Builtin::ALL.iter().filter_map(|b| b.spec().on_chain));
+        let needs = NeedsTest::new(Builtin::ALL.iter().flat_map(|b| b.spec().needs));
+        let patterns = pattern::Patterns::new(&set.rules);
         let person_class = classes.index("person");
         let rules = set
             .rules
@@ -211,37 +270,36 @@ impl Detector {
             .collect();
         Detector {
             rules,
+            builtin,
+            chain_hooks,
+            needs,
+            patterns,
             classes,
             person_class,
-            fnr,
-            konto,
-            org,
-            phone,
-            email,
-            custom,
-            hash,
+            hash: set.hash,
         }
+    }
+
+    fn compiled(&self, b: Builtin) -> &Compiled {
+        &self.rules[self.builtin[b.index()]]
+    }
+
+    fn rule(&self, b: Builtin) -> &Rule {
+        &self.compiled(b).rule
     }
 
     /// True when user rules with a regex `pattern` are loaded: then text without digits or `@`
     /// may still hold a match, and extractors must not skip it.
     pub fn has_patterns(&self) -> bool {
-        !self.custom.is_empty()
+        !self.patterns.is_empty()
     }
 
     /// Whether `text` could hold anything the rules find: a cheap test that spares the scan of
-    /// the many cells and fields that cannot. Every built-in shape needs an `@` or at least
-    /// [`digits::MIN_DIGITS`] digits; with user rules that have a regex `pattern`, anything
-    /// may match.
+    /// the many cells and fields that cannot. Every built-in detector declares what a text must
+    /// hold for it (`Spec::needs`: 8 digits for the Norwegian numbers, an `@` for e-mail…);
+    /// user rules with a regex `pattern` need one of their required literals.
     pub fn may_match(&self, text: &[u8]) -> bool {
-        // Digits first: in a text window the eighth digit comes early and ends the test.
-        !self.custom.is_empty()
-            || text
-                .iter()
-                .filter(|b| b.is_ascii_digit())
-                .nth(digits::MIN_DIGITS - 1)
-                .is_some()
-            || memchr::memchr(b'@', text).is_some()
+        self.needs.met(text) || self.patterns.may_match(text)
     }
 
     /// The built-in rules only.
@@ -270,10 +328,29 @@ impl Detector {
 
     /// All candidates in `text`, sorted by start, at every confidence.
     pub fn scan(&self, text: &str, ctx: &ChunkContext, out: &mut Vec<Candidate>) {
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => self.scan_with(text, ctx, out, &mut scratch),
+            Err(_) => self.scan_with(text, ctx, out, &mut Scratch::default()),
+        })
+    }
+
+    fn scan_with(
+        &self,
+        text: &str,
+        ctx: &ChunkContext,
+        out: &mut Vec<Candidate>,
+        scratch: &mut Scratch,
+    ) {
         let first = out.len();
         let bytes = text.as_bytes();
-        let mut raws: Vec<digits::Raw> = Vec::new();
-        let mut elevens: Vec<(usize, bool)> = Vec::new();
+        let mut sc = Scoring::new(text, ctx);
+        let Scratch {
+            raws,
+            elevens,
+            sparse,
+        } = scratch;
+        raws.clear();
+        elevens.clear();
         let mut i = 0;
         while i < bytes.len() {
             i = next_interesting(bytes, i);
@@ -281,10 +358,9 @@ impl Detector {
                 break;
             }
             if bytes[i] == b'@' {
-                let r = &self.rules[self.email].rule;
-                match email::at(text, i, r) {
+                match email::at(text, i, self.rule(Builtin::Email)) {
                     Some(m) => {
-                        out.push(self.score_email(text, m, ctx));
+                        out.push(email::score(self, &sc, m));
                         i = m.end;
                     }
                     None => i += 1,
@@ -292,48 +368,67 @@ impl Detector {
                 continue;
             }
             let chain = digits::Chain::parse(bytes, i);
+            if let Some(resume) = self.chain_hooks.run(self, &sc, &chain, out) {
+                i = resume.max(chain.start + 1);
+                continue;
+            }
             if chain.may_hold_shape() {
-                digits::shapes(self, text, &chain, ctx, &mut raws, &mut elevens);
+                digits::numbers(self, text, &chain, ctx, raws, elevens);
             }
             i = chain.end;
         }
-        for raw in &raws {
-            if let Some(c) = self.score_raw(text, raw, ctx, &elevens) {
+        // Windows of values this close overlap: find the chunk's class words once.
+        if raws.len() >= DENSE_MIN_VALUES && raws.len() * DENSE_BYTES_PER_VALUE >= text.len() {
+            sc.words = self.classes.word_index(text);
+        }
+        let density = identity::Elevens::new(elevens, sparse);
+        for raw in raws.iter() {
+            if let Some(c) = self.score_raw(&sc, raw, &density) {
                 out.push(c);
             }
         }
-        for &ri in &self.custom {
-            self.custom_rule(text, ri, ctx, out);
-        }
-        out[first..].sort_by_key(|c| (c.start, c.end));
+        self.patterns.scan(self, &sc, out);
+        // No two candidates of one rule share a span, so this order is total and an unstable
+        // sort gives it without allocating (a stable one takes a buffer half the size of the
+        // candidates, which in a dense chunk is megabytes).
+        out[first..]
+            .sort_unstable_by(|a, b| (a.start, a.end, a.rule).cmp(&(b.start, b.end, b.rule)));
+        scratch.trim();
     }
 
     /// Context classes of a value: its column header, and the words in its windows. Windows
     /// stay on the value's own line — the lines around belong to other values — except that a
     /// value that starts its line also sees the line above (a label over a value, as forms and
     /// PDFs put it).
-    fn classes(
-        &self,
-        text: &str,
-        start: usize,
-        end: usize,
-        rule: &Rule,
-        ctx: &ChunkContext,
-    ) -> ClassSet {
-        let b = text.as_bytes();
-        let line_start = memchr::memrchr(b'\n', &b[..start]).map_or(0, |p| p + 1);
-        let line_end = memchr::memchr(b'\n', &b[end..]).map_or(b.len(), |p| end + p);
-        let leads_line = b[line_start..start].iter().all(u8::is_ascii_whitespace);
-        let from = if leads_line && line_start > 0 {
-            memchr::memrchr(b'\n', &b[..line_start - 1]).map_or(0, |p| p + 1)
-        } else {
-            line_start
+    fn classes(&self, sc: &Scoring<'_>, start: usize, end: usize, rule: &Rule) -> ClassSet {
+        // Line ends are looked for only within the windows: a line longer than a window (a
+        // table of millions of numbers on one line) must not be searched whole for each value.
+        let b = sc.text.as_bytes();
+        let lo = start.saturating_sub(rule.window_before);
+        let hi = (end + rule.window_after).min(b.len());
+        if sc.words.as_ref().is_some_and(|w| !w.any_within(lo, hi)) {
+            // No class word anywhere near: only the header speaks.
+            return sc.ctx.header().classes;
+        }
+        let from = match memchr::memrchr(b'\n', &b[lo..start]) {
+            Some(p) if b[lo + p + 1..start].iter().all(u8::is_ascii_whitespace) => {
+                memchr::memrchr(b'\n', &b[lo..lo + p]).map_or(lo, |q| lo + q + 1)
+            }
+            Some(p) => lo + p + 1,
+            // The line starts at or before the window's start.
+            None => lo,
         };
-        let before = rule.window_before.min(start - from);
-        let after = rule.window_after.min(line_end - end);
+        let to = memchr::memchr(b'\n', &b[end..hi]).map_or(hi, |p| end + p);
         self.classes
-            .classes_near(text, start, end, before, after)
-            .union(ctx.header().classes)
+            .classes_near(
+                sc.text,
+                sc.words.as_ref(),
+                start,
+                end,
+                start - from,
+                to - end,
+            )
+            .union(sc.ctx.header().classes)
     }
 
     fn weigh(rule: &Rule, classes: ClassSet) -> i32 {
@@ -345,210 +440,207 @@ impl Detector {
             .sum()
     }
 
-    fn confidence(rule: &Rule, score: i32) -> Confidence {
-        Confidence::from_score(score).min(rule.max_confidence)
+    /// A rule's base score plus the weights of the context classes around `start..end`: what
+    /// every detector's score starts from.
+    fn context_score(&self, rule: &Rule, sc: &Scoring<'_>, start: usize, end: usize) -> i32 {
+        rule.base + Self::weigh(rule, self.classes(sc, start, end, rule))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn candidate(
-        &self,
-        ri: usize,
-        kind: &'static str,
-        start: usize,
-        end: usize,
-        value: String,
-        score: i32,
-    ) -> Candidate {
-        let c = &self.rules[ri];
-        Candidate {
-            kind,
-            rule: c.id,
-            start,
-            end,
-            value,
-            score,
-            confidence: Self::confidence(&c.rule, score),
-            checksum: None,
-            synthetic: false,
-            role: false,
-            iban: false,
-            recovered_leading_zero: false,
-        }
-    }
-
-    fn score_email(&self, text: &str, m: email::Match, ctx: &ChunkContext) -> Candidate {
-        let r = &self.rules[self.email].rule;
-        let mut score = r.base + Self::weigh(r, self.classes(text, m.start, m.end, r, ctx));
-        if m.example_domain {
-            score += r.adjustment("example_domain");
-        }
-        if m.role {
-            score += r.adjustment("role");
-        }
-        let mut c = self.candidate(
-            self.email,
-            self.rules[self.email].kind,
-            m.start,
-            m.end,
-            text[m.start..m.end].to_lowercase(),
-            score,
-        );
-        c.role = m.role;
-        c
-    }
-
+    /// A number's candidate, placeholders (`12345678901`, `99999999`) held at low.
     fn score_raw(
         &self,
-        text: &str,
+        sc: &Scoring<'_>,
         raw: &digits::Raw,
-        ctx: &ChunkContext,
-        elevens: &[(usize, bool)],
+        elevens: &identity::Elevens<'_>,
+    ) -> Option<Candidate> {
+        let mut c = self.score_shape(sc, raw, elevens)?;
+        let national = c.value.strip_prefix("+47").unwrap_or(&c.value);
+        if validate::placeholder(national.as_bytes()) {
+            c.confidence = c.confidence.min(Confidence::Low);
+        }
+        Some(c)
+    }
+
+    fn score_shape(
+        &self,
+        sc: &Scoring<'_>,
+        raw: &digits::Raw,
+        elevens: &identity::Elevens<'_>,
     ) -> Option<Candidate> {
         use digits::Shape;
         let (start, end) = (raw.start, raw.end);
         match &raw.shape {
             Shape::Eleven {
+                nth,
                 digits,
                 id,
                 konto,
                 konto_grouped,
                 recovered_leading_zero,
             } => {
-                let fr = &self.rules[self.fnr].rule;
-                let kr = &self.rules[self.konto].rule;
-                let fnr_score = id.map(|id| {
-                    let mut s = fr.base + Self::weigh(fr, self.classes(text, start, end, fr, ctx));
-                    if id.rule == ChecksumRule::Rule2032 {
-                        s += fr.adjustment("rule_2032_only");
-                    }
-                    if id.variant == validate::IdVariant::FhNummer {
-                        s += fr.adjustment("fh_nummer");
-                    }
-                    if id.npid {
-                        s += fr.adjustment("npid");
-                    }
-                    if digits::sparse_among_numbers(elevens, start) {
-                        s += fr.adjustment("sparse_among_numbers");
-                    }
-                    match ctx.header().values {
-                        ColumnValues::IdentityNumbers => s += fr.adjustment("identity_column"),
-                        ColumnValues::OtherNumbers => s += fr.adjustment("number_column"),
-                        ColumnValues::Unknown => {}
-                    }
-                    s
-                });
-                let konto_score = konto.then(|| {
-                    let mut s = kr.base + Self::weigh(kr, self.classes(text, start, end, kr, ctx));
-                    if *konto_grouped {
-                        s += kr.adjustment("grouped");
-                    }
-                    s
-                });
-                let value = String::from_utf8_lossy(digits).into_owned();
-                match (id, fnr_score, konto_score) {
-                    (Some(id), Some(fs), ks) if ks.is_none_or(|ks| fs >= ks) => {
-                        let kind = match id.variant {
-                            validate::IdVariant::Fodselsnummer => self.rules[self.fnr].kind,
-                            validate::IdVariant::DNummer => kind::D_NUMMER,
-                            validate::IdVariant::HNummer => kind::H_NUMMER,
-                            validate::IdVariant::FhNummer => kind::FH_NUMMER,
-                        };
-                        let mut c = self.candidate(self.fnr, kind, start, end, value, fs);
-                        c.checksum = Some(id.rule);
-                        c.synthetic = id.synthetic.is_some();
-                        c.recovered_leading_zero = *recovered_leading_zero;
-                        Some(c)
-                    }
-                    (_, _, Some(ks)) => Some(self.candidate(
-                        self.konto,
-                        self.rules[self.konto].kind,
-                        start,
-                        end,
-                        value,
-                        ks,
-                    )),
-                    _ => None,
-                }
-            }
-            Shape::Iban { account } => {
-                let kr = &self.rules[self.konto].rule;
-                let s = kr.base
-                    + kr.adjustment("iban")
-                    + Self::weigh(kr, self.classes(text, start, end, kr, ctx));
-                let mut c = self.candidate(
-                    self.konto,
-                    self.rules[self.konto].kind,
+                let v = identity::Eleven {
+                    nth: *nth,
                     start,
                     end,
-                    String::from_utf8_lossy(account).into_owned(),
-                    s,
-                );
-                c.iban = true;
-                Some(c)
+                    digits,
+                    id: *id,
+                    konto: *konto,
+                    konto_grouped: *konto_grouped,
+                    recovered_leading_zero: *recovered_leading_zero,
+                };
+                identity::score(self, sc, &v, elevens)
             }
-            Shape::Org { digits } => {
-                let r = &self.rules[self.org].rule;
-                let s = r.base + Self::weigh(r, self.classes(text, start, end, r, ctx));
-                Some(self.candidate(
-                    self.org,
-                    self.rules[self.org].kind,
-                    start,
-                    end,
-                    String::from_utf8_lossy(digits).into_owned(),
-                    s,
-                ))
-            }
+            Shape::Iban { account } => Some(kontonummer::score_iban(self, sc, start, end, account)),
+            Shape::Org { digits } => Some(organisasjonsnummer::score(self, sc, start, end, digits)),
             Shape::Phone { e164, evidence } => {
-                let r = &self.rules[self.phone].rule;
-                let mut s = r.base + Self::weigh(r, self.classes(text, start, end, r, ctx));
-                for adj in evidence.iter().flatten() {
-                    s += r.adjustment(adj);
-                }
-                Some(self.candidate(
-                    self.phone,
-                    self.rules[self.phone].kind,
-                    start,
-                    end,
-                    e164.clone(),
-                    s,
-                ))
-            }
-        }
-    }
-
-    fn custom_rule(&self, text: &str, ri: usize, ctx: &ChunkContext, out: &mut Vec<Candidate>) {
-        let c = &self.rules[ri];
-        let Matcher::Pattern { regex, validator } = &c.rule.matcher else {
-            return;
-        };
-        let has_value_group = regex.capture_names().any(|n| n == Some("value"));
-        let mut push = |start: usize, end: usize| {
-            let matched = &text[start..end];
-            if validator.is_some_and(|v| !v.check(matched)) {
-                return;
-            }
-            let value = if validator.is_some() {
-                matched.chars().filter(char::is_ascii_digit).collect()
-            } else {
-                matched.to_string()
-            };
-            let score =
-                c.rule.base + Self::weigh(&c.rule, self.classes(text, start, end, &c.rule, ctx));
-            out.push(self.candidate(ri, c.kind, start, end, value, score));
-        };
-        if has_value_group {
-            for caps in regex.captures_iter(text) {
-                if let Some(m) = caps.name("value") {
-                    push(m.start(), m.end());
-                }
-            }
-        } else {
-            for m in regex.find_iter(text) {
-                push(m.start(), m.end());
+                Some(phone::score(self, sc, start, end, e164, evidence))
             }
         }
     }
 }
+
+/// The chain hooks of the built-in detectors, and which bytes call them.
+struct Hooks {
+    hooks: Vec<&'static registry::ChainHook>,
+    /// Bytes that call some hook as a separator inside a chain, or as its neighbour.
+    separator: [bool; 256],
+    neighbour: [bool; 256],
+}
+
+impl Hooks {
+    fn new(hooks: impl Iterator<Item = &'static registry::ChainHook>) -> Hooks {
+        let mut h = Hooks {
+            hooks: hooks.collect(),
+            separator: [false; 256],
+            neighbour: [false; 256],
+        };
+        for hook in &h.hooks {
+            for &b in hook.separators {
+                h.separator[usize::from(b)] = true;
+            }
+            for &b in hook.neighbours {
+                h.neighbour[usize::from(b)] = true;
+            }
+        }
+        h
+    }
+
+    /// Runs the hooks on `chain` if its separators or neighbours call them; where the forward
+    /// pass resumes if one took a value.
+    fn run(
+        &self,
+        det: &Detector,
+        sc: &Scoring<'_>,
+        chain: &digits::Chain,
+        out: &mut Vec<Candidate>,
+    ) -> Option<usize> {
+        if self.hooks.is_empty() || chain.start < sc.hooks_looked.get() {
+            return None;
+        }
+        let b = sc.text.as_bytes();
+        let before = chain.start.checked_sub(1).map(|p| b[p]);
+        let called = before.is_some_and(|x| self.neighbour[usize::from(x)])
+            || b.get(chain.end)
+                .is_some_and(|&x| self.neighbour[usize::from(x)])
+            || chain.seps().iter().any(|&x| self.separator[usize::from(x)]);
+        if !called {
+            return None;
+        }
+        self.hooks.iter().find_map(|h| (h.run)(det, sc, chain, out))
+    }
+}
+
+/// The built-in detectors' [`registry::Needs`], tested in one pass over a text.
+struct NeedsTest {
+    /// Per needs: digits, and the bits of the bytes of which one must occur (0: none).
+    needs: Vec<(usize, u32)>,
+    /// The bit of each byte some needs names.
+    bit: [u32; 256],
+}
+
+impl NeedsTest {
+    fn new<'a>(needs: impl Iterator<Item = &'a registry::Needs>) -> NeedsTest {
+        let mut t = NeedsTest {
+            needs: Vec::new(),
+            bit: [0; 256],
+        };
+        let mut next = 0;
+        for n in needs {
+            let mut bits = 0;
+            for &b in n.bytes {
+                if t.bit[usize::from(b)] == 0 {
+                    assert!(
+                        next < 32,
+                        "at most 32 distinct bytes in the detectors' needs"
+                    );
+                    t.bit[usize::from(b)] = 1 << next;
+                    next += 1;
+                }
+                bits |= t.bit[usize::from(b)];
+            }
+            t.needs.push((n.digits, bits));
+        }
+        t
+    }
+
+    /// Whether some needs are met. Decided every 64 bytes, so that a long text that meets them
+    /// early (a window with digits) ends the test early.
+    fn met(&self, text: &[u8]) -> bool {
+        let (mut digits, mut seen) = (0, 0u32);
+        for block in text.chunks(64) {
+            for &x in block {
+                digits += usize::from(x.is_ascii_digit());
+                seen |= self.bit[usize::from(x)];
+            }
+            if self
+                .needs
+                .iter()
+                .any(|&(d, bits)| digits >= d && (bits == 0 || seen & bits != 0))
+            {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// Buffers of one scan, kept per thread between scans: a chunk dense with values needs
+/// megabytes of them, and allocating and freeing them for each chunk showed in profiles.
+///
+/// It matters for the allocator too: glibc merges its free lists of small blocks (the values
+/// of the last chunk's candidates) whenever a large block is asked for, and the small blocks
+/// then come back the slow way.
+#[derive(Default)]
+struct Scratch {
+    raws: Vec<digits::Raw>,
+    elevens: Vec<(usize, bool)>,
+    sparse: Vec<bool>,
+}
+
+impl Scratch {
+    /// Values kept room for between scans (a 256 KiB window holds at most about 22,000).
+    const KEEP: usize = 32 * 1024;
+
+    /// Gives back the room a huge chunk took, so that each thread keeps a few megabytes at most.
+    fn trim(&mut self) {
+        self.raws.clear();
+        self.elevens.clear();
+        self.sparse.clear();
+        self.raws.shrink_to(Self::KEEP);
+        self.elevens.shrink_to(Self::KEEP);
+        self.sparse.shrink_to(Self::KEEP);
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// A chunk with at least this many number values, one per this many bytes or closer, is
+/// dense: its class words are found once ([`context::WordIndex`]) rather than in each value's
+/// windows (about 120 bytes each).
+const DENSE_MIN_VALUES: usize = 64;
+const DENSE_BYTES_PER_VALUE: usize = 128;
 
 /// The index of the next ASCII digit or `@` at or after `i`.
 ///
@@ -599,6 +691,8 @@ fn interesting(w: u64) -> u64 {
 }
 
 #[cfg(test)]
+mod code_corpus;
+#[cfg(test)]
 mod tests;
 
 impl Detector {
@@ -611,7 +705,11 @@ impl Detector {
             let at = format!("{}: rule {:?}", r.file.display(), r.id);
             for ex in &r.examples {
                 let mut out = Vec::new();
-                self.scan(&ex.text, &ChunkContext::default(), &mut out);
+                let ctx = ChunkContext {
+                    binary_runs: ex.binary_runs,
+                    ..ChunkContext::default()
+                };
+                self.scan(&ex.text, &ctx, &mut out);
                 let ok = out.iter().any(|cand| {
                     cand.rule == c.id
                         && cand.kind == ex.kind
@@ -620,6 +718,7 @@ impl Detector {
                         && ex.synthetic.is_none_or(|x| x == cand.synthetic)
                         && ex.role.is_none_or(|x| x == cand.role)
                         && ex.iban.is_none_or(|x| x == cand.iban)
+                        && ex.scope.as_deref().is_none_or(|x| Some(x) == cand.scope)
                         && ex
                             .checksum
                             .as_deref()
@@ -649,7 +748,11 @@ impl Detector {
             }
             for ce in &r.counter_examples {
                 let mut out = Vec::new();
-                self.scan(&ce.text, &ChunkContext::default(), &mut out);
+                let ctx = ChunkContext {
+                    binary_runs: ce.binary_runs,
+                    ..ChunkContext::default()
+                };
+                self.scan(&ce.text, &ctx, &mut out);
                 if let Some(bad) = out
                     .iter()
                     .find(|cand| cand.rule == c.id && cand.confidence >= Confidence::Medium)

@@ -14,30 +14,22 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+use super::registry::{Adjustment, Builtin};
 use super::validate::Named;
 use super::Confidence;
 
-/// The built-in rule files, compiled in. Their order is the order of evaluation and hashing.
-pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "rules/context.toml",
-        include_str!("../../rules/context.toml"),
-    ),
-    (
-        "rules/fodselsnummer.toml",
-        include_str!("../../rules/fodselsnummer.toml"),
-    ),
-    (
-        "rules/kontonummer.toml",
-        include_str!("../../rules/kontonummer.toml"),
-    ),
-    (
-        "rules/organisasjonsnummer.toml",
-        include_str!("../../rules/organisasjonsnummer.toml"),
-    ),
-    ("rules/phone.toml", include_str!("../../rules/phone.toml")),
-    ("rules/email.toml", include_str!("../../rules/email.toml")),
-];
+/// The context classes, compiled in; the built-in detectors' rule files come from the
+/// [`registry`](super::registry).
+const CONTEXT_FILE: (&str, &str) = (
+    "rules/context.toml",
+    include_str!("../../rules/context.toml"),
+);
+
+/// The built-in rule files: the classes, then each built-in detector's file in registry order.
+/// Their order is the order of evaluation and hashing.
+pub fn builtin_files() -> impl Iterator<Item = (&'static str, &'static str)> {
+    std::iter::once(CONTEXT_FILE).chain(Builtin::ALL.iter().map(|b| b.spec().rule_file))
+}
 
 /// A rule file problem, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,34 +54,6 @@ impl fmt::Display for RuleError {
 }
 
 impl std::error::Error for RuleError {}
-
-/// The built-in matchers and the adjustments each understands.
-pub const MATCHERS: &[(&str, &[&str])] = &[
-    (
-        "identity_number",
-        &[
-            "rule_2032_only",
-            "fh_nummer",
-            "npid",
-            "sparse_among_numbers",
-            "identity_column",
-            "number_column",
-        ],
-    ),
-    ("kontonummer", &["grouped", "iban"]),
-    ("organisasjonsnummer", &[]),
-    (
-        "phone",
-        &[
-            "plus47",
-            "grouped",
-            "pair_grouped",
-            "looks_like_date",
-            "foreign",
-        ],
-    ),
-    ("email", &["role", "example_domain"]),
-];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,6 +127,10 @@ pub struct Example {
     pub role: Option<bool>,
     pub iban: Option<bool>,
     pub checksum: Option<String>,
+    pub scope: Option<String>,
+    /// Scan the text as a text run pulled out of a binary file ([`super::ChunkContext`]).
+    #[serde(default)]
+    pub binary_runs: bool,
     #[serde(default)]
     pub note: String,
 }
@@ -172,6 +140,8 @@ pub struct Example {
 #[serde(deny_unknown_fields)]
 pub struct CounterExample {
     pub text: String,
+    #[serde(default)]
+    pub binary_runs: bool,
     #[serde(default)]
     pub note: String,
 }
@@ -224,7 +194,7 @@ impl Grouping {
 /// What a rule matches with.
 #[derive(Debug, Clone)]
 pub enum Matcher {
-    Builtin(String),
+    Builtin(Builtin),
     Pattern {
         regex: regex::Regex,
         validator: Option<Named>,
@@ -246,7 +216,9 @@ pub struct Rule {
     pub groupings: Vec<Grouping>,
     /// Weight per class index.
     pub weights: Vec<i32>,
-    pub adjust: BTreeMap<String, i32>,
+    /// The `adjust` values of a built-in detector's rule, indexed by its [`Adjustment`] enum
+    /// (0 where the file sets none).
+    adjust: Vec<i32>,
     pub roles: BTreeSet<String>,
     pub not_tlds: BTreeSet<String>,
     pub example_domains: BTreeSet<String>,
@@ -256,8 +228,15 @@ pub struct Rule {
 }
 
 impl Rule {
-    pub fn adjustment(&self, name: &str) -> i32 {
-        self.adjust.get(name).copied().unwrap_or(0)
+    /// The value the rule file gave the adjustment `a` (0 if none).
+    pub fn adjustment<A: Adjustment>(&self, a: A) -> i32 {
+        debug_assert!(
+            matches!(self.matcher, Matcher::Builtin(b) if b == A::BUILTIN),
+            "rule {:?} is not the rule of {}",
+            self.id,
+            A::BUILTIN
+        );
+        self.adjust.get(a.index()).copied().unwrap_or(0)
     }
 }
 
@@ -283,11 +262,10 @@ impl RuleSet {
 
     /// The built-in rules plus every `*.toml` in `dir` (sorted by name).
     pub fn load(dir: Option<&Path>) -> Result<RuleSet, RuleError> {
-        let mut sources: Vec<Source> = BUILTIN
-            .iter()
+        let mut sources: Vec<Source> = builtin_files()
             .map(|(p, t)| Source {
                 path: PathBuf::from(p),
-                text: (*t).to_string(),
+                text: t.to_string(),
             })
             .collect();
         if let Some(dir) = dir {
@@ -322,13 +300,13 @@ impl RuleSet {
 
     /// Loads rules from in-memory `(path, text)` pairs after the built-ins (for tests).
     pub fn with_extra(extra: &[(&str, &str)]) -> Result<RuleSet, RuleError> {
-        let sources: Vec<Source> = BUILTIN
-            .iter()
-            .chain(extra)
-            .map(|(p, t)| Source {
-                path: PathBuf::from(p),
-                text: (*t).to_string(),
-            })
+        let source = |(p, t): (&str, &str)| Source {
+            path: PathBuf::from(p),
+            text: t.to_string(),
+        };
+        let sources: Vec<Source> = builtin_files()
+            .map(source)
+            .chain(extra.iter().copied().map(source))
             .collect();
         Self::from_sources(&sources)
     }
@@ -383,16 +361,16 @@ impl RuleSet {
                 rules.push(check_rule(src, r, &classes, &rules)?);
             }
         }
-        for (name, _) in MATCHERS {
+        for b in Builtin::ALL {
             if !rules
                 .iter()
-                .any(|r| matches!(&r.matcher, Matcher::Builtin(m) if m == name))
+                .any(|r| matches!(r.matcher, Matcher::Builtin(m) if m == b))
             {
                 return Err(RuleError {
                     file: PathBuf::from("rules"),
                     line: 0,
                     column: 0,
-                    message: format!("no rule uses the built-in matcher {name:?}"),
+                    message: format!("no rule uses the built-in matcher {:?}", b.spec().matcher),
                 });
             }
         }
@@ -403,10 +381,10 @@ impl RuleSet {
         })
     }
 
-    pub fn builtin_rule(&self, matcher: &str) -> &Rule {
+    pub fn builtin_rule(&self, b: Builtin) -> &Rule {
         self.rules
             .iter()
-            .find(|r| matches!(&r.matcher, Matcher::Builtin(m) if m == matcher))
+            .find(|r| matches!(r.matcher, Matcher::Builtin(m) if m == b))
             .expect("every built-in matcher has a rule (checked at load)")
     }
 }
@@ -454,8 +432,8 @@ fn check_rule(
     }
     let (matcher, adjust_names): (Matcher, &[&str]) = match (&r.matcher, &r.pattern) {
         (Some(m), None) => {
-            let Some((_, names)) = MATCHERS.iter().find(|(n, _)| n == m.get_ref()) else {
-                let known: Vec<_> = MATCHERS.iter().map(|(n, _)| *n).collect();
+            let Some(b) = Builtin::parse(m.get_ref()) else {
+                let known: Vec<_> = Builtin::ALL.iter().map(|b| b.spec().matcher).collect();
                 return Err(at(
                     m.span().start,
                     format!(
@@ -467,14 +445,14 @@ fn check_rule(
             };
             if earlier
                 .iter()
-                .any(|e| matches!(&e.matcher, Matcher::Builtin(x) if x == m.get_ref()))
+                .any(|e| matches!(e.matcher, Matcher::Builtin(x) if x == b))
             {
                 return Err(at(
                     m.span().start,
                     format!("matcher {:?} is already used by another rule", m.get_ref()),
                 ));
             }
-            (Matcher::Builtin(m.get_ref().clone()), names)
+            (Matcher::Builtin(b), b.spec().adjustments)
         }
         (None, Some(p)) => {
             let regex = regex::Regex::new(p.get_ref()).map_err(|e| {
@@ -536,7 +514,7 @@ fn check_rule(
             }
             k.get_ref().clone()
         }
-        (None, Matcher::Builtin(m)) if m == "identity_number" => "fodselsnummer".to_string(),
+        (None, Matcher::Builtin(b)) => b.spec().kind.to_string(),
         (None, _) => id.clone(),
     };
     let mut groupings = Vec::new();
@@ -558,9 +536,9 @@ fn check_rule(
         };
         weights[i] = *w;
     }
-    let mut adjust = BTreeMap::new();
+    let mut adjust = vec![0; adjust_names.len()];
     for (name, v) in &r.adjust {
-        if !adjust_names.contains(&name.get_ref().as_str()) {
+        let Some(i) = adjust_names.iter().position(|n| n == name.get_ref()) else {
             return Err(at(
                 name.span().start,
                 format!(
@@ -573,8 +551,8 @@ fn check_rule(
                     }
                 ),
             ));
-        }
-        adjust.insert(name.get_ref().clone(), *v);
+        };
+        adjust[i] = *v;
     }
     let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<BTreeSet<_>>();
     Ok(Rule {
@@ -606,7 +584,7 @@ mod tests {
     fn builtin_rules_load() {
         let set = RuleSet::builtin().expect("built-in rules are valid");
         assert!(set.hash.starts_with("sha256:"));
-        assert_eq!(set.builtin_rule("phone").id, "phone");
+        assert_eq!(set.builtin_rule(Builtin::Phone).id, "phone");
         assert!(
             set.rules.iter().all(|r| !r.examples.is_empty()),
             "every rule has examples"
@@ -641,6 +619,62 @@ mod tests {
         assert!(err("[[rule]\n").starts_with("mine/bad.toml:1:"));
         assert!(err("[[rule]]\nid = \"x\"\npattern = \"a\"\ncolour = 1\n")
             .contains("unknown field `colour`"));
+    }
+
+    /// The built-in files with one file's text edited.
+    fn builtins_with(path: &str, from: &str, to: &str) -> Result<RuleSet, RuleError> {
+        let sources: Vec<Source> = builtin_files()
+            .map(|(p, t)| Source {
+                path: PathBuf::from(p),
+                text: if p == path {
+                    assert!(t.contains(from), "{path} has no {from:?}");
+                    t.replacen(from, to, 1)
+                } else {
+                    t.to_string()
+                },
+            })
+            .collect();
+        RuleSet::from_sources(&sources)
+    }
+
+    #[test]
+    fn adjustments_are_typed_and_unknown_keys_are_located() {
+        use super::super::phone::Adjust;
+        let set = RuleSet::builtin().unwrap();
+        let phone = set.builtin_rule(Builtin::Phone);
+        assert_eq!(phone.adjustment(Adjust::Plus47), 3);
+        assert_eq!(phone.adjustment(Adjust::LooksLikeDate), -2);
+        let set = builtins_with("rules/phone.toml", "plus47 = 3", "plus47 = 5").unwrap();
+        assert_eq!(
+            set.builtin_rule(Builtin::Phone).adjustment(Adjust::Plus47),
+            5
+        );
+        let unset = builtins_with("rules/phone.toml", "plus47 = 3", "").unwrap();
+        assert_eq!(
+            unset
+                .builtin_rule(Builtin::Phone)
+                .adjustment(Adjust::Plus47),
+            0
+        );
+        let e = builtins_with("rules/phone.toml", "plus47 = 3", "plus74 = 3")
+            .unwrap_err()
+            .to_string();
+        let line = include_str!("../../rules/phone.toml")
+            .lines()
+            .position(|l| l.starts_with("plus47 = 3"))
+            .unwrap()
+            + 1;
+        assert!(
+            e.starts_with(&format!(
+                "rules/phone.toml:{line}:1: unknown adjustment \"plus74\" for this matcher (known: plus47, grouped,"
+            )),
+            "{e}"
+        );
+        assert!(
+            err("[[rule]]\nid = \"x\"\npattern = \"a\"\n[rule.adjust]\nrole = 1\n").starts_with(
+                "mine/bad.toml:5:1: unknown adjustment \"role\" for this matcher (known: none)"
+            )
+        );
     }
 
     #[test]

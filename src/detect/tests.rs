@@ -226,6 +226,7 @@ fn column_headers_give_context_and_recover_leading_zeros() {
     let field = |header: &str, value: &str| {
         let ctx = ChunkContext {
             header: Some(d.header(header)),
+            ..ChunkContext::default()
         };
         let mut out = Vec::new();
         d.scan(value, &ctx, &mut out);
@@ -419,6 +420,75 @@ mod prop {
         proptest::string::string_regex("[a-zA-Zæøå0-9 .,;:/@+()\n-]{0,120}").unwrap()
     }
 
+    /// Text made of the pieces that digit chains are parsed from: digit runs of every length,
+    /// prefixes (`0047`, `+47`, `(+47)`, `NO`), valid values, and every separator and neighbour
+    /// the chain parser looks at, multi-byte characters included.
+    fn hostile() -> impl Strategy<Value = String> {
+        const PIECES: &[&str] = &[
+            " ",
+            " ",
+            "\u{a0}",
+            ".",
+            "-",
+            "+",
+            "(",
+            ")",
+            "@",
+            "\n",
+            ",",
+            "ø",
+            "€",
+            "𝟙",
+            "\u{301}",
+            "0047",
+            "+47",
+            "(+47)",
+            "NO",
+            "13097248022",
+            "20036914700",
+            "8601.11.17947",
+            "40300040",
+            "988077917",
+            "kari@firma.no",
+            ":",
+            "::",
+            "fe80",
+            "ab",
+            "[",
+            "]",
+            "%",
+            "10.0.0.1",
+            "2001:db8::1",
+        ];
+        let piece = prop_oneof![
+            4 => "[0-9]{1,20}",
+            4 => proptest::sample::select(PIECES).prop_map(String::from),
+            1 => "[a-zA-Z]{1,3}",
+        ];
+        proptest::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+    }
+
+    /// Scans `text` and checks what must hold on any input; returns the candidates.
+    fn check_spans(d: &Detector, text: &str) -> Result<Vec<Candidate>, TestCaseError> {
+        let out = scan(d, text);
+        for c in &out {
+            prop_assert!(
+                c.start < c.end && c.end <= text.len(),
+                "{:?} in {:?}",
+                c,
+                text
+            );
+            prop_assert!(text.is_char_boundary(c.start) && text.is_char_boundary(c.end));
+        }
+        prop_assert!(
+            out.windows(2)
+                .all(|w| (w[0].start, w[0].end) <= (w[1].start, w[1].end)),
+            "unsorted: {:?}",
+            out
+        );
+        Ok(out)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -445,6 +515,31 @@ mod prop {
             let n = synth::invalid_identity_number(&mut Rng::new(seed));
             let text = format!("{before} fnr {n} {after}");
             prop_assert!(scan(d, &text).iter().all(|c| c.value != n || c.rule != "fodselsnummer"));
+        }
+
+        /// Hostile digit chains and separators: no panic, every span in bounds and on
+        /// character boundaries, output sorted; and valid values planted between clean
+        /// separators are still found, whatever surrounds them.
+        #[test]
+        fn hostile_chains_are_safe_and_hide_nothing(
+            seed in any::<u64>(),
+            before in hostile(),
+            after in hostile(),
+        ) {
+            let d = det();
+            check_spans(d, &before)?;
+            let mut rng = Rng::new(seed);
+            let n = synth::identity_number(&mut rng, IdSpec::default());
+            let m = synth::mobile(&mut rng);
+            let text = format!("{before}\nfnr {n} og tlf +47 {m} \n{after}");
+            let out = check_spans(d, &text)?;
+            let at = before.len() + "\nfnr ".len();
+            prop_assert!(
+                out.iter().any(|c| c.value == n && (c.start, c.end) == (at, at + 11)),
+                "{} not found in {:?}: {:?}", n, text, out
+            );
+            let phone = format!("+47{m}");
+            prop_assert!(out.iter().any(|c| c.value == phone), "{} not found in {:?}", phone, text);
         }
 
         /// Detection never panics and spans stay on character boundaries, on any input.
@@ -488,5 +583,320 @@ fn next_interesting_finds_the_same_bytes_as_a_byte_loop() {
         for i in 0..=len {
             assert_eq!(next_interesting(&b, i), naive(&b, i), "{b:?} from {i}");
         }
+    }
+}
+
+/// Issue 8, defect 1: a `0047` chain longer than any shape made `digits_from`'s "too long"
+/// sentinel a slice end, and the panic cost the file every finding.
+#[test]
+fn long_0047_chains_are_no_phone_and_do_not_panic() {
+    let d = det();
+    let text = "fnr 13097248022 og 20036914700. Ref 004712345678901234";
+    let c = reported(d, text);
+    let values: Vec<_> = c.iter().map(|c| c.value.as_str()).collect();
+    assert_eq!(values, ["13097248022", "20036914700"], "{c:?}");
+    for text in [
+        "0047123456789012345678",
+        "0047 1234 5678 9012 3456",
+        "0047 12 34 56 78 90 12 34 56 78",
+        "0047 40 3 0 0 0 4 0 9",
+        "+4712345678901234567",
+        "NO12345678901234567890",
+    ] {
+        let phones: Vec<_> = scan(d, text)
+            .into_iter()
+            .filter(|c| c.kind == "phone")
+            .collect();
+        assert!(phones.is_empty(), "{text}: {phones:?}");
+    }
+}
+
+/// The kind-`ip_address` candidates of `text`: (written text, value, scope).
+fn ips(d: &Detector, text: &str) -> Vec<(String, String, Option<&'static str>)> {
+    scan(d, text)
+        .into_iter()
+        .filter(|c| c.kind == "ip_address")
+        .map(|c| (text[c.start..c.end].to_string(), c.value, c.scope))
+        .collect()
+}
+
+/// Public test vectors: the RFC 5952 §1 and §4 forms of one address and the text each must
+/// become, and the RFC 4291 §2.2 examples.
+#[test]
+fn rfc_5952_and_4291_vectors_are_found_and_normalised() {
+    let d = det();
+    let same = "2001:db8::1:0:0:1";
+    let cases = [
+        ("2001:db8:0:0:1:0:0:1", same),
+        ("2001:0db8:0:0:1:0:0:1", same),
+        ("2001:db8::1:0:0:1", same),
+        ("2001:db8::0:1:0:0:1", same),
+        ("2001:0db8::1:0:0:1", same),
+        ("2001:db8:0:0:1::1", "2001:db8::1:0:0:1"),
+        ("2001:db8:0000:0:1::1", "2001:db8::1:0:0:1"),
+        ("2001:DB8:0:0:1::1", "2001:db8::1:0:0:1"),
+        (
+            "2001:db8:aaaa:bbbb:cccc:dddd:eeee:0001",
+            "2001:db8:aaaa:bbbb:cccc:dddd:eeee:1",
+        ),
+        ("2001:db8::0001", "2001:db8::1"),
+        ("2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"),
+        ("2001:0:0:1:0:0:0:1", "2001:0:0:1::1"),
+        (
+            "ABCD:EF01:2345:6789:ABCD:EF01:2345:6789",
+            "abcd:ef01:2345:6789:abcd:ef01:2345:6789",
+        ),
+        ("2001:DB8:0:0:8:800:200C:417A", "2001:db8::8:800:200c:417a"),
+        ("FF01:0:0:0:0:0:0:101", "ff01::101"),
+        ("0:0:0:0:0:0:0:1", "::1"),
+        ("::1", "::1"),
+        ("0:0:0:0:0:FFFF:129.144.52.38", "::ffff:129.144.52.38"),
+        ("::FFFF:129.144.52.38", "::ffff:129.144.52.38"),
+    ];
+    // Alone, after a label, in brackets with a port, and ending a sentence.
+    for (written, value) in cases {
+        for text in [
+            written.to_string(),
+            format!("ip: {written} ok"),
+            format!("[{written}]:443"),
+            format!("Adressen var {written}."),
+        ] {
+            let got = ips(d, &text);
+            assert_eq!(got.len(), 1, "{text}: {got:?}");
+            assert_eq!(
+                (got[0].0.as_str(), got[0].1.as_str()),
+                (written, value),
+                "{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn ip_addresses_in_logs_and_their_neighbours() {
+    let d = det();
+    let found = |t: &str| ips(d, t).into_iter().map(|x| x.1).collect::<Vec<_>>();
+    assert_eq!(
+        found("Ref 12 10.0.0.1"),
+        ["10.0.0.1"],
+        "after a space in a chain"
+    );
+    assert_eq!(found("listen fe80::1%eth0"), ["fe80::1"]);
+    assert_eq!(found("http://[2001:db8::1]/kurs"), ["2001:db8::1"]);
+    assert_eq!(
+        found("addr:2001:4860:4860::8888,"),
+        ["2001:4860:4860::8888"]
+    );
+    assert_eq!(
+        found("2001:4860:4860::8888 og 8.8.8.8"),
+        ["2001:4860:4860::8888", "8.8.8.8"]
+    );
+    assert_eq!(
+        found("2024-03-20T14:30:00.123+01:00 sshd: Accepted from 185.15.59.224 port 22"),
+        ["185.15.59.224"]
+    );
+    for text in [
+        "1.2.3.4.5",
+        "256.1.1.1",
+        "01.02.03.04",
+        "a1.2.3.4",
+        "1.2.3.4b",
+        "10.0.0.0/8",
+        "kl. 14:30:00",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "commit 3f5a9c2e1b7d4f60a8e9c1d2b3a4f5e6d7c8b9a0",
+        "00:1a:2b:3c:4d:5e",
+    ] {
+        assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+    }
+    // Numbers after an address are still read.
+    let c = reported(d, "ip 185.15.59.224 13097248022");
+    let kinds: Vec<_> = c.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, ["ip_address", "fodselsnummer"], "{c:?}");
+}
+
+#[test]
+fn ip_address_confidence_and_scope() {
+    let d = det();
+    let one = |t: &str| {
+        let c: Vec<_> = scan(d, t)
+            .into_iter()
+            .filter(|c| c.kind == "ip_address")
+            .collect();
+        assert_eq!(c.len(), 1, "{t}: {c:?}");
+        (c[0].confidence, c[0].scope)
+    };
+    assert_eq!(one("client 185.15.59.224"), (Confidence::High, None));
+    assert_eq!(one("svarte 185.15.59.224"), (Confidence::Medium, None));
+    assert_eq!(one("versjon 185.15.59.224"), (Confidence::Low, None));
+    assert_eq!(
+        one("client 192.168.10.20"),
+        (Confidence::Low, Some("private"))
+    );
+    assert_eq!(one("client 127.0.0.1"), (Confidence::Low, Some("loopback")));
+    assert_eq!(one("client fd00::1"), (Confidence::Low, Some("private")));
+    assert_eq!(one("2.5.4.3"), (Confidence::Low, None));
+}
+
+#[test]
+fn email_precision() {
+    let d = det();
+    let emails = |t: &str| -> Vec<(String, Confidence, bool)> {
+        scan(d, t)
+            .into_iter()
+            .filter(|c| c.kind == "email")
+            .map(|c| (c.value, c.confidence, c.role))
+            .collect()
+    };
+    assert_eq!(
+        emails("kari@firma.xn--mgbab2bd ola@firma.بازار per@blåbær.no"),
+        [
+            ("kari@firma.xn--mgbab2bd".into(), Confidence::High, false),
+            ("ola@firma.بازار".into(), Confidence::High, false),
+            ("per@blåbær.no".into(), Confidence::High, false),
+        ]
+    );
+    for t in [
+        "a@b.test",
+        "a@x.example",
+        "a@y.invalid",
+        "a@z.localhost",
+        "a@example.net",
+    ] {
+        assert_eq!(emails(t), [(t.into(), Confidence::Low, false)], "{t}");
+    }
+    for t in [
+        "git@github.com:org/repo",
+        "git@gitlab.example.no:team/x.git",
+        "ssh://git@github.com/org/repo",
+        "lodash@4.17.21",
+        "@scope/pkg@^2",
+        "pkg@1.2.3",
+        "user@host",
+        "kari@firma.intern",
+        "x@y.notatld",
+    ] {
+        assert!(emails(t).is_empty(), "{t}: {:?}", emails(t));
+    }
+    // A colon after an address that ends a label is not an SSH remote.
+    assert_eq!(emails("E-post: kari@firma.no: ring").len(), 1);
+    for role in [
+        "personvernombud",
+        "personvern",
+        "dpo",
+        "privacy",
+        "postmottak",
+    ] {
+        let t = format!("{role}@kommune.no");
+        assert!(emails(&t)[0].2, "{t}");
+    }
+}
+
+/// Numbers side by side (issue 14): every pairing of an identity number, an account number, a
+/// phone and a prefixed phone, in both orders and in their written forms, joined by one space
+/// as a table row extracted from a PDF has them: each is found, with its kind and value.
+#[test]
+fn numbers_side_by_side_are_each_found() {
+    let d = det();
+    let mut rng = Rng::new(14);
+    let konto = loop {
+        let k = synth::kontonummer(&mut rng);
+        if validate::identity_number(k.as_bytes()).is_none() {
+            break k;
+        }
+    };
+    let dotted = format!("{}.{}.{}", &konto[..4], &konto[4..6], &konto[6..]);
+    // (written, kind, value)
+    let identity = [
+        ("13097248022", "fodselsnummer", "13097248022"),
+        ("130972 48022", "fodselsnummer", "13097248022"),
+    ];
+    let account = [
+        (dotted.as_str(), "kontonummer", konto.as_str()),
+        (konto.as_str(), "kontonummer", konto.as_str()),
+    ];
+    let phone = [
+        ("92345678", "phone", "+4792345678"),
+        ("923 45 678", "phone", "+4792345678"),
+        ("92 34 56 78", "phone", "+4792345678"),
+    ];
+    let prefixed = [
+        ("0047 40300040", "phone", "+4740300040"),
+        ("+47 40300040", "phone", "+4740300040"),
+        ("0047 403 00 040", "phone", "+4740300040"),
+    ];
+    let groups: [&[(&str, &str, &str)]; 4] = [&identity, &account, &phone, &prefixed];
+    let mut pairs = 0;
+    for (i, first) in groups.iter().enumerate() {
+        for (j, second) in groups.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            for a in first.iter() {
+                for b in second.iter() {
+                    let text = format!("rad {} {} slutt", a.0, b.0);
+                    let found = scan(d, &text);
+                    for (written, kind, value) in [a, b] {
+                        let at = text.find(written).unwrap();
+                        let end = at + written.len();
+                        assert!(
+                            found.iter().any(|c| c.start == at
+                                && c.end == end
+                                && c.kind == *kind
+                                && c.value == *value),
+                            "{text}: {written} as {kind}; found {:?}",
+                            found
+                                .iter()
+                                .map(|c| (&text[c.start..c.end], c.kind, c.confidence))
+                                .collect::<Vec<_>>()
+                        );
+                    }
+                    // A phone after its prefix is high wherever it stands.
+                    if b.0.contains("47 ") || a.0.contains("47 ") {
+                        assert!(
+                            found.iter().any(|c| c.kind == "phone"
+                                && c.value == "+4740300040"
+                                && c.confidence == Confidence::High),
+                            "{text}"
+                        );
+                    }
+                    pairs += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(pairs, 2 * (2 * 2 + 2 * 3 + 2 * 3 + 2 * 3 + 2 * 3 + 3 * 3));
+}
+
+/// Chains that hold no anchor are not split: groups of four (a card number) are no phones.
+#[test]
+fn four_digit_groups_are_not_split_into_phones() {
+    let d = det();
+    for text in ["kort 4567 8901 2345 6789", "1998 2023 2024 2025"] {
+        assert!(
+            scan(d, text).iter().all(|c| c.kind != "phone"),
+            "{text}: {:?}",
+            scan(d, text)
+        );
+    }
+}
+
+/// Phones in the 3-2-3 grouping next to a name or an e-mail address in running text (issue 14).
+#[test]
+fn grouped_phones_next_to_names_and_addresses_are_at_least_medium() {
+    let d = det();
+    for text in [
+        "Kari Nordmann 412 34 567",
+        "Kari Nordmann, 412 34 567, kari@firma.no",
+        "kari@firma.no 412 34 567",
+        "Ola Hansen (412 34 567) kommer.",
+    ] {
+        let c = scan(d, text);
+        assert!(
+            c.iter().any(|c| c.kind == "phone"
+                && c.value == "+4741234567"
+                && c.confidence >= Confidence::Medium),
+            "{text}: {c:?}"
+        );
     }
 }

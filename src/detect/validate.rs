@@ -65,14 +65,23 @@ pub struct IdNumber {
 /// The two fødselsnummer remainders `(r1, r2)` in remainder form.
 pub fn id_remainders(d: &[u8]) -> (u32, u32) {
     debug_assert_eq!(d.len(), 11);
-    let r1 = (W1.iter().zip(d).map(|(w, &b)| w * val(b)).sum::<u32>() + val(d[9])) % 11;
-    let r2 = (W2.iter().zip(d).map(|(w, &b)| w * val(b)).sum::<u32>() + val(d[10])) % 11;
-    (r1, r2)
+    // Both sums in one pass over the digits.
+    let (mut s1, mut s2) = (val(d[9]), W2[9] * val(d[9]) + val(d[10]));
+    for i in 0..9 {
+        let v = val(d[i]);
+        s1 += W1[i] * v;
+        s2 += W2[i] * v;
+    }
+    (s1 % 11, s2 % 11)
 }
 
 /// Checksum rule satisfied by 11 digits, if any.
 pub fn id_checksum(d: &[u8]) -> Option<ChecksumRule> {
-    match id_remainders(d) {
+    checksum_rule(id_remainders(d))
+}
+
+fn checksum_rule(remainders: (u32, u32)) -> Option<ChecksumRule> {
+    match remainders {
         (0, 0) => Some(ChecksumRule::Classic),
         (1..=3, 0) => Some(ChecksumRule::Rule2032),
         _ => None,
@@ -98,10 +107,23 @@ pub fn is_date(day: u32, month: u32, yy: u32) -> bool {
 /// Validates a fødselsnummer or one of its variants: both check digits (classic or 2032 rule)
 /// and, except for FH-numbers, the date after offsets.
 pub fn identity_number(d: &[u8]) -> Option<IdNumber> {
+    identity_and_account(d).0
+}
+
+/// 11 digits as an identity number and as an account number, from one pass over the digits:
+/// the second check digit of an identity number is an account's check digit.
+pub fn identity_and_account(d: &[u8]) -> (Option<IdNumber>, bool) {
     if d.len() != 11 || !d.iter().all(u8::is_ascii_digit) {
-        return None;
+        return (None, false);
     }
-    let rule = id_checksum(d)?;
+    let remainders = id_remainders(d);
+    let account = remainders.1 == 0;
+    let id = checksum_rule(remainders).and_then(|rule| identity_after_checks(d, rule));
+    (id, account)
+}
+
+/// The variant and date checks of an identity number whose check digits hold.
+fn identity_after_checks(d: &[u8], rule: ChecksumRule) -> Option<IdNumber> {
     let d1 = val(d[0]);
     if d1 >= 8 {
         // FH-number: no date, random digits, the same check digits.
@@ -247,6 +269,17 @@ pub fn looks_like_yyyymmdd(d: &[u8]) -> bool {
     (cc == 19 || cc == 20) && is_date(day, month, yy)
 }
 
+/// A placeholder a person types where a number goes (`12345678901`, `99999999`, `98765432`):
+/// one digit repeated, or a run that climbs or falls by one at each step (`…8901…` wraps).
+/// Such values are never reported above low, whatever their checksum says.
+pub fn placeholder(d: &[u8]) -> bool {
+    if d.len() < 6 || !d.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let step = |by: u8| d.windows(2).all(|w| w[1] == b'0' + (w[0] - b'0' + by) % 10);
+    step(0) || step(1) || step(9)
+}
+
 /// A named validator that user rules may ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Named {
@@ -286,6 +319,31 @@ impl Named {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders() {
+        for p in [
+            "12345678901",
+            "01234567890",
+            "99999999",
+            "00000000000",
+            "98765432",
+            "54321098765",
+            "23456789",
+        ] {
+            assert!(placeholder(p.as_bytes()), "{p}");
+        }
+        for n in [
+            "13097248022",
+            "40300040",
+            "92345678",
+            "12345",
+            "12345678x",
+            "11112222",
+        ] {
+            assert!(!placeholder(n.as_bytes()), "{n}");
+        }
+    }
 
     fn id(s: &str) -> Option<IdNumber> {
         identity_number(s.as_bytes())
@@ -347,6 +405,29 @@ mod tests {
         assert_eq!(id_checksum(b"00000000000"), Some(ChecksumRule::Classic));
         assert_eq!(id("2003691470"), None, "10 digits");
         assert_eq!(id("2003691470a"), None, "non-digit");
+    }
+
+    #[test]
+    fn one_pass_answers_as_the_two_validators() {
+        let mut rng = crate::synth::Rng::new(21);
+        for i in 0..20_000 {
+            let d: Vec<u8> = if i % 2 == 0 {
+                crate::synth::identity_number(&mut rng, Default::default()).into_bytes()
+            } else {
+                (0..11).map(|_| b'0' + rng.below(10) as u8).collect()
+            };
+            assert_eq!(
+                identity_and_account(&d),
+                (identity_number_by_itself(&d), kontonummer(&d)),
+                "{}",
+                String::from_utf8_lossy(&d)
+            );
+        }
+    }
+
+    /// `identity_number` as written before the one-pass validator: checksum, then dates.
+    fn identity_number_by_itself(d: &[u8]) -> Option<IdNumber> {
+        identity_after_checks(d, id_checksum(d)?)
     }
 
     #[test]

@@ -372,6 +372,7 @@ impl Reader<'_, '_> {
     fn context(&self) -> ChunkContext {
         ChunkContext {
             header: self.stack.last().and_then(|f| f.header),
+            ..ChunkContext::default()
         }
     }
 

@@ -164,6 +164,7 @@ fn cells(
         let at = pos.advance(&line[..r.start]);
         let ctx = ChunkContext {
             header: headers.and_then(|h| h.get(i)).copied(),
+            ..ChunkContext::default()
         };
         let text = String::from_utf8_lossy(cell);
         sink.chunk(&Chunk::whole(&text, &base, Position::Lines(at), ctx));

@@ -298,6 +298,7 @@ impl Markup<'_, '_, '_> {
             if has_text {
                 let ctx = ChunkContext {
                     header: self.elements.last().copied(),
+                    ..ChunkContext::default()
                 };
                 self.emit(&self.text, ctx, sink);
             }
@@ -548,6 +549,7 @@ impl Markup<'_, '_, '_> {
         };
         let ctx = ChunkContext {
             header: Some(header),
+            ..ChunkContext::default()
         };
         self.emit(&self.value, ctx, sink);
     }
@@ -747,7 +749,14 @@ impl Markup<'_, '_, '_> {
             while cell.bytes.last().is_some_and(u8::is_ascii_whitespace) {
                 cell.bytes.pop();
             }
-            self.emit(&cell, ChunkContext { header: Some(h) }, sink);
+            self.emit(
+                &cell,
+                ChunkContext {
+                    header: Some(h),
+                    ..ChunkContext::default()
+                },
+                sink,
+            );
             return;
         }
         cell.hand_over(&mut self.page, true);

@@ -17,16 +17,12 @@ fn printable(b: u8) -> bool {
 
 /// Scans the text runs of `input`; returns the number of bytes read.
 pub fn extract(input: &mut dyn Read, base: &Location, sink: &mut dyn Sink) -> io::Result<u64> {
-    let mut ascii = Windower::new(
-        Addressing::Offsets { stride: 1 },
-        base,
-        ChunkContext::default(),
-    );
-    let mut wide = Windower::new(
-        Addressing::Offsets { stride: 2 },
-        base,
-        ChunkContext::default(),
-    );
+    let runs = ChunkContext {
+        binary_runs: true,
+        ..ChunkContext::default()
+    };
+    let mut ascii = Windower::new(Addressing::Offsets { stride: 1 }, base, runs);
+    let mut wide = Windower::new(Addressing::Offsets { stride: 2 }, base, runs);
     let mut buf = vec![0u8; READ];
     let mut total = 0u64;
     // A byte held over when a read ends at an odd offset, so UTF-16 pairs stay aligned.

@@ -340,6 +340,7 @@ impl<'a> Table<'a> {
             c.loc.line = row.line;
             let ctx = ChunkContext {
                 header: Some(c.header),
+                ..ChunkContext::default()
             };
             sink.chunk(&Chunk::whole(&text, &c.loc, Position::Fixed, ctx));
         }

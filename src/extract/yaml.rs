@@ -48,7 +48,10 @@ pub fn extract(
                 open.push((indent, h));
             }
         }
-        let ctx = ChunkContext { header };
+        let ctx = ChunkContext {
+            header,
+            ..ChunkContext::default()
+        };
         emit(&line, pos, ctx, env, sink);
         if !whole {
             while let Some((pos, whole)) = p.line(&mut line, MAX_LINE)? {

@@ -74,6 +74,13 @@ pub struct Finding {
     pub iban: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub recovered_leading_zero: bool,
+    /// For IP addresses: the range of one that names no person (`private`, `loopback`…).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "intern::opt_str"
+    )]
+    pub scope: Option<Name>,
     /// Read by OCR from an image or a scanned page; its confidence reflects OCR's certainty.
     #[serde(default, skip_serializing_if = "is_false")]
     pub ocr: bool,

@@ -180,6 +180,7 @@ fn finding(date: Option<String>) -> Finding {
         role: false,
         iban: false,
         recovered_leading_zero: false,
+        scope: None,
         ocr: false,
         value: None,
         context: None,

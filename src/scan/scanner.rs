@@ -707,6 +707,7 @@ impl Sink for Collector<'_, '_> {
                 role: c.role,
                 iban: c.iban,
                 recovered_leading_zero: c.recovered_leading_zero,
+                scope: c.scope,
                 ocr: judged.is_some(),
                 value: s.opts.reveal.then(|| c.value.clone()),
                 context: s.opts.reveal.then(|| snippet(chunk.text, c.start, c.end)),

@@ -253,6 +253,7 @@ mod tests {
             role: false,
             iban: false,
             recovered_leading_zero: false,
+            scope: None,
             ocr: false,
             value: None,
             context: None,

@@ -394,6 +394,77 @@ fn binary_files_have_their_text_runs_scanned() {
     assert_eq!(rec["findings"][1]["location"]["offset"], wide_at + 12);
 }
 
+/// IP addresses in an access log (issue 11): a public one is high, a private one low with its
+/// scope, and the inventory (validated against the schema) carries both.
+#[test]
+fn ip_addresses_in_an_access_log_carry_their_scope() {
+    let t = Tree::new();
+    t.file(
+        "access.log",
+        "185.15.59.224 - - [10/Oct/2024:13:55:36 +0200] \"GET /kurs HTTP/1.1\" 200 512\n\
+         192.168.1.20 - - [10/Oct/2024:13:55:37 +0200] \"GET / HTTP/1.1\" 200 90\n\
+         client [2001:4860:4860::8888]:443 closed\n\
+         oppgradert til versjon 1.2.3.4\n",
+    );
+    let (_, inv) = scan_json(t.path(), &["--min-confidence", "low"]);
+    let rec = file(&inv, "access.log");
+    let got: Vec<(&str, &str, Option<&str>)> = rec["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap(),
+                f["confidence"].as_str().unwrap(),
+                f["scope"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ip_address", "high", None),
+            ("ip_address", "low", Some("private")),
+            ("ip_address", "high", None),
+            // A version after its word: at most low.
+            ("ip_address", "low", None),
+        ]
+    );
+}
+
+/// Text runs of a binary file (issue 10): an address or a phone there is noise until context
+/// words say otherwise, so alone it is medium (reported, but not failing the gate), and high
+/// with an e-mail or phone word before it.
+#[test]
+fn addresses_and_phones_in_binary_noise_are_not_high_on_their_own() {
+    let t = Tree::new();
+    let mut bin = vec![0u8, 1, 2, 0x9c, 0];
+    bin.extend_from_slice(b"xq7@pack.no");
+    bin.extend_from_slice(&[0, 0x81, 0]);
+    bin.extend_from_slice(b"+4740300040");
+    bin.extend_from_slice(&[0, 3, 0]);
+    bin.extend_from_slice(b"E-post: kari@firma.no");
+    bin.extend_from_slice(&[0, 0xfe, 7]);
+    t.file("pack.bin", &bin);
+    let (_, inv) = scan_json(t.path(), &["--min-confidence", "low"]);
+    let rec = file(&inv, "pack.bin");
+    let got: Vec<(&str, &str)> = rec["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap(),
+                f["confidence"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("email", "medium"), ("phone", "medium"), ("email", "high")]
+    );
+}
+
 #[test]
 fn options_exclude_threads_confidence_and_limits() {
     let t = Tree::new();

@@ -268,7 +268,8 @@ fn damaged_databases_are_read_as_far_as_they_go() {
     t.file("navn.sqlite", &bad_name);
     t.file("kort.sqlite", &good[..5412]);
     t.file("hel.sqlite", &good);
-    let r = scan(&[t.path()], &[]);
+    // Low: the `epost` column's addresses are at a reserved name (`.invalid`).
+    let r = scan(&[t.path()], &["--min-confidence", "low"]);
     let rec = r.file("navn.sqlite");
     assert_eq!(status(rec), ("scanned", ""));
     let whole = findings_of(r.file("hel.sqlite"), "fodselsnummer");

@@ -217,8 +217,15 @@ impl<'d> PartText<'d> {
         } else {
             let header = t.headers.get(cell.col as usize).copied().flatten();
             let lookback = before.min(CELL_LOOKBACK);
-            self.w
-                .push_with(sink, &text, ChunkContext { header }, lookback);
+            self.w.push_with(
+                sink,
+                &text,
+                ChunkContext {
+                    header,
+                    ..ChunkContext::default()
+                },
+                lookback,
+            );
         }
     }
 

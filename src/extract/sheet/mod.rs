@@ -435,7 +435,10 @@ impl<'i, 's> Cells<'i, 's> {
             return;
         }
         cell_name(row, col, self.loc.cell.get_or_insert_with(String::new));
-        let ctx = ChunkContext { header };
+        let ctx = ChunkContext {
+            header,
+            ..ChunkContext::default()
+        };
         self.sink
             .chunk(&Chunk::whole(text, &self.loc, Position::Fixed, ctx));
     }
