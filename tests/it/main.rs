@@ -13,6 +13,7 @@ mod completions;
 mod decisions;
 mod diff;
 mod dumps;
+mod fuzz_regressions;
 mod gate;
 mod gate_code;
 mod gate_config;
