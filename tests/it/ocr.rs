@@ -230,6 +230,28 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
+/// A member of an archive cannot be read twice: the PDF reader hands OCR the bytes it holds.
+#[test]
+fn a_scanned_pdf_inside_a_zip_is_read() {
+    let t = Tree::new();
+    let (lines, planted) = form(37, 2);
+    let page = Page::text(FONTS[0], 50.0, &lines);
+    let pdf = scanned_pdf(&page.jpeg(85), page.width, page.height);
+    t.file(
+        "arkiv.zip",
+        crate::harness::zip_bytes(&[("skann/side.pdf", &pdf)]),
+    );
+    let s = scan_revealed(&t);
+    let rec = s.file("arkiv.zip!/skann/side.pdf");
+    assert_eq!(status(rec), ("scanned", ""), "{rec}");
+    let found = values(rec);
+    assert!(found.is_subset(&planted), "{found:?}");
+    assert!(
+        found.len() * 10 >= planted.len() * 9,
+        "{found:?} of {planted:?}"
+    );
+}
+
 #[test]
 fn scanned_pdf_pages_are_read() {
     let t = Tree::new();

@@ -45,10 +45,12 @@ impl PdfOcr {
 /// from memory.
 pub const MAX_PDF: u64 = 256 << 20;
 
-/// OCRs the given 1-based pages of the PDF in `input` (read again from its start), pushing
-/// each page's text to `sink` located `{"page": N}`. Stops only when the file's time is spent.
+/// OCRs the given 1-based pages of the PDF in `input` (its `bytes` when the reader held them
+/// whole, else read again from its start), pushing each page's text to `sink` located
+/// `{"page": N}`. Stops only when the file's time is spent.
 pub fn pdf_pages(
     input: &mut Input<'_>,
+    bytes: Option<&[u8]>,
     pages: &[u32],
     sink: &mut dyn Sink,
 ) -> Result<PdfOcr, ExtractError> {
@@ -73,7 +75,9 @@ pub fn pdf_pages(
         out.pages.unread = pages.len() as u64;
         return Ok(out);
     }
-    let doc = {
+    let doc = if let Some(mut b) = bytes {
+        memfd(&mut b).map_err(ExtractError::from)?
+    } else {
         let r = input.seekable()?;
         r.seek(std::io::SeekFrom::Start(0))
             .map_err(ExtractError::from)?;

@@ -322,6 +322,15 @@ impl<'i> Doc<'i> {
         Ok(())
     }
 
+    /// The document's bytes, when it was read whole into memory (a small file, or a member
+    /// of an archive, which cannot be read twice).
+    pub fn into_bytes(self) -> Option<Vec<u8>> {
+        match self.src.into_inner() {
+            Source::Mem(data) => Some(data),
+            Source::File { .. } => None,
+        }
+    }
+
     pub fn len(&self) -> u64 {
         self.len
     }

@@ -106,9 +106,9 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
     }
     let notes = tally.notes(&doc, tree_ok);
     let len = doc.len();
-    drop(doc);
+    let bytes = doc.into_bytes();
     // Scanned pages are read by OCR where it is available.
-    let ocr = super::ocr::pdf_pages(input, &tally.scanned, sink)?;
+    let ocr = super::ocr::pdf_pages(input, bytes.as_deref(), &tally.scanned, sink)?;
     let unread = tally.scanned.len() - (ocr.pages.read as usize).min(tally.scanned.len());
     let mut out = notes.status(Extracted::new("pdf", len), tally.pages, unread, &ocr);
     out.ocr = ocr.pages;
