@@ -2,6 +2,7 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Shows at most a third of the characters: the start of numbers; the first letter of an
 /// address's local part and its top-level domain.
@@ -94,6 +95,62 @@ impl HashKey {
     }
 }
 
+/// Most values a finding-heavy file holds are repeats (a register's identity numbers, one
+/// phone on every line): the digests of recent values are kept here, so a file of a thousand
+/// numbers written a million times costs a thousand HMACs. A small cache: a value may sit in
+/// one of two slots picked by a hash seeded at random (a file cannot be crafted to make its
+/// values collide); a value that finds both taken replaces one. It starts small, so a file
+/// with a few findings pays little, and grows while it misses, up to [`MEMO_MAX`] slots.
+pub struct Memo {
+    slots: Vec<Option<(&'static str, Box<str>, Digest)>>,
+    misses: usize,
+    seed: u64,
+}
+
+/// Slots of a [`Memo`] at first and at most (about 60 bytes each).
+const MEMO_MIN: usize = 64;
+const MEMO_MAX: usize = 8192;
+
+impl Default for Memo {
+    fn default() -> Self {
+        Memo {
+            slots: Vec::new(),
+            misses: 0,
+            seed: std::hash::BuildHasher::hash_one(&std::hash::RandomState::new(), 0u8),
+        }
+    }
+}
+
+impl Memo {
+    /// The digest of `value` under `key`, made at most once while remembered.
+    pub fn digest(&mut self, key: &HashKey, kind: &'static str, value: &str) -> Digest {
+        let n = self.slots.len();
+        if n == 0 || (self.misses > 2 * n && n < MEMO_MAX) {
+            self.slots = vec![None; (2 * n).max(MEMO_MIN)];
+            self.misses = 0;
+        }
+        let n = self.slots.len();
+        let h = xxh3_64_with_seed(value.as_bytes(), self.seed ^ kind.len() as u64);
+        let ways = [h as usize % n, (h >> 32) as usize % n];
+        for &i in &ways {
+            if let Some((k, v, d)) = &self.slots[i] {
+                if *k == kind && **v == *value {
+                    return *d;
+                }
+            }
+        }
+        self.misses += 1;
+        let d = key.digest(kind, value);
+        let i = if self.slots[ways[0]].is_none() {
+            ways[0]
+        } else {
+            ways[(h >> 63) as usize]
+        };
+        self.slots[i] = Some((kind, value.into(), d));
+        d
+    }
+}
+
 /// A value's keyed hash before it is written: the scan counts every finding by its [`short`]
 /// form and writes the (slower) fingerprint text only for the findings it lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +176,27 @@ pub fn short(fingerprint: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memo_gives_each_value_its_own_digest() {
+        let key = HashKey::provided(b"memo test key".to_vec());
+        let mut memo = Memo::default();
+        // More distinct values than the memo holds, each seen twice, of two kinds: every
+        // answer is the value's own digest, remembered or not.
+        for round in 0..2 {
+            for n in 0..(2 * MEMO_MAX as u64) {
+                let v = format!("{:011}", n * 7919);
+                for kind in ["fodselsnummer", "kontonummer"] {
+                    assert_eq!(
+                        memo.digest(&key, kind, &v),
+                        key.digest(kind, &v),
+                        "round {round}, {kind} {n}"
+                    );
+                }
+            }
+        }
+        assert!(memo.slots.len() <= MEMO_MAX);
+    }
 
     #[test]
     fn masks_show_at_most_a_third() {

@@ -191,7 +191,10 @@ pub struct ColumnSummary {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ColumnTally {
     values: HashMap<(Option<String>, Column), u64>,
-    index: HashMap<(Option<String>, Column), usize>,
+    /// `(table, column)` hashed → indexes into `FileRecord::columns`: looked up by borrowed
+    /// names, so a value's findings cost no allocation.
+    index: HashMap<u64, Vec<usize>>,
+    hasher: std::hash::BuildHasherDefault<std::hash::DefaultHasher>,
     fingerprints: Vec<HashMap<&'static str, Distinct>>,
 }
 
@@ -243,6 +246,8 @@ impl FileRecord {
     }
 
     /// Records the findings of one value of a table column (kind and fingerprint of each).
+    /// Called once per value with findings, so it neither allocates nor estimates: the
+    /// counts of distinct values are filled in by [`FileRecord::close_columns`].
     pub fn column_finding(
         &mut self,
         table: Option<&str>,
@@ -252,41 +257,65 @@ impl FileRecord {
         if found.is_empty() {
             return;
         }
-        let key = (table.map(str::to_string), column.clone());
         let t = &mut self.tally.columns;
-        let i = *t.index.entry(key.clone()).or_insert_with(|| {
-            self.columns.push(ColumnSummary {
-                table: key.0.clone(),
-                column: key.1.clone(),
-                values: t.values.get(&key).copied().unwrap_or(0),
-                matched: 0,
-                share: 0.0,
-                counts: BTreeMap::new(),
-                distinct: BTreeMap::new(),
-            });
-            t.fingerprints.push(HashMap::new());
-            self.columns.len() - 1
+        let hash = std::hash::BuildHasher::hash_one(&t.hasher, (table, column));
+        let slot = t.index.entry(hash).or_default();
+        let known = slot.iter().copied().find(|&i| {
+            let c = &self.columns[i];
+            c.table.as_deref() == table && &c.column == column
         });
+        let i = match known {
+            Some(i) => i,
+            None => {
+                let key = (table.map(str::to_string), column.clone());
+                self.columns.push(ColumnSummary {
+                    values: t.values.get(&key).copied().unwrap_or(0),
+                    table: key.0,
+                    column: key.1,
+                    matched: 0,
+                    share: 0.0,
+                    counts: BTreeMap::new(),
+                    distinct: BTreeMap::new(),
+                });
+                t.fingerprints.push(HashMap::new());
+                let i = self.columns.len() - 1;
+                slot.push(i);
+                i
+            }
+        };
         let c = &mut self.columns[i];
         c.matched += 1;
         for &(kind, fp) in found {
             *c.counts.entry(kind).or_default() += 1;
-            let set = t.fingerprints[i].entry(kind).or_default();
-            set.insert(fp);
-            c.distinct.insert(kind, set.len());
+            t.fingerprints[i].entry(kind).or_default().insert(fp);
         }
-        c.share = share(c.matched, c.values);
+    }
+
+    /// Fills in each column's share of matched values and its distinct counts, once the
+    /// file has been read.
+    pub fn close_columns(&mut self) {
+        let t = &self.tally.columns;
+        for (c, fps) in self.columns.iter_mut().zip(&t.fingerprints) {
+            c.share = share(c.matched, c.values);
+            for (&kind, set) in fps {
+                c.distinct.insert(kind, set.len());
+            }
+        }
     }
 
     /// Records how many values a table column had.
     pub fn column_values(&mut self, table: Option<&str>, column: &Column, values: u64) {
         let key = (table.map(str::to_string), column.clone());
         let t = &mut self.tally.columns;
-        *t.values.entry(key.clone()).or_default() += values;
-        if let Some(&i) = t.index.get(&key) {
-            let c = &mut self.columns[i];
-            c.values += values;
-            c.share = share(c.matched, c.values);
+        *t.values.entry(key).or_default() += values;
+        let hash = std::hash::BuildHasher::hash_one(&t.hasher, (table, column));
+        if let Some(slot) = t.index.get(&hash) {
+            for &i in slot {
+                let c = &mut self.columns[i];
+                if c.table.as_deref() == table && &c.column == column {
+                    c.values += values;
+                }
+            }
         }
     }
 

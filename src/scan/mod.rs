@@ -11,6 +11,7 @@
 //! that are gone at the end).
 
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -331,15 +332,21 @@ impl<'a> Blobs<'a> {
                 .map(|(i, (name, input))| {
                     let id = base + i as u64;
                     match input {
-                        BlobInput::Bytes(data) => Job::Bytes {
-                            id,
-                            name: name.to_string(),
-                            data: data.to_vec(),
-                        },
-                        BlobInput::File(path) => Job::File {
-                            id,
-                            path: path.to_path_buf(),
-                        },
+                        BlobInput::Bytes(data) => (
+                            Job::Bytes {
+                                id,
+                                name: name.to_string(),
+                                data: data.to_vec(),
+                            },
+                            data.len() as u64,
+                        ),
+                        BlobInput::File(path) => (
+                            Job::File {
+                                id,
+                                path: path.to_path_buf(),
+                            },
+                            std::fs::metadata(path).map_or(0, |m| m.len()),
+                        ),
                     }
                 })
                 .collect(),
@@ -425,7 +432,7 @@ fn in_processes(
     done: Sender<Vec<Out>>,
 ) -> Result<(), ScanError> {
     let mut pool = pool::Pool::start(cfg).map_err(ScanError::Workers)?;
-    let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Vec<Job>>(16);
+    let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Vec<(Job, u64)>>(16);
     std::thread::scope(|s| {
         let router_done = done.clone();
         s.spawn(move || {
@@ -437,7 +444,9 @@ fn in_processes(
                 let mut outs = Vec::new();
                 for (id, entry) in route(batch, state, &mut next, &mut outs) {
                     match entry {
-                        Entry::File { path, .. } => jobs.push(Job::File { id, path }),
+                        Entry::File { path, meta } => {
+                            jobs.push((Job::File { id, path }, MetadataExt::size(&meta)))
+                        }
                         other => {
                             scanner.process(other, &mut |d| outs.push(Out::Record(0, Box::new(d))))
                         }

@@ -44,6 +44,10 @@ const DEPTH: usize = 8;
 /// A worker is topped up to [`DEPTH`] when it holds this many or fewer.
 const REFILL_AT: usize = DEPTH / 2;
 
+/// Bytes of files a worker holds at most, beyond its first job: large files go one to a
+/// worker, so one worker never sits on a queue of them while another idles.
+const BYTES_AHEAD: u64 = 1 << 20;
+
 /// Replies of a worker passed on in one event, at most.
 const REPLIES_PER_EVENT: usize = 64;
 
@@ -82,6 +86,8 @@ pub enum Event {
 /// A job handed to a worker.
 struct Assigned {
     job: Arc<Job>,
+    /// The file's size as the walk saw it (what balances the workers' loads).
+    size: u64,
     /// Run alone, with the whole memory budget.
     solo: bool,
     /// Already tried alone once (after a memory kill).
@@ -206,14 +212,14 @@ impl<'a> Pool<'a> {
     /// `out` each record and each finished job (in batches, as they come).
     pub fn run(
         &mut self,
-        jobs: &Receiver<Vec<Job>>,
+        jobs: &Receiver<Vec<(Job, u64)>>,
         out: &mut dyn FnMut(Vec<Event>),
     ) -> io::Result<()> {
         let mut queue: VecDeque<Assigned> = VecDeque::new();
         // Jobs to run alone, one at a time.
         let mut solo: VecDeque<Assigned> = VecDeque::new();
         let mut open = true;
-        let never = crossbeam_channel::never::<Vec<Job>>();
+        let never = crossbeam_channel::never::<Vec<(Job, u64)>>();
         loop {
             self.hand_out(&mut queue, &mut solo)?;
             let busy = self.workers.iter().any(|w| !w.assigned.is_empty());
@@ -226,8 +232,9 @@ impl<'a> Pool<'a> {
             let source = if open && room { jobs } else { &never };
             crossbeam_channel::select! {
                 recv(source) -> batch => match batch {
-                    Ok(batch) => queue.extend(batch.into_iter().map(|job| Assigned {
+                    Ok(batch) => queue.extend(batch.into_iter().map(|(job, size)| Assigned {
                         job: Arc::new(job),
+                        size,
                         solo: false,
                         retried: false,
                     })),
@@ -262,13 +269,18 @@ impl<'a> Pool<'a> {
             }
             return Ok(());
         }
-        for w in &mut self.workers {
-            if queue.is_empty() {
-                break;
-            }
-            if w.assigned.len() <= REFILL_AT {
-                let n = (DEPTH - w.assigned.len()).min(queue.len());
-                send(w, queue.drain(..n).collect());
+        let loads: Vec<Option<(usize, u64)>> = self
+            .workers
+            .iter()
+            .map(|w| (w.assigned.len() <= REFILL_AT).then(|| load(&w.assigned)))
+            .collect();
+        let mut batches: Vec<Vec<Assigned>> = self.workers.iter().map(|_| Vec::new()).collect();
+        for i in share_out(loads, queue.iter().map(|a| a.size)) {
+            batches[i].push(queue.pop_front().expect("share_out takes from the queue"));
+        }
+        for (w, batch) in self.workers.iter_mut().zip(batches) {
+            if !batch.is_empty() {
+                send(w, batch);
             }
         }
         Ok(())
@@ -358,6 +370,7 @@ impl<'a> Pool<'a> {
             if over_memory && !a.retried {
                 solo.push_back(Assigned {
                     job: a.job,
+                    size: a.size,
                     solo: true,
                     retried: true,
                 });
@@ -501,6 +514,34 @@ fn grace(seconds: u64) -> u64 {
     (seconds / 10).clamp(1, 60)
 }
 
+/// Jobs and bytes a worker holds.
+fn load(held: &VecDeque<Assigned>) -> (usize, u64) {
+    (held.len(), held.iter().map(|a| a.size).sum())
+}
+
+/// Which worker takes each of the queue's first jobs (given by size): workers due a refill
+/// (`Some` of the jobs and bytes they hold) take jobs in turn, the least loaded first, until
+/// each is full, in jobs or in bytes, or the queue is empty. A large file thus goes to a
+/// worker of its own, and small ones spread evenly, in batches.
+fn share_out(mut loads: Vec<Option<(usize, u64)>>, sizes: impl Iterator<Item = u64>) -> Vec<usize> {
+    let mut picks = Vec::new();
+    for size in sizes {
+        let pick = loads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.map(|l| (l, i)))
+            .filter(|&((jobs, bytes), _)| jobs == 0 || (jobs < DEPTH && bytes < BYTES_AHEAD))
+            .min_by_key(|&((jobs, bytes), _)| (bytes.min(BYTES_AHEAD), jobs));
+        let Some((_, i)) = pick else { break };
+        if let Some((jobs, bytes)) = &mut loads[i] {
+            *jobs += 1;
+            *bytes += size;
+        }
+        picks.push(i);
+    }
+    picks
+}
+
 fn send(w: &mut Worker, batch: Vec<Assigned>) {
     if let Some(tx) = &w.jobs {
         // The worker's feeder only ends when the worker is gone; the pool then sees it exit
@@ -609,4 +650,34 @@ fn listen(
     drop(r);
     let status = child.wait().ok();
     let _ = events.send(WorkerEvent::Exited(slot, generation, status));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_files_go_one_to_a_worker() {
+        // Eight 128 MB files, two idle workers: one each, the rest wait for the first free one
+        // (before, the first worker took all eight and the second idled).
+        let picks = share_out(vec![Some((0, 0)), Some((0, 0))], [128 << 20; 8].into_iter());
+        assert_eq!(picks, [0, 1]);
+        // A worker already on a large file takes nothing more, however idle the queue.
+        let picks = share_out(
+            vec![Some((1, 128 << 20)), Some((0, 0))],
+            [10; 3].into_iter(),
+        );
+        assert_eq!(picks, [1, 1, 1]);
+    }
+
+    #[test]
+    fn small_files_spread_evenly_in_batches() {
+        let picks = share_out(vec![Some((0, 0)), Some((0, 0))], [1000; 100].into_iter());
+        assert_eq!(picks.len(), 2 * DEPTH, "each worker filled to its depth");
+        let to_first = picks.iter().filter(|&&i| i == 0).count();
+        assert_eq!(to_first, DEPTH);
+        // A worker not due a refill (`None`) takes nothing.
+        let picks = share_out(vec![None, Some((REFILL_AT, 0))], [1000; 100].into_iter());
+        assert_eq!(picks, vec![1; DEPTH - REFILL_AT]);
+    }
 }

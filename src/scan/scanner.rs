@@ -561,6 +561,8 @@ struct Collector<'a, 'b> {
     dating: Dating,
     /// Findings waiting for the end of their record to learn its date.
     pending: Pending,
+    /// Digests of the values seen lately (a value repeated a million times is hashed once).
+    digests: mask::Memo,
 }
 
 /// The text around a value, on one line, for `--reveal`.
@@ -595,6 +597,7 @@ impl<'a, 'b> Collector<'a, 'b> {
             detector_panics: 0,
             dating,
             pending: Pending::default(),
+            digests: mask::Memo::default(),
         }
     }
 
@@ -621,6 +624,7 @@ impl<'a, 'b> Collector<'a, 'b> {
     /// gate fails closed on it, and `--fail-on-unscanned` counts it).
     fn finish(&mut self) {
         self.record_end();
+        self.rec.close_columns();
         if self.detector_panics > 0 && self.rec.status == Status::Scanned {
             self.rec.set_status(
                 Status::Partial,
@@ -673,14 +677,17 @@ impl Sink for Collector<'_, '_> {
                 continue;
             }
             let date = lines.as_mut().and_then(|l| l.date_at(c.start));
-            let fingerprint = s.key.fingerprint(c.kind, &c.value);
+            let digest = self.digests.digest(s.key, c.kind, &c.value);
             // What the configuration declares synthetic is so everywhere: counts, exit code.
-            let synthetic = c.synthetic || s.opts.synthetic.covers(c.kind, &c.value, &fingerprint);
+            let synthetic = c.synthetic
+                || s.opts
+                    .synthetic
+                    .covers(c.kind, &c.value, || digest.fingerprint());
             self.rec
                 .tally
-                .add(c.kind, confidence, synthetic, mask::short(&fingerprint));
+                .add(c.kind, confidence, synthetic, digest.short());
             if column.is_some() {
-                in_column.push((c.kind, mask::short(&fingerprint)));
+                in_column.push((c.kind, digest.short()));
             }
             *self.rec.counts.entry(c.kind).or_default() += 1;
             if self.rec.findings.len() >= s.opts.max_findings_per_file {
@@ -701,7 +708,7 @@ impl Sink for Collector<'_, '_> {
                 confidence,
                 location,
                 masked: mask::mask(c.kind, &c.value),
-                fingerprint,
+                fingerprint: digest.fingerprint(),
                 checksum: c.checksum.map(|r| r.as_str()),
                 synthetic,
                 role: c.role,
