@@ -32,10 +32,10 @@ use crate::detect::rules::line_col;
 use crate::detect::{kind, Confidence};
 
 /// The file a git mode looks for at the repository root.
-pub const FILE_NAME: &str = ".kartlegg.toml";
+pub(crate) const FILE_NAME: &str = ".kartlegg.toml";
 
 /// The identity-number kinds: what fails at medium by default in git modes.
-pub const IDENTITY_KINDS: [&str; 4] = [
+pub(crate) const IDENTITY_KINDS: [&str; 4] = [
     kind::FODSELSNUMMER,
     kind::D_NUMMER,
     kind::H_NUMMER,
@@ -44,7 +44,7 @@ pub const IDENTITY_KINDS: [&str; 4] = [
 
 /// A problem in a config file, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
+pub(crate) struct ConfigError {
     pub file: PathBuf,
     pub line: usize,
     pub column: usize,
@@ -68,7 +68,7 @@ impl std::error::Error for ConfigError {}
 
 /// The settings of one config file, checked.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Config {
+pub(crate) struct Config {
     /// The file they came from.
     pub file: PathBuf,
     /// `fail_on`, when the file sets it.
@@ -83,7 +83,7 @@ pub struct Config {
 
 /// The confidence at which a finding fails, per kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FailOn {
+pub(crate) struct FailOn {
     /// For kinds not listed.
     pub default: Confidence,
     pub kinds: BTreeMap<String, Confidence>,
@@ -91,7 +91,7 @@ pub struct FailOn {
 
 impl FailOn {
     /// One level for every kind (`--fail-on`).
-    pub fn uniform(level: Confidence) -> FailOn {
+    pub(crate) fn uniform(level: Confidence) -> FailOn {
         FailOn {
             default: level,
             kinds: BTreeMap::new(),
@@ -103,7 +103,7 @@ impl FailOn {
     /// but lacks a key word nearby — in code and test data that is how they are written
     /// (`"13097248022"` in a list, a constructor argument); the figures behind this choice
     /// are in BENCHMARKS.md ("Gate on code").
-    pub fn git_default() -> FailOn {
+    pub(crate) fn git_default() -> FailOn {
         FailOn {
             default: Confidence::High,
             kinds: IDENTITY_KINDS
@@ -113,12 +113,12 @@ impl FailOn {
         }
     }
 
-    pub fn level(&self, kind: &str) -> Confidence {
+    pub(crate) fn level(&self, kind: &str) -> Confidence {
         self.kinds.get(kind).copied().unwrap_or(self.default)
     }
 
     /// The lowest level of any kind: findings from there up must be reported to decide.
-    pub fn lowest(&self) -> Confidence {
+    pub(crate) fn lowest(&self) -> Confidence {
         self.kinds
             .values()
             .copied()
@@ -189,7 +189,7 @@ impl Synthetic {
 
 /// A value as written in the config, in the form findings carry: e-mail addresses in lower
 /// case, numbers without spaces, dots and dashes (`130972 48022` is `13097248022`).
-pub fn normalise_value(v: &str) -> String {
+pub(crate) fn normalise_value(v: &str) -> String {
     let v = v.trim();
     if v.contains('@') {
         v.to_lowercase()
@@ -202,7 +202,7 @@ pub fn normalise_value(v: &str) -> String {
 
 impl Config {
     /// Reads and checks a config file.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: path.to_path_buf(),
             line: 0,
@@ -213,7 +213,7 @@ impl Config {
     }
 
     /// Parses a config file's text; `path` names it in errors and anchors `rules`.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let at = |offset: usize, message: String| {
             let (line, column) = line_col(text, offset);
             ConfigError {
@@ -301,7 +301,7 @@ impl Config {
     }
 
     /// Checks that every kind `fail_on` names is one the rules produce.
-    pub fn check_kinds<'k>(
+    pub(crate) fn check_kinds<'k>(
         &self,
         known: impl IntoIterator<Item = &'k str> + Clone,
     ) -> Result<(), ConfigError> {

@@ -16,18 +16,22 @@
 //! outputs. [`review`] works on finished inventories: decisions, diffs between scans, finding
 //! one person's values.
 
+// Modules are the library's API where tests, benches, fuzz targets or the binary use them,
+// crate-private otherwise; `unreachable_pub` keeps every `pub` honest, so dead code shows.
+#![warn(unreachable_pub)]
+
 pub mod cli;
 pub mod commands;
-pub mod config;
+pub(crate) mod config;
 pub mod detect;
 pub mod extract;
-pub mod gate;
+pub(crate) mod gate;
 pub mod read;
 pub mod report;
-pub mod retain;
-pub mod review;
+pub(crate) mod retain;
+pub(crate) mod review;
 pub mod scan;
-pub mod source;
+pub(crate) mod source;
 pub mod synth;
 pub mod walk;
 

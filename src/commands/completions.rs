@@ -7,7 +7,7 @@ use clap::CommandFactory;
 use super::NOTHING_FOUND;
 use crate::cli::{Cli, CompletionsArgs};
 
-pub fn run(args: CompletionsArgs) -> Result<u8> {
+pub(super) fn run(args: CompletionsArgs) -> Result<u8> {
     let mut cmd = Cli::command();
     let mut out = std::io::stdout().lock();
     clap_complete::generate(args.shell, &mut cmd, "kartlegg", &mut out);

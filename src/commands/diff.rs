@@ -10,7 +10,7 @@ use super::{FOUND, NOTHING_FOUND};
 use crate::cli::{DiffArgs, ReviewFormat};
 use crate::review::diff::Diff;
 
-pub fn run(args: DiffArgs) -> Result<u8> {
+pub(super) fn run(args: DiffArgs) -> Result<u8> {
     let diff = Diff::compute(&args.old, &args.new)?;
     let mut out = std::io::stdout().lock();
     match args.format {

@@ -158,7 +158,7 @@ impl Setup {
 }
 
 /// `kartlegg scan` with --staged, --diff, --history or --tracked.
-pub fn scan(args: &ScanArgs, source: Source) -> Result<u8> {
+pub(super) fn scan(args: &ScanArgs, source: Source) -> Result<u8> {
     if args.reveal {
         bail!("--reveal is not available with --staged, --diff, --history or --tracked: CI outputs never show raw values");
     }
@@ -248,9 +248,13 @@ fn summarise(o: &Outcome, policy: &Policy) {
         count(Verdict::BelowThreshold),
     );
     for u in &o.unscanned {
+        // With --history, which commit's version it was.
+        let at = u.commit.as_deref().map_or(String::new(), |c| {
+            format!(" in commit {}", c.get(..12).unwrap_or(c))
+        });
         let _ = writeln!(
             err,
-            "kartlegg: not read completely: {} ({}/{})",
+            "kartlegg: not read completely: {}{at} ({}/{})",
             u.path,
             u.status.as_str(),
             u.reason
@@ -273,7 +277,7 @@ fn summarise(o: &Outcome, policy: &Policy) {
 
 /// `kartlegg baseline add`: every finding that now fails (under the targets, if given)
 /// becomes an entry.
-pub fn baseline_add(args: &BaselineAddArgs) -> Result<u8> {
+pub(super) fn baseline_add(args: &BaselineAddArgs) -> Result<u8> {
     let (repo_dir, targets) = split_targets(&args.targets);
     let mut setup = Setup::load(
         &Request {
@@ -421,7 +425,7 @@ fn baseline_note(repo: &Repo, path: &Path, staged: bool) -> Option<String> {
 }
 
 /// `kartlegg baseline update`: drops entries that match nothing in the tracked files.
-pub fn baseline_update(args: &BaselineUpdateArgs) -> Result<u8> {
+pub(super) fn baseline_update(args: &BaselineUpdateArgs) -> Result<u8> {
     let setup = Setup::load(
         &Request {
             repo: args.repo.as_deref().unwrap_or(Path::new(".")),
@@ -457,7 +461,7 @@ pub fn baseline_update(args: &BaselineUpdateArgs) -> Result<u8> {
 
 /// `kartlegg install-hook`: a plain `pre-commit` hook. `KARTLEGG` in the environment picks
 /// the binary (default: `kartlegg` on PATH).
-pub fn install_hook(args: &InstallHookArgs) -> Result<u8> {
+pub(super) fn install_hook(args: &InstallHookArgs) -> Result<u8> {
     let repo = Repo::open(args.repo.as_deref().unwrap_or(Path::new(".")))?;
     let hook = repo.git_path("hooks/pre-commit")?;
     if hook.exists() && !args.force {

@@ -51,7 +51,7 @@ impl Visitor for Search<'_> {
     }
 }
 
-pub fn run(args: LocateArgs) -> Result<u8> {
+pub(super) fn run(args: LocateArgs) -> Result<u8> {
     let mut queries = Vec::new();
     for (family, values) in [
         (Family::Fnr, &args.fnr),

@@ -10,7 +10,7 @@ use clap::CommandFactory;
 use super::NOTHING_FOUND;
 use crate::cli::{Cli, ManArgs};
 
-pub fn run(args: ManArgs) -> Result<u8> {
+pub(super) fn run(args: ManArgs) -> Result<u8> {
     let mut cmd = Cli::command();
     cmd.build();
     if let Some(dir) = &args.output {

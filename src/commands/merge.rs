@@ -7,7 +7,7 @@ use crate::cli::MergeArgs;
 use crate::report::writer::Output;
 use crate::review::merge;
 
-pub fn run(args: &MergeArgs) -> Result<u8> {
+pub(super) fn run(args: &MergeArgs) -> Result<u8> {
     let out = match &args.output {
         Some(p) => Output::open(p).with_context(|| format!("cannot write {}", p.display()))?,
         None => Output::stdout(),

@@ -137,7 +137,7 @@ impl Visitor for Feed<'_> {
     }
 }
 
-pub fn run(args: ReportArgs) -> Result<u8> {
+pub(super) fn run(args: ReportArgs) -> Result<u8> {
     let format = format_of(&args)?;
     if args.findings && format != ReportFormat::Csv {
         bail!(

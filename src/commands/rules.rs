@@ -10,7 +10,7 @@ use crate::detect::rules::{Matcher, RuleSet};
 use crate::detect::Detector;
 
 /// `kartlegg rules`: the rules in use, and whether their examples hold.
-pub fn run(args: RulesArgs) -> Result<u8> {
+pub(super) fn run(args: RulesArgs) -> Result<u8> {
     let det = Detector::new(RuleSet::load(args.rules.as_deref()).map_err(anyhow::Error::msg)?);
     let mut out = std::io::stdout().lock();
     writeln!(out, "rules {}", det.rules_hash())?;

@@ -121,7 +121,7 @@ pub(super) fn options(args: &ScanArgs) -> Result<Options> {
 }
 
 /// `kartlegg scan PATH...`: an inventory (git modes are in [`super::gate`]).
-pub fn run(args: ScanArgs) -> Result<u8> {
+pub(super) fn run(args: ScanArgs) -> Result<u8> {
     if let Some(source) = args.source.source() {
         if args.policy.is_some() {
             bail!("--policy reviews files on disk; it is not available with --staged, --diff, --history or --tracked");

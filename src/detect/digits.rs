@@ -38,7 +38,7 @@ pub(super) struct Chain {
 
 impl Chain {
     /// Reads the chain that starts with the digit at `i`.
-    pub fn parse(b: &[u8], i: usize) -> Chain {
+    pub(super) fn parse(b: &[u8], i: usize) -> Chain {
         let mut c = Chain {
             start: i,
             end: i,
@@ -81,12 +81,12 @@ impl Chain {
     }
 
     /// The separators between the recorded groups.
-    pub fn seps(&self) -> &[u8] {
+    pub(super) fn seps(&self) -> &[u8] {
         &self.seps[..self.n.saturating_sub(1)]
     }
 
     /// Whether any shape can be in this chain: none is shorter than [`MIN_DIGITS`].
-    pub fn may_hold_shape(&self) -> bool {
+    pub(super) fn may_hold_shape(&self) -> bool {
         self.total >= MIN_DIGITS || self.overflow
     }
 
@@ -123,7 +123,7 @@ impl Chain {
 
     /// The digits of groups `from..`, or `None` when they are more than any shape holds (or
     /// the chain has more groups than were recorded).
-    pub fn digits_from(&self, b: &[u8], from: usize) -> Option<Digits> {
+    pub(super) fn digits_from(&self, b: &[u8], from: usize) -> Option<Digits> {
         if self.overflow {
             return None;
         }
@@ -206,14 +206,14 @@ pub(super) enum Written<'a> {
 }
 
 impl Written<'_> {
-    pub fn start(&self) -> usize {
+    pub(super) fn start(&self) -> usize {
         match self {
             Written::Chain(c) => c.start,
             Written::Alone { start, .. } => *start,
         }
     }
 
-    pub fn end(&self) -> usize {
+    pub(super) fn end(&self) -> usize {
         match self {
             Written::Chain(c) => c.end,
             Written::Alone { end, .. } => *end,
@@ -221,7 +221,7 @@ impl Written<'_> {
     }
 
     /// Groups of digits.
-    pub fn groups(&self) -> usize {
+    pub(super) fn groups(&self) -> usize {
         match self {
             Written::Chain(c) => c.n,
             Written::Alone { .. } => 1,
@@ -229,7 +229,7 @@ impl Written<'_> {
     }
 
     /// Whether it is written in a grouping `rule` lists.
-    pub fn fits(&self, rule: &Rule) -> bool {
+    pub(super) fn fits(&self, rule: &Rule) -> bool {
         match self {
             Written::Chain(c) => rule.groupings.iter().any(|g| c.fits(g)),
             Written::Alone { start, end } => {

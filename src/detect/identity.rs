@@ -107,7 +107,7 @@ pub(super) struct Elevens<'a> {
 impl<'a> Elevens<'a> {
     /// From `(start, validated)` of each 11-digit number, in text order; `buf` holds the
     /// answers.
-    pub fn new(found: &[(usize, bool)], buf: &'a mut Vec<bool>) -> Elevens<'a> {
+    pub(super) fn new(found: &[(usize, bool)], buf: &'a mut Vec<bool>) -> Elevens<'a> {
         const NEAR: usize = 400;
         let (mut lo, mut hi, mut valid) = (0, 0, 0);
         buf.clear();
@@ -128,7 +128,7 @@ impl<'a> Elevens<'a> {
     }
 
     /// Whether the `nth` 11-digit number of the chunk is sparse among numbers.
-    pub fn sparse(&self, nth: usize) -> bool {
+    pub(super) fn sparse(&self, nth: usize) -> bool {
         self.sparse[nth]
     }
 }

@@ -63,13 +63,13 @@ adjustments! {
 
 /// The scopes of addresses that name no person.
 pub(super) mod scope {
-    pub const PRIVATE: &str = "private";
-    pub const LOOPBACK: &str = "loopback";
-    pub const LINK_LOCAL: &str = "link_local";
-    pub const DOCUMENTATION: &str = "documentation";
-    pub const MULTICAST: &str = "multicast";
-    pub const UNSPECIFIED: &str = "unspecified";
-    pub const RESERVED: &str = "reserved";
+    pub(crate) const PRIVATE: &str = "private";
+    pub(crate) const LOOPBACK: &str = "loopback";
+    pub(crate) const LINK_LOCAL: &str = "link_local";
+    pub(crate) const DOCUMENTATION: &str = "documentation";
+    pub(crate) const MULTICAST: &str = "multicast";
+    pub(crate) const UNSPECIFIED: &str = "unspecified";
+    pub(crate) const RESERVED: &str = "reserved";
 }
 
 /// An address found in the text.

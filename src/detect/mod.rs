@@ -30,13 +30,13 @@ mod email;
 mod identity;
 mod ip;
 mod kontonummer;
-pub mod names;
+pub(crate) mod names;
 mod organisasjonsnummer;
 mod pattern;
 mod phone;
-pub mod registry;
-pub mod rules;
-pub mod validate;
+pub(crate) mod registry;
+pub(crate) mod rules;
+pub(crate) mod validate;
 
 use serde::{Deserialize, Serialize};
 

@@ -69,7 +69,7 @@ impl Detector {
 /// Whether a candidate found in a name is hidden when the name is printed without
 /// `--reveal`: every value that passed a checksum or is an address, and anything else the
 /// detector is fairly sure of. Organisation numbers are not personal data.
-pub fn masked_in_names(c: &Candidate) -> bool {
+pub(crate) fn masked_in_names(c: &Candidate) -> bool {
     use super::kind;
     match c.kind {
         kind::ORGANISASJONSNUMMER => false,

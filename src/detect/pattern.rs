@@ -34,7 +34,7 @@ pub(super) struct Patterns {
 }
 
 impl Patterns {
-    pub fn new(rules: &[Rule]) -> Patterns {
+    pub(super) fn new(rules: &[Rule]) -> Patterns {
         let mut p = Patterns {
             rules: Vec::new(),
             literals: None,
@@ -64,13 +64,13 @@ impl Patterns {
         p
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
 
     /// Whether `text` could hold a match of some pattern rule: a required literal occurs, or a
     /// rule without literals is loaded.
-    pub fn may_match(&self, text: &[u8]) -> bool {
+    pub(super) fn may_match(&self, text: &[u8]) -> bool {
         !self.always.is_empty() || self.literals.as_ref().is_some_and(|ac| ac.is_match(text))
     }
 
@@ -97,7 +97,7 @@ impl Patterns {
     }
 
     /// Appends the matches of the pattern rules whose prefilter hit in `text`.
-    pub fn scan(&self, det: &Detector, sc: &Scoring<'_>, out: &mut Vec<Candidate>) {
+    pub(super) fn scan(&self, det: &Detector, sc: &Scoring<'_>, out: &mut Vec<Candidate>) {
         if self.rules.is_empty() {
             return;
         }

@@ -156,7 +156,7 @@ macro_rules! adjustments {
 
         impl $name {
             /// The `adjust` keys of the rule file, in variant order.
-            pub const NAMES: &'static [&'static str] = &[$($key),*];
+            $vis const NAMES: &'static [&'static str] = &[$($key),*];
         }
 
         impl $crate::detect::registry::Adjustment for $name {

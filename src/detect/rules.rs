@@ -27,7 +27,7 @@ const CONTEXT_FILE: (&str, &str) = (
 
 /// The built-in rule files: the classes, then each built-in detector's file in registry order.
 /// Their order is the order of evaluation and hashing.
-pub fn builtin_files() -> impl Iterator<Item = (&'static str, &'static str)> {
+pub(crate) fn builtin_files() -> impl Iterator<Item = (&'static str, &'static str)> {
     std::iter::once(CONTEXT_FILE).chain(Builtin::ALL.iter().map(|b| b.spec().rule_file))
 }
 

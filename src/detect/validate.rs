@@ -36,7 +36,7 @@ impl ChecksumRule {
 
 /// The register an identity number belongs to, from the offsets on day and month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdVariant {
+pub(crate) enum IdVariant {
     Fodselsnummer,
     DNummer,
     HNummer,
@@ -45,7 +45,7 @@ pub enum IdVariant {
 
 /// Synthetic test populations, recognised by the month offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Synthetic {
+pub(crate) enum Synthetic {
     /// Month + 80: Skatteetaten's Tenor / Test-Norge.
     Tenor,
     /// Month + 65: Norsk helsenett's synthetic population.
@@ -54,7 +54,7 @@ pub enum Synthetic {
 
 /// A validated 11-digit identity number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IdNumber {
+pub(crate) struct IdNumber {
     pub variant: IdVariant,
     pub rule: ChecksumRule,
     pub synthetic: Option<Synthetic>,
@@ -63,7 +63,7 @@ pub struct IdNumber {
 }
 
 /// The two fødselsnummer remainders `(r1, r2)` in remainder form.
-pub fn id_remainders(d: &[u8]) -> (u32, u32) {
+pub(crate) fn id_remainders(d: &[u8]) -> (u32, u32) {
     debug_assert_eq!(d.len(), 11);
     // Both sums in one pass over the digits.
     let (mut s1, mut s2) = (val(d[9]), W2[9] * val(d[9]) + val(d[10]));
@@ -76,7 +76,7 @@ pub fn id_remainders(d: &[u8]) -> (u32, u32) {
 }
 
 /// Checksum rule satisfied by 11 digits, if any.
-pub fn id_checksum(d: &[u8]) -> Option<ChecksumRule> {
+pub(crate) fn id_checksum(d: &[u8]) -> Option<ChecksumRule> {
     checksum_rule(id_remainders(d))
 }
 
@@ -100,19 +100,19 @@ fn days_in_month(month: u32, yy: u32) -> u32 {
 }
 
 /// True when day/month (offsets removed) form a real date in some century.
-pub fn is_date(day: u32, month: u32, yy: u32) -> bool {
+pub(crate) fn is_date(day: u32, month: u32, yy: u32) -> bool {
     (1..=12).contains(&month) && day >= 1 && day <= days_in_month(month, yy)
 }
 
 /// Validates a fødselsnummer or one of its variants: both check digits (classic or 2032 rule)
 /// and, except for FH-numbers, the date after offsets.
-pub fn identity_number(d: &[u8]) -> Option<IdNumber> {
+pub(crate) fn identity_number(d: &[u8]) -> Option<IdNumber> {
     identity_and_account(d).0
 }
 
 /// 11 digits as an identity number and as an account number, from one pass over the digits:
 /// the second check digit of an identity number is an account's check digit.
-pub fn identity_and_account(d: &[u8]) -> (Option<IdNumber>, bool) {
+pub(crate) fn identity_and_account(d: &[u8]) -> (Option<IdNumber>, bool) {
     if d.len() != 11 || !d.iter().all(u8::is_ascii_digit) {
         return (None, false);
     }
@@ -172,14 +172,14 @@ fn identity_after_checks(d: &[u8], rule: ChecksumRule) -> Option<IdNumber> {
 }
 
 /// Kontonummer: mod 11 with weights 5 4 3 2 7 6 5 4 3 2 (a remainder giving 10 is invalid).
-pub fn kontonummer(d: &[u8]) -> bool {
+pub(crate) fn kontonummer(d: &[u8]) -> bool {
     d.len() == 11
         && d.iter().all(u8::is_ascii_digit)
         && (W2.iter().zip(d).map(|(w, &b)| w * val(b)).sum::<u32>() + val(d[10])) % 11 == 0
 }
 
 /// Organisasjonsnummer: 9 digits starting with 8 or 9, mod 11 with weights 3 2 7 6 5 4 3 2.
-pub fn organisasjonsnummer(d: &[u8]) -> bool {
+pub(crate) fn organisasjonsnummer(d: &[u8]) -> bool {
     d.len() == 9
         && d.iter().all(u8::is_ascii_digit)
         && matches!(d[0], b'8' | b'9')
@@ -188,7 +188,7 @@ pub fn organisasjonsnummer(d: &[u8]) -> bool {
 
 /// Norwegian IBAN check: `NO` + 2 check digits + an 11-digit kontonummer, ISO 7064 mod 97 == 1.
 /// `digits` holds the 13 digits after `NO`.
-pub fn iban_no(digits: &[u8]) -> bool {
+pub(crate) fn iban_no(digits: &[u8]) -> bool {
     if digits.len() != 13 || !digits.iter().all(u8::is_ascii_digit) {
         return false;
     }
@@ -201,7 +201,7 @@ pub fn iban_no(digits: &[u8]) -> bool {
 }
 
 /// Luhn (mod 10), for user rules.
-pub fn luhn(d: &[u8]) -> bool {
+pub(crate) fn luhn(d: &[u8]) -> bool {
     if d.len() < 2 || !d.iter().all(u8::is_ascii_digit) {
         return false;
     }
@@ -228,7 +228,7 @@ pub fn luhn(d: &[u8]) -> bool {
 
 /// Generic mod 11 with weights 2,3,4,5,6,7 repeating from the right (the Norwegian KID and
 /// many account schemes), the last digit being the check digit; remainder 10 is invalid.
-pub fn mod11(d: &[u8]) -> bool {
+pub(crate) fn mod11(d: &[u8]) -> bool {
     if d.len() < 2 || !d.iter().all(u8::is_ascii_digit) {
         return false;
     }
@@ -246,7 +246,7 @@ pub fn mod11(d: &[u8]) -> bool {
 /// Phone: an 8-digit Norwegian subscriber number that belongs to a person's line — mobile (4, 9)
 /// or fixed (2, 3, 5 with 50-57, 6, 7). 58/59 are machine-to-machine, 8xx service numbers, 0 and
 /// 1 start short numbers.
-pub fn norwegian_subscriber(d: &[u8]) -> bool {
+pub(crate) fn norwegian_subscriber(d: &[u8]) -> bool {
     d.len() == 8
         && d.iter().all(u8::is_ascii_digit)
         && match d[0] {
@@ -258,7 +258,7 @@ pub fn norwegian_subscriber(d: &[u8]) -> bool {
 
 /// True for 8 digits that read as a date `YYYYMMDD` in 1900-2099: bare, they are more likely a
 /// date than a phone.
-pub fn looks_like_yyyymmdd(d: &[u8]) -> bool {
+pub(crate) fn looks_like_yyyymmdd(d: &[u8]) -> bool {
     if d.len() != 8 || !d.iter().all(u8::is_ascii_digit) {
         return false;
     }
@@ -272,7 +272,7 @@ pub fn looks_like_yyyymmdd(d: &[u8]) -> bool {
 /// A placeholder a person types where a number goes (`12345678901`, `99999999`, `98765432`):
 /// one digit repeated, or a run that climbs or falls by one at each step (`…8901…` wraps).
 /// Such values are never reported above low, whatever their checksum says.
-pub fn placeholder(d: &[u8]) -> bool {
+pub(crate) fn placeholder(d: &[u8]) -> bool {
     if d.len() < 6 || !d.iter().all(u8::is_ascii_digit) {
         return false;
     }

@@ -239,7 +239,7 @@ fn header_like(line: &str, d: char) -> bool {
 /// The delimiter of a delimited text, and whether its first line is a header: by extension
 /// (`csv`, `tsv`, `tab`, `psv`), or by the shape of the head (see the module essay). `whole`
 /// says the head is the whole input (its last line is complete).
-pub fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
+pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
     let mut lines: Vec<&str> = text.lines().take(SNIFF_LINES + 1).collect();
     if !whole || lines.len() > SNIFF_LINES {
         lines.pop(); // possibly cut off
@@ -373,7 +373,7 @@ fn reader_builder(delimiter: u8) -> csv::ReaderBuilder {
 }
 
 /// Reads delimited UTF-8 records from `reader` into `sink`; returns the bytes read.
-pub fn extract(
+pub(crate) fn extract(
     reader: &mut dyn Read,
     delimiter: u8,
     header: bool,

@@ -37,7 +37,7 @@ use crate::retain::dates::{self, ColumnKind};
 use crate::retain::{Rank, When};
 
 /// Containers nested deeper than this end structured reading: the rest is read as text.
-pub const MAX_DEPTH: usize = 512;
+pub(crate) const MAX_DEPTH: usize = 512;
 /// Bytes of a value held whole; a longer string goes out in windows as it is read.
 const LONG: usize = 256 * 1024;
 /// Characters of a key shown in a path and looked up as a header.
@@ -47,7 +47,7 @@ const MAX_HEADERS: usize = 4096;
 
 /// JSON by extension, or by content: a first line that is a whole JSON object followed by
 /// another object line is NDJSON; text starting with `{` or `[` and a quoted key is JSON.
-pub fn detect(ext: &str, text: &str) -> Option<Format> {
+pub(crate) fn detect(ext: &str, text: &str) -> Option<Format> {
     match ext {
         "ndjson" | "jsonl" => return Some(Format::Ndjson),
         "json" | "geojson" => return Some(Format::Json),
@@ -71,7 +71,7 @@ pub fn detect(ext: &str, text: &str) -> Option<Format> {
 
 /// Reads JSON (or, with `ndjson`, one record per line) from `reader` into `sink`; returns the
 /// bytes read.
-pub fn extract(
+pub(crate) fn extract(
     reader: &mut dyn Read,
     ndjson: bool,
     env: &Env<'_>,

@@ -49,7 +49,7 @@ const KNOWN: &[&str] = &[
 /// Whether a text input is e-mail: by extension (`eml`, `mbox`, `mbx`), by an mbox `From `
 /// line followed by a header, or by a header block that starts the input and holds at least
 /// three well-known message headers.
-pub fn is_mail(name: &str, head: &[u8]) -> bool {
+pub(crate) fn is_mail(name: &str, head: &[u8]) -> bool {
     if matches!(extension(name).as_str(), "eml" | "mbox" | "mbx") {
         return true;
     }
@@ -86,7 +86,10 @@ pub fn is_mail(name: &str, head: &[u8]) -> bool {
 }
 
 /// A message file or a mailbox.
-pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+pub(crate) fn extract(
+    input: &mut Input<'_>,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
     let mbox =
         input.head.starts_with(b"From ") || matches!(input.extension().as_str(), "mbox" | "mbx");
     if !mbox {

@@ -21,7 +21,7 @@ const MAX_LINE: usize = 1 << 20;
 const MAX_COLUMNS: usize = 1024;
 
 /// Reads Markdown from `reader` into `sink`; returns the bytes read.
-pub fn extract(
+pub(crate) fn extract(
     reader: &mut dyn Read,
     env: &Env<'_>,
     sink: &mut dyn Sink,

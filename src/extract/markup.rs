@@ -50,7 +50,7 @@ const SKIPPED_ATTRIBUTES: &[&str] = &["class", "id", "style", "xmlns"];
 
 /// HTML or XML by extension, or by the head: a doctype or `<html>` is HTML, an XML declaration
 /// otherwise XML.
-pub fn detect(ext: &str, text: &str) -> Option<Format> {
+pub(crate) fn detect(ext: &str, text: &str) -> Option<Format> {
     match ext {
         "html" | "htm" | "xhtml" | "shtml" => return Some(Format::Html),
         "xml" | "xsd" | "xsl" | "xslt" | "svg" | "rss" | "atom" | "kml" | "gpx" | "xlf"
@@ -76,7 +76,7 @@ pub fn detect(ext: &str, text: &str) -> Option<Format> {
 }
 
 /// Reads HTML (or, with `xml`, XML) from `reader` into `sink`; returns the bytes read.
-pub fn extract(
+pub(crate) fn extract(
     reader: &mut dyn Read,
     xml: bool,
     env: &Env<'_>,

@@ -14,7 +14,7 @@ use crate::read::sniff::Format;
 /// Workbooks are `Workbook` (or `Book` for Excel 5); an OOXML file encrypted with a password
 /// holds `EncryptionInfo` + `EncryptedPackage`; Word has `WordDocument`, PowerPoint
 /// `PowerPoint Document`, Outlook messages `__substg1.0_*` property streams.
-pub fn classify(input: &mut Input<'_>) -> Result<Format, ExtractError> {
+pub(crate) fn classify(input: &mut Input<'_>) -> Result<Format, ExtractError> {
     let cf = open(input.seekable()?)?;
     let names: Vec<String> = cf
         .read_root_storage()
@@ -43,7 +43,7 @@ pub fn classify(input: &mut Input<'_>) -> Result<Format, ExtractError> {
 /// encrypted packages); Word, LibreOffice and Apache POI read them, but the `cfb` crate refuses
 /// a FAT longer than the file. Such a file is read as if zeros padded it to the length its
 /// FAT describes (no sector of a stream lies there, so nothing is read from the padding).
-pub fn open(
+pub(crate) fn open(
     reader: &mut dyn ReadSeek,
 ) -> Result<cfb::CompoundFile<Padded<&mut dyn ReadSeek>>, ExtractError> {
     let padded = Padded::new(reader)?;
@@ -53,7 +53,7 @@ pub fn open(
 }
 
 /// A compound file seen with zeros after its end, up to the length its FAT describes.
-pub struct Padded<R> {
+pub(crate) struct Padded<R> {
     inner: R,
     len: u64,
     padded: u64,
@@ -131,7 +131,7 @@ impl<R: Read + Seek> Seek for Padded<R> {
 
 /// An OLE2 file that is not a workbook (workbooks go to [`super::sheet`]): its document
 /// properties are read, and its status names the format.
-pub fn unread(
+pub(crate) fn unread(
     input: &mut Input<'_>,
     format: Format,
     sink: &mut dyn Sink,

@@ -17,7 +17,7 @@ use super::{Clock, LinePos};
 /// Bytes read from the stream at a time.
 const BUF: usize = 256 * 1024;
 
-pub struct Pull<'r> {
+pub(crate) struct Pull<'r> {
     r: &'r mut dyn Read,
     pub buf: Vec<u8>,
     /// The position: `buf[pos..end]` is read but not consumed.
@@ -33,7 +33,7 @@ pub struct Pull<'r> {
 
 impl<'r> Pull<'r> {
     /// A reader that checks the time budget `clock` at every refill (`None`: no budget).
-    pub fn new(r: &'r mut dyn Read, clock: Option<Clock>) -> Pull<'r> {
+    pub(crate) fn new(r: &'r mut dyn Read, clock: Option<Clock>) -> Pull<'r> {
         Pull {
             clock,
             r,
@@ -49,7 +49,7 @@ impl<'r> Pull<'r> {
     /// The byte `k` ahead of the position (`k` far below the buffer's size), reading more when
     /// needed.
     #[inline]
-    pub fn peek_at(&mut self, k: usize) -> io::Result<Option<u8>> {
+    pub(crate) fn peek_at(&mut self, k: usize) -> io::Result<Option<u8>> {
         if self.pos + k < self.end {
             return Ok(Some(self.buf[self.pos + k]));
         }
@@ -80,14 +80,14 @@ impl<'r> Pull<'r> {
     }
 
     #[inline]
-    pub fn peek(&mut self) -> io::Result<Option<u8>> {
+    pub(crate) fn peek(&mut self) -> io::Result<Option<u8>> {
         self.peek_at(0)
     }
 
     /// The byte at the position, consumed.
     #[inline]
     #[allow(clippy::should_implement_trait)] // fallible: not an `Iterator`
-    pub fn next(&mut self) -> io::Result<Option<u8>> {
+    pub(crate) fn next(&mut self) -> io::Result<Option<u8>> {
         let b = self.peek()?;
         if b.is_some() {
             self.pos += 1;
@@ -96,20 +96,19 @@ impl<'r> Pull<'r> {
     }
 
     /// The buffered bytes from the position (at least one unless at the end).
-    pub fn available(&mut self) -> io::Result<&[u8]> {
+    pub(crate) fn available(&mut self) -> io::Result<&[u8]> {
         self.peek()?;
         Ok(&self.buf[self.pos..self.end])
-    }
-
-    /// Offset of the position in the stream.
-    pub fn offset(&self) -> u64 {
-        self.total - (self.end - self.pos) as u64
     }
 
     /// Reads one line into `out` (without its line break, or a CR before it), at most `max`
     /// bytes of it: returns where it starts and whether it ended (false when `max` cut it; the
     /// next call goes on with the rest). `None` at the end of the input.
-    pub fn line(&mut self, out: &mut Vec<u8>, max: usize) -> io::Result<Option<(LinePos, bool)>> {
+    pub(crate) fn line(
+        &mut self,
+        out: &mut Vec<u8>,
+        max: usize,
+    ) -> io::Result<Option<(LinePos, bool)>> {
         out.clear();
         let start = self.here();
         let mut any = false;
@@ -144,7 +143,7 @@ impl<'r> Pull<'r> {
     }
 
     /// The line and column of the position.
-    pub fn here(&mut self) -> LinePos {
+    pub(crate) fn here(&mut self) -> LinePos {
         if self.known < self.pos {
             self.known_pos = self.known_pos.advance(&self.buf[self.known..self.pos]);
             self.known = self.pos;
@@ -155,14 +154,14 @@ impl<'r> Pull<'r> {
 
 /// The rest of a [`Pull`]'s input as a `Read`: all of it, or up to and including the next line
 /// break (`line`), for parsers that give up on structure and read on as text.
-pub struct Rest<'p, 'r> {
+pub(crate) struct Rest<'p, 'r> {
     pub pull: &'p mut Pull<'r>,
     pub line: bool,
     done: bool,
 }
 
 impl<'p, 'r> Rest<'p, 'r> {
-    pub fn new(pull: &'p mut Pull<'r>, line: bool) -> Rest<'p, 'r> {
+    pub(crate) fn new(pull: &'p mut Pull<'r>, line: bool) -> Rest<'p, 'r> {
         Rest {
             pull,
             line,

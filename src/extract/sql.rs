@@ -32,7 +32,7 @@ use crate::detect::ChunkContext;
 use crate::retain::dates;
 
 /// Bytes kept of one value; the rest is skipped (and counted in a `partial` note).
-pub const MAX_VALUE: usize = 4 << 20;
+pub(crate) const MAX_VALUE: usize = 4 << 20;
 /// Bytes of non-data statement text scanned at once.
 const MAX_OTHER: usize = 1 << 20;
 /// Rows between two checks of the time limit.
@@ -58,7 +58,7 @@ const CONSTRAINTS: &[&str] = &[
 ];
 
 /// True when `text` (the decoded head of a text input) looks like an SQL dump or script.
-pub fn detect(ext: &str, text: &str) -> bool {
+pub(crate) fn detect(ext: &str, text: &str) -> bool {
     if ext == "sql" {
         return true;
     }
@@ -99,7 +99,7 @@ fn backslash_dialect(head: &str) -> bool {
 
 /// What a dump held.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Stats {
+pub(crate) struct Stats {
     pub bytes: u64,
     pub rows: u64,
     /// Values longer than [`MAX_VALUE`], scanned only in their first part.
@@ -108,7 +108,7 @@ pub struct Stats {
 
 /// Parses a dump from `reader` (UTF-8, at its start) into `sink`. `head` is the decoded head,
 /// for the dialect.
-pub fn extract(
+pub(crate) fn extract(
     reader: &mut dyn Read,
     head: &str,
     env: &Env<'_>,

@@ -16,7 +16,11 @@ fn printable(b: u8) -> bool {
 }
 
 /// Scans the text runs of `input`; returns the number of bytes read.
-pub fn extract(input: &mut dyn Read, base: &Location, sink: &mut dyn Sink) -> io::Result<u64> {
+pub(crate) fn extract(
+    input: &mut dyn Read,
+    base: &Location,
+    sink: &mut dyn Sink,
+) -> io::Result<u64> {
     let runs = ChunkContext {
         binary_runs: true,
         ..ChunkContext::default()

@@ -28,9 +28,9 @@ use crate::retain::dates::{self, ColumnKind};
 use crate::retain::{Rank, When};
 
 /// Rows buffered per table before its columns are measured.
-pub const SAMPLE_ROWS: usize = 1000;
+pub(crate) const SAMPLE_ROWS: usize = 1000;
 /// Bytes of values buffered per table before its columns are measured.
-pub const SAMPLE_BYTES: usize = 16 << 20;
+pub(crate) const SAMPLE_BYTES: usize = 16 << 20;
 /// Whole-number values of 10-11 digits a column needs in its sample before its statistics
 /// count: with fewer, one chance hit would swing the share.
 const MIN_NUMBERS: u32 = 20;
@@ -38,7 +38,7 @@ const MIN_NUMBERS: u32 = 20;
 /// One row: its values concatenated, with each value's span (`None` for SQL `NULL`). Parsers
 /// reuse one `Row`, so a row costs no allocation once the buffers have grown.
 #[derive(Debug, Clone, Default)]
-pub struct Row {
+pub(crate) struct Row {
     text: Vec<u8>,
     fields: Vec<Option<Range<usize>>>,
     open: Option<usize>,
@@ -48,7 +48,7 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.text.clear();
         self.fields.clear();
         self.open = None;
@@ -56,31 +56,32 @@ impl Row {
     }
 
     /// Starts a value; append its bytes with [`Row::push`], end it with [`Row::end`].
-    pub fn begin(&mut self) {
+    pub(crate) fn begin(&mut self) {
         self.open = Some(self.text.len());
     }
 
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.text.extend_from_slice(bytes);
     }
 
-    pub fn push_byte(&mut self, b: u8) {
+    #[cfg(test)]
+    pub(crate) fn push_byte(&mut self, b: u8) {
         self.text.push(b);
     }
 
     /// Bytes of the value being built.
-    pub fn open_len(&self) -> usize {
+    pub(crate) fn open_len(&self) -> usize {
         self.open.map_or(0, |s| self.text.len() - s)
     }
 
-    pub fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         let start = self.open.take().unwrap_or(self.text.len());
         self.fields.push(Some(start..self.text.len()));
     }
 
     /// Drops the value being built (it turned out to be `NULL`, or a blob not worth scanning)
     /// and records a `NULL` in its place.
-    pub fn end_null(&mut self) {
+    pub(crate) fn end_null(&mut self) {
         if let Some(start) = self.open.take() {
             self.text.truncate(start);
         }
@@ -88,33 +89,29 @@ impl Row {
     }
 
     /// Drops the value being built without recording a field.
-    pub fn cancel(&mut self) {
+    pub(crate) fn cancel(&mut self) {
         if let Some(start) = self.open.take() {
             self.text.truncate(start);
         }
     }
 
     /// The bytes of the value being built.
-    pub fn open_value(&self) -> &[u8] {
+    pub(crate) fn open_value(&self) -> &[u8] {
         self.open.map_or(&[], |s| &self.text[s..])
     }
 
-    pub fn push_field(&mut self, bytes: &[u8]) {
+    pub(crate) fn push_field(&mut self, bytes: &[u8]) {
         self.begin();
         self.push(bytes);
         self.end();
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.fields.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
-    }
-
     /// The value of field `i` (`None` for `NULL`).
-    pub fn get(&self, i: usize) -> Option<&[u8]> {
+    pub(crate) fn get(&self, i: usize) -> Option<&[u8]> {
         self.fields.get(i)?.as_ref().map(|r| &self.text[r.clone()])
     }
 
@@ -189,7 +186,7 @@ struct ColumnState {
 }
 
 /// One table being read: rows in, value chunks out.
-pub struct Table<'a> {
+pub(crate) struct Table<'a> {
     det: &'a Detector,
     name: Option<String>,
     columns: Vec<ColumnState>,
@@ -205,7 +202,7 @@ pub struct Table<'a> {
 impl<'a> Table<'a> {
     /// A table called `name` (`None` for a CSV file) with the given column names (more
     /// columns than names are numbered by position); rows are numbered from `first_row`.
-    pub fn new(
+    pub(crate) fn new(
         det: &'a Detector,
         name: Option<String>,
         columns: &[String],
@@ -230,7 +227,7 @@ impl<'a> Table<'a> {
 
     /// Which columns are declared as dates (`DATE`, `TIMESTAMP`), for the rows' dates when no
     /// column's name dates them.
-    pub fn with_date_types(mut self, typed: &[bool]) -> Table<'a> {
+    pub(crate) fn with_date_types(mut self, typed: &[bool]) -> Table<'a> {
         let names: Vec<String> = self
             .columns
             .iter()
@@ -252,12 +249,8 @@ impl<'a> Table<'a> {
         Some((i, rank))
     }
 
-    pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-
     /// The number of the last row handed out.
-    pub fn rows(&self) -> u64 {
+    pub(crate) fn rows(&self) -> u64 {
         self.row
     }
 
@@ -284,7 +277,7 @@ impl<'a> Table<'a> {
     }
 
     /// Takes one row (its values in column order).
-    pub fn row(&mut self, row: &Row, sink: &mut dyn Sink) {
+    pub(crate) fn row(&mut self, row: &Row, sink: &mut dyn Sink) {
         while self.columns.len() < row.len() {
             self.add_column(None);
         }
@@ -348,7 +341,7 @@ impl<'a> Table<'a> {
     }
 
     /// Ends the table: scores what is still buffered and reports each column's value count.
-    pub fn finish(mut self, sink: &mut dyn Sink) {
+    pub(crate) fn finish(mut self, sink: &mut dyn Sink) {
         if self.sampling {
             self.end_sample(sink);
         }

@@ -9,7 +9,7 @@ use crate::read::sniff;
 /// The chunks an extractor pushed: base location, reported text, and the chunk's header
 /// context flag (`identity`).
 #[derive(Default)]
-pub struct Texts {
+pub(super) struct Texts {
     pub chunks: Vec<(Location, String, bool)>,
 }
 
@@ -25,7 +25,7 @@ impl Sink for Texts {
 }
 
 /// Runs `f` on `data` as an input called `name`.
-pub fn run(
+pub(super) fn run(
     name: &str,
     data: &[u8],
     f: impl FnOnce(&mut Input<'_>, &mut dyn Sink) -> Result<Extracted, ExtractError>,
@@ -35,7 +35,7 @@ pub fn run(
 
 /// A detector with a user rule whose pattern matches any word: with it, extractors hand over
 /// every text they read (they skip text that cannot match), so tests see all of it.
-pub fn all_text() -> Detector {
+pub(super) fn all_text() -> Detector {
     let rule = r#"
 [[rule]]
 id = "word"
@@ -50,7 +50,7 @@ confidence = "low"
 }
 
 /// [`run`] with the given detector.
-pub fn run_with(
+pub(super) fn run_with(
     det: &Detector,
     name: &str,
     data: &[u8],
@@ -77,13 +77,13 @@ pub fn run_with(
 }
 
 /// A fixture from `tests/fixtures/docs`.
-pub fn fixture(name: &str) -> Vec<u8> {
+pub(super) fn fixture(name: &str) -> Vec<u8> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/docs/");
     std::fs::read(format!("{path}{name}")).expect("fixture exists")
 }
 
 /// `data` with `n` bytes at seeded positions inverted: damaged copies for robustness tests.
-pub fn damaged(data: &[u8], seed: u64, n: usize) -> Vec<u8> {
+pub(super) fn damaged(data: &[u8], seed: u64, n: usize) -> Vec<u8> {
     let mut rng = crate::synth::Rng::new(seed);
     let mut out = data.to_vec();
     for _ in 0..n {

@@ -17,7 +17,7 @@ const FIRST_READ: usize = 16 * 1024;
 
 /// What reading the stream saw.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Stats {
+pub(crate) struct Stats {
     pub bytes: u64,
     /// Malformed sequences replaced by U+FFFD.
     pub had_errors: bool,
@@ -26,7 +26,7 @@ pub struct Stats {
 /// Decodes `input` (which starts at the beginning of the file, BOM included) as `encoding` and
 /// pushes windows into `sink`. The time budget `clock` is checked at every read: a file of
 /// any size, however dense with findings, stops at its budget.
-pub fn extract(
+pub(crate) fn extract(
     input: &mut dyn Read,
     encoding: &'static Encoding,
     base: &Location,
@@ -60,7 +60,7 @@ pub fn extract(
 }
 
 /// A plain text input (structured texts go to [`super::structured`]).
-pub fn extract_file(
+pub(crate) fn extract_file(
     input: &mut Input<'_>,
     encoding: &'static Encoding,
     bom: bool,
@@ -95,7 +95,7 @@ pub fn extract_file(
 }
 
 /// The encoding as the inventory names it, noting replaced invalid sequences.
-pub fn encoding_label(encoding: &'static Encoding, bom: bool, had_errors: bool) -> String {
+pub(crate) fn encoding_label(encoding: &'static Encoding, bom: bool, had_errors: bool) -> String {
     let mut name = sniff::encoding_name(encoding, bom);
     if had_errors {
         name.push_str(" (with invalid sequences)");

@@ -12,15 +12,15 @@ use crate::detect::context::floor_boundary;
 use crate::detect::ChunkContext;
 
 /// Bytes of text per window (before overlap).
-pub const WINDOW: usize = 256 * 1024;
+pub(crate) const WINDOW: usize = 256 * 1024;
 /// Context kept before the report range.
-pub const LOOKBACK: usize = 1024 + 64;
+pub(crate) const LOOKBACK: usize = 1024 + 64;
 /// Bytes at the end of a window left for the next one.
-pub const TAIL: usize = 1024 + 512;
+pub(crate) const TAIL: usize = 1024 + 512;
 
 /// How window offsets map back to the source.
 #[derive(Debug, Clone, Copy)]
-pub enum Addressing {
+pub(crate) enum Addressing {
     /// Lines and columns.
     Lines,
     /// Text byte `i` stands for source byte `base + i * stride` (1:1 or 2:1 transforms).
@@ -35,27 +35,27 @@ pub enum Addressing {
 /// out, whole as one chunk ([`Position::Mapped`]) or to a [`Windower`] when it runs long.
 /// Bytes are UTF-8 unless the input was not (then they are replaced when handed out).
 #[derive(Debug, Default)]
-pub struct Mapped {
+pub(crate) struct Mapped {
     pub bytes: Vec<u8>,
     pub anchors: Vec<Anchor>,
 }
 
 impl Mapped {
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.bytes.clear();
         self.anchors.clear();
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.bytes.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
 
     /// Bytes pushed from now on stand at `pos` in the source.
-    pub fn anchor(&mut self, pos: LinePos) {
+    pub(crate) fn anchor(&mut self, pos: LinePos) {
         let at = self.bytes.len();
         if self.anchors.last().is_some_and(|a| a.at == at) {
             self.anchors.pop();
@@ -63,12 +63,12 @@ impl Mapped {
         self.anchors.push(Anchor { at, pos });
     }
 
-    pub fn push(&mut self, b: &[u8]) {
+    pub(crate) fn push(&mut self, b: &[u8]) {
         self.bytes.extend_from_slice(b);
     }
 
     /// Appends `other`, anchors and all.
-    pub fn append(&mut self, other: &Mapped) {
+    pub(crate) fn append(&mut self, other: &Mapped) {
         let base = self.bytes.len();
         for a in &other.anchors {
             let at = base + a.at;
@@ -81,13 +81,13 @@ impl Mapped {
     }
 
     /// The text, as one chunk's text.
-    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+    pub(crate) fn text(&self) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(&self.bytes)
     }
 
     /// Hands the text to `w`: all of it, or (`all` false: more follows) up to its last whole
     /// character; what is not handed over stays, with its position.
-    pub fn hand_over(&mut self, w: &mut Windower, all: bool) {
+    pub(crate) fn hand_over(&mut self, w: &mut Windower, all: bool) {
         let cut = if all {
             self.bytes.len()
         } else {
@@ -102,7 +102,7 @@ impl Mapped {
     }
 
     /// Drops `bytes[..cut]`, rebasing the anchors on what is left.
-    pub fn keep_from(&mut self, cut: usize) {
+    pub(crate) fn keep_from(&mut self, cut: usize) {
         let i = self.anchors.partition_point(|a| a.at <= cut);
         if let Some(last) = i.checked_sub(1).map(|i| self.anchors[i]) {
             let pos = last.pos.advance(&self.bytes[last.at.min(cut)..cut]);
@@ -117,7 +117,7 @@ impl Mapped {
 }
 
 /// The largest character boundary of UTF-8 `b` at or below `at`.
-pub fn char_floor(b: &[u8], at: usize) -> usize {
+pub(crate) fn char_floor(b: &[u8], at: usize) -> usize {
     let mut i = at.min(b.len());
     while i > 0 && i < b.len() && (b[i] & 0xC0) == 0x80 {
         i -= 1;
@@ -126,7 +126,7 @@ pub fn char_floor(b: &[u8], at: usize) -> usize {
 }
 
 /// The length of `b` without a character cut off at its end.
-pub fn whole_chars(b: &[u8]) -> usize {
+pub(crate) fn whole_chars(b: &[u8]) -> usize {
     let n = b.len();
     let mut start = n;
     while start > 0 && n - start < 3 && (b[start - 1] & 0xC0) == 0x80 {
@@ -148,7 +148,7 @@ pub fn whole_chars(b: &[u8]) -> usize {
     }
 }
 
-pub struct Windower {
+pub(crate) struct Windower {
     text: String,
     /// Start of the report range in `text`.
     report_from: usize,
@@ -166,7 +166,7 @@ pub struct Windower {
 }
 
 impl Windower {
-    pub fn new(addressing: Addressing, base: &Location, context: ChunkContext) -> Windower {
+    pub(crate) fn new(addressing: Addressing, base: &Location, context: ChunkContext) -> Windower {
         Windower {
             // Grows as text is appended: a small file needs a small buffer, and a large one
             // reaches its steady size after a few doublings.
@@ -182,17 +182,17 @@ impl Windower {
     }
 
     /// The buffer to append decoded text to; call [`Windower::flush`] after appending.
-    pub fn buffer(&mut self) -> &mut String {
+    pub(crate) fn buffer(&mut self) -> &mut String {
         &mut self.text
     }
 
     /// Text appended from now on stands at `pos` in the source ([`Addressing::Mapped`]).
-    pub fn anchor(&mut self, pos: LinePos) {
+    pub(crate) fn anchor(&mut self, pos: LinePos) {
         self.anchor_at(self.text.len(), pos);
     }
 
     /// Appends mapped text with its anchors (their offsets relative to `text`).
-    pub fn push_mapped(&mut self, text: &str, anchors: &[Anchor]) {
+    pub(crate) fn push_mapped(&mut self, text: &str, anchors: &[Anchor]) {
         let base = self.text.len();
         for a in anchors {
             self.anchor_at(base + a.at.min(text.len()), a.pos);
@@ -208,7 +208,7 @@ impl Windower {
     }
 
     /// Hands out full windows; with `last`, hands out whatever is left.
-    pub fn flush(&mut self, sink: &mut dyn Sink, last: bool) {
+    pub(crate) fn flush(&mut self, sink: &mut dyn Sink, last: bool) {
         while self.text.len() >= WINDOW + TAIL || (last && self.report_from < self.text.len()) {
             let report_end = if last && self.text.len() < WINDOW + TAIL {
                 self.text.len()
@@ -230,7 +230,7 @@ impl Windower {
     /// look-back keeps many small chunks from scanning their neighbours again. What was
     /// pending goes out first, with the windower's context; `text` stays context for what
     /// follows.
-    pub fn push_with(
+    pub(crate) fn push_with(
         &mut self,
         sink: &mut dyn Sink,
         text: &str,

@@ -15,7 +15,7 @@ const MAX_LINE: usize = 1 << 20;
 const MAX_OPEN: usize = 256;
 
 /// Reads YAML from `reader` into `sink`; returns the bytes read.
-pub fn extract(
+pub(crate) fn extract(
     reader: &mut dyn Read,
     env: &Env<'_>,
     sink: &mut dyn Sink,

@@ -21,7 +21,7 @@ struct Seen {
 }
 
 /// Classifies by the names in the central directory, and for ODF by the stored `mimetype`.
-pub fn classify(input: &mut Input<'_>) -> Result<Format, ExtractError> {
+pub(crate) fn classify(input: &mut Input<'_>) -> Result<Format, ExtractError> {
     let ext = input.extension();
     let clock = input.clock;
     let r = input.seekable()?;

@@ -21,12 +21,12 @@ use serde::{Deserialize, Serialize};
 use crate::report::mask::HashKey;
 
 /// The file name looked for at the repository root.
-pub const FILE_NAME: &str = ".kartlegg-baseline.json";
+pub(crate) const FILE_NAME: &str = ".kartlegg-baseline.json";
 
 const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     pub version: u32,
     /// Hex of the HMAC key of this repository's fingerprints.
     pub key: String,
@@ -34,7 +34,7 @@ pub struct Baseline {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub fingerprint: String,
     pub kind: String,
     pub path: String,
@@ -48,14 +48,14 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn expired(&self, today: NaiveDate) -> bool {
+    pub(crate) fn expired(&self, today: NaiveDate) -> bool {
         self.expires.is_some_and(|e| e <= today)
     }
 }
 
 impl Baseline {
     /// A new, empty baseline with a fresh random key.
-    pub fn new() -> Baseline {
+    pub(crate) fn new() -> Baseline {
         use rand::RngCore;
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
@@ -66,7 +66,7 @@ impl Baseline {
         }
     }
 
-    pub fn load(path: &Path) -> Result<Baseline> {
+    pub(crate) fn load(path: &Path) -> Result<Baseline> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the baseline {}", path.display()))?;
         let b: Baseline = serde_json::from_str(&text)
@@ -88,7 +88,7 @@ impl Baseline {
     }
 
     /// Writes the file atomically, entries sorted so diffs stay small.
-    pub fn save(&mut self, path: &Path) -> Result<()> {
+    pub(crate) fn save(&mut self, path: &Path) -> Result<()> {
         self.entries.sort_by(|a, b| {
             (&a.path, &a.kind, &a.fingerprint).cmp(&(&b.path, &b.kind, &b.fingerprint))
         });
@@ -102,19 +102,22 @@ impl Baseline {
         Ok(())
     }
 
-    pub fn key(&self) -> HashKey {
+    pub(crate) fn key(&self) -> HashKey {
         HashKey::provided(hex::decode(&self.key).expect("checked on load"))
     }
 
     /// The entry for a value in a path, if any.
-    pub fn find(&self, path: &str, fingerprint: &str) -> Option<usize> {
+    pub(crate) fn find(&self, path: &str, fingerprint: &str) -> Option<usize> {
         self.entries
             .iter()
             .position(|e| e.path == path && e.fingerprint == fingerprint)
     }
 
     /// Entries not in `used`: they match nothing any more.
-    pub fn stale<'a>(&'a self, used: &'a HashSet<usize>) -> impl Iterator<Item = &'a Entry> + 'a {
+    pub(crate) fn stale<'a>(
+        &'a self,
+        used: &'a HashSet<usize>,
+    ) -> impl Iterator<Item = &'a Entry> + 'a {
         self.entries
             .iter()
             .enumerate()

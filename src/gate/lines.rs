@@ -8,7 +8,7 @@ use super::{baseline, Hit, Source, Verdict, ALLOW_MARKER};
 use crate::extract::{Column, Location};
 
 /// What to do about a failing finding.
-pub fn advice() -> String {
+pub(crate) fn advice() -> String {
     format!(
         "remove it, or record a reviewed exception in {}",
         baseline::FILE_NAME
@@ -17,7 +17,7 @@ pub fn advice() -> String {
 
 /// `path:line:column` when the finding has a line, else the path and what locates it inside
 /// (sheet, cell, page...).
-pub fn place(hit: &Hit) -> String {
+pub(crate) fn place(hit: &Hit) -> String {
     let l = &hit.finding.location;
     match (l.line, super::char_column(l)) {
         (Some(line), Some(c)) => format!("{}:{line}:{c}", hit.path),
@@ -30,7 +30,7 @@ pub fn place(hit: &Hit) -> String {
 }
 
 /// The parts of a location other than line and column, such as `sheet Kunder, cell B14`.
-pub fn inner_place(l: &Location) -> Option<String> {
+pub(crate) fn inner_place(l: &Location) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(p) = l.page {
         parts.push(format!("page {p}"));
@@ -71,7 +71,7 @@ pub fn inner_place(l: &Location) -> Option<String> {
 
 /// `fodselsnummer (high) 130********`, plus where inside the file when a line is not all
 /// (`in part word/document.xml`), plus the introducing commit in history scans.
-pub fn what(hit: &Hit) -> String {
+pub(crate) fn what(hit: &Hit) -> String {
     let f = &hit.finding;
     let mut s = format!("{} ({}) {}", f.kind, f.confidence.as_str(), f.masked);
     // With a line, `place` shows only line and column: say where inside (a slide, a part).
@@ -89,7 +89,7 @@ const MAX_TARGETS: usize = 10;
 
 /// What a blocked developer can do, with the exact command for the baseline: printed after
 /// the findings when some fail.
-pub fn ways_out(hits: &[Hit], source: &Source) -> String {
+pub(crate) fn ways_out(hits: &[Hit], source: &Source) -> String {
     let failing: Vec<&Hit> = hits.iter().filter(|h| h.verdict == Verdict::Fail).collect();
     let mut targets: Vec<String> = failing.iter().map(|h| Target::of(h).shell_arg()).collect();
     targets.dedup();
@@ -121,7 +121,7 @@ pub fn ways_out(hits: &[Hit], source: &Source) -> String {
 }
 
 /// One line per failing finding.
-pub fn write_text(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
+pub(crate) fn write_text(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
     for h in hits.iter().filter(|h| h.verdict == Verdict::Fail) {
         writeln!(out, "{}: {} — {}", place(h), what(h), advice())?;
     }
@@ -129,7 +129,7 @@ pub fn write_text(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
 }
 
 /// One `::error` workflow command per failing finding; GitHub shows them on the diff.
-pub fn write_github(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
+pub(crate) fn write_github(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
     for h in hits.iter().filter(|h| h.verdict == Verdict::Fail) {
         let l = &h.finding.location;
         let mut props = format!("file={}", property(&h.file));

@@ -19,10 +19,10 @@
 //! Memory is bounded by design: a batch holds at most 32 MiB of blobs, and a blob over 8 MiB
 //! is written to a private temporary file that a worker reads like any file.
 
-pub mod baseline;
-pub mod lines;
-pub mod sarif;
-pub mod target;
+pub(crate) mod baseline;
+pub(crate) mod lines;
+pub(crate) mod sarif;
+pub(crate) mod target;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -41,9 +41,9 @@ use crate::source::git::{self, Change, Repo};
 use baseline::{Baseline, Entry};
 
 /// The comment that allows the findings on its line and on the line below it.
-pub const ALLOW_MARKER: &str = "kartlegg:allow";
+pub(crate) const ALLOW_MARKER: &str = "kartlegg:allow";
 /// Path patterns (gitignore syntax) never scanned, at the repository root.
-pub const IGNORE_FILE: &str = ".kartleggignore";
+pub(crate) const IGNORE_FILE: &str = ".kartleggignore";
 
 /// What to scan in the repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +82,7 @@ impl Source {
 
 /// What fails.
 #[derive(Debug, Clone)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// The level at which a finding fails, per kind.
     pub fail_on: FailOn,
     pub fail_on_synthetic: bool,
@@ -90,7 +90,7 @@ pub struct Policy {
 
 /// Why a finding does or does not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Fail,
     /// Below `--fail-on`.
     BelowThreshold,
@@ -103,7 +103,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Verdict::Fail => "fail",
             Verdict::BelowThreshold => "below_threshold",
@@ -116,7 +116,7 @@ impl Verdict {
 
 /// One finding in a scanned change.
 #[derive(Debug, Clone)]
-pub struct Hit {
+pub(crate) struct Hit {
     /// The record's path: the repository path, with `!/member` for archive members.
     pub path: String,
     /// The repository file it is in.
@@ -129,7 +129,7 @@ pub struct Hit {
 
 /// A file or member whose content could not be read completely.
 #[derive(Debug, Clone)]
-pub struct Unscanned {
+pub(crate) struct Unscanned {
     pub path: String,
     pub status: Status,
     pub reason: String,
@@ -137,7 +137,7 @@ pub struct Unscanned {
 }
 
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub hits: Vec<Hit>,
     pub unscanned: Vec<Unscanned>,
     /// Files skipped by `.kartleggignore`.
@@ -150,7 +150,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn failing(&self) -> usize {
+    pub(crate) fn failing(&self) -> usize {
         self.hits
             .iter()
             .filter(|h| h.verdict == Verdict::Fail)
@@ -160,7 +160,7 @@ impl Outcome {
 
 /// `.kartleggignore` at the repository root, if there is one, and `--exclude` patterns (in the
 /// same gitignore syntax).
-pub fn load_ignore(root: &Path, exclude: &[String]) -> Result<ignore::gitignore::Gitignore> {
+pub(crate) fn load_ignore(root: &Path, exclude: &[String]) -> Result<ignore::gitignore::Gitignore> {
     let mut b = ignore::gitignore::GitignoreBuilder::new(root);
     let file = root.join(IGNORE_FILE);
     if file.exists() {
@@ -177,7 +177,7 @@ pub fn load_ignore(root: &Path, exclude: &[String]) -> Result<ignore::gitignore:
 }
 
 /// Everything a gate run needs.
-pub struct Gate<'a, 'b> {
+pub(crate) struct Gate<'a, 'b> {
     pub repo: &'a Repo,
     pub blobs: &'a Blobs<'b>,
     pub policy: Policy,
@@ -208,7 +208,7 @@ struct Run {
 }
 
 impl Gate<'_, '_> {
-    pub fn run(&self, source: &Source) -> Result<Outcome> {
+    pub(crate) fn run(&self, source: &Source) -> Result<Outcome> {
         let mut run = Run {
             blobs: self.repo.blobs()?,
             spool: tempfile::Builder::new()
@@ -637,7 +637,7 @@ fn value_counts(findings: &[Finding]) -> HashMap<(&'static str, String), usize> 
 
 /// The line of the file itself a finding is on: not a line inside an e-mail part, a page or
 /// a document part, which a diff, an annotation or a SARIF region would take for the file's.
-pub fn file_line(l: &Location) -> Option<u64> {
+pub(crate) fn file_line(l: &Location) -> Option<u64> {
     let inside = l.message.is_some()
         || l.part.is_some()
         || l.page.is_some()
@@ -648,7 +648,7 @@ pub fn file_line(l: &Location) -> Option<u64> {
 
 /// The character column (1-based) of a finding on its line; not a table's column, which a
 /// SQL row or a CSV record gives by position when it names none.
-pub fn char_column(l: &Location) -> Option<u64> {
+pub(crate) fn char_column(l: &Location) -> Option<u64> {
     match l.column {
         Some(crate::extract::Column::Number(c)) if l.row.is_none() && l.table.is_none() => Some(c),
         _ => None,

@@ -17,10 +17,10 @@ use super::lines;
 use super::{Hit, Verdict};
 use crate::detect::Detector;
 
-pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// The whole SARIF log for one gate run.
-pub fn log(det: &Detector, hits: &[Hit]) -> Value {
+pub(crate) fn log(det: &Detector, hits: &[Hit]) -> Value {
     let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
     let rules: Vec<Value> = det
         .rules()
@@ -143,7 +143,7 @@ fn uri(path: &str) -> String {
     s
 }
 
-pub fn write(out: &mut dyn Write, det: &Detector, hits: &[Hit]) -> io::Result<()> {
+pub(crate) fn write(out: &mut dyn Write, det: &Detector, hits: &[Hit]) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &log(det, hits))?;
     writeln!(out)
 }

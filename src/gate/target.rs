@@ -10,7 +10,7 @@ use super::{file_line, Hit};
 
 /// A finding by path and line, or everything under a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     /// Repository-relative, `/`-separated; empty for the whole repository.
     pub path: String,
     pub line: Option<u64>,
@@ -18,7 +18,7 @@ pub struct Target {
 
 impl Target {
     /// `tests/a.json:14`, `tests/a.json`, `tests/`, `.` (a leading `./` is dropped).
-    pub fn parse(s: &str) -> Target {
+    pub(crate) fn parse(s: &str) -> Target {
         let (path, line) = match s.rsplit_once(':') {
             Some((p, n))
                 if !p.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) =>
@@ -39,7 +39,7 @@ impl Target {
 
     /// The target of one hit: its path and its line of the file, or the path alone when the
     /// finding is not on a line of the file (a cell, a page, a part of a document).
-    pub fn of(hit: &Hit) -> Target {
+    pub(crate) fn of(hit: &Hit) -> Target {
         Target {
             path: hit.path.clone(),
             line: file_line(&hit.finding.location),
@@ -47,7 +47,7 @@ impl Target {
     }
 
     /// Whether a file (or a member `file!/...`) at `path` is under this target.
-    pub fn covers_path(&self, path: &str) -> bool {
+    pub(crate) fn covers_path(&self, path: &str) -> bool {
         let rest = path.strip_prefix(self.path.as_str());
         self.path.is_empty()
             || rest.is_some_and(|r| r.is_empty() || r.starts_with('/') || r.starts_with("!/"))
@@ -55,7 +55,7 @@ impl Target {
 
     /// Whether the file at `path` must be scanned to find this target: it is under it, or
     /// the target is one of its members (`a.zip!/b.csv:3`).
-    pub fn needs_file(&self, path: &str) -> bool {
+    pub(crate) fn needs_file(&self, path: &str) -> bool {
         self.covers_path(path)
             || self
                 .path
@@ -64,7 +64,7 @@ impl Target {
     }
 
     /// Whether a hit is this target.
-    pub fn covers(&self, hit: &Hit) -> bool {
+    pub(crate) fn covers(&self, hit: &Hit) -> bool {
         match self.line {
             Some(line) => hit.path == self.path && file_line(&hit.finding.location) == Some(line),
             None => self.covers_path(&hit.path),
@@ -72,7 +72,7 @@ impl Target {
     }
 
     /// The target as an argument for a shell.
-    pub fn shell_arg(&self) -> String {
+    pub(crate) fn shell_arg(&self) -> String {
         let s = match self.line {
             Some(l) => format!("{}:{l}", self.path),
             None if self.path.is_empty() => ".".to_string(),
@@ -83,7 +83,7 @@ impl Target {
 }
 
 /// `s` as one word for a POSIX shell: as it is when that is safe, else in single quotes.
-pub fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     let safe = !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-:+@=,".contains(&b));

@@ -16,12 +16,12 @@ use super::{FileRecord, Report, Summary};
 
 /// One row per file, or one per finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rows {
+pub(crate) enum Rows {
     Files,
     Findings,
 }
 
-pub struct CsvReport<W: Write> {
+pub(crate) struct CsvReport<W: Write> {
     w: ::csv::Writer<W>,
     rows: Rows,
     lang: Lang,
@@ -35,7 +35,12 @@ fn err(e: ::csv::Error) -> io::Error {
 impl<W: Write> CsvReport<W> {
     /// Writes the byte order mark and the header row. `reveal`: the inventory holds values
     /// (its header says so), so the findings rows get value and context columns.
-    pub fn new(mut out: W, rows: Rows, lang: Lang, reveal: bool) -> io::Result<CsvReport<W>> {
+    pub(crate) fn new(
+        mut out: W,
+        rows: Rows,
+        lang: Lang,
+        reveal: bool,
+    ) -> io::Result<CsvReport<W>> {
         out.write_all("\u{feff}".as_bytes())?;
         let w = ::csv::WriterBuilder::new()
             .delimiter(b';')
@@ -53,7 +58,7 @@ impl<W: Write> CsvReport<W> {
     }
 
     /// The output, flushed.
-    pub fn into_inner(self) -> io::Result<W> {
+    pub(crate) fn into_inner(self) -> io::Result<W> {
         self.w
             .into_inner()
             .map_err(|e| io::Error::other(e.to_string()))

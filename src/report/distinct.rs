@@ -12,7 +12,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use serde::{Deserialize, Serialize};
 
 /// Values counted exactly, at most.
-pub const EXACT: usize = 4096;
+pub(crate) const EXACT: usize = 4096;
 
 /// Bits of a fingerprint that pick a register.
 const PRECISION: u32 = 14;

@@ -9,7 +9,7 @@ use super::FileRecord;
 
 /// One folder and what is in it, all levels below included.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Folder {
+pub(crate) struct Folder {
     /// The folder above, if any.
     pub parent: Option<u32>,
     /// The last part of the folder's path (`""` for the file system root).
@@ -26,7 +26,7 @@ pub struct Folder {
 
 /// The figures of one file, as they are added up.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct FileFigures {
+pub(crate) struct FileFigures {
     pub findings: u64,
     pub overdue: bool,
     pub unscanned: bool,
@@ -34,7 +34,7 @@ pub struct FileFigures {
 }
 
 impl FileFigures {
-    pub fn of(rec: &FileRecord) -> FileFigures {
+    pub(crate) fn of(rec: &FileRecord) -> FileFigures {
         FileFigures {
             findings: rec.total(),
             overdue: rec
@@ -48,14 +48,14 @@ impl FileFigures {
 }
 
 #[derive(Debug, Default)]
-pub struct Folders {
+pub(crate) struct Folders {
     index: HashMap<String, u32>,
     pub nodes: Vec<Folder>,
 }
 
 impl Folders {
     /// The folder `dir` (its path), created with the folders above it when new.
-    pub fn intern(&mut self, dir: &str) -> u32 {
+    pub(crate) fn intern(&mut self, dir: &str) -> u32 {
         if let Some(&i) = self.index.get(dir) {
             return i;
         }
@@ -74,7 +74,7 @@ impl Folders {
     }
 
     /// Adds a file's figures to folder `dir` and every folder above it.
-    pub fn add(&mut self, dir: u32, f: FileFigures) {
+    pub(crate) fn add(&mut self, dir: u32, f: FileFigures) {
         let mut at = Some(dir);
         while let Some(i) = at {
             let n = &mut self.nodes[i as usize];
@@ -89,7 +89,7 @@ impl Folders {
     }
 
     /// The full path of folder `i` (as written in the inventory).
-    pub fn path(&self, i: u32) -> String {
+    pub(crate) fn path(&self, i: u32) -> String {
         let mut parts = Vec::new();
         let mut at = Some(i);
         while let Some(j) = at {
@@ -109,7 +109,7 @@ impl Folders {
 
 /// Retention figures of one policy: files, overdue files, overdue findings, bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct PolicyFigures {
+pub(crate) struct PolicyFigures {
     pub files: u64,
     pub overdue: u64,
     pub due: u64,
@@ -120,10 +120,10 @@ pub struct PolicyFigures {
 /// Retention figures by policy (`no_policy` for files with findings and no policy), from the
 /// records' `retention` objects.
 #[derive(Debug, Default)]
-pub struct Policies(pub std::collections::BTreeMap<String, PolicyFigures>);
+pub(crate) struct Policies(pub std::collections::BTreeMap<String, PolicyFigures>);
 
 impl Policies {
-    pub fn add(&mut self, rec: &FileRecord) {
+    pub(crate) fn add(&mut self, rec: &FileRecord) {
         let Some(r) = &rec.retention else { return };
         let id = r.policy.clone().unwrap_or_else(|| r.verdict.clone());
         let p = self.0.entry(id).or_default();

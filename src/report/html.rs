@@ -44,7 +44,7 @@ const STATUSES: [Status; 7] = [
 
 /// Limits on what the page embeds.
 #[derive(Debug, Clone, Copy)]
-pub struct Caps {
+pub(crate) struct Caps {
     /// Bytes of detail data (findings lists) embedded in all.
     pub details_bytes: usize,
     /// Findings listed per file in its detail.
@@ -107,7 +107,7 @@ impl<W: Write> Write for Esc<'_, W> {
     }
 }
 
-pub struct HtmlReport<W: Write> {
+pub(crate) struct HtmlReport<W: Write> {
     out: W,
     lang: Lang,
     caps: Caps,
@@ -139,7 +139,12 @@ fn json_err(e: serde_json::Error) -> io::Error {
 
 impl<W: Write> HtmlReport<W> {
     /// Writes the page up to its data; `header` is the inventory's header.
-    pub fn new(mut out: W, lang: Lang, header: Value, caps: Caps) -> io::Result<HtmlReport<W>> {
+    pub(crate) fn new(
+        mut out: W,
+        lang: Lang,
+        header: Value,
+        caps: Caps,
+    ) -> io::Result<HtmlReport<W>> {
         let title = lang.t("title");
         let (head, tail) = PAGE.split_once("{{data}}").expect("page has a data slot");
         let head = head
@@ -187,16 +192,16 @@ impl<W: Write> HtmlReport<W> {
     }
 
     /// The summary given to `finish` was computed from the records: the page says so.
-    pub fn summary_computed(&mut self) {
+    pub(crate) fn summary_computed(&mut self) {
         self.computed = true;
     }
 
     /// Decisions on files that are not in the inventory, carried into the page's download.
-    pub fn carry_decisions(&mut self, orphans: Vec<(String, Decision)>) {
+    pub(crate) fn carry_decisions(&mut self, orphans: Vec<(String, Decision)>) {
         self.orphans = orphans;
     }
 
-    pub fn into_inner(self) -> W {
+    pub(crate) fn into_inner(self) -> W {
         self.out
     }
 

@@ -7,7 +7,7 @@ use std::sync::{Mutex, OnceLock};
 
 use serde::{Deserialize, Deserializer};
 
-pub fn name(s: &str) -> &'static str {
+pub(crate) fn name(s: &str) -> &'static str {
     static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
     let mut names = NAMES
         .get_or_init(Default::default)
@@ -21,22 +21,24 @@ pub fn name(s: &str) -> &'static str {
     n
 }
 
-pub fn str<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+pub(crate) fn str<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
     Ok(name(&String::deserialize(d)?))
 }
 
-pub fn opt_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
+pub(crate) fn opt_str<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.map(|s| name(&s)))
 }
 
-pub fn map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<&'static str, u64>, D::Error> {
+pub(crate) fn map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<&'static str, u64>, D::Error> {
     Ok(BTreeMap::<String, u64>::deserialize(d)?
         .into_iter()
         .map(|(k, v)| (name(&k), v))
         .collect())
 }
 
-pub fn name_map<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+pub(crate) fn name_map<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
     d: D,
 ) -> Result<HashMap<&'static str, V>, D::Error> {
     Ok(HashMap::<String, V>::deserialize(d)?

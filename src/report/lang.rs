@@ -8,21 +8,21 @@ use serde::Serialize;
 /// The language of a report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Lang {
+pub(crate) enum Lang {
     #[default]
     Nb,
     En,
 }
 
 impl Lang {
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Lang::Nb => "nb",
             Lang::En => "en",
         }
     }
 
-    pub fn table(self) -> &'static [(&'static str, &'static str)] {
+    pub(crate) fn table(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Lang::Nb => NB,
             Lang::En => EN,
@@ -30,7 +30,7 @@ impl Lang {
     }
 
     /// The string for `key`; the key itself when the table has none (a kind from a user rule).
-    pub fn t(self, key: &str) -> &str {
+    pub(crate) fn t(self, key: &str) -> &str {
         self.table()
             .iter()
             .find(|(k, _)| *k == key)
@@ -38,7 +38,7 @@ impl Lang {
     }
 
     /// A kind's name: the table's (`kind_phone`), or the kind as written for user kinds.
-    pub fn kind(self, kind: &str) -> String {
+    pub(crate) fn kind(self, kind: &str) -> String {
         let key = format!("kind_{kind}");
         let s = self.t(&key);
         if s == key {

@@ -5,23 +5,23 @@
 //! Records stream: the scan hands each file's record to a [`Report`] as soon as it is done,
 //! the report writes it and keeps only totals, so memory does not grow with the tree.
 
-pub mod csv;
-pub mod distinct;
-pub mod escape;
-pub mod folders;
-pub mod html;
-pub mod intern;
-pub mod lang;
+pub(crate) mod csv;
+pub(crate) mod distinct;
+pub(crate) mod escape;
+pub(crate) mod folders;
+pub(crate) mod html;
+pub(crate) mod intern;
+pub(crate) mod lang;
 pub mod mask;
 pub mod order;
 pub mod progress;
-pub mod retention;
-pub mod review;
-pub mod rows;
-pub mod sort;
-pub mod text;
-pub mod writer;
-pub mod xlsx;
+pub(crate) mod retention;
+pub(crate) mod review;
+pub(crate) mod rows;
+pub(crate) mod sort;
+pub(crate) mod text;
+pub(crate) mod writer;
+pub(crate) mod xlsx;
 
 use std::collections::{BTreeMap, HashMap};
 

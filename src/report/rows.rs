@@ -10,7 +10,7 @@ use crate::detect::{kind, Confidence};
 use crate::extract::{Column, Location};
 
 /// Kinds with a column of their own in the spreadsheets (others share "other kinds").
-pub const KINDS: &[&str] = &[
+pub(crate) const KINDS: &[&str] = &[
     kind::FODSELSNUMMER,
     kind::D_NUMMER,
     kind::H_NUMMER,
@@ -23,7 +23,7 @@ pub const KINDS: &[&str] = &[
 ];
 
 /// The kinds of `rec` that have no column of their own: `kind=n, kind=n`.
-pub fn other_kinds(rec: &FileRecord) -> String {
+pub(crate) fn other_kinds(rec: &FileRecord) -> String {
     let v: Vec<String> = rec
         .counts
         .iter()
@@ -34,14 +34,14 @@ pub fn other_kinds(rec: &FileRecord) -> String {
 }
 
 /// The highest confidence among the listed findings.
-pub fn max_confidence(rec: &FileRecord) -> Option<Confidence> {
+pub(crate) fn max_confidence(rec: &FileRecord) -> Option<Confidence> {
     rec.findings.iter().map(|f| f.confidence).max()
 }
 
 /// A path's folder and name: `a/b/c.txt` is (`a/b`, `c.txt`); a member `x.zip!/d/e.txt` is
 /// (`x.zip!/d`, `e.txt`); a name without a folder is (None, name). Joined again with `/`
 /// they give the path back exactly.
-pub fn split_path(path: &str) -> (Option<&str>, &str) {
+pub(crate) fn split_path(path: &str) -> (Option<&str>, &str) {
     match path.rfind('/') {
         Some(i) => (Some(&path[..i]), &path[i + 1..]),
         None => (None, path),
@@ -49,27 +49,27 @@ pub fn split_path(path: &str) -> (Option<&str>, &str) {
 }
 
 /// An RFC 3339 time as seconds since 1970.
-pub fn epoch(rfc3339: &str) -> Option<i64> {
+pub(crate) fn epoch(rfc3339: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(rfc3339)
         .ok()
         .map(|t| t.timestamp())
 }
 
 /// An RFC 3339 time as UTC, for spreadsheets.
-pub fn utc(rfc3339: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn utc(rfc3339: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(rfc3339)
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
 
 /// A `YYYY-MM-DD` date.
-pub fn date(s: &str) -> Option<NaiveDate> {
+pub(crate) fn date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
 /// Where a finding sits, in the terms of its format: `side 3, linje 12`, `Ansatte!B7`,
 /// `public.deltakere.fnr, rad 7`, `$.a[3].b`, `melding 2, body, linje 3`, `byte 1200`.
-pub fn location(loc: &Location, lang: Lang) -> String {
+pub(crate) fn location(loc: &Location, lang: Lang) -> String {
     let mut parts: Vec<String> = Vec::new();
     let word = |k: &str, n: &dyn std::fmt::Display| format!("{} {n}", lang.t(k));
     if let Some(m) = loc.message {
@@ -124,7 +124,7 @@ fn column(c: &Column) -> String {
 }
 
 /// A finding's flags in words: synthetic, role address, IBAN, leading zero restored.
-pub fn flags(f: &Finding, lang: Lang) -> String {
+pub(crate) fn flags(f: &Finding, lang: Lang) -> String {
     let mut v = Vec::new();
     if f.synthetic {
         v.push(lang.t("flag_synthetic"));

@@ -14,24 +14,24 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 
 /// Bytes of entries held in memory before a run is written.
-pub const DEFAULT_BUDGET: usize = 32 << 20;
+pub(crate) const DEFAULT_BUDGET: usize = 32 << 20;
 
 /// Runs merged at once; more are merged in steps.
-pub const FAN_IN: usize = 64;
+pub(crate) const FAN_IN: usize = 64;
 
 /// The read buffer of each run being merged.
 const RUN_BUF: usize = 64 << 10;
 
 /// An entry as the sorter gives it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     pub key: &'a [u8],
     pub data: &'a [u8],
     pub tag: u32,
 }
 
 /// What receives the sorted entries.
-pub type Visit<'v> = dyn FnMut(Entry<'_>) -> io::Result<()> + 'v;
+pub(crate) type Visit<'v> = dyn FnMut(Entry<'_>) -> io::Result<()> + 'v;
 
 /// One entry in memory: where its key and data are in the arena.
 #[derive(Clone, Copy)]
@@ -43,7 +43,7 @@ struct Slot {
 }
 
 /// Sorts entries by (key, data, tag).
-pub struct Sorter {
+pub(crate) struct Sorter {
     budget: usize,
     arena: Vec<u8>,
     slots: Vec<Slot>,
@@ -140,7 +140,7 @@ fn new_run(fill: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>) -> io::Res
 }
 
 impl Sorter {
-    pub fn new(budget: usize) -> Sorter {
+    pub(crate) fn new(budget: usize) -> Sorter {
         Sorter {
             budget: budget.max(1),
             arena: Vec::new(),
@@ -153,7 +153,7 @@ impl Sorter {
         self.arena.len() + self.slots.len() * std::mem::size_of::<Slot>()
     }
 
-    pub fn push(&mut self, key: &[u8], data: &[u8], tag: u32) -> io::Result<()> {
+    pub(crate) fn push(&mut self, key: &[u8], data: &[u8], tag: u32) -> io::Result<()> {
         let size = key.len() + data.len() + std::mem::size_of::<Slot>();
         if !self.slots.is_empty() && self.held() + size > self.budget {
             self.spill()?;
@@ -214,7 +214,7 @@ impl Sorter {
     }
 
     /// Gives every entry to `out`, in order.
-    pub fn finish(mut self, out: &mut Visit<'_>) -> io::Result<()> {
+    pub(crate) fn finish(mut self, out: &mut Visit<'_>) -> io::Result<()> {
         if self.runs.is_empty() {
             self.sort_memory();
             for s in &self.slots {

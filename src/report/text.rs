@@ -13,7 +13,7 @@ const UNSCANNED_LISTED: usize = 20;
 /// section then says the list may be incomplete).
 const MAX_FOLDERS: usize = 100_000;
 
-pub struct TextReport<W: Write> {
+pub(crate) struct TextReport<W: Write> {
     out: W,
     top: Vec<(u64, String)>,
     unscanned: Vec<String>,
@@ -35,7 +35,7 @@ fn folder(path: &str) -> &str {
 }
 
 impl<W: Write> TextReport<W> {
-    pub fn new(out: W, key_note: String) -> TextReport<W> {
+    pub(crate) fn new(out: W, key_note: String) -> TextReport<W> {
         TextReport {
             out,
             top: Vec::new(),

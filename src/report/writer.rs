@@ -25,7 +25,7 @@ use super::{FileRecord, Report, Summary};
 ///   The partial file is written beside the target and renamed onto it, so the link stays a
 ///   link to the same place; a dangling link's target is created.
 /// * A directory, a socket or a block device: refused with an error.
-pub enum Output {
+pub(crate) enum Output {
     Stdout(BufWriter<io::Stdout>),
     /// A regular file written under a temporary name and renamed into place.
     Atomic {
@@ -43,14 +43,14 @@ const BUF: usize = 256 * 1024;
 
 impl Output {
     /// The temporary name used for `target` while the scan runs.
-    pub fn partial_path(target: &Path) -> PathBuf {
+    pub(crate) fn partial_path(target: &Path) -> PathBuf {
         let mut name = target.file_name().unwrap_or_default().to_os_string();
         name.push(".partial");
         target.with_file_name(name)
     }
 
     /// The output for `-o target` (see the type's documentation for what each kind gets).
-    pub fn open(target: &Path) -> io::Result<Output> {
+    pub(crate) fn open(target: &Path) -> io::Result<Output> {
         if target == Path::new("-") {
             return Ok(Output::stdout());
         }
@@ -113,13 +113,13 @@ impl Output {
         Ok(Output::Through(BufWriter::with_capacity(BUF, f)))
     }
 
-    pub fn stdout() -> Output {
+    pub(crate) fn stdout() -> Output {
         Output::Stdout(BufWriter::new(io::stdout()))
     }
 
     /// The (device, inode) of every file this output writes or replaces, for the walk to
     /// leave out: a report must never scan itself, however its path is spelt.
-    pub fn identities(&self) -> Vec<(u64, u64)> {
+    pub(crate) fn identities(&self) -> Vec<(u64, u64)> {
         let id = |m: std::fs::Metadata| (m.dev(), m.ino());
         match self {
             // Standard output redirected to a file in the scanned tree is that file.
@@ -138,7 +138,7 @@ impl Output {
     }
 
     /// Flushes, and for a file, syncs and renames it into place.
-    pub fn commit(&mut self) -> io::Result<()> {
+    pub(crate) fn commit(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.flush(),
             // No sync: a FIFO or device has nothing to sync (fsync fails on a FIFO).
@@ -154,7 +154,7 @@ impl Output {
     }
 
     /// Gives up on the output: a file's `.partial` is removed and nothing is put in place.
-    pub fn discard(self) -> io::Result<()> {
+    pub(crate) fn discard(self) -> io::Result<()> {
         match self {
             Output::Atomic { w, partial, .. } => {
                 drop(w);
@@ -241,7 +241,7 @@ struct Finished<'a> {
 /// One JSON document: `{schema_version, tool, scan, files: [...], summary}`, its files sorted
 /// by path ([`super::order`]) in bounded memory ([`Sorter`]): the document is written when
 /// the scan is complete.
-pub struct JsonReport {
+pub(crate) struct JsonReport {
     out: Output,
     header: serde_json::Value,
     sorter: Option<Sorter>,
@@ -251,7 +251,7 @@ pub struct JsonReport {
 
 impl JsonReport {
     /// A document with `header` (an object) spliced in before its files.
-    pub fn new(out: Output, header: &serde_json::Value) -> io::Result<JsonReport> {
+    pub(crate) fn new(out: Output, header: &serde_json::Value) -> io::Result<JsonReport> {
         Ok(JsonReport {
             out,
             header: header.clone(),
@@ -262,13 +262,13 @@ impl JsonReport {
     }
 
     /// The header, which can change until the document is finished.
-    pub fn header_mut(&mut self) -> &mut serde_json::Value {
+    pub(crate) fn header_mut(&mut self) -> &mut serde_json::Value {
         &mut self.header
     }
 
     /// Takes a record already written as JSON (`kartlegg merge`), with a tag that comes back
     /// with it in [`JsonReport::finish_checked`].
-    pub fn json(&mut self, path: &str, json: &[u8], tag: u32) -> io::Result<()> {
+    pub(crate) fn json(&mut self, path: &str, json: &[u8], tag: u32) -> io::Result<()> {
         self.key.clear();
         super::order::key_into(path, &mut self.key);
         let sorter = self.sorter.as_mut().ok_or_else(finished)?;
@@ -277,7 +277,7 @@ impl JsonReport {
 
     /// Writes the files in order, each first shown to `check` with the file before it (which
     /// may refuse it), then the summary.
-    pub fn finish_checked(
+    pub(crate) fn finish_checked(
         &mut self,
         summary: &Summary,
         finished_at: &str,
@@ -318,7 +318,7 @@ impl JsonReport {
     }
 
     /// Gives up: the output file is not put in place.
-    pub fn discard(self) -> io::Result<()> {
+    pub(crate) fn discard(self) -> io::Result<()> {
         self.out.discard()
     }
 }
@@ -344,12 +344,12 @@ impl Report for JsonReport {
 
 /// JSON Lines: a `scan` line, one `file` line per file (flushed as written), a `summary` line;
 /// each line says which in its `record` field.
-pub struct JsonlReport {
+pub(crate) struct JsonlReport {
     out: Output,
 }
 
 impl JsonlReport {
-    pub fn new(mut out: Output, header: &serde_json::Value) -> io::Result<JsonlReport> {
+    pub(crate) fn new(mut out: Output, header: &serde_json::Value) -> io::Result<JsonlReport> {
         serde_json::to_writer(
             &mut out,
             &Tagged {

@@ -41,7 +41,7 @@ struct Cursor {
     columns: u16,
 }
 
-pub struct XlsxReport<W: Write> {
+pub(crate) struct XlsxReport<W: Write> {
     book: Workbook,
     out: Option<W>,
     lang: Lang,
@@ -57,7 +57,7 @@ pub struct XlsxReport<W: Write> {
 impl<W: Write + io::Seek + Send> XlsxReport<W> {
     /// `header` is the inventory's header (roots, times, key); `reveal` adds value and context
     /// columns to `Funn` (the inventory holds them).
-    pub fn new(
+    pub(crate) fn new(
         out: W,
         lang: Lang,
         header: serde_json::Value,
@@ -507,7 +507,7 @@ impl<W: Write + io::Seek + Send> XlsxReport<W> {
     }
 
     /// The output, after [`Report::finish`] wrote the workbook into it.
-    pub fn into_inner(mut self) -> W {
+    pub(crate) fn into_inner(mut self) -> W {
         self.out.take().expect("the output")
     }
 }

@@ -24,10 +24,10 @@ use std::ops::RangeInclusive;
 use chrono::{Datelike, NaiveDate};
 
 /// Years a date may have.
-pub const YEARS: RangeInclusive<i32> = 1900..=2100;
+pub(crate) const YEARS: RangeInclusive<i32> = 1900..=2100;
 
 /// Bytes from the start of a line searched for its timestamp: log timestamps lead the line.
-pub const LINE_SCAN: usize = 256;
+pub(crate) const LINE_SCAN: usize = 256;
 
 /// How strongly a date speaks for its record, when a record offers more than one (the first
 /// of the strongest wins).
@@ -212,7 +212,7 @@ fn syslog(b: &[u8], modified: NaiveDate) -> Option<NaiveDate> {
 
 /// The date of one line of text (see the module documentation); `modified` is the file's
 /// modification date, for syslog lines that carry no year.
-pub fn line_date(line: &[u8], modified: Option<NaiveDate>) -> Option<NaiveDate> {
+pub(crate) fn line_date(line: &[u8], modified: Option<NaiveDate>) -> Option<NaiveDate> {
     let b = &line[..line.len().min(LINE_SCAN)];
     if let Some(m) = modified {
         if let Some(d) = syslog(b, m) {
@@ -245,7 +245,7 @@ fn compact(b: &[u8]) -> Option<NaiveDate> {
 
 /// The date in a table cell under a date column: `YYYYMMDD`, Unix seconds (10 digits) or
 /// milliseconds (13 digits), else a date as [`line_date`] finds it.
-pub fn value_date(v: &[u8]) -> Option<NaiveDate> {
+pub(crate) fn value_date(v: &[u8]) -> Option<NaiveDate> {
     let t = v.trim_ascii();
     if !t.is_empty() && t.iter().all(u8::is_ascii_digit) {
         return match t.len() {
@@ -263,7 +263,7 @@ pub fn value_date(v: &[u8]) -> Option<NaiveDate> {
 }
 
 /// The date a path gives (see the module documentation): the one that starts last.
-pub fn path_date(path: &str) -> Option<NaiveDate> {
+pub(crate) fn path_date(path: &str) -> Option<NaiveDate> {
     let b = path.as_bytes();
     let mut found = None;
     let mut i = 0;
@@ -324,7 +324,7 @@ fn year_in_path(b: &[u8], s: usize) -> Option<NaiveDate> {
 /// LibreOffice: day 1 is 1900-01-01, and day 60 is the 29 February 1900 that never was). Only
 /// serials of 1910-2100 count: a smaller number under a date header is more likely a year
 /// (2024) or a count than a date.
-pub fn excel_serial(v: f64) -> Option<NaiveDate> {
+pub(crate) fn excel_serial(v: f64) -> Option<NaiveDate> {
     if !(3654.0..73_051.0).contains(&v) {
         return None;
     }
@@ -334,7 +334,7 @@ pub fn excel_serial(v: f64) -> Option<NaiveDate> {
 
 /// What a column's name says about its dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ColumnKind {
+pub(crate) enum ColumnKind {
     /// It dates the record: `dato`, `kursdato`, `created_at`, `registrert`, `timestamp`.
     Record,
     /// It holds dates that are not the record's: a birth date, an expiry date.
@@ -344,7 +344,7 @@ pub enum ColumnKind {
 }
 
 /// What a column (or header, or key) name says about the dates under it.
-pub fn column_kind(name: &str) -> ColumnKind {
+pub(crate) fn column_kind(name: &str) -> ColumnKind {
     let n = name.to_lowercase();
     const EXCLUDED: [&str; 13] = [
         "fødsel", "fodsel", "foedsel", "født", "fodt", "birth", "dob", "fdato", "utløp", "utlop",
@@ -382,7 +382,7 @@ pub fn column_kind(name: &str) -> ColumnKind {
 
 /// The column that dates a table's rows: the first whose name dates the record, else the
 /// first declared `DATE`/`TIMESTAMP` (`typed`) whose name does not exclude it.
-pub fn date_column(names: &[String], typed: &[bool]) -> Option<usize> {
+pub(crate) fn date_column(names: &[String], typed: &[bool]) -> Option<usize> {
     let kinds: Vec<ColumnKind> = names.iter().map(|n| column_kind(n)).collect();
     kinds
         .iter()
@@ -394,7 +394,7 @@ pub fn date_column(names: &[String], typed: &[bool]) -> Option<usize> {
 
 /// Whether an SQL type name declares dates (`DATE`, `DATETIME`, `TIMESTAMP`, `timestamptz`,
 /// `timestamp(6) with time zone`).
-pub fn is_date_type(t: &str) -> bool {
+pub(crate) fn is_date_type(t: &str) -> bool {
     let t = t.trim_start().to_ascii_lowercase();
     t.starts_with("date") || t.starts_with("timestamp")
 }

@@ -22,9 +22,9 @@
 //! without one costs nothing more. [`dates`] is pure and has no dependency above `detect`; the
 //! rest works on [`crate::report`] records.
 
-pub mod dates;
-pub mod paths;
-pub mod policy;
+pub(crate) mod dates;
+pub(crate) mod paths;
+pub(crate) mod policy;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -33,12 +33,12 @@ use chrono::NaiveDate;
 
 use crate::read::FileMeta;
 use crate::report::{FileRecord, Finding, FindingDates, Retention, Status, Verdict};
-pub use dates::{Rank, When};
-pub use policy::{Config, From, Period, Policy, PolicyError};
+pub(crate) use dates::{Rank, When};
+pub(crate) use policy::{Config, From, Period, Policy};
 
 /// A policy file made ready to judge records: in every worker, from the scan's options.
 #[derive(Debug, Clone)]
-pub struct Review {
+pub(crate) struct Review {
     cfg: Config,
     paths: Vec<paths::Paths>,
     /// The scan's roots as records write paths.
@@ -47,7 +47,7 @@ pub struct Review {
 
 /// What the scanner knows to date one input's findings by.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Dating {
+pub(crate) struct Dating {
     /// The modification day of the file (for a member, of the file it is in).
     pub modified: Option<NaiveDate>,
     /// Findings get dates of their own: a policy that dates by content may apply.
@@ -55,7 +55,7 @@ pub struct Dating {
 }
 
 impl Review {
-    pub fn new(cfg: &Config, roots: &[PathBuf]) -> Review {
+    pub(crate) fn new(cfg: &Config, roots: &[PathBuf]) -> Review {
         Review {
             cfg: cfg.clone(),
             paths: cfg
@@ -67,12 +67,8 @@ impl Review {
         }
     }
 
-    pub fn config(&self) -> &Config {
-        &self.cfg
-    }
-
     /// How to date the findings of the input recorded as `path` (not yet masked).
-    pub fn dating(&self, path: &str, modified: Option<NaiveDate>) -> Dating {
+    pub(crate) fn dating(&self, path: &str, modified: Option<NaiveDate>) -> Dating {
         let rel = paths::relative(&self.roots, path);
         Dating {
             modified,
@@ -88,7 +84,7 @@ impl Review {
     /// The verdict on a finished record whose path is not yet masked: the first policy whose
     /// paths and kinds both match, or `no_policy` for a file with findings; `None` for a
     /// record nothing applies to.
-    pub fn judge(&self, rec: &FileRecord) -> Option<Retention> {
+    pub(crate) fn judge(&self, rec: &FileRecord) -> Option<Retention> {
         let not_a_file = rec.status == Status::Skipped
             && matches!(rec.reason.as_deref(), Some("symlink" | "special_file"));
         let findings = rec.total();
@@ -125,13 +121,13 @@ impl Review {
 }
 
 /// The day of a file's modification time (UTC).
-pub fn modified_day(meta: &FileMeta) -> Option<NaiveDate> {
+pub(crate) fn modified_day(meta: &FileMeta) -> Option<NaiveDate> {
     meta.modified.get(..10)?.parse().ok()
 }
 
 /// What a verdict is given on.
 #[derive(Debug, Clone, Copy)]
-pub struct Facts<'a> {
+pub(crate) struct Facts<'a> {
     /// The path relative to the scan root.
     pub rel: &'a str,
     pub modified: Option<NaiveDate>,
@@ -142,7 +138,7 @@ pub struct Facts<'a> {
 }
 
 /// A retention object with only a verdict.
-pub fn bare(verdict: Verdict) -> Retention {
+pub(crate) fn bare(verdict: Verdict) -> Retention {
     Retention {
         policy: None,
         from: None,
@@ -159,7 +155,7 @@ pub fn bare(verdict: Verdict) -> Retention {
 }
 
 /// The verdict of `policy` on a file, on `as_of`. Pure.
-pub fn verdict(
+pub(crate) fn verdict(
     policy: &Policy,
     f: &Facts<'_>,
     as_of: NaiveDate,
@@ -239,7 +235,7 @@ pub fn verdict(
 /// wait for its end to learn its date. Bounded: listed findings (at most the per-file cap),
 /// and the findings beyond the cap counted per day.
 #[derive(Debug, Default)]
-pub struct Pending {
+pub(crate) struct Pending {
     record: Option<(NaiveDate, Rank)>,
     /// Index in the record's list, and the date of the finding's line if it has one.
     listed: Vec<(usize, Option<NaiveDate>)>,
@@ -248,25 +244,25 @@ pub struct Pending {
 
 impl Pending {
     /// The record being read has this date (the first of the highest rank counts).
-    pub fn record_date(&mut self, day: NaiveDate, rank: Rank) {
+    pub(crate) fn record_date(&mut self, day: NaiveDate, rank: Rank) {
         if self.record.is_none_or(|(_, r)| rank > r) {
             self.record = Some((day, rank));
         }
     }
 
     /// Finding `index` of the record's list waits, with its line's date.
-    pub fn listed(&mut self, index: usize, own: Option<NaiveDate>) {
+    pub(crate) fn listed(&mut self, index: usize, own: Option<NaiveDate>) {
         self.listed.push((index, own));
     }
 
     /// A finding beyond the per-file cap waits, with its line's date.
-    pub fn unlisted(&mut self, own: Option<NaiveDate>) {
+    pub(crate) fn unlisted(&mut self, own: Option<NaiveDate>) {
         *self.unlisted.entry(own).or_default() += 1;
     }
 
     /// The record ended: its findings take its date if it had one, else keep their line's;
     /// each dated finding gets `date` and is counted on its day.
-    pub fn end(&mut self, findings: &mut [Finding], dates: &mut FindingDates) {
+    pub(crate) fn end(&mut self, findings: &mut [Finding], dates: &mut FindingDates) {
         let record = self.record.take().map(|(d, _)| d);
         for (i, own) in self.listed.drain(..) {
             let (Some(f), Some(d)) = (findings.get_mut(i), record.or(own)) else {
@@ -286,7 +282,7 @@ impl Pending {
 /// The dates of the lines that hold findings in one chunk of text, asked for at increasing
 /// offsets: each line is looked at once, and finding its start costs one backward search
 /// over the text between two findings.
-pub struct LineDates<'t> {
+pub(crate) struct LineDates<'t> {
     text: &'t [u8],
     /// The text's first byte starts a line.
     starts_line: bool,
@@ -297,7 +293,11 @@ pub struct LineDates<'t> {
 }
 
 impl<'t> LineDates<'t> {
-    pub fn new(text: &'t str, starts_line: bool, modified: Option<NaiveDate>) -> LineDates<'t> {
+    pub(crate) fn new(
+        text: &'t str,
+        starts_line: bool,
+        modified: Option<NaiveDate>,
+    ) -> LineDates<'t> {
         LineDates {
             text: text.as_bytes(),
             starts_line,
@@ -309,7 +309,7 @@ impl<'t> LineDates<'t> {
     }
 
     /// The date of the line holding byte `offset`.
-    pub fn date_at(&mut self, offset: usize) -> Option<NaiveDate> {
+    pub(crate) fn date_at(&mut self, offset: usize) -> Option<NaiveDate> {
         let offset = offset.min(self.text.len()).max(self.at);
         let newline = memchr::memrchr(b'\n', &self.text[self.at..offset]).map(|i| self.at + i + 1);
         self.at = offset;

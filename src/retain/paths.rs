@@ -28,7 +28,7 @@ fn build(glob: &str) -> Result<globset::Glob, globset::Error> {
 }
 
 /// Checks a pattern as a policy file gives it.
-pub fn check(pattern: &str) -> Result<(), String> {
+pub(crate) fn check(pattern: &str) -> Result<(), String> {
     let body = pattern.strip_prefix('!').unwrap_or(pattern);
     if body.is_empty() || body == "/" {
         return Err(format!("bad glob {pattern:?}: empty pattern"));
@@ -41,7 +41,7 @@ pub fn check(pattern: &str) -> Result<(), String> {
 
 /// A policy's `paths`, compiled.
 #[derive(Debug, Clone)]
-pub struct Paths {
+pub(crate) struct Paths {
     set: GlobSet,
     /// Per pattern: whether it takes back (`!`).
     negated: Vec<bool>,
@@ -49,7 +49,7 @@ pub struct Paths {
 
 impl Paths {
     /// Compiles patterns that [`check`] accepted.
-    pub fn new(patterns: &[String]) -> Paths {
+    pub(crate) fn new(patterns: &[String]) -> Paths {
         let mut b = GlobSetBuilder::new();
         let mut negated = Vec::new();
         for p in patterns {
@@ -74,7 +74,7 @@ impl Paths {
 
     /// Whether `rel` (relative to the scan root) is matched. No patterns: every path is;
     /// only `!` patterns: every path they do not take back.
-    pub fn matches(&self, rel: &str) -> bool {
+    pub(crate) fn matches(&self, rel: &str) -> bool {
         if self.negated.is_empty() {
             return true;
         }
@@ -87,7 +87,7 @@ impl Paths {
 
 /// `path` (as records write it) relative to the root it was found under: the longest root
 /// that is a whole-component prefix of it. A root that is the file itself gives its name.
-pub fn relative<'p>(roots: &[String], path: &'p str) -> &'p str {
+pub(crate) fn relative<'p>(roots: &[String], path: &'p str) -> &'p str {
     let mut best: Option<&'p str> = None;
     for root in roots {
         let Some(rest) = path.strip_prefix(root.as_str()) else {

@@ -170,7 +170,7 @@ pub struct Config {
 /// A problem in a policy file, where it is (`file:line:column: message`; line 0 for the file
 /// as a whole, which is then written `file: message`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct PolicyError {
+pub(crate) struct PolicyError {
     pub file: PathBuf,
     pub line: usize,
     pub column: usize,
@@ -214,7 +214,7 @@ struct PolicyDef {
 
 /// Reads the policy file at `path`; `as_of` (from `--as-of`) overrides the file's, and
 /// `today` is the default.
-pub fn load(
+pub(crate) fn load(
     path: &Path,
     as_of: Option<NaiveDate>,
     today: NaiveDate,
@@ -244,7 +244,7 @@ fn located(file: &Path, text: &str, offset: usize, message: String) -> PolicyErr
 }
 
 /// Parses a policy file's text (`file` names it in errors).
-pub fn parse(
+pub(crate) fn parse(
     file: &Path,
     text: &str,
     as_of: Option<NaiveDate>,

@@ -27,11 +27,11 @@ use serde_json::{Map, Value};
 use crate::report::rows::epoch;
 use crate::report::{Decision, DecisionKind, FileRecord, ReviewMark, ReviewState};
 
-pub const SCHEMA_VERSION: &str = "1.0";
+pub(crate) const SCHEMA_VERSION: &str = "1.0";
 
 /// The decisions of a decisions file, by path.
 #[derive(Debug, Default)]
-pub struct Decisions {
+pub(crate) struct Decisions {
     entries: Vec<(String, Decision)>,
     by_path: HashMap<String, usize>,
     used: Vec<bool>,
@@ -46,13 +46,13 @@ struct Doc {
 
 impl Decisions {
     /// Reads and checks a decisions file; every problem names the entry.
-    pub fn load(path: &Path) -> Result<Decisions> {
+    pub(crate) fn load(path: &Path) -> Result<Decisions> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the decisions file {}", path.display()))?;
         Decisions::parse(&text).with_context(|| format!("bad decisions file {}", path.display()))
     }
 
-    pub fn parse(text: &str) -> Result<Decisions> {
+    pub(crate) fn parse(text: &str) -> Result<Decisions> {
         let doc: Doc = serde_json::from_str(text)?;
         if doc.schema_version != SCHEMA_VERSION {
             bail!(
@@ -86,17 +86,9 @@ impl Decisions {
         Ok(())
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// Puts the decision for `rec`'s path into it, marks it stale when the file changed since,
     /// and marks where the record stands for the summary (as of `today`).
-    pub fn apply(&mut self, rec: &mut FileRecord, today: NaiveDate) {
+    pub(crate) fn apply(&mut self, rec: &mut FileRecord, today: NaiveDate) {
         let Some(&i) = self.by_path.get(&rec.path) else {
             let state = if rec.total() > 0 {
                 ReviewState::Undecided
@@ -128,30 +120,13 @@ impl Decisions {
     }
 
     /// Decisions whose path no record has had (files gone, or outside this inventory).
-    pub fn unused(&self) -> Vec<(String, Decision)> {
+    pub(crate) fn unused(&self) -> Vec<(String, Decision)> {
         self.entries
             .iter()
             .zip(&self.used)
             .filter(|(_, used)| !**used)
             .map(|(e, _)| e.clone())
             .collect()
-    }
-
-    /// The decisions file again, entries in path order.
-    pub fn to_json(&self) -> Value {
-        let mut entries: Vec<&(String, Decision)> = self.entries.iter().collect();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let list: Vec<Value> = entries
-            .into_iter()
-            .map(|(p, d)| {
-                let mut o = serde_json::to_value(d).expect("a decision serialises");
-                o.as_object_mut()
-                    .expect("an object")
-                    .insert("path".into(), Value::from(p.as_str()));
-                o
-            })
-            .collect();
-        serde_json::json!({"schema_version": SCHEMA_VERSION, "decisions": list})
     }
 }
 
@@ -195,7 +170,7 @@ fn same_version(dec: &Decision, rec: &FileRecord) -> (bool, bool) {
 }
 
 /// Today in UTC, the day `keep ... until` is compared with.
-pub fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
@@ -304,12 +279,5 @@ mod tests {
         let e = bad(&format!("{two},{two}"));
         assert!(e.contains("more than one"), "{e}");
         assert!(Decisions::parse(r#"{"schema_version": "2.0", "decisions": []}"#).is_err());
-    }
-
-    #[test]
-    fn the_file_round_trips() {
-        let d = Decisions::parse(FILE).unwrap();
-        let again = Decisions::parse(&d.to_json().to_string()).unwrap();
-        assert_eq!(again.entries, d.entries);
     }
 }

@@ -73,14 +73,14 @@ impl Seen {
 
 /// Old and new figure of something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Change {
+pub(crate) struct Change {
     pub old: u64,
     pub new: u64,
 }
 
 /// A file with personal data that is new, gone or changed.
 #[derive(Debug, Clone, Serialize)]
-pub struct FileChange {
+pub(crate) struct FileChange {
     pub path: String,
     /// Findings per kind, old and new (kinds that changed, or all for new and gone files).
     pub counts: BTreeMap<String, Change>,
@@ -94,7 +94,7 @@ pub struct FileChange {
 
 /// A retention verdict that changed.
 #[derive(Debug, Clone, Serialize)]
-pub struct VerdictChange {
+pub(crate) struct VerdictChange {
     pub path: String,
     pub old: Option<String>,
     pub new: Option<String>,
@@ -102,7 +102,7 @@ pub struct VerdictChange {
 
 /// A file whose content became readable or unreadable (`status` or `status/reason`).
 #[derive(Debug, Clone, Serialize)]
-pub struct StatusChange {
+pub(crate) struct StatusChange {
     pub path: String,
     /// None for a file that was not in the old inventory.
     pub old: Option<String>,
@@ -111,7 +111,7 @@ pub struct StatusChange {
 
 /// Two inventories compared.
 #[derive(Debug, Default, Serialize)]
-pub struct Diff {
+pub(crate) struct Diff {
     pub roots: Vec<String>,
     pub old_started: Option<String>,
     pub new_started: Option<String>,
@@ -316,7 +316,7 @@ impl Visitor for New<'_> {
 
 impl Diff {
     /// Compares the inventories at `old` and `new`.
-    pub fn compute(old: &Path, new: &Path) -> Result<Diff> {
+    pub(crate) fn compute(old: &Path, new: &Path) -> Result<Diff> {
         let mut o = Old::default();
         inventory::read(old, &mut o)?;
         let mut n = New {
@@ -383,7 +383,7 @@ impl Diff {
     }
 
     /// The readable summary.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut o = String::new();
         let _ = writeln!(
             o,

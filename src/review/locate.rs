@@ -22,7 +22,7 @@ use crate::report::{FileRecord, Status, Tally};
 /// What a value given on the command line is said to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Family {
+pub(crate) enum Family {
     /// `--fnr`: a fødselsnummer, D-, H- or FH-number.
     Fnr,
     Email,
@@ -57,7 +57,7 @@ impl Family {
         }
     }
 
-    pub fn flag(self) -> &'static str {
+    pub(crate) fn flag(self) -> &'static str {
         match self {
             Family::Fnr => "--fnr",
             Family::Email => "--email",
@@ -69,14 +69,14 @@ impl Family {
 
 /// One value asked for.
 #[derive(Debug, Clone)]
-pub struct Query {
+pub(crate) struct Query {
     pub family: Family,
     pub text: String,
 }
 
 /// A value asked for, as it may be shown: its number, kinds and masked forms.
 #[derive(Debug, Clone, Serialize)]
-pub struct Sought {
+pub(crate) struct Sought {
     /// 1-based, in the order given.
     pub value: usize,
     pub family: Family,
@@ -86,7 +86,7 @@ pub struct Sought {
 
 /// The fingerprints to look for, and which value each stands for.
 #[derive(Debug, Default)]
-pub struct Targets {
+pub(crate) struct Targets {
     by_fingerprint: HashMap<String, usize>,
     pub sought: Vec<Sought>,
 }
@@ -95,7 +95,7 @@ impl Targets {
     /// Normalises every query with the detector and fingerprints it under `key`. A value the
     /// detector does not recognise (as what its flag says) is an error that names the flag and
     /// the value's number, never the value.
-    pub fn new(det: &Detector, key: &HashKey, queries: &[Query]) -> Result<Targets> {
+    pub(crate) fn new(det: &Detector, key: &HashKey, queries: &[Query]) -> Result<Targets> {
         let mut t = Targets::default();
         for (i, q) in queries.iter().enumerate() {
             let n = i + 1;
@@ -137,7 +137,7 @@ impl Targets {
     }
 
     /// The value (1-based) a fingerprint stands for.
-    pub fn matches(&self, fingerprint: &str) -> Option<usize> {
+    pub(crate) fn matches(&self, fingerprint: &str) -> Option<usize> {
         self.by_fingerprint.get(fingerprint).copied()
     }
 
@@ -145,7 +145,7 @@ impl Targets {
     /// them (the per-column summary, which describes all values, is dropped). A file whose
     /// findings were cut at `--max-findings-per-file` and whose listed ones do not match may
     /// hide a match among those not listed: it becomes `partial`/`findings_truncated`.
-    pub fn filter(&self, rec: &mut FileRecord) {
+    pub(crate) fn filter(&self, rec: &mut FileRecord) {
         let truncated = rec.findings_truncated;
         rec.findings
             .retain(|f| self.matches(&f.fingerprint).is_some());
@@ -176,7 +176,7 @@ impl Targets {
 
 /// One place a value was found.
 #[derive(Debug, Clone, Serialize)]
-pub struct Hit {
+pub(crate) struct Hit {
     pub path: String,
     /// The value asked for (1-based).
     pub value: usize,
@@ -189,7 +189,7 @@ pub struct Hit {
 
 /// What a search of an inventory found, and what it could not look at.
 #[derive(Debug, Default, Serialize)]
-pub struct Found {
+pub(crate) struct Found {
     pub hits: Vec<Hit>,
     /// Files with at least one hit.
     pub files: usize,
@@ -201,7 +201,7 @@ pub struct Found {
 
 impl Found {
     /// Looks for the targets in one record.
-    pub fn add(&mut self, rec: &FileRecord, targets: &Targets) {
+    pub(crate) fn add(&mut self, rec: &FileRecord, targets: &Targets) {
         let before = self.hits.len();
         for f in &rec.findings {
             if let Some(value) = targets.matches(&f.fingerprint) {

@@ -88,7 +88,7 @@ fn records(
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum MergeError {
+pub(crate) enum MergeError {
     #[error("{0:#}")]
     Read(anyhow::Error),
     #[error("cannot merge {a} and {b}: {what}")]
@@ -333,7 +333,7 @@ fn summary(mut totals: Totals, tails: &[Tail], truncated: bool) -> Summary {
 }
 
 /// Merges the inventories at `paths` into one, written to `out`. Returns its summary.
-pub fn merge(paths: &[PathBuf], out: Output) -> Result<Summary, MergeError> {
+pub(crate) fn merge(paths: &[PathBuf], out: Output) -> Result<Summary, MergeError> {
     let inputs = match checked(paths) {
         Ok(i) => i,
         Err(e) => {

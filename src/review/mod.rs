@@ -5,8 +5,8 @@
 //! Nothing here reads a file that was scanned: only inventories, decisions files and the
 //! values an operator gives. Output never carries a raw value unless the inventory held it.
 
-pub mod decisions;
-pub mod diff;
-pub mod inventory;
-pub mod locate;
-pub mod merge;
+pub(crate) mod decisions;
+pub(crate) mod diff;
+pub(crate) mod inventory;
+pub(crate) mod locate;
+pub(crate) mod merge;

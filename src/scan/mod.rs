@@ -143,11 +143,11 @@ pub struct Outcome {
 }
 
 pub mod memory;
-pub mod pool;
+pub(crate) mod pool;
 mod scanner;
-pub mod state;
-pub mod wire;
-pub mod worker;
+pub(crate) mod state;
+pub(crate) mod wire;
+pub(crate) mod worker;
 
 pub use scanner::{Emit, Scanner};
 

@@ -59,7 +59,7 @@ const TICK: Duration = Duration::from_millis(100);
 const MAX_START_FAILURES: u32 = 3;
 
 /// How the pool is set up.
-pub struct Config<'a> {
+pub(crate) struct Config<'a> {
     pub workers: usize,
     pub options: &'a Options,
     pub rules_dir: Option<PathBuf>,
@@ -73,7 +73,7 @@ pub struct Config<'a> {
 
 /// What the pool reports, in the order it happens.
 #[derive(Debug)]
-pub enum Event {
+pub(crate) enum Event {
     /// A record of job `.0` (members first, the job's own record last).
     Record(u64, Box<Done>),
     /// The own record of job `.0`, made by the pool because its worker died or was stopped:
@@ -119,7 +119,7 @@ struct Failure {
     detail: String,
 }
 
-pub struct Pool<'a> {
+pub(crate) struct Pool<'a> {
     cfg: Config<'a>,
     shared: SharedMap,
     workers: Vec<Worker>,
@@ -131,7 +131,7 @@ pub struct Pool<'a> {
 
 impl<'a> Pool<'a> {
     /// Starts `cfg.workers` worker processes (running this binary as `kartlegg __worker`).
-    pub fn start(cfg: Config<'a>) -> io::Result<Pool<'a>> {
+    pub(crate) fn start(cfg: Config<'a>) -> io::Result<Pool<'a>> {
         let n = cfg.workers.clamp(1, MAX_SLOTS);
         let shared = SharedMap::create(cfg.max_memory, n as u32)?;
         // Bounded: a slow writer holds the workers back rather than filling memory (at most
@@ -210,7 +210,7 @@ impl<'a> Pool<'a> {
 
     /// Runs the jobs that `jobs` yields until it is closed and every one is finished, telling
     /// `out` each record and each finished job (in batches, as they come).
-    pub fn run(
+    pub(crate) fn run(
         &mut self,
         jobs: &Receiver<Vec<(Job, u64)>>,
         out: &mut dyn FnMut(Vec<Event>),

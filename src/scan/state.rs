@@ -56,7 +56,7 @@ const LAYOUT: &str = "1";
 /// A write transaction is committed after this many statements...
 const COMMIT_EVERY: usize = 1000;
 /// ... or this long after it began, so a slow scan loses little when killed.
-pub const COMMIT_AFTER: Duration = Duration::from_millis(200);
+pub(crate) const COMMIT_AFTER: Duration = Duration::from_millis(200);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

@@ -27,7 +27,7 @@ const MAX_FRAME: usize = 1 << 31;
 
 /// Work for a worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Job {
+pub(crate) enum Job {
     /// A file on disk, by path.
     File { id: u64, path: PathBuf },
     /// Content in memory (a git blob), scanned as if it were a file called `name`.
@@ -39,7 +39,7 @@ pub enum Job {
 }
 
 impl Job {
-    pub fn id(&self) -> u64 {
+    pub(crate) fn id(&self) -> u64 {
         match self {
             Job::File { id, .. } | Job::Bytes { id, .. } => *id,
         }
@@ -48,7 +48,7 @@ impl Job {
 
 /// From a worker: one record of a job (members before their container), or the end of a job.
 #[derive(Debug)]
-pub enum Reply {
+pub(crate) enum Reply {
     Record { job: u64, done: Box<Done> },
     Finished { job: u64 },
 }
@@ -101,19 +101,19 @@ fn u64_at(p: &[u8], at: usize) -> io::Result<u64> {
 }
 
 /// The worker's settings, sent once at start.
-pub fn write_init<T: Serialize>(w: &mut dyn Write, init: &T) -> io::Result<()> {
+pub(crate) fn write_init<T: Serialize>(w: &mut dyn Write, init: &T) -> io::Result<()> {
     let json = serde_json::to_vec(init).map_err(io::Error::other)?;
     write_frame(w, INIT, &[&json])
 }
 
-pub fn read_init<T: for<'de> Deserialize<'de>>(r: &mut dyn Read) -> io::Result<T> {
+pub(crate) fn read_init<T: for<'de> Deserialize<'de>>(r: &mut dyn Read) -> io::Result<T> {
     match read_frame(r)? {
         Some((INIT, p)) => serde_json::from_slice(&p).map_err(io::Error::other),
         _ => Err(bad("init")),
     }
 }
 
-pub fn write_job(w: &mut dyn Write, job: &Job) -> io::Result<()> {
+pub(crate) fn write_job(w: &mut dyn Write, job: &Job) -> io::Result<()> {
     match job {
         Job::File { id, path } => {
             write_frame(w, FILE, &[&id.to_le_bytes(), path.as_os_str().as_bytes()])
@@ -135,7 +135,7 @@ pub fn write_job(w: &mut dyn Write, job: &Job) -> io::Result<()> {
 }
 
 /// The next job; `None` when the scan closed the pipe (no more work).
-pub fn read_job(r: &mut dyn Read) -> io::Result<Option<Job>> {
+pub(crate) fn read_job(r: &mut dyn Read) -> io::Result<Option<Job>> {
     let Some((tag, p)) = read_frame(r)? else {
         return Ok(None);
     };
@@ -161,7 +161,7 @@ pub fn read_job(r: &mut dyn Read) -> io::Result<Option<Job>> {
     }))
 }
 
-pub fn write_record(w: &mut dyn Write, job: u64, done: &Done) -> io::Result<()> {
+pub(crate) fn write_record(w: &mut dyn Write, job: u64, done: &Done) -> io::Result<()> {
     #[derive(Serialize)]
     struct Out<'a> {
         job: u64,
@@ -181,12 +181,12 @@ pub fn write_record(w: &mut dyn Write, job: u64, done: &Done) -> io::Result<()> 
     write_frame(w, RECORD, &[&json])
 }
 
-pub fn write_finished(w: &mut dyn Write, job: u64) -> io::Result<()> {
+pub(crate) fn write_finished(w: &mut dyn Write, job: u64) -> io::Result<()> {
     write_frame(w, FINISHED, &[&job.to_le_bytes()])
 }
 
 /// The next reply; `None` when the worker closed its end (it exited).
-pub fn read_reply(r: &mut dyn Read) -> io::Result<Option<Reply>> {
+pub(crate) fn read_reply(r: &mut dyn Read) -> io::Result<Option<Reply>> {
     let Some((tag, p)) = read_frame(r)? else {
         return Ok(None);
     };

@@ -28,7 +28,7 @@ const STACK: usize = 32 << 20;
 
 /// What a worker needs to know, sent once.
 #[derive(Serialize, Deserialize)]
-pub struct Init {
+pub(crate) struct Init {
     pub options: Options,
     /// Extra rules (`--rules DIR`); the worker loads the same rule files as the scan.
     pub rules_dir: Option<PathBuf>,
@@ -43,7 +43,7 @@ pub struct Init {
 }
 
 /// Runs a worker on standard input and output until the scan closes the pipe.
-pub fn main() -> io::Result<()> {
+pub(crate) fn main() -> io::Result<()> {
     let mut input = io::stdin();
     let init: Init = wire::read_init(&mut input)?;
     let set = RuleSet::load(init.rules_dir.as_deref()).map_err(io::Error::other)?;

@@ -25,7 +25,7 @@ use anyhow::{bail, Context, Result};
 
 /// A repository, by its top-level directory.
 #[derive(Debug)]
-pub struct Repo {
+pub(crate) struct Repo {
     pub root: PathBuf,
     /// The object id of the empty tree in this repository's hash format.
     empty_tree: String,
@@ -38,7 +38,7 @@ pub struct Repo {
 
 /// One file that a change adds or modifies.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
+pub(crate) struct Change {
     /// Path in the new version, relative to the repository root, `/`-separated.
     pub path: String,
     /// The blob before the change (the rename or copy source for renames), if there was one.
@@ -49,7 +49,7 @@ pub struct Change {
 
 /// How a work-tree file stands against the index and `HEAD`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileState {
+pub(crate) enum FileState {
     /// Not known to git.
     Untracked,
     /// Changed in the work tree, and the change is not staged.
@@ -62,14 +62,14 @@ pub enum FileState {
 
 /// A commit and what it changes, for `--history`.
 #[derive(Debug)]
-pub struct CommitChanges {
+pub(crate) struct CommitChanges {
     pub commit: String,
     pub changes: Vec<Change>,
 }
 
 impl Repo {
     /// Opens the repository containing `dir`, or says clearly why it is not one.
-    pub fn open(dir: &Path) -> Result<Repo> {
+    pub(crate) fn open(dir: &Path) -> Result<Repo> {
         let out = Command::new("git")
             .arg("-C")
             .arg(dir)
@@ -126,7 +126,7 @@ impl Repo {
     /// In a partial clone, fetches those of `ids` that are not here, in one request (as git's
     /// own lazy fetch does, but for all of them at once). A fetch that fails leaves them
     /// missing: the blobs are then listed as unscanned, and the scan goes on.
-    pub fn prefetch(&self, ids: &[&str]) -> Result<()> {
+    pub(crate) fn prefetch(&self, ids: &[&str]) -> Result<()> {
         let Some(remote) = &self.promisor else {
             return Ok(());
         };
@@ -192,7 +192,7 @@ impl Repo {
     }
 
     /// The local copy of a Git LFS object, if it is here (`.git/lfs/objects/ab/cd/abcd...`).
-    pub fn lfs_object(&self, oid: &str) -> Option<PathBuf> {
+    pub(crate) fn lfs_object(&self, oid: &str) -> Option<PathBuf> {
         if oid.len() < 5 || !oid.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
@@ -232,7 +232,7 @@ impl Repo {
     }
 
     /// The commit a revision names, with a helpful error for shallow clones.
-    pub fn resolve(&self, rev: &str) -> Result<String> {
+    pub(crate) fn resolve(&self, rev: &str) -> Result<String> {
         let spec = format!("{rev}^{{commit}}");
         self.text(&["rev-parse", "--verify", "--quiet", "--end-of-options", &spec]).map_err(|_| {
             let shallow = self.text(&["rev-parse", "--is-shallow-repository"]).unwrap_or_default() == "true";
@@ -250,7 +250,7 @@ impl Repo {
     /// The changes staged in the index relative to `HEAD` (or to nothing before the first
     /// commit). Unmerged paths (a merge in progress) are an error: git will not commit them
     /// either, and their staged content is not decided yet.
-    pub fn staged(&self) -> Result<Vec<Change>> {
+    pub(crate) fn staged(&self) -> Result<Vec<Change>> {
         let base = match self.resolve("HEAD") {
             Ok(head) => head,
             Err(_) => self.empty_tree.clone(),
@@ -269,7 +269,7 @@ impl Repo {
 
     /// What `BASE..HEAD` (or `BASE...HEAD`, from their merge base; or `BASE`, up to `HEAD`)
     /// changes.
-    pub fn diff(&self, range: &str) -> Result<Vec<Change>> {
+    pub(crate) fn diff(&self, range: &str) -> Result<Vec<Change>> {
         let (base, head) = if let Some((a, b)) = range.split_once("...") {
             let (a, b) = (self.resolve(or_head(a))?, self.resolve(or_head(b))?);
             let base = self
@@ -313,7 +313,7 @@ impl Repo {
     }
 
     /// Every file tracked at `rev`, whole.
-    pub fn tracked(&self, rev: &str) -> Result<Vec<Change>> {
+    pub(crate) fn tracked(&self, rev: &str) -> Result<Vec<Change>> {
         let commit = self.resolve(rev)?;
         let raw = self.run(&["ls-tree", "-r", "-z", "--full-tree", &commit])?;
         let mut out = Vec::new();
@@ -343,7 +343,7 @@ impl Repo {
     /// The commits of `range` (a `git rev-list` range, such as `HEAD` or `main..topic`), parents
     /// before children, each with what it changes relative to its first parent. A root commit,
     /// or the boundary commit of a shallow clone, changes everything it holds.
-    pub fn history(&self, range: &str) -> Result<Vec<CommitChanges>> {
+    pub(crate) fn history(&self, range: &str) -> Result<Vec<CommitChanges>> {
         // One `git log` for every commit's changes (a process per commit cost most of a long
         // history): a merge against its first parent, a root (or a shallow clone's boundary)
         // against the empty tree.
@@ -379,7 +379,7 @@ impl Repo {
     }
 
     /// A reader of blobs.
-    pub fn blobs(&self) -> Result<Blobs> {
+    pub(crate) fn blobs(&self) -> Result<Blobs> {
         let mut child = self
             .command()
             .args(["cat-file", "--batch"])
@@ -398,7 +398,7 @@ impl Repo {
     }
 
     /// A git configuration value (`user.email`), if it is set.
-    pub fn config(&self, key: &str) -> Option<String> {
+    pub(crate) fn config(&self, key: &str) -> Option<String> {
         self.text(&["config", "--get", key])
             .ok()
             .filter(|v| !v.is_empty())
@@ -406,7 +406,7 @@ impl Repo {
 
     /// Whether a file of the work tree is committed as it is: untracked, changed and not
     /// staged, or neither.
-    pub fn file_state(&self, rel: &str) -> Result<FileState> {
+    pub(crate) fn file_state(&self, rel: &str) -> Result<FileState> {
         let out = self.run(&["status", "--porcelain=v1", "-z", "--", rel])?;
         // XY SP path NUL: X the index against HEAD, Y the work tree against the index.
         Ok(match out.get(..2) {
@@ -418,7 +418,7 @@ impl Repo {
     }
 
     /// The path of a file inside `.git` (hooks, say), as git resolves it.
-    pub fn git_path(&self, name: &str) -> Result<PathBuf> {
+    pub(crate) fn git_path(&self, name: &str) -> Result<PathBuf> {
         let p = PathBuf::from(self.text(&["rev-parse", "--git-path", name])?);
         Ok(if p.is_absolute() {
             p
@@ -545,7 +545,7 @@ fn base_name(path: &str) -> &str {
 }
 
 /// A `git cat-file --batch` process.
-pub struct Blobs {
+pub(crate) struct Blobs {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
@@ -553,7 +553,7 @@ pub struct Blobs {
 
 /// What to do with a blob's content, once its size is known.
 #[derive(Debug)]
-pub enum Want {
+pub(crate) enum Want {
     /// Read it into memory.
     Memory,
     /// Write it to this new file (its directory is created).
@@ -564,7 +564,7 @@ pub enum Want {
 
 /// A blob, as [`Blobs::fetch`] delivered it.
 #[derive(Debug)]
-pub enum Blob {
+pub(crate) enum Blob {
     Memory(Vec<u8>),
     /// Written to the file [`Want::Spool`] named.
     Spooled(PathBuf),
@@ -577,7 +577,11 @@ pub enum Blob {
 impl Blobs {
     /// A blob and its size; `want` decides from the size where its content goes, so a large
     /// blob is never held in memory.
-    pub fn fetch(&mut self, id: &str, want: impl FnOnce(u64) -> Want) -> Result<(u64, Blob)> {
+    pub(crate) fn fetch(
+        &mut self,
+        id: &str,
+        want: impl FnOnce(u64) -> Want,
+    ) -> Result<(u64, Blob)> {
         writeln!(self.stdin, "{id}").context("git cat-file went away")?;
         self.stdin.flush().context("git cat-file went away")?;
         let mut header = String::new();
@@ -616,18 +620,10 @@ impl Blobs {
         self.stdout.read_exact(&mut lf)?;
         Ok((size, blob))
     }
-
-    /// A blob's content in memory; `None` when it is missing.
-    pub fn get(&mut self, id: &str) -> Result<Option<Vec<u8>>> {
-        Ok(match self.fetch(id, |_| Want::Memory)?.1 {
-            Blob::Memory(d) => Some(d),
-            _ => None,
-        })
-    }
 }
 
 /// The object id and size a Git LFS pointer names, if `data` is one.
-pub fn lfs_pointer(data: &[u8]) -> Option<(String, u64)> {
+pub(crate) fn lfs_pointer(data: &[u8]) -> Option<(String, u64)> {
     const SPEC: &[u8] = b"version https://git-lfs.github.com/spec/v1\n";
     if data.len() > 1024 || !data.starts_with(SPEC) {
         return None;
@@ -655,7 +651,7 @@ impl Drop for Blobs {
 /// The 1-based numbers of the lines of `new` that `old` does not have as many copies of,
 /// lines compared without their whitespace and a trailing `,` or `;`: re-indenting a file, or
 /// moving an element to the end of a JSON array or an SQL `VALUES` list, adds nothing.
-pub fn added_lines(old: &str, new: &str) -> Vec<u64> {
+pub(crate) fn added_lines(old: &str, new: &str) -> Vec<u64> {
     let mut have: HashMap<String, usize> = HashMap::new();
     for l in old.lines() {
         *have.entry(line_key(l)).or_default() += 1;

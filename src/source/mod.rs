@@ -2,4 +2,4 @@
 //! source; [`git`] is the other, yielding blobs from a repository's index, a commit range or its
 //! history, so that a CI gate scans exactly what a change adds rather than the working tree.
 
-pub mod git;
+pub(crate) mod git;

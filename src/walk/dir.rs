@@ -46,12 +46,12 @@ pub(super) struct Listing {
 
 impl Listing {
     /// Memory held, for the walk's budget.
-    pub fn bytes(&self) -> usize {
+    pub(super) fn bytes(&self) -> usize {
         self.names.capacity() + self.ents.capacity() * size_of::<Ent>()
     }
 
     /// The next name in byte order, if this pass has more.
-    pub fn next(&mut self) -> Option<Name<'_>> {
+    pub(super) fn next(&mut self) -> Option<Name<'_>> {
         let e = *self.ents.get(self.next)?;
         self.next += 1;
         let bytes = &self.names[e.off as usize..=(e.off + e.len) as usize];
@@ -63,7 +63,7 @@ impl Listing {
     }
 
     /// Once this pass is exhausted: the name after which the directory must be read again.
-    pub fn resume_after(&self) -> Option<&[u8]> {
+    pub(super) fn resume_after(&self) -> Option<&[u8]> {
         self.resume_after.as_deref()
     }
 

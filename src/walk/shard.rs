@@ -45,7 +45,7 @@ impl Shard {
 }
 
 /// The stable hash of a relative path that shards are cut by.
-pub fn key(rel: &[u8]) -> u64 {
+pub(super) fn key(rel: &[u8]) -> u64 {
     let digest = Sha256::digest(rel);
     u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
 }

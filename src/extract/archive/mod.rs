@@ -31,21 +31,21 @@ use std::cell::Cell;
 use std::io::{self, Cursor, Read};
 use std::rc::Rc;
 
-pub mod zipdir;
+pub(crate) mod zipdir;
 
 use super::{lossless, Clock, ExtractError, Extracted, Input, Limit, LimitHit, Sink, Status};
 use crate::read;
 use crate::read::sniff::Format;
 
 /// Decompressed bytes of a member below which the ratio limit does not apply.
-pub const RATIO_FLOOR: u64 = 1 << 20;
+pub(crate) const RATIO_FLOOR: u64 = 1 << 20;
 
 /// Bytes of xz decoder state allowed (xz headers can ask for gigabytes).
 const XZ_MEMLIMIT: u64 = 256 << 20;
 
 /// A single-stream compression format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Codec {
+pub(crate) enum Codec {
     Gzip,
     Bzip2,
     Xz,
@@ -54,7 +54,7 @@ pub enum Codec {
 
 impl Codec {
     /// The codec of a compressed format.
-    pub fn of(format: Format) -> Option<Codec> {
+    pub(crate) fn of(format: Format) -> Option<Codec> {
         match format {
             Format::Gzip => Some(Codec::Gzip),
             Format::Bzip2 => Some(Codec::Bzip2),
@@ -170,13 +170,13 @@ fn ratio_stopped() -> ExtractError {
 /// A member name as a label: `\` as `/`, without empty, `.` and `..` parts or a drive letter,
 /// so that no name can claim to lie outside its archive. Bytes that are not UTF-8 are kept as
 /// `\xHH` ([`lossless`]).
-pub fn member_name(raw: &str) -> String {
+pub(crate) fn member_name(raw: &str) -> String {
     member_path(raw.as_bytes(), lossless)
 }
 
 /// [`member_name`] for a name stored as bytes, each part decoded by `decode` (the split comes
 /// first, on the bytes, so that an escape can never be taken for a separator).
-pub fn member_path(raw: &[u8], decode: fn(&[u8]) -> String) -> String {
+pub(crate) fn member_path(raw: &[u8], decode: fn(&[u8]) -> String) -> String {
     let name: Vec<String> = raw
         .split(|&b| b == b'/' || b == b'\\')
         .enumerate()
@@ -254,7 +254,7 @@ impl Unread {
 /// Opens the input as a zip for readers that need random access by name (office documents),
 /// within the entries limit — checked on the end record before the `zip` crate builds its
 /// index of every entry.
-pub fn open_zip<'i>(
+pub(crate) fn open_zip<'i>(
     input: &'i mut Input<'_>,
 ) -> Result<zip::ZipArchive<&'i mut dyn super::ReadSeek>, ExtractError> {
     let max = input.limits.max_entries;
@@ -287,9 +287,9 @@ fn lost_directory() -> ExtractError {
 }
 
 /// What became of one zip member.
-pub enum Member {
-    /// Handed to the sink; this many decompressed bytes were read.
-    Read(u64),
+pub(crate) enum Member {
+    /// Handed to the sink.
+    Read,
     /// A directory or a link: nothing to read.
     NotAFile,
     Encrypted(String),
@@ -301,7 +301,7 @@ pub enum Member {
 /// Hands member `i` of a zip opened with [`open_zip`] (files embedded in office documents) to
 /// the sink under its stored name (see [`member_path`]), within the ratio limit. An error stops
 /// the container (a limit, or a directory that cannot be read).
-pub fn nested_member<R: Read + io::Seek>(
+pub(crate) fn nested_member<R: Read + io::Seek>(
     zip: &mut zip::ZipArchive<R>,
     i: usize,
     limits: &super::Limits,
@@ -343,7 +343,7 @@ pub fn nested_member<R: Read + io::Seek>(
         return Err(ratio_error(&name, limits.max_ratio));
     }
     match result {
-        Ok(()) => Ok(Member::Read(guard.out)),
+        Ok(()) => Ok(Member::Read),
         Err(e @ ExtractError::Limit(_)) => Err(e),
         Err(_) => Ok(Member::Damaged(name)),
     }
@@ -351,7 +351,7 @@ pub fn nested_member<R: Read + io::Seek>(
 
 /// A zip archive: every file member through [`Sink::nested`], walking the central directory
 /// one entry at a time.
-pub fn zip(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+pub(crate) fn zip(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     let (limits, clock) = (input.limits, input.clock);
     let head_is_member = input.head.starts_with(b"PK\x03\x04");
     let r = input.seekable()?;
@@ -426,8 +426,8 @@ fn zip_member(
             }
         }
         Err(zipdir::Unreadable::Encrypted) => &mut unread.encrypted,
-        Err(zipdir::Unreadable::Method(_)) => &mut unread.unsupported,
-        Err(zipdir::Unreadable::Damaged(_)) => &mut unread.damaged,
+        Err(zipdir::Unreadable::Method) => &mut unread.unsupported,
+        Err(zipdir::Unreadable::Damaged) => &mut unread.damaged,
         Err(zipdir::Unreadable::Io(err)) => return Err(err.into()),
     };
     list.push(name);
@@ -450,7 +450,7 @@ impl Read for Failing {
 /// Opens one zip member as a stream (office XML parts, read as they decompress) within the
 /// ratio limit: the reader fails with the limit (an `io::Error` carrying a [`LimitHit`]) once
 /// the member expands too much. None if there is no such member.
-pub fn open_member<'z, R: Read + io::Seek>(
+pub(crate) fn open_member<'z, R: Read + io::Seek>(
     zip: &'z mut zip::ZipArchive<R>,
     name: &str,
     limits: &super::Limits,
@@ -476,7 +476,7 @@ pub fn open_member<'z, R: Read + io::Seek>(
 }
 
 /// A tar archive read from the start of the input.
-pub fn tar(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+pub(crate) fn tar(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
     let (clock, max_entries) = (input.clock, input.limits.max_entries);
     let read = tar_members(
         input.reader()?,
@@ -602,7 +602,7 @@ impl<R: Read> Read for Whole<R> {
 
 /// A gzip, bzip2, xz or zstd stream: a tar inside is read as a tar; anything else is one
 /// member named after the file without its compression extension.
-pub fn compressed(
+pub(crate) fn compressed(
     input: &mut Input<'_>,
     format: Format,
     sink: &mut dyn Sink,

@@ -45,7 +45,7 @@ fn corrupt(what: impl Into<String>) -> ExtractError {
 
 /// Where the central directory is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Directory {
+pub(crate) struct Directory {
     /// Absolute offset of the first entry.
     pub start: u64,
     /// Bytes of the directory.
@@ -59,7 +59,7 @@ pub struct Directory {
 }
 
 /// Finds the central directory from the end of the input.
-pub fn directory(r: &mut dyn ReadSeek) -> Result<Directory, ExtractError> {
+pub(crate) fn directory(r: &mut dyn ReadSeek) -> Result<Directory, ExtractError> {
     let file_size = r.seek(SeekFrom::End(0))?;
     // The end record (22 bytes) is followed by a comment of at most 65535 bytes.
     let tail_len = file_size.min(22 + 0xFFFF) as usize;
@@ -172,7 +172,7 @@ fn read_at(r: &mut dyn ReadSeek, at: u64, n: usize) -> io::Result<Vec<u8>> {
 
 /// One entry of the central directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The name as stored.
     pub raw_name: Vec<u8>,
     /// The name from an Info-ZIP Unicode Path field that matches `raw_name`.
@@ -190,12 +190,12 @@ pub struct Entry {
 
 impl Entry {
     /// Encrypted (traditional PKWARE, or strong/AES encryption).
-    pub fn encrypted(&self) -> bool {
+    pub(crate) fn encrypted(&self) -> bool {
         self.flags & 1 != 0 || self.method == 99
     }
 
     /// A file: not a directory or a symbolic link (which have nothing to read).
-    pub fn is_file(&self) -> bool {
+    pub(crate) fn is_file(&self) -> bool {
         let dir = self.raw_name.ends_with(b"/") || self.raw_name.ends_with(b"\\");
         // Unix hosts keep the mode in the high half of the external attributes.
         let unix = self.made_by >> 8 == 3;
@@ -208,7 +208,7 @@ impl Entry {
     /// Info-ZIP Unicode Path field gives it, else CP437, the zip default. Bytes that are not
     /// valid UTF-8 under the flag are kept as `\xHH` (see [`crate::extract::lossless`]), so two
     /// different stored names never read the same.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let decode: fn(&[u8]) -> String = match &self.unicode_name {
             Some(_) => crate::extract::lossless,
             None if self.flags & 0x800 != 0 => crate::extract::lossless,
@@ -234,7 +234,7 @@ const CP437_HIGH: [char; 128] = [
 ];
 
 /// Bytes as CP437 (every byte is a character of its own, so distinct names stay distinct).
-pub fn cp437(raw: &[u8]) -> String {
+pub(crate) fn cp437(raw: &[u8]) -> String {
     raw.iter()
         .map(|&b| {
             if b < 0x80 {
@@ -247,7 +247,7 @@ pub fn cp437(raw: &[u8]) -> String {
 }
 
 /// Walks the central directory through a small buffer.
-pub struct Entries {
+pub(crate) struct Entries {
     dir: Directory,
     /// Absolute offset of the next entry.
     next: u64,
@@ -259,7 +259,7 @@ pub struct Entries {
 }
 
 impl Entries {
-    pub fn new(dir: Directory) -> Entries {
+    pub(crate) fn new(dir: Directory) -> Entries {
         Entries {
             dir,
             next: dir.start,
@@ -283,7 +283,7 @@ impl Entries {
 
     /// The next entry, `None` at the end of the directory. An entry that cannot be parsed
     /// ends the walk with an error (the directory is damaged from there on).
-    pub fn next(&mut self, r: &mut dyn ReadSeek) -> Result<Option<Entry>, ExtractError> {
+    pub(crate) fn next(&mut self, r: &mut dyn ReadSeek) -> Result<Option<Entry>, ExtractError> {
         let end = self.dir.start.saturating_add(self.dir.size);
         if self.next >= end {
             return Ok(None);
@@ -362,12 +362,12 @@ fn read_extra(e: &mut Entry, mut extra: &[u8]) {
 
 /// Why a member cannot be read at all.
 #[derive(Debug)]
-pub enum Unreadable {
+pub(crate) enum Unreadable {
     Encrypted,
-    /// A compression method kartlegg does not decode (its number).
-    Method(u16),
-    /// No local header where the directory says.
-    Damaged(&'static str),
+    /// A compression method kartlegg does not decode.
+    Method,
+    /// No local header where the directory says, or data beyond the file.
+    Damaged,
     Io(io::Error),
 }
 
@@ -395,7 +395,7 @@ const TRIAL_MAX: u64 = 64 << 20;
 /// Where the local header disagrees with the directory (method, sizes or CRC), the directory
 /// is believed unless its values fail on the data and the local header's pass (as `unzip`
 /// reads such members); members over [`TRIAL_MAX`] keep the directory's values.
-pub fn open<'a>(
+pub(crate) fn open<'a>(
     r: &'a mut dyn ReadSeek,
     e: &Entry,
 ) -> Result<Checked<Box<dyn Read + 'a>>, Unreadable> {
@@ -404,9 +404,7 @@ pub fn open<'a>(
     }
     let local = read_at(r, e.local, 30)?;
     if local.len() < 30 || u32_at(&local, 0) != LOCAL {
-        return Err(Unreadable::Damaged(
-            "no local header where the directory says",
-        ));
+        return Err(Unreadable::Damaged);
     }
     let (n, m) = (u64::from(u16_at(&local, 26)), u64::from(u16_at(&local, 28)));
     // `e.local` is under i64::MAX (its header was read), so this cannot overflow.
@@ -473,12 +471,10 @@ fn decode<'a>(
     s: Stored,
 ) -> Result<Checked<Box<dyn Read + 'a>>, Unreadable> {
     if data > i64::MAX as u64 {
-        return Err(Unreadable::Damaged("member data beyond any file"));
+        return Err(Unreadable::Damaged);
     }
     match r.seek(SeekFrom::Start(data)) {
-        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-            return Err(Unreadable::Damaged("member data beyond any file"))
-        }
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return Err(Unreadable::Damaged),
         r => r?,
     };
     let raw = r.take(s.compressed);
@@ -489,7 +485,7 @@ fn decode<'a>(
         12 => Box::new(bzip2::read::BzDecoder::new(raw)),
         93 => Box::new(zstd::stream::read::Decoder::new(raw)?),
         95 => Box::new(liblzma::read::XzDecoder::new(BufReader::new(raw))),
-        m => return Err(Unreadable::Method(m)),
+        _ => return Err(Unreadable::Method),
     };
     Ok(Checked {
         inner: decoded,
@@ -503,7 +499,7 @@ fn decode<'a>(
 
 /// A member's bytes, checked at the end against the size and CRC-32 the directory gives (and
 /// never more bytes than that size: a lying header cannot make a member longer).
-pub struct Checked<R> {
+pub(crate) struct Checked<R> {
     inner: R,
     size: u64,
     crc: u32,
@@ -514,11 +510,6 @@ pub struct Checked<R> {
 }
 
 impl<R> Checked<R> {
-    /// Decompressed bytes so far.
-    pub fn out(&self) -> u64 {
-        self.out
-    }
-
     fn fail(&mut self, what: &'static str) -> io::Error {
         self.damaged = Some(what);
         Damage {

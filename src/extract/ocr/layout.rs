@@ -57,7 +57,7 @@ impl Evidence {
 /// its value, or a table's cells, which page segmentation often puts in separate blocks,
 /// then stand side by side as a person reads them. Lines on one row are separated by two
 /// spaces, so numbers in neighbouring cells do not run together.
-pub fn lines(words: &[Word], scale: u32, boxes: bool) -> (String, Evidence) {
+pub(super) fn lines(words: &[Word], scale: u32, boxes: bool) -> (String, Evidence) {
     let mut text = String::new();
     let mut ev = Evidence::default();
     for (r, row) in rows(words).iter().enumerate() {

@@ -37,8 +37,8 @@
 
 pub mod engine;
 mod layout;
-pub mod pdf;
-pub mod raster;
+pub(crate) mod pdf;
+pub(crate) mod raster;
 
 use serde::{Deserialize, Serialize};
 

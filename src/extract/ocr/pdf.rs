@@ -43,7 +43,7 @@ impl PdfOcr {
 
 /// The largest PDF whose scanned pages are rendered: the renderers read the whole document
 /// from memory.
-pub const MAX_PDF: u64 = 256 << 20;
+pub(crate) const MAX_PDF: u64 = 256 << 20;
 
 /// OCRs the given 1-based pages of the PDF in `input` (its `bytes` when the reader held them
 /// whole, else read again from its start), pushing each page's text to `sink` located
@@ -154,7 +154,7 @@ fn parse_size(line: &str) -> Option<(u32, f64, f64)> {
 }
 
 /// The resolution that keeps a page of `w` × `h` points within the pixel budget.
-pub fn dpi_for(size: Option<(f64, f64)>, settings: &Settings) -> u32 {
+pub(crate) fn dpi_for(size: Option<(f64, f64)>, settings: &Settings) -> u32 {
     let max = f64::from(settings.max_dpi);
     let Some((w, h)) = size.filter(|(w, h)| *w > 0.0 && *h > 0.0) else {
         return settings.max_dpi;

@@ -17,8 +17,11 @@ use crate::read::sniff::Media;
 const MAX_PAGES: u32 = 10_000;
 
 /// One page in 8-bit grey, as a PGM (header, then a byte per pixel).
-pub struct Gray {
+pub(crate) struct Gray {
+    // The PGM header says them to Tesseract; tests read them here.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub width: u32,
+    #[cfg_attr(not(test), allow(dead_code))]
     pub height: u32,
     /// Source pixels per page pixel, in each direction.
     pub scale: u32,
@@ -29,18 +32,19 @@ pub struct Gray {
 
 impl Gray {
     /// The page as a binary PGM file.
-    pub fn pgm(&self) -> &[u8] {
+    pub(crate) fn pgm(&self) -> &[u8] {
         &self.pgm
     }
 
     /// The pixels, row by row.
-    pub fn pixels(&self) -> &[u8] {
+    #[cfg(test)]
+    pub(crate) fn pixels(&self) -> &[u8] {
         &self.pgm[self.pgm.len() - (self.width * self.height) as usize..]
     }
 }
 
 /// Shrinks grey rows by a whole factor as they arrive.
-pub struct Shrink {
+pub(crate) struct Shrink {
     src_w: u32,
     src_h: u32,
     f: u32,
@@ -57,7 +61,7 @@ pub struct Shrink {
 
 impl Shrink {
     /// For a `src_w` × `src_h` image, to at most `max_pixels`.
-    pub fn new(src_w: u32, src_h: u32, max_pixels: u64) -> Result<Shrink, ExtractError> {
+    pub(crate) fn new(src_w: u32, src_h: u32, max_pixels: u64) -> Result<Shrink, ExtractError> {
         if src_w == 0 || src_h == 0 {
             return Err(ExtractError::Corrupt("an image of no pixels".into()));
         }
@@ -86,7 +90,7 @@ impl Shrink {
     }
 
     /// The next source row (`src_w` grey pixels); rows past the image's height are ignored.
-    pub fn row(&mut self, gray: &[u8]) {
+    pub(crate) fn row(&mut self, gray: &[u8]) {
         if self.seen >= self.src_h {
             return;
         }
@@ -112,7 +116,7 @@ impl Shrink {
     }
 
     /// The page; rows a damaged image did not give are white.
-    pub fn finish(mut self) -> Gray {
+    pub(crate) fn finish(mut self) -> Gray {
         if self.rows > 0 {
             self.emit();
         }
@@ -149,7 +153,7 @@ fn gray_row(src: &[u8], channels: usize, alpha: bool, out: &mut Vec<u8>) {
 
 /// Decodes each page of an image and hands it to `each` (1-based page numbers); returns the
 /// bytes the image file has. A page that fails is handed over as its error.
-pub fn pages(
+pub(crate) fn pages(
     input: &mut Input<'_>,
     media: Media,
     each: &mut dyn FnMut(u32, Result<Gray, ExtractError>) -> Result<(), ExtractError>,

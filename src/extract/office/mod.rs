@@ -43,7 +43,7 @@ use super::{Clock, ExtractError, Extracted, Input, Sink, Status};
 use crate::detect::Detector;
 use crate::read::sniff::Format;
 
-pub use self::rtf::extract as rtf;
+pub(crate) use self::rtf::extract as rtf;
 
 /// How an XML vocabulary marks up text (local element names).
 struct Vocab {
@@ -381,7 +381,7 @@ fn docx_part(member: &str) -> Option<String> {
 }
 
 /// Office documents stored as zip files.
-pub fn extract(
+pub(crate) fn extract(
     input: &mut Input<'_>,
     kind: Format,
     sink: &mut dyn Sink,
@@ -477,7 +477,7 @@ pub fn extract(
             continue;
         }
         match archive::nested_member(&mut zip, i, limits, sink)? {
-            archive::Member::Read(_) | archive::Member::NotAFile => {}
+            archive::Member::Read | archive::Member::NotAFile => {}
             archive::Member::Encrypted(n)
             | archive::Member::Unsupported(n)
             | archive::Member::Damaged(n) => damaged.push(n),

@@ -65,7 +65,10 @@ const INFO: &[(&[u8], &str)] = &[
 ];
 
 /// Reads an RTF document into the detector.
-pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+pub(crate) fn extract(
+    input: &mut Input<'_>,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
     let clock = input.clock;
     let mut out = PartText::new(None, input.det);
     let mut parser = Parser::new(input.reader()?);

@@ -25,13 +25,13 @@ use quick_xml::Reader;
 use crate::extract::{archive, ExtractError, Limit, LimitHit, Limits};
 
 /// Bytes one XML event may take.
-pub const MAX_EVENT: u64 = 16 << 20;
+pub(crate) const MAX_EVENT: u64 = 16 << 20;
 /// Elements open at once.
-pub const MAX_DEPTH: usize = 4096;
+pub(crate) const MAX_DEPTH: usize = 4096;
 
 /// Why a part stopped before its end.
 #[derive(Debug)]
-pub enum XmlError {
+pub(crate) enum XmlError {
     /// The XML (or the compressed data under it) is damaged: what came before stays.
     Damaged,
     /// A limit or the time budget: the whole file stops.
@@ -84,7 +84,7 @@ impl<R: BufRead> BufRead for Budget<R> {
 }
 
 /// An XML part being read.
-pub struct Xml<'r> {
+pub(crate) struct Xml<'r> {
     reader: Reader<Budget<BufReader<Box<dyn Read + 'r>>>>,
     buf: Vec<u8>,
     depth: usize,
@@ -94,7 +94,7 @@ pub struct Xml<'r> {
 }
 
 impl<'r> Xml<'r> {
-    pub fn new(r: impl Read + 'r) -> Xml<'r> {
+    pub(crate) fn new(r: impl Read + 'r) -> Xml<'r> {
         let inner: Box<dyn Read + 'r> = Box::new(r);
         let mut reader = Reader::from_reader(Budget {
             inner: BufReader::with_capacity(64 << 10, inner),
@@ -110,7 +110,7 @@ impl<'r> Xml<'r> {
     }
 
     /// The zip member `name`, streamed within the ratio limit; None if there is none.
-    pub fn open<R: Read + Seek>(
+    pub(crate) fn open<R: Read + Seek>(
         zip: &'r mut zip::ZipArchive<R>,
         name: &str,
         limits: &Limits,
@@ -119,7 +119,7 @@ impl<'r> Xml<'r> {
     }
 
     /// The next event; `Event::Eof` at the end.
-    pub fn next(&mut self) -> Result<Event<'_>, XmlError> {
+    pub(crate) fn next(&mut self) -> Result<Event<'_>, XmlError> {
         self.buf.clear();
         self.reader.get_mut().used = 0;
         let event = match self.reader.read_event_into(&mut self.buf) {
@@ -167,7 +167,7 @@ fn predefined(name: &[u8]) -> Option<char> {
 /// The document text an event carries: text, CDATA, a character reference or a predefined
 /// entity. None for other events and for entities declared in a DTD (not expanded, see the
 /// module documentation).
-pub fn text<'e>(event: &'e Event<'_>) -> Result<Option<Cow<'e, str>>, XmlError> {
+pub(crate) fn text<'e>(event: &'e Event<'_>) -> Result<Option<Cow<'e, str>>, XmlError> {
     Ok(match event {
         Event::Text(t) => Some(t.decode().map_err(|_| XmlError::Damaged)?),
         Event::CData(t) => Some(t.decode().map_err(|_| XmlError::Damaged)?),
@@ -185,7 +185,7 @@ pub fn text<'e>(event: &'e Event<'_>) -> Result<Option<Cow<'e, str>>, XmlError> 
 /// The raw value of the attribute with local name `local` (for values that never hold
 /// references: cell references, types). Attributes are not checked for duplicates (the first
 /// one counts): that check costs more than the rest of a cell.
-pub fn attr_bytes<'e>(e: &'e BytesStart<'_>, local: &[u8]) -> Option<Cow<'e, [u8]>> {
+pub(crate) fn attr_bytes<'e>(e: &'e BytesStart<'_>, local: &[u8]) -> Option<Cow<'e, [u8]>> {
     e.attributes()
         .with_checks(false)
         .flatten()
@@ -194,10 +194,10 @@ pub fn attr_bytes<'e>(e: &'e BytesStart<'_>, local: &[u8]) -> Option<Cow<'e, [u8
 }
 
 /// The inventory's reason for a file with references to DTD entities left unexpanded.
-pub const UNEXPANDED: &str = "xml_entities";
+pub(crate) const UNEXPANDED: &str = "xml_entities";
 
 /// The detail for `n` references left unexpanded.
-pub fn unexpanded_detail(n: u64) -> String {
+pub(crate) fn unexpanded_detail(n: u64) -> String {
     format!(
         "{n} reference(s) to entities declared in a DTD were not expanded (office applications \
          do not write them; expanding them is how entity bombs work)"
@@ -205,7 +205,7 @@ pub fn unexpanded_detail(n: u64) -> String {
 }
 
 /// The value of the attribute with local name `local`, with references resolved.
-pub fn attr(e: &BytesStart<'_>, local: &[u8]) -> Option<String> {
+pub(crate) fn attr(e: &BytesStart<'_>, local: &[u8]) -> Option<String> {
     e.attributes()
         .with_checks(false)
         .flatten()

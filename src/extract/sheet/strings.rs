@@ -23,7 +23,7 @@ use crate::detect::{Detector, Header};
 use crate::retain::dates::{self, ColumnKind};
 
 /// Bytes the table may take.
-pub const BUDGET: usize = 48 << 20;
+pub(super) const BUDGET: usize = 48 << 20;
 
 /// Tags: 0 nothing; `1 + h` header `h` for the first interned headers; then these two.
 const KEPT: u8 = 254;
@@ -31,7 +31,7 @@ const MORE_HEADERS: u8 = 255;
 
 /// What a cell that shows shared string `i` shows.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Shared<'a> {
+pub(super) enum Shared<'a> {
     Text(&'a str),
     /// A string that can hold no value but names something (a header), and what it says
     /// about dates under it (for a retention review's row dates).
@@ -43,7 +43,7 @@ pub enum Shared<'a> {
 }
 
 #[derive(Default)]
-pub struct SharedStrings {
+pub(super) struct SharedStrings {
     tags: Vec<u8>,
     /// Kept strings before each block of 256 tags.
     ranks: Vec<u32>,
@@ -62,7 +62,7 @@ pub struct SharedStrings {
 impl SharedStrings {
     /// Adds the next string. Returns its index if the table is full and the caller must scan
     /// it where it is.
-    pub fn push(&mut self, s: &str, det: &Detector) -> Option<u32> {
+    pub(super) fn push(&mut self, s: &str, det: &Detector) -> Option<u32> {
         let i = self.count;
         self.count = self.count.saturating_add(1);
         if self.in_place_from.is_some() {
@@ -128,7 +128,7 @@ impl SharedStrings {
             && tags + text + (ends + ranks) * 4 + self.more_headers.capacity() * 8 <= BUDGET
     }
 
-    pub fn get(&self, i: u32) -> Shared<'_> {
+    pub(super) fn get(&self, i: u32) -> Shared<'_> {
         match self.tags.get(i as usize) {
             Some(0) => Shared::Nothing,
             Some(&KEPT) => {

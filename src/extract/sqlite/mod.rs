@@ -36,7 +36,10 @@ const TIME_EVERY: u64 = 4096;
 /// limit stops a table with a value over it.
 const GATED_COLUMNS: usize = 998;
 
-pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+pub(crate) fn extract(
+    input: &mut Input<'_>,
+    sink: &mut dyn Sink,
+) -> Result<Extracted, ExtractError> {
     let (det, clock) = (input.det, input.clock);
     let size = input.size;
     let db = Db::open(input.seekable()?, clock).map_err(|f| fatal(f, "open"))?;

@@ -26,10 +26,10 @@ use rusqlite::ffi;
 use crate::extract::{Clock, ReadSeek};
 
 /// Bytes SQLite may allocate in this process, for all databases being read at once.
-pub const HEAP_LIMIT: i64 = 64 << 20;
+pub(super) const HEAP_LIMIT: i64 = 64 << 20;
 /// The longest value (or SQL statement) a connection may load; longer values are read by
 /// their prefix through the blob API instead (see the extractor).
-pub const LENGTH_LIMIT: c_int = 16 << 20;
+pub(super) const LENGTH_LIMIT: c_int = 16 << 20;
 /// Page cache of one connection, in KiB.
 const CACHE_KIB: u32 = 2048;
 /// Virtual-machine steps between two checks of the time budget.
@@ -37,7 +37,7 @@ const PROGRESS_EVERY: c_int = 100_000;
 
 /// Why a call failed, as the extractor needs to know it.
 #[derive(Debug)]
-pub enum Failure {
+pub(super) enum Failure {
     /// The reader failed (the error may carry a limit).
     Io(io::Error),
     /// The time budget ran out inside SQLite.
@@ -90,7 +90,7 @@ struct File {
 
 /// An open database over a reader. It borrows the reader for `'r` and closes the connection
 /// (and unregisters its VFS) before that borrow ends.
-pub struct Db<'r> {
+pub(super) struct Db<'r> {
     raw: *mut ffi::sqlite3,
     vfs: *mut ffi::sqlite3_vfs,
     _name: CString,
@@ -110,7 +110,7 @@ fn init() {
 
 impl<'r> Db<'r> {
     /// Opens the database the reader holds, read-only.
-    pub fn open(reader: &'r mut dyn ReadSeek, clock: Clock) -> Result<Db<'r>, Failure> {
+    pub(super) fn open(reader: &'r mut dyn ReadSeek, clock: Clock) -> Result<Db<'r>, Failure> {
         init();
         let size = reader.seek(SeekFrom::End(0)).map_err(Failure::Io)?;
         let reader: *mut (dyn ReadSeek + 'r) = reader;
@@ -196,7 +196,7 @@ impl<'r> Db<'r> {
     }
 
     /// What a result code means, with what the VFS saw.
-    pub fn failure(&self, rc: c_int) -> Failure {
+    pub(super) fn failure(&self, rc: c_int) -> Failure {
         // SAFETY: `source` lives as long as `self`; no SQLite call is running.
         let source = unsafe { &mut *self.source };
         match rc & 0xff {
@@ -211,7 +211,7 @@ impl<'r> Db<'r> {
     }
 
     /// SQLite's generic text for a result code (it never quotes the database).
-    pub fn describe(rc: c_int) -> String {
+    pub(super) fn describe(rc: c_int) -> String {
         // SAFETY: `sqlite3_errstr` returns a static NUL-terminated string for any code.
         unsafe { CStr::from_ptr(ffi::sqlite3_errstr(rc)) }
             .to_string_lossy()
@@ -219,13 +219,13 @@ impl<'r> Db<'r> {
     }
 
     /// Whether SQLite asked for bytes past the end of the input: the database is truncated.
-    pub fn truncated(&self) -> bool {
+    pub(super) fn truncated(&self) -> bool {
         // SAFETY: `source` lives as long as `self`; no SQLite call is running.
         unsafe { (*self.source).short_reads > 0 }
     }
 
     /// Compiles one statement (the text as bytes: names in it need not be UTF-8).
-    pub fn prepare(&self, sql: &[u8]) -> Result<Stmt<'_>, Failure> {
+    pub(super) fn prepare(&self, sql: &[u8]) -> Result<Stmt<'_>, Failure> {
         let mut raw = ptr::null_mut();
         let len = c_int::try_from(sql.len()).map_err(|_| Failure::Memory)?;
         // SAFETY: an open handle; SQLite reads `len` bytes of `sql`.
@@ -255,7 +255,7 @@ impl<'r> Db<'r> {
     /// Reads up to `max` bytes of the value in `table.column` of row `rowid` into `buf`
     /// through the incremental blob API, which never loads the whole value. Returns the
     /// value's full length.
-    pub fn read_prefix(
+    pub(super) fn read_prefix(
         &self,
         table: &CStr,
         column: &CStr,
@@ -315,7 +315,7 @@ impl Drop for Db<'_> {
 
 /// A value of the current row, valid until the next step.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Value<'s> {
+pub(super) enum Value<'s> {
     Null,
     Integer(i64),
     Real(f64),
@@ -324,7 +324,7 @@ pub enum Value<'s> {
 }
 
 /// A prepared statement of a [`Db`].
-pub struct Stmt<'d> {
+pub(super) struct Stmt<'d> {
     raw: *mut ffi::sqlite3_stmt,
     _db: PhantomData<&'d ()>,
 }
@@ -332,7 +332,7 @@ pub struct Stmt<'d> {
 impl Stmt<'_> {
     /// Steps to the next row: `Ok(true)` with a row, `Ok(false)` when done; the error is the
     /// result code (see [`Db::failure`]).
-    pub fn step(&mut self) -> Result<bool, c_int> {
+    pub(super) fn step(&mut self) -> Result<bool, c_int> {
         // SAFETY: a prepared statement.
         match unsafe { ffi::sqlite3_step(self.raw) } {
             ffi::SQLITE_ROW => Ok(true),
@@ -341,13 +341,13 @@ impl Stmt<'_> {
         }
     }
 
-    pub fn column_count(&self) -> usize {
+    pub(super) fn column_count(&self) -> usize {
         // SAFETY: a prepared statement.
         unsafe { ffi::sqlite3_column_count(self.raw) }.max(0) as usize
     }
 
     /// A result column's name as SQLite stores it (not necessarily UTF-8), if it has one.
-    pub fn column_name(&self, i: usize) -> Option<&[u8]> {
+    pub(super) fn column_name(&self, i: usize) -> Option<&[u8]> {
         // SAFETY: a prepared statement; the name lives as long as the statement.
         let p = unsafe { ffi::sqlite3_column_name(self.raw, i as c_int) };
         // SAFETY: non-null names are NUL-terminated.
@@ -355,7 +355,7 @@ impl Stmt<'_> {
     }
 
     /// Column `i` of the current row.
-    pub fn value(&self, i: usize) -> Value<'_> {
+    pub(super) fn value(&self, i: usize) -> Value<'_> {
         let i = i as c_int;
         // SAFETY: a statement on a row; text and blob pointers are valid for the byte count
         // SQLite gives (asked for after the pointer, as its documentation requires) until the
