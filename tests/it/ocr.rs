@@ -10,7 +10,7 @@ use std::io::Write;
 use serde_json::Value;
 
 use crate::harness::{kartlegg, scan, status, Scan, Tree};
-use crate::render::{scanned_pdf, Page, FONTS};
+use crate::render::{scanned_pdf, typed_over_scan, Page, FONTS};
 use kartlegg::synth::{self, IdSpec, Rng};
 
 /// A filled-in form for `people` people: its lines, and the values planted in it as the
@@ -282,6 +282,57 @@ fn scanned_pdf_pages_are_read() {
     let rec = off.file("skannet.pdf");
     assert_eq!(status(rec), ("partial", "no_text_layer"));
     assert_eq!(rec["findings"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn a_typed_header_over_a_scanned_body_leaves_the_body_to_ocr() {
+    let t = Tree::new();
+    let (lines, planted) = form(47, 3);
+    let page = Page::text(FONTS[0], 50.0, &lines);
+    let jpeg = page.jpeg(85);
+    // A stamped header with a value of its own (a text layer over part of the page).
+    let header = vec!["Kursbevis for deltaker med fnr. 13097248022".to_string()];
+    t.file(
+        "stemplet.pdf",
+        typed_over_scan(&jpeg, page.width, page.height, &header),
+    );
+    // A searchable scan: a full text layer over the image (here 60 lines of prose).
+    let prose: Vec<String> = (0..60)
+        .map(|i| format!("Linje {i} av en tekst som allerede er lest inn med OCR."))
+        .collect();
+    t.file(
+        "sokbar.pdf",
+        typed_over_scan(&jpeg, page.width, page.height, &prose),
+    );
+    let s = scan_revealed(&t);
+    let rec = s.file("stemplet.pdf");
+    assert_eq!(status(rec), ("scanned", ""), "{rec}");
+    let findings = rec["findings"].as_array().unwrap();
+    let typed: Vec<&Value> = findings.iter().filter(|f| f["ocr"] != true).collect();
+    assert!(
+        typed.iter().any(|f| f["value"] == "13097248022"),
+        "the header's own value, from the text layer: {rec}"
+    );
+    let read: BTreeSet<String> = findings
+        .iter()
+        .filter(|f| f["ocr"] == true)
+        .filter_map(|f| f["value"].as_str().map(str::to_string))
+        .collect();
+    let body: BTreeSet<String> = read.intersection(&planted).cloned().collect();
+    assert!(
+        body.len() * 10 >= planted.len() * 9,
+        "the scanned body is read by OCR: {body:?} of {planted:?}"
+    );
+    // The searchable scan is read from its text layer alone: nothing comes from OCR.
+    let rec = s.file("sokbar.pdf");
+    assert_eq!(status(rec), ("scanned", ""), "{rec}");
+    let ocr = rec["findings"].as_array().unwrap();
+    assert!(ocr.iter().all(|f| f["ocr"] != true), "{rec}");
+    // Without OCR the stamped page says its body went unread.
+    let off = scan(&[t.path()], &["--ocr", "never"]);
+    let rec = off.file("stemplet.pdf");
+    assert_eq!(status(rec), ("partial", "no_text_layer"), "{rec}");
+    assert!(off.file("sokbar.pdf")["status"] == "scanned");
 }
 
 #[test]

@@ -141,9 +141,20 @@ impl Page {
 /// A one-page PDF that shows `jpeg` (a `width` × `height` scan) over the whole A4 page, with
 /// no text layer: what a scanner writes.
 pub fn scanned_pdf(jpeg: &[u8], width: u32, height: u32) -> Vec<u8> {
+    typed_over_scan(jpeg, width, height, &[])
+}
+
+/// A scanned page, as [`scanned_pdf`], with lines of typed text (a text layer) over its top:
+/// a stamped header over a scanned body, or, given enough lines, a searchable scan.
+pub fn typed_over_scan(jpeg: &[u8], width: u32, height: u32, typed: &[String]) -> Vec<u8> {
     use kartlegg::extract::pdf::build::Builder;
     // The page is as wide as the image at 300 DPI.
     let (w, h) = (width as f32 * 72.0 / 300.0, height as f32 * 72.0 / 300.0);
+    let mut content = format!("q {w} 0 0 {h} 0 0 cm /Im1 Do Q");
+    for (i, line) in typed.iter().enumerate() {
+        let y = h - 14.0 * (i as f32 + 1.0);
+        content += &format!(" BT /F1 10 Tf 10 {y} Td ({line}) Tj ET");
+    }
     let mut b = Builder::new();
     b.obj(1, "<< /Type /Catalog /Pages 2 0 R >>")
         .obj(2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
@@ -151,10 +162,10 @@ pub fn scanned_pdf(jpeg: &[u8], width: u32, height: u32) -> Vec<u8> {
             3,
             format!(
                 "<< /Type /Page /Parent 2 0 R /Contents 4 0 R /MediaBox [0 0 {w} {h}] \
-                 /Resources << /XObject << /Im1 5 0 R >> >> >>"
+                 /Resources << /XObject << /Im1 5 0 R >> /Font << /F1 6 0 R >> >> >>"
             ),
         )
-        .stream(4, "", format!("q {w} 0 0 {h} 0 0 cm /Im1 Do Q").as_bytes())
+        .stream(4, "", content.as_bytes())
         .stream(
             5,
             &format!(
@@ -162,6 +173,7 @@ pub fn scanned_pdf(jpeg: &[u8], width: u32, height: u32) -> Vec<u8> {
                  /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode"
             ),
             jpeg,
-        );
+        )
+        .obj(6, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
     b.finish("")
 }

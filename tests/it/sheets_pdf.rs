@@ -175,7 +175,7 @@ fn scanned_pages_are_never_clean() {
     assert_eq!(status(rec), ("partial".into(), "no_text_layer".into()));
     assert_eq!(
         rec["detail"],
-        "1 of 2 pages have no text layer (scanned images)"
+        "1 of 2 pages have no text layer, or one over only part of a scanned page"
     );
 }
 

@@ -54,6 +54,12 @@ impl Matrix {
         (x * a + y * c + e, x * b + y * d + f)
     }
 
+    /// The area the unit square covers under this matrix.
+    fn unit_area(&self) -> f32 {
+        let [a, b, c, d, _, _] = self.0;
+        (a * d - b * c).abs()
+    }
+
     fn translate(tx: f32, ty: f32) -> Matrix {
         Matrix([1.0, 0.0, 0.0, 1.0, tx, ty])
     }
@@ -115,6 +121,9 @@ pub enum Stop {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Shown {
     pub images: bool,
+    /// The largest area one image covers, in page units squared (an image fills the unit
+    /// square of the matrix it is drawn with).
+    pub image_area: f32,
     /// Codes shown that have text, and codes shown that have none (fonts without a map).
     pub mapped: u64,
     pub unmapped: u64,
@@ -260,7 +269,7 @@ impl<'a, 'i> Interp<'a, 'i> {
                     }
                 }
                 b"BI" => {
-                    self.shown.images = true;
+                    self.image(st);
                     skip_inline_image(&mut p);
                 }
                 b"Do" => {
@@ -399,11 +408,20 @@ impl<'a, 'i> Interp<'a, 'i> {
             return Ok(());
         };
         match stream.dict.name(b"Subtype") {
-            Some(b"Image") => self.shown.images = true,
+            Some(b"Image") => self.image(st),
             Some(b"Form") => self.form(id, stream, scope, st, depth)?,
             _ => {}
         }
         Ok(())
+    }
+
+    /// An image drawn with the current matrix.
+    fn image(&mut self, st: &State) {
+        self.shown.images = true;
+        let area = st.ctm.unit_area();
+        if area.is_finite() && area > self.shown.image_area {
+            self.shown.image_area = area;
+        }
     }
 
     /// Runs a form XObject (once per page, within the depth limit) as a block of its own.

@@ -93,7 +93,10 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         };
         let mut w = Windower::new(Addressing::Lines, &base, ChunkContext::default());
         let mut flow = Flow::new(&mut w, sink);
-        let shown = read_page(&doc, page, &mut fonts, &mut flow);
+        let shown = read_page(&doc, page, &mut fonts, &mut flow).map(|mut s| {
+            s.image_area /= page_area(&doc, &page.obj);
+            s
+        });
         flow.finish();
         if let Some(d) = doc.resolve(&page.obj).as_dict() {
             forms::annotations(&doc, d, i as u32 + 1, sink);
@@ -172,6 +175,37 @@ fn page_list(doc: &Doc<'_>) -> Vec<PageRef> {
 enum PageFail {
     Damaged(Shown),
     Stop(ExtractError),
+}
+
+/// The area of a page's `/MediaBox` (inherited from the page tree when the page has none);
+/// an A4 page's when none can be read.
+fn page_area(doc: &Doc<'_>, page: &Object) -> f32 {
+    const A4: f32 = 595.0 * 842.0;
+    let mut node: Rc<Object> = match doc.resolve(page) {
+        doc::Got::Loaded(o) => o,
+        doc::Got::Here(o) => Rc::new(o.clone()),
+    };
+    // A page tree is shallow; a loop in /Parent ends here too.
+    for _ in 0..32 {
+        let Some(dict) = node.as_dict() else { break };
+        let bx = doc.get_in(dict, b"MediaBox");
+        if let Some([x0, y0, x1, y1]) = bx.as_array().and_then(|a| {
+            let v: Vec<f32> = a.iter().filter_map(|o| doc.resolve(o).as_f32()).collect();
+            <[f32; 4]>::try_from(v).ok()
+        }) {
+            let area = ((x1 - x0) * (y1 - y0)).abs();
+            return if area.is_finite() && area >= 1.0 {
+                area
+            } else {
+                A4
+            };
+        }
+        let Some(&Object::Ref(id)) = dict.get(b"Parent") else {
+            break;
+        };
+        node = doc.get(id);
+    }
+    A4
 }
 
 /// Interprets one page's content into `flow`.
@@ -268,12 +302,20 @@ impl Read for Joined<'_> {
     }
 }
 
+/// A page with at most this many characters of text over an image covering at least
+/// [`PARTIAL_COVER`] of it has a text layer for only part of what it shows: its image is read
+/// by OCR too. A searchable scan (a full OCR text layer) or a page of text over a background
+/// picture holds far more text than a typed header or a stamp.
+const PARTIAL_TEXT: u64 = 400;
+const PARTIAL_COVER: f32 = 0.5;
+
 /// Pages by what they showed.
 #[derive(Default)]
 struct Tally {
     pages: usize,
     damaged: usize,
-    /// Pages (1-based) with images but no text: scans.
+    /// Pages (1-based) with images but no text, or a little text over an image that fills
+    /// most of the page (a typed header over a scanned body): scans, for OCR.
     scanned: Vec<u32>,
     /// Text drawn in fonts that give no characters, and no other text.
     unmapped: usize,
@@ -288,6 +330,8 @@ impl Tally {
             } else if s.images {
                 self.scanned.push(page);
             }
+        } else if s.mapped <= PARTIAL_TEXT && s.image_area >= PARTIAL_COVER {
+            self.scanned.push(page);
         }
     }
 
@@ -375,7 +419,10 @@ impl Notes {
                 } else {
                     "ocr_error"
                 },
-                format!("{unread} of {total} pages have no text layer (scanned images){why}"),
+                format!(
+                    "{unread} of {total} pages have no text layer, or one over only part of \
+                     a scanned page{why}"
+                ),
             ));
         }
         let Some((reason, _)) = self.notes.first() else {
