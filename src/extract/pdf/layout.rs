@@ -8,11 +8,15 @@
 //! windower as it comes, so a page of any length costs bounded memory.
 
 use super::content::{Span, Spans};
+use crate::detect::{ChunkContext, Detector, Header};
 use crate::extract::window::Windower;
 use crate::extract::Sink;
 
 /// A gap wider than this many ems between two spans on a line is a space.
 pub const GAP: f32 = 0.15;
+/// Bytes of the row before a table cell that go with it as context (a label to its left),
+/// as for the cells of office tables (see `office::part`): never the rows above.
+const CELL_LOOKBACK: usize = 96;
 
 /// Where the last span ended.
 #[derive(Clone, Copy)]
@@ -41,6 +45,56 @@ impl<'w, 's> Flow<'w, 's> {
     pub fn finish(self) {
         self.w.flush(self.sink, true);
     }
+
+    /// A table found on the page ([`super::grid`]): one line per row, its cells a tab apart.
+    /// A first row of words names the columns; each data cell is a chunk of its own with its
+    /// column's header as context, as the cells of office tables are.
+    pub fn table(&mut self, rows: &[Vec<String>], det: &Detector) {
+        newline(self.w.buffer());
+        let mut body = rows;
+        let mut headers: Vec<Option<Header>> = Vec::new();
+        if let Some(first) = rows.first().filter(|r| names_columns(r)) {
+            headers = first
+                .iter()
+                .map(|c| (!c.is_empty()).then(|| det.header(c)))
+                .collect();
+            let buf = self.w.buffer();
+            buf.push_str(&first.join("\t"));
+            buf.push('\n');
+            self.w.flush(self.sink, false);
+            body = &rows[1..];
+        }
+        let mut cell = String::new();
+        for row in body {
+            let mut before = 0;
+            for (i, text) in row.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
+                cell.clear();
+                if before > 0 {
+                    cell.push('\t');
+                }
+                cell.push_str(text);
+                let context = ChunkContext {
+                    header: headers.get(i).copied().flatten(),
+                    ..ChunkContext::default()
+                };
+                self.w
+                    .push_with(self.sink, &cell, context, before.min(CELL_LOOKBACK));
+                before += cell.len();
+            }
+            self.w.buffer().push('\n');
+        }
+        self.w.flush(self.sink, false);
+        self.last = None;
+    }
+}
+
+/// Whether a table's first row names its columns: two or more cells, all words.
+fn names_columns(row: &[String]) -> bool {
+    let named: Vec<&String> = row.iter().filter(|c| !c.is_empty()).collect();
+    named.len() >= 2
+        && named.iter().all(|c| {
+            crate::extract::sheet::is_header(c) && !c.chars().any(|ch| ch.is_ascii_digit())
+        })
 }
 
 /// How a span continues the text after `prev`.

@@ -31,6 +31,7 @@ mod doc;
 mod filter;
 mod font;
 mod forms;
+mod grid;
 mod layout;
 mod lex;
 mod meta;
@@ -42,7 +43,7 @@ use std::collections::{HashSet, VecDeque};
 use std::io::{self, Read};
 use std::rc::Rc;
 
-use content::{Fonts, Interp, Shown, Stop};
+use content::{Fonts, Interp, Shown, Spans, Stop};
 use crypt::Locked;
 use doc::{Doc, OpenError};
 use layout::Flow;
@@ -53,6 +54,7 @@ use super::{ExtractError, Extracted, Input, Limit, Location, Sink, Status};
 use crate::detect::ChunkContext;
 
 pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+    let det = input.det;
     let doc = match Doc::open(input) {
         Ok(d) => d,
         Err(OpenError::Corrupt(m)) => return Err(ExtractError::Corrupt(m)),
@@ -93,7 +95,9 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         };
         let mut w = Windower::new(Addressing::Lines, &base, ChunkContext::default());
         let mut flow = Flow::new(&mut w, sink);
-        let shown = read_page(&doc, page, &mut fonts, &mut flow);
+        let mut spans = grid::PageSpans::new(&mut flow, det);
+        let shown = read_page(&doc, page, &mut fonts, &mut spans);
+        spans.finish();
         flow.finish();
         if let Some(d) = doc.resolve(&page.obj).as_dict() {
             forms::annotations(&doc, d, i as u32 + 1, sink);
@@ -174,12 +178,12 @@ enum PageFail {
     Stop(ExtractError),
 }
 
-/// Interprets one page's content into `flow`.
+/// Interprets one page's content into `out`.
 fn read_page(
     doc: &Doc<'_>,
     page: &PageRef,
     fonts: &mut Fonts,
-    flow: &mut Flow<'_, '_>,
+    out: &mut dyn Spans,
 ) -> Result<Shown, PageFail> {
     let obj = doc.resolve(&page.obj);
     let Some(dict) = obj.as_dict() else {
@@ -210,7 +214,7 @@ fn read_page(
         parts: readers,
         gap: false,
     };
-    let mut interp = Interp::new(doc, fonts, flow);
+    let mut interp = Interp::new(doc, fonts, out);
     let mut result = interp.run_page(&mut joined, &scope);
     // What annotations draw on the page: field values, signatures, typed-on text.
     if let Some(annots) = doc.get_in(dict, b"Annots").as_array() {
