@@ -35,6 +35,8 @@ pub(crate) const MAX_TEXT: usize = 1 << 20;
 const CELL_GAP: f32 = 0.5;
 /// Points within which piece starts count as aligned.
 const ALIGN: f32 = 2.0;
+/// Columns a table may have: more aligned starts than this are not a table a person reads.
+const MAX_COLUMNS: usize = 64;
 /// Baselines further apart than this many ems are not in the same table.
 const MAX_LINE_GAP: f32 = 4.0;
 /// Baselines further apart than this many times the closest pair of a table start a row.
@@ -159,12 +161,15 @@ impl Spans for PageSpans<'_, '_, '_> {
     }
 }
 
-/// A table found on a page: its spans, and its rows of cells (one text per column).
+/// A table found on a page: its spans, and its rows of cells.
 #[derive(Debug)]
 pub(crate) struct Grid {
     spans: Vec<usize>,
-    pub(crate) rows: Vec<Vec<String>>,
+    pub(crate) rows: Vec<Vec<Cell>>,
 }
+
+/// A cell that holds text: its column and its text, wrapped lines joined.
+pub(crate) type Cell = (usize, String);
 
 /// Spans on one baseline, left to right, and the pieces they make.
 #[derive(Debug)]
@@ -229,8 +234,10 @@ fn lines(text: &str, kept: &[Kept]) -> Vec<Line> {
         }
     }
     for l in &mut lines {
-        l.spans
-            .sort_by(|&a, &b| x0(text, &kept[a]).total_cmp(&x0(text, &kept[b])));
+        let mut by_x: Vec<(f32, usize)> =
+            l.spans.iter().map(|&i| (x0(text, &kept[i]), i)).collect();
+        by_x.sort_by(|a, b| a.0.total_cmp(&b.0));
+        l.spans = by_x.iter().map(|p| p.1).collect();
         for &i in &l.spans {
             // The gap counts from where the span starts: a leading space is a word space.
             let k = &kept[i];
@@ -261,41 +268,34 @@ fn candidate_end(lines: &[Line], from: usize) -> usize {
 }
 
 /// Column starts: piece starts shared by at least two lines with several pieces (starts on
-/// one line only are strays: a wide word gap in prose), if there are at least two.
+/// one line only are strays: a wide word gap in prose), if there are two to [`MAX_COLUMNS`].
 fn columns(lines: &[Line]) -> Option<Vec<f32>> {
-    let multi: Vec<&Line> = lines.iter().filter(|l| l.pieces.len() >= 2).collect();
-    if multi.len() < 2 {
-        return None;
-    }
-    let mut starts: Vec<f32> = multi
+    // (x, line) of every piece start on lines of several pieces, left to right.
+    let mut starts: Vec<(f32, usize)> = lines
         .iter()
-        .flat_map(|l| l.pieces.iter().map(|p| p.0))
+        .enumerate()
+        .filter(|(_, l)| l.pieces.len() >= 2)
+        .flat_map(|(n, l)| l.pieces.iter().map(move |p| (p.0, n)))
         .collect();
-    starts.sort_by(f32::total_cmp);
-    // Clusters of starts within ALIGN of their first, with the lines that support each.
+    starts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Clusters of starts within ALIGN of their first, kept when two lines support them.
     let mut cols: Vec<f32> = Vec::new();
     let mut i = 0;
     while i < starts.len() {
-        let (first, mut j) = (starts[i], i);
-        while j < starts.len() && starts[j] - first <= ALIGN {
-            j += 1;
-        }
-        let last = starts[j - 1];
-        let support = multi
-            .iter()
-            .filter(|l| l.pieces.iter().any(|p| p.0 >= first && p.0 <= last))
-            .count();
-        if support >= 2 {
+        let first = starts[i].0;
+        let j = i + starts[i..].partition_point(|s| s.0 - first <= ALIGN);
+        let line = starts[i].1;
+        if starts[i..j].iter().any(|s| s.1 != line) {
             cols.push(first);
         }
         i = j;
     }
-    (cols.len() >= 2).then_some(cols)
+    (2..=MAX_COLUMNS).contains(&cols.len()).then_some(cols)
 }
 
 /// The column a piece or span starting at `x` is in.
 fn column_of(cols: &[f32], x: f32) -> usize {
-    cols.iter().rposition(|&c| c <= x + ALIGN).unwrap_or(0)
+    cols.partition_point(|&c| c <= x + ALIGN).saturating_sub(1)
 }
 
 /// Whether every piece of `l` stays inside one column.
@@ -370,37 +370,53 @@ fn rows(lines: &[Line]) -> Vec<&[Line]> {
     out
 }
 
-/// The text of each column's cell in one row.
-fn cells(text: &str, kept: &[Kept], cols: &[f32], row: &[Line]) -> Vec<String> {
-    let mut out = vec![String::new(); cols.len()];
+/// The cells of one row that hold text, left to right.
+fn cells(text: &str, kept: &[Kept], cols: &[f32], row: &[Line]) -> Vec<Cell> {
+    let mut out: Vec<Cell> = Vec::new();
     for line in row {
         // This line's part of each cell, spans joined as the line flow joins them.
-        let mut parts: Vec<(String, Option<Kept>)> = vec![(String::new(), None); cols.len()];
+        let mut parts: Vec<(usize, String, Kept)> = Vec::new();
         for &i in &line.spans {
             let k = kept[i];
-            let (part, prev) = &mut parts[column_of(cols, x0(text, &k))];
-            if let Some(p) = prev {
-                if layout::joint(p.end, p.dir, p.size, &span_of(text, &k)) != Joint::Glued {
-                    layout::space(part);
+            let col = column_of(cols, x0(text, &k));
+            match parts.iter_mut().find(|p| p.0 == col) {
+                Some((_, part, prev)) => {
+                    if layout::joint(prev.end, prev.dir, prev.size, &span_of(text, &k))
+                        != Joint::Glued
+                    {
+                        layout::space(part);
+                    }
+                    push_text(part, text_of(text, &k));
+                    *prev = k;
+                }
+                None => {
+                    let mut part = String::new();
+                    push_text(&mut part, text_of(text, &k));
+                    parts.push((col, part, k));
                 }
             }
-            part.extend(text_of(text, &k).chars().map(|c| {
-                if c == '\n' || c == '\r' {
-                    ' '
-                } else {
-                    c
-                }
-            }));
-            *prev = Some(k);
         }
-        for (cell, (part, _)) in out.iter_mut().zip(parts) {
+        for (col, part, _) in parts {
             let part = part.trim();
-            if !part.is_empty() {
-                join_wrapped(cell, part);
+            if part.is_empty() {
+                continue;
+            }
+            match out.iter_mut().find(|c| c.0 == col) {
+                Some((_, cell)) => join_wrapped(cell, part),
+                None => out.push((col, part.to_string())),
             }
         }
     }
+    out.sort_by_key(|c| c.0);
     out
+}
+
+/// Appends a span's text; line breaks inside a string are spaces, as in the line flow.
+fn push_text(out: &mut String, s: &str) {
+    out.extend(
+        s.chars()
+            .map(|c| if c == '\n' || c == '\r' { ' ' } else { c }),
+    );
 }
 
 fn span_of<'t>(text: &'t str, k: &Kept) -> Span<'t> {
@@ -491,23 +507,94 @@ mod tests {
 }
 
 #[cfg(test)]
-mod fixture_tests {
+mod page_tests {
+    use super::super::build::text_pdf;
     use crate::extract::testing::run;
 
-    /// The page text chunks of a fixture in tests/fixtures/pdf-tables, with their header flag.
-    fn page_text(name: &str) -> Vec<(String, bool)> {
-        let path = format!(
-            "{}/tests/fixtures/pdf-tables/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let data = std::fs::read(path).unwrap();
-        let (r, t) = run(name, &data, super::super::extract);
+    /// The page text chunks of a PDF, with their header flag.
+    fn chunks(name: &str, data: &[u8]) -> Vec<(String, bool)> {
+        let (r, t) = run(name, data, super::super::extract);
         r.unwrap();
         t.chunks
             .into_iter()
             .filter(|c| c.0.page.is_some())
             .map(|c| (c.1, c.2))
             .collect()
+    }
+
+    /// The page text chunks of a fixture in tests/fixtures/pdf-tables.
+    fn page_text(name: &str) -> Vec<(String, bool)> {
+        let path = format!(
+            "{}/tests/fixtures/pdf-tables/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        chunks(name, &std::fs::read(path).unwrap())
+    }
+
+    /// Helvetica 10 pt strings at `(x, y)`.
+    fn page(strings: &[(f32, f32, &str)]) -> Vec<u8> {
+        let mut c = String::new();
+        for (x, y, s) in strings {
+            c.push_str(&format!("BT /F1 10 Tf {x} {y} Td ({s}) Tj ET\n"));
+        }
+        c.into_bytes()
+    }
+
+    /// Two rows of two cells, an identity number and a phone 0.7 em apart, no header row.
+    const ROWS: [(f32, f32, &str); 4] = [
+        (72.0, 700.0, "13097248022"),
+        (140.0, 700.0, "0047 92345678"),
+        (72.0, 686.0, "20036914700"),
+        (140.0, 686.0, "\\(+47\\) 403 00 040"),
+    ];
+
+    fn text(chunks: &[(String, bool)]) -> String {
+        chunks.iter().map(|c| c.0.as_str()).collect()
+    }
+
+    #[test]
+    fn cells_of_a_table_without_headers_stay_apart() {
+        let c = chunks("t.pdf", &text_pdf(&[&page(&ROWS)]));
+        assert_eq!(
+            text(&c),
+            "13097248022\t0047 92345678\n20036914700\t(+47) 403 00 040\n"
+        );
+        assert!(
+            c.iter().all(|c| !c.1),
+            "no header, no header context: {c:?}"
+        );
+        // One row alone is no table: two strings on a line, a space apart, as before.
+        let c = chunks("t.pdf", &text_pdf(&[&page(&ROWS[..2])]));
+        assert_eq!(text(&c), "13097248022 0047 92345678");
+    }
+
+    #[test]
+    fn a_page_over_the_span_cap_reads_line_by_line() {
+        let mut content = page(&ROWS);
+        content.extend_from_slice(b"BT /F1 10 Tf 72 600 Td ");
+        for _ in 0..super::MAX_SPANS {
+            content.extend_from_slice(b"(a) Tj ");
+        }
+        content.extend_from_slice(b"ET");
+        let c = chunks("t.pdf", &text_pdf(&[&content]));
+        assert!(
+            text(&c).starts_with("13097248022 0047 92345678\n20036914700 (+47) 403 00 040\naaaa"),
+            "{:?}",
+            &text(&c)[..80]
+        );
+    }
+
+    #[test]
+    fn more_aligned_starts_than_a_table_has_columns_are_no_table() {
+        let mut strings = Vec::new();
+        for y in [700.0, 686.0] {
+            for i in 0..=super::MAX_COLUMNS {
+                strings.push((20.0 + i as f32 * 12.0, y, "1"));
+            }
+        }
+        let c = chunks("t.pdf", &text_pdf(&[&page(&strings)]));
+        let line = vec!["1"; super::MAX_COLUMNS + 1].join(" ");
+        assert_eq!(text(&c), format!("{line}\n{line}"));
     }
 
     #[test]

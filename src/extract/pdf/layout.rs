@@ -8,6 +8,7 @@
 //! windower as it comes, so a page of any length costs bounded memory.
 
 use super::content::{Span, Spans};
+use super::grid::Cell;
 use crate::detect::{ChunkContext, Detector, Header};
 use crate::extract::window::Windower;
 use crate::extract::Sink;
@@ -49,37 +50,35 @@ impl<'w, 's> Flow<'w, 's> {
     /// A table found on the page ([`super::grid`]): one line per row, its cells a tab apart.
     /// A first row of words names the columns; each data cell is a chunk of its own with its
     /// column's header as context, as the cells of office tables are.
-    pub fn table(&mut self, rows: &[Vec<String>], det: &Detector) {
+    pub fn table(&mut self, rows: &[Vec<Cell>], det: &Detector) {
         newline(self.w.buffer());
         let mut body = rows;
-        let mut headers: Vec<Option<Header>> = Vec::new();
+        let mut headers: Vec<(usize, Header)> = Vec::new();
         if let Some(first) = rows.first().filter(|r| names_columns(r)) {
-            headers = first
-                .iter()
-                .map(|c| (!c.is_empty()).then(|| det.header(c)))
-                .collect();
+            headers = first.iter().map(|(c, t)| (*c, det.header(t))).collect();
+            let names: Vec<&str> = first.iter().map(|c| c.1.as_str()).collect();
             let buf = self.w.buffer();
-            buf.push_str(&first.join("\t"));
+            buf.push_str(&names.join("\t"));
             buf.push('\n');
             self.w.flush(self.sink, false);
             body = &rows[1..];
         }
-        let mut cell = String::new();
+        let mut text = String::new();
         for row in body {
             let mut before = 0;
-            for (i, text) in row.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
-                cell.clear();
+            for (col, cell) in row {
+                text.clear();
                 if before > 0 {
-                    cell.push('\t');
+                    text.push('\t');
                 }
-                cell.push_str(text);
+                text.push_str(cell);
                 let context = ChunkContext {
-                    header: headers.get(i).copied().flatten(),
+                    header: headers.iter().find(|h| h.0 == *col).map(|h| h.1),
                     ..ChunkContext::default()
                 };
                 self.w
-                    .push_with(self.sink, &cell, context, before.min(CELL_LOOKBACK));
-                before += cell.len();
+                    .push_with(self.sink, &text, context, before.min(CELL_LOOKBACK));
+                before += text.len();
             }
             self.w.buffer().push('\n');
         }
@@ -89,10 +88,9 @@ impl<'w, 's> Flow<'w, 's> {
 }
 
 /// Whether a table's first row names its columns: two or more cells, all words.
-fn names_columns(row: &[String]) -> bool {
-    let named: Vec<&String> = row.iter().filter(|c| !c.is_empty()).collect();
-    named.len() >= 2
-        && named.iter().all(|c| {
+fn names_columns(row: &[Cell]) -> bool {
+    row.len() >= 2
+        && row.iter().all(|(_, c)| {
             crate::extract::sheet::is_header(c) && !c.chars().any(|ch| ch.is_ascii_digit())
         })
 }

@@ -12,7 +12,9 @@
 //!
 //! Each page's content stream is interpreted ([`content`]) into positioned spans of text,
 //! decoded through the fonts ([`font`], [`cmap`]), and laid out into lines ([`layout`]):
-//! findings are located `{"page": 3, "line": 12, "column": 40}`. The `/Info` and XMP
+//! findings are located `{"page": 3, "line": 12, "column": 40}`. Tables are rebuilt from
+//! where the glyphs stand ([`grid`]): a row is one line, its cells apart, a value that wraps
+//! inside its cell whole again, and each cell read under its column's header. The `/Info` and XMP
 //! metadata are text too ([`meta`]), located `{"part": "info/Title"}`, and so are form field
 //! values and annotations ([`forms`]).
 //!
