@@ -24,7 +24,7 @@
 
 use super::content::{Span, Spans};
 use super::layout::{self, Flow, Joint};
-use crate::detect::Detector;
+use crate::detect::{Detector, Header};
 
 /// Spans kept per page for the table pass.
 pub(crate) const MAX_SPANS: usize = 100_000;
@@ -68,6 +68,7 @@ enum Event {
 pub(crate) struct PageSpans<'f, 'w, 's> {
     flow: &'f mut Flow<'w, 's>,
     det: &'f Detector,
+    carried: &'f mut Carried,
     text: String,
     kept: Vec<Kept>,
     events: Vec<Event>,
@@ -76,10 +77,17 @@ pub(crate) struct PageSpans<'f, 'w, 's> {
 }
 
 impl<'f, 'w, 's> PageSpans<'f, 'w, 's> {
-    pub(crate) fn new(flow: &'f mut Flow<'w, 's>, det: &'f Detector) -> Self {
+    /// A page's spans on their way to `flow`; `carried` is the headers of the last table
+    /// of the pages before.
+    pub(crate) fn new(
+        flow: &'f mut Flow<'w, 's>,
+        det: &'f Detector,
+        carried: &'f mut Carried,
+    ) -> Self {
         PageSpans {
             flow,
             det,
+            carried,
             text: String::new(),
             kept: Vec::new(),
             events: Vec::new(),
@@ -107,12 +115,31 @@ impl<'f, 'w, 's> PageSpans<'f, 'w, 's> {
                     usize::MAX => self.flow.span(&span_of(&self.text, &self.kept[i as usize])),
                     t if !done[t] => {
                         done[t] = true;
-                        self.flow.table(&tables[t].rows, self.det);
+                        self.table(&tables[t]);
                     }
                     _ => {}
                 },
             }
         }
+    }
+
+    /// Hands a table to the flow. A table without a header row laid out in the columns of
+    /// the last table that had one (on this page or before: a table continued on the next
+    /// page) takes that table's headers.
+    fn table(&mut self, grid: &Grid) {
+        let same = |c: &Vec<f32>| {
+            c.len() == grid.cols.len()
+                && c.iter()
+                    .zip(&grid.cols)
+                    .all(|(a, b)| (a - b).abs() <= ALIGN)
+        };
+        let inherited = self
+            .carried
+            .as_ref()
+            .filter(|(c, _)| same(c))
+            .map(|(_, h)| h.as_slice());
+        let headers = self.flow.table(&grid.rows, self.det, inherited);
+        *self.carried = (!headers.is_empty()).then(|| (grid.cols.clone(), headers));
     }
 
     /// Over a cap: what was kept goes to the flow, and so will the rest of the page.
@@ -161,10 +188,15 @@ impl Spans for PageSpans<'_, '_, '_> {
     }
 }
 
-/// A table found on a page: its spans, and its rows of cells.
+/// The column starts and headers of the last table with a header row, for the tables after
+/// it that have none.
+pub(crate) type Carried = Option<(Vec<f32>, Vec<(usize, Header)>)>;
+
+/// A table found on a page: its spans, column starts, and rows of cells.
 #[derive(Debug)]
 pub(crate) struct Grid {
     spans: Vec<usize>,
+    cols: Vec<f32>,
     pub(crate) rows: Vec<Vec<Cell>>,
 }
 
@@ -338,7 +370,8 @@ fn tables_in(text: &str, kept: &[Kept], lines: &[Line], out: &mut Vec<Grid>) {
         let run = &run[from..to];
         out.push(Grid {
             spans: run.iter().flat_map(|l| l.spans.iter().copied()).collect(),
-            rows: rows(run)
+            cols: cols.clone(),
+            rows: rows(run, &cols)
                 .into_iter()
                 .map(|row| cells(text, kept, &cols, row))
                 .collect(),
@@ -352,21 +385,32 @@ fn close(a: &Line, b: &Line) -> bool {
 }
 
 /// The table's lines split into rows: a row starts where the baseline distance exceeds the
-/// closest one by [`ROW_BREAK`]; when all are alike, every line is a row.
-fn rows(lines: &[Line]) -> Vec<&[Line]> {
+/// closest one by [`ROW_BREAK`]; when all are alike, every line is a row. Three or more lines
+/// that close together which all have text in the first column are rows set as tightly as
+/// wrapped lines (under a header row set further apart): one row each.
+fn rows<'l>(lines: &'l [Line], cols: &[f32]) -> Vec<&'l [Line]> {
     let gaps: Vec<f32> = lines.windows(2).map(|w| w[0].y - w[1].y).collect();
     let min = gaps.iter().copied().fold(f32::INFINITY, f32::min);
     let max = gaps.iter().copied().fold(0.0, f32::max);
     let uniform = max <= min * ROW_BREAK;
-    let mut out = Vec::new();
+    let mut segments = Vec::new();
     let mut start = 0;
     for (i, g) in gaps.iter().enumerate() {
         if uniform || *g > min * ROW_BREAK {
-            out.push(&lines[start..=i]);
+            segments.push(&lines[start..=i]);
             start = i + 1;
         }
     }
-    out.push(&lines[start..]);
+    segments.push(&lines[start..]);
+    let leads = |l: &Line| l.pieces.first().is_some_and(|p| column_of(cols, p.0) == 0);
+    let mut out = Vec::new();
+    for seg in segments {
+        if seg.len() >= 3 && seg.iter().all(leads) {
+            out.extend(seg.chunks(1));
+        } else {
+            out.push(seg);
+        }
+    }
     out
 }
 
@@ -566,6 +610,43 @@ mod page_tests {
         // One row alone is no table: two strings on a line, a space apart, as before.
         let c = chunks("t.pdf", &text_pdf(&[&page(&ROWS[..2])]));
         assert_eq!(text(&c), "13097248022 0047 92345678");
+    }
+
+    #[test]
+    fn a_table_continued_on_the_next_page_keeps_its_headers() {
+        let mut first = vec![(72.0, 714.0, "Fnr"), (140.0, 714.0, "Mobil")];
+        first.extend_from_slice(&ROWS);
+        // Page 2: the same columns without a header row; page 3: other columns.
+        let moved: Vec<(f32, f32, &str)> = ROWS.iter().map(|r| (r.0 + 30.0, r.1, r.2)).collect();
+        let pdf = text_pdf(&[&page(&first), &page(&ROWS), &page(&moved)]);
+        let c = chunks("t.pdf", &pdf);
+        let flags: Vec<bool> = c
+            .iter()
+            .filter(|c| c.0.contains("20036914700"))
+            .map(|c| c.1)
+            .collect();
+        assert_eq!(flags, [true, true, false], "{c:?}");
+    }
+
+    #[test]
+    fn rows_set_tightly_under_a_header_set_apart_are_rows() {
+        let mut strings = vec![(72.0, 720.0, "Fnr"), (140.0, 720.0, "Mobil")];
+        for (i, (fnr, phone)) in [
+            ("13097248022", "92345678"),
+            ("20036914700", "40300040"),
+            ("29020073150", "41234567"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let y = 700.0 - 12.0 * i as f32;
+            strings.extend([(72.0, y, fnr), (140.0, y, phone)]);
+        }
+        let c = chunks("t.pdf", &text_pdf(&[&page(&strings)]));
+        assert_eq!(
+            text(&c),
+            "Fnr\tMobil\n13097248022\t92345678\n20036914700\t40300040\n29020073150\t41234567\n"
+        );
     }
 
     #[test]

@@ -48,12 +48,18 @@ impl<'w, 's> Flow<'w, 's> {
     }
 
     /// A table found on the page ([`super::grid`]): one line per row, its cells a tab apart.
-    /// A first row of words names the columns; each data cell is a chunk of its own with its
-    /// column's header as context, as the cells of office tables are.
-    pub fn table(&mut self, rows: &[Vec<Cell>], det: &Detector) {
+    /// A first row of words names the columns (else the `inherited` headers do); each data
+    /// cell is a chunk of its own with its column's header as context, as the cells of office
+    /// tables are. Returns the headers used.
+    pub fn table(
+        &mut self,
+        rows: &[Vec<Cell>],
+        det: &Detector,
+        inherited: Option<&[(usize, Header)]>,
+    ) -> Vec<(usize, Header)> {
         newline(self.w.buffer());
         let mut body = rows;
-        let mut headers: Vec<(usize, Header)> = Vec::new();
+        let mut headers: Vec<(usize, Header)> = inherited.unwrap_or_default().to_vec();
         if let Some(first) = rows.first().filter(|r| names_columns(r)) {
             headers = first.iter().map(|(c, t)| (*c, det.header(t))).collect();
             let names: Vec<&str> = first.iter().map(|c| c.1.as_str()).collect();
@@ -84,6 +90,7 @@ impl<'w, 's> Flow<'w, 's> {
         }
         self.w.flush(self.sink, false);
         self.last = None;
+        headers
     }
 }
 

@@ -85,6 +85,8 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         ));
     }
     let mut fonts = Fonts::default();
+    // A table's headers, for its continuation on the next pages.
+    let mut carried: grid::Carried = None;
     let mut tally = Tally {
         pages: pages.len(),
         ..Tally::default()
@@ -97,7 +99,7 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         };
         let mut w = Windower::new(Addressing::Lines, &base, ChunkContext::default());
         let mut flow = Flow::new(&mut w, sink);
-        let mut spans = grid::PageSpans::new(&mut flow, det);
+        let mut spans = grid::PageSpans::new(&mut flow, det, &mut carried);
         let shown = read_page(&doc, page, &mut fonts, &mut spans);
         spans.finish();
         flow.finish();
