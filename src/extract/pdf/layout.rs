@@ -5,7 +5,8 @@
 //! line; one that starts a visible gap (over [`GAP`] em) after the previous one, or jumps
 //! back, is separated from it by a space: so `Fødselsnummer` and the number placed after it
 //! do not run together, and the cells of a table row stay apart. Text is handed to the
-//! windower as it comes, so a page of any length costs bounded memory.
+//! windower as it comes, so a page of any length costs bounded memory. Tables that the page
+//! pass found ([`super::grid`]) come in whole, as rows of cells ([`Flow::table`]).
 
 use super::content::{Span, Spans};
 use super::grid::Cell;
