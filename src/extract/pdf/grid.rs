@@ -9,9 +9,10 @@
 //! * Spans on one baseline make a line; within a line, a gap wider than [`CELL_GAP`] ems
 //!   separates pieces. Lines close together with at least two pieces each are a candidate.
 //! * Its columns start where pieces start at the same x on at least two lines (a tolerance of
-//!   [`ALIGN`] points); every piece of those lines must start at such a column, and every line
-//!   of the table must fit its columns (a line of prose across the columns ends the table).
-//!   Ruling lines are not needed: alignment is what a reader sees.
+//!   [`ALIGN`] points). Every piece of a table's lines starts at a column and ends before the
+//!   next (a line of prose across the columns ends the table), and a third of its lines have
+//!   several pieces (prose with a few marks in its margin is no table). Ruling lines are not
+//!   needed: alignment is what a reader sees.
 //! * Rows: lines whose baselines are closer than the table's usual row distance are the
 //!   wrapped lines of one row (cell padding makes rows stand further apart than lines).
 //! * A cell's lines are joined with a space, or with nothing where the break is inside an
@@ -330,23 +331,34 @@ fn column_of(cols: &[f32], x: f32) -> usize {
     cols.partition_point(|&c| c <= x + ALIGN).saturating_sub(1)
 }
 
-/// Whether every piece of `l` stays inside one column.
-fn fits(cols: &[f32], l: &Line) -> bool {
+/// Whether every piece of `l` starts at a column and ends before the next one (the last
+/// column ends at `right`): a line of prose runs across columns, or starts between them.
+fn fits(cols: &[f32], right: f32, l: &Line) -> bool {
     l.pieces.iter().all(|&(a, b)| {
         let c = column_of(cols, a);
-        a + ALIGN >= cols[0] && cols.get(c + 1).is_none_or(|&next| b <= next + ALIGN)
+        let end = cols.get(c + 1).copied().unwrap_or(right);
+        (a - cols[c]).abs() <= ALIGN && b <= end + ALIGN
     })
 }
 
 /// The tables among `lines` (a run close together): runs of lines that fit the columns,
-/// with at least two lines of several pieces; single-piece lines at either end only when
+/// with at least two lines of several pieces (and a third of all); single-piece lines at
+/// either end only when
 /// they stand as close as a wrapped line (a cell's other lines, not a heading).
 fn tables_in(text: &str, kept: &[Kept], lines: &[Line], out: &mut Vec<Grid>) {
     let Some(cols) = columns(lines) else { return };
+    // The last column ends where its widest piece on a line of several pieces ends.
+    let last_col = cols[cols.len() - 1];
+    let right = lines
+        .iter()
+        .filter(|l| l.pieces.len() >= 2)
+        .flat_map(|l| l.pieces.iter())
+        .filter(|p| (p.0 - last_col).abs() <= ALIGN)
+        .fold(last_col, |r, p| r.max(p.1));
     let mut i = 0;
     while i < lines.len() {
         let mut j = i;
-        while j < lines.len() && fits(&cols, &lines[j]) {
+        while j < lines.len() && fits(&cols, right, &lines[j]) {
             j += 1;
         }
         let run = &lines[i..j];
@@ -368,6 +380,12 @@ fn tables_in(text: &str, kept: &[Kept], lines: &[Line], out: &mut Vec<Grid>) {
             to += 1;
         }
         let run = &run[from..to];
+        // At least a third of a table's lines hold several cells (the rest are wrapped
+        // lines); a page of prose with numbers in its margin is no table.
+        let multi_lines = run.iter().filter(|l| multi(l)).count();
+        if multi_lines * 3 < run.len() {
+            continue;
+        }
         out.push(Grid {
             spans: run.iter().flat_map(|l| l.spans.iter().copied()).collect(),
             cols: cols.clone(),
@@ -647,6 +665,38 @@ mod page_tests {
             text(&c),
             "Fnr\tMobil\n13097248022\t92345678\n20036914700\t40300040\n29020073150\t41234567\n"
         );
+    }
+
+    #[test]
+    fn prose_with_a_few_marks_in_its_margin_is_no_table() {
+        let prose = "Dette er vanlig tekst i et avsnitt";
+        let mut strings = Vec::new();
+        let mut want = Vec::new();
+        for i in 0..10 {
+            let y = 700.0 - 14.0 * i as f32;
+            if i == 2 || i == 6 {
+                strings.push((60.0, y, "1"));
+                want.push(format!("1 {prose}"));
+            } else {
+                want.push(prose.to_string());
+            }
+            strings.push((100.0, y, prose));
+        }
+        let c = chunks("t.pdf", &text_pdf(&[&page(&strings)]));
+        assert_eq!(text(&c), want.join("\n"));
+    }
+
+    #[test]
+    fn a_first_row_of_sentences_names_no_columns() {
+        let strings = [
+            (72.0, 714.0, "Her er en lang setning om noe annet"),
+            (300.0, 714.0, "Fnr"),
+            (72.0, 700.0, "Kari"),
+            (300.0, 700.0, "13097248022"),
+        ];
+        let c = chunks("t.pdf", &text_pdf(&[&page(&strings)]));
+        assert!(text(&c).contains("\nKari\t13097248022"), "a table: {c:?}");
+        assert!(c.iter().all(|c| !c.1), "no header context: {c:?}");
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub const GAP: f32 = 0.15;
 /// Bytes of the row before a table cell that go with it as context (a label to its left),
 /// as for the cells of office tables (see `office::part`): never the rows above.
 const CELL_LOOKBACK: usize = 96;
+/// Words a column header has at most (`Telefon / e-post`, `Dato for registrering`).
+const HEADER_WORDS: usize = 5;
 
 /// Where the last span ended.
 #[derive(Clone, Copy)]
@@ -95,11 +97,14 @@ impl<'w, 's> Flow<'w, 's> {
     }
 }
 
-/// Whether a table's first row names its columns: two or more cells, all words.
+/// Whether a table's first row names its columns: two or more cells, all a few words (at
+/// most [`HEADER_WORDS`]) without digits.
 fn names_columns(row: &[Cell]) -> bool {
     row.len() >= 2
         && row.iter().all(|(_, c)| {
-            crate::extract::sheet::is_header(c) && !c.chars().any(|ch| ch.is_ascii_digit())
+            crate::extract::sheet::is_header(c)
+                && !c.chars().any(|ch| ch.is_ascii_digit())
+                && c.split_whitespace().count() <= HEADER_WORDS
         })
 }
 
