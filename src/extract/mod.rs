@@ -19,7 +19,6 @@ pub(crate) mod markup;
 pub mod ocr;
 pub(crate) mod office;
 pub(crate) mod ole;
-#[allow(unreachable_pub)] // until the PDF tables branch lands: its items get their visibility then
 pub mod pdf;
 pub(crate) mod pull;
 pub mod sheet;

@@ -32,6 +32,7 @@ mod office_tables;
 mod office_truth;
 mod order;
 mod pdf_hostile;
+mod pdf_tables;
 mod render;
 mod report;
 mod retention;

@@ -27,7 +27,7 @@ struct Mapping {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct CMap {
+pub(super) struct CMap {
     /// (low, high, bytes) of each codespace range.
     codespace: Vec<(u32, u32, u8)>,
     /// Text mappings sorted by `lo`.
@@ -57,7 +57,7 @@ fn units(bytes: &[u8]) -> Vec<u16> {
 }
 
 impl CMap {
-    pub fn parse(data: &[u8]) -> CMap {
+    pub(super) fn parse(data: &[u8]) -> CMap {
         let mut m = CMap::default();
         let mut lx = Lexer::new(data);
         loop {
@@ -162,7 +162,7 @@ impl CMap {
     }
 
     /// The text of code `c`, appended to `out`; false if the map has none.
-    pub fn text(&self, c: u32, out: &mut String) -> bool {
+    pub(super) fn text(&self, c: u32, out: &mut String) -> bool {
         let Some(m) = Self::find(&self.text, c) else {
             return false;
         };
@@ -187,7 +187,7 @@ impl CMap {
         out.len() > before || units.is_empty()
     }
 
-    pub fn cid(&self, c: u32) -> Option<u32> {
+    pub(super) fn cid(&self, c: u32) -> Option<u32> {
         let m = Self::find(&self.cids, c)?;
         match m.to {
             Target::Cid(base) => Some(base + (c - m.lo)),
@@ -196,7 +196,7 @@ impl CMap {
     }
 
     /// Roughly the memory the map takes.
-    pub fn weight(&self) -> usize {
+    pub(super) fn weight(&self) -> usize {
         let entry = |m: &Mapping| {
             48 + match &m.to {
                 Target::Text(t) => 2 * t.len(),
@@ -207,13 +207,13 @@ impl CMap {
         self.text.iter().chain(&self.cids).map(entry).sum::<usize>() + 12 * self.codespace.len()
     }
 
-    pub fn has_codespace(&self) -> bool {
+    pub(super) fn has_codespace(&self) -> bool {
         !self.codespace.is_empty()
     }
 
     /// How many bytes the code starting at `bytes[0]` takes: the codespace range it falls
     /// in, else the shortest length of any range (1 when there are none).
-    pub fn code_len(&self, bytes: &[u8]) -> usize {
+    pub(super) fn code_len(&self, bytes: &[u8]) -> usize {
         for n in 1..=4usize.min(bytes.len()) {
             let v = bytes[..n].iter().fold(0u32, |v, &b| v << 8 | u32::from(b));
             if self

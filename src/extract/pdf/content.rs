@@ -20,7 +20,7 @@ use super::object::{Dict, Id, Object, Parser, Stream, Syntax};
 use crate::extract::{Clock, LimitHit};
 
 /// Forms inside forms, at most.
-pub const MAX_FORM_DEPTH: u32 = 8;
+pub(super) const MAX_FORM_DEPTH: u32 = 8;
 /// Graphics states saved by `q` at once.
 const MAX_SAVED: usize = 256;
 /// Operands kept before an operator (real operators take at most 6; `sc` a few more).
@@ -30,13 +30,13 @@ const FONT_CACHE: usize = 8 << 20;
 
 /// A 2D affine matrix `[a b c d e f]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Matrix([f32; 6]);
+pub(super) struct Matrix([f32; 6]);
 
 impl Matrix {
-    pub const IDENTITY: Matrix = Matrix([1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+    pub(super) const IDENTITY: Matrix = Matrix([1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
 
     /// `self × other` (apply `self`, then `other`).
-    pub fn then(&self, o: &Matrix) -> Matrix {
+    pub(super) fn then(&self, o: &Matrix) -> Matrix {
         let [a, b, c, d, e, f] = self.0;
         let [oa, ob, oc, od, oe, of] = o.0;
         Matrix([
@@ -49,7 +49,7 @@ impl Matrix {
         ])
     }
 
-    pub fn point(&self, x: f32, y: f32) -> (f32, f32) {
+    pub(super) fn point(&self, x: f32, y: f32) -> (f32, f32) {
         let [a, b, c, d, e, f] = self.0;
         (x * a + y * c + e, x * b + y * d + f)
     }
@@ -73,7 +73,7 @@ impl Matrix {
 
 /// A string shown on the page, in page space.
 #[derive(Debug, Clone, Copy)]
-pub struct Span<'a> {
+pub(super) struct Span<'a> {
     pub text: &'a str,
     /// Baseline start and end.
     pub start: (f32, f32),
@@ -85,7 +85,7 @@ pub struct Span<'a> {
 }
 
 /// Where spans go (the page layout).
-pub trait Spans {
+pub(super) trait Spans {
     fn span(&mut self, s: &Span<'_>);
     /// A form XObject starts or ends: a block of its own.
     fn block(&mut self) {}
@@ -110,7 +110,7 @@ struct State {
 
 /// Why a content stream stopped early.
 #[derive(Debug)]
-pub enum Stop {
+pub(super) enum Stop {
     /// Its data is damaged; what came before was shown.
     Damaged,
     /// Out of time.
@@ -119,7 +119,7 @@ pub enum Stop {
 
 /// What a page showed besides spans.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Shown {
+pub(super) struct Shown {
     pub images: bool,
     /// The largest area one image covers, in page units squared (an image fills the unit
     /// square of the matrix it is drawn with).
@@ -133,12 +133,12 @@ pub struct Shown {
 
 /// Fonts of one document, loaded once each.
 #[derive(Default)]
-pub struct Fonts {
+pub(super) struct Fonts {
     by_id: HashMap<Id, Rc<Font>>,
     weight: usize,
 }
 
-pub struct Interp<'a, 'i> {
+pub(super) struct Interp<'a, 'i> {
     doc: &'a Doc<'i>,
     fonts: &'a mut Fonts,
     out: &'a mut dyn Spans,
@@ -150,7 +150,7 @@ pub struct Interp<'a, 'i> {
 }
 
 impl<'a, 'i> Interp<'a, 'i> {
-    pub fn new(doc: &'a Doc<'i>, fonts: &'a mut Fonts, out: &'a mut dyn Spans) -> Self {
+    pub(super) fn new(doc: &'a Doc<'i>, fonts: &'a mut Fonts, out: &'a mut dyn Spans) -> Self {
         Interp {
             clock: doc.clock,
             doc,
@@ -164,7 +164,7 @@ impl<'a, 'i> Interp<'a, 'i> {
     }
 
     /// Runs one content stream (a page's, all its parts joined) with `scope` as resources.
-    pub fn run_page(&mut self, content: &mut dyn Read, scope: &[Dict]) -> Result<(), Stop> {
+    pub(super) fn run_page(&mut self, content: &mut dyn Read, scope: &[Dict]) -> Result<(), Stop> {
         let mut st = initial_state();
         self.run(content, scope, &mut st, 0)
     }
@@ -465,7 +465,7 @@ impl<'a, 'i> Interp<'a, 'i> {
 
     /// Runs the normal appearance of an annotation (a form field's drawn value, a signature,
     /// a typed-on note), with the page's resources behind the appearance's own.
-    pub fn appearance(&mut self, annot: &Dict, scope: &[Dict]) -> Result<(), Stop> {
+    pub(super) fn appearance(&mut self, annot: &Dict, scope: &[Dict]) -> Result<(), Stop> {
         let ap = self.doc.get_in(annot, b"AP");
         let Some(n) = ap.as_dict().and_then(|ap| ap.get(b"N")).cloned() else {
             return Ok(());

@@ -31,7 +31,7 @@ enum Method {
 
 /// Why a file cannot be decrypted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Locked {
+pub(super) enum Locked {
     /// It needs a password (or a certificate).
     Password(String),
     /// An encryption kartlegg does not implement.
@@ -39,7 +39,7 @@ pub enum Locked {
 }
 
 #[derive(Debug, Clone)]
-pub struct Crypt {
+pub(super) struct Crypt {
     key: Vec<u8>,
     stm: Method,
     strs: Method,
@@ -53,7 +53,7 @@ fn bytes<'a>(d: &'a Dict, key: &[u8]) -> &'a [u8] {
 impl Crypt {
     /// The handler for an `/Encrypt` dictionary (all its values direct) and the first
     /// element of the trailer's `/ID`.
-    pub fn open(enc: &Dict, id0: &[u8]) -> Result<Crypt, Locked> {
+    pub(super) fn open(enc: &Dict, id0: &[u8]) -> Result<Crypt, Locked> {
         match enc.name(b"Filter") {
             Some(b"Standard") | None => {}
             Some(other) => {
@@ -130,7 +130,7 @@ impl Crypt {
     }
 
     /// A string of object `id`, decrypted.
-    pub fn string(&self, id: Id, data: &[u8]) -> Vec<u8> {
+    pub(super) fn string(&self, id: Id, data: &[u8]) -> Vec<u8> {
         let key = self.object_key(id, self.strs);
         match self.strs {
             Method::None => data.to_vec(),
@@ -150,7 +150,7 @@ impl Crypt {
     /// Whether a stream with this dictionary is encrypted at all: not cross-reference
     /// streams, not metadata when the file says so, not streams with their own identity
     /// crypt filter.
-    pub fn applies_to(&self, dict: &Dict) -> bool {
+    pub(super) fn applies_to(&self, dict: &Dict) -> bool {
         if dict.is_type(b"XRef") || (!self.encrypt_metadata && dict.is_type(b"Metadata")) {
             return false;
         }
@@ -163,7 +163,7 @@ impl Crypt {
     }
 
     /// The data of stream object `id` as it is read, decrypted.
-    pub fn stream<'a>(&self, id: Id, r: Box<dyn Read + 'a>) -> Box<dyn Read + 'a> {
+    pub(super) fn stream<'a>(&self, id: Id, r: Box<dyn Read + 'a>) -> Box<dyn Read + 'a> {
         let key = self.object_key(id, self.stm);
         match self.stm {
             Method::None => r,

@@ -34,13 +34,13 @@ const IN_MEMORY: u64 = 16 << 20;
 const MAX_OBJECT_BYTES: u64 = 16 << 20;
 /// Bytes a stream decoded whole may take (object streams, cross-reference streams, CMaps,
 /// metadata).
-pub const MAX_DECODED: u64 = 16 << 20;
+pub(super) const MAX_DECODED: u64 = 16 << 20;
 /// Decoded object streams kept at once, in bytes.
 const OBJSTM_CACHE: usize = 8 << 20;
 /// Memory parsed objects may keep, roughly (see [`Object::weight`]).
 const OBJECT_CACHE: usize = 8 << 20;
 /// Objects a cross-reference may list (entries cost memory; no real PDF comes close).
-pub const MAX_OBJECTS: usize = 2_000_000;
+pub(super) const MAX_OBJECTS: usize = 2_000_000;
 /// References followed from one to the next before giving up.
 const MAX_HOPS: usize = 32;
 /// Objects being loaded inside each other (a stream's /Length inside an object stream...).
@@ -106,7 +106,7 @@ impl Source<'_> {
 }
 
 /// Bytes `pos..end` of the file, as a reader.
-pub struct Range<'d, 'i> {
+pub(super) struct Range<'d, 'i> {
     src: &'d RefCell<Source<'i>>,
     pos: u64,
     end: u64,
@@ -146,7 +146,7 @@ struct Chain {
 
 /// What went wrong while reading, counted for the file's status.
 #[derive(Debug, Default, Clone)]
-pub struct Damage {
+pub(super) struct Damage {
     /// Streams whose `/Length` was wrong, read up to their `endstream` keyword.
     pub streams_recovered: u32,
     /// The cross-reference was rebuilt by scanning the file.
@@ -158,7 +158,7 @@ pub struct Damage {
 }
 
 /// An object borrowed from its container or loaded (shared) from the file.
-pub enum Got<'a> {
+pub(super) enum Got<'a> {
     Here(&'a Object),
     Loaded(Rc<Object>),
 }
@@ -177,7 +177,7 @@ static NULL: Object = Object::Null;
 
 /// Why a stream could not be had.
 #[derive(Debug)]
-pub enum StreamError {
+pub(super) enum StreamError {
     /// An image codec or an unknown filter.
     Unreadable,
     /// Decoded, it is over the byte budget.
@@ -186,7 +186,7 @@ pub enum StreamError {
     Damaged,
 }
 
-pub struct Doc<'i> {
+pub(super) struct Doc<'i> {
     src: RefCell<Source<'i>>,
     len: u64,
     xref: RefCell<HashMap<u32, Entry>>,
@@ -204,7 +204,7 @@ pub struct Doc<'i> {
 }
 
 /// Why a document cannot be opened.
-pub enum OpenError {
+pub(super) enum OpenError {
     /// Not a PDF anyone could read: no objects, no trailer, no catalog.
     Corrupt(String),
     Locked(Locked),
@@ -225,7 +225,7 @@ impl From<LimitHit> for OpenError {
 
 impl<'i> Doc<'i> {
     /// Opens the PDF of `input`.
-    pub fn open(input: &'i mut Input<'_>) -> Result<Doc<'i>, OpenError> {
+    pub(super) fn open(input: &'i mut Input<'_>) -> Result<Doc<'i>, OpenError> {
         let clock = input.clock;
         let small = input.size.is_some_and(|s| s <= IN_MEMORY) || input.head_is_all();
         let (src, len) = if small {
@@ -324,19 +324,19 @@ impl<'i> Doc<'i> {
 
     /// The document's bytes, when it was read whole into memory (a small file, or a member
     /// of an archive, which cannot be read twice).
-    pub fn into_bytes(self) -> Option<Vec<u8>> {
+    pub(super) fn into_bytes(self) -> Option<Vec<u8>> {
         match self.src.into_inner() {
             Source::Mem(data) => Some(data),
             Source::File { .. } => None,
         }
     }
 
-    pub fn len(&self) -> u64 {
+    pub(super) fn len(&self) -> u64 {
         self.len
     }
 
     /// The catalog (`/Root`), if it is a dictionary.
-    pub fn catalog(&self) -> Option<Rc<Object>> {
+    pub(super) fn catalog(&self) -> Option<Rc<Object>> {
         let root = self.trailer.get(b"Root")?.clone();
         let got = self.resolve(&root);
         got.as_dict()?;
@@ -346,7 +346,7 @@ impl<'i> Doc<'i> {
         })
     }
 
-    pub fn range(&self, start: u64, end: u64) -> Range<'_, 'i> {
+    pub(super) fn range(&self, start: u64, end: u64) -> Range<'_, 'i> {
         Range {
             src: &self.src,
             pos: start,
@@ -356,7 +356,7 @@ impl<'i> Doc<'i> {
     }
 
     /// The object `id` (null if it does not exist or cannot be read).
-    pub fn get(&self, id: Id) -> Rc<Object> {
+    pub(super) fn get(&self, id: Id) -> Rc<Object> {
         if let Some(o) = self.cache.borrow().get(&id) {
             return o.clone();
         }
@@ -383,7 +383,7 @@ impl<'i> Doc<'i> {
     }
 
     /// `o`, with references followed.
-    pub fn resolve<'a>(&self, o: &'a Object) -> Got<'a> {
+    pub(super) fn resolve<'a>(&self, o: &'a Object) -> Got<'a> {
         let mut got = Got::Here(o);
         for _ in 0..MAX_HOPS {
             let Object::Ref(id) = *got else {
@@ -396,7 +396,7 @@ impl<'i> Doc<'i> {
     }
 
     /// `dict[key]`, with references followed.
-    pub fn get_in<'a>(&self, dict: &'a Dict, key: &[u8]) -> Got<'a> {
+    pub(super) fn get_in<'a>(&self, dict: &'a Dict, key: &[u8]) -> Got<'a> {
         match dict.get(key) {
             Some(o) => self.resolve(o),
             None => Got::Here(&NULL),
@@ -638,7 +638,7 @@ impl<'i> Doc<'i> {
 
     /// The stream's decoded data, as it is read. A recovered stream (wrong `/Length`) is
     /// counted in [`Damage`].
-    pub fn decoded<'d>(&'d self, s: &Stream) -> Result<Box<dyn Read + 'd>, StreamError> {
+    pub(super) fn decoded<'d>(&'d self, s: &Stream) -> Result<Box<dyn Read + 'd>, StreamError> {
         let filters = self.filters(&s.dict);
         let r = filter::decode(self.raw(s), &filters)
             .map_err(|_: Unreadable| StreamError::Unreadable)?;
@@ -649,14 +649,14 @@ impl<'i> Doc<'i> {
     }
 
     /// The first `n` bytes of the stream's decoded data (a font program's clear-text head).
-    pub fn decode_head(&self, s: &Stream, n: u64) -> Option<Vec<u8>> {
+    pub(super) fn decode_head(&self, s: &Stream, n: u64) -> Option<Vec<u8>> {
         let mut out = Vec::new();
         let _ = self.decoded(s).ok()?.take(n).read_to_end(&mut out);
         Some(out)
     }
 
     /// The stream's decoded data, whole, within `max` bytes.
-    pub fn decode_whole(&self, s: &Stream, max: u64) -> Result<Vec<u8>, StreamError> {
+    pub(super) fn decode_whole(&self, s: &Stream, max: u64) -> Result<Vec<u8>, StreamError> {
         let mut r = self.decoded(s)?;
         match filter::read_bounded(&mut r, max) {
             Ok(mut data) => {
@@ -990,7 +990,7 @@ impl<'i> Doc<'i> {
 
     /// Every object that is a page (`/Type /Page`), in object order: for files whose page
     /// tree is broken.
-    pub fn loose_pages(&self) -> Vec<Id> {
+    pub(super) fn loose_pages(&self) -> Vec<Id> {
         let mut nums: Vec<u32> = self.xref.borrow().keys().copied().collect();
         nums.sort_unstable();
         let mut out = Vec::new();

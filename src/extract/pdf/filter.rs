@@ -15,7 +15,7 @@ use flate2::{Decompress, FlushDecompress, Status};
 
 /// A filter of a stream's `/Filter` chain.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Filter {
+pub(super) enum Filter {
     Flate,
     Lzw {
         early_change: bool,
@@ -31,7 +31,7 @@ pub enum Filter {
 }
 
 impl Filter {
-    pub fn from_name(name: &[u8], early_change: bool) -> Filter {
+    pub(super) fn from_name(name: &[u8], early_change: bool) -> Filter {
         match name {
             b"FlateDecode" | b"Fl" => Filter::Flate,
             b"LZWDecode" | b"LZW" => Filter::Lzw { early_change },
@@ -49,7 +49,7 @@ impl Filter {
 
 /// `/DecodeParms` of a predictor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Predictor {
+pub(super) struct Predictor {
     pub predictor: u32,
     pub colors: u32,
     pub bits: u32,
@@ -58,7 +58,7 @@ pub struct Predictor {
 
 /// Why a filter chain cannot be built.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Unreadable {
+pub(super) enum Unreadable {
     /// An image codec: not text.
     Image(String),
     /// A filter kartlegg does not know.
@@ -66,7 +66,7 @@ pub enum Unreadable {
 }
 
 /// The decoded data of `raw` through `filters` (each with its predictor, if any).
-pub fn decode<'a>(
+pub(super) fn decode<'a>(
     raw: Box<dyn Read + 'a>,
     filters: &[(Filter, Option<Predictor>)],
 ) -> Result<Box<dyn Read + 'a>, Unreadable> {
@@ -90,7 +90,7 @@ pub fn decode<'a>(
 }
 
 /// Reads `r` to its end, or fails once it gives more than `max` bytes.
-pub fn read_bounded(r: &mut dyn Read, max: u64) -> Result<Vec<u8>, Bounded> {
+pub(super) fn read_bounded(r: &mut dyn Read, max: u64) -> Result<Vec<u8>, Bounded> {
     let mut out = Vec::new();
     match r.take(max + 1).read_to_end(&mut out) {
         Ok(_) if out.len() as u64 > max => Err(Bounded::TooLarge),
@@ -102,7 +102,7 @@ pub fn read_bounded(r: &mut dyn Read, max: u64) -> Result<Vec<u8>, Bounded> {
 }
 
 #[derive(Debug)]
-pub enum Bounded {
+pub(super) enum Bounded {
     TooLarge,
     Damaged,
 }

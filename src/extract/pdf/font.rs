@@ -22,7 +22,7 @@ use super::truetype::glyph_chars;
 
 /// The text of a glyph name: the Adobe Glyph List, `uniXXXX`, `uXXXX`, ligatures written
 /// `f_f_i`, and names with a variant suffix (`one.oldstyle`).
-pub fn glyph_text(name: &[u8]) -> Option<String> {
+pub(super) fn glyph_text(name: &[u8]) -> Option<String> {
     let name = std::str::from_utf8(name).ok()?;
     let base = name.split('.').next().filter(|b| !b.is_empty())?;
     if base.contains('_') {
@@ -58,7 +58,7 @@ pub fn glyph_text(name: &[u8]) -> Option<String> {
 
 /// A text string (`/Title`, `/Author`...): UTF-16 with a byte order mark, UTF-8 with one, or
 /// PDFDocEncoding.
-pub fn text_string(bytes: &[u8]) -> String {
+pub(super) fn text_string(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         let units = rest
             .chunks_exact(2)
@@ -119,14 +119,14 @@ fn single(enc: &'static encoding_rs::Encoding, code: u8) -> Option<char> {
 
 /// One shown code: its text (possibly empty), its advance in text space per unit of font
 /// size, and whether it is the single-byte space that word spacing widens.
-pub struct Glyph<'a> {
+pub(super) struct Glyph<'a> {
     pub text: &'a str,
     pub advance: f32,
     pub word_space: bool,
 }
 
 #[derive(Debug, Clone)]
-pub struct Font {
+pub(super) struct Font {
     codes: Codes,
     to_unicode: Option<CMap>,
     /// Simple fonts: the text of each code by the encoding.
@@ -153,7 +153,7 @@ pub struct Font {
 
 impl Font {
     /// A font for a `Tf` whose font cannot be found: codes as WinAnsi, average widths.
-    pub fn fallback() -> Font {
+    pub(super) fn fallback() -> Font {
         Font {
             codes: Codes::One,
             to_unicode: None,
@@ -177,7 +177,7 @@ impl Font {
         }
     }
 
-    pub fn load(doc: &Doc<'_>, dict: &Dict) -> Font {
+    pub(super) fn load(doc: &Doc<'_>, dict: &Dict) -> Font {
         let to_unicode = match &*doc.get_in(dict, b"ToUnicode") {
             Object::Stream(s) => doc
                 .decode_whole(s, MAX_DECODED)
@@ -192,7 +192,7 @@ impl Font {
     }
 
     /// Calls `f` for each code of `bytes`.
-    pub fn each(&self, bytes: &[u8], mut f: impl FnMut(Glyph<'_>)) {
+    pub(super) fn each(&self, bytes: &[u8], mut f: impl FnMut(Glyph<'_>)) {
         let mut text = String::new();
         let mut i = 0;
         while i < bytes.len() {
@@ -244,7 +244,7 @@ impl Font {
     }
 
     /// Roughly the memory the font takes, for the cache's budget.
-    pub fn weight(&self) -> usize {
+    pub(super) fn weight(&self) -> usize {
         let maps = self
             .to_unicode
             .iter()

@@ -42,7 +42,7 @@ fn printable(name: &str) -> bool {
 }
 
 /// The values of the form's fields; returns how many there were.
-pub fn fields(doc: &Doc<'_>, sink: &mut dyn Sink) -> usize {
+pub(super) fn fields(doc: &Doc<'_>, sink: &mut dyn Sink) -> usize {
     let Some(cat) = doc.catalog() else { return 0 };
     let Some(form) = cat.as_dict().map(|c| doc.get_in(c, b"AcroForm").clone()) else {
         return 0;
@@ -112,7 +112,7 @@ pub fn fields(doc: &Doc<'_>, sink: &mut dyn Sink) -> usize {
 }
 
 /// The text of a page's annotations (comments, notes, typed-on text).
-pub fn annotations(doc: &Doc<'_>, page: &Dict, number: u32, sink: &mut dyn Sink) {
+pub(super) fn annotations(doc: &Doc<'_>, page: &Dict, number: u32, sink: &mut dyn Sink) {
     let annots = doc.get_in(page, b"Annots");
     let Some(list) = annots.as_array() else {
         return;

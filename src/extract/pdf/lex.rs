@@ -11,24 +11,24 @@
 use std::io::{self, Read};
 
 /// Bytes kept of one string or name token.
-pub const MAX_TOKEN: usize = 1 << 20;
+pub(super) const MAX_TOKEN: usize = 1 << 20;
 /// Bytes pulled from the reader at a time.
 const BUF: usize = 16 * 1024;
 
 /// A keyword (`obj`, `R`, an operator such as `Tj`, a CMap's `begincodespacerange`); at
 /// most 23 bytes are kept.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Kw {
+pub(super) struct Kw {
     len: u8,
     b: [u8; 23],
 }
 
 impl Kw {
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(super) fn as_bytes(&self) -> &[u8] {
         &self.b[..self.len as usize]
     }
 
-    pub fn is(&self, s: &[u8]) -> bool {
+    pub(super) fn is(&self, s: &[u8]) -> bool {
         self.as_bytes() == s
     }
 }
@@ -40,7 +40,7 @@ impl std::fmt::Debug for Kw {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Token {
+pub(super) enum Token {
     Int(i64),
     Real(f64),
     Name(Vec<u8>),
@@ -53,11 +53,11 @@ pub enum Token {
     Eof,
 }
 
-pub fn is_white(b: u8) -> bool {
+pub(super) fn is_white(b: u8) -> bool {
     matches!(b, b' ' | b'\n' | b'\r' | b'\t' | b'\x0c' | b'\0')
 }
 
-pub fn is_delim(b: u8) -> bool {
+pub(super) fn is_delim(b: u8) -> bool {
     matches!(
         b,
         b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
@@ -77,7 +77,7 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
-pub struct Lexer<R> {
+pub(super) struct Lexer<R> {
     r: R,
     buf: Vec<u8>,
     pos: usize,
@@ -89,7 +89,7 @@ pub struct Lexer<R> {
 }
 
 impl<R: Read> Lexer<R> {
-    pub fn new(r: R) -> Lexer<R> {
+    pub(super) fn new(r: R) -> Lexer<R> {
         Lexer {
             r,
             buf: vec![0; BUF],
@@ -102,12 +102,12 @@ impl<R: Read> Lexer<R> {
     }
 
     /// Offset of the next byte from the start of the stream.
-    pub fn offset(&self) -> u64 {
+    pub(super) fn offset(&self) -> u64 {
         self.base + self.pos as u64
     }
 
     /// The read error that ended the stream, if one did.
-    pub fn take_error(&mut self) -> Option<io::Error> {
+    pub(super) fn take_error(&mut self) -> Option<io::Error> {
         self.error.take()
     }
 
@@ -139,7 +139,7 @@ impl<R: Read> Lexer<R> {
     }
 
     #[inline]
-    pub fn peek(&mut self) -> Option<u8> {
+    pub(super) fn peek(&mut self) -> Option<u8> {
         if self.pos < self.end || self.fill() {
             Some(self.buf[self.pos])
         } else {
@@ -148,7 +148,7 @@ impl<R: Read> Lexer<R> {
     }
 
     #[inline]
-    pub fn bump(&mut self) {
+    pub(super) fn bump(&mut self) {
         self.pos += 1;
     }
 
@@ -160,7 +160,7 @@ impl<R: Read> Lexer<R> {
     }
 
     /// Skips whitespace and comments.
-    pub fn skip_space(&mut self) {
+    pub(super) fn skip_space(&mut self) {
         while let Some(b) = self.peek() {
             if is_white(b) {
                 self.pos += 1;
@@ -179,7 +179,7 @@ impl<R: Read> Lexer<R> {
 
     /// Skips the end of line after the `stream` keyword (CRLF, LF, or a lone CR), and spaces
     /// some writers put before it.
-    pub fn skip_stream_eol(&mut self) {
+    pub(super) fn skip_stream_eol(&mut self) {
         while self.peek() == Some(b' ') {
             self.pos += 1;
         }
@@ -198,7 +198,7 @@ impl<R: Read> Lexer<R> {
     /// Consumes bytes up to and including the first occurrence of `pat` preceded by
     /// whitespace and followed by whitespace, a delimiter or the end (inline image data up to
     /// `EI`). Returns false at the end of the stream.
-    pub fn skip_past_word(&mut self, pat: &[u8]) -> bool {
+    pub(super) fn skip_past_word(&mut self, pat: &[u8]) -> bool {
         let mut prev_white = true;
         loop {
             let Some(b) = self.next_byte() else {
@@ -227,7 +227,7 @@ impl<R: Read> Lexer<R> {
     }
 
     /// Skips `n` bytes.
-    pub fn skip_bytes(&mut self, mut n: u64) {
+    pub(super) fn skip_bytes(&mut self, mut n: u64) {
         while n > 0 {
             if self.pos >= self.end && !self.fill() {
                 return;
@@ -238,7 +238,7 @@ impl<R: Read> Lexer<R> {
         }
     }
 
-    pub fn next(&mut self) -> Token {
+    pub(super) fn next(&mut self) -> Token {
         loop {
             self.skip_space();
             let Some(b) = self.next_byte() else {

@@ -37,7 +37,7 @@ fn push(sink: &mut dyn Sink, part: String, text: &str) {
 }
 
 /// Pushes the metadata's values; returns how many there were.
-pub fn extract(doc: &Doc<'_>, sink: &mut dyn Sink) -> usize {
+pub(super) fn extract(doc: &Doc<'_>, sink: &mut dyn Sink) -> usize {
     let mut n = 0;
     let info = doc.trailer.get(b"Info").map(|o| doc.resolve(o).clone());
     if let Some(Object::Dict(info)) = info {

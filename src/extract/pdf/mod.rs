@@ -12,7 +12,9 @@
 //!
 //! Each page's content stream is interpreted ([`content`]) into positioned spans of text,
 //! decoded through the fonts ([`font`], [`cmap`]), and laid out into lines ([`layout`]):
-//! findings are located `{"page": 3, "line": 12, "column": 40}`. The `/Info` and XMP
+//! findings are located `{"page": 3, "line": 12, "column": 40}`. Tables are rebuilt from
+//! where the glyphs stand ([`grid`]): a row is one line, its cells apart, a value that wraps
+//! inside its cell whole again, and each cell read under its column's header. The `/Info` and XMP
 //! metadata are text too ([`meta`]), located `{"part": "info/Title"}`, and so are form field
 //! values and annotations ([`forms`]).
 //!
@@ -31,6 +33,7 @@ mod doc;
 mod filter;
 mod font;
 mod forms;
+mod grid;
 mod layout;
 mod lex;
 mod meta;
@@ -42,7 +45,7 @@ use std::collections::{HashSet, VecDeque};
 use std::io::{self, Read};
 use std::rc::Rc;
 
-use content::{Fonts, Interp, Shown, Stop};
+use content::{Fonts, Interp, Shown, Spans, Stop};
 use crypt::Locked;
 use doc::{Doc, OpenError};
 use layout::Flow;
@@ -53,6 +56,7 @@ use super::{ExtractError, Extracted, Input, Limit, Location, Sink, Status};
 use crate::detect::ChunkContext;
 
 pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, ExtractError> {
+    let det = input.det;
     let doc = match Doc::open(input) {
         Ok(d) => d,
         Err(OpenError::Corrupt(m)) => return Err(ExtractError::Corrupt(m)),
@@ -81,6 +85,8 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         ));
     }
     let mut fonts = Fonts::default();
+    // A table's headers, for its continuation on the next pages.
+    let mut carried: grid::Carried = None;
     let mut tally = Tally {
         pages: pages.len(),
         ..Tally::default()
@@ -93,10 +99,12 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         };
         let mut w = Windower::new(Addressing::Lines, &base, ChunkContext::default());
         let mut flow = Flow::new(&mut w, sink);
-        let shown = read_page(&doc, page, &mut fonts, &mut flow).map(|mut s| {
+        let mut spans = grid::PageSpans::new(&mut flow, det, &mut carried);
+        let shown = read_page(&doc, page, &mut fonts, &mut spans).map(|mut s| {
             s.image_area /= page_area(&doc, &page.obj);
             s
         });
+        spans.finish();
         flow.finish();
         if let Some(d) = doc.resolve(&page.obj).as_dict() {
             forms::annotations(&doc, d, i as u32 + 1, sink);
@@ -208,12 +216,12 @@ fn page_area(doc: &Doc<'_>, page: &Object) -> f32 {
     A4
 }
 
-/// Interprets one page's content into `flow`.
+/// Interprets one page's content into `out`.
 fn read_page(
     doc: &Doc<'_>,
     page: &PageRef,
     fonts: &mut Fonts,
-    flow: &mut Flow<'_, '_>,
+    out: &mut dyn Spans,
 ) -> Result<Shown, PageFail> {
     let obj = doc.resolve(&page.obj);
     let Some(dict) = obj.as_dict() else {
@@ -244,7 +252,7 @@ fn read_page(
         parts: readers,
         gap: false,
     };
-    let mut interp = Interp::new(doc, fonts, flow);
+    let mut interp = Interp::new(doc, fonts, out);
     let mut result = interp.run_page(&mut joined, &scope);
     // What annotations draw on the page: field values, signatures, typed-on text.
     if let Some(annots) = doc.get_in(dict, b"Annots").as_array() {

@@ -11,14 +11,14 @@ use std::io::Read;
 use super::lex::{Kw, Lexer, Token};
 
 /// Arrays and dictionaries inside each other, at most.
-pub const MAX_DEPTH: usize = 100;
+pub(super) const MAX_DEPTH: usize = 100;
 
 /// An object number and generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Id(pub u32, pub u16);
+pub(super) struct Id(pub u32, pub u16);
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Object {
+pub(super) enum Object {
     Null,
     Bool(bool),
     Int(i64),
@@ -33,7 +33,7 @@ pub enum Object {
 
 /// A stream: its dictionary and where its (still encoded) data lies in the file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stream {
+pub(super) struct Stream {
     pub dict: Dict,
     pub start: u64,
     pub len: u64,
@@ -45,30 +45,30 @@ pub struct Stream {
 
 /// A dictionary, in file order (they are small: a linear search beats hashing).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Dict(pub Vec<(Vec<u8>, Object)>);
+pub(super) struct Dict(pub Vec<(Vec<u8>, Object)>);
 
 impl Dict {
-    pub fn get(&self, key: &[u8]) -> Option<&Object> {
+    pub(super) fn get(&self, key: &[u8]) -> Option<&Object> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// A name value (`/Type /Page` gives `Page`).
-    pub fn name(&self, key: &[u8]) -> Option<&[u8]> {
+    pub(super) fn name(&self, key: &[u8]) -> Option<&[u8]> {
         self.get(key)?.as_name()
     }
 
-    pub fn int(&self, key: &[u8]) -> Option<i64> {
+    pub(super) fn int(&self, key: &[u8]) -> Option<i64> {
         self.get(key)?.as_int()
     }
 
-    pub fn is_type(&self, t: &[u8]) -> bool {
+    pub(super) fn is_type(&self, t: &[u8]) -> bool {
         self.name(b"Type") == Some(t)
     }
 }
 
 impl Object {
     /// Roughly the memory the object takes (for caches' budgets).
-    pub fn weight(&self) -> usize {
+    pub(super) fn weight(&self) -> usize {
         let mut total = 0;
         let mut todo = vec![self];
         while let Some(o) = todo.pop() {
@@ -95,7 +95,7 @@ impl Object {
         total
     }
 
-    pub fn as_int(&self) -> Option<i64> {
+    pub(super) fn as_int(&self) -> Option<i64> {
         match self {
             Object::Int(i) => Some(*i),
             Object::Real(r) if r.is_finite() => Some(*r as i64),
@@ -103,7 +103,7 @@ impl Object {
         }
     }
 
-    pub fn as_f32(&self) -> Option<f32> {
+    pub(super) fn as_f32(&self) -> Option<f32> {
         match self {
             Object::Int(i) => Some(*i as f32),
             Object::Real(r) => Some(*r as f32).filter(|v| v.is_finite()),
@@ -111,21 +111,21 @@ impl Object {
         }
     }
 
-    pub fn as_name(&self) -> Option<&[u8]> {
+    pub(super) fn as_name(&self) -> Option<&[u8]> {
         match self {
             Object::Name(n) => Some(n),
             _ => None,
         }
     }
 
-    pub fn as_str(&self) -> Option<&[u8]> {
+    pub(super) fn as_str(&self) -> Option<&[u8]> {
         match self {
             Object::Str(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_array(&self) -> Option<&[Object]> {
+    pub(super) fn as_array(&self) -> Option<&[Object]> {
         match self {
             Object::Array(a) => Some(a),
             _ => None,
@@ -133,7 +133,7 @@ impl Object {
     }
 
     /// A dictionary, or a stream's dictionary.
-    pub fn as_dict(&self) -> Option<&Dict> {
+    pub(super) fn as_dict(&self) -> Option<&Dict> {
         match self {
             Object::Dict(d) => Some(d),
             Object::Stream(s) => Some(&s.dict),
@@ -141,7 +141,7 @@ impl Object {
         }
     }
 
-    pub fn as_stream(&self) -> Option<&Stream> {
+    pub(super) fn as_stream(&self) -> Option<&Stream> {
         match self {
             Object::Stream(s) => Some(s),
             _ => None,
@@ -151,7 +151,7 @@ impl Object {
 
 /// Why an object could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Syntax {
+pub(super) enum Syntax {
     /// The input ended inside the object.
     Truncated,
     /// Nested deeper than [`MAX_DEPTH`].
@@ -161,7 +161,7 @@ pub enum Syntax {
 }
 
 /// Objects from a token stream: one token of look-back for `N G R` references.
-pub struct Parser<R> {
+pub(super) struct Parser<R> {
     pub lx: Lexer<R>,
     back: Vec<Token>,
     /// Read `N G R` as references (file objects), or not (content streams).
@@ -174,7 +174,7 @@ enum Frame {
 }
 
 impl<R: Read> Parser<R> {
-    pub fn new(r: R, refs: bool) -> Parser<R> {
+    pub(super) fn new(r: R, refs: bool) -> Parser<R> {
         Parser {
             lx: Lexer::new(r),
             back: Vec::new(),
@@ -182,16 +182,16 @@ impl<R: Read> Parser<R> {
         }
     }
 
-    pub fn token(&mut self) -> Token {
+    pub(super) fn token(&mut self) -> Token {
         self.back.pop().unwrap_or_else(|| self.lx.next())
     }
 
-    pub fn push_back(&mut self, t: Token) {
+    pub(super) fn push_back(&mut self, t: Token) {
         self.back.push(t);
     }
 
     /// The next object.
-    pub fn object(&mut self) -> Result<Object, Syntax> {
+    pub(super) fn object(&mut self) -> Result<Object, Syntax> {
         let t = self.token();
         self.object_from(t)
     }
@@ -199,7 +199,7 @@ impl<R: Read> Parser<R> {
     /// The object that starts with `first`. A keyword other than `true`, `false` and `null`
     /// is `Unexpected` (with the keyword pushed back) at the top level and skipped inside
     /// arrays and dictionaries.
-    pub fn object_from(&mut self, first: Token) -> Result<Object, Syntax> {
+    pub(super) fn object_from(&mut self, first: Token) -> Result<Object, Syntax> {
         let mut stack: Vec<Frame> = Vec::new();
         let mut t = first;
         loop {

@@ -21,7 +21,7 @@ const MAX_GLYPHS: usize = 65_536;
 
 /// Glyph id to character, from the font's best Unicode `cmap` subtable; `None` if there is
 /// none. A symbol subtable (3,0) maps U+F0xx, which is given back as the byte xx.
-pub fn glyph_chars(font: &[u8]) -> Option<HashMap<u16, char>> {
+pub(super) fn glyph_chars(font: &[u8]) -> Option<HashMap<u16, char>> {
     let tables = u16_at(font, 4)? as usize;
     let cmap = (0..tables.min(256)).find_map(|i| {
         let rec = 12 + 16 * i;
