@@ -141,8 +141,20 @@ pub(crate) fn read_from(mut r: impl BufRead + Send, v: &mut dyn Visitor) -> Resu
         bail!("empty inventory");
     }
     match serde_json::from_str::<Value>(&first) {
-        Ok(Value::Object(o)) if o.contains_key("record") => read_lines(o, r, v),
-        _ if first.trim_end().ends_with(FILES_OPEN) => read_ours(&first, r, v),
+        Ok(Value::Object(o)) if o.contains_key("record") => {
+            if o["record"] != "scan" {
+                bail!("line 1: expected the scan header (\"record\": \"scan\")");
+            }
+            let raw = o.into_iter().filter(|(k, _)| k != "record").collect();
+            read_lines(Header { raw }, Layout::Tagged, r, v)
+        }
+        _ if first.trim_end().ends_with(FILES_OPEN) => {
+            let head = first.trim_end();
+            let head = format!("{}}}", &head[..head.len() - FILES_OPEN.len()]);
+            let raw = serde_json::from_str(&head)
+                .map_err(|e| anyhow!("not a kartlegg inventory: {e}"))?;
+            read_lines(Header { raw }, Layout::Document, r, v)
+        }
         _ => read_document(io::Cursor::new(first.into_bytes()).chain(r), v),
     }
 }
@@ -150,52 +162,33 @@ pub(crate) fn read_from(mut r: impl BufRead + Send, v: &mut dyn Visitor) -> Resu
 /// How our own writer ends an inventory's first line.
 const FILES_OPEN: &str = r#","files":["#;
 
-/// A JSON document as our writer lays it out: the header and `"files":[` on the first line,
-/// one record per line, then `],"summary":…}`. Each record is parsed from its own line,
-/// several times faster than one stream through the whole document (which tracks lines and
-/// columns byte by byte); anything else is read by [`read_document`].
-fn read_ours(first: &str, mut r: impl BufRead, v: &mut dyn Visitor) -> Result<()> {
-    let head = first.trim_end();
-    let head = format!("{}}}", &head[..head.len() - FILES_OPEN.len()]);
-    let raw: Map<String, Value> =
-        serde_json::from_str(&head).map_err(|e| anyhow!("not a kartlegg inventory: {e}"))?;
-    v.header(&Header { raw })?;
-    let mut line = String::new();
-    for n in 2.. {
-        line.clear();
-        if r.read_line(&mut line)? == 0 {
-            bail!("not a kartlegg inventory: it ends inside its list of files");
-        }
-        let l = line.trim_end();
-        if let Some(tail) = l.strip_prefix(']') {
-            let mut rest = tail.trim_start_matches(',').to_string();
-            r.read_to_string(&mut rest)?;
-            let doc: Value = serde_json::from_str(&format!("{{{rest}"))
-                .map_err(|e| anyhow!("not a kartlegg inventory: its end: {e}"))?;
-            if let Some(val) = doc.get("summary") {
-                let (s, finished) = summary_of(val)?;
-                v.summary(s, finished)?;
-            }
-            return Ok(());
-        }
-        let rec = l.strip_suffix(',').unwrap_or(l);
-        let rec: FileRecord = serde_json::from_str(rec)
-            .map_err(|e| anyhow!("not a kartlegg inventory: line {n}: {e}"))?;
-        v.file(rec)?;
-    }
-    unreachable!("the lines of a reader outnumber usize")
+/// The two layouts read a line at a time (anything else is streamed by [`read_document`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// JSON Lines: a `scan` line, `file` lines, a `summary` line, each tagged `record`.
+    Tagged,
+    /// A JSON document as our writer lays it out: the header and `"files":[` on the first
+    /// line, one record per line, then `],"summary":…}`. Parsing each record from its own
+    /// line is several times faster than one stream through the document (whose reader
+    /// tracks lines and columns byte by byte), and lets the lines be parsed in parallel.
+    Document,
 }
 
-/// One line of JSON Lines, parsed.
+/// One line, parsed.
 enum Line {
     File(Box<FileRecord>),
     Summary(Box<Summary>, Option<String>),
+    /// The end of a document that has no summary.
+    End,
     Blank,
 }
 
-fn parse_line(n: usize, line: &str) -> Result<Line> {
+fn parse_line(layout: Layout, n: usize, line: &str) -> Result<Line> {
     if line.trim().is_empty() {
         return Ok(Line::Blank);
+    }
+    if layout == Layout::Document {
+        return parse_document_line(n, line);
     }
     // Records are the bulk: read them straight into their type.
     if line.contains("\"record\":\"file\"") {
@@ -217,25 +210,37 @@ fn parse_line(n: usize, line: &str) -> Result<Line> {
     }
 }
 
+/// A line of our writer's document: a record (with the comma after it), or `],"summary":…}`.
+fn parse_document_line(n: usize, line: &str) -> Result<Line> {
+    let l = line.trim_end();
+    if let Some(tail) = l.strip_prefix(']') {
+        let end: Value = serde_json::from_str(&format!("{{{}", tail.trim_start_matches(',')))
+            .with_context(|| format!("line {n}: not the end of an inventory"))?;
+        return Ok(match end.get("summary") {
+            Some(val) => {
+                let (s, finished) =
+                    summary_of(val).with_context(|| format!("line {n}: summary"))?;
+                Line::Summary(Box::new(s), finished)
+            }
+            None => Line::End,
+        });
+    }
+    let rec = serde_json::from_str::<FileRecord>(l.strip_suffix(',').unwrap_or(l))
+        .with_context(|| format!("line {n}: not a file record"))?;
+    Ok(Line::File(Box::new(rec)))
+}
+
 /// Lines parsed a batch at a time on every core, in a thread of their own, while the visitor
 /// takes the previous batch: parsing is most of the work of a report.
 const BATCH: usize = 2048;
 
 fn read_lines(
-    first: Map<String, Value>,
+    header: Header,
+    layout: Layout,
     r: impl BufRead + Send,
     v: &mut dyn Visitor,
 ) -> Result<()> {
     use rayon::prelude::*;
-    if first["record"] != "scan" {
-        bail!("line 1: expected the scan header (\"record\": \"scan\")");
-    }
-    let mut header = Header::default();
-    for (k, val) in first {
-        if k != "record" {
-            header.raw.insert(k, val);
-        }
-    }
     v.header(&header)?;
     std::thread::scope(|s| {
         let (tx, rx) = crossbeam_channel::bounded::<Result<Vec<Line>>>(2);
@@ -257,22 +262,36 @@ fn read_lines(
                 if batch.is_empty() {
                     return;
                 }
-                let parsed: Result<Vec<Line>> =
-                    batch.par_iter().map(|(n, l)| parse_line(*n, l)).collect();
+                let parsed: Result<Vec<Line>> = batch
+                    .par_iter()
+                    .map(|(n, l)| parse_line(layout, *n, l))
+                    .collect();
                 let failed = parsed.is_err();
                 if tx.send(parsed).is_err() || failed {
                     return;
                 }
             }
         });
+        // A document ends with its `]` line; JSON Lines end where the lines do.
+        let mut ended = layout == Layout::Tagged;
         for batch in rx {
             for line in batch? {
+                if ended && layout == Layout::Document && !matches!(line, Line::Blank) {
+                    bail!("not a kartlegg inventory: text after its end");
+                }
                 match line {
                     Line::File(rec) => v.file(*rec)?,
-                    Line::Summary(s, finished) => v.summary(*s, finished)?,
+                    Line::Summary(s, finished) => {
+                        ended = true;
+                        v.summary(*s, finished)?
+                    }
+                    Line::End => ended = true,
                     Line::Blank => {}
                 }
             }
+        }
+        if !ended {
+            bail!("not a kartlegg inventory: it ends inside its list of files");
         }
         Ok(())
     })
@@ -511,6 +530,8 @@ mod tests {
             .err()
             .unwrap();
         assert!(format!("{e:#}").contains("ends inside"), "{e:#}");
+        let e = read_str(&format!("{doc}{REC_A}\n")).err().unwrap();
+        assert!(format!("{e:#}").contains("after its end"), "{e:#}");
     }
 
     #[test]
