@@ -267,11 +267,11 @@ impl FileRecord {
         let i = match known {
             Some(i) => i,
             None => {
-                let key = (table.map(str::to_string), column.clone());
                 self.columns.push(ColumnSummary {
-                    values: t.values.get(&key).copied().unwrap_or(0),
-                    table: key.0,
-                    column: key.1,
+                    table: table.map(str::to_string),
+                    column: column.clone(),
+                    // Known once the file has been read (see `close_columns`).
+                    values: 0,
                     matched: 0,
                     share: 0.0,
                     counts: BTreeMap::new(),
@@ -291,11 +291,13 @@ impl FileRecord {
         }
     }
 
-    /// Fills in each column's share of matched values and its distinct counts, once the
-    /// file has been read.
+    /// Fills in each column's count of values, its share of matched values and its distinct
+    /// counts, once the file has been read.
     pub fn close_columns(&mut self) {
         let t = &self.tally.columns;
         for (c, fps) in self.columns.iter_mut().zip(&t.fingerprints) {
+            let key = (c.table.clone(), c.column.clone());
+            c.values = t.values.get(&key).copied().unwrap_or(0);
             c.share = share(c.matched, c.values);
             for (&kind, set) in fps {
                 c.distinct.insert(kind, set.len());
@@ -306,17 +308,7 @@ impl FileRecord {
     /// Records how many values a table column had.
     pub fn column_values(&mut self, table: Option<&str>, column: &Column, values: u64) {
         let key = (table.map(str::to_string), column.clone());
-        let t = &mut self.tally.columns;
-        *t.values.entry(key).or_default() += values;
-        let hash = std::hash::BuildHasher::hash_one(&t.hasher, (table, column));
-        if let Some(slot) = t.index.get(&hash) {
-            for &i in slot {
-                let c = &mut self.columns[i];
-                if c.table.as_deref() == table && &c.column == column {
-                    c.values += values;
-                }
-            }
-        }
+        *self.tally.columns.values.entry(key).or_default() += values;
     }
 
     pub fn total(&self) -> u64 {
