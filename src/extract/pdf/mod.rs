@@ -72,6 +72,11 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
             doc.loose_pages()
                 .into_iter()
                 .map(|id| PageRef {
+                    area: doc
+                        .get(id)
+                        .as_dict()
+                        .and_then(|d| media_area(&doc, d))
+                        .unwrap_or(A4),
                     obj: Rc::new(Object::Ref(id)),
                     inherited: None,
                 })
@@ -101,7 +106,7 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
         let mut flow = Flow::new(&mut w, sink);
         let mut spans = grid::PageSpans::new(&mut flow, det, &mut carried);
         let shown = read_page(&doc, page, &mut fonts, &mut spans).map(|mut s| {
-            s.image_area /= page_area(&doc, &page.obj);
+            s.image_area /= page.area;
             s
         });
         spans.finish();
@@ -130,6 +135,9 @@ pub fn extract(input: &mut Input<'_>, sink: &mut dyn Sink) -> Result<Extracted, 
 struct PageRef {
     obj: Rc<Object>,
     inherited: Option<Rc<Object>>,
+    /// The area of its `/MediaBox`, inherited like its resources (an A4 page's when none
+    /// can be read).
+    area: f32,
 }
 
 /// The pages in the order of the page tree, walked with an explicit stack; a node met twice
@@ -143,8 +151,8 @@ fn page_list(doc: &Doc<'_>) -> Vec<PageRef> {
     };
     let mut out = Vec::new();
     let mut seen: HashSet<Id> = HashSet::new();
-    let mut stack: Vec<(Object, Option<Rc<Object>>)> = vec![(root, None)];
-    while let Some((node, inherited)) = stack.pop() {
+    let mut stack: Vec<(Object, Option<Rc<Object>>, Option<f32>)> = vec![(root, None, None)];
+    while let Some((node, inherited, inherited_area)) = stack.pop() {
         if doc.clock.check().is_err() {
             break;
         }
@@ -161,10 +169,11 @@ fn page_list(doc: &Doc<'_>) -> Vec<PageRef> {
             r if r.as_dict().is_some() => Some(Rc::new(r.clone())),
             _ => inherited,
         };
+        let area = media_area(doc, dict).or(inherited_area);
         if is_tree {
             if let Some(k) = kids.as_array() {
                 for kid in k.iter().rev() {
-                    stack.push((kid.clone(), resources.clone()));
+                    stack.push((kid.clone(), resources.clone(), area));
                 }
             }
         } else if dict.is_type(b"Page") || dict.get(b"Contents").is_some() {
@@ -174,6 +183,7 @@ fn page_list(doc: &Doc<'_>) -> Vec<PageRef> {
                     _ => obj.clone(),
                 },
                 inherited: resources,
+                area: area.unwrap_or(A4),
             });
         }
     }
@@ -185,35 +195,20 @@ enum PageFail {
     Stop(ExtractError),
 }
 
-/// The area of a page's `/MediaBox` (inherited from the page tree when the page has none);
-/// an A4 page's when none can be read.
-fn page_area(doc: &Doc<'_>, page: &Object) -> f32 {
-    const A4: f32 = 595.0 * 842.0;
-    let mut node: Rc<Object> = match doc.resolve(page) {
-        doc::Got::Loaded(o) => o,
-        doc::Got::Here(o) => Rc::new(o.clone()),
-    };
-    // A page tree is shallow; a loop in /Parent ends here too.
-    for _ in 0..32 {
-        let Some(dict) = node.as_dict() else { break };
-        let bx = doc.get_in(dict, b"MediaBox");
-        if let Some([x0, y0, x1, y1]) = bx.as_array().and_then(|a| {
-            let v: Vec<f32> = a.iter().filter_map(|o| doc.resolve(o).as_f32()).collect();
-            <[f32; 4]>::try_from(v).ok()
-        }) {
-            let area = ((x1 - x0) * (y1 - y0)).abs();
-            return if area.is_finite() && area >= 1.0 {
-                area
-            } else {
-                A4
-            };
-        }
-        let Some(&Object::Ref(id)) = dict.get(b"Parent") else {
-            break;
-        };
-        node = doc.get(id);
-    }
-    A4
+/// An A4 page's area, for a page whose `/MediaBox` cannot be read.
+const A4: f32 = 595.0 * 842.0;
+
+/// The area of a page tree node's own `/MediaBox`, if it has a usable one.
+fn media_area(doc: &Doc<'_>, dict: &Dict) -> Option<f32> {
+    let bx = doc.get_in(dict, b"MediaBox");
+    let v: Vec<f32> = bx
+        .as_array()?
+        .iter()
+        .filter_map(|o| doc.resolve(o).as_f32())
+        .collect();
+    let [x0, y0, x1, y1] = <[f32; 4]>::try_from(v).ok()?;
+    let area = ((x1 - x0) * (y1 - y0)).abs();
+    (area.is_finite() && area >= 1.0).then_some(area)
 }
 
 /// Interprets one page's content into `out`.
