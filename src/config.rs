@@ -42,29 +42,8 @@ pub(crate) const IDENTITY_KINDS: [&str; 4] = [
     kind::FH_NUMMER,
 ];
 
-/// A problem in a config file, located.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ConfigError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.message
-        )
-    }
-}
-
-impl std::error::Error for ConfigError {}
+/// A problem in a config file, located: the same error as a rule file's.
+pub(crate) use crate::detect::rules::RuleError as ConfigError;
 
 /// The settings of one config file, checked.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -31,7 +31,7 @@ pub(crate) fn builtin_files() -> impl Iterator<Item = (&'static str, &'static st
     std::iter::once(CONTEXT_FILE).chain(Builtin::ALL.iter().map(|b| b.spec().rule_file))
 }
 
-/// A rule file problem, located.
+/// A problem in a rule file or a configuration file, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleError {
     pub file: PathBuf,
