@@ -247,17 +247,8 @@ pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
     lines.retain(|l| !l.trim().is_empty());
     let first = lines.first().copied().unwrap_or("");
     let by_ext = matches!(ext, "csv" | "tsv" | "tab" | "psv");
-    // The delimiter that splits the most lines like the first, then the most fields.
-    let counts: Vec<[usize; 4]> = lines.iter().map(|l| field_counts(l)).collect();
-    let shape = (0..DELIMITERS.len())
-        .map(|i| {
-            let n = counts.first().map_or(1, |c| c[i]);
-            let same = counts.iter().filter(|c| c[i] == n).count();
-            (DELIMITERS[i] as char, n, same)
-        })
-        .filter(|&(_, n, _)| n >= 2)
-        .max_by_key(|&(_, n, same)| (same, n));
-    let Some((d, n, same)) = shape else {
+    let n = field_counts(first);
+    if n.iter().all(|&k| k < 2) {
         return by_ext.then(|| {
             let d = match ext {
                 "tsv" | "tab" => b'\t',
@@ -266,18 +257,40 @@ pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
             };
             (d, true)
         });
-    };
+    }
+    // The delimiter that splits the most lines like the first, then the most fields. Without
+    // a table's extension, only a delimiter splitting nine lines in ten alike can make a table:
+    // one is out at the first disagreement over that, and prose is decided in a few lines.
+    let mut same = [0usize; 4];
+    let mut out = n.map(|k| k < 2);
+    for (seen, l) in lines.iter().enumerate() {
+        let c = if seen == 0 { n } else { field_counts(l) };
+        for i in 0..DELIMITERS.len() {
+            if c[i] == n[i] {
+                same[i] += 1;
+            } else if !by_ext && (seen + 1 - same[i]) * 10 > lines.len() {
+                out[i] = true;
+            }
+        }
+        if out.iter().all(|&o| o) {
+            return None;
+        }
+    }
+    let (d, n, same) = (0..DELIMITERS.len())
+        .filter(|&i| !out[i])
+        .map(|i| (DELIMITERS[i] as char, n[i], same[i]))
+        .max_by_key(|&(_, n, same)| (same, n))?;
     let header = header_like(first, d);
     if by_ext {
         return Some((d as u8, header));
     }
     // Table rows hold short values; prose holds phrases between its commas.
-    let all: Vec<&str> = lines.iter().flat_map(|l| cells(l, d)).collect();
-    let short = all
-        .iter()
-        .filter(|c| c.split_whitespace().count() <= 3)
-        .count();
-    let stable = n >= 3 && same * 10 >= lines.len() * 9 && short * 10 >= all.len() * 8;
+    let (mut cells_n, mut short) = (0, 0);
+    for c in lines.iter().flat_map(|l| cells(l, d)) {
+        cells_n += 1;
+        short += usize::from(c.split_whitespace().nth(3).is_none());
+    }
+    let stable = n >= 3 && same * 10 >= lines.len() * 9 && short * 10 >= cells_n * 8;
     let enough = if header { 3 } else { 6 };
     (stable && lines.len() >= enough).then_some((d as u8, header))
 }

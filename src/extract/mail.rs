@@ -53,12 +53,15 @@ pub(crate) fn is_mail(name: &str, head: &[u8]) -> bool {
     if matches!(extension(name).as_str(), "eml" | "mbox" | "mbx") {
         return true;
     }
-    let head = String::from_utf8_lossy(head);
-    let mut lines = head.lines();
+    // Header lines as bytes: a head that is not mail fails on its first line or two, so
+    // nothing else of it is decoded or even looked at.
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let Some(first) = lines.next() else {
         return false;
     };
-    let (first, rest): (Option<&str>, _) = if first.starts_with("From ") {
+    let (first, rest): (Option<&[u8]>, _) = if first.starts_with(b"From ") {
         (None, lines)
     } else {
         (Some(first), lines)
@@ -68,16 +71,21 @@ pub(crate) fn is_mail(name: &str, head: &[u8]) -> bool {
         if line.is_empty() {
             break;
         }
-        if line.starts_with([' ', '\t']) && i > 0 {
+        if matches!(line[0], b' ' | b'\t') && i > 0 {
             continue;
         }
-        let Some((name, _)) = line.split_once(':') else {
+        let Some(colon) = memchr::memchr(b':', line) else {
             return false;
         };
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        let name = &line[..colon];
+        if name.is_empty() || !name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-') {
             return false;
         }
-        known += usize::from(KNOWN.contains(&name.to_ascii_lowercase().as_str()));
+        known += usize::from(
+            KNOWN
+                .iter()
+                .any(|k| k.as_bytes().eq_ignore_ascii_case(name)),
+        );
         if known >= 3 {
             return true;
         }

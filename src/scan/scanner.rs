@@ -5,6 +5,7 @@
 
 use std::cell::Cell;
 use std::io::{self, Cursor, Read};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use super::{Done, Options};
@@ -300,19 +301,20 @@ impl<'a> Scanner<'a> {
         let (bytes, _) = self.run_extract(&mut input, &mut rec, emit, &budget, dating);
         drop(input);
         rec.content_hash = file.content_hash(meta.len());
-        let after_fd = file.file.metadata().map(|m| read::version(&m)).ok();
-        let after_path = std::fs::metadata(path).map(|m| read::version(&m)).ok();
-        if after_fd != Some(before) || (after_path.is_some() && after_path != Some(before)) {
+        // The descriptor tells both: a change to the file, and (no links left) its deletion or
+        // replacement by another file under its name — no second lookup of the path.
+        let after = file.file.metadata().ok();
+        if after.as_ref().map(read::version) != Some(before) {
             rec.set_status(
                 Status::Partial,
                 "changed_during_scan",
                 "size or modification time changed while reading",
             );
-        } else if after_path.is_none() && rec.status == Status::Scanned {
+        } else if after.is_some_and(|m| m.nlink() == 0) && rec.status == Status::Scanned {
             rec.set_status(
                 Status::Partial,
                 "vanished",
-                "deleted or renamed while reading; read as opened",
+                "deleted or replaced while reading; read as opened",
             );
         }
         emit(Done {
