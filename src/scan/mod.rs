@@ -197,16 +197,35 @@ fn route(
     next: &mut u64,
     outs: &mut Vec<Out>,
 ) -> Vec<(u64, Entry)> {
+    // The batch's files are looked up at once: one lock of the state, not one per file.
+    let mut found = match state {
+        Some(st) => {
+            let files: Vec<(Identity, &crate::walk::Meta)> = batch
+                .entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::File { path, meta } => {
+                        Some((Identity::new(path.clone(), meta, batch.at), meta))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let asked: Vec<_> = files.iter().map(|(id, meta)| (id, *meta)).collect();
+            let answers = st.lookup_all(&asked);
+            files.into_iter().map(|(id, _)| id).zip(answers).collect()
+        }
+        None => Vec::new(),
+    }
+    .into_iter();
     let mut todo = Vec::with_capacity(batch.entries.len());
     for entry in batch.entries {
-        let Entry::File { path, meta } = &entry else {
+        if !matches!(entry, Entry::File { .. }) {
             todo.push((0, entry));
             continue;
-        };
+        }
         *next += 1;
-        if let Some(state) = state {
-            let id = Identity::new(path.clone(), meta, batch.at);
-            match state.lookup(&id, meta) {
+        if let Some((id, answer)) = found.next() {
+            match answer {
                 Ok(Some(recs)) => {
                     outs.extend(recs.into_iter().map(|d| Out::Record(0, Box::new(d))));
                     outs.push(Out::Reused(id.path));

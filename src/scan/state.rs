@@ -58,6 +58,12 @@ const COMMIT_EVERY: usize = 1000;
 /// ... or this long after it began, so a slow scan loses little when killed.
 pub(crate) const COMMIT_AFTER: Duration = Duration::from_millis(200);
 
+/// What the database holds for a file: its records as stored, if it is unchanged.
+type Found = rusqlite::Result<Option<Vec<Vec<u8>>>>;
+
+/// Reused files are stamped this many at a time.
+const REUSED_BATCH: usize = 256;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("state {path}: {source}")]
@@ -228,6 +234,10 @@ impl State {
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(&err)?;
+        // The log is folded into the database every 64 MiB rather than SQLite's 4 MiB: each
+        // fold waits for the disk (fsync) while the router's lookups wait for the connection.
+        conn.pragma_update(None, "wal_autocheckpoint", 16384)
+            .map_err(&err)?;
         if !fresh {
             let layout: Option<String> = conn
                 .query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| {
@@ -366,58 +376,90 @@ impl State {
     /// module documentation); its own record last, its evidence (times, owner, mode) taken
     /// from `meta`, as reading it now would.
     pub fn lookup(&self, id: &Identity, meta: &Meta) -> Result<Option<Vec<Done>>, StateError> {
+        self.lookup_all(&[(id, meta)])
+            .pop()
+            .expect("one answer per file")
+    }
+
+    /// [`State::lookup`] for many files: the database is asked under one lock, and the
+    /// records are decoded after it is released (the writer thread needs it meanwhile).
+    pub fn lookup_all(
+        &self,
+        files: &[(&Identity, &Meta)],
+    ) -> Vec<Result<Option<Vec<Done>>, StateError>> {
         if self.reveal {
+            return files.iter().map(|_| Ok(None)).collect();
+        }
+        let blobs: Vec<_> = {
+            let conn = self.conn();
+            files.iter().map(|(id, _)| self.stored(&conn, id)).collect()
+        };
+        // Decoding is most of a rescan's work in this thread: two threads share it.
+        let decode = |part: Vec<(Found, &(&Identity, &Meta))>| {
+            part.into_iter()
+                .map(|(b, (_, meta))| match b.map_err(self.err())? {
+                    Some(b) => self.decode_all(&b, meta),
+                    None => Ok(None),
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut first: Vec<_> = blobs.into_iter().zip(files).collect();
+        if first.len() < 16 {
+            return decode(first);
+        }
+        let second = first.split_off(first.len() / 2);
+        std::thread::scope(|s| {
+            let later = s.spawn(|| decode(second));
+            let mut out = decode(first);
+            out.extend(later.join().expect("decoding thread"));
+            out
+        })
+    }
+
+    /// The stored records of an unchanged file, as stored.
+    fn stored(&self, conn: &Connection, id: &Identity) -> Found {
+        let path = id.path.as_os_str().as_bytes();
+        let mut row = conn.prepare_cached(
+            "SELECT ino, size, mtime_ns, ctime_ns, checked, settings, version, complete
+             FROM files WHERE path = ?1",
+        )?;
+        let stored = row
+            .query_row(params![path], |r| {
+                Ok((
+                    Identity {
+                        path: PathBuf::new(),
+                        dev: id.dev,
+                        ino: r.get::<_, i64>(0)? as u64,
+                        size: r.get::<_, i64>(1)? as u64,
+                        mtime_ns: r.get(2)?,
+                        ctime_ns: r.get(3)?,
+                        checked: r.get(4)?,
+                    },
+                    r.get_ref(5)?.as_str()? == self.settings
+                        && r.get_ref(6)?.as_str()? == env!("CARGO_PKG_VERSION")
+                        && r.get::<_, i64>(7)? == 1,
+                ))
+            })
+            .optional()?;
+        let Some((was, valid)) = stored else {
+            return Ok(None);
+        };
+        let same = (was.ino, was.size, was.mtime_ns, was.ctime_ns)
+            == (id.ino, id.size, id.mtime_ns, id.ctime_ns);
+        if !(valid && same) || was.racy() {
             return Ok(None);
         }
-        let path = id.path.as_os_str().as_bytes();
-        let blobs = {
-            let conn = self.conn();
-            let mut row = conn
-                .prepare_cached(
-                    "SELECT ino, size, mtime_ns, ctime_ns, checked, settings, version, complete
-                     FROM files WHERE path = ?1",
-                )
-                .map_err(self.err())?;
-            let stored = row
-                .query_row(params![path], |r| {
-                    Ok((
-                        Identity {
-                            path: PathBuf::new(),
-                            dev: id.dev,
-                            ino: r.get::<_, i64>(0)? as u64,
-                            size: r.get::<_, i64>(1)? as u64,
-                            mtime_ns: r.get(2)?,
-                            ctime_ns: r.get(3)?,
-                            checked: r.get(4)?,
-                        },
-                        r.get::<_, String>(5)? == self.settings
-                            && r.get::<_, String>(6)? == env!("CARGO_PKG_VERSION")
-                            && r.get::<_, i64>(7)? == 1,
-                    ))
-                })
-                .optional()
-                .map_err(self.err())?;
-            let Some((was, valid)) = stored else {
-                return Ok(None);
-            };
-            let same = (was.ino, was.size, was.mtime_ns, was.ctime_ns)
-                == (id.ino, id.size, id.mtime_ns, id.ctime_ns);
-            if !(valid && same) || was.racy() {
-                return Ok(None);
-            }
-            let mut recs = conn
-                .prepare_cached("SELECT data FROM records WHERE path = ?1 ORDER BY seq")
-                .map_err(self.err())?;
-            let blobs = recs
-                .query_map(params![path], |r| r.get::<_, Vec<u8>>(0))
-                .map_err(self.err())?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(self.err())?;
-            blobs
-        };
-        // Decoded outside the lock.
+        let mut recs =
+            conn.prepare_cached("SELECT data FROM records WHERE path = ?1 ORDER BY seq")?;
+        let blobs = recs
+            .query_map(params![path], |r| r.get::<_, Vec<u8>>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(blobs))
+    }
+
+    fn decode_all(&self, blobs: &[Vec<u8>], meta: &Meta) -> Result<Option<Vec<Done>>, StateError> {
         let mut out = Vec::with_capacity(blobs.len());
-        for b in &blobs {
+        for b in blobs {
             out.push(decode(b).map_err(|detail| StateError::Record {
                 path: self.path.clone(),
                 detail,
@@ -443,6 +485,7 @@ impl State {
             since: None,
             counts: Incremental::default(),
             error: None,
+            reused: Vec::new(),
         }
     }
 }
@@ -466,6 +509,8 @@ pub struct Writer<'s> {
     since: Option<Instant>,
     counts: Incremental,
     error: Option<StateError>,
+    /// Paths of reused files not yet stamped with this scan's generation.
+    reused: Vec<Vec<u8>>,
 }
 
 impl Writer<'_> {
@@ -594,18 +639,35 @@ impl Writer<'_> {
     /// The stored records of the file at `path` went to the report unchanged.
     pub fn reused(&mut self, path: &Path) {
         self.counts.reused += 1;
+        self.reused.push(path.as_os_str().as_bytes().to_vec());
+        if self.reused.len() >= REUSED_BATCH {
+            self.stamp_reused();
+        }
+        self.tick();
+    }
+
+    /// Stamps the reused files with this scan's generation, in one statement run under one
+    /// lock of the state (the router's lookups need it too).
+    fn stamp_reused(&mut self) {
+        if self.reused.is_empty() {
+            return;
+        }
+        let paths = std::mem::take(&mut self.reused);
         let generation = self.state.generation;
         self.write(|c| {
-            c.prepare_cached("UPDATE files SET generation = ?1 WHERE path = ?2")?
-                .execute(params![generation, path.as_os_str().as_bytes()])?;
+            let mut update =
+                c.prepare_cached("UPDATE files SET generation = ?1 WHERE path = ?2")?;
+            for p in &paths {
+                update.execute(params![generation, p])?;
+            }
             Ok(())
         });
-        self.tick();
     }
 
     /// After a complete walk: files of earlier generations are gone; they are counted and
     /// deleted. Returns the counts for the summary.
     pub fn finish(mut self) -> Result<Incremental, StateError> {
+        self.stamp_reused();
         let generation = self.state.generation;
         let mut removed = 0;
         self.write(|c| {
