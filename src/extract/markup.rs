@@ -58,6 +58,10 @@ pub(crate) fn detect(ext: &str, text: &str) -> Option<Format> {
         _ => {}
     }
     let head = text.trim_start_matches('\u{feff}').trim_start();
+    // Markup opens with a tag; most text is decided here, with nothing copied.
+    if !head.starts_with('<') {
+        return None;
+    }
     let start: String = head
         .chars()
         .take(512)
