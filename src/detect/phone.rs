@@ -9,7 +9,7 @@
 use super::digits::{self, Chain, Raw, Shape, Written};
 use super::registry::{adjustments, Builtin, Needs, Spec, Trigger};
 use super::validate;
-use super::{kind, Candidate, Detector, Scoring};
+use super::{kind, Candidate, Detector, Scoring, Value};
 
 pub(super) const SPEC: Spec = Spec {
     matcher: "phone",
@@ -165,5 +165,5 @@ pub(super) fn score(
     if sc.ctx.binary_runs && Detector::weigh(&c.rule, classes) <= 0 {
         s += c.rule.adjustment(Adjust::BinaryRuns);
     }
-    c.candidate(c.kind, start, end, e164.to_string(), s)
+    c.candidate(c.kind, start, end, Value::new(e164), s)
 }
