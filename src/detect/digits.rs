@@ -191,7 +191,7 @@ pub(super) enum Shape {
         digits: [u8; 9],
     },
     Phone {
-        e164: String,
+        e164: super::Value,
         /// The phone rule's adjustments that apply.
         evidence: [Option<phone::Adjust>; 2],
     },
@@ -232,12 +232,7 @@ impl Written<'_> {
     pub(super) fn fits(&self, rule: &Rule) -> bool {
         match self {
             Written::Chain(c) => rule.groupings.iter().any(|g| c.fits(g)),
-            Written::Alone { start, end } => {
-                let len = end - start;
-                rule.groupings
-                    .iter()
-                    .any(|g| g.lens.len() == 1 && usize::from(g.lens[0]) == len)
-            }
+            Written::Alone { start, end } => rule.lists_alone(end - start),
         }
     }
 }

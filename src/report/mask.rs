@@ -150,11 +150,13 @@ impl Memo {
         let n = self.slots.len();
         if n == 0 || (self.misses > 2 * n && n < MEMO_MAX) {
             self.slots = vec![None; (2 * n).max(MEMO_MIN)];
+            debug_assert!(self.slots.len().is_power_of_two());
             self.misses = 0;
         }
         let n = self.slots.len();
         let h = xxh3_64_with_seed(value.as_bytes(), self.seed ^ kind.len() as u64);
-        let ways = [h as usize % n, (h >> 32) as usize % n];
+        // `n` is a power of two: a mask, not a division, picks the slots.
+        let ways = [h as usize & (n - 1), (h >> 32) as usize & (n - 1)];
         for &i in &ways {
             if let Some(s) = &self.slots[i] {
                 // Kinds are a handful of static names: the same one is nearly always the
