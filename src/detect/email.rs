@@ -177,7 +177,7 @@ pub(super) fn score(det: &Detector, sc: &Scoring<'_>, m: Match) -> Candidate {
         c.kind,
         m.start,
         m.end,
-        sc.text[m.start..m.end].to_lowercase(),
+        sc.text[m.start..m.end].to_lowercase().into(),
         score,
     );
     cand.role = m.role;

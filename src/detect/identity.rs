@@ -8,7 +8,7 @@
 use super::digits::{self, Raw, Shape, Written};
 use super::registry::{adjustments, Builtin, Needs, Spec, Trigger};
 use super::validate::{self, ChecksumRule, IdNumber, IdVariant};
-use super::{kind, kontonummer, Candidate, ColumnValues, Detector, Scoring};
+use super::{kind, kontonummer, Candidate, ColumnValues, Detector, Scoring, Value};
 
 pub(super) const SPEC: Spec = Spec {
     matcher: "identity_number",
@@ -190,7 +190,7 @@ pub(super) fn score(
         s
     });
     let konto_score = konto_classes.map(|c| kontonummer::score(det, c, v.konto_grouped));
-    let value = std::str::from_utf8(v.digits).expect("digits").to_owned();
+    let value = Value::digits(v.digits);
     match (v.id, fnr_score, konto_score) {
         (Some(id), Some(fs), ks) if ks.is_none_or(|ks| fs >= ks) => {
             let kind = match id.variant {

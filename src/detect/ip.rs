@@ -286,7 +286,7 @@ fn score(det: &Detector, sc: &Scoring<'_>, f: Found) -> Candidate {
     if access_log(sc.text, &f) {
         s += r.adjustment(Adjust::AccessLog);
     }
-    let mut cand = c.candidate(c.kind, f.start, f.end, f.value, s);
+    let mut cand = c.candidate(c.kind, f.start, f.end, f.value.into(), s);
     cand.scope = f.scope;
     cand
 }

@@ -8,7 +8,7 @@ use super::context::ClassSet;
 use super::digits::{self, Chain, Raw, Shape};
 use super::registry::{adjustments, Builtin, Needs, Spec, Trigger};
 use super::validate;
-use super::{kind, Candidate, Detector, Scoring};
+use super::{kind, Candidate, Detector, Scoring, Value};
 
 pub(super) const SPEC: Spec = Spec {
     matcher: "kontonummer",
@@ -83,13 +83,7 @@ pub(super) fn score_iban(
 ) -> Candidate {
     let c = det.compiled(Builtin::Kontonummer);
     let s = det.context_score(&c.rule, sc, start, end) + c.rule.adjustment(Adjust::Iban);
-    let mut cand = c.candidate(
-        c.kind,
-        start,
-        end,
-        String::from_utf8_lossy(account).into_owned(),
-        s,
-    );
+    let mut cand = c.candidate(c.kind, start, end, Value::digits(account), s);
     cand.iban = true;
     cand
 }

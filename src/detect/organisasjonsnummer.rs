@@ -5,7 +5,7 @@
 use super::digits::{self, Chain, Raw, Shape, Written};
 use super::registry::{Builtin, Needs, Spec, Trigger};
 use super::validate;
-use super::{kind, Candidate, Detector, Scoring};
+use super::{kind, Candidate, Detector, Scoring, Value};
 
 pub(super) const SPEC: Spec = Spec {
     matcher: "organisasjonsnummer",
@@ -49,11 +49,5 @@ pub(super) fn score(
 ) -> Candidate {
     let c = det.compiled(Builtin::Organisasjonsnummer);
     let s = det.context_score(&c.rule, sc, start, end);
-    c.candidate(
-        c.kind,
-        start,
-        end,
-        String::from_utf8_lossy(digits).into_owned(),
-        s,
-    )
+    c.candidate(c.kind, start, end, Value::digits(digits), s)
 }

@@ -19,7 +19,7 @@ use regex_syntax::hir::literal::Extractor;
 use regex_syntax::hir::{Hir, HirKind};
 
 use super::rules::{Matcher, Rule};
-use super::{Candidate, Compiled, Detector, Scoring};
+use super::{Candidate, Compiled, Detector, Scoring, Value};
 
 /// The pattern rules of a rule set and their shared prefilter.
 pub(super) struct Patterns {
@@ -183,7 +183,7 @@ fn run(det: &Detector, c: &Compiled, sc: &Scoring<'_>, out: &mut Vec<Candidate>)
             matched.to_string()
         };
         let score = det.context_score(&c.rule, sc, start, end);
-        out.push(c.candidate(c.kind, start, end, value, score));
+        out.push(c.candidate(c.kind, start, end, Value::from(value), score));
     };
     if has_value_group {
         for caps in regex.captures_iter(text) {

@@ -9,7 +9,7 @@
 use super::digits::{self, Chain, Raw, Shape, Written};
 use super::registry::{adjustments, Builtin, Needs, Spec, Trigger};
 use super::validate;
-use super::{kind, Candidate, Detector, Scoring};
+use super::{kind, Candidate, Detector, Scoring, Value};
 
 pub(super) const SPEC: Spec = Spec {
     matcher: "phone",
@@ -106,9 +106,7 @@ fn grouping_evidence(chain: &Chain) -> Option<Adjust> {
 }
 
 fn norwegian(at: Written<'_>, d: &[u8], evidence: [Option<Adjust>; 2]) -> Raw {
-    let mut e164 = String::with_capacity(11);
-    e164.push_str("+47");
-    e164.push_str(std::str::from_utf8(d).expect("digits"));
+    let e164 = Value::digits_after("+47", d);
     Raw {
         start: at.start(),
         end: at.end(),
@@ -135,9 +133,7 @@ pub(super) fn plus_prefixed(b: &[u8], chain: &Chain, raws: &mut Vec<Raw>) {
         }
         return;
     }
-    let mut e164 = String::with_capacity(d.len() + 1);
-    e164.push('+');
-    e164.push_str(std::str::from_utf8(&d).expect("digits"));
+    let e164 = Value::digits_after("+", &d);
     raws.push(Raw {
         start,
         end: chain.end,
@@ -153,7 +149,7 @@ pub(super) fn score(
     sc: &Scoring<'_>,
     start: usize,
     end: usize,
-    e164: &str,
+    e164: &Value,
     evidence: &[Option<Adjust>; 2],
 ) -> Candidate {
     let c = det.compiled(Builtin::Phone);
@@ -165,5 +161,5 @@ pub(super) fn score(
     if sc.ctx.binary_runs && Detector::weigh(&c.rule, classes) <= 0 {
         s += c.rule.adjustment(Adjust::BinaryRuns);
     }
-    c.candidate(c.kind, start, end, e164.to_string(), s)
+    c.candidate(c.kind, start, end, e164.clone(), s)
 }

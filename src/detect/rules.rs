@@ -214,6 +214,9 @@ pub struct Rule {
     pub window_before: usize,
     pub window_after: usize,
     pub groupings: Vec<Grouping>,
+    /// Bit `n` set when `groupings` lists one group of `n` digits: what a group standing
+    /// alone is tested against, once per number of a dense file.
+    alone: u64,
     /// Weight per class index.
     pub weights: Vec<i32>,
     /// The `adjust` values of a built-in detector's rule, indexed by its [`Adjustment`] enum
@@ -237,6 +240,11 @@ impl Rule {
             A::BUILTIN
         );
         self.adjust.get(a.index()).copied().unwrap_or(0)
+    }
+
+    /// Whether the rule lists one group of `len` digits among its groupings.
+    pub fn lists_alone(&self, len: usize) -> bool {
+        len < 64 && self.alone & (1 << len) != 0
     }
 }
 
@@ -555,6 +563,10 @@ fn check_rule(
         adjust[i] = *v;
     }
     let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<BTreeSet<_>>();
+    let alone = groupings
+        .iter()
+        .filter(|g| g.lens.len() == 1 && g.lens[0] < 64)
+        .fold(0, |bits, g| bits | 1u64 << g.lens[0]);
     Ok(Rule {
         id,
         kind,
@@ -565,6 +577,7 @@ fn check_rule(
         window_before: r.window_before.min(1024),
         window_after: r.window_after.min(1024),
         groupings,
+        alone,
         weights,
         adjust,
         roles: lower(&r.roles),
@@ -685,5 +698,21 @@ mod tests {
         assert_eq!(g.total(), 11);
         assert!(Grouping::parse("2/2").is_err());
         assert!(Grouping::parse("2 ").is_err());
+    }
+
+    /// The one-group lengths kept as bits say what the groupings say.
+    #[test]
+    fn lone_groups_as_bits_are_the_groupings() {
+        let set = RuleSet::builtin().unwrap();
+        assert!(set.builtin_rule(Builtin::IdentityNumber).lists_alone(11));
+        for r in &set.rules {
+            for len in 0..80 {
+                let listed = r
+                    .groupings
+                    .iter()
+                    .any(|g| g.lens.len() == 1 && usize::from(g.lens[0]) == len);
+                assert_eq!(r.lists_alone(len), listed, "rule {} length {len}", r.id);
+            }
+        }
     }
 }

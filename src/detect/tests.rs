@@ -616,7 +616,7 @@ fn ips(d: &Detector, text: &str) -> Vec<(String, String, Option<&'static str>)> 
     scan(d, text)
         .into_iter()
         .filter(|c| c.kind == "ip_address")
-        .map(|c| (text[c.start..c.end].to_string(), c.value, c.scope))
+        .map(|c| (text[c.start..c.end].to_string(), c.value.into(), c.scope))
         .collect()
 }
 
@@ -745,7 +745,7 @@ fn email_precision() {
         scan(d, t)
             .into_iter()
             .filter(|c| c.kind == "email")
-            .map(|c| (c.value, c.confidence, c.role))
+            .map(|c| (c.value.into(), c.confidence, c.role))
             .collect()
     };
     assert_eq!(

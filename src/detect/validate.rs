@@ -272,12 +272,18 @@ pub(crate) fn looks_like_yyyymmdd(d: &[u8]) -> bool {
 /// A placeholder a person types where a number goes (`12345678901`, `99999999`, `98765432`):
 /// one digit repeated, or a run that climbs or falls by one at each step (`…8901…` wraps).
 /// Such values are never reported above low, whatever their checksum says.
+///
+/// Asked of every number found, so the first two digits pick the one run it could be (the step
+/// between them) and most values are turned down there.
 pub(crate) fn placeholder(d: &[u8]) -> bool {
-    if d.len() < 6 || !d.iter().all(u8::is_ascii_digit) {
+    if d.len() < 6 {
         return false;
     }
-    let step = |by: u8| d.windows(2).all(|w| w[1] == b'0' + (w[0] - b'0' + by) % 10);
-    step(0) || step(1) || step(9)
+    // (d1 - d0) mod 10 for digits; any other byte is turned down by the digit test below.
+    let by = d[1].wrapping_sub(d[0]).wrapping_add(10) % 10;
+    matches!(by, 0 | 1 | 9)
+        && d.iter().all(u8::is_ascii_digit)
+        && d.windows(2).all(|w| w[1] == b'0' + (w[0] - b'0' + by) % 10)
 }
 
 /// A named validator that user rules may ask for.
@@ -340,6 +346,9 @@ mod tests {
             "12345",
             "12345678x",
             "11112222",
+            "12121212",
+            "1234567/",
+            "09876543x",
         ] {
             assert!(!placeholder(n.as_bytes()), "{n}");
         }

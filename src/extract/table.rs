@@ -397,7 +397,8 @@ mod tests {
                 _ => String::new(),
             };
             for cand in out {
-                self.1.push((col.clone(), cand.value, cand.confidence));
+                self.1
+                    .push((col.clone(), cand.value.into(), cand.confidence));
             }
         }
         fn nested(

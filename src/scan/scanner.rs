@@ -664,6 +664,7 @@ impl Sink for Collector<'_, '_> {
         };
         let mut in_column: Vec<(&'static str, u64)> = Vec::new();
         let mut lines = self.line_dates(chunk);
+        let mut counts = crate::report::Counts::default();
         for c in &self.cands {
             if !chunk.report.contains(&c.start) {
                 continue;
@@ -679,19 +680,23 @@ impl Sink for Collector<'_, '_> {
                 continue;
             }
             let date = lines.as_mut().and_then(|l| l.date_at(c.start));
-            let digest = self.digests.digest(s.key, c.kind, &c.value);
+            let memo = self.digests.digest(s.key, c.kind, &c.value);
+            let digest = memo.digest;
             // What the configuration declares synthetic is so everywhere: counts, exit code.
+            // (Tested for emptiness first: reading the value as text costs a check per value.)
             let synthetic = c.synthetic
-                || s.opts
-                    .synthetic
-                    .covers(c.kind, &c.value, || digest.fingerprint());
-            self.rec
-                .tally
-                .add(c.kind, confidence, synthetic, digest.short());
+                || (!s.opts.synthetic.is_empty()
+                    && s.opts
+                        .synthetic
+                        .covers(c.kind, &c.value, || digest.fingerprint()));
+            counts.add(c.kind, confidence, synthetic);
+            // A value the memo remembers was counted when it was new.
+            if memo.new {
+                self.rec.tally.distinct_value(c.kind, digest.short());
+            }
             if column.is_some() {
                 in_column.push((c.kind, digest.short()));
             }
-            *self.rec.counts.entry(c.kind).or_default() += 1;
             if self.rec.findings.len() >= s.opts.max_findings_per_file {
                 self.rec.findings_truncated = true;
                 if self.dating.content {
@@ -718,12 +723,13 @@ impl Sink for Collector<'_, '_> {
                 recovered_leading_zero: c.recovered_leading_zero,
                 scope: c.scope,
                 ocr: judged.is_some(),
-                value: s.opts.reveal.then(|| c.value.clone()),
+                value: s.opts.reveal.then(|| c.value.to_string()),
                 context: s.opts.reveal.then(|| snippet(chunk.text, c.start, c.end)),
                 // Set when the record holding it ends ([`Pending::end`]).
                 date: None,
             });
         }
+        counts.add_to(self.rec);
         if let Some(col) = column {
             self.rec
                 .column_finding(chunk.base.table.as_deref(), col, &in_column);
