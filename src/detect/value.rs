@@ -3,7 +3,9 @@
 //! Nearly every value is short (11 digits, an E.164 phone, an IPv4 address), and a dense file
 //! yields millions of them: one heap string each cost more than finding them. Values up to
 //! [`Value::INLINE`] bytes live in the candidate itself; longer ones (e-mail addresses, user
-//! pattern matches) are boxed.
+//! pattern matches) are boxed. (`compact_str` does the same job; on the dense benchmark file it
+//! took 0.43 s against this type's 0.39 s, the difference in reading the bytes back, which the
+//! digest memo does for every finding.)
 
 use std::fmt;
 
