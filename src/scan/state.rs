@@ -403,8 +403,10 @@ impl State {
                 })
                 .collect::<Vec<_>>()
         };
+        let found = blobs.iter().filter(|b| matches!(b, Ok(Some(_)))).count();
         let mut first: Vec<_> = blobs.into_iter().zip(files).collect();
-        if first.len() < 16 {
+        // A batch of new or changed files (a first scan) has nothing to share out.
+        if found < 16 {
             return decode(first);
         }
         let second = first.split_off(first.len() / 2);
