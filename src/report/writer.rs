@@ -41,6 +41,10 @@ pub(crate) enum Output {
 
 const BUF: usize = 256 * 1024;
 
+/// What ends the first line of a JSON inventory: the header, then the files, one record per
+/// line (the inventory reader parses that layout a line at a time).
+pub(crate) const FILES_OPEN: &str = r#","files":["#;
+
 impl Output {
     /// The temporary name used for `target` while the scan runs.
     pub(crate) fn partial_path(target: &Path) -> PathBuf {
@@ -288,7 +292,7 @@ impl JsonReport {
         let head = serde_json::to_string(&self.header).map_err(json_err)?;
         let head = head.strip_suffix('}').unwrap_or(&head);
         out.write_all(head.as_bytes())?;
-        out.write_all(b",\"files\":[")?;
+        out.write_all(FILES_OPEN.as_bytes())?;
         let mut prev: Option<(Vec<u8>, Vec<u8>, u32)> = None;
         sorter.finish(&mut |e| {
             let before = prev.as_ref().map(|(key, data, tag)| Entry {

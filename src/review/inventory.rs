@@ -12,6 +12,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor as SerdeVis
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::report::writer::FILES_OPEN;
 use crate::report::{FileRecord, Summary};
 
 /// The inventory's header: `schema_version`, `tool` and `scan`, as written.
@@ -158,9 +159,6 @@ pub(crate) fn read_from(mut r: impl BufRead + Send, v: &mut dyn Visitor) -> Resu
         _ => read_document(io::Cursor::new(first.into_bytes()).chain(r), v),
     }
 }
-
-/// How our own writer ends an inventory's first line.
-const FILES_OPEN: &str = r#","files":["#;
 
 /// The two layouts read a line at a time (anything else is streamed by [`read_document`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
