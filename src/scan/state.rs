@@ -372,17 +372,19 @@ impl State {
         Ok(())
     }
 
-    /// The stored records of the file, if it is unchanged since they were made (see the
-    /// module documentation); its own record last, its evidence (times, owner, mode) taken
-    /// from `meta`, as reading it now would.
-    pub fn lookup(&self, id: &Identity, meta: &Meta) -> Result<Option<Vec<Done>>, StateError> {
+    /// [`State::lookup_all`] for one file.
+    #[cfg(test)]
+    fn lookup(&self, id: &Identity, meta: &Meta) -> Result<Option<Vec<Done>>, StateError> {
         self.lookup_all(&[(id, meta)])
             .pop()
             .expect("one answer per file")
     }
 
-    /// [`State::lookup`] for many files: the database is asked under one lock, and the
-    /// records are decoded after it is released (the writer thread needs it meanwhile).
+    /// For each file, its stored records if it is unchanged since they were made (see the
+    /// module documentation); its own record last, its evidence (times, owner, mode) taken
+    /// from its `Meta`, as reading it now would. The database is asked under one lock for
+    /// the whole batch, and the records are decoded after it is released (the writer thread
+    /// needs it meanwhile).
     pub fn lookup_all(
         &self,
         files: &[(&Identity, &Meta)],
@@ -648,8 +650,8 @@ impl Writer<'_> {
         self.tick();
     }
 
-    /// Stamps the reused files with this scan's generation, in one statement run under one
-    /// lock of the state (the router's lookups need it too).
+    /// Stamps the reused files with this scan's generation: one prepared statement run for
+    /// each, all under one lock of the state (the router's lookups need it too).
     fn stamp_reused(&mut self) {
         if self.reused.is_empty() {
             return;
