@@ -113,8 +113,8 @@ pub struct Memo {
     slots: Vec<Option<Slot>>,
     misses: usize,
     seed: u64,
-    /// Xorshift state for picking the slot a value replaces.
-    pick: u64,
+    /// Picks the slot a value replaces.
+    pick: crate::synth::Rng,
 }
 
 #[derive(Clone)]
@@ -146,7 +146,7 @@ impl Default for Memo {
             slots: Vec::new(),
             misses: 0,
             seed,
-            pick: seed | 1,
+            pick: crate::synth::Rng::new(seed),
         }
     }
 }
@@ -184,10 +184,7 @@ impl Memo {
         } else if self.slots[ways[1]].is_none() {
             ways[1]
         } else {
-            self.pick ^= self.pick << 13;
-            self.pick ^= self.pick >> 7;
-            self.pick ^= self.pick << 17;
-            ways[(self.pick >> 63) as usize]
+            ways[(self.pick.next_u64() >> 63) as usize]
         };
         self.slots[i] = Some(Slot {
             hash: h,
@@ -268,7 +265,7 @@ mod tests {
                 slots: Vec::new(),
                 misses: 0,
                 seed: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                pick: seed,
+                pick: crate::synth::Rng::new(seed),
             };
             let mut rng = crate::synth::Rng::new(seed);
             let mut sightings = |n: usize| {
