@@ -19,8 +19,9 @@
 use std::collections::VecDeque;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -157,8 +158,17 @@ impl<'a> Pool<'a> {
         self.shared.get().reset(slot);
         let generation = self.next_generation;
         self.next_generation += 1;
-        let exe = std::env::current_exe()?;
+        // The running image itself: its path may not be walkable by the scanning user (a
+        // binary under a private directory, run with dropped privileges), or may name
+        // another file by now (an upgrade during a scan of days).
+        let exe = Path::new("/proc/self/exe");
+        let exe = if exe.exists() {
+            exe.to_path_buf()
+        } else {
+            std::env::current_exe()?
+        };
         let mut child = Command::new(exe)
+            .arg0("kartlegg")
             .arg("__worker")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

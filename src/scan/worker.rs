@@ -44,6 +44,10 @@ pub(crate) struct Init {
 
 /// Runs a worker on standard input and output until the scan closes the pipe.
 pub(crate) fn main() -> io::Result<()> {
+    // Started as `/proc/self/exe` (see `pool`): named `kartlegg` again, as `ps` and `top`
+    // show the scan's other processes.
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, c"kartlegg".as_ptr()) };
     let mut input = io::stdin();
     let init: Init = wire::read_init(&mut input)?;
     let set = RuleSet::load(init.rules_dir.as_deref()).map_err(io::Error::other)?;
