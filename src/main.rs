@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// Counts every allocation of a worker process against the scan's memory budget (see
-/// `kartlegg::scan::memory`); in any other process it only forwards to the system allocator.
+/// `kartlegg::scan::memory`); in any other process it only forwards to mimalloc.
 #[global_allocator]
 static ALLOC: kartlegg::scan::memory::Counting = kartlegg::scan::memory::Counting;
 
