@@ -188,60 +188,139 @@ fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Numbers the files of a batch for reading; with a state, an unchanged file's stored records
-/// go to `outs` instead (and the others' identities, for the writer). Returns what is to be
-/// read or recorded, with its job id (0 for what is not a file).
+/// With a state: a file the router found unchanged. Its stored records are fetched and
+/// decoded by the reuse thread ([`reuse`]), off the router's path.
+struct Unchanged {
+    id: Identity,
+    meta: crate::walk::Meta,
+}
+
+/// Numbers the files of a batch for reading; with a state, unchanged files go to `reuse`
+/// (or, without a reuse thread, have their stored records put in `outs` here), and the others'
+/// identities go to `outs` for the writer. Returns what is to be read or recorded, with its job
+/// id (0 for what is not a file).
 fn route(
     batch: Batch,
     state: Option<&State>,
     next: &mut u64,
     outs: &mut Vec<Out>,
+    reuse: Option<&Sender<Vec<Unchanged>>>,
 ) -> Vec<(u64, Entry)> {
     // The batch's files are looked up at once: one lock of the state, not one per file.
     let mut found = match state {
         Some(st) => {
-            let files: Vec<(Identity, &crate::walk::Meta)> = batch
+            let ids: Vec<Identity> = batch
                 .entries
                 .iter()
                 .filter_map(|e| match e {
-                    Entry::File { path, meta } => {
-                        Some((Identity::new(path.clone(), meta, batch.at), meta))
-                    }
+                    Entry::File { path, meta } => Some(Identity::new(path.clone(), meta, batch.at)),
                     _ => None,
                 })
                 .collect();
-            let asked: Vec<_> = files.iter().map(|(id, meta)| (id, *meta)).collect();
-            let answers = st.lookup_all(&asked);
-            files.into_iter().map(|(id, _)| id).zip(answers).collect()
+            let answers = st.unchanged_all(&ids.iter().collect::<Vec<_>>());
+            ids.into_iter().zip(answers).collect()
         }
         None => Vec::new(),
     }
     .into_iter();
     let mut todo = Vec::with_capacity(batch.entries.len());
+    let mut unchanged = Vec::new();
     for entry in batch.entries {
-        if !matches!(entry, Entry::File { .. }) {
+        let Entry::File { meta, .. } = &entry else {
             todo.push((0, entry));
             continue;
-        }
-        *next += 1;
+        };
         if let Some((id, answer)) = found.next() {
             match answer {
-                Ok(Some(recs)) => {
-                    outs.extend(recs.into_iter().map(|d| Out::Record(0, Box::new(d))));
-                    outs.push(Out::Reused(id.path));
+                Ok(true) => {
+                    unchanged.push(Unchanged { id, meta: *meta });
                     continue;
                 }
-                Ok(None) => outs.push(Out::Begin(*next, id)),
+                Ok(false) => outs.push(Out::Begin(*next + 1, id)),
                 // The file is read; the state's error is the writer's to report.
                 Err(e) => {
                     warn_once(&e);
-                    outs.push(Out::Begin(*next, id));
+                    outs.push(Out::Begin(*next + 1, id));
                 }
             }
         }
+        *next += 1;
         todo.push((*next, entry));
     }
+    if let (Some(st), false) = (state, unchanged.is_empty()) {
+        match reuse {
+            Some(tx) => {
+                // The reuse thread ends only after the router is done sending.
+                let _ = tx.send(unchanged);
+            }
+            None => {
+                let again = reuse_batch(st, unchanged, outs);
+                todo.extend(read_again(again, next, outs));
+            }
+        }
+    }
     todo
+}
+
+/// Puts the stored records of unchanged files into `outs`, each file's followed by its
+/// [`Out::Reused`]; returns the files whose records could not be had, to be read instead.
+fn reuse_batch(st: &State, batch: Vec<Unchanged>, outs: &mut Vec<Out>) -> Vec<Unchanged> {
+    let answers = {
+        let asked: Vec<_> = batch
+            .iter()
+            .map(|u| (u.id.path.as_path(), &u.meta))
+            .collect();
+        st.records_all(&asked)
+    };
+    let mut again = Vec::new();
+    for (u, answer) in batch.into_iter().zip(answers) {
+        match answer {
+            Ok(Some(recs)) => {
+                outs.extend(recs.into_iter().map(|d| Out::Record(0, Box::new(d))));
+                outs.push(Out::Reused(u.id.path));
+            }
+            Ok(None) => again.push(u),
+            Err(e) => {
+                warn_once(&e);
+                again.push(u);
+            }
+        }
+    }
+    again
+}
+
+/// Files whose stored records could not be had are read after all: numbered, their
+/// identities to the writer.
+fn read_again(again: Vec<Unchanged>, next: &mut u64, outs: &mut Vec<Out>) -> Vec<(u64, Entry)> {
+    again
+        .into_iter()
+        .map(|u| {
+            *next += 1;
+            let path = u.id.path.clone();
+            outs.push(Out::Begin(*next, u.id));
+            (*next, Entry::File { path, meta: u.meta })
+        })
+        .collect()
+}
+
+/// The reuse thread: fetches and decodes the stored records of the unchanged files the router
+/// sends, for the writer; sends back those that must be read after all.
+fn reuse(
+    st: &State,
+    unchanged: Receiver<Vec<Unchanged>>,
+    done: Sender<Vec<Out>>,
+    again: Sender<Vec<Unchanged>>,
+) {
+    for batch in unchanged {
+        let mut outs = Vec::new();
+        let back = reuse_batch(st, batch, &mut outs);
+        if !outs.is_empty() {
+            let _ = done.send(outs);
+        }
+        if !back.is_empty() {
+            let _ = again.send(back);
+        }
+    }
 }
 
 /// A state that cannot be read is said once; its files are read instead.
@@ -422,7 +501,7 @@ fn in_threads(
             .into_iter()
             .flat_map(|batch| {
                 let mut outs = Vec::new();
-                let todo = route(batch, state, &mut next, &mut outs);
+                let todo = route(batch, state, &mut next, &mut outs, None);
                 if !outs.is_empty() {
                     let _ = router_done.send(outs);
                 }
@@ -454,14 +533,22 @@ fn in_processes(
     let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Vec<(Job, u64)>>(16);
     std::thread::scope(|s| {
         let router_done = done.clone();
+        // With a state, a thread of its own fetches and decodes what unchanged files stored.
+        let (reuse_tx, reuse_rx) = crossbeam_channel::bounded::<Vec<Unchanged>>(4);
+        let (again_tx, again_rx) = crossbeam_channel::unbounded::<Vec<Unchanged>>();
+        if let Some(st) = state {
+            let reuse_done = done.clone();
+            s.spawn(move || reuse(st, reuse_rx, reuse_done, again_tx));
+        } else {
+            drop((reuse_rx, again_tx));
+        }
         s.spawn(move || {
             let mut next = 0;
-            for batch in entries {
-                let mut jobs = Vec::with_capacity(batch.entries.len());
-                // Stored records and identities go to the writer before the jobs are handed
-                // out, so a file's identity reaches the writer before its records.
-                let mut outs = Vec::new();
-                for (id, entry) in route(batch, state, &mut next, &mut outs) {
+            // Stored records and identities go to the writer before the jobs are handed out,
+            // so a file's identity reaches the writer before its records.
+            let dispatch = |todo: Vec<(u64, Entry)>, mut outs: Vec<Out>| {
+                let mut jobs = Vec::with_capacity(todo.len());
+                for (id, entry) in todo {
                     match entry {
                         Entry::File { path, meta } => {
                             jobs.push((Job::File { id, path }, MetadataExt::size(&meta)))
@@ -474,8 +561,25 @@ fn in_processes(
                 if !outs.is_empty() {
                     let _ = router_done.send(outs);
                 }
-                if !jobs.is_empty() && jobs_tx.send(jobs).is_err() {
-                    break;
+                jobs.is_empty() || jobs_tx.send(jobs).is_ok()
+            };
+            for batch in entries {
+                let mut outs = Vec::new();
+                let mut todo = route(batch, state, &mut next, &mut outs, Some(&reuse_tx));
+                while let Ok(back) = again_rx.try_recv() {
+                    todo.extend(read_again(back, &mut next, &mut outs));
+                }
+                if !dispatch(todo, outs) {
+                    return;
+                }
+            }
+            // The walk is done: once the reuse thread has finished, what it sent back is read.
+            drop(reuse_tx);
+            for back in again_rx {
+                let mut outs = Vec::new();
+                let todo = read_again(back, &mut next, &mut outs);
+                if !dispatch(todo, outs) {
+                    return;
                 }
             }
         });

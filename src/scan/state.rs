@@ -58,9 +58,6 @@ const COMMIT_EVERY: usize = 1000;
 /// ... or this long after it began, so a slow scan loses little when killed.
 pub(crate) const COMMIT_AFTER: Duration = Duration::from_millis(200);
 
-/// What the database holds for a file: its records as stored, if it is unchanged.
-type Found = rusqlite::Result<Option<Vec<Vec<u8>>>>;
-
 /// Reused files are stamped this many at a time.
 const REUSED_BATCH: usize = 256;
 
@@ -372,56 +369,56 @@ impl State {
         Ok(())
     }
 
-    /// [`State::lookup_all`] for one file.
+    /// [`State::unchanged_all`] and [`State::records_all`] for one file.
     #[cfg(test)]
     fn lookup(&self, id: &Identity, meta: &Meta) -> Result<Option<Vec<Done>>, StateError> {
-        self.lookup_all(&[(id, meta)])
+        if !self.unchanged_all(&[id]).pop().expect("one answer")? {
+            return Ok(None);
+        }
+        self.records_all(&[(&id.path, meta)])
             .pop()
             .expect("one answer per file")
     }
 
-    /// For each file, its stored records if it is unchanged since they were made (see the
-    /// module documentation); its own record last, its evidence (times, owner, mode) taken
-    /// from its `Meta`, as reading it now would. The database is asked under one lock for
-    /// the whole batch, and the records are decoded after it is released (the writer thread
-    /// needs it meanwhile).
-    pub fn lookup_all(
-        &self,
-        files: &[(&Identity, &Meta)],
-    ) -> Vec<Result<Option<Vec<Done>>, StateError>> {
+    /// For each file, whether its row is complete and unchanged since its records were made
+    /// (see the module documentation). One lock of the state for the whole batch; the
+    /// router asks this of every file on disk, and fetching and decoding the records of the
+    /// unchanged ones ([`State::records_all`]) is left to another thread.
+    pub fn unchanged_all(&self, files: &[&Identity]) -> Vec<Result<bool, StateError>> {
         if self.reveal {
-            return files.iter().map(|_| Ok(None)).collect();
+            return files.iter().map(|_| Ok(false)).collect();
         }
-        let blobs: Vec<_> = {
-            let conn = self.conn();
-            files.iter().map(|(id, _)| self.stored(&conn, id)).collect()
-        };
-        // Decoding is most of a rescan's work in this thread: two threads share it.
-        let decode = |part: Vec<(Found, &(&Identity, &Meta))>| {
-            part.into_iter()
-                .map(|(b, (_, meta))| match b.map_err(self.err())? {
-                    Some(b) => self.decode_all(&b, meta),
-                    None => Ok(None),
-                })
-                .collect::<Vec<_>>()
-        };
-        let found = blobs.iter().filter(|b| matches!(b, Ok(Some(_)))).count();
-        let mut first: Vec<_> = blobs.into_iter().zip(files).collect();
-        // A batch of new or changed files (a first scan) has nothing to share out.
-        if found < 16 {
-            return decode(first);
-        }
-        let second = first.split_off(first.len() / 2);
-        std::thread::scope(|s| {
-            let later = s.spawn(|| decode(second));
-            let mut out = decode(first);
-            out.extend(later.join().expect("decoding thread"));
-            out
-        })
+        let conn = self.conn();
+        files
+            .iter()
+            .map(|id| self.unchanged(&conn, id).map_err(self.err()))
+            .collect()
     }
 
-    /// The stored records of an unchanged file, as stored.
-    fn stored(&self, conn: &Connection, id: &Identity) -> Found {
+    /// For each unchanged file, its stored records: its own last, its evidence (times,
+    /// owner, mode) taken from its `Meta`, as reading it now would. `None` if none are stored.
+    /// The records are fetched under one lock and decoded after it is released (the writer
+    /// thread needs it meanwhile).
+    pub fn records_all(
+        &self,
+        files: &[(&Path, &Meta)],
+    ) -> Vec<Result<Option<Vec<Done>>, StateError>> {
+        let blobs: Vec<rusqlite::Result<Vec<Vec<u8>>>> = {
+            let conn = self.conn();
+            files
+                .iter()
+                .map(|(path, _)| Self::records(&conn, path))
+                .collect()
+        };
+        blobs
+            .into_iter()
+            .zip(files)
+            .map(|(b, (_, meta))| self.decode_all(&b.map_err(self.err())?, meta))
+            .collect()
+    }
+
+    /// Whether the row of `id` is complete and its file unchanged.
+    fn unchanged(&self, conn: &Connection, id: &Identity) -> rusqlite::Result<bool> {
         let path = id.path.as_os_str().as_bytes();
         let mut row = conn.prepare_cached(
             "SELECT ino, size, mtime_ns, ctime_ns, checked, settings, version, complete
@@ -446,19 +443,23 @@ impl State {
             })
             .optional()?;
         let Some((was, valid)) = stored else {
-            return Ok(None);
+            return Ok(false);
         };
         let same = (was.ino, was.size, was.mtime_ns, was.ctime_ns)
             == (id.ino, id.size, id.mtime_ns, id.ctime_ns);
-        if !(valid && same) || was.racy() {
-            return Ok(None);
-        }
+        Ok(valid && same && !was.racy())
+    }
+
+    /// The stored records of the file at `path`, as stored, in order.
+    fn records(conn: &Connection, path: &Path) -> rusqlite::Result<Vec<Vec<u8>>> {
         let mut recs =
             conn.prepare_cached("SELECT data FROM records WHERE path = ?1 ORDER BY seq")?;
         let blobs = recs
-            .query_map(params![path], |r| r.get::<_, Vec<u8>>(0))?
+            .query_map(params![path.as_os_str().as_bytes()], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(blobs))
+        Ok(blobs)
     }
 
     fn decode_all(&self, blobs: &[Vec<u8>], meta: &Meta) -> Result<Option<Vec<Done>>, StateError> {

@@ -173,6 +173,36 @@ fn changed_new_and_removed_files() {
 }
 
 #[test]
+fn stored_records_that_cannot_be_had_are_read_again() {
+    let w = Work::new();
+    mixed_tree(&w);
+    settle();
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 4, 0));
+    // One file's records are damaged, another's are gone while its row says complete: the
+    // reuse thread gives both back to be read; nothing is lost from the inventory.
+    let db = rusqlite::Connection::open(w.state()).unwrap();
+    let path = |name: &str| w.tree().join(name).into_os_string().into_encoded_bytes();
+    db.execute(
+        "UPDATE records SET data = x'7b' WHERE path = ?1",
+        [path("a.txt")],
+    )
+    .unwrap();
+    db.execute("DELETE FROM records WHERE path = ?1", [path("dir/b.csv")])
+        .unwrap();
+    drop(db);
+    let again = w.scan_state(&[]);
+    assert_eq!(incremental(&again.inv), (2, 2, 0));
+    assert_eq!(comparable(&again.inv), comparable(&w.scan(&[]).inv));
+    assert!(
+        again.stderr.contains("a stored record cannot be read"),
+        "{}",
+        again.stderr
+    );
+    // Read again, they were stored again.
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (4, 0, 0));
+}
+
+#[test]
 fn a_file_changed_in_the_second_it_was_looked_at_is_read_again() {
     let w = Work::new();
     w.file("gammel.txt", format!("fnr {FNR}\n"));
