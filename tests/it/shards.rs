@@ -663,3 +663,45 @@ fn merge_refuses_edited_json_inventories_read_line_by_line() {
     copy.write(&o, "copy.json");
     refused("copy.json", "overlapping shards");
 }
+
+/// Summary counts that only the scan's own records carried (decisions) are summed over the
+/// shards too: merged, they are one machine's.
+#[test]
+fn merged_shards_with_decisions_count_them_as_one_machine_does() {
+    let t = tree(24);
+    let o = Out::new();
+    let mut first = o.start(t.path(), "first.json", &[]);
+    assert!(matches!(first.wait().unwrap().code(), Some(0 | 1)));
+    let first = o.read("first.json");
+    let entries: Vec<Value> = first["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["counts"] != serde_json::json!({}))
+        .take(5)
+        .map(|f| {
+            serde_json::json!({"path": f["path"], "decision": "delete", "reviewer": "Kari",
+                "date": "2026-01-15", "size": f["size"], "modified": f["modified"]})
+        })
+        .collect();
+    assert_eq!(entries.len(), 5);
+    let file = o.path("decisions.json");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&serde_json::json!({"schema_version": "1.0", "decisions": entries}))
+            .unwrap(),
+    )
+    .unwrap();
+    let args = ["--decisions", file.to_str().unwrap()];
+    let mut whole = o.start(t.path(), "whole.json", &args);
+    assert!(matches!(whole.wait().unwrap().code(), Some(0 | 1)));
+    let whole = o.read("whole.json");
+    assert!(whole["summary"]["decisions"]["decided"].as_u64().unwrap() > 0);
+    let names = o.shards(t.path(), 3, "json", &args);
+    let (code, err) = o.merge(&names);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        crate::state::comparable(&o.read("merged.json")),
+        crate::state::comparable(&whole)
+    );
+}
