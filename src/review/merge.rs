@@ -441,8 +441,8 @@ pub(crate) fn merge(paths: &[PathBuf], mut out: Output) -> Result<Summary, Merge
     merged
 }
 
-/// The merged inventory's header: the first input's, without a shard, started when the first
-/// input started.
+/// The merged inventory's header: the first input's, without a shard, started when the
+/// earliest input started.
 fn merged_header(inputs: &[Input]) -> Value {
     let mut header = Value::Object(inputs[0].header.clone());
     let started = inputs
