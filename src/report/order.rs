@@ -20,16 +20,18 @@ use std::cmp::Ordering;
 /// `01 01` and 0x01 written `01 02`, followed by a 0x00, so comparing keys byte by byte
 /// compares paths component by component, a prefix first.
 pub fn key_into(path: &str, out: &mut Vec<u8>) {
-    let mut parts = path.split('/').peekable();
-    while let Some(part) = parts.next() {
+    let mut rest = path;
+    // A byte search, not `str::split`: every record of a sorted inventory is keyed, and a
+    // merge of inventories does little else.
+    while let Some(i) = memchr::memchr(b'/', rest.as_bytes()) {
         // The `!` of a `!/` separates a container from its member; it is not part of the name.
-        let part = match parts.peek() {
-            Some(_) => part.strip_suffix('!').unwrap_or(part),
-            None => part,
-        };
-        component(part, out);
+        let part = &rest[..i];
+        component(part.strip_suffix('!').unwrap_or(part), out);
         out.push(0);
+        rest = &rest[i + 1..];
     }
+    component(rest, out);
+    out.push(0);
 }
 
 /// The sort key of `path` (see [`key_into`]).
@@ -52,6 +54,11 @@ fn component(part: &str, out: &mut Vec<u8>) {
         1 => out.extend_from_slice(&[1, 2]),
         b => out.push(b),
     };
+    // Nearly every component: nothing to undo or escape.
+    if !part.bytes().any(|b| b == b'\\' || b < 2) {
+        out.extend_from_slice(part.as_bytes());
+        return;
+    }
     if !part.contains('\\') {
         part.bytes().for_each(|b| push(out, b));
         return;

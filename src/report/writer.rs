@@ -265,11 +265,6 @@ impl JsonReport {
         })
     }
 
-    /// The header, which can change until the document is finished.
-    pub(crate) fn header_mut(&mut self) -> &mut serde_json::Value {
-        &mut self.header
-    }
-
     /// Takes a record already written as JSON (`kartlegg merge`), with a tag that comes back
     /// with it in [`JsonReport::finish_checked`].
     pub(crate) fn json(&mut self, path: &str, json: &[u8], tag: u32) -> io::Result<()> {
@@ -288,11 +283,7 @@ impl JsonReport {
         check: &mut dyn FnMut(Entry<'_>, Option<Entry<'_>>) -> io::Result<()>,
     ) -> io::Result<()> {
         let sorter = self.sorter.take().ok_or_else(finished)?;
-        let out = &mut self.out;
-        let head = serde_json::to_string(&self.header).map_err(json_err)?;
-        let head = head.strip_suffix('}').unwrap_or(&head);
-        out.write_all(head.as_bytes())?;
-        out.write_all(FILES_OPEN.as_bytes())?;
+        let mut doc = Document::begin(&mut self.out, &self.header)?;
         let mut prev: Option<(Vec<u8>, Vec<u8>, u32)> = None;
         sorter.finish(&mut |e| {
             let before = prev.as_ref().map(|(key, data, tag)| Entry {
@@ -301,8 +292,7 @@ impl JsonReport {
                 tag: *tag,
             });
             check(e, before)?;
-            out.write_all(if before.is_some() { b",\n" } else { b"\n" })?;
-            out.write_all(e.data)?;
+            doc.record(e.data)?;
             let p = prev.get_or_insert_with(Default::default);
             p.0.clear();
             p.0.extend_from_slice(e.key);
@@ -311,19 +301,48 @@ impl JsonReport {
             p.2 = e.tag;
             Ok(())
         })?;
-        let finished = Finished {
-            finished: finished_at,
-            summary,
-        };
-        out.write_all(b"\n],\"summary\":")?;
-        serde_json::to_writer(&mut *out, &finished).map_err(json_err)?;
-        out.write_all(b"}\n")?;
-        out.commit()
+        doc.end(summary, finished_at)
     }
 
     /// Gives up: the output file is not put in place.
     pub(crate) fn discard(self) -> io::Result<()> {
         self.out.discard()
+    }
+}
+
+/// The JSON document's layout, written in order: the header and [`FILES_OPEN`] on the first
+/// line, one record per line (records already in inventory order), the summary. Committed to
+/// the output at its end.
+pub(crate) struct Document<'o> {
+    out: &'o mut Output,
+    first: bool,
+}
+
+impl<'o> Document<'o> {
+    /// Writes the header (an object) and opens the list of files.
+    pub(crate) fn begin(out: &'o mut Output, header: &serde_json::Value) -> io::Result<Self> {
+        let head = serde_json::to_string(header).map_err(json_err)?;
+        let head = head.strip_suffix('}').unwrap_or(&head);
+        out.write_all(head.as_bytes())?;
+        out.write_all(FILES_OPEN.as_bytes())?;
+        Ok(Document { out, first: true })
+    }
+
+    /// Writes the next record, given as its JSON text.
+    pub(crate) fn record(&mut self, json: &[u8]) -> io::Result<()> {
+        self.out
+            .write_all(if self.first { b"\n" } else { b",\n" })?;
+        self.first = false;
+        self.out.write_all(json)
+    }
+
+    /// Closes the list, writes the summary and commits the output.
+    pub(crate) fn end(self, summary: &Summary, finished: &str) -> io::Result<()> {
+        let finished = Finished { finished, summary };
+        self.out.write_all(b"\n],\"summary\":")?;
+        serde_json::to_writer(&mut *self.out, &finished).map_err(json_err)?;
+        self.out.write_all(b"}\n")?;
+        self.out.commit()
     }
 }
 

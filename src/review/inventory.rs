@@ -149,7 +149,7 @@ pub(crate) fn read_from(mut r: impl BufRead + Send, v: &mut dyn Visitor) -> Resu
             let raw = o.into_iter().filter(|(k, _)| k != "record").collect();
             read_lines(Header { raw }, Layout::Tagged, r, v)
         }
-        _ if first.trim_end().ends_with(FILES_OPEN) => {
+        _ if is_document_head(&first) => {
             let head = first.trim_end();
             let head = format!("{}}}", &head[..head.len() - FILES_OPEN.len()]);
             let raw = serde_json::from_str(&head)
@@ -158,6 +158,12 @@ pub(crate) fn read_from(mut r: impl BufRead + Send, v: &mut dyn Visitor) -> Resu
         }
         _ => read_document(io::Cursor::new(first.into_bytes()).chain(r), v),
     }
+}
+
+/// Whether `first`, an inventory's first line, opens a JSON document in our writer's layout
+/// (the header, then `"files":[`; one record per line follows).
+pub(crate) fn is_document_head(first: &str) -> bool {
+    first.trim_end().ends_with(FILES_OPEN)
 }
 
 /// The two layouts read a line at a time (anything else is streamed by [`read_document`]).
@@ -211,21 +217,26 @@ fn parse_line(layout: Layout, n: usize, line: &str) -> Result<Line> {
 /// A line of our writer's document: a record (with the comma after it), or `],"summary":…}`.
 fn parse_document_line(n: usize, line: &str) -> Result<Line> {
     let l = line.trim_end();
-    if let Some(tail) = l.strip_prefix(']') {
-        let end: Value = serde_json::from_str(&format!("{{{}", tail.trim_start_matches(',')))
-            .with_context(|| format!("line {n}: not the end of an inventory"))?;
-        return Ok(match end.get("summary") {
-            Some(val) => {
-                let (s, finished) =
-                    summary_of(val).with_context(|| format!("line {n}: summary"))?;
-                Line::Summary(Box::new(s), finished)
-            }
+    if l.starts_with(']') {
+        return Ok(match document_end(n, l)? {
+            Some((s, finished)) => Line::Summary(Box::new(s), finished),
             None => Line::End,
         });
     }
     let rec = serde_json::from_str::<FileRecord>(l.strip_suffix(',').unwrap_or(l))
         .with_context(|| format!("line {n}: not a file record"))?;
     Ok(Line::File(Box::new(rec)))
+}
+
+/// The last line of our writer's document, `],"summary":…}` (`line`, line number `n`): its
+/// summary and finished time, or `None` for a document without a summary.
+pub(crate) fn document_end(n: usize, line: &str) -> Result<Option<(Summary, Option<String>)>> {
+    let tail = line.trim_end().strip_prefix(']').unwrap_or(line);
+    let end: Value = serde_json::from_str(&format!("{{{}", tail.trim_start_matches(',')))
+        .with_context(|| format!("line {n}: not the end of an inventory"))?;
+    end.get("summary")
+        .map(|val| summary_of(val).with_context(|| format!("line {n}: summary")))
+        .transpose()
 }
 
 /// Lines parsed a batch at a time on every core, in a thread of their own, while the visitor

@@ -4,17 +4,27 @@
 //! Inputs are checked before their files are read: they must come from the same kartlegg
 //! version (this one's), of the same roots, with the same options (but `threads`), rules, fingerprint
 //! key (`key_id`) and as-of date; their shards must be of one count, none twice and none
-//! missing (or, without shards, a single inventory). While the files stream through a bounded
-//! sort, each input's count is checked against its own summary, and a record found in two
-//! inputs is refused as an overlap; on any refusal no output is left behind.
+//! missing (or, without shards, a single inventory). While the files stream through, each
+//! input's count is checked against its own summary, and a record found in two inputs (equal
+//! path and equal JSON text) is refused as an overlap; on any refusal no output is left behind.
 //!
-//! The summary: counts by status, reason and kind come from folding the records
-//! ([`crate::report::Totals`]); what records do not carry — bytes read, findings by confidence (also
-//! those beyond a file's `--max-findings-per-file`), synthetic findings, files opened with or
-//! without `O_NOATIME`, excluded paths, incremental counts — is summed over the inputs; every
-//! shard lists every directory, so directory counts are the largest input's. Distinct values
-//! per kind are counted from the fingerprints of the listed findings: exact unless a record's
-//! findings were truncated, where the count is at least each input's own (a lower bound).
+//! Two ways through, one result. JSON documents as the JSON writer lays them out (one record
+//! per line, already in inventory order) take the fast way ([`lines`]): their lines are merged
+//! k ways and copied unchanged, never parsed; a document whose lines are out of order was
+//! edited, and is refused. Anything else (JSON Lines, a document laid out otherwise) is read
+//! record by record into a bounded external sort, as a scan's records are.
+//!
+//! The summary ([`summary`]) is the same either way, and needs no record but for one count:
+//! shards are disjoint, so every count that is a sum over files (files by status, by reason,
+//! with findings; findings, by kind and by confidence; synthetic findings; bytes read; files
+//! opened with or without `O_NOATIME`; OCR pages; decisions; retention totals; `incremental`)
+//! and excluded paths are sums of the inputs' summaries, each of which is checked against its
+//! own list of files (`files_seen`). Every shard lists every directory, so directory counts
+//! are the largest input's. Distinct values per kind are not additive: they are counted from
+//! the fingerprints of the listed findings — exact unless a record's findings were truncated,
+//! where the count is at least each input's own (a lower bound).
+
+mod lines;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -23,10 +33,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::inventory::{self, Visitor};
+use crate::report::distinct::Distinct;
 use crate::report::mask;
 use crate::report::sort::Entry;
-use crate::report::writer::{JsonReport, Output};
-use crate::report::{FileRecord, Incremental, Summary, Tally, Totals};
+use crate::report::writer::{Document, JsonReport, Output};
+use crate::report::{AtimeSummary, DecisionCounts, FileRecord, Incremental, OcrSummary, Summary};
 
 /// An inventory's header: every top-level field but `files` and `summary`.
 type Header = serde_json::Map<String, Value>;
@@ -73,18 +84,19 @@ fn records(
         end: None,
     };
     inventory::read(path, &mut r).map_err(MergeError::Read)?;
-    let unfinished = || {
-        MergeError::Read(anyhow::anyhow!(
-            "{}: no summary with a finished time (an unfinished inventory?)",
-            path.display()
-        ))
-    };
-    let (summary, finished) = r.end.ok_or_else(unfinished)?;
+    let (summary, finished) = r.end.ok_or_else(|| unfinished(path))?;
     Ok(Tail {
         summary,
-        finished: finished.ok_or_else(unfinished)?,
+        finished: finished.ok_or_else(|| unfinished(path))?,
         files: r.files,
     })
+}
+
+fn unfinished(path: &Path) -> MergeError {
+    MergeError::Read(anyhow::anyhow!(
+        "{}: no summary with a finished time (an unfinished inventory?)",
+        path.display()
+    ))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +115,8 @@ pub(crate) enum MergeError {
     },
     #[error("cannot merge: {a} and {b} both hold {path} (overlapping shards)")]
     Overlap { a: String, b: String, path: String },
+    #[error("{path}: its files are not in inventory order at line {line} (an edited inventory)")]
+    Order { path: String, line: usize },
     #[error("cannot write the merged inventory: {0}")]
     Write(io::Error),
 }
@@ -268,49 +282,115 @@ fn check_shards(inputs: &mut [Input]) -> Result<(), MergeError> {
     Ok(())
 }
 
-/// A record's totals, as the scan kept them, from its listed findings.
-fn tally(rec: &FileRecord) -> Tally {
-    let mut t = Tally::default();
-    for f in &rec.findings {
-        t.add(
-            f.kind,
-            f.confidence,
-            f.synthetic,
-            mask::short(&f.fingerprint),
-        );
-    }
-    t
+/// Distinct values per kind, counted from the fingerprints of the listed findings.
+#[derive(Debug, Default)]
+struct Distincts {
+    by_kind: BTreeMap<String, Distinct>,
+    /// Some record listed fewer findings than it counts (`findings_truncated`).
+    truncated: bool,
 }
 
-/// Folds the inputs' summaries into the merged one (see the module documentation).
-fn summary(mut totals: Totals, tails: &[Tail], truncated: bool) -> Summary {
-    let mut s = totals.finish().clone();
-    let sum = |f: &dyn Fn(&Summary) -> u64| tails.iter().map(|t| f(&t.summary)).sum::<u64>();
-    let max = |f: &dyn Fn(&Summary) -> u64| tails.iter().map(|t| f(&t.summary)).max().unwrap_or(0);
-    s.bytes_read = sum(&|s| s.bytes_read);
-    s.synthetic = sum(&|s| s.synthetic);
-    s.files_excluded = sum(&|s| s.files_excluded);
-    s.atime.noatime_opens = sum(&|s| s.atime.noatime_opens);
-    s.atime.plain_opens = sum(&|s| s.atime.plain_opens);
-    s.atime.dirs_noatime = max(&|s| s.atime.dirs_noatime);
-    s.atime.dirs_plain = max(&|s| s.atime.dirs_plain);
-    s.atime.preserved = s.atime.plain_opens == 0 && s.atime.dirs_plain == 0;
-    let mut by_confidence = BTreeMap::new();
-    for t in tails {
-        for (c, n) in &t.summary.findings_by_confidence {
-            *by_confidence.entry(c.clone()).or_default() += n;
+impl Distincts {
+    fn add(&mut self, kind: &str, fingerprint: &str) {
+        let fp = mask::short(fingerprint);
+        match self.by_kind.get_mut(kind) {
+            Some(d) => d.insert(fp),
+            None => self.by_kind.entry(kind.to_string()).or_default().insert(fp),
         }
     }
-    s.findings_by_confidence = by_confidence;
-    // Every input was reviewed with the same policy file (checked): the totals add up.
-    s.retention = tails
+}
+
+/// The merged summary (see the module documentation): the inputs' summaries added up, but
+/// for the distinct values.
+fn summary(tails: &[Tail], distinct: &Distincts) -> Summary {
+    let mut s = Summary::default();
+    let add = |to: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>| {
+        for (k, n) in from {
+            *to.entry(k.clone()).or_default() += n;
+        }
+    };
+    for t in tails {
+        // Every field by name: a new one does not compile until it is merged deliberately.
+        let Summary {
+            files_seen,
+            files_scanned,
+            files_partial,
+            files_skipped,
+            files_errored,
+            files_encrypted,
+            files_unsupported,
+            files_limit_exceeded,
+            files_excluded,
+            files_with_findings,
+            unscanned_by_reason,
+            bytes_read,
+            findings,
+            findings_by_kind,
+            findings_by_confidence,
+            distinct_by_kind: _,
+            synthetic,
+            atime:
+                AtimeSummary {
+                    preserved: _,
+                    noatime_opens,
+                    plain_opens,
+                    dirs_noatime,
+                    dirs_plain,
+                },
+            retention,
+            decisions,
+            incremental: _,
+            ocr:
+                OcrSummary {
+                    pages_read,
+                    pages_unread,
+                },
+        } = &t.summary;
+        s.files_seen += files_seen;
+        s.files_scanned += files_scanned;
+        s.files_partial += files_partial;
+        s.files_skipped += files_skipped;
+        s.files_errored += files_errored;
+        s.files_encrypted += files_encrypted;
+        s.files_unsupported += files_unsupported;
+        s.files_limit_exceeded += files_limit_exceeded;
+        s.files_excluded += files_excluded;
+        s.files_with_findings += files_with_findings;
+        add(&mut s.unscanned_by_reason, unscanned_by_reason);
+        s.bytes_read += bytes_read;
+        s.findings += findings;
+        add(&mut s.findings_by_kind, findings_by_kind);
+        add(&mut s.findings_by_confidence, findings_by_confidence);
+        s.synthetic += synthetic;
+        s.atime.noatime_opens += noatime_opens;
+        s.atime.plain_opens += plain_opens;
+        s.atime.dirs_noatime = s.atime.dirs_noatime.max(*dirs_noatime);
+        s.atime.dirs_plain = s.atime.dirs_plain.max(*dirs_plain);
+        // Every input was reviewed with the same policy file (checked): the totals add up.
+        if let Some(r) = retention {
+            match &mut s.retention {
+                Some(sum) => sum.absorb(r),
+                None => s.retention = Some(r.clone()),
+            }
+        }
+        if let Some(d) = decisions {
+            let sum = s.decisions.get_or_insert_with(DecisionCounts::default);
+            sum.decided += d.decided;
+            sum.undecided += d.undecided;
+            sum.stale += d.stale;
+            sum.keep_expired += d.keep_expired;
+            sum.compared_by_size_and_modified += d.compared_by_size_and_modified;
+        }
+        s.ocr.pages_read += pages_read;
+        s.ocr.pages_unread += pages_unread;
+    }
+    s.atime.preserved = s.atime.plain_opens == 0 && s.atime.dirs_plain == 0;
+    s.distinct_by_kind = distinct
+        .by_kind
         .iter()
-        .filter_map(|t| t.summary.retention.clone())
-        .reduce(|mut a, b| {
-            a.absorb(&b);
-            a
-        });
-    if truncated {
+        .map(|(k, d)| (k.clone(), d.len()))
+        .collect();
+    if distinct.truncated {
         for t in tails {
             for (k, n) in &t.summary.distinct_by_kind {
                 let d = s.distinct_by_kind.entry(k.clone()).or_default();
@@ -318,6 +398,7 @@ fn summary(mut totals: Totals, tails: &[Tail], truncated: bool) -> Summary {
             }
         }
     }
+    // Counts of a state's files: known only when every input kept a state.
     s.incremental = tails
         .iter()
         .map(|t| t.summary.incremental)
@@ -333,23 +414,72 @@ fn summary(mut totals: Totals, tails: &[Tail], truncated: bool) -> Summary {
 }
 
 /// Merges the inventories at `paths` into one, written to `out`. Returns its summary.
-pub(crate) fn merge(paths: &[PathBuf], out: Output) -> Result<Summary, MergeError> {
-    let inputs = match checked(paths) {
-        Ok(i) => i,
+pub(crate) fn merge(paths: &[PathBuf], mut out: Output) -> Result<Summary, MergeError> {
+    let ways = checked(paths).and_then(|inputs| Ok((lines::open(&inputs)?, inputs)));
+    let (lines, inputs) = match ways {
+        Ok(w) => w,
         Err(e) => {
             let _ = out.discard();
             return Err(e);
         }
     };
-    let mut report = JsonReport::new(out, &Value::Object(inputs[0].header.clone()))
-        .map_err(MergeError::Write)?;
-    match fill(&inputs, &mut report) {
-        Ok(summary) => Ok(summary),
-        Err(e) => {
-            let _ = report.discard();
-            Err(e)
+    let header = merged_header(&inputs);
+    let Some(lines) = lines else {
+        return parsed(&inputs, header, out);
+    };
+    let merged = (|| {
+        let mut doc = Document::begin(&mut out, &header).map_err(MergeError::Write)?;
+        let (tails, distinct) = lines::merge(&inputs, lines, &mut doc)?;
+        let summary = finish(&inputs, &tails, &distinct)?;
+        doc.end(&summary, &finished(&tails))
+            .map_err(MergeError::Write)?;
+        Ok(summary)
+    })();
+    if merged.is_err() {
+        let _ = out.discard();
+    }
+    merged
+}
+
+/// The merged inventory's header: the first input's, without a shard, started when the
+/// earliest input started.
+fn merged_header(inputs: &[Input]) -> Value {
+    let mut header = Value::Object(inputs[0].header.clone());
+    let started = inputs
+        .iter()
+        .filter_map(|i| at(&i.header, &["scan", "started"]).as_str())
+        .min()
+        .map(str::to_string);
+    if let Some(scan) = header.get_mut("scan").and_then(Value::as_object_mut) {
+        scan.remove("shard");
+        if let Some(s) = started {
+            scan.insert("started".into(), Value::String(s));
         }
     }
+    header
+}
+
+/// When the last input finished.
+fn finished(tails: &[Tail]) -> String {
+    tails
+        .iter()
+        .map(|t| t.finished.clone())
+        .max()
+        .unwrap_or_default()
+}
+
+/// Checks each input's count against its summary; the merged summary.
+fn finish(inputs: &[Input], tails: &[Tail], distinct: &Distincts) -> Result<Summary, MergeError> {
+    for (input, tail) in inputs.iter().zip(tails) {
+        if tail.summary.files_seen != tail.files {
+            return Err(MergeError::Count {
+                path: input.name.clone(),
+                summary: tail.summary.files_seen,
+                listed: tail.files,
+            });
+        }
+    }
+    Ok(summary(tails, distinct))
 }
 
 /// The inputs' headers, checked to be the shards of one scan, in shard order.
@@ -378,56 +508,44 @@ fn checked(paths: &[PathBuf]) -> Result<Vec<Input>, MergeError> {
     Ok(inputs)
 }
 
+/// The parsing way: every input's records through the report's bounded sort.
+fn parsed(inputs: &[Input], header: Value, out: Output) -> Result<Summary, MergeError> {
+    let mut report = JsonReport::new(out, &header).map_err(MergeError::Write)?;
+    match fill(inputs, &mut report) {
+        Ok(summary) => Ok(summary),
+        Err(e) => {
+            let _ = report.discard();
+            Err(e)
+        }
+    }
+}
+
 /// Streams every input's files into the report and finishes it.
 fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError> {
-    let mut totals = Totals::default();
+    let mut distinct = Distincts::default();
     let mut tails = Vec::with_capacity(inputs.len());
-    let mut truncated = false;
     let mut json = Vec::new();
     for (tag, input) in inputs.iter().enumerate() {
-        let tail = records(&input.path, &mut |mut rec| {
-            rec.tally = tally(&rec);
-            truncated |= rec.findings_truncated;
-            totals.add(&rec, 0, None);
+        let tail = records(&input.path, &mut |rec| {
+            for f in &rec.findings {
+                distinct.add(f.kind, &f.fingerprint);
+            }
+            distinct.truncated |= rec.findings_truncated;
             json.clear();
             serde_json::to_writer(&mut json, &rec)?;
             Ok(report.json(&rec.path, &json, tag as u32)?)
         })?;
-        if tail.summary.files_seen != tail.files {
-            return Err(MergeError::Count {
-                path: input.name.clone(),
-                summary: tail.summary.files_seen,
-                listed: tail.files,
-            });
-        }
         tails.push(tail);
     }
-    let started = tails_started(inputs);
-    let finished = tails
-        .iter()
-        .map(|t| t.finished.clone())
-        .max()
-        .unwrap_or_default();
-    let header = report.header_mut();
-    if let Some(scan) = header.get_mut("scan").and_then(Value::as_object_mut) {
-        scan.remove("shard");
-        if let Some(s) = started {
-            scan.insert("started".into(), Value::String(s));
-        }
-    }
-    let summary = summary(totals, &tails, truncated);
+    let summary = finish(inputs, &tails, &distinct)?;
     let mut overlap = None;
-    let written = report.finish_checked(&summary, &finished, &mut |e: Entry<'_>, prev| {
+    let written = report.finish_checked(&summary, &finished(&tails), &mut |e: Entry<'_>, prev| {
         if let Some(p) = prev {
             if p.key == e.key && p.data == e.data && p.tag != e.tag {
-                let path = serde_json::from_slice::<Value>(e.data)
-                    .ok()
-                    .and_then(|v| v["path"].as_str().map(str::to_string))
-                    .unwrap_or_default();
                 overlap = Some(MergeError::Overlap {
                     a: inputs[p.tag as usize].name.clone(),
                     b: inputs[e.tag as usize].name.clone(),
-                    path,
+                    path: lines::path_of(e.data).unwrap_or_default().into_owned(),
                 });
                 return Err(io::Error::other("overlap"));
             }
@@ -439,13 +557,4 @@ fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError
         (Err(e), None) => Err(MergeError::Write(e)),
         (Ok(()), None) => Ok(summary),
     }
-}
-
-/// The earliest start of the inputs.
-fn tails_started(inputs: &[Input]) -> Option<String> {
-    inputs
-        .iter()
-        .filter_map(|i| at(&i.header, &["scan", "started"]).as_str())
-        .min()
-        .map(str::to_string)
 }

@@ -226,6 +226,19 @@ impl Out {
         )
     }
 
+    /// Asserts that merging `names` is refused with `says`, leaving nothing behind.
+    fn refused(&self, names: &[&str], says: &str) {
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let (code, err) = self.merge(&names);
+        assert_eq!(code, 2, "{names:?}: {err}");
+        assert!(err.contains(says), "{names:?}: {err}");
+        assert!(!self.path("merged.json").exists(), "nothing left behind");
+        assert!(
+            !self.path("merged.json.partial").exists(),
+            "nothing left behind"
+        );
+    }
+
     fn read(&self, name: &str) -> Value {
         let v: Value = serde_json::from_slice(&std::fs::read(self.path(name)).unwrap()).unwrap();
         crate::harness::assert_valid(&v);
@@ -311,17 +324,7 @@ fn merge_refuses_what_is_not_one_scan() {
     let other = tree(4);
     let o = Out::new();
     let names = o.shards(t.path(), 3, "json", &["--as-of", "2026-06-30"]);
-    let refused = |names: &[&str], says: &str| {
-        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-        let (code, err) = o.merge(&names);
-        assert_eq!(code, 2, "{names:?}: {err}");
-        assert!(err.contains(says), "{names:?}: {err}");
-        assert!(!o.path("merged.json").exists(), "nothing left behind");
-        assert!(
-            !o.path("merged.json.partial").exists(),
-            "nothing left behind"
-        );
-    };
+    let refused = |names: &[&str], says: &str| o.refused(names, says);
     refused(&["shard-0.json", "shard-1.json"], "shard 2/3 is missing");
     refused(&["shard-0.json"], "shards 1/3, 2/3 are missing");
     refused(
@@ -451,4 +454,254 @@ fn merge_refuses_what_is_not_one_scan() {
     // And the three together merge.
     let (code, err) = o.merge(&names);
     assert_eq!(code, 0, "{err}");
+}
+
+/// A JSON inventory as the writer lays it out: its first line (the header), its record lines
+/// (without the commas between them) and its last line (the summary).
+struct Layout {
+    head: String,
+    records: Vec<String>,
+    end: String,
+}
+
+impl Layout {
+    fn read(o: &Out, name: &str) -> Layout {
+        let text = std::fs::read_to_string(o.path(name)).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let end = lines.pop().unwrap();
+        assert!(end.starts_with("],\"summary\":"), "{end}");
+        let head = lines.remove(0);
+        let records = lines
+            .into_iter()
+            .map(|l| l.strip_suffix(',').unwrap_or(&l).to_string())
+            .collect();
+        Layout { head, records, end }
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n",
+            self.head,
+            self.records.join(",\n"),
+            self.end
+        )
+    }
+
+    fn write(&self, o: &Out, name: &str) {
+        std::fs::write(o.path(name), self.text()).unwrap();
+    }
+
+    /// The header as JSON, changed by `edit`.
+    fn edit_header(&mut self, edit: impl FnOnce(&mut Value)) {
+        const OPEN: &str = r#","files":["#;
+        let mut h: Value =
+            serde_json::from_str(&format!("{}}}", self.head.strip_suffix(OPEN).unwrap())).unwrap();
+        edit(&mut h);
+        let h = serde_json::to_string(&h).unwrap();
+        self.head = format!("{}{OPEN}", h.strip_suffix('}').unwrap());
+    }
+}
+
+/// Names that the inventory escapes — quotes and backslashes (JSON), control characters and
+/// bytes that are not UTF-8 (`\xHH`), a `!` before a `/` — are ordered by the bytes they
+/// stand for, not by their JSON text: merged, they stand where one machine puts them.
+#[test]
+fn merged_shards_order_escaped_names_as_one_machine_does() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = Tree::new();
+    let names: &[&[u8]] = &[
+        b"q\"uote.txt",
+        b"q#.txt",
+        b"q!.txt",
+        b"b\\s.txt",
+        b"b].txt",
+        b"b[.txt",
+        b"c\x01.txt",
+        b"c\n.txt",
+        b"c\t.txt",
+        b"c .txt",
+        b"x\xff.txt",
+        b"x\xfe.txt",
+        b"xz.txt",
+        "x\u{e6}.txt".as_bytes(),
+        b"a!/in.txt",
+        b"a/in.txt",
+        b"a.txt",
+        b"a!b.txt",
+    ];
+    let dirs: [&[u8]; 4] = [b"d1", b"d1/d\"", b"d1/d#", b"d2\xff"];
+    for dir in dirs {
+        for (i, name) in names.iter().enumerate() {
+            let mut p = t.path().join(std::ffi::OsStr::from_bytes(dir));
+            p.push(std::ffi::OsStr::from_bytes(name));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            let body = if i % 2 == 0 {
+                format!("fnr {FNR} nr {i}\n")
+            } else {
+                format!("ingenting {i}\n")
+            };
+            std::fs::write(&p, body).unwrap();
+        }
+    }
+    let o = Out::new();
+    let mut whole = o.start(t.path(), "whole.json", &[]);
+    assert!(matches!(whole.wait().unwrap().code(), Some(0 | 1)));
+    let whole = o.read("whole.json");
+    // The test means something: as JSON text, the paths would be in another order.
+    let listed: Vec<String> = Layout::read(&o, "whole.json")
+        .records
+        .iter()
+        .map(|r| r[..r.find(r#"","#).unwrap()].to_string())
+        .collect();
+    let mut by_text = listed.clone();
+    by_text.sort();
+    assert_ne!(listed, by_text);
+
+    let json = o.shards(t.path(), 3, "json", &["--format", "json"]);
+    let jsonl = o.shards(t.path(), 3, "jsonl", &["--format", "jsonl"]);
+    // Documents in the writer's layout (merged line by line); JSON Lines and a mix of both
+    // (parsed and sorted).
+    let mixed = vec![json[0].clone(), jsonl[1].clone(), json[2].clone()];
+    for names in [json, jsonl, mixed] {
+        let (code, err) = o.merge(&names);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            crate::state::comparable(&o.read("merged.json")),
+            crate::state::comparable(&whole),
+            "{names:?}"
+        );
+    }
+}
+
+/// The summary without its finished time.
+fn summary_of(inv: &Value) -> Value {
+    let mut s = inv["summary"].clone();
+    s.as_object_mut().unwrap().remove("finished");
+    s
+}
+
+/// More distinct values than are counted exactly (so the sketch counts them), with and
+/// without truncated findings: JSON inventories merged line by line count them as JSON Lines
+/// parsed record by record do.
+#[test]
+fn distinct_values_merge_alike_from_lines_and_from_parsed_records() {
+    use kartlegg::synth::{identity_number, Rng};
+    let t = Tree::new();
+    let mut rng = Rng::new(13);
+    for f in 0..24 {
+        let mut body = String::new();
+        for _ in 0..250 {
+            let n = identity_number(&mut rng, Default::default());
+            body.push_str(&format!("fødselsnummer: {n}\n"));
+        }
+        t.file(&format!("d{}/f{f}.txt", f % 3), body);
+    }
+    let o = Out::new();
+    let mut whole = o.start(t.path(), "whole.json", &[]);
+    assert!(matches!(whole.wait().unwrap().code(), Some(0 | 1)));
+    let whole = o.read("whole.json");
+    let distinct = whole["summary"]["distinct_by_kind"]["fodselsnummer"]
+        .as_u64()
+        .unwrap();
+    assert!(distinct > 4096, "{distinct}: estimated, not exact");
+    for (cap, equals_whole) in [("10000", true), ("100", false)] {
+        let args = |format| vec!["--format", format, "--max-findings-per-file", cap];
+        let json = o.shards(t.path(), 4, "json", &args("json"));
+        let (code, err) = o.merge(&json);
+        assert_eq!(code, 0, "{err}");
+        let by_lines = o.read("merged.json");
+        let jsonl = o.shards(t.path(), 4, "jsonl", &args("jsonl"));
+        let (code, err) = o.merge(&jsonl);
+        assert_eq!(code, 0, "{err}");
+        let parsed = o.read("merged.json");
+        assert_eq!(summary_of(&by_lines), summary_of(&parsed), "cap {cap}");
+        // Truncated findings leave a lower bound: fewer than the whole scan counted.
+        assert_eq!(
+            summary_of(&by_lines) == summary_of(&whole),
+            equals_whole,
+            "cap {cap}"
+        );
+    }
+}
+
+#[test]
+fn merge_refuses_edited_json_inventories_read_line_by_line() {
+    let t = tree(30);
+    let o = Out::new();
+    let names = o.shards(t.path(), 3, "json", &["--format", "json"]);
+    let one = Layout::read(&o, "shard-1.json");
+    assert!(one.records.len() > 4);
+    // Written back unchanged, it merges: the edits below are what is refused.
+    one.write(&o, "same.json");
+    let (code, err) = o.merge(&[names[0].clone(), "same.json".into(), names[2].clone()]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_file(o.path("merged.json")).unwrap();
+    let edited = |name: &str, edit: &dyn Fn(&mut Layout)| {
+        let mut l = Layout::read(&o, "shard-1.json");
+        edit(&mut l);
+        l.write(&o, name);
+    };
+    let refused = |name: &str, says: &str| o.refused(&["shard-0.json", name, "shard-2.json"], says);
+
+    edited("swapped.json", &|l| l.records.swap(0, 1));
+    refused("swapped.json", "not in inventory order at line 3");
+    edited("short.json", &|l| {
+        l.records.remove(2);
+    });
+    refused("short.json", "its summary counts");
+    edited("garbled.json", &|l| l.records[1] = "[1, 2]".into());
+    refused("garbled.json", "line 3: not a file record");
+    edited("cut.json", &|l| l.end.clear());
+    refused("cut.json", "it ends inside its list of files");
+    edited("more.json", &|l| l.end.push_str("\n{}"));
+    refused("more.json", "text after its end");
+    edited("unfinished.json", &|l| l.end = "]}".into());
+    refused("unfinished.json", "no summary with a finished time");
+    // Another shard's records under this shard's name: found while merging.
+    let mut copy = Layout::read(&o, "shard-2.json");
+    copy.edit_header(|h| h["scan"]["shard"]["index"] = 1.into());
+    copy.write(&o, "copy.json");
+    refused("copy.json", "overlapping shards");
+}
+
+/// Summary counts that only the scan's own records carried (decisions) are summed over the
+/// shards too: merged, they are one machine's.
+#[test]
+fn merged_shards_with_decisions_count_them_as_one_machine_does() {
+    let t = tree(24);
+    let o = Out::new();
+    let mut first = o.start(t.path(), "first.json", &[]);
+    assert!(matches!(first.wait().unwrap().code(), Some(0 | 1)));
+    let first = o.read("first.json");
+    let entries: Vec<Value> = first["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["counts"] != serde_json::json!({}))
+        .take(5)
+        .map(|f| {
+            serde_json::json!({"path": f["path"], "decision": "delete", "reviewer": "Kari",
+                "date": "2026-01-15", "size": f["size"], "modified": f["modified"]})
+        })
+        .collect();
+    assert_eq!(entries.len(), 5);
+    let file = o.path("decisions.json");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&serde_json::json!({"schema_version": "1.0", "decisions": entries}))
+            .unwrap(),
+    )
+    .unwrap();
+    let args = ["--decisions", file.to_str().unwrap()];
+    let mut whole = o.start(t.path(), "whole.json", &args);
+    assert!(matches!(whole.wait().unwrap().code(), Some(0 | 1)));
+    let whole = o.read("whole.json");
+    assert!(whole["summary"]["decisions"]["decided"].as_u64().unwrap() > 0);
+    let names = o.shards(t.path(), 3, "json", &args);
+    let (code, err) = o.merge(&names);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        crate::state::comparable(&o.read("merged.json")),
+        crate::state::comparable(&whole)
+    );
 }

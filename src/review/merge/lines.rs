@@ -1,0 +1,403 @@
+//! The fast way through `kartlegg merge`: JSON documents in the JSON writer's layout (the
+//! header on the first line, one record per line in inventory order, the summary on the last
+//! line) are merged k ways, line by line, and each record's bytes are copied unchanged.
+//!
+//! Nothing in a record is parsed but its `path` (at the start of every line, as the writer
+//! puts it: unescaped only when it holds a backslash, then compared through
+//! [`order::key`]), the `kind` and `fingerprint` of its findings (for the distinct values)
+//! and whether its findings were truncated. These are found as keys in the line's bytes:
+//! inside a JSON string every `"` is escaped, so a `"` followed by `:` always closes a key,
+//! and every key of a record is a field name (no record holds a map keyed by its data), so
+//! `{"kind":"` opens a finding and nothing else. Lines are checked to be in the order the
+//! writer sorts them by (the path's key, then the record's text): an input out of order was
+//! edited, and is refused, as is an input whose lines are not records as the writer writes
+//! them. Memory holds one line per input and a read buffer each.
+
+use std::borrow::Cow;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+
+use memchr::memmem::Finder;
+
+use super::{Distincts, Input, MergeError, Tail};
+use crate::report::order;
+use crate::report::writer::Document;
+use crate::review::inventory;
+
+/// The read buffer of each input.
+const BUF: usize = 1 << 20;
+
+/// An input read a line at a time.
+pub(super) struct Lines {
+    r: BufReader<File>,
+    /// The number of the line last read.
+    n: usize,
+    listed: u64,
+    tail: Option<Tail>,
+}
+
+/// A record line, as the merge holds it.
+#[derive(PartialEq, Eq)]
+struct Head {
+    /// The order key of its path.
+    key: Vec<u8>,
+    /// The record's JSON text.
+    data: Vec<u8>,
+    /// Which input (its place in shard order).
+    tag: u32,
+}
+
+/// The writer's order ([`crate::report::sort`]): by key, then data, then input.
+impl Ord for Head {
+    fn cmp(&self, o: &Head) -> Ordering {
+        (&self.key, &self.data, self.tag).cmp(&(&o.key, &o.data, o.tag))
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, o: &Head) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+fn read_error(input: &Input, e: impl std::fmt::Display) -> MergeError {
+    MergeError::Read(anyhow::anyhow!(
+        "cannot read the inventory {}: {e}",
+        input.path.display()
+    ))
+}
+
+/// Opens every input past its header line; `None` when one is not in the writer's layout
+/// (JSON Lines, or a document laid out otherwise): those take the parsing way.
+pub(super) fn open(inputs: &[Input]) -> Result<Option<Vec<Lines>>, MergeError> {
+    let mut all = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let Ok(f) = File::open(&input.path) else {
+            // Not a file (`-`): the other way reports what it is.
+            return Ok(None);
+        };
+        let mut r = BufReader::with_capacity(BUF, f);
+        let mut first = Vec::new();
+        r.read_until(b'\n', &mut first)
+            .map_err(|e| read_error(input, e))?;
+        match std::str::from_utf8(&first) {
+            Ok(first) if inventory::is_document_head(first) => {}
+            _ => return Ok(None),
+        }
+        all.push(Lines {
+            r,
+            n: 1,
+            listed: 0,
+            tail: None,
+        });
+    }
+    Ok(Some(all))
+}
+
+/// `BufRead::read_until` of a line, with memchr's search (std's is a plainer loop, and this
+/// is most of what a merge does).
+fn read_line(r: &mut impl BufRead, out: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let buf = r.fill_buf()?;
+        let (n, done) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), buf.is_empty()),
+        };
+        out.extend_from_slice(&buf[..n]);
+        r.consume(n);
+        read += n;
+        if done {
+            return Ok(read);
+        }
+    }
+}
+
+/// Where to look in a record line.
+struct Find {
+    findings: Finder<'static>,
+    kind: Finder<'static>,
+    fingerprint: Finder<'static>,
+    truncated: Finder<'static>,
+}
+
+const FINDINGS: &[u8] = br#""findings":["#;
+const KIND: &[u8] = br#"{"kind":""#;
+const FINGERPRINT: &[u8] = br#""fingerprint":""#;
+const TRUNCATED: &[u8] = br#""findings_truncated":true"#;
+const PATH: &[u8] = br#"{"path":""#;
+
+impl Find {
+    fn new() -> Find {
+        Find {
+            findings: Finder::new(FINDINGS),
+            kind: Finder::new(KIND),
+            fingerprint: Finder::new(FINGERPRINT),
+            truncated: Finder::new(TRUNCATED),
+        }
+    }
+
+    /// Counts the findings of `line` (a record, its path ending at `from`) in `distinct`.
+    /// `None` if they are not where a record has them.
+    fn findings(&self, line: &[u8], from: usize, distinct: &mut Distincts) -> Option<()> {
+        // Most records: no findings, and nothing after them.
+        if line.ends_with(br#""findings":[]}"#) {
+            return Some(());
+        }
+        let mut at = from + self.findings.find(&line[from..])? + FINDINGS.len();
+        if line.get(at) == Some(&b']') {
+            distinct.truncated |= line[at + 1..].starts_with(br#","findings_truncated":true"#);
+            return Some(());
+        }
+        while let Some(k) = self.kind.find(&line[at..]) {
+            let (kind, end) = string(line, at + k + KIND.len())?;
+            let f = end + self.fingerprint.find(&line[end..])? + FINGERPRINT.len();
+            let (fingerprint, end) = string(line, f)?;
+            distinct.add(&kind, &fingerprint);
+            at = end;
+        }
+        distinct.truncated |= self.truncated.find(&line[at..]).is_some();
+        Some(())
+    }
+}
+
+/// The JSON string whose text starts at `start` (after its opening quote), its escapes
+/// undone, and where its closing quote is.
+fn string(line: &[u8], start: usize) -> Option<(Cow<'_, str>, usize)> {
+    let mut i = start;
+    let mut escaped = false;
+    loop {
+        i += memchr::memchr2(b'"', b'\\', line.get(i..)?)?;
+        if line[i] == b'"' {
+            break;
+        }
+        escaped = true;
+        i += 2;
+    }
+    let s = if escaped {
+        Cow::Owned(serde_json::from_slice::<String>(&line[start - 1..=i]).ok()?)
+    } else {
+        Cow::Borrowed(std::str::from_utf8(&line[start..i]).ok()?)
+    };
+    Some((s, i))
+}
+
+/// The path of a record line (as [`Document::record`] writes it).
+pub(super) fn path_of(line: &[u8]) -> Option<Cow<'_, str>> {
+    line.strip_prefix(PATH)?;
+    string(line, PATH.len()).map(|(p, _)| p)
+}
+
+impl Lines {
+    /// The next record of input `tag`, read into `spare`'s buffers; `None` at the end of the
+    /// list, whose summary is then kept.
+    fn next(
+        &mut self,
+        input: &Input,
+        tag: u32,
+        spare: Option<Head>,
+        find: &Find,
+        distinct: &mut Distincts,
+    ) -> Result<Option<Head>, MergeError> {
+        let mut h = spare.unwrap_or(Head {
+            key: Vec::new(),
+            data: Vec::new(),
+            tag,
+        });
+        h.tag = tag;
+        let not_record = |n: usize| {
+            read_error(
+                input,
+                format!("line {n}: not a file record as kartlegg writes it"),
+            )
+        };
+        loop {
+            h.data.clear();
+            let read = read_line(&mut self.r, &mut h.data).map_err(|e| read_error(input, e))?;
+            self.n += 1;
+            if read == 0 {
+                return Err(read_error(
+                    input,
+                    "not a kartlegg inventory: it ends inside its list of files",
+                ));
+            }
+            let len = h.data.trim_ascii_end().len();
+            h.data.truncate(len);
+            match h.data.first() {
+                None => continue,
+                Some(b']') => {
+                    self.end(input, &h.data)?;
+                    return Ok(None);
+                }
+                Some(_) => {}
+            }
+            if h.data.last() == Some(&b',') {
+                h.data.pop();
+            }
+            if h.data.last() != Some(&b'}') {
+                return Err(not_record(self.n));
+            }
+            let (path, end) = h
+                .data
+                .strip_prefix(PATH)
+                .and_then(|_| string(&h.data, PATH.len()))
+                .ok_or_else(|| not_record(self.n))?;
+            h.key.clear();
+            order::key_into(&path, &mut h.key);
+            find.findings(&h.data, end, distinct)
+                .ok_or_else(|| not_record(self.n))?;
+            self.listed += 1;
+            return Ok(Some(h));
+        }
+    }
+
+    /// The last line, `],"summary":…}`, and nothing but blank lines after it.
+    fn end(&mut self, input: &Input, line: &[u8]) -> Result<(), MergeError> {
+        let line = std::str::from_utf8(line).map_err(|e| read_error(input, e))?;
+        let end = inventory::document_end(self.n, line).map_err(|e| read_error(input, e))?;
+        loop {
+            let rest = self.r.fill_buf().map_err(|e| read_error(input, e))?;
+            if rest.is_empty() {
+                break;
+            }
+            if !rest.iter().all(u8::is_ascii_whitespace) {
+                return Err(read_error(
+                    input,
+                    "not a kartlegg inventory: text after its end",
+                ));
+            }
+            let n = rest.len();
+            self.r.consume(n);
+        }
+        let (summary, finished) = end.ok_or_else(|| super::unfinished(&input.path))?;
+        self.tail = Some(Tail {
+            summary,
+            finished: finished.ok_or_else(|| super::unfinished(&input.path))?,
+            files: self.listed,
+        });
+        Ok(())
+    }
+}
+
+/// Merges the inputs' records into `doc`, in order. Returns the inputs' ends (in input
+/// order) and the distinct values of their findings.
+pub(super) fn merge(
+    inputs: &[Input],
+    mut lines: Vec<Lines>,
+    doc: &mut Document<'_>,
+) -> Result<(Vec<Tail>, Distincts), MergeError> {
+    let find = Find::new();
+    let mut distinct = Distincts::default();
+    let mut heap = BinaryHeap::with_capacity(lines.len());
+    for (tag, (l, input)) in lines.iter_mut().zip(inputs).enumerate() {
+        if let Some(h) = l.next(input, tag as u32, None, &find, &mut distinct)? {
+            heap.push(Reverse(h));
+        }
+    }
+    // The record written last, whose buffers are reused for the next line read.
+    let mut prev: Option<Head> = None;
+    while let Some(Reverse(h)) = heap.pop() {
+        let tag = h.tag as usize;
+        if let Some(p) = &prev {
+            if p.key == h.key && p.data == h.data && p.tag != h.tag {
+                return Err(MergeError::Overlap {
+                    a: inputs[p.tag as usize].name.clone(),
+                    b: inputs[tag].name.clone(),
+                    path: path_of(&h.data).unwrap_or_default().into_owned(),
+                });
+            }
+        }
+        doc.record(&h.data).map_err(MergeError::Write)?;
+        let spare = prev.replace(h);
+        let next = lines[tag].next(&inputs[tag], tag as u32, spare, &find, &mut distinct)?;
+        if let Some(next) = next {
+            let p = prev.as_ref().expect("just written");
+            // Equal lines of one input are kept, as the writer would.
+            if (&next.key, &next.data) < (&p.key, &p.data) {
+                return Err(MergeError::Order {
+                    path: inputs[tag].name.clone(),
+                    line: lines[tag].n,
+                });
+            }
+            heap.push(Reverse(next));
+        }
+    }
+    let tails = lines
+        .into_iter()
+        .map(|l| l.tail.expect("every input read to its end"))
+        .collect();
+    Ok((tails, distinct))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::FileRecord;
+
+    /// Records with findings whose strings hold what the keys look like, escaped.
+    fn lines() -> Vec<String> {
+        let finding = |kind: &str, fp: &str, context: &str| {
+            format!(
+                r#"{{"kind":"{kind}","rule":"{kind}","confidence":"high","location":{{"line":1,"column":1,"sheet":"{{\"kind\":\"x\"}}"}},"masked":"****","fingerprint":"hmac-sha256:{fp}","context":"{context}"}}"#
+            )
+        };
+        let sneaky =
+            r#"\"fingerprint\":\"hmac-sha256:ffffffffffffffff\",\"findings_truncated\":true"#;
+        vec![
+            r#"{"path":"/r/a","type":"text","status":"scanned","counts":{},"findings":[]}"#.into(),
+            format!(
+                r#"{{"path":"/r/\"findings\":[{{\"kind\":\"email\"","type":"text","status":"scanned","detail":"{sneaky}","counts":{{"phone":2}},"findings":[{},{}],"columns":[{{"column":"{sneaky}","values":1,"matched":1,"share":1.0,"counts":{{}},"distinct":{{}}}}]}}"#,
+                finding("phone", "00000000000000010000000000000000", sneaky),
+                finding("phone", "00000000000000020000000000000000", "")
+            ),
+            format!(
+                r#"{{"path":"/r/c\\x21","type":"text","status":"scanned","counts":{{"email":3}},"findings":[{}],"findings_truncated":true}}"#,
+                finding("email", "00000000000000030000000000000000", "")
+            ),
+            r#"{"path":"/r/d","type":"text","status":"scanned","counts":{"email":1},"findings":[],"findings_truncated":true}"#.into(),
+        ]
+    }
+
+    #[test]
+    fn findings_in_the_bytes_are_the_parsed_records_findings() {
+        let find = Find::new();
+        for (i, line) in lines().iter().enumerate() {
+            let rec: FileRecord = serde_json::from_str(line).unwrap();
+            let (path, end) = string(line.as_bytes(), PATH.len()).unwrap();
+            assert_eq!(path, rec.path);
+            assert_eq!(path_of(line.as_bytes()).unwrap(), rec.path);
+            let mut fast = Distincts::default();
+            find.findings(line.as_bytes(), end, &mut fast).unwrap();
+            let mut parsed = Distincts::default();
+            for f in &rec.findings {
+                parsed.add(f.kind, &f.fingerprint);
+            }
+            parsed.truncated = rec.findings_truncated;
+            assert_eq!(fast.truncated, parsed.truncated, "line {i}");
+            let lens = |d: &Distincts| -> Vec<(String, u64)> {
+                d.by_kind
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.len()))
+                    .collect()
+            };
+            assert_eq!(lens(&fast), lens(&parsed), "line {i}");
+        }
+    }
+
+    #[test]
+    fn a_path_with_escapes_is_keyed_as_the_bytes_it_stands_for() {
+        // `q"` is written `q\"`, whose backslash would sort it before `q#`; a `\xff` byte
+        // would sort before `z` as text.
+        let key = |json: &str| {
+            let line = format!(r#"{{"path":{json},"counts":{{}},"findings":[]}}"#);
+            order::key(&path_of(line.as_bytes()).unwrap())
+        };
+        assert!(key(r#""/r/q\"""#) < key(r#""/r/q#""#));
+        assert!(key(r#""/r/z""#) < key(r#""/r/\\xff""#));
+        assert!(key(r#""/r/\u0061""#) == key(r#""/r/a""#));
+        assert_eq!(path_of(br#"{"type":"text"}"#), None);
+        assert_eq!(path_of(br#"{"path":"/r/unterminated\"}"#), None);
+    }
+}
