@@ -481,6 +481,16 @@ pub struct Totals {
     pub unscanned: u64,
 }
 
+/// Adds `n` to the count of `key`.
+fn add_to(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match counts.get_mut(key) {
+        Some(c) => *c += n,
+        None => {
+            counts.insert(key.to_string(), n);
+        }
+    }
+}
+
 impl Totals {
     pub fn add(&mut self, rec: &FileRecord, bytes: u64, noatime: Option<bool>) {
         let s = &mut self.summary;
@@ -516,13 +526,12 @@ impl Totals {
             s.files_with_findings += 1;
         }
         s.findings += total;
+        // Keys are allocated once per kind and confidence, not once per record.
         for (k, n) in &rec.counts {
-            *s.findings_by_kind.entry(k.to_string()).or_default() += n;
+            add_to(&mut s.findings_by_kind, k, *n);
         }
         for (c, n) in &rec.tally.by_confidence {
-            *s.findings_by_confidence
-                .entry(c.as_str().to_string())
-                .or_default() += n;
+            add_to(&mut s.findings_by_confidence, c.as_str(), *n);
         }
         s.synthetic += rec.tally.synthetic;
         s.ocr.pages_read += rec.tally.ocr.read;
