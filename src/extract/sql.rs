@@ -62,31 +62,23 @@ pub(crate) fn detect(ext: &str, text: &str) -> bool {
     if ext == "sql" {
         return true;
     }
-    let has_data = text.contains("INSERT INTO")
-        || text.contains("CREATE TABLE")
-        || text.contains(" FROM stdin;");
     let first = text.lines().map(str::trim).find(|l| {
         !l.is_empty() && !l.starts_with("--") && !l.starts_with('#') && !l.starts_with("/*")
     });
     let starts_sql = first.is_none_or(|l| {
-        let word: String = l.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
-        matches!(
-            word.to_ascii_uppercase().as_str(),
-            "SET"
-                | "CREATE"
-                | "INSERT"
-                | "COPY"
-                | "DROP"
-                | "LOCK"
-                | "BEGIN"
-                | "PRAGMA"
-                | "USE"
-                | "START"
-                | "ALTER"
-                | "SELECT"
-        )
+        let word = &l[..l.bytes().take_while(u8::is_ascii_alphabetic).count()];
+        [
+            "SET", "CREATE", "INSERT", "COPY", "DROP", "LOCK", "BEGIN", "PRAGMA", "USE", "START",
+            "ALTER", "SELECT",
+        ]
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k))
     });
-    has_data && starts_sql
+    // The first statement decides most texts; the whole head is searched only after it.
+    starts_sql
+        && (text.contains("INSERT INTO")
+            || text.contains("CREATE TABLE")
+            || text.contains(" FROM stdin;"))
 }
 
 /// Whether strings in this dump take backslash escapes (MySQL/MariaDB).

@@ -111,13 +111,88 @@ impl Row {
     }
 
     /// The value of field `i` (`None` for `NULL`).
+    #[cfg(test)]
     pub(crate) fn get(&self, i: usize) -> Option<&[u8]> {
-        self.fields.get(i)?.as_ref().map(|r| &self.text[r.clone()])
+        self.values().get(i)
+    }
+
+    fn values(&self) -> Values<'_> {
+        Values {
+            text: &self.text,
+            fields: &self.fields,
+            line: self.line,
+        }
     }
 
     fn bytes(&self) -> usize {
         self.text.len() + self.fields.len() * 24
     }
+}
+
+/// A row's values where they are kept: in a [`Row`], or in the [`Buffered`] sample.
+#[derive(Clone, Copy)]
+struct Values<'r> {
+    text: &'r [u8],
+    /// Each value's span in `text`.
+    fields: &'r [Option<Range<usize>>],
+    line: Option<u64>,
+}
+
+impl<'r> Values<'r> {
+    fn get(self, i: usize) -> Option<&'r [u8]> {
+        self.fields.get(i)?.as_ref().map(|r| &self.text[r.clone()])
+    }
+}
+
+/// The rows of the sample, one after another in shared buffers: a copy of each [`Row`] cost
+/// two allocations per row.
+#[derive(Debug, Default)]
+struct Buffered {
+    text: Vec<u8>,
+    fields: Vec<Option<Range<usize>>>,
+    /// Each row's end in `fields`, and its line.
+    rows: Vec<(usize, Option<u64>)>,
+}
+
+impl Buffered {
+    fn push(&mut self, row: &Row) {
+        let at = self.text.len();
+        make_room(&mut self.text, row.text.len());
+        self.text.extend_from_slice(&row.text);
+        make_room(&mut self.fields, row.fields.len());
+        let moved = |f: &Option<Range<usize>>| f.as_ref().map(|r| r.start + at..r.end + at);
+        self.fields.extend(row.fields.iter().map(moved));
+        self.rows.push((self.fields.len(), row.line));
+    }
+
+    fn rows(&self) -> impl Iterator<Item = Values<'_>> {
+        let mut start = 0;
+        self.rows.iter().map(move |&(end, line)| {
+            let fields = &self.fields[start..end];
+            start = end;
+            Values {
+                text: &self.text,
+                fields,
+                line,
+            }
+        })
+    }
+}
+
+/// Makes room for `extra` more items, growing by an eighth at a time once past 1 MiB: a sample
+/// may hold [`SAMPLE_BYTES`], and doubling would count up to twice that against the memory
+/// budget (copies of each row were allocated to size).
+fn make_room<T>(v: &mut Vec<T>, extra: usize) {
+    if v.capacity() - v.len() >= extra {
+        return;
+    }
+    let large = v.capacity() * std::mem::size_of::<T>() >= 1 << 20;
+    let grow = if large {
+        v.capacity() / 8
+    } else {
+        v.capacity().max(64)
+    };
+    v.reserve_exact(extra.max(grow));
 }
 
 /// What the sample saw in one column.
@@ -190,7 +265,7 @@ pub(crate) struct Table<'a> {
     det: &'a Detector,
     name: Option<String>,
     columns: Vec<ColumnState>,
-    sample: Vec<Row>,
+    sample: Buffered,
     sample_bytes: usize,
     sampling: bool,
     /// Rows handed out so far (1-based numbers continue from `first_row`).
@@ -212,7 +287,7 @@ impl<'a> Table<'a> {
             det,
             name,
             columns: Vec::new(),
-            sample: Vec::new(),
+            sample: Buffered::default(),
             sample_bytes: 0,
             sampling: true,
             row: first_row.saturating_sub(1),
@@ -282,17 +357,17 @@ impl<'a> Table<'a> {
             self.add_column(None);
         }
         if !self.sampling {
-            self.emit(row, sink);
+            self.emit(row.values(), sink);
             return;
         }
         for (i, c) in self.columns.iter_mut().enumerate() {
-            if let Some(v) = row.get(i) {
+            if let Some(v) = row.values().get(i) {
                 c.sample.add(v);
             }
         }
         self.sample_bytes += row.bytes();
-        self.sample.push(row.clone());
-        if self.sample.len() >= SAMPLE_ROWS || self.sample_bytes >= SAMPLE_BYTES {
+        self.sample.push(row);
+        if self.sample.rows.len() >= SAMPLE_ROWS || self.sample_bytes >= SAMPLE_BYTES {
             self.end_sample(sink);
         }
     }
@@ -307,13 +382,13 @@ impl<'a> Table<'a> {
             }
         }
         let sample = std::mem::take(&mut self.sample);
-        for row in &sample {
+        for row in sample.rows() {
             self.emit(row, sink);
         }
         self.sample_bytes = 0;
     }
 
-    fn emit(&mut self, row: &Row, sink: &mut dyn Sink) {
+    fn emit(&mut self, row: Values<'_>, sink: &mut dyn Sink) {
         self.row += 1;
         if let Some((v, rank)) = self
             .date_column
@@ -478,6 +553,37 @@ mod tests {
         );
         // The same hit with too few ids around to measure the column: medium, as before.
         assert_eq!(hit("id", &ids[45..55]), Confidence::Medium);
+    }
+
+    #[test]
+    fn buffered_rows_come_back_as_they_went_in() {
+        let mut rows = Vec::new();
+        for i in 0..200u64 {
+            let mut r = Row {
+                line: (i % 3 != 0).then_some(i + 2),
+                ..Row::default()
+            };
+            for j in 0..(i % 5) {
+                if (i + j) % 4 == 0 {
+                    r.begin();
+                    r.end_null();
+                } else {
+                    r.push_field(format!("{i}-{j}").repeat(j as usize * 700).as_bytes());
+                }
+            }
+            rows.push(r);
+        }
+        let mut b = Buffered::default();
+        rows.iter().for_each(|r| b.push(r));
+        let back: Vec<Values<'_>> = b.rows().collect();
+        assert_eq!(back.len(), rows.len());
+        for (r, v) in rows.iter().zip(back) {
+            assert_eq!(v.line, r.line);
+            assert_eq!(v.fields.len(), r.len());
+            for i in 0..=r.len() {
+                assert_eq!(v.get(i), r.get(i));
+            }
+        }
     }
 
     #[test]
