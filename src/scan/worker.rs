@@ -68,9 +68,10 @@ pub(crate) fn main() -> io::Result<()> {
             .spawn_scoped(s, || {
                 let scanner = Scanner::new(&opts, &det, &key);
                 let mut input = io::BufReader::with_capacity(64 << 10, input.lock());
-                let mut out = BufWriter::with_capacity(64 << 10, io::stdout().lock());
+                let mut out = BufWriter::with_capacity(64 << 10, Sent::new(io::stdout().lock()));
                 while let Some(job) = wire::read_job(&mut input)? {
                     let id = job.id();
+                    let sent = out.get_ref().bytes;
                     slot.started.store(memory::now_ms(), Ordering::Relaxed);
                     slot.job.store(id, Ordering::Release);
                     let mut failed = None;
@@ -88,8 +89,11 @@ pub(crate) fn main() -> io::Result<()> {
                         return Err(e);
                     }
                     wire::write_finished(&mut out, id)?;
-                    // More jobs already here: answer them in the same write.
-                    if input.buffer().is_empty() {
+                    // More jobs already here: answer them in the same write, unless part of
+                    // this answer is out already (a large record). A worker that dies on the
+                    // next job loses what is still buffered; the scan gives those jobs to
+                    // another worker, so a job must reach it whole or not at all.
+                    if input.buffer().is_empty() || out.get_ref().bytes != sent {
                         out.flush()?;
                     }
                 }
@@ -98,4 +102,28 @@ pub(crate) fn main() -> io::Result<()> {
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the worker thread panicked")))
     })
+}
+
+/// The pipe to the scan, counting the bytes that went into it.
+struct Sent<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W> Sent<W> {
+    fn new(inner: W) -> Sent<W> {
+        Sent { inner, bytes: 0 }
+    }
+}
+
+impl<W: Write> Write for Sent<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }

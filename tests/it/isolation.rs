@@ -173,6 +173,47 @@ fn memory_is_a_budget_not_a_crash() {
     assert_eq!(status(file(&inv, "liten.txt")), ("scanned", ""));
 }
 
+#[test]
+fn a_file_read_before_a_worker_died_is_recorded_once() {
+    // A file whose record is larger than the worker's 64 KiB output buffer, then one that
+    // ends the worker over the memory budget. The worker had answered the first in part (the
+    // large record went out) but kept its end buffered while the next job was already
+    // waiting; it died with it, the scan gave the first file to another worker, and the file
+    // was listed twice.
+    let t = Tree::new();
+    let mut rng = kartlegg::synth::Rng::new(13);
+    for i in 0..3 {
+        let numbers: String = (0..700)
+            .map(|_| {
+                let n = kartlegg::synth::identity_number(&mut rng, Default::default());
+                format!("fnr {n}\n")
+            })
+            .collect();
+        t.file(&format!("p{i}-a.txt"), numbers);
+        zip_with(&t.path().join(format!("p{i}-b.zip")), "b.pdf", 9 << 20);
+    }
+    let (_, inv) = finish(start(t.path(), &["--threads", "1", "--max-memory", "8M"]));
+    let paths: Vec<&str> = inv["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 6, "each file once: {paths:?}");
+    for i in 0..3 {
+        let rec = file(&inv, &format!("p{i}-a.txt"));
+        assert_eq!(status(rec), ("scanned", ""));
+        assert!(
+            rec["findings"].as_array().unwrap().len() >= 600,
+            "a large record"
+        );
+        assert_eq!(
+            status(file(&inv, &format!("p{i}-b.zip"))),
+            ("limit_exceeded", "memory")
+        );
+    }
+}
+
 /// A FUSE file system (python3-fusepy) with one file whose reads never return — what a dead
 /// network share looks like to a reader — and one that reads fine.
 const DEAD_SHARE: &str = r#"
