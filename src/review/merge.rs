@@ -468,6 +468,18 @@ fn finished(tails: &[Tail]) -> String {
         .unwrap_or_default()
 }
 
+/// The refusal when `next` follows `prev` in the merged order with the same path and text
+/// from another input: one file listed by two shards.
+fn overlap(inputs: &[Input], prev: Entry<'_>, next: Entry<'_>) -> Option<MergeError> {
+    (prev.key == next.key && prev.data == next.data && prev.tag != next.tag).then(|| {
+        MergeError::Overlap {
+            a: inputs[prev.tag as usize].name.clone(),
+            b: inputs[next.tag as usize].name.clone(),
+            path: lines::path_of(next.data).unwrap_or_default().into_owned(),
+        }
+    })
+}
+
 /// Checks each input's count against its summary; the merged summary.
 fn finish(inputs: &[Input], tails: &[Tail], distinct: &Distincts) -> Result<Summary, MergeError> {
     for (input, tail) in inputs.iter().zip(tails) {
@@ -538,21 +550,15 @@ fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError
         tails.push(tail);
     }
     let summary = finish(inputs, &tails, &distinct)?;
-    let mut overlap = None;
+    let mut found = None;
     let written = report.finish_checked(&summary, &finished(&tails), &mut |e: Entry<'_>, prev| {
-        if let Some(p) = prev {
-            if p.key == e.key && p.data == e.data && p.tag != e.tag {
-                overlap = Some(MergeError::Overlap {
-                    a: inputs[p.tag as usize].name.clone(),
-                    b: inputs[e.tag as usize].name.clone(),
-                    path: lines::path_of(e.data).unwrap_or_default().into_owned(),
-                });
-                return Err(io::Error::other("overlap"));
-            }
+        found = prev.and_then(|p| overlap(inputs, p, e));
+        match found {
+            Some(_) => Err(io::Error::other("overlap")),
+            None => Ok(()),
         }
-        Ok(())
     });
-    match (written, overlap) {
+    match (written, found) {
         (_, Some(e)) => Err(e),
         (Err(e), None) => Err(MergeError::Write(e)),
         (Ok(()), None) => Ok(summary),

@@ -21,8 +21,9 @@ use std::io::{BufRead, BufReader};
 
 use memchr::memmem::Finder;
 
-use super::{Distincts, Input, MergeError, Tail};
+use super::{overlap, Distincts, Input, MergeError, Tail};
 use crate::report::order;
+use crate::report::sort::Entry;
 use crate::report::writer::Document;
 use crate::review::inventory;
 
@@ -53,6 +54,16 @@ struct Head {
 impl Ord for Head {
     fn cmp(&self, o: &Head) -> Ordering {
         (&self.key, &self.data, self.tag).cmp(&(&o.key, &o.data, o.tag))
+    }
+}
+
+impl Head {
+    fn entry(&self) -> Entry<'_> {
+        Entry {
+            key: &self.key,
+            data: &self.data,
+            tag: self.tag,
+        }
     }
 }
 
@@ -184,10 +195,16 @@ fn string(line: &[u8], start: usize) -> Option<(Cow<'_, str>, usize)> {
     Some((s, i))
 }
 
-/// The path of a record line (as [`Document::record`] writes it).
-pub(super) fn path_of(line: &[u8]) -> Option<Cow<'_, str>> {
+/// The path a record line starts with (as [`Document::record`] writes it), and where its
+/// closing quote is.
+fn leading_path(line: &[u8]) -> Option<(Cow<'_, str>, usize)> {
     line.strip_prefix(PATH)?;
-    string(line, PATH.len()).map(|(p, _)| p)
+    string(line, PATH.len())
+}
+
+/// The path of a record line.
+pub(super) fn path_of(line: &[u8]) -> Option<Cow<'_, str>> {
+    leading_path(line).map(|(p, _)| p)
 }
 
 impl Lines {
@@ -239,11 +256,7 @@ impl Lines {
             if h.data.last() != Some(&b'}') {
                 return Err(not_record(self.n));
             }
-            let (path, end) = h
-                .data
-                .strip_prefix(PATH)
-                .and_then(|_| string(&h.data, PATH.len()))
-                .ok_or_else(|| not_record(self.n))?;
+            let (path, end) = leading_path(&h.data).ok_or_else(|| not_record(self.n))?;
             h.key.clear();
             order::key_into(&path, &mut h.key);
             find.findings(&h.data, end, distinct)
@@ -300,14 +313,11 @@ pub(super) fn merge(
     let mut prev: Option<Head> = None;
     while let Some(Reverse(h)) = heap.pop() {
         let tag = h.tag as usize;
-        if let Some(p) = &prev {
-            if p.key == h.key && p.data == h.data && p.tag != h.tag {
-                return Err(MergeError::Overlap {
-                    a: inputs[p.tag as usize].name.clone(),
-                    b: inputs[tag].name.clone(),
-                    path: path_of(&h.data).unwrap_or_default().into_owned(),
-                });
-            }
+        if let Some(e) = prev
+            .as_ref()
+            .and_then(|p| overlap(inputs, p.entry(), h.entry()))
+        {
+            return Err(e);
         }
         doc.record(&h.data).map_err(MergeError::Write)?;
         let spare = prev.replace(h);
