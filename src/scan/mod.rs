@@ -5,10 +5,11 @@
 //! rather than CPU); each worker reads, extracts and detects one file and sends its record to
 //! the calling thread, which alone writes the report. Every path yields exactly one record.
 //!
-//! With `--state` ([`state`]), the router looks each file up before it is handed out: the
-//! stored records of an unchanged file go straight to the writer, which also keeps the state
-//! (every record of a file read, the file's identity once its own record is in, the files
-//! that are gone at the end).
+//! With `--state` ([`state`]), the router asks the state which files of each batch are
+//! unchanged before the others are handed out; a reuse thread fetches and decodes the stored
+//! records of the unchanged ones for the writer, which also keeps the state (every record of a
+//! file read, the file's identity once its own record is in, the files that are gone at the
+//! end).
 
 use std::io;
 use std::os::unix::fs::MetadataExt;
