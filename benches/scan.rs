@@ -69,7 +69,7 @@ fn scan_tree(c: &mut Criterion) {
                     &mut Discard,
                     &mut Progress::new(false),
                     Vec::new(),
-                    &mut |_| {},
+                    None,
                 )
                 .unwrap();
                 assert_eq!(outcome.summary.files_scanned, 2004);

@@ -330,6 +330,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
     let today = as_of;
     // In this process, before a record is counted or written: what was sought, and the
     // reviewer's decisions.
+    let applies = find.is_some() || decisions.is_some();
     let mut on_record = |rec: &mut crate::report::FileRecord| {
         if let Some(t) = &find {
             t.filter(rec);
@@ -345,7 +346,8 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         report.as_mut(),
         &mut progress,
         never_scan,
-        &mut on_record,
+        // Nothing to apply: records are not handed through the closure.
+        applies.then_some(&mut on_record as scan::OnRecord<'_>),
         state.as_mut(),
     )?;
     if args.fail_on_unscanned && outcome.unscanned > 0 {

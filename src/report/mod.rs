@@ -491,6 +491,39 @@ fn add_to(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
     }
 }
 
+/// What [`Totals::add`] reads of a record, decoded from the record's JSON without the rest
+/// (an incremental scan's stored records: decoding their findings and evidence only to count
+/// them was most of a rescan's work). A field the totals come to read is added here, by its
+/// JSON name.
+#[derive(Deserialize)]
+pub struct Brief {
+    path: String,
+    /// The file's size, from its evidence (the retention totals add it up).
+    size: Option<u64>,
+    status: Status,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(deserialize_with = "intern::map")]
+    counts: BTreeMap<&'static str, u64>,
+    #[serde(default)]
+    retention: Option<Retention>,
+}
+
+impl Brief {
+    /// A record with what the totals read: `tally` (which the JSON does not hold) and, if the
+    /// record has evidence, `meta`. Its findings and columns are left empty.
+    pub fn into_record(self, meta: impl FnOnce() -> FileMeta, tally: Tally) -> FileRecord {
+        let meta = self.size.map(|_| meta());
+        let mut rec = FileRecord::new(self.path, meta);
+        rec.status = self.status;
+        rec.reason = self.reason;
+        rec.counts = self.counts;
+        rec.retention = self.retention;
+        rec.tally = tally;
+        rec
+    }
+}
+
 impl Totals {
     pub fn add(&mut self, rec: &FileRecord, bytes: u64, noatime: Option<bool>) {
         let s = &mut self.summary;
@@ -575,6 +608,20 @@ impl Totals {
 pub trait Report {
     fn file(&mut self, rec: &FileRecord) -> std::io::Result<()>;
     fn finish(&mut self, summary: &Summary, finished: &str) -> std::io::Result<()>;
+
+    /// Whether this report takes records as the JSON inventory writes them
+    /// ([`Report::file_json`]).
+    fn takes_json(&self) -> bool {
+        false
+    }
+
+    /// A record as the JSON inventory writes it (`serde_json` of a [`FileRecord`]), for a
+    /// report that [`Report::takes_json`].
+    fn file_json(&mut self, path: &str, _json: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::other(format!(
+            "{path}: this report takes whole records only"
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -363,6 +363,14 @@ impl Report for JsonReport {
     fn finish(&mut self, summary: &Summary, finished: &str) -> io::Result<()> {
         self.finish_checked(summary, finished, &mut |_, _| Ok(()))
     }
+
+    fn takes_json(&self) -> bool {
+        true
+    }
+
+    fn file_json(&mut self, path: &str, json: &[u8]) -> io::Result<()> {
+        self.json(path, json, 0)
+    }
 }
 
 /// JSON Lines: a `scan` line, one `file` line per file (flushed as written), a `summary` line;

@@ -9,7 +9,9 @@
 //! unchanged before the others are handed out; a reuse thread fetches and decodes the stored
 //! records of the unchanged ones for the writer, which also keeps the state (every record of a
 //! file read, the file's identity once its own record is in, the files that are gone at the
-//! end).
+//! end). Bound for a JSON inventory and changed by nothing on the way (`--find`,
+//! `--decisions`), a stored record goes to it as the text it was stored as, and only what the
+//! totals read is decoded ([`Out::Text`]).
 
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -174,6 +176,9 @@ pub enum Out {
     End(u64),
     /// With a state: the file at this path was unchanged; its stored records came before.
     Reused(PathBuf),
+    /// A stored record as the JSON inventory writes it ([`state::Kept::Text`]). The record
+    /// beside it holds only what the totals read ([`crate::report::Brief`]).
+    Text(Box<Done>, Vec<u8>),
 }
 
 /// Entries of the walk, handed over together.
@@ -277,7 +282,10 @@ fn reuse_batch(st: &State, batch: Vec<Unchanged>, outs: &mut Vec<Out>) -> Vec<Un
     for (u, answer) in batch.into_iter().zip(answers) {
         match answer {
             Ok(Some(recs)) => {
-                outs.extend(recs.into_iter().map(|d| Out::Record(0, Box::new(d))));
+                outs.extend(recs.into_iter().map(|k| match k {
+                    state::Kept::Whole(d) => Out::Record(0, Box::new(d)),
+                    state::Kept::Text(d, json) => Out::Text(Box::new(d), json),
+                }));
                 outs.push(Out::Reused(u.id.path));
             }
             Ok(None) => again.push(u),
@@ -604,9 +612,12 @@ fn in_processes(
     })
 }
 
+/// What sees every record, in the scan's process, before the totals and the report do
+/// (decisions, `--find`).
+pub type OnRecord<'a> = &'a mut dyn FnMut(&mut FileRecord);
+
 /// Runs a whole scan. `never_scan` are the (device, inode) identities of files never scanned
-/// (the report being written and its `.partial` file). `on_record` sees every record, in this
-/// process, before the totals and the report do (decisions, `--find`).
+/// (the report being written and its `.partial` file).
 pub fn run(
     opts: &Options,
     det: &Detector,
@@ -614,7 +625,7 @@ pub fn run(
     report: &mut dyn Report,
     progress: &mut Progress,
     never_scan: Vec<(u64, u64)>,
-    on_record: &mut dyn FnMut(&mut FileRecord),
+    on_record: Option<OnRecord<'_>>,
 ) -> Result<Outcome, ScanError> {
     run_with_state(
         opts, det, key, report, progress, never_scan, on_record, None,
@@ -660,7 +671,7 @@ pub fn run_with_state(
     report: &mut dyn Report,
     progress: &mut Progress,
     never_scan: Vec<(u64, u64)>,
-    on_record: &mut dyn FnMut(&mut FileRecord),
+    mut on_record: Option<OnRecord<'_>>,
     mut state: Option<&mut State>,
 ) -> Result<Outcome, ScanError> {
     // A root that cannot be read fails the scan (exit 2); anything below it is a status.
@@ -678,6 +689,8 @@ pub fn run_with_state(
     }
     if let Some(st) = state.as_deref_mut() {
         st.begin(&scope(opts), settings(opts, det, key), opts.reveal)?;
+        // Records nothing changes on their way go to a JSON inventory as they were stored.
+        st.hand_on_text(on_record.is_none() && report.takes_json());
     }
     let state = state.as_deref();
     let walk =
@@ -758,11 +771,22 @@ pub fn run_with_state(
                         if let Some(w) = &mut writer {
                             w.record(job, &done);
                         }
-                        on_record(&mut done.rec);
+                        if let Some(f) = on_record.as_mut() {
+                            f(&mut done.rec);
+                        }
                         totals.add(&done.rec, done.bytes, done.noatime);
                         progress.file(done.rec.total());
                         if write_err.is_none() {
                             if let Err(e) = report.file(&done.rec) {
+                                write_err = Some(e);
+                            }
+                        }
+                    }
+                    Out::Text(done, json) => {
+                        totals.add(&done.rec, done.bytes, done.noatime);
+                        progress.file(done.rec.total());
+                        if write_err.is_none() {
+                            if let Err(e) = report.file_json(&done.rec.path, &json) {
                                 write_err = Some(e);
                             }
                         }

@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Done;
 use crate::read::FileMeta;
-use crate::report::{FileRecord, Incremental, Status, Tally};
+use crate::report::{Brief, FileRecord, Incremental, Status, Tally};
 use crate::walk::Meta;
 
 /// Version of the database layout; another one is refused (make a new state).
@@ -151,6 +151,63 @@ fn decode(data: &[u8]) -> Result<Done, String> {
     })
 }
 
+/// A stored record with its record left as text: the text is what the JSON inventory writes.
+#[derive(Deserialize)]
+struct StoredText<'a> {
+    bytes: u64,
+    noatime: Option<bool>,
+    tally: Tally,
+    #[serde(borrow)]
+    rec: &'a serde_json::value::RawValue,
+}
+
+/// A stored record as the JSON inventory writes it, and the part of it the summary's totals
+/// read ([`Brief`]), with `meta` as its evidence if it has any.
+fn decode_text(data: &[u8], meta: impl FnOnce() -> FileMeta) -> Result<(Done, Vec<u8>), String> {
+    let s: StoredText<'_> = serde_json::from_slice(data).map_err(|e| e.to_string())?;
+    let json = s.rec.get().as_bytes();
+    let brief: Brief = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    let done = Done {
+        rec: brief.into_record(meta, s.tally),
+        bytes: s.bytes,
+        noatime: s.noatime,
+    };
+    Ok((done, json.to_vec()))
+}
+
+/// `json`, a record as serde writes it, with `meta` as its file's evidence instead of the
+/// evidence it was stored with: the evidence is flattened into the record between its path
+/// and its `type`. `None` if the record does not start as serde writes one with `path`.
+fn with_meta(json: &[u8], path: &str, meta: &FileMeta) -> Option<Vec<u8>> {
+    let mut out = br#"{"path":"#.to_vec();
+    serde_json::to_writer(&mut out, path).ok()?;
+    let rest = json.strip_prefix(out.as_slice())?;
+    let ty = memchr::memmem::find(rest, br#","type":"#)?;
+    let fresh = serde_json::to_vec(meta).ok()?;
+    out.push(b',');
+    out.extend_from_slice(fresh.strip_prefix(b"{")?.strip_suffix(b"}")?);
+    out.extend_from_slice(&rest[ty..]);
+    Some(out)
+}
+
+/// A stored record as the state hands it on.
+#[derive(Debug)]
+pub enum Kept {
+    /// Decoded whole.
+    Whole(Done),
+    /// As the JSON inventory writes it (see [`State::hand_on_text`]), with what the totals
+    /// read of it ([`Brief`]).
+    Text(Done, Vec<u8>),
+}
+
+impl Kept {
+    pub fn done(&self) -> &Done {
+        match self {
+            Kept::Whole(d) | Kept::Text(d, _) => d,
+        }
+    }
+}
+
 /// A read that ended this way is tried again next time rather than kept.
 fn transient(rec: &FileRecord) -> bool {
     rec.status == Status::Error
@@ -178,6 +235,8 @@ pub struct State {
     generation: i64,
     /// A `--reveal` scan: nothing is looked up or stored.
     reveal: bool,
+    /// Stored records are handed on as text ([`Kept::Text`]).
+    text: bool,
 }
 
 fn db(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
@@ -281,6 +340,7 @@ impl State {
             settings: String::new(),
             generation: 0,
             reveal: false,
+            text: false,
         })
     }
 
@@ -369,9 +429,15 @@ impl State {
         Ok(())
     }
 
+    /// Whether stored records are handed on as the JSON inventory writes them ([`Kept::Text`]):
+    /// for a scan whose records go to that inventory as they are.
+    pub fn hand_on_text(&mut self, text: bool) {
+        self.text = text;
+    }
+
     /// [`State::unchanged_all`] and [`State::records_all`] for one file.
     #[cfg(test)]
-    fn lookup(&self, id: &Identity, meta: &Meta) -> Result<Option<Vec<Done>>, StateError> {
+    fn lookup(&self, id: &Identity, meta: &Meta) -> Result<Option<Vec<Kept>>, StateError> {
         if !self.unchanged_all(&[id]).pop().expect("one answer")? {
             return Ok(None);
         }
@@ -402,7 +468,7 @@ impl State {
     pub fn records_all(
         &self,
         files: &[(&Path, &Meta)],
-    ) -> Vec<Result<Option<Vec<Done>>, StateError>> {
+    ) -> Vec<Result<Option<Vec<Kept>>, StateError>> {
         let blobs: Vec<rusqlite::Result<Vec<Vec<u8>>>> = {
             let conn = self.conn();
             files
@@ -462,23 +528,40 @@ impl State {
         Ok(blobs)
     }
 
-    fn decode_all(&self, blobs: &[Vec<u8>], meta: &Meta) -> Result<Option<Vec<Done>>, StateError> {
+    fn decode_all(&self, blobs: &[Vec<u8>], meta: &Meta) -> Result<Option<Vec<Kept>>, StateError> {
+        let damaged = |detail| StateError::Record {
+            path: self.path.clone(),
+            detail,
+        };
         let mut out = Vec::with_capacity(blobs.len());
-        for b in blobs {
-            out.push(decode(b).map_err(|detail| StateError::Record {
-                path: self.path.clone(),
-                detail,
-            })?);
-        }
-        match out.last_mut() {
-            Some(own) => {
-                if own.rec.meta.is_some() {
-                    own.rec.meta = Some(FileMeta::from_metadata(meta));
+        for (i, b) in blobs.iter().enumerate() {
+            let own = i + 1 == blobs.len();
+            let kept = if self.text {
+                let fresh = || FileMeta::from_metadata(meta);
+                let (done, json) = decode_text(b, fresh).map_err(damaged)?;
+                let text = match &done.rec.meta {
+                    None => Some(json),
+                    // Evidence is the file's own record's, the last; its JSON gets it too.
+                    Some(fresh) if own => with_meta(&json, &done.rec.path, fresh),
+                    Some(_) => None,
+                };
+                match text {
+                    Some(json) => Kept::Text(done, json),
+                    // Not as serde writes a file's record: decoded whole below.
+                    None => Kept::Whole(decode(b).map_err(damaged)?),
                 }
-                Ok(Some(out))
-            }
-            None => Ok(None),
+            } else {
+                Kept::Whole(decode(b).map_err(damaged)?)
+            };
+            out.push(kept);
         }
+        // Its own record has the file's evidence (times, owner, mode) as reading it now would.
+        if let Some(Kept::Whole(own)) = out.last_mut() {
+            if own.rec.meta.is_some() {
+                own.rec.meta = Some(FileMeta::from_metadata(meta));
+            }
+        }
+        Ok((!out.is_empty()).then_some(out))
     }
 
     /// The writer's side: what changes the state, as records arrive.
@@ -799,13 +882,16 @@ mod tests {
         let mut st = State::open(&db).unwrap();
         st.begin("scope", "settings".into(), false).unwrap();
         let recs = st.lookup(&id, &meta).unwrap().expect("unchanged");
-        let paths: Vec<&str> = recs.iter().map(|d| d.rec.path.as_str()).collect();
+        let paths: Vec<&str> = recs.iter().map(|k| k.done().rec.path.as_str()).collect();
         assert_eq!(
             paths,
             ["f.txt!/member", "f.txt"],
             "members first, its own last"
         );
-        assert_eq!((recs[1].bytes, recs[1].noatime), (7, Some(true)));
+        assert_eq!(
+            (recs[1].done().bytes, recs[1].done().noatime),
+            (7, Some(true))
+        );
         // Another size, other settings: read again.
         let mut other = id.clone();
         other.size += 1;
@@ -835,5 +921,103 @@ mod tests {
             .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
             .unwrap();
         assert_eq!(count, 0);
+    }
+
+    /// A file's records as the scanner makes them: a member with findings in a table column,
+    /// and the file's own record, with more findings than are listed, a retention verdict and
+    /// the evidence it was read with.
+    fn scanned(path: &str, meta: &Meta) -> Vec<Done> {
+        let opts = super::super::Options {
+            max_findings_per_file: 2,
+            ..Default::default()
+        };
+        let det = crate::detect::Detector::builtin();
+        let key = crate::report::mask::HashKey::provided(b"test".to_vec());
+        let scanner = super::super::Scanner::new(&opts, &det, &key);
+        let mut table = String::from("navn;fnr\n");
+        let mut rng = crate::synth::Rng::new(11);
+        for _ in 0..3 {
+            let fnr = crate::synth::identity_number(&mut rng, Default::default());
+            table.push_str(&format!("Kari;{fnr}\n"));
+        }
+        let mut out = Vec::new();
+        scanner.bytes(&format!("{path}!/liste.csv"), table.as_bytes(), &mut |d| {
+            out.push(d)
+        });
+        scanner.bytes(path, table.as_bytes(), &mut |d| out.push(d));
+        // What only the reading needs does not travel with a record.
+        for d in &mut out {
+            d.rec.tally.columns = Default::default();
+        }
+        let own = &mut out.last_mut().expect("its own record").rec;
+        // Read at another moment than now: the evidence a rescan gives it is the file's now.
+        own.meta = Some(FileMeta {
+            accessed: "2001-01-01T00:00:00Z".into(),
+            ..FileMeta::from_metadata(meta)
+        });
+        own.retention = Some(
+            serde_json::from_value(serde_json::json!({
+                "policy": "kurs", "verdict": "overdue", "findings_overdue": 3
+            }))
+            .unwrap(),
+        );
+        out
+    }
+
+    #[test]
+    fn records_handed_on_as_text_are_written_and_counted_as_the_records_themselves() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.csv");
+        std::fs::write(&file, "x").unwrap();
+        let meta = meta_of(&file);
+        let id = Identity::new(file.clone(), &meta, meta.mtime().max(meta.ctime()) + 60);
+        let mut recs = scanned("f.csv", &meta);
+        let own = &recs.last().unwrap().rec;
+        assert!(own.findings_truncated && !own.columns.is_empty() && own.findings.len() == 2);
+        assert!(recs[0].rec.meta.is_none() && !recs[0].rec.findings.is_empty());
+
+        let db = dir.path().join("s.state");
+        let mut st = State::open(&db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        let mut w = st.writer();
+        w.begin(1, id.clone());
+        for d in &recs {
+            w.record(1, d);
+        }
+        w.end(1);
+        w.finish().unwrap();
+
+        // Reused, its own record gets the file's evidence as it is now.
+        recs.last_mut().unwrap().rec.meta = Some(FileMeta::from_metadata(&meta));
+        st.hand_on_text(true);
+        let text = st.lookup(&id, &meta).unwrap().expect("unchanged");
+        st.hand_on_text(false);
+        let whole = st.lookup(&id, &meta).unwrap().expect("unchanged");
+        let totals = || {
+            let mut t = crate::report::Totals::default();
+            let day = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+            t.summary.retention = Some(crate::report::RetentionSummary::new(day, ["kurs"]));
+            t
+        };
+        let (mut by_text, mut by_record) = (totals(), totals());
+        for ((t, w), d) in text.iter().zip(&whole).zip(&recs) {
+            let (Kept::Text(brief, json), Kept::Whole(whole)) = (t, w) else {
+                panic!("{t:?} {w:?}");
+            };
+            assert_eq!(whole.rec, d.rec, "decoded whole, the record itself");
+            assert_eq!(
+                std::str::from_utf8(json).unwrap(),
+                serde_json::to_string(&d.rec).unwrap(),
+                "the text is what the inventory writes of the record"
+            );
+            by_text.add(&brief.rec, brief.bytes, brief.noatime);
+            by_record.add(&d.rec, d.bytes, d.noatime);
+        }
+        assert_eq!(
+            (by_text.personal, by_text.unscanned),
+            (by_record.personal, by_record.unscanned)
+        );
+        let summary = |t: &mut crate::report::Totals| serde_json::to_value(t.finish()).unwrap();
+        assert_eq!(summary(&mut by_text), summary(&mut by_record));
     }
 }

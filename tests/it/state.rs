@@ -147,6 +147,52 @@ fn an_unchanged_tree_is_reused_and_equals_a_full_scan() {
     );
 }
 
+/// The file records of a JSON Lines inventory (`--format jsonl` on standard output), by path.
+fn jsonl_files(w: &Work, extra: &[&str]) -> Vec<Value> {
+    let key = w.key();
+    let mut args = vec![
+        "scan",
+        "--format",
+        "jsonl",
+        "--no-progress",
+        "--hash-key-file",
+    ];
+    args.push(key.to_str().unwrap());
+    args.extend_from_slice(extra);
+    let out = kartlegg().args(&args).arg(w.tree()).output().unwrap();
+    let mut files: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["record"] == "file")
+        .collect();
+    files.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+    files
+}
+
+/// A JSON inventory takes stored records as the text they were stored as; other outputs, and
+/// a scan that changes records on their way (`--find`, `--decisions`), take them decoded
+/// whole. Either way the records are a full scan's.
+#[test]
+fn reused_records_are_a_full_scans_in_every_output() {
+    let w = Work::new();
+    mixed_tree(&w);
+    settle();
+    let state = w.state();
+    let with_state = ["--state", state.to_str().unwrap()];
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 4, 0));
+    assert_eq!(jsonl_files(&w, &with_state), jsonl_files(&w, &[]));
+    // A search reports at every confidence: its records are stored anew, then reused.
+    let find = ["--find", FNR];
+    w.scan_state(&find);
+    let found = w.scan_state(&find);
+    assert_eq!(incremental(&found.inv), (4, 0, 0));
+    assert_eq!(comparable(&found.inv), comparable(&w.scan(&find).inv));
+    // Only what was sought is listed: the CSV's other number is not.
+    let csv = file(&found.inv, "/dir/b.csv");
+    assert_eq!(csv["findings"].as_array().unwrap().len(), 1, "{csv}");
+}
+
 #[test]
 fn changed_new_and_removed_files() {
     let w = Work::new();
