@@ -491,15 +491,13 @@ fn add_to(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
     }
 }
 
-/// What [`Totals::add`] reads of a record, decoded from the record's JSON without the rest
-/// (an incremental scan's stored records: decoding their findings and evidence only to count
-/// them was most of a rescan's work). A field the totals come to read is added here, by its
-/// JSON name.
+/// What [`Totals::add`] reads of a record, decoded from the record's JSON without the rest:
+/// the findings and columns of a record that is passed on as text (see
+/// [`crate::scan::Out::Text`]) are read only to be skipped. A field the totals come to read is
+/// added here, by its JSON name.
 #[derive(Deserialize)]
 pub struct Brief {
     path: String,
-    /// The file's size, from its evidence (the retention totals add it up).
-    size: Option<u64>,
     status: Status,
     #[serde(default)]
     reason: Option<String>,
@@ -507,18 +505,48 @@ pub struct Brief {
     counts: BTreeMap<&'static str, u64>,
     #[serde(default)]
     retention: Option<Retention>,
+    // The evidence, flattened into a record (a `flatten` here would buffer every field).
+    size: Option<u64>,
+    modified: Option<String>,
+    changed: Option<String>,
+    accessed: Option<String>,
+    owner: Option<crate::read::Owner>,
+    gid: Option<u32>,
+    mode: Option<String>,
 }
 
 impl Brief {
-    /// A record with what the totals read: `tally` (which the JSON does not hold) and, if the
-    /// record has evidence, `meta`. Its findings and columns are left empty.
-    pub fn into_record(self, meta: impl FnOnce() -> FileMeta, tally: Tally) -> FileRecord {
-        let meta = self.size.map(|_| meta());
-        let mut rec = FileRecord::new(self.path, meta);
-        rec.status = self.status;
-        rec.reason = self.reason;
-        rec.counts = self.counts;
-        rec.retention = self.retention;
+    /// A record with what the totals read, and `tally` (which the JSON does not hold). Its
+    /// findings and columns are left empty.
+    pub fn into_record(self, tally: Tally) -> FileRecord {
+        let b = self;
+        let meta = match (
+            b.size, b.modified, b.changed, b.accessed, b.owner, b.gid, b.mode,
+        ) {
+            (
+                Some(size),
+                Some(modified),
+                Some(changed),
+                Some(accessed),
+                Some(owner),
+                Some(gid),
+                Some(mode),
+            ) => Some(FileMeta {
+                size,
+                modified,
+                changed,
+                accessed,
+                owner,
+                gid,
+                mode,
+            }),
+            _ => None,
+        };
+        let mut rec = FileRecord::new(b.path, meta);
+        rec.status = b.status;
+        rec.reason = b.reason;
+        rec.counts = b.counts;
+        rec.retention = b.retention;
         rec.tally = tally;
         rec
     }

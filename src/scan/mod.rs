@@ -9,9 +9,11 @@
 //! unchanged before the others are handed out; a reuse thread fetches and decodes the stored
 //! records of the unchanged ones for the writer, which also keeps the state (every record of a
 //! file read, the file's identity once its own record is in, the files that are gone at the
-//! end). Bound for a JSON inventory and changed by nothing on the way (`--find`,
-//! `--decisions`), a stored record goes to it as the text it was stored as, and only what the
-//! totals read is decoded ([`Out::Text`]).
+//! end).
+//!
+//! Bound for a JSON inventory and changed by nothing on the way (`--find`, `--decisions`), a
+//! record goes to the inventory (and to the state) as the text a worker sent or the state
+//! kept, and only what the totals read is decoded ([`Out::Text`]).
 
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -164,6 +166,34 @@ pub struct Done {
     pub noatime: Option<bool>,
 }
 
+/// A record as JSON text with what travels beside it, as the worker pipe and the state carry
+/// it (the pipe adds its job's id).
+#[derive(Deserialize)]
+pub(crate) struct TextRecord<'a> {
+    #[serde(default)]
+    pub job: u64,
+    bytes: u64,
+    noatime: Option<bool>,
+    tally: crate::report::Tally,
+    #[serde(borrow)]
+    rec: &'a serde_json::value::RawValue,
+}
+
+impl<'a> TextRecord<'a> {
+    /// The record's text, which is what the JSON inventory writes of it, and the record
+    /// decoded as far as the totals read it ([`crate::report::Brief`]).
+    pub(crate) fn split(self) -> serde_json::Result<(Done, &'a [u8])> {
+        let json = self.rec.get().as_bytes();
+        let brief: crate::report::Brief = serde_json::from_slice(json)?;
+        let done = Done {
+            rec: brief.into_record(self.tally),
+            bytes: self.bytes,
+            noatime: self.noatime,
+        };
+        Ok((done, json))
+    }
+}
+
 /// What reaches the writer thread. Job ids are the router's numbers of files on disk (0 for
 /// a record that belongs to no file read: a symlink, a directory that could not be read).
 #[derive(Debug)]
@@ -176,9 +206,11 @@ pub enum Out {
     End(u64),
     /// With a state: the file at this path was unchanged; its stored records came before.
     Reused(PathBuf),
-    /// A stored record as the JSON inventory writes it ([`state::Kept::Text`]). The record
-    /// beside it holds only what the totals read ([`crate::report::Brief`]).
-    Text(Box<Done>, Vec<u8>),
+    /// A record as the JSON inventory writes it: for a scan whose records go to that
+    /// inventory as they are, the worker's text ([`pool::Event::Text`]) or the state's
+    /// ([`state::Kept::Text`]), which needs no encoding again. The record beside it holds
+    /// only what the totals read ([`crate::report::Brief`]); job ids as for `Record`.
+    Text(u64, Box<Done>, Vec<u8>),
 }
 
 /// Entries of the walk, handed over together.
@@ -284,7 +316,7 @@ fn reuse_batch(st: &State, batch: Vec<Unchanged>, outs: &mut Vec<Out>) -> Vec<Un
             Ok(Some(recs)) => {
                 outs.extend(recs.into_iter().map(|k| match k {
                     state::Kept::Whole(d) => Out::Record(0, Box::new(d)),
-                    state::Kept::Text(d, json) => Out::Text(Box::new(d), json),
+                    state::Kept::Text(d, json) => Out::Text(0, Box::new(d), json),
                 }));
                 outs.push(Out::Reused(u.id.path));
             }
@@ -368,6 +400,7 @@ impl<'a> Blobs<'a> {
                     key,
                     max_memory: *max_memory,
                     read_timeout: Duration::from_secs(*read_timeout),
+                    text: false,
                 })
                 .map_err(ScanError::Workers)?,
             )),
@@ -465,6 +498,7 @@ impl<'a> Blobs<'a> {
                 for ev in events {
                     match ev {
                         pool::Event::Record(id, done) => out[(id - base) as usize].push(done.rec),
+                        pool::Event::Text(..) => unreachable!("the pool was started whole"),
                         pool::Event::GaveUp(id, mut done) => {
                             self.scanner.names(&mut done.rec);
                             out[(id - base) as usize].push(done.rec)
@@ -597,6 +631,7 @@ fn in_processes(
                 .into_iter()
                 .map(|ev| match ev {
                     pool::Event::Record(id, d) => Out::Record(id, d),
+                    pool::Event::Text(id, d, json) => Out::Text(id, d, json),
                     pool::Event::GaveUp(id, mut d) => {
                         scanner.names(&mut d.rec);
                         Out::Record(id, d)
@@ -687,10 +722,11 @@ pub fn run_with_state(
             read::open_following(root).map_err(err)?;
         }
     }
+    // Records nothing changes on their way go to a JSON inventory as the text they came as.
+    let text = on_record.is_none() && report.takes_json();
     if let Some(st) = state.as_deref_mut() {
         st.begin(&scope(opts), settings(opts, det, key), opts.reveal)?;
-        // Records nothing changes on their way go to a JSON inventory as they were stored.
-        st.hand_on_text(on_record.is_none() && report.takes_json());
+        st.hand_on_text(text);
     }
     let state = state.as_deref();
     let walk =
@@ -748,6 +784,7 @@ pub fn run_with_state(
                     key,
                     max_memory: *max_memory,
                     read_timeout: Duration::from_secs(*read_timeout),
+                    text,
                 };
                 in_processes(cfg, &scanner, state, entry_rx, done_tx)
             }
@@ -782,7 +819,10 @@ pub fn run_with_state(
                             }
                         }
                     }
-                    Out::Text(done, json) => {
+                    Out::Text(job, done, json) => {
+                        if let Some(w) = &mut writer {
+                            w.record_text(job, &done, &json);
+                        }
                         totals.add(&done.rec, done.bytes, done.noatime);
                         progress.file(done.rec.total());
                         if write_err.is_none() {

@@ -70,6 +70,8 @@ pub(crate) struct Config<'a> {
     pub max_memory: u64,
     /// A read or open blocked this long gives the file up.
     pub read_timeout: Duration,
+    /// Records are reported as text ([`Event::Text`]).
+    pub text: bool,
 }
 
 /// What the pool reports, in the order it happens.
@@ -77,6 +79,8 @@ pub(crate) struct Config<'a> {
 pub(crate) enum Event {
     /// A record of job `.0` (members first, the job's own record last).
     Record(u64, Box<Done>),
+    /// A record of job `.0` as the JSON inventory writes it (see [`super::Out::Text`]).
+    Text(u64, Box<Done>, Vec<u8>),
     /// The own record of job `.0`, made by the pool because its worker died or was stopped:
     /// its names are raw (the caller passes it through `Scanner::names`).
     GaveUp(u64, Box<Done>),
@@ -204,9 +208,10 @@ impl<'a> Pool<'a> {
             .name(format!("kartlegg-to-{slot}"))
             .spawn(move || feed(stdin, init_frame, jobs_rx))?;
         let events = self.events_tx.clone();
+        let text = self.cfg.text;
         std::thread::Builder::new()
             .name(format!("kartlegg-from-{slot}"))
-            .spawn(move || listen(child, stdout, slot, generation, events))?;
+            .spawn(move || listen(child, stdout, slot, generation, events, text))?;
         Ok(Worker {
             slot,
             generation,
@@ -317,6 +322,9 @@ impl<'a> Pool<'a> {
                 for reply in replies {
                     match reply {
                         Reply::Record { job, done } => events.push(Event::Record(job, done)),
+                        Reply::Text { job, done, json } => {
+                            events.push(Event::Text(job, done, json))
+                        }
                         Reply::Finished { job } => {
                             if let Some(pos) = w.assigned.iter().position(|a| a.job.id() == job) {
                                 let a = w.assigned.remove(pos).expect("found");
@@ -636,13 +644,14 @@ fn listen(
     slot: usize,
     generation: u64,
     events: Sender<WorkerEvent>,
+    text: bool,
 ) {
     let mut r = BufReader::with_capacity(64 << 10, stdout);
-    'read: while let Ok(Some(first)) = wire::read_reply(&mut r) {
+    'read: while let Ok(Some(first)) = wire::read_reply(&mut r, text) {
         // What is already buffered goes along in the same event.
         let mut replies = vec![first];
         while !r.buffer().is_empty() && replies.len() < REPLIES_PER_EVENT {
-            match wire::read_reply(&mut r) {
+            match wire::read_reply(&mut r, text) {
                 Ok(Some(reply)) => replies.push(reply),
                 Ok(None) | Err(_) => {
                     let _ = events.send(WorkerEvent::Replies(slot, generation, replies));

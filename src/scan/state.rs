@@ -45,9 +45,9 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::Done;
+use super::{Done, TextRecord};
 use crate::read::FileMeta;
-use crate::report::{Brief, FileRecord, Incremental, Status, Tally};
+use crate::report::{FileRecord, Incremental, Status, Tally};
 use crate::walk::Meta;
 
 /// Version of the database layout; another one is refused (make a new state).
@@ -140,6 +140,27 @@ fn encode(done: &Done) -> Vec<u8> {
     serde_json::to_vec(&s).expect("records serialize")
 }
 
+/// [`encode`] of a record that came as text: the text goes in as it is.
+fn encode_text(done: &Done, json: &[u8]) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Head<'a> {
+        bytes: u64,
+        noatime: Option<bool>,
+        tally: &'a Tally,
+    }
+    let head = Head {
+        bytes: done.bytes,
+        noatime: done.noatime,
+        tally: &done.rec.tally,
+    };
+    let mut out = serde_json::to_vec(&head).expect("records serialize");
+    out.pop(); // Its closing brace: the record follows.
+    out.extend_from_slice(br#","rec":"#);
+    out.extend_from_slice(json);
+    out.push(b'}');
+    out
+}
+
 fn decode(data: &[u8]) -> Result<Done, String> {
     let s: Stored<'static> = serde_json::from_slice(data).map_err(|e| e.to_string())?;
     let mut rec = s.rec.into_owned();
@@ -149,30 +170,6 @@ fn decode(data: &[u8]) -> Result<Done, String> {
         bytes: s.bytes,
         noatime: s.noatime,
     })
-}
-
-/// A stored record with its record left as text: the text is what the JSON inventory writes.
-#[derive(Deserialize)]
-struct StoredText<'a> {
-    bytes: u64,
-    noatime: Option<bool>,
-    tally: Tally,
-    #[serde(borrow)]
-    rec: &'a serde_json::value::RawValue,
-}
-
-/// A stored record as the JSON inventory writes it, and the part of it the summary's totals
-/// read ([`Brief`]), with `meta` as its evidence if it has any.
-fn decode_text(data: &[u8], meta: impl FnOnce() -> FileMeta) -> Result<(Done, Vec<u8>), String> {
-    let s: StoredText<'_> = serde_json::from_slice(data).map_err(|e| e.to_string())?;
-    let json = s.rec.get().as_bytes();
-    let brief: Brief = serde_json::from_slice(json).map_err(|e| e.to_string())?;
-    let done = Done {
-        rec: brief.into_record(meta, s.tally),
-        bytes: s.bytes,
-        noatime: s.noatime,
-    };
-    Ok((done, json.to_vec()))
 }
 
 /// `json`, a record as serde writes it, with `meta` as its file's evidence instead of the
@@ -537,15 +534,20 @@ impl State {
         for (i, b) in blobs.iter().enumerate() {
             let own = i + 1 == blobs.len();
             let kept = if self.text {
-                let fresh = || FileMeta::from_metadata(meta);
-                let (done, json) = decode_text(b, fresh).map_err(damaged)?;
-                let text = match &done.rec.meta {
-                    None => Some(json),
-                    // Evidence is the file's own record's, the last; its JSON gets it too.
-                    Some(fresh) if own => with_meta(&json, &done.rec.path, fresh),
+                let text = serde_json::from_slice::<TextRecord<'_>>(b).and_then(TextRecord::split);
+                let (mut done, json) = text.map_err(|e| damaged(e.to_string()))?;
+                let json = match &done.rec.meta {
+                    None => Some(json.to_vec()),
+                    // Evidence is the file's own record's, the last: as reading it now would.
+                    Some(_) if own => {
+                        let fresh = FileMeta::from_metadata(meta);
+                        let json = with_meta(json, &done.rec.path, &fresh);
+                        done.rec.meta = Some(fresh);
+                        json
+                    }
                     Some(_) => None,
                 };
-                match text {
+                match json {
                     Some(json) => Kept::Text(done, json),
                     // Not as serde writes a file's record: decoded whole below.
                     None => Kept::Whole(decode(b).map_err(damaged)?),
@@ -659,6 +661,15 @@ impl Writer<'_> {
 
     /// A record of file `job` (a member's, or its own as the last).
     pub fn record(&mut self, job: u64, done: &Done) {
+        self.store(job, done, || encode(done));
+    }
+
+    /// [`Writer::record`] for a record that came as text (see [`Kept::Text`]).
+    pub fn record_text(&mut self, job: u64, done: &Done, json: &[u8]) {
+        self.store(job, done, || encode_text(done, json));
+    }
+
+    fn store(&mut self, job: u64, done: &Done, data: impl FnOnce() -> Vec<u8>) {
         let Some(j) = self.jobs.get_mut(&job) else {
             return;
         };
@@ -667,7 +678,7 @@ impl Writer<'_> {
         j.seq += 1;
         let (seq, id) = (j.seq, j.id.clone());
         let (settings, generation) = (self.state.settings.clone(), self.state.generation);
-        let data = encode(done);
+        let data = data();
         self.write(|c| {
             let path = id.path.as_os_str().as_bytes();
             if first {

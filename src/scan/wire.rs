@@ -3,7 +3,8 @@
 //! Frames are `[tag: u8][length: u32 LE][payload]`. Paths and blobs travel as raw bytes (a
 //! path need not be UTF-8, a blob need not be text); the worker's settings and its records
 //! travel as JSON, the records in exactly the shape the inventory writes plus the totals the
-//! summary needs. Nothing here is written to disk.
+//! summary needs (so a record's text can go to a JSON inventory as it came: [`Reply::Text`]).
+//! Nothing here is written to disk.
 
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -49,8 +50,20 @@ impl Job {
 /// From a worker: one record of a job (members before their container), or the end of a job.
 #[derive(Debug)]
 pub(crate) enum Reply {
-    Record { job: u64, done: Box<Done> },
-    Finished { job: u64 },
+    Record {
+        job: u64,
+        done: Box<Done>,
+    },
+    /// A record as the JSON inventory writes it, and decoded as far as the totals read it
+    /// (see [`super::Out::Text`]).
+    Text {
+        job: u64,
+        done: Box<Done>,
+        json: Vec<u8>,
+    },
+    Finished {
+        job: u64,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -185,12 +198,23 @@ pub(crate) fn write_finished(w: &mut dyn Write, job: u64) -> io::Result<()> {
     write_frame(w, FINISHED, &[&job.to_le_bytes()])
 }
 
-/// The next reply; `None` when the worker closed its end (it exited).
-pub(crate) fn read_reply(r: &mut dyn Read) -> io::Result<Option<Reply>> {
+/// The next reply; `None` when the worker closed its end (it exited). With `text`, records
+/// come as [`Reply::Text`].
+pub(crate) fn read_reply(r: &mut dyn Read, text: bool) -> io::Result<Option<Reply>> {
     let Some((tag, p)) = read_frame(r)? else {
         return Ok(None);
     };
     Ok(Some(match tag {
+        RECORD if text => {
+            let w: super::TextRecord<'_> = serde_json::from_slice(&p).map_err(io::Error::other)?;
+            let job = w.job;
+            let (done, json) = w.split().map_err(io::Error::other)?;
+            Reply::Text {
+                job,
+                done: Box::new(done),
+                json: json.to_vec(),
+            }
+        }
         RECORD => {
             let w: WireRecord = serde_json::from_slice(&p).map_err(io::Error::other)?;
             let mut rec = w.rec;
@@ -271,7 +295,7 @@ mod tests {
         write_record(&mut buf, 7, &done).unwrap();
         write_finished(&mut buf, 7).unwrap();
         let mut r = &buf[..];
-        match read_reply(&mut r).unwrap() {
+        match read_reply(&mut r, false).unwrap() {
             Some(Reply::Record { job: 7, done: back }) => {
                 assert_eq!(back.rec, rec);
                 assert_eq!((back.bytes, back.noatime), (12, Some(true)));
@@ -279,8 +303,26 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            read_reply(&mut r).unwrap(),
+            read_reply(&mut r, false).unwrap(),
             Some(Reply::Finished { job: 7 })
         ));
+
+        // As text: the record as the inventory writes it, and what the totals read of it.
+        match read_reply(&mut &buf[..], true).unwrap() {
+            Some(Reply::Text {
+                job: 7,
+                done: brief,
+                json,
+            }) => {
+                assert_eq!(json, serde_json::to_vec(&rec).unwrap());
+                assert_eq!((brief.bytes, brief.noatime), (12, Some(true)));
+                assert_eq!(
+                    (&brief.rec.path, &brief.rec.counts, &brief.rec.tally),
+                    (&rec.path, &rec.counts, &rec.tally)
+                );
+                assert!(brief.rec.findings.is_empty(), "not decoded");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
