@@ -872,13 +872,19 @@ pub fn run_with_state(
         Some(Err(e)) => Err(e),
         None => Ok(()),
     };
-    if let Some(e) = write_err {
-        return Err(ScanError::Report(e));
-    }
     let summary = totals.finish().clone();
-    report
-        .finish(&summary, &crate::now_rfc3339())
-        .map_err(ScanError::Report)?;
+    std::thread::scope(|s| {
+        // Both wait for the disk: the state's log is folded while the report is written.
+        if let (Some(st), Ok(())) = (state, &state_result) {
+            s.spawn(|| st.fold());
+        }
+        if let Some(e) = write_err {
+            return Err(ScanError::Report(e));
+        }
+        report
+            .finish(&summary, &crate::now_rfc3339())
+            .map_err(ScanError::Report)
+    })?;
     state_result?;
     Ok(Outcome {
         summary,

@@ -566,6 +566,17 @@ impl State {
         Ok((!out.is_empty()).then_some(out))
     }
 
+    /// Folds the write-ahead log into the database, so the state is one file at rest: after
+    /// [`Writer::finish`], while the scan writes its report. If it fails, the log stays
+    /// beside the database, which reads it as part of itself.
+    pub fn fold(&self) {
+        if !self.reveal {
+            let _ = self
+                .conn()
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    }
+
     /// The writer's side: what changes the state, as records arrive.
     pub fn writer(&self) -> Writer<'_> {
         Writer {
@@ -788,13 +799,6 @@ impl Writer<'_> {
         self.commit();
         if let Some(e) = self.error {
             return Err(e);
-        }
-        if !self.state.reveal {
-            // Fold the log into the database, so the state is one file at rest.
-            let _ = self
-                .state
-                .conn()
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         }
         self.counts.removed = removed as u64;
         Ok(self.counts)
