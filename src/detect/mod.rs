@@ -564,6 +564,11 @@ struct NeedsTest {
     needs: Vec<(usize, u32)>,
     /// The bit of each byte some needs names.
     bit: [u32; 256],
+    /// The fewest digits some needs without bytes asks for, and some needs with bytes: below
+    /// both (or below the first, no byte seen) none is met, and the needs are not gone through
+    /// (most table cells, where this is most of the test).
+    fewest: usize,
+    fewest_with_bytes: usize,
 }
 
 impl NeedsTest {
@@ -571,6 +576,8 @@ impl NeedsTest {
         let mut t = NeedsTest {
             needs: Vec::new(),
             bit: [0; 256],
+            fewest: usize::MAX,
+            fewest_with_bytes: usize::MAX,
         };
         let mut next = 0;
         for n in needs {
@@ -587,6 +594,11 @@ impl NeedsTest {
                 bits |= t.bit[usize::from(b)];
             }
             t.needs.push((n.digits, bits));
+            let fewest = match bits {
+                0 => &mut t.fewest,
+                _ => &mut t.fewest_with_bytes,
+            };
+            *fewest = (*fewest).min(n.digits);
         }
         t
     }
@@ -599,6 +611,9 @@ impl NeedsTest {
             for &x in block {
                 digits += usize::from(x.is_ascii_digit());
                 seen |= self.bit[usize::from(x)];
+            }
+            if digits < self.fewest && (seen == 0 || digits < self.fewest_with_bytes) {
+                continue;
             }
             if self
                 .needs

@@ -267,6 +267,27 @@ fn may_match_is_a_necessary_condition() {
     }
 }
 
+proptest::proptest! {
+    /// The quick refusal by counts refuses only what going through the needs refuses.
+    #[test]
+    fn needs_refused_by_counts_are_unmet(
+        text in proptest::collection::vec(
+            proptest::sample::select(&b"0129/:;.@ a\xc0\xff"[..]), 0..150),
+    ) {
+        let t = &det().needs;
+        let (mut digits, mut seen) = (0, 0u32);
+        for &x in &text {
+            digits += usize::from(x.is_ascii_digit());
+            seen |= t.bit[usize::from(x)];
+        }
+        let met = t
+            .needs
+            .iter()
+            .any(|&(d, bits)| digits >= d && (bits == 0 || seen & bits != 0));
+        proptest::prop_assert_eq!(t.met(&text), met);
+    }
+}
+
 #[test]
 fn chance_hits_among_many_ids_are_downgraded() {
     let d = det();

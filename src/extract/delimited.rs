@@ -102,6 +102,42 @@ impl Drop for Parser {
     }
 }
 
+/// Where `delimiter` occurs in `line`, into `out` (room for each byte of `line`); how often,
+/// or `None` if `line` holds a quote. Eight bytes at a time in a machine word: the fields of a
+/// line are a few bytes each, too short for a vector search per field to pay for its setup.
+fn delimiters(line: &[u8], delimiter: u8, out: &mut [usize]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+    // The top bit of each byte that is zero in `x`, exactly (no carry crosses a byte).
+    let zeros = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
+    let (d, q) = (ONES * u64::from(delimiter), ONES * u64::from(b'"'));
+    let mut n = 0;
+    let mut words = line.chunks_exact(8);
+    for (k, word) in words.by_ref().enumerate() {
+        let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        if zeros(w ^ q) != 0 {
+            return None;
+        }
+        let mut found = zeros(w ^ d);
+        while found != 0 {
+            out[n] = k * 8 + found.trailing_zeros() as usize / 8;
+            n += 1;
+            found &= found - 1;
+        }
+    }
+    let rest = line.len() - words.remainder().len();
+    for (i, &b) in words.remainder().iter().enumerate() {
+        if b == b'"' {
+            return None;
+        }
+        if b == delimiter {
+            out[n] = rest + i;
+            n += 1;
+        }
+    }
+    Some(n)
+}
+
 fn newlines(b: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', b).count() as u64
 }
@@ -111,6 +147,9 @@ fn newlines(b: &[u8]) -> u64 {
 struct Fields<'b> {
     text: &'b [u8],
     ends: &'b [usize],
+    /// Bytes between one field's end and the next one's start: 0 in the parser's output, 1
+    /// (the delimiter) in a line split as it was read ([`Records::plain`]).
+    gap: usize,
 }
 
 impl<'b> Fields<'b> {
@@ -118,13 +157,14 @@ impl<'b> Fields<'b> {
         let mut start = 0;
         self.ends.iter().map(move |&end| {
             let field = &self.text[start..end];
-            start = end;
+            start = end + self.gap;
             field
         })
     }
 }
 
 /// Where a record lies in [`Records::bytes`].
+#[derive(Debug, PartialEq)]
 struct Span {
     /// The 1-based line of its first field.
     line: u64,
@@ -172,10 +212,15 @@ struct Records<'r> {
     open: Option<(usize, u64)>,
     /// Bytes read from the input (replayed bytes are not counted again).
     input_bytes: u64,
-    /// The fields of the last record (see [`Fields`]): `ends[..fields]` are its ends.
+    /// The fields of the last record (see [`Fields`]): `ends[..fields]` are its ends, in
+    /// `text`, or in `bytes[line..]` when `plain` holds the line they were split from.
     text: Vec<u8>,
     ends: Vec<usize>,
     fields: usize,
+    plain: Option<usize>,
+    /// Whether the parser has been handed input since it was new (it drops a byte order mark
+    /// only from the first input it is handed, so it reads the first record).
+    started: bool,
 }
 
 impl<'r> Records<'r> {
@@ -195,23 +240,42 @@ impl<'r> Records<'r> {
             text: vec![0; 1024],
             ends: vec![0; 32],
             fields: 0,
+            plain: None,
+            started: false,
         }
     }
 
     fn fields(&self) -> Fields<'_> {
-        Fields {
-            text: &self.text,
-            ends: &self.ends[..self.fields],
+        let ends = &self.ends[..self.fields];
+        match self.plain {
+            Some(line) => Fields {
+                text: &self.bytes[line..],
+                ends,
+                gap: 1,
+            },
+            None => Fields {
+                text: &self.text,
+                ends,
+                gap: 0,
+            },
         }
     }
 
     /// Reads the next record with `parser`, from `bytes[at..]`, into the fields.
     fn next(&mut self) -> Result<Next, ExtractError> {
         let (mut nout, mut nend) = (0, 0);
+        let mut first = true;
         loop {
             if self.at == self.fed && !self.fill()? {
                 return self.stopped();
             }
+            if std::mem::take(&mut first) {
+                if let Some(next) = self.plain() {
+                    return Ok(next);
+                }
+            }
+            self.started = true;
+            self.plain = None;
             let (res, nin, o, e) = self.parser.core().read_record(
                 &self.bytes[self.at..self.fed],
                 &mut self.text[nout..],
@@ -231,6 +295,41 @@ impl<'r> Records<'r> {
                 ReadRecordResult::End => return Ok(Next::End),
             }
         }
+    }
+
+    /// The next record as the parser would read it, when it lies wholly in `bytes[at..fed]` and
+    /// its line holds no quote (nearly every line of an export): empty lines skipped, the line
+    /// split at each delimiter, up to its first `\r` or `\n` (which the parser takes as the
+    /// record's end). Found by vector search, not a state machine run per byte; the parser is
+    /// left as it was, between records, as it would be after this one.
+    fn plain(&mut self) -> Option<Next> {
+        if !self.started || self.done != self.at {
+            return None;
+        }
+        let avail = &self.bytes[self.at..self.fed];
+        let skip = avail.iter().position(|&b| b != b'\r' && b != b'\n')?;
+        let len = memchr::memchr2(b'\n', b'\r', &avail[skip..])?;
+        if self.ends.len() <= len {
+            self.ends.resize(len + 1, 0);
+        }
+        let n = delimiters(&avail[skip..skip + len], self.delimiter, &mut self.ends)?;
+        self.ends[n] = len;
+        self.fields = n + 1;
+        // The record's span as [`Records::span`] finds it, known here: no quote, so no line
+        // break inside; the breaks skipped before it, and its own `\n` if it ends there.
+        let before = avail[..skip].iter().filter(|&&b| b == b'\n').count() as u64;
+        let after = u64::from(avail[skip + len] == b'\n');
+        let from = self.at + skip;
+        self.plain = Some(from);
+        self.at = from + len + 1;
+        let span = Span {
+            line: 1 + self.newlines + before,
+            from,
+            to: from + len,
+            breaks: before + after,
+        };
+        debug_assert!(matches!(self.span(), Next::Record(s) if s == span));
+        Some(Next::Record(span))
     }
 
     /// Hands the parser the next [`CHUNK`] of input, replayed or read (none at the end);
@@ -330,6 +429,7 @@ impl<'r> Records<'r> {
     /// `false` if it holds none.
     fn literal(&mut self, from: usize, end: usize) -> bool {
         let mut parser = Parser::new(self.delimiter, false);
+        self.plain = None;
         let (mut at, mut nout, mut nend) = (from, 0, 0);
         loop {
             let (res, nin, o, e) = parser.core().read_record(
@@ -363,6 +463,7 @@ impl<'r> Records<'r> {
         self.fed = 0;
         self.open = None;
         self.parser.core().reset();
+        self.started = false;
     }
 }
 
@@ -1044,5 +1145,87 @@ mod reader_tests {
             let want = by_csv_crate(&data, d);
             prop_assert_eq!(&read[..], &want[..read.len()]);
         }
+
+        /// The same for text shaped like an export: lines, most without a quote (split without
+        /// the parser), some with, ended by `\n`, `\r\n`, `\r` or empty lines, the last
+        /// perhaps by nothing, over several [`CHUNK`]s.
+        #[test]
+        fn lines_without_quotes_are_read_as_the_csv_crate_reads_them(
+            bom in any::<bool>(),
+            lines in proptest::collection::vec((
+                prop_oneof![
+                    6 => proptest::collection::vec(
+                        proptest::sample::select(&b"ab1;, \xc3\xb8\xff"[..]), 0..60),
+                    1 => proptest::collection::vec(
+                        proptest::sample::select(&b"ab;,\"\r\n \xc3\xb8"[..]), 0..30),
+                ],
+                proptest::sample::select(&["\n", "\r\n", "\r", "\n\n", "\r\n\r\n", ";\n", ""][..]),
+            ), 0..600),
+            semicolon in any::<bool>(),
+        ) {
+            let d = if semicolon { b';' } else { b',' };
+            let mut data = if bom { b"\xef\xbb\xbf".to_vec() } else { Vec::new() };
+            let quoted = lines.iter().any(|(l, _)| l.contains(&b'"'));
+            for (line, end) in &lines {
+                data.extend_from_slice(line);
+                data.extend_from_slice(end.as_bytes());
+            }
+            let (read, _) = by_records(&data, d);
+            let want = by_csv_crate(&data, d);
+            if quoted {
+                prop_assert_eq!(&read[..], &want[..read.len()]);
+            } else {
+                // No quote, no runaway: every record.
+                prop_assert_eq!(read, want);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn delimiters_are_where_they_are_unless_a_quote_is(
+            line in proptest::collection::vec(
+                proptest::sample::select(&b";a\x00\xff\xbb\"\xa2"[..]), 0..100),
+        ) {
+            let mut out = vec![0; line.len()];
+            let n = delimiters(&line, b';', &mut out);
+            if line.contains(&b'"') {
+                prop_assert_eq!(n, None);
+            } else {
+                let want: Vec<usize> = memchr::memchr_iter(b';', &line).collect();
+                prop_assert_eq!(&out[..n.unwrap()], &want[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn lines_without_quotes_are_split_where_they_lie() {
+        let data = b"\xef\xbb\xbfa,b\n\r\nc,,d,\re,\"f\"\n\ng,h";
+        let limits = crate::extract::Limits::default();
+        let mut input = &data[..];
+        let mut r = Records::new(&mut input, b',', Clock::start(&limits));
+        let mut got = Vec::new();
+        while let Next::Record(span) = r.next().unwrap() {
+            let f = r.fields();
+            got.push((
+                span.line,
+                f.gap,
+                strs(&f.iter().map(<[u8]>::to_vec).collect::<Vec<_>>()).join("|"),
+            ));
+            r.forget(&span);
+        }
+        assert_eq!(
+            got,
+            [
+                // The first record by the parser (it drops the byte order mark).
+                (1, 0, "a|b".to_string()),
+                (3, 1, "c||d|".to_string()),
+                // A quote: the parser.
+                (3, 0, "e|f".to_string()),
+                // The last line has no line break: the parser ends it.
+                (5, 0, "g|h".to_string()),
+            ]
+        );
+        assert_eq!(by_records(data, b',').0, by_csv_crate(data, b','));
     }
 }

@@ -866,6 +866,13 @@ pub trait Sink {
     /// A piece of text to detect in.
     fn chunk(&mut self, chunk: &Chunk<'_>);
 
+    /// Whether a value (a table cell) may hold something the sink looks for: `false` spares
+    /// making a chunk of it (its text, its location) that [`Sink::chunk`] would drop unread.
+    /// The default takes every value.
+    fn may_match(&self, _value: &[u8]) -> bool {
+        true
+    }
+
     /// A member of a container (archive entry, attachment, embedded file), to be extracted as
     /// an input of its own and recorded as `container!/name`. The scan layer enforces the
     /// depth and byte limits; an error means the container must stop (a limit was hit). The

@@ -12,7 +12,8 @@
 //! sample bounds memory; a table of a billion rows costs no more than one of a thousand.
 //!
 //! Values without a digit or `@` are not handed to the detector at all (unless user rules
-//! with patterns are loaded): in a dump most values are names, dates and flags.
+//! with patterns are loaded): in a dump most values are names, dates and flags. Nor are
+//! values the sink would drop unread ([`Sink::may_match`]).
 //!
 //! # Rows as records
 //! Each row is a record for a retention review: the first column whose name dates the record
@@ -400,7 +401,12 @@ impl<'a> Table<'a> {
         for (i, c) in self.columns.iter_mut().enumerate() {
             let Some(v) = row.get(i) else { continue };
             c.values += 1;
-            if !scan_all && !v.iter().any(|&b| b.is_ascii_digit() || b == b'@') {
+            // Most values with digits (dates, amounts, house numbers) have too few to be
+            // anything: the scan's sink says so before the value is made text (and before the
+            // test for a digit, which its test implies).
+            if !sink.may_match(v)
+                || (!scan_all && !v.iter().any(|&b| b.is_ascii_digit() || b == b'@'))
+            {
                 continue;
             }
             let text = String::from_utf8_lossy(v);

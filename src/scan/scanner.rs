@@ -641,6 +641,10 @@ impl<'a, 'b> Collector<'a, 'b> {
 }
 
 impl Sink for Collector<'_, '_> {
+    fn may_match(&self, value: &[u8]) -> bool {
+        self.scanner.det.may_match(value)
+    }
+
     fn chunk(&mut self, chunk: &Chunk<'_>) {
         let s = self.scanner;
         if !s.det.may_match(chunk.text.as_bytes()) {
