@@ -193,7 +193,7 @@ pub enum Kept {
     /// Decoded whole.
     Whole(Done),
     /// As the JSON inventory writes it (see [`State::hand_on_text`]), with what the totals
-    /// read of it ([`Brief`]).
+    /// read of it ([`crate::report::Brief`]).
     Text(Done, Vec<u8>),
 }
 
