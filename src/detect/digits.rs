@@ -59,16 +59,9 @@ impl Chain {
             } else {
                 c.overflow = true;
             }
-            let (sep, width) = match b.get(j) {
-                Some(b' ') => (b' ', 1),
-                Some(b'.') => (b'.', 1),
-                Some(b'-') => (b'-', 1),
-                Some(0xC2) if b.get(j + 1) == Some(&0xA0) => (b' ', 2),
-                _ => break,
-            };
-            if !b.get(j + width).is_some_and(u8::is_ascii_digit) {
+            let Some((sep, width)) = joint(b, j) else {
                 break;
-            }
+            };
             if c.n <= MAX_GROUPS && c.n > 0 && !c.overflow {
                 c.seps[c.n - 1] = sep;
             }
@@ -76,6 +69,15 @@ impl Chain {
         }
         c.end = j;
         c
+    }
+
+    /// Where the chain starting with the digit at `i` ends, if it is a single group too short
+    /// for any shape (an amount, a counter, a part of a time); `None` for any other chain.
+    /// Most digit runs of a log or an export are such, and the scan passes them by without
+    /// reading them as a chain.
+    pub(super) fn short_alone(b: &[u8], i: usize) -> Option<usize> {
+        let end = digits_end(b, i, b.len());
+        (end - i < MIN_DIGITS && joint(b, end).is_none()).then_some(end)
     }
 
     /// The separators between the recorded groups.
@@ -140,6 +142,23 @@ impl Chain {
         }
         Some(d)
     }
+}
+
+/// The separator at `j` that joins the digit group ending there to a next one: a single
+/// space, dot, hyphen or no-break space followed by a digit; as `(separator, its width)`, a
+/// no-break space read as a space.
+#[inline]
+fn joint(b: &[u8], j: usize) -> Option<(u8, usize)> {
+    let (sep, width) = match b.get(j) {
+        Some(b' ') => (b' ', 1),
+        Some(b'.') => (b'.', 1),
+        Some(b'-') => (b'-', 1),
+        Some(0xC2) if b.get(j + 1) == Some(&0xA0) => (b' ', 2),
+        _ => return None,
+    };
+    b.get(j + width)
+        .is_some_and(u8::is_ascii_digit)
+        .then_some((sep, width))
 }
 
 /// The end of the run of ASCII digits at `i`, at most `end`. Eight bytes at a time: a dense
@@ -597,5 +616,34 @@ mod tests {
             (2, b' '),
             "no-break space counts as a space"
         );
+    }
+
+    /// A run passed by unread is exactly a chain of one group too short for any shape.
+    #[test]
+    fn short_lone_runs_are_the_chains_that_cannot_hold_a_shape() {
+        let cases: [&[u8]; 10] = [
+            b"12]",
+            b"1234567 kr",
+            b"201,26",
+            b"12.x",
+            b"12 34",
+            b"12-34",
+            b"12.34",
+            b"12345678",
+            "12\u{a0}34".as_bytes(),
+            b"9",
+        ];
+        for t in cases {
+            let c = Chain::parse(t, 0);
+            let alone = c.n == 1 && !c.may_hold_shape();
+            assert_eq!(
+                Chain::short_alone(t, 0),
+                alone.then_some(c.end),
+                "{}",
+                String::from_utf8_lossy(t)
+            );
+        }
+        assert_eq!(Chain::short_alone(b"1234567 kr", 0), Some(7));
+        assert_eq!(Chain::short_alone(b"12 34", 0), None);
     }
 }

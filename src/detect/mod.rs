@@ -369,6 +369,13 @@ impl Detector {
                 }
                 continue;
             }
+            // A short lone run that no hook looks at holds nothing: passed by unread.
+            if let Some(end) = digits::Chain::short_alone(bytes, i) {
+                if !self.chain_hooks.neighbours_call(bytes, i, end) {
+                    i = end;
+                    continue;
+                }
+            }
             let chain = digits::Chain::parse(bytes, i);
             if let Some(resume) = self.chain_hooks.run(self, &sc, &chain, out) {
                 i = resume.max(chain.start + 1);
@@ -546,15 +553,20 @@ impl Hooks {
             return None;
         }
         let b = sc.text.as_bytes();
-        let before = chain.start.checked_sub(1).map(|p| b[p]);
-        let called = before.is_some_and(|x| self.neighbour[usize::from(x)])
-            || b.get(chain.end)
-                .is_some_and(|&x| self.neighbour[usize::from(x)])
+        let called = self.neighbours_call(b, chain.start, chain.end)
             || chain.seps().iter().any(|&x| self.separator[usize::from(x)]);
         if !called {
             return None;
         }
         self.hooks.iter().find_map(|h| (h.run)(det, sc, chain, out))
+    }
+
+    /// Whether the bytes around the chain at `start..end` call some hook.
+    #[inline]
+    fn neighbours_call(&self, b: &[u8], start: usize, end: usize) -> bool {
+        let calls = |x: &u8| self.neighbour[usize::from(*x)];
+        !self.hooks.is_empty()
+            && (start.checked_sub(1).is_some_and(|p| calls(&b[p])) || b.get(end).is_some_and(calls))
     }
 }
 
