@@ -166,20 +166,33 @@ pub struct Done {
     pub noatime: Option<bool>,
 }
 
-/// A record as JSON text with what travels beside it, as the worker pipe and the state carry
-/// it (the pipe adds its job's id).
+/// A record with what travels beside it (the totals the summary needs), as the worker pipe
+/// and the state carry it: `{"job":…,"bytes":…,"noatime":…,"tally":{…},"rec":{…}}`, the job's
+/// id on the pipe only. `R` is the record, read whole ([`FileRecord`]) or left as the text the
+/// JSON inventory writes of it (`&RawValue`).
 #[derive(Deserialize)]
-pub(crate) struct TextRecord<'a> {
+pub(crate) struct Carried<R> {
     #[serde(default)]
     pub job: u64,
     bytes: u64,
     noatime: Option<bool>,
     tally: crate::report::Tally,
-    #[serde(borrow)]
-    rec: &'a serde_json::value::RawValue,
+    rec: R,
 }
 
-impl<'a> TextRecord<'a> {
+impl Carried<FileRecord> {
+    pub(crate) fn into_done(self) -> Done {
+        let mut rec = self.rec;
+        rec.tally = self.tally;
+        Done {
+            rec,
+            bytes: self.bytes,
+            noatime: self.noatime,
+        }
+    }
+}
+
+impl<'a> Carried<&'a serde_json::value::RawValue> {
     /// The record's text, which is what the JSON inventory writes of it, and the record
     /// decoded as far as the totals read it ([`crate::report::Brief`]).
     pub(crate) fn split(self) -> serde_json::Result<(Done, &'a [u8])> {
@@ -192,6 +205,29 @@ impl<'a> TextRecord<'a> {
         };
         Ok((done, json))
     }
+}
+
+/// What a [`Carried`] record's text starts with, up to its record: `{"job":…,…,"rec":` (the
+/// job's id given on the pipe only). The record's JSON and a closing `}` follow.
+pub(crate) fn carried_head(job: Option<u64>, done: &Done) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Head<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        job: Option<u64>,
+        bytes: u64,
+        noatime: Option<bool>,
+        tally: &'a crate::report::Tally,
+    }
+    let head = Head {
+        job,
+        bytes: done.bytes,
+        noatime: done.noatime,
+        tally: &done.rec.tally,
+    };
+    let mut out = serde_json::to_vec(&head).expect("totals serialize");
+    out.pop(); // Its closing brace: the record follows.
+    out.extend_from_slice(br#","rec":"#);
+    out
 }
 
 /// What reaches the writer thread. Job ids are the router's numbers of files on disk (0 for
@@ -801,50 +837,50 @@ pub fn run_with_state(
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             };
             for out in batch {
-                match out {
-                    Out::Record(job, mut done) => {
-                        // The state keeps the record as the file gave it; what this run
-                        // seeks (--find) and decided (--decisions) is applied after.
-                        if let Some(w) = &mut writer {
-                            w.record(job, &done);
-                        }
-                        if let Some(f) = on_record.as_mut() {
-                            f(&mut done.rec);
-                        }
-                        totals.add(&done.rec, done.bytes, done.noatime);
-                        progress.file(done.rec.total());
-                        if write_err.is_none() {
-                            if let Err(e) = report.file(&done.rec) {
-                                write_err = Some(e);
-                            }
-                        }
-                    }
-                    Out::Text(job, done, json) => {
-                        if let Some(w) = &mut writer {
-                            w.record_text(job, &done, &json);
-                        }
-                        totals.add(&done.rec, done.bytes, done.noatime);
-                        progress.file(done.rec.total());
-                        if write_err.is_none() {
-                            if let Err(e) = report.file_json(&done.rec.path, &json) {
-                                write_err = Some(e);
-                            }
-                        }
-                    }
+                // A record, whole or as the text the inventory writes.
+                let (job, mut done, json) = match out {
+                    Out::Record(job, done) => (job, done, None),
+                    Out::Text(job, done, json) => (job, done, Some(json)),
                     Out::Begin(job, id) => {
                         if let Some(w) = &mut writer {
                             w.begin(job, id);
                         }
+                        continue;
                     }
                     Out::End(job) => {
                         if let Some(w) = &mut writer {
                             w.end(job);
                         }
+                        continue;
                     }
                     Out::Reused(path) => {
                         if let Some(w) = &mut writer {
                             w.reused(&path);
                         }
+                        continue;
+                    }
+                };
+                // The state keeps the record as the file gave it; what this run seeks (--find)
+                // and decided (--decisions) is applied after, to whole records only (text is
+                // handed on only when nothing is to be applied).
+                if let Some(w) = &mut writer {
+                    match &json {
+                        Some(json) => w.record_text(job, &done, json),
+                        None => w.record(job, &done),
+                    }
+                }
+                if let Some(f) = on_record.as_mut() {
+                    f(&mut done.rec);
+                }
+                totals.add(&done.rec, done.bytes, done.noatime);
+                progress.file(done.rec.total());
+                if write_err.is_none() {
+                    let written = match &json {
+                        Some(json) => report.file_json(&done.rec.path, json),
+                        None => report.file(&done.rec),
+                    };
+                    if let Err(e) = written {
+                        write_err = Some(e);
                     }
                 }
             }

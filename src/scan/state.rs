@@ -43,11 +43,11 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
-use super::{Done, TextRecord};
+use super::{carried_head, Carried, Done};
 use crate::read::FileMeta;
-use crate::report::{FileRecord, Incremental, Status, Tally};
+use crate::report::{FileRecord, Incremental, Status};
 use crate::walk::Meta;
 
 /// Version of the database layout; another one is refused (make a new state).
@@ -121,55 +121,24 @@ impl Identity {
     }
 }
 
-/// A record as stored: the worker's record with what the summary needs besides it.
-#[derive(Serialize, Deserialize)]
-struct Stored<'a> {
-    bytes: u64,
-    noatime: Option<bool>,
-    tally: std::borrow::Cow<'a, Tally>,
-    rec: std::borrow::Cow<'a, FileRecord>,
-}
-
+/// A record as stored: the worker's record with what the summary needs besides it
+/// ([`Carried`]).
 fn encode(done: &Done) -> Vec<u8> {
-    let s = Stored {
-        bytes: done.bytes,
-        noatime: done.noatime,
-        tally: std::borrow::Cow::Borrowed(&done.rec.tally),
-        rec: std::borrow::Cow::Borrowed(&done.rec),
-    };
-    serde_json::to_vec(&s).expect("records serialize")
+    encode_text(
+        done,
+        &serde_json::to_vec(&done.rec).expect("records serialize"),
+    )
 }
 
 /// [`encode`] of a record that came as text: the text goes in as it is.
 fn encode_text(done: &Done, json: &[u8]) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct Head<'a> {
-        bytes: u64,
-        noatime: Option<bool>,
-        tally: &'a Tally,
-    }
-    let head = Head {
-        bytes: done.bytes,
-        noatime: done.noatime,
-        tally: &done.rec.tally,
-    };
-    let mut out = serde_json::to_vec(&head).expect("records serialize");
-    out.pop(); // Its closing brace: the record follows.
-    out.extend_from_slice(br#","rec":"#);
-    out.extend_from_slice(json);
-    out.push(b'}');
-    out
+    [&carried_head(None, done), json, b"}"].concat()
 }
 
 fn decode(data: &[u8]) -> Result<Done, String> {
-    let s: Stored<'static> = serde_json::from_slice(data).map_err(|e| e.to_string())?;
-    let mut rec = s.rec.into_owned();
-    rec.tally = s.tally.into_owned();
-    Ok(Done {
-        rec,
-        bytes: s.bytes,
-        noatime: s.noatime,
-    })
+    serde_json::from_slice::<Carried<FileRecord>>(data)
+        .map(Carried::into_done)
+        .map_err(|e| e.to_string())
 }
 
 /// `json`, a record as serde writes it, with `meta` as its file's evidence instead of the
@@ -197,8 +166,9 @@ pub enum Kept {
     Text(Done, Vec<u8>),
 }
 
+#[cfg(test)]
 impl Kept {
-    pub fn done(&self) -> &Done {
+    fn done(&self) -> &Done {
         match self {
             Kept::Whole(d) | Kept::Text(d, _) => d,
         }
@@ -530,38 +500,37 @@ impl State {
             path: self.path.clone(),
             detail,
         };
+        // Its own record, the last, gets the file's evidence (times, owner, mode) as reading
+        // it now would.
+        let fresh = FileMeta::from_metadata(meta);
         let mut out = Vec::with_capacity(blobs.len());
         for (i, b) in blobs.iter().enumerate() {
             let own = i + 1 == blobs.len();
-            let kept = if self.text {
-                let text = serde_json::from_slice::<TextRecord<'_>>(b).and_then(TextRecord::split);
-                let (mut done, json) = text.map_err(|e| damaged(e.to_string()))?;
-                let json = match &done.rec.meta {
-                    None => Some(json.to_vec()),
-                    // Evidence is the file's own record's, the last: as reading it now would.
-                    Some(_) if own => {
-                        let fresh = FileMeta::from_metadata(meta);
-                        let json = with_meta(json, &done.rec.path, &fresh);
-                        done.rec.meta = Some(fresh);
-                        json
-                    }
-                    Some(_) => None,
-                };
-                match json {
-                    Some(json) => Kept::Text(done, json),
-                    // Not as serde writes a file's record: decoded whole below.
-                    None => Kept::Whole(decode(b).map_err(damaged)?),
+            let text = if self.text {
+                let (done, json) = serde_json::from_slice::<Carried<&RawValue>>(b)
+                    .and_then(Carried::split)
+                    .map_err(|e| damaged(e.to_string()))?;
+                // A record with evidence that is not its file's own, or not as serde writes
+                // one, is decoded whole below.
+                match (&done.rec.meta, own) {
+                    (None, _) => Some((done, json.to_vec())),
+                    (Some(_), true) => with_meta(json, &done.rec.path, &fresh).map(|j| (done, j)),
+                    (Some(_), false) => None,
                 }
             } else {
-                Kept::Whole(decode(b).map_err(damaged)?)
+                None
             };
-            out.push(kept);
-        }
-        // Its own record has the file's evidence (times, owner, mode) as reading it now would.
-        if let Some(Kept::Whole(own)) = out.last_mut() {
-            if own.rec.meta.is_some() {
-                own.rec.meta = Some(FileMeta::from_metadata(meta));
+            let mut kept = match text {
+                Some((done, json)) => Kept::Text(done, json),
+                None => Kept::Whole(decode(b).map_err(damaged)?),
+            };
+            let rec = match &mut kept {
+                Kept::Whole(d) | Kept::Text(d, _) => &mut d.rec,
+            };
+            if own && rec.meta.is_some() {
+                rec.meta = Some(fresh.clone());
             }
+            out.push(kept);
         }
         Ok((!out.is_empty()).then_some(out))
     }

@@ -12,8 +12,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::Done;
-use crate::report::{FileRecord, Tally};
+use serde_json::value::RawValue;
+
+use super::{carried_head, Carried, Done};
+use crate::report::FileRecord;
 
 /// Frame tags.
 const INIT: u8 = 1;
@@ -64,15 +66,6 @@ pub(crate) enum Reply {
     Finished {
         job: u64,
     },
-}
-
-#[derive(Serialize, Deserialize)]
-struct WireRecord {
-    job: u64,
-    bytes: u64,
-    noatime: Option<bool>,
-    tally: Tally,
-    rec: FileRecord,
 }
 
 fn write_frame(w: &mut dyn Write, tag: u8, parts: &[&[u8]]) -> io::Result<()> {
@@ -175,23 +168,8 @@ pub(crate) fn read_job(r: &mut dyn Read) -> io::Result<Option<Job>> {
 }
 
 pub(crate) fn write_record(w: &mut dyn Write, job: u64, done: &Done) -> io::Result<()> {
-    #[derive(Serialize)]
-    struct Out<'a> {
-        job: u64,
-        bytes: u64,
-        noatime: Option<bool>,
-        tally: &'a Tally,
-        rec: &'a FileRecord,
-    }
-    let json = serde_json::to_vec(&Out {
-        job,
-        bytes: done.bytes,
-        noatime: done.noatime,
-        tally: &done.rec.tally,
-        rec: &done.rec,
-    })
-    .map_err(io::Error::other)?;
-    write_frame(w, RECORD, &[&json])
+    let json = serde_json::to_vec(&done.rec).map_err(io::Error::other)?;
+    write_frame(w, RECORD, &[&carried_head(Some(job), done), &json, b"}"])
 }
 
 pub(crate) fn write_finished(w: &mut dyn Write, job: u64) -> io::Result<()> {
@@ -206,7 +184,7 @@ pub(crate) fn read_reply(r: &mut dyn Read, text: bool) -> io::Result<Option<Repl
     };
     Ok(Some(match tag {
         RECORD if text => {
-            let w: super::TextRecord<'_> = serde_json::from_slice(&p).map_err(io::Error::other)?;
+            let w: Carried<&RawValue> = serde_json::from_slice(&p).map_err(io::Error::other)?;
             let job = w.job;
             let (done, json) = w.split().map_err(io::Error::other)?;
             Reply::Text {
@@ -216,16 +194,10 @@ pub(crate) fn read_reply(r: &mut dyn Read, text: bool) -> io::Result<Option<Repl
             }
         }
         RECORD => {
-            let w: WireRecord = serde_json::from_slice(&p).map_err(io::Error::other)?;
-            let mut rec = w.rec;
-            rec.tally = w.tally;
+            let w: Carried<FileRecord> = serde_json::from_slice(&p).map_err(io::Error::other)?;
             Reply::Record {
                 job: w.job,
-                done: Box::new(Done {
-                    rec,
-                    bytes: w.bytes,
-                    noatime: w.noatime,
-                }),
+                done: Box::new(w.into_done()),
             }
         }
         FINISHED => Reply::Finished {
