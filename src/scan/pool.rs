@@ -45,6 +45,10 @@ const DEPTH: usize = 8;
 /// A worker is topped up to [`DEPTH`] when it holds this many or fewer.
 const REFILL_AT: usize = DEPTH / 2;
 
+/// Jobs a refill gives a worker: it answers in writes of this many at most, so it hears of
+/// the next jobs before it runs out.
+pub(crate) const REFILL_BY: usize = DEPTH - REFILL_AT;
+
 /// Bytes of files a worker holds at most, beyond its first job: large files go one to a
 /// worker, so one worker never sits on a queue of them while another idles.
 const BYTES_AHEAD: u64 = 1 << 20;

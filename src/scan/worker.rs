@@ -14,6 +14,7 @@ use std::sync::atomic::Ordering;
 use serde::{Deserialize, Serialize};
 
 use super::memory::{self, SharedMap};
+use super::pool;
 use super::wire::{self, Job};
 use super::{Done, Options, Scanner};
 use crate::detect::rules::RuleSet;
@@ -69,6 +70,7 @@ pub(crate) fn main() -> io::Result<()> {
                 let scanner = Scanner::new(&opts, &det, &key);
                 let mut input = io::BufReader::with_capacity(64 << 10, input.lock());
                 let mut out = BufWriter::with_capacity(64 << 10, Sent::new(io::stdout().lock()));
+                let mut unsent = 0;
                 while let Some(job) = wire::read_job(&mut input)? {
                     let id = job.id();
                     let sent = out.get_ref().bytes;
@@ -89,12 +91,19 @@ pub(crate) fn main() -> io::Result<()> {
                         return Err(e);
                     }
                     wire::write_finished(&mut out, id)?;
+                    unsent += 1;
                     // More jobs already here: answer them in the same write, unless part of
-                    // this answer is out already (a large record). A worker that dies on the
-                    // next job loses what is still buffered; the scan gives those jobs to
-                    // another worker, so a job must reach it whole or not at all.
-                    if input.buffer().is_empty() || out.get_ref().bytes != sent {
+                    // this answer is out already (a large record), or the pool tops this
+                    // worker up once it hears of these (so the next jobs arrive while it works
+                    // on those it holds). A worker that dies on the next job loses what is
+                    // still buffered; the scan gives those jobs to another worker, so a job
+                    // must reach it whole or not at all.
+                    if input.buffer().is_empty()
+                        || out.get_ref().bytes != sent
+                        || unsent >= pool::REFILL_BY
+                    {
                         out.flush()?;
+                        unsent = 0;
                     }
                 }
                 Ok(())
