@@ -223,13 +223,14 @@ pub fn sniff(head: &[u8]) -> Sniffed {
             return Sniffed::Known(format);
         }
     }
-    if let Some(enc) = utf16_by_stride(head) {
-        return Sniffed::Text {
-            encoding: enc,
-            bom: false,
-        };
-    }
+    // Without a NUL the head is neither UTF-16 nor binary (most text: no count of lanes).
     if memchr::memchr(0, head).is_some() {
+        if let Some(enc) = utf16_by_stride(head) {
+            return Sniffed::Text {
+                encoding: enc,
+                bom: false,
+            };
+        }
         return Sniffed::Binary;
     }
     // encoding_rs validates with SIMD; `str::from_utf8` leaves its fast path at every `ø`, and
