@@ -56,6 +56,20 @@ impl FileMeta {
             mode: format!("{:04o}", m.mode() & 0o7777),
         }
     }
+
+    /// Evidence of which only the size is known: that of a record passed on as the text the
+    /// inventory writes, where the totals read the size alone (see [`crate::report::Brief`]).
+    pub fn size_only(size: u64) -> FileMeta {
+        FileMeta {
+            size,
+            modified: String::new(),
+            changed: String::new(),
+            accessed: String::new(),
+            owner: Owner { uid: 0, name: None },
+            gid: 0,
+            mode: String::new(),
+        }
+    }
 }
 
 /// What identifies a file's content version: a change to any of these during the read means

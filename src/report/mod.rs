@@ -491,13 +491,14 @@ fn add_to(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
     }
 }
 
-/// What [`Totals::add`] reads of a record, decoded from the record's JSON without the rest:
-/// the findings and columns of a record that is passed on as text (see
-/// [`crate::scan::Out::Text`]) are read only to be skipped. A field the totals come to read is
-/// added here, by its JSON name.
+/// What [`Totals::add`] reads of a record that is passed on as text (see
+/// [`crate::scan::Out::Text`]): its status, counts and retention, and of its evidence the size
+/// (and whether it has any). The worker and the state write it beside the record
+/// ([`Brief::write`]), so that it is read without the record; a record stored without it (by an
+/// older version) has it read from the record itself, skipping the rest. A field the totals
+/// come to read is added here, by its JSON name.
 #[derive(Deserialize)]
 pub struct Brief {
-    path: String,
     status: Status,
     #[serde(default)]
     reason: Option<String>,
@@ -505,44 +506,41 @@ pub struct Brief {
     counts: BTreeMap<&'static str, u64>,
     #[serde(default)]
     retention: Option<Retention>,
-    // The evidence, flattened into a record (a `flatten` here would buffer every field).
+    /// The evidence's size: `None` for a record without evidence.
+    #[serde(default)]
     size: Option<u64>,
-    modified: Option<String>,
-    changed: Option<String>,
-    accessed: Option<String>,
-    owner: Option<crate::read::Owner>,
-    gid: Option<u32>,
-    mode: Option<String>,
 }
 
 impl Brief {
-    /// A record with what the totals read, and `tally` (which the JSON does not hold). Its
-    /// findings and columns are left empty.
-    pub fn into_record(self, tally: Tally) -> FileRecord {
-        let b = self;
-        let meta = match (
-            b.size, b.modified, b.changed, b.accessed, b.owner, b.gid, b.mode,
-        ) {
-            (
-                Some(size),
-                Some(modified),
-                Some(changed),
-                Some(accessed),
-                Some(owner),
-                Some(gid),
-                Some(mode),
-            ) => Some(FileMeta {
-                size,
-                modified,
-                changed,
-                accessed,
-                owner,
-                gid,
-                mode,
-            }),
-            _ => None,
+    /// The brief of `rec`, as JSON, to `out`.
+    pub fn write(rec: &FileRecord, out: &mut Vec<u8>) {
+        #[derive(Serialize)]
+        struct Of<'a> {
+            status: Status,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reason: Option<&'a str>,
+            counts: &'a BTreeMap<&'static str, u64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            retention: Option<&'a Retention>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            size: Option<u64>,
+        }
+        let of = Of {
+            status: rec.status,
+            reason: rec.reason.as_deref(),
+            counts: &rec.counts,
+            retention: rec.retention.as_ref(),
+            size: rec.meta.as_ref().map(|m| m.size),
         };
-        let mut rec = FileRecord::new(b.path, meta);
+        serde_json::to_writer(out, &of).expect("a brief serializes");
+    }
+
+    /// A record at `path` with what the totals read, and `tally` (which the JSON does not
+    /// hold). Its findings and columns are left empty, and its evidence holds the size only
+    /// ([`FileMeta::size_only`]).
+    pub fn into_record(self, path: String, tally: Tally) -> FileRecord {
+        let b = self;
+        let mut rec = FileRecord::new(path, b.size.map(FileMeta::size_only));
         rec.status = b.status;
         rec.reason = b.reason;
         rec.counts = b.counts;

@@ -167,16 +167,20 @@ pub struct Done {
 }
 
 /// A record with what travels beside it (the totals the summary needs), as the worker pipe
-/// and the state carry it: `{"job":…,"bytes":…,"noatime":…,"tally":{…},"rec":{…}}`, the job's
-/// id on the pipe only. `R` is the record, read whole ([`FileRecord`]) or left as the text the
-/// JSON inventory writes of it (`&RawValue`).
+/// and the state carry it:
+/// `{"job":…,"bytes":…,"noatime":…,"tally":{…},"brief":{…},"rec":{…}}`, the job's id on the
+/// pipe only. `R` is the record, read whole ([`FileRecord`]) or left as the text the JSON
+/// inventory writes of it (`&RawValue`, with `B` the [`crate::report::Brief`] read beside it).
 #[derive(Deserialize)]
-pub(crate) struct Carried<R> {
+pub(crate) struct Carried<R, B = serde::de::IgnoredAny> {
     #[serde(default)]
     pub job: u64,
     bytes: u64,
     noatime: Option<bool>,
     tally: crate::report::Tally,
+    /// Absent from records stored by versions before it.
+    #[serde(default = "Option::default")]
+    brief: Option<B>,
     rec: R,
 }
 
@@ -192,14 +196,27 @@ impl Carried<FileRecord> {
     }
 }
 
-impl<'a> Carried<&'a serde_json::value::RawValue> {
-    /// The record's text, which is what the JSON inventory writes of it, and the record
-    /// decoded as far as the totals read it ([`crate::report::Brief`]).
+impl<'a> Carried<&'a serde_json::value::RawValue, crate::report::Brief> {
+    /// The record's text, which is what the JSON inventory writes of it, and the record as
+    /// far as the totals read it: its path from the start of the text, the rest from the
+    /// [`crate::report::Brief`] beside it, or from the text where there is none.
     pub(crate) fn split(self) -> serde_json::Result<(Done, &'a [u8])> {
         let json = self.rec.get().as_bytes();
-        let brief: crate::report::Brief = serde_json::from_slice(json)?;
+        // A record starts with its path (see `FileRecord`).
+        let path = json
+            .strip_prefix(br#"{"path":"#)
+            .and_then(|rest| {
+                serde_json::Deserializer::from_slice(rest)
+                    .into_iter::<String>()
+                    .next()
+            })
+            .unwrap_or_else(|| Err(serde::de::Error::missing_field("path")))?;
+        let brief = match self.brief {
+            Some(brief) => brief,
+            None => serde_json::from_slice(json)?,
+        };
         let done = Done {
-            rec: brief.into_record(self.tally),
+            rec: brief.into_record(path, self.tally),
             bytes: self.bytes,
             noatime: self.noatime,
         };
@@ -225,7 +242,9 @@ pub(crate) fn carried_head(job: Option<u64>, done: &Done) -> Vec<u8> {
         tally: &done.rec.tally,
     };
     let mut out = serde_json::to_vec(&head).expect("totals serialize");
-    out.pop(); // Its closing brace: the record follows.
+    out.pop(); // Its closing brace: the brief and the record follow.
+    out.extend_from_slice(br#","brief":"#);
+    crate::report::Brief::write(&done.rec, &mut out);
     out.extend_from_slice(br#","rec":"#);
     out
 }

@@ -507,7 +507,7 @@ impl State {
         for (i, b) in blobs.iter().enumerate() {
             let own = i + 1 == blobs.len();
             let text = if self.text {
-                let (done, json) = serde_json::from_slice::<Carried<&RawValue>>(b)
+                let (done, json) = serde_json::from_slice::<Carried<&RawValue, _>>(b)
                     .and_then(Carried::split)
                     .map_err(|e| damaged(e.to_string()))?;
                 // A record with evidence that is not its file's own, or not as serde writes
@@ -983,10 +983,36 @@ mod tests {
             t.summary.retention = Some(crate::report::RetentionSummary::new(day, ["kurs"]));
             t
         };
+        // Records stored by a version before the brief beside them: it is read from the text.
+        {
+            let conn = st.conn();
+            let blobs: Vec<(i64, Vec<u8>)> = conn
+                .prepare("SELECT seq, data FROM records")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            for (seq, blob) in blobs {
+                let at = memchr::memmem::find(&blob, br#","brief":"#).expect("a brief");
+                let rec = memchr::memmem::find(&blob[at..], br#","rec":"#).unwrap() + at;
+                let old = [&blob[..at], &blob[rec..]].concat();
+                conn.execute(
+                    "UPDATE records SET data = ?1 WHERE seq = ?2",
+                    params![old, seq],
+                )
+                .unwrap();
+            }
+        }
+        st.hand_on_text(true);
+        let text_old = st.lookup(&id, &meta).unwrap().expect("unchanged");
+        let mut by_text_old = totals();
         let (mut by_text, mut by_record) = (totals(), totals());
-        for ((t, w), d) in text.iter().zip(&whole).zip(&recs) {
-            let (Kept::Text(brief, json), Kept::Whole(whole)) = (t, w) else {
-                panic!("{t:?} {w:?}");
+        for (((t, o), w), d) in text.iter().zip(&text_old).zip(&whole).zip(&recs) {
+            let (Kept::Text(brief, json), Kept::Text(old, old_json), Kept::Whole(whole)) =
+                (t, o, w)
+            else {
+                panic!("{t:?} {o:?} {w:?}");
             };
             assert_eq!(whole.rec, d.rec, "decoded whole, the record itself");
             assert_eq!(
@@ -994,7 +1020,9 @@ mod tests {
                 serde_json::to_string(&d.rec).unwrap(),
                 "the text is what the inventory writes of the record"
             );
+            assert_eq!(old_json, json);
             by_text.add(&brief.rec, brief.bytes, brief.noatime);
+            by_text_old.add(&old.rec, old.bytes, old.noatime);
             by_record.add(&d.rec, d.bytes, d.noatime);
         }
         assert_eq!(
@@ -1002,6 +1030,12 @@ mod tests {
             (by_record.personal, by_record.unscanned)
         );
         let summary = |t: &mut crate::report::Totals| serde_json::to_value(t.finish()).unwrap();
-        assert_eq!(summary(&mut by_text), summary(&mut by_record));
+        let want = summary(&mut by_record);
+        assert_eq!(
+            summary(&mut by_text),
+            want,
+            "from the brief beside the record"
+        );
+        assert_eq!(summary(&mut by_text_old), want, "from the record's text");
     }
 }

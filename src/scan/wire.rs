@@ -184,7 +184,7 @@ pub(crate) fn read_reply(r: &mut dyn Read, text: bool) -> io::Result<Option<Repl
     };
     Ok(Some(match tag {
         RECORD if text => {
-            let w: Carried<&RawValue> = serde_json::from_slice(&p).map_err(io::Error::other)?;
+            let w: Carried<&RawValue, _> = serde_json::from_slice(&p).map_err(io::Error::other)?;
             let job = w.job;
             let (done, json) = w.split().map_err(io::Error::other)?;
             Reply::Text {
