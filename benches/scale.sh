@@ -80,7 +80,8 @@ PEAK_SUM=0
 while kill -0 "$SCAN" 2>/dev/null; do
     kpid=$(pgrep -P "$SCAN" -x kartlegg | head -1 || true)
     if [ -n "$kpid" ]; then
-        sum=$(ps -o rss= -p "$kpid" --ppid "$kpid" | awk '{s += $1} END {print s + 0}')
+        # The scan may end between the two looks: then there is nothing to add.
+        sum=$(ps -o rss= -p "$kpid" --ppid "$kpid" | awk '{s += $1} END {print s + 0}' || true)
         [ "$sum" -gt "$PEAK_SUM" ] && PEAK_SUM=$sum
     fi
     sleep 0.05
