@@ -520,16 +520,18 @@ impl State {
             } else {
                 None
             };
-            let mut kept = match text {
+            // A text's fresh evidence is in its text; what the totals read of it, the size, is
+            // the file's now (an unchanged file has the size it was stored with).
+            let kept = match text {
                 Some((done, json)) => Kept::Text(done, json),
-                None => Kept::Whole(decode(b).map_err(damaged)?),
+                None => {
+                    let mut done = decode(b).map_err(damaged)?;
+                    if own && done.rec.meta.is_some() {
+                        done.rec.meta = Some(fresh.clone());
+                    }
+                    Kept::Whole(done)
+                }
             };
-            let rec = match &mut kept {
-                Kept::Whole(d) | Kept::Text(d, _) => &mut d.rec,
-            };
-            if own && rec.meta.is_some() {
-                rec.meta = Some(fresh.clone());
-            }
             out.push(kept);
         }
         Ok((!out.is_empty()).then_some(out))
