@@ -6,10 +6,10 @@
 //! the calling thread, which alone writes the report. Every path yields exactly one record.
 //!
 //! With `--state` ([`state`]), the router asks the state which files of each batch are
-//! unchanged before the others are handed out; a reuse thread fetches and decodes the stored
-//! records of the unchanged ones for the writer, which also keeps the state (every record of a
-//! file read, the file's identity once its own record is in, the files that are gone at the
-//! end).
+//! unchanged before the others are handed out, and learns which rows the walk passed by (files
+//! that are gone); reuse threads fetch and decode the stored records of the unchanged ones
+//! for the writer, which also keeps the state (every record of a file read, the file's
+//! identity once its own record is in, the rows of files that are gone).
 //!
 //! Bound for a JSON inventory and changed by nothing on the way (`--find`, `--decisions`), a
 //! record goes to the inventory (and to the state) as the text a worker sent or the state
@@ -259,8 +259,10 @@ pub enum Out {
     Begin(u64, Identity),
     /// File `.0` is done: its own record was the last with its id.
     End(u64),
-    /// With a state: the file at this path was unchanged; its stored records came before.
-    Reused(PathBuf),
+    /// With a state: a file was unchanged; its stored records came before.
+    Reused,
+    /// With a state: the walk passed by the file of this row; it is gone.
+    Gone(state::Gone),
     /// A record as the JSON inventory writes it: for a scan whose records go to that
     /// inventory as they are, the worker's text ([`pool::Event::Text`]) or the state's
     /// ([`state::Kept::Text`]), which needs no encoding again. The record beside it holds
@@ -282,7 +284,7 @@ fn unix_now() -> i64 {
 }
 
 /// With a state: a file the router found unchanged. Its stored records are fetched and
-/// decoded by the reuse thread ([`reuse`]), off the router's path.
+/// decoded by a reuse thread ([`reuse`]), off the router's path.
 struct Unchanged {
     id: Identity,
     meta: crate::walk::Meta,
@@ -299,7 +301,7 @@ fn route(
     outs: &mut Vec<Out>,
     reuse: Option<&Sender<Vec<Unchanged>>>,
 ) -> Vec<(u64, Entry)> {
-    // The batch's files are looked up at once: one lock of the state, not one per file.
+    // The batch's files are looked up at once: one query of the state, not one per file.
     let mut found = match state {
         Some(st) => {
             let ids: Vec<Identity> = batch
@@ -310,7 +312,17 @@ fn route(
                     _ => None,
                 })
                 .collect();
-            let answers = st.unchanged_all(&ids.iter().collect::<Vec<_>>());
+            let answers = match st.unchanged_all(&ids.iter().collect::<Vec<_>>()) {
+                Ok((same, gone)) => {
+                    outs.extend(gone.into_iter().map(Out::Gone));
+                    same
+                }
+                // The files are read; the state's error is the writer's to report.
+                Err(e) => {
+                    warn_once(&e);
+                    vec![false; ids.len()]
+                }
+            };
             ids.into_iter().zip(answers).collect()
         }
         None => Vec::new(),
@@ -323,19 +335,12 @@ fn route(
             todo.push((0, entry));
             continue;
         };
-        if let Some((id, answer)) = found.next() {
-            match answer {
-                Ok(true) => {
-                    unchanged.push(Unchanged { id, meta: *meta });
-                    continue;
-                }
-                Ok(false) => outs.push(Out::Begin(*next + 1, id)),
-                // The file is read; the state's error is the writer's to report.
-                Err(e) => {
-                    warn_once(&e);
-                    outs.push(Out::Begin(*next + 1, id));
-                }
+        if let Some((id, same)) = found.next() {
+            if same {
+                unchanged.push(Unchanged { id, meta: *meta });
+                continue;
             }
+            outs.push(Out::Begin(*next + 1, id));
         }
         *next += 1;
         todo.push((*next, entry));
@@ -343,7 +348,7 @@ fn route(
     if let (Some(st), false) = (state, unchanged.is_empty()) {
         match reuse {
             Some(tx) => {
-                // The reuse thread ends only after the router is done sending.
+                // The reuse threads end only after the router is done sending.
                 let _ = tx.send(unchanged);
             }
             None => {
@@ -373,7 +378,7 @@ fn reuse_batch(st: &State, batch: Vec<Unchanged>, outs: &mut Vec<Out>) -> Vec<Un
                     state::Kept::Whole(d) => Out::Record(0, Box::new(d)),
                     state::Kept::Text(d, json) => Out::Text(0, Box::new(d), json),
                 }));
-                outs.push(Out::Reused(u.id.path));
+                outs.push(Out::Reused);
             }
             Ok(None) => again.push(u),
             Err(e) => {
@@ -399,7 +404,10 @@ fn read_again(again: Vec<Unchanged>, next: &mut u64, outs: &mut Vec<Out>) -> Vec
         .collect()
 }
 
-/// The reuse thread: fetches and decodes the stored records of the unchanged files the router
+/// Reuse threads at most ([`reuse`]).
+const REUSE_THREADS: usize = 4;
+
+/// A reuse thread: fetches and decodes the stored records of the unchanged files the router
 /// sends, for the writer; sends back those that must be read after all.
 fn reuse(
     st: &State,
@@ -635,11 +643,16 @@ fn in_processes(
         let (reuse_tx, reuse_rx) = crossbeam_channel::bounded::<Vec<Unchanged>>(4);
         let (again_tx, again_rx) = crossbeam_channel::unbounded::<Vec<Unchanged>>();
         if let Some(st) = state {
-            let reuse_done = done.clone();
-            s.spawn(move || reuse(st, reuse_rx, reuse_done, again_tx));
-        } else {
-            drop((reuse_rx, again_tx));
+            // Decoding stored records is most of a rescan's work, and each batch is decoded
+            // on its own: one thread per core, up to a few (they share the state's lock only
+            // to fetch).
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            for _ in 0..cores.clamp(1, REUSE_THREADS) {
+                let (rx, done, again) = (reuse_rx.clone(), done.clone(), again_tx.clone());
+                s.spawn(move || reuse(st, rx, done, again));
+            }
         }
+        drop((reuse_rx, again_tx));
         s.spawn(move || {
             let mut next = 0;
             // Stored records and identities go to the writer before the jobs are handed out,
@@ -671,7 +684,7 @@ fn in_processes(
                     return;
                 }
             }
-            // The walk is done: once the reuse thread has finished, what it sent back is read.
+            // The walk is done: once the reuse threads have finished, what it sent back is read.
             drop(reuse_tx);
             for back in again_rx {
                 let mut outs = Vec::new();
@@ -784,6 +797,11 @@ pub fn run_with_state(
         st.hand_on_text(text);
     }
     let state = state.as_deref();
+    // With a state, roots are walked in the order its rows are kept in (see [`state`]).
+    let mut roots: Vec<&PathBuf> = opts.roots.iter().collect();
+    if state.is_some() {
+        roots.sort_by_cached_key(|r| state::key(r));
+    }
     let walk =
         Walk::new(opts.follow, Exclude::new(&opts.exclude, never_scan)?).with_shard(opts.shard);
     let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Batch>(64);
@@ -803,7 +821,7 @@ pub fn run_with_state(
                 at: unix_now(),
                 entries: Vec::with_capacity(BATCH),
             };
-            for root in &opts.roots {
+            for root in &roots {
                 counts += walk.run(root, &mut |e| {
                     batch.entries.push(e);
                     if batch.entries.len() == BATCH {
@@ -872,9 +890,15 @@ pub fn run_with_state(
                         }
                         continue;
                     }
-                    Out::Reused(path) => {
+                    Out::Reused => {
                         if let Some(w) = &mut writer {
-                            w.reused(&path);
+                            w.reused();
+                        }
+                        continue;
+                    }
+                    Out::Gone(gone) => {
+                        if let Some(w) = &mut writer {
+                            w.gone(&gone);
                         }
                         continue;
                     }

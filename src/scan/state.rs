@@ -2,8 +2,9 @@
 //! read, kept in a SQLite database, so that the next scan reads only new and changed files and
 //! a scan that was killed resumes where it stopped.
 //!
-//! * **One row per file on disk**: its raw path (bytes: the state never leaves the machine
-//!   that scans, and holds paths as the share does), device, inode, size, modification and
+//! * **One row per file on disk**, keyed by its raw path (bytes: the state never leaves the
+//!   machine that scans, and holds paths as the share does) in walk order ([`key`]), with its
+//!   device, inode, size, modification and
 //!   change times in nanoseconds, the moment the walk looked at it, the hash of the settings
 //!   that decide its records (options, rules, fingerprint key) and the tool version. Beside
 //!   it, its finished records — its own and its members' — exactly as the worker sent them:
@@ -28,9 +29,13 @@
 //! * **One scan at a time**: the database is opened in exclusive locking mode, so a second scan
 //!   with the same state stops with a clear error, and the write-ahead log needs no shared
 //!   memory (it works on a network file system, as one client).
-//! * **Removed files**: each scan has a generation number; every row it reads or reuses is
-//!   stamped with it, and at the end rows of earlier generations are files that are gone:
-//!   they are counted and deleted.
+//! * **Read in walk order**: the walk visits names in byte order, depth first, and the rows
+//!   are keyed so that they sort the same way. Each batch of the walk is looked up with one
+//!   range query, which also finds the **removed files**: a row in the range that the walk did
+//!   not yield is a file that is gone; it is counted and deleted, and so, at the end, are the
+//!   rows after the last file walked. Nothing is written for an unchanged file. (Roots are
+//!   walked in key order; a batch that goes back, as under nested roots, is looked up
+//!   without removing anything.)
 //! * **Scope**: a state belongs to one set of roots and one shard; another scope is refused
 //!   rather than having its rows counted as removed.
 
@@ -50,16 +55,49 @@ use crate::read::FileMeta;
 use crate::report::{FileRecord, Incremental, Status};
 use crate::walk::Meta;
 
-/// Version of the database layout; another one is refused (make a new state).
-const LAYOUT: &str = "1";
+/// Version of the database layout; another one is refused (make a new state), except the
+/// first, whose rows are dropped (its files are read again) and whose key is kept.
+const LAYOUT: &str = "2";
 
 /// A write transaction is committed after this many statements...
 const COMMIT_EVERY: usize = 1000;
 /// ... or this long after it began, so a slow scan loses little when killed.
 pub(crate) const COMMIT_AFTER: Duration = Duration::from_millis(200);
 
-/// Reused files are stamped this many at a time.
-const REUSED_BATCH: usize = 256;
+/// The key of a file's rows: its raw path with each `/` as a NUL byte, which no name holds,
+/// so that keys sort as the walk visits their files (a directory's files before a sibling
+/// whose name is the directory's with more after it: `a/x` before `a.txt`).
+pub(crate) fn key(path: &Path) -> Vec<u8> {
+    let mut k = path.as_os_str().as_bytes().to_vec();
+    for b in &mut k {
+        if *b == b'/' {
+            *b = 0;
+        }
+    }
+    k
+}
+
+/// The positions of `keys` in key order.
+fn sorted(keys: &[Vec<u8>]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    order
+}
+
+/// Raises what the lookups covered ([`State::unchanged_all`]) to `k`.
+fn raise(covered: &mut Option<Vec<u8>>, k: &[u8]) {
+    if covered.as_deref().is_none_or(|c| k > c) {
+        *covered = Some(k.to_vec());
+    }
+}
+
+/// A row the walk passed by: its file is gone.
+#[derive(Debug)]
+pub struct Gone {
+    pub key: Vec<u8>,
+    /// Its file was in the last inventory (its row was complete).
+    pub listed: bool,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -113,12 +151,13 @@ impl Identity {
             checked,
         }
     }
+}
 
-    /// Changed within (or after) the second its state was taken in.
-    fn racy(&self) -> bool {
-        let checked_ns = self.checked.saturating_mul(1_000_000_000);
-        self.mtime_ns >= checked_ns || self.ctime_ns >= checked_ns
-    }
+/// Whether a file with these times, looked at in second `checked`, may have changed within
+/// that second without its times showing it.
+fn racy(mtime_ns: i64, ctime_ns: i64, checked: i64) -> bool {
+    let checked_ns = checked.saturating_mul(1_000_000_000);
+    mtime_ns >= checked_ns || ctime_ns >= checked_ns
 }
 
 /// A record as stored: the worker's record with what the summary needs besides it
@@ -199,7 +238,9 @@ pub struct State {
     conn: Mutex<Connection>,
     /// Set by [`State::begin`].
     settings: String,
-    generation: i64,
+    /// The greatest key the lookups of this scan have covered: rows up to it were either
+    /// walked or found gone ([`State::unchanged_all`]).
+    covered: Mutex<Option<Vec<u8>>>,
     /// A `--reveal` scan: nothing is looked up or stored.
     reveal: bool,
     /// Stored records are handed on as text ([`Kept::Text`]).
@@ -268,18 +309,31 @@ impl State {
                 })
                 .optional()
                 .unwrap_or(None);
-            if layout.as_deref() != Some(LAYOUT) {
-                return Err(StateError::Layout {
-                    path: path.to_path_buf(),
-                    found: layout.unwrap_or_else(|| "none".into()),
-                });
+            match layout.as_deref() {
+                Some(LAYOUT) => {}
+                // Rows keyed by plain paths: dropped, so every file is read again once; the
+                // fingerprint key and the scope stay.
+                Some("1") => conn
+                    .execute_batch(
+                        "BEGIN IMMEDIATE;
+                         DROP TABLE files; DROP TABLE records;
+                         DELETE FROM meta WHERE name IN ('layout', 'generation');
+                         COMMIT;",
+                    )
+                    .map_err(&err)?,
+                _ => {
+                    return Err(StateError::Layout {
+                        path: path.to_path_buf(),
+                        found: layout.unwrap_or_else(|| "none".into()),
+                    })
+                }
             }
         }
         conn.execute_batch(
             "BEGIN IMMEDIATE;
              CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS files (
-                 path BLOB PRIMARY KEY,
+                 key BLOB PRIMARY KEY,
                  dev INTEGER NOT NULL,
                  ino INTEGER NOT NULL,
                  size INTEGER NOT NULL,
@@ -288,16 +342,15 @@ impl State {
                  checked INTEGER NOT NULL,
                  settings TEXT NOT NULL,
                  version TEXT NOT NULL,
-                 generation INTEGER NOT NULL,
                  complete INTEGER NOT NULL
              ) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS records (
-                 path BLOB NOT NULL,
+                 key BLOB NOT NULL,
                  seq INTEGER NOT NULL,
                  data BLOB NOT NULL,
-                 PRIMARY KEY (path, seq)
+                 PRIMARY KEY (key, seq)
              );
-             INSERT OR IGNORE INTO meta (name, value) VALUES ('layout', '1');
+             INSERT OR IGNORE INTO meta (name, value) VALUES ('layout', '2');
              COMMIT;",
         )
         .map_err(&err)?;
@@ -305,7 +358,7 @@ impl State {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
             settings: String::new(),
-            generation: 0,
+            covered: Mutex::new(None),
             reveal: false,
             text: false,
         })
@@ -357,7 +410,7 @@ impl State {
     }
 
     /// Starts a scan of `scope` (its roots and shard, in words) whose records are decided by
-    /// `settings` (a hash): checks the scope and takes the next generation.
+    /// `settings` (a hash): checks the scope.
     pub fn begin(&mut self, scope: &str, settings: String, reveal: bool) -> Result<(), StateError> {
         self.settings = settings;
         self.reveal = reveal;
@@ -381,18 +434,12 @@ impl State {
             }
             _ => {}
         }
-        let generation = match meta("generation").map_err(&err)? {
-            Some(rusqlite::types::Value::Integer(g)) => g + 1,
-            _ => 1,
-        };
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(&err)?;
         conn.execute(
-            "INSERT OR REPLACE INTO meta (name, value) VALUES ('scope', ?1), ('generation', ?2)",
-            params![scope, generation],
+            "INSERT OR REPLACE INTO meta (name, value) VALUES ('scope', ?1)",
+            params![scope],
         )
         .map_err(&err)?;
-        conn.execute_batch("COMMIT").map_err(&err)?;
-        self.generation = generation;
+        *self.covered.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(())
     }
 
@@ -405,7 +452,7 @@ impl State {
     /// [`State::unchanged_all`] and [`State::records_all`] for one file.
     #[cfg(test)]
     fn lookup(&self, id: &Identity, meta: &Meta) -> Result<Option<Vec<Kept>>, StateError> {
-        if !self.unchanged_all(&[id]).pop().expect("one answer")? {
+        if !self.unchanged_all(&[id])?.0[0] {
             return Ok(None);
         }
         self.records_all(&[(&id.path, meta)])
@@ -413,86 +460,150 @@ impl State {
             .expect("one answer per file")
     }
 
-    /// For each file, whether its row is complete and unchanged since its records were made
-    /// (see the module documentation). One lock of the state for the whole batch; the
-    /// router asks this of every file on disk, and fetching and decoding the records of the
-    /// unchanged ones ([`State::records_all`]) is left to another thread.
-    pub fn unchanged_all(&self, files: &[&Identity]) -> Vec<Result<bool, StateError>> {
-        if self.reveal {
-            return files.iter().map(|_| Ok(false)).collect();
+    /// For each file of a batch of the walk, whether its row is complete and unchanged since
+    /// its records were made (see the module documentation); and the rows of the files the walk
+    /// passed by, which are gone. One range query under one lock of the state; the router asks
+    /// this of every batch, and fetching and decoding the records of the unchanged files
+    /// ([`State::records_all`]) is left to another thread.
+    pub fn unchanged_all(&self, files: &[&Identity]) -> Result<(Vec<bool>, Vec<Gone>), StateError> {
+        let mut same = vec![false; files.len()];
+        if self.reveal || files.is_empty() {
+            return Ok((same, Vec::new()));
         }
+        let keys: Vec<Vec<u8>> = files.iter().map(|id| key(&id.path)).collect();
+        let order = sorted(&keys);
+        let (lo, hi) = (&keys[order[0]], &keys[order[order.len() - 1]]);
+        // A batch after the last in walk order takes the rows since the last: any not walked is
+        // gone. One that goes back (nested roots) only looks its own files up.
+        let (onward, from) = {
+            let mut covered = self.covered.lock().unwrap_or_else(|p| p.into_inner());
+            let onward =
+                keys.windows(2).all(|w| w[0] < w[1]) && covered.as_ref().is_none_or(|c| lo > c);
+            let from = match (onward, covered.as_ref()) {
+                (true, Some(c)) => c.clone(),
+                (true, None) => Vec::new(),
+                (false, _) => lo.clone(),
+            };
+            raise(&mut covered, hi);
+            (onward, from)
+        };
+        let mut gone = Vec::new();
         let conn = self.conn();
-        files
-            .iter()
-            .map(|id| self.unchanged(&conn, id).map_err(self.err()))
-            .collect()
+        let sql = if onward {
+            "SELECT key, ino, size, mtime_ns, ctime_ns, checked, settings, version, complete
+             FROM files WHERE key > ?1 AND key <= ?2 ORDER BY key"
+        } else {
+            "SELECT key, ino, size, mtime_ns, ctime_ns, checked, settings, version, complete
+             FROM files WHERE key >= ?1 AND key <= ?2 ORDER BY key"
+        };
+        let mut at = 0;
+        let r: rusqlite::Result<()> = (|| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let mut rows = stmt.query(params![from, hi])?;
+            while let Some(r) = rows.next()? {
+                let k = r.get_ref(0)?.as_blob()?;
+                while at < order.len() && keys[order[at]].as_slice() < k {
+                    at += 1;
+                }
+                let complete = r.get::<_, i64>(8)? == 1;
+                if at == order.len() || keys[order[at]].as_slice() != k {
+                    if onward {
+                        gone.push(Gone {
+                            key: k.to_vec(),
+                            listed: complete,
+                        });
+                    }
+                    continue;
+                }
+                let valid = complete
+                    && r.get_ref(6)?.as_str()? == self.settings
+                    && r.get_ref(7)?.as_str()? == env!("CARGO_PKG_VERSION");
+                let stored = (
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                );
+                let checked: i64 = r.get(5)?;
+                // The same path twice in a batch (nested roots) gets the same answer.
+                while at < order.len() && keys[order[at]].as_slice() == k {
+                    let id = files[order[at]];
+                    same[order[at]] = valid
+                        && stored == (id.ino, id.size, id.mtime_ns, id.ctime_ns)
+                        && !racy(id.mtime_ns, id.ctime_ns, checked);
+                    at += 1;
+                }
+            }
+            Ok(())
+        })();
+        r.map_err(self.err())?;
+        Ok((same, gone))
     }
 
     /// For each unchanged file, its stored records: its own last, its evidence (times,
     /// owner, mode) taken from its `Meta`, as reading it now would. `None` if none are stored.
-    /// The records are fetched under one lock and decoded after it is released (the writer
-    /// thread needs it meanwhile).
+    /// The records are fetched with one range query under one lock and decoded after it is
+    /// released (the writer thread needs it meanwhile).
     pub fn records_all(
         &self,
         files: &[(&Path, &Meta)],
     ) -> Vec<Result<Option<Vec<Kept>>, StateError>> {
-        let blobs: Vec<rusqlite::Result<Vec<Vec<u8>>>> = {
+        let keys: Vec<Vec<u8>> = files.iter().map(|(p, _)| key(p)).collect();
+        let blobs = {
             let conn = self.conn();
-            files
-                .iter()
-                .map(|(path, _)| Self::records(&conn, path))
-                .collect()
+            Self::records(&conn, &keys)
         };
-        blobs
-            .into_iter()
-            .zip(files)
-            .map(|(b, (_, meta))| self.decode_all(&b.map_err(self.err())?, meta))
-            .collect()
+        match blobs {
+            Ok(blobs) => blobs
+                .into_iter()
+                .zip(files)
+                .map(|(b, (_, meta))| self.decode_all(&b, meta))
+                .collect(),
+            Err(e) => {
+                let detail = e.to_string();
+                files
+                    .iter()
+                    .map(|_| {
+                        Err(StateError::Record {
+                            path: self.path.clone(),
+                            detail: detail.clone(),
+                        })
+                    })
+                    .collect()
+            }
+        }
     }
 
-    /// Whether the row of `id` is complete and its file unchanged.
-    fn unchanged(&self, conn: &Connection, id: &Identity) -> rusqlite::Result<bool> {
-        let path = id.path.as_os_str().as_bytes();
-        let mut row = conn.prepare_cached(
-            "SELECT ino, size, mtime_ns, ctime_ns, checked, settings, version, complete
-             FROM files WHERE path = ?1",
+    /// The stored records of the files with these keys, as stored, in order: the rows from
+    /// the least key to the greatest, those of other files passed over unread.
+    fn records(conn: &Connection, keys: &[Vec<u8>]) -> rusqlite::Result<Vec<Vec<Vec<u8>>>> {
+        let mut out = vec![Vec::new(); keys.len()];
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let order = sorted(keys);
+        let mut stmt = conn.prepare_cached(
+            "SELECT key, data FROM records WHERE key >= ?1 AND key <= ?2 ORDER BY key, seq",
         )?;
-        let stored = row
-            .query_row(params![path], |r| {
-                Ok((
-                    Identity {
-                        path: PathBuf::new(),
-                        dev: id.dev,
-                        ino: r.get::<_, i64>(0)? as u64,
-                        size: r.get::<_, i64>(1)? as u64,
-                        mtime_ns: r.get(2)?,
-                        ctime_ns: r.get(3)?,
-                        checked: r.get(4)?,
-                    },
-                    r.get_ref(5)?.as_str()? == self.settings
-                        && r.get_ref(6)?.as_str()? == env!("CARGO_PKG_VERSION")
-                        && r.get::<_, i64>(7)? == 1,
-                ))
-            })
-            .optional()?;
-        let Some((was, valid)) = stored else {
-            return Ok(false);
-        };
-        let same = (was.ino, was.size, was.mtime_ns, was.ctime_ns)
-            == (id.ino, id.size, id.mtime_ns, id.ctime_ns);
-        Ok(valid && same && !was.racy())
-    }
-
-    /// The stored records of the file at `path`, as stored, in order.
-    fn records(conn: &Connection, path: &Path) -> rusqlite::Result<Vec<Vec<u8>>> {
-        let mut recs =
-            conn.prepare_cached("SELECT data FROM records WHERE path = ?1 ORDER BY seq")?;
-        let blobs = recs
-            .query_map(params![path.as_os_str().as_bytes()], |r| {
-                r.get::<_, Vec<u8>>(0)
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(blobs)
+        let mut rows = stmt.query(params![keys[order[0]], keys[order[order.len() - 1]]])?;
+        let mut at = 0;
+        while let Some(r) = rows.next()? {
+            let k = r.get_ref(0)?.as_blob()?;
+            while at < order.len() && keys[order[at]].as_slice() < k {
+                at += 1;
+            }
+            if at == order.len() {
+                break;
+            }
+            if keys[order[at]].as_slice() == k {
+                let data: Vec<u8> = r.get(1)?;
+                // The same path twice (nested roots) gets the records twice.
+                for &i in order[at..].iter().take_while(|&&i| keys[i].as_slice() == k) {
+                    out[i].push(data.clone());
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn decode_all(&self, blobs: &[Vec<u8>], meta: &Meta) -> Result<Option<Vec<Kept>>, StateError> {
@@ -557,7 +668,6 @@ impl State {
             since: None,
             counts: Incremental::default(),
             error: None,
-            reused: Vec::new(),
         }
     }
 }
@@ -581,8 +691,6 @@ pub struct Writer<'s> {
     since: Option<Instant>,
     counts: Incremental,
     error: Option<StateError>,
-    /// Paths of reused files not yet stamped with this scan's generation.
-    reused: Vec<Vec<u8>>,
 }
 
 impl Writer<'_> {
@@ -629,8 +737,13 @@ impl Writer<'_> {
         }
     }
 
-    /// File `job` is about to be read.
+    /// File `job` is about to be read. Its row is covered: the end of the scan does not take
+    /// it for gone, looked up or not.
     pub fn begin(&mut self, job: u64, id: Identity) {
+        raise(
+            &mut self.state.covered.lock().unwrap_or_else(|p| p.into_inner()),
+            &key(&id.path),
+        );
         self.jobs.insert(
             job,
             Job {
@@ -659,19 +772,19 @@ impl Writer<'_> {
         let first = j.seq == 0;
         j.seq += 1;
         let (seq, id) = (j.seq, j.id.clone());
-        let (settings, generation) = (self.state.settings.clone(), self.state.generation);
+        let settings = self.state.settings.clone();
         let data = data();
         self.write(|c| {
-            let path = id.path.as_os_str().as_bytes();
+            let path = key(&id.path);
             if first {
                 // Whatever was stored for this path goes; the row is incomplete until the end.
-                c.prepare_cached("DELETE FROM records WHERE path = ?1")?
+                c.prepare_cached("DELETE FROM records WHERE key = ?1")?
                     .execute(params![path])?;
                 c.prepare_cached(
                     "INSERT OR REPLACE INTO files
-                     (path, dev, ino, size, mtime_ns, ctime_ns, checked, settings, version,
-                      generation, complete)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)",
+                     (key, dev, ino, size, mtime_ns, ctime_ns, checked, settings, version,
+                      complete)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
                 )?
                 .execute(params![
                     path,
@@ -683,10 +796,9 @@ impl Writer<'_> {
                     id.checked,
                     settings,
                     env!("CARGO_PKG_VERSION"),
-                    generation
                 ])?;
             }
-            c.prepare_cached("INSERT INTO records (path, seq, data) VALUES (?1, ?2, ?3)")?
+            c.prepare_cached("INSERT INTO records (key, seq, data) VALUES (?1, ?2, ?3)")?
                 .execute(params![path, seq, data])?;
             Ok(())
         });
@@ -702,14 +814,14 @@ impl Writer<'_> {
         if j.seq == 0 {
             return;
         }
-        let path = j.id.path.as_os_str().as_bytes().to_vec();
+        let path = key(&j.id.path);
         self.write(|c| {
             if j.keep {
-                c.prepare_cached("UPDATE files SET complete = 1 WHERE path = ?1")?
+                c.prepare_cached("UPDATE files SET complete = 1 WHERE key = ?1")?
                     .execute(params![path])?;
             } else {
                 // Read again next time: the row stays, incomplete, so it is not "removed".
-                c.prepare_cached("DELETE FROM records WHERE path = ?1")?
+                c.prepare_cached("DELETE FROM records WHERE key = ?1")?
                     .execute(params![path])?;
             }
             Ok(())
@@ -717,61 +829,50 @@ impl Writer<'_> {
         self.tick();
     }
 
-    /// The stored records of the file at `path` went to the report unchanged.
-    pub fn reused(&mut self, path: &Path) {
+    /// The stored records of an unchanged file went to the report: nothing of it changes.
+    pub fn reused(&mut self) {
         self.counts.reused += 1;
-        self.reused.push(path.as_os_str().as_bytes().to_vec());
-        if self.reused.len() >= REUSED_BATCH {
-            self.stamp_reused();
-        }
+    }
+
+    /// The walk passed by the file of a row: it is gone.
+    pub fn gone(&mut self, gone: &Gone) {
+        self.counts.removed += u64::from(gone.listed);
+        self.write(|c| {
+            c.prepare_cached("DELETE FROM records WHERE key = ?1")?
+                .execute(params![gone.key])?;
+            c.prepare_cached("DELETE FROM files WHERE key = ?1")?
+                .execute(params![gone.key])?;
+            Ok(())
+        });
         self.tick();
     }
 
-    /// Stamps the reused files with this scan's generation: one prepared statement run for
-    /// each, all under one lock of the state (the router's lookups need it too).
-    fn stamp_reused(&mut self) {
-        if self.reused.is_empty() {
-            return;
-        }
-        let paths = std::mem::take(&mut self.reused);
-        let generation = self.state.generation;
-        self.write(|c| {
-            let mut update =
-                c.prepare_cached("UPDATE files SET generation = ?1 WHERE path = ?2")?;
-            for p in &paths {
-                update.execute(params![generation, p])?;
-            }
-            Ok(())
-        });
-    }
-
-    /// After a complete walk: files of earlier generations are gone; they are counted and
-    /// deleted. Returns the counts for the summary.
+    /// After a complete walk: the rows after the last file walked are files that are gone;
+    /// they are counted and deleted. Returns the counts for the summary.
     pub fn finish(mut self) -> Result<Incremental, StateError> {
-        self.stamp_reused();
-        let generation = self.state.generation;
+        let after = self
+            .state
+            .covered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_default();
         let mut removed = 0;
         self.write(|c| {
             removed = c.query_row(
-                "SELECT count(*) FROM files WHERE generation < ?1 AND complete = 1",
-                params![generation],
+                "SELECT count(*) FROM files WHERE key > ?1 AND complete = 1",
+                params![after],
                 |r| r.get::<_, i64>(0),
             )?;
-            c.execute(
-                "DELETE FROM records WHERE path IN (SELECT path FROM files WHERE generation < ?1)",
-                params![generation],
-            )?;
-            c.execute(
-                "DELETE FROM files WHERE generation < ?1",
-                params![generation],
-            )?;
+            c.execute("DELETE FROM records WHERE key > ?1", params![after])?;
+            c.execute("DELETE FROM files WHERE key > ?1", params![after])?;
             Ok(())
         });
         self.commit();
         if let Some(e) = self.error {
             return Err(e);
         }
-        self.counts.removed = removed as u64;
+        self.counts.removed += removed as u64;
         Ok(self.counts)
     }
 
@@ -809,24 +910,49 @@ mod tests {
     }
 
     #[test]
+    fn keys_sort_as_the_walk_visits_files() {
+        use rand::{Rng, SeedableRng};
+        // Names that sort around `/` (0x2f): before it (space, `-`, `.`), after it, and bytes
+        // above ASCII; directories and files of the same stems.
+        let parts = ["a", "a.txt", "a-b", "a b", "a0", "ab", "Z", "å", "a.", "-"];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            for _ in 0..40 {
+                let depth = rng.gen_range(1..4);
+                let mut p = dir.path().to_path_buf();
+                for _ in 0..depth {
+                    p.push(parts[rng.gen_range(0..parts.len())]);
+                }
+                // A name already taken by a file cannot be a directory, and the reverse.
+                if std::fs::create_dir_all(p.parent().unwrap()).is_ok() && !p.is_dir() {
+                    std::fs::write(&p, "x").unwrap();
+                }
+            }
+            let mut keys = Vec::new();
+            Walk::new(false, Exclude::new(&[], Vec::new()).unwrap()).run(dir.path(), &mut |e| {
+                if let Entry::File { path, .. } = e {
+                    keys.push(key(&path));
+                }
+            });
+            assert!(keys.len() > 10);
+            assert!(
+                keys.windows(2).all(|w| w[0] < w[1]),
+                "walk order is key order"
+            );
+        }
+    }
+
+    #[test]
     fn a_change_in_the_second_the_file_was_looked_at_is_racy() {
-        let id = |mtime_ns: i64, ctime_ns: i64| Identity {
-            path: PathBuf::new(),
-            dev: 0,
-            ino: 0,
-            size: 0,
-            mtime_ns,
-            ctime_ns,
-            checked: 100,
-        };
         let s = 1_000_000_000;
         assert!(
-            !id(99 * s + 999_999_999, 50 * s).racy(),
+            !racy(99 * s + 999_999_999, 50 * s, 100),
             "the second before"
         );
-        assert!(id(100 * s, 50 * s).racy(), "the same second");
-        assert!(id(50 * s, 100 * s + 500).racy(), "ctime in the same second");
-        assert!(id(101 * s, 50 * s).racy(), "later");
+        assert!(racy(100 * s, 50 * s, 100), "the same second");
+        assert!(racy(50 * s, 100 * s + 500, 100), "ctime in the same second");
+        assert!(racy(101 * s, 50 * s, 100), "later");
     }
 
     #[test]

@@ -219,6 +219,112 @@ fn changed_new_and_removed_files() {
 }
 
 #[test]
+fn files_gone_anywhere_in_the_walk_are_found_whatever_the_order_of_the_roots() {
+    let w = Work::new();
+    // Names that sort around `/`, in two roots given against their order.
+    let names = [
+        "o/a/1.txt",
+        "o/a.txt",
+        "o/a-b/2.txt",
+        "o/b/borte/3.txt",
+        "o/b/borte/4.txt",
+        "o/b/blir.txt",
+        "p/m.txt",
+        "p/z.txt",
+    ];
+    for n in names {
+        w.file(n, format!("fnr {FNR}\n"));
+    }
+    let roots = [w.tree().join("p"), w.tree().join("o")];
+    let state = w.state();
+    let key = w.key();
+    let run = |with_state: bool| {
+        let mut args = vec!["--hash-key-file", key.to_str().unwrap()];
+        if with_state {
+            args.extend(["--state", state.to_str().unwrap()]);
+        }
+        scan(&[&roots[0], &roots[1]], &args).inv
+    };
+    settle();
+    assert_eq!(incremental(&run(true)), (0, 8, 0));
+    assert_eq!(incremental(&run(true)), (8, 0, 0), "nothing taken for gone");
+    // The first file of the walk, a whole directory in the middle, the last file.
+    fs::remove_file(w.tree().join("o/a/1.txt")).unwrap();
+    fs::remove_dir_all(w.tree().join("o/b/borte")).unwrap();
+    fs::remove_file(w.tree().join("p/z.txt")).unwrap();
+    let after = run(true);
+    assert_eq!(incremental(&after), (4, 0, 4));
+    assert_eq!(comparable(&after), comparable(&run(false)));
+    assert_eq!(incremental(&run(true)), (4, 0, 0));
+}
+
+#[test]
+fn a_state_of_the_first_layout_is_taken_over_and_keeps_its_key() {
+    let w = Work::new();
+    w.file("a.txt", format!("fnr {FNR}\n"));
+    let state = w.state();
+    {
+        let db = rusqlite::Connection::open(&state).unwrap();
+        db.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             CREATE TABLE meta (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
+             CREATE TABLE files (path BLOB PRIMARY KEY, dev INTEGER NOT NULL,
+                 ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                 ctime_ns INTEGER NOT NULL, checked INTEGER NOT NULL, settings TEXT NOT NULL,
+                 version TEXT NOT NULL, generation INTEGER NOT NULL, complete INTEGER NOT NULL
+             ) WITHOUT ROWID;
+             CREATE TABLE records (path BLOB NOT NULL, seq INTEGER NOT NULL,
+                 data BLOB NOT NULL, PRIMARY KEY (path, seq));
+             INSERT INTO meta VALUES ('layout', '1'), ('generation', 3),
+                 ('key', x'00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff');
+             INSERT INTO files VALUES (x'2f612e747874', 1, 2, 3, 4, 5, 6, 's', 'v', 3, 1);
+             INSERT INTO records VALUES (x'2f612e747874', 1, x'7b7d');",
+        )
+        .unwrap();
+    }
+    // Without a key of its own, the scan takes the state's.
+    let scan_state = || scan(&[&w.tree()], &["--state", state.to_str().unwrap()]).inv;
+    settle();
+    let first = scan_state();
+    assert_eq!(
+        incremental(&first),
+        (0, 1, 0),
+        "its rows dropped, the file read"
+    );
+    assert_eq!(incremental(&scan_state()), (1, 0, 0));
+    let db = rusqlite::Connection::open(&state).unwrap();
+    let meta = |name: &str| -> rusqlite::types::Value {
+        db.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    assert_eq!(meta("layout"), rusqlite::types::Value::Text("2".into()));
+    assert_eq!(
+        meta("key"),
+        rusqlite::types::Value::Blob(
+            hex::decode("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+                .unwrap()
+        )
+    );
+    // The fingerprint is the kept key's: a scan with that key gives the same.
+    let key_file = w.path().join("old.key");
+    fs::write(
+        &key_file,
+        hex::decode("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff").unwrap(),
+    )
+    .unwrap();
+    let by_key = scan(
+        &[&w.tree()],
+        &["--hash-key-file", key_file.to_str().unwrap()],
+    )
+    .inv;
+    let fp = |inv: &Value| file(inv, "/a.txt")["findings"][0]["fingerprint"].clone();
+    assert!(fp(&first).is_string());
+    assert_eq!(fp(&first), fp(&by_key));
+}
+
+#[test]
 fn stored_records_that_cannot_be_had_are_read_again() {
     let w = Work::new();
     mixed_tree(&w);
@@ -227,14 +333,22 @@ fn stored_records_that_cannot_be_had_are_read_again() {
     // One file's records are damaged, another's are gone while its row says complete: the
     // reuse thread gives both back to be read; nothing is lost from the inventory.
     let db = rusqlite::Connection::open(w.state()).unwrap();
-    let path = |name: &str| w.tree().join(name).into_os_string().into_encoded_bytes();
-    db.execute(
-        "UPDATE records SET data = x'7b' WHERE path = ?1",
-        [path("a.txt")],
-    )
-    .unwrap();
-    db.execute("DELETE FROM records WHERE path = ?1", [path("dir/b.csv")])
+    // Rows are keyed by the path with each `/` as a NUL byte.
+    let key = |name: &str| {
+        let mut k = w.tree().join(name).into_os_string().into_encoded_bytes();
+        k.iter_mut().filter(|b| **b == b'/').for_each(|b| *b = 0);
+        k
+    };
+    let damaged = db
+        .execute(
+            "UPDATE records SET data = x'7b' WHERE key = ?1",
+            [key("a.txt")],
+        )
         .unwrap();
+    let deleted = db
+        .execute("DELETE FROM records WHERE key = ?1", [key("dir/b.csv")])
+        .unwrap();
+    assert_eq!((damaged, deleted), (1, 1));
     drop(db);
     let again = w.scan_state(&[]);
     assert_eq!(incremental(&again.inv), (2, 2, 0));
