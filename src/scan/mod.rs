@@ -792,16 +792,14 @@ pub fn run_with_state(
     }
     // Records nothing changes on their way go to a JSON inventory as the text they came as.
     let text = on_record.is_none() && report.takes_json();
+    // With a state, roots are walked in the order its rows are kept in (see [`state`]).
+    let mut roots: Vec<&PathBuf> = opts.roots.iter().collect();
     if let Some(st) = state.as_deref_mut() {
+        roots = st.walk_order(&opts.roots)?;
         st.begin(&scope(opts), settings(opts, det, key), opts.reveal)?;
         st.hand_on_text(text);
     }
     let state = state.as_deref();
-    // With a state, roots are walked in the order its rows are kept in (see [`state`]).
-    let mut roots: Vec<&PathBuf> = opts.roots.iter().collect();
-    if state.is_some() {
-        roots.sort_by_cached_key(|r| state::key(r));
-    }
     let walk =
         Walk::new(opts.follow, Exclude::new(&opts.exclude, never_scan)?).with_shard(opts.shard);
     let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Batch>(64);

@@ -33,9 +33,9 @@
 //!   are keyed so that they sort the same way. Each batch of the walk is looked up with one
 //!   range query, which also finds the **removed files**: a row in the range that the walk did
 //!   not yield is a file that is gone; it is counted and deleted, and so, at the end, are the
-//!   rows after the last file walked. Nothing is written for an unchanged file. (Roots are
-//!   walked in key order; a batch that goes back, as under nested roots, is looked up
-//!   without removing anything.)
+//!   rows after the last file walked. Nothing is written for an unchanged file. Roots are
+//!   walked in key order, and roots that nest are refused ([`State::walk_order`]); a batch
+//!   that goes back all the same is looked up without removing anything.
 //! * **Scope**: a state belongs to one set of roots and one shard; another scope is refused
 //!   rather than having its rows counted as removed.
 
@@ -118,6 +118,15 @@ pub enum StateError {
         path: PathBuf,
         was: String,
         now: String,
+    },
+    #[error(
+        "state {path}: root {inner} lies inside root {outer}; a state needs roots that do not \
+         nest (scan {outer} alone)"
+    )]
+    Nested {
+        path: PathBuf,
+        outer: String,
+        inner: String,
     },
     #[error("state {path} is not a kartlegg state of this version (layout {found:?})")]
     Layout { path: PathBuf, found: String },
@@ -302,6 +311,7 @@ impl State {
         // fold waits for the disk (fsync) while the router's lookups wait for the connection.
         conn.pragma_update(None, "wal_autocheckpoint", 16384)
             .map_err(&err)?;
+        let mut upgrade = "";
         if !fresh {
             let layout: Option<String> = conn
                 .query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| {
@@ -312,15 +322,12 @@ impl State {
             match layout.as_deref() {
                 Some(LAYOUT) => {}
                 // Rows keyed by plain paths: dropped, so every file is read again once; the
-                // fingerprint key and the scope stay.
-                Some("1") => conn
-                    .execute_batch(
-                        "BEGIN IMMEDIATE;
-                         DROP TABLE files; DROP TABLE records;
-                         DELETE FROM meta WHERE name IN ('layout', 'generation');
-                         COMMIT;",
-                    )
-                    .map_err(&err)?,
+                // fingerprint key and the scope stay. In the transaction that makes the new
+                // tables, so a scan killed meanwhile leaves one layout or the other.
+                Some("1") => {
+                    upgrade = "DROP TABLE files; DROP TABLE records;
+                               DELETE FROM meta WHERE name IN ('layout', 'generation');"
+                }
                 _ => {
                     return Err(StateError::Layout {
                         path: path.to_path_buf(),
@@ -329,8 +336,9 @@ impl State {
                 }
             }
         }
-        conn.execute_batch(
+        conn.execute_batch(&format!(
             "BEGIN IMMEDIATE;
+             {upgrade}
              CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS files (
                  key BLOB PRIMARY KEY,
@@ -351,8 +359,8 @@ impl State {
                  PRIMARY KEY (key, seq)
              );
              INSERT OR IGNORE INTO meta (name, value) VALUES ('layout', '2');
-             COMMIT;",
-        )
+             COMMIT;"
+        ))
         .map_err(&err)?;
         Ok(State {
             path: path.to_path_buf(),
@@ -441,6 +449,30 @@ impl State {
         .map_err(&err)?;
         *self.covered.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(())
+    }
+
+    /// The roots in the order their rows are kept in, which a scan with the state walks them
+    /// in. Refused if one lies inside another: the outer root's walk would pass by the files
+    /// the inner one yields (a symlink not followed, an excluded directory, another shard's
+    /// files), taking them for gone.
+    pub fn walk_order<'r>(&self, roots: &'r [PathBuf]) -> Result<Vec<&'r PathBuf>, StateError> {
+        let mut order: Vec<(Vec<u8>, &PathBuf)> = roots.iter().map(|r| (key(r), r)).collect();
+        order.sort();
+        // Keys inside a root's range start with its key and a NUL, and sort right after it.
+        for pair in order.windows(2) {
+            let ((outer, o), (inner, i)) = (&pair[0], &pair[1]);
+            let within = inner
+                .strip_prefix(outer.as_slice())
+                .is_some_and(|rest| rest.is_empty() || rest[0] == 0 || outer.last() == Some(&0));
+            if within {
+                return Err(StateError::Nested {
+                    path: self.path.clone(),
+                    outer: crate::walk::display(o),
+                    inner: crate::walk::display(i),
+                });
+            }
+        }
+        Ok(order.into_iter().map(|(_, r)| r).collect())
     }
 
     /// Whether stored records are handed on as the JSON inventory writes them ([`Kept::Text`]):

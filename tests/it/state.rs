@@ -259,6 +259,50 @@ fn files_gone_anywhere_in_the_walk_are_found_whatever_the_order_of_the_roots() {
 }
 
 #[test]
+fn roots_that_nest_are_refused_with_a_state() {
+    let w = Work::new();
+    w.file("a.txt", format!("fnr {FNR}\n"));
+    w.file("sub/b.txt", format!("fnr {FNR}\n"));
+    let state = w.state();
+    let run = |roots: &[PathBuf]| {
+        kartlegg()
+            .args([
+                "scan",
+                "--no-progress",
+                "--format",
+                "json",
+                "-o",
+                "/dev/null",
+            ])
+            .args(["--state", state.to_str().unwrap()])
+            .args(roots)
+            .output()
+            .unwrap()
+    };
+    // Inside, the same twice, or under a trailing slash: the outer walk would pass by what the
+    // inner one yields and take it for gone.
+    for inner in ["sub", "", "sub/"] {
+        let out = run(&[w.tree().join(inner), w.tree()]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("lies inside root"), "{err}");
+    }
+    assert!(
+        !state.exists() || finished_in(&state) == 0,
+        "nothing was scanned"
+    );
+    // Side by side, in either order: fine.
+    fs::create_dir(w.path().join("other")).unwrap();
+    let out = run(&[w.path().join("other"), w.tree()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn a_state_of_the_first_layout_is_taken_over_and_keeps_its_key() {
     let w = Work::new();
     w.file("a.txt", format!("fnr {FNR}\n"));
