@@ -511,8 +511,9 @@ impl State {
             let mut covered = self.covered.lock().unwrap_or_else(|p| p.into_inner());
             let onward =
                 keys.windows(2).all(|w| w[0] < w[1]) && covered.as_ref().is_none_or(|c| lo > c);
+            // The least key after `c` is `c` and a NUL.
             let from = match (onward, covered.as_ref()) {
-                (true, Some(c)) => c.clone(),
+                (true, Some(c)) => [c.as_slice(), &[0]].concat(),
                 (true, None) => Vec::new(),
                 (false, _) => lo.clone(),
             };
@@ -521,16 +522,12 @@ impl State {
         };
         let mut gone = Vec::new();
         let conn = self.conn();
-        let sql = if onward {
-            "SELECT key, ino, size, mtime_ns, ctime_ns, checked, settings, version, complete
-             FROM files WHERE key > ?1 AND key <= ?2 ORDER BY key"
-        } else {
-            "SELECT key, ino, size, mtime_ns, ctime_ns, checked, settings, version, complete
-             FROM files WHERE key >= ?1 AND key <= ?2 ORDER BY key"
-        };
         let mut at = 0;
         let r: rusqlite::Result<()> = (|| {
-            let mut stmt = conn.prepare_cached(sql)?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT key, ino, size, mtime_ns, ctime_ns, checked, settings, version, complete
+                 FROM files WHERE key >= ?1 AND key <= ?2 ORDER BY key",
+            )?;
             let mut rows = stmt.query(params![from, hi])?;
             while let Some(r) = rows.next()? {
                 let k = r.get_ref(0)?.as_blob()?;
