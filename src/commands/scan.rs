@@ -314,7 +314,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
     let mut never_scan = out.identities();
     never_scan.extend(state.iter().flat_map(State::identities));
     let mut report: Box<dyn Report> = match format {
-        Format::Json => Box::new(JsonReport::new(out, &header)?),
+        Format::Json => Box::new(JsonReport::streamed(out, &header)?),
         Format::Jsonl => Box::new(JsonlReport::new(out, &header)?),
         Format::Sarif | Format::Github | Format::TextLines => unreachable!("rejected above"),
         Format::Summary => match &args.output {

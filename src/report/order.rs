@@ -14,6 +14,7 @@
 //! [`key`] turns a path into bytes whose plain byte order is this order; everything that
 //! sorts files (the writer, `kartlegg merge`, tests) compares through it.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// Appends the sort key of `path` to `out`: each component's bytes, with 0x00 written
@@ -44,6 +45,37 @@ pub fn key(path: &str) -> Vec<u8> {
 /// Compares two inventory paths in the inventory's order.
 pub fn cmp(a: &str, b: &str) -> Ordering {
     key(a).cmp(&key(b))
+}
+
+/// What every record's JSON text starts with (its path; see `FileRecord`).
+pub(crate) const PATH: &[u8] = br#"{"path":""#;
+
+/// The JSON string whose text starts at `start` of `json` (after its opening quote), its
+/// escapes undone, and where its closing quote is.
+pub(crate) fn string(json: &[u8], start: usize) -> Option<(Cow<'_, str>, usize)> {
+    let mut i = start;
+    let mut escaped = false;
+    loop {
+        i += memchr::memchr2(b'"', b'\\', json.get(i..)?)?;
+        if json[i] == b'"' {
+            break;
+        }
+        escaped = true;
+        i += 2;
+    }
+    let s = if escaped {
+        Cow::Owned(serde_json::from_slice::<String>(&json[start - 1..=i]).ok()?)
+    } else {
+        Cow::Borrowed(std::str::from_utf8(&json[start..i]).ok()?)
+    };
+    Some((s, i))
+}
+
+/// The path a record's JSON text starts with, as serde writes a record, and where its
+/// closing quote is.
+pub(crate) fn leading_path(record: &[u8]) -> Option<(Cow<'_, str>, usize)> {
+    record.strip_prefix(PATH)?;
+    string(record, PATH.len())
 }
 
 /// The bytes a component stands for (its escapes undone; written as it is if it is not in the

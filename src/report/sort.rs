@@ -65,6 +65,16 @@ impl Ord for Head {
     }
 }
 
+impl Head {
+    fn entry(&self) -> Entry<'_> {
+        Entry {
+            key: &self.key,
+            data: &self.data,
+            tag: self.tag,
+        }
+    }
+}
+
 impl PartialOrd for Head {
     fn partial_cmp(&self, o: &Head) -> Option<Ordering> {
         Some(self.cmp(o))
@@ -118,11 +128,7 @@ fn merge(runs: Vec<File>, out: &mut Visit<'_>) -> io::Result<()> {
         }
     }
     while let Some(Reverse(h)) = heap.pop() {
-        out(Entry {
-            key: &h.key,
-            data: &h.data,
-            tag: h.tag,
-        })?;
+        out(h.entry())?;
         if let Some(next) = read_entry(&mut readers[h.run], h.run)? {
             heap.push(Reverse(next));
         }
@@ -233,6 +239,92 @@ impl Sorter {
         // Memory of the arena is not needed while merging.
         self.arena = Vec::new();
         merge(std::mem::take(&mut self.runs), out)
+    }
+}
+
+/// Bytes of entries a [`Stream`] holds back before it hands the least on.
+pub(crate) const STREAM_WINDOW: usize = 8 << 20;
+
+/// Entries that arrive nearly in order, handed on in order as they come. A scan's records
+/// do: the walk visits files in the report's order, and only the files being read at once
+/// finish out of it. The stream holds back a window of entries and hands on the least
+/// whenever the window is full, so a report is written while the scan runs, not sorted
+/// after it. An entry less than one already handed on (a file read for longer than the
+/// window took to fill, names masked out of order) is kept aside, in a [`Sorter`], for the
+/// caller to merge with what was handed on ([`Stream::finish`]).
+pub(crate) struct Stream {
+    window: usize,
+    held: usize,
+    heap: BinaryHeap<Reverse<Head>>,
+    /// The last entry handed on: every entry held back is at least it.
+    last: Option<Head>,
+    late: Option<Sorter>,
+}
+
+fn size(h: &Head) -> usize {
+    h.key.len() + h.data.len() + std::mem::size_of::<Head>()
+}
+
+impl Stream {
+    pub(crate) fn new(window: usize) -> Stream {
+        Stream {
+            window,
+            held: 0,
+            heap: BinaryHeap::new(),
+            last: None,
+            late: None,
+        }
+    }
+
+    /// Takes an entry; hands on to `out` what the window no longer holds.
+    pub(crate) fn push(
+        &mut self,
+        key: &[u8],
+        data: &[u8],
+        tag: u32,
+        out: &mut Visit<'_>,
+    ) -> io::Result<()> {
+        let h = Head {
+            key: key.to_vec(),
+            data: data.to_vec(),
+            tag,
+            run: 0,
+        };
+        if self.last.as_ref().is_some_and(|last| h < *last) {
+            let late = self.late.get_or_insert_with(|| Sorter::new(DEFAULT_BUDGET));
+            return late.push(key, data, tag);
+        }
+        self.held += size(&h);
+        self.heap.push(Reverse(h));
+        while self.held > self.window {
+            let Some(Reverse(least)) = self.heap.pop() else {
+                break;
+            };
+            self.held -= size(&least);
+            out(least.entry())?;
+            self.last = Some(least);
+        }
+        Ok(())
+    }
+
+    /// Hands on the entries held back, in order, if every entry came in time; otherwise hands
+    /// on nothing and returns every entry not yet handed on, sorted, for the caller to merge
+    /// with those that were.
+    pub(crate) fn finish(mut self, out: &mut Visit<'_>) -> io::Result<Option<Sorter>> {
+        match self.late.take() {
+            None => {
+                while let Some(Reverse(h)) = self.heap.pop() {
+                    out(h.entry())?;
+                }
+                Ok(None)
+            }
+            Some(mut late) => {
+                for Reverse(h) in self.heap.into_vec() {
+                    late.push(&h.key, &h.data, h.tag)?;
+                }
+                Ok(Some(late))
+            }
+        }
     }
 }
 

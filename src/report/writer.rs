@@ -1,14 +1,14 @@
 //! JSON and JSON Lines writers, and the output file that only appears when complete.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::sort::{self, Entry, Sorter};
+use super::sort::{self, Entry, Sorter, Stream};
 use super::{FileRecord, Report, Summary};
 
 /// Where the inventory goes. [`Output::open`] decides by what the target is, so that writing a
@@ -157,6 +157,29 @@ impl Output {
         }
     }
 
+    /// Whether [`Output::restart`] can: the output is a file.
+    pub(crate) fn can_restart(&self) -> bool {
+        matches!(self, Output::Atomic { .. })
+    }
+
+    /// Starts the file anew, empty, under the same name and with the same permissions;
+    /// returns what was written to it, to be read from its start.
+    pub(crate) fn restart(&mut self) -> io::Result<File> {
+        let Output::Atomic { w, partial, .. } = self else {
+            return Err(io::Error::other("only a file can be written anew"));
+        };
+        w.flush()?;
+        let permissions = w.get_ref().metadata()?.permissions();
+        // The old file stays open, unnamed, until it is read.
+        let fresh = create_partial(partial)?;
+        fresh.set_permissions(permissions)?;
+        let mut old = std::mem::replace(w, BufWriter::with_capacity(BUF, fresh))
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        old.rewind()?;
+        Ok(old)
+    }
+
     /// Gives up on the output: a file's `.partial` is removed and nothing is put in place.
     pub(crate) fn discard(self) -> io::Result<()> {
         match self {
@@ -197,7 +220,14 @@ fn final_target(path: &Path) -> io::Result<PathBuf> {
 /// (a regular file left by an interrupted run, which is replaced).
 fn create_partial(p: &Path) -> io::Result<File> {
     // O_CREAT|O_EXCL: fails on any existing name, a symlink included.
-    let create = || OpenOptions::new().write(true).create_new(true).open(p);
+    // Readable too: a streamed report may read back what it wrote (`Output::restart`).
+    let create = || {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(p)
+    };
     match create() {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             if !std::fs::symlink_metadata(p)?.file_type().is_file() {
@@ -243,23 +273,61 @@ struct Finished<'a> {
 }
 
 /// One JSON document: `{schema_version, tool, scan, files: [...], summary}`, its files sorted
-/// by path ([`super::order`]) in bounded memory ([`Sorter`]): the document is written when
-/// the scan is complete.
+/// by path ([`super::order`]) in bounded memory: all at the end ([`Sorter`]), or, for a scan
+/// written to a file, as they come ([`Stream`]).
 pub(crate) struct JsonReport {
     out: Output,
     header: serde_json::Value,
-    sorter: Option<Sorter>,
+    order: Option<Order>,
     key: Vec<u8>,
     json: Vec<u8>,
 }
 
+/// How a [`JsonReport`] puts its files in order.
+enum Order {
+    /// Sorted when the report is finished; nothing is written before.
+    Sorted(Sorter),
+    /// Written while they come, after the header; `listed` once one is written.
+    Streamed { stream: Stream, listed: bool },
+}
+
 impl JsonReport {
-    /// A document with `header` (an object) spliced in before its files.
+    /// A document with `header` (an object) spliced in before its files, written when it is
+    /// finished.
     pub(crate) fn new(out: Output, header: &serde_json::Value) -> io::Result<JsonReport> {
         Ok(JsonReport {
             out,
             header: header.clone(),
-            sorter: Some(Sorter::new(sort::DEFAULT_BUDGET)),
+            order: Some(Order::Sorted(Sorter::new(sort::DEFAULT_BUDGET))),
+            key: Vec::new(),
+            json: Vec::new(),
+        })
+    }
+
+    /// A scan's document: to a file, its files are written while they come, nearly in order
+    /// ([`Stream`]); to standard output or a FIFO, which cannot be read back for the files
+    /// that come late, when it is finished.
+    pub(crate) fn streamed(out: Output, header: &serde_json::Value) -> io::Result<JsonReport> {
+        JsonReport::streamed_in(out, header, sort::STREAM_WINDOW)
+    }
+
+    /// [`JsonReport::streamed`], holding back `window` bytes of files.
+    fn streamed_in(
+        mut out: Output,
+        header: &serde_json::Value,
+        window: usize,
+    ) -> io::Result<JsonReport> {
+        if !out.can_restart() {
+            return JsonReport::new(out, header);
+        }
+        Document::begin(&mut out, header)?;
+        Ok(JsonReport {
+            out,
+            header: header.clone(),
+            order: Some(Order::Streamed {
+                stream: Stream::new(window),
+                listed: false,
+            }),
             key: Vec::new(),
             json: Vec::new(),
         })
@@ -270,19 +338,34 @@ impl JsonReport {
     pub(crate) fn json(&mut self, path: &str, json: &[u8], tag: u32) -> io::Result<()> {
         self.key.clear();
         super::order::key_into(path, &mut self.key);
-        let sorter = self.sorter.as_mut().ok_or_else(finished)?;
-        sorter.push(&self.key, json, tag)
+        match self.order.as_mut().ok_or_else(finished)? {
+            Order::Sorted(sorter) => sorter.push(&self.key, json, tag),
+            Order::Streamed { stream, listed } => {
+                let mut doc = Document {
+                    out: &mut self.out,
+                    first: !*listed,
+                };
+                let pushed = stream.push(&self.key, json, tag, &mut |e| doc.record(e.data));
+                *listed = !doc.first;
+                pushed
+            }
+        }
     }
 
     /// Writes the files in order, each first shown to `check` with the file before it (which
-    /// may refuse it), then the summary.
+    /// may refuse it), then the summary. Only a report made by [`JsonReport::new`] is checked.
     pub(crate) fn finish_checked(
         &mut self,
         summary: &Summary,
         finished_at: &str,
         check: &mut dyn FnMut(Entry<'_>, Option<Entry<'_>>) -> io::Result<()>,
     ) -> io::Result<()> {
-        let sorter = self.sorter.take().ok_or_else(finished)?;
+        let sorter = match self.order.take().ok_or_else(finished)? {
+            Order::Sorted(sorter) => sorter,
+            Order::Streamed { .. } => {
+                return Err(io::Error::other("a streamed report cannot be checked"))
+            }
+        };
         let mut doc = Document::begin(&mut self.out, &self.header)?;
         let mut prev: Option<(Vec<u8>, Vec<u8>, u32)> = None;
         sorter.finish(&mut |e| {
@@ -304,9 +387,93 @@ impl JsonReport {
         doc.end(summary, finished_at)
     }
 
+    /// Writes the files held back, then the summary.
+    fn finish_streamed(
+        &mut self,
+        stream: Stream,
+        listed: bool,
+        summary: &Summary,
+        finished_at: &str,
+    ) -> io::Result<()> {
+        let mut doc = Document {
+            out: &mut self.out,
+            first: !listed,
+        };
+        let Some(late) = stream.finish(&mut |e| doc.record(e.data))? else {
+            return doc.end(summary, finished_at);
+        };
+        // Some files came after greater ones were written. What was written is in order: it
+        // is read back and merged with the rest, into the document written anew.
+        let mut before = Written::new(self.out.restart()?)?;
+        let mut doc = Document::begin(&mut self.out, &self.header)?;
+        late.finish(&mut |e| {
+            before.until(Some(e), &mut |line| doc.record(line))?;
+            doc.record(e.data)
+        })?;
+        before.until(None, &mut |line| doc.record(line))?;
+        doc.end(summary, finished_at)
+    }
+
     /// Gives up: the output file is not put in place.
     pub(crate) fn discard(self) -> io::Result<()> {
         self.out.discard()
+    }
+}
+
+/// The files of a streamed document as far as it was written ([`Document`]'s layout, without
+/// its end), read back in order.
+struct Written {
+    r: BufReader<File>,
+    /// The record read last, and its path's order key; `None` past the last.
+    line: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Written {
+    fn new(file: File) -> io::Result<Written> {
+        let mut r = BufReader::with_capacity(BUF, file);
+        // The header and the opening of the list.
+        r.read_until(b'\n', &mut Vec::new())?;
+        let mut w = Written { r, line: None };
+        w.next()?;
+        Ok(w)
+    }
+
+    fn next(&mut self) -> io::Result<()> {
+        let (mut data, mut key) = self.line.take().unwrap_or_default();
+        data.clear();
+        if self.r.read_until(b'\n', &mut data)? == 0 {
+            return Ok(());
+        }
+        // Every record but the last is followed by a comma and a newline.
+        if data.last() == Some(&b'\n') {
+            data.pop();
+        }
+        if data.last() == Some(&b',') {
+            data.pop();
+        }
+        key.clear();
+        let (path, _) = super::order::leading_path(&data)
+            .ok_or_else(|| io::Error::other("the report being written cannot be read back"))?;
+        super::order::key_into(&path, &mut key);
+        self.line = Some((data, key));
+        Ok(())
+    }
+
+    /// Gives `out` the records that come before `e` (all that are left, for `None`). Equal
+    /// records are the same bytes, so which goes first does not matter.
+    fn until(
+        &mut self,
+        e: Option<Entry<'_>>,
+        out: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        while let Some((data, key)) = &self.line {
+            if e.is_some_and(|e| (e.key, e.data) < (key.as_slice(), data.as_slice())) {
+                break;
+            }
+            out(data)?;
+            self.next()?;
+        }
+        Ok(())
     }
 }
 
@@ -360,8 +527,16 @@ impl Report for JsonReport {
         r
     }
 
-    fn finish(&mut self, summary: &Summary, finished: &str) -> io::Result<()> {
-        self.finish_checked(summary, finished, &mut |_, _| Ok(()))
+    fn finish(&mut self, summary: &Summary, finished_at: &str) -> io::Result<()> {
+        match self.order.take().ok_or_else(finished)? {
+            Order::Streamed { stream, listed } => {
+                self.finish_streamed(stream, listed, summary, finished_at)
+            }
+            sorted => {
+                self.order = Some(sorted);
+                self.finish_checked(summary, finished_at, &mut |_, _| Ok(()))
+            }
+        }
     }
 
     fn takes_json(&self) -> bool {
@@ -621,5 +796,91 @@ mod tests {
             Output::open(Path::new("-")).unwrap(),
             Output::Stdout(_)
         ));
+    }
+
+    /// Records of one scan as (path, JSON text), with names that sort around `/`.
+    fn records(n: usize, rng: &mut impl rand::Rng) -> Vec<(String, String)> {
+        let names = ["a", "a b", "a-", "a.", "a.txt", "b", "\u{e6}"];
+        let mut paths: Vec<String> = (0..n)
+            .map(|i| {
+                let a = names[rng.gen_range(0..names.len())];
+                let b = names[rng.gen_range(0..names.len())];
+                format!("/r/{a}/{b}/f{i}")
+            })
+            .collect();
+        paths.sort_by(|a, b| crate::report::order::cmp(a, b));
+        paths
+            .into_iter()
+            .map(|p| {
+                // A record's text starts with its path, as serde writes a record.
+                let json = format!(
+                    r#"{{"path":{},"type":"text","findings":[]}}"#,
+                    serde_json::json!(p)
+                );
+                (p, json)
+            })
+            .collect()
+    }
+
+    /// The document `report` writes of `recs`, given in that order.
+    fn document(mut report: JsonReport, recs: &[(String, String)], target: &Path) -> Vec<u8> {
+        for (p, json) in recs {
+            report.file_json(p, json.as_bytes()).unwrap();
+        }
+        report
+            .finish(&Summary::default(), "2026-12-02T00:00:00Z")
+            .unwrap();
+        std::fs::read(target).unwrap()
+    }
+
+    #[test]
+    fn a_streamed_report_is_the_sorted_one_whatever_order_its_files_come_in() {
+        use rand::{seq::SliceRandom, Rng, SeedableRng};
+        let dir = tempfile::tempdir().unwrap();
+        let header = serde_json::json!({"schema_version": 1});
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        let sorted = records(3000, &mut rng);
+        let target = dir.path().join("sorted.json");
+        let expected = document(
+            JsonReport::new(Output::open(&target).unwrap(), &header).unwrap(),
+            &sorted,
+            &target,
+        );
+        // In order; each moved a few places (files read at once); a few very late (a file
+        // read for long, a masked name); in any order at all.
+        let mut near = sorted.clone();
+        for w in near.chunks_mut(7) {
+            w.shuffle(&mut rng);
+        }
+        let mut late = near.clone();
+        for _ in 0..5 {
+            let i = rng.gen_range(0..late.len() / 2);
+            let r = late.remove(i);
+            late.push(r);
+        }
+        let mut any = sorted.clone();
+        any.shuffle(&mut rng);
+        // A window of about 20 records.
+        let window = 20 * (sorted[0].1.len() + 100);
+        for (name, order) in [
+            ("sorted", &sorted),
+            ("near", &near),
+            ("late", &late),
+            ("any", &any),
+        ] {
+            let target = dir.path().join(format!("{name}.streamed.json"));
+            let report =
+                JsonReport::streamed_in(Output::open(&target).unwrap(), &header, window).unwrap();
+            assert!(matches!(report.order, Some(Order::Streamed { .. })));
+            let got = document(report, order, &target);
+            assert!(got == expected, "{name}: the streamed document differs");
+        }
+        // Nothing is left beside the report, and a report to a FIFO or standard output is
+        // sorted at its end.
+        let mut left = names(dir.path());
+        left.sort();
+        assert!(left.iter().all(|n| !n.ends_with(".partial")), "{left:?}");
+        let report = JsonReport::streamed_in(Output::stdout(), &header, window).unwrap();
+        assert!(matches!(report.order, Some(Order::Sorted(_))));
     }
 }

@@ -202,15 +202,10 @@ impl<'a> Carried<&'a serde_json::value::RawValue, crate::report::Brief> {
     /// [`crate::report::Brief`] beside it, or from the text where there is none.
     pub(crate) fn split(self) -> serde_json::Result<(Done, &'a [u8])> {
         let json = self.rec.get().as_bytes();
-        // A record starts with its path (see `FileRecord`).
-        let path = json
-            .strip_prefix(br#"{"path":"#)
-            .and_then(|rest| {
-                serde_json::Deserializer::from_slice(rest)
-                    .into_iter::<String>()
-                    .next()
-            })
-            .unwrap_or_else(|| Err(serde::de::Error::missing_field("path")))?;
+        let path = crate::report::order::leading_path(json)
+            .ok_or_else(|| serde::de::Error::missing_field("path"))?
+            .0
+            .into_owned();
         let brief = match self.brief {
             Some(brief) => brief,
             None => serde_json::from_slice(json)?,
@@ -792,8 +787,11 @@ pub fn run_with_state(
     }
     // Records nothing changes on their way go to a JSON inventory as the text they came as.
     let text = on_record.is_none() && report.takes_json();
-    // With a state, roots are walked in the order its rows are kept in (see [`state`]).
+    // Roots are walked in the report's order, so that a JSON report is written as its files
+    // come (see `report::sort::Stream`); a state keeps its rows in that order too, and
+    // refuses roots that nest (see [`state`]).
     let mut roots: Vec<&PathBuf> = opts.roots.iter().collect();
+    roots.sort_by_cached_key(|r| state::key(r));
     if let Some(st) = state.as_deref_mut() {
         roots = st.walk_order(&opts.roots)?;
         st.begin(&scope(opts), settings(opts, det, key), opts.reveal)?;

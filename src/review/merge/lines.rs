@@ -22,7 +22,7 @@ use std::io::{BufRead, BufReader};
 use memchr::memmem::Finder;
 
 use super::{overlap, Distincts, Input, MergeError, Tail};
-use crate::report::order;
+use crate::report::order::{self, leading_path, string};
 use crate::report::sort::Entry;
 use crate::report::writer::Document;
 use crate::review::inventory;
@@ -138,7 +138,6 @@ const FINDINGS: &[u8] = br#""findings":["#;
 const KIND: &[u8] = br#"{"kind":""#;
 const FINGERPRINT: &[u8] = br#""fingerprint":""#;
 const TRUNCATED: &[u8] = br#""findings_truncated":true"#;
-const PATH: &[u8] = br#"{"path":""#;
 
 impl Find {
     fn new() -> Find {
@@ -172,34 +171,6 @@ impl Find {
         distinct.truncated |= self.truncated.find(&line[at..]).is_some();
         Some(())
     }
-}
-
-/// The JSON string whose text starts at `start` (after its opening quote), its escapes
-/// undone, and where its closing quote is.
-fn string(line: &[u8], start: usize) -> Option<(Cow<'_, str>, usize)> {
-    let mut i = start;
-    let mut escaped = false;
-    loop {
-        i += memchr::memchr2(b'"', b'\\', line.get(i..)?)?;
-        if line[i] == b'"' {
-            break;
-        }
-        escaped = true;
-        i += 2;
-    }
-    let s = if escaped {
-        Cow::Owned(serde_json::from_slice::<String>(&line[start - 1..=i]).ok()?)
-    } else {
-        Cow::Borrowed(std::str::from_utf8(&line[start..i]).ok()?)
-    };
-    Some((s, i))
-}
-
-/// The path a record line starts with (as [`Document::record`] writes it), and where its
-/// closing quote is.
-fn leading_path(line: &[u8]) -> Option<(Cow<'_, str>, usize)> {
-    line.strip_prefix(PATH)?;
-    string(line, PATH.len())
 }
 
 /// The path of a record line.
@@ -344,6 +315,7 @@ pub(super) fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::order::PATH;
     use crate::report::FileRecord;
 
     /// Records with findings whose strings hold what the keys look like, escaped.
