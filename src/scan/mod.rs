@@ -181,6 +181,10 @@ pub(crate) struct Carried<R, B = serde::de::IgnoredAny> {
     /// Absent from records stored by versions before it.
     #[serde(default = "Option::default")]
     brief: Option<B>,
+    /// The xxh3 of the record's text, so that the text can be taken unparsed
+    /// ([`carried_text`]). Absent from records stored by versions before it.
+    #[serde(default)]
+    sum: Option<u64>,
     rec: R,
 }
 
@@ -219,9 +223,51 @@ impl<'a> Carried<&'a serde_json::value::RawValue, crate::report::Brief> {
     }
 }
 
-/// What a [`Carried`] record's text starts with, up to its record: `{"job":…,…,"rec":` (the
-/// job's id given on the pipe only). The record's JSON and a closing `}` follow.
-pub(crate) fn carried_head(job: Option<u64>, done: &Done) -> Vec<u8> {
+/// What ends a [`Carried`] record's head: its record follows.
+const REC: &[u8] = br#","rec":"#;
+
+/// A [`Carried`] record as the JSON inventory takes it: its job, the record as far as the
+/// totals read it ([`Carried::split`]), and its text. A record that carries its brief and the
+/// sum of its text has only its head parsed, the text checked against the sum; any other is
+/// parsed whole.
+pub(crate) fn carried_text(blob: &[u8]) -> serde_json::Result<(u64, Done, &[u8])> {
+    if let Some(parts) = by_sum(blob) {
+        return Ok(parts);
+    }
+    let carried: Carried<&serde_json::value::RawValue, crate::report::Brief> =
+        serde_json::from_slice(blob)?;
+    let job = carried.job;
+    let (done, json) = carried.split()?;
+    Ok((job, done, json))
+}
+
+fn by_sum(blob: &[u8]) -> Option<(u64, Done, &[u8])> {
+    // Inside a JSON string every `"` is escaped, and the head's keys are field names and
+    // kinds: the first `,"rec":` ends the head. (Were a kind named `rec`, the head cut there
+    // would not parse, and the record is parsed whole.)
+    let at = memchr::memmem::find(blob, REC)?;
+    let json = blob[at + REC.len()..].strip_suffix(b"}")?;
+    let mut head = Vec::with_capacity(at + 1);
+    head.extend_from_slice(&blob[..at]);
+    head.push(b'}');
+    // The record, absent here, is read as `None`.
+    let carried: Carried<Option<serde::de::IgnoredAny>, crate::report::Brief> =
+        serde_json::from_slice(&head).ok()?;
+    if carried.sum != Some(xxhash_rust::xxh3::xxh3_64(json)) {
+        return None;
+    }
+    let (path, _) = crate::report::order::leading_path(json)?;
+    let done = Done {
+        rec: carried.brief?.into_record(path.into_owned(), carried.tally),
+        bytes: carried.bytes,
+        noatime: carried.noatime,
+    };
+    Some((carried.job, done, json))
+}
+
+/// What a [`Carried`] record's text starts with, up to its record `json`: `{"job":…,…,"rec":`
+/// (the job's id given on the pipe only). The record's JSON and a closing `}` follow.
+pub(crate) fn carried_head(job: Option<u64>, done: &Done, json: &[u8]) -> Vec<u8> {
     #[derive(Serialize)]
     struct Head<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -229,18 +275,20 @@ pub(crate) fn carried_head(job: Option<u64>, done: &Done) -> Vec<u8> {
         bytes: u64,
         noatime: Option<bool>,
         tally: &'a crate::report::Tally,
+        sum: u64,
     }
     let head = Head {
         job,
         bytes: done.bytes,
         noatime: done.noatime,
         tally: &done.rec.tally,
+        sum: xxhash_rust::xxh3::xxh3_64(json),
     };
     let mut out = serde_json::to_vec(&head).expect("totals serialize");
     out.pop(); // Its closing brace: the brief and the record follow.
     out.extend_from_slice(br#","brief":"#);
     crate::report::Brief::write(&done.rec, &mut out);
-    out.extend_from_slice(br#","rec":"#);
+    out.extend_from_slice(REC);
     out
 }
 

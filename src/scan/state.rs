@@ -48,9 +48,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::value::RawValue;
 
-use super::{carried_head, Carried, Done};
+use super::{carried_head, carried_text, Carried, Done};
 use crate::read::FileMeta;
 use crate::report::{FileRecord, Incremental, Status};
 use crate::walk::Meta;
@@ -180,7 +179,7 @@ fn encode(done: &Done) -> Vec<u8> {
 
 /// [`encode`] of a record that came as text: the text goes in as it is.
 fn encode_text(done: &Done, json: &[u8]) -> Vec<u8> {
-    [&carried_head(None, done), json, b"}"].concat()
+    [&carried_head(None, done, json), json, b"}"].concat()
 }
 
 fn decode(data: &[u8]) -> Result<Done, String> {
@@ -647,9 +646,7 @@ impl State {
         for (i, b) in blobs.iter().enumerate() {
             let own = i + 1 == blobs.len();
             let text = if self.text {
-                let (done, json) = serde_json::from_slice::<Carried<&RawValue, _>>(b)
-                    .and_then(Carried::split)
-                    .map_err(|e| damaged(e.to_string()))?;
+                let (_, done, json) = carried_text(b).map_err(|e| damaged(e.to_string()))?;
                 // A record with evidence that is not its file's own, or not as serde writes
                 // one, is decoded whole below.
                 match (&done.rec.meta, own) {
