@@ -141,18 +141,27 @@ pub struct FileRecord {
 }
 
 /// Per-file totals over every reported finding (also those beyond the per-file cap). Not
-/// part of the inventory; it travels with the record from a worker process to the writer.
+/// part of the inventory; it travels with the record from a worker process to the writer, and
+/// is stored with it in a state. What is empty is left out: most files have no findings, and
+/// a rescan reads a tally for every file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub by_confidence: BTreeMap<Confidence, u64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub synthetic: u64,
     /// Non-synthetic findings: what decides the exit code.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub personal: u64,
     /// Distinct values per kind, by fingerprint (bounded: see [`distinct`]).
-    #[serde(deserialize_with = "intern::name_map")]
+    #[serde(
+        default,
+        deserialize_with = "intern::name_map",
+        skip_serializing_if = "HashMap::is_empty"
+    )]
     pub distinct: HashMap<&'static str, Distinct>,
     /// Where the record stands with the decisions of a `--decisions` scan.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewMark>,
     /// Per-column accumulators behind [`FileRecord::columns`] (needed only while the file is
     /// read).
@@ -162,8 +171,12 @@ pub struct Tally {
     #[serde(skip)]
     pub dates: FindingDates,
     /// Pages and images OCR read, and those unread for want of Tesseract.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "crate::extract::ocr::Pages::is_none")]
     pub ocr: crate::extract::ocr::Pages,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One table column in a file's per-column summary.

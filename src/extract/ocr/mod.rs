@@ -111,6 +111,13 @@ pub struct Pages {
     pub unread: u64,
 }
 
+impl Pages {
+    /// No page read or left unread.
+    pub fn is_none(&self) -> bool {
+        *self == Pages::default()
+    }
+}
+
 /// An image file: each page (one, or each page of a TIFF) is OCRed and its text detected.
 pub fn image(
     input: &mut Input<'_>,
