@@ -259,6 +259,8 @@ pub(crate) struct Stream {
     /// The last entry handed on: every entry held back is at least it.
     last: Option<Head>,
     late: Option<Sorter>,
+    /// The least key of those kept aside.
+    least_late: Option<Vec<u8>>,
 }
 
 fn size(h: &Head) -> usize {
@@ -273,6 +275,7 @@ impl Stream {
             heap: BinaryHeap::new(),
             last: None,
             late: None,
+            least_late: None,
         }
     }
 
@@ -291,6 +294,9 @@ impl Stream {
             run: 0,
         };
         if self.last.as_ref().is_some_and(|last| h < *last) {
+            if self.least_late.as_deref().is_none_or(|least| key < least) {
+                self.least_late = Some(h.key);
+            }
             let late = self.late.get_or_insert_with(|| Sorter::new(DEFAULT_BUDGET));
             return late.push(key, data, tag);
         }
@@ -309,8 +315,9 @@ impl Stream {
 
     /// Hands on the entries held back, in order, if every entry came in time; otherwise hands
     /// on nothing and returns every entry not yet handed on, sorted, for the caller to merge
-    /// with those that were.
-    pub(crate) fn finish(mut self, out: &mut Visit<'_>) -> io::Result<Option<Sorter>> {
+    /// with those that were, and the least key of those that came late (what was handed on
+    /// before an entry of a lesser key needs no merging).
+    pub(crate) fn finish(mut self, out: &mut Visit<'_>) -> io::Result<Option<(Sorter, Vec<u8>)>> {
         match self.late.take() {
             None => {
                 while let Some(Reverse(h)) = self.heap.pop() {
@@ -322,7 +329,7 @@ impl Stream {
                 for Reverse(h) in self.heap.into_vec() {
                     late.push(&h.key, &h.data, h.tag)?;
                 }
-                Ok(Some(late))
+                Ok(Some((late, self.least_late.unwrap_or_default())))
             }
         }
     }

@@ -1,7 +1,7 @@
 //! JSON and JSON Lines writers, and the output file that only appears when complete.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -157,27 +157,35 @@ impl Output {
         }
     }
 
-    /// Whether [`Output::restart`] can: the output is a file.
-    pub(crate) fn can_restart(&self) -> bool {
+    /// Whether [`Output::position`] and [`Output::split_off`] can: the output is a file.
+    pub(crate) fn rewritable(&self) -> bool {
         matches!(self, Output::Atomic { .. })
     }
 
-    /// Starts the file anew, empty, under the same name and with the same permissions;
-    /// returns what was written to it, to be read from its start.
-    pub(crate) fn restart(&mut self) -> io::Result<File> {
-        let Output::Atomic { w, partial, .. } = self else {
-            return Err(io::Error::other("only a file can be written anew"));
+    /// How many bytes were written so far (flushing them).
+    pub(crate) fn position(&mut self) -> io::Result<u64> {
+        match self {
+            Output::Atomic { w, .. } => w.stream_position(),
+            _ => Err(io::Error::other("only a file's position is known")),
+        }
+    }
+
+    /// Cuts what was written after byte `at` off the file, which goes on from there; returns
+    /// it, in an unlinked temporary file, to be read from its start.
+    pub(crate) fn split_off(&mut self, at: u64) -> io::Result<File> {
+        let Output::Atomic { w, .. } = self else {
+            return Err(io::Error::other("only a file can be cut"));
         };
         w.flush()?;
-        let permissions = w.get_ref().metadata()?.permissions();
-        // The old file stays open, unnamed, until it is read.
-        let fresh = create_partial(partial)?;
-        fresh.set_permissions(permissions)?;
-        let mut old = std::mem::replace(w, BufWriter::with_capacity(BUF, fresh))
-            .into_inner()
-            .map_err(|e| e.into_error())?;
-        old.rewind()?;
-        Ok(old)
+        let f = w.get_mut();
+        let end = f.seek(io::SeekFrom::End(0))?;
+        f.seek(io::SeekFrom::Start(at))?;
+        let mut tail = tempfile::tempfile()?;
+        io::copy(&mut (&*f).take(end.saturating_sub(at)), &mut tail)?;
+        f.set_len(at)?;
+        f.seek(io::SeekFrom::Start(at))?;
+        tail.rewind()?;
+        Ok(tail)
     }
 
     /// Gives up on the output: a file's `.partial` is removed and nothing is put in place.
@@ -220,7 +228,7 @@ fn final_target(path: &Path) -> io::Result<PathBuf> {
 /// (a regular file left by an interrupted run, which is replaced).
 fn create_partial(p: &Path) -> io::Result<File> {
     // O_CREAT|O_EXCL: fails on any existing name, a symlink included.
-    // Readable too: a streamed report may read back what it wrote (`Output::restart`).
+    // Readable too: a streamed report may read back what it wrote (`Output::split_off`).
     let create = || {
         OpenOptions::new()
             .read(true)
@@ -281,14 +289,45 @@ pub(crate) struct JsonReport {
     order: Option<Order>,
     key: Vec<u8>,
     json: Vec<u8>,
+    /// Of a streamed document whose late files were merged: the bytes kept as written.
+    kept: Option<u64>,
 }
 
 /// How a [`JsonReport`] puts its files in order.
 enum Order {
     /// Sorted when the report is finished; nothing is written before.
     Sorted(Sorter),
-    /// Written while they come, after the header; `listed` once one is written.
-    Streamed { stream: Stream, listed: bool },
+    /// Written while they come, after the header.
+    Streamed(Streaming),
+}
+
+/// A document written while its files come ([`Stream`]).
+struct Streaming {
+    stream: Stream,
+    /// Once a file is written.
+    listed: bool,
+    marks: Marks,
+}
+
+/// Where the files written begin, about every `every` bytes (the first always), with the key
+/// of the file there: when files come late, the document is written again only from the last
+/// mark before them.
+struct Marks {
+    at: Vec<(Vec<u8>, u64)>,
+    every: usize,
+    since: usize,
+}
+
+impl Marks {
+    /// Writes file `e` to the document, marking where it begins if it is time to.
+    fn write(&mut self, doc: &mut Document<'_>, e: Entry<'_>) -> io::Result<()> {
+        if self.at.is_empty() || self.since >= self.every {
+            self.at.push((e.key.to_vec(), doc.out.position()?));
+            self.since = 0;
+        }
+        self.since += e.data.len() + 2;
+        doc.record(e.data)
+    }
 }
 
 impl JsonReport {
@@ -301,6 +340,7 @@ impl JsonReport {
             order: Some(Order::Sorted(Sorter::new(sort::DEFAULT_BUDGET))),
             key: Vec::new(),
             json: Vec::new(),
+            kept: None,
         })
     }
 
@@ -317,19 +357,25 @@ impl JsonReport {
         header: &serde_json::Value,
         window: usize,
     ) -> io::Result<JsonReport> {
-        if !out.can_restart() {
+        if !out.rewritable() {
             return JsonReport::new(out, header);
         }
         Document::begin(&mut out, header)?;
         Ok(JsonReport {
             out,
             header: header.clone(),
-            order: Some(Order::Streamed {
+            order: Some(Order::Streamed(Streaming {
                 stream: Stream::new(window),
                 listed: false,
-            }),
+                marks: Marks {
+                    at: Vec::new(),
+                    every: window,
+                    since: 0,
+                },
+            })),
             key: Vec::new(),
             json: Vec::new(),
+            kept: None,
         })
     }
 
@@ -340,12 +386,16 @@ impl JsonReport {
         super::order::key_into(path, &mut self.key);
         match self.order.as_mut().ok_or_else(finished)? {
             Order::Sorted(sorter) => sorter.push(&self.key, json, tag),
-            Order::Streamed { stream, listed } => {
+            Order::Streamed(Streaming {
+                stream,
+                listed,
+                marks,
+            }) => {
                 let mut doc = Document {
                     out: &mut self.out,
                     first: !*listed,
                 };
-                let pushed = stream.push(&self.key, json, tag, &mut |e| doc.record(e.data));
+                let pushed = stream.push(&self.key, json, tag, &mut |e| marks.write(&mut doc, e));
                 *listed = !doc.first;
                 pushed
             }
@@ -362,7 +412,7 @@ impl JsonReport {
     ) -> io::Result<()> {
         let sorter = match self.order.take().ok_or_else(finished)? {
             Order::Sorted(sorter) => sorter,
-            Order::Streamed { .. } => {
+            Order::Streamed(_) => {
                 return Err(io::Error::other("a streamed report cannot be checked"))
             }
         };
@@ -390,22 +440,36 @@ impl JsonReport {
     /// Writes the files held back, then the summary.
     fn finish_streamed(
         &mut self,
-        stream: Stream,
-        listed: bool,
+        streaming: Streaming,
         summary: &Summary,
         finished_at: &str,
     ) -> io::Result<()> {
+        let Streaming {
+            stream,
+            listed,
+            mut marks,
+        } = streaming;
         let mut doc = Document {
             out: &mut self.out,
             first: !listed,
         };
-        let Some(late) = stream.finish(&mut |e| doc.record(e.data))? else {
+        let Some((late, least)) = stream.finish(&mut |e| marks.write(&mut doc, e))? else {
             return doc.end(summary, finished_at);
         };
-        // Some files came after greater ones were written. What was written is in order: it
-        // is read back and merged with the rest, into the document written anew.
-        let mut before = Written::new(self.out.restart()?)?;
-        let mut doc = Document::begin(&mut self.out, &self.header)?;
+        // Some files came after greater ones were written. What was written is in order: from
+        // the last mark before the least of them, it is cut off, read back and merged with the
+        // rest.
+        let marks = &marks.at;
+        let i = marks
+            .partition_point(|(key, _)| key.as_slice() < least.as_slice())
+            .saturating_sub(1);
+        let at = marks.get(i).map_or(0, |(_, at)| *at);
+        self.kept = Some(at);
+        let mut before = Written::new(self.out.split_off(at)?)?;
+        let mut doc = Document {
+            out: &mut self.out,
+            first: i == 0,
+        };
         late.finish(&mut |e| {
             before.until(Some(e), &mut |line| doc.record(line))?;
             doc.record(e.data)
@@ -420,8 +484,8 @@ impl JsonReport {
     }
 }
 
-/// The files of a streamed document as far as it was written ([`Document`]'s layout, without
-/// its end), read back in order.
+/// Files of a streamed document as they were written ([`Document`]'s layout), read back in
+/// order.
 struct Written {
     r: BufReader<File>,
     /// The record read last, and its path's order key; `None` past the last.
@@ -429,9 +493,11 @@ struct Written {
 }
 
 impl Written {
+    /// The files of `file`, cut off a document where a file's separator begins
+    /// ([`Output::split_off`]).
     fn new(file: File) -> io::Result<Written> {
         let mut r = BufReader::with_capacity(BUF, file);
-        // The header and the opening of the list.
+        // The separator before the first file: a newline, after a comma but for the first.
         r.read_until(b'\n', &mut Vec::new())?;
         let mut w = Written { r, line: None };
         w.next()?;
@@ -529,9 +595,7 @@ impl Report for JsonReport {
 
     fn finish(&mut self, summary: &Summary, finished_at: &str) -> io::Result<()> {
         match self.order.take().ok_or_else(finished)? {
-            Order::Streamed { stream, listed } => {
-                self.finish_streamed(stream, listed, summary, finished_at)
-            }
+            Order::Streamed(streaming) => self.finish_streamed(streaming, summary, finished_at),
             sorted => {
                 self.order = Some(sorted);
                 self.finish_checked(summary, finished_at, &mut |_, _| Ok(()))
@@ -822,15 +886,20 @@ mod tests {
             .collect()
     }
 
-    /// The document `report` writes of `recs`, given in that order.
-    fn document(mut report: JsonReport, recs: &[(String, String)], target: &Path) -> Vec<u8> {
+    /// The document `report` writes of `recs`, given in that order, and the bytes of it kept
+    /// as first written when files came late.
+    fn document(
+        mut report: JsonReport,
+        recs: &[(String, String)],
+        target: &Path,
+    ) -> (Vec<u8>, Option<u64>) {
         for (p, json) in recs {
             report.file_json(p, json.as_bytes()).unwrap();
         }
         report
             .finish(&Summary::default(), "2026-12-02T00:00:00Z")
             .unwrap();
-        std::fs::read(target).unwrap()
+        (std::fs::read(target).unwrap(), report.kept)
     }
 
     #[test]
@@ -841,7 +910,7 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(13);
         let sorted = records(3000, &mut rng);
         let target = dir.path().join("sorted.json");
-        let expected = document(
+        let (expected, _) = document(
             JsonReport::new(Output::open(&target).unwrap(), &header).unwrap(),
             &sorted,
             &target,
@@ -854,7 +923,7 @@ mod tests {
         }
         let mut late = near.clone();
         for _ in 0..5 {
-            let i = rng.gen_range(0..late.len() / 2);
+            let i = rng.gen_range(late.len() / 2..late.len() * 3 / 4);
             let r = late.remove(i);
             late.push(r);
         }
@@ -872,8 +941,15 @@ mod tests {
             let report =
                 JsonReport::streamed_in(Output::open(&target).unwrap(), &header, window).unwrap();
             assert!(matches!(report.order, Some(Order::Streamed { .. })));
-            let got = document(report, order, &target);
+            let (got, kept) = document(report, order, &target);
             assert!(got == expected, "{name}: the streamed document differs");
+            // Files that came late have the document written again only from before them.
+            let whole = expected.len() as u64;
+            match name {
+                "sorted" | "near" => assert_eq!(kept, None, "{name}"),
+                "late" => assert!(kept.is_some_and(|k| k > whole / 3 && k < whole), "{kept:?}"),
+                _ => assert!(kept.is_some(), "{name}"),
+            }
         }
         // Nothing is left beside the report, and a report to a FIFO or standard output is
         // sorted at its end.
