@@ -50,13 +50,15 @@ pub(crate) struct Sorter {
     runs: Vec<File>,
 }
 
-/// An entry read back from a run.
+/// An entry held whole: read back from a run, held in a [`Stream`], or a record line of
+/// `kartlegg merge`. Ordered as the sorter orders entries, then by the run it came from.
 #[derive(PartialEq, Eq)]
-struct Head {
-    key: Vec<u8>,
-    data: Vec<u8>,
-    tag: u32,
-    run: usize,
+pub(crate) struct Head {
+    pub key: Vec<u8>,
+    pub data: Vec<u8>,
+    pub tag: u32,
+    /// The run it was read from (0 where there are none).
+    pub run: usize,
 }
 
 impl Ord for Head {
@@ -66,7 +68,7 @@ impl Ord for Head {
 }
 
 impl Head {
-    fn entry(&self) -> Entry<'_> {
+    pub(crate) fn entry(&self) -> Entry<'_> {
         Entry {
             key: &self.key,
             data: &self.data,

@@ -464,7 +464,9 @@ impl JsonReport {
             .partition_point(|(key, _)| key.as_slice() < least.as_slice())
             .saturating_sub(1);
         // A file comes late only after one was written, which was marked.
-        let (_, at) = *marks.get(i).ok_or_else(|| io::Error::other("no file was written"))?;
+        let (_, at) = *marks
+            .get(i)
+            .ok_or_else(|| io::Error::other("no file was written"))?;
         self.kept = Some(at);
         let mut before = Written::new(self.out.split_off(at)?)?;
         let mut doc = Document {

@@ -14,7 +14,7 @@
 //! them. Memory holds one line per input and a read buffer each.
 
 use std::borrow::Cow;
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -23,7 +23,7 @@ use memchr::memmem::Finder;
 
 use super::{overlap, Distincts, Input, MergeError, Tail};
 use crate::report::order::{self, leading_path, string};
-use crate::report::sort::Entry;
+use crate::report::sort::Head;
 use crate::report::writer::Document;
 use crate::review::inventory;
 
@@ -37,40 +37,6 @@ pub(super) struct Lines {
     n: usize,
     listed: u64,
     tail: Option<Tail>,
-}
-
-/// A record line, as the merge holds it.
-#[derive(PartialEq, Eq)]
-struct Head {
-    /// The order key of its path.
-    key: Vec<u8>,
-    /// The record's JSON text.
-    data: Vec<u8>,
-    /// Which input (its place in shard order).
-    tag: u32,
-}
-
-/// The writer's order ([`crate::report::sort`]): by key, then data, then input.
-impl Ord for Head {
-    fn cmp(&self, o: &Head) -> Ordering {
-        (&self.key, &self.data, self.tag).cmp(&(&o.key, &o.data, o.tag))
-    }
-}
-
-impl Head {
-    fn entry(&self) -> Entry<'_> {
-        Entry {
-            key: &self.key,
-            data: &self.data,
-            tag: self.tag,
-        }
-    }
-}
-
-impl PartialOrd for Head {
-    fn partial_cmp(&self, o: &Head) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
 }
 
 fn read_error(input: &Input, e: impl std::fmt::Display) -> MergeError {
@@ -193,6 +159,7 @@ impl Lines {
             key: Vec::new(),
             data: Vec::new(),
             tag,
+            run: 0,
         });
         h.tag = tag;
         let not_record = |n: usize| {
