@@ -410,12 +410,20 @@ impl JsonReport {
         finished_at: &str,
         check: &mut dyn FnMut(Entry<'_>, Option<Entry<'_>>) -> io::Result<()>,
     ) -> io::Result<()> {
-        let sorter = match self.order.take().ok_or_else(finished)? {
-            Order::Sorted(sorter) => sorter,
-            Order::Streamed(_) => {
-                return Err(io::Error::other("a streamed report cannot be checked"))
-            }
-        };
+        match self.order.take().ok_or_else(finished)? {
+            Order::Sorted(sorter) => self.finish_sorted(sorter, summary, finished_at, check),
+            Order::Streamed(_) => Err(io::Error::other("a streamed report cannot be checked")),
+        }
+    }
+
+    /// Writes the sorted files, each first shown to `check`, then the summary.
+    fn finish_sorted(
+        &mut self,
+        sorter: Sorter,
+        summary: &Summary,
+        finished_at: &str,
+        check: &mut dyn FnMut(Entry<'_>, Option<Entry<'_>>) -> io::Result<()>,
+    ) -> io::Result<()> {
         let mut doc = Document::begin(&mut self.out, &self.header)?;
         let mut prev: Option<(Vec<u8>, Vec<u8>, u32)> = None;
         sorter.finish(&mut |e| {
@@ -599,9 +607,8 @@ impl Report for JsonReport {
     fn finish(&mut self, summary: &Summary, finished_at: &str) -> io::Result<()> {
         match self.order.take().ok_or_else(finished)? {
             Order::Streamed(streaming) => self.finish_streamed(streaming, summary, finished_at),
-            sorted => {
-                self.order = Some(sorted);
-                self.finish_checked(summary, finished_at, &mut |_, _| Ok(()))
+            Order::Sorted(sorter) => {
+                self.finish_sorted(sorter, summary, finished_at, &mut |_, _| Ok(()))
             }
         }
     }

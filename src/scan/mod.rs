@@ -841,7 +841,7 @@ pub fn run_with_state(
     let mut roots: Vec<&PathBuf> = opts.roots.iter().collect();
     roots.sort_by_cached_key(|r| state::key(r));
     if let Some(st) = state.as_deref_mut() {
-        roots = st.walk_order(&opts.roots)?;
+        st.refuse_nesting(&roots)?;
         st.begin(&scope(opts), settings(opts, det, key), opts.reveal)?;
         st.hand_on_text(text);
     }

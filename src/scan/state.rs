@@ -34,7 +34,7 @@
 //!   range query, which also finds the **removed files**: a row in the range that the walk did
 //!   not yield is a file that is gone; it is counted and deleted, and so, at the end, are the
 //!   rows after the last file walked. Nothing is written for an unchanged file. Roots are
-//!   walked in key order, and roots that nest are refused ([`State::walk_order`]); a batch
+//!   walked in key order, and roots that nest are refused ([`State::refuse_nesting`]); a batch
 //!   that goes back all the same is looked up without removing anything.
 //! * **Scope**: a state belongs to one set of roots and one shard; another scope is refused
 //!   rather than having its rows counted as removed.
@@ -450,28 +450,25 @@ impl State {
         Ok(())
     }
 
-    /// The roots in the order their rows are kept in, which a scan with the state walks them
-    /// in. Refused if one lies inside another: the outer root's walk would pass by the files
-    /// the inner one yields (a symlink not followed, an excluded directory, another shard's
-    /// files), taking them for gone.
-    pub fn walk_order<'r>(&self, roots: &'r [PathBuf]) -> Result<Vec<&'r PathBuf>, StateError> {
-        let mut order: Vec<(Vec<u8>, &PathBuf)> = roots.iter().map(|r| (key(r), r)).collect();
-        order.sort();
+    /// Refuses `roots`, in walk order ([`key`] order), if one lies inside another: the outer
+    /// root's walk would pass by the files the inner one yields (a symlink not followed, an
+    /// excluded directory, another shard's files), taking them for gone.
+    pub fn refuse_nesting(&self, roots: &[&PathBuf]) -> Result<(), StateError> {
         // Keys inside a root's range start with its key and a NUL, and sort right after it.
-        for pair in order.windows(2) {
-            let ((outer, o), (inner, i)) = (&pair[0], &pair[1]);
+        for pair in roots.windows(2) {
+            let (outer, inner) = (key(pair[0]), key(pair[1]));
             let within = inner
                 .strip_prefix(outer.as_slice())
                 .is_some_and(|rest| rest.is_empty() || rest[0] == 0 || outer.last() == Some(&0));
             if within {
                 return Err(StateError::Nested {
                     path: self.path.clone(),
-                    outer: crate::walk::display(o),
-                    inner: crate::walk::display(i),
+                    outer: crate::walk::display(pair[0]),
+                    inner: crate::walk::display(pair[1]),
                 });
             }
         }
-        Ok(order.into_iter().map(|(_, r)| r).collect())
+        Ok(())
     }
 
     /// Whether stored records are handed on as the JSON inventory writes them ([`Kept::Text`]):
