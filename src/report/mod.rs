@@ -655,8 +655,8 @@ pub trait Report {
     }
 
     /// A record as the JSON inventory writes it (`serde_json` of a [`FileRecord`]), for a
-    /// report that [`Report::takes_json`].
-    fn file_json(&mut self, path: &str, _json: &[u8]) -> std::io::Result<()> {
+    /// report that [`Report::takes_json`]; the report keeps the text as it is.
+    fn file_json(&mut self, path: &str, _json: Vec<u8>) -> std::io::Result<()> {
         Err(std::io::Error::other(format!(
             "{path}: this report takes whole records only"
         )))

@@ -9,7 +9,7 @@
 //! records), on the disk of `$TMPDIR`, about the size of the report.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 
@@ -244,6 +244,9 @@ impl Sorter {
     }
 }
 
+/// Runs of entries in order a [`Stream`] keeps, at most (see [`Stream::push`]).
+const RUNS: usize = 4;
+
 /// Bytes of entries a [`Stream`] holds back before it hands the least on.
 pub(crate) const STREAM_WINDOW: usize = 8 << 20;
 
@@ -257,6 +260,12 @@ pub(crate) const STREAM_WINDOW: usize = 8 << 20;
 pub(crate) struct Stream {
     window: usize,
     held: usize,
+    /// Entries that came in order, each at least the one before in its run: nearly all of
+    /// them. Records come from a few threads at once, each thread's in order, so a few runs
+    /// take them; holding and handing one on costs a comparison per run, where the heap
+    /// costs a path of them.
+    runs: Vec<VecDeque<Head>>,
+    /// The others held back.
     heap: BinaryHeap<Reverse<Head>>,
     /// The last entry handed on: every entry held back is at least it.
     last: Option<Head>,
@@ -265,8 +274,9 @@ pub(crate) struct Stream {
     least_late: Option<Vec<u8>>,
 }
 
+/// The memory an entry holds: its buffers are taken as they came, spare room included.
 fn size(h: &Head) -> usize {
-    h.key.len() + h.data.len() + std::mem::size_of::<Head>()
+    h.key.capacity() + h.data.capacity() + std::mem::size_of::<Head>()
 }
 
 impl Stream {
@@ -274,6 +284,7 @@ impl Stream {
         Stream {
             window,
             held: 0,
+            runs: Vec::new(),
             heap: BinaryHeap::new(),
             last: None,
             late: None,
@@ -284,28 +295,41 @@ impl Stream {
     /// Takes an entry; hands on to `out` what the window no longer holds.
     pub(crate) fn push(
         &mut self,
-        key: &[u8],
-        data: &[u8],
+        key: Vec<u8>,
+        data: Vec<u8>,
         tag: u32,
         out: &mut Visit<'_>,
     ) -> io::Result<()> {
         let h = Head {
-            key: key.to_vec(),
-            data: data.to_vec(),
+            key,
+            data,
             tag,
             run: 0,
         };
         if self.last.as_ref().is_some_and(|last| h < *last) {
-            if self.least_late.as_deref().is_none_or(|least| key < least) {
+            let late = self.late.get_or_insert_with(|| Sorter::new(DEFAULT_BUDGET));
+            late.push(&h.key, &h.data, h.tag)?;
+            if self
+                .least_late
+                .as_deref()
+                .is_none_or(|least| *h.key < *least)
+            {
                 self.least_late = Some(h.key);
             }
-            let late = self.late.get_or_insert_with(|| Sorter::new(DEFAULT_BUDGET));
-            return late.push(key, data, tag);
+            return Ok(());
         }
         self.held += size(&h);
-        self.heap.push(Reverse(h));
+        let run = self
+            .runs
+            .iter()
+            .position(|r| r.back().is_none_or(|b| *b <= h));
+        match run {
+            Some(i) => self.runs[i].push_back(h),
+            None if self.runs.len() < RUNS => self.runs.push(VecDeque::from([h])),
+            None => self.heap.push(Reverse(h)),
+        }
         while self.held > self.window {
-            let Some(Reverse(least)) = self.heap.pop() else {
+            let Some(least) = self.pop() else {
                 break;
             };
             self.held -= size(&least);
@@ -315,6 +339,21 @@ impl Stream {
         Ok(())
     }
 
+    /// The least entry held back.
+    fn pop(&mut self) -> Option<Head> {
+        let least_run = (0..self.runs.len())
+            .filter(|&i| !self.runs[i].is_empty())
+            .min_by(|&a, &b| self.runs[a][0].cmp(&self.runs[b][0]));
+        let from_run = match (least_run, self.heap.peek()) {
+            (Some(i), Some(Reverse(h))) => self.runs[i][0] <= *h,
+            (r, _) => r.is_some(),
+        };
+        match least_run {
+            Some(i) if from_run => self.runs[i].pop_front(),
+            _ => self.heap.pop().map(|Reverse(h)| h),
+        }
+    }
+
     /// Hands on the entries held back, in order, if every entry came in time; otherwise hands
     /// on nothing and returns every entry not yet handed on, sorted, for the caller to merge
     /// with those that were, and the least key of those that came late (what was handed on
@@ -322,13 +361,14 @@ impl Stream {
     pub(crate) fn finish(mut self, out: &mut Visit<'_>) -> io::Result<Option<(Sorter, Vec<u8>)>> {
         match self.late.take() {
             None => {
-                while let Some(Reverse(h)) = self.heap.pop() {
+                while let Some(h) = self.pop() {
                     out(h.entry())?;
                 }
                 Ok(None)
             }
             Some(mut late) => {
-                for Reverse(h) in self.heap.into_vec() {
+                let held = self.heap.into_iter().map(|Reverse(h)| h);
+                for h in self.runs.into_iter().flatten().chain(held) {
                     late.push(&h.key, &h.data, h.tag)?;
                 }
                 Ok(Some((late, self.least_late.unwrap_or_default())))

@@ -536,16 +536,14 @@ fn parsed(inputs: &[Input], header: Value, out: Output) -> Result<Summary, Merge
 fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError> {
     let mut distinct = Distincts::default();
     let mut tails = Vec::with_capacity(inputs.len());
-    let mut json = Vec::new();
     for (tag, input) in inputs.iter().enumerate() {
         let tail = records(&input.path, &mut |rec| {
             for f in &rec.findings {
                 distinct.add(f.kind, &f.fingerprint);
             }
             distinct.truncated |= rec.findings_truncated;
-            json.clear();
-            serde_json::to_writer(&mut json, &rec)?;
-            Ok(report.json(&rec.path, &json, tag as u32)?)
+            let json = serde_json::to_vec(&rec)?;
+            Ok(report.json(&rec.path, json, tag as u32)?)
         })?;
         tails.push(tail);
     }

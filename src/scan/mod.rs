@@ -16,6 +16,7 @@
 //! kept, and only what the totals read is decoded ([`Out::Text`]).
 
 use std::io;
+use std::ops::Range;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -227,10 +228,10 @@ impl<'a> Carried<&'a serde_json::value::RawValue, crate::report::Brief> {
 const REC: &[u8] = br#","rec":"#;
 
 /// A [`Carried`] record as the JSON inventory takes it: its job, the record as far as the
-/// totals read it ([`Carried::split`]), and its text. A record that carries its brief and the
-/// sum of its text has only its head parsed, the text checked against the sum; any other is
-/// parsed whole.
-pub(crate) fn carried_text(blob: &[u8]) -> serde_json::Result<(u64, Done, &[u8])> {
+/// totals read it ([`Carried::split`]), and where its text is in `blob`. A record that
+/// carries its brief and the sum of its text has only its head parsed, the text checked
+/// against the sum; any other is parsed whole.
+pub(crate) fn carried_text(blob: &[u8]) -> serde_json::Result<(u64, Done, Range<usize>)> {
     if let Some(parts) = by_sum(blob) {
         return Ok(parts);
     }
@@ -238,15 +239,21 @@ pub(crate) fn carried_text(blob: &[u8]) -> serde_json::Result<(u64, Done, &[u8])
         serde_json::from_slice(blob)?;
     let job = carried.job;
     let (done, json) = carried.split()?;
-    Ok((job, done, json))
+    // The text is borrowed from the blob: where it starts there.
+    let start = json.as_ptr() as usize - blob.as_ptr() as usize;
+    Ok((job, done, start..start + json.len()))
 }
 
-fn by_sum(blob: &[u8]) -> Option<(u64, Done, &[u8])> {
+fn by_sum(blob: &[u8]) -> Option<(u64, Done, Range<usize>)> {
     // Inside a JSON string every `"` is escaped, and the head's keys are field names and
     // kinds: the first `,"rec":` ends the head. (Were a kind named `rec`, the head cut there
     // would not parse, and the record is parsed whole.)
     let at = memchr::memmem::find(blob, REC)?;
-    let json = blob[at + REC.len()..].strip_suffix(b"}")?;
+    let text = at + REC.len()..blob.len().checked_sub(1)?;
+    let json = blob.get(text.clone())?;
+    if blob.last() != Some(&b'}') {
+        return None;
+    }
     let mut head = Vec::with_capacity(at + 1);
     head.extend_from_slice(&blob[..at]);
     head.push(b'}');
@@ -262,7 +269,15 @@ fn by_sum(blob: &[u8]) -> Option<(u64, Done, &[u8])> {
         bytes: carried.bytes,
         noatime: carried.noatime,
     };
-    Some((carried.job, done, json))
+    Some((carried.job, done, text))
+}
+
+/// `blob` cut to the part of it `at`, in place: a record's text out of its [`Carried`]
+/// blob with no copy made.
+pub(crate) fn cut(mut blob: Vec<u8>, at: Range<usize>) -> Vec<u8> {
+    blob.truncate(at.end);
+    blob.drain(..at.start);
+    blob
 }
 
 /// What a [`Carried`] record's text starts with, up to its record `json`: `{"job":…,…,"rec":`
@@ -962,7 +977,7 @@ pub fn run_with_state(
                 totals.add(&done.rec, done.bytes, done.noatime);
                 progress.file(done.rec.total());
                 if write_err.is_none() {
-                    let written = match &json {
+                    let written = match json {
                         Some(json) => report.file_json(&done.rec.path, json),
                         None => report.file(&done.rec),
                     };

@@ -41,6 +41,7 @@
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
+use std::ops::Range;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -49,7 +50,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{carried_head, carried_text, Carried, Done};
+use super::{carried_head, carried_text, cut, Carried, Done};
 use crate::read::FileMeta;
 use crate::report::{FileRecord, Incremental, Status};
 use crate::walk::Meta;
@@ -188,19 +189,14 @@ fn decode(data: &[u8]) -> Result<Done, String> {
         .map_err(|e| e.to_string())
 }
 
-/// `json`, a record as serde writes it, with `meta` as its file's evidence instead of the
-/// evidence it was stored with: the evidence is flattened into the record between its path
-/// and its `type`. `None` if the record does not start as serde writes one with `path`.
-fn with_meta(json: &[u8], path: &str, meta: &FileMeta) -> Option<Vec<u8>> {
-    let mut out = br#"{"path":"#.to_vec();
-    serde_json::to_writer(&mut out, path).ok()?;
-    let rest = json.strip_prefix(out.as_slice())?;
-    let ty = memchr::memmem::find(rest, br#","type":"#)?;
-    let fresh = serde_json::to_vec(meta).ok()?;
-    out.push(b',');
-    out.extend_from_slice(fresh.strip_prefix(b"{")?.strip_suffix(b"}")?);
-    out.extend_from_slice(&rest[ty..]);
-    Some(out)
+/// Where the evidence is in `json`, a record as serde writes it: flattened into the record
+/// between its path and its `type`. `None` if the record does not start as serde writes one
+/// with evidence.
+fn evidence(json: &[u8]) -> Option<Range<usize>> {
+    let (_, end) = crate::report::order::leading_path(json)?;
+    let from = end + 1;
+    let ty = from + memchr::memmem::find(json.get(from..)?, br#","type":"#)?;
+    (json[from] == b',' && from < ty).then_some(from + 1..ty)
 }
 
 /// A stored record as the state hands it on.
@@ -582,7 +578,7 @@ impl State {
             Ok(blobs) => blobs
                 .into_iter()
                 .zip(files)
-                .map(|(b, (_, meta))| self.decode_all(&b, meta))
+                .map(|(b, (_, meta))| self.decode_all(b, meta))
                 .collect(),
             Err(e) => {
                 let detail = e.to_string();
@@ -621,17 +617,29 @@ impl State {
                 break;
             }
             if keys[order[at]].as_slice() == k {
-                let data: Vec<u8> = r.get(1)?;
+                let mut data: Vec<u8> = r.get(1)?;
                 // The same path twice (nested roots) gets the records twice.
-                for &i in order[at..].iter().take_while(|&&i| keys[i].as_slice() == k) {
-                    out[i].push(data.clone());
+                let mut same = order[at..]
+                    .iter()
+                    .take_while(|&&i| keys[i].as_slice() == k)
+                    .peekable();
+                while let Some(&i) = same.next() {
+                    let copy = match same.peek() {
+                        Some(_) => data.clone(),
+                        None => std::mem::take(&mut data),
+                    };
+                    out[i].push(copy);
                 }
             }
         }
         Ok(out)
     }
 
-    fn decode_all(&self, blobs: &[Vec<u8>], meta: &Meta) -> Result<Option<Vec<Kept>>, StateError> {
+    fn decode_all(
+        &self,
+        blobs: Vec<Vec<u8>>,
+        meta: &Meta,
+    ) -> Result<Option<Vec<Kept>>, StateError> {
         let damaged = |detail| StateError::Record {
             path: self.path.clone(),
             detail,
@@ -639,27 +647,43 @@ impl State {
         // Its own record, the last, gets the file's evidence (times, owner, mode) as reading
         // it now would.
         let fresh = FileMeta::from_metadata(meta);
-        let mut out = Vec::with_capacity(blobs.len());
-        for (i, b) in blobs.iter().enumerate() {
-            let own = i + 1 == blobs.len();
-            let text = if self.text {
-                let (_, done, json) = carried_text(b).map_err(|e| damaged(e.to_string()))?;
-                // A record with evidence that is not its file's own, or not as serde writes
-                // one, is decoded whole below.
-                match (&done.rec.meta, own) {
-                    (None, _) => Some((done, json.to_vec())),
-                    (Some(_), true) => with_meta(json, &done.rec.path, &fresh).map(|j| (done, j)),
-                    (Some(_), false) => None,
+        // As a record's text holds it: its fields, flattened.
+        let fresh_text = self.text.then(|| {
+            let json = serde_json::to_vec(&fresh).expect("evidence serializes");
+            json[1..json.len() - 1].to_vec()
+        });
+        let last = blobs.len();
+        let mut out = Vec::with_capacity(last);
+        for (i, b) in blobs.into_iter().enumerate() {
+            let own = i + 1 == last;
+            let text = match &fresh_text {
+                Some(_) => {
+                    let (_, done, at) = carried_text(&b).map_err(|e| damaged(e.to_string()))?;
+                    // A record with evidence that is not its file's own, or not as serde
+                    // writes one, is decoded whole below.
+                    let evidence = match (&done.rec.meta, own) {
+                        (None, _) => Some(None),
+                        (Some(_), true) => evidence(&b[at.clone()]).map(Some),
+                        (Some(_), false) => None,
+                    };
+                    evidence.map(|evidence| (done, at, evidence))
                 }
-            } else {
-                None
+                None => None,
             };
             // A text's fresh evidence is in its text; what the totals read of it, the size, is
             // the file's now (an unchanged file has the size it was stored with).
-            let kept = match text {
-                Some((done, json)) => Kept::Text(done, json),
-                None => {
-                    let mut done = decode(b).map_err(damaged)?;
+            let kept = match (text, &fresh_text) {
+                (Some((done, at, evidence)), Some(fresh_text)) => {
+                    let mut json = cut(b, at);
+                    // Nearly always the evidence it was stored with: an unchanged file's
+                    // times, owner and mode are, unless it was read by something else since.
+                    if let Some(e) = evidence.filter(|e| json[e.clone()] != **fresh_text) {
+                        json.splice(e, fresh_text.iter().copied());
+                    }
+                    Kept::Text(done, json)
+                }
+                _ => {
+                    let mut done = decode(&b).map_err(damaged)?;
                     if own && done.rec.meta.is_some() {
                         done.rec.meta = Some(fresh.clone());
                     }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{carried_head, carried_text, Carried, Done};
+use super::{carried_head, carried_text, cut, Carried, Done};
 use crate::report::FileRecord;
 
 /// Frame tags.
@@ -186,11 +186,11 @@ pub(crate) fn read_reply(r: &mut dyn Read, text: bool) -> io::Result<Option<Repl
     };
     Ok(Some(match tag {
         RECORD if text => {
-            let (job, done, json) = carried_text(&p).map_err(io::Error::other)?;
+            let (job, done, at) = carried_text(&p).map_err(io::Error::other)?;
             Reply::Text {
                 job,
                 done: Box::new(done),
-                json: json.to_vec(),
+                json: cut(p, at),
             }
         }
         RECORD => {
@@ -314,7 +314,9 @@ mod tests {
         };
         let json = serde_json::to_vec(&rec).unwrap();
         let blob = [&carried_head(Some(3), &done, &json)[..], &json, b"}"].concat();
-        let summed = carried_text(&blob).unwrap();
+        let summed = carried_text(&blob)
+            .map(|(j, d, at)| (j, d, &blob[at]))
+            .unwrap();
         let parsed = {
             let c: Carried<&serde_json::value::RawValue, crate::report::Brief> =
                 serde_json::from_slice(&blob).unwrap();
@@ -344,7 +346,9 @@ mod tests {
         let sum = memchr::memmem::find(&blob, b",\"sum\":").unwrap();
         let brief = memchr::memmem::find(&blob, b",\"brief\":").unwrap();
         let old = [&blob[..sum], &blob[brief..]].concat();
-        let back = carried_text(&old).unwrap();
+        let back = carried_text(&old)
+            .map(|(j, d, at)| (j, d, &old[at]))
+            .unwrap();
         assert_eq!((back.0, &back.1.rec, back.2), (3, &summed.1.rec, summed.2));
     }
 }
