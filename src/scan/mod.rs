@@ -248,7 +248,10 @@ fn by_sum(blob: &[u8]) -> Option<(u64, Done, Range<usize>)> {
     // Inside a JSON string every `"` is escaped, and the head's keys are field names and
     // kinds: the first `,"rec":` ends the head. (Were a kind named `rec`, the head cut there
     // would not parse, and the record is parsed whole.)
-    let at = memchr::memmem::find(blob, REC)?;
+    // One searcher for every record (building one is most of a short search).
+    static HEAD_END: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(REC));
+    let at = HEAD_END.find(blob)?;
     let text = at + REC.len()..blob.len().checked_sub(1)?;
     let json = blob.get(text.clone())?;
     if blob.last() != Some(&b'}') {

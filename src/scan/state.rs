@@ -195,7 +195,9 @@ fn decode(data: &[u8]) -> Result<Done, String> {
 fn evidence(json: &[u8]) -> Option<Range<usize>> {
     let (_, end) = crate::report::order::leading_path(json)?;
     let from = end + 1;
-    let ty = from + memchr::memmem::find(json.get(from..)?, br#","type":"#)?;
+    static TYPE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(br#","type":"#));
+    let ty = from + TYPE.find(json.get(from..)?)?;
     (json[from] == b',' && from < ty).then_some(from + 1..ty)
 }
 
@@ -824,9 +826,8 @@ impl Writer<'_> {
         self.write(|c| {
             let path = key(&id.path);
             if first {
-                // Whatever was stored for this path goes; the row is incomplete until the end.
-                c.prepare_cached("DELETE FROM records WHERE key = ?1")?
-                    .execute(params![path])?;
+                // The row is incomplete until the end: what was stored for this path is
+                // never read meanwhile, and is written over record by record.
                 c.prepare_cached(
                     "INSERT OR REPLACE INTO files
                      (key, dev, ino, size, mtime_ns, ctime_ns, checked, settings, version,
@@ -845,8 +846,14 @@ impl Writer<'_> {
                     env!("CARGO_PKG_VERSION"),
                 ])?;
             }
-            c.prepare_cached("INSERT INTO records (key, seq, data) VALUES (?1, ?2, ?3)")?
-                .execute(params![path, seq, data])?;
+            // In place where a record of this number was stored: a file read again dirties
+            // its row's page, not a page of the index and one at the end of the table too
+            // (what a rescan waits for when it folds the log into the database).
+            c.prepare_cached(
+                "INSERT INTO records (key, seq, data) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key, seq) DO UPDATE SET data = excluded.data",
+            )?
+            .execute(params![path, seq, data])?;
             Ok(())
         });
         self.tick();
@@ -864,6 +871,9 @@ impl Writer<'_> {
         let path = key(&j.id.path);
         self.write(|c| {
             if j.keep {
+                // Records stored beyond this reading's last are of an older version.
+                c.prepare_cached("DELETE FROM records WHERE key = ?1 AND seq > ?2")?
+                    .execute(params![path, j.seq])?;
                 c.prepare_cached("UPDATE files SET complete = 1 WHERE key = ?1")?
                     .execute(params![path])?;
             } else {
@@ -1121,6 +1131,88 @@ mod tests {
             .unwrap(),
         );
         out
+    }
+
+    #[test]
+    fn a_file_read_again_keeps_only_its_new_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.zip");
+        std::fs::write(&file, "x").unwrap();
+        let meta = meta_of(&file);
+        let id = Identity::new(file.clone(), &meta, meta.mtime().max(meta.ctime()) + 60);
+        let db = dir.path().join("s.state");
+        let mut st = State::open(&db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        let own = |status| {
+            let mut d = done("a.zip", status, None);
+            d.rec.meta = Some(FileMeta::from_metadata(&meta));
+            d
+        };
+        let paths = |st: &State| -> Option<Vec<(String, Status)>> {
+            let recs = st.lookup(&id, &meta).unwrap()?;
+            Some(
+                recs.iter()
+                    .map(|k| (k.done().rec.path.clone(), k.done().rec.status))
+                    .collect(),
+            )
+        };
+        let read = |st: &State, job, recs: &[Done], end: bool| {
+            let mut w = st.writer();
+            w.begin(job, id.clone());
+            for d in recs {
+                w.record(job, d);
+            }
+            if end {
+                w.end(job);
+                w.finish().unwrap();
+            } else {
+                assert!(w.close().is_none());
+            }
+        };
+        let member = |name: &str, status| done(&format!("a.zip!/{name}"), status, None);
+        read(
+            &st,
+            1,
+            &[
+                member("x", Status::Scanned),
+                member("y", Status::Scanned),
+                own(Status::Scanned),
+            ],
+            true,
+        );
+        assert_eq!(paths(&st).unwrap().len(), 3);
+
+        // Read again with one member fewer: the stored third record is not kept.
+        read(
+            &st,
+            2,
+            &[member("y", Status::Partial), own(Status::Partial)],
+            true,
+        );
+        assert_eq!(
+            paths(&st).unwrap(),
+            [
+                ("a.zip!/y".to_string(), Status::Partial),
+                ("a.zip".to_string(), Status::Partial)
+            ]
+        );
+        // Killed after a member written over the first: nothing of the file is reused.
+        read(&st, 3, &[member("z", Status::Scanned)], false);
+        assert_eq!(paths(&st), None);
+        // Read whole again: exactly its records.
+        read(
+            &st,
+            4,
+            &[
+                member("z", Status::Scanned),
+                member("w", Status::Scanned),
+                member("v", Status::Scanned),
+                own(Status::Scanned),
+            ],
+            true,
+        );
+        let names: Vec<String> = paths(&st).unwrap().into_iter().map(|p| p.0).collect();
+        assert_eq!(names, ["a.zip!/z", "a.zip!/w", "a.zip!/v", "a.zip"]);
     }
 
     #[test]
