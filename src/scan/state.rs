@@ -1012,15 +1012,22 @@ mod tests {
         assert!(racy(101 * s, 50 * s, 100), "later");
     }
 
-    #[test]
-    fn a_file_is_reused_only_once_its_own_record_is_in() {
+    /// A new directory holding the file `name` and the path of a state beside it; the file's
+    /// metadata, and its identity as a walk that looked at it a minute after it was written
+    /// sees it.
+    fn a_file(name: &str) -> (tempfile::TempDir, Meta, Identity, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("f.txt");
+        let file = dir.path().join(name);
         std::fs::write(&file, "x").unwrap();
         let meta = meta_of(&file);
-        // The walk looked at it a minute after it was written.
-        let id = Identity::new(file.clone(), &meta, meta.mtime().max(meta.ctime()) + 60);
+        let id = Identity::new(file, &meta, meta.mtime().max(meta.ctime()) + 60);
         let db = dir.path().join("s.state");
+        (dir, meta, id, db)
+    }
+
+    #[test]
+    fn a_file_is_reused_only_once_its_own_record_is_in() {
+        let (_dir, meta, id, db) = a_file("f.txt");
 
         let mut st = State::open(&db).unwrap();
         st.begin("scope", "settings".into(), false).unwrap();
@@ -1135,12 +1142,7 @@ mod tests {
 
     #[test]
     fn a_file_read_again_keeps_only_its_new_records() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("a.zip");
-        std::fs::write(&file, "x").unwrap();
-        let meta = meta_of(&file);
-        let id = Identity::new(file.clone(), &meta, meta.mtime().max(meta.ctime()) + 60);
-        let db = dir.path().join("s.state");
+        let (_dir, meta, id, db) = a_file("a.zip");
         let mut st = State::open(&db).unwrap();
         st.begin("scope", "settings".into(), false).unwrap();
         let own = |status| {
@@ -1217,17 +1219,12 @@ mod tests {
 
     #[test]
     fn records_handed_on_as_text_are_written_and_counted_as_the_records_themselves() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("f.csv");
-        std::fs::write(&file, "x").unwrap();
-        let meta = meta_of(&file);
-        let id = Identity::new(file.clone(), &meta, meta.mtime().max(meta.ctime()) + 60);
+        let (_dir, meta, id, db) = a_file("f.csv");
         let mut recs = scanned("f.csv", &meta);
         let own = &recs.last().unwrap().rec;
         assert!(own.findings_truncated && !own.columns.is_empty() && own.findings.len() == 2);
         assert!(recs[0].rec.meta.is_none() && !recs[0].rec.findings.is_empty());
 
-        let db = dir.path().join("s.state");
         let mut st = State::open(&db).unwrap();
         st.begin("scope", "settings".into(), false).unwrap();
         let mut w = st.writer();
