@@ -381,7 +381,7 @@ fn route(
                 // The files are read; the state's error is the writer's to report.
                 Err(e) => {
                     warn_once(&e);
-                    vec![false; ids.len()]
+                    vec![state::Stored::Stale; ids.len()]
                 }
             };
             ids.into_iter().zip(answers).collect()
@@ -396,11 +396,13 @@ fn route(
             todo.push((0, entry));
             continue;
         };
-        if let Some((id, same)) = found.next() {
-            if same {
+        if let Some((mut id, stored)) = found.next() {
+            if stored == state::Stored::Same {
                 unchanged.push(Unchanged { id, meta: *meta });
                 continue;
             }
+            // A file new to the state has no older records to delete.
+            id.known = stored != state::Stored::Nothing;
             outs.push(Out::Begin(*next + 1, id));
         }
         *next += 1;

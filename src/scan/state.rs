@@ -21,11 +21,12 @@
 //!   record was stored, and the rule is at least as strict as git's.
 //! * **Transient failures are not kept**: a file whose read ended in an error, a timeout, a
 //!   time or memory limit, or a change under the reader is read again next time.
-//! * **Crash safety**: write-ahead log, records committed in small transactions as they
-//!   arrive. A file's row becomes complete in the transaction after its own record (which a
-//!   worker sends last), so a scan killed at any moment (SIGKILL, power loss) leaves each file
-//!   either complete — reused next time — or to be read again. All writes happen in the
-//!   scan's writer thread; the router only reads.
+//! * **Crash safety**: write-ahead log, small transactions (at least every 200 ms). A file's
+//!   row and records are written together when its own record (which a worker sends last)
+//!   is in, its row complete; records of files still being read are held, and past
+//!   [`HELD_MAX`] written with their rows incomplete. So a scan killed at any moment (SIGKILL,
+//!   power loss) leaves each file either complete — reused next time — or to be read again.
+//!   All writes happen in the scan's writer thread; the router only reads.
 //! * **One scan at a time**: the database is opened in exclusive locking mode, so a second scan
 //!   with the same state stops with a clear error, and the write-ahead log needs no shared
 //!   memory (it works on a network file system, as one client).
@@ -134,6 +135,18 @@ pub enum StateError {
     Record { path: PathBuf, detail: String },
 }
 
+/// What a lookup found of a file in the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// No row of its path.
+    Nothing,
+    /// A row that is not to be reused: the file changed, or was read under other settings,
+    /// or its reading did not finish.
+    Stale,
+    /// Its records, to be reused.
+    Same,
+}
+
 /// What identifies the version of a file's content, as the walk saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -145,6 +158,9 @@ pub struct Identity {
     pub ctime_ns: i64,
     /// Unix seconds, taken before the walk's `stat` of the file (the racy-timestamp rule).
     pub checked: i64,
+    /// Whether the state may hold rows of this path (false only when a lookup found none):
+    /// what is stored beyond a new reading's records must then be deleted.
+    pub known: bool,
 }
 
 impl Identity {
@@ -158,6 +174,7 @@ impl Identity {
             mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
             ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
             checked,
+            known: true,
         }
     }
 }
@@ -478,7 +495,7 @@ impl State {
     /// [`State::unchanged_all`] and [`State::records_all`] for one file.
     #[cfg(test)]
     fn lookup(&self, id: &Identity, meta: &Meta) -> Result<Option<Vec<Kept>>, StateError> {
-        if !self.unchanged_all(&[id])?.0[0] {
+        if self.unchanged_all(&[id])?.0[0] != Stored::Same {
             return Ok(None);
         }
         self.records_all(&[(&id.path, meta)])
@@ -491,10 +508,13 @@ impl State {
     /// passed by, which are gone. One range query under one lock of the state; the router asks
     /// this of every batch, and fetching and decoding the records of the unchanged files
     /// ([`State::records_all`]) is left to another thread.
-    pub fn unchanged_all(&self, files: &[&Identity]) -> Result<(Vec<bool>, Vec<Gone>), StateError> {
-        let mut same = vec![false; files.len()];
+    pub fn unchanged_all(
+        &self,
+        files: &[&Identity],
+    ) -> Result<(Vec<Stored>, Vec<Gone>), StateError> {
+        let mut same = vec![Stored::Nothing; files.len()];
         if self.reveal || files.is_empty() {
-            return Ok((same, Vec::new()));
+            return Ok((vec![Stored::Stale; files.len()], Vec::new()));
         }
         let keys: Vec<Vec<u8>> = files.iter().map(|id| key(&id.path)).collect();
         let order = sorted(&keys);
@@ -551,9 +571,14 @@ impl State {
                 // The same path twice in a batch (nested roots) gets the same answer.
                 while at < order.len() && keys[order[at]].as_slice() == k {
                     let id = files[order[at]];
-                    same[order[at]] = valid
+                    let unchanged = valid
                         && stored == (id.ino, id.size, id.mtime_ns, id.ctime_ns)
                         && !racy(id.mtime_ns, id.ctime_ns, checked);
+                    same[order[at]] = if unchanged {
+                        Stored::Same
+                    } else {
+                        Stored::Stale
+                    };
                     at += 1;
                 }
             }
@@ -713,6 +738,7 @@ impl State {
         Writer {
             state: self,
             jobs: HashMap::new(),
+            held: 0,
             pending: 0,
             since: None,
             counts: Incremental::default(),
@@ -721,20 +747,78 @@ impl State {
     }
 }
 
+/// Writes the row of the file `id` (key `path`), complete or not.
+fn write_row(
+    c: &Connection,
+    path: &[u8],
+    id: &Identity,
+    settings: &str,
+    complete: bool,
+) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT OR REPLACE INTO files
+         (key, dev, ino, size, mtime_ns, ctime_ns, checked, settings, version, complete)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        path,
+        id.dev as i64,
+        id.ino as i64,
+        id.size as i64,
+        id.mtime_ns,
+        id.ctime_ns,
+        id.checked,
+        settings,
+        env!("CARGO_PKG_VERSION"),
+        i64::from(complete),
+    ])?;
+    Ok(())
+}
+
+/// Writes numbered records of the file with key `path`, each in place where a record of its
+/// number was stored: a file read again dirties its rows' pages, not a page of the index and
+/// one at the end of the table too (what a rescan waits for when it folds the log into the
+/// database).
+fn write_records(
+    c: &Connection,
+    path: &[u8],
+    records: impl Iterator<Item = (i64, Vec<u8>)>,
+) -> rusqlite::Result<()> {
+    let mut stmt = c.prepare_cached(
+        "INSERT INTO records (key, seq, data) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key, seq) DO UPDATE SET data = excluded.data",
+    )?;
+    for (seq, data) in records {
+        stmt.execute(params![path, seq, data])?;
+    }
+    Ok(())
+}
+
 /// A file being read, between its first record and its end.
 struct Job {
     id: Identity,
-    /// Records stored so far.
+    /// Records taken so far.
     seq: i64,
     /// False once a record shows a failure that is not kept.
     keep: bool,
+    /// Records not yet written (numbered), held so that a file's rows are written at once
+    /// when it ends: its row complete, with its records, in one go.
+    held: Vec<(i64, Vec<u8>)>,
+    /// Its row was written, incomplete, with records held too long.
+    row: bool,
 }
+
+/// Bytes of records the writer holds for files not yet ended, at most; beyond, they are
+/// written with their files' rows marked incomplete.
+const HELD_MAX: usize = 8 << 20;
 
 /// Changes the state as records arrive, in small transactions. After the first error it stops
 /// writing (the scan goes on) and [`Writer::finish`] returns that error.
 pub struct Writer<'s> {
     state: &'s State,
     jobs: HashMap<u64, Job>,
+    /// Bytes of the records the jobs hold.
+    held: usize,
     /// Statements in the open transaction.
     pending: usize,
     since: Option<Instant>,
@@ -799,6 +883,8 @@ impl Writer<'_> {
                 id,
                 seq: 0,
                 keep: true,
+                held: Vec::new(),
+                row: false,
             },
         );
     }
@@ -818,66 +904,65 @@ impl Writer<'_> {
             return;
         };
         j.keep &= !transient(&done.rec);
-        let first = j.seq == 0;
         j.seq += 1;
-        let (seq, id) = (j.seq, j.id.clone());
-        let settings = self.state.settings.clone();
         let data = data();
-        self.write(|c| {
-            let path = key(&id.path);
-            if first {
-                // The row is incomplete until the end: what was stored for this path is
-                // never read meanwhile, and is written over record by record.
-                c.prepare_cached(
-                    "INSERT OR REPLACE INTO files
-                     (key, dev, ino, size, mtime_ns, ctime_ns, checked, settings, version,
-                      complete)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
-                )?
-                .execute(params![
-                    path,
-                    id.dev as i64,
-                    id.ino as i64,
-                    id.size as i64,
-                    id.mtime_ns,
-                    id.ctime_ns,
-                    id.checked,
-                    settings,
-                    env!("CARGO_PKG_VERSION"),
-                ])?;
-            }
-            // In place where a record of this number was stored: a file read again dirties
-            // its row's page, not a page of the index and one at the end of the table too
-            // (what a rescan waits for when it folds the log into the database).
-            c.prepare_cached(
-                "INSERT INTO records (key, seq, data) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key, seq) DO UPDATE SET data = excluded.data",
-            )?
-            .execute(params![path, seq, data])?;
-            Ok(())
-        });
+        self.held += data.len();
+        j.held.push((j.seq, data));
+        if self.held > HELD_MAX {
+            self.write_held();
+        }
         self.tick();
     }
 
-    /// File `job` is done: its own record was its last.
+    /// Writes the records held for files not yet ended, their rows incomplete: what was
+    /// stored for their paths is never read meanwhile, and is written over record by record.
+    fn write_held(&mut self) {
+        let settings = self.state.settings.clone();
+        let mut jobs = std::mem::take(&mut self.jobs);
+        self.write(|c| {
+            for j in jobs.values_mut().filter(|j| !j.held.is_empty()) {
+                let path = key(&j.id.path);
+                if !j.row {
+                    write_row(c, &path, &j.id, &settings, false)?;
+                    j.row = true;
+                }
+                write_records(c, &path, j.held.drain(..))?;
+            }
+            Ok(())
+        });
+        // After an error nothing is written any more: what is held is let go all the same.
+        jobs.values_mut().for_each(|j| j.held.clear());
+        self.jobs = jobs;
+        self.held = 0;
+    }
+
+    /// File `job` is done: its own record was its last. Its row and the records held for
+    /// it are written together, so a file read whole costs its row once and each record
+    /// once.
     pub fn end(&mut self, job: u64) {
-        let Some(j) = self.jobs.remove(&job) else {
+        let Some(mut j) = self.jobs.remove(&job) else {
             return;
         };
         self.counts.read += 1;
         if j.seq == 0 {
             return;
         }
+        let held: usize = j.held.iter().map(|(_, d)| d.len()).sum();
+        self.held = self.held.saturating_sub(held);
+        let settings = self.state.settings.clone();
         let path = key(&j.id.path);
         self.write(|c| {
             if j.keep {
-                // Records stored beyond this reading's last are of an older version.
-                c.prepare_cached("DELETE FROM records WHERE key = ?1 AND seq > ?2")?
-                    .execute(params![path, j.seq])?;
-                c.prepare_cached("UPDATE files SET complete = 1 WHERE key = ?1")?
-                    .execute(params![path])?;
-            } else {
+                write_row(c, &path, &j.id, &settings, true)?;
+                write_records(c, &path, j.held.drain(..))?;
+                if j.id.known {
+                    // Records stored beyond this reading's last are of an older version.
+                    c.prepare_cached("DELETE FROM records WHERE key = ?1 AND seq > ?2")?
+                        .execute(params![path, j.seq])?;
+                }
+            } else if j.id.known || j.row {
                 // Read again next time: the row stays, incomplete, so it is not "removed".
+                write_row(c, &path, &j.id, &settings, false)?;
                 c.prepare_cached("DELETE FROM records WHERE key = ?1")?
                     .execute(params![path])?;
             }
@@ -1150,15 +1235,15 @@ mod tests {
             d.rec.meta = Some(FileMeta::from_metadata(&meta));
             d
         };
-        let paths = |st: &State| -> Option<Vec<(String, Status)>> {
-            let recs = st.lookup(&id, &meta).unwrap()?;
+        let paths = |st: &State, id: &Identity| -> Option<Vec<(String, Status)>> {
+            let recs = st.lookup(id, &meta).unwrap()?;
             Some(
                 recs.iter()
                     .map(|k| (k.done().rec.path.clone(), k.done().rec.status))
                     .collect(),
             )
         };
-        let read = |st: &State, job, recs: &[Done], end: bool| {
+        let read = |st: &State, job, id: &Identity, recs: &[Done], end: bool| {
             let mut w = st.writer();
             w.begin(job, id.clone());
             for d in recs {
@@ -1175,6 +1260,7 @@ mod tests {
         read(
             &st,
             1,
+            &id,
             &[
                 member("x", Status::Scanned),
                 member("y", Status::Scanned),
@@ -1182,29 +1268,35 @@ mod tests {
             ],
             true,
         );
-        assert_eq!(paths(&st).unwrap().len(), 3);
+        assert_eq!(paths(&st, &id).unwrap().len(), 3);
 
         // Read again with one member fewer: the stored third record is not kept.
         read(
             &st,
             2,
+            &id,
             &[member("y", Status::Partial), own(Status::Partial)],
             true,
         );
         assert_eq!(
-            paths(&st).unwrap(),
+            paths(&st, &id).unwrap(),
             [
                 ("a.zip!/y".to_string(), Status::Partial),
                 ("a.zip".to_string(), Status::Partial)
             ]
         );
-        // Killed after a member written over the first: nothing of the file is reused.
-        read(&st, 3, &[member("z", Status::Scanned)], false);
-        assert_eq!(paths(&st), None);
+        // Changed, and killed after a member: nothing of it is reused as it is now.
+        let changed = Identity {
+            size: id.size + 1,
+            ..id.clone()
+        };
+        read(&st, 3, &changed, &[member("z", Status::Scanned)], false);
+        assert_eq!(paths(&st, &changed), None);
         // Read whole again: exactly its records.
         read(
             &st,
             4,
+            &changed,
             &[
                 member("z", Status::Scanned),
                 member("w", Status::Scanned),
@@ -1213,8 +1305,60 @@ mod tests {
             ],
             true,
         );
-        let names: Vec<String> = paths(&st).unwrap().into_iter().map(|p| p.0).collect();
+        let names: Vec<String> = paths(&st, &changed)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
         assert_eq!(names, ["a.zip!/z", "a.zip!/w", "a.zip!/v", "a.zip"]);
+    }
+
+    #[test]
+    fn records_held_past_the_bound_are_written_incomplete_and_never_reused_alone() {
+        let (_dir, meta, id, db) = a_file("big.zip");
+        let mut st = State::open(&db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        let rows = |st: &State| -> i64 {
+            st.conn()
+                .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+                .unwrap()
+        };
+        // Members of a MiB each: past the bound, what is held is written.
+        let member = |i: usize| {
+            let mut d = done(&format!("big.zip!/m{i}"), Status::Scanned, None);
+            d.rec.detail = Some("x".repeat(1 << 20));
+            d
+        };
+        let mut w = st.writer();
+        w.begin(1, id.clone());
+        for i in 0..8 {
+            w.record(1, &member(i));
+        }
+        assert_eq!(w.held, 0, "written, not held");
+        // Killed before the file's own record: its rows are there, and not reused.
+        assert!(w.close().is_none());
+        assert_eq!(rows(&st), 8);
+        assert!(st.lookup(&id, &meta).unwrap().is_none());
+        // The lookup of the next scan finds the incomplete row: the file is known, and its
+        // reading replaces every record.
+        let (found, _) = st.unchanged_all(&[&id]).unwrap();
+        assert_eq!(found, [Stored::Stale]);
+        let mut w = st.writer();
+        w.begin(2, id.clone());
+        w.record(2, &done("big.zip!/m0", Status::Scanned, None));
+        let mut own = done("big.zip", Status::Scanned, None);
+        own.rec.meta = Some(FileMeta::from_metadata(&meta));
+        w.record(2, &own);
+        assert!(w.held > 0, "a file's records are held until it ends");
+        w.end(2);
+        w.finish().unwrap();
+        assert_eq!(rows(&st), 2);
+        let recs = st.lookup(&id, &meta).unwrap().expect("complete");
+        assert_eq!(recs.len(), 2);
+        // A file the state never held is looked up as nothing.
+        let (other_dir, _, other, _) = a_file("new.txt");
+        assert_eq!(st.unchanged_all(&[&other]).unwrap().0, [Stored::Nothing]);
+        drop(other_dir);
     }
 
     #[test]
