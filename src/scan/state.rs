@@ -1051,6 +1051,13 @@ mod tests {
         }
     }
 
+    /// A file's own record: with its evidence, which a member's record has not.
+    fn own(path: &str, status: Status, meta: &Meta) -> Done {
+        let mut d = done(path, status, None);
+        d.rec.meta = Some(FileMeta::from_metadata(meta));
+        d
+    }
+
     #[test]
     fn keys_sort_as_the_walk_visits_files() {
         use rand::{Rng, SeedableRng};
@@ -1126,9 +1133,7 @@ mod tests {
         let mut w = st.writer();
         w.begin(2, id.clone());
         w.record(2, &done("f.txt!/member", Status::Scanned, None));
-        let mut own = done("f.txt", Status::Scanned, None);
-        own.rec.meta = Some(FileMeta::from_metadata(&meta));
-        w.record(2, &own);
+        w.record(2, &own("f.txt", Status::Scanned, &meta));
         w.end(2);
         assert_eq!(
             w.finish().unwrap(),
@@ -1230,11 +1235,7 @@ mod tests {
         let (_dir, meta, id, db) = a_file("a.zip");
         let mut st = State::open(&db).unwrap();
         st.begin("scope", "settings".into(), false).unwrap();
-        let own = |status| {
-            let mut d = done("a.zip", status, None);
-            d.rec.meta = Some(FileMeta::from_metadata(&meta));
-            d
-        };
+        let its_own = |status| own("a.zip", status, &meta);
         let paths = |st: &State, id: &Identity| -> Option<Vec<(String, Status)>> {
             let recs = st.lookup(id, &meta).unwrap()?;
             Some(
@@ -1264,7 +1265,7 @@ mod tests {
             &[
                 member("x", Status::Scanned),
                 member("y", Status::Scanned),
-                own(Status::Scanned),
+                its_own(Status::Scanned),
             ],
             true,
         );
@@ -1275,7 +1276,7 @@ mod tests {
             &st,
             2,
             &id,
-            &[member("y", Status::Partial), own(Status::Partial)],
+            &[member("y", Status::Partial), its_own(Status::Partial)],
             true,
         );
         assert_eq!(
@@ -1301,7 +1302,7 @@ mod tests {
                 member("z", Status::Scanned),
                 member("w", Status::Scanned),
                 member("v", Status::Scanned),
-                own(Status::Scanned),
+                its_own(Status::Scanned),
             ],
             true,
         );
@@ -1346,9 +1347,7 @@ mod tests {
         let mut w = st.writer();
         w.begin(2, id.clone());
         w.record(2, &done("big.zip!/m0", Status::Scanned, None));
-        let mut own = done("big.zip", Status::Scanned, None);
-        own.rec.meta = Some(FileMeta::from_metadata(&meta));
-        w.record(2, &own);
+        w.record(2, &own("big.zip", Status::Scanned, &meta));
         assert!(w.held > 0, "a file's records are held until it ends");
         w.end(2);
         w.finish().unwrap();
