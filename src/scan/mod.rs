@@ -374,9 +374,9 @@ fn route(
                 })
                 .collect();
             let answers = match st.unchanged_all(&ids.iter().collect::<Vec<_>>()) {
-                Ok((same, gone)) => {
+                Ok((found, gone)) => {
                     outs.extend(gone.into_iter().map(Out::Gone));
-                    same
+                    found
                 }
                 // The files are read; the state's error is the writer's to report.
                 Err(e) => {

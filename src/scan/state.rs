@@ -512,7 +512,7 @@ impl State {
         &self,
         files: &[&Identity],
     ) -> Result<(Vec<Stored>, Vec<Gone>), StateError> {
-        let mut same = vec![Stored::Nothing; files.len()];
+        let mut found = vec![Stored::Nothing; files.len()];
         if self.reveal || files.is_empty() {
             return Ok((vec![Stored::Stale; files.len()], Vec::new()));
         }
@@ -574,7 +574,7 @@ impl State {
                     let unchanged = valid
                         && stored == (id.ino, id.size, id.mtime_ns, id.ctime_ns)
                         && !racy(id.mtime_ns, id.ctime_ns, checked);
-                    same[order[at]] = if unchanged {
+                    found[order[at]] = if unchanged {
                         Stored::Same
                     } else {
                         Stored::Stale
@@ -585,7 +585,7 @@ impl State {
             Ok(())
         })();
         r.map_err(self.err())?;
-        Ok((same, gone))
+        Ok((found, gone))
     }
 
     /// For each unchanged file, its stored records: its own last, its evidence (times,
@@ -684,7 +684,7 @@ impl State {
         for (i, b) in blobs.into_iter().enumerate() {
             let own = i + 1 == last;
             let text = match &fresh_text {
-                Some(_) => {
+                Some(fresh_text) => {
                     let (_, done, at) = carried_text(&b).map_err(|e| damaged(e.to_string()))?;
                     // A record with evidence that is not its file's own, or not as serde
                     // writes one, is decoded whole below.
@@ -693,14 +693,14 @@ impl State {
                         (Some(_), true) => evidence(&b[at.clone()]).map(Some),
                         (Some(_), false) => None,
                     };
-                    evidence.map(|evidence| (done, at, evidence))
+                    evidence.map(|evidence| (done, at, evidence, fresh_text))
                 }
                 None => None,
             };
             // A text's fresh evidence is in its text; what the totals read of it, the size, is
             // the file's now (an unchanged file has the size it was stored with).
-            let kept = match (text, &fresh_text) {
-                (Some((done, at, evidence)), Some(fresh_text)) => {
+            let kept = match text {
+                Some((done, at, evidence, fresh_text)) => {
                     let mut json = cut(b, at);
                     // Nearly always the evidence it was stored with: an unchanged file's
                     // times, owner and mode are, unless it was read by something else since.
@@ -709,7 +709,7 @@ impl State {
                     }
                     Kept::Text(done, json)
                 }
-                _ => {
+                None => {
                     let mut done = decode(&b).map_err(damaged)?;
                     if own && done.rec.meta.is_some() {
                         done.rec.meta = Some(fresh.clone());
