@@ -214,8 +214,18 @@ impl Digest {
 
 /// The first 64 bits of a fingerprint, for counting distinct values.
 pub fn short(fingerprint: &str) -> u64 {
-    let hex = fingerprint.rsplit(':').next().unwrap_or("");
-    u64::from_str_radix(hex.get(..16).unwrap_or("0"), 16).unwrap_or(0)
+    short_bytes(fingerprint.as_bytes())
+}
+
+/// [`short`] of a fingerprint's bytes: the 16 hex digits after its last `:`, or 0 when there
+/// are not 16 there.
+pub fn short_bytes(fingerprint: &[u8]) -> u64 {
+    let hex = memchr::memrchr(b':', fingerprint).map_or(fingerprint, |i| &fingerprint[i + 1..]);
+    let mut bytes = [0u8; 8];
+    match hex.get(..16).map(|d| hex::decode_to_slice(d, &mut bytes)) {
+        Some(Ok(())) => u64::from_be_bytes(bytes),
+        _ => 0,
+    }
 }
 
 #[cfg(test)]
@@ -334,5 +344,17 @@ mod tests {
             let d = a.digest("phone", v);
             assert_eq!(d.short(), short(&d.fingerprint()));
         }
+    }
+
+    #[test]
+    fn a_short_fingerprint_is_its_first_16_hex_digits_or_0() {
+        assert_eq!(short("hmac-sha256:00000000000000ff1234"), 0xff);
+        assert_eq!(short("x:y:0123456789abcdefAB"), 0x0123_4567_89ab_cdef);
+        assert_eq!(short("FEDCBA9876543210"), 0xfedc_ba98_7654_3210);
+        // Too few digits, or something other than a hex digit among the 16: nothing to count.
+        assert_eq!(short("hmac-sha256:0123456789abcde"), 0);
+        assert_eq!(short("hmac-sha256:0123456789abcdeg"), 0);
+        assert_eq!(short("hmac-sha256:+123456789abcdef"), 0);
+        assert_eq!(short("hmac-sha256:0123456789abcd\u{e6}"), 0);
     }
 }

@@ -21,18 +21,27 @@ use std::cmp::Ordering;
 /// `01 01` and 0x01 written `01 02`, followed by a 0x00, so comparing keys byte by byte
 /// compares paths component by component, a prefix first.
 pub fn key_into(path: &str, out: &mut Vec<u8>) {
+    // Nearly every path has nothing to undo or escape: then each component is its bytes, and
+    // that is found once for the path, not for each component.
+    let plain = memchr::memchr3(b'\\', 0, 1, path.as_bytes()).is_none();
+    let push = |part: &str, out: &mut Vec<u8>| {
+        if plain {
+            out.extend_from_slice(part.as_bytes());
+        } else {
+            component(part, out);
+        }
+        out.push(0);
+    };
     let mut rest = path;
     // A byte search, not `str::split`: every record of a sorted inventory is keyed, and a
     // merge of inventories does little else.
     while let Some(i) = memchr::memchr(b'/', rest.as_bytes()) {
         // The `!` of a `!/` separates a container from its member; it is not part of the name.
         let part = &rest[..i];
-        component(part.strip_suffix('!').unwrap_or(part), out);
-        out.push(0);
+        push(part.strip_suffix('!').unwrap_or(part), out);
         rest = &rest[i + 1..];
     }
-    component(rest, out);
-    out.push(0);
+    push(rest, out);
 }
 
 /// The sort key of `path` (see [`key_into`]).
@@ -53,6 +62,18 @@ pub(crate) const PATH: &[u8] = br#"{"path":""#;
 /// The JSON string whose text starts at `start` of `json` (after its opening quote), its
 /// escapes undone, and where its closing quote is.
 pub(crate) fn string(json: &[u8], start: usize) -> Option<(Cow<'_, str>, usize)> {
+    let (text, end) = raw_string(json, start)?;
+    let s = match text {
+        Some(text) => Cow::Borrowed(std::str::from_utf8(text).ok()?),
+        None => Cow::Owned(serde_json::from_slice::<String>(&json[start - 1..=end]).ok()?),
+    };
+    Some((s, end))
+}
+
+/// Where the JSON string whose text starts at `start` of `json` ends (its closing quote), and
+/// its text as written when it holds no escape (`None` when it does), not checked to be UTF-8:
+/// for a reader that looks at a few bytes of many strings.
+pub(crate) fn raw_string(json: &[u8], start: usize) -> Option<(Option<&[u8]>, usize)> {
     let mut i = start;
     let mut escaped = false;
     loop {
@@ -63,12 +84,7 @@ pub(crate) fn string(json: &[u8], start: usize) -> Option<(Cow<'_, str>, usize)>
         escaped = true;
         i += 2;
     }
-    let s = if escaped {
-        Cow::Owned(serde_json::from_slice::<String>(&json[start - 1..=i]).ok()?)
-    } else {
-        Cow::Borrowed(std::str::from_utf8(&json[start..i]).ok()?)
-    };
-    Some((s, i))
+    Some(((!escaped).then(|| &json[start..i]), i))
 }
 
 /// The path a record's JSON text starts with, as serde writes a record, and where its
@@ -86,11 +102,6 @@ fn component(part: &str, out: &mut Vec<u8>) {
         1 => out.extend_from_slice(&[1, 2]),
         b => out.push(b),
     };
-    // Nearly every component: nothing to undo or escape.
-    if !part.bytes().any(|b| b == b'\\' || b < 2) {
-        out.extend_from_slice(part.as_bytes());
-        return;
-    }
     if !part.contains('\\') {
         part.bytes().for_each(|b| push(out, b));
         return;

@@ -291,8 +291,7 @@ struct Distincts {
 }
 
 impl Distincts {
-    fn add(&mut self, kind: &str, fingerprint: &str) {
-        let fp = mask::short(fingerprint);
+    fn add(&mut self, kind: &str, fp: u64) {
         match self.by_kind.get_mut(kind) {
             Some(d) => d.insert(fp),
             None => self.by_kind.entry(kind.to_string()).or_default().insert(fp),
@@ -539,7 +538,7 @@ fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError
     for (tag, input) in inputs.iter().enumerate() {
         let tail = records(&input.path, &mut |rec| {
             for f in &rec.findings {
-                distinct.add(f.kind, &f.fingerprint);
+                distinct.add(f.kind, mask::short(&f.fingerprint));
             }
             distinct.truncated |= rec.findings_truncated;
             let json = serde_json::to_vec(&rec)?;

@@ -22,13 +22,14 @@ use std::io::{BufRead, BufReader};
 use memchr::memmem::Finder;
 
 use super::{overlap, Distincts, Input, MergeError, Tail};
-use crate::report::order::{self, leading_path, string};
+use crate::report::mask;
+use crate::report::order::{self, leading_path, raw_string, string};
 use crate::report::sort::Head;
 use crate::report::writer::Document;
 use crate::review::inventory;
 
 /// The read buffer of each input.
-const BUF: usize = 1 << 20;
+const BUF: usize = 1 << 17;
 
 /// An input read a line at a time.
 pub(super) struct Lines {
@@ -130,8 +131,12 @@ impl Find {
         while let Some(k) = self.kind.find(&line[at..]) {
             let (kind, end) = string(line, at + k + KIND.len())?;
             let f = end + self.fingerprint.find(&line[end..])? + FINGERPRINT.len();
-            let (fingerprint, end) = string(line, f)?;
-            distinct.add(&kind, &fingerprint);
+            // A fingerprint is hex after a `:`, so its bytes are read as they are written.
+            let (fingerprint, end) = match raw_string(line, f)? {
+                (Some(text), end) => (mask::short_bytes(text), end),
+                (None, _) => string(line, f).map(|(s, end)| (mask::short(&s), end))?,
+            };
+            distinct.add(&kind, fingerprint);
             at = end;
         }
         distinct.truncated |= self.truncated.find(&line[at..]).is_some();
@@ -321,7 +326,7 @@ mod tests {
             find.findings(line.as_bytes(), end, &mut fast).unwrap();
             let mut parsed = Distincts::default();
             for f in &rec.findings {
-                parsed.add(f.kind, &f.fingerprint);
+                parsed.add(f.kind, mask::short(&f.fingerprint));
             }
             parsed.truncated = rec.findings_truncated;
             assert_eq!(fast.truncated, parsed.truncated, "line {i}");
