@@ -221,11 +221,13 @@ pub fn short(fingerprint: &str) -> u64 {
 /// are not 16 there.
 pub fn short_bytes(fingerprint: &[u8]) -> u64 {
     let hex = memchr::memrchr(b':', fingerprint).map_or(fingerprint, |i| &fingerprint[i + 1..]);
-    let mut bytes = [0u8; 8];
-    match hex.get(..16).map(|d| hex::decode_to_slice(d, &mut bytes)) {
-        Some(Ok(())) => u64::from_be_bytes(bytes),
-        _ => 0,
-    }
+    let Some(digits) = hex.get(..16) else {
+        return 0;
+    };
+    let value = digits.iter().try_fold(0u64, |n, &b| {
+        Some(n << 4 | u64::from(char::from(b).to_digit(16)?))
+    });
+    value.unwrap_or(0)
 }
 
 #[cfg(test)]
