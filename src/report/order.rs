@@ -155,6 +155,17 @@ mod tests {
         assert_ne!(key("a\\x21/b"), key("a/b"));
     }
 
+    #[test]
+    fn bytes_0_and_1_are_escaped_in_the_key_however_written() {
+        // Raw in a component of an otherwise plain path, or written as escapes.
+        assert_eq!(
+            key("d/a\u{1}\u{0}/b"),
+            [b'd', 0, b'a', 1, 2, 1, 1, 0, b'b', 0]
+        );
+        assert_eq!(key("d/a\\x01\\x00/b"), key("d/a\u{1}\u{0}/b"));
+        assert_eq!(key("d/plain"), [b'd', 0, b'p', b'l', b'a', b'i', b'n', 0]);
+    }
+
     proptest! {
         /// The key order is the component-wise byte order of the paths the walk writes.
         #[test]
