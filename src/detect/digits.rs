@@ -387,6 +387,18 @@ fn whole(
     if phone::after_0047(b, chain, raws) {
         return found_none(raws);
     }
+    // The parse counted the digits: they are copied out only for the lengths decided below
+    // (most chains of 8 digits or more are a date with its time, of 10 or 12).
+    let identity_column = chain.n == 1 && ctx.header.is_some_and(|h| h.identity);
+    let decided_by_length =
+        matches!(chain.total, 8 | 9 | 11) || (chain.total == 10 && identity_column);
+    if !chain.overflow && chain.total <= Digits::MAX && !decided_by_length {
+        return if chain.n > 1 {
+            Whole::Split
+        } else {
+            Whole::Decided
+        };
+    }
     let Some(whole) = chain.digits_from(b, 0) else {
         return Whole::Split;
     };
@@ -394,7 +406,7 @@ fn whole(
     match whole.len() {
         11 => identity::eleven(det, Written::Chain(chain), &whole, false, raws, elevens),
         // A number that lost its leading zero in a spreadsheet or database column.
-        10 if chain.n == 1 && ctx.header.is_some_and(|h| h.identity) => {
+        10 if identity_column => {
             let mut d = [b'0'; 11];
             d[1..].copy_from_slice(&whole);
             identity::eleven(det, Written::Chain(chain), &d, true, raws, elevens)
@@ -474,17 +486,26 @@ fn side_by_side(
             )
         }
     };
-    let anchored = (0..parts).any(lone)
-        || (0..parts).any(|k| {
-            ((k + 1)..=parts)
-                .filter(|&m| !(k == 0 && m == parts) && may_be_shape(k, m))
-                .any(|m| {
-                    trial(det, text, &chain.sub(bounds[k], bounds[m]), ctx)
-                        .0
-                        .iter()
-                        .any(strong)
-                })
-        });
+    // Plain loops: a log line's date and time (`2024-03-20 14:30`) come here, anchor nothing,
+    // and iterator adaptors over these few parts cost more than the tests.
+    let mut anchored = (0..parts).any(lone);
+    'runs: for k in 0..parts {
+        if anchored {
+            break;
+        }
+        for m in k + 1..=parts {
+            if !(k == 0 && m == parts)
+                && may_be_shape(k, m)
+                && trial(det, text, &chain.sub(bounds[k], bounds[m]), ctx)
+                    .0
+                    .iter()
+                    .any(strong)
+            {
+                anchored = true;
+                break 'runs;
+            }
+        }
+    }
     if !anchored {
         return false;
     }
@@ -541,6 +562,15 @@ fn standalone_groups(
     raws: &mut Vec<Raw>,
     elevens: &mut Vec<(usize, bool)>,
 ) {
+    // Only groups of 8 or 11 digits are read. A chain whose groups are all recorded and hold
+    // none of those (every log line's `2024-03-20 14:30`) has nothing to walk.
+    if !chain.overflow
+        && !chain.groups[..chain.n]
+            .iter()
+            .any(|&(s, e)| matches!(e - s, 8 | 11))
+    {
+        return;
+    }
     let b = text.as_bytes();
     let mut i = chain.start;
     let mut left_sep = None::<u8>;

@@ -150,7 +150,7 @@ pub enum ColumnValues {
 }
 
 /// Context that comes with a chunk from its extractor.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ChunkContext {
     /// The header of the column that the whole chunk sits in (a cell, a table column).
     pub header: Option<Header>,
@@ -235,6 +235,8 @@ pub struct Detector {
     classes: Classes,
     person_class: Option<usize>,
     hash: String,
+    /// Unique in the process: what remembers results of this detector tells it from others.
+    id: u64,
 }
 
 /// The kind names as `'static` strings: the built-in ones as they are, user kinds leaked (a
@@ -279,7 +281,18 @@ impl Detector {
             classes,
             person_class,
             hash: set.hash,
+            id: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
         }
+    }
+
+    /// A number no other detector of this process has: results of [`Detector::scan`] kept
+    /// for later are kept with it (the same text and context give the same candidates only
+    /// under the same rules).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     fn compiled(&self, b: Builtin) -> &Compiled {

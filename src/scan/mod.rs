@@ -148,6 +148,7 @@ pub struct Outcome {
     pub unscanned: u64,
 }
 
+mod barren;
 pub mod memory;
 pub(crate) mod pool;
 mod scanner;

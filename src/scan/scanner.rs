@@ -8,6 +8,7 @@ use std::io::{self, Cursor, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
+use super::barren::Barren;
 use super::{Done, Options};
 use std::collections::HashMap;
 
@@ -166,6 +167,7 @@ impl<'a> Scanner<'a> {
             sink.chunk(&chunk);
         }
         sink.finish();
+        drop(sink);
         rec
     }
 
@@ -565,6 +567,8 @@ struct Collector<'a, 'b> {
     pending: Pending,
     /// Digests of the values seen lately (a value repeated a million times is hashed once).
     digests: mask::Memo,
+    /// Table values that held nothing (a date column's dates), not scanned again.
+    barren: Barren,
 }
 
 /// The text around a value, on one line, for `--reveal`.
@@ -600,6 +604,7 @@ impl<'a, 'b> Collector<'a, 'b> {
             dating,
             pending: Pending::default(),
             digests: mask::Memo::default(),
+            barren: Barren::take(scanner.det),
         }
     }
 
@@ -640,6 +645,12 @@ impl<'a, 'b> Collector<'a, 'b> {
     }
 }
 
+impl Drop for Collector<'_, '_> {
+    fn drop(&mut self) {
+        std::mem::take(&mut self.barren).give_back();
+    }
+}
+
 impl Sink for Collector<'_, '_> {
     fn may_match(&self, value: &[u8]) -> bool {
         self.scanner.det.may_match(value)
@@ -647,6 +658,12 @@ impl Sink for Collector<'_, '_> {
 
     fn chunk(&mut self, chunk: &Chunk<'_>) {
         let s = self.scanner;
+        // Known first: the extractors of table values have tested each with `may_match`
+        // already, and a known value passed that test when it was remembered.
+        let barren = Barren::key(chunk);
+        if barren.is_some_and(|key| self.barren.holds_nothing(key, chunk)) {
+            return;
+        }
         if !s.det.may_match(chunk.text.as_bytes()) {
             return;
         }
@@ -657,6 +674,12 @@ impl Sink for Collector<'_, '_> {
         if scanned.is_err() {
             self.detector_panics += 1;
             self.cands.clear();
+            return;
+        }
+        if self.cands.is_empty() {
+            if let Some(key) = barren {
+                self.barren.remember(key, chunk);
+            }
             return;
         }
         let mut locator = Locator::new(chunk);
@@ -852,6 +875,63 @@ impl Sink for Collector<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What one scan of `csv` (as `name`) finds: `(column, kind)` of each finding.
+    fn csv_findings(scanner: &Scanner<'_>, name: &str, csv: &str) -> Vec<(String, String)> {
+        scanner
+            .scan_bytes(name, csv.as_bytes())
+            .iter()
+            .flat_map(|r| &r.findings)
+            .map(|f| {
+                let column = match &f.location.column {
+                    Some(extract::Column::Name(n)) => n.clone(),
+                    other => format!("{other:?}"),
+                };
+                (column, f.kind.to_string())
+            })
+            .collect()
+    }
+
+    /// A table value in which the detector found nothing is passed by when it comes again
+    /// (`scan/barren.rs`), but only in the same context and under the same rules: in another
+    /// column, another file's identity column, or under rules that find it, it is read.
+    #[test]
+    fn a_value_that_held_nothing_is_read_again_in_another_context_or_under_other_rules() {
+        let opts = Options::default();
+        let key = HashKey::provided(b"test".to_vec());
+        let det = Detector::builtin();
+        let scanner = Scanner::new(&opts, &det, &key);
+        // 03851598730 (synthetic) without its leading zero: nothing under `kundenr`, an
+        // identity number under `fnr`.
+        let id = "3851598730";
+        let fnr = || ("fnr".to_string(), "fodselsnummer".to_string());
+        let both = format!("kundenr;fnr;navn\n{id};{id};Kari\n{id};{id};Ola\n");
+        assert_eq!(csv_findings(&scanner, "a.csv", &both), [fnr(), fnr()]);
+        // Known from the file before (the same thread), in a column like the first.
+        let plain = format!("kundenr;navn\n{id};Kari\n");
+        assert!(csv_findings(&scanner, "b.csv", &plain).is_empty());
+        let ids = format!("fnr;navn\n{id};Kari\n");
+        assert_eq!(csv_findings(&scanner, "c.csv", &ids), [fnr()]);
+        // Rules that find the value under any header.
+        let extra = r#"
+[[rule]]
+id = "kundenummer"
+pattern = '\b(?<value>3851598730)\b'
+base = 3
+[[rule.examples]]
+text = "kunde 3851598730"
+kind = "kundenummer"
+confidence = "high"
+"#;
+        let other =
+            Detector::new(crate::detect::rules::RuleSet::with_extra(&[("k.toml", extra)]).unwrap());
+        assert_ne!(other.id(), det.id());
+        let with_rule = Scanner::new(&opts, &other, &key);
+        assert_eq!(
+            csv_findings(&with_rule, "d.csv", &plain),
+            [("kundenr".to_string(), "kundenummer".to_string())]
+        );
+    }
 
     /// A text member streamed out of a container (a `.sql.gz`, a zip entry) reaches the
     /// structured readers: a dump is parsed into tables without seeking.
