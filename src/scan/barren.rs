@@ -161,13 +161,13 @@ mod tests {
             Barren::key(&part).is_none(),
             "overlap belongs to a neighbour"
         );
-        let lines = Chunk::whole(
+        let offsets = Chunk::whole(
             "24.01.2024",
             &base,
             Position::Offsets { base: 0, stride: 1 },
             ctx,
         );
-        assert!(Barren::key(&lines).is_none());
+        assert!(Barren::key(&offsets).is_none());
     }
 
     #[test]
@@ -183,7 +183,8 @@ mod tests {
                 b.remember(key, &c);
             }
         }
-        assert!(b.slots.len() <= SLOTS_MAX, "bounded: {}", b.slots.len());
+        // Missed often, it grew, up to its bound.
+        assert_eq!(b.slots.len(), SLOTS_MAX);
         let known = texts
             .iter()
             .filter(|t| {
