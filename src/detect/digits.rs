@@ -387,22 +387,24 @@ fn whole(
     if phone::after_0047(b, chain, raws) {
         return found_none(raws);
     }
-    // The parse counted the digits: they are copied out only for the lengths decided below
-    // (most chains of 8 digits or more are a date with its time, of 10 or 12).
+    // A chain of one of these lengths is decided whole, valid or not. The parse counted its
+    // digits: they are copied out only for these (most chains of 8 digits or more are a date
+    // with its time, of 10 or 12). A chain with more groups or digits than any shape holds,
+    // or with more than one group and another length, may be numbers side by side.
+    let fits = !chain.overflow && chain.total <= Digits::MAX;
     let identity_column = chain.n == 1 && ctx.header.is_some_and(|h| h.identity);
-    let decided_by_length =
-        matches!(chain.total, 8 | 9 | 11) || (chain.total == 10 && identity_column);
-    if !chain.overflow && chain.total <= Digits::MAX && !decided_by_length {
-        return if chain.n > 1 {
-            Whole::Split
-        } else {
+    let decided =
+        fits && (matches!(chain.total, 8 | 9 | 11) || (chain.total == 10 && identity_column));
+    if !decided {
+        return if fits && chain.n == 1 {
             Whole::Decided
+        } else {
+            Whole::Split
         };
     }
     let Some(whole) = chain.digits_from(b, 0) else {
         return Whole::Split;
     };
-    // A chain of one of these lengths is decided whole, valid or not.
     match whole.len() {
         11 => identity::eleven(det, Written::Chain(chain), &whole, false, raws, elevens),
         // A number that lost its leading zero in a spreadsheet or database column.
@@ -413,7 +415,7 @@ fn whole(
         }
         8 => phone::eight(det, text, chain, &whole, raws),
         9 => organisasjonsnummer::nine(det, chain, &whole, raws),
-        _ if chain.n > 1 => return Whole::Split,
+        // No other length is decided whole.
         _ => {}
     }
     Whole::Decided
