@@ -572,6 +572,11 @@ pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
             (d, true)
         });
     }
+    // Without a table's extension a table has three fields or more (checked last, below): a
+    // first line with fewer for every delimiter (prose with a comma in an amount) decides it.
+    if !by_ext && n.iter().all(|&k| k < 3) {
+        return None;
+    }
     // The delimiter that splits the most lines like the first, then the most fields. Without
     // a table's extension, only a delimiter splitting nine lines in ten alike can make a table:
     // one is out at the first disagreement over that, and prose is decided in a few lines.
@@ -855,6 +860,17 @@ mod tests {
                       Med vennlig hilsen, Ola Nordmann, saksbehandler hos oss\n";
         assert_eq!(detect("txt", letter, true), None);
         assert_eq!(detect("txt", &letter.repeat(5), true), None);
+        // Without a table's extension, three fields a line make a table and two do not,
+        // however alike the lines (the first line decides the second at once).
+        let rows = |fields: usize| {
+            (0..8)
+                .map(|i| vec![format!("v{i}"); fields].join(";") + "\n")
+                .collect::<String>()
+        };
+        let delimiter = |ext: &str, t: &str| detect(ext, t, true).map(|(d, _)| d);
+        assert_eq!(delimiter("txt", &rows(3)), Some(b';'));
+        assert_eq!(delimiter("txt", &rows(2)), None);
+        assert_eq!(delimiter("csv", &rows(2)), Some(b';'));
     }
 
     fn env_run(data: &[u8], header: bool) -> (Result<u64, ExtractError>, Vec<(Location, String)>) {
