@@ -57,8 +57,37 @@ impl FileMeta {
         }
     }
 
+    /// [`FileMeta::from_metadata`] as a record's JSON text holds it, flattened (its fields as
+    /// serde writes them, without braces), appended to `out` with no `FileMeta` made on the
+    /// way: a rescan writes this for every file it reuses, to compare with what was stored.
+    pub fn write_fields(m: &impl MetadataExt, out: &mut Vec<u8>) {
+        let mut n = itoa::Buffer::new();
+        let time = |out: &mut Vec<u8>, key: &[u8], secs, nanos| {
+            out.extend_from_slice(key);
+            out.extend_from_slice(rfc3339(secs, nanos).as_bytes());
+            out.push(b'"');
+        };
+        out.extend_from_slice(br#""size":"#);
+        out.extend_from_slice(n.format(m.size()).as_bytes());
+        time(out, br#","modified":""#, m.mtime(), m.mtime_nsec());
+        time(out, br#","changed":""#, m.ctime(), m.ctime_nsec());
+        time(out, br#","accessed":""#, m.atime(), m.atime_nsec());
+        out.extend_from_slice(br#","owner":{"uid":"#);
+        out.extend_from_slice(n.format(m.uid()).as_bytes());
+        if let Some(name) = user_name(m.uid()) {
+            out.extend_from_slice(br#","name":"#);
+            serde_json::to_writer(&mut *out, &name).expect("a name serializes");
+        }
+        out.extend_from_slice(br#"},"gid":"#);
+        out.extend_from_slice(n.format(m.gid()).as_bytes());
+        // `{:04o}` of twelve bits: four octal digits.
+        out.extend_from_slice(br#","mode":""#);
+        out.extend([9, 6, 3, 0].map(|shift| b'0' + ((m.mode() >> shift) & 7) as u8));
+        out.push(b'"');
+    }
+
     /// Evidence of which only the size is known: that of a record passed on as the text the
-    /// inventory writes, where the totals read the size alone (see [`crate::report::Brief`]).
+    /// inventory writes, where the totals read the size alone (see [`crate::scan::carry::text`]).
     pub fn size_only(size: u64) -> FileMeta {
         FileMeta {
             size,
@@ -345,6 +374,97 @@ pub fn open_following(path: &Path) -> io::Result<Opened> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Metadata as a test makes it up.
+    struct Made {
+        mode: u32,
+        uid: u32,
+        size: u64,
+        times: [(i64, i64); 3],
+    }
+
+    impl MetadataExt for Made {
+        fn dev(&self) -> u64 {
+            0
+        }
+        fn ino(&self) -> u64 {
+            0
+        }
+        fn mode(&self) -> u32 {
+            self.mode
+        }
+        fn nlink(&self) -> u64 {
+            1
+        }
+        fn uid(&self) -> u32 {
+            self.uid
+        }
+        fn gid(&self) -> u32 {
+            self.uid.wrapping_add(7)
+        }
+        fn rdev(&self) -> u64 {
+            0
+        }
+        fn size(&self) -> u64 {
+            self.size
+        }
+        fn atime(&self) -> i64 {
+            self.times[0].0
+        }
+        fn atime_nsec(&self) -> i64 {
+            self.times[0].1
+        }
+        fn mtime(&self) -> i64 {
+            self.times[1].0
+        }
+        fn mtime_nsec(&self) -> i64 {
+            self.times[1].1
+        }
+        fn ctime(&self) -> i64 {
+            self.times[2].0
+        }
+        fn ctime_nsec(&self) -> i64 {
+            self.times[2].1
+        }
+        fn blksize(&self) -> u64 {
+            4096
+        }
+        fn blocks(&self) -> u64 {
+            0
+        }
+    }
+
+    #[test]
+    fn evidence_written_as_text_is_what_serde_writes() {
+        let check = |m: &dyn Fn() -> Made| {
+            let serde = serde_json::to_vec(&FileMeta::from_metadata(&m())).unwrap();
+            let mut text = b"{".to_vec();
+            FileMeta::write_fields(&m(), &mut text);
+            text.push(b'}');
+            assert_eq!(
+                String::from_utf8(text).unwrap(),
+                String::from_utf8(serde).unwrap()
+            );
+        };
+        // Root, whom every system names; a uid no system names; modes with the set-id and
+        // sticky bits and a file type above them; times before 1970, with nanoseconds, and
+        // out of chrono's range.
+        for uid in [0, 4_000_000_123] {
+            for mode in [0o100_644, 0o104_755, 0o041_777, 0, 0o7777] {
+                for times in [
+                    [(1_700_000_000, 5), (0, 999_999_999), (-1, 1)],
+                    [(-62_000_000_000, 0), (i64::MAX, 0), (253_402_300_799, 0)],
+                ] {
+                    check(&|| Made {
+                        mode,
+                        uid,
+                        size: u64::from(uid) * 3,
+                        times,
+                    });
+                }
+            }
+        }
+    }
 
     #[test]
     fn reading_keeps_the_access_time() {

@@ -9,8 +9,6 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use serde::{Deserialize, Serialize};
-
 /// Values counted exactly, at most.
 pub(crate) const EXACT: usize = 4096;
 
@@ -19,7 +17,7 @@ const PRECISION: u32 = 14;
 const REGISTERS: usize = 1 << PRECISION;
 
 /// Distinct fingerprints: a set while small, a sketch beyond [`EXACT`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Distinct {
     Exact(HashSet<u64, BuildHasherDefault<Spread>>),
     Estimate(Vec<u8>),

@@ -4,7 +4,7 @@
 //! name is looked up without allocating, in its thread's own set first.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Mutex, OnceLock};
@@ -89,11 +89,5 @@ where
 pub(crate) fn map<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<&'static str, u64>, D::Error> {
-    d.deserialize_map(Names(PhantomData))
-}
-
-pub(crate) fn name_map<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
-    d: D,
-) -> Result<HashMap<&'static str, V>, D::Error> {
     d.deserialize_map(Names(PhantomData))
 }

@@ -142,41 +142,24 @@ pub struct FileRecord {
 
 /// Per-file totals over every reported finding (also those beyond the per-file cap). Not
 /// part of the inventory; it travels with the record from a worker process to the writer, and
-/// is stored with it in a state. What is empty is left out: most files have no findings, and
-/// a rescan reads a tally for every file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// is stored with it in a state, in the record's head ([`crate::scan::carry`]).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub by_confidence: BTreeMap<Confidence, u64>,
-    #[serde(default, skip_serializing_if = "is_zero")]
     pub synthetic: u64,
     /// Non-synthetic findings: what decides the exit code.
-    #[serde(default, skip_serializing_if = "is_zero")]
     pub personal: u64,
     /// Distinct values per kind, by fingerprint (bounded: see [`distinct`]).
-    #[serde(
-        default,
-        deserialize_with = "intern::name_map",
-        skip_serializing_if = "HashMap::is_empty"
-    )]
     pub distinct: HashMap<&'static str, Distinct>,
     /// Where the record stands with the decisions of a `--decisions` scan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewMark>,
     /// Per-column accumulators behind [`FileRecord::columns`] (needed only while the file is
     /// read).
-    #[serde(skip)]
     pub columns: ColumnTally,
     /// The dates of the findings, for the retention verdict (needed only in the worker).
-    #[serde(skip)]
     pub dates: FindingDates,
     /// Pages and images OCR read, and those unread for want of Tesseract.
-    #[serde(default, skip_serializing_if = "crate::extract::ocr::Pages::is_none")]
     pub ocr: crate::extract::ocr::Pages,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 /// One table column in a file's per-column summary.
@@ -501,65 +484,6 @@ fn add_to(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
         None => {
             counts.insert(key.to_string(), n);
         }
-    }
-}
-
-/// What [`Totals::add`] reads of a record that is passed on as text (see
-/// [`crate::scan::Out::Text`]): its status, counts and retention, and of its evidence the size
-/// (and whether it has any). The worker and the state write it beside the record
-/// ([`Brief::write`]), so that it is read without the record; a record stored without it (by an
-/// older version) has it read from the record itself, skipping the rest. A field the totals
-/// come to read is added here, by its JSON name.
-#[derive(Deserialize)]
-pub struct Brief {
-    status: Status,
-    #[serde(default)]
-    reason: Option<String>,
-    #[serde(deserialize_with = "intern::map")]
-    counts: BTreeMap<&'static str, u64>,
-    #[serde(default)]
-    retention: Option<Retention>,
-    /// The evidence's size: `None` for a record without evidence.
-    #[serde(default)]
-    size: Option<u64>,
-}
-
-impl Brief {
-    /// The brief of `rec`, as JSON, to `out`.
-    pub fn write(rec: &FileRecord, out: &mut Vec<u8>) {
-        #[derive(Serialize)]
-        struct Of<'a> {
-            status: Status,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            reason: Option<&'a str>,
-            counts: &'a BTreeMap<&'static str, u64>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            retention: Option<&'a Retention>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            size: Option<u64>,
-        }
-        let of = Of {
-            status: rec.status,
-            reason: rec.reason.as_deref(),
-            counts: &rec.counts,
-            retention: rec.retention.as_ref(),
-            size: rec.meta.as_ref().map(|m| m.size),
-        };
-        serde_json::to_writer(out, &of).expect("a brief serializes");
-    }
-
-    /// A record at `path` with what the totals read, and `tally` (which the JSON does not
-    /// hold). Its findings and columns are left empty, and its evidence holds the size only
-    /// ([`FileMeta::size_only`]).
-    pub fn into_record(self, path: String, tally: Tally) -> FileRecord {
-        let b = self;
-        let mut rec = FileRecord::new(path, b.size.map(FileMeta::size_only));
-        rec.status = b.status;
-        rec.reason = b.reason;
-        rec.counts = b.counts;
-        rec.retention = b.retention;
-        rec.tally = tally;
-        rec
     }
 }
 

@@ -16,7 +16,6 @@
 //! kept, and only what the totals read is decoded ([`Out::Text`]).
 
 use std::io;
-use std::ops::Range;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -149,6 +148,7 @@ pub struct Outcome {
 }
 
 mod barren;
+pub(crate) mod carry;
 pub mod memory;
 pub(crate) mod pool;
 mod scanner;
@@ -168,149 +168,6 @@ pub struct Done {
     pub noatime: Option<bool>,
 }
 
-/// A record with what travels beside it (the totals the summary needs), as the worker pipe
-/// and the state carry it:
-/// `{"job":…,"bytes":…,"noatime":…,"tally":{…},"brief":{…},"rec":{…}}`, the job's id on the
-/// pipe only. `R` is the record, read whole ([`FileRecord`]) or left as the text the JSON
-/// inventory writes of it (`&RawValue`, with `B` the [`crate::report::Brief`] read beside it).
-#[derive(Deserialize)]
-pub(crate) struct Carried<R, B = serde::de::IgnoredAny> {
-    #[serde(default)]
-    pub job: u64,
-    bytes: u64,
-    noatime: Option<bool>,
-    tally: crate::report::Tally,
-    /// Absent from records stored by versions before it.
-    #[serde(default = "Option::default")]
-    brief: Option<B>,
-    /// The xxh3 of the record's text, so that the text can be taken unparsed
-    /// ([`carried_text`]). Absent from records stored by versions before it.
-    #[serde(default)]
-    sum: Option<u64>,
-    rec: R,
-}
-
-impl Carried<FileRecord> {
-    pub(crate) fn into_done(self) -> Done {
-        let mut rec = self.rec;
-        rec.tally = self.tally;
-        Done {
-            rec,
-            bytes: self.bytes,
-            noatime: self.noatime,
-        }
-    }
-}
-
-impl<'a> Carried<&'a serde_json::value::RawValue, crate::report::Brief> {
-    /// The record's text, which is what the JSON inventory writes of it, and the record as
-    /// far as the totals read it: its path from the start of the text, the rest from the
-    /// [`crate::report::Brief`] beside it, or from the text where there is none.
-    pub(crate) fn split(self) -> serde_json::Result<(Done, &'a [u8])> {
-        let json = self.rec.get().as_bytes();
-        let path = crate::report::order::leading_path(json)
-            .ok_or_else(|| serde::de::Error::missing_field("path"))?
-            .0
-            .into_owned();
-        let brief = match self.brief {
-            Some(brief) => brief,
-            None => serde_json::from_slice(json)?,
-        };
-        let done = Done {
-            rec: brief.into_record(path, self.tally),
-            bytes: self.bytes,
-            noatime: self.noatime,
-        };
-        Ok((done, json))
-    }
-}
-
-/// What ends a [`Carried`] record's head: its record follows.
-const REC: &[u8] = br#","rec":"#;
-
-/// A [`Carried`] record as the JSON inventory takes it: its job, the record as far as the
-/// totals read it ([`Carried::split`]), and where its text is in `blob`. A record that
-/// carries its brief and the sum of its text has only its head parsed, the text checked
-/// against the sum; any other is parsed whole.
-pub(crate) fn carried_text(blob: &[u8]) -> serde_json::Result<(u64, Done, Range<usize>)> {
-    if let Some(parts) = by_sum(blob) {
-        return Ok(parts);
-    }
-    let carried: Carried<&serde_json::value::RawValue, crate::report::Brief> =
-        serde_json::from_slice(blob)?;
-    let job = carried.job;
-    let (done, json) = carried.split()?;
-    // The text is borrowed from the blob: where it starts there.
-    let start = json.as_ptr() as usize - blob.as_ptr() as usize;
-    Ok((job, done, start..start + json.len()))
-}
-
-fn by_sum(blob: &[u8]) -> Option<(u64, Done, Range<usize>)> {
-    // Inside a JSON string every `"` is escaped, and the head's keys are field names and
-    // kinds: the first `,"rec":` ends the head. (Were a kind named `rec`, the head cut there
-    // would not parse, and the record is parsed whole.)
-    // One searcher for every record (building one is most of a short search).
-    static HEAD_END: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(REC));
-    let at = HEAD_END.find(blob)?;
-    let text = at + REC.len()..blob.len().checked_sub(1)?;
-    let json = blob.get(text.clone())?;
-    if blob.last() != Some(&b'}') {
-        return None;
-    }
-    let mut head = Vec::with_capacity(at + 1);
-    head.extend_from_slice(&blob[..at]);
-    head.push(b'}');
-    // The record, absent here, is read as `None`.
-    let carried: Carried<Option<serde::de::IgnoredAny>, crate::report::Brief> =
-        serde_json::from_slice(&head).ok()?;
-    if carried.sum != Some(xxhash_rust::xxh3::xxh3_64(json)) {
-        return None;
-    }
-    let (path, _) = crate::report::order::leading_path(json)?;
-    let done = Done {
-        rec: carried.brief?.into_record(path.into_owned(), carried.tally),
-        bytes: carried.bytes,
-        noatime: carried.noatime,
-    };
-    Some((carried.job, done, text))
-}
-
-/// `blob` cut to the part of it `at`, in place: a record's text out of its [`Carried`]
-/// blob with no copy made.
-pub(crate) fn cut(mut blob: Vec<u8>, at: Range<usize>) -> Vec<u8> {
-    blob.truncate(at.end);
-    blob.drain(..at.start);
-    blob
-}
-
-/// What a [`Carried`] record's text starts with, up to its record `json`: `{"job":…,…,"rec":`
-/// (the job's id given on the pipe only). The record's JSON and a closing `}` follow.
-pub(crate) fn carried_head(job: Option<u64>, done: &Done, json: &[u8]) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct Head<'a> {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        job: Option<u64>,
-        bytes: u64,
-        noatime: Option<bool>,
-        tally: &'a crate::report::Tally,
-        sum: u64,
-    }
-    let head = Head {
-        job,
-        bytes: done.bytes,
-        noatime: done.noatime,
-        tally: &done.rec.tally,
-        sum: xxhash_rust::xxh3::xxh3_64(json),
-    };
-    let mut out = serde_json::to_vec(&head).expect("totals serialize");
-    out.pop(); // Its closing brace: the brief and the record follow.
-    out.extend_from_slice(br#","brief":"#);
-    crate::report::Brief::write(&done.rec, &mut out);
-    out.extend_from_slice(REC);
-    out
-}
-
 /// What reaches the writer thread. Job ids are the router's numbers of files on disk (0 for
 /// a record that belongs to no file read: a symlink, a directory that could not be read).
 #[derive(Debug)]
@@ -328,7 +185,7 @@ pub enum Out {
     /// A record as the JSON inventory writes it: for a scan whose records go to that
     /// inventory as they are, the worker's text ([`pool::Event::Text`]) or the state's
     /// ([`state::Kept::Text`]), which needs no encoding again. The record beside it holds
-    /// only what the totals read ([`crate::report::Brief`]); job ids as for `Record`.
+    /// only what the totals read ([`carry::text`]); job ids as for `Record`.
     Text(u64, Box<Done>, Vec<u8>),
 }
 

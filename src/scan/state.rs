@@ -51,14 +51,16 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{carried_head, carried_text, cut, Carried, Done};
+use super::carry::{self, cut};
+use super::Done;
 use crate::read::FileMeta;
 use crate::report::{FileRecord, Incremental, Status};
 use crate::walk::Meta;
 
 /// Version of the database layout; another one is refused (make a new state), except the
-/// first, whose rows are dropped (its files are read again) and whose key is kept.
-const LAYOUT: &str = "2";
+/// earlier ones, whose rows are dropped (their files are read again) and whose key is kept:
+/// layout 1 keyed rows by plain paths, layout 2 stored records with a JSON head.
+const LAYOUT: &str = "3";
 
 /// A write transaction is committed after this many statements...
 const COMMIT_EVERY: usize = 1000;
@@ -186,8 +188,7 @@ fn racy(mtime_ns: i64, ctime_ns: i64, checked: i64) -> bool {
     mtime_ns >= checked_ns || ctime_ns >= checked_ns
 }
 
-/// A record as stored: the worker's record with what the summary needs besides it
-/// ([`Carried`]).
+/// A record as stored: its head ([`carry`]), then its text.
 fn encode(done: &Done) -> Vec<u8> {
     encode_text(
         done,
@@ -197,13 +198,9 @@ fn encode(done: &Done) -> Vec<u8> {
 
 /// [`encode`] of a record that came as text: the text goes in as it is.
 fn encode_text(done: &Done, json: &[u8]) -> Vec<u8> {
-    [&carried_head(None, done, json), json, b"}"].concat()
-}
-
-fn decode(data: &[u8]) -> Result<Done, String> {
-    serde_json::from_slice::<Carried<FileRecord>>(data)
-        .map(Carried::into_done)
-        .map_err(|e| e.to_string())
+    let mut blob = carry::head(0, done, json);
+    blob.extend_from_slice(json);
+    blob
 }
 
 /// Where the evidence is in `json`, a record as serde writes it: flattened into the record
@@ -224,7 +221,7 @@ pub enum Kept {
     /// Decoded whole.
     Whole(Done),
     /// As the JSON inventory writes it (see [`State::hand_on_text`]), with what the totals
-    /// read of it ([`crate::report::Brief`]).
+    /// read of it ([`carry::text`]).
     Text(Done, Vec<u8>),
 }
 
@@ -335,10 +332,10 @@ impl State {
                 .unwrap_or(None);
             match layout.as_deref() {
                 Some(LAYOUT) => {}
-                // Rows keyed by plain paths: dropped, so every file is read again once; the
+                // Rows of an earlier layout: dropped, so every file is read again once; the
                 // fingerprint key and the scope stay. In the transaction that makes the new
                 // tables, so a scan killed meanwhile leaves one layout or the other.
-                Some("1") => {
+                Some("1" | "2") => {
                     upgrade = "DROP TABLE files; DROP TABLE records;
                                DELETE FROM meta WHERE name IN ('layout', 'generation');"
                 }
@@ -372,7 +369,7 @@ impl State {
                  data BLOB NOT NULL,
                  PRIMARY KEY (key, seq)
              );
-             INSERT OR IGNORE INTO meta (name, value) VALUES ('layout', '2');
+             INSERT OR IGNORE INTO meta (name, value) VALUES ('layout', '{LAYOUT}');
              COMMIT;"
         ))
         .map_err(&err)?;
@@ -672,12 +669,11 @@ impl State {
             detail,
         };
         // Its own record, the last, gets the file's evidence (times, owner, mode) as reading
-        // it now would.
-        let fresh = FileMeta::from_metadata(meta);
-        // As a record's text holds it: its fields, flattened.
+        // it now would; a text, as the text holds it: its fields, flattened.
         let fresh_text = self.text.then(|| {
-            let json = serde_json::to_vec(&fresh).expect("evidence serializes");
-            json[1..json.len() - 1].to_vec()
+            let mut text = Vec::with_capacity(192);
+            FileMeta::write_fields(meta, &mut text);
+            text
         });
         let last = blobs.len();
         let mut out = Vec::with_capacity(last);
@@ -685,7 +681,7 @@ impl State {
             let own = i + 1 == last;
             let text = match &fresh_text {
                 Some(fresh_text) => {
-                    let (_, done, at) = carried_text(&b).map_err(|e| damaged(e.to_string()))?;
+                    let (_, done, at) = carry::text(&b).map_err(|e| damaged(e.to_string()))?;
                     // A record with evidence that is not its file's own, or not as serde
                     // writes one, is decoded whole below.
                     let evidence = match (&done.rec.meta, own) {
@@ -710,9 +706,9 @@ impl State {
                     Kept::Text(done, json)
                 }
                 None => {
-                    let mut done = decode(&b).map_err(damaged)?;
+                    let (_, mut done) = carry::whole(&b).map_err(|e| damaged(e.to_string()))?;
                     if own && done.rec.meta.is_some() {
-                        done.rec.meta = Some(fresh.clone());
+                        done.rec.meta = Some(FileMeta::from_metadata(meta));
                     }
                     Kept::Whole(done)
                 }
@@ -1390,36 +1386,10 @@ mod tests {
             t.summary.retention = Some(crate::report::RetentionSummary::new(day, ["kurs"]));
             t
         };
-        // Records stored by a version before the brief beside them: it is read from the text.
-        {
-            let conn = st.conn();
-            let blobs: Vec<(i64, Vec<u8>)> = conn
-                .prepare("SELECT seq, data FROM records")
-                .unwrap()
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            for (seq, blob) in blobs {
-                let at = memchr::memmem::find(&blob, br#","brief":"#).expect("a brief");
-                let rec = memchr::memmem::find(&blob[at..], br#","rec":"#).unwrap() + at;
-                let old = [&blob[..at], &blob[rec..]].concat();
-                conn.execute(
-                    "UPDATE records SET data = ?1 WHERE seq = ?2",
-                    params![old, seq],
-                )
-                .unwrap();
-            }
-        }
-        st.hand_on_text(true);
-        let text_old = st.lookup(&id, &meta).unwrap().expect("unchanged");
-        let mut by_text_old = totals();
         let (mut by_text, mut by_record) = (totals(), totals());
-        for (((t, o), w), d) in text.iter().zip(&text_old).zip(&whole).zip(&recs) {
-            let (Kept::Text(brief, json), Kept::Text(old, old_json), Kept::Whole(whole)) =
-                (t, o, w)
-            else {
-                panic!("{t:?} {o:?} {w:?}");
+        for ((t, w), d) in text.iter().zip(&whole).zip(&recs) {
+            let (Kept::Text(brief, json), Kept::Whole(whole)) = (t, w) else {
+                panic!("{t:?} {w:?}");
             };
             assert_eq!(whole.rec, d.rec, "decoded whole, the record itself");
             assert_eq!(
@@ -1427,9 +1397,7 @@ mod tests {
                 serde_json::to_string(&d.rec).unwrap(),
                 "the text is what the inventory writes of the record"
             );
-            assert_eq!(old_json, json);
             by_text.add(&brief.rec, brief.bytes, brief.noatime);
-            by_text_old.add(&old.rec, old.bytes, old.noatime);
             by_record.add(&d.rec, d.bytes, d.noatime);
         }
         assert_eq!(
@@ -1441,8 +1409,7 @@ mod tests {
         assert_eq!(
             summary(&mut by_text),
             want,
-            "from the brief beside the record"
+            "from the head beside the record"
         );
-        assert_eq!(summary(&mut by_text_old), want, "from the record's text");
     }
 }

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{carried_head, carried_text, cut, Carried, Done};
-use crate::report::FileRecord;
+use super::carry::{self, cut};
+use super::Done;
 
 /// Frame tags.
 const INIT: u8 = 1;
@@ -167,11 +167,7 @@ pub(crate) fn read_job(r: &mut dyn Read) -> io::Result<Option<Job>> {
 
 pub(crate) fn write_record(w: &mut dyn Write, job: u64, done: &Done) -> io::Result<()> {
     let json = serde_json::to_vec(&done.rec).map_err(io::Error::other)?;
-    write_frame(
-        w,
-        RECORD,
-        &[&carried_head(Some(job), done, &json), &json, b"}"],
-    )
+    write_frame(w, RECORD, &[&carry::head(job, done, &json), &json])
 }
 
 pub(crate) fn write_finished(w: &mut dyn Write, job: u64) -> io::Result<()> {
@@ -186,7 +182,7 @@ pub(crate) fn read_reply(r: &mut dyn Read, text: bool) -> io::Result<Option<Repl
     };
     Ok(Some(match tag {
         RECORD if text => {
-            let (job, done, at) = carried_text(&p).map_err(io::Error::other)?;
+            let (job, done, at) = carry::text(&p).map_err(io::Error::other)?;
             Reply::Text {
                 job,
                 done: Box::new(done),
@@ -194,10 +190,10 @@ pub(crate) fn read_reply(r: &mut dyn Read, text: bool) -> io::Result<Option<Repl
             }
         }
         RECORD => {
-            let w: Carried<FileRecord> = serde_json::from_slice(&p).map_err(io::Error::other)?;
+            let (job, done) = carry::whole(&p).map_err(io::Error::other)?;
             Reply::Record {
-                job: w.job,
-                done: Box::new(w.into_done()),
+                job,
+                done: Box::new(done),
             }
         }
         FINISHED => Reply::Finished {
@@ -210,7 +206,7 @@ pub(crate) fn read_reply(r: &mut dyn Read, text: bool) -> io::Result<Option<Repl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Finding;
+    use crate::report::{FileRecord, Finding};
 
     #[test]
     fn jobs_and_records_survive_the_pipe() {
@@ -296,59 +292,5 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-    }
-
-    #[test]
-    fn a_record_whose_text_matches_its_sum_is_taken_unparsed_and_any_other_is_parsed() {
-        let mut rec = FileRecord::new("/r/a \"b\".txt".into(), None);
-        rec.status = crate::report::Status::Partial;
-        // A reason that holds what ends a head, as a string: escaped, it ends nothing.
-        rec.reason = Some(r#"x,"rec":{"path":"y"}"#.into());
-        rec.counts.insert("email", 2);
-        rec.tally
-            .add("email", crate::detect::Confidence::Medium, false, 7);
-        let done = Done {
-            rec: rec.clone(),
-            bytes: 5,
-            noatime: None,
-        };
-        let json = serde_json::to_vec(&rec).unwrap();
-        let blob = [&carried_head(Some(3), &done, &json)[..], &json, b"}"].concat();
-        let summed = carried_text(&blob)
-            .map(|(j, d, at)| (j, d, &blob[at]))
-            .unwrap();
-        let parsed = {
-            let c: Carried<&serde_json::value::RawValue, crate::report::Brief> =
-                serde_json::from_slice(&blob).unwrap();
-            let job = c.job;
-            let (done, json) = c.split().unwrap();
-            (job, done, json)
-        };
-        assert!(crate::scan::by_sum(&blob).is_some(), "taken by its sum");
-        assert_eq!(summed.0, 3);
-        assert_eq!(summed.2, json.as_slice());
-        assert_eq!(summed.2, parsed.2);
-        assert_eq!(summed.1.rec, parsed.1.rec, "what the totals read");
-        assert_eq!(summed.1.rec.reason, rec.reason);
-
-        // The text damaged so that it is no longer JSON (its sum no longer matches): parsed,
-        // and refused.
-        let at = memchr::memmem::rfind(&blob, b"\"status\":\"partial\"").unwrap();
-        assert!(
-            at > memchr::memmem::find(&blob, b",\"rec\":").unwrap(),
-            "in the record"
-        );
-        let mut damaged = blob.clone();
-        let last = memchr::memmem::rfind(&damaged[..at], b",").unwrap();
-        damaged[last] = b' ';
-        assert!(carried_text(&damaged).is_err());
-        // Without a sum (a version before it): parsed, the same.
-        let sum = memchr::memmem::find(&blob, b",\"sum\":").unwrap();
-        let brief = memchr::memmem::find(&blob, b",\"brief\":").unwrap();
-        let old = [&blob[..sum], &blob[brief..]].concat();
-        let back = carried_text(&old)
-            .map(|(j, d, at)| (j, d, &old[at]))
-            .unwrap();
-        assert_eq!((back.0, &back.1.rec, back.2), (3, &summed.1.rec, summed.2));
     }
 }

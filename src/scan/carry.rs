@@ -1,0 +1,495 @@
+//! A record as the worker pipe and the state carry it: a binary head with what the summary's
+//! totals need, then the record's JSON text as the inventory writes it.
+//!
+//! A rescan reads a head for every file it reuses, and the writer one for every file a worker
+//! read, so the head is made to be read fast: numbers as fixed-width little-endian integers,
+//! names and lists with their lengths before them, nothing to parse but what is counted.
+//! What few records have (a reason, a retention verdict, a review mark, OCR pages) is one
+//! JSON object at its end, empty when there is none of it.
+//!
+//! ```text
+//! u64 job (0 in the state)   u64 bytes   u8 noatime (0 unknown, 1 no, 2 yes)   u64 sum
+//! u8 status                  u8 sized    u64 size (the evidence's, 0 when unsized)
+//! u32 n, n × (name, u64)                                   counts by kind
+//! u32 n, n × (u8 confidence, u64)                          findings by confidence
+//! u64 synthetic              u64 personal
+//! u32 n, n × (name, 0u8 u32 m m × u64 | 1u8 u32 m m × u8)  distinct values by kind
+//! u32 n, n bytes of JSON                                   the rare rest
+//! the record's JSON text, to the end
+//! ```
+//!
+//! A name is a `u32` length and its UTF-8 bytes. The sum is the text's xxh3: a text that
+//! matches it is taken as it is, not parsed; one that does not is damaged.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use super::Done;
+use crate::detect::Confidence;
+use crate::extract::ocr::Pages;
+use crate::read::FileMeta;
+use crate::report::distinct::Distinct;
+use crate::report::review::{Retention, ReviewMark};
+use crate::report::{intern, FileRecord, Status, Tally};
+
+/// A carried record that cannot be read: a damaged state or pipe.
+#[derive(Debug, thiserror::Error)]
+#[error("damaged record ({0})")]
+pub(crate) struct Damaged(&'static str);
+
+/// Statuses by their number in a head ([`status_number`]).
+const STATUSES: [Status; 7] = [
+    Status::Scanned,
+    Status::Partial,
+    Status::Skipped,
+    Status::Error,
+    Status::Encrypted,
+    Status::Unsupported,
+    Status::LimitExceeded,
+];
+
+fn status_number(s: Status) -> u8 {
+    // A match, not a search of the table: a new status fails to compile until it has a number.
+    match s {
+        Status::Scanned => 0,
+        Status::Partial => 1,
+        Status::Skipped => 2,
+        Status::Error => 3,
+        Status::Encrypted => 4,
+        Status::Unsupported => 5,
+        Status::LimitExceeded => 6,
+    }
+}
+
+const CONFIDENCES: [Confidence; 3] = [Confidence::Low, Confidence::Medium, Confidence::High];
+
+fn confidence_number(c: Confidence) -> u8 {
+    match c {
+        Confidence::Low => 0,
+        Confidence::Medium => 1,
+        Confidence::High => 2,
+    }
+}
+
+/// What few records carry, as JSON; every field left out when empty.
+#[derive(Default, Serialize, Deserialize)]
+struct Rare {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retention: Option<Retention>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    review: Option<ReviewMark>,
+    #[serde(default, skip_serializing_if = "Pages::is_none")]
+    ocr: Pages,
+}
+
+/// The head of `done`, whose record's JSON text is `json`, for job `job` (0 when it has
+/// none). The text follows it.
+pub(crate) fn head(job: u64, done: &Done, json: &[u8]) -> Vec<u8> {
+    let rec = &done.rec;
+    let t = &rec.tally;
+    let mut out = Vec::with_capacity(128);
+    let u64 = |out: &mut Vec<u8>, n: u64| out.extend_from_slice(&n.to_le_bytes());
+    let len = |out: &mut Vec<u8>, n: usize| {
+        out.extend_from_slice(&u32::try_from(n).expect("a head's list fits").to_le_bytes())
+    };
+    let name = |out: &mut Vec<u8>, s: &str| {
+        len(out, s.len());
+        out.extend_from_slice(s.as_bytes());
+    };
+    u64(&mut out, job);
+    u64(&mut out, done.bytes);
+    out.push(match done.noatime {
+        None => 0,
+        Some(false) => 1,
+        Some(true) => 2,
+    });
+    u64(&mut out, xxhash_rust::xxh3::xxh3_64(json));
+    out.push(status_number(rec.status));
+    let size = rec.meta.as_ref().map(|m| m.size);
+    out.push(u8::from(size.is_some()));
+    u64(&mut out, size.unwrap_or(0));
+    len(&mut out, rec.counts.len());
+    for (k, n) in &rec.counts {
+        name(&mut out, k);
+        u64(&mut out, *n);
+    }
+    len(&mut out, t.by_confidence.len());
+    for (c, n) in &t.by_confidence {
+        out.push(confidence_number(*c));
+        u64(&mut out, *n);
+    }
+    u64(&mut out, t.synthetic);
+    u64(&mut out, t.personal);
+    len(&mut out, t.distinct.len());
+    for (k, d) in &t.distinct {
+        name(&mut out, k);
+        match d {
+            Distinct::Exact(set) => {
+                out.push(0);
+                len(&mut out, set.len());
+                set.iter().for_each(|&f| u64(&mut out, f));
+            }
+            Distinct::Estimate(registers) => {
+                out.push(1);
+                len(&mut out, registers.len());
+                out.extend_from_slice(registers);
+            }
+        }
+    }
+    let rare = Rare {
+        reason: rec.reason.clone(),
+        retention: rec.retention.clone(),
+        review: t.review,
+        ocr: t.ocr,
+    };
+    if rare.reason.is_none()
+        && rare.retention.is_none()
+        && rare.review.is_none()
+        && rare.ocr.is_none()
+    {
+        len(&mut out, 0);
+    } else {
+        let json = serde_json::to_vec(&rare).expect("a head serializes");
+        len(&mut out, json.len());
+        out.extend_from_slice(&json);
+    }
+    out
+}
+
+/// Reads a head from the front of a blob.
+struct Reader<'a> {
+    blob: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], Damaged> {
+        let b = self
+            .at
+            .checked_add(n)
+            .and_then(|end| self.blob.get(self.at..end))
+            .ok_or(Damaged("head cut short"))?;
+        self.at += n;
+        Ok(b)
+    }
+
+    fn u8(&mut self) -> Result<u8, Damaged> {
+        Ok(self.bytes(1)?[0])
+    }
+
+    fn u64(&mut self) -> Result<u64, Damaged> {
+        Ok(u64::from_le_bytes(
+            self.bytes(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+
+    fn len(&mut self) -> Result<usize, Damaged> {
+        let n = u32::from_le_bytes(self.bytes(4)?.try_into().expect("4 bytes")) as usize;
+        // No list is longer than what is left of the blob: a damaged length fails here, not
+        // in an allocation of gigabytes.
+        if n > self.blob.len() - self.at {
+            return Err(Damaged("a length beyond the record"));
+        }
+        Ok(n)
+    }
+
+    fn name(&mut self) -> Result<&'static str, Damaged> {
+        let n = self.len()?;
+        let s = std::str::from_utf8(self.bytes(n)?).map_err(|_| Damaged("a name not UTF-8"))?;
+        Ok(intern::name(s))
+    }
+}
+
+/// A head as read: the job, the record's parts that the totals read, and where its text is.
+struct Head {
+    job: u64,
+    bytes: u64,
+    noatime: Option<bool>,
+    sum: u64,
+    status: Status,
+    size: Option<u64>,
+    counts: BTreeMap<&'static str, u64>,
+    tally: Tally,
+    reason: Option<String>,
+    retention: Option<Retention>,
+    /// The record's JSON text in the blob.
+    text: Range<usize>,
+}
+
+fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
+    let mut r = Reader { blob, at: 0 };
+    let job = r.u64()?;
+    let bytes = r.u64()?;
+    let noatime = match r.u8()? {
+        0 => None,
+        1 => Some(false),
+        2 => Some(true),
+        _ => return Err(Damaged("noatime")),
+    };
+    let sum = r.u64()?;
+    let status = *STATUSES
+        .get(usize::from(r.u8()?))
+        .ok_or(Damaged("status"))?;
+    let sized = r.u8()? != 0;
+    let size = r.u64()?;
+    let mut counts = BTreeMap::new();
+    for _ in 0..r.len()? {
+        counts.insert(r.name()?, r.u64()?);
+    }
+    let mut tally = Tally::default();
+    for _ in 0..r.len()? {
+        let c = *CONFIDENCES
+            .get(usize::from(r.u8()?))
+            .ok_or(Damaged("confidence"))?;
+        tally.by_confidence.insert(c, r.u64()?);
+    }
+    tally.synthetic = r.u64()?;
+    tally.personal = r.u64()?;
+    let kinds = r.len()?;
+    let mut distinct = HashMap::with_capacity(kinds);
+    for _ in 0..kinds {
+        let kind = r.name()?;
+        let d = match r.u8()? {
+            0 => {
+                let n = r.len()?;
+                let mut set = std::collections::HashSet::default();
+                set.reserve(n);
+                for _ in 0..n {
+                    set.insert(r.u64()?);
+                }
+                Distinct::Exact(set)
+            }
+            1 => {
+                let n = r.len()?;
+                Distinct::Estimate(r.bytes(n)?.to_vec())
+            }
+            _ => return Err(Damaged("distinct values")),
+        };
+        distinct.insert(kind, d);
+    }
+    tally.distinct = distinct;
+    let rare = match r.len()? {
+        0 => Rare::default(),
+        n => serde_json::from_slice(r.bytes(n)?).map_err(|_| Damaged("rare fields"))?,
+    };
+    tally.review = rare.review;
+    tally.ocr = rare.ocr;
+    Ok(Head {
+        job,
+        bytes,
+        noatime,
+        sum,
+        status,
+        size: sized.then_some(size),
+        counts,
+        tally,
+        reason: rare.reason,
+        retention: rare.retention,
+        text: r.at..blob.len(),
+    })
+}
+
+/// A carried record as the JSON inventory takes it: its job, the record as far as the totals
+/// read it, and where its text is in `blob`. The record holds its path (from the start of the
+/// text), status, reason, counts, retention, tally, and of its evidence the size alone
+/// ([`FileMeta::size_only`]); its findings and columns are left empty. The text is checked
+/// against its sum, not parsed.
+pub(crate) fn text(blob: &[u8]) -> Result<(u64, Done, Range<usize>), Damaged> {
+    let h = read_head(blob)?;
+    let json = &blob[h.text.clone()];
+    if xxhash_rust::xxh3::xxh3_64(json) != h.sum {
+        return Err(Damaged("the text does not match its sum"));
+    }
+    let (path, _) =
+        crate::report::order::leading_path(json).ok_or(Damaged("the text has no path"))?;
+    let mut rec = FileRecord::new(path.into_owned(), h.size.map(FileMeta::size_only));
+    rec.status = h.status;
+    rec.reason = h.reason;
+    rec.counts = h.counts;
+    rec.retention = h.retention;
+    rec.tally = h.tally;
+    let done = Done {
+        rec,
+        bytes: h.bytes,
+        noatime: h.noatime,
+    };
+    Ok((h.job, done, h.text))
+}
+
+/// A carried record decoded whole, with its job.
+pub(crate) fn whole(blob: &[u8]) -> Result<(u64, Done), Damaged> {
+    let h = read_head(blob)?;
+    let mut rec: FileRecord =
+        serde_json::from_slice(&blob[h.text]).map_err(|_| Damaged("the text is not a record"))?;
+    rec.tally = h.tally;
+    let done = Done {
+        rec,
+        bytes: h.bytes,
+        noatime: h.noatime,
+    };
+    Ok((h.job, done))
+}
+
+/// `blob` cut to the part of it `at`, in place: a record's text out of its carried blob with
+/// no copy made.
+pub(crate) fn cut(mut blob: Vec<u8>, at: Range<usize>) -> Vec<u8> {
+    blob.truncate(at.end);
+    blob.drain(..at.start);
+    blob
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::ReviewState;
+
+    #[test]
+    fn numbers_of_statuses_and_confidences_are_their_places_in_the_tables() {
+        for (i, s) in STATUSES.iter().enumerate() {
+            assert_eq!(usize::from(status_number(*s)), i, "{s:?}");
+        }
+        for (i, c) in CONFIDENCES.iter().enumerate() {
+            assert_eq!(usize::from(confidence_number(*c)), i, "{c:?}");
+        }
+    }
+
+    /// A record with every part a head carries, and its evidence.
+    fn full() -> Done {
+        let meta = FileMeta {
+            size: 1234,
+            modified: "2026-01-02T03:04:05Z".into(),
+            changed: "2026-01-02T03:04:05Z".into(),
+            accessed: "2026-01-03T03:04:05Z".into(),
+            owner: crate::read::Owner {
+                uid: 1000,
+                name: Some("kari".into()),
+            },
+            gid: 1000,
+            mode: "0640".into(),
+        };
+        let mut rec = FileRecord::new("/r/a \"b\".txt".into(), Some(meta));
+        rec.status = Status::Partial;
+        rec.reason = Some(r#"x,"rec":{"path":"y"}"#.into());
+        rec.counts.insert("email", 2);
+        rec.counts.insert("fodselsnummer", 1);
+        rec.tally.add("email", Confidence::Medium, false, 7);
+        rec.tally.add("email", Confidence::High, true, 8);
+        rec.tally.add("fodselsnummer", Confidence::High, false, 9);
+        // A kind with more distinct values than a set holds: a sketch.
+        for f in 0..100_000u64 {
+            rec.tally
+                .distinct_value("ip_address", f.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        }
+        assert!(matches!(
+            rec.tally.distinct["ip_address"],
+            Distinct::Estimate(_)
+        ));
+        rec.tally.review = Some(ReviewMark {
+            state: ReviewState::Stale,
+            by_size_and_modified: true,
+        });
+        rec.tally.ocr = Pages { read: 3, unread: 1 };
+        rec.retention = Some(Retention {
+            policy: Some("kurs".into()),
+            verdict: "overdue".into(),
+            overdue_days: Some(40),
+            ..serde_json::from_str(r#"{"verdict":"keep"}"#).unwrap()
+        });
+        Done {
+            rec,
+            bytes: 99,
+            noatime: Some(false),
+        }
+    }
+
+    fn blob(job: u64, done: &Done) -> Vec<u8> {
+        let json = serde_json::to_vec(&done.rec).unwrap();
+        [head(job, done, &json), json].concat()
+    }
+
+    #[test]
+    fn every_part_of_the_head_comes_back() {
+        let plain = Done {
+            rec: FileRecord::new("/r/plain.txt".into(), None),
+            bytes: 0,
+            noatime: None,
+        };
+        for (job, done) in [(7, full()), (0, plain)] {
+            let blob = blob(job, &done);
+            let (j, whole) = whole(&blob).unwrap();
+            assert_eq!(j, job);
+            assert_eq!(whole.rec, done.rec, "decoded whole, tally and all");
+            assert_eq!((whole.bytes, whole.noatime), (done.bytes, done.noatime));
+            assert_eq!(whole.rec.tally, done.rec.tally);
+
+            let (j, brief, at) = text(&blob).unwrap();
+            assert_eq!(j, job);
+            assert_eq!(&blob[at], serde_json::to_vec(&done.rec).unwrap());
+            let (b, d) = (&brief.rec, &done.rec);
+            assert_eq!(
+                (
+                    &b.path,
+                    b.status,
+                    &b.reason,
+                    &b.counts,
+                    &b.retention,
+                    &b.tally
+                ),
+                (
+                    &d.path,
+                    d.status,
+                    &d.reason,
+                    &d.counts,
+                    &d.retention,
+                    &d.tally
+                )
+            );
+            assert_eq!(
+                b.meta.as_ref().map(|m| m.size),
+                d.meta.as_ref().map(|m| m.size)
+            );
+            assert!(b.findings.is_empty(), "not decoded");
+            assert_eq!((brief.bytes, brief.noatime), (done.bytes, done.noatime));
+        }
+    }
+
+    #[test]
+    fn a_damaged_record_is_an_error_never_a_panic() {
+        let blob = blob(3, &full());
+        let json = serde_json::to_vec(&full().rec).unwrap();
+        let text_at = blob.len() - json.len();
+        // Cut short anywhere in the head.
+        for n in 0..text_at {
+            assert!(text(&blob[..n]).is_err(), "cut at {n}");
+            assert!(whole(&blob[..n]).is_err(), "cut at {n}");
+        }
+        // A byte of the text changed: its sum no longer matches, and it is not a record.
+        let mut damaged = blob.clone();
+        let i = text_at + memchr::memmem::find(&json, b"\"partial\"").unwrap();
+        damaged[i] = b'x';
+        assert_eq!(
+            text(&damaged).unwrap_err().to_string(),
+            "damaged record (the text does not match its sum)"
+        );
+        assert!(whole(&damaged).is_err());
+        // A length that claims more than is there: refused before anything is allocated.
+        let mut long = blob.clone();
+        let counts_at = 8 + 8 + 1 + 8 + 1 + 1 + 8;
+        long[counts_at..counts_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(
+            text(&long).unwrap_err().to_string(),
+            "damaged record (a length beyond the record)"
+        );
+        // Out-of-range numbers of a status and of a confidence.
+        let mut status = blob.clone();
+        status[8 + 8 + 1 + 8] = 7;
+        assert!(text(&status).is_err());
+        let mut noatime = blob;
+        noatime[16] = 3;
+        assert!(whole(&noatime).is_err());
+    }
+}
