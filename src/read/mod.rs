@@ -35,10 +35,50 @@ pub struct FileMeta {
     pub mode: String,
 }
 
+/// A file time as the evidence gives it: RFC 3339 in whole seconds, UTC
+/// (`2026-12-03T05:58:00Z`), or nothing when it is beyond chrono's range.
 fn rfc3339(secs: i64, nanos: i64) -> String {
-    DateTime::<Utc>::from_timestamp(secs, nanos.clamp(0, 999_999_999) as u32)
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-        .unwrap_or_default()
+    let mut out = Vec::with_capacity(20);
+    write_rfc3339(&mut out, secs, nanos);
+    String::from_utf8(out).expect("RFC 3339 is ASCII")
+}
+
+/// [`rfc3339`] appended to `out`. Every file has three times and a rescan writes them for
+/// every file it reuses, so the calendar date, which is chrono's, is remembered per thread for
+/// a few days (a share's times cluster on few days); the time of day is plain arithmetic.
+fn write_rfc3339(out: &mut Vec<u8>, secs: i64, nanos: i64) {
+    const DAY: i64 = 86_400;
+    const SLOTS: usize = 16;
+    thread_local! {
+        /// Days since 1970 and their dates (`YYYY-MM-DD`), direct-mapped by day.
+        static DATES: std::cell::RefCell<[(i64, [u8; 10]); SLOTS]> =
+            const { std::cell::RefCell::new([(i64::MIN, [0; 10]); SLOTS]) };
+    }
+    let (day, of_day) = (secs.div_euclid(DAY), secs.rem_euclid(DAY));
+    let slot = day.rem_euclid(SLOTS as i64) as usize;
+    let date = DATES.with_borrow(|d| (d[slot].0 == day).then_some(d[slot].1));
+    let Some(date) = date else {
+        let Some(t) = DateTime::<Utc>::from_timestamp(secs, nanos.clamp(0, 999_999_999) as u32)
+        else {
+            return;
+        };
+        let text = t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        // Only four-digit years have the date's ten bytes.
+        if let Some(date) = text.as_bytes().get(..10).filter(|_| text.len() == 20) {
+            DATES.with_borrow_mut(|d| d[slot] = (day, date.try_into().expect("ten bytes")));
+        }
+        out.extend_from_slice(text.as_bytes());
+        return;
+    };
+    let two = |n: i64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+    out.extend_from_slice(&date);
+    out.push(b'T');
+    out.extend_from_slice(&two(of_day / 3600));
+    out.push(b':');
+    out.extend_from_slice(&two(of_day / 60 % 60));
+    out.push(b':');
+    out.extend_from_slice(&two(of_day % 60));
+    out.push(b'Z');
 }
 
 impl FileMeta {
@@ -64,7 +104,7 @@ impl FileMeta {
         let mut n = itoa::Buffer::new();
         let time = |out: &mut Vec<u8>, key: &[u8], secs, nanos| {
             out.extend_from_slice(key);
-            out.extend_from_slice(rfc3339(secs, nanos).as_bytes());
+            write_rfc3339(out, secs, nanos);
             out.push(b'"');
         };
         out.extend_from_slice(br#""size":"#);
@@ -431,6 +471,40 @@ mod tests {
         }
         fn blocks(&self) -> u64 {
             0
+        }
+    }
+
+    #[test]
+    fn file_times_are_chronos_rfc3339_whether_their_day_was_seen_or_not() {
+        let chrono = |secs: i64, nanos: i64| {
+            DateTime::<Utc>::from_timestamp(secs, nanos.clamp(0, 999_999_999) as u32)
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+                .unwrap_or_default()
+        };
+        let mut rng = crate::synth::Rng::new(3);
+        let mut times = vec![
+            (0, 0),
+            (-1, 999_999_999),
+            (-86_400, 0),
+            (86_399, -5),
+            (253_402_300_799, 0), // 9999-12-31T23:59:59Z
+            (253_402_300_800, 0), // the year 10000
+            (-62_167_219_200, 0), // 0000-01-01T00:00:00Z
+            (-62_167_219_201, 0), // the year -1
+            (i64::MIN, 0),
+            (i64::MAX, 7),
+        ];
+        // Days far apart and times within one day, so that slots are filled, hit and
+        // taken over.
+        for _ in 0..2000 {
+            let day = rng.below(40_000) as i64 - 20_000;
+            let of_day = rng.below(86_400) as i64;
+            times.push((day * 86_400 + of_day, rng.below(1_000_000_000) as i64));
+        }
+        for _ in 0..3 {
+            for &(secs, nanos) in &times {
+                assert_eq!(rfc3339(secs, nanos), chrono(secs, nanos), "{secs} {nanos}");
+            }
         }
     }
 
