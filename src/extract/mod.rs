@@ -68,6 +68,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order declared: a status's number in the HTML page and in a
+    /// carried record's head (`scan::carry`).
+    pub const ALL: [Status; 7] = [
+        Status::Scanned,
+        Status::Partial,
+        Status::Skipped,
+        Status::Error,
+        Status::Encrypted,
+        Status::Unsupported,
+        Status::LimitExceeded,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Scanned => "scanned",

@@ -32,16 +32,6 @@ const PAGE: &str = include_str!("html/page.html");
 const CSS: &str = include_str!("html/app.css");
 const JS: &str = include_str!("html/app.js");
 
-const STATUSES: [Status; 7] = [
-    Status::Scanned,
-    Status::Partial,
-    Status::Skipped,
-    Status::Error,
-    Status::Encrypted,
-    Status::Unsupported,
-    Status::LimitExceeded,
-];
-
 /// Limits on what the page embeds.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Caps {
@@ -219,7 +209,7 @@ impl<W: Write> HtmlReport<W> {
             Some(n) => self.owners.get(n),
             None => self.owners.get(&m.owner.uid.to_string()),
         });
-        let status = STATUSES.iter().position(|s| *s == rec.status).unwrap_or(0);
+        let status = Status::ALL.iter().position(|s| *s == rec.status).unwrap_or(0);
         let ty = self.types.get(&rec.file_type);
         let reason = rec.reason.as_deref().map_or(-1, |r| self.reasons.get(r));
         let ret = rec.retention.as_ref();
@@ -393,7 +383,7 @@ impl<W: Write> Report for HtmlReport<W> {
             "reveal": self.reveal,
             "computed": self.computed,
             "summary": summary,
-            "statuses": STATUSES.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            "statuses": Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             "owners": self.owners.names,
             "types": self.types.names,
             "reasons": self.reasons.names,

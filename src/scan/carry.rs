@@ -39,17 +39,7 @@ use crate::report::{intern, FileRecord, Status, Tally};
 #[error("damaged record ({0})")]
 pub(crate) struct Damaged(&'static str);
 
-/// Statuses by their number in a head ([`status_number`]).
-const STATUSES: [Status; 7] = [
-    Status::Scanned,
-    Status::Partial,
-    Status::Skipped,
-    Status::Error,
-    Status::Encrypted,
-    Status::Unsupported,
-    Status::LimitExceeded,
-];
-
+/// A status's number in a head: its place in [`Status::ALL`].
 fn status_number(s: Status) -> u8 {
     // A match, not a search of the table: a new status fails to compile until it has a number.
     match s {
@@ -231,7 +221,7 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
         _ => return Err(Damaged("noatime")),
     };
     let sum = r.u64()?;
-    let status = *STATUSES
+    let status = *Status::ALL
         .get(usize::from(r.u8()?))
         .ok_or(Damaged("status"))?;
     let sized = r.u8()? != 0;
@@ -349,7 +339,7 @@ mod tests {
 
     #[test]
     fn numbers_of_statuses_and_confidences_are_their_places_in_the_tables() {
-        for (i, s) in STATUSES.iter().enumerate() {
+        for (i, s) in Status::ALL.iter().enumerate() {
             assert_eq!(usize::from(status_number(*s)), i, "{s:?}");
         }
         for (i, c) in CONFIDENCES.iter().enumerate() {
