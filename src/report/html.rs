@@ -209,7 +209,10 @@ impl<W: Write> HtmlReport<W> {
             Some(n) => self.owners.get(n),
             None => self.owners.get(&m.owner.uid.to_string()),
         });
-        let status = Status::ALL.iter().position(|s| *s == rec.status).unwrap_or(0);
+        let status = Status::ALL
+            .iter()
+            .position(|s| *s == rec.status)
+            .unwrap_or(0);
         let ty = self.types.get(&rec.file_type);
         let reason = rec.reason.as_deref().map_or(-1, |r| self.reasons.get(r));
         let ret = rec.retention.as_ref();
