@@ -21,6 +21,7 @@
 //! A name is a `u32` length and its UTF-8 bytes. The sum is the text's xxh3: a text that
 //! matches it is taken as it is, not parsed; one that does not is damaged.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
@@ -63,13 +64,14 @@ fn confidence_number(c: Confidence) -> u8 {
     }
 }
 
-/// What few records carry, as JSON; every field left out when empty.
+/// What few records carry, as JSON; every field left out when empty. Written from the
+/// record's own fields (borrowed), read into owned ones.
 #[derive(Default, Serialize, Deserialize)]
-struct Rare {
+struct Rare<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
+    reason: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    retention: Option<Retention>,
+    retention: Option<Cow<'a, Retention>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     review: Option<ReviewMark>,
     #[serde(default, skip_serializing_if = "Pages::is_none")]
@@ -131,8 +133,8 @@ pub(crate) fn head(job: u64, done: &Done, json: &[u8]) -> Vec<u8> {
         }
     }
     let rare = Rare {
-        reason: rec.reason.clone(),
-        retention: rec.retention.clone(),
+        reason: rec.reason.as_deref().map(Cow::Borrowed),
+        retention: rec.retention.as_ref().map(Cow::Borrowed),
         review: t.review,
         ocr: t.ocr,
     };
@@ -277,8 +279,8 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
         size: sized.then_some(size),
         counts,
         tally,
-        reason: rare.reason,
-        retention: rare.retention,
+        reason: rare.reason.map(Cow::into_owned),
+        retention: rare.retention.map(Cow::into_owned),
         text: r.at..blob.len(),
     })
 }
