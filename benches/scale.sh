@@ -10,7 +10,8 @@
 # then measures, warm cache:
 #   * a first scan with a new state, and a rescan with nothing changed, of the tree and of the
 #     corpus; a rescan of the tree after 1 % of its files changed (touched: new mtime);
-#   * one shard of four (--shard 0/4), and `kartlegg merge` of the four;
+#   * one shard of four (--shard 0/4), and `kartlegg merge` of the four, next to a plain
+#     copy of the four into one synced file (the floor of a merge that writes durably);
 #   * peak memory of a scan of the million files (--format json, sorting included): GNU time's
 #     maximum resident set (the largest process) and the largest sum over the scan and its
 #     worker processes, sampled every 50 ms.
@@ -71,6 +72,9 @@ for set in tree corpus; do
     for i in 1 2 3; do $KS --shard "$i/4" -o "$OUT/$set-shard-$i.json" "$DATA/$set" || true; done
     bench "$set-shard-0of4" "$KS --shard 0/4 -o $OUT/$set-shard-0.json $DATA/$set"
     bench "$set-merge-4" "$K merge $OUT/$set-shard-0.json $OUT/$set-shard-1.json $OUT/$set-shard-2.json $OUT/$set-shard-3.json -o $OUT/$set-merged.json"
+    # The floor of any merge that writes its output durably, as merge does: the shards copied
+    # into one file and synced.
+    bench "$set-copy-4" "sh -c 'cat $OUT/$set-shard-[0-3].json > $OUT/$set-copy.json && sync $OUT/$set-copy.json'"
 done
 
 # Peak memory over the million files: GNU time's maximum resident set (the largest process),
@@ -121,6 +125,8 @@ goals = [
     ("corpus: rescan, nothing changed / first scan (goal <= 15 %)", pct("corpus-rescan", "corpus-first")),
     ("tree: merge of 4 shards / one shard (goal <= 5 %)", pct("tree-merge-4", "tree-shard-0of4")),
     ("corpus: merge of 4 shards / one shard (goal <= 5 %)", pct("corpus-merge-4", "corpus-shard-0of4")),
+    ("tree: the shards copied and synced / one shard (a merge's floor)", pct("tree-copy-4", "tree-shard-0of4")),
+    ("corpus: the shards copied and synced / one shard (a merge's floor)", pct("corpus-copy-4", "corpus-shard-0of4")),
     ("tree: first scan with --state / full scan without", pct("tree-first", "tree-full")),
 ]
 rows += ["", "| ratio | value |", "|---|---:|"] + [f"| {g} | {v} |" for g, v in goals]

@@ -5,9 +5,17 @@
 //! that it turns into a HyperLogLog sketch of 2^[`PRECISION`] one-byte registers (16 KiB,
 //! standard error about 0.8 %), so a file with millions of different phone numbers, or a scan
 //! of millions of files, counts them without holding them.
+//!
+//! An inventory's summary keeps each kind's set or sketch (`distinct_sketch`), so that
+//! `kartlegg merge` counts the union of its shards' values as one scan would have, whatever
+//! the files listed.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// Values counted exactly, at most.
 pub(crate) const EXACT: usize = 4096;
@@ -17,7 +25,11 @@ const PRECISION: u32 = 14;
 const REGISTERS: usize = 1 << PRECISION;
 
 /// Distinct fingerprints: a set while small, a sketch beyond [`EXACT`].
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Written as `{"exact": HEX}`, the fingerprints sorted, 16 hex digits each, or as
+/// `{"registers": HEX}`, the sketch's registers, two hex digits each.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "Written")]
 pub enum Distinct {
     Exact(HashSet<u64, BuildHasherDefault<Spread>>),
     Estimate(Vec<u8>),
@@ -48,6 +60,68 @@ impl Hasher for Spread {
 
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
+    }
+}
+
+impl Serialize for Distinct {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(1))?;
+        match self {
+            Distinct::Exact(set) => {
+                let mut all: Vec<u64> = set.iter().copied().collect();
+                all.sort_unstable();
+                let mut text = String::with_capacity(all.len() * 16);
+                for f in all {
+                    let _ = write!(text, "{f:016x}");
+                }
+                map.serialize_entry("exact", &text)?;
+            }
+            Distinct::Estimate(registers) => {
+                map.serialize_entry("registers", &hex::encode(registers))?
+            }
+        }
+        map.end()
+    }
+}
+
+/// A [`Distinct`] as written, before it is checked.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+enum Written {
+    Exact(String),
+    Registers(String),
+}
+
+impl TryFrom<Written> for Distinct {
+    type Error = String;
+
+    fn try_from(w: Written) -> Result<Distinct, String> {
+        match w {
+            Written::Exact(text) => {
+                let bytes = hex::decode(&text).map_err(|e| format!("distinct values: {e}"))?;
+                if bytes.len() % 8 != 0 {
+                    return Err("distinct values: not whole fingerprints".into());
+                }
+                let mut d = Distinct::default();
+                for f in bytes.chunks_exact(8) {
+                    d.insert(u64::from_be_bytes(f.try_into().expect("8 bytes")));
+                }
+                Ok(d)
+            }
+            Written::Registers(text) => {
+                let registers = hex::decode(&text).map_err(|e| format!("distinct sketch: {e}"))?;
+                if registers.len() != REGISTERS {
+                    return Err(format!(
+                        "distinct sketch: {} registers, not {REGISTERS}",
+                        registers.len()
+                    ));
+                }
+                if registers.iter().any(|&r| u32::from(r) > 64 - PRECISION + 1) {
+                    return Err("distinct sketch: a register out of range".into());
+                }
+                Ok(Distinct::Estimate(registers))
+            }
+        }
     }
 }
 
@@ -194,5 +268,50 @@ mod tests {
         small.merge(&Distinct::Exact([1, 2, 3].into_iter().collect()));
         small.merge(&Distinct::Exact([3, 4].into_iter().collect()));
         assert_eq!(small.len(), 4);
+    }
+
+    #[test]
+    fn written_and_read_back_it_is_the_same_set_or_sketch() {
+        for n in [0, 1, 3, EXACT, EXACT + 1, 20_000] {
+            let mut d = Distinct::default();
+            for f in fingerprints(n as u64 + 5, n) {
+                d.insert(f);
+            }
+            let text = serde_json::to_string(&d).unwrap();
+            let back: Distinct = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, d, "{n}");
+            // The same set is written the same whatever order its values came in.
+            let mut reversed = Distinct::default();
+            let all: Vec<u64> = fingerprints(n as u64 + 5, n).collect();
+            all.iter().rev().for_each(|&f| reversed.insert(f));
+            assert_eq!(serde_json::to_string(&reversed).unwrap(), text, "{n}");
+        }
+        let one = Distinct::Exact([0x1e7b_b6fb_7576_b026].into_iter().collect());
+        assert_eq!(
+            serde_json::to_string(&one).unwrap(),
+            r#"{"exact":"1e7bb6fb7576b026"}"#
+        );
+    }
+
+    #[test]
+    fn a_damaged_set_or_sketch_is_refused() {
+        let refused = |json: &str, says: &str| {
+            let e = serde_json::from_str::<Distinct>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(says), "{json}: {e}");
+        };
+        refused(r#"{"exact":"1e7bb6fb7576b0"}"#, "not whole fingerprints");
+        refused(r#"{"exact":"+e7bb6fb7576b026"}"#, "distinct values");
+        refused(r#"{"registers":"00"}"#, "1 registers, not 16384");
+        let mut registers = "00".repeat(REGISTERS);
+        registers.replace_range(..2, "34");
+        refused(&format!(r#"{{"registers":"{registers}"}}"#), "out of range");
+        registers.replace_range(..2, "33");
+        assert!(
+            serde_json::from_str::<Distinct>(&format!(r#"{{"registers":"{registers}"}}"#)).is_ok()
+        );
+        refused(r#"{"exact":"","registers":""}"#, "");
+        refused(r#"{"sketch":""}"#, "unknown variant");
     }
 }

@@ -376,6 +376,11 @@ impl<W: Write> Report for HtmlReport<W> {
             })
             .collect();
         let h = &self.header;
+        // The page shows counts; the fingerprints behind them are for `merge`, not for it.
+        let summary = Summary {
+            distinct_sketch: Default::default(),
+            ..summary.clone()
+        };
         let meta = json!({
             "version": h["tool"]["version"],
             "lang": self.lang.code(),
@@ -434,5 +439,22 @@ mod tests {
             !page.contains("http://") && !page.contains("https://"),
             "no address in the page"
         );
+    }
+
+    #[test]
+    fn the_page_counts_distinct_values_without_their_fingerprints() {
+        let mut out = Vec::new();
+        let header =
+            json!({"scan": {"roots": ["/r"], "options": {}, "fingerprints": {"key": "provided"}}});
+        let mut r = HtmlReport::new(&mut out, Lang::Nb, header, Caps::default()).unwrap();
+        let mut summary = Summary::default();
+        let mut d = crate::report::distinct::Distinct::default();
+        d.insert(0x1e7b_b6fb_7576_b026);
+        summary.distinct_by_kind.insert("phone".into(), d.len());
+        summary.distinct_sketch.insert("phone".into(), d);
+        r.finish(&summary, "2026-01-01T00:00:00Z").unwrap();
+        let page = String::from_utf8(out).unwrap();
+        assert!(page.contains(r#""distinct_by_kind":{"phone":1}"#));
+        assert!(!page.contains("distinct_sketch") && !page.contains("1e7bb6fb7576b026"));
     }
 }

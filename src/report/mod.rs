@@ -415,6 +415,11 @@ pub struct Summary {
     pub findings_by_confidence: BTreeMap<String, u64>,
     /// Distinct values per kind, counted by fingerprint.
     pub distinct_by_kind: BTreeMap<String, u64>,
+    /// What `distinct_by_kind` counted: per kind, the set of fingerprints or its sketch
+    /// ([`distinct`]). `kartlegg merge` unites the shards' own, so that a merged count is the
+    /// one a single scan makes, findings listed or not.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub distinct_sketch: BTreeMap<String, Distinct>,
     /// Findings that are synthetic test numbers (not personal data).
     pub synthetic: u64,
     pub atime: AtimeSummary,
@@ -561,6 +566,11 @@ impl Totals {
             .distinct
             .iter()
             .map(|(k, v)| (k.to_string(), v.len()))
+            .collect();
+        s.distinct_sketch = self
+            .distinct
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         s.atime.preserved = s.atime.plain_opens == 0 && s.atime.dirs_plain == 0;
         s

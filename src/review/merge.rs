@@ -20,9 +20,10 @@
 //! opened with or without `O_NOATIME`; OCR pages; decisions; retention totals; `incremental`)
 //! and excluded paths are sums of the inputs' summaries, each of which is checked against its
 //! own list of files (`files_seen`). Every shard lists every directory, so directory counts
-//! are the largest input's. Distinct values per kind are not additive: they are counted from
-//! the fingerprints of the listed findings — exact unless a record's findings were truncated,
-//! where the count is at least each input's own (a lower bound).
+//! are the largest input's. Distinct values per kind are not additive: each summary keeps
+//! the set of fingerprints it counted, or its sketch (`distinct_sketch`), checked against its
+//! own counts, and the merged count is that of their union — the one a single scan makes,
+//! however many findings its records list.
 
 mod lines;
 
@@ -34,7 +35,6 @@ use serde_json::Value;
 
 use super::inventory::{self, Visitor};
 use crate::report::distinct::Distinct;
-use crate::report::mask;
 use crate::report::sort::Entry;
 use crate::report::writer::{Document, JsonReport, Output};
 use crate::report::{AtimeSummary, DecisionCounts, FileRecord, Incremental, OcrSummary, Summary};
@@ -112,6 +112,13 @@ pub(crate) enum MergeError {
         path: String,
         summary: u64,
         listed: u64,
+    },
+    #[error("{path}: its summary counts {summary} distinct {kind} values but keeps {kept} (an edited inventory, or one of an earlier build without `distinct_sketch`: scan again)")]
+    Sketch {
+        path: String,
+        kind: String,
+        summary: u64,
+        kept: u64,
     },
     #[error("cannot merge: {a} and {b} both hold {path} (overlapping shards)")]
     Overlap { a: String, b: String, path: String },
@@ -282,26 +289,9 @@ fn check_shards(inputs: &mut [Input]) -> Result<(), MergeError> {
     Ok(())
 }
 
-/// Distinct values per kind, counted from the fingerprints of the listed findings.
-#[derive(Debug, Default)]
-struct Distincts {
-    by_kind: BTreeMap<String, Distinct>,
-    /// Some record listed fewer findings than it counts (`findings_truncated`).
-    truncated: bool,
-}
-
-impl Distincts {
-    fn add(&mut self, kind: &str, fp: u64) {
-        match self.by_kind.get_mut(kind) {
-            Some(d) => d.insert(fp),
-            None => self.by_kind.entry(kind.to_string()).or_default().insert(fp),
-        }
-    }
-}
-
-/// The merged summary (see the module documentation): the inputs' summaries added up, but
-/// for the distinct values.
-fn summary(tails: &[Tail], distinct: &Distincts) -> Summary {
+/// The merged summary (see the module documentation): the inputs' summaries added up, their
+/// distinct values united.
+fn summary(tails: &[Tail]) -> Summary {
     let mut s = Summary::default();
     let add = |to: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>| {
         for (k, n) in from {
@@ -327,6 +317,7 @@ fn summary(tails: &[Tail], distinct: &Distincts) -> Summary {
             findings_by_kind,
             findings_by_confidence,
             distinct_by_kind: _,
+            distinct_sketch,
             synthetic,
             atime:
                 AtimeSummary {
@@ -360,6 +351,14 @@ fn summary(tails: &[Tail], distinct: &Distincts) -> Summary {
         s.findings += findings;
         add(&mut s.findings_by_kind, findings_by_kind);
         add(&mut s.findings_by_confidence, findings_by_confidence);
+        for (k, d) in distinct_sketch {
+            match s.distinct_sketch.get_mut(k) {
+                Some(sum) => sum.merge(d),
+                None => {
+                    s.distinct_sketch.insert(k.clone(), d.clone());
+                }
+            }
+        }
         s.synthetic += synthetic;
         s.atime.noatime_opens += noatime_opens;
         s.atime.plain_opens += plain_opens;
@@ -384,19 +383,11 @@ fn summary(tails: &[Tail], distinct: &Distincts) -> Summary {
         s.ocr.pages_unread += pages_unread;
     }
     s.atime.preserved = s.atime.plain_opens == 0 && s.atime.dirs_plain == 0;
-    s.distinct_by_kind = distinct
-        .by_kind
+    s.distinct_by_kind = s
+        .distinct_sketch
         .iter()
         .map(|(k, d)| (k.clone(), d.len()))
         .collect();
-    if distinct.truncated {
-        for t in tails {
-            for (k, n) in &t.summary.distinct_by_kind {
-                let d = s.distinct_by_kind.entry(k.clone()).or_default();
-                *d = (*d).max(*n);
-            }
-        }
-    }
     // Counts of a state's files: known only when every input kept a state.
     s.incremental = tails
         .iter()
@@ -428,8 +419,8 @@ pub(crate) fn merge(paths: &[PathBuf], mut out: Output) -> Result<Summary, Merge
     };
     let merged = (|| {
         let mut doc = Document::begin(&mut out, &header).map_err(MergeError::Write)?;
-        let (tails, distinct) = lines::merge(&inputs, lines, &mut doc)?;
-        let summary = finish(&inputs, &tails, &distinct)?;
+        let tails = lines::merge(&inputs, lines, &mut doc)?;
+        let summary = finish(&inputs, &tails)?;
         doc.end(&summary, &finished(&tails))
             .map_err(MergeError::Write)?;
         Ok(summary)
@@ -479,18 +470,32 @@ fn overlap(inputs: &[Input], prev: Entry<'_>, next: Entry<'_>) -> Option<MergeEr
     })
 }
 
-/// Checks each input's count against its summary; the merged summary.
-fn finish(inputs: &[Input], tails: &[Tail], distinct: &Distincts) -> Result<Summary, MergeError> {
+/// Checks each input's counts of files and of distinct values against its summary; the
+/// merged summary.
+fn finish(inputs: &[Input], tails: &[Tail]) -> Result<Summary, MergeError> {
     for (input, tail) in inputs.iter().zip(tails) {
-        if tail.summary.files_seen != tail.files {
+        let s = &tail.summary;
+        if s.files_seen != tail.files {
             return Err(MergeError::Count {
                 path: input.name.clone(),
-                summary: tail.summary.files_seen,
+                summary: s.files_seen,
                 listed: tail.files,
             });
         }
+        for kind in s.distinct_by_kind.keys().chain(s.distinct_sketch.keys()) {
+            let counted = s.distinct_by_kind.get(kind).copied().unwrap_or(0);
+            let kept = s.distinct_sketch.get(kind).map_or(0, Distinct::len);
+            if counted != kept {
+                return Err(MergeError::Sketch {
+                    path: input.name.clone(),
+                    kind: kind.clone(),
+                    summary: counted,
+                    kept,
+                });
+            }
+        }
     }
-    Ok(summary(tails, distinct))
+    Ok(summary(tails))
 }
 
 /// The inputs' headers, checked to be the shards of one scan, in shard order.
@@ -533,20 +538,15 @@ fn parsed(inputs: &[Input], header: Value, out: Output) -> Result<Summary, Merge
 
 /// Streams every input's files into the report and finishes it.
 fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError> {
-    let mut distinct = Distincts::default();
     let mut tails = Vec::with_capacity(inputs.len());
     for (tag, input) in inputs.iter().enumerate() {
         let tail = records(&input.path, &mut |rec| {
-            for f in &rec.findings {
-                distinct.add(f.kind, mask::short(&f.fingerprint));
-            }
-            distinct.truncated |= rec.findings_truncated;
             let json = serde_json::to_vec(&rec)?;
             Ok(report.json(&rec.path, json, tag as u32)?)
         })?;
         tails.push(tail);
     }
-    let summary = finish(inputs, &tails, &distinct)?;
+    let summary = finish(inputs, &tails)?;
     let mut found = None;
     let written = report.finish_checked(&summary, &finished(&tails), &mut |e: Entry<'_>, prev| {
         found = prev.and_then(|p| overlap(inputs, p, e));

@@ -581,10 +581,10 @@ fn summary_of(inv: &Value) -> Value {
 }
 
 /// More distinct values than are counted exactly (so the sketch counts them), with and
-/// without truncated findings: JSON inventories merged line by line count them as JSON Lines
-/// parsed record by record do.
+/// without truncated findings: JSON inventories merged line by line and JSON Lines parsed
+/// record by record both count what the whole scan counted, listed or not.
 #[test]
-fn distinct_values_merge_alike_from_lines_and_from_parsed_records() {
+fn distinct_values_merge_to_the_whole_scans_with_findings_listed_or_not() {
     use kartlegg::synth::{identity_number, Rng};
     let t = Tree::new();
     let mut rng = Rng::new(13);
@@ -596,17 +596,27 @@ fn distinct_values_merge_alike_from_lines_and_from_parsed_records() {
         }
         t.file(&format!("d{}/f{f}.txt", f % 3), body);
     }
+    // Few enough values that a shard (about 1,500) counts them exactly, and then a sketch
+    // takes over: a merge unites both forms.
+    t.file("small/few.txt", "fødselsnummer: 01018012345\n");
     let o = Out::new();
-    let mut whole = o.start(t.path(), "whole.json", &[]);
-    assert!(matches!(whole.wait().unwrap().code(), Some(0 | 1)));
-    let whole = o.read("whole.json");
-    let distinct = whole["summary"]["distinct_by_kind"]["fodselsnummer"]
-        .as_u64()
-        .unwrap();
-    assert!(distinct > 4096, "{distinct}: estimated, not exact");
-    for (cap, equals_whole) in [("10000", true), ("100", false)] {
+    for cap in ["10000", "100"] {
+        let whole_name = format!("whole-{cap}.json");
+        let cap_args = ["--max-findings-per-file", cap];
+        let mut whole = o.start(t.path(), &whole_name, &cap_args);
+        assert!(matches!(whole.wait().unwrap().code(), Some(0 | 1)));
+        let whole = o.read(&whole_name);
+        let distinct = whole["summary"]["distinct_by_kind"]["fodselsnummer"]
+            .as_u64()
+            .unwrap();
+        assert!(distinct > 4096, "{distinct}: estimated, not exact");
         let args = |format| vec!["--format", format, "--max-findings-per-file", cap];
         let json = o.shards(t.path(), 4, "json", &args("json"));
+        let shard = o.read(&json[0]);
+        assert!(
+            shard["summary"]["distinct_sketch"]["fodselsnummer"]["exact"].is_string(),
+            "a shard's values are few enough to be kept exactly"
+        );
         let (code, err) = o.merge(&json);
         assert_eq!(code, 0, "{err}");
         let by_lines = o.read("merged.json");
@@ -614,14 +624,44 @@ fn distinct_values_merge_alike_from_lines_and_from_parsed_records() {
         let (code, err) = o.merge(&jsonl);
         assert_eq!(code, 0, "{err}");
         let parsed = o.read("merged.json");
-        assert_eq!(summary_of(&by_lines), summary_of(&parsed), "cap {cap}");
-        // Truncated findings leave a lower bound: fewer than the whole scan counted.
-        assert_eq!(
-            summary_of(&by_lines) == summary_of(&whole),
-            equals_whole,
-            "cap {cap}"
-        );
+        assert_eq!(summary_of(&by_lines), summary_of(&whole), "cap {cap}");
+        assert_eq!(summary_of(&parsed), summary_of(&whole), "cap {cap}");
+        let listed: usize = whole["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["findings"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(listed < 6000, cap == "100", "cap {cap}: {listed} listed");
     }
+}
+
+/// A summary whose distinct values do not match what it keeps of them (edited, or written
+/// before summaries kept them) is refused: its count could not be merged.
+#[test]
+fn merge_refuses_a_summary_without_the_values_it_counted() {
+    let t = tree(30);
+    let o = Out::new();
+    let names = o.shards(t.path(), 3, "json", &["--format", "json"]);
+    let mut one = Layout::read(&o, "shard-1.json");
+    const OPEN: &str = r#"],"summary":"#;
+    let mut end: Value = serde_json::from_str(
+        one.end
+            .strip_prefix(OPEN)
+            .unwrap()
+            .strip_suffix('}')
+            .unwrap(),
+    )
+    .unwrap();
+    let sketch = end["distinct_sketch"].as_object_mut().unwrap();
+    assert!(!sketch.is_empty(), "{sketch:?}");
+    sketch.clear();
+    one.end = format!("{OPEN}{end}}}");
+    one.write(&o, "old.json");
+    o.refused(
+        &[names[0].as_str(), "old.json", names[2].as_str()],
+        "without `distinct_sketch`: scan again",
+    );
 }
 
 #[test]

@@ -2,16 +2,12 @@
 //! header on the first line, one record per line in inventory order, the summary on the last
 //! line) are merged k ways, line by line, and each record's bytes are copied unchanged.
 //!
-//! Nothing in a record is parsed but its `path` (at the start of every line, as the writer
-//! puts it: unescaped only when it holds a backslash, then compared through
-//! [`order::key`]), the `kind` and `fingerprint` of its findings (for the distinct values)
-//! and whether its findings were truncated. These are found as keys in the line's bytes:
-//! inside a JSON string every `"` is escaped, so a `"` followed by `:` always closes a key,
-//! and every key of a record is a field name (no record holds a map keyed by its data), so
-//! `{"kind":"` opens a finding and nothing else. Lines are checked to be in the order the
-//! writer sorts them by (the path's key, then the record's text): an input out of order was
-//! edited, and is refused, as is an input whose lines are not records as the writer writes
-//! them. Memory holds one line per input and a read buffer each.
+//! Nothing in a record is parsed but its `path`, at the start of every line as the writer puts
+//! it: unescaped only when it holds a backslash, then compared through [`order::key`]. (The
+//! distinct values come from each input's summary, not from its findings.) Lines are checked
+//! to be in the order the writer sorts them by (the path's key, then the record's text): an
+//! input out of order was edited, and is refused, as is an input whose lines are not records
+//! as the writer writes them. Memory holds one line per input and a read buffer each.
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
@@ -19,11 +15,8 @@ use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 
-use memchr::memmem::Finder;
-
-use super::{overlap, Distincts, Input, MergeError, Tail};
-use crate::report::mask;
-use crate::report::order::{self, leading_path, raw_string, string};
+use super::{overlap, Input, MergeError, Tail};
+use crate::report::order::{self, leading_path};
 use crate::report::sort::Head;
 use crate::report::writer::Document;
 use crate::review::inventory;
@@ -93,57 +86,6 @@ fn read_line(r: &mut impl BufRead, out: &mut Vec<u8>) -> std::io::Result<usize> 
     }
 }
 
-/// Where to look in a record line.
-struct Find {
-    findings: Finder<'static>,
-    kind: Finder<'static>,
-    fingerprint: Finder<'static>,
-    truncated: Finder<'static>,
-}
-
-const FINDINGS: &[u8] = br#""findings":["#;
-const KIND: &[u8] = br#"{"kind":""#;
-const FINGERPRINT: &[u8] = br#""fingerprint":""#;
-const TRUNCATED: &[u8] = br#""findings_truncated":true"#;
-
-impl Find {
-    fn new() -> Find {
-        Find {
-            findings: Finder::new(FINDINGS),
-            kind: Finder::new(KIND),
-            fingerprint: Finder::new(FINGERPRINT),
-            truncated: Finder::new(TRUNCATED),
-        }
-    }
-
-    /// Counts the findings of `line` (a record, its path ending at `from`) in `distinct`.
-    /// `None` if they are not where a record has them.
-    fn findings(&self, line: &[u8], from: usize, distinct: &mut Distincts) -> Option<()> {
-        // Most records: no findings, and nothing after them.
-        if line.ends_with(br#""findings":[]}"#) {
-            return Some(());
-        }
-        let mut at = from + self.findings.find(&line[from..])? + FINDINGS.len();
-        if line.get(at) == Some(&b']') {
-            distinct.truncated |= line[at + 1..].starts_with(br#","findings_truncated":true"#);
-            return Some(());
-        }
-        while let Some(k) = self.kind.find(&line[at..]) {
-            let (kind, end) = string(line, at + k + KIND.len())?;
-            let f = end + self.fingerprint.find(&line[end..])? + FINGERPRINT.len();
-            // A fingerprint is hex after a `:`, so its bytes are read as they are written.
-            let (fingerprint, end) = match raw_string(line, f)? {
-                (Some(text), end) => (mask::short_bytes(text), end),
-                (None, _) => string(line, f).map(|(s, end)| (mask::short(&s), end))?,
-            };
-            distinct.add(&kind, fingerprint);
-            at = end;
-        }
-        distinct.truncated |= self.truncated.find(&line[at..]).is_some();
-        Some(())
-    }
-}
-
 /// The path of a record line.
 pub(super) fn path_of(line: &[u8]) -> Option<Cow<'_, str>> {
     leading_path(line).map(|(p, _)| p)
@@ -157,8 +99,6 @@ impl Lines {
         input: &Input,
         tag: u32,
         spare: Option<Head>,
-        find: &Find,
-        distinct: &mut Distincts,
     ) -> Result<Option<Head>, MergeError> {
         let mut h = spare.unwrap_or(Head {
             key: Vec::new(),
@@ -199,11 +139,9 @@ impl Lines {
             if h.data.last() != Some(&b'}') {
                 return Err(not_record(self.n));
             }
-            let (path, end) = leading_path(&h.data).ok_or_else(|| not_record(self.n))?;
+            let (path, _) = leading_path(&h.data).ok_or_else(|| not_record(self.n))?;
             h.key.clear();
             order::key_into(&path, &mut h.key);
-            find.findings(&h.data, end, distinct)
-                .ok_or_else(|| not_record(self.n))?;
             self.listed += 1;
             return Ok(Some(h));
         }
@@ -237,18 +175,15 @@ impl Lines {
     }
 }
 
-/// Merges the inputs' records into `doc`, in order. Returns the inputs' ends (in input
-/// order) and the distinct values of their findings.
+/// Merges the inputs' records into `doc`, in order. Returns the inputs' ends, in input order.
 pub(super) fn merge(
     inputs: &[Input],
     mut lines: Vec<Lines>,
     doc: &mut Document<'_>,
-) -> Result<(Vec<Tail>, Distincts), MergeError> {
-    let find = Find::new();
-    let mut distinct = Distincts::default();
+) -> Result<Vec<Tail>, MergeError> {
     let mut heap = BinaryHeap::with_capacity(lines.len());
     for (tag, (l, input)) in lines.iter_mut().zip(inputs).enumerate() {
-        if let Some(h) = l.next(input, tag as u32, None, &find, &mut distinct)? {
+        if let Some(h) = l.next(input, tag as u32, None)? {
             heap.push(Reverse(h));
         }
     }
@@ -264,7 +199,7 @@ pub(super) fn merge(
         }
         doc.record(&h.data).map_err(MergeError::Write)?;
         let spare = prev.replace(h);
-        let next = lines[tag].next(&inputs[tag], tag as u32, spare, &find, &mut distinct)?;
+        let next = lines[tag].next(&inputs[tag], tag as u32, spare)?;
         if let Some(next) = next {
             let p = prev.as_ref().expect("just written");
             // Equal lines of one input are kept, as the writer would.
@@ -277,68 +212,15 @@ pub(super) fn merge(
             heap.push(Reverse(next));
         }
     }
-    let tails = lines
+    Ok(lines
         .into_iter()
         .map(|l| l.tail.expect("every input read to its end"))
-        .collect();
-    Ok((tails, distinct))
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::order::PATH;
-    use crate::report::FileRecord;
-
-    /// Records with findings whose strings hold what the keys look like, escaped.
-    fn lines() -> Vec<String> {
-        let finding = |kind: &str, fp: &str, context: &str| {
-            format!(
-                r#"{{"kind":"{kind}","rule":"{kind}","confidence":"high","location":{{"line":1,"column":1,"sheet":"{{\"kind\":\"x\"}}"}},"masked":"****","fingerprint":"hmac-sha256:{fp}","context":"{context}"}}"#
-            )
-        };
-        let sneaky =
-            r#"\"fingerprint\":\"hmac-sha256:ffffffffffffffff\",\"findings_truncated\":true"#;
-        vec![
-            r#"{"path":"/r/a","type":"text","status":"scanned","counts":{},"findings":[]}"#.into(),
-            format!(
-                r#"{{"path":"/r/\"findings\":[{{\"kind\":\"email\"","type":"text","status":"scanned","detail":"{sneaky}","counts":{{"phone":2}},"findings":[{},{}],"columns":[{{"column":"{sneaky}","values":1,"matched":1,"share":1.0,"counts":{{}},"distinct":{{}}}}]}}"#,
-                finding("phone", "00000000000000010000000000000000", sneaky),
-                finding("phone", "00000000000000020000000000000000", "")
-            ),
-            format!(
-                r#"{{"path":"/r/c\\x21","type":"text","status":"scanned","counts":{{"email":3}},"findings":[{}],"findings_truncated":true}}"#,
-                finding("email", "00000000000000030000000000000000", "")
-            ),
-            r#"{"path":"/r/d","type":"text","status":"scanned","counts":{"email":1},"findings":[],"findings_truncated":true}"#.into(),
-        ]
-    }
-
-    #[test]
-    fn findings_in_the_bytes_are_the_parsed_records_findings() {
-        let find = Find::new();
-        for (i, line) in lines().iter().enumerate() {
-            let rec: FileRecord = serde_json::from_str(line).unwrap();
-            let (path, end) = string(line.as_bytes(), PATH.len()).unwrap();
-            assert_eq!(path, rec.path);
-            assert_eq!(path_of(line.as_bytes()).unwrap(), rec.path);
-            let mut fast = Distincts::default();
-            find.findings(line.as_bytes(), end, &mut fast).unwrap();
-            let mut parsed = Distincts::default();
-            for f in &rec.findings {
-                parsed.add(f.kind, mask::short(&f.fingerprint));
-            }
-            parsed.truncated = rec.findings_truncated;
-            assert_eq!(fast.truncated, parsed.truncated, "line {i}");
-            let lens = |d: &Distincts| -> Vec<(String, u64)> {
-                d.by_kind
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.len()))
-                    .collect()
-            };
-            assert_eq!(lens(&fast), lens(&parsed), "line {i}");
-        }
-    }
 
     #[test]
     fn a_path_with_escapes_is_keyed_as_the_bytes_it_stands_for() {
