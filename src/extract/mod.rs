@@ -275,6 +275,9 @@ pub struct Input<'a> {
     /// The first bytes ([`sniff::HEAD`] or fewer at end of input).
     pub head: &'a [u8],
     reader: Reader<'a>,
+    /// The head again, for readers of an input that [`Input::head_is_all`]: most files are
+    /// that small, and each is then read once, not read again after a seek.
+    memory: io::Cursor<&'a [u8]>,
     pub size: Option<u64>,
     /// Nesting depth: 0 for a file on disk.
     pub depth: u32,
@@ -302,6 +305,7 @@ impl<'a> Input<'a> {
             name,
             head,
             reader: Reader::Seek(reader),
+            memory: io::Cursor::new(head),
             size,
             depth,
             limits,
@@ -331,6 +335,7 @@ impl<'a> Input<'a> {
                 rest,
                 started: false,
             }),
+            memory: io::Cursor::new(head),
             size,
             depth,
             limits,
@@ -355,8 +360,12 @@ impl<'a> Input<'a> {
     }
 
     /// The input from its first byte, for readers that stream it (text, dumps, decompressors).
-    /// A streamed member can be read this way once.
+    /// A streamed member can be read this way once (but for one whose head is all of it).
     pub fn reader(&mut self) -> io::Result<&mut dyn Read> {
+        if self.head_is_all() {
+            self.memory.set_position(0);
+            return Ok(&mut self.memory);
+        }
         match &mut self.reader {
             Reader::Seek(r) => {
                 r.rewind()?;
@@ -378,6 +387,10 @@ impl<'a> Input<'a> {
     /// up to [`SPILL_IN_MEMORY`] in memory, the rest into an unlinked temporary file, within
     /// `max_parse_bytes`.
     pub fn seekable(&mut self) -> Result<&mut dyn ReadSeek, ExtractError> {
+        if self.head_is_all() {
+            self.memory.set_position(0);
+            return Ok(&mut self.memory);
+        }
         if let Reader::Stream(r) = &mut self.reader {
             if r.started {
                 return Err(io::Error::other("internal: a streamed input was read twice").into());
@@ -964,6 +977,66 @@ impl<'a> Locator<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file that cannot be read: an input all in its head must never need it.
+    struct Unreadable;
+
+    impl Read for Unreadable {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other("read again"))
+        }
+    }
+
+    impl Seek for Unreadable {
+        fn seek(&mut self, _: io::SeekFrom) -> io::Result<u64> {
+            Err(io::Error::other("sought"))
+        }
+    }
+
+    #[test]
+    fn an_input_all_in_its_head_is_read_from_memory() {
+        let det = Detector::builtin();
+        let limits = Limits::default();
+        let inputs: [(&str, &[u8]); 6] = [
+            ("a.txt", b"Telefon 41234567\n"),
+            ("a.csv", b"navn;telefon\nKari;41234567\n"),
+            ("a.json", br#"{"navn": "Kari", "telefon": "41234567"}"#),
+            (
+                "a.sql",
+                b"INSERT INTO t (navn, telefon) VALUES ('Kari', '41234567');\n",
+            ),
+            (
+                "a.html",
+                b"<html><body><p>Telefon 41234567</p></body></html>",
+            ),
+            (
+                "a.eml",
+                b"From: a@example.com\r\nSubject: Hei\r\n\r\nTelefon 41234567\r\n",
+            ),
+        ];
+        for (name, data) in inputs {
+            assert!(data.len() < sniff::HEAD);
+            for streamed in [false, true] {
+                let (mut disk, mut rest) = (Unreadable, Unreadable);
+                let mut input = if streamed {
+                    let clock = Clock::start(&limits);
+                    Input::streamed(name, data, &mut rest, None, 1, &limits, clock, &det)
+                } else {
+                    let (size, clock) = (Some(data.len() as u64), Clock::start(&limits));
+                    Input::seekable_from(name, data, &mut disk, size, 0, &limits, clock, &det)
+                };
+                let id = identify(&mut input).unwrap();
+                let mut texts = testing::Texts::default();
+                let got = extract(&mut input, id, &mut texts);
+                assert!(got.is_ok(), "{name} (streamed: {streamed}): {got:?}");
+                assert!(
+                    texts.chunks.iter().any(|c| c.1.contains("41234567")),
+                    "{name} (streamed: {streamed}): {:?}",
+                    texts.chunks
+                );
+            }
+        }
+    }
 
     #[test]
     fn line_positions_advance_by_lines_and_characters() {

@@ -23,6 +23,38 @@ pub(crate) struct Stats {
     pub had_errors: bool,
 }
 
+/// Where the bytes come from: a reader, through a buffer, or memory, read in place.
+enum Source<'a> {
+    Read {
+        r: &'a mut dyn Read,
+        buf: Vec<u8>,
+        /// The last read filled the buffer: the next one gets a larger buffer.
+        filled: bool,
+    },
+    Bytes(&'a [u8]),
+}
+
+impl Source<'_> {
+    /// The next bytes; empty at the end.
+    fn next(&mut self) -> std::io::Result<&[u8]> {
+        match self {
+            Source::Read { r, buf, filled } => {
+                if *filled && buf.len() < READ {
+                    buf.resize(READ, 0);
+                }
+                let n = crate::read::read_some(*r, buf)?;
+                *filled = n == buf.len();
+                Ok(&buf[..n])
+            }
+            Source::Bytes(rest) => {
+                let (now, later) = rest.split_at(rest.len().min(READ));
+                *rest = later;
+                Ok(now)
+            }
+        }
+    }
+}
+
 /// Decodes `input` (which starts at the beginning of the file, BOM included) as `encoding` and
 /// pushes windows into `sink`. The time budget `clock` is checked at every read: a file of
 /// any size, however dense with findings, stops at its budget.
@@ -34,27 +66,40 @@ pub(crate) fn extract(
     clock: &Clock,
     sink: &mut dyn Sink,
 ) -> Result<Stats, ExtractError> {
+    let source = Source::Read {
+        r: input,
+        buf: vec![0u8; FIRST_READ],
+        filled: false,
+    };
+    decode(source, encoding, base, context, clock, sink)
+}
+
+fn decode(
+    mut source: Source<'_>,
+    encoding: &'static Encoding,
+    base: &Location,
+    context: ChunkContext,
+    clock: &Clock,
+    sink: &mut dyn Sink,
+) -> Result<Stats, ExtractError> {
     let mut decoder = encoding.new_decoder_with_bom_removal();
     let mut windower = Windower::new(Addressing::Lines, base, context);
-    let mut buf = vec![0u8; FIRST_READ];
     let mut stats = Stats::default();
     loop {
         clock.check()?;
-        let n = crate::read::read_some(input, &mut buf)?;
+        let bytes = source.next()?;
+        let n = bytes.len();
         let last = n == 0;
         stats.bytes += n as u64;
         let out = windower.buffer();
         let need = decoder.max_utf8_buffer_length(n).unwrap_or(n * 3 + 16);
         out.reserve(need);
-        let (_, read, errors) = decoder.decode_to_string(&buf[..n], out, last);
+        let (_, read, errors) = decoder.decode_to_string(bytes, out, last);
         debug_assert_eq!(read, n, "capacity was reserved for the whole input");
         stats.had_errors |= errors;
         windower.flush(sink, last);
         if last {
             return Ok(stats);
-        }
-        if n == buf.len() && buf.len() < READ {
-            buf.resize(READ, 0);
         }
     }
 }
@@ -67,27 +112,20 @@ pub(crate) fn extract_file(
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
     let base = Location::default();
+    let clock = input.clock;
+    let context = ChunkContext::default();
     let stats = if input.head_is_all() {
-        // A head shorter than HEAD is the whole input (it is read up to the end or HEAD bytes):
-        // decode it from memory, sparing each small file a seek and two reads.
-        extract(
-            &mut &input.head[..],
+        // Most files are all in their head: decoded where they are, not copied to a buffer.
+        decode(
+            Source::Bytes(input.head),
             encoding,
             &base,
-            ChunkContext::default(),
-            &input.clock,
-            sink,
-        )?
-    } else {
-        let clock = input.clock;
-        extract(
-            input.reader()?,
-            encoding,
-            &base,
-            ChunkContext::default(),
+            context,
             &clock,
             sink,
         )?
+    } else {
+        extract(input.reader()?, encoding, &base, context, &clock, sink)?
     };
     let mut out = Extracted::new("text", stats.bytes);
     out.encoding = Some(encoding_label(encoding, bom, stats.had_errors));
