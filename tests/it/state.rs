@@ -612,12 +612,13 @@ fn finished_in(state: &Path) -> u64 {
 #[test]
 fn a_scan_killed_at_random_moments_resumes_without_reading_finished_files_again() {
     let w = Work::new();
-    const FILES: u64 = 2000;
+    const FILES: u64 = 6000;
     let mut rng = rand::rngs::StdRng::seed_from_u64(13);
     for i in 0..FILES {
-        // Text of 2-6 KB with a few values. The state commits every 1,000 statements (about
-        // 250 files) besides every 200 ms, so a kill after a few hundred files finds some of
-        // them finished however fast the build is.
+        // Text of 2-6 KB with a few values. The state commits every 1,000 statements (a file
+        // read is about one: some 900 files) besides every 200 ms, and a fast machine reads
+        // all of these in less: a kill after a random share of 6,000 files finds some of them
+        // finished however fast the build is.
         let mut text = String::new();
         while text.len() < rng.gen_range(2_000..6_000) {
             text.push_str("Saksbehandler noterte at kunden ringte om fakturaen i dag.\n");
