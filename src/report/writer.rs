@@ -612,6 +612,11 @@ impl<'o> Document<'o> {
         self.out.write_all(json)
     }
 
+    /// Writes more of the record begun last (given in parts by `kartlegg merge`).
+    pub(crate) fn more(&mut self, json: &[u8]) -> io::Result<()> {
+        self.out.write_all(json)
+    }
+
     /// Closes the list, writes the summary and commits the output.
     pub(crate) fn end(self, summary: &Summary, finished: &str) -> io::Result<()> {
         let finished = Finished { finished, summary };

@@ -664,6 +664,183 @@ fn merge_refuses_a_summary_without_the_values_it_counted() {
     );
 }
 
+/// A tree whose files with many findings make records longer than what a merge holds of a
+/// line (64 KiB), among short ones.
+fn long_records_tree() -> Tree {
+    let t = tree(30);
+    for f in 0..6 {
+        let body: String = (0..500)
+            .map(|i| format!("telefon 4{:07}\n", (f * 500 + i) * 7919 % 10_000_000))
+            .collect();
+        t.file(&format!("avd{}/lang{f}.txt", f % 4), body);
+    }
+    t
+}
+
+fn record_path(line: &str) -> String {
+    let v: Value = serde_json::from_str(line).unwrap();
+    v["path"].as_str().unwrap().to_string()
+}
+
+/// `layout`'s summary, its file count raised by `more`.
+fn count_more(layout: &mut Layout, more: u64) {
+    const OPEN: &str = r#"],"summary":"#;
+    let mut end: Value = serde_json::from_str(
+        layout
+            .end
+            .strip_prefix(OPEN)
+            .unwrap()
+            .strip_suffix('}')
+            .unwrap(),
+    )
+    .unwrap();
+    let seen = end["files_seen"].as_u64().unwrap();
+    end["files_seen"] = (seen + more).into();
+    layout.end = format!("{OPEN}{end}}}");
+}
+
+/// Puts `record` into `layout` where its path sorts (before records of an equal path).
+fn insert_sorted(layout: &mut Layout, record: String) {
+    use kartlegg::report::order::key;
+    let k = key(&record_path(&record));
+    let at = layout
+        .records
+        .iter()
+        .position(|r| key(&record_path(r)) >= k)
+        .unwrap_or(layout.records.len());
+    layout.records.insert(at, record);
+}
+
+#[test]
+fn merged_shards_with_long_records_equal_one_machines_inventory() {
+    let t = long_records_tree();
+    let o = Out::new();
+    let mut whole = o.start(t.path(), "whole.json", &["--format", "json"]);
+    assert!(matches!(whole.wait().unwrap().code(), Some(0 | 1)));
+    let whole = o.read("whole.json");
+    let names = o.shards(t.path(), 3, "json", &["--format", "json"]);
+    let longest = names
+        .iter()
+        .flat_map(|n| Layout::read(&o, n).records)
+        .map(|r| r.len())
+        .max()
+        .unwrap();
+    assert!(longest > 80 << 10, "{longest}: some records are long");
+    let (code, err) = o.merge(&names);
+    assert_eq!(code, 0, "{err}");
+    let merged = std::fs::read_to_string(o.path("merged.json")).unwrap();
+    assert_eq!(
+        crate::state::comparable(&serde_json::from_str(&merged).unwrap()),
+        crate::state::comparable(&whole)
+    );
+    // Copied as they were, separators and all: the document is laid out as a scan lays it.
+    let layout = Layout::read(&o, "merged.json");
+    assert!(layout.records.iter().any(|r| r.len() == longest));
+    assert_eq!(layout.text(), merged);
+}
+
+/// Two shards listing one path with long records that agree in their first 64 KiB: their
+/// order is that of their whole text, and identical ones are an overlap.
+#[test]
+fn merge_compares_long_records_of_one_path_whole() {
+    let t = long_records_tree();
+    let o = Out::new();
+    let names = o.shards(t.path(), 3, "json", &["--format", "json"]);
+    let (donor, long) = (0..3)
+        .find_map(|i| {
+            let l = Layout::read(&o, &names[i]);
+            let r = l.records.iter().find(|r| r.len() > 80 << 10)?.clone();
+            Some((i, r))
+        })
+        .unwrap();
+    let other = (donor + 1) % 3;
+    // The same record but for one digit of its last fingerprint, near its end.
+    const FP: &str = r#""fingerprint":"hmac-sha256:"#;
+    let at = long.rfind(FP).unwrap() + FP.len();
+    assert!(at > 64 << 10, "{at}");
+    let mut changed = long.clone();
+    let digit = if &long[at..at + 1] == "0" { "1" } else { "0" };
+    changed.replace_range(at..at + 1, digit);
+    let sorted = if long < changed {
+        [&long, &changed]
+    } else {
+        [&changed, &long]
+    };
+
+    let mut l = Layout::read(&o, &names[other]);
+    insert_sorted(&mut l, changed.clone());
+    count_more(&mut l, 1);
+    l.write(&o, "other.json");
+    let mut inputs = names.clone();
+    inputs[other] = "other.json".into();
+    let (code, err) = o.merge(&inputs);
+    assert_eq!(code, 0, "{err}");
+    let merged = Layout::read(&o, "merged.json");
+    let both: Vec<&String> = merged
+        .records
+        .iter()
+        .filter(|r| record_path(r) == record_path(&long))
+        .collect();
+    assert_eq!(both, sorted, "ordered by their whole text");
+    std::fs::remove_file(o.path("merged.json")).unwrap();
+
+    // The record itself in two shards: an overlap, found past the first 64 KiB.
+    let mut l = Layout::read(&o, &names[other]);
+    insert_sorted(&mut l, long.clone());
+    count_more(&mut l, 1);
+    l.write(&o, "overlap.json");
+    inputs[other] = "overlap.json".into();
+    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    o.refused(&refs, "both hold");
+
+    // A long line that does not end as a record does.
+    let mut l = Layout::read(&o, &names[donor]);
+    let i = l.records.iter().position(|r| *r == long).unwrap();
+    l.records[i].pop();
+    l.write(&o, "cut.json");
+    let mut inputs = names.clone();
+    inputs[donor] = "cut.json".into();
+    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    o.refused(&refs, "not a file record");
+}
+
+/// Records whose end, comma or newline falls where what a merge holds of a line ends
+/// (64 KiB) are copied whole, and only they.
+#[test]
+fn merge_copies_records_ending_where_what_it_holds_ends() {
+    let t = tree(30);
+    let o = Out::new();
+    let names = o.shards(t.path(), 3, "json", &["--format", "json"]);
+    let mut l = Layout::read(&o, &names[1]);
+    assert!(l.records.len() >= 4);
+    let held = 64 << 10;
+    let mut padded = Vec::new();
+    for (i, len) in [held - 1, held, held + 1, 3 * held + 7]
+        .into_iter()
+        .enumerate()
+    {
+        let path = serde_json::to_string(&record_path(&l.records[i])).unwrap();
+        let bare = format!(r#"{{"path":{path},"status":"scanned","pad":""}}"#);
+        let pad = "x".repeat(len - bare.len());
+        let r = format!(r#"{{"path":{path},"status":"scanned","pad":"{pad}"}}"#);
+        assert_eq!(r.len(), len);
+        l.records[i] = r.clone();
+        padded.push(r);
+    }
+    l.write(&o, "padded.json");
+    let mut inputs = names.clone();
+    inputs[1] = "padded.json".into();
+    let (code, err) = o.merge(&inputs);
+    assert_eq!(code, 0, "{err}");
+    let merged = Layout::read(&o, "merged.json");
+    for r in &padded {
+        assert_eq!(merged.records.iter().filter(|m| *m == r).count(), 1);
+    }
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(o.path("merged.json")).unwrap()).unwrap();
+    assert_eq!(doc["files"].as_array().unwrap().len(), merged.records.len());
+}
+
 #[test]
 fn merge_refuses_edited_json_inventories_read_line_by_line() {
     let t = tree(30);

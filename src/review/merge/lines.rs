@@ -7,13 +7,21 @@
 //! distinct values come from each input's summary, not from its findings.) Lines are checked
 //! to be in the order the writer sorts them by (the path's key, then the record's text): an
 //! input out of order was edited, and is refused, as is an input whose lines are not records
-//! as the writer writes them. Memory holds one line per input and a read buffer each.
+//! as the writer writes them.
+//!
+//! Memory holds a read buffer per input and at most [`HELD`] bytes of its current line: the
+//! rest of a longer line (a record with thousands of findings is megabytes) is copied to the
+//! output when the record is written, never held, so it costs no fresh memory. Only where the
+//! held bytes may not decide are lines read whole: two inputs listing the same path (to order
+//! them by their text and to find an overlap). Within one input, a line whose path equals the
+//! one before is checked against what was held of that one: an input out of order there is
+//! refused unless the two records agree in their first [`HELD`] bytes.
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{self, BufRead, BufReader};
 
 use super::{overlap, Input, MergeError, Tail};
 use crate::report::order::{self, leading_path};
@@ -24,6 +32,9 @@ use crate::review::inventory;
 /// The read buffer of each input (128 KiB: a larger one only touched more pages).
 const BUF: usize = 1 << 17;
 
+/// Of a line, the bytes held in memory until its record is written.
+const HELD: usize = 64 << 10;
+
 /// An input read a line at a time.
 pub(super) struct Lines {
     r: BufReader<File>,
@@ -31,6 +42,8 @@ pub(super) struct Lines {
     n: usize,
     listed: u64,
     tail: Option<Tail>,
+    /// The current record's line goes on past what its head holds.
+    rest: bool,
 }
 
 fn read_error(input: &Input, e: impl std::fmt::Display) -> MergeError {
@@ -62,17 +75,24 @@ pub(super) fn open(inputs: &[Input]) -> Result<Option<Vec<Lines>>, MergeError> {
             n: 1,
             listed: 0,
             tail: None,
+            rest: false,
         });
     }
     Ok(Some(all))
 }
 
 /// `BufRead::read_until` of a line, with memchr's search (std's is a plainer loop, and this
-/// is most of what a merge does).
-fn read_line(r: &mut impl BufRead, out: &mut Vec<u8>) -> std::io::Result<usize> {
+/// is most of what a merge does), stopping early once `out` holds `cap` bytes. The bytes read,
+/// and whether the line ended (at its newline or at the end of the input).
+fn read_line(r: &mut impl BufRead, out: &mut Vec<u8>, cap: usize) -> io::Result<(usize, bool)> {
     let mut read = 0;
     loop {
+        let room = cap.saturating_sub(out.len());
+        if room == 0 {
+            return Ok((read, false));
+        }
         let buf = r.fill_buf()?;
+        let buf = &buf[..buf.len().min(room)];
         let (n, done) = match memchr::memchr(b'\n', buf) {
             Some(i) => (i + 1, true),
             None => (buf.len(), buf.is_empty()),
@@ -81,9 +101,34 @@ fn read_line(r: &mut impl BufRead, out: &mut Vec<u8>) -> std::io::Result<usize> 
         r.consume(n);
         read += n;
         if done {
-            return Ok(read);
+            return Ok((read, true));
         }
     }
+}
+
+/// A whole line made its record: without its newline, trailing blanks and one comma. False
+/// when what is left does not end as a record does.
+fn record_end(line: &mut Vec<u8>) -> bool {
+    let len = line.trim_ascii_end().len();
+    line.truncate(len);
+    if line.last() == Some(&b',') {
+        line.pop();
+    }
+    line.last() == Some(&b'}')
+}
+
+fn not_record(input: &Input, n: usize) -> MergeError {
+    read_error(
+        input,
+        format!("line {n}: not a file record as kartlegg writes it"),
+    )
+}
+
+fn cut_short(input: &Input) -> MergeError {
+    read_error(
+        input,
+        "not a kartlegg inventory: it ends inside its list of files",
+    )
 }
 
 /// The path of a record line.
@@ -107,44 +152,68 @@ impl Lines {
             run: 0,
         });
         h.tag = tag;
-        let not_record = |n: usize| {
-            read_error(
-                input,
-                format!("line {n}: not a file record as kartlegg writes it"),
-            )
-        };
         loop {
             h.data.clear();
-            let read = read_line(&mut self.r, &mut h.data).map_err(|e| read_error(input, e))?;
+            let (read, whole) =
+                read_line(&mut self.r, &mut h.data, HELD).map_err(|e| read_error(input, e))?;
             self.n += 1;
             if read == 0 {
-                return Err(read_error(
-                    input,
-                    "not a kartlegg inventory: it ends inside its list of files",
-                ));
+                return Err(cut_short(input));
+            }
+            self.rest = !whole;
+            if self.rest {
+                // The start of a long line: a record's path is in it. Anything else (the
+                // list's end with its summary) is read whole.
+                match leading_path(&h.data) {
+                    Some((path, _)) => {
+                        h.key.clear();
+                        order::key_into(&path, &mut h.key);
+                        self.listed += 1;
+                        return Ok(Some(h));
+                    }
+                    None => self.read_rest(input, &mut h.data)?,
+                }
             }
             let len = h.data.trim_ascii_end().len();
-            h.data.truncate(len);
-            match h.data.first() {
+            match h.data[..len].first() {
                 None => continue,
                 Some(b']') => {
+                    h.data.truncate(len);
                     self.end(input, &h.data)?;
                     return Ok(None);
                 }
                 Some(_) => {}
             }
-            if h.data.last() == Some(&b',') {
-                h.data.pop();
+            if !record_end(&mut h.data) {
+                return Err(not_record(input, self.n));
             }
-            if h.data.last() != Some(&b'}') {
-                return Err(not_record(self.n));
-            }
-            let (path, _) = leading_path(&h.data).ok_or_else(|| not_record(self.n))?;
+            let (path, _) = leading_path(&h.data).ok_or_else(|| not_record(input, self.n))?;
             h.key.clear();
             order::key_into(&path, &mut h.key);
             self.listed += 1;
             return Ok(Some(h));
         }
+    }
+
+    /// Appends the rest of the current line to `line`.
+    fn read_rest(&mut self, input: &Input, line: &mut Vec<u8>) -> Result<(), MergeError> {
+        if std::mem::take(&mut self.rest) {
+            let (_, whole) =
+                read_line(&mut self.r, line, usize::MAX).map_err(|e| read_error(input, e))?;
+            debug_assert!(whole);
+        }
+        Ok(())
+    }
+
+    /// Makes `h`, this input's current record, whole: what its head held and the rest.
+    fn complete(&mut self, input: &Input, h: &mut Head) -> Result<(), MergeError> {
+        if self.rest {
+            self.read_rest(input, &mut h.data)?;
+            if !record_end(&mut h.data) {
+                return Err(not_record(input, self.n));
+            }
+        }
+        Ok(())
     }
 
     /// The last line, `],"summary":…}`, and nothing but blank lines after it.
@@ -173,6 +242,60 @@ impl Lines {
         });
         Ok(())
     }
+
+    /// Writes the current record, `held` (what its head holds) and, of a long line, the rest,
+    /// copied as it is read: all but the line's newline, trailing blanks and one comma.
+    fn write(
+        &mut self,
+        input: &Input,
+        held: &[u8],
+        doc: &mut Document<'_>,
+    ) -> Result<(), MergeError> {
+        if !std::mem::take(&mut self.rest) {
+            return doc.record(held).map_err(MergeError::Write);
+        }
+        let write = |doc: &mut Document<'_>, b: &[u8]| doc.more(b).map_err(MergeError::Write);
+        // Where a run of blanks and commas at the end of `b` starts: those end the record only
+        // if nothing else follows them on the line, so they wait.
+        let end = |b: &[u8]| {
+            b.iter()
+                .rposition(|b| !(b.is_ascii_whitespace() || *b == b','))
+                .map_or(0, |i| i + 1)
+        };
+        let keep = end(held);
+        doc.record(&held[..keep]).map_err(MergeError::Write)?;
+        let mut last = held[..keep].last().copied();
+        let mut waiting = held[keep..].to_vec();
+        loop {
+            let buf = self.r.fill_buf().map_err(|e| read_error(input, e))?;
+            if buf.is_empty() {
+                return Err(cut_short(input));
+            }
+            let (part, done) = match memchr::memchr(b'\n', buf) {
+                Some(i) => (&buf[..i], true),
+                None => (buf, false),
+            };
+            let keep = end(part);
+            if keep > 0 {
+                write(doc, &waiting)?;
+                waiting.clear();
+                write(doc, &part[..keep])?;
+                last = Some(part[keep - 1]);
+            }
+            waiting.extend_from_slice(&part[keep..]);
+            let used = part.len() + usize::from(done);
+            self.r.consume(used);
+            if done {
+                break;
+            }
+        }
+        // As `record_end` has it: blanks, at most one comma before them, and a `}` before all.
+        let left = waiting.trim_ascii_end();
+        if left.len() > 1 || left.first().is_some_and(|&b| b != b',') || last != Some(b'}') {
+            return Err(not_record(input, self.n));
+        }
+        Ok(())
+    }
 }
 
 /// Merges the inputs' records into `doc`, in order. Returns the inputs' ends, in input order.
@@ -189,20 +312,39 @@ pub(super) fn merge(
     }
     // The record written last, whose buffers are reused for the next line read.
     let mut prev: Option<Head> = None;
-    while let Some(Reverse(h)) = heap.pop() {
+    while let Some(Reverse(mut h)) = heap.pop() {
         let tag = h.tag as usize;
+        // Another input lists the same path: both lines are compared whole, for their order
+        // and for an overlap (the heap ordered them by what their heads held).
+        let mut completed = false;
+        if let Some(mut top) = heap.peek_mut() {
+            let other = top.0.tag as usize;
+            if top.0.key == h.key && (lines[tag].rest || lines[other].rest) {
+                lines[tag].complete(&inputs[tag], &mut h)?;
+                lines[other].complete(&inputs[other], &mut top.0)?;
+                completed = true;
+            }
+        }
+        if completed && heap.peek().is_some_and(|t| t.0 < h) {
+            heap.push(Reverse(h));
+            continue;
+        }
         if let Some(e) = prev
             .as_ref()
             .and_then(|p| overlap(inputs, p.entry(), h.entry()))
         {
             return Err(e);
         }
-        doc.record(&h.data).map_err(MergeError::Write)?;
+        lines[tag].write(&inputs[tag], &h.data, doc)?;
         let spare = prev.replace(h);
         let next = lines[tag].next(&inputs[tag], tag as u32, spare)?;
-        if let Some(next) = next {
+        if let Some(mut next) = next {
             let p = prev.as_ref().expect("just written");
-            // Equal lines of one input are kept, as the writer would.
+            if next.key == p.key {
+                lines[tag].complete(&inputs[tag], &mut next)?;
+            }
+            // Equal lines of one input are kept, as the writer would. (`p` holds what was
+            // held of a long line: a line less than that is less than the whole.)
             if (&next.key, &next.data) < (&p.key, &p.data) {
                 return Err(MergeError::Order {
                     path: inputs[tag].name.clone(),
