@@ -998,20 +998,20 @@ mod tests {
         let det = Detector::builtin();
         let limits = Limits::default();
         let inputs: [(&str, &[u8]); 6] = [
-            ("a.txt", b"Telefon 41234567\n"),
-            ("a.csv", b"navn;telefon\nKari;41234567\n"),
-            ("a.json", br#"{"navn": "Kari", "telefon": "41234567"}"#),
+            ("a.txt", b"Ordre 10240042\n"),
+            ("a.csv", b"navn;ordre\nKari;10240042\n"),
+            ("a.json", br#"{"navn": "Kari", "ordre": "10240042"}"#),
             (
                 "a.sql",
-                b"INSERT INTO t (navn, telefon) VALUES ('Kari', '41234567');\n",
+                b"INSERT INTO t (navn, ordre) VALUES ('Kari', '10240042');\n",
             ),
             (
                 "a.html",
-                b"<html><body><p>Telefon 41234567</p></body></html>",
+                b"<html><body><p>Ordre 10240042</p></body></html>",
             ),
             (
                 "a.eml",
-                b"From: a@example.com\r\nSubject: Hei\r\n\r\nTelefon 41234567\r\n",
+                b"From: a@example.com\r\nSubject: Hei\r\n\r\nOrdre 10240042\r\n",
             ),
         ];
         for (name, data) in inputs {
@@ -1030,7 +1030,7 @@ mod tests {
                 let got = extract(&mut input, id, &mut texts);
                 assert!(got.is_ok(), "{name} (streamed: {streamed}): {got:?}");
                 assert!(
-                    texts.chunks.iter().any(|c| c.1.contains("41234567")),
+                    texts.chunks.iter().any(|c| c.1.contains("10240042")),
                     "{name} (streamed: {streamed}): {:?}",
                     texts.chunks
                 );
