@@ -1005,10 +1005,7 @@ mod tests {
                 "a.sql",
                 b"INSERT INTO t (navn, ordre) VALUES ('Kari', '10240042');\n",
             ),
-            (
-                "a.html",
-                b"<html><body><p>Ordre 10240042</p></body></html>",
-            ),
+            ("a.html", b"<html><body><p>Ordre 10240042</p></body></html>"),
             (
                 "a.eml",
                 b"From: a@example.com\r\nSubject: Hei\r\n\r\nOrdre 10240042\r\n",

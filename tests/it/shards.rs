@@ -805,36 +805,51 @@ fn merge_compares_long_records_of_one_path_whole() {
 }
 
 /// Records whose end, comma or newline falls where what a merge holds of a line ends
-/// (64 KiB) are copied whole, and only they.
+/// (64 KiB) are copied whole, and only they; so is a record with a value of blanks and commas
+/// longer than that, and two equal records of one input (a zip's two equal members) whose
+/// comma is the last byte held.
 #[test]
 fn merge_copies_records_ending_where_what_it_holds_ends() {
     let t = tree(30);
     let o = Out::new();
     let names = o.shards(t.path(), 3, "json", &["--format", "json"]);
     let mut l = Layout::read(&o, &names[1]);
-    assert!(l.records.len() >= 4);
+    assert!(l.records.len() >= 7);
     let held = 64 << 10;
-    let mut padded = Vec::new();
-    for (i, len) in [held - 1, held, held + 1, 3 * held + 7]
-        .into_iter()
-        .enumerate()
-    {
-        let path = serde_json::to_string(&record_path(&l.records[i])).unwrap();
-        let bare = format!(r#"{{"path":{path},"status":"scanned","pad":""}}"#);
-        let pad = "x".repeat(len - bare.len());
-        let r = format!(r#"{{"path":{path},"status":"scanned","pad":"{pad}"}}"#);
+    let padded = |r: &str, len: usize, fill: &str| {
+        let path = serde_json::to_string(&record_path(r)).unwrap();
+        let bare = format!(r#"{{"path":{path},"status":"scanned","pad":"x"}}"#);
+        let pad = fill
+            .repeat(len)
+            .chars()
+            .take(len - bare.len())
+            .collect::<String>();
+        let r = format!(r#"{{"path":{path},"status":"scanned","pad":"{pad}x"}}"#);
         assert_eq!(r.len(), len);
-        l.records[i] = r.clone();
-        padded.push(r);
+        r
+    };
+    let mut copies = Vec::new();
+    for (i, len, fill) in [
+        (0, held - 1, "x"),
+        (1, held, "x"),
+        (2, held + 1, "x"),
+        (3, 3 * held + 7, "x"),
+        (4, 3 * held, ", "),
+        (5, held - 1, "x"),
+    ] {
+        l.records[i] = padded(&l.records[i], len, fill);
+        copies.push((l.records[i].clone(), 1));
     }
+    l.records[6] = l.records[5].clone();
+    copies.last_mut().unwrap().1 = 2;
     l.write(&o, "padded.json");
     let mut inputs = names.clone();
     inputs[1] = "padded.json".into();
     let (code, err) = o.merge(&inputs);
     assert_eq!(code, 0, "{err}");
     let merged = Layout::read(&o, "merged.json");
-    for r in &padded {
-        assert_eq!(merged.records.iter().filter(|m| *m == r).count(), 1);
+    for (r, n) in &copies {
+        assert_eq!(merged.records.iter().filter(|m| *m == r).count(), *n);
     }
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(o.path("merged.json")).unwrap()).unwrap();

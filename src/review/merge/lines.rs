@@ -106,15 +106,27 @@ fn read_line(r: &mut impl BufRead, out: &mut Vec<u8>, cap: usize) -> io::Result<
     }
 }
 
+/// Where the blanks and commas that end `b` start (`b.len()` when it ends otherwise).
+fn content_end(b: &[u8]) -> usize {
+    b.iter()
+        .rposition(|b| !(b.is_ascii_whitespace() || *b == b','))
+        .map_or(0, |i| i + 1)
+}
+
+/// Whether a line whose content ends with `last` and goes on with `after` (blanks and commas
+/// only) ends as the writer ends a record: `}`, at most one comma, blanks.
+fn ends_record(last: Option<u8>, after: &[u8]) -> bool {
+    let after = after.trim_ascii_end();
+    last == Some(b'}') && (after.is_empty() || after == b",")
+}
+
 /// A whole line made its record: without its newline, trailing blanks and one comma. False
-/// when what is left does not end as a record does.
+/// when it does not end as a record does.
 fn record_end(line: &mut Vec<u8>) -> bool {
-    let len = line.trim_ascii_end().len();
+    let len = content_end(line);
+    let ok = ends_record(line[..len].last().copied(), &line[len..]);
     line.truncate(len);
-    if line.last() == Some(&b',') {
-        line.pop();
-    }
-    line.last() == Some(&b'}')
+    ok
 }
 
 fn not_record(input: &Input, n: usize) -> MergeError {
@@ -152,6 +164,9 @@ impl Lines {
             run: 0,
         });
         h.tag = tag;
+        // A line read whole (two inputs listing one path) may have left megabytes behind.
+        h.data.clear();
+        h.data.shrink_to(HELD);
         loop {
             h.data.clear();
             let (read, whole) =
@@ -161,31 +176,25 @@ impl Lines {
                 return Err(cut_short(input));
             }
             self.rest = !whole;
-            if self.rest {
-                // The start of a long line: a record's path is in it. Anything else (the
-                // list's end with its summary) is read whole.
-                match leading_path(&h.data) {
-                    Some((path, _)) => {
-                        h.key.clear();
-                        order::key_into(&path, &mut h.key);
-                        self.listed += 1;
-                        return Ok(Some(h));
+            // The start of a long line is kept when it holds a record's path; anything else
+            // (the list's end with its summary) is read whole.
+            if self.rest && leading_path(&h.data).is_none() {
+                self.read_rest(input, &mut h.data)?;
+            }
+            if !self.rest {
+                let len = h.data.trim_ascii_end().len();
+                match h.data[..len].first() {
+                    None => continue,
+                    Some(b']') => {
+                        h.data.truncate(len);
+                        self.end(input, &h.data)?;
+                        return Ok(None);
                     }
-                    None => self.read_rest(input, &mut h.data)?,
+                    Some(_) => {}
                 }
-            }
-            let len = h.data.trim_ascii_end().len();
-            match h.data[..len].first() {
-                None => continue,
-                Some(b']') => {
-                    h.data.truncate(len);
-                    self.end(input, &h.data)?;
-                    return Ok(None);
+                if !record_end(&mut h.data) {
+                    return Err(not_record(input, self.n));
                 }
-                Some(_) => {}
-            }
-            if !record_end(&mut h.data) {
-                return Err(not_record(input, self.n));
             }
             let (path, _) = leading_path(&h.data).ok_or_else(|| not_record(input, self.n))?;
             h.key.clear();
@@ -198,9 +207,7 @@ impl Lines {
     /// Appends the rest of the current line to `line`.
     fn read_rest(&mut self, input: &Input, line: &mut Vec<u8>) -> Result<(), MergeError> {
         if std::mem::take(&mut self.rest) {
-            let (_, whole) =
-                read_line(&mut self.r, line, usize::MAX).map_err(|e| read_error(input, e))?;
-            debug_assert!(whole);
+            read_line(&mut self.r, line, usize::MAX).map_err(|e| read_error(input, e))?;
         }
         Ok(())
     }
@@ -244,29 +251,30 @@ impl Lines {
     }
 
     /// Writes the current record, `held` (what its head holds) and, of a long line, the rest,
-    /// copied as it is read: all but the line's newline, trailing blanks and one comma.
+    /// copied as it is read: all but the line's newline, trailing blanks and one comma. `held`
+    /// is left holding the start of the record as written.
     fn write(
         &mut self,
         input: &Input,
-        held: &[u8],
+        held: &mut Vec<u8>,
         doc: &mut Document<'_>,
     ) -> Result<(), MergeError> {
         if !std::mem::take(&mut self.rest) {
             return doc.record(held).map_err(MergeError::Write);
         }
-        let write = |doc: &mut Document<'_>, b: &[u8]| doc.more(b).map_err(MergeError::Write);
-        // Where a run of blanks and commas at the end of `b` starts: those end the record only
-        // if nothing else follows them on the line, so they wait.
-        let end = |b: &[u8]| {
-            b.iter()
-                .rposition(|b| !(b.is_ascii_whitespace() || *b == b','))
-                .map_or(0, |i| i + 1)
-        };
-        let keep = end(held);
-        doc.record(&held[..keep]).map_err(MergeError::Write)?;
-        let mut last = held[..keep].last().copied();
-        let mut waiting = held[keep..].to_vec();
+        let more = |doc: &mut Document<'_>, b: &[u8]| doc.more(b).map_err(MergeError::Write);
+        // A run of blanks and commas ends the record only if nothing else follows it on the
+        // line, so it waits; only after a `}` (where a record may end) and while it is short:
+        // a longer one is no ending the writer writes, and is written as content.
+        let mut waiting = held.split_off(content_end(held));
+        doc.record(held).map_err(MergeError::Write)?;
+        let mut last = held.last().copied();
         loop {
+            if last != Some(b'}') || waiting.len() > HELD {
+                more(doc, &waiting)?;
+                last = waiting.last().copied().or(last);
+                waiting.clear();
+            }
             let buf = self.r.fill_buf().map_err(|e| read_error(input, e))?;
             if buf.is_empty() {
                 return Err(cut_short(input));
@@ -275,23 +283,21 @@ impl Lines {
                 Some(i) => (&buf[..i], true),
                 None => (buf, false),
             };
-            let keep = end(part);
-            if keep > 0 {
-                write(doc, &waiting)?;
+            let content = content_end(part);
+            if content > 0 {
+                more(doc, &waiting)?;
                 waiting.clear();
-                write(doc, &part[..keep])?;
-                last = Some(part[keep - 1]);
+                more(doc, &part[..content])?;
+                last = Some(part[content - 1]);
             }
-            waiting.extend_from_slice(&part[keep..]);
+            waiting.extend_from_slice(&part[content..]);
             let used = part.len() + usize::from(done);
             self.r.consume(used);
             if done {
                 break;
             }
         }
-        // As `record_end` has it: blanks, at most one comma before them, and a `}` before all.
-        let left = waiting.trim_ascii_end();
-        if left.len() > 1 || left.first().is_some_and(|&b| b != b',') || last != Some(b'}') {
+        if !ends_record(last, &waiting) {
             return Err(not_record(input, self.n));
         }
         Ok(())
@@ -335,7 +341,7 @@ pub(super) fn merge(
         {
             return Err(e);
         }
-        lines[tag].write(&inputs[tag], &h.data, doc)?;
+        lines[tag].write(&inputs[tag], &mut h.data, doc)?;
         let spare = prev.replace(h);
         let next = lines[tag].next(&inputs[tag], tag as u32, spare)?;
         if let Some(mut next) = next {
@@ -343,8 +349,8 @@ pub(super) fn merge(
             if next.key == p.key {
                 lines[tag].complete(&inputs[tag], &mut next)?;
             }
-            // Equal lines of one input are kept, as the writer would. (`p` holds what was
-            // held of a long line: a line less than that is less than the whole.)
+            // Equal lines of one input are kept, as the writer would. (`p` holds the start of
+            // a long record: a line less than that is less than the whole.)
             if (&next.key, &next.data) < (&p.key, &p.data) {
                 return Err(MergeError::Order {
                     path: inputs[tag].name.clone(),
