@@ -415,12 +415,17 @@ impl<W: Write> Report for HtmlReport<W> {
 mod tests {
     use super::*;
 
+    /// A report of one root, with a provided key, written to `out`.
+    fn page(out: &mut Vec<u8>) -> HtmlReport<&mut Vec<u8>> {
+        let header =
+            json!({"scan": {"roots": ["/r"], "options": {}, "fingerprints": {"key": "provided"}}});
+        HtmlReport::new(out, Lang::Nb, header, Caps::default()).unwrap()
+    }
+
     #[test]
     fn no_name_can_close_the_data_script() {
         let mut out = Vec::new();
-        let header =
-            json!({"scan": {"roots": ["/r"], "options": {}, "fingerprints": {"key": "provided"}}});
-        let mut r = HtmlReport::new(&mut out, Lang::Nb, header, Caps::default()).unwrap();
+        let mut r = page(&mut out);
         let mut rec = FileRecord::new("/r/</script><img src=x>.txt".into(), None);
         rec.set_status(Status::Error, "io_error", "</script>");
         r.file(&rec).unwrap();
@@ -444,9 +449,7 @@ mod tests {
     #[test]
     fn the_page_counts_distinct_values_without_their_fingerprints() {
         let mut out = Vec::new();
-        let header =
-            json!({"scan": {"roots": ["/r"], "options": {}, "fingerprints": {"key": "provided"}}});
-        let mut r = HtmlReport::new(&mut out, Lang::Nb, header, Caps::default()).unwrap();
+        let mut r = page(&mut out);
         let mut summary = Summary::default();
         let mut d = crate::report::distinct::Distinct::default();
         d.insert(0x1e7b_b6fb_7576_b026);
