@@ -352,12 +352,7 @@ fn summary(tails: &[Tail]) -> Summary {
         add(&mut s.findings_by_kind, findings_by_kind);
         add(&mut s.findings_by_confidence, findings_by_confidence);
         for (k, d) in distinct_sketch {
-            match s.distinct_sketch.get_mut(k) {
-                Some(sum) => sum.merge(d),
-                None => {
-                    s.distinct_sketch.insert(k.clone(), d.clone());
-                }
-            }
+            s.distinct_sketch.entry(k.clone()).or_default().merge(d);
         }
         s.synthetic += synthetic;
         s.atime.noatime_opens += noatime_opens;

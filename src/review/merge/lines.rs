@@ -164,11 +164,10 @@ impl Lines {
             run: 0,
         });
         h.tag = tag;
-        // A line read whole (two inputs listing one path) may have left megabytes behind.
-        h.data.clear();
-        h.data.shrink_to(HELD);
         loop {
             h.data.clear();
+            // A line read whole (two inputs listing one path) may have left megabytes behind.
+            h.data.shrink_to(HELD);
             let (read, whole) =
                 read_line(&mut self.r, &mut h.data, HELD).map_err(|e| read_error(input, e))?;
             self.n += 1;
