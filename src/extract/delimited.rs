@@ -554,14 +554,9 @@ fn header_like(line: &str, d: char) -> bool {
 /// (`csv`, `tsv`, `tab`, `psv`), or by the shape of the head (see the module essay). `whole`
 /// says the head is the whole input (its last line is complete).
 pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
-    let mut lines: Vec<&str> = lines(text).take(SNIFF_LINES + 1).collect();
-    if !whole || lines.len() > SNIFF_LINES {
-        lines.pop(); // possibly cut off
-    }
-    lines.retain(|l| !l.trim().is_empty());
-    let first = lines.first().copied().unwrap_or("");
     let by_ext = matches!(ext, "csv" | "tsv" | "tab" | "psv");
-    let n = field_counts(first);
+    // Prose is told by its first line: the other lines are split only for a possible table.
+    let n = field_counts(first_line(text, whole));
     if n.iter().all(|&k| k < 2) {
         return by_ext.then(|| {
             let d = match ext {
@@ -577,6 +572,8 @@ pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
     if !by_ext && n.iter().all(|&k| k < 3) {
         return None;
     }
+    let lines = sniffed_lines(text, whole);
+    let first = lines.first().copied().unwrap_or("");
     // The delimiter that splits the most lines like the first, then the most fields. Without
     // a table's extension, only a delimiter splitting nine lines in ten alike can make a table:
     // one is out at the first disagreement over that, and prose is decided in a few lines.
@@ -614,6 +611,30 @@ pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
         short += usize::from(c.split_whitespace().nth(3).is_none());
     }
     (short * 10 >= cells_n * 8).then_some((d as u8, header))
+}
+
+/// The lines of the head that [`detect`] goes by: the first [`SNIFF_LINES`] that are not blank,
+/// without the last when it may be cut off (the head is not the whole input).
+fn sniffed_lines(text: &str, whole: bool) -> Vec<&str> {
+    let mut lines: Vec<&str> = lines(text).take(SNIFF_LINES + 1).collect();
+    if !whole || lines.len() > SNIFF_LINES {
+        lines.pop(); // possibly cut off
+    }
+    lines.retain(|l| !l.trim().is_empty());
+    lines
+}
+
+/// The first of [`sniffed_lines`] (`""` when there is none), without splitting the others.
+fn first_line(text: &str, whole: bool) -> &str {
+    let mut taken = lines(text).take(SNIFF_LINES + 1).enumerate().peekable();
+    while let Some((i, line)) = taken.next() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let dropped = taken.peek().is_none() && (!whole || i + 1 > SNIFF_LINES);
+        return if dropped { "" } else { line };
+    }
+    ""
 }
 
 /// `str::lines` by a vectorised search: the sniff splits the head of every text file.
@@ -847,6 +868,17 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The first line is found without splitting the rest, as the split finds it.
+        #[test]
+        fn the_first_sniffed_line_is_found_alone(
+            text in proptest::collection::vec(
+                proptest::sample::select(&["a;b", " ", "\n", "\r\n", "x"][..]), 0..300),
+            whole in proptest::prelude::any::<bool>(),
+        ) {
+            let text = text.concat();
+            let split = sniffed_lines(&text, whole);
+            proptest::prop_assert_eq!(first_line(&text, whole), split.first().copied().unwrap_or(""));
+        }
         #[test]
         fn one_pass_counts_equal_searched_counts(line in "[a;,\t|\"ø ]{0,600}") {
             proptest::prop_assert_eq!(field_counts(&line), field_counts_by_search(&line));
