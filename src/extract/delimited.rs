@@ -879,6 +879,7 @@ mod tests {
             let split = sniffed_lines(&text, whole);
             proptest::prop_assert_eq!(first_line(&text, whole), split.first().copied().unwrap_or(""));
         }
+
         #[test]
         fn one_pass_counts_equal_searched_counts(line in "[a;,\t|\"ø ]{0,600}") {
             proptest::prop_assert_eq!(field_counts(&line), field_counts_by_search(&line));

@@ -345,7 +345,7 @@ pub(crate) enum ColumnKind {
 
 /// What a column (or header, or key) name says about the dates under it.
 pub(crate) fn column_kind(name: &str) -> ColumnKind {
-    // Every column of every table is named here, twice: one pass for all the words, not a
+    // Every column name of every table comes here: one pass for all the words, not a
     // substring search per word (which was most of a small CSV file's table set-up).
     static EXCLUDED: std::sync::LazyLock<aho_corasick::AhoCorasick> =
         std::sync::LazyLock::new(|| {
