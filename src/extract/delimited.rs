@@ -555,8 +555,7 @@ fn header_like(line: &str, d: char) -> bool {
 /// says the head is the whole input (its last line is complete).
 pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
     let by_ext = matches!(ext, "csv" | "tsv" | "tab" | "psv");
-    // Prose is told by its first line: the other lines are split only for a possible table.
-    let n = field_counts(first_line(text, whole));
+    let n = field_counts(sniffed_lines(text, whole).next().unwrap_or(""));
     if n.iter().all(|&k| k < 2) {
         return by_ext.then(|| {
             let d = match ext {
@@ -572,7 +571,7 @@ pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
     if !by_ext && n.iter().all(|&k| k < 3) {
         return None;
     }
-    let lines = sniffed_lines(text, whole);
+    let lines: Vec<&str> = sniffed_lines(text, whole).collect();
     let first = lines.first().copied().unwrap_or("");
     // The delimiter that splits the most lines like the first, then the most fields. Without
     // a table's extension, only a delimiter splitting nine lines in ten alike can make a table:
@@ -613,28 +612,20 @@ pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
     (short * 10 >= cells_n * 8).then_some((d as u8, header))
 }
 
-/// The lines of the head that [`detect`] goes by: the first [`SNIFF_LINES`] that are not blank,
-/// without the last when it may be cut off (the head is not the whole input).
-fn sniffed_lines(text: &str, whole: bool) -> Vec<&str> {
-    let mut lines: Vec<&str> = lines(text).take(SNIFF_LINES + 1).collect();
-    if !whole || lines.len() > SNIFF_LINES {
-        lines.pop(); // possibly cut off
-    }
-    lines.retain(|l| !l.trim().is_empty());
-    lines
-}
-
-/// The first of [`sniffed_lines`] (`""` when there is none), without splitting the others.
-fn first_line(text: &str, whole: bool) -> &str {
+/// The lines of the head that [`detect`] goes by, split as they are asked for: the first
+/// [`SNIFF_LINES`] that are not blank, without the last when it may be cut off (the head is
+/// not the whole input). Prose is told by the first alone.
+fn sniffed_lines(text: &str, whole: bool) -> impl Iterator<Item = &str> {
     let mut taken = lines(text).take(SNIFF_LINES + 1).enumerate().peekable();
-    while let Some((i, line)) = taken.next() {
-        if line.trim().is_empty() {
-            continue;
+    std::iter::from_fn(move || loop {
+        let (i, line) = taken.next()?;
+        if taken.peek().is_none() && (!whole || i + 1 > SNIFF_LINES) {
+            return None; // possibly cut off
         }
-        let dropped = taken.peek().is_none() && (!whole || i + 1 > SNIFF_LINES);
-        return if dropped { "" } else { line };
-    }
-    ""
+        if !line.trim().is_empty() {
+            return Some(line);
+        }
+    })
 }
 
 /// `str::lines` by a vectorised search: the sniff splits the head of every text file.
@@ -867,17 +858,44 @@ mod tests {
         assert_eq!(d("a,b;c\n\"1,2\";3\n4,5;6\n"), None);
     }
 
+    /// At the limit: a whole head of 50 lines is taken whole, one of more loses its 51st.
+    #[test]
+    fn sniffed_lines_stop_at_the_limit() {
+        for n in [
+            SNIFF_LINES - 1,
+            SNIFF_LINES,
+            SNIFF_LINES + 1,
+            SNIFF_LINES + 2,
+        ] {
+            let text = "a;b\n".repeat(n);
+            for whole in [true, false] {
+                let want = if whole {
+                    n.min(SNIFF_LINES)
+                } else {
+                    (n - 1).min(SNIFF_LINES)
+                };
+                assert_eq!(sniffed_lines(&text, whole).count(), want, "{n} {whole}");
+            }
+        }
+    }
+
     proptest::proptest! {
-        /// The first line is found without splitting the rest, as the split finds it.
+        /// The lines are split as they are asked for, and are those the sniff took when it
+        /// split the head at once.
         #[test]
-        fn the_first_sniffed_line_is_found_alone(
+        fn sniffed_lines_are_those_of_the_head_split_at_once(
             text in proptest::collection::vec(
                 proptest::sample::select(&["a;b", " ", "\n", "\r\n", "x"][..]), 0..300),
             whole in proptest::prelude::any::<bool>(),
         ) {
             let text = text.concat();
-            let split = sniffed_lines(&text, whole);
-            proptest::prop_assert_eq!(first_line(&text, whole), split.first().copied().unwrap_or(""));
+            let mut at_once: Vec<&str> = lines(&text).take(SNIFF_LINES + 1).collect();
+            if !whole || at_once.len() > SNIFF_LINES {
+                at_once.pop();
+            }
+            at_once.retain(|l| !l.trim().is_empty());
+            let lazily: Vec<&str> = sniffed_lines(&text, whole).collect();
+            proptest::prop_assert_eq!(lazily, at_once);
         }
 
         #[test]
