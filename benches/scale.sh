@@ -12,9 +12,10 @@
 #     corpus; a rescan of the tree after 1 % of its files changed (touched: new mtime);
 #   * one shard of four (--shard 0/4), and `kartlegg merge` of the four, next to a plain
 #     copy of the four into one synced file (the floor of a merge that writes durably);
-#   * peak memory of a scan of the million files (--format json, sorting included): GNU time's
-#     maximum resident set (the largest process) and the largest sum over the scan and its
-#     worker processes, sampled every 50 ms.
+#   * the million files (--format json, sorting included), plain, then a first scan with a new
+#     state and a rescan with nothing changed: wall time, GNU time's maximum resident set (the
+#     largest process) and the largest sum over the scan and its worker processes, sampled
+#     every 50 ms; and the size of the state.
 # Prints a table and writes it, with the machine and the commands, into BENCHMARKS.md under
 # "File servers at scale (issue 13)" (hand-written notes under "### Notes (issue 13)" are kept).
 set -euo pipefail
@@ -77,30 +78,36 @@ for set in tree corpus; do
     bench "$set-copy-4" "sh -c 'cat $OUT/$set-shard-[0-3].json > $OUT/$set-copy.json && sync $OUT/$set-copy.json'"
 done
 
-# Peak memory over the million files: GNU time's maximum resident set (the largest process),
-# and the largest sum of resident sets of the scan and its workers, sampled.
+# The million files, plain and with a state (a first scan, then a rescan with nothing
+# changed): wall time, GNU time's maximum resident set (the largest process), and the largest
+# sum of resident sets of the scan and its workers, sampled every 50 ms.
 MILLION_FILES=$(find "$DATA/million/tree" -type f ! -name .complete | wc -l)
-/usr/bin/time -v -o "$OUT/million.time" $KS -o "$OUT/million.json" "$DATA/million/tree" &
-SCAN=$!
-sleep 0.2
-PEAK_SUM=0
-while kill -0 "$SCAN" 2>/dev/null; do
-    kpid=$(pgrep -P "$SCAN" -x kartlegg | head -1 || true)
-    if [ -n "$kpid" ]; then
-        # The scan may end between the two looks: then there is nothing to add.
-        sum=$(ps -o rss= -p "$kpid" --ppid "$kpid" | awk '{s += $1} END {print s + 0}' || true)
-        [ "$sum" -gt "$PEAK_SUM" ] && PEAK_SUM=$sum
-    fi
-    sleep 0.05
-done
-wait "$SCAN" || true
-MEM_MILLION=$(awk -F': ' '/Maximum resident/ {print $2}' "$OUT/million.time")
-TIME_MILLION=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$OUT/million.time")
-RECORDS_MILLION=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['summary']['files_seen'])" "$OUT/million.json")
+million() {
+    local name=$1
+    shift
+    /usr/bin/time -v -o "$OUT/$name.time" $KS -o "$OUT/$name.json" "$@" "$DATA/million/tree" &
+    local scan=$! peak=0 kpid sum
+    while kill -0 "$scan" 2>/dev/null; do
+        kpid=$(pgrep -P "$scan" -x kartlegg | head -1 || true)
+        if [ -n "$kpid" ]; then
+            # The scan may end between the two looks: then there is nothing to add.
+            sum=$(ps -o rss= -p "$kpid" --ppid "$kpid" | awk '{s += $1} END {print s + 0}' || true)
+            [ "$sum" -gt "$peak" ] && peak=$sum
+        fi
+        sleep 0.05
+    done
+    wait "$scan" || true
+    echo "$peak" > "$OUT/$name.peak"
+}
+million million
+rm -f "$OUT/million.state" "$OUT/million.state-wal"
+million million-first --state "$OUT/million.state"
+million million-rescan --state "$OUT/million.state"
+STATE_BYTES=$(stat -c %s "$OUT/million.state")
 
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 RAM=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
-export OUT RUNS DATA MILLION_FILES MEM_MILLION PEAK_SUM TIME_MILLION RECORDS_MILLION
+export OUT RUNS DATA MILLION_FILES STATE_BYTES
 export MACHINE="$(nproc) cores ($CPU), $RAM RAM"
 export VERSIONS="$($K --version 2>/dev/null || echo kartlegg), $(hyperfine --version)"
 export TREE_FILES=$(find "$DATA/tree" -type f ! -name .complete | wc -l)
@@ -131,14 +138,28 @@ goals = [
 ]
 rows += ["", "| ratio | value |", "|---|---:|"] + [f"| {g} | {v} |" for g, v in goals]
 mb = lambda kb: f"{int(kb) / 1024:.0f} MB"
+def run(name):
+    t = dict(l.strip().split(": ", 1) for l in open(f"{out}/{name}.time") if ": " in l)
+    summary = json.load(open(f"{out}/{name}.json"))["summary"]
+    peak = open(f"{out}/{name}.peak").read().strip()
+    return t["Elapsed (wall clock) time (h:mm:ss or m:ss)"], t["Maximum resident set size (kbytes)"], peak, summary
+runs = {n: run(n) for n in ("million", "million-first", "million-rescan")}
+files = int(env["MILLION_FILES"])
 rows += [
     "",
-    f"| {int(env['MILLION_FILES']):,} files, --format json (goal < 200 MB) | |",
-    "|---|---:|",
-    f"| wall time | {env['TIME_MILLION']} |",
-    f"| records written | {int(env['RECORDS_MILLION']):,} |",
-    f"| peak resident, largest process (GNU time) | {mb(env['MEM_MILLION'])} |",
-    f"| peak resident, scan and workers together (sampled every 50 ms) | {mb(env['PEAK_SUM'])} |",
+    f"| {files:,} files, --format json (goal < 200 MB) | plain | first scan with --state | rescan, nothing changed |",
+    "|---|---:|---:|---:|",
+    "| wall time | " + " | ".join(r[0] for r in runs.values()) + " |",
+    "| records written | " + " | ".join(f"{r[3]['files_seen']:,}" for r in runs.values()) + " |",
+    "| peak resident, largest process (GNU time) | " + " | ".join(mb(r[1]) for r in runs.values()) + " |",
+    "| peak resident, scan and workers together (sampled every 50 ms) | " + " | ".join(mb(r[2]) for r in runs.values()) + " |",
+]
+inc = runs["million-rescan"][3].get("incremental") or {}
+state = int(env["STATE_BYTES"])
+rows += [
+    "",
+    f"The rescan reused {inc.get('reused', 0):,} files and read {inc.get('read', 0):,}; the state "
+    f"after it: {state / 1e6:,.0f} MB ({state / files:,.0f} bytes a file).",
 ]
 table = "\n".join(rows)
 print(table)
@@ -149,7 +170,7 @@ section = f"""## File servers at scale (issue 13)
 
 Measured {now} by `benches/scale.sh` on {env['MACHINE']}; {env['VERSIONS']}.
 Data from `examples/gencorpus.rs`: the 1 GB corpus (8 files) and the tree of {int(env['TREE_FILES']):,}
-small files of `benches/compare.sh`, and {int(env['MILLION_FILES']):,} small files for the memory run.
+small files of `benches/compare.sh`, and {int(env['MILLION_FILES']):,} small files for the memory and state runs.
 Warm page cache; hyperfine, {env['RUNS']} runs each. A rescan starts from the state of a finished
 scan (copied in before each run); "1 % changed" touches every 100th file of the tree first.
 
