@@ -239,8 +239,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "128M")]
     pub max_memory: u64,
 
-    /// Seconds one read or open of a file may block (a dead network share) before the file is
-    /// recorded as error/timeout and the scan goes on.
+    /// Seconds one open, read or stat of a file may block (a dead network share) before the
+    /// file is recorded as error/timeout and the scan goes on.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub read_timeout: u64,
 

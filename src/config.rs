@@ -30,6 +30,7 @@ use toml::Spanned;
 
 use crate::detect::rules::line_col;
 use crate::detect::{kind, Confidence};
+use crate::report::mask::HashKey;
 
 /// The file a git mode looks for at the repository root.
 pub(crate) const FILE_NAME: &str = ".kartlegg.toml";
@@ -142,6 +143,22 @@ pub struct Synthetic {
 impl Synthetic {
     pub fn is_empty(&self) -> bool {
         *self == Synthetic::default()
+    }
+
+    /// What is declared, as a digest under `key` (see [`HashKey::set_digest`]): a state's
+    /// records and a merge's shards must agree on it, and it says nothing of the values.
+    pub fn digest(&self, key: &HashKey) -> String {
+        let dolly = self.dolly.then(|| "dolly".to_string());
+        let ranges = self
+            .ranges
+            .iter()
+            .map(|(lo, hi)| format!("range {lo} {hi}"));
+        let values = self.values.iter().map(|v| format!("value {v}"));
+        let prints = self.fingerprints.iter().map(|f| format!("fingerprint {f}"));
+        key.set_digest(
+            "synthetic",
+            dolly.into_iter().chain(ranges).chain(values).chain(prints),
+        )
     }
 
     /// Whether a finding of `kind`, with its normalised `value` and `fingerprint` (made only

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     match kartlegg::commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("kartlegg: {e:#}");
+            eprintln!("kartlegg: {}", kartlegg::commands::error_line(&e));
             ExitCode::from(2)
         }
     }

@@ -23,6 +23,21 @@ pub const NOTHING_FOUND: u8 = 0;
 pub const FOUND: u8 = 1;
 pub const FAILED: u8 = 2;
 
+/// An error as one line: its message, then each cause the message does not already say.
+/// Errors here often end their message with their source's (`cannot scan X: <io error>`), and
+/// the chain would print it twice.
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !line.contains(&cause) {
+            line.push_str(": ");
+            line.push_str(&cause);
+        }
+    }
+    line
+}
+
 pub fn run(cli: Cli) -> Result<u8> {
     quiet_panics();
     match cli.command {
@@ -78,4 +93,29 @@ pub(crate) fn detector(dir: Option<&std::path::Path>) -> Result<Detector> {
         }
     }
     Ok(det)
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::error_line;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot scan {path}: {source}")]
+    struct Root {
+        path: &'static str,
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_the_message_already_says_is_said_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(Root {
+            path: "/x",
+            source: io(),
+        });
+        assert_eq!(error_line(&e), "cannot scan /x: no such file");
+        // A context that does not say its cause keeps it.
+        let e = anyhow::Error::new(io()).context("cannot write out.json");
+        assert_eq!(error_line(&e), "cannot write out.json: no such file");
+    }
 }

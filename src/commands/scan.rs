@@ -174,22 +174,22 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         Some(p) => Some(Decisions::load(p)?),
         None => None,
     };
-    let find = if args.find.is_empty() {
-        None
-    } else {
-        let queries: Vec<Query> = args
-            .find
-            .iter()
-            .map(|v| Query {
-                family: Family::Any,
-                text: v.clone(),
-            })
-            .collect();
-        Some(
-            Targets::new(&det, &key, &queries)
-                .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace("--value", "--find")))?,
-        )
+    let queries: Vec<Query> = args
+        .find
+        .iter()
+        .map(|v| Query {
+            family: Family::Any,
+            text: v.clone(),
+        })
+        .collect();
+    let targets = |key: &HashKey| {
+        Targets::new(&det, key, &queries)
+            .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace("--value", "--find")))
     };
+    // Checked before a state is opened; fingerprinted below, under the key the records get.
+    if !queries.is_empty() {
+        targets(&key)?;
+    }
     let format = args.format.unwrap_or(if args.output.is_some() {
         Format::Json
     } else {
@@ -197,7 +197,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
     });
     let mut opts = options(&args)?;
     // Values sought are sought in any form and context.
-    if find.is_some() {
+    if !queries.is_empty() {
         opts.min_confidence = crate::detect::Confidence::Low;
     }
     opts.shard = shard(&args)?;
@@ -217,6 +217,11 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         _ if key.provided => (key, KeySource::Given),
         Some(st) => (HashKey::provided(st.key()?), KeySource::State),
         None => (key, KeySource::Random),
+    };
+    let find = if queries.is_empty() {
+        None
+    } else {
+        Some(targets(&key)?)
     };
     let key_note = match source {
         KeySource::Given => {
@@ -270,15 +275,18 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
                 },
                 "rules_dir": opts.rules_dir.as_ref().map(|p| p.to_string_lossy()),
                 "config": config.as_ref().map(|c| namer.mask_name(&crate::walk::display(&c.file))),
+                // What is declared, counted and digested under the key: never the values.
                 "synthetic": (!opts.synthetic.is_empty()).then(|| json!({
                     "dolly": opts.synthetic.dolly,
                     "ranges": opts.synthetic.ranges.len(),
                     "values": opts.synthetic.values.len(),
                     "fingerprints": opts.synthetic.fingerprints.len(),
+                    "digest": opts.synthetic.digest(&key),
                 })),
-                "decisions": args.decisions.as_ref().map(|p| p.to_string_lossy()),
-                // How many values were sought, never the values.
+                "decisions": args.decisions.as_ref().map(|p| namer.mask_name(&crate::walk::display(p))),
+                // How many values were sought, and their digest under the key; never the values.
                 "find": args.find.len(),
+                "find_digest": find.as_ref().map(|t| t.digest(&key)),
             },
             "fingerprints": {
                 "algorithm": "hmac-sha256 (first 128 bits) of kind NUL normalised value",

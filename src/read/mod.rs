@@ -204,8 +204,8 @@ pub fn watch_blocking(since: &'static AtomicU64, now: fn() -> u64) {
     let _ = BLOCKED_SINCE.set(Marker { since, now });
 }
 
-/// Marks the process blocked in a read or an open until dropped, so the scan's watchdog can
-/// tell a dead network share (a read that never returns) from a slow parser.
+/// Marks the process blocked in a read, an open or a stat until dropped, so the scan's
+/// watchdog can tell a dead network share (a call that never returns) from a slow parser.
 pub struct Blocking(Option<&'static AtomicU64>);
 
 impl Blocking {
@@ -223,6 +223,19 @@ impl Drop for Blocking {
             m.store(0, Ordering::Relaxed);
         }
     }
+}
+
+/// The metadata of an opened file, marked [`Blocking`]: on a dead share `fstat` hangs like a
+/// read.
+pub fn fstat(file: &File) -> io::Result<std::fs::Metadata> {
+    let _b = Blocking::enter();
+    file.metadata()
+}
+
+/// The metadata of `path` itself (not a symlink's target), marked [`Blocking`].
+pub fn lstat(path: &Path) -> io::Result<std::fs::Metadata> {
+    let _b = Blocking::enter();
+    std::fs::symlink_metadata(path)
 }
 
 /// An opened file as extractors read it: every read is marked [`Blocking`], and the bytes

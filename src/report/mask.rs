@@ -80,6 +80,27 @@ impl HashKey {
         hex::encode(&mac.finalize().into_bytes()[..8])
     }
 
+    /// A digest, under the key, of a set of texts (their order and repeats do not count):
+    /// tells two declarations or searches apart without saying what they hold, to anyone
+    /// without the key. `hmac-sha256:` + the first 128 bits, hex, of HMAC-SHA256 over `label`
+    /// and each text with its length before it.
+    pub fn set_digest<S: AsRef<str> + Ord>(
+        &self,
+        label: &str,
+        items: impl IntoIterator<Item = S>,
+    ) -> String {
+        let items: std::collections::BTreeSet<S> = items.into_iter().collect();
+        let mut mac = self.mac.clone();
+        mac.update(label.as_bytes());
+        for item in &items {
+            let item = item.as_ref().as_bytes();
+            mac.update(&(item.len() as u64).to_le_bytes());
+            mac.update(item);
+        }
+        let out = mac.finalize().into_bytes();
+        format!("hmac-sha256:{}", hex::encode(&out[..16]))
+    }
+
     /// `hmac-sha256:` + the first 128 bits, hex, of HMAC-SHA256(key, kind NUL value).
     pub fn fingerprint(&self, kind: &str, value: &str) -> String {
         self.digest(kind, value).fingerprint()

@@ -406,8 +406,8 @@ impl JsonReport {
         })
     }
 
-    /// Takes a record already written as JSON (`kartlegg merge`), with a tag that comes back
-    /// with it in [`JsonReport::finish_checked`].
+    /// Takes a record already written as JSON (`kartlegg merge`), with the number of the input
+    /// it came from.
     pub(crate) fn json(&mut self, path: &str, json: Vec<u8>, tag: u32) -> io::Result<()> {
         match self.order.as_mut().ok_or_else(finished)? {
             Order::Sorted(sorter) => {
@@ -434,46 +434,15 @@ impl JsonReport {
         }
     }
 
-    /// Writes the files in order, each first shown to `check` with the file before it (which
-    /// may refuse it), then the summary. Only a report made by [`JsonReport::new`] is checked.
-    pub(crate) fn finish_checked(
-        &mut self,
-        summary: &Summary,
-        finished_at: &str,
-        check: &mut dyn FnMut(Entry<'_>, Option<Entry<'_>>) -> io::Result<()>,
-    ) -> io::Result<()> {
-        match self.order.take().ok_or_else(finished)? {
-            Order::Sorted(sorter) => self.finish_sorted(sorter, summary, finished_at, check),
-            Order::Streamed(_) => Err(io::Error::other("a streamed report cannot be checked")),
-        }
-    }
-
-    /// Writes the sorted files, each first shown to `check`, then the summary.
+    /// Writes the sorted files, then the summary.
     fn finish_sorted(
         &mut self,
         sorter: Sorter,
         summary: &Summary,
         finished_at: &str,
-        check: &mut dyn FnMut(Entry<'_>, Option<Entry<'_>>) -> io::Result<()>,
     ) -> io::Result<()> {
         let mut doc = Document::begin(&mut self.out, &self.header)?;
-        let mut prev: Option<(Vec<u8>, Vec<u8>, u32)> = None;
-        sorter.finish(&mut |e| {
-            let before = prev.as_ref().map(|(key, data, tag)| Entry {
-                key,
-                data,
-                tag: *tag,
-            });
-            check(e, before)?;
-            doc.record(e.data)?;
-            let p = prev.get_or_insert_with(Default::default);
-            p.0.clear();
-            p.0.extend_from_slice(e.key);
-            p.1.clear();
-            p.1.extend_from_slice(e.data);
-            p.2 = e.tag;
-            Ok(())
-        })?;
+        sorter.finish(&mut |e| doc.record(e.data))?;
         doc.end(summary, finished_at)
     }
 
@@ -640,9 +609,7 @@ impl Report for JsonReport {
     fn finish(&mut self, summary: &Summary, finished_at: &str) -> io::Result<()> {
         match self.order.take().ok_or_else(finished)? {
             Order::Streamed(streaming) => self.finish_streamed(streaming, summary, finished_at),
-            Order::Sorted(sorter) => {
-                self.finish_sorted(sorter, summary, finished_at, &mut |_, _| Ok(()))
-            }
+            Order::Sorted(sorter) => self.finish_sorted(sorter, summary, finished_at),
         }
     }
 

@@ -136,6 +136,12 @@ impl Targets {
         Ok(t)
     }
 
+    /// What was sought, in a form that tells two searches apart but not what they sought: a
+    /// digest, under `key`, of the fingerprints looked for.
+    pub(crate) fn digest(&self, key: &HashKey) -> String {
+        key.set_digest("find", self.by_fingerprint.keys())
+    }
+
     /// The value (1-based) a fingerprint stands for.
     pub(crate) fn matches(&self, fingerprint: &str) -> Option<usize> {
         self.by_fingerprint.get(fingerprint).copied()

@@ -5,8 +5,12 @@
 //! version (this one's), of the same roots, with the same options (but `threads`), rules, fingerprint
 //! key (`key_id`) and as-of date; their shards must be of one count, none twice and none
 //! missing (or, without shards, a single inventory). While the files stream through, each
-//! input's count is checked against its own summary, and a record found in two inputs (equal
-//! path and equal JSON text) is refused as an overlap; on any refusal no output is left behind.
+//! input's count is checked against its own summary; on any refusal no output is left at
+//! `-o` (what went to standard output stays: the exit status tells).
+//!
+//! Two shards may list equal records, and that is no overlap: one scan lists them too (a file
+//! under two roots that nest, two files whose masked names and records agree). The shards'
+//! numbers are what says they are disjoint.
 //!
 //! Two ways through, one result. JSON documents as the JSON writer lays them out (one record
 //! per line, already in inventory order) take the fast way ([`lines`]): their lines are merged
@@ -35,9 +39,10 @@ use serde_json::Value;
 
 use super::inventory::{self, Visitor};
 use crate::report::distinct::Distinct;
-use crate::report::sort::Entry;
 use crate::report::writer::{Document, JsonReport, Output};
-use crate::report::{AtimeSummary, DecisionCounts, FileRecord, Incremental, OcrSummary, Summary};
+use crate::report::{
+    AtimeSummary, DecisionCounts, FileRecord, Incremental, OcrSummary, Report, Summary,
+};
 
 /// An inventory's header: every top-level field but `files` and `summary`.
 type Header = serde_json::Map<String, Value>;
@@ -120,8 +125,6 @@ pub(crate) enum MergeError {
         summary: u64,
         kept: u64,
     },
-    #[error("cannot merge: {a} and {b} both hold {path} (overlapping shards)")]
-    Overlap { a: String, b: String, path: String },
     #[error("{path}: its files are not in inventory order at line {line} (an edited inventory)")]
     Order { path: String, line: usize },
     #[error("cannot write the merged inventory: {0}")]
@@ -453,18 +456,6 @@ fn finished(tails: &[Tail]) -> String {
         .unwrap_or_default()
 }
 
-/// The refusal when `next` follows `prev` in the merged order with the same path and text
-/// from another input: one file listed by two shards.
-fn overlap(inputs: &[Input], prev: Entry<'_>, next: Entry<'_>) -> Option<MergeError> {
-    (prev.key == next.key && prev.data == next.data && prev.tag != next.tag).then(|| {
-        MergeError::Overlap {
-            a: inputs[prev.tag as usize].name.clone(),
-            b: inputs[next.tag as usize].name.clone(),
-            path: lines::path_of(next.data).unwrap_or_default().into_owned(),
-        }
-    })
-}
-
 /// Checks each input's counts of files and of distinct values against its summary; the
 /// merged summary.
 fn finish(inputs: &[Input], tails: &[Tail]) -> Result<Summary, MergeError> {
@@ -542,17 +533,8 @@ fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError
         tails.push(tail);
     }
     let summary = finish(inputs, &tails)?;
-    let mut found = None;
-    let written = report.finish_checked(&summary, &finished(&tails), &mut |e: Entry<'_>, prev| {
-        found = prev.and_then(|p| overlap(inputs, p, e));
-        match found {
-            Some(_) => Err(io::Error::other("overlap")),
-            None => Ok(()),
-        }
-    });
-    match (written, found) {
-        (_, Some(e)) => Err(e),
-        (Err(e), None) => Err(MergeError::Write(e)),
-        (Ok(()), None) => Ok(summary),
-    }
+    report
+        .finish(&summary, &finished(&tails))
+        .map_err(MergeError::Write)?;
+    Ok(summary)
 }

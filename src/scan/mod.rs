@@ -133,7 +133,7 @@ pub enum ScanError {
     Threads(String),
     #[error("worker processes: {0}")]
     Workers(io::Error),
-    #[error("{0}")]
+    #[error(transparent)]
     State(#[from] StateError),
 }
 
@@ -657,11 +657,11 @@ pub fn run(
 }
 
 /// What a scan's records depend on besides the files: the options that change results, the
-/// rules and the fingerprint key. A state's records are reused only under the same settings.
+/// rules, the fingerprint key and what is declared synthetic. A state's records are reused only under the same settings.
 pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
     use sha2::{Digest, Sha256};
     let l = &opts.limits;
-    let s = serde_json::json!({
+    let mut s = serde_json::json!({
         "follow": opts.follow,
         "exclude": opts.exclude,
         "max_file_size": opts.max_file_size,
@@ -673,6 +673,10 @@ pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
         "rules": det.rules_hash(),
         "key": key.id(),
     });
+    // Only where declared: the states of scans without declarations keep their settings.
+    if !opts.synthetic.is_empty() {
+        s["synthetic"] = opts.synthetic.digest(key).into();
+    }
     format!(
         "sha256:{}",
         hex::encode(Sha256::digest(s.to_string().as_bytes()))

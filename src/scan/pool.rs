@@ -580,10 +580,13 @@ fn send(w: &mut Worker, batch: Vec<Assigned>) {
 /// can be seen of it without reading it.
 fn give_up(job: &Job, f: Failure, out: &mut dyn FnMut(Vec<Event>)) {
     let mut rec = match job {
+        // Not looked at again after a timeout: its server stopped answering, and a `stat` here
+        // would hang the scan itself.
         Job::File { path, .. } => FileRecord::new(
             scanner::display(path),
-            std::fs::symlink_metadata(path)
-                .ok()
+            (f.reason != "timeout")
+                .then(|| std::fs::symlink_metadata(path).ok())
+                .flatten()
                 .map(|m| FileMeta::from_metadata(&m)),
         ),
         Job::Bytes { name, .. } => FileRecord::new(name.clone(), None),

@@ -231,7 +231,10 @@ impl<'a> Scanner<'a> {
                 noatime,
             })
         };
-        let opened = if self.opts.follow {
+        // A root is taken as named, a symbolic link to a file too (as one to a directory is
+        // walked); below a root a link is followed only with --follow, so a file swapped for
+        // one between the walk and the open is not read through it.
+        let opened = if self.opts.follow || self.opts.roots.iter().any(|r| r == path) {
             read::open_following(path)
         } else {
             read::open(path)
@@ -240,9 +243,7 @@ impl<'a> Scanner<'a> {
             Ok(o) => o,
             Err(e) => {
                 // Who owns a file that cannot be opened is what a reviewer asks next.
-                rec.meta = std::fs::symlink_metadata(path)
-                    .ok()
-                    .map(|m| FileMeta::from_metadata(&m));
+                rec.meta = read::lstat(path).ok().map(|m| FileMeta::from_metadata(&m));
                 let reason = read::io_reason(&e);
                 let status = if reason == "symlink" {
                     Status::Skipped
@@ -253,7 +254,7 @@ impl<'a> Scanner<'a> {
                 return one(rec, None);
             }
         };
-        let meta = match file.metadata() {
+        let meta = match read::fstat(&file) {
             Ok(m) => m,
             Err(e) => {
                 rec.set_status(Status::Error, read::io_reason(&e), e.to_string());
@@ -305,7 +306,7 @@ impl<'a> Scanner<'a> {
         rec.content_hash = file.content_hash(meta.len());
         // The descriptor tells both: a change to the file, and (no links left) its deletion or
         // replacement by another file under its name — no second lookup of the path.
-        let after = file.file.metadata().ok();
+        let after = read::fstat(&file.file).ok();
         if after.as_ref().map(read::version) != Some(before) {
             rec.set_status(
                 Status::Partial,

@@ -223,20 +223,29 @@ try:
 except ImportError:  # Debian's python3-fusepy names the module fusepy
     from fusepy import FUSE, Operations, FuseOSError
 OK = b"fnr 13097248022\n"
+opened = set()
 class Dead(Operations):
     def getattr(self, path, fh=None):
         if path == "/":
             return dict(st_mode=stat.S_IFDIR | 0o755, st_nlink=2)
-        if path in ("/stuck.txt", "/ok.txt"):
+        if path in ("/stuck.txt", "/ok.txt", "/stat.txt"):
+            # The share dies once stat.txt is open: the reader's fstat never returns.
+            if path == "/stat.txt" and path in opened:
+                time.sleep(3600)
             return dict(st_mode=stat.S_IFREG | 0o644, st_nlink=1, st_size=len(OK))
         raise FuseOSError(errno.ENOENT)
+    def open(self, path, flags):
+        opened.add(path)
+        return 0
     def readdir(self, path, fh):
-        return [".", "..", "ok.txt", "stuck.txt"]
+        return [".", "..", "ok.txt", "stat.txt", "stuck.txt"]
     def read(self, path, size, offset, fh):
         if path == "/stuck.txt":
             time.sleep(3600)
         return OK[offset:offset + size]
-FUSE(Dead(), sys.argv[1], foreground=True, nothreads=False, direct_io=True)
+# Attributes are asked for every time (no cache), as a dead server's would be.
+FUSE(Dead(), sys.argv[1], foreground=True, nothreads=False, direct_io=True, attr_timeout=0,
+     entry_timeout=0)
 "#;
 
 #[test]
@@ -271,5 +280,11 @@ fn a_read_that_never_returns_is_given_up() {
     let rec = file(&inv, "stuck.txt");
     assert_eq!(status(rec), ("error", "timeout"), "{rec}");
     assert!(rec["detail"].as_str().unwrap().contains("--read-timeout"));
+    let rec = file(&inv, "stat.txt");
+    assert_eq!(
+        status(rec),
+        ("error", "timeout"),
+        "a stat that never returns: {rec}"
+    );
     assert_eq!(status(file(&inv, "ok.txt")), ("scanned", ""));
 }

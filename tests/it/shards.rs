@@ -273,6 +273,60 @@ fn merged_shards_equal_one_machines_inventory() {
     }
 }
 
+/// Records that one machine lists twice, the shards list once each: a file under two roots
+/// that nest (each root's walk shards it by its own relative path), and files whose masked
+/// names and records agree. They are merged as listed, not refused as an overlap.
+#[test]
+fn equal_records_of_two_shards_are_merged_as_one_machine_lists_them() {
+    let t = Tree::new();
+    for i in 0..24 {
+        t.file(&format!("sub/f{i}.txt"), format!("fnr {FNR} nr {i}\n"));
+    }
+    for name in [FNR, "130972 48022", "130972-48022", "130972.48022"] {
+        let p = t.file(&format!("navn/{name}.txt"), "hei\n");
+        let old = std::fs::FileTimes::new()
+            .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000));
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_times(old)
+            .unwrap();
+    }
+    let sub = t.path().join("sub");
+    let o = Out::new();
+    let both = |name: &str, extra: &[&str]| {
+        let mut c = o.start(t.path(), name, extra);
+        assert!(matches!(c.wait().unwrap().code(), Some(0 | 1)));
+    };
+    let roots = ["--as-of", "2026-06-30", sub.to_str().unwrap()];
+    both("whole.json", &roots);
+    let whole = o.read("whole.json");
+    let masked = whole["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().ends_with("/130********.txt"))
+        .count();
+    assert_eq!(masked, 4, "four files, one masked name");
+    let names: Vec<String> = (0..4)
+        .map(|i| {
+            let name = format!("s{i}.json");
+            let shard = format!("{i}/4");
+            let mut args = vec!["--shard", shard.as_str()];
+            args.extend(roots);
+            both(&name, &args);
+            name
+        })
+        .collect();
+    let (code, err) = o.merge(&names);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        crate::state::comparable(&o.read("merged.json")),
+        crate::state::comparable(&whole)
+    );
+}
+
 #[test]
 fn merged_shards_with_states_sum_their_incremental_counts() {
     let t = tree(30);
@@ -367,6 +421,38 @@ fn merge_refuses_what_is_not_one_scan() {
         &["shard-0.json", "shard-1.json", "low.json"],
         "different options: min_confidence medium vs low",
     );
+    // What --find sought and what a config declares synthetic (one config file, edited
+    // between the shards): digests under the key.
+    let config = o.path("kartlegg.toml");
+    let declare = |value: &str| {
+        std::fs::write(&config, format!("[synthetic]\nvalues = [\"{value}\"]\n")).unwrap()
+    };
+    let cfg = config.to_str().unwrap();
+    for (what, option) in [("find_digest", "--find"), ("synthetic", "--config")] {
+        let two = |name: &str, shard: &str, value: &str| {
+            let arg = if option == "--config" {
+                declare(value);
+                cfg
+            } else {
+                value
+            };
+            run(
+                name,
+                t.path(),
+                &["--shard", shard, "--as-of", "2026-06-30", option, arg],
+            );
+        };
+        two("x0.json", "0/2", FNR);
+        two("x1.json", "1/2", FNR);
+        two("y1.json", "1/2", "20036914700");
+        let (code, err) = o.merge(&["x0.json".into(), "x1.json".into()]);
+        assert_eq!(code, 0, "{what}: {err}");
+        std::fs::remove_file(o.path("merged.json")).unwrap();
+        refused(
+            &["x0.json", "y1.json"],
+            &format!("different options: {what} "),
+        );
+    }
     run(
         "date.json",
         t.path(),
@@ -433,14 +519,6 @@ fn merge_refuses_what_is_not_one_scan() {
         &["shard-0.json", "shard-1.json", "short.json"],
         "its summary counts",
     );
-    // The same records under another shard's name: found while merging.
-    edited(&o, "shard-1.json", "copy.json", |v| {
-        v["scan"]["shard"]["index"] = 2.into()
-    });
-    refused(
-        &["shard-0.json", "shard-1.json", "copy.json"],
-        "overlapping shards",
-    );
     // A partial inventory (the scan was interrupted) is not an inventory.
     std::fs::write(
         o.path("cut.json"),
@@ -489,16 +567,6 @@ impl Layout {
 
     fn write(&self, o: &Out, name: &str) {
         std::fs::write(o.path(name), self.text()).unwrap();
-    }
-
-    /// The header as JSON, changed by `edit`.
-    fn edit_header(&mut self, edit: impl FnOnce(&mut Value)) {
-        const OPEN: &str = r#","files":["#;
-        let mut h: Value =
-            serde_json::from_str(&format!("{}}}", self.head.strip_suffix(OPEN).unwrap())).unwrap();
-        edit(&mut h);
-        let h = serde_json::to_string(&h).unwrap();
-        self.head = format!("{}{OPEN}", h.strip_suffix('}').unwrap());
     }
 }
 
@@ -740,7 +808,7 @@ fn merged_shards_with_long_records_equal_one_machines_inventory() {
 }
 
 /// Two shards listing one path with long records that agree in their first 64 KiB: their
-/// order is that of their whole text, and identical ones are an overlap.
+/// order is that of their whole text, and identical ones are both listed.
 #[test]
 fn merge_compares_long_records_of_one_path_whole() {
     let t = long_records_tree();
@@ -784,14 +852,18 @@ fn merge_compares_long_records_of_one_path_whole() {
     assert_eq!(both, sorted, "ordered by their whole text");
     std::fs::remove_file(o.path("merged.json")).unwrap();
 
-    // The record itself in two shards: an overlap, found past the first 64 KiB.
+    // The record itself in two shards (one scan lists a file under two roots that nest
+    // twice): listed twice.
     let mut l = Layout::read(&o, &names[other]);
     insert_sorted(&mut l, long.clone());
     count_more(&mut l, 1);
-    l.write(&o, "overlap.json");
-    inputs[other] = "overlap.json".into();
-    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    o.refused(&refs, "both hold");
+    l.write(&o, "twice.json");
+    inputs[other] = "twice.json".into();
+    let (code, err) = o.merge(&inputs);
+    assert_eq!(code, 0, "{err}");
+    let merged = Layout::read(&o, "merged.json");
+    assert_eq!(merged.records.iter().filter(|r| **r == long).count(), 2);
+    std::fs::remove_file(o.path("merged.json")).unwrap();
 
     // A long line that does not end as a record does.
     let mut l = Layout::read(&o, &names[donor]);
@@ -889,11 +961,6 @@ fn merge_refuses_edited_json_inventories_read_line_by_line() {
     refused("more.json", "text after its end");
     edited("unfinished.json", &|l| l.end = "]}".into());
     refused("unfinished.json", "no summary with a finished time");
-    // Another shard's records under this shard's name: found while merging.
-    let mut copy = Layout::read(&o, "shard-2.json");
-    copy.edit_header(|h| h["scan"]["shard"]["index"] = 1.into());
-    copy.write(&o, "copy.json");
-    refused("copy.json", "overlapping shards");
 }
 
 /// Summary counts that only the scan's own records carried (decisions) are summed over the

@@ -61,6 +61,14 @@ impl Work {
         scan(&[&self.tree()], &args)
     }
 
+    /// A scan with the state and no key given: the state's own.
+    pub fn scan_own_key(&self, extra: &[&str]) -> crate::harness::Scan {
+        let state = self.state();
+        let mut args = vec!["--state", state.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        scan(&[&self.tree()], &args)
+    }
+
     /// A scan with the state.
     pub fn scan_state(&self, extra: &[&str]) -> crate::harness::Scan {
         let state = self.state();
@@ -512,6 +520,66 @@ kind = "ansattnummer"
 }
 
 #[test]
+fn synthetic_declarations_are_settings_of_the_stored_records() {
+    let w = Work::new();
+    w.file("a.txt", format!("fnr {FNR}\n"));
+    settle();
+    let config = w.path().join("kartlegg.toml");
+    fs::write(&config, format!("[synthetic]\nvalues = [\"{FNR}\"]\n")).unwrap();
+    let cfg = ["--config", config.to_str().unwrap()];
+    let synthetic = |inv: &Value| file(inv, "a.txt")["findings"][0]["synthetic"] == true;
+
+    let plain = w.scan_state(&[]);
+    assert_eq!((incremental(&plain.inv), plain.code), ((0, 1, 0), 1));
+    assert!(!synthetic(&plain.inv));
+    // Declared synthetic now: the stored record (not synthetic) must not be reused.
+    let declared = w.scan_state(&cfg);
+    assert_eq!(incremental(&declared.inv), (0, 1, 0));
+    assert!(synthetic(&declared.inv));
+    assert_eq!(declared.code, 0, "synthetic numbers do not count");
+    assert_eq!(comparable(&declared.inv), comparable(&w.scan(&cfg).inv));
+    assert_eq!(incremental(&w.scan_state(&cfg).inv), (1, 0, 0));
+    // Another declaration, then none: read again each time.
+    fs::write(&config, "[synthetic]\nvalues = [\"20036914700\"]\n").unwrap();
+    assert_eq!(incremental(&w.scan_state(&cfg).inv), (0, 1, 0));
+    let undeclared = w.scan_state(&[]);
+    assert_eq!(incremental(&undeclared.inv), (0, 1, 0));
+    assert!(!synthetic(&undeclared.inv));
+}
+
+/// `--find` with a state and no key: the values are fingerprinted under the state's key, the
+/// one the records are fingerprinted with.
+#[test]
+fn values_are_found_under_the_key_kept_in_the_state() {
+    let w = Work::new();
+    w.file("a.txt", format!("fnr {FNR}\n"));
+    w.file("b.txt", "fnr 20036914700\n");
+    settle();
+    let run = |extra: &[&str]| w.scan_own_key(extra);
+    run(&[]);
+    let found = run(&["--find", FNR]);
+    assert_eq!(
+        found.inv["scan"]["fingerprints"]["key"],
+        "kept in the state"
+    );
+    assert_eq!(found.code, 1, "{}", found.stderr);
+    assert_eq!(
+        file(&found.inv, "a.txt")["findings"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        file(&found.inv, "b.txt")["findings"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[test]
 fn the_state_keeps_a_key_and_no_raw_values() {
     let w = Work::new();
     w.file(
@@ -519,12 +587,7 @@ fn the_state_keeps_a_key_and_no_raw_values() {
         format!("Fødselsnummer: {FNR}\nepost kari.nordmann@firma.no\n"),
     );
     settle();
-    let state = w.state();
-    let run = |extra: &[&str]| {
-        let mut args = vec!["--state", state.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        scan(&[&w.tree()], &args)
-    };
+    let run = |extra: &[&str]| w.scan_own_key(extra);
     let first = run(&[]);
     let fp = &first.inv["scan"]["fingerprints"];
     assert_eq!(fp["key"], "kept in the state");
@@ -540,7 +603,7 @@ fn the_state_keeps_a_key_and_no_raw_values() {
             .iter()
             .any(|v| bytes.windows(v.len()).any(|w| w == *v))
     };
-    assert!(!raw(&fs::read(&state).unwrap()));
+    assert!(!raw(&fs::read(w.state()).unwrap()));
     // --reveal reads every file again and stores nothing.
     let revealed = run(&["--reveal"]);
     assert_eq!(incremental(&revealed.inv), (0, 1, 0));
@@ -548,9 +611,9 @@ fn the_state_keeps_a_key_and_no_raw_values() {
         file(&revealed.inv, "liste.txt")["findings"][0]["value"],
         FNR
     );
-    assert!(!raw(&fs::read(&state).unwrap()));
+    assert!(!raw(&fs::read(w.state()).unwrap()));
     assert_eq!(incremental(&run(&[]).inv), (1, 0, 0));
-    let mode = fs::metadata(&state).unwrap();
+    let mode = fs::metadata(w.state()).unwrap();
     assert_eq!(
         std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
         0o600,

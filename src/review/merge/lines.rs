@@ -13,17 +13,16 @@
 //! rest of a longer line (a record with thousands of findings is megabytes) is copied to the
 //! output when the record is written, never held, so it costs no fresh memory. Only where the
 //! held bytes may not decide are lines read whole: two inputs listing the same path (to order
-//! them by their text and to find an overlap). Within one input, a line whose path equals the
+//! them by their text). Within one input, a line whose path equals the
 //! one before is checked against what was held of that one: an input out of order there is
 //! refused unless the two records agree in their first [`HELD`] bytes.
 
-use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 
-use super::{overlap, Input, MergeError, Tail};
+use super::{Input, MergeError, Tail};
 use crate::report::order::{self, leading_path};
 use crate::report::sort::Head;
 use crate::report::writer::Document;
@@ -141,11 +140,6 @@ fn cut_short(input: &Input) -> MergeError {
         input,
         "not a kartlegg inventory: it ends inside its list of files",
     )
-}
-
-/// The path of a record line.
-pub(super) fn path_of(line: &[u8]) -> Option<Cow<'_, str>> {
-    leading_path(line).map(|(p, _)| p)
 }
 
 impl Lines {
@@ -320,7 +314,7 @@ pub(super) fn merge(
     while let Some(Reverse(mut h)) = heap.pop() {
         let tag = h.tag as usize;
         // Another input lists the same path: both lines are compared whole, for their order
-        // and for an overlap (the heap ordered them by what their heads held).
+        // (the heap ordered them by what their heads held).
         let mut completed = false;
         if let Some(mut top) = heap.peek_mut() {
             let other = top.0.tag as usize;
@@ -333,12 +327,6 @@ pub(super) fn merge(
         if completed && heap.peek().is_some_and(|t| t.0 < h) {
             heap.push(Reverse(h));
             continue;
-        }
-        if let Some(e) = prev
-            .as_ref()
-            .and_then(|p| overlap(inputs, p.entry(), h.entry()))
-        {
-            return Err(e);
         }
         lines[tag].write(&inputs[tag], &mut h.data, doc)?;
         let spare = prev.replace(h);
@@ -367,7 +355,14 @@ pub(super) fn merge(
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
+
+    /// The path of a record line.
+    fn path_of(line: &[u8]) -> Option<Cow<'_, str>> {
+        leading_path(line).map(|(p, _)| p)
+    }
 
     #[test]
     fn a_path_with_escapes_is_keyed_as_the_bytes_it_stands_for() {
