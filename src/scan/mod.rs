@@ -657,7 +657,8 @@ pub fn run(
 }
 
 /// What a scan's records depend on besides the files: the options that change results, the
-/// rules, the fingerprint key and what is declared synthetic. A state's records are reused only under the same settings.
+/// rules, the fingerprint key and what is declared synthetic. A state's records are reused
+/// only under the same settings.
 pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
     use sha2::{Digest, Sha256};
     let l = &opts.limits;

@@ -34,7 +34,7 @@ use super::wire::{self, Job, Reply};
 use super::worker::Init;
 use super::{scanner, Done, Options};
 use crate::extract::Limit;
-use crate::read::FileMeta;
+use crate::read::{self, FileMeta};
 use crate::report::mask::HashKey;
 use crate::report::{FileRecord, Status};
 
@@ -585,7 +585,7 @@ fn give_up(job: &Job, f: Failure, out: &mut dyn FnMut(Vec<Event>)) {
         Job::File { path, .. } => FileRecord::new(
             scanner::display(path),
             (f.reason != "timeout")
-                .then(|| std::fs::symlink_metadata(path).ok())
+                .then(|| read::lstat(path).ok())
                 .flatten()
                 .map(|m| FileMeta::from_metadata(&m)),
         ),
