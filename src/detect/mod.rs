@@ -584,11 +584,16 @@ impl Hooks {
 }
 
 /// The built-in detectors' [`registry::Needs`], tested in one pass over a text.
+///
+/// Each byte adds its entry of [`NeedsTest::tally`] to a block's tally: 1 in the lowest byte
+/// for a digit, 1 in byte `k + 1` for the `k`th byte some needs names. A block is 64 bytes,
+/// so no count carries into the next field, and one addition a byte counts all the needs ask
+/// about (the test runs on every table cell; a byte loop with two counts and a table was a
+/// fifth of a CSV export's scan).
 struct NeedsTest {
-    /// Per needs: digits, and the bits of the bytes of which one must occur (0: none).
-    needs: Vec<(usize, u32)>,
-    /// The bit of each byte some needs names.
-    bit: [u32; 256],
+    /// Per needs: digits, and the tally fields of the bytes of which one must occur (0: none).
+    needs: Vec<(usize, u64)>,
+    tally: [u64; 256],
     /// The fewest digits some needs without bytes asks for, and some needs with bytes: below
     /// both (or below the first, no byte seen) none is met, and the needs are not gone through
     /// (most table cells, where this is most of the test).
@@ -597,29 +602,38 @@ struct NeedsTest {
 }
 
 impl NeedsTest {
+    /// Bytes the needs may name: one tally field each, after the digits'.
+    const MAX_BYTES: usize = 7;
+    const DIGITS: u64 = 0xFF;
+
     fn new<'a>(needs: impl Iterator<Item = &'a registry::Needs>) -> NeedsTest {
         let mut t = NeedsTest {
             needs: Vec::new(),
-            bit: [0; 256],
+            tally: [0; 256],
             fewest: usize::MAX,
             fewest_with_bytes: usize::MAX,
         };
+        for d in b'0'..=b'9' {
+            t.tally[usize::from(d)] = 1;
+        }
         let mut next = 0;
         for n in needs {
-            let mut bits = 0;
+            let mut fields = 0;
             for &b in n.bytes {
-                if t.bit[usize::from(b)] == 0 {
+                if t.tally[usize::from(b)] == 0 {
                     assert!(
-                        next < 32,
-                        "at most 32 distinct bytes in the detectors' needs"
+                        next < Self::MAX_BYTES,
+                        "at most {} distinct bytes, no digit, in the detectors' needs",
+                        Self::MAX_BYTES
                     );
-                    t.bit[usize::from(b)] = 1 << next;
                     next += 1;
+                    t.tally[usize::from(b)] = 1 << (8 * next);
                 }
-                bits |= t.bit[usize::from(b)];
+                fields |= t.tally[usize::from(b)] * Self::DIGITS;
             }
-            t.needs.push((n.digits, bits));
-            let fewest = match bits {
+            assert_eq!(fields & Self::DIGITS, 0, "a digit in the needs' bytes");
+            t.needs.push((n.digits, fields));
+            let fewest = match fields {
                 0 => &mut t.fewest,
                 _ => &mut t.fewest_with_bytes,
             };
@@ -631,19 +645,20 @@ impl NeedsTest {
     /// Whether some needs are met. Decided every 64 bytes, so that a long text that meets them
     /// early (a window with digits) ends the test early.
     fn met(&self, text: &[u8]) -> bool {
-        let (mut digits, mut seen) = (0, 0u32);
+        let (mut digits, mut seen) = (0, 0u64);
         for block in text.chunks(64) {
-            for &x in block {
-                digits += usize::from(x.is_ascii_digit());
-                seen |= self.bit[usize::from(x)];
-            }
+            let tally = block
+                .iter()
+                .fold(0u64, |sum, &x| sum + self.tally[usize::from(x)]);
+            digits += (tally & Self::DIGITS) as usize;
+            seen |= tally & !Self::DIGITS;
             if digits < self.fewest && (seen == 0 || digits < self.fewest_with_bytes) {
                 continue;
             }
             if self
                 .needs
                 .iter()
-                .any(|&(d, bits)| digits >= d && (bits == 0 || seen & bits != 0))
+                .any(|&(d, fields)| digits >= d && (fields == 0 || seen & fields != 0))
             {
                 return true;
             }
