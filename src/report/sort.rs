@@ -1,7 +1,6 @@
 //! Sorting records in bounded memory, however many there are.
 //!
-//! Entries — a sort key, the bytes to write, and a small tag (which input an entry came from,
-//! for `kartlegg merge`) — are held in memory up to a budget, then sorted and written as a run
+//! Entries — a sort key and the bytes to write — are held in memory up to a budget, then sorted and written as a run
 //! to an unlinked temporary file (`tempfile::tempfile()`: `O_TMPFILE` where the file system
 //! has it; it has no name and vanishes on any exit, a kill included). The runs are merged
 //! k ways at the end; beyond [`FAN_IN`] runs, the oldest are merged into one first, so the
@@ -27,7 +26,6 @@ const RUN_BUF: usize = 64 << 10;
 pub(crate) struct Entry<'a> {
     pub key: &'a [u8],
     pub data: &'a [u8],
-    pub tag: u32,
 }
 
 /// What receives the sorted entries.
@@ -39,10 +37,9 @@ struct Slot {
     at: usize,
     key: u32,
     data: u32,
-    tag: u32,
 }
 
-/// Sorts entries by (key, data, tag).
+/// Sorts entries by (key, data).
 pub(crate) struct Sorter {
     budget: usize,
     arena: Vec<u8>,
@@ -56,14 +53,14 @@ pub(crate) struct Sorter {
 pub(crate) struct Head {
     pub key: Vec<u8>,
     pub data: Vec<u8>,
-    pub tag: u32,
-    /// The run it was read from (0 where there are none).
+    /// The run it was read from, or the input (`kartlegg merge`'s lines); 0 where there are
+    /// none.
     pub run: usize,
 }
 
 impl Ord for Head {
     fn cmp(&self, o: &Head) -> Ordering {
-        (&self.key, &self.data, self.tag, self.run).cmp(&(&o.key, &o.data, o.tag, o.run))
+        (&self.key, &self.data, self.run).cmp(&(&o.key, &o.data, o.run))
     }
 }
 
@@ -72,7 +69,6 @@ impl Head {
         Entry {
             key: &self.key,
             data: &self.data,
-            tag: self.tag,
         }
     }
 }
@@ -87,19 +83,18 @@ fn too_large() -> io::Error {
     io::Error::other("a record of 4 GiB or more cannot be sorted")
 }
 
-fn write_entry(w: &mut impl Write, key: &[u8], data: &[u8], tag: u32) -> io::Result<()> {
+fn write_entry(w: &mut impl Write, key: &[u8], data: &[u8]) -> io::Result<()> {
     let key_len = u32::try_from(key.len()).map_err(|_| too_large())?;
     let data_len = u32::try_from(data.len()).map_err(|_| too_large())?;
     w.write_all(&key_len.to_le_bytes())?;
     w.write_all(&data_len.to_le_bytes())?;
-    w.write_all(&tag.to_le_bytes())?;
     w.write_all(key)?;
     w.write_all(data)
 }
 
 /// The next entry of a run; `None` at its end.
 fn read_entry(r: &mut impl Read, run: usize) -> io::Result<Option<Head>> {
-    let mut head = [0u8; 12];
+    let mut head = [0u8; 8];
     match r.read_exact(&mut head) {
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         other => other?,
@@ -109,12 +104,7 @@ fn read_entry(r: &mut impl Read, run: usize) -> io::Result<Option<Head>> {
     r.read_exact(&mut key)?;
     let mut data = vec![0; n(4) as usize];
     r.read_exact(&mut data)?;
-    Ok(Some(Head {
-        key,
-        data,
-        tag: n(8),
-        run,
-    }))
+    Ok(Some(Head { key, data, run }))
 }
 
 /// Merges `runs` in order, giving each entry to `out`.
@@ -161,7 +151,7 @@ impl Sorter {
         self.arena.len() + self.slots.len() * std::mem::size_of::<Slot>()
     }
 
-    pub(crate) fn push(&mut self, key: &[u8], data: &[u8], tag: u32) -> io::Result<()> {
+    pub(crate) fn push(&mut self, key: &[u8], data: &[u8]) -> io::Result<()> {
         let size = key.len() + data.len() + std::mem::size_of::<Slot>();
         if !self.slots.is_empty() && self.held() + size > self.budget {
             self.spill()?;
@@ -174,7 +164,6 @@ impl Sorter {
             at: self.arena.len(),
             key: u32::try_from(key.len()).map_err(|_| too_large())?,
             data: u32::try_from(data.len()).map_err(|_| too_large())?,
-            tag,
         };
         self.arena.extend_from_slice(key);
         self.arena.extend_from_slice(data);
@@ -195,7 +184,7 @@ impl Sorter {
         slots.sort_unstable_by(|a, b| {
             let (ka, da) = self.parts(a);
             let (kb, db) = self.parts(b);
-            (ka, da, a.tag).cmp(&(kb, db, b.tag))
+            (ka, da).cmp(&(kb, db))
         });
         self.slots = slots;
     }
@@ -206,7 +195,7 @@ impl Sorter {
         let run = new_run(|w| {
             for s in &self.slots {
                 let (k, d) = self.parts(s);
-                write_entry(w, k, d, s.tag)?;
+                write_entry(w, k, d)?;
             }
             Ok(())
         })?;
@@ -215,7 +204,7 @@ impl Sorter {
         self.arena.clear();
         if self.runs.len() >= FAN_IN {
             let oldest: Vec<File> = self.runs.drain(..FAN_IN).collect();
-            let merged = new_run(|w| merge(oldest, &mut |e| write_entry(w, e.key, e.data, e.tag)))?;
+            let merged = new_run(|w| merge(oldest, &mut |e| write_entry(w, e.key, e.data)))?;
             self.runs.insert(0, merged);
         }
         Ok(())
@@ -227,11 +216,7 @@ impl Sorter {
             self.sort_memory();
             for s in &self.slots {
                 let (key, data) = self.parts(s);
-                out(Entry {
-                    key,
-                    data,
-                    tag: s.tag,
-                })?;
+                out(Entry { key, data })?;
             }
             return Ok(());
         }
@@ -297,18 +282,12 @@ impl Stream {
         &mut self,
         key: Vec<u8>,
         data: Vec<u8>,
-        tag: u32,
         out: &mut Visit<'_>,
     ) -> io::Result<()> {
-        let h = Head {
-            key,
-            data,
-            tag,
-            run: 0,
-        };
+        let h = Head { key, data, run: 0 };
         if self.last.as_ref().is_some_and(|last| h < *last) {
             let late = self.late.get_or_insert_with(|| Sorter::new(DEFAULT_BUDGET));
-            late.push(&h.key, &h.data, h.tag)?;
+            late.push(&h.key, &h.data)?;
             if self
                 .least_late
                 .as_deref()
@@ -369,7 +348,7 @@ impl Stream {
             Some(mut late) => {
                 let held = self.heap.into_iter().map(|Reverse(h)| h);
                 for h in self.runs.into_iter().flatten().chain(held) {
-                    late.push(&h.key, &h.data, h.tag)?;
+                    late.push(&h.key, &h.data)?;
                 }
                 Ok(Some((late, self.least_late.unwrap_or_default())))
             }
@@ -382,14 +361,14 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
-    fn sorted_by(budget: usize, items: &[(Vec<u8>, Vec<u8>, u32)]) -> Vec<(Vec<u8>, Vec<u8>, u32)> {
+    fn sorted_by(budget: usize, items: &[(Vec<u8>, Vec<u8>)]) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut s = Sorter::new(budget);
-        for (k, d, t) in items {
-            s.push(k, d, *t).unwrap();
+        for (k, d) in items {
+            s.push(k, d).unwrap();
         }
         let mut out = Vec::new();
         s.finish(&mut |e| {
-            out.push((e.key.to_vec(), e.data.to_vec(), e.tag));
+            out.push((e.key.to_vec(), e.data.to_vec()));
             Ok(())
         })
         .unwrap();
@@ -399,13 +378,13 @@ mod tests {
     #[test]
     fn in_memory_and_through_many_runs_the_order_is_the_same() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let items: Vec<(Vec<u8>, Vec<u8>, u32)> = (0..20_000)
+        let items: Vec<(Vec<u8>, Vec<u8>)> = (0..20_000)
             .map(|_| {
                 let key: Vec<u8> = (0..rng.gen_range(0..6))
                     .map(|_| rng.gen_range(0..4))
                     .collect();
                 let data: Vec<u8> = (0..rng.gen_range(0..40)).map(|_| rng.gen()).collect();
-                (key, data, rng.gen_range(0..3))
+                (key, data)
             })
             .collect();
         let mut expected = items.clone();
@@ -414,10 +393,7 @@ mod tests {
         // A budget of about 100 entries: ~200 runs, merged in steps of FAN_IN.
         assert_eq!(sorted_by(100 * 50, &items), expected, "through runs");
         // An entry larger than the budget is a run of its own.
-        let big = vec![
-            (b"b".to_vec(), vec![7; 10_000], 0),
-            (b"a".to_vec(), vec![1], 0),
-        ];
+        let big = vec![(b"b".to_vec(), vec![7; 10_000]), (b"a".to_vec(), vec![1])];
         assert_eq!(sorted_by(100, &big), vec![big[1].clone(), big[0].clone()]);
         assert!(sorted_by(100, &[]).is_empty());
     }

@@ -406,14 +406,13 @@ impl JsonReport {
         })
     }
 
-    /// Takes a record already written as JSON (`kartlegg merge`), with the number of the input
-    /// it came from.
-    pub(crate) fn json(&mut self, path: &str, json: Vec<u8>, tag: u32) -> io::Result<()> {
+    /// Takes a record already written as JSON.
+    pub(crate) fn json(&mut self, path: &str, json: Vec<u8>) -> io::Result<()> {
         match self.order.as_mut().ok_or_else(finished)? {
             Order::Sorted(sorter) => {
                 self.key.clear();
                 super::order::key_into(path, &mut self.key);
-                sorter.push(&self.key, &json, tag)
+                sorter.push(&self.key, &json)
             }
             Order::Streamed(Streaming {
                 stream,
@@ -427,7 +426,7 @@ impl JsonReport {
                 // The stream holds the key and the text as they are: no copy of either.
                 let mut key = Vec::with_capacity(path.len() + 8);
                 super::order::key_into(path, &mut key);
-                let pushed = stream.push(key, json, tag, &mut |e| marks.write(&mut doc, e));
+                let pushed = stream.push(key, json, &mut |e| marks.write(&mut doc, e));
                 *listed = !doc.first;
                 pushed
             }
@@ -603,7 +602,7 @@ fn finished() -> io::Error {
 impl Report for JsonReport {
     fn file(&mut self, rec: &FileRecord) -> io::Result<()> {
         let json = serde_json::to_vec(rec).map_err(json_err)?;
-        self.json(&rec.path, json, 0)
+        self.json(&rec.path, json)
     }
 
     fn finish(&mut self, summary: &Summary, finished_at: &str) -> io::Result<()> {
@@ -618,7 +617,7 @@ impl Report for JsonReport {
     }
 
     fn file_json(&mut self, path: &str, json: Vec<u8>) -> io::Result<()> {
-        self.json(path, json, 0)
+        self.json(path, json)
     }
 }
 

@@ -525,10 +525,10 @@ fn parsed(inputs: &[Input], header: Value, out: Output) -> Result<Summary, Merge
 /// Streams every input's files into the report and finishes it.
 fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError> {
     let mut tails = Vec::with_capacity(inputs.len());
-    for (tag, input) in inputs.iter().enumerate() {
+    for input in inputs {
         let tail = records(&input.path, &mut |rec| {
             let json = serde_json::to_vec(&rec)?;
-            Ok(report.json(&rec.path, json, tag as u32)?)
+            Ok(report.json(&rec.path, json)?)
         })?;
         tails.push(tail);
     }

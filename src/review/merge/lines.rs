@@ -143,21 +143,20 @@ fn cut_short(input: &Input) -> MergeError {
 }
 
 impl Lines {
-    /// The next record of input `tag`, read into `spare`'s buffers; `None` at the end of the
-    /// list, whose summary is then kept.
+    /// The next record of input number `run`, read into `spare`'s buffers; `None` at the end
+    /// of the list, whose summary is then kept.
     fn next(
         &mut self,
         input: &Input,
-        tag: u32,
+        run: usize,
         spare: Option<Head>,
     ) -> Result<Option<Head>, MergeError> {
         let mut h = spare.unwrap_or(Head {
             key: Vec::new(),
             data: Vec::new(),
-            tag,
-            run: 0,
+            run,
         });
-        h.tag = tag;
+        h.run = run;
         loop {
             h.data.clear();
             // A line read whole (two inputs listing one path) may have left megabytes behind.
@@ -304,22 +303,22 @@ pub(super) fn merge(
     doc: &mut Document<'_>,
 ) -> Result<Vec<Tail>, MergeError> {
     let mut heap = BinaryHeap::with_capacity(lines.len());
-    for (tag, (l, input)) in lines.iter_mut().zip(inputs).enumerate() {
-        if let Some(h) = l.next(input, tag as u32, None)? {
+    for (run, (l, input)) in lines.iter_mut().zip(inputs).enumerate() {
+        if let Some(h) = l.next(input, run, None)? {
             heap.push(Reverse(h));
         }
     }
     // The record written last, whose buffers are reused for the next line read.
     let mut prev: Option<Head> = None;
     while let Some(Reverse(mut h)) = heap.pop() {
-        let tag = h.tag as usize;
+        let from = h.run;
         // Another input lists the same path: both lines are compared whole, for their order
         // (the heap ordered them by what their heads held).
         let mut completed = false;
         if let Some(mut top) = heap.peek_mut() {
-            let other = top.0.tag as usize;
-            if top.0.key == h.key && (lines[tag].rest || lines[other].rest) {
-                lines[tag].complete(&inputs[tag], &mut h)?;
+            let other = top.0.run;
+            if top.0.key == h.key && (lines[from].rest || lines[other].rest) {
+                lines[from].complete(&inputs[from], &mut h)?;
                 lines[other].complete(&inputs[other], &mut top.0)?;
                 completed = true;
             }
@@ -328,20 +327,20 @@ pub(super) fn merge(
             heap.push(Reverse(h));
             continue;
         }
-        lines[tag].write(&inputs[tag], &mut h.data, doc)?;
+        lines[from].write(&inputs[from], &mut h.data, doc)?;
         let spare = prev.replace(h);
-        let next = lines[tag].next(&inputs[tag], tag as u32, spare)?;
+        let next = lines[from].next(&inputs[from], from, spare)?;
         if let Some(mut next) = next {
             let p = prev.as_ref().expect("just written");
             if next.key == p.key {
-                lines[tag].complete(&inputs[tag], &mut next)?;
+                lines[from].complete(&inputs[from], &mut next)?;
             }
             // Equal lines of one input are kept, as the writer would. (`p` holds the start of
             // a long record: a line less than that is less than the whole.)
             if (&next.key, &next.data) < (&p.key, &p.data) {
                 return Err(MergeError::Order {
-                    path: inputs[tag].name.clone(),
-                    line: lines[tag].n,
+                    path: inputs[from].name.clone(),
+                    line: lines[from].n,
                 });
             }
             heap.push(Reverse(next));
