@@ -4,7 +4,8 @@
 //! [`detect`] decides from the extension and the decoded head (cheap: called for every text
 //! input); the readers work on a plain `Read` stream from the input's first byte, so the same
 //! code reads a file on disk and a member decompressed on the fly (`dump.sql.gz`), without
-//! seeking. Every encoding is transcoded to UTF-8 first (UTF-8 passes through untouched).
+//! seeking. Every encoding is transcoded to UTF-8 first (UTF-8 is checked and passed on; a
+//! delimited file's UTF-8 is passed on unchecked, its cells are checked one by one).
 
 use std::io::Read;
 
@@ -62,8 +63,12 @@ pub fn extract_stream(
     env: &Env<'_>,
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
+    // A delimited file in UTF-8 is read as it is (its byte order mark dropped): its cells are
+    // tested as bytes and made text one by one, invalid sequences replaced as the decoder
+    // would, so a decoder's copy and check of every byte would be work for nothing.
+    let raw = encoding == encoding_rs::UTF_8 && matches!(kind, Format::Delimited { .. });
     let mut utf8 = encoding_rs_io::DecodeReaderBytesBuilder::new()
-        .encoding(Some(encoding))
+        .encoding((!raw).then_some(encoding))
         .utf8_passthru(true)
         .strip_bom(true)
         .build(reader);
@@ -112,6 +117,35 @@ mod tests {
     use super::*;
     use crate::detect::{ChunkContext, Detector};
     use crate::extract::text;
+
+    /// A delimited file in UTF-8 is read as it is; its cells come out as they did when the
+    /// whole file was decoded first (byte order mark dropped, invalid bytes replaced).
+    #[test]
+    fn a_utf8_table_read_as_bytes_gives_the_decoded_files_cells() {
+        let data = b"\xEF\xBB\xBFnavn;fnr\nKari \xff;13097248022\n\xc3;x\xe2\x82\n";
+        let decoded = encoding_rs::UTF_8.decode_with_bom_removal(data).0;
+        let kind = Format::Delimited {
+            delimiter: b';',
+            header: true,
+        };
+        let cells = |bytes: &[u8]| {
+            let (res, texts) = crate::extract::testing::run_with(
+                &crate::extract::testing::all_text(),
+                "t.csv",
+                bytes,
+                |input, sink| extract_file(input, kind, encoding_rs::UTF_8, sink),
+            );
+            res.unwrap();
+            texts.chunks
+        };
+        let raw = cells(data);
+        assert_eq!(raw, cells(decoded.as_bytes()));
+        let texts: Vec<&str> = raw.iter().map(|c| c.1.as_str()).collect();
+        assert!(
+            texts.contains(&"navn") && texts.contains(&"Kari \u{FFFD}"),
+            "{texts:?}"
+        );
+    }
 
     #[test]
     fn formats_are_told_apart_by_content_and_extension() {
