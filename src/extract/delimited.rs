@@ -37,7 +37,8 @@ const MAX_FIELD_LINES: u64 = 1000;
 const SNIFF_LINES: usize = 50;
 /// Bytes handed to the parser at a time. The runaway checks run between them, so this decides
 /// where a long quoted field is given up: 8 KiB is what the `csv` crate's reader took (which
-/// read these files before), and keeping it keeps every inventory as it was.
+/// read these files before). What is read ahead is handed on in these steps too, from the
+/// start of the read or from where reading started afresh after a runaway record.
 const CHUNK: usize = 8 << 10;
 /// Bytes read from the input at a time.
 const READ: usize = 64 << 10;
@@ -687,7 +688,11 @@ impl<'a> Reading<'a, '_> {
                 // A header cell may hold a value (a first line that is data after all): each
                 // is scanned as a value, located by its line and column.
                 let base = Location::default();
-                for (field, column) in record.iter().zip(cell_columns(raw, self.delimiter)) {
+                // Columns are counted in characters of the decoded line (a file in UTF-8 is
+                // read as bytes, and an invalid byte is one U+FFFD there).
+                let decoded = String::from_utf8_lossy(raw);
+                let columns = cell_columns(decoded.as_bytes(), self.delimiter);
+                for (field, column) in record.iter().zip(columns) {
                     let text = String::from_utf8_lossy(field);
                     let at = Position::Lines(LinePos { line, column });
                     sink.chunk(&Chunk::whole(&text, &base, at, ChunkContext::default()));

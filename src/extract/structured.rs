@@ -64,8 +64,11 @@ pub fn extract_stream(
     sink: &mut dyn Sink,
 ) -> Result<Extracted, ExtractError> {
     // A delimited file in UTF-8 is read as it is (its byte order mark dropped): its cells are
-    // tested as bytes and made text one by one, invalid sequences replaced as the decoder
-    // would, so a decoder's copy and check of every byte would be work for nothing.
+    // tested as bytes and made text one by one, invalid sequences replaced then, so a
+    // decoder's copy and check of every byte would be work for nothing. (A sequence that
+    // quotes split, `"a\xc3"\xa5`, comes out whole, where the decoder replaced both halves.)
+    // Without a set encoding the builder looks for a byte order mark itself; a UTF-16 one
+    // would pick a UTF-16 decoder, but such a head is never sniffed as UTF-8.
     let raw = encoding == encoding_rs::UTF_8 && matches!(kind, Format::Delimited { .. });
     let mut utf8 = encoding_rs_io::DecodeReaderBytesBuilder::new()
         .encoding((!raw).then_some(encoding))
@@ -118,33 +121,61 @@ mod tests {
     use crate::detect::{ChunkContext, Detector};
     use crate::extract::text;
 
-    /// A delimited file in UTF-8 is read as it is; its cells come out as they did when the
-    /// whole file was decoded first (byte order mark dropped, invalid bytes replaced).
+    /// A delimited file in UTF-8 is read as it is; its cells, and the header cells' columns,
+    /// come out as they did when the whole file was decoded first (byte order mark dropped,
+    /// invalid bytes replaced).
     #[test]
     fn a_utf8_table_read_as_bytes_gives_the_decoded_files_cells() {
-        let data = b"\xEF\xBB\xBFnavn;fnr\nKari \xff;13097248022\n\xc3;x\xe2\x82\n";
+        // A stray continuation byte in the header: no character of its own in the bytes, one
+        // U+FFFD once decoded.
+        let data = b"\xEF\xBB\xBFna\x80vn;fnr\nKari \xff;13097248022\n\xc3;x\xe2\x82\n";
         let decoded = encoding_rs::UTF_8.decode_with_bom_removal(data).0;
         let kind = Format::Delimited {
             delimiter: b';',
             header: true,
         };
+        /// Each chunk's text, position and location.
+        #[derive(Default)]
+        struct Cells(Vec<String>);
+        impl Sink for Cells {
+            fn chunk(&mut self, c: &crate::extract::Chunk<'_>) {
+                let text = &c.text[c.report.clone()];
+                self.0
+                    .push(format!("{text:?} {:?} {:?}", c.position, c.base));
+            }
+        }
         let cells = |bytes: &[u8]| {
-            let (res, texts) = crate::extract::testing::run_with(
-                &crate::extract::testing::all_text(),
-                "t.csv",
+            let det = crate::extract::testing::all_text();
+            let limits = crate::extract::Limits::default();
+            let env = Env {
+                det: &det,
+                clock: crate::extract::Clock::start(&limits),
+                limits: &limits,
+            };
+            let mut sink = Cells::default();
+            extract_stream(
+                kind,
+                &mut &bytes[..],
                 bytes,
-                |input, sink| extract_file(input, kind, encoding_rs::UTF_8, sink),
-            );
-            res.unwrap();
-            texts.chunks
+                encoding_rs::UTF_8,
+                &env,
+                &mut sink,
+            )
+            .unwrap();
+            sink.0
         };
         let raw = cells(data);
         assert_eq!(raw, cells(decoded.as_bytes()));
-        let texts: Vec<&str> = raw.iter().map(|c| c.1.as_str()).collect();
+        let all = raw.join("\n");
         assert!(
-            texts.contains(&"navn") && texts.contains(&"Kari \u{FFFD}"),
-            "{texts:?}"
+            all.contains("\"na\u{fffd}vn\" Lines(LinePos { line: 1, column: 1 })"),
+            "{all}"
         );
+        assert!(
+            all.contains("\"fnr\" Lines(LinePos { line: 1, column: 7 })"),
+            "{all}"
+        );
+        assert!(all.contains("\"Kari \u{fffd}\""), "{all}");
     }
 
     #[test]

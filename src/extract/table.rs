@@ -140,8 +140,11 @@ impl Row {
         }
     }
 
+    /// The size of the row's values, as the sample counts it: its fields' bytes (not the
+    /// delimiters [`Row::push_fields`] copies with them) and their spans.
     fn bytes(&self) -> usize {
-        self.text.len() + self.fields.len() * 24
+        let values: usize = self.fields.iter().flatten().map(|r| r.len()).sum();
+        values + self.fields.len() * 24
     }
 }
 
@@ -454,6 +457,29 @@ impl<'a> Table<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A row split from a line in one copy holds the same values, and counts the same bytes
+    /// towards the sample, as one built value by value.
+    #[test]
+    fn fields_copied_at_once_are_the_values_pushed_one_by_one() {
+        let line = b"13097248022;;Kari;;";
+        let mut at_once = Row::default();
+        at_once.push_fields(line, &[11, 12, 17, 18, 19], 1);
+        let mut one_by_one = Row::default();
+        for field in line.split(|&b| b == b';') {
+            if field.is_empty() {
+                one_by_one.begin();
+                one_by_one.end_null();
+            } else {
+                one_by_one.push_field(field);
+            }
+        }
+        assert_eq!(at_once.len(), 5);
+        for i in 0..5 {
+            assert_eq!(at_once.get(i), one_by_one.get(i), "field {i}");
+        }
+        assert_eq!(at_once.bytes(), one_by_one.bytes());
+    }
 
     #[test]
     fn samples_tell_identity_columns_from_id_columns() {

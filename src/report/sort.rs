@@ -1,8 +1,9 @@
 //! Sorting records in bounded memory, however many there are.
 //!
-//! Entries — a sort key and the bytes to write — are held in memory up to a budget, then sorted and written as a run
-//! to an unlinked temporary file (`tempfile::tempfile()`: `O_TMPFILE` where the file system
-//! has it; it has no name and vanishes on any exit, a kill included). The runs are merged
+//! Entries — a sort key and the bytes to write — are held in memory up to a budget, then
+//! sorted and written as a run to an unlinked temporary file (`tempfile::tempfile()`:
+//! `O_TMPFILE` where the file system has it; it has no name and vanishes on any exit, a kill
+//! included). The runs are merged
 //! k ways at the end; beyond [`FAN_IN`] runs, the oldest are merged into one first, so the
 //! open files and read buffers stay bounded too. The runs hold what the report holds (masked
 //! records), on the disk of `$TMPDIR`, about the size of the report.
