@@ -216,6 +216,8 @@ struct Records<'r> {
     open: Option<(usize, u64)>,
     /// Bytes read from the input (replayed bytes are not counted again).
     input_bytes: u64,
+    /// Bytes the next read asks for.
+    ahead: usize,
     /// The fields of the last record (see [`Fields`]): `ends[..fields]` are its ends, in
     /// `text`, or in `bytes[line..]` when `plain` holds the line they were split from.
     text: Vec<u8>,
@@ -241,6 +243,7 @@ impl<'r> Records<'r> {
             newlines: 0,
             open: None,
             input_bytes: 0,
+            ahead: CHUNK,
             text: vec![0; 1024],
             ends: vec![0; 32],
             fields: 0,
@@ -350,14 +353,19 @@ impl<'r> Records<'r> {
             self.fed = self.bytes.len().min(self.fed + CHUNK);
             return Ok(true);
         }
-        // Read ahead [`READ`] bytes at a time (one system call per 8 KiB was 16,000 for a
-        // 128 MiB export), handed on [`CHUNK`] at a time all the same.
-        self.bytes.resize(self.fed + READ, 0);
+        // Read ahead up to [`READ`] bytes at a time (one system call per 8 KiB was 16,000 for
+        // a 128 MiB export), handed on [`CHUNK`] at a time all the same. The reads grow while
+        // they come back full: a small file is read as before, without a large buffer to zero.
+        let want = self.ahead;
+        self.bytes.resize(self.fed + want, 0);
         let read = crate::read::read_some(self.inner, &mut self.bytes[self.fed..]);
         let n = read.as_ref().map_or(0, |&n| n);
         self.bytes.truncate(self.fed + n);
         self.fed += n.min(CHUNK);
         self.input_bytes += n as u64;
+        if n == want {
+            self.ahead = (want * 2).min(READ);
+        }
         read?;
         Ok(true)
     }
