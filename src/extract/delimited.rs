@@ -939,11 +939,7 @@ mod tests {
     fn env_run(data: &[u8], header: bool) -> (Result<u64, ExtractError>, Vec<(Location, String)>) {
         let det = crate::detect::Detector::builtin();
         let limits = crate::extract::Limits::default();
-        let env = Env {
-            det: &det,
-            clock: crate::extract::Clock::start(&limits),
-            limits: &limits,
-        };
+        let env = crate::extract::testing::env(&det, &limits);
         #[derive(Default)]
         struct Keep(Vec<(Location, String)>);
         impl Sink for Keep {

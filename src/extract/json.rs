@@ -690,11 +690,7 @@ mod tests {
     fn read(input: &[u8], ndjson: bool) -> Vec<Got> {
         let det = crate::detect::Detector::builtin();
         let limits = crate::extract::Limits::default();
-        let env = Env {
-            det: &det,
-            clock: crate::extract::Clock::start(&limits),
-            limits: &limits,
-        };
+        let env = crate::extract::testing::env(&det, &limits);
         struct Keep(Vec<Got>);
         impl Sink for Keep {
             fn chunk(&mut self, c: &Chunk<'_>) {
@@ -765,11 +761,7 @@ mod tests {
         let doc = b"{\"a\": \"x\\\"\\u00f8 \\ud83d\\ude00 41234567\"}";
         let det = crate::detect::Detector::builtin();
         let limits = crate::extract::Limits::default();
-        let env = Env {
-            det: &det,
-            clock: crate::extract::Clock::start(&limits),
-            limits: &limits,
-        };
+        let env = crate::extract::testing::env(&det, &limits);
         struct At(Vec<(String, u64)>);
         impl Sink for At {
             fn chunk(&mut self, c: &Chunk<'_>) {
@@ -852,11 +844,7 @@ mod tests {
         let doc = format!("{{\"notat\": \"{filler} 13097248022 {filler}\", \"b\": \"41234567\"}}");
         let det = crate::detect::Detector::builtin();
         let limits = crate::extract::Limits::default();
-        let env = Env {
-            det: &det,
-            clock: crate::extract::Clock::start(&limits),
-            limits: &limits,
-        };
+        let env = crate::extract::testing::env(&det, &limits);
         /// (path, line, column) of each `needle` that starts in a report range.
         struct Find(Vec<(Option<String>, u64, Column)>, usize);
         impl Sink for Find {

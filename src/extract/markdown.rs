@@ -191,11 +191,7 @@ mod tests {
                    |------|-----|-------|\n| Kari | 3851598730 | 41234567 |\n\nSlutt | 20036914700\n";
         let det = crate::detect::Detector::builtin();
         let limits = crate::extract::Limits::default();
-        let env = Env {
-            det: &det,
-            clock: crate::extract::Clock::start(&limits),
-            limits: &limits,
-        };
+        let env = crate::extract::testing::env(&det, &limits);
         struct Keep(Vec<(String, u64, u64, bool)>);
         impl Sink for Keep {
             fn chunk(&mut self, c: &Chunk<'_>) {

@@ -853,11 +853,7 @@ mod tests {
     fn read(input: &str, xml: bool, needle: &str) -> Vec<Got> {
         let det = crate::detect::Detector::builtin();
         let limits = crate::extract::Limits::default();
-        let env = Env {
-            det: &det,
-            clock: crate::extract::Clock::start(&limits),
-            limits: &limits,
-        };
+        let env = crate::extract::testing::env(&det, &limits);
         struct Keep<'n>(&'n str, Vec<Got>);
         impl Sink for Keep<'_> {
             fn chunk(&mut self, c: &Chunk<'_>) {

@@ -1172,11 +1172,7 @@ mod tests {
     fn parse_from(reader: &mut dyn Read, head: &str) -> Values {
         let det = Detector::builtin();
         let limits = Limits::default();
-        let env = Env {
-            det: &det,
-            clock: crate::extract::Clock::start(&limits),
-            limits: &limits,
-        };
+        let env = crate::extract::testing::env(&det, &limits);
         let mut sink = Values::default();
         extract(reader, head, &env, &mut sink).unwrap();
         sink
@@ -1361,11 +1357,7 @@ mod tests {
         }
         let det = Detector::builtin();
         let limits = Limits::default();
-        let env = Env {
-            det: &det,
-            clock: crate::extract::Clock::start(&limits),
-            limits: &limits,
-        };
+        let env = crate::extract::testing::env(&det, &limits);
         let mut sink = At(needle, Vec::new());
         extract(&mut dump.as_bytes(), dump, &env, &mut sink).unwrap();
         sink.1

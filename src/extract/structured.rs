@@ -147,11 +147,7 @@ mod tests {
         let cells = |bytes: &[u8]| {
             let det = crate::extract::testing::all_text();
             let limits = crate::extract::Limits::default();
-            let env = Env {
-                det: &det,
-                clock: crate::extract::Clock::start(&limits),
-                limits: &limits,
-            };
+            let env = crate::extract::testing::env(&det, &limits);
             let mut sink = Cells::default();
             extract_stream(
                 kind,
@@ -382,11 +378,7 @@ mod tests {
         ];
         let det = Detector::builtin();
         let limits = crate::extract::Limits::default();
-        let env = Env {
-            det: &det,
-            clock: crate::extract::Clock::start(&limits),
-            limits: &limits,
-        };
+        let env = crate::extract::testing::env(&det, &limits);
         for (format, sample) in samples {
             let data = sample.as_bytes();
             let mut rng = crate::synth::Rng::new(11);

@@ -24,6 +24,15 @@ impl Sink for Texts {
     }
 }
 
+/// An extractor's environment: `det`, and `limits` with their clock started now.
+pub(super) fn env<'a>(det: &'a Detector, limits: &'a Limits) -> super::Env<'a> {
+    super::Env {
+        det,
+        clock: Clock::start(limits),
+        limits,
+    }
+}
+
 /// Runs `f` on `data` as an input called `name`.
 pub(super) fn run(
     name: &str,

@@ -125,11 +125,7 @@ mod tests {
         let doc = "ansatte:\n- navn: Kari\n  fnr: 3851598730\n  telefoner:\n  - 41234567\n  notat: |\n    ring 92345678\nid: 3851598730\n";
         let det = crate::detect::Detector::builtin();
         let limits = crate::extract::Limits::default();
-        let env = Env {
-            det: &det,
-            clock: crate::extract::Clock::start(&limits),
-            limits: &limits,
-        };
+        let env = crate::extract::testing::env(&det, &limits);
         struct Keep(Vec<(u64, Option<Header>)>);
         impl Sink for Keep {
             fn chunk(&mut self, c: &Chunk<'_>) {
