@@ -825,7 +825,7 @@ pub fn run_with_state(
                     }
                     Out::Gone(gone) => {
                         if let Some(w) = &mut writer {
-                            w.gone(&gone);
+                            w.gone(gone);
                         }
                         continue;
                     }

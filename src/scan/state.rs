@@ -63,7 +63,7 @@ use crate::walk::Meta;
 /// layout 1 keyed rows by plain paths, layout 2 stored records with a JSON head.
 const LAYOUT: &str = "3";
 
-/// A write transaction is committed after this many statements...
+/// A write transaction is committed after this many files (ended or gone) are written...
 const COMMIT_EVERY: usize = 1000;
 /// ... or this long after it began, so a slow scan loses little when killed.
 pub(crate) const COMMIT_AFTER: Duration = Duration::from_millis(200);
@@ -744,7 +744,10 @@ impl State {
             state: self,
             jobs: HashMap::new(),
             held: 0,
+            ended: Vec::new(),
+            gone: Vec::new(),
             pending: 0,
+            open: false,
             since: None,
             counts: Incremental::default(),
             error: None,
@@ -799,6 +802,30 @@ fn write_records(
     Ok(())
 }
 
+/// Writes the row of a file read to its end, and the records held for it: so a file read
+/// whole costs its row once and each record once.
+fn write_ended(c: &Connection, mut j: Job, settings: &str) -> rusqlite::Result<()> {
+    let path = key(&j.id.path);
+    if j.keep {
+        write_row(c, &path, &j.id, settings, COMPLETE)?;
+        write_records(c, &path, j.held.drain(..))?;
+        if j.id.known {
+            // Records stored beyond this reading's last are of an older version.
+            c.prepare_cached("DELETE FROM records WHERE key = ?1 AND seq > ?2")?
+                .execute(params![path, j.seq])?;
+        }
+    } else {
+        // Listed, to be read again next time: no records, and a row, so that a file gone by
+        // then is counted as removed.
+        write_row(c, &path, &j.id, settings, LISTED)?;
+        if j.id.known || j.row {
+            c.prepare_cached("DELETE FROM records WHERE key = ?1")?
+                .execute(params![path])?;
+        }
+    }
+    Ok(())
+}
+
 /// A file being read, between its first record and its end.
 struct Job {
     id: Identity,
@@ -817,15 +844,26 @@ struct Job {
 /// written with their files' rows marked incomplete.
 const HELD_MAX: usize = 8 << 20;
 
+/// Files ended or gone are written this many at a time, under one lock of the connection: it
+/// is shared with the lookups and the reuse threads, and taking it once a file kept the writer
+/// waiting 0.14 s of a 0.6 s rescan after 1 % of the tree's files changed.
+const WRITE_EVERY: usize = 128;
+
 /// Changes the state as records arrive, in small transactions. After the first error it stops
 /// writing (the scan goes on) and [`Writer::finish`] returns that error.
 pub struct Writer<'s> {
     state: &'s State,
     jobs: HashMap<u64, Job>,
-    /// Bytes of the records the jobs hold.
+    /// Bytes of the records the jobs hold, ended or not.
     held: usize,
-    /// Statements in the open transaction.
+    /// Files ended, and keys of rows gone, not yet written ([`WRITE_EVERY`]).
+    ended: Vec<Job>,
+    gone: Vec<Vec<u8>>,
+    /// Files written in the open transaction.
     pending: usize,
+    /// A transaction is open.
+    open: bool,
+    /// When the oldest change not yet committed came.
     since: Option<Instant>,
     counts: Incremental,
     error: Option<StateError>,
@@ -837,42 +875,77 @@ impl Writer<'_> {
         if self.error.is_some() || self.state.reveal {
             return;
         }
+        self.since.get_or_insert_with(Instant::now);
         let conn = self.state.conn();
         let r = (|| {
-            if self.since.is_none() {
+            if !self.open {
                 conn.execute_batch("BEGIN IMMEDIATE")?;
-                self.since = Some(Instant::now());
+                self.open = true;
             }
             f(&conn)
         })();
         drop(conn);
-        match r {
-            Ok(()) => {
-                self.pending += 1;
-                if self.pending >= COMMIT_EVERY {
-                    self.commit();
-                }
-            }
-            Err(e) => self.error = Some(self.state.err()(e)),
+        if let Err(e) = r {
+            self.error = Some(self.state.err()(e));
         }
     }
 
-    fn commit(&mut self) {
-        if self.since.take().is_none() {
+    /// Writes the files ended and the rows gone since the last time, under one lock.
+    fn write_ended(&mut self) {
+        if self.ended.is_empty() && self.gone.is_empty() {
             return;
         }
+        let ended = std::mem::take(&mut self.ended);
+        let gone = std::mem::take(&mut self.gone);
+        let held: usize = ended
+            .iter()
+            .flat_map(|j| &j.held)
+            .map(|(_, d)| d.len())
+            .sum();
+        self.held = self.held.saturating_sub(held);
+        self.pending += ended.len() + gone.len();
+        let settings = self.state.settings.clone();
+        self.write(|c| {
+            for j in ended {
+                write_ended(c, j, &settings)?;
+            }
+            for key in gone {
+                c.prepare_cached("DELETE FROM records WHERE key = ?1")?
+                    .execute(params![key])?;
+                c.prepare_cached("DELETE FROM files WHERE key = ?1")?
+                    .execute(params![key])?;
+            }
+            Ok(())
+        });
+    }
+
+    fn commit(&mut self) {
+        self.write_ended();
+        self.since = None;
         self.pending = 0;
+        if !std::mem::take(&mut self.open) {
+            return;
+        }
         if let Err(e) = self.state.conn().execute_batch("COMMIT") {
             self.error.get_or_insert(self.state.err()(e));
         }
     }
 
-    /// Commits if the open transaction is old enough: called as records arrive and when the
-    /// writer is idle.
+    /// Commits when enough has changed or the oldest change is old enough: called as records
+    /// arrive and when the writer is idle.
     pub fn tick(&mut self) {
-        if self.since.is_some_and(|t| t.elapsed() >= COMMIT_AFTER) {
+        if self.pending >= COMMIT_EVERY || self.since.is_some_and(|t| t.elapsed() >= COMMIT_AFTER) {
             self.commit();
         }
+    }
+
+    /// Something ended or went: written with others once there are enough.
+    fn queued(&mut self) {
+        self.since.get_or_insert_with(Instant::now);
+        if self.ended.len() + self.gone.len() >= WRITE_EVERY {
+            self.write_ended();
+        }
+        self.tick();
     }
 
     /// File `job` is about to be read. Its row is covered: the end of the scan does not take
@@ -922,6 +995,10 @@ impl Writer<'_> {
     /// Writes the records held for files not yet ended, their rows incomplete: what was
     /// stored for their paths is never read meanwhile, and is written over record by record.
     fn write_held(&mut self) {
+        self.write_ended();
+        if self.held <= HELD_MAX {
+            return;
+        }
         let settings = self.state.settings.clone();
         let mut jobs = std::mem::take(&mut self.jobs);
         self.write(|c| {
@@ -939,44 +1016,21 @@ impl Writer<'_> {
         jobs.values_mut().for_each(|j| j.held.clear());
         self.jobs = jobs;
         self.held = 0;
+        self.pending += 1;
     }
 
     /// File `job` is done: its own record was its last. Its row and the records held for
-    /// it are written together, so a file read whole costs its row once and each record
-    /// once.
+    /// it are written together ([`write_ended`]), with other files' (see [`WRITE_EVERY`]).
     pub fn end(&mut self, job: u64) {
-        let Some(mut j) = self.jobs.remove(&job) else {
+        let Some(j) = self.jobs.remove(&job) else {
             return;
         };
         self.counts.read += 1;
         if j.seq == 0 {
             return;
         }
-        let held: usize = j.held.iter().map(|(_, d)| d.len()).sum();
-        self.held = self.held.saturating_sub(held);
-        let settings = self.state.settings.clone();
-        let path = key(&j.id.path);
-        self.write(|c| {
-            if j.keep {
-                write_row(c, &path, &j.id, &settings, COMPLETE)?;
-                write_records(c, &path, j.held.drain(..))?;
-                if j.id.known {
-                    // Records stored beyond this reading's last are of an older version.
-                    c.prepare_cached("DELETE FROM records WHERE key = ?1 AND seq > ?2")?
-                        .execute(params![path, j.seq])?;
-                }
-            } else {
-                // Listed, to be read again next time: no records, and a row, so that a file
-                // gone by then is counted as removed.
-                write_row(c, &path, &j.id, &settings, LISTED)?;
-                if j.id.known || j.row {
-                    c.prepare_cached("DELETE FROM records WHERE key = ?1")?
-                        .execute(params![path])?;
-                }
-            }
-            Ok(())
-        });
-        self.tick();
+        self.ended.push(j);
+        self.queued();
     }
 
     /// The stored records of an unchanged file went to the report: nothing of it changes.
@@ -985,16 +1039,10 @@ impl Writer<'_> {
     }
 
     /// The walk passed by the file of a row: it is gone.
-    pub fn gone(&mut self, gone: &Gone) {
+    pub fn gone(&mut self, gone: Gone) {
         self.counts.removed += u64::from(gone.listed);
-        self.write(|c| {
-            c.prepare_cached("DELETE FROM records WHERE key = ?1")?
-                .execute(params![gone.key])?;
-            c.prepare_cached("DELETE FROM files WHERE key = ?1")?
-                .execute(params![gone.key])?;
-            Ok(())
-        });
-        self.tick();
+        self.gone.push(gone.key);
+        self.queued();
     }
 
     /// After a complete walk: the rows after the last file walked are files that are gone;
@@ -1008,6 +1056,7 @@ impl Writer<'_> {
             .clone()
             .unwrap_or_default();
         let mut removed = 0;
+        self.write_ended();
         self.write(|c| {
             removed = c.query_row(
                 &format!("SELECT count(*) FROM files WHERE key > ?1 AND complete IN ({COMPLETE}, {LISTED})"),
@@ -1195,6 +1244,60 @@ mod tests {
             .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
             .unwrap();
         assert_eq!(count, 0);
+    }
+
+    #[test]
+    fn files_ended_are_written_in_groups_and_all_kept_when_a_scan_stops() {
+        // More files than one group, and a group left over: a scan that stops (killed between
+        // commits, or at its end) keeps every file it ended, whichever group it was in.
+        let dir = tempfile::tempdir().unwrap();
+        let n = 2 * WRITE_EVERY + 3;
+        let files: Vec<(Meta, Identity)> = (0..n)
+            .map(|i| {
+                let file = dir.path().join(format!("f{i:04}.txt"));
+                std::fs::write(&file, "x").unwrap();
+                let meta = meta_of(&file);
+                let id = Identity::new(file, &meta, meta.mtime().max(meta.ctime()) + 60);
+                (meta, id)
+            })
+            .collect();
+        let db = dir.path().join("s.state");
+        let mut st = State::open(&db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        let mut w = st.writer();
+        for (job, (meta, id)) in (1..).zip(&files) {
+            w.begin(job, id.clone());
+            let name = id.path.file_name().unwrap().to_string_lossy();
+            w.record(job, &own(&name, Status::Scanned, meta));
+            w.end(job);
+        }
+        // One more begun and not ended: not kept.
+        let open = dir.path().join("open.txt");
+        std::fs::write(&open, "x").unwrap();
+        let open_meta = meta_of(&open);
+        let open_id = Identity::new(open, &open_meta, open_meta.mtime() + 60);
+        w.begin(n as u64 + 1, open_id.clone());
+        w.record(n as u64 + 1, &own("open.txt", Status::Scanned, &open_meta));
+        assert!(w.close().is_none());
+        drop(st);
+
+        let mut st = State::open(&db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        for (meta, id) in &files {
+            let recs = st.lookup(id, meta).unwrap();
+            assert_eq!(recs.map(|r| r.len()), Some(1), "{}", id.path.display());
+        }
+        assert!(st.lookup(&open_id, &open_meta).unwrap().is_none());
+        // And through `finish`: ended files are counted and written before it ends.
+        let mut w = st.writer();
+        for (job, (meta, id)) in (1..).zip(files.iter().take(3)) {
+            w.begin(job, id.clone());
+            w.record(job, &own("again", Status::Scanned, meta));
+            w.end(job);
+        }
+        assert_eq!(w.finish().unwrap().read, 3);
+        let recs = st.lookup(&files[0].1, &files[0].0).unwrap().expect("kept");
+        assert_eq!(recs[0].done().rec.path, "again");
     }
 
     /// A file's records as the scanner makes them: a member with findings in a table column,
