@@ -65,7 +65,8 @@ const LAYOUT: &str = "3";
 
 /// A write transaction is committed after this many files (ended or gone) are written...
 const COMMIT_EVERY: usize = 1000;
-/// ... or this long after it began, so a slow scan loses little when killed.
+/// ... or this long after the oldest change not yet committed, so a slow scan loses little
+/// when killed.
 pub(crate) const COMMIT_AFTER: Duration = Duration::from_millis(200);
 
 /// The key of a file's rows: its raw path with each `/` as a NUL byte, which no name holds,
