@@ -927,7 +927,15 @@ impl Writer<'_> {
         if !std::mem::take(&mut self.open) {
             return;
         }
-        if let Err(e) = self.state.conn().execute_batch("COMMIT") {
+        // After a statement failed, what the transaction holds may be a file's row without
+        // all of its records (the row is written first): it is let go, and those files are
+        // read again next time.
+        let end = if self.error.is_some() {
+            "ROLLBACK"
+        } else {
+            "COMMIT"
+        };
+        if let Err(e) = self.state.conn().execute_batch(end) {
             self.error.get_or_insert(self.state.err()(e));
         }
     }
@@ -1037,6 +1045,9 @@ impl Writer<'_> {
     /// The stored records of an unchanged file went to the report: nothing of it changes.
     pub fn reused(&mut self) {
         self.counts.reused += 1;
+        // A rescan may reuse files for minutes on end: what changed before them is committed
+        // on time all the same.
+        self.tick();
     }
 
     /// The walk passed by the file of a row: it is gone.
@@ -1299,6 +1310,69 @@ mod tests {
         assert_eq!(w.finish().unwrap().read, 3);
         let recs = st.lookup(&files[0].1, &files[0].0).unwrap().expect("kept");
         assert_eq!(recs[0].done().rec.path, "again");
+    }
+
+    #[test]
+    fn a_change_is_committed_on_time_while_files_are_reused() {
+        let (_dir, meta, id, db) = a_file("f.txt");
+        let mut st = State::open(&db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        let mut w = st.writer();
+        w.begin(1, id.clone());
+        w.record(1, &own("f.txt", Status::Scanned, &meta));
+        w.end(1);
+        // Then only reused files, for longer than a commit may wait, and the scan is killed:
+        // the writer is never closed, and what was not committed is lost with the connection.
+        std::thread::sleep(COMMIT_AFTER + Duration::from_millis(20));
+        w.reused();
+        std::mem::forget(w);
+        drop(st);
+        let mut st = State::open(&db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        assert!(st.lookup(&id, &meta).unwrap().is_some(), "committed");
+    }
+
+    #[test]
+    fn a_file_whose_records_failed_to_be_written_is_not_kept_half_written() {
+        let (dir, meta, id, db) = a_file("f.txt");
+        let mut st = State::open(&db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        let mut w = st.writer();
+        w.begin(1, id.clone());
+        w.record(1, &done("f.txt!/old", Status::Scanned, None));
+        w.record(1, &own("f.txt", Status::Scanned, &meta));
+        w.end(1);
+        w.finish().unwrap();
+
+        // The file changes; writing its new records fails (as a full disk would) after its
+        // row was written.
+        let file = dir.path().join("f.txt");
+        std::fs::write(&file, "changed").unwrap();
+        let meta2 = meta_of(&file);
+        let mut id2 = Identity::new(file, &meta2, meta2.mtime().max(meta2.ctime()) + 60);
+        id2.known = true;
+        st.conn()
+            .execute_batch(
+                "CREATE TRIGGER full BEFORE INSERT ON records BEGIN SELECT RAISE(ABORT, 'full'); END;
+                 CREATE TRIGGER full2 BEFORE UPDATE ON records BEGIN SELECT RAISE(ABORT, 'full'); END;",
+            )
+            .unwrap();
+        let mut w = st.writer();
+        w.begin(2, id2.clone());
+        w.record(2, &own("f.txt", Status::Scanned, &meta2));
+        w.end(2);
+        assert!(w.finish().is_err());
+        st.conn()
+            .execute_batch("DROP TRIGGER full; DROP TRIGGER full2;")
+            .unwrap();
+        // The new version is not reused (its row with the old version's records); the state
+        // holds the old version whole, as before the failed write.
+        assert!(
+            st.lookup(&id2, &meta2).unwrap().is_none(),
+            "not half written"
+        );
+        let old = st.lookup(&id, &meta).unwrap().expect("the old version");
+        assert_eq!(old.len(), 2);
     }
 
     /// A file's records as the scanner makes them: a member with findings in a table column,
