@@ -380,6 +380,10 @@ impl FileRecord {
     }
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// `matched / values`, rounded to four decimals (0 when `values` is unknown).
 fn share(matched: u64, values: u64) -> f64 {
     if values == 0 {
@@ -405,6 +409,12 @@ pub struct Summary {
     /// Files stopped by a limit.
     pub files_limit_exceeded: u64,
     pub files_excluded: u64,
+    /// Roots whose walk was given up because one stat, open or listing did not return within
+    /// `--read-timeout` (a dead network share): what it had not reached is not in the
+    /// inventory. The path it was stuck on is an `error`/`timeout` entry (in the shard that
+    /// owns it). Written only when not 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub walks_stopped: u64,
     /// Files with findings.
     pub files_with_findings: u64,
     /// Not scanned completely, by status and reason (`skipped/media`: 3).

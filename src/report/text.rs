@@ -142,6 +142,13 @@ impl<W: Write> Report for TextReport<W> {
             s.files_limit_exceeded,
             s.files_excluded
         )?;
+        if s.walks_stopped > 0 {
+            writeln!(
+                o,
+                "The walk of {} root(s) was given up: a stat, open or listing did not return within --read-timeout (a dead network share?); the files it had not reached are not in this report.",
+                s.walks_stopped
+            )?;
+        }
         if let Some(i) = &s.incremental {
             writeln!(
                 o,

@@ -313,6 +313,7 @@ fn summary(tails: &[Tail]) -> Summary {
             files_unsupported,
             files_limit_exceeded,
             files_excluded,
+            walks_stopped,
             files_with_findings,
             unscanned_by_reason,
             bytes_read,
@@ -348,6 +349,8 @@ fn summary(tails: &[Tail]) -> Summary {
         s.files_unsupported += files_unsupported;
         s.files_limit_exceeded += files_limit_exceeded;
         s.files_excluded += files_excluded;
+        // Every shard walks every directory of the same roots, as with `dirs_*` below.
+        s.walks_stopped = s.walks_stopped.max(*walks_stopped);
         s.files_with_findings += files_with_findings;
         add(&mut s.unscanned_by_reason, unscanned_by_reason);
         s.bytes_read += bytes_read;

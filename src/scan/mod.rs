@@ -31,7 +31,7 @@ use crate::read;
 use crate::report::mask::HashKey;
 use crate::report::progress::Progress;
 use crate::report::{FileRecord, Report, Summary, Totals};
-use crate::walk::{Counts, Entry, Exclude, Shard, Walk};
+use crate::walk::{Entry, Exclude, Shard, Walk};
 use state::{Identity, State, StateError};
 use wire::Job;
 
@@ -90,6 +90,19 @@ impl Default for Isolation {
             max_memory: DEFAULT_MAX_MEMORY,
             read_timeout: DEFAULT_READ_TIMEOUT,
         }
+    }
+}
+
+impl Options {
+    /// How long one system call of the walk may block before its root is given up:
+    /// `--read-timeout` (which only worker processes take for reading; threads keep the
+    /// default for the walk).
+    pub fn walk_timeout(&self) -> Duration {
+        let secs = match self.isolation {
+            Isolation::Processes { read_timeout, .. } => read_timeout,
+            Isolation::Threads => DEFAULT_READ_TIMEOUT,
+        };
+        Duration::from_secs(secs)
     }
 }
 
@@ -153,6 +166,7 @@ pub mod memory;
 pub(crate) mod pool;
 mod scanner;
 pub(crate) mod state;
+mod walker;
 pub(crate) mod wire;
 pub(crate) mod worker;
 
@@ -194,6 +208,19 @@ struct Batch {
     /// Unix seconds before the walk looked at the first of them (the racy-timestamp rule).
     at: i64,
     entries: Vec<Entry>,
+    /// The root whose walk was given up after these entries ([`walker`]): the files of it
+    /// not reached are not seen this time, and not gone.
+    cut: Option<PathBuf>,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            at: unix_now(),
+            entries: Vec::with_capacity(BATCH),
+            cut: None,
+        }
+    }
 }
 
 fn unix_now() -> i64 {
@@ -247,6 +274,9 @@ fn route(
         None => Vec::new(),
     }
     .into_iter();
+    if let (Some(st), Some(root)) = (state, &batch.cut) {
+        st.pass_over(root);
+    }
     let mut todo = Vec::with_capacity(batch.entries.len());
     let mut unchanged = Vec::new();
     for entry in batch.entries {
@@ -691,6 +721,47 @@ fn scope(opts: &Options) -> String {
     serde_json::json!({ "roots": roots, "shard": shard }).to_string()
 }
 
+/// Fails if `root` cannot be read, or does not answer within `timeout` (on a dead network
+/// share the calls would block for good: they are made in a thread left behind then).
+fn check_root(root: &std::path::Path, timeout: Duration) -> Result<(), ScanError> {
+    let check = |root: &std::path::Path| -> io::Result<()> {
+        let meta = std::fs::metadata(root)?;
+        if meta.is_dir() {
+            std::fs::read_dir(root)?;
+        } else if meta.is_file() {
+            read::open_following(root)?;
+        }
+        Ok(())
+    };
+    let err = |source| ScanError::Root {
+        path: root.to_path_buf(),
+        source,
+    };
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let owned = root.to_path_buf();
+    let thread = std::thread::Builder::new()
+        .name("kartlegg-root".into())
+        .spawn(move || {
+            let _ = tx.send(check(&owned));
+        });
+    if thread.is_err() {
+        return check(root).map_err(err);
+    }
+    match rx.recv_timeout(timeout) {
+        Ok(r) => r.map_err(err),
+        Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "it did not answer within {} s (--read-timeout; a dead network share?)",
+                timeout.as_secs_f64()
+            ),
+        ))),
+        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+            Err(err(io::Error::other("the check of the root stopped")))
+        }
+    }
+}
+
 /// [`run`], with `--state`: unchanged files are not read again (see [`state`]).
 #[allow(clippy::too_many_arguments)]
 pub fn run_with_state(
@@ -705,16 +776,7 @@ pub fn run_with_state(
 ) -> Result<Outcome, ScanError> {
     // A root that cannot be read fails the scan (exit 2); anything below it is a status.
     for root in &opts.roots {
-        let err = |source| ScanError::Root {
-            path: root.clone(),
-            source,
-        };
-        let meta = std::fs::metadata(root).map_err(err)?;
-        if meta.is_dir() {
-            std::fs::read_dir(root).map_err(err)?;
-        } else if meta.is_file() {
-            read::open_following(root).map_err(err)?;
-        }
+        check_root(root, opts.walk_timeout())?;
     }
     // Records nothing changes on their way go to a JSON inventory as the text they came as.
     let text = on_record.is_none() && report.takes_json();
@@ -743,32 +805,9 @@ pub fn run_with_state(
 
     let read_result = std::thread::scope(|s| {
         let walker = s.spawn(|| {
-            let mut counts = Counts::default();
-            let mut batch = Batch {
-                at: unix_now(),
-                entries: Vec::with_capacity(BATCH),
-            };
-            for root in &roots {
-                counts += walk.run(root, &mut |e| {
-                    batch.entries.push(e);
-                    if batch.entries.len() == BATCH {
-                        let full = std::mem::replace(
-                            &mut batch,
-                            Batch {
-                                at: unix_now(),
-                                entries: Vec::with_capacity(BATCH),
-                            },
-                        );
-                        // The receiver only goes away if reading stopped; then stop walking.
-                        let _ = entry_tx.send(full);
-                    }
-                });
-            }
-            if !batch.entries.is_empty() {
-                let _ = entry_tx.send(batch);
-            }
+            let walked = walker::walk_roots(&walk, &roots, opts.walk_timeout(), &entry_tx);
             drop(entry_tx);
-            counts
+            walked
         });
         let readers = s.spawn(|| match &opts.isolation {
             Isolation::Threads => in_threads(opts, &scanner, state, entry_rx, done_tx),
@@ -855,7 +894,8 @@ pub fn run_with_state(
                 }
             }
         }
-        let counts = walker.join().expect("walker thread");
+        let walker::Walked { counts, stopped } = walker.join().expect("walker thread");
+        totals.summary.walks_stopped = stopped;
         totals.summary.files_excluded = counts.excluded;
         totals.summary.atime.dirs_noatime = counts.dirs_noatime;
         totals.summary.atime.dirs_plain = counts.dirs_plain;

@@ -492,6 +492,20 @@ impl State {
         Ok(())
     }
 
+    /// The walk of `root` was given up (a dead network share): its rows not yet looked up
+    /// are files not seen this time, not files gone. What the lookups covered is raised past
+    /// all of them, so that neither a later batch nor [`Writer::finish`] counts them removed,
+    /// and the next scan that walks them finds them as they were.
+    pub fn pass_over(&self, root: &Path) {
+        // The keys inside a root are its key, a NUL and more: all below its key and 0x01.
+        let mut end = key(root);
+        end.push(1);
+        raise(
+            &mut self.covered.lock().unwrap_or_else(|p| p.into_inner()),
+            &end,
+        );
+    }
+
     /// Whether stored records are handed on as the JSON inventory writes them ([`Kept::Text`]):
     /// for a scan whose records go to that inventory as they are.
     pub fn hand_on_text(&mut self, text: bool) {

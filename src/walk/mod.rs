@@ -31,6 +31,7 @@ mod exclude;
 mod shard;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 use std::ffi::{CStr, CString, OsStr};
 use std::io;
@@ -45,6 +46,7 @@ use rustix::io::{retry_on_intr, Errno};
 pub use crate::report::escape::{display, display_bytes, unescape, UnescapeError};
 pub use exclude::Exclude;
 pub use shard::Shard;
+pub use watch::Watch;
 
 use dir::Listing;
 
@@ -222,8 +224,19 @@ impl Walk {
 
     /// Walks `root`, calling `emit` for every entry in order.
     pub fn run(&self, root: &Path, emit: &mut dyn FnMut(Entry)) -> Counts {
+        self.walk(root, None, emit)
+    }
+
+    /// [`Walk::run`], telling `watch` which system call it is in, and stopping at its next
+    /// step once `watch` is given up.
+    pub fn run_watched(&self, root: &Path, watch: &Watch, emit: &mut dyn FnMut(Entry)) -> Counts {
+        self.walk(root, Some(watch), emit)
+    }
+
+    fn walk(&self, root: &Path, watch: Option<&Watch>, emit: &mut dyn FnMut(Entry)) -> Counts {
         let mut w = Walker {
             walk: self,
+            watch,
             emit,
             counts: Counts::default(),
             stack: Vec::new(),
@@ -261,6 +274,7 @@ struct Child<'n> {
 
 struct Walker<'w> {
     walk: &'w Walk,
+    watch: Option<&'w Watch>,
     emit: &'w mut dyn FnMut(Entry),
     counts: Counts,
     stack: Vec<Frame>,
@@ -341,6 +355,25 @@ impl Walker<'_> {
         self.walk.shard.is_none_or(|s| s.contains(rel))
     }
 
+    /// Makes the system calls of `call`, on `path`, under the watch if there is one.
+    fn watched<T>(&self, path: &Path, rel: &[u8], call: impl FnOnce() -> T) -> T {
+        let Some(w) = self.watch else {
+            return call();
+        };
+        w.begin(path, self.ours(rel));
+        let r = call();
+        w.end();
+        r
+    }
+
+    /// Changes the counts, and what the watch keeps of them.
+    fn count(&mut self, change: impl FnOnce(&mut Counts)) {
+        change(&mut self.counts);
+        if let Some(w) = self.watch {
+            w.set_counts(self.counts);
+        }
+    }
+
     fn emit(&mut self, rel: &[u8], entry: Entry) {
         if self.ours(rel) {
             (self.emit)(entry);
@@ -365,11 +398,14 @@ impl Walker<'_> {
             let detail = "the path holds a NUL byte".to_string();
             return self.error(root.to_path_buf(), key, "io_error", detail);
         };
-        match open_dir(CWD, &name, true) {
-            Ok((fd, noatime)) => match identity(&fd) {
-                Ok(id) => self.push(fd, noatime, id, root.to_path_buf(), Vec::new(), Vec::new()),
-                Err(e) => self.error(root.to_path_buf(), key, reason(&e), e.to_string()),
-            },
+        let opened = self.watched(root, key, || {
+            open_dir(CWD, &name, true).map(|(fd, noatime)| (identity(&fd), fd, noatime))
+        });
+        match opened {
+            Ok((Ok(id), fd, noatime)) => {
+                self.push(fd, noatime, id, root.to_path_buf(), Vec::new(), Vec::new())
+            }
+            Ok((Err(e), _, _)) => self.error(root.to_path_buf(), key, reason(&e), e.to_string()),
             Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
                 let child = Child {
                     name: &name,
@@ -384,7 +420,14 @@ impl Walker<'_> {
 
     /// Visits the entries of the directories on the stack until it is empty.
     fn descend(&mut self) {
-        while let Some(top) = self.stack.last_mut() {
+        loop {
+            if self.watch.is_some_and(Watch::given_up) {
+                self.stack.clear();
+                return;
+            }
+            let Some(top) = self.stack.last_mut() else {
+                return;
+            };
             if let Some(n) = top.listing.next() {
                 let (kind, ino) = (n.kind, n.ino);
                 let mut name = std::mem::take(&mut self.scratch);
@@ -420,7 +463,7 @@ impl Walker<'_> {
             .matches(os(&child.rel), os(name.to_bytes()))
         {
             if self.ours(&child.rel) {
-                self.counts.excluded += 1;
+                self.count(|c| c.excluded += 1);
             }
             return;
         }
@@ -457,7 +500,10 @@ impl Walker<'_> {
         } else {
             AtFlags::SYMLINK_NOFOLLOW
         };
-        match retry_on_intr(|| rustix::fs::statat(self.at(), c.name, flags)) {
+        let stat = self.watched(&c.path, &c.rel, || {
+            retry_on_intr(|| rustix::fs::statat(self.at(), c.name, flags))
+        });
+        match stat {
             Ok(st) => self.by_stat(c, Meta::from(st), follow),
             Err(e) => self.stat_failed(c, e.into(), follow),
         }
@@ -473,7 +519,7 @@ impl Walker<'_> {
             _ => {}
         }
         if self.walk.exclude.is_excluded_id(meta.dev, meta.ino) {
-            self.counts.excluded += 1;
+            self.count(|c| c.excluded += 1);
             return;
         }
         let entry = if ft == FileType::RegularFile {
@@ -524,8 +570,10 @@ impl Walker<'_> {
 
     /// Opens a directory and makes it the current one (unless it is an ancestor: a loop).
     fn enter(&mut self, c: Child<'_>, followed: bool) {
-        let opened = open_dir(self.at(), c.name, followed)
-            .and_then(|(fd, noatime)| Ok((identity(&fd)?, fd, noatime)));
+        let opened = self.watched(&c.path, &c.rel, || {
+            open_dir(self.at(), c.name, followed)
+                .and_then(|(fd, noatime)| Ok((identity(&fd)?, fd, noatime)))
+        });
         let (id, fd, noatime) = match opened {
             Ok(o) => o,
             Err(e) => return self.error(c.path, &c.rel, reason(&e), format!("directory: {e}")),
@@ -552,11 +600,13 @@ impl Walker<'_> {
         rel: Vec<u8>,
         name: Vec<u8>,
     ) {
-        if noatime {
-            self.counts.dirs_noatime += 1;
-        } else {
-            self.counts.dirs_plain += 1;
-        }
+        self.count(|c| {
+            if noatime {
+                c.dirs_noatime += 1;
+            } else {
+                c.dirs_plain += 1;
+            }
+        });
         self.stack.push(Frame {
             fd: Some(fd),
             path,
@@ -592,9 +642,17 @@ impl Walker<'_> {
         let held: usize = self.stack.iter().map(|f| f.listing.bytes()).sum();
         let total = self.walk.listing_budget;
         let budget = total.saturating_sub(held).max(MIN_LISTING.min(total));
+        let watch = self.watch;
+        let ours = watch.is_some() && self.ours(&self.stack.last().expect("a directory").rel);
         let top = self.stack.last_mut().expect("a directory");
         let fd = top.fd.as_ref().expect("the current directory is open");
+        if let Some(w) = watch {
+            w.begin(&top.path, ours);
+        }
         let (listing, err) = dir::read(fd, after, budget, &mut self.buf);
+        if let Some(w) = watch {
+            w.end();
+        }
         top.listing = listing;
         if let Some(e) = err {
             let (path, rel) = (top.path.clone(), top.rel.clone());
@@ -616,17 +674,22 @@ impl Walker<'_> {
         let rel: Vec<&[u8]> = self.stack[base + 1..].iter().map(|f| &f.name[..]).collect();
         let name = CString::new(rel.join(&b'/')).expect("names hold no NUL");
         let at = self.stack[base].fd.as_ref().expect("open").as_fd();
-        let opened = open_dir(at, &name, true).and_then(|(fd, noatime)| {
-            let id = identity(&fd)?;
-            Ok((id == self.stack[top].id).then_some((fd, noatime)))
+        let (path, rel) = (&self.stack[top].path, &self.stack[top].rel);
+        let opened = self.watched(path, rel, || {
+            open_dir(at, &name, true).and_then(|(fd, noatime)| {
+                let id = identity(&fd)?;
+                Ok((id == self.stack[top].id).then_some((fd, noatime)))
+            })
         });
-        let f = &mut self.stack[top];
         let detail = match opened {
             Ok(Some((fd, noatime))) => {
-                if f.noatime && !noatime {
-                    self.counts.dirs_noatime -= 1;
-                    self.counts.dirs_plain += 1;
+                if self.stack[top].noatime && !noatime {
+                    self.count(|c| {
+                        c.dirs_noatime -= 1;
+                        c.dirs_plain += 1;
+                    });
                 }
+                let f = &mut self.stack[top];
                 f.noatime &= noatime;
                 f.fd = Some(fd);
                 self.open += 1;
@@ -635,6 +698,7 @@ impl Walker<'_> {
             Ok(None) => "replaced by another directory during the walk".to_string(),
             Err(e) => format!("could not be opened again: {e}"),
         };
+        let f = &self.stack[top];
         let (path, rel) = (f.path.clone(), f.rel.clone());
         self.stack.pop();
         self.error(

@@ -342,3 +342,33 @@ fn shards_partition_the_entries_of_a_walk() {
     assert_eq!(union, all_sorted, "disjoint and complete");
     assert_eq!(excluded, all_counts.excluded);
 }
+
+#[test]
+fn a_watched_walk_says_where_it_is_and_stops_once_given_up() {
+    let t = tempfile::tempdir().unwrap();
+    for d in ["a", "b", "c"] {
+        for f in ["1.txt", "2.txt"] {
+            write(t.path(), &format!("{d}/{f}"));
+        }
+    }
+    let walk = Walk::new(false, Exclude::new(&["c/2.txt".into()], vec![]).unwrap());
+    // Watched to the end: the same entries and counts as unwatched, the counts kept in the
+    // watch too, and the last call's path, ended.
+    let watch = Watch::default();
+    let mut out = Vec::new();
+    let counts = walk.run_watched(t.path(), &watch, &mut |e| out.push(summary(t.path(), &e)));
+    assert_eq!((out.clone(), counts), run(&walk, t.path()));
+    assert_eq!(watch.counts(), counts);
+    assert_eq!(counts.excluded, 1);
+    assert_eq!(watch.call() % 2, 0, "no call under way");
+    assert!(watch.call() >= 2 * 9, "each stat, open and listing counted");
+    assert_eq!(watch.path(), (t.path().join("c/1.txt"), true));
+    // Given up after its first entry: nothing is walked after it.
+    let watch = Watch::default();
+    let mut out = Vec::new();
+    walk.run_watched(t.path(), &watch, &mut |e| {
+        out.push(summary(t.path(), &e));
+        watch.give_up();
+    });
+    assert_eq!(out, pairs(&[("a/1.txt", "file")]));
+}

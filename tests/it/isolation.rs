@@ -248,34 +248,55 @@ FUSE(Dead(), sys.argv[1], foreground=True, nothreads=False, direct_io=True, attr
      entry_timeout=0)
 "#;
 
+/// A FUSE file system served by `script` (python3-fusepy) at `t/share`, once `probe` in it
+/// exists; unmounted and stopped when dropped.
+struct Mounted {
+    mnt: std::path::PathBuf,
+    server: Child,
+}
+
+impl Mounted {
+    fn new(t: &Tree, script: &str, args: &[&Path], probe: &str) -> Mounted {
+        let mnt = t.path().join("share");
+        std::fs::create_dir(&mnt).unwrap();
+        let script = t.file("share.py", script);
+        // Debian's python, where apt installs python3-fusepy.
+        let server = std::process::Command::new("/usr/bin/python3")
+            .arg(&script)
+            .arg(&mnt)
+            .args(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3 with fusepy (python3-fusepy) is installed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !mnt.join(probe).exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the FUSE file system did not come up (is /dev/fuse available?)"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Mounted { mnt, server }
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("fusermount")
+            .args(["-u", "-z"])
+            .arg(&self.mnt)
+            .status();
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
 #[test]
 fn a_read_that_never_returns_is_given_up() {
     let t = Tree::new();
-    let mnt = t.path().join("share");
-    std::fs::create_dir(&mnt).unwrap();
-    let script = t.file("dead.py", DEAD_SHARE);
-    // Debian's python, where apt installs python3-fusepy.
-    let mut server = std::process::Command::new("/usr/bin/python3")
-        .arg(&script)
-        .arg(&mnt)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 with fusepy (python3-fusepy) is installed");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !mnt.join("ok.txt").exists() {
-        assert!(
-            Instant::now() < deadline,
-            "the FUSE file system did not come up (is /dev/fuse available?)"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let (code, inv) = finish(start(&mnt, &["--read-timeout", "2"]));
-    let _ = std::process::Command::new("fusermount")
-        .args(["-u", "-z"])
-        .arg(&mnt)
-        .status();
-    let _ = server.kill();
-    let _ = server.wait();
+    let share = Mounted::new(&t, DEAD_SHARE, &[], "ok.txt");
+    let (code, inv) = finish(start(&share.mnt, &["--read-timeout", "2"]));
+    drop(share);
     assert_eq!(code, 1);
     let rec = file(&inv, "stuck.txt");
     assert_eq!(status(rec), ("error", "timeout"), "{rec}");
@@ -287,4 +308,128 @@ fn a_read_that_never_returns_is_given_up() {
         "a stat that never returns: {rec}"
     );
     assert_eq!(status(file(&inv, "ok.txt")), ("scanned", ""));
+}
+
+/// A FUSE file system whose listing of `/b`, or every `stat` of its root, blocks for 5 s (a
+/// dead server, to a scan with `--read-timeout 1`) while a flag file (`dir`, `root`) exists
+/// in the directory given after the mount point. Not for good: a request the server has taken
+/// holds its caller in the kernel, unkillable, until answered, and so the scan's process
+/// (its inventory long written) would never end.
+const DYING_SHARE: &str = r#"
+import errno, os, stat, sys, time
+try:
+    from fuse import FUSE, Operations, FuseOSError
+except ImportError:  # Debian's python3-fusepy names the module fusepy
+    from fusepy import FUSE, Operations, FuseOSError
+FLAGS = sys.argv[2]
+OK = b"fnr 13097248022\n"
+DIRS = {"/": ["a.txt", "b", "c.txt"], "/b": ["x.txt"]}
+FILES = ["/a.txt", "/b/x.txt", "/c.txt"]
+def dead(what):
+    return os.path.exists(os.path.join(FLAGS, what))
+class Dying(Operations):
+    def getattr(self, path, fh=None):
+        if path == "/" and dead("root"):
+            time.sleep(5)
+        if path in DIRS:
+            return dict(st_mode=stat.S_IFDIR | 0o755, st_nlink=2, st_ino=1 + len(path))
+        if path in FILES:
+            return dict(st_mode=stat.S_IFREG | 0o644, st_nlink=1, st_size=len(OK),
+                        st_ino=10 + FILES.index(path), st_mtime=1700000000)
+        raise FuseOSError(errno.ENOENT)
+    def readdir(self, path, fh):
+        if path == "/b" and dead("dir"):
+            time.sleep(5)
+        return [".", ".."] + DIRS[path]
+    def read(self, path, size, offset, fh):
+        return OK[offset:offset + size]
+# Stable inode numbers (a state compares them); attributes asked for every time.
+FUSE(Dying(), sys.argv[1], foreground=True, nothreads=False, use_ino=True, attr_timeout=0,
+     entry_timeout=0)
+"#;
+
+/// A walk blocked on a dead share gives its root up after `--read-timeout`: the stuck
+/// directory is `error`/`timeout`, the other roots are scanned, and a state keeps the rows of
+/// the files not reached, so that once the share answers they are reused, not read again.
+#[test]
+fn a_walk_that_never_returns_gives_up_its_root_and_the_state_keeps_the_rest() {
+    let t = Tree::new();
+    let flags = t.path().join("flags");
+    std::fs::create_dir(&flags).unwrap();
+    let share = Mounted::new(&t, DYING_SHARE, &[&flags], "a.txt");
+    t.file("zz/z.txt", format!("fnr {FNR}\n"));
+    crate::state::settle();
+    let state = t.path().join("share.state");
+    let run = || {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("kartlegg"));
+        cmd.env_remove("KARTLEGG_HASH_KEY")
+            .args([
+                "scan",
+                "--format",
+                "json",
+                "--no-progress",
+                "--read-timeout",
+                "1",
+            ])
+            .arg("--state")
+            .arg(&state)
+            .arg(&share.mnt)
+            .arg(t.path().join("zz"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let paths = |inv: &Value| -> Vec<String> {
+        let files = inv["files"].as_array().unwrap();
+        let root = t.path().to_str().unwrap().to_string() + "/";
+        files
+            .iter()
+            .map(|f| {
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches(&root)
+                    .to_string()
+            })
+            .collect()
+    };
+    let all = ["share/a.txt", "share/b/x.txt", "share/c.txt", "zz/z.txt"];
+
+    let (code, first) = finish(run());
+    assert_eq!(code, 1, "{first}");
+    assert_eq!(paths(&first), all);
+    assert_eq!(first["summary"]["incremental"]["read"], 4);
+    assert!(first["summary"].get("walks_stopped").is_none());
+
+    std::fs::write(flags.join("dir"), "").unwrap();
+    let (code, cut) = finish(run());
+    assert_eq!(code, 1, "{cut}");
+    assert_eq!(paths(&cut), ["share/a.txt", "share/b", "zz/z.txt"]);
+    let rec = file(&cut, "share/b");
+    assert_eq!(status(rec), ("error", "timeout"), "{rec}");
+    assert!(rec["detail"].as_str().unwrap().contains("--read-timeout"));
+    assert_eq!(cut["summary"]["walks_stopped"], 1);
+    assert_eq!(
+        cut["summary"]["incremental"],
+        serde_json::json!({"reused": 2, "read": 0, "removed": 0}),
+        "the files not reached are not gone"
+    );
+
+    std::fs::remove_file(flags.join("dir")).unwrap();
+    let (code, again) = finish(run());
+    assert_eq!(code, 1, "{again}");
+    assert_eq!(paths(&again), all);
+    assert_eq!(
+        again["summary"]["incremental"],
+        serde_json::json!({"reused": 4, "read": 0, "removed": 0}),
+        "the rows of the files not reached were kept"
+    );
+
+    // A root that does not answer at all fails the scan, with the reason, after the timeout.
+    std::fs::write(flags.join("root"), "").unwrap();
+    let out = run().wait_with_output().unwrap();
+    std::fs::remove_file(flags.join("root")).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did not answer within 1 s"), "{stderr}");
 }

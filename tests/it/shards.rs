@@ -365,6 +365,28 @@ fn merged_shards_with_states_sum_their_incremental_counts() {
     );
 }
 
+/// A root whose walk was given up (a dead share; see `isolation`) is given up by every shard,
+/// since each walks all directories: the merge counts it once, as one machine would.
+#[test]
+fn a_walk_given_up_in_every_shard_counts_once_in_the_merge() {
+    let t = tree(10);
+    let o = Out::new();
+    let names = o.shards(t.path(), 2, "json", &[]);
+    for (i, name) in names.iter().enumerate() {
+        edited(&o, name, &format!("w{i}.json"), |v| {
+            v["summary"]["walks_stopped"] = 1.into()
+        });
+    }
+    let (code, err) = o.merge(&["w0.json".into(), "w1.json".into()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(o.read("merged.json")["summary"]["walks_stopped"], 1);
+    let (code, err) = o.merge(&names);
+    assert_eq!(code, 0, "{err}");
+    assert!(o.read("merged.json")["summary"]
+        .get("walks_stopped")
+        .is_none());
+}
+
 /// Rewrites inventory `from` as `to`, changing its header or summary with `edit`.
 fn edited(o: &Out, from: &str, to: &str, edit: impl FnOnce(&mut Value)) {
     let mut v = o.read(from);

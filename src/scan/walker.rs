@@ -1,0 +1,178 @@
+//! The walk as the scan runs it: each root walked in a thread of its own, and watched.
+//!
+//! A network share whose server dies leaves the walk blocked in the kernel, in a `stat`,
+//! `open` or `getdents` that may never return, and no thread can take the call back. So the
+//! roots are walked each in a thread of its own ([`Walk::run_watched`]), and the scan's walk
+//! thread watches it: once one system call has lasted `--read-timeout`, it gives that root up.
+//! What the walk had found is handed on, with an `error`/`timeout` entry for the path it was
+//! stuck on (in the shard that owns that path), and the batch says the root was cut short, so
+//! that a state keeps the rows of the files not reached (they are not gone, only not seen;
+//! [`super::state::State::pass_over`]). Then the next root is walked. The blocked thread is
+//! left behind; should its call return, it stops at its next step and hands on nothing more.
+//!
+//! Entries go from the walk's thread to the readers in batches, under a lock the watcher
+//! takes only to give the walk up: so an entry is either handed on before the walk is given
+//! up or never, and the path the walk was stuck on gets no entry but the timeout's.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{RecvTimeoutError, Sender};
+
+use super::{Batch, BATCH};
+use crate::walk::{Counts, Entry, Walk, Watch};
+
+/// What the walks of all roots counted, and how many were given up.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Walked {
+    pub counts: Counts,
+    pub stopped: u64,
+}
+
+/// One root's walk, between its thread and the watcher.
+struct Shared {
+    watch: Watch,
+    out: Mutex<Out>,
+}
+
+struct Out {
+    /// `None` once the walk is given up: nothing more is handed on.
+    tx: Option<Sender<Batch>>,
+    batch: Batch,
+}
+
+impl Shared {
+    fn out(&self) -> MutexGuard<'_, Out> {
+        self.out.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, e: Entry) {
+        let mut out = self.out();
+        let Out {
+            tx: Some(tx),
+            batch,
+        } = &mut *out
+        else {
+            return;
+        };
+        batch.entries.push(e);
+        if batch.entries.len() == BATCH {
+            // The receiver only goes away if reading stopped; then what follows is not read.
+            let _ = tx.send(std::mem::replace(batch, Batch::new()));
+        }
+    }
+
+    /// Hands on what is left at the end of a walk that was not given up.
+    fn flush(&self) {
+        let mut out = self.out();
+        if let Out {
+            tx: Some(tx),
+            batch,
+        } = &mut *out
+        {
+            if !batch.entries.is_empty() {
+                let _ = tx.send(std::mem::replace(batch, Batch::new()));
+            }
+        }
+    }
+
+    /// Gives the walk of `root` up if it is still in `call`: hands on what it found, an
+    /// `error`/`timeout` entry for the path it is stuck on, and the cut.
+    fn give_up(&self, call: u64, root: &Path, timeout: Duration) -> bool {
+        let mut out = self.out();
+        if self.watch.call() != call {
+            return false;
+        }
+        self.watch.give_up();
+        let Some(tx) = out.tx.take() else {
+            return false;
+        };
+        let mut batch = std::mem::replace(&mut out.batch, Batch::new());
+        drop(out);
+        let (path, ours) = self.watch.path();
+        if ours {
+            let detail = format!(
+                "the walk's stat, open or listing of this did not return within {} s (--read-timeout; a dead network share?); the walk of {} stopped here, and what it had not reached yet is not in this inventory",
+                timeout.as_secs_f64(),
+                crate::walk::display(root),
+            );
+            batch.entries.push(Entry::Error {
+                path,
+                reason: "timeout",
+                detail,
+            });
+        }
+        batch.cut = Some(root.to_path_buf());
+        let _ = tx.send(batch);
+        true
+    }
+}
+
+/// Walks `roots` in order, handing entries to `tx` in batches; a root whose walk stays in one
+/// system call for `timeout` is given up (see the module documentation).
+pub(super) fn walk_roots(
+    walk: &Walk,
+    roots: &[&PathBuf],
+    timeout: Duration,
+    tx: &Sender<Batch>,
+) -> Walked {
+    let mut walked = Walked::default();
+    for &root in roots {
+        let shared = Arc::new(Shared {
+            watch: Watch::default(),
+            out: Mutex::new(Out {
+                tx: Some(tx.clone()),
+                batch: Batch::new(),
+            }),
+        });
+        let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
+        let thread = {
+            let (walk, root, shared) = (walk.clone(), root.clone(), Arc::clone(&shared));
+            std::thread::Builder::new()
+                .name("kartlegg-walk".into())
+                .spawn(move || {
+                    walk.run_watched(&root, &shared.watch, &mut |e| shared.push(e));
+                    shared.flush();
+                    let _ = done_tx.send(());
+                })
+        };
+        let thread = match thread {
+            Ok(t) => t,
+            // No thread to be had: walked here, unwatched.
+            Err(_) => {
+                walked.counts += walk.run(root, &mut |e| shared.push(e));
+                shared.flush();
+                continue;
+            }
+        };
+        let poll = (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+        let mut stuck: Option<(u64, Instant)> = None;
+        loop {
+            match done_rx.recv_timeout(poll) {
+                Ok(()) => break,
+                Err(RecvTimeoutError::Disconnected) => {
+                    // The walk's thread ended without saying so: it panicked.
+                    if let Err(p) = thread.join() {
+                        std::panic::resume_unwind(p);
+                    }
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let call = shared.watch.call();
+            match stuck {
+                _ if call % 2 == 0 => stuck = None,
+                Some((c, since)) if c == call => {
+                    if since.elapsed() >= timeout && shared.give_up(call, root, timeout) {
+                        walked.stopped += 1;
+                        break;
+                    }
+                }
+                _ => stuck = Some((call, Instant::now())),
+            }
+        }
+        walked.counts += shared.watch.counts();
+    }
+    walked
+}
