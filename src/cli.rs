@@ -241,7 +241,7 @@ pub struct ScanArgs {
 
     /// Seconds one open, read or stat of a file may block (a dead network share) before the
     /// file is recorded as error/timeout and the scan goes on.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub read_timeout: u64,
 
     /// Where files are read.

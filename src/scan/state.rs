@@ -82,6 +82,18 @@ pub(crate) fn key(path: &Path) -> Vec<u8> {
     k
 }
 
+/// A key above every key inside `root`, and below those of the roots after it: the keys
+/// inside a root are its key, a NUL and more, all below its key and 0x01 (taken without the
+/// NULs of trailing slashes: `/srv/a/` holds `/srv/a/x`, and `/` holds everything).
+fn past(root: &Path) -> Vec<u8> {
+    let mut end = key(root);
+    while end.last() == Some(&0) {
+        end.pop();
+    }
+    end.push(1);
+    end
+}
+
 /// The positions of `keys` in key order.
 fn sorted(keys: &[Vec<u8>]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
@@ -497,12 +509,9 @@ impl State {
     /// all of them, so that neither a later batch nor [`Writer::finish`] counts them removed,
     /// and the next scan that walks them finds them as they were.
     pub fn pass_over(&self, root: &Path) {
-        // The keys inside a root are its key, a NUL and more: all below its key and 0x01.
-        let mut end = key(root);
-        end.push(1);
         raise(
             &mut self.covered.lock().unwrap_or_else(|p| p.into_inner()),
-            &end,
+            &past(root),
         );
     }
 
@@ -1113,6 +1122,32 @@ mod tests {
     use super::*;
     use crate::walk::{Entry, Exclude, Walk};
 
+    #[test]
+    fn the_key_past_a_root_is_above_all_inside_it_and_below_the_next_root() {
+        for root in ["/srv/a", "/srv/a/", "/srv/a//", "/", "rel/dir", "file.txt"] {
+            let root = Path::new(root);
+            let end = past(root);
+            assert!(key(root) < end, "{root:?}");
+            for inside in ["x", "x/y", "\u{ff}", "\u{10ffff}/z"] {
+                assert!(key(&root.join(inside)) < end, "{root:?} {inside}");
+            }
+        }
+        for (root, next) in [
+            ("/srv/a", "/srv/b"),
+            ("/srv/a/", "/srv/a0"),
+            ("/srv/a", "/srv/a.d"),
+        ] {
+            assert!(past(Path::new(root)) < key(&Path::new(next).join("x")));
+        }
+    }
+
+    /// A state at `db`, begun for one scope and settings.
+    fn opened(db: &Path) -> State {
+        let mut st = State::open(db).unwrap();
+        st.begin("scope", "settings".into(), false).unwrap();
+        st
+    }
+
     fn meta_of(path: &Path) -> Meta {
         let mut found = None;
         Walk::new(false, Exclude::new(&[], Vec::new()).unwrap()).run(path, &mut |e| {
@@ -1204,8 +1239,7 @@ mod tests {
     fn a_file_is_reused_only_once_its_own_record_is_in() {
         let (_dir, meta, id, db) = a_file("f.txt");
 
-        let mut st = State::open(&db).unwrap();
-        st.begin("scope", "settings".into(), false).unwrap();
+        let st = opened(&db);
         let mut w = st.writer();
         w.begin(1, id.clone());
         w.record(1, &done("f.txt!/member", Status::Scanned, None));
@@ -1228,8 +1262,7 @@ mod tests {
         );
         drop(st);
 
-        let mut st = State::open(&db).unwrap();
-        st.begin("scope", "settings".into(), false).unwrap();
+        let mut st = opened(&db);
         let recs = st.lookup(&id, &meta).unwrap().expect("unchanged");
         let paths: Vec<&str> = recs.iter().map(|k| k.done().rec.path.as_str()).collect();
         assert_eq!(
@@ -1250,8 +1283,7 @@ mod tests {
         drop(st);
 
         // A failure that may pass is not kept; and a scan that does not see the file removes it.
-        let mut st = State::open(&db).unwrap();
-        st.begin("scope", "settings".into(), false).unwrap();
+        let st = opened(&db);
         let mut w = st.writer();
         w.begin(3, id.clone());
         w.record(3, &done("f.txt", Status::Error, Some("timeout")));
@@ -1288,8 +1320,7 @@ mod tests {
             })
             .collect();
         let db = dir.path().join("s.state");
-        let mut st = State::open(&db).unwrap();
-        st.begin("scope", "settings".into(), false).unwrap();
+        let st = opened(&db);
         let mut w = st.writer();
         for (job, (meta, id)) in (1..).zip(&files) {
             w.begin(job, id.clone());
@@ -1307,8 +1338,7 @@ mod tests {
         assert!(w.close().is_none());
         drop(st);
 
-        let mut st = State::open(&db).unwrap();
-        st.begin("scope", "settings".into(), false).unwrap();
+        let st = opened(&db);
         for (meta, id) in &files {
             let recs = st.lookup(id, meta).unwrap();
             assert_eq!(recs.map(|r| r.len()), Some(1), "{}", id.path.display());
@@ -1329,8 +1359,7 @@ mod tests {
     #[test]
     fn a_change_is_committed_on_time_while_files_are_reused() {
         let (_dir, meta, id, db) = a_file("f.txt");
-        let mut st = State::open(&db).unwrap();
-        st.begin("scope", "settings".into(), false).unwrap();
+        let st = opened(&db);
         let mut w = st.writer();
         w.begin(1, id.clone());
         w.record(1, &own("f.txt", Status::Scanned, &meta));
@@ -1341,16 +1370,14 @@ mod tests {
         w.reused();
         std::mem::forget(w);
         drop(st);
-        let mut st = State::open(&db).unwrap();
-        st.begin("scope", "settings".into(), false).unwrap();
+        let st = opened(&db);
         assert!(st.lookup(&id, &meta).unwrap().is_some(), "committed");
     }
 
     #[test]
     fn a_file_whose_records_failed_to_be_written_is_not_kept_half_written() {
         let (dir, meta, id, db) = a_file("f.txt");
-        let mut st = State::open(&db).unwrap();
-        st.begin("scope", "settings".into(), false).unwrap();
+        let st = opened(&db);
         let mut w = st.writer();
         w.begin(1, id.clone());
         w.record(1, &done("f.txt!/old", Status::Scanned, None));
@@ -1433,8 +1460,7 @@ mod tests {
     #[test]
     fn a_file_read_again_keeps_only_its_new_records() {
         let (_dir, meta, id, db) = a_file("a.zip");
-        let mut st = State::open(&db).unwrap();
-        st.begin("scope", "settings".into(), false).unwrap();
+        let st = opened(&db);
         let its_own = |status| own("a.zip", status, &meta);
         let paths = |st: &State, id: &Identity| -> Option<Vec<(String, Status)>> {
             let recs = st.lookup(id, &meta).unwrap()?;
@@ -1517,8 +1543,7 @@ mod tests {
     #[test]
     fn records_held_past_the_bound_are_written_incomplete_and_never_reused_alone() {
         let (_dir, meta, id, db) = a_file("big.zip");
-        let mut st = State::open(&db).unwrap();
-        st.begin("scope", "settings".into(), false).unwrap();
+        let st = opened(&db);
         let rows = |st: &State| -> i64 {
             st.conn()
                 .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
@@ -1568,8 +1593,7 @@ mod tests {
         assert!(own.findings_truncated && !own.columns.is_empty() && own.findings.len() == 2);
         assert!(recs[0].rec.meta.is_none() && !recs[0].rec.findings.is_empty());
 
-        let mut st = State::open(&db).unwrap();
-        st.begin("scope", "settings".into(), false).unwrap();
+        let mut st = opened(&db);
         let mut w = st.writer();
         w.begin(1, id.clone());
         for d in &recs {

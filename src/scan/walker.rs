@@ -81,6 +81,8 @@ impl Shared {
     /// `error`/`timeout` entry for the path it is stuck on, and the cut.
     fn give_up(&self, call: u64, root: &Path, timeout: Duration) -> bool {
         let mut out = self.out();
+        // The path first: once the call is seen unchanged after it, the path is that call's.
+        let (path, ours) = self.watch.path();
         if self.watch.call() != call {
             return false;
         }
@@ -90,7 +92,6 @@ impl Shared {
         };
         let mut batch = std::mem::replace(&mut out.batch, Batch::new());
         drop(out);
-        let (path, ours) = self.watch.path();
         if ours {
             let detail = format!(
                 "the walk's stat, open or listing of this did not return within {} s (--read-timeout; a dead network share?); the walk of {} stopped here, and what it had not reached yet is not in this inventory",

@@ -119,6 +119,7 @@ pub(super) fn read(
     after: Option<&[u8]>,
     budget: usize,
     buf: &mut [MaybeUninit<u8>],
+    progress: &mut dyn FnMut(),
 ) -> (Listing, Option<io::Error>) {
     let mut l = Listing::default();
     if after.is_some() {
@@ -134,6 +135,7 @@ pub(super) fn read(
             Some(Err(e)) => break Some(io::Error::from(e)),
             Some(Ok(e)) => e,
         };
+        progress();
         let name = e.file_name().to_bytes();
         let skip = name == b"."
             || name == b".."
@@ -163,7 +165,7 @@ mod tests {
         let mut after: Option<Vec<u8>> = None;
         let mut passes = 0;
         loop {
-            let (mut l, err) = read(&fd, after.as_deref(), budget, &mut buf);
+            let (mut l, err) = read(&fd, after.as_deref(), budget, &mut buf, &mut || {});
             assert!(err.is_none());
             assert!(l.bytes() <= budget.max(256) * 2, "{} bytes", l.bytes());
             passes += 1;

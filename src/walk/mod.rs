@@ -621,19 +621,31 @@ impl Walker<'_> {
             // Close the outermost open ancestor but the root (it anchors reopening) and the
             // directory just entered.
             let last = self.stack.len() - 1;
-            if let Some(f) = self.stack[1..last].iter_mut().find(|f| f.fd.is_some()) {
-                f.fd = None;
+            if let Some(i) = (1..last).find(|&i| self.stack[i].fd.is_some()) {
+                let fd = self.stack[i].fd.take();
                 self.open -= 1;
+                self.close(i, fd);
             }
         }
         self.read_listing(None);
     }
 
     fn pop(&mut self) {
-        if let Some(f) = self.stack.pop() {
-            if f.fd.is_some() {
-                self.open -= 1;
-            }
+        let top = self.stack.len() - 1;
+        let fd = self.stack[top].fd.take();
+        if fd.is_some() {
+            self.open -= 1;
+        }
+        self.close(top, fd);
+        self.stack.pop();
+    }
+
+    /// Closes the descriptor of directory `i` of the stack, watched: on SMB a close is a
+    /// round trip to the server too.
+    fn close(&self, i: usize, fd: Option<OwnedFd>) {
+        if let Some(fd) = fd {
+            let f = &self.stack[i];
+            self.watched(&f.path, &f.rel, move || drop(fd));
         }
     }
 
@@ -649,7 +661,14 @@ impl Walker<'_> {
         if let Some(w) = watch {
             w.begin(&top.path, ours);
         }
-        let (listing, err) = dir::read(fd, after, budget, &mut self.buf);
+        // A call per pass, made anew by each name read: a large directory on a slow share
+        // that keeps answering is never given up, one `getdents` that never returns is.
+        let progress = &mut || {
+            if let Some(w) = watch {
+                w.progress();
+            }
+        };
+        let (listing, err) = dir::read(fd, after, budget, &mut self.buf, progress);
         if let Some(w) = watch {
             w.end();
         }

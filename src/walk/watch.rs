@@ -43,6 +43,13 @@ impl Watch {
         self.calls.store(n + 1, Ordering::Release);
     }
 
+    /// The call under way made progress (a listing read one more name): it counts as a new
+    /// call, so that only a call that stays blocked is seen as stuck.
+    pub(super) fn progress(&self) {
+        let n = self.calls.load(Ordering::Relaxed);
+        self.calls.store(n + 2, Ordering::Release);
+    }
+
     pub(super) fn end(&self) {
         let n = self.calls.load(Ordering::Relaxed);
         self.calls.store(n + 1, Ordering::Release);
