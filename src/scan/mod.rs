@@ -721,10 +721,10 @@ fn scope(opts: &Options) -> String {
     serde_json::json!({ "roots": roots, "shard": shard }).to_string()
 }
 
-/// Fails if `root` cannot be read, or does not answer within `timeout` (on a dead network
-/// share the calls would block for good: they are made in a thread left behind then).
-fn check_root(root: &std::path::Path, timeout: Duration) -> Result<(), ScanError> {
-    let check = |root: &std::path::Path| -> io::Result<()> {
+/// Fails if a root cannot be read, or does not answer within `timeout` (on a dead network
+/// share the calls would block for good: they are made in one thread, left behind then).
+fn check_roots(roots: &[PathBuf], timeout: Duration) -> Result<(), ScanError> {
+    fn check(root: &std::path::Path) -> io::Result<()> {
         let meta = std::fs::metadata(root)?;
         if meta.is_dir() {
             std::fs::read_dir(root)?;
@@ -732,34 +732,39 @@ fn check_root(root: &std::path::Path, timeout: Duration) -> Result<(), ScanError
             read::open_following(root)?;
         }
         Ok(())
-    };
-    let err = |source| ScanError::Root {
-        path: root.to_path_buf(),
+    }
+    let err = |root: &PathBuf, source| ScanError::Root {
+        path: root.clone(),
         source,
     };
-    let (tx, rx) = crossbeam_channel::bounded(1);
-    let owned = root.to_path_buf();
+    // The answers come in the roots' order, so the one waited for is the one not answering.
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let owned = roots.to_vec();
     let thread = std::thread::Builder::new()
-        .name("kartlegg-root".into())
+        .name("kartlegg-roots".into())
         .spawn(move || {
-            let _ = tx.send(check(&owned));
+            for root in &owned {
+                let _ = tx.send(check(root));
+            }
         });
-    if thread.is_err() {
-        return check(root).map_err(err);
+    for root in roots {
+        let answer = match (&thread, rx.recv_timeout(timeout)) {
+            (Err(_), _) => check(root),
+            (Ok(_), Ok(answer)) => answer,
+            (Ok(_), Err(crossbeam_channel::RecvTimeoutError::Timeout)) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "it did not answer within {} s (--read-timeout; a dead network share?)",
+                    timeout.as_secs_f64()
+                ),
+            )),
+            (Ok(_), Err(crossbeam_channel::RecvTimeoutError::Disconnected)) => {
+                Err(io::Error::other("the check of the roots stopped"))
+            }
+        };
+        answer.map_err(|e| err(root, e))?;
     }
-    match rx.recv_timeout(timeout) {
-        Ok(r) => r.map_err(err),
-        Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!(
-                "it did not answer within {} s (--read-timeout; a dead network share?)",
-                timeout.as_secs_f64()
-            ),
-        ))),
-        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
-            Err(err(io::Error::other("the check of the root stopped")))
-        }
-    }
+    Ok(())
 }
 
 /// [`run`], with `--state`: unchanged files are not read again (see [`state`]).
@@ -775,9 +780,7 @@ pub fn run_with_state(
     mut state: Option<&mut State>,
 ) -> Result<Outcome, ScanError> {
     // A root that cannot be read fails the scan (exit 2); anything below it is a status.
-    for root in &opts.roots {
-        check_root(root, opts.walk_timeout())?;
-    }
+    check_roots(&opts.roots, opts.walk_timeout())?;
     // Records nothing changes on their way go to a JSON inventory as the text they came as.
     let text = on_record.is_none() && report.takes_json();
     // Roots are walked in the report's order, so that a JSON report is written as its files

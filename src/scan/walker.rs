@@ -1,20 +1,22 @@
-//! The walk as the scan runs it: each root walked in a thread of its own, and watched.
+//! The walk as the scan runs it: in a thread of its own, and watched.
 //!
 //! A network share whose server dies leaves the walk blocked in the kernel, in a `stat`,
 //! `open` or `getdents` that may never return, and no thread can take the call back. So the
-//! roots are walked each in a thread of its own ([`Walk::run_watched`]), and the scan's walk
-//! thread watches it: once one system call has lasted `--read-timeout`, it gives that root up.
-//! What the walk had found is handed on, with an `error`/`timeout` entry for the path it was
-//! stuck on (in the shard that owns that path), and the batch says the root was cut short, so
-//! that a state keeps the rows of the files not reached (they are not gone, only not seen;
-//! [`super::state::State::pass_over`]). Then the next root is walked. The blocked thread is
-//! left behind; should its call return, it stops at its next step and hands on nothing more.
+//! roots are walked, one after another, in a thread of the walk's own
+//! ([`Walk::run_watched`]), and the scan's walk thread watches it: once one system call has
+//! lasted `--read-timeout`, it gives the root being walked up. What the walk had found is
+//! handed on, with an `error`/`timeout` entry for the path it was stuck on (in the shard that
+//! owns that path), and the batch says the root was cut short, so that a state keeps the rows
+//! of the files not reached (they are not gone, only not seen;
+//! [`super::state::State::pass_over`]). A new thread walks the roots after it. The blocked
+//! thread is left behind; should its call return, it stops at its next step and hands on
+//! nothing more.
 //!
 //! Entries go from the walk's thread to the readers in batches, under a lock the watcher
 //! takes only to give the walk up: so an entry is either handed on before the walk is given
 //! up or never, and the path the walk was stuck on gets no entry but the timeout's.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -30,7 +32,7 @@ pub(super) struct Walked {
     pub stopped: u64,
 }
 
-/// One root's walk, between its thread and the watcher.
+/// One walk thread's, between it and the watcher.
 struct Shared {
     watch: Watch,
     out: Mutex<Out>,
@@ -40,6 +42,10 @@ struct Out {
     /// `None` once the walk is given up: nothing more is handed on.
     tx: Option<Sender<Batch>>,
     batch: Batch,
+    /// The root being walked (its index in the roots).
+    root: usize,
+    /// What the walks of the roots before it counted.
+    counts: Counts,
 }
 
 impl Shared {
@@ -52,6 +58,7 @@ impl Shared {
         let Out {
             tx: Some(tx),
             batch,
+            ..
         } = &mut *out
         else {
             return;
@@ -69,6 +76,7 @@ impl Shared {
         if let Out {
             tx: Some(tx),
             batch,
+            ..
         } = &mut *out
         {
             if !batch.entries.is_empty() {
@@ -77,21 +85,23 @@ impl Shared {
         }
     }
 
-    /// Gives the walk of `root` up if it is still in `call`: hands on what it found, an
-    /// `error`/`timeout` entry for the path it is stuck on, and the cut.
-    fn give_up(&self, call: u64, root: &Path, timeout: Duration) -> bool {
+    /// Gives the walk up if it is still in `call`: hands on what it found, an
+    /// `error`/`timeout` entry for the path it is stuck on, and the cut of its root. Returns
+    /// the root's index and what the walk counted, its own root's part included.
+    fn give_up(&self, call: u64, roots: &[&PathBuf], timeout: Duration) -> Option<(usize, Counts)> {
         let mut out = self.out();
         // The path first: once the call is seen unchanged after it, the path is that call's.
         let (path, ours) = self.watch.path();
         if self.watch.call() != call {
-            return false;
+            return None;
         }
         self.watch.give_up();
-        let Some(tx) = out.tx.take() else {
-            return false;
-        };
+        let tx = out.tx.take()?;
         let mut batch = std::mem::replace(&mut out.batch, Batch::new());
+        let (i, mut counts) = (out.root, out.counts);
         drop(out);
+        counts += self.watch.counts();
+        let root = roots[i];
         if ours {
             let detail = format!(
                 "the walk's stat, open or listing of this did not return within {} s (--read-timeout; a dead network share?); the walk of {} stopped here, and what it had not reached yet is not in this inventory",
@@ -106,8 +116,18 @@ impl Shared {
         }
         batch.cut = Some(root.to_path_buf());
         let _ = tx.send(batch);
-        true
+        Some((i, counts))
     }
+}
+
+/// The walk's thread: the roots from `from` on, watched.
+fn walk_from(shared: &Shared, from: usize, walk: &Walk, roots: &[PathBuf]) {
+    for (i, root) in roots.iter().enumerate().skip(from) {
+        shared.out().root = i;
+        let counts = walk.run_watched(root, &shared.watch, &mut |e| shared.push(e));
+        shared.out().counts += counts;
+    }
+    shared.flush();
 }
 
 /// Walks `roots` in order, handing entries to `tx` in batches; a root whose walk stays in one
@@ -119,61 +139,67 @@ pub(super) fn walk_roots(
     tx: &Sender<Batch>,
 ) -> Walked {
     let mut walked = Walked::default();
-    for &root in roots {
+    let mut from = 0;
+    while from < roots.len() {
         let shared = Arc::new(Shared {
             watch: Watch::default(),
             out: Mutex::new(Out {
                 tx: Some(tx.clone()),
                 batch: Batch::new(),
+                root: from,
+                counts: Counts::default(),
             }),
         });
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(1);
         let thread = {
-            let (walk, root, shared) = (walk.clone(), root.clone(), Arc::clone(&shared));
+            let (walk, shared) = (walk.clone(), Arc::clone(&shared));
+            let roots: Vec<PathBuf> = roots.iter().map(|&r| r.clone()).collect();
             std::thread::Builder::new()
                 .name("kartlegg-walk".into())
                 .spawn(move || {
-                    walk.run_watched(&root, &shared.watch, &mut |e| shared.push(e));
-                    shared.flush();
+                    walk_from(&shared, from, &walk, &roots);
                     let _ = done_tx.send(());
                 })
         };
-        let thread = match thread {
-            Ok(t) => t,
+        let Ok(thread) = thread else {
             // No thread to be had: walked here, unwatched.
-            Err(_) => {
+            for root in &roots[from..] {
                 walked.counts += walk.run(root, &mut |e| shared.push(e));
-                shared.flush();
-                continue;
             }
+            shared.flush();
+            break;
         };
         let poll = (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
         let mut stuck: Option<(u64, Instant)> = None;
-        loop {
+        from = loop {
             match done_rx.recv_timeout(poll) {
-                Ok(()) => break,
+                Ok(()) => {
+                    walked.counts += shared.out().counts;
+                    break roots.len();
+                }
                 Err(RecvTimeoutError::Disconnected) => {
                     // The walk's thread ended without saying so: it panicked.
                     if let Err(p) = thread.join() {
                         std::panic::resume_unwind(p);
                     }
-                    break;
+                    break roots.len();
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
             let call = shared.watch.call();
             match stuck {
                 _ if call % 2 == 0 => stuck = None,
-                Some((c, since)) if c == call => {
-                    if since.elapsed() >= timeout && shared.give_up(call, root, timeout) {
+                Some((c, since)) if c == call && since.elapsed() >= timeout => {
+                    if let Some((i, counts)) = shared.give_up(call, roots, timeout) {
+                        walked.counts += counts;
                         walked.stopped += 1;
-                        break;
+                        break i + 1;
                     }
                 }
+                Some((c, _)) if c == call => {}
                 _ => stuck = Some((call, Instant::now())),
             }
-        }
-        walked.counts += shared.watch.counts();
+        };
     }
     walked
 }

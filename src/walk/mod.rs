@@ -234,6 +234,9 @@ impl Walk {
     }
 
     fn walk(&self, root: &Path, watch: Option<&Watch>, emit: &mut dyn FnMut(Entry)) -> Counts {
+        if let Some(w) = watch {
+            w.set_counts(Counts::default());
+        }
         let mut w = Walker {
             walk: self,
             watch,
