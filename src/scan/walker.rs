@@ -123,6 +123,10 @@ impl Shared {
 /// The walk's thread: the roots from `from` on, watched.
 fn walk_from(shared: &Shared, from: usize, walk: &Walk, roots: &[PathBuf]) {
     for (i, root) in roots.iter().enumerate().skip(from) {
+        // Given up, and its call returned after all: the roots after it are another's.
+        if shared.watch.given_up() {
+            return;
+        }
         shared.out().root = i;
         let counts = walk.run_watched(root, &shared.watch, &mut |e| shared.push(e));
         shared.out().counts += counts;
