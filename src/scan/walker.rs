@@ -16,7 +16,7 @@
 //! takes only to give the walk up: so an entry is either handed on before the walk is given
 //! up or never, and the path the walk was stuck on gets no entry but the timeout's.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -121,8 +121,9 @@ impl Shared {
 }
 
 /// The walk's thread: the roots from `from` on, watched.
-fn walk_from(shared: &Shared, from: usize, walk: &Walk, roots: &[PathBuf]) {
+fn walk_from(shared: &Shared, from: usize, walk: &Walk, roots: &[impl AsRef<Path>]) {
     for (i, root) in roots.iter().enumerate().skip(from) {
+        let root = root.as_ref();
         // Given up, and its call returned after all: the roots after it are another's.
         if shared.watch.given_up() {
             return;
@@ -166,11 +167,9 @@ pub(super) fn walk_roots(
                 })
         };
         let Ok(thread) = thread else {
-            // No thread to be had: walked here, unwatched.
-            for root in &roots[from..] {
-                walked.counts += walk.run(root, &mut |e| shared.push(e));
-            }
-            shared.flush();
+            // No thread to be had: walked here, with no one to watch.
+            walk_from(&shared, from, walk, roots);
+            walked.counts += shared.out().counts;
             break;
         };
         let poll = (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));

@@ -38,21 +38,23 @@ impl Watch {
             on.0.push(path);
             on.1 = ours;
         }
-        // Only the walk's thread writes `calls`.
-        let n = self.calls.load(Ordering::Relaxed);
-        self.calls.store(n + 1, Ordering::Release);
+        self.advance(1);
     }
 
     /// The call under way made progress (a listing read one more name): it counts as a new
     /// call, so that only a call that stays blocked is seen as stuck.
     pub(super) fn progress(&self) {
-        let n = self.calls.load(Ordering::Relaxed);
-        self.calls.store(n + 2, Ordering::Release);
+        self.advance(2);
     }
 
     pub(super) fn end(&self) {
+        self.advance(1);
+    }
+
+    fn advance(&self, by: u64) {
+        // Only the walk's thread writes `calls`.
         let n = self.calls.load(Ordering::Relaxed);
-        self.calls.store(n + 1, Ordering::Release);
+        self.calls.store(n + by, Ordering::Release);
     }
 
     pub(super) fn set_counts(&self, counts: Counts) {
