@@ -939,3 +939,164 @@ fn grouped_phones_next_to_names_and_addresses_are_at_least_medium() {
         );
     }
 }
+
+/// A random timestamp in one of the forms [`timestamp::end`] knows or nearly knows: any
+/// digits (not only real dates), a space, `T` or nothing before the time, fractions of up to
+/// twelve digits, a `Z` or a zone offset.
+fn timestamp_like(rng: &mut Rng) -> String {
+    fn digits(rng: &mut Rng, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(b'0' + rng.below(10) as u8))
+            .collect()
+    }
+    let iso = rng.below(2) == 0;
+    let mut s = if iso {
+        let (y, m, d) = (digits(rng, 4), digits(rng, 2), digits(rng, 2));
+        format!("{y}-{m}-{d}")
+    } else {
+        let (d, m, y) = (digits(rng, 2), digits(rng, 2), digits(rng, 4));
+        format!("{d}.{m}.{y}")
+    };
+    let sep = *rng.pick(&["", "T", " ", " "]);
+    if sep.is_empty() {
+        return s;
+    }
+    let (h, m) = (digits(rng, 2), digits(rng, 2));
+    s += &format!("{sep}{h}:{m}");
+    if rng.below(4) != 0 {
+        s += &format!(":{}", digits(rng, 2));
+        if rng.below(2) == 0 {
+            let mark = *rng.pick(&[",", ".", "."]);
+            let n = 1 + rng.below(12) as usize;
+            s += &format!("{mark}{}", digits(rng, n));
+        }
+    }
+    match rng.below(4) {
+        0 if iso => s.push('Z'),
+        1 => {
+            let (h, m) = (digits(rng, 2), digits(rng, 2));
+            s += &format!("+{h}:{m}");
+        }
+        _ => {}
+    }
+    s
+}
+
+/// Passing timestamps by ([`timestamp`]) is only a shortcut: every candidate, at every
+/// confidence, is the same with it and without it, for timestamps (real or not) among
+/// numbers, addresses and the bytes that join chains or extend address regions.
+#[test]
+fn passing_timestamps_by_changes_no_candidate() {
+    let with = det();
+    let mut without = Detector::builtin();
+    without.pass_timestamps = false;
+    let mut rng = Rng::new(2032);
+    let pieces = [
+        "",
+        " ",
+        "\n",
+        "\t",
+        "[",
+        "]",
+        "(",
+        ")",
+        "=",
+        "ts=",
+        "ordre ",
+        "12 ",
+        "12.",
+        "12-",
+        "3,",
+        ",5",
+        ".5",
+        ".",
+        ". Neste",
+        " ERROR",
+        "fe80::",
+        "::1",
+        ":ff",
+        "abc",
+        "ab",
+        "Z",
+        "T",
+        "+",
+        "-",
+        "@",
+        "x@",
+        "@example.no",
+        "ola@",
+        "\u{a0}",
+        "9\u{a0}",
+        "\u{a0}48022",
+        " 48022",
+        " 14700",
+        " 0047 ",
+        " +47 ",
+        "92345678",
+        " 923 45 678",
+        "1",
+        "0",
+        "192.168.",
+        ".1.2.3",
+        " 10.0.0.1",
+        "kl. ",
+        "fnr ",
+        "tlf ",
+        "konto ",
+        "født ",
+    ];
+    let (mut passed, mut cells) = (0, 0);
+    for _ in 0..20_000 {
+        let mut text = String::new();
+        for _ in 0..1 + rng.below(4) {
+            match rng.below(5) {
+                0 => text += &timestamp_like(&mut rng),
+                1 => text += &synth::identity_number(&mut rng, IdSpec::default()),
+                2 => text += &synth::mobile(&mut rng),
+                _ => text += *rng.pick(&pieces),
+            }
+            if rng.below(2) == 0 {
+                text += *rng.pick(&[" ", "\n", " INFO "]);
+                text += &timestamp_like(&mut rng);
+                text += *rng.pick(&[" ", "\n", " INFO ", ""]);
+            }
+        }
+        let b = text.as_bytes();
+        passed += (0..b.len())
+            .filter(|&i| timestamp::end(b, i).is_some())
+            .count();
+        assert_eq!(scan(with, &text), scan(&without, &text), "{text:?}");
+        // A cell that is a timestamp alone is not even handed to the scan.
+        let cell = timestamp_like(&mut rng);
+        if !with.may_match(cell.as_bytes()) {
+            cells += 1;
+            assert_eq!(scan(&without, &cell), [], "{cell:?}");
+        }
+    }
+    assert!(cells > 5_000, "{cells} cells left out");
+    // The generator reaches the shortcut often, not only its refusals.
+    assert!(passed > 5_000, "{passed} timestamps passed by");
+}
+
+#[test]
+fn log_timestamps_are_passed_by_and_numbers_beside_them_are_not() {
+    for (text, end) in [
+        ("2024-08-09 07:04:07.090 ERROR", Some(23)),
+        ("2024-08-09T07:04:07Z x", Some(20)),
+        ("2024-08-09T07:04:07+02:00", Some(19)),
+        ("09.08.2024 07:04", Some(16)),
+        ("09.08.2024.", Some(10)),
+        ("[2024-08-09 07:04:07,123456]", None),
+        ("2024-08-09 07:04:07 13097248022", None),
+        ("2024-08-09-1", None),
+        ("fe80::2024-08-09 x", None),
+    ] {
+        let at = text.find(|c: char| c.is_ascii_digit()).unwrap();
+        assert_eq!(timestamp::end(text.as_bytes(), at), end, "{text}");
+    }
+    let c = reported(
+        det(),
+        "2024-08-09 07:04:07 13097248022 logget inn, fnr 13097248022",
+    );
+    assert_eq!(c.len(), 2, "{c:?}");
+}
