@@ -949,16 +949,25 @@ fn timestamp_like(rng: &mut Rng) -> String {
             .map(|_| char::from(b'0' + rng.below(10) as u8))
             .collect()
     }
-    let iso = rng.below(2) == 0;
-    let mut s = if iso {
-        let (y, m, d) = (digits(rng, 4), digits(rng, 2), digits(rng, 2));
-        format!("{y}-{m}-{d}")
-    } else {
-        let (d, m, y) = (digits(rng, 2), digits(rng, 2), digits(rng, 4));
-        format!("{d}.{m}.{y}")
+    let form = rng.below(3);
+    let iso = form == 0;
+    let mut s = match form {
+        0 => {
+            let (y, m, d) = (digits(rng, 4), digits(rng, 2), digits(rng, 2));
+            format!("{y}-{m}-{d}")
+        }
+        1 => {
+            let (d, m, y) = (digits(rng, 2), digits(rng, 2), digits(rng, 4));
+            format!("{d}.{m}.{y}")
+        }
+        // A time alone.
+        _ => String::new(),
     };
-    let sep = *rng.pick(&["", "T", " ", " "]);
-    if sep.is_empty() {
+    let sep = match form {
+        2 => "",
+        _ => *rng.pick(&["", "T", " ", " "]),
+    };
+    if sep.is_empty() && form != 2 {
         return s;
     }
     let (h, m) = (digits(rng, 2), digits(rng, 2));
@@ -972,7 +981,7 @@ fn timestamp_like(rng: &mut Rng) -> String {
         }
     }
     match rng.below(4) {
-        0 if iso => s.push('Z'),
+        0 if iso || form == 2 => s.push('Z'),
         1 => {
             let (h, m) = (digits(rng, 2), digits(rng, 2));
             s += &format!("+{h}:{m}");
@@ -993,6 +1002,10 @@ fn passing_timestamps_by_changes_no_candidate() {
     let mut rng = Rng::new(2032);
     let pieces = [
         "",
+        "::",
+        "fe::",
+        "ff:",
+        "a:",
         " ",
         "\n",
         "\t",
@@ -1090,6 +1103,11 @@ fn log_timestamps_are_passed_by_and_numbers_beside_them_are_not() {
         ("2024-08-09 07:04:07 13097248022", None),
         ("2024-08-09-1", None),
         ("fe80::2024-08-09 x", None),
+        ("07:04:07,090 INFO", Some(12)),
+        ("[07:04:07] x", Some(9)),
+        ("10:30 x", None),
+        ("fe80::07:04:07 x", None),
+        ("07:04:07:ab", None),
     ] {
         let at = text.find(|c: char| c.is_ascii_digit()).unwrap();
         assert_eq!(timestamp::end(text.as_bytes(), at), end, "{text}");

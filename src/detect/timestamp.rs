@@ -1,5 +1,5 @@
 //! Timestamps passed by whole: `2024-08-09 07:04:07.090`, `2024-08-09T07:04:07Z`,
-//! `09.08.2024 07:04`, or the date alone.
+//! `09.08.2024 07:04`, the date alone, or a time with its seconds (`07:04:07,090`).
 //!
 //! Nearly every line of a log starts with one, and its digits make three or four chains (the
 //! date joined to the hour by the space, the minutes, the seconds with their fraction) that
@@ -13,37 +13,37 @@
 //! without it over generated timestamps in hostile surroundings.
 
 /// The end of the timestamp that starts at `i`, if one does and it can be passed by unread.
-/// Called at every digit run: the byte after a date's first field turns most runs away
-/// before a call.
+/// Called at every digit run: the byte after a date's or a time's first field turns most
+/// runs away before a call.
 #[inline(always)]
 pub(super) fn end(b: &[u8], i: usize) -> Option<usize> {
-    if b.get(i + 4) == Some(&b'-') || b.get(i + 2) == Some(&b'.') {
-        dated(b, i)
-    } else {
-        None
+    match (b.get(i + 2), b.get(i + 4)) {
+        (Some(b'.' | b':'), _) | (_, Some(b'-')) => stamp(b, i),
+        _ => None,
     }
 }
 
-fn dated(b: &[u8], i: usize) -> Option<usize> {
-    let date_end = if b.get(i + 4) == Some(&b'-') {
-        iso_date(b, i)?
-    } else if b.get(i + 2) == Some(&b'.') {
-        dotted_date(b, i)?
-    } else {
-        return None;
-    };
-    if !clear_before(b, i) {
-        return None;
-    }
-    let iso = b[i + 4] == b'-';
-    let mut e = date_end;
-    if let Some(t) = time(b, date_end, iso) {
-        e = t;
-        if iso && b.get(e) == Some(&b'Z') {
-            e += 1;
+fn stamp(b: &[u8], i: usize) -> Option<usize> {
+    let mut e = if let Some(date_end) = iso_date(b, i) {
+        // `T` joins an ISO date to its time, and `Z` may close it.
+        match b.get(date_end) {
+            Some(b' ' | b'T') => clock(b, date_end + 1, false)
+                .map_or(date_end, |t| t + usize::from(b.get(t) == Some(&b'Z'))),
+            _ => date_end,
         }
+    } else if let Some(date_end) = dotted_date(b, i) {
+        match b.get(date_end) {
+            Some(b' ') => clock(b, date_end + 1, false).unwrap_or(date_end),
+            _ => date_end,
+        }
+    } else {
+        // A time alone needs its seconds: `10:30` is as often a ratio or a score.
+        clock(b, i, true)?
+    };
+    if b.get(e) == Some(&b'Z') && b.get(i + 2) == Some(&b':') {
+        e += 1;
     }
-    clear_after(b, e).then_some(e)
+    (clear_before(b, i) && clear_after(b, e)).then_some(e)
 }
 
 fn digits_at(b: &[u8], at: usize, n: usize) -> bool {
@@ -71,28 +71,25 @@ fn dotted_date(b: &[u8], i: usize) -> Option<usize> {
     .then_some(i + 10)
 }
 
-/// ` HH:MM`, then optionally `:SS`, then optionally a fraction of at most five digits (after
-/// `.` or `,`), right after a date at `at` (`T` also for an ISO date). A longer fraction makes
-/// the seconds a chain of eight digits or more, which the shapes do read: not passed by.
-fn time(b: &[u8], at: usize, iso: bool) -> Option<usize> {
-    let sep = *b.get(at)?;
-    if !(sep == b' ' || (iso && sep == b'T')) {
-        return None;
-    }
-    let h = at + 1;
+/// `HH:MM` at `h`, then `:SS` (optional unless `seconds`), then optionally a fraction of at
+/// most five digits (after `.` or `,`). A longer fraction makes the seconds a chain of eight
+/// digits or more, which the shapes do read: not passed by.
+fn clock(b: &[u8], h: usize, seconds: bool) -> Option<usize> {
     if !(digits_at(b, h, 2) && b.get(h + 2) == Some(&b':') && digits_at(b, h + 3, 2)) {
         return None;
     }
     let mut e = h + 5;
     if b.get(e) == Some(&b':') && digits_at(b, e + 1, 2) {
         e += 3;
-        if matches!(b.get(e), Some(b'.') | Some(b',')) && digits_at(b, e + 1, 1) {
+        if matches!(b.get(e), Some(b'.' | b',')) && digits_at(b, e + 1, 1) {
             let frac = b[e + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
             if frac > 5 {
                 return None;
             }
             e += 1 + frac;
         }
+    } else if seconds {
+        return None;
     }
     Some(e)
 }
