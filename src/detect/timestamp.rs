@@ -46,42 +46,41 @@ fn stamp(b: &[u8], i: usize) -> Option<usize> {
     (clear_before(b, i) && clear_after(b, e)).then_some(e)
 }
 
-fn digits_at(b: &[u8], at: usize, n: usize) -> bool {
-    b.get(at..at + n)
-        .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+/// Whether `b` holds `shape` at `at`, where each `d` of the shape stands for an ASCII digit
+/// and every other byte for itself.
+fn shaped(b: &[u8], at: usize, shape: &[u8]) -> bool {
+    b.get(at..at + shape.len()).is_some_and(|s| {
+        s.iter().zip(shape).all(|(&x, &p)| {
+            if p == b'd' {
+                x.is_ascii_digit()
+            } else {
+                x == p
+            }
+        })
+    })
 }
 
 /// `YYYY-MM-DD`.
 fn iso_date(b: &[u8], i: usize) -> Option<usize> {
-    (digits_at(b, i, 4)
-        && b.get(i + 4) == Some(&b'-')
-        && digits_at(b, i + 5, 2)
-        && b.get(i + 7) == Some(&b'-')
-        && digits_at(b, i + 8, 2))
-    .then_some(i + 10)
+    shaped(b, i, b"dddd-dd-dd").then_some(i + 10)
 }
 
 /// `DD.MM.YYYY`.
 fn dotted_date(b: &[u8], i: usize) -> Option<usize> {
-    (digits_at(b, i, 2)
-        && b.get(i + 2) == Some(&b'.')
-        && digits_at(b, i + 3, 2)
-        && b.get(i + 5) == Some(&b'.')
-        && digits_at(b, i + 6, 4))
-    .then_some(i + 10)
+    shaped(b, i, b"dd.dd.dddd").then_some(i + 10)
 }
 
 /// `HH:MM` at `h`, then `:SS` (optional unless `seconds`), then optionally a fraction of at
 /// most five digits (after `.` or `,`). A longer fraction makes the seconds a chain of eight
 /// digits or more, which the shapes do read: not passed by.
 fn clock(b: &[u8], h: usize, seconds: bool) -> Option<usize> {
-    if !(digits_at(b, h, 2) && b.get(h + 2) == Some(&b':') && digits_at(b, h + 3, 2)) {
+    if !shaped(b, h, b"dd:dd") {
         return None;
     }
     let mut e = h + 5;
-    if b.get(e) == Some(&b':') && digits_at(b, e + 1, 2) {
+    if shaped(b, e, b":dd") {
         e += 3;
-        if matches!(b.get(e), Some(b'.' | b',')) && digits_at(b, e + 1, 1) {
+        if matches!(b.get(e), Some(b'.' | b',')) && shaped(b, e + 1, b"d") {
             let frac = b[e + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
             if frac > 5 {
                 return None;
