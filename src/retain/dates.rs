@@ -243,6 +243,16 @@ fn compact(b: &[u8]) -> Option<NaiveDate> {
     ymd(num(b, 0, 4)? as i32, num(b, 4, 2)?, num(b, 6, 2)?)
 }
 
+/// The day `YYYY-MM-DD` that `b` starts with, any year: the date of a timestamp this tool
+/// wrote itself (a file's modification time), read once per file, so not through a parser
+/// of formats.
+pub(crate) fn iso_day(b: &[u8]) -> Option<NaiveDate> {
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(num(b, 0, 4)? as i32, num(b, 5, 2)?, num(b, 8, 2)?)
+}
+
 /// The date in a table cell under a date column: `YYYYMMDD`, Unix seconds (10 digits) or
 /// milliseconds (13 digits), else a date as [`line_date`] finds it.
 pub(crate) fn value_date(v: &[u8]) -> Option<NaiveDate> {
@@ -411,6 +421,26 @@ mod tests {
 
     fn d(s: &str) -> Option<NaiveDate> {
         Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn iso_day_reads_what_chrono_reads() {
+        for t in [
+            "2026-12-04T09:47:00Z",
+            "1969-12-31T23:59:59.5Z",
+            "0001-01-01",
+            "2024-02-29T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-1-01T00:00:00Z",
+            "2026/12/04",
+            "+2026-12-04",
+            "2026-12-0",
+            "",
+        ] {
+            let chrono = t.get(..10).and_then(|s| s.parse::<NaiveDate>().ok());
+            assert_eq!(iso_day(t.as_bytes()), chrono, "{t}");
+        }
     }
 
     #[test]

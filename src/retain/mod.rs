@@ -122,7 +122,7 @@ impl Review {
 
 /// The day of a file's modification time (UTC).
 pub(crate) fn modified_day(meta: &FileMeta) -> Option<NaiveDate> {
-    meta.modified.get(..10)?.parse().ok()
+    dates::iso_day(meta.modified.as_bytes())
 }
 
 /// What a verdict is given on.
