@@ -538,6 +538,12 @@ pub enum BlobInput<'a> {
 /// per batch instead of per file is most of what a tree of small files costs.
 const BATCH: usize = 128;
 
+/// Files to read the router gathers before it hands them out, unless [`HOLD`] passes first.
+const GATHER: usize = 64;
+
+/// How long the router holds files to read back, waiting for more ([`GATHER`]).
+const HOLD: Duration = Duration::from_millis(20);
+
 /// Reads the files of the walk in a rayon pool of `--threads` threads.
 fn in_threads(
     opts: &Options,
@@ -625,15 +631,51 @@ fn in_processes(
                 }
                 jobs.is_empty() || jobs_tx.send(jobs).is_ok()
             };
-            for batch in entries {
+            // Files to read are handed out in batches of at least GATHER, or after HOLD: on a
+            // rescan where a few files in a hundred changed, each walked batch has one or two,
+            // and a job handed out alone costs a wake-up of every thread and process on its way.
+            let mut todo = Vec::new();
+            let mut since = std::time::Instant::now();
+            loop {
+                // `None`: HOLD passed with files waiting.
+                let batch = if todo.is_empty() {
+                    match entries.recv() {
+                        Ok(batch) => Some(batch),
+                        Err(_) => break,
+                    }
+                } else {
+                    match entries.recv_deadline(since + HOLD) {
+                        Ok(batch) => Some(batch),
+                        Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
+                        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                    }
+                };
                 let mut outs = Vec::new();
-                let mut todo = route(batch, state, &mut next, &mut outs, Some(&reuse_tx));
+                let held = todo.len();
+                let ready = match batch {
+                    Some(batch) => {
+                        todo.extend(route(batch, state, &mut next, &mut outs, Some(&reuse_tx)));
+                        false
+                    }
+                    None => true,
+                };
                 while let Ok(back) = again_rx.try_recv() {
                     todo.extend(read_again(back, &mut next, &mut outs));
                 }
-                if !dispatch(todo, outs) {
+                if held == 0 && !todo.is_empty() {
+                    since = std::time::Instant::now();
+                }
+                let jobs = if ready || todo.len() >= GATHER {
+                    std::mem::take(&mut todo)
+                } else {
+                    Vec::new()
+                };
+                if !dispatch(jobs, outs) {
                     return;
                 }
+            }
+            if !dispatch(todo, Vec::new()) {
+                return;
             }
             // The walk is done: once the reuse threads have finished, what it sent back is read.
             drop(reuse_tx);
