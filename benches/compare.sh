@@ -70,7 +70,7 @@ CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 RAM=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 export OUT CORPUS_BYTES TREE_FILES MEM_CORPUS MEM_LINE MEM_TREE LINE_BYTES CPU RAM RUNS DATA
 export MACHINE="$(nproc) cores ($CPU), $RAM RAM"
-export VERSIONS="$($K --version 2>/dev/null || echo kartlegg), $(rg --version | head -1), $(hyperfine --version)"
+export VERSIONS="$($K --version 2>/dev/null || echo kartlegg), $(rg --version | sed -n 1p), $(hyperfine --version)"
 python3 - <<'PY'
 import datetime, json, os, re
 
