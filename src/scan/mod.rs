@@ -635,39 +635,36 @@ fn in_processes(
             // rescan where a few files in a hundred changed, each walked batch has one or two,
             // and a job handed out alone costs a wake-up of every thread and process on its way.
             let mut todo = Vec::new();
-            let mut since = std::time::Instant::now();
+            // When what waits in `todo` goes out at the latest.
+            let mut due: Option<std::time::Instant> = None;
             loop {
                 // `None`: HOLD passed with files waiting.
-                let batch = if todo.is_empty() {
-                    match entries.recv() {
+                let batch = match due {
+                    None => match entries.recv() {
                         Ok(batch) => Some(batch),
                         Err(_) => break,
-                    }
-                } else {
-                    match entries.recv_deadline(since + HOLD) {
+                    },
+                    Some(due) => match entries.recv_deadline(due) {
                         Ok(batch) => Some(batch),
                         Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
                         Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
-                    }
+                    },
                 };
                 let mut outs = Vec::new();
-                let held = todo.len();
-                let ready = match batch {
-                    Some(batch) => {
-                        todo.extend(route(batch, state, &mut next, &mut outs, Some(&reuse_tx)));
-                        false
-                    }
-                    None => true,
-                };
+                let timed_out = batch.is_none();
+                if let Some(batch) = batch {
+                    todo.extend(route(batch, state, &mut next, &mut outs, Some(&reuse_tx)));
+                }
                 while let Ok(back) = again_rx.try_recv() {
                     todo.extend(read_again(back, &mut next, &mut outs));
                 }
-                if held == 0 && !todo.is_empty() {
-                    since = std::time::Instant::now();
-                }
-                let jobs = if ready || todo.len() >= GATHER {
+                let jobs = if timed_out || todo.len() >= GATHER {
+                    due = None;
                     std::mem::take(&mut todo)
                 } else {
+                    if !todo.is_empty() {
+                        due.get_or_insert_with(|| std::time::Instant::now() + HOLD);
+                    }
                     Vec::new()
                 };
                 if !dispatch(jobs, outs) {
