@@ -2,7 +2,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Seek, Write};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -36,6 +36,8 @@ pub(crate) enum Output {
         replaced: Option<(u64, u64)>,
         /// Bytes written since the disk was last asked to take what was written.
         unsynced: usize,
+        /// Makes what was written durable while more is written ([`Behind`]).
+        behind: Behind,
     },
     /// A character device or FIFO, written as it is.
     Through(BufWriter<File>),
@@ -43,9 +45,9 @@ pub(crate) enum Output {
 
 const BUF: usize = 256 * 1024;
 
-/// A file output asks the disk to start writing what it holds every this many bytes, so
-/// the sync that commits it waits only for the rest (an inventory of a million files is
-/// hundreds of megabytes, written over minutes).
+/// A file output has what it holds made durable every this many bytes, so the sync that
+/// commits it waits only for the rest (an inventory of a million files is hundreds of
+/// megabytes, written over minutes).
 const WRITE_BEHIND: usize = 8 << 20;
 
 /// What ends the first line of a JSON inventory: the header, then the files, one record per
@@ -106,6 +108,7 @@ impl Output {
             target,
             replaced: replaced.map(|m| (m.dev(), m.ino())),
             unsynced: 0,
+            behind: Behind::default(),
         })
     }
 
@@ -156,9 +159,14 @@ impl Output {
             // No sync: a FIFO or device has nothing to sync (fsync fails on a FIFO).
             Output::Through(w) => w.flush(),
             Output::Atomic {
-                w, partial, target, ..
+                w,
+                partial,
+                target,
+                behind,
+                ..
             } => {
                 w.flush()?;
+                behind.finish()?;
                 w.get_ref().sync_all()?;
                 std::fs::rename(partial, target)
             }
@@ -199,7 +207,13 @@ impl Output {
     /// Gives up on the output: a file's `.partial` is removed and nothing is put in place.
     pub(crate) fn discard(self) -> io::Result<()> {
         match self {
-            Output::Atomic { w, partial, .. } => {
+            Output::Atomic {
+                w,
+                partial,
+                mut behind,
+                ..
+            } => {
+                let _ = behind.finish();
                 drop(w);
                 std::fs::remove_file(partial)
             }
@@ -215,17 +229,50 @@ impl Output {
     }
 }
 
-/// Starts the writing to disk of what `f` holds, without waiting for it (a hint: on failure
-/// the final sync does it all).
-fn write_behind(f: &File) {
-    // SAFETY: a plain system call on an open descriptor; offset 0 and length 0 cover the
-    // whole file.
-    #[cfg(target_os = "linux")]
-    unsafe {
-        libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+/// Syncs a file output on a thread of its own as it grows. A sync takes time in proportion
+/// to what it makes durable, on a virtual disk even when the data was already handed to the
+/// device (`sync_file_range`, which this replaced): synced in pieces while the scan goes on,
+/// the 59 MB inventory of a rescan was committed in 1 ms instead of 60-140 ms. The thread is
+/// started at the first piece; a piece asked for while one is being synced goes with the
+/// next.
+#[derive(Default)]
+pub(crate) struct Behind {
+    ask: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<io::Result<()>>>,
+}
+
+impl Behind {
+    fn ask(&mut self, f: &File) {
+        if self.thread.is_none() {
+            // Without a second descriptor, the final sync does it all.
+            let Ok(f) = f.try_clone() else { return };
+            let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+            let spawned = std::thread::Builder::new()
+                .name("kartlegg-sync".into())
+                .spawn(move || {
+                    for () in rx {
+                        f.sync_data()?;
+                    }
+                    Ok(())
+                });
+            let Ok(thread) = spawned else { return };
+            (self.ask, self.thread) = (Some(tx), Some(thread));
+        }
+        if let Some(tx) = &self.ask {
+            let _ = tx.try_send(());
+        }
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = f;
+
+    /// Waits for the sync under way. Its error is the output's: the kernel reports a failed
+    /// write-back to one sync only, which may have been this thread's.
+    fn finish(&mut self) -> io::Result<()> {
+        self.ask = None;
+        match self.thread.take().map(|t| t.join()) {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(e))) => Err(e),
+            Some(Err(_)) => Err(io::Error::other("the report's sync thread panicked")),
+        }
+    }
 }
 
 /// Where a chain of symlinks ends (the path itself if it is not a link); relative link
@@ -274,12 +321,18 @@ fn create_partial(p: &Path) -> io::Result<File> {
 
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if let Output::Atomic { w, unsynced, .. } = self {
+        if let Output::Atomic {
+            w,
+            unsynced,
+            behind,
+            ..
+        } = self
+        {
             let n = w.write(buf)?;
             *unsynced += n;
             if *unsynced >= WRITE_BEHIND {
                 *unsynced = 0;
-                write_behind(w.get_ref());
+                behind.ask(w.get_ref());
             }
             return Ok(n);
         }
@@ -739,6 +792,20 @@ mod tests {
         assert_ne!(new.ino(), old.ino(), "renamed over, not written in place");
         assert_eq!(new.mode() & 0o7777, 0o600, "a private report stays private");
         assert_eq!(names(t.path()), ["inv.json"]);
+    }
+
+    #[test]
+    fn a_sync_that_fails_behind_the_writing_fails_the_commit() {
+        // A pipe cannot be synced (EINVAL): the sync thread's error must come back.
+        let (_read, write) = std::io::pipe().unwrap();
+        let f = File::from(std::os::fd::OwnedFd::from(write));
+        let mut behind = Behind::default();
+        behind.ask(&f);
+        behind.ask(&f);
+        let e = behind.finish().unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EINVAL), "{e}");
+        // Nothing asked of it, it has nothing to wait for.
+        assert!(Behind::default().finish().is_ok());
     }
 
     #[test]
