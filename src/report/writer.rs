@@ -242,7 +242,7 @@ pub(crate) struct Behind {
 }
 
 impl Behind {
-    fn ask(&mut self, f: &File) {
+    pub(crate) fn ask(&mut self, f: &File) {
         if self.thread.is_none() {
             // Without a second descriptor, the final sync does it all.
             let Ok(f) = f.try_clone() else { return };
@@ -265,7 +265,7 @@ impl Behind {
 
     /// Waits for the sync under way. Its error is the output's: the kernel reports a failed
     /// write-back to one sync only, which may have been this thread's.
-    fn finish(&mut self) -> io::Result<()> {
+    pub(crate) fn finish(&mut self) -> io::Result<()> {
         self.ask = None;
         match self.thread.take().map(|t| t.join()) {
             None | Some(Ok(Ok(()))) => Ok(()),

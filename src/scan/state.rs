@@ -42,7 +42,7 @@
 //!   rather than having its rows counted as removed.
 
 use std::collections::HashMap;
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::ops::Range;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -55,6 +55,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::carry::{self, cut};
 use super::Done;
 use crate::read::FileMeta;
+use crate::report::writer::Behind;
 use crate::report::{FileRecord, Incremental, Status};
 use crate::walk::Meta;
 
@@ -775,6 +776,7 @@ impl State {
             since: None,
             counts: Incremental::default(),
             error: None,
+            wal: None,
         }
     }
 }
@@ -891,6 +893,12 @@ pub struct Writer<'s> {
     since: Option<Instant>,
     counts: Incremental,
     error: Option<StateError>,
+    /// The write-ahead log, opened by the writer to sync what each commit added to it on a
+    /// thread of its own ([`Behind`]): with `synchronous = NORMAL` a commit does not sync,
+    /// and a fold's sync of the log, in proportion to what it holds, waited 30 ms after a
+    /// rescan where 1 % of the tree's files changed and up to 160 ms, under the
+    /// connection's lock, in a first scan.
+    wal: Option<(File, Behind)>,
 }
 
 impl Writer<'_> {
@@ -960,6 +968,21 @@ impl Writer<'_> {
         };
         if let Err(e) = self.state.conn().execute_batch(end) {
             self.error.get_or_insert(self.state.err()(e));
+        }
+        self.sync_log();
+    }
+
+    /// Asks for the log to be synced. Best effort: SQLite syncs it itself before a fold, on
+    /// its own descriptor, which is told of a failed write-back whatever became of this one.
+    fn sync_log(&mut self) {
+        if self.wal.is_none() {
+            let mut path = self.state.path.clone().into_os_string();
+            path.push("-wal");
+            let Ok(f) = File::open(path) else { return };
+            self.wal = Some((f, Behind::default()));
+        }
+        if let Some((f, behind)) = &mut self.wal {
+            behind.ask(f);
         }
     }
 
