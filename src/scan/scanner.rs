@@ -381,6 +381,9 @@ impl Scanner<'_> {
     pub fn names(&self, rec: &mut FileRecord) {
         let own = rec.path[rec.path.rfind("!/").map_or(0, |i| i + 2)..].to_string();
         let spread = Spread::new(&own);
+        // A whole path in which this scan finds no candidate has nothing to mask: the masker
+        // would scan the same spread text again (a tenth of a small file's names and record).
+        let mut clean = own.len() == rec.path.len();
         if self.det.may_match(spread.text.as_bytes()) {
             let base = Location {
                 part: Some("path".into()),
@@ -404,6 +407,7 @@ impl Scanner<'_> {
                 extract::Position::Fixed,
                 ChunkContext::default(),
             ));
+            clean &= sink.cands.is_empty() && sink.detector_panics == 0;
         }
         if let Some(review) = &self.review {
             rec.retention = review.judge(rec);
@@ -416,7 +420,9 @@ impl Scanner<'_> {
             seen: HashMap::new(),
             cands: Vec::new(),
         };
-        m.mask(&mut rec.path);
+        if !clean {
+            m.mask(&mut rec.path);
+        }
         if let Some(d) = &mut rec.detail {
             m.mask(d);
         }
