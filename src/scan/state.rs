@@ -412,13 +412,18 @@ impl State {
     /// The (device, inode) of the state's files (the database and its log), which a scan
     /// never reads: they change with every scan.
     pub fn identities(&self) -> Vec<(u64, u64)> {
-        let mut wal = self.path.clone().into_os_string();
-        wal.push("-wal");
-        [self.path.as_os_str(), wal.as_os_str()]
+        [self.path.clone(), self.log_path()]
             .iter()
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| (m.dev(), m.ino()))
             .collect()
+    }
+
+    /// SQLite's write-ahead log of the state, beside it.
+    fn log_path(&self) -> PathBuf {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        wal.into()
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -976,9 +981,9 @@ impl Writer<'_> {
     /// its own descriptor, which is told of a failed write-back whatever became of this one.
     fn sync_log(&mut self) {
         if self.wal.is_none() {
-            let mut path = self.state.path.clone().into_os_string();
-            path.push("-wal");
-            let Ok(f) = File::open(path) else { return };
+            let Ok(f) = File::open(self.state.log_path()) else {
+                return;
+            };
             self.wal = Some((f, Behind::default()));
         }
         if let Some((f, behind)) = &mut self.wal {
