@@ -229,12 +229,12 @@ impl Output {
     }
 }
 
-/// Syncs a file on a thread of its own as it grows (a file output; the state's log). A sync takes time in proportion
-/// to what it makes durable, on a virtual disk even when the data was already handed to the
-/// device (`sync_file_range`, which this replaced): synced in pieces while the scan goes on,
-/// the 59 MB inventory of a rescan was committed in 1 ms instead of 60-140 ms. The thread is
-/// started at the first piece; a piece asked for while one is being synced goes with the
-/// next.
+/// Syncs a file on a thread of its own as it grows (a file output; the state's log). A sync
+/// takes time in proportion to what it makes durable, on a virtual disk even when the data
+/// was already handed to the device (`sync_file_range`, which this replaced): synced in
+/// pieces while the scan goes on, the 59 MB inventory of a rescan was committed in 1 ms
+/// instead of 60-140 ms. The thread is started at the first piece; a piece asked for while
+/// one is being synced goes with the next.
 #[derive(Default)]
 pub(crate) struct Behind {
     ask: Option<std::sync::mpsc::SyncSender<()>>,
