@@ -32,17 +32,25 @@ pub(crate) fn hash_key(file: Option<&std::path::Path>) -> Result<HashKey> {
     if let Some(path) = file {
         let raw = std::fs::read(path)
             .with_context(|| format!("cannot read --hash-key-file {}", path.display()))?;
-        let key = raw.strip_suffix(b"\n").unwrap_or(&raw);
-        let key = key.strip_suffix(b"\r").unwrap_or(key);
+        let key = key_line(&raw);
         if key.is_empty() {
             bail!("--hash-key-file {} is empty", path.display());
         }
         return Ok(HashKey::provided(key.to_vec()));
     }
-    match std::env::var_os("KARTLEGG_HASH_KEY") {
-        Some(k) if !k.is_empty() => Ok(HashKey::provided(k.into_encoded_bytes())),
+    let env = std::env::var_os("KARTLEGG_HASH_KEY").map(|k| k.into_encoded_bytes());
+    match env.as_deref().map(key_line) {
+        Some(k) if !k.is_empty() => Ok(HashKey::provided(k.to_vec())),
         _ => Ok(HashKey::random()),
     }
+}
+
+/// A key as its file or variable holds it, without one line ending: a key file written by
+/// `base64 > FILE` ends in one, and so does a variable filled from that file (a Kubernetes
+/// secret made `--from-file`); either way it is the same key.
+fn key_line(raw: &[u8]) -> &[u8] {
+    let key = raw.strip_suffix(b"\n").unwrap_or(raw);
+    key.strip_suffix(b"\r").unwrap_or(key)
 }
 
 /// Warns about policy kinds no rule in use reports: such a policy never applies through them

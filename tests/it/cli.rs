@@ -330,6 +330,21 @@ fn fingerprints_correlate_under_a_given_key_only() {
         fp(&one, "a.txt"),
         "the key from the environment is the same key"
     );
+    // A variable filled from a key file (a Kubernetes secret made --from-file) keeps the
+    // file's line ending: it is still the same key.
+    let out = kartlegg()
+        .env("KARTLEGG_HASH_KEY", "hemmelig-nøkkel\n")
+        .arg("scan")
+        .arg(&scan_dir)
+        .args(["--format", "json", "--no-progress", "--exclude", "nøkkel"])
+        .output()
+        .unwrap();
+    let env: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        fp(&env, "a.txt"),
+        fp(&one, "a.txt"),
+        "a line ending after the key in the environment is not part of it"
+    );
 }
 
 /// Values planted densely in a file far larger than one window, on short lines and on one
