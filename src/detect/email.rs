@@ -99,13 +99,29 @@ pub(super) fn at(text: &str, at: usize, rule: &Rule) -> Option<Match> {
     while end > at + 1 && text[..end].ends_with(['.', '-']) {
         end -= 1;
     }
-    let domain = &text[at + 1..end];
     let after = text[end..].chars().nth(1);
     if text[end..].starts_with('@')
         || (text[end..].starts_with(':') && after.is_some_and(|c| !c.is_whitespace()))
     {
         return None; // a chain of `@`, or an SSH remote `git@github.com:org/repo`
     }
+    // A file named after an address (`kari@firma.no.pdf`) holds the address before its
+    // extension: a last label that is a file extension is tried once without.
+    let domain = &text[at + 1..end];
+    if let Some((rest, ext)) = domain.rsplit_once('.') {
+        if rule.not_tlds.contains(&ext.to_lowercase()) && rest.contains('.') {
+            if let Some(m) = address(text, start, at, at + 1 + rest.len(), rule) {
+                return Some(m);
+            }
+        }
+    }
+    address(text, start, at, end, rule)
+}
+
+/// The address `text[start..end]` with its `@` at `at`, if its domain makes it one.
+fn address(text: &str, start: usize, at: usize, end: usize, rule: &Rule) -> Option<Match> {
+    let local = &text[start..at];
+    let domain = &text[at + 1..end];
     let mut labels = domain.split('.');
     let tld = labels.next_back()?;
     let mut count = 1;
