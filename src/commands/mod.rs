@@ -25,7 +25,8 @@ pub const FAILED: u8 = 2;
 
 /// An error as one line: its message, then each cause the message does not already say.
 /// Errors here often end their message with their source's (`cannot scan X: <io error>`), and
-/// the chain would print it twice.
+/// the chain would print it twice. Errors quote what the operator gave (paths, globs, values
+/// in a settings file), which can hold personal data: the line is masked as names are.
 pub fn error_line(e: &anyhow::Error) -> String {
     let mut line = e.to_string();
     for cause in e.chain().skip(1) {
@@ -35,7 +36,20 @@ pub fn error_line(e: &anyhow::Error) -> String {
             line.push_str(&cause);
         }
     }
-    line
+    masked(&line)
+}
+
+/// `text` with personal values masked by the built-in rules, for what goes to stderr.
+pub(crate) fn masked(text: &str) -> String {
+    match RuleSet::load(None) {
+        Ok(set) => crate::scan::mask_names(&Detector::new(set), text),
+        // The built-in rules are compiled in and proven by tests: this cannot happen, and a
+        // message with its digits hidden is still a message.
+        Err(_) => text
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '*' } else { c })
+            .collect(),
+    }
 }
 
 pub fn run(cli: Cli) -> Result<u8> {

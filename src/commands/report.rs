@@ -178,7 +178,7 @@ pub(super) fn run(args: ReportArgs) -> Result<u8> {
     if computed {
         eprintln!(
             "kartlegg: {} has no summary (an interrupted scan?); the report's totals are computed from its records",
-            args.inventory.display()
+            super::masked(&args.inventory.display().to_string())
         );
         if let Writer::Html(h) = &mut writer {
             h.summary_computed();

@@ -264,7 +264,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
                 "reveal": opts.reveal,
                 "threads": opts.threads,
                 "follow": opts.follow,
-                "exclude": opts.exclude,
+                "exclude": opts.exclude.iter().map(|g| namer.mask_name(g)).collect::<Vec<_>>(),
                 "max_file_size": opts.max_file_size,
                 "max_findings_per_file": opts.max_findings_per_file,
                 "max_depth": opts.limits.max_depth,
@@ -281,7 +281,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
                     }),
                     Isolation::Threads => json!({"mode": "threads"}),
                 },
-                "rules_dir": opts.rules_dir.as_ref().map(|p| p.to_string_lossy()),
+                "rules_dir": opts.rules_dir.as_ref().map(|p| namer.mask_name(&crate::walk::display(p))),
                 "config": config.as_ref().map(|c| namer.mask_name(&crate::walk::display(&c.file))),
                 // What is declared, counted and digested under the key: never the values.
                 "synthetic": (!opts.synthetic.is_empty()).then(|| json!({
@@ -314,7 +314,17 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
             "sha256": c.sha256,
             "as_of": c.as_of.to_string(),
             "due_within": c.due_within.map(|d| d.to_string()),
-            "policies": c.policies,
+            // The policy file's digest above tells files apart; its free text (titles,
+            // globs, actions) is the operator's and is masked as paths are.
+            "policies": c.policies.iter().map(|p| {
+                let mut p = p.clone();
+                let mask = |s: &mut String| *s = namer.mask_name(s);
+                p.title.as_mut().map(mask);
+                p.paths.iter_mut().for_each(mask);
+                p.action.as_mut().map(mask);
+                p.legal_basis.as_mut().map(mask);
+                p
+            }).collect::<Vec<_>>(),
         });
     }
 

@@ -170,7 +170,7 @@ mod walker;
 pub(crate) mod wire;
 pub(crate) mod worker;
 
-pub use scanner::{Emit, Scanner};
+pub use scanner::{mask_names, Emit, Scanner};
 
 /// A processed file on its way to the writer.
 #[derive(Debug)]

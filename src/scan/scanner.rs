@@ -452,17 +452,24 @@ impl Scanner<'_> {
 impl Scanner<'_> {
     /// `name` as records print it: masked unless values are revealed.
     pub fn mask_name(&self, name: &str) -> String {
-        let mut name = name.to_string();
-        if !self.opts.reveal {
-            Masker {
-                det: self.det,
-                seen: HashMap::new(),
-                cands: Vec::new(),
-            }
-            .mask(&mut name);
+        if self.opts.reveal {
+            return name.to_string();
         }
-        name
+        mask_names(self.det, name)
     }
+}
+
+/// `text` with the values that names can hold (see [`Detector::scan_name`]) masked: for
+/// names, and for messages that quote what the operator gave (paths, globs, settings).
+pub fn mask_names(det: &Detector, text: &str) -> String {
+    let mut text = text.to_string();
+    Masker {
+        det,
+        seen: HashMap::new(),
+        cands: Vec::new(),
+    }
+    .mask(&mut text);
+    text
 }
 
 /// Masks the values in names, remembering each name it has seen (a record repeats its sheet

@@ -158,3 +158,61 @@ fn the_ci_gate_prints_no_value_from_a_name() {
         }
     }
 }
+
+/// A file named after an address and its extension (`kari@firma.no.pdf`) holds the address:
+/// found in the path and masked there, whatever the extension.
+#[test]
+fn an_address_before_a_file_extension_is_masked() {
+    let t = Tree::new();
+    for ext in ["txt", "pdf", "docx", "xlsx", "csv", "eml"] {
+        t.file(&format!("kari.nordmann@firma.no.{ext}"), "ingen tall\n");
+    }
+    let s = scan(&[t.path()], &[]);
+    assert!(!s.inv.to_string().contains("kari.nordmann"), "{}", s.inv);
+    for ext in ["txt", "pdf", "docx", "xlsx", "csv", "eml"] {
+        let rec = file(&s.inv, &format!("@***.no.{ext}"));
+        assert_eq!(rec["counts"]["email"], 1, "{rec}");
+    }
+}
+
+/// What the operator gives — paths, globs, settings — can hold a value: neither the
+/// inventory's header nor an error message quotes it raw.
+#[test]
+fn options_and_errors_do_not_quote_values_raw() {
+    let t = Tree::new();
+    t.file("a.txt", "tekst\n");
+    let policy = t.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[policy]]\nid = \"p\"\ntitle = \"Saker for {A}\"\nkeep = \"1y\"\nfrom = \"modified\"\npaths = [\"kunder/{B}/**\"]\naction = \"Slett mappen {C}\"\n"
+        ),
+    )
+    .unwrap();
+    let exclude = format!("*{D}*");
+    let s = scan(
+        &[t.path()],
+        &["--exclude", &exclude, "--policy", policy.to_str().unwrap()],
+    );
+    assert_clean("the header", &s.inv["scan"].to_string());
+    // The glob's own stars stay around the masked number.
+    assert_eq!(s.inv["scan"]["options"]["exclude"][0], "*290*********");
+
+    let missing = t.path().join(format!("kunder/{A}.txt"));
+    let bad_glob = format!("[{B}");
+    for args in [
+        vec!["scan".to_string(), missing.display().to_string()],
+        vec![
+            "scan".to_string(),
+            "--exclude".to_string(),
+            bad_glob,
+            t.path().display().to_string(),
+        ],
+    ] {
+        let out = kartlegg().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_clean("an error", &stderr);
+        assert!(stderr.contains("********"), "masked, not dropped: {stderr}");
+    }
+}
