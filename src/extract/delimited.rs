@@ -24,7 +24,7 @@ use std::io::Read;
 
 use csv_core::ReadRecordResult;
 
-use super::table::{Row, Table};
+use super::table::{self, Row, Table};
 use super::{Chunk, Clock, Env, ExtractError, Limit, LinePos, Location, Position, Sink};
 use crate::detect::ChunkContext;
 
@@ -570,7 +570,14 @@ fn header_like(line: &str, d: char) -> bool {
 /// says the head is the whole input (its last line is complete).
 pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
     let by_ext = matches!(ext, "csv" | "tsv" | "tab" | "psv");
-    let n = field_counts(sniffed_lines(text, whole).next().unwrap_or(""));
+    // A first line longer than the head (a header of thousands of columns) is all there is of
+    // it: what its start holds says which delimiter a table's extension promised.
+    let cut_first = || (by_ext && !whole).then(|| lines(text).next()).flatten();
+    let first_line = sniffed_lines(text, whole)
+        .next()
+        .or_else(cut_first)
+        .unwrap_or("");
+    let n = field_counts(first_line);
     if n.iter().all(|&k| k < 2) {
         return by_ext.then(|| {
             let d = match ext {
@@ -587,7 +594,7 @@ pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
         return None;
     }
     let lines: Vec<&str> = sniffed_lines(text, whole).collect();
-    let first = lines.first().copied().unwrap_or("");
+    let first = lines.first().copied().unwrap_or(first_line);
     // The delimiter that splits the most lines like the first, then the most fields. Without
     // a table's extension, only a delimiter splitting nine lines in ten alike can make a table:
     // one is out at the first disagreement over that, and prose is decided in a few lines.
@@ -687,6 +694,7 @@ impl<'a> Reading<'a, '_> {
             None if self.header => {
                 let names: Vec<String> = record
                     .iter()
+                    .take(table::MAX_COLUMNS)
                     .map(|f| {
                         let name = String::from_utf8_lossy(f);
                         name.trim().trim_matches('"').trim().to_string()
@@ -1031,6 +1039,19 @@ mod tests {
             places(&chunks, "20036914700"),
             [("13097248022".to_string(), Some(1), 2)]
         );
+    }
+
+    /// A header longer than the head (thousands of columns) is cut there: what the head holds
+    /// of it still tells a `.csv`'s delimiter and that it is a header.
+    #[test]
+    fn a_header_longer_than_the_head_tells_its_delimiter() {
+        let header: Vec<String> = (0..1000).map(|i| format!("Sporsmaal {i:04}")).collect();
+        let text = header.join(";");
+        let head = &text[..crate::read::sniff::HEAD];
+        assert!(!head.contains('\n'));
+        assert_eq!(detect("csv", head, false), Some((b';', true)));
+        // Without a table's extension one cut line is too little to call a table.
+        assert_eq!(detect("txt", head, false), None);
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub(crate) const SAMPLE_BYTES: usize = 16 << 20;
 /// Whole-number values of 10-11 digits a column needs in its sample before its statistics
 /// count: with fewer, one chance hit would swing the share.
 const MIN_NUMBERS: u32 = 20;
+/// Columns a table keeps a name, a sample and a count for (a spreadsheet's most). A CSV
+/// header of a million names would otherwise hold hundreds of megabytes; values beyond these
+/// columns are still scanned, located by column number, without a header's help.
+pub(crate) const MAX_COLUMNS: usize = 16_384;
 
 /// One row: its values concatenated, with each value's span (`None` for SQL `NULL`). Parsers
 /// reuse one `Row`, so a row costs no allocation once the buffers have grown.
@@ -279,11 +283,60 @@ struct ColumnState {
     values: u64,
 }
 
+impl ColumnState {
+    /// Scans one value of this column, in row `row` (on `line`, where rows have lines).
+    fn value(
+        &mut self,
+        v: &[u8],
+        row: u64,
+        line: Option<u64>,
+        scan_all: bool,
+        sink: &mut dyn Sink,
+    ) {
+        // Most values with digits (dates, amounts, house numbers) have too few to be
+        // anything: the scan's sink says so before the value is made text (and before the
+        // test for a digit, which its test implies).
+        if !sink.may_match(v) || (!scan_all && !v.iter().any(|&b| b.is_ascii_digit() || b == b'@'))
+        {
+            return;
+        }
+        // Valid first (the usual case, and the faster test), lossy only if not.
+        let text = match std::str::from_utf8(v) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(v),
+        };
+        self.loc.row = Some(row);
+        self.loc.line = line;
+        let ctx = ChunkContext {
+            header: Some(self.header),
+            ..ChunkContext::default()
+        };
+        sink.chunk(&Chunk::whole(&text, &self.loc, Position::Fixed, ctx));
+    }
+
+    fn new(table: &Option<String>, name: Column, header: Header) -> ColumnState {
+        let loc = Location {
+            table: table.clone(),
+            column: Some(name.clone()),
+            ..Location::default()
+        };
+        ColumnState {
+            name,
+            loc,
+            header,
+            sample: Sample::default(),
+            values: 0,
+        }
+    }
+}
+
 /// One table being read: rows in, value chunks out.
 pub(crate) struct Table<'a> {
     det: &'a Detector,
     name: Option<String>,
     columns: Vec<ColumnState>,
+    /// Every column beyond [`MAX_COLUMNS`]: its location's column is set per value.
+    beyond: ColumnState,
     sample: Buffered,
     sample_bytes: usize,
     sampling: bool,
@@ -302,16 +355,19 @@ impl<'a> Table<'a> {
         columns: &[String],
         first_row: u64,
     ) -> Table<'a> {
+        let beyond = ColumnState::new(&name, Column::Number(0), Header::default());
         let mut t = Table {
             det,
             name,
             columns: Vec::new(),
+            beyond,
             sample: Buffered::default(),
             sample_bytes: 0,
             sampling: true,
             row: first_row.saturating_sub(1),
             date_column: None,
         };
+        let columns = &columns[..columns.len().min(MAX_COLUMNS)];
         for c in columns {
             t.add_column(Some(c));
         }
@@ -356,23 +412,13 @@ impl<'a> Table<'a> {
                 Header::default(),
             ),
         };
-        let loc = Location {
-            table: self.name.clone(),
-            column: Some(name.clone()),
-            ..Location::default()
-        };
-        self.columns.push(ColumnState {
-            name,
-            loc,
-            header,
-            sample: Sample::default(),
-            values: 0,
-        });
+        self.columns
+            .push(ColumnState::new(&self.name, name, header));
     }
 
     /// Takes one row (its values in column order).
     pub(crate) fn row(&mut self, row: &Row, sink: &mut dyn Sink) {
-        while self.columns.len() < row.len() {
+        while self.columns.len() < row.len().min(MAX_COLUMNS) {
             self.add_column(None);
         }
         if !self.sampling {
@@ -419,26 +465,13 @@ impl<'a> Table<'a> {
         for (i, c) in self.columns.iter_mut().enumerate() {
             let Some(v) = row.get(i) else { continue };
             c.values += 1;
-            // Most values with digits (dates, amounts, house numbers) have too few to be
-            // anything: the scan's sink says so before the value is made text (and before the
-            // test for a digit, which its test implies).
-            if !sink.may_match(v)
-                || (!scan_all && !v.iter().any(|&b| b.is_ascii_digit() || b == b'@'))
-            {
-                continue;
-            }
-            // Valid first (the usual case, and the faster test), lossy only if not.
-            let text = match std::str::from_utf8(v) {
-                Ok(s) => std::borrow::Cow::Borrowed(s),
-                Err(_) => String::from_utf8_lossy(v),
-            };
-            c.loc.row = Some(self.row);
-            c.loc.line = row.line;
-            let ctx = ChunkContext {
-                header: Some(c.header),
-                ..ChunkContext::default()
-            };
-            sink.chunk(&Chunk::whole(&text, &c.loc, Position::Fixed, ctx));
+            c.value(v, self.row, row.line, scan_all, sink);
+        }
+        for i in self.columns.len()..row.fields.len() {
+            let Some(v) = row.get(i) else { continue };
+            let c = &mut self.beyond;
+            c.loc.column = Some(Column::Number(i as u64 + 1));
+            c.value(v, self.row, row.line, scan_all, sink);
         }
         sink.record_end();
     }
@@ -520,7 +553,8 @@ mod tests {
             self.0.scan(c.text, &c.context, &mut out);
             let col = match &c.base.column {
                 Some(Column::Name(n)) => n.clone(),
-                _ => String::new(),
+                Some(Column::Number(n)) => format!("#{n}"),
+                None => String::new(),
             };
             for cand in out {
                 self.1
@@ -550,6 +584,42 @@ mod tests {
         }
         t.finish(&mut sink);
         sink.1
+    }
+
+    /// A header of more than [`MAX_COLUMNS`] names keeps state for that many columns; the
+    /// values beyond them are still scanned, located by their column's number.
+    #[test]
+    fn columns_beyond_the_most_are_scanned_by_number() {
+        let det = Detector::builtin();
+        let mut sink = Detect(&det, Vec::new());
+        let names: Vec<String> = (0..MAX_COLUMNS + 2).map(|i| format!("c{i}")).collect();
+        let mut t = Table::new(&det, None, &names, 1);
+        assert_eq!(t.columns.len(), MAX_COLUMNS);
+        let mut row = Row::default();
+        for i in 0..MAX_COLUMNS + 3 {
+            let v = if i == MAX_COLUMNS + 1 {
+                "fnr 13097248022"
+            } else {
+                "x"
+            };
+            row.push_field(v.as_bytes());
+        }
+        t.row(&row, &mut sink);
+        assert_eq!(
+            t.columns.len(),
+            MAX_COLUMNS,
+            "no state for a row's extra columns"
+        );
+        t.finish(&mut sink);
+        let found: Vec<_> = sink
+            .1
+            .iter()
+            .map(|f| (f.0.as_str(), f.1.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [(format!("#{}", MAX_COLUMNS + 2).as_str(), "13097248022")]
+        );
     }
 
     #[test]
