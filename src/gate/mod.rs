@@ -17,7 +17,8 @@
 //! What cannot be read is [`Unscanned`] with its reason — a blob missing from a partial or
 //! damaged clone, an LFS object that is not here, a file over a limit — and the run goes on.
 //! Memory is bounded by design: a batch holds at most 32 MiB of blobs, and a blob over 8 MiB
-//! is written to a private temporary file that a worker reads like any file.
+//! is written to a temporary file with no name on disk ([`Spooled`]), which a worker opens
+//! through `/proc` and reads like any file.
 
 pub(crate) mod baseline;
 pub(crate) mod lines;
@@ -197,9 +198,6 @@ pub(crate) struct Gate<'a, 'b> {
 /// The state of one gate run as it goes through the changes.
 struct Run {
     blobs: git::Blobs,
-    /// Where blobs too large to hold in memory are written for the workers to read.
-    spool: tempfile::TempDir,
-    spooled: u64,
     /// Baseline entries that matched something.
     used: HashSet<usize>,
     /// `--history`: the values already reported, per path.
@@ -211,11 +209,6 @@ impl Gate<'_, '_> {
     pub(crate) fn run(&self, source: &Source) -> Result<Outcome> {
         let mut run = Run {
             blobs: self.repo.blobs()?,
-            spool: tempfile::Builder::new()
-                .prefix("kartlegg-blobs-")
-                .tempdir()
-                .context("cannot create a temporary directory")?,
-            spooled: 0,
             used: HashSet::new(),
             seen: None,
             out: Outcome::default(),
@@ -302,10 +295,10 @@ impl Gate<'_, '_> {
                 commit: commit.map(str::to_string),
             });
         };
-        let (size, blob) = self.fetch(run, &ch.new, &ch.path)?;
+        let (size, blob) = self.fetch(run, &ch.new)?;
         let mut content = match blob {
             git::Blob::Memory(d) => Content::Memory(d),
-            git::Blob::Spooled(p) => Content::File(tempfile::TempPath::try_from_path(p)?),
+            git::Blob::Spooled(f) => Content::File(Spooled::new(f)),
             git::Blob::Skipped => {
                 unscanned(run, Status::Skipped, self.too_large(size));
                 return Ok(None);
@@ -327,19 +320,17 @@ impl Gate<'_, '_> {
                 unscanned(run, Status::Skipped, LFS_MISSING.into());
                 return Ok(None);
             };
-            let spool = self.spool_path(run, &ch.path);
-            if let Some(dir) = spool.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::copy(&object, &spool)
+            let mut spool = git::spool_file()?;
+            std::fs::File::open(&object)
+                .and_then(|mut f| std::io::copy(&mut f, &mut spool))
                 .with_context(|| format!("cannot copy {}", object.display()))?;
-            content = Content::File(tempfile::TempPath::try_from_path(spool)?);
+            content = Content::File(Spooled::new(spool));
         }
         let text = content.memory().and_then(as_text);
         // LFS content and binary formats are scanned whole; text counts what it adds.
         let old = match &ch.old {
             Some(old) if lfs.is_none() && content.is_text() => {
-                match self.fetch(run, old, &ch.path)?.1 {
+                match self.fetch(run, old)?.1 {
                     git::Blob::Memory(d) => Some(Old {
                         added: text
                             .as_deref()
@@ -347,8 +338,8 @@ impl Gate<'_, '_> {
                             .map(|a| a.into_iter().collect()),
                         content: Content::Memory(d),
                     }),
-                    git::Blob::Spooled(p) => Some(Old {
-                        content: Content::File(tempfile::TempPath::try_from_path(p)?),
+                    git::Blob::Spooled(f) => Some(Old {
+                        content: Content::File(Spooled::new(f)),
                         added: None,
                     }),
                     // Without the old version all of the new one counts: fail closed.
@@ -365,27 +356,19 @@ impl Gate<'_, '_> {
         }))
     }
 
-    /// A blob, in memory or (when large) in a file of the spool; one over `--max-file-size`
-    /// is skipped.
-    fn fetch(&self, run: &mut Run, id: &str, path: &str) -> Result<(u64, git::Blob)> {
-        let spool = self.spool_path(run, path);
+    /// A blob, in memory or (when large) in an unlinked temporary file; one over
+    /// `--max-file-size` is skipped.
+    fn fetch(&self, run: &mut Run, id: &str) -> Result<(u64, git::Blob)> {
         let max = self.max_file_size;
         run.blobs.fetch(id, |size| {
             if max.is_some_and(|m| size > m) {
                 git::Want::Skip
             } else if size > IN_MEMORY {
-                git::Want::Spool(spool)
+                git::Want::Spool
             } else {
                 git::Want::Memory
             }
         })
-    }
-
-    /// A new file in the spool, named by the repository path (so values in the path are seen
-    /// where the worker looks for them, in the file's own name).
-    fn spool_path(&self, run: &mut Run, path: &str) -> std::path::PathBuf {
-        run.spooled += 1;
-        run.spool.path().join(run.spooled.to_string()).join(path)
     }
 
     fn too_large(&self, size: u64) -> String {
@@ -551,8 +534,8 @@ impl Gate<'_, '_> {
 /// Blob bytes held in memory at once before a batch is scanned.
 const BATCH_BYTES: usize = 32 << 20;
 
-/// A blob larger than this is written to a private temporary file, which a worker reads like
-/// any file: never held in memory, however large.
+/// A blob larger than this is written to a temporary file with no name on disk, which a worker
+/// reads like any file: never held in memory, however large.
 const IN_MEMORY: u64 = 8 << 20;
 
 /// Why a blob that is not in the clone is unscanned.
@@ -578,17 +561,36 @@ struct Old {
     added: Option<HashSet<u64>>,
 }
 
-/// A blob's content: in memory, or in a spooled file deleted when this is dropped.
+/// A blob's content: in memory, or in a spooled file gone when this is dropped.
 enum Content {
     Memory(Vec<u8>),
-    File(tempfile::TempPath),
+    File(Spooled),
+}
+
+/// A blob too large to hold, in a temporary file that has no name on disk ([`git::spool_file`]):
+/// no other user can open it, and nothing of it outlives the scan however it ends. The name
+/// of the blob's file never reaches the disk either. Readers open it through this process's
+/// descriptor, `/proc/<pid>/fd/<n>`: the scan's worker processes are its children with its
+/// uid, so they may; the records are named by the blob's repository path, not this one.
+struct Spooled {
+    /// Held open for as long as the blob is scanned: it is the file's only reference.
+    _file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl Spooled {
+    fn new(file: std::fs::File) -> Spooled {
+        use std::os::fd::AsRawFd;
+        let path = format!("/proc/{}/fd/{}", std::process::id(), file.as_raw_fd()).into();
+        Spooled { _file: file, path }
+    }
 }
 
 impl Content {
     fn input(&self) -> BlobInput<'_> {
         match self {
             Content::Memory(d) => BlobInput::Bytes(d),
-            Content::File(p) => BlobInput::File(p),
+            Content::File(s) => BlobInput::File(&s.path),
         }
     }
 
@@ -608,9 +610,9 @@ impl Content {
     fn is_text(&self) -> bool {
         let head = match self {
             Content::Memory(d) => d[..d.len().min(sniff::HEAD)].to_vec(),
-            Content::File(p) => {
+            Content::File(s) => {
                 let mut head = Vec::with_capacity(sniff::HEAD);
-                let read = std::fs::File::open(p).and_then(|f| {
+                let read = std::fs::File::open(&s.path).and_then(|f| {
                     std::io::Read::read_to_end(
                         &mut std::io::Read::take(f, sniff::HEAD as u64),
                         &mut head,

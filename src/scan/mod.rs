@@ -435,19 +435,9 @@ impl<'a> Blobs<'a> {
     /// Scans each `(name, content)`; for each, its own record first, then its members'.
     pub fn scan(&self, items: &[(&str, BlobInput<'_>)]) -> Result<Vec<Vec<FileRecord>>, ScanError> {
         let mut out = self.run(items)?;
-        for ((name, input), recs) in items.iter().zip(&mut out) {
+        for recs in &mut out {
             // A job's own record comes last, after its members'.
             recs.rotate_right(1);
-            // A spooled blob was read under its file's path: give its records the blob's name.
-            if let BlobInput::File(path) = input {
-                let from = self.mask_name(&crate::walk::display(path));
-                let to = self.mask_name(name);
-                for rec in recs {
-                    if let Some(rest) = rec.path.strip_prefix(from.as_str()) {
-                        rec.path = format!("{to}{rest}");
-                    }
-                }
-            }
         }
         Ok(out)
     }
@@ -469,7 +459,7 @@ impl<'a> Blobs<'a> {
                         let mut emit = |d: Done| recs.push(d.rec);
                         match input {
                             BlobInput::Bytes(data) => scanner.bytes(name, data, &mut emit),
-                            BlobInput::File(path) => scanner.file(path, &mut emit),
+                            BlobInput::File(path) => scanner.blob_file(name, path, &mut emit),
                         }
                         recs
                     })
@@ -495,8 +485,9 @@ impl<'a> Blobs<'a> {
                             data.len() as u64,
                         ),
                         BlobInput::File(path) => (
-                            Job::File {
+                            Job::Blob {
                                 id,
+                                name: name.to_string(),
                                 path: path.to_path_buf(),
                             },
                             std::fs::metadata(path).map_or(0, |m| m.len()),
@@ -526,8 +517,9 @@ impl<'a> Blobs<'a> {
     }
 }
 
-/// What [`Blobs::scan`] reads: content in memory, or a file holding it (a blob too large to
-/// hold, written to a private temporary file), read as if it were the file called `name`.
+/// What [`Blobs::scan`] reads, as if it were the file called `name`: content in memory, or a
+/// file holding it (a blob too large to hold, in a temporary file with no name on disk, given
+/// by its `/proc/<pid>/fd/<n>` link: see [`Scanner::blob_file`]).
 #[derive(Debug, Clone, Copy)]
 pub enum BlobInput<'a> {
     Bytes(&'a [u8]),

@@ -178,15 +178,34 @@ impl<'a> Pool<'a> {
         } else {
             std::env::current_exe()?
         };
-        let mut child = Command::new(exe)
-            .arg0("kartlegg")
+        let mut cmd = Command::new(exe);
+        cmd.arg0("kartlegg")
             .arg("__worker")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             // Through a pipe of ours rather than inherited: a worker stuck in the kernel (a
             // dead share) must not hold the caller's stderr open after the scan has ended.
-            .stderr(Stdio::piped())
-            .spawn()?;
+            .stderr(Stdio::piped());
+        let scan = std::process::id();
+        // A worker dies with the scan, however the scan ends (a SIGTERM from `timeout` or a CI
+        // cancel, a SIGKILL): it would otherwise read on to the end of a large file for no one,
+        // holding it open. The signal comes when the thread that started the worker ends:
+        // workers are started, run and dropped by the one thread that runs the pool.
+        // SAFETY: between fork and exec only async-signal-safe calls (prctl, getppid), and no
+        // allocation.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                // The scan ended before the line above: no signal would come.
+                if libc::getppid() as u32 != scan {
+                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn()?;
         let pid = child.id() as i32;
         // A pidfd names this process and no other, even after its pid is reused.
         // SAFETY: pidfd_open with a pid and no flags; the result is checked.
@@ -589,7 +608,7 @@ fn give_up(job: &Job, f: Failure, out: &mut dyn FnMut(Vec<Event>)) {
                 .flatten()
                 .map(|m| FileMeta::from_metadata(&m)),
         ),
-        Job::Bytes { name, .. } => FileRecord::new(name.clone(), None),
+        Job::Bytes { name, .. } | Job::Blob { name, .. } => FileRecord::new(name.clone(), None),
     };
     rec.set_status(f.status, f.reason, f.detail);
     out(vec![

@@ -178,7 +178,7 @@ impl<'a> Scanner<'a> {
             emit(d)
         };
         match entry {
-            Entry::File { path, .. } => self.read_file(&path, emit),
+            Entry::File { path, .. } => self.read_file(&path, None, emit),
             Entry::Skipped {
                 path,
                 meta,
@@ -215,15 +215,26 @@ impl<'a> Scanner<'a> {
     /// file's evidence (size, times, owner) is taken from the opened descriptor, before
     /// anything is read.
     pub fn file(&self, path: &Path, emit: &mut Emit<'_>) {
-        self.read_file(path, &mut |mut d: Done| {
+        self.read_file(path, None, &mut |mut d: Done| {
             self.names(&mut d.rec);
             emit(d)
         })
     }
 
-    /// [`Scanner::file`] before names are looked at.
-    fn read_file(&self, path: &Path, emit: &mut Emit<'_>) {
-        let mut rec = FileRecord::new(display(path), None);
+    /// Reads a git blob too large to hold, from the file `path` (a `/proc/<pid>/fd/<n>` link to
+    /// a temporary file with no name on disk), as if it were the file called `name`: the
+    /// records carry that name, and values in it are found as in any file's name.
+    pub fn blob_file(&self, name: &str, path: &Path, emit: &mut Emit<'_>) {
+        self.read_file(path, Some(name), &mut |mut d: Done| {
+            self.names(&mut d.rec);
+            emit(d)
+        })
+    }
+
+    /// [`Scanner::file`] (or with `blob`, the name of [`Scanner::blob_file`]) before names are
+    /// looked at.
+    fn read_file(&self, path: &Path, blob: Option<&str>, emit: &mut Emit<'_>) {
+        let mut rec = FileRecord::new(blob.map_or_else(|| display(path), str::to_string), None);
         let mut one = |rec: FileRecord, noatime| {
             emit(Done {
                 rec,
@@ -234,11 +245,13 @@ impl<'a> Scanner<'a> {
         // A root is taken as named, a symbolic link to a file too (as one to a directory is
         // walked); below a root a link is followed only with --follow, so a file swapped for
         // one between the walk and the open is not read through it.
-        let opened = if self.opts.follow || self.opts.roots.iter().any(|r| r == path) {
-            read::open_following(path)
-        } else {
-            read::open(path)
-        };
+        // A blob's `/proc` link is the way to its file, never a swap.
+        let opened =
+            if blob.is_some() || self.opts.follow || self.opts.roots.iter().any(|r| r == path) {
+                read::open_following(path)
+            } else {
+                read::open(path)
+            };
         let read::Opened { file, noatime } = match opened {
             Ok(o) => o,
             Err(e) => {
@@ -313,7 +326,11 @@ impl<'a> Scanner<'a> {
                 "changed_during_scan",
                 "size or modification time changed while reading",
             );
-        } else if after.is_some_and(|m| m.nlink() == 0) && rec.status == Status::Scanned {
+        } else if after.is_some_and(|m| m.nlink() == 0)
+            // (a blob's file has no name from the start)
+            && blob.is_none()
+            && rec.status == Status::Scanned
+        {
             rec.set_status(
                 Status::Partial,
                 "vanished",

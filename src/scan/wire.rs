@@ -21,6 +21,7 @@ const FILE: u8 = 2;
 const BYTES: u8 = 3;
 const RECORD: u8 = 4;
 const FINISHED: u8 = 5;
+const BLOB: u8 = 6;
 
 /// The largest frame accepted: a blob for the CI gate can be large, a record has at most
 /// `--max-findings-per-file` findings.
@@ -37,12 +38,19 @@ pub(crate) enum Job {
         name: String,
         data: Vec<u8>,
     },
+    /// A git blob too large to send, in the file `path` (a `/proc/<pid>/fd/<n>` link to a file
+    /// with no name), scanned as if it were a file called `name`.
+    Blob {
+        id: u64,
+        name: String,
+        path: PathBuf,
+    },
 }
 
 impl Job {
     pub(crate) fn id(&self) -> u64 {
         match self {
-            Job::File { id, .. } | Job::Bytes { id, .. } => *id,
+            Job::File { id, .. } | Job::Bytes { id, .. } | Job::Blob { id, .. } => *id,
         }
     }
 }
@@ -122,20 +130,39 @@ pub(crate) fn write_job(w: &mut dyn Write, job: &Job) -> io::Result<()> {
         Job::File { id, path } => {
             write_frame(w, FILE, &[&id.to_le_bytes(), path.as_os_str().as_bytes()])
         }
-        Job::Bytes { id, name, data } => {
-            let name_len = u32::try_from(name.len()).map_err(|_| bad("job"))?;
-            write_frame(
-                w,
-                BYTES,
-                &[
-                    &id.to_le_bytes(),
-                    &name_len.to_le_bytes(),
-                    name.as_bytes(),
-                    data,
-                ],
-            )
+        Job::Bytes { id, name, data } => write_named(w, BYTES, *id, name, data),
+        Job::Blob { id, name, path } => {
+            write_named(w, BLOB, *id, name, path.as_os_str().as_bytes())
         }
     }
+}
+
+/// A job frame of an id, a name and the rest (`[id: u64][name length: u32][name][rest]`).
+fn write_named(w: &mut dyn Write, tag: u8, id: u64, name: &str, rest: &[u8]) -> io::Result<()> {
+    let name_len = u32::try_from(name.len()).map_err(|_| bad("job"))?;
+    write_frame(
+        w,
+        tag,
+        &[
+            &id.to_le_bytes(),
+            &name_len.to_le_bytes(),
+            name.as_bytes(),
+            rest,
+        ],
+    )
+}
+
+/// The name and the rest of a frame [`write_named`] wrote.
+fn read_named(p: &[u8]) -> io::Result<(String, Vec<u8>)> {
+    let n = p
+        .get(8..12)
+        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+        .ok_or_else(|| bad("job"))?;
+    let name = p.get(12..12 + n).ok_or_else(|| bad("job"))?;
+    Ok((
+        String::from_utf8(name.to_vec()).map_err(|_| bad("job"))?,
+        p[12 + n..].to_vec(),
+    ))
 }
 
 /// The next job; `None` when the scan closed the pipe (no more work).
@@ -150,15 +177,15 @@ pub(crate) fn read_job(r: &mut dyn Read) -> io::Result<Option<Job>> {
             path: PathBuf::from(std::ffi::OsString::from_vec(p[8..].to_vec())),
         },
         BYTES => {
-            let n = p
-                .get(8..12)
-                .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
-                .ok_or_else(|| bad("job"))?;
-            let name = p.get(12..12 + n).ok_or_else(|| bad("job"))?;
-            Job::Bytes {
+            let (name, data) = read_named(&p)?;
+            Job::Bytes { id, name, data }
+        }
+        BLOB => {
+            let (name, path) = read_named(&p)?;
+            Job::Blob {
                 id,
-                name: String::from_utf8(name.to_vec()).map_err(|_| bad("job"))?,
-                data: p[12 + n..].to_vec(),
+                name,
+                path: PathBuf::from(std::ffi::OsString::from_vec(path)),
             }
         }
         _ => return Err(bad("job")),
@@ -218,6 +245,11 @@ mod tests {
                 id: 8,
                 name: "x.zip".into(),
                 data: vec![0, 1, 2, 255],
+            },
+            Job::Blob {
+                id: 9,
+                name: "data/kunder.csv".into(),
+                path: "/proc/1/fd/7".into(),
             },
         ];
         for j in &jobs {

@@ -85,6 +85,7 @@ pub(crate) fn main() -> io::Result<()> {
                     match &job {
                         Job::File { path, .. } => scanner.file(path, &mut emit),
                         Job::Bytes { name, data, .. } => scanner.bytes(name, data, &mut emit),
+                        Job::Blob { name, path, .. } => scanner.blob_file(name, path, &mut emit),
                     }
                     slot.job.store(0, Ordering::Release);
                     if let Some(e) = failed {

@@ -8,8 +8,8 @@
 //! `cat-file --batch` process, so a commit of ten files costs a handful of process starts.
 //! A blob that is not in the clone is an answer ([`Blob::Missing`]), not an error: git's lazy
 //! fetch is off (a failed one ends the process), and a partial clone's missing blobs are
-//! fetched in one request by [`Repo::prefetch`]. A large blob is copied to a file as it is
-//! read ([`Want::Spool`]), never held.
+//! fetched in one request by [`Repo::prefetch`]. A large blob is copied to a file with no name
+//! on disk as it is read ([`Want::Spool`]), never held.
 //!
 //! What a change *adds* is decided on content, not on a line diff: a text line is added when
 //! the new version has more copies of it than the old one (compared as a multiset, without
@@ -556,8 +556,8 @@ pub(crate) struct Blobs {
 pub(crate) enum Want {
     /// Read it into memory.
     Memory,
-    /// Write it to this new file (its directory is created).
-    Spool(PathBuf),
+    /// Write it to a new temporary file with no name on disk (see [`Blob::Spooled`]).
+    Spool,
     /// Read past it.
     Skip,
 }
@@ -566,8 +566,8 @@ pub(crate) enum Want {
 #[derive(Debug)]
 pub(crate) enum Blob {
     Memory(Vec<u8>),
-    /// Written to the file [`Want::Spool`] named.
-    Spooled(PathBuf),
+    /// Written to a [`spool_file`].
+    Spooled(std::fs::File),
     /// Not read (its size is known).
     Skipped,
     /// Not in this repository's object store (a partial or damaged clone).
@@ -602,14 +602,11 @@ impl Blobs {
                 content.read_to_end(&mut data)?;
                 Blob::Memory(data)
             }
-            Want::Spool(path) => {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                let mut file = std::fs::File::create(&path)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                std::io::copy(&mut content, &mut file)?;
-                Blob::Spooled(path)
+            Want::Spool => {
+                let mut file = spool_file()?;
+                std::io::copy(&mut content, &mut file)
+                    .context("cannot copy a blob to its temporary file")?;
+                Blob::Spooled(file)
             }
             Want::Skip => {
                 std::io::copy(&mut content, &mut std::io::sink())?;
@@ -620,6 +617,18 @@ impl Blobs {
         self.stdout.read_exact(&mut lf)?;
         Ok((size, blob))
     }
+}
+
+/// A new temporary file for a blob too large to hold, with no name on disk
+/// (`tempfile::tempfile`: `O_TMPFILE` where the file system has it, else created and unlinked
+/// at once), so nothing of it outlives the scan however it ends (a SIGKILL included), and mode
+/// 0600 (an `O_TMPFILE` file takes the umask's), so no other user may read it.
+pub(crate) fn spool_file() -> Result<std::fs::File> {
+    use std::os::unix::fs::PermissionsExt;
+    let file = tempfile::tempfile().context("cannot create a temporary file for a blob")?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .context("cannot make a blob's temporary file private")?;
+    Ok(file)
 }
 
 /// The object id and size a Git LFS pointer names, if `data` is one.

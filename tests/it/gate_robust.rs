@@ -3,9 +3,13 @@
 //! its reason, the scan goes on, `--fail-on-unscanned` decides; scan options work or are
 //! refused. Numbers are the public vectors of docs/identifiers.md.
 
-use std::path::Path;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
-use super::gate::{code, git_in, kartlegg_in, stderr, stdout, Repo, REAL, REAL2};
+use super::gate::{assert_no_raw, code, git_in, kartlegg_in, stderr, stdout, Repo, REAL, REAL2};
+use super::isolation::{signal, worker_holding};
 
 /// Text of about `bytes` bytes with no numbers in it (one line in 8 says so).
 fn filler(bytes: usize) -> String {
@@ -200,6 +204,87 @@ fn large_blobs_are_read_from_a_spool_file_with_their_own_name() {
         "{}",
         stderr(&o)
     );
+}
+
+/// What is in `dir` (not recursively: a directory left behind counts).
+fn entries(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
+
+/// Whether process `pid` has ended (a zombie, or gone).
+fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `pid (comm) S ...`: the state follows the last `)`.
+        Ok(stat) => {
+            matches!(stat.rsplit_once(") "), Some((_, rest)) if rest.starts_with(['Z', 'X']))
+        }
+        Err(_) => true,
+    }
+}
+
+/// A blob too large to hold, whose file name holds a value, is written to a temporary file with
+/// no name on disk: while a worker reads it, nothing of it (not even its name) is in TMPDIR,
+/// and no other user may open it. A scan ended from outside meanwhile — SIGTERM (`timeout`, a
+/// CI cancel) or SIGKILL — leaves nothing behind, and its workers end with it.
+#[test]
+fn a_large_blob_leaves_nothing_on_disk_however_the_scan_ends() {
+    let r = Repo::new();
+    r.stage(
+        &format!("data/kunder_{REAL2}.txt"),
+        filler(16 << 20) + &format!("fnr {REAL}\n"),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    // Read whole: under its repository path, masked, with the value in its name.
+    let o = kartlegg_in(
+        r.path(),
+        &["scan", "--staged"],
+        &[("TMPDIR", tmp.to_str().unwrap())],
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("data/kunder_200********.txt:"), "{out}");
+    assert!(
+        out.contains("data/kunder_200********.txt (part path)"),
+        "{out}"
+    );
+    assert_no_raw(&o, &[REAL, REAL2]);
+    assert_eq!(entries(tmp), Vec::<PathBuf>::new());
+    for sig in [libc::SIGTERM, libc::SIGKILL] {
+        let mut scan = std::process::Command::new(assert_cmd::cargo::cargo_bin("kartlegg"))
+            .current_dir(r.path())
+            .args(["scan", "--staged"])
+            .env("TMPDIR", tmp)
+            .env_remove("KARTLEGG_HASH_KEY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let (w, fd) = worker_holding(&scan, |target| target.starts_with(tmp));
+        // Stopped, the worker holds the blob for as long as the scan lives, and would stay
+        // for ever unless it is ended with the scan.
+        signal(w, libc::SIGSTOP);
+        let target = std::fs::read_link(&fd).expect("the worker still holds the blob");
+        let meta = std::fs::metadata(&fd).unwrap();
+        assert_eq!(meta.nlink(), 0, "the blob's file has a name: {target:?}");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{target:?}");
+        assert!(!target.to_string_lossy().contains("kunder"), "{target:?}");
+        assert_eq!(entries(tmp), Vec::<PathBuf>::new());
+        signal(scan.id(), sig);
+        scan.wait().unwrap();
+        assert_eq!(entries(tmp), Vec::<PathBuf>::new(), "after signal {sig}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !ended(w) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let alive = !ended(w);
+        // SAFETY: a worker of this test's scan; a zombie or a gone pid takes no harm.
+        unsafe { libc::kill(w as i32, libc::SIGKILL) };
+        assert!(!alive, "worker {w} outlived the scan ended by signal {sig}");
+    }
 }
 
 #[test]

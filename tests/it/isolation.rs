@@ -3,7 +3,7 @@
 //! and nothing else.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,27 +30,33 @@ fn workers(pid: u32) -> Vec<u32> {
     out
 }
 
-/// Waits until one of the scan's workers has `name` open; returns its pid.
-fn worker_reading(scan: &Child, name: &str) -> u32 {
+/// Waits until one of the scan's workers has a file open whose path `matches`; returns its
+/// pid and the descriptor's `/proc/<pid>/fd/<n>` link.
+pub(crate) fn worker_holding(scan: &Child, matches: impl Fn(&Path) -> bool) -> (u32, PathBuf) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         for w in workers(scan.id()) {
             let fds = std::fs::read_dir(format!("/proc/{w}/fd"))
                 .into_iter()
+                .flatten()
                 .flatten();
-            if fds
-                .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
-                .any(|target| target.ends_with(name))
-            {
-                return w;
+            for fd in fds {
+                if std::fs::read_link(fd.path()).is_ok_and(|target| matches(&target)) {
+                    return (w, fd.path());
+                }
             }
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    panic!("no worker opened {name}");
+    panic!("no worker opened the file");
 }
 
-fn signal(pid: u32, sig: i32) {
+/// Waits until one of the scan's workers has `name` open; returns its pid.
+fn worker_reading(scan: &Child, name: &str) -> u32 {
+    worker_holding(scan, |target| target.ends_with(name)).0
+}
+
+pub(crate) fn signal(pid: u32, sig: i32) {
     // SAFETY: sends a signal to a process this test started (a worker of its scan).
     assert_eq!(unsafe { libc::kill(pid as i32, sig) }, 0);
 }
