@@ -196,7 +196,6 @@ fn check_alike(a: &Input, b: &Input) -> Result<(), MergeError> {
         }
     };
     same(&["schema_version"], "different inventory versions", "")?;
-    same(&["tool", "name"], "not both kartlegg inventories", "")?;
     same(
         &["tool", "version"],
         "made by different kartlegg versions",

@@ -551,6 +551,22 @@ fn merge_refuses_what_is_not_one_scan() {
         &["shard-0.json", "shard-1.json", "cut.json"],
         "not a kartlegg inventory",
     );
+    // JSON of another kind, first or not: refused as what it is, not for a field it lacks.
+    std::fs::write(o.path("other.json"), "{\"hello\":\"world\"}\n").unwrap();
+    for inputs in [
+        ["other.json", "shard-0.json", "shard-1.json"],
+        ["shard-0.json", "other.json", "shard-1.json"],
+    ] {
+        let names: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
+        let (code, err) = o.merge(&names);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("other.json: not a kartlegg inventory"),
+            "{err}"
+        );
+        assert!(!err.contains("made by kartlegg"), "{err}");
+        assert!(!err.contains("different inventory versions"), "{err}");
+    }
     // And the three together merge.
     let (code, err) = o.merge(&names);
     assert_eq!(code, 0, "{err}");
