@@ -108,12 +108,17 @@ pub(crate) fn read(path: &Path, v: &mut dyn Visitor) -> Result<()> {
     } else {
         Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
     };
+    read_named(input, path, v)
+}
+
+/// Reads the inventory `input`, called `path` in errors, into `v`.
+pub(crate) fn read_named(input: impl Read + Send, path: &Path, v: &mut dyn Visitor) -> Result<()> {
     read_from(BufReader::with_capacity(1 << 20, input), v)
         .with_context(|| format!("cannot read the inventory {}", path.display()))
 }
 
-/// Reads only the header of the inventory at `path`.
-pub(crate) fn header(path: &Path) -> Result<Header> {
+/// Reads only the header of the inventory `input`, called `path` in errors.
+pub(crate) fn header(input: impl Read + Send, path: &Path) -> Result<Header> {
     struct Only(Option<Header>);
     impl Visitor for Only {
         fn header(&mut self, h: &Header) -> Result<()> {
@@ -128,7 +133,7 @@ pub(crate) fn header(path: &Path) -> Result<Header> {
         }
     }
     let mut only = Only(None);
-    match read(path, &mut only) {
+    match read_named(input, path, &mut only) {
         Err(e) if e.chain().any(|c| c.is::<Stop>()) || only.0.is_some() => {}
         Err(e) => return Err(e),
         Ok(()) => {}

@@ -567,9 +567,58 @@ fn merge_refuses_what_is_not_one_scan() {
         assert!(!err.contains("made by kartlegg"), "{err}");
         assert!(!err.contains("different inventory versions"), "{err}");
     }
+    let twice = kartlegg()
+        .args(["merge", "-", "-", "-o"])
+        .arg(o.path("merged.json"))
+        .output()
+        .unwrap();
+    assert_eq!(twice.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&twice.stderr);
+    assert!(err.contains("standard input (-) can be only one"), "{err}");
     // And the three together merge.
     let (code, err) = o.merge(&names);
     assert_eq!(code, 0, "{err}");
+}
+
+/// One input may come on standard input: it is read twice (header, then records), so it is
+/// kept first; both ways through give what the files give.
+#[test]
+fn a_shard_on_standard_input_merges_as_its_file_does() {
+    let t = tree(24);
+    let o = Out::new();
+    for ext in ["json", "jsonl"] {
+        let names = o.shards(
+            t.path(),
+            2,
+            ext,
+            &["--format", ext, "--as-of", "2026-06-30"],
+        );
+        let (code, err) = o.merge(&names);
+        assert_eq!(code, 0, "{err}");
+        let files = std::fs::read(o.path("merged.json")).unwrap();
+        std::fs::remove_file(o.path("merged.json")).unwrap();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("kartlegg"))
+            .arg("merge")
+            .arg(o.path(&names[0]))
+            .arg("-")
+            .arg("-o")
+            .arg(o.path("merged.json"))
+            .stdin(std::fs::File::open(o.path(&names[1])).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read(o.path("merged.json")).unwrap(),
+            files,
+            "{ext}"
+        );
+        std::fs::remove_file(o.path("merged.json")).unwrap();
+    }
 }
 
 /// A JSON inventory as the writer lays it out: its first line (the header), its record lines
