@@ -339,8 +339,8 @@ impl New<'_> {
 impl Visitor for New<'_> {
     fn header(&mut self, h: &Header) -> Result<()> {
         let (a, b) = (&self.old.header, h);
-        let mut ra = a.roots();
-        let mut rb = b.roots();
+        let mut ra = a.compared_roots();
+        let mut rb = b.compared_roots();
         ra.sort();
         rb.sort();
         if ra != rb {

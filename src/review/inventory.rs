@@ -45,7 +45,7 @@ impl Header {
 
     /// The scan's roots, as written.
     pub(crate) fn roots(&self) -> Vec<String> {
-        self.raw["scan"]["roots"]
+        self.scan()["roots"]
             .as_array()
             .map(|a| {
                 a.iter()
@@ -53,6 +53,18 @@ impl Header {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The roots as two scans are compared by them: without one trailing `/`, since `t1/`
+    /// names its files `t1/a.txt` as `t1` does (`t1//` writes `t1//a.txt`, and keeps both).
+    pub(crate) fn compared_roots(&self) -> Vec<String> {
+        let mut roots = self.roots();
+        for r in &mut roots {
+            if r.len() > 1 && r.ends_with('/') && !r.ends_with("//") {
+                r.pop();
+            }
+        }
+        roots
     }
 
     fn scan(&self) -> &Value {

@@ -227,7 +227,23 @@ fn check_alike(a: &Input, b: &Input) -> Result<(), MergeError> {
         "made by different kartlegg versions",
         "",
     )?;
-    same(&["scan", "roots"], "of different roots", "")?;
+    let roots = |h: &Header| {
+        inventory::Header {
+            raw: Header::clone(h),
+        }
+        .compared_roots()
+    };
+    if roots(&a.header) != roots(&b.header) {
+        let (x, y) = (
+            at(&a.header, &["scan", "roots"]),
+            at(&b.header, &["scan", "roots"]),
+        );
+        return Err(mismatch(format!(
+            "of different roots: {} vs {}",
+            words(x),
+            words(y)
+        )));
+    }
     same(&["tool", "rules_hash"], "scanned with different rules", "")?;
     same(
         &["scan", "fingerprints", "key_id"],

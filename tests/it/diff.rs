@@ -261,3 +261,29 @@ fn records_that_share_a_path_pair_up() {
     );
     assert_eq!(d["new_values"], json!({"phone": 1}));
 }
+
+/// `DIR/` names its files as `DIR` does: the same root, not a refusal.
+#[test]
+fn a_root_with_a_trailing_slash_is_the_same_root() {
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let key = key(work.path());
+    let k = ["--hash-key-file", key.to_str().unwrap()];
+    let (old, new) = (work.path().join("a.json"), work.path().join("b.json"));
+    inventory(tree.path(), &old, &k);
+    let slash = std::path::PathBuf::from(format!("{}/", tree.path().display()));
+    inventory(&slash, &new, &k);
+    let (code, out, err) = diff(&old, &new, &["--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let d: Value = serde_json::from_str(&out).unwrap();
+    for k in [
+        "new",
+        "gone",
+        "changed",
+        "verdicts",
+        "readable",
+        "unreadable",
+    ] {
+        assert_eq!(d[k], json!([]), "{k}");
+    }
+}

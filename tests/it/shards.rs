@@ -621,6 +621,30 @@ fn a_shard_on_standard_input_merges_as_its_file_does() {
     }
 }
 
+/// `DIR/` names its files as `DIR` does: shards of either are shards of one scan.
+#[test]
+fn shards_of_a_root_with_and_without_its_trailing_slash_merge() {
+    let t = tree(12);
+    let o = Out::new();
+    let slash = std::path::PathBuf::from(format!("{}/", t.path().display()));
+    let as_of = ["--as-of", "2026-06-30"];
+    for (i, root) in [t.path(), slash.as_path()].into_iter().enumerate() {
+        let shard = format!("{i}/2");
+        let mut args = vec!["--shard", shard.as_str()];
+        args.extend(as_of);
+        let mut c = o.start(root, &format!("s{i}.json"), &args);
+        assert!(matches!(c.wait().unwrap().code(), Some(0 | 1)));
+    }
+    let mut whole = o.start(t.path(), "whole.json", &as_of);
+    assert!(matches!(whole.wait().unwrap().code(), Some(0 | 1)));
+    let (code, err) = o.merge(&["s0.json".into(), "s1.json".into()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        crate::state::comparable(&o.read("merged.json")),
+        crate::state::comparable(&o.read("whole.json"))
+    );
+}
+
 /// A JSON inventory as the writer lays it out: its first line (the header), its record lines
 /// (without the commas between them) and its last line (the summary).
 struct Layout {
