@@ -7,6 +7,11 @@
 //! with findings, a status other than scanned, or a retention verdict, its counts and
 //! fingerprints; for every other file, a 64-bit hash of its path (to tell a new file from one
 //! that merely gained findings). The new inventory then streams past it.
+//!
+//! One path may name several records (masked names that agree, roots that nest or repeat),
+//! so each path keeps all its records and each hash its count. A new record takes an equal
+//! old record; at a shared path one without waits until the equal ones have paired up, then
+//! takes the first left. Only a record none is left for is new.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -22,7 +27,7 @@ use crate::report::mask::short;
 use crate::report::{FileRecord, Summary};
 
 /// What the diff keeps of a file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Seen {
     status: String,
     /// Findings per kind, and of them the non-synthetic ones.
@@ -145,8 +150,12 @@ fn path_hash(p: &str) -> u64 {
 #[derive(Default)]
 struct Old {
     header: Header,
-    files: HashMap<String, Seen>,
-    paths: HashSet<u64>,
+    /// Records with something to compare, by path: several when paths agree.
+    files: HashMap<String, Vec<Seen>>,
+    /// Every other record, counted by its path's hash.
+    paths: HashMap<u64, u32>,
+    /// The hashes of paths of more than one record.
+    shared: HashSet<u64>,
     values: BTreeMap<String, HashSet<u64>>,
     summary: Option<Summary>,
 }
@@ -161,10 +170,14 @@ impl Visitor for Old {
         for (k, v) in &seen.values {
             self.values.entry(k.clone()).or_default().extend(v);
         }
+        let hash = path_hash(&rec.path);
+        if self.files.contains_key(&rec.path) || self.paths.contains_key(&hash) {
+            self.shared.insert(hash);
+        }
         if seen.interesting() {
-            self.files.insert(rec.path, seen);
+            self.files.entry(rec.path).or_default().push(seen);
         } else {
-            self.paths.insert(path_hash(&rec.path));
+            *self.paths.entry(hash).or_default() += 1;
         }
         Ok(())
     }
@@ -174,12 +187,60 @@ impl Visitor for Old {
     }
 }
 
+impl Old {
+    /// An old record at `path` equal to `new`, taken out: `(Some(old), true)`, or `(None,
+    /// true)` for one without anything to compare when `new` has nothing either.
+    fn take_equal(&mut self, path: &str, new: &Seen) -> Option<(Option<Seen>, bool)> {
+        let taken = match self.files.get_mut(path) {
+            Some(v) => v.iter().position(|o| o == new).map(|i| v.remove(i)),
+            None => None,
+        };
+        if let Some(old) = taken {
+            if self.files.get(path).is_some_and(Vec::is_empty) {
+                self.files.remove(path);
+            }
+            return Some((Some(old), true));
+        }
+        (!new.interesting() && self.take_plain(path)).then_some((None, true))
+    }
+
+    /// The old record that a new record `new` at `path` is compared with, taken out: an equal
+    /// one, else the first left, else one without anything to compare (`(None, true)`);
+    /// `(None, false)` when none is left (a new file).
+    fn take(&mut self, path: &str, new: &Seen) -> (Option<Seen>, bool) {
+        if let Some(taken) = self.take_equal(path, new) {
+            return taken;
+        }
+        if let Some(v) = self.files.get_mut(path).filter(|v| !v.is_empty()) {
+            let old = v.remove(0);
+            if v.is_empty() {
+                self.files.remove(path);
+            }
+            return (Some(old), true);
+        }
+        (None, self.take_plain(path))
+    }
+
+    fn take_plain(&mut self, path: &str) -> bool {
+        match self.paths.get_mut(&path_hash(path)) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The new inventory, streamed against the old.
 struct New<'a> {
     old: &'a mut Old,
     diff: Diff,
     values: BTreeMap<String, HashSet<u64>>,
     summary: Option<Summary>,
+    /// Records at a shared path with no equal old record: compared once the equal ones
+    /// have paired up, with what is left.
+    pending: Vec<(String, Seen)>,
 }
 
 fn changes(old: &BTreeMap<String, u64>, new: &BTreeMap<String, u64>) -> BTreeMap<String, Change> {
@@ -278,8 +339,8 @@ impl New<'_> {
 impl Visitor for New<'_> {
     fn header(&mut self, h: &Header) -> Result<()> {
         let (a, b) = (&self.old.header, h);
-        let mut ra = a.roots();
-        let mut rb = b.roots();
+        let mut ra = a.compared_roots();
+        let mut rb = b.compared_roots();
         ra.sort();
         rb.sort();
         if ra != rb {
@@ -302,9 +363,15 @@ impl Visitor for New<'_> {
         for (k, v) in &seen.values {
             self.values.entry(k.clone()).or_default().extend(v);
         }
-        let old = self.old.files.remove(&rec.path);
-        let existed = old.is_some() || self.old.paths.contains(&path_hash(&rec.path));
-        self.compare(rec.path, old, existed, seen);
+        if self.old.shared.contains(&path_hash(&rec.path)) {
+            match self.old.take_equal(&rec.path, &seen) {
+                Some((old, existed)) => self.compare(rec.path, old, existed, seen),
+                None => self.pending.push((rec.path, seen)),
+            }
+        } else {
+            let (old, existed) = self.old.take(&rec.path, &seen);
+            self.compare(rec.path, old, existed, seen);
+        }
         Ok(())
     }
 
@@ -324,16 +391,26 @@ impl Diff {
             diff: Diff::default(),
             values: BTreeMap::new(),
             summary: None,
+            pending: Vec::new(),
         };
         inventory::read(new, &mut n)?;
+        for (path, seen) in std::mem::take(&mut n.pending) {
+            let (old, existed) = n.old.take(&path, &seen);
+            n.compare(path, old, existed, seen);
+        }
         let New {
             old: o,
             mut diff,
             values,
             summary,
+            pending: _,
         } = n;
         // What the old inventory had and the new one does not.
-        let mut gone: Vec<(String, Seen)> = o.files.drain().collect();
+        let mut gone: Vec<(String, Seen)> = o
+            .files
+            .drain()
+            .flat_map(|(path, v)| v.into_iter().map(move |s| (path.clone(), s)))
+            .collect();
         gone.sort_by(|a, b| a.0.cmp(&b.0));
         for (path, seen) in gone {
             if !seen.counts.is_empty() {

@@ -31,9 +31,21 @@ pub(crate) enum KeyKind {
 }
 
 impl Header {
+    /// Refuses a header that is not a kartlegg inventory's (another tool's JSON, a SARIF
+    /// file): before anything reads its fields, so no reader reports what they lack instead.
+    fn check(&self) -> Result<()> {
+        let tool = self.raw.get("tool").and_then(|t| t.get("name"));
+        if tool.and_then(Value::as_str) != Some("kartlegg")
+            || !self.raw.get("schema_version").is_some_and(Value::is_string)
+        {
+            bail!("not a kartlegg inventory (its header lacks tool.name \"kartlegg\" or schema_version)");
+        }
+        Ok(())
+    }
+
     /// The scan's roots, as written.
     pub(crate) fn roots(&self) -> Vec<String> {
-        self.raw["scan"]["roots"]
+        self.scan()["roots"]
             .as_array()
             .map(|a| {
                 a.iter()
@@ -41,6 +53,18 @@ impl Header {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The roots as two scans are compared by them: without one trailing `/`, since `t1/`
+    /// names its files `t1/a.txt` as `t1` does (`t1//` writes `t1//a.txt`, and keeps both).
+    pub(crate) fn compared_roots(&self) -> Vec<String> {
+        let mut roots = self.roots();
+        for r in &mut roots {
+            if r.len() > 1 && r.ends_with('/') && !r.ends_with("//") {
+                r.pop();
+            }
+        }
+        roots
     }
 
     fn scan(&self) -> &Value {
@@ -96,12 +120,17 @@ pub(crate) fn read(path: &Path, v: &mut dyn Visitor) -> Result<()> {
     } else {
         Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?)
     };
+    read_named(input, path, v)
+}
+
+/// Reads the inventory `input`, called `path` in errors, into `v`.
+pub(crate) fn read_named(input: impl Read + Send, path: &Path, v: &mut dyn Visitor) -> Result<()> {
     read_from(BufReader::with_capacity(1 << 20, input), v)
         .with_context(|| format!("cannot read the inventory {}", path.display()))
 }
 
-/// Reads only the header of the inventory at `path`.
-pub(crate) fn header(path: &Path) -> Result<Header> {
+/// Reads only the header of the inventory `input`, called `path` in errors.
+pub(crate) fn header(input: impl Read + Send, path: &Path) -> Result<Header> {
     struct Only(Option<Header>);
     impl Visitor for Only {
         fn header(&mut self, h: &Header) -> Result<()> {
@@ -116,7 +145,7 @@ pub(crate) fn header(path: &Path) -> Result<Header> {
         }
     }
     let mut only = Only(None);
-    match read(path, &mut only) {
+    match read_named(input, path, &mut only) {
         Err(e) if e.chain().any(|c| c.is::<Stop>()) || only.0.is_some() => {}
         Err(e) => return Err(e),
         Ok(()) => {}
@@ -135,7 +164,24 @@ impl std::fmt::Display for Stop {
 }
 impl std::error::Error for Stop {}
 
+/// A visitor behind [`Header::check`].
+struct Checked<'a>(&'a mut dyn Visitor);
+
+impl Visitor for Checked<'_> {
+    fn header(&mut self, header: &Header) -> Result<()> {
+        header.check()?;
+        self.0.header(header)
+    }
+    fn file(&mut self, rec: FileRecord) -> Result<()> {
+        self.0.file(rec)
+    }
+    fn summary(&mut self, summary: Summary, finished: Option<String>) -> Result<()> {
+        self.0.summary(summary, finished)
+    }
+}
+
 pub(crate) fn read_from(mut r: impl BufRead + Send, v: &mut dyn Visitor) -> Result<()> {
+    let v = &mut Checked(v);
     let mut first = String::new();
     r.read_line(&mut first)?;
     if first.trim().is_empty() {
@@ -509,7 +555,7 @@ mod tests {
     #[test]
     fn a_json_document_streams_its_records() {
         let doc = format!(
-            "{{\"schema_version\":\"1.0\",\"tool\":{{}},\"scan\":{{\"roots\":[\"/r\"],\"fingerprints\":{{\"key\":\"provided\",\"key_id\":\"x\"}}}},\"files\":[\n{REC_A},\n{REC_B}\n],\"summary\":{{\"finished\":\"2026-01-01T00:00:00Z\",\"files_seen\":2,\"findings\":1}}}}\n"
+            "{{\"schema_version\":\"1.0\",\"tool\":{{\"name\":\"kartlegg\"}},\"scan\":{{\"roots\":[\"/r\"],\"fingerprints\":{{\"key\":\"provided\",\"key_id\":\"x\"}}}},\"files\":[\n{REC_A},\n{REC_B}\n],\"summary\":{{\"finished\":\"2026-01-01T00:00:00Z\",\"files_seen\":2,\"findings\":1}}}}\n"
         );
         let c = read_str(&doc).unwrap();
         let h = c.header.unwrap();
@@ -546,10 +592,10 @@ mod tests {
     #[test]
     fn a_document_with_sorted_keys_is_read_the_same() {
         let v: Value = serde_json::from_str(&format!(
-            "{{\"schema_version\":\"1.0\",\"scan\":{{\"roots\":[\"/r\"],\"options\":{{\"reveal\":true}}}},\"files\":[{REC_A},{REC_B}],\"summary\":{{\"files_seen\":2}}}}"
+            "{{\"schema_version\":\"1.0\",\"tool\":{{\"name\":\"kartlegg\"}},\"scan\":{{\"roots\":[\"/r\"],\"options\":{{\"reveal\":true}}}},\"files\":[{REC_A},{REC_B}],\"summary\":{{\"files_seen\":2}}}}"
         ))
         .unwrap();
-        // serde_json's maps are sorted: files, scan, schema_version, summary.
+        // serde_json's maps are sorted: files, scan, schema_version, summary, tool.
         let c = read_str(&serde_json::to_string(&v).unwrap()).unwrap();
         assert!(
             c.header.unwrap().reveal(),
@@ -563,7 +609,7 @@ mod tests {
     fn json_lines_stream_and_a_missing_summary_is_no_error() {
         let tag = |s: &str| s.replacen('{', "{\"record\":\"file\",", 1);
         let lines = format!(
-            "{{\"record\":\"scan\",\"schema_version\":\"1.0\",\"scan\":{{\"roots\":[\"/r\"],\"fingerprints\":{{\"key\":\"random per scan\"}}}}}}\n{}\n{}\n",
+            "{{\"record\":\"scan\",\"schema_version\":\"1.0\",\"tool\":{{\"name\":\"kartlegg\"}},\"scan\":{{\"roots\":[\"/r\"],\"fingerprints\":{{\"key\":\"random per scan\"}}}}}}\n{}\n{}\n",
             tag(REC_A),
             tag(REC_B)
         );
@@ -582,5 +628,15 @@ mod tests {
         assert!(read_str("").is_err());
         assert!(read_str("[1,2,3]\n").is_err());
         assert!(read_str("{\"files\": [{\"path\": 3}]}").is_err());
+        // Well-formed JSON of another kind: refused as such before anything reads its fields.
+        for other in [
+            "{\"hello\":\"world\"}\n",
+            "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[]}\n",
+            "{\"record\":\"scan\",\"scan\":{\"roots\":[\"/r\"]}}\n",
+            "{\"schema_version\":\"1.0\",\"tool\":{\"name\":\"other\"},\"scan\":{},\"files\":[\n],\"summary\":{}}\n",
+        ] {
+            let e = read_str(other).err().expect(other);
+            assert!(format!("{e:#}").contains("not a kartlegg inventory"), "{e:#}");
+        }
     }
 }

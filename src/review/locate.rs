@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
-use crate::detect::{kind, ChunkContext, Detector};
+use crate::detect::{kind, validate, ChunkContext, Detector};
 use crate::extract::Location;
 use crate::report::mask::{self, HashKey};
 use crate::report::{FileRecord, Status, Tally};
@@ -104,13 +104,21 @@ impl Targets {
             let mut cands = Vec::new();
             det.scan(&text, &ChunkContext::default(), &mut cands);
             let mut kinds: Vec<(String, String)> = Vec::new();
-            for c in cands.iter().filter(|c| c.end > start) {
-                if kinds.iter().any(|(k, _)| k == c.kind) {
-                    continue;
+            let mut add = |kind: &str, value: &str| {
+                if !kinds.iter().any(|(k, _)| k == kind) {
+                    t.by_fingerprint.insert(key.fingerprint(kind, value), n);
+                    kinds.push((kind.to_string(), mask::mask(kind, value)));
                 }
-                t.by_fingerprint
-                    .insert(key.fingerprint(c.kind, &c.value), n);
-                kinds.push((c.kind.to_string(), mask::mask(c.kind, &c.value)));
+            };
+            for c in cands.iter().filter(|c| c.end > start) {
+                add(c.kind, &c.value);
+                // Every valid identity number is also a valid account number, and a scan
+                // records it as one in an account's context (`Kontonr 13097248022`).
+                if Family::Fnr.kinds().contains(&c.kind)
+                    && validate::kontonummer(c.value.as_bytes())
+                {
+                    add(kind::KONTONUMMER, &c.value);
+                }
             }
             let wanted = q.family.kinds();
             if kinds.is_empty()
@@ -278,6 +286,35 @@ mod tests {
             d.matches(&key.fingerprint("d_nummer", "53097248016")),
             Some(1)
         );
+    }
+
+    #[test]
+    fn an_identity_number_is_sought_as_an_account_too() {
+        let det = det();
+        let key = HashKey::provided(b"k".to_vec());
+        let t = Targets::new(
+            &det,
+            &key,
+            &[
+                q(Family::Fnr, "13097248022"),
+                q(Family::Any, "53097248016"),
+                q(Family::Phone, "41234567"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            t.matches(&key.fingerprint("kontonummer", "13097248022")),
+            Some(1)
+        );
+        assert_eq!(
+            t.matches(&key.fingerprint("kontonummer", "53097248016")),
+            Some(2)
+        );
+        assert!(t.sought[0].kinds.iter().any(|(k, _)| k == "kontonummer"));
+        assert!(!t.sought[2].kinds.iter().any(|(k, _)| k == "kontonummer"));
+        for (_, masked) in t.sought.iter().flat_map(|s| &s.kinds) {
+            assert!(!masked.contains("13097248022") && !masked.contains("53097248016"));
+        }
     }
 
     #[test]

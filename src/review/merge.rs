@@ -6,7 +6,9 @@
 //! key (`key_id`) and as-of date; their shards must be of one count, none twice and none
 //! missing (or, without shards, a single inventory). While the files stream through, each
 //! input's count is checked against its own summary; on any refusal no output is left at
-//! `-o` (what went to standard output stays: the exit status tells).
+//! `-o` (what went to standard output stays: the exit status tells). Each input is read twice,
+//! its header and then its records, so standard input (`-`, one input at most) is first copied
+//! to an unnamed temporary file.
 //!
 //! Two shards may list equal records, and that is no overlap: one scan lists them too (a file
 //! under two roots that nest, two files whose masked names and records agree). The shards'
@@ -32,7 +34,8 @@
 mod lines;
 
 use std::collections::BTreeMap;
-use std::io;
+use std::fs::File;
+use std::io::{self, Seek};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -54,15 +57,10 @@ struct Tail {
     files: u64,
 }
 
-/// Reads the header of the inventory at `path`.
-fn header(path: &Path) -> Result<Header, MergeError> {
-    Ok(inventory::header(path).map_err(MergeError::Read)?.raw)
-}
-
-/// Reads the inventory at `path` (JSON or JSON Lines, streamed), giving each file record to
-/// `on_file` in the order listed.
+/// Reads `input` (JSON or JSON Lines, streamed), giving each file record to `on_file` in the
+/// order listed.
 fn records(
-    path: &Path,
+    input: &Input,
     on_file: &mut dyn FnMut(FileRecord) -> anyhow::Result<()>,
 ) -> Result<Tail, MergeError> {
     struct Records<'f> {
@@ -88,11 +86,11 @@ fn records(
         files: 0,
         end: None,
     };
-    inventory::read(path, &mut r).map_err(MergeError::Read)?;
-    let (summary, finished) = r.end.ok_or_else(|| unfinished(path))?;
+    inventory::read_named(input.file()?, &input.path, &mut r).map_err(MergeError::Read)?;
+    let (summary, finished) = r.end.ok_or_else(|| unfinished(&input.path))?;
     Ok(Tail {
         summary,
-        finished: finished.ok_or_else(|| unfinished(path))?,
+        finished: finished.ok_or_else(|| unfinished(&input.path))?,
         files: r.files,
     })
 }
@@ -135,6 +133,9 @@ pub(crate) enum MergeError {
 struct Input {
     path: PathBuf,
     name: String,
+    /// Standard input (`-`), copied once to an unnamed temporary file (removed when closed):
+    /// an input is read twice, its header and then its records.
+    spool: Option<File>,
     header: Header,
     shard: Option<(u64, u64)>,
 }
@@ -157,15 +158,40 @@ fn words(v: &Value) -> String {
 
 impl Input {
     fn read(path: &Path) -> Result<Input, MergeError> {
-        let header = header(path)?;
-        let shard = at(&header, &["scan", "shard"]);
-        let shard = shard["index"].as_u64().zip(shard["count"].as_u64());
-        Ok(Input {
+        let mut input = Input {
             path: path.to_path_buf(),
             name: path.display().to_string(),
-            header,
-            shard,
-        })
+            spool: None,
+            header: Header::new(),
+            shard: None,
+        };
+        if path == Path::new("-") {
+            let spooled = tempfile::tempfile().and_then(|mut f| {
+                io::copy(&mut io::stdin().lock(), &mut f)?;
+                Ok(f)
+            });
+            input.spool = Some(spooled.map_err(|e| {
+                MergeError::Read(anyhow::anyhow!("cannot keep standard input: {e}"))
+            })?);
+        }
+        input.header = inventory::header(input.file()?, path)
+            .map_err(MergeError::Read)?
+            .raw;
+        let shard = at(&input.header, &["scan", "shard"]);
+        input.shard = shard["index"].as_u64().zip(shard["count"].as_u64());
+        Ok(input)
+    }
+
+    /// The input from its start.
+    fn file(&self) -> Result<File, MergeError> {
+        let file = match &self.spool {
+            Some(f) => f.try_clone().and_then(|mut f| {
+                f.rewind()?;
+                Ok(f)
+            }),
+            None => File::open(&self.path),
+        };
+        file.map_err(|e| MergeError::Read(anyhow::anyhow!("cannot open {}: {e}", self.name)))
     }
 
     fn shard_words(&self) -> String {
@@ -196,13 +222,28 @@ fn check_alike(a: &Input, b: &Input) -> Result<(), MergeError> {
         }
     };
     same(&["schema_version"], "different inventory versions", "")?;
-    same(&["tool", "name"], "not both kartlegg inventories", "")?;
     same(
         &["tool", "version"],
         "made by different kartlegg versions",
         "",
     )?;
-    same(&["scan", "roots"], "of different roots", "")?;
+    let roots = |h: &Header| {
+        inventory::Header {
+            raw: Header::clone(h),
+        }
+        .compared_roots()
+    };
+    if roots(&a.header) != roots(&b.header) {
+        let (x, y) = (
+            at(&a.header, &["scan", "roots"]),
+            at(&b.header, &["scan", "roots"]),
+        );
+        return Err(mismatch(format!(
+            "of different roots: {} vs {}",
+            words(x),
+            words(y)
+        )));
+    }
     same(&["tool", "rules_hash"], "scanned with different rules", "")?;
     same(
         &["scan", "fingerprints", "key_id"],
@@ -489,6 +530,11 @@ fn finish(inputs: &[Input], tails: &[Tail]) -> Result<Summary, MergeError> {
 
 /// The inputs' headers, checked to be the shards of one scan, in shard order.
 fn checked(paths: &[PathBuf]) -> Result<Vec<Input>, MergeError> {
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(MergeError::Shards(
+            "standard input (-) can be only one of the inventories".into(),
+        ));
+    }
     let mut inputs = paths
         .iter()
         .map(|p| Input::read(p))
@@ -529,7 +575,7 @@ fn parsed(inputs: &[Input], header: Value, out: Output) -> Result<Summary, Merge
 fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError> {
     let mut tails = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let tail = records(&input.path, &mut |rec| {
+        let tail = records(input, &mut |rec| {
             let json = serde_json::to_vec(&rec)?;
             Ok(report.json(&rec.path, json)?)
         })?;

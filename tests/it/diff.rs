@@ -178,3 +178,112 @@ fn inventories_of_other_roots_are_refused() {
     assert!(out.is_empty());
     assert!(err.contains("different roots"), "{err}");
 }
+
+/// Records that share a path — names that mask alike, roots that nest or are given twice —
+/// pair up one to one: an inventory against itself shows nothing, and a change to one of
+/// them is that one change.
+#[test]
+fn records_that_share_a_path_pair_up() {
+    let tree = harness::Tree::new();
+    // Three names, one masked name (`130********.txt`), each a finding in its path.
+    tree.file(&format!("saker/{FNR}.txt"), format!("fnr {FNR}\n"));
+    tree.file("saker/130972 48022.txt", format!("fnr {FNR2}\n"));
+    tree.file("saker/130972-48022.txt", "hei\n");
+    tree.file("sub/liste.txt", format!("Fnr: {FNR}\n"));
+    tree.file("sub/tom.txt", "ingenting her\n");
+    let work = tempfile::tempdir().unwrap();
+    let key = key(work.path());
+    let k = ["--hash-key-file", key.to_str().unwrap()];
+    let sub = tree.path().join("sub");
+    let roots = [tree.path(), sub.as_path(), sub.as_path()];
+    let scan_to = |out: &Path| {
+        let s = harness::scan(&roots, &k);
+        std::fs::write(out, serde_json::to_vec(&s.inv).unwrap()).unwrap();
+        s.inv
+    };
+    let old = work.path().join("old.json");
+    let inv = scan_to(&old);
+    let masked = inv["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("saker/130********.txt")
+        })
+        .count();
+    assert_eq!(masked, 3, "three files, one masked name");
+
+    let (code, out, err) = diff(&old, &old, &["--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let same: Value = serde_json::from_str(&out).unwrap();
+    for k in [
+        "new",
+        "gone",
+        "changed",
+        "verdicts",
+        "readable",
+        "unreadable",
+    ] {
+        assert_eq!(same[k], json!([]), "{k}");
+    }
+    assert_eq!(same["new_values"], json!({}));
+
+    // One of the three gains a phone; the others stay as they were. Its record is listed
+    // first of the three (the smallest size), before the old records it does not equal have
+    // paired up with their own.
+    tree.file("saker/130972-48022.txt", format!("Tlf {PHONE}\n"));
+    let new = work.path().join("new.json");
+    let listed = scan_to(&new);
+    let first = listed["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("saker/130********.txt")
+        })
+        .unwrap();
+    assert!(harness::kinds(first).contains(&"phone".to_string()));
+    let (code, out, err) = diff(&old, &new, &["--format", "json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let d: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(d["new"], json!([]));
+    assert_eq!(d["gone"], json!([]));
+    assert_eq!(paths(&d["changed"]), ["130********.txt"]);
+    assert_eq!(
+        d["changed"][0]["counts"],
+        json!({"phone": {"old": 0, "new": 1}})
+    );
+    assert_eq!(d["new_values"], json!({"phone": 1}));
+}
+
+/// `DIR/` names its files as `DIR` does: the same root, not a refusal.
+#[test]
+fn a_root_with_a_trailing_slash_is_the_same_root() {
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let key = key(work.path());
+    let k = ["--hash-key-file", key.to_str().unwrap()];
+    let (old, new) = (work.path().join("a.json"), work.path().join("b.json"));
+    inventory(tree.path(), &old, &k);
+    let slash = std::path::PathBuf::from(format!("{}/", tree.path().display()));
+    inventory(&slash, &new, &k);
+    let (code, out, err) = diff(&old, &new, &["--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let d: Value = serde_json::from_str(&out).unwrap();
+    for k in [
+        "new",
+        "gone",
+        "changed",
+        "verdicts",
+        "readable",
+        "unreadable",
+    ] {
+        assert_eq!(d[k], json!([]), "{k}");
+    }
+}

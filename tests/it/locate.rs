@@ -248,3 +248,30 @@ fn scan_find_reports_only_the_values_sought() {
     assert_eq!(none.code, 0);
     assert_eq!(none.inv["summary"]["findings"], 0);
 }
+
+/// Every valid identity number is a valid account number, and in an account's context a scan
+/// records it as one: `locate --fnr` and `scan --find` look for it as both.
+#[test]
+fn an_identity_number_recorded_as_an_account_is_found() {
+    let tree = harness::Tree::new();
+    tree.file("notat.txt", format!("Kontonr {FNR} betalt\n"));
+    let work = tempfile::tempdir().unwrap();
+    let key = key(work.path());
+    let k = key.to_str().unwrap();
+    let inv = work.path().join("inv.json");
+    let scanned = inventory(tree.path(), &inv, &["--hash-key-file", k]);
+    assert_eq!(
+        harness::kinds(harness::file(&scanned, "notat.txt")),
+        ["kontonummer"]
+    );
+    let (code, found, err) = locate(&inv, &["--hash-key-file", k, "--fnr", FNR]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        hits(&found, tree.path()),
+        [hit("notat.txt", "kontonummer", 1)]
+    );
+    let s = harness::scan(&[tree.path()], &["--find", FNR]);
+    assert_eq!(s.code, 1, "{}", s.stderr);
+    assert_eq!(harness::kinds(s.file("notat.txt")), ["kontonummer"]);
+    assert_eq!(s.inv["summary"]["findings"], 1);
+}

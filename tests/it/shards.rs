@@ -551,9 +551,98 @@ fn merge_refuses_what_is_not_one_scan() {
         &["shard-0.json", "shard-1.json", "cut.json"],
         "not a kartlegg inventory",
     );
+    // JSON of another kind, first or not: refused as what it is, not for a field it lacks.
+    std::fs::write(o.path("other.json"), "{\"hello\":\"world\"}\n").unwrap();
+    for inputs in [
+        ["other.json", "shard-0.json", "shard-1.json"],
+        ["shard-0.json", "other.json", "shard-1.json"],
+    ] {
+        let names: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
+        let (code, err) = o.merge(&names);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("other.json: not a kartlegg inventory"),
+            "{err}"
+        );
+        assert!(!err.contains("made by kartlegg"), "{err}");
+        assert!(!err.contains("different inventory versions"), "{err}");
+    }
+    let twice = kartlegg()
+        .args(["merge", "-", "-", "-o"])
+        .arg(o.path("merged.json"))
+        .output()
+        .unwrap();
+    assert_eq!(twice.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&twice.stderr);
+    assert!(err.contains("standard input (-) can be only one"), "{err}");
     // And the three together merge.
     let (code, err) = o.merge(&names);
     assert_eq!(code, 0, "{err}");
+}
+
+/// One input may come on standard input: it is read twice (header, then records), so it is
+/// kept first; both ways through give what the files give.
+#[test]
+fn a_shard_on_standard_input_merges_as_its_file_does() {
+    let t = tree(24);
+    let o = Out::new();
+    for ext in ["json", "jsonl"] {
+        let names = o.shards(
+            t.path(),
+            2,
+            ext,
+            &["--format", ext, "--as-of", "2026-06-30"],
+        );
+        let (code, err) = o.merge(&names);
+        assert_eq!(code, 0, "{err}");
+        let files = std::fs::read(o.path("merged.json")).unwrap();
+        std::fs::remove_file(o.path("merged.json")).unwrap();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("kartlegg"))
+            .arg("merge")
+            .arg(o.path(&names[0]))
+            .arg("-")
+            .arg("-o")
+            .arg(o.path("merged.json"))
+            .stdin(std::fs::File::open(o.path(&names[1])).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read(o.path("merged.json")).unwrap(),
+            files,
+            "{ext}"
+        );
+        std::fs::remove_file(o.path("merged.json")).unwrap();
+    }
+}
+
+/// `DIR/` names its files as `DIR` does: shards of either are shards of one scan.
+#[test]
+fn shards_of_a_root_with_and_without_its_trailing_slash_merge() {
+    let t = tree(12);
+    let o = Out::new();
+    let slash = std::path::PathBuf::from(format!("{}/", t.path().display()));
+    let as_of = ["--as-of", "2026-06-30"];
+    for (i, root) in [t.path(), slash.as_path()].into_iter().enumerate() {
+        let shard = format!("{i}/2");
+        let mut args = vec!["--shard", shard.as_str()];
+        args.extend(as_of);
+        let mut c = o.start(root, &format!("s{i}.json"), &args);
+        assert!(matches!(c.wait().unwrap().code(), Some(0 | 1)));
+    }
+    let mut whole = o.start(t.path(), "whole.json", &as_of);
+    assert!(matches!(whole.wait().unwrap().code(), Some(0 | 1)));
+    let (code, err) = o.merge(&["s0.json".into(), "s1.json".into()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        crate::state::comparable(&o.read("merged.json")),
+        crate::state::comparable(&o.read("whole.json"))
+    );
 }
 
 /// A JSON inventory as the writer lays it out: its first line (the header), its record lines

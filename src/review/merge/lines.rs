@@ -57,8 +57,8 @@ fn read_error(input: &Input, e: impl std::fmt::Display) -> MergeError {
 pub(super) fn open(inputs: &[Input]) -> Result<Option<Vec<Lines>>, MergeError> {
     let mut all = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let Ok(f) = File::open(&input.path) else {
-            // Not a file (`-`): the other way reports what it is.
+        let Ok(f) = input.file() else {
+            // Gone since its header was read: the other way reports it.
             return Ok(None);
         };
         let mut r = BufReader::with_capacity(BUF, f);
