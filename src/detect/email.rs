@@ -109,7 +109,7 @@ pub(super) fn at(text: &str, at: usize, rule: &Rule) -> Option<Match> {
     // extension: a last label that is a file extension is tried once without.
     let domain = &text[at + 1..end];
     if let Some((rest, ext)) = domain.rsplit_once('.') {
-        if rule.not_tlds.contains(&ext.to_lowercase()) && rest.contains('.') {
+        if rest.contains('.') && rule.not_tlds.contains(&ext.to_lowercase()) {
             if let Some(m) = address(text, start, at, at + 1 + rest.len(), rule) {
                 return Some(m);
             }
