@@ -39,7 +39,8 @@
 //!   walked in key order, and roots that nest are refused ([`State::refuse_nesting`]); a batch
 //!   that goes back all the same is looked up without removing anything.
 //! * **Scope**: a state belongs to one set of roots and one shard; another scope is refused
-//!   rather than having its rows counted as removed.
+//!   rather than having its rows counted as removed. A file that is not a state is refused
+//!   before anything is written to it.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -329,29 +330,28 @@ impl State {
         // shared memory.
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
             .map_err(&err)?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(&err)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StateError::Layout {
-                path: path.to_path_buf(),
-                found: format!("journal mode {mode}"),
-            });
-        }
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(&err)?;
-        // The log is folded into the database every 64 MiB rather than SQLite's 4 MiB: each
-        // fold waits for the disk (fsync) while the router's lookups wait for the connection.
-        conn.pragma_update(None, "wal_autocheckpoint", 16384)
-            .map_err(&err)?;
+        // What the file is, read before anything is written to it: another application's
+        // database is refused as it was found (the journal mode below would change it).
         let mut upgrade = "";
         if !fresh {
-            let layout: Option<String> = conn
-                .query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| {
+            let has_meta: bool = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+                    [],
+                    |r| r.get::<_, i64>(0).map(|n| n > 0),
+                )
+                .map_err(&err)?;
+            // The file is readable and locked by now: a `meta` table of another shape is
+            // another application's.
+            let layout: Option<String> = if has_meta {
+                conn.query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| {
                     r.get(0)
                 })
                 .optional()
-                .unwrap_or(None);
+                .unwrap_or(None)
+            } else {
+                None
+            };
             match layout.as_deref() {
                 Some(LAYOUT) => {}
                 // Rows of an earlier layout: dropped, so every file is read again once; the
@@ -369,6 +369,21 @@ impl State {
                 }
             }
         }
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(&err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StateError::Layout {
+                path: path.to_path_buf(),
+                found: format!("journal mode {mode}"),
+            });
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(&err)?;
+        // The log is folded into the database every 64 MiB rather than SQLite's 4 MiB: each
+        // fold waits for the disk (fsync) while the router's lookups wait for the connection.
+        conn.pragma_update(None, "wal_autocheckpoint", 16384)
+            .map_err(&err)?;
         conn.execute_batch(&format!(
             "BEGIN IMMEDIATE;
              {upgrade}

@@ -657,6 +657,41 @@ fn a_state_in_use_or_of_another_tree_is_refused() {
     assert!(err.contains("in use by another scan"), "{err}");
 }
 
+#[test]
+fn another_applications_database_is_refused_as_it_was_found() {
+    let w = Work::new();
+    w.file("a.txt", "x\n");
+    let state = w.state();
+    // An ordinary database, in the default (rollback) journal mode.
+    {
+        let db = rusqlite::Connection::open(&state).unwrap();
+        db.execute_batch(
+            "CREATE TABLE users (id INTEGER, name TEXT); INSERT INTO users VALUES (1, 'x');",
+        )
+        .unwrap();
+    }
+    let before = fs::read(&state).unwrap();
+    let out = kartlegg()
+        .args([
+            "scan",
+            "--no-progress",
+            "--format",
+            "json",
+            "-o",
+            "/dev/null",
+        ])
+        .args(["--state", state.to_str().unwrap()])
+        .arg(w.tree())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a kartlegg state"), "{err}");
+    // Byte for byte: not switched to a write-ahead log (header bytes 18-19), nothing added.
+    assert!(fs::read(&state).unwrap() == before, "left as it was");
+    assert!(!w.path().join("scan.state-wal").exists());
+}
+
 /// Files whose records are complete in the state (what a resumed scan must not read again).
 fn finished_in(state: &Path) -> u64 {
     let conn = rusqlite::Connection::open(state).unwrap();
