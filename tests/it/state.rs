@@ -281,6 +281,46 @@ fn files_gone_anywhere_in_the_walk_are_found_whatever_the_order_of_the_roots() {
 }
 
 #[test]
+fn a_report_onto_the_state_is_refused_and_the_state_kept() {
+    let w = Work::new();
+    w.file("a.txt", format!("fnr {FNR}\n"));
+    let state = w.state();
+    let run = |out: &Path| {
+        kartlegg()
+            .args(["scan", "--no-progress", "--format", "json", "-o"])
+            .arg(out)
+            .args(["--state", state.to_str().unwrap()])
+            .arg(w.tree())
+            .output()
+            .unwrap()
+    };
+    let refused = |out: &Path| {
+        let o = run(out);
+        assert_eq!(o.status.code(), Some(2), "{}", out.display());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("would be written onto the state"), "{err}");
+    };
+    // A new state named as the report: nothing is made.
+    refused(&state);
+    assert!(!state.exists());
+    // An existing state, by its name and by others (a symlink, a path through `..`).
+    settle();
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 1, 0));
+    let before = fs::read(&state).unwrap();
+    let link = w.path().join("report.json");
+    std::os::unix::fs::symlink(&state, &link).unwrap();
+    for out in [state.clone(), link, w.tree().join("../scan.state")] {
+        refused(&out);
+        assert!(fs::read(&state).unwrap() == before, "{}", out.display());
+    }
+    assert_eq!(
+        incremental(&w.scan_state(&[]).inv),
+        (1, 0, 0),
+        "the state kept"
+    );
+}
+
+#[test]
 fn roots_that_nest_are_refused_with_a_state() {
     let w = Work::new();
     w.file("a.txt", format!("fnr {FNR}\n"));
