@@ -753,9 +753,10 @@ pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
     )
 }
 
-/// The roots (and shard) of a scan in words, for a state's scope.
-fn scope(opts: &Options) -> String {
-    let roots: Vec<String> = opts.roots.iter().map(|r| crate::walk::display(r)).collect();
+/// The roots (and shard) of a scan in words, for a state's scope: the roots in walk order,
+/// so that the same roots given in another order are the same scope.
+fn scope(roots: &[&PathBuf], opts: &Options) -> String {
+    let roots: Vec<String> = roots.iter().map(|r| crate::walk::display(r)).collect();
     let shard = opts.shard.map(|s| s.to_string());
     serde_json::json!({ "roots": roots, "shard": shard }).to_string()
 }
@@ -829,7 +830,7 @@ pub fn run_with_state(
     roots.sort_by_cached_key(|r| state::key(r));
     if let Some(st) = state.as_deref_mut() {
         st.refuse_nesting(&roots)?;
-        st.begin(&scope(opts), settings(opts, det, key), opts.reveal)?;
+        st.begin(&scope(&roots, opts), settings(opts, det, key), opts.reveal)?;
         st.hand_on_text(text);
     }
     let state = state.as_deref();

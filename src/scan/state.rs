@@ -38,9 +38,9 @@
 //!   rows after the last file walked. Nothing is written for an unchanged file. Roots are
 //!   walked in key order, and roots that nest are refused ([`State::refuse_nesting`]); a batch
 //!   that goes back all the same is looked up without removing anything.
-//! * **Scope**: a state belongs to one set of roots and one shard; another scope is refused
-//!   rather than having its rows counted as removed. A file that is not a state is refused
-//!   before anything is written to it.
+//! * **Scope**: a state belongs to one set of roots (in any order) and one shard; another
+//!   scope is refused rather than having its rows counted as removed. A file that is not a
+//!   state is refused before anything is written to it.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -108,6 +108,19 @@ fn raise(covered: &mut Option<Vec<u8>>, k: &[u8]) {
     if covered.as_deref().is_none_or(|c| k > c) {
         *covered = Some(k.to_vec());
     }
+}
+
+/// Whether two scopes ([`State::begin`]) are of the same roots and shard, whatever the order
+/// of the roots: states made before scopes listed them in walk order hold them as given.
+fn same_scope(was: &str, now: &str) -> bool {
+    let sorted = |s: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(s).ok()?;
+        v.get_mut("roots")?
+            .as_array_mut()?
+            .sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        Some(v)
+    };
+    was == now || sorted(was).is_some_and(|w| Some(w) == sorted(now))
 }
 
 /// `files.complete` of a file whose records are stored whole: reused while it is unchanged.
@@ -486,7 +499,7 @@ impl State {
             .optional()
         };
         match meta("scope").map_err(&err)? {
-            Some(rusqlite::types::Value::Text(was)) if was != scope => {
+            Some(rusqlite::types::Value::Text(was)) if !same_scope(&was, scope) => {
                 return Err(StateError::Scope {
                     path: self.path.clone(),
                     was,
@@ -1217,6 +1230,33 @@ mod tests {
         let mut d = done(path, status, None);
         d.rec.meta = Some(FileMeta::from_metadata(meta));
         d
+    }
+
+    #[test]
+    fn the_same_roots_in_another_order_are_the_same_scope() {
+        let (_dir, _, _, db) = a_file("f.txt");
+        let scope = |roots: &str, shard: &str| format!(r#"{{"roots":{roots},"shard":{shard}}}"#);
+        let mut st = State::open(&db).unwrap();
+        // As states made before scopes were sorted hold them: in command-line order.
+        st.begin(&scope(r#"["b","a"]"#, "null"), "s".into(), false)
+            .unwrap();
+        drop(st);
+        let mut st = State::open(&db).unwrap();
+        st.begin(&scope(r#"["a","b"]"#, "null"), "s".into(), false)
+            .unwrap();
+        for (roots, shard) in [
+            (r#"["a","c"]"#, "null"),
+            (r#"["a"]"#, "null"),
+            (r#"["a","b"]"#, r#""0/2""#),
+        ] {
+            assert!(
+                matches!(
+                    st.begin(&scope(roots, shard), "s".into(), false),
+                    Err(StateError::Scope { .. })
+                ),
+                "{roots} {shard}"
+            );
+        }
     }
 
     #[test]

@@ -281,6 +281,26 @@ fn files_gone_anywhere_in_the_walk_are_found_whatever_the_order_of_the_roots() {
 }
 
 #[test]
+fn the_same_roots_in_another_order_are_the_same_scope() {
+    let w = Work::new();
+    w.file("a/x.txt", format!("fnr {FNR}\n"));
+    w.file("b/y.txt", format!("fnr {FNR}\n"));
+    let (a, b) = (w.tree().join("a"), w.tree().join("b"));
+    let (state, key) = (w.state(), w.key());
+    let run = |roots: [&Path; 2]| {
+        let args = ["--hash-key-file", key.to_str().unwrap()];
+        scan(
+            &roots,
+            &[&args[..], &["--state", state.to_str().unwrap()]].concat(),
+        )
+        .inv
+    };
+    settle();
+    assert_eq!(incremental(&run([&a, &b])), (0, 2, 0));
+    assert_eq!(incremental(&run([&b, &a])), (2, 0, 0), "not another scope");
+}
+
+#[test]
 fn a_report_onto_the_state_is_refused_and_the_state_kept() {
     let w = Work::new();
     w.file("a.txt", format!("fnr {FNR}\n"));
