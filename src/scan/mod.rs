@@ -828,14 +828,15 @@ pub fn run_with_state(
     // refuses roots that nest (see [`state`]).
     let mut roots: Vec<&PathBuf> = opts.roots.iter().collect();
     roots.sort_by_cached_key(|r| state::key(r));
+    let exclude = Exclude::new(&opts.exclude, never_scan)?;
     if let Some(st) = state.as_deref_mut() {
         st.refuse_nesting(&roots)?;
         st.begin(&scope(&roots, opts), settings(opts, det, key), opts.reveal)?;
         st.hand_on_text(text);
+        st.leave_out(&roots, exclude.clone());
     }
     let state = state.as_deref();
-    let walk =
-        Walk::new(opts.follow, Exclude::new(&opts.exclude, never_scan)?).with_shard(opts.shard);
+    let walk = Walk::new(opts.follow, exclude).with_shard(opts.shard);
     let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Batch>(64);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<Out>>(64);
     let scanner = Scanner::new(opts, det, key);

@@ -35,7 +35,8 @@
 //!   are keyed so that they sort the same way. Each batch of the walk is looked up with one
 //!   range query, which also finds the **removed files**: a row in the range that the walk did
 //!   not yield is a file that is gone; it is counted and deleted, and so, at the end, are the
-//!   rows after the last file walked. Nothing is written for an unchanged file. Roots are
+//!   rows after the last file walked (the rows of files `--exclude` leaves out are deleted and
+//!   not counted: [`State::leave_out`]). Nothing is written for an unchanged file. Roots are
 //!   walked in key order, and roots that nest are refused ([`State::refuse_nesting`]); a batch
 //!   that goes back all the same is looked up without removing anything.
 //! * **Scope**: a state belongs to one set of roots (in any order) and one shard; another
@@ -58,7 +59,7 @@ use super::Done;
 use crate::read::FileMeta;
 use crate::report::writer::Behind;
 use crate::report::{FileRecord, Incremental, Status};
-use crate::walk::Meta;
+use crate::walk::{Exclude, Meta};
 
 /// Version of the database layout; another one is refused (make a new state), except the
 /// earlier ones, whose rows are dropped (their files are read again) and whose key is kept:
@@ -301,6 +302,8 @@ pub struct State {
     reveal: bool,
     /// Stored records are handed on as text ([`Kept::Text`]).
     text: bool,
+    /// The roots and what the walk leaves out of them ([`State::leave_out`]).
+    left_out: Option<(Vec<PathBuf>, Exclude)>,
 }
 
 fn db(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
@@ -430,6 +433,7 @@ impl State {
             covered: Mutex::new(None),
             reveal: false,
             text: false,
+            left_out: None,
         })
     }
 
@@ -549,6 +553,34 @@ impl State {
         );
     }
 
+    /// The walk of `roots` leaves out what `exclude` matches: the rows of those files, which
+    /// the walk passes by, are dropped without being counted as removed (the files are there,
+    /// only left out, as `files_excluded` says).
+    pub fn leave_out(&mut self, roots: &[&PathBuf], exclude: Exclude) {
+        self.left_out = Some((roots.iter().map(|&r| r.clone()).collect(), exclude));
+    }
+
+    /// Whether the file of the row `key` is left out by the walk: it, or a directory above it
+    /// inside its root, matches as the walk matches each name it visits.
+    fn is_left_out(&self, key: &[u8]) -> bool {
+        let Some((roots, exclude)) = &self.left_out else {
+            return false;
+        };
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(
+            &key.iter()
+                .map(|&b| if b == 0 { b'/' } else { b })
+                .collect::<Vec<u8>>(),
+        ));
+        let Some(inside) = roots.iter().find_map(|r| path.strip_prefix(r).ok()) else {
+            return false;
+        };
+        let mut rel = PathBuf::new();
+        inside.components().any(|c| {
+            rel.push(c);
+            exclude.matches(&rel, Path::new(c.as_os_str()))
+        })
+    }
+
     /// Whether stored records are handed on as the JSON inventory writes them ([`Kept::Text`]):
     /// for a scan whose records go to that inventory as they are.
     pub fn hand_on_text(&mut self, text: bool) {
@@ -617,7 +649,7 @@ impl State {
                     if onward {
                         gone.push(Gone {
                             key: k.to_vec(),
-                            listed: complete || row == LISTED,
+                            listed: (complete || row == LISTED) && !self.is_left_out(k),
                         });
                     }
                     continue;
@@ -1148,12 +1180,14 @@ impl Writer<'_> {
             .unwrap_or_default();
         let mut removed = 0;
         self.write_ended();
+        let state = self.state;
         self.write(|c| {
-            removed = c.query_row(
-                &format!("SELECT count(*) FROM files WHERE key > ?1 AND complete IN ({COMPLETE}, {LISTED})"),
-                params![after],
-                |r| r.get::<_, i64>(0),
-            )?;
+            let mut listed = c.prepare(&format!(
+                "SELECT key FROM files WHERE key > ?1 AND complete IN ({COMPLETE}, {LISTED})"
+            ))?;
+            for k in listed.query_map(params![after], |r| r.get::<_, Vec<u8>>(0))? {
+                removed += u64::from(!state.is_left_out(&k?));
+            }
             c.execute("DELETE FROM records WHERE key > ?1", params![after])?;
             c.execute("DELETE FROM files WHERE key > ?1", params![after])?;
             Ok(())
@@ -1162,7 +1196,7 @@ impl Writer<'_> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        self.counts.removed += removed as u64;
+        self.counts.removed += removed;
         Ok(self.counts)
     }
 

@@ -301,6 +301,25 @@ fn the_same_roots_in_another_order_are_the_same_scope() {
 }
 
 #[test]
+fn files_left_out_by_exclude_are_not_counted_as_removed() {
+    let w = Work::new();
+    for name in ["a.txt", "b/skip/x.txt", "c.txt", "zz.log"] {
+        w.file(name, format!("fnr {FNR}\n"));
+    }
+    settle();
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 4, 0));
+    // Left out: a directory among the files walked, and the last file of the walk; gone: one.
+    fs::remove_file(w.tree().join("a.txt")).unwrap();
+    let ex = ["--exclude", "skip", "--exclude", "*.log"];
+    let after = w.scan_state(&ex).inv;
+    // Other options: the one file left is read again.
+    assert_eq!(incremental(&after), (0, 1, 1), "only a.txt is gone");
+    assert_eq!(after["summary"]["files_excluded"], 2);
+    assert_eq!(comparable(&after), comparable(&w.scan(&ex).inv));
+    assert_eq!(incremental(&w.scan_state(&ex).inv), (1, 0, 0));
+}
+
+#[test]
 fn a_report_onto_the_state_is_refused_and_the_state_kept() {
     let w = Work::new();
     w.file("a.txt", format!("fnr {FNR}\n"));
