@@ -726,7 +726,7 @@ pub fn run(
 }
 
 /// What a scan's records depend on besides the files: the options that change results, the
-/// rules, the fingerprint key and what is declared synthetic. A state's records are reused
+/// rules, the fingerprint key, what is declared synthetic and the OCR engine found. A state's records are reused
 /// only under the same settings.
 pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
     use sha2::{Digest, Sha256};
@@ -743,6 +743,16 @@ pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
         "rules": det.rules_hash(),
         "key": key.id(),
     });
+    // What reads images and scanned pages decides their records as much as the mode does:
+    // records made without Tesseract (`ocr_unavailable`), or with another version or other
+    // languages, are not reused under another engine. Not probed where OCR is off.
+    if l.ocr.mode != crate::extract::ocr::Mode::Never {
+        s["ocr_engine"] = match crate::extract::ocr::engine() {
+            Ok(e) => e.describe(),
+            Err(why) => format!("none: {why}"),
+        }
+        .into();
+    }
     // Only where declared: the states of scans without declarations keep their settings.
     if !opts.synthetic.is_empty() {
         s["synthetic"] = opts.synthetic.digest(key).into();

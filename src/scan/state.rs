@@ -6,7 +6,8 @@
 //!   machine that scans, and holds paths as the share does) in walk order ([`key`]), with its
 //!   device, inode, size, modification and
 //!   change times in nanoseconds, the moment the walk looked at it, the hash of the settings
-//!   that decide its records (options, rules, fingerprint key) and the tool version. Beside
+//!   that decide its records (options, rules, fingerprint key, OCR engine) and the tool
+//!   version. Beside
 //!   it, its finished records — its own and its members' — exactly as the worker sent them:
 //!   masked and fingerprinted, with the totals the summary needs. The state never holds a raw
 //!   value: a `--reveal` scan reads every file again and stores no records.

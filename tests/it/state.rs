@@ -599,6 +599,60 @@ kind = "ansattnummer"
 }
 
 #[test]
+fn a_change_of_the_ocr_engine_reads_the_files_again() {
+    let w = Work::new();
+    w.file("a.txt", format!("fnr {FNR}\n"));
+    let page = crate::render::Page::text(crate::render::FONTS[0], 40.0, &[format!("Fnr: {FNR}")]);
+    w.file("bilde.png", page.png());
+    // A stand-in for Tesseract, whether or not the machine has one: a version, Norwegian
+    // data, and no words read.
+    let fake = w.path().join("tesseract");
+    fs::write(
+        &fake,
+        "#!/bin/sh\ncase \"$1\" in\n\
+         --version) echo 'tesseract 0.0-test' ;;\n\
+         --list-langs) printf 'List of available languages (1):\\nnor\\n' ;;\n\
+         *) cat >/dev/null; printf 'level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\tleft\\ttop\\twidth\\theight\\tconf\\ttext\\n' ;;\n\
+         esac\n",
+    )
+    .unwrap();
+    fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let missing = w.path().join("no-tesseract");
+    let (state, key) = (w.state(), w.key());
+    let run = |engine: &Path, extra: &[&str]| -> Value {
+        let out = kartlegg()
+            .env("KARTLEGG_TESSERACT", engine)
+            .args(["scan", "--format", "json", "--no-progress"])
+            .args(["--hash-key-file", key.to_str().unwrap()])
+            .args(["--state", state.to_str().unwrap()])
+            .args(extra)
+            .arg(w.tree())
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    settle();
+    let without = run(&missing, &[]);
+    assert_eq!(incremental(&without), (0, 2, 0));
+    assert_eq!(
+        status(file(&without, "/bilde.png")),
+        ("skipped", "ocr_unavailable")
+    );
+    assert_eq!(incremental(&run(&missing, &[])), (2, 0, 0));
+    // An engine now: its records are not reused, the image is read by it.
+    let with = run(&fake, &[]);
+    assert_eq!(incremental(&with), (0, 2, 0), "read again");
+    assert_ne!(status(file(&with, "/bilde.png")).1, "ocr_unavailable");
+    assert_eq!(incremental(&run(&fake, &[])), (2, 0, 0));
+    // And none again.
+    assert_eq!(incremental(&run(&missing, &[])), (0, 2, 0));
+    // With OCR off the engine decides nothing.
+    assert_eq!(incremental(&run(&missing, &["--ocr", "never"])), (0, 2, 0));
+    assert_eq!(incremental(&run(&fake, &["--ocr", "never"])), (2, 0, 0));
+}
+
+#[test]
 fn synthetic_declarations_are_settings_of_the_stored_records() {
     let w = Work::new();
     w.file("a.txt", format!("fnr {FNR}\n"));
