@@ -37,7 +37,9 @@
 //!   range query, which also finds the **removed files**: a row in the range that the walk did
 //!   not yield is a file that is gone; it is counted and deleted, and so, at the end, are the
 //!   rows after the last file walked (the rows of files `--exclude` leaves out are deleted and
-//!   not counted: [`State::leave_out`]). Nothing is written for an unchanged file. Roots are
+//!   not counted: [`State::leave_out`]). The count is kept in `meta` with the deletions, so
+//!   that what a killed scan found gone is reported by the next scan that completes. Nothing
+//!   is written for an unchanged file. Roots are
 //!   walked in key order, and roots that nest are refused ([`State::refuse_nesting`]); a batch
 //!   that goes back all the same is looked up without removing anything.
 //! * **Scope**: a state belongs to one set of roots (in any order) and one shard; another
@@ -948,9 +950,9 @@ pub struct Writer<'s> {
     jobs: HashMap<u64, Job>,
     /// Bytes of the records the jobs hold, ended or not.
     held: usize,
-    /// Files ended, and keys of rows gone, not yet written ([`WRITE_EVERY`]).
+    /// Files ended, and rows gone, not yet written ([`WRITE_EVERY`]).
     ended: Vec<Job>,
-    gone: Vec<Vec<u8>>,
+    gone: Vec<Gone>,
     /// Files written in the open transaction.
     pending: usize,
     /// A transaction is open.
@@ -1003,15 +1005,25 @@ impl Writer<'_> {
         self.held = self.held.saturating_sub(held);
         self.pending += ended.len() + gone.len();
         let settings = self.state.settings.clone();
+        let listed = gone.iter().filter(|g| g.listed).count() as i64;
         self.write(|c| {
             for j in ended {
                 write_ended(c, j, &settings)?;
             }
-            for key in gone {
+            for g in gone {
                 c.prepare_cached("DELETE FROM records WHERE key = ?1")?
-                    .execute(params![key])?;
+                    .execute(params![g.key])?;
                 c.prepare_cached("DELETE FROM files WHERE key = ?1")?
-                    .execute(params![key])?;
+                    .execute(params![g.key])?;
+            }
+            // Counted with the rows dropped, in their transaction: a scan killed after it
+            // leaves them to be reported by the next scan that completes ([`Writer::finish`]).
+            if listed > 0 {
+                c.prepare_cached(
+                    "INSERT INTO meta (name, value) VALUES ('removed', ?1)
+                     ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                )?
+                .execute(params![listed])?;
             }
             Ok(())
         });
@@ -1164,13 +1176,13 @@ impl Writer<'_> {
 
     /// The walk passed by the file of a row: it is gone.
     pub fn gone(&mut self, gone: Gone) {
-        self.counts.removed += u64::from(gone.listed);
-        self.gone.push(gone.key);
+        self.gone.push(gone);
         self.queued();
     }
 
     /// After a complete walk: the rows after the last file walked are files that are gone;
-    /// they are counted and deleted. Returns the counts for the summary.
+    /// they are counted and deleted. Returns the counts for the summary: removed are the files
+    /// gone since the last scan that completed, dropped by this scan or by scans killed since.
     pub fn finish(mut self) -> Result<Incremental, StateError> {
         let after = self
             .state
@@ -1191,13 +1203,20 @@ impl Writer<'_> {
             }
             c.execute("DELETE FROM records WHERE key > ?1", params![after])?;
             c.execute("DELETE FROM files WHERE key > ?1", params![after])?;
+            let dropped: Option<i64> = c
+                .query_row("SELECT value FROM meta WHERE name = 'removed'", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            removed += dropped.unwrap_or(0).max(0) as u64;
+            c.execute("DELETE FROM meta WHERE name = 'removed'", [])?;
             Ok(())
         });
         self.commit();
         if let Some(e) = self.error {
             return Err(e);
         }
-        self.counts.removed += removed;
+        self.counts.removed = removed;
         Ok(self.counts)
     }
 
@@ -1420,6 +1439,31 @@ mod tests {
             .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
             .unwrap();
         assert_eq!(count, 0);
+    }
+
+    #[test]
+    fn files_found_gone_by_a_scan_that_stops_are_reported_by_the_next_that_completes() {
+        let (_dir, meta, id, db) = a_file("f.txt");
+        let st = opened(&db);
+        let mut w = st.writer();
+        w.begin(1, id.clone());
+        w.record(1, &own("f.txt", Status::Scanned, &meta));
+        w.end(1);
+        w.finish().unwrap();
+
+        // A scan finds the file gone, drops its row, commits, and stops (killed, or failed).
+        let mut w = st.writer();
+        w.gone(Gone {
+            key: key(&id.path),
+            listed: true,
+        });
+        assert!(w.close().is_none());
+        assert_eq!(st.unchanged_all(&[&id]).unwrap().0, [Stored::Nothing]);
+        drop(st);
+        // The next scan finds nothing gone itself, and reports it; the one after, nothing.
+        let st = opened(&db);
+        assert_eq!(st.writer().finish().unwrap().removed, 1);
+        assert_eq!(st.writer().finish().unwrap().removed, 0);
     }
 
     #[test]
