@@ -4,12 +4,11 @@
 //!
 //! * **One row per file on disk**, keyed by its raw path (bytes: the state never leaves the
 //!   machine that scans, and holds paths as the share does) in walk order ([`key`]), with its
-//!   device, inode, size, modification and
-//!   change times in nanoseconds, the moment the walk looked at it, the hash of the settings
-//!   that decide its records (options, rules, fingerprint key, OCR engine) and the tool
-//!   version. Beside
-//!   it, its finished records — its own and its members' — exactly as the worker sent them:
-//!   masked and fingerprinted, with the totals the summary needs. The state never holds a raw
+//!   device, inode, size, modification and change times in nanoseconds, the moment the walk
+//!   looked at it, the hash of the settings that decide its records (options, rules,
+//!   fingerprint key, OCR engine) and the tool version. Beside it, its finished records — its
+//!   own and its members' — exactly as the worker sent them: masked and fingerprinted, with
+//!   the totals the summary needs. The state never holds a raw
 //!   value: a `--reveal` scan reads every file again and stores no records.
 //! * **Unchanged** means a complete row with the same inode, size, mtime and ctime, settings
 //!   hash and tool version. The device number is kept but not compared: network and container
@@ -39,9 +38,9 @@
 //!   rows after the last file walked (the rows of files `--exclude` leaves out are deleted and
 //!   not counted: [`State::leave_out`]). The count is kept in `meta` with the deletions, so
 //!   that what a killed scan found gone is reported by the next scan that completes. Nothing
-//!   is written for an unchanged file. Roots are
-//!   walked in key order, and roots that nest are refused ([`State::refuse_nesting`]); a batch
-//!   that goes back all the same is looked up without removing anything.
+//!   is written for an unchanged file. Roots are walked in key order, and roots that nest are
+//!   refused ([`State::refuse_nesting`]); a batch that goes back all the same is looked up
+//!   without removing anything.
 //! * **Scope**: a state belongs to one set of roots (in any order) and one shard; another
 //!   scope is refused rather than having its rows counted as removed. A file that is not a
 //!   state is refused before anything is written to it.
