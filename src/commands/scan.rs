@@ -166,6 +166,16 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         // A record the state reuses was judged by the scan that read it, on its as-of day.
         bail!("--policy cannot be combined with --state yet: files the state reuses would keep the verdicts of the scan that read them");
     }
+    if let Some(state) = &args.state {
+        // Else the report is renamed over the state, which is lost with its kept key.
+        let out = args.output.as_deref().unwrap_or(std::path::Path::new("-"));
+        if Output::lands_on(out, state) {
+            bail!(
+                "the report would be written onto the state {}: give the report (-o) and --state files of their own",
+                state.display()
+            );
+        }
+    }
     let today = chrono::Utc::now().date_naive();
     let retention = match &args.policy {
         Some(p) => {

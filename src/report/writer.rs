@@ -132,17 +132,43 @@ impl Output {
         Output::Stdout(BufWriter::new(io::stdout()))
     }
 
+    /// Whether the report for `-o target` (`-` for standard output) would be written onto
+    /// the file at `path`, however either is spelt: the same (device, inode) where both exist,
+    /// else the same name in the same directory once symlinks are followed, as
+    /// [`Output::open`] follows them.
+    pub(crate) fn lands_on(target: &Path, path: &Path) -> bool {
+        let id = |m: &std::fs::Metadata| (m.dev(), m.ino());
+        let at = std::fs::metadata(path);
+        if target == Path::new("-") {
+            return matches!((stdout_file(), at), (Some(o), Ok(p)) if id(&o) == id(&p));
+        }
+        let Ok(target) = final_target(target) else {
+            return false;
+        };
+        match (std::fs::metadata(&target), at) {
+            (Ok(t), Ok(p)) => id(&t) == id(&p),
+            (Err(_), Err(_)) => {
+                let place = |p: &Path| -> Option<PathBuf> {
+                    let p = final_target(p).ok()?;
+                    let dir = match p.parent() {
+                        Some(d) if !d.as_os_str().is_empty() => d,
+                        _ => Path::new("."),
+                    };
+                    Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+                };
+                place(&target).is_some_and(|t| Some(t) == place(path))
+            }
+            _ => false,
+        }
+    }
+
     /// The (device, inode) of every file this output writes or replaces, for the walk to
     /// leave out: a report must never scan itself, however its path is spelt.
     pub(crate) fn identities(&self) -> Vec<(u64, u64)> {
         let id = |m: std::fs::Metadata| (m.dev(), m.ino());
         match self {
             // Standard output redirected to a file in the scanned tree is that file.
-            Output::Stdout(_) => {
-                let fd = io::stdout().as_fd().try_clone_to_owned();
-                let m = fd.and_then(|fd| File::from(fd).metadata());
-                m.ok().filter(|m| m.is_file()).map(id).into_iter().collect()
-            }
+            Output::Stdout(_) => stdout_file().map(id).into_iter().collect(),
             Output::Atomic { w, replaced, .. } => {
                 let mut ids: Vec<_> = w.get_ref().metadata().map(id).into_iter().collect();
                 ids.extend(*replaced);
@@ -273,6 +299,13 @@ impl Behind {
             Some(Err(_)) => Err(io::Error::other("the report's sync thread panicked")),
         }
     }
+}
+
+/// What standard output is, if it is redirected to a regular file.
+fn stdout_file() -> Option<std::fs::Metadata> {
+    let fd = io::stdout().as_fd().try_clone_to_owned();
+    let m = fd.and_then(|fd| File::from(fd).metadata());
+    m.ok().filter(|m| m.is_file())
 }
 
 /// Where a chain of symlinks ends (the path itself if it is not a link); relative link

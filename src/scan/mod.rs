@@ -718,7 +718,7 @@ pub fn run(
 }
 
 /// What a scan's records depend on besides the files: the options that change results, the
-/// rules, the fingerprint key and what is declared synthetic. A state's records are reused
+/// rules, the fingerprint key, what is declared synthetic and the OCR engine found. A state's records are reused
 /// only under the same settings.
 pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
     use sha2::{Digest, Sha256};
@@ -735,6 +735,16 @@ pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
         "rules": det.rules_hash(),
         "key": key.id(),
     });
+    // What reads images and scanned pages decides their records as much as the mode does:
+    // records made without Tesseract (`ocr_unavailable`), or with another version or other
+    // languages, are not reused under another engine. Not probed where OCR is off.
+    if l.ocr.mode != crate::extract::ocr::Mode::Never {
+        s["ocr_engine"] = match crate::extract::ocr::engine() {
+            Ok(e) => e.describe(),
+            Err(why) => format!("none: {why}"),
+        }
+        .into();
+    }
     // Only where declared: the states of scans without declarations keep their settings.
     if !opts.synthetic.is_empty() {
         s["synthetic"] = opts.synthetic.digest(key).into();
@@ -745,9 +755,10 @@ pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
     )
 }
 
-/// The roots (and shard) of a scan in words, for a state's scope.
-fn scope(opts: &Options) -> String {
-    let roots: Vec<String> = opts.roots.iter().map(|r| crate::walk::display(r)).collect();
+/// The roots (and shard) of a scan in words, for a state's scope: the roots in walk order,
+/// so that the same roots given in another order are the same scope.
+fn scope(roots: &[&PathBuf], opts: &Options) -> String {
+    let roots: Vec<String> = roots.iter().map(|r| crate::walk::display(r)).collect();
     let shard = opts.shard.map(|s| s.to_string());
     serde_json::json!({ "roots": roots, "shard": shard }).to_string()
 }
@@ -819,14 +830,15 @@ pub fn run_with_state(
     // refuses roots that nest (see [`state`]).
     let mut roots: Vec<&PathBuf> = opts.roots.iter().collect();
     roots.sort_by_cached_key(|r| state::key(r));
+    let exclude = Exclude::new(&opts.exclude, never_scan)?;
     if let Some(st) = state.as_deref_mut() {
         st.refuse_nesting(&roots)?;
-        st.begin(&scope(opts), settings(opts, det, key), opts.reveal)?;
+        st.begin(&scope(&roots, opts), settings(opts, det, key), opts.reveal)?;
         st.hand_on_text(text);
+        st.leave_out(&roots, exclude.clone());
     }
     let state = state.as_deref();
-    let walk =
-        Walk::new(opts.follow, Exclude::new(&opts.exclude, never_scan)?).with_shard(opts.shard);
+    let walk = Walk::new(opts.follow, exclude).with_shard(opts.shard);
     let (entry_tx, entry_rx) = crossbeam_channel::bounded::<Batch>(64);
     let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<Out>>(64);
     let scanner = Scanner::new(opts, det, key);

@@ -4,11 +4,11 @@
 //!
 //! * **One row per file on disk**, keyed by its raw path (bytes: the state never leaves the
 //!   machine that scans, and holds paths as the share does) in walk order ([`key`]), with its
-//!   device, inode, size, modification and
-//!   change times in nanoseconds, the moment the walk looked at it, the hash of the settings
-//!   that decide its records (options, rules, fingerprint key) and the tool version. Beside
-//!   it, its finished records — its own and its members' — exactly as the worker sent them:
-//!   masked and fingerprinted, with the totals the summary needs. The state never holds a raw
+//!   device, inode, size, modification and change times in nanoseconds, the moment the walk
+//!   looked at it, the hash of the settings that decide its records (options, rules,
+//!   fingerprint key, OCR engine) and the tool version. Beside it, its finished records — its
+//!   own and its members' — exactly as the worker sent them: masked and fingerprinted, with
+//!   the totals the summary needs. The state never holds a raw
 //!   value: a `--reveal` scan reads every file again and stores no records.
 //! * **Unchanged** means a complete row with the same inode, size, mtime and ctime, settings
 //!   hash and tool version. The device number is kept but not compared: network and container
@@ -35,11 +35,15 @@
 //!   are keyed so that they sort the same way. Each batch of the walk is looked up with one
 //!   range query, which also finds the **removed files**: a row in the range that the walk did
 //!   not yield is a file that is gone; it is counted and deleted, and so, at the end, are the
-//!   rows after the last file walked. Nothing is written for an unchanged file. Roots are
-//!   walked in key order, and roots that nest are refused ([`State::refuse_nesting`]); a batch
-//!   that goes back all the same is looked up without removing anything.
-//! * **Scope**: a state belongs to one set of roots and one shard; another scope is refused
-//!   rather than having its rows counted as removed.
+//!   rows after the last file walked (the rows of files `--exclude` leaves out are deleted and
+//!   not counted: [`State::leave_out`]). The count is kept in `meta` with the deletions, so
+//!   that what a killed scan found gone is reported by the next scan that completes. Nothing
+//!   is written for an unchanged file. Roots are walked in key order, and roots that nest are
+//!   refused ([`State::refuse_nesting`]); a batch that goes back all the same is looked up
+//!   without removing anything.
+//! * **Scope**: a state belongs to one set of roots (in any order) and one shard; another
+//!   scope is refused rather than having its rows counted as removed. A file that is not a
+//!   state is refused before anything is written to it.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -57,7 +61,7 @@ use super::Done;
 use crate::read::FileMeta;
 use crate::report::writer::Behind;
 use crate::report::{FileRecord, Incremental, Status};
-use crate::walk::Meta;
+use crate::walk::{Exclude, Meta};
 
 /// Version of the database layout; another one is refused (make a new state), except the
 /// earlier ones, whose rows are dropped (their files are read again) and whose key is kept:
@@ -107,6 +111,19 @@ fn raise(covered: &mut Option<Vec<u8>>, k: &[u8]) {
     if covered.as_deref().is_none_or(|c| k > c) {
         *covered = Some(k.to_vec());
     }
+}
+
+/// Whether two scopes ([`State::begin`]) are of the same roots and shard, whatever the order
+/// of the roots: states made before scopes listed them in walk order hold them as given.
+fn same_scope(was: &str, now: &str) -> bool {
+    let sorted = |s: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(s).ok()?;
+        v.get_mut("roots")?
+            .as_array_mut()?
+            .sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        Some(v)
+    };
+    was == now || sorted(was).is_some_and(|w| Some(w) == sorted(now))
 }
 
 /// `files.complete` of a file whose records are stored whole: reused while it is unchanged.
@@ -287,6 +304,8 @@ pub struct State {
     reveal: bool,
     /// Stored records are handed on as text ([`Kept::Text`]).
     text: bool,
+    /// The roots and what the walk leaves out of them ([`State::leave_out`]).
+    left_out: Option<(Vec<PathBuf>, Exclude)>,
 }
 
 fn db(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
@@ -329,29 +348,28 @@ impl State {
         // shared memory.
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
             .map_err(&err)?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(&err)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StateError::Layout {
-                path: path.to_path_buf(),
-                found: format!("journal mode {mode}"),
-            });
-        }
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(&err)?;
-        // The log is folded into the database every 64 MiB rather than SQLite's 4 MiB: each
-        // fold waits for the disk (fsync) while the router's lookups wait for the connection.
-        conn.pragma_update(None, "wal_autocheckpoint", 16384)
-            .map_err(&err)?;
+        // What the file is, read before anything is written to it: another application's
+        // database is refused as it was found (the journal mode below would change it).
         let mut upgrade = "";
         if !fresh {
-            let layout: Option<String> = conn
-                .query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| {
+            let has_meta: bool = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+                    [],
+                    |r| r.get::<_, i64>(0).map(|n| n > 0),
+                )
+                .map_err(&err)?;
+            // The file is readable and locked by now: a `meta` table of another shape is
+            // another application's.
+            let layout: Option<String> = if has_meta {
+                conn.query_row("SELECT value FROM meta WHERE name = 'layout'", [], |r| {
                     r.get(0)
                 })
                 .optional()
-                .unwrap_or(None);
+                .unwrap_or(None)
+            } else {
+                None
+            };
             match layout.as_deref() {
                 Some(LAYOUT) => {}
                 // Rows of an earlier layout: dropped, so every file is read again once; the
@@ -369,6 +387,21 @@ impl State {
                 }
             }
         }
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(&err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StateError::Layout {
+                path: path.to_path_buf(),
+                found: format!("journal mode {mode}"),
+            });
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(&err)?;
+        // The log is folded into the database every 64 MiB rather than SQLite's 4 MiB: each
+        // fold waits for the disk (fsync) while the router's lookups wait for the connection.
+        conn.pragma_update(None, "wal_autocheckpoint", 16384)
+            .map_err(&err)?;
         conn.execute_batch(&format!(
             "BEGIN IMMEDIATE;
              {upgrade}
@@ -402,6 +435,7 @@ impl State {
             covered: Mutex::new(None),
             reveal: false,
             text: false,
+            left_out: None,
         })
     }
 
@@ -471,7 +505,7 @@ impl State {
             .optional()
         };
         match meta("scope").map_err(&err)? {
-            Some(rusqlite::types::Value::Text(was)) if was != scope => {
+            Some(rusqlite::types::Value::Text(was)) if !same_scope(&was, scope) => {
                 return Err(StateError::Scope {
                     path: self.path.clone(),
                     was,
@@ -519,6 +553,34 @@ impl State {
             &mut self.covered.lock().unwrap_or_else(|p| p.into_inner()),
             &past(root),
         );
+    }
+
+    /// The walk of `roots` leaves out what `exclude` matches: the rows of those files, which
+    /// the walk passes by, are dropped without being counted as removed (the files are there,
+    /// only left out, as `files_excluded` says).
+    pub fn leave_out(&mut self, roots: &[&PathBuf], exclude: Exclude) {
+        self.left_out = Some((roots.iter().map(|&r| r.clone()).collect(), exclude));
+    }
+
+    /// Whether the file of the row `key` is left out by the walk: it, or a directory above it
+    /// inside its root, matches as the walk matches each name it visits.
+    fn is_left_out(&self, key: &[u8]) -> bool {
+        let Some((roots, exclude)) = &self.left_out else {
+            return false;
+        };
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(
+            &key.iter()
+                .map(|&b| if b == 0 { b'/' } else { b })
+                .collect::<Vec<u8>>(),
+        ));
+        let Some(inside) = roots.iter().find_map(|r| path.strip_prefix(r).ok()) else {
+            return false;
+        };
+        let mut rel = PathBuf::new();
+        inside.components().any(|c| {
+            rel.push(c);
+            exclude.matches(&rel, Path::new(c.as_os_str()))
+        })
     }
 
     /// Whether stored records are handed on as the JSON inventory writes them ([`Kept::Text`]):
@@ -589,7 +651,7 @@ impl State {
                     if onward {
                         gone.push(Gone {
                             key: k.to_vec(),
-                            listed: complete || row == LISTED,
+                            listed: (complete || row == LISTED) && !self.is_left_out(k),
                         });
                     }
                     continue;
@@ -887,9 +949,9 @@ pub struct Writer<'s> {
     jobs: HashMap<u64, Job>,
     /// Bytes of the records the jobs hold, ended or not.
     held: usize,
-    /// Files ended, and keys of rows gone, not yet written ([`WRITE_EVERY`]).
+    /// Files ended, and rows gone, not yet written ([`WRITE_EVERY`]).
     ended: Vec<Job>,
-    gone: Vec<Vec<u8>>,
+    gone: Vec<Gone>,
     /// Files written in the open transaction.
     pending: usize,
     /// A transaction is open.
@@ -942,15 +1004,25 @@ impl Writer<'_> {
         self.held = self.held.saturating_sub(held);
         self.pending += ended.len() + gone.len();
         let settings = self.state.settings.clone();
+        let listed = gone.iter().filter(|g| g.listed).count() as i64;
         self.write(|c| {
             for j in ended {
                 write_ended(c, j, &settings)?;
             }
-            for key in gone {
+            for g in gone {
                 c.prepare_cached("DELETE FROM records WHERE key = ?1")?
-                    .execute(params![key])?;
+                    .execute(params![g.key])?;
                 c.prepare_cached("DELETE FROM files WHERE key = ?1")?
-                    .execute(params![key])?;
+                    .execute(params![g.key])?;
+            }
+            // Counted with the rows dropped, in their transaction: a scan killed after it
+            // leaves them to be reported by the next scan that completes ([`Writer::finish`]).
+            if listed > 0 {
+                c.prepare_cached(
+                    "INSERT INTO meta (name, value) VALUES ('removed', ?1)
+                     ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                )?
+                .execute(params![listed])?;
             }
             Ok(())
         });
@@ -1103,13 +1175,13 @@ impl Writer<'_> {
 
     /// The walk passed by the file of a row: it is gone.
     pub fn gone(&mut self, gone: Gone) {
-        self.counts.removed += u64::from(gone.listed);
-        self.gone.push(gone.key);
+        self.gone.push(gone);
         self.queued();
     }
 
     /// After a complete walk: the rows after the last file walked are files that are gone;
-    /// they are counted and deleted. Returns the counts for the summary.
+    /// they are counted and deleted. Returns the counts for the summary: removed are the files
+    /// gone since the last scan that completed, dropped by this scan or by scans killed since.
     pub fn finish(mut self) -> Result<Incremental, StateError> {
         let after = self
             .state
@@ -1120,21 +1192,30 @@ impl Writer<'_> {
             .unwrap_or_default();
         let mut removed = 0;
         self.write_ended();
+        let state = self.state;
         self.write(|c| {
-            removed = c.query_row(
-                &format!("SELECT count(*) FROM files WHERE key > ?1 AND complete IN ({COMPLETE}, {LISTED})"),
-                params![after],
-                |r| r.get::<_, i64>(0),
-            )?;
+            let mut listed = c.prepare(&format!(
+                "SELECT key FROM files WHERE key > ?1 AND complete IN ({COMPLETE}, {LISTED})"
+            ))?;
+            for k in listed.query_map(params![after], |r| r.get::<_, Vec<u8>>(0))? {
+                removed += u64::from(!state.is_left_out(&k?));
+            }
             c.execute("DELETE FROM records WHERE key > ?1", params![after])?;
             c.execute("DELETE FROM files WHERE key > ?1", params![after])?;
+            let dropped: Option<i64> = c
+                .query_row("SELECT value FROM meta WHERE name = 'removed'", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            removed += dropped.unwrap_or(0).max(0) as u64;
+            c.execute("DELETE FROM meta WHERE name = 'removed'", [])?;
             Ok(())
         });
         self.commit();
         if let Some(e) = self.error {
             return Err(e);
         }
-        self.counts.removed += removed as u64;
+        self.counts.removed = removed;
         Ok(self.counts)
     }
 
@@ -1202,6 +1283,33 @@ mod tests {
         let mut d = done(path, status, None);
         d.rec.meta = Some(FileMeta::from_metadata(meta));
         d
+    }
+
+    #[test]
+    fn the_same_roots_in_another_order_are_the_same_scope() {
+        let (_dir, _, _, db) = a_file("f.txt");
+        let scope = |roots: &str, shard: &str| format!(r#"{{"roots":{roots},"shard":{shard}}}"#);
+        let mut st = State::open(&db).unwrap();
+        // As states made before scopes were sorted hold them: in command-line order.
+        st.begin(&scope(r#"["b","a"]"#, "null"), "s".into(), false)
+            .unwrap();
+        drop(st);
+        let mut st = State::open(&db).unwrap();
+        st.begin(&scope(r#"["a","b"]"#, "null"), "s".into(), false)
+            .unwrap();
+        for (roots, shard) in [
+            (r#"["a","c"]"#, "null"),
+            (r#"["a"]"#, "null"),
+            (r#"["a","b"]"#, r#""0/2""#),
+        ] {
+            assert!(
+                matches!(
+                    st.begin(&scope(roots, shard), "s".into(), false),
+                    Err(StateError::Scope { .. })
+                ),
+                "{roots} {shard}"
+            );
+        }
     }
 
     #[test]
@@ -1330,6 +1438,31 @@ mod tests {
             .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
             .unwrap();
         assert_eq!(count, 0);
+    }
+
+    #[test]
+    fn files_found_gone_by_a_scan_that_stops_are_reported_by_the_next_that_completes() {
+        let (_dir, meta, id, db) = a_file("f.txt");
+        let st = opened(&db);
+        let mut w = st.writer();
+        w.begin(1, id.clone());
+        w.record(1, &own("f.txt", Status::Scanned, &meta));
+        w.end(1);
+        w.finish().unwrap();
+
+        // A scan finds the file gone, drops its row, commits, and stops (killed, or failed).
+        let mut w = st.writer();
+        w.gone(Gone {
+            key: key(&id.path),
+            listed: true,
+        });
+        assert!(w.close().is_none());
+        assert_eq!(st.unchanged_all(&[&id]).unwrap().0, [Stored::Nothing]);
+        drop(st);
+        // The next scan finds nothing gone itself, and reports it; the one after, nothing.
+        let st = opened(&db);
+        assert_eq!(st.writer().finish().unwrap().removed, 1);
+        assert_eq!(st.writer().finish().unwrap().removed, 0);
     }
 
     #[test]

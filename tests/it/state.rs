@@ -281,6 +281,85 @@ fn files_gone_anywhere_in_the_walk_are_found_whatever_the_order_of_the_roots() {
 }
 
 #[test]
+fn the_same_roots_in_another_order_are_the_same_scope() {
+    let w = Work::new();
+    w.file("a/x.txt", format!("fnr {FNR}\n"));
+    w.file("b/y.txt", format!("fnr {FNR}\n"));
+    let (a, b) = (w.tree().join("a"), w.tree().join("b"));
+    let (state, key) = (w.state(), w.key());
+    let run = |roots: [&Path; 2]| {
+        let args = ["--hash-key-file", key.to_str().unwrap()];
+        scan(
+            &roots,
+            &[&args[..], &["--state", state.to_str().unwrap()]].concat(),
+        )
+        .inv
+    };
+    settle();
+    assert_eq!(incremental(&run([&a, &b])), (0, 2, 0));
+    assert_eq!(incremental(&run([&b, &a])), (2, 0, 0), "not another scope");
+}
+
+#[test]
+fn files_left_out_by_exclude_are_not_counted_as_removed() {
+    let w = Work::new();
+    for name in ["a.txt", "b/skip/x.txt", "c.txt", "zz.log"] {
+        w.file(name, format!("fnr {FNR}\n"));
+    }
+    settle();
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 4, 0));
+    // Left out: a directory among the files walked, and the last file of the walk; gone: one.
+    fs::remove_file(w.tree().join("a.txt")).unwrap();
+    let ex = ["--exclude", "skip", "--exclude", "*.log"];
+    let after = w.scan_state(&ex).inv;
+    // Other options: the one file left is read again.
+    assert_eq!(incremental(&after), (0, 1, 1), "only a.txt is gone");
+    assert_eq!(after["summary"]["files_excluded"], 2);
+    assert_eq!(comparable(&after), comparable(&w.scan(&ex).inv));
+    assert_eq!(incremental(&w.scan_state(&ex).inv), (1, 0, 0));
+}
+
+#[test]
+fn a_report_onto_the_state_is_refused_and_the_state_kept() {
+    let w = Work::new();
+    w.file("a.txt", format!("fnr {FNR}\n"));
+    let state = w.state();
+    let run = |out: &Path| {
+        kartlegg()
+            .args(["scan", "--no-progress", "--format", "json", "-o"])
+            .arg(out)
+            .args(["--state", state.to_str().unwrap()])
+            .arg(w.tree())
+            .output()
+            .unwrap()
+    };
+    let refused = |out: &Path| {
+        let o = run(out);
+        assert_eq!(o.status.code(), Some(2), "{}", out.display());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("would be written onto the state"), "{err}");
+    };
+    // A new state named as the report: nothing is made.
+    refused(&state);
+    assert!(!state.exists());
+    // An existing state, by its name and by others (a symlink, a path through `..`).
+    settle();
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 1, 0));
+    let before = fs::read(&state).unwrap();
+    let link = w.path().join("report.json");
+    std::os::unix::fs::symlink(&state, &link).unwrap();
+    for out in [state.clone(), link, w.tree().join("../scan.state")] {
+        refused(&out);
+        assert!(fs::read(&state).unwrap() == before, "{}", out.display());
+    }
+    assert_eq!(
+        incremental(&w.scan_state(&[]).inv),
+        (1, 0, 0),
+        "the state kept"
+    );
+}
+
+#[test]
 fn roots_that_nest_are_refused_with_a_state() {
     let w = Work::new();
     w.file("a.txt", format!("fnr {FNR}\n"));
@@ -520,6 +599,60 @@ kind = "ansattnummer"
 }
 
 #[test]
+fn a_change_of_the_ocr_engine_reads_the_files_again() {
+    let w = Work::new();
+    w.file("a.txt", format!("fnr {FNR}\n"));
+    let page = crate::render::Page::text(crate::render::FONTS[0], 40.0, &[format!("Fnr: {FNR}")]);
+    w.file("bilde.png", page.png());
+    // A stand-in for Tesseract, whether or not the machine has one: a version, Norwegian
+    // data, and no words read.
+    let fake = w.path().join("tesseract");
+    fs::write(
+        &fake,
+        "#!/bin/sh\ncase \"$1\" in\n\
+         --version) echo 'tesseract 0.0-test' ;;\n\
+         --list-langs) printf 'List of available languages (1):\\nnor\\n' ;;\n\
+         *) cat >/dev/null; printf 'level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\tleft\\ttop\\twidth\\theight\\tconf\\ttext\\n' ;;\n\
+         esac\n",
+    )
+    .unwrap();
+    fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let missing = w.path().join("no-tesseract");
+    let (state, key) = (w.state(), w.key());
+    let run = |engine: &Path, extra: &[&str]| -> Value {
+        let out = kartlegg()
+            .env("KARTLEGG_TESSERACT", engine)
+            .args(["scan", "--format", "json", "--no-progress"])
+            .args(["--hash-key-file", key.to_str().unwrap()])
+            .args(["--state", state.to_str().unwrap()])
+            .args(extra)
+            .arg(w.tree())
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    settle();
+    let without = run(&missing, &[]);
+    assert_eq!(incremental(&without), (0, 2, 0));
+    assert_eq!(
+        status(file(&without, "/bilde.png")),
+        ("skipped", "ocr_unavailable")
+    );
+    assert_eq!(incremental(&run(&missing, &[])), (2, 0, 0));
+    // An engine now: its records are not reused, the image is read by it.
+    let with = run(&fake, &[]);
+    assert_eq!(incremental(&with), (0, 2, 0), "read again");
+    assert_ne!(status(file(&with, "/bilde.png")).1, "ocr_unavailable");
+    assert_eq!(incremental(&run(&fake, &[])), (2, 0, 0));
+    // And none again.
+    assert_eq!(incremental(&run(&missing, &[])), (0, 2, 0));
+    // With OCR off the engine decides nothing.
+    assert_eq!(incremental(&run(&missing, &["--ocr", "never"])), (0, 2, 0));
+    assert_eq!(incremental(&run(&fake, &["--ocr", "never"])), (2, 0, 0));
+}
+
+#[test]
 fn synthetic_declarations_are_settings_of_the_stored_records() {
     let w = Work::new();
     w.file("a.txt", format!("fnr {FNR}\n"));
@@ -655,6 +788,41 @@ fn a_state_in_use_or_of_another_tree_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("in use by another scan"), "{err}");
+}
+
+#[test]
+fn another_applications_database_is_refused_as_it_was_found() {
+    let w = Work::new();
+    w.file("a.txt", "x\n");
+    let state = w.state();
+    // An ordinary database, in the default (rollback) journal mode.
+    {
+        let db = rusqlite::Connection::open(&state).unwrap();
+        db.execute_batch(
+            "CREATE TABLE users (id INTEGER, name TEXT); INSERT INTO users VALUES (1, 'x');",
+        )
+        .unwrap();
+    }
+    let before = fs::read(&state).unwrap();
+    let out = kartlegg()
+        .args([
+            "scan",
+            "--no-progress",
+            "--format",
+            "json",
+            "-o",
+            "/dev/null",
+        ])
+        .args(["--state", state.to_str().unwrap()])
+        .arg(w.tree())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a kartlegg state"), "{err}");
+    // Byte for byte: not switched to a write-ahead log (header bytes 18-19), nothing added.
+    assert!(fs::read(&state).unwrap() == before, "left as it was");
+    assert!(!w.path().join("scan.state-wal").exists());
 }
 
 /// Files whose records are complete in the state (what a resumed scan must not read again).
