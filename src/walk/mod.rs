@@ -23,8 +23,9 @@
 //!   device is `Skipped`/`special_file` and never opened; a directory that cannot be read is an
 //!   `Error` with the reason; with `--follow`, a link back to an ancestor (same device and inode)
 //!   is an `Error`/`symlink_loop`. A root that is a file is that file's entry.
-//! * **Shards** ([`Shard`]) keep the entries whose relative path hashes to them; every shard
-//!   walks all directories, so the shards of one tree partition its entries exactly.
+//! * **Shards** ([`Shard`]) keep the entries whose relative path (and root's position) hashes to
+//!   them; every shard walks all directories, so the shards of one tree partition its entries
+//!   exactly.
 
 mod dir;
 mod exclude;
@@ -222,23 +223,37 @@ impl Walk {
         self
     }
 
-    /// Walks `root`, calling `emit` for every entry in order.
+    /// Walks `root` (as a scan's only root), calling `emit` for every entry in order.
     pub fn run(&self, root: &Path, emit: &mut dyn FnMut(Entry)) -> Counts {
-        self.walk(root, None, emit)
+        self.walk(root, 0, None, emit)
     }
 
-    /// [`Walk::run`], telling `watch` which system call it is in, and stopping at its next
-    /// step once `watch` is given up.
-    pub fn run_watched(&self, root: &Path, watch: &Watch, emit: &mut dyn FnMut(Entry)) -> Counts {
-        self.walk(root, Some(watch), emit)
+    /// [`Walk::run`] of the scan's `index`-th root (in walk order: it picks the shards, see
+    /// [`Shard`]), telling `watch` which system call it is in, and stopping at its next step
+    /// once `watch` is given up.
+    pub fn run_watched(
+        &self,
+        root: &Path,
+        index: usize,
+        watch: &Watch,
+        emit: &mut dyn FnMut(Entry),
+    ) -> Counts {
+        self.walk(root, index, Some(watch), emit)
     }
 
-    fn walk(&self, root: &Path, watch: Option<&Watch>, emit: &mut dyn FnMut(Entry)) -> Counts {
+    fn walk(
+        &self,
+        root: &Path,
+        index: usize,
+        watch: Option<&Watch>,
+        emit: &mut dyn FnMut(Entry),
+    ) -> Counts {
         if let Some(w) = watch {
             w.set_counts(Counts::default());
         }
         let mut w = Walker {
             walk: self,
+            root: index,
             watch,
             emit,
             counts: Counts::default(),
@@ -277,6 +292,8 @@ struct Child<'n> {
 
 struct Walker<'w> {
     walk: &'w Walk,
+    /// The root's position among the scan's roots (for the shards).
+    root: usize,
     watch: Option<&'w Watch>,
     emit: &'w mut dyn FnMut(Entry),
     counts: Counts,
@@ -355,7 +372,7 @@ impl Walker<'_> {
     }
 
     fn ours(&self, rel: &[u8]) -> bool {
-        self.walk.shard.is_none_or(|s| s.contains(rel))
+        self.walk.shard.is_none_or(|s| s.contains(self.root, rel))
     }
 
     /// Makes the system calls of `call`, on `path`, under the watch if there is one.
@@ -395,8 +412,8 @@ impl Walker<'_> {
     }
 
     fn root(&mut self, root: &Path) {
-        // A root is named by its path as given; its shard key is its own name.
-        let key = root.file_name().unwrap_or(root.as_os_str()).as_bytes();
+        // A root is named by its path as given; relative to itself its path is empty.
+        let key: &[u8] = b"";
         let Ok(name) = CString::new(root.as_os_str().as_bytes()) else {
             let detail = "the path holds a NUL byte".to_string();
             return self.error(root.to_path_buf(), key, "io_error", detail);

@@ -356,7 +356,9 @@ fn a_watched_walk_says_where_it_is_and_stops_once_given_up() {
     // watch too, and the last call's path, ended.
     let watch = Watch::default();
     let mut out = Vec::new();
-    let counts = walk.run_watched(t.path(), &watch, &mut |e| out.push(summary(t.path(), &e)));
+    let counts = walk.run_watched(t.path(), 0, &watch, &mut |e| {
+        out.push(summary(t.path(), &e))
+    });
     assert_eq!((out.clone(), counts), run(&walk, t.path()));
     assert_eq!(watch.counts(), counts);
     assert_eq!(counts.excluded, 1);
@@ -369,7 +371,7 @@ fn a_watched_walk_says_where_it_is_and_stops_once_given_up() {
     // stat of its path, the call last made.
     let watch = Watch::default();
     let mut out = Vec::new();
-    walk.run_watched(t.path(), &watch, &mut |e| {
+    walk.run_watched(t.path(), 0, &watch, &mut |e| {
         out.push(summary(t.path(), &e));
         assert_eq!(watch.path(), (t.path().join("a/1.txt"), true));
         watch.give_up();
