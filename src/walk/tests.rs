@@ -5,7 +5,9 @@ use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{symlink, MetadataExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags};
 
 use super::*;
 
@@ -240,6 +242,60 @@ fn deep_trees_stay_within_the_open_directory_limit() {
         assert_eq!(got, expected, "at most {max_open} open");
         assert_eq!((counts.dirs_noatime, counts.dirs_plain), (21, 0));
     }
+}
+
+/// Makes `depth` nested directories named `name` under `root`, relative to one another (the
+/// path may be longer than the kernel takes whole), with `file` at the bottom (and in every
+/// level if `every`); returns the path of the deepest `file`.
+fn chain(root: &Path, depth: usize, name: &str, file: &str, every: bool) -> PathBuf {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC;
+    let mut dir =
+        rustix::fs::open(root, OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).unwrap();
+    let mut path = root.to_path_buf();
+    for _ in 0..depth {
+        if every {
+            rustix::fs::openat(&dir, file, flags, Mode::from_raw_mode(0o644)).unwrap();
+        }
+        rustix::fs::mkdirat(&dir, name, Mode::from_raw_mode(0o755)).unwrap();
+        dir = rustix::fs::openat(
+            &dir,
+            name,
+            OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        path.push(name);
+    }
+    rustix::fs::openat(&dir, file, flags, Mode::from_raw_mode(0o644)).unwrap();
+    path.join(file)
+}
+
+#[test]
+fn a_level_holds_its_own_name_not_its_path() {
+    let t = tempfile::tempdir().unwrap();
+    // 300 levels of 40-byte names: a path of 12 KB, found (the walk works relative to its
+    // directories), while each level holds a few hundred bytes (its listing of one name, its
+    // own name) however deep it is; holding its path, it would hold 6 KB on average.
+    let name = "n".repeat(40);
+    let file = chain(t.path(), 300, &name, "a.txt", false);
+    let walk = plain();
+    let mut found = Vec::new();
+    let mut emit = |e: Entry| found.push(e);
+    let mut w = Walker::new(&walk, 0, None, &mut emit);
+    w.root(t.path());
+    w.descend();
+    let peak = w.peak;
+    assert!(
+        matches!(&found[..], [Entry::File { path, .. }] if *path == file),
+        "{found:?}"
+    );
+    let path_len = file.as_os_str().len();
+    assert!(path_len > 12_000);
+    let per_level = (peak - path_len) / 300;
+    assert!(
+        per_level < 400,
+        "{per_level} bytes a level, for a path of {path_len}"
+    );
 }
 
 #[test]
