@@ -349,17 +349,68 @@ fn special_kind(ft: FileType) -> &'static str {
 }
 
 /// Opens a directory for reading, with `O_NOATIME` where permitted. Returns whether it was.
+/// `name` may be a path of any length (a closed ancestor is opened again by the names from the
+/// nearest open one).
 fn open_dir(at: BorrowedFd<'_>, name: &CStr, follow: bool) -> io::Result<(OwnedFd, bool)> {
     let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     if !follow {
         flags |= OFlags::NOFOLLOW;
     }
-    let open = |flags| retry_on_intr(|| rustix::fs::openat(at, name, flags, Mode::empty()));
+    let open = |flags| {
+        at_any_length(at, name, |at, name| {
+            retry_on_intr(|| rustix::fs::openat(at, name, flags, Mode::empty()))
+        })
+    };
     match open(flags | OFlags::NOATIME) {
         Ok(fd) => Ok((fd, true)),
-        Err(Errno::PERM) => Ok((open(flags)?, false)),
-        Err(e) => Err(e.into()),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok((open(flags)?, false)),
+        Err(e) => Err(e),
     }
+}
+
+/// The longest path the kernel takes whole, without its NUL (`PATH_MAX` is 4096 with it).
+const PATH_MAX: usize = libc::PATH_MAX as usize - 1;
+
+/// `call(at, path)` for a path of any length. A path the kernel refuses as too long
+/// (`ENAMETOOLONG`: the walk reaches files deeper than `PATH_MAX`, working relative to its
+/// directories) is taken in pieces cut at `/`, each short enough, each opened `O_PATH`
+/// relative to the one before (symbolic links in them followed, as the whole path's lookup
+/// would), and `call` made on its last component relative to the last piece.
+pub(crate) fn at_any_length<T>(
+    at: BorrowedFd<'_>,
+    path: &CStr,
+    call: impl Fn(BorrowedFd<'_>, &CStr) -> rustix::io::Result<T>,
+) -> io::Result<T> {
+    let too_long = || io::Error::from_raw_os_error(libc::ENAMETOOLONG);
+    match call(at, path) {
+        Err(Errno::NAMETOOLONG) => {}
+        r => return r.map_err(io::Error::from),
+    }
+    let bytes = path.to_bytes();
+    let Some(slash) = bytes.iter().rposition(|&b| b == b'/') else {
+        return Err(too_long());
+    };
+    let (mut dirs, last) = bytes.split_at(slash + 1);
+    let mut dir: Option<OwnedFd> = None;
+    while !dirs.is_empty() {
+        let end = if dirs.len() <= PATH_MAX {
+            dirs.len()
+        } else {
+            // A piece ends after a `/`; a name longer than PATH_MAX has no such cut.
+            let cut = dirs[..PATH_MAX].iter().rposition(|&b| b == b'/');
+            cut.ok_or_else(too_long)? + 1
+        };
+        let piece = CString::new(&dirs[..end]).expect("a CStr's bytes hold no NUL");
+        let from = dir.as_ref().map_or(at, |d| d.as_fd());
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        dir = Some(retry_on_intr(|| {
+            rustix::fs::openat(from, &piece, flags, Mode::empty())
+        })?);
+        dirs = &dirs[end..];
+    }
+    let last = CString::new(last).expect("a CStr's bytes hold no NUL");
+    let from = dir.as_ref().map_or(at, |d| d.as_fd());
+    call(from, &last).map_err(io::Error::from)
 }
 
 fn identity(fd: &OwnedFd) -> io::Result<(u64, u64)> {

@@ -1,13 +1,15 @@
 //! The walk over real trees built in temporary directories (the tests run as root in CI, so
 //! devices can be made; a permission error needs another user and is tested end to end).
 
-use std::ffi::OsStr;
+use std::ffi::{CStr, CString, OsStr};
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{symlink, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{Mode, OFlags};
+use rustix::fd::BorrowedFd;
+use rustix::fs::{AtFlags, Mode, OFlags, CWD};
+use rustix::io::Errno;
 
 use super::*;
 
@@ -296,6 +298,26 @@ fn a_level_holds_its_own_name_not_its_path() {
         per_level < 400,
         "{per_level} bytes a level, for a path of {path_len}"
     );
+}
+
+#[test]
+fn paths_longer_than_path_max_are_taken_in_pieces() {
+    let t = tempfile::tempdir().unwrap();
+    // 18 levels of 250-byte names: 4.5 KB, more than the kernel takes whole.
+    let name = "m".repeat(250);
+    let file = chain(t.path(), 18, &name, "z.txt", true);
+    let c = CString::new(file.as_os_str().as_bytes()).unwrap();
+    let stat = |at: BorrowedFd<'_>, p: &CStr| rustix::fs::statat(at, p, AtFlags::empty());
+    assert_eq!(stat(CWD, &c).unwrap_err(), Errno::NAMETOOLONG);
+    let st = at_any_length(CWD, &c, stat).unwrap();
+    assert_eq!(FileType::from_raw_mode(st.st_mode), FileType::RegularFile);
+    // With two directories open, each level is opened again on the way back up by the names
+    // from the root, over 4 KB of them deep down.
+    let mut walk = plain();
+    walk.max_open = 2;
+    let (got, _) = run(&walk, t.path());
+    let what: Vec<&str> = got.iter().map(|(_, what)| what.as_str()).collect();
+    assert_eq!(what, ["file"; 19]);
 }
 
 #[test]
