@@ -287,7 +287,8 @@ pub struct ScanArgs {
     pub as_of: Option<chrono::NaiveDate>,
 
     /// Scan only shard I of N (0-based) of the files under the roots: a partition by a hash
-    /// of each path relative to its root, the same on every machine. Also KARTLEGG_SHARD=I/N.
+    /// of each path relative to its root and the root's place among the roots, the same on
+    /// every machine given the same roots. Also KARTLEGG_SHARD=I/N.
     #[arg(long, value_name = "I/N", env = "KARTLEGG_SHARD")]
     pub shard: Option<crate::walk::Shard>,
 

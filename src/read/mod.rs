@@ -4,15 +4,21 @@
 pub mod sniff;
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::ffi::CString;
+use std::fs::File;
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use rustix::fs::{AtFlags, Mode, OFlags, CWD};
+use rustix::io::retry_on_intr;
 use serde::{Deserialize, Serialize};
+
+use crate::walk::Meta;
 
 /// The owner of a file: the numeric id always, the name when the system knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,10 +238,15 @@ pub fn fstat(file: &File) -> io::Result<std::fs::Metadata> {
     file.metadata()
 }
 
-/// The metadata of `path` itself (not a symlink's target), marked [`Blocking`].
-pub fn lstat(path: &Path) -> io::Result<std::fs::Metadata> {
+/// The metadata of `path` itself (not a symlink's target), marked [`Blocking`]; the path may
+/// be longer than `PATH_MAX`, as for [`open`].
+pub fn lstat(path: &Path) -> io::Result<Meta> {
     let _b = Blocking::enter();
-    std::fs::symlink_metadata(path)
+    let path = c_path(path)?;
+    crate::walk::at_any_length(CWD, &path, |at, name| {
+        retry_on_intr(|| rustix::fs::statat(at, name, AtFlags::SYMLINK_NOFOLLOW))
+    })
+    .map(Meta::from)
 }
 
 /// An opened file as extractors read it: every read is marked [`Blocking`], and the bytes
@@ -375,53 +386,49 @@ pub struct Opened {
 }
 
 /// Opens for reading with `O_NOATIME` where permitted (the owner or CAP_FOWNER), and falls
-/// back to a plain open where not. Never opens for writing.
+/// back to a plain open where not. Never opens for writing; a symlink is not followed.
 pub fn open(path: &Path) -> io::Result<Opened> {
-    let _b = Blocking::enter();
-    let noatime = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOATIME | libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path);
-    match noatime {
-        Ok(file) => Ok(Opened {
-            file,
-            noatime: true,
-        }),
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
-            let file = OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-                .open(path)?;
-            Ok(Opened {
-                file,
-                noatime: false,
-            })
-        }
-        Err(e) => Err(e),
-    }
+    open_with(path, OFlags::NOFOLLOW)
 }
 
 /// Like [`open`], but follows a symlink at the last component (for `--follow`).
 pub fn open_following(path: &Path) -> io::Result<Opened> {
+    open_with(path, OFlags::empty())
+}
+
+/// [`open`] with `flags` added. The path may be longer than `PATH_MAX`: the walk reaches such
+/// files (see [`crate::walk::at_any_length`]).
+fn open_with(path: &Path, flags: OFlags) -> io::Result<Opened> {
     let _b = Blocking::enter();
-    let noatime = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOATIME | libc::O_NONBLOCK)
-        .open(path);
-    match noatime {
+    let path = c_path(path)?;
+    let flags = flags | OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let open = |flags| {
+        crate::walk::at_any_length(CWD, &path, |at, name| {
+            retry_on_intr(|| rustix::fs::openat(at, name, flags, Mode::empty()))
+        })
+        .map(File::from)
+    };
+    match open(flags | OFlags::NOATIME) {
         Ok(file) => Ok(Opened {
             file,
             noatime: true,
         }),
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(Opened {
-            file: OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_NONBLOCK)
-                .open(path)?,
+            file: open(flags)?,
             noatime: false,
         }),
         Err(e) => Err(e),
     }
+}
+
+/// A path for the system calls; one holding a NUL byte is an error, as `std` makes it.
+fn c_path(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "file name contained an unexpected NUL byte",
+        )
+    })
 }
 
 #[cfg(test)]

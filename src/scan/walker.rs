@@ -129,7 +129,7 @@ fn walk_from(shared: &Shared, from: usize, walk: &Walk, roots: &[impl AsRef<Path
             return;
         }
         shared.out().root = i;
-        let counts = walk.run_watched(root, &shared.watch, &mut |e| shared.push(e));
+        let counts = walk.run_watched(root, i, &shared.watch, &mut |e| shared.push(e));
         shared.out().counts += counts;
     }
     shared.flush();

@@ -23,8 +23,9 @@
 //!   device is `Skipped`/`special_file` and never opened; a directory that cannot be read is an
 //!   `Error` with the reason; with `--follow`, a link back to an ancestor (same device and inode)
 //!   is an `Error`/`symlink_loop`. A root that is a file is that file's entry.
-//! * **Shards** ([`Shard`]) keep the entries whose relative path hashes to them; every shard
-//!   walks all directories, so the shards of one tree partition its entries exactly.
+//! * **Shards** ([`Shard`]) keep the entries whose relative path (and root's position) hashes to
+//!   them; every shard walks all directories, so the shards of one tree partition its entries
+//!   exactly.
 
 mod dir;
 mod exclude;
@@ -33,10 +34,10 @@ mod shard;
 mod tests;
 mod watch;
 
-use std::ffi::{CStr, CString, OsStr};
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
 use std::mem::MaybeUninit;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -53,8 +54,9 @@ use dir::Listing;
 /// Directories held open at once; deeper ancestors are opened again when needed, so a deep
 /// tree never runs the process out of file descriptors.
 pub const MAX_OPEN_DIRS: usize = 64;
-/// Memory for the names of the directories being walked (all levels together); a directory
-/// that does not fit is read in several passes.
+/// Memory for the names of the directories being walked (all levels together: what is listed
+/// of each, and the names and path of the levels themselves); a directory that does not fit is
+/// read in several passes.
 const LISTING_BUDGET: usize = 64 << 20;
 /// The least a level gets, however much its ancestors hold.
 const MIN_LISTING: usize = 256 << 10;
@@ -222,45 +224,50 @@ impl Walk {
         self
     }
 
-    /// Walks `root`, calling `emit` for every entry in order.
+    /// Walks `root` (as a scan's only root), calling `emit` for every entry in order.
     pub fn run(&self, root: &Path, emit: &mut dyn FnMut(Entry)) -> Counts {
-        self.walk(root, None, emit)
+        self.walk(root, 0, None, emit)
     }
 
-    /// [`Walk::run`], telling `watch` which system call it is in, and stopping at its next
-    /// step once `watch` is given up.
-    pub fn run_watched(&self, root: &Path, watch: &Watch, emit: &mut dyn FnMut(Entry)) -> Counts {
-        self.walk(root, Some(watch), emit)
+    /// [`Walk::run`] of the scan's `index`-th root (in walk order: it picks the shards, see
+    /// [`Shard`]), telling `watch` which system call it is in, and stopping at its next step
+    /// once `watch` is given up.
+    pub fn run_watched(
+        &self,
+        root: &Path,
+        index: usize,
+        watch: &Watch,
+        emit: &mut dyn FnMut(Entry),
+    ) -> Counts {
+        self.walk(root, index, Some(watch), emit)
     }
 
-    fn walk(&self, root: &Path, watch: Option<&Watch>, emit: &mut dyn FnMut(Entry)) -> Counts {
+    fn walk(
+        &self,
+        root: &Path,
+        index: usize,
+        watch: Option<&Watch>,
+        emit: &mut dyn FnMut(Entry),
+    ) -> Counts {
         if let Some(w) = watch {
             w.set_counts(Counts::default());
         }
-        let mut w = Walker {
-            walk: self,
-            watch,
-            emit,
-            counts: Counts::default(),
-            stack: Vec::new(),
-            open: 0,
-            buf: vec![MaybeUninit::uninit(); GETDENTS_BUF],
-            scratch: Vec::new(),
-        };
+        let mut w = Walker::new(self, index, watch, emit);
         w.root(root);
         w.descend();
         w.counts
     }
 }
 
-/// A directory being walked.
+/// A directory being walked. Its path is the first `len` bytes of [`Walker::path`] (every
+/// directory on the stack is an ancestor of the deepest), so a level holds its own name, not
+/// its whole path: the walk's memory grows with the depth, not with its square.
 struct Frame {
     /// `None` when closed to stay within [`MAX_OPEN_DIRS`] (never for the root).
     fd: Option<OwnedFd>,
-    path: PathBuf,
-    /// The path relative to the root, as bytes (empty for the root).
-    rel: Vec<u8>,
-    /// The name in its parent, to open it again.
+    /// The length of its path in [`Walker::path`].
+    len: usize,
+    /// The name in its parent, to open it again (empty for the root).
     name: Vec<u8>,
     /// (device, inode): loops, and the check that a directory opened again is the same.
     id: (u64, u64),
@@ -268,38 +275,58 @@ struct Frame {
     listing: Listing,
 }
 
-/// A path about to be visited: its name in the current directory (for the `*at` calls).
+/// A path about to be visited: its name in the current directory (for the `*at` calls) and
+/// its path, whose bytes from `rel` on are its path relative to the root.
 struct Child<'n> {
     name: &'n CStr,
-    path: PathBuf,
-    rel: Vec<u8>,
+    path: Vec<u8>,
+    rel: usize,
+}
+
+impl Child<'_> {
+    fn path(&self) -> &Path {
+        os(&self.path)
+    }
+
+    fn rel(&self) -> &[u8] {
+        &self.path[self.rel..]
+    }
+
+    /// The path, for its entry.
+    fn into_path(self) -> PathBuf {
+        PathBuf::from(OsString::from_vec(self.path))
+    }
 }
 
 struct Walker<'w> {
     walk: &'w Walk,
+    /// The root's position among the scan's roots (for the shards).
+    root: usize,
     watch: Option<&'w Watch>,
     emit: &'w mut dyn FnMut(Entry),
     counts: Counts,
     stack: Vec<Frame>,
+    /// The path of the directory on top of the stack (the root as given, then `/NAME` a
+    /// level), which the paths of all frames are prefixes of.
+    path: Vec<u8>,
+    /// Where a path below the root begins to be relative to it, in [`Walker::path`].
+    rel: usize,
     /// Frames whose `fd` is open.
     open: usize,
     buf: Vec<MaybeUninit<u8>>,
     scratch: Vec<u8>,
+    /// The most [`Walker::held`] was when a listing was read.
+    #[cfg(test)]
+    peak: usize,
 }
 
 fn os(bytes: &[u8]) -> &Path {
     Path::new(OsStr::from_bytes(bytes))
 }
 
-/// `parent/name` for relative paths (just `name` at the root).
-fn join_rel(parent: &[u8], name: &[u8]) -> Vec<u8> {
-    let mut rel = Vec::with_capacity(parent.len() + 1 + name.len());
-    if !parent.is_empty() {
-        rel.extend_from_slice(parent);
-        rel.push(b'/');
-    }
-    rel.extend_from_slice(name);
-    rel
+/// Whether a name is joined to `path` with a `/`: not after one, as `Path::join`.
+fn needs_slash(path: &[u8]) -> bool {
+    !path.is_empty() && !path.ends_with(b"/")
 }
 
 /// The inventory reason for an error of the walk.
@@ -322,17 +349,68 @@ fn special_kind(ft: FileType) -> &'static str {
 }
 
 /// Opens a directory for reading, with `O_NOATIME` where permitted. Returns whether it was.
+/// `name` may be a path of any length (a closed ancestor is opened again by the names from the
+/// nearest open one).
 fn open_dir(at: BorrowedFd<'_>, name: &CStr, follow: bool) -> io::Result<(OwnedFd, bool)> {
     let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     if !follow {
         flags |= OFlags::NOFOLLOW;
     }
-    let open = |flags| retry_on_intr(|| rustix::fs::openat(at, name, flags, Mode::empty()));
+    let open = |flags| {
+        at_any_length(at, name, |at, name| {
+            retry_on_intr(|| rustix::fs::openat(at, name, flags, Mode::empty()))
+        })
+    };
     match open(flags | OFlags::NOATIME) {
         Ok(fd) => Ok((fd, true)),
-        Err(Errno::PERM) => Ok((open(flags)?, false)),
-        Err(e) => Err(e.into()),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok((open(flags)?, false)),
+        Err(e) => Err(e),
     }
+}
+
+/// The longest path the kernel takes whole, without its NUL (`PATH_MAX` is 4096 with it).
+const PATH_MAX: usize = libc::PATH_MAX as usize - 1;
+
+/// `call(at, path)` for a path of any length. A path the kernel refuses as too long
+/// (`ENAMETOOLONG`: the walk reaches files deeper than `PATH_MAX`, working relative to its
+/// directories) is taken in pieces cut at `/`, each short enough, each opened `O_PATH`
+/// relative to the one before (symbolic links in them followed, as the whole path's lookup
+/// would), and `call` made on its last component relative to the last piece.
+pub(crate) fn at_any_length<T>(
+    at: BorrowedFd<'_>,
+    path: &CStr,
+    call: impl Fn(BorrowedFd<'_>, &CStr) -> rustix::io::Result<T>,
+) -> io::Result<T> {
+    let too_long = || io::Error::from_raw_os_error(libc::ENAMETOOLONG);
+    match call(at, path) {
+        Err(Errno::NAMETOOLONG) => {}
+        r => return r.map_err(io::Error::from),
+    }
+    let bytes = path.to_bytes();
+    let Some(slash) = bytes.iter().rposition(|&b| b == b'/') else {
+        return Err(too_long());
+    };
+    let (mut dirs, last) = bytes.split_at(slash + 1);
+    let mut dir: Option<OwnedFd> = None;
+    while !dirs.is_empty() {
+        let end = if dirs.len() <= PATH_MAX {
+            dirs.len()
+        } else {
+            // A piece ends after a `/`; a name longer than PATH_MAX has no such cut.
+            let cut = dirs[..PATH_MAX].iter().rposition(|&b| b == b'/');
+            cut.ok_or_else(too_long)? + 1
+        };
+        let piece = CString::new(&dirs[..end]).expect("a CStr's bytes hold no NUL");
+        let from = dir.as_ref().map_or(at, |d| d.as_fd());
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        dir = Some(retry_on_intr(|| {
+            rustix::fs::openat(from, &piece, flags, Mode::empty())
+        })?);
+        dirs = &dirs[end..];
+    }
+    let last = CString::new(last).expect("a CStr's bytes hold no NUL");
+    let from = dir.as_ref().map_or(at, |d| d.as_fd());
+    call(from, &last).map_err(io::Error::from)
 }
 
 fn identity(fd: &OwnedFd) -> io::Result<(u64, u64)> {
@@ -340,7 +418,38 @@ fn identity(fd: &OwnedFd) -> io::Result<(u64, u64)> {
     Ok((m.dev, m.ino))
 }
 
-impl Walker<'_> {
+impl<'w> Walker<'w> {
+    fn new(
+        walk: &'w Walk,
+        root: usize,
+        watch: Option<&'w Watch>,
+        emit: &'w mut dyn FnMut(Entry),
+    ) -> Walker<'w> {
+        Walker {
+            walk,
+            root,
+            watch,
+            emit,
+            counts: Counts::default(),
+            stack: Vec::new(),
+            path: Vec::new(),
+            rel: 0,
+            open: 0,
+            buf: vec![MaybeUninit::uninit(); GETDENTS_BUF],
+            scratch: Vec::new(),
+            #[cfg(test)]
+            peak: 0,
+        }
+    }
+
+    /// The memory held for the names of the open levels: their listings, their own names and
+    /// the path they make up.
+    fn held(&self) -> usize {
+        let levels: usize = (self.stack.iter())
+            .map(|f| f.listing.bytes() + f.name.capacity())
+            .sum();
+        levels + self.path.capacity()
+    }
     /// The directory the next `*at` call is relative to: the current one, or the working
     /// directory for a root.
     fn at(&self) -> BorrowedFd<'_> {
@@ -355,7 +464,7 @@ impl Walker<'_> {
     }
 
     fn ours(&self, rel: &[u8]) -> bool {
-        self.walk.shard.is_none_or(|s| s.contains(rel))
+        self.walk.shard.is_none_or(|s| s.contains(self.root, rel))
     }
 
     /// Makes the system calls of `call`, on `path`, under the watch if there is one.
@@ -383,6 +492,30 @@ impl Walker<'_> {
         }
     }
 
+    /// Emits the entry `entry` makes of `c`'s path, if it is this shard's.
+    fn emit_child(&mut self, c: Child<'_>, entry: impl FnOnce(PathBuf) -> Entry) {
+        if self.ours(c.rel()) {
+            (self.emit)(entry(c.into_path()));
+        }
+    }
+
+    /// The path of directory `i` of the stack.
+    fn frame_path(&self, i: usize) -> &Path {
+        os(&self.path[..self.stack[i].len])
+    }
+
+    /// The path of directory `i` of the stack relative to the root (empty for the root).
+    fn frame_rel(&self, i: usize) -> &[u8] {
+        let len = self.stack[i].len;
+        &self.path[self.rel.min(len)..len]
+    }
+
+    /// Leaves the directory on top of the stack (closed already, or closed here).
+    fn drop_top(&mut self) {
+        self.stack.pop();
+        self.path.truncate(self.stack.last().map_or(0, |f| f.len));
+    }
+
     fn error(&mut self, path: PathBuf, rel: &[u8], reason: &'static str, detail: String) {
         self.emit(
             rel,
@@ -395,8 +528,8 @@ impl Walker<'_> {
     }
 
     fn root(&mut self, root: &Path) {
-        // A root is named by its path as given; its shard key is its own name.
-        let key = root.file_name().unwrap_or(root.as_os_str()).as_bytes();
+        // A root is named by its path as given; relative to itself its path is empty.
+        let key: &[u8] = b"";
         let Ok(name) = CString::new(root.as_os_str().as_bytes()) else {
             let detail = "the path holds a NUL byte".to_string();
             return self.error(root.to_path_buf(), key, "io_error", detail);
@@ -404,16 +537,19 @@ impl Walker<'_> {
         let opened = self.watched(root, key, || {
             open_dir(CWD, &name, true).map(|(fd, noatime)| (identity(&fd), fd, noatime))
         });
+        let path = root.as_os_str().as_bytes();
         match opened {
             Ok((Ok(id), fd, noatime)) => {
-                self.push(fd, noatime, id, root.to_path_buf(), Vec::new(), Vec::new())
+                self.path = path.to_vec();
+                self.rel = path.len() + usize::from(needs_slash(path));
+                self.push(fd, noatime, id, Vec::new())
             }
             Ok((Err(e), _, _)) => self.error(root.to_path_buf(), key, reason(&e), e.to_string()),
             Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
                 let child = Child {
                     name: &name,
-                    path: root.to_path_buf(),
-                    rel: key.to_vec(),
+                    path: path.to_vec(),
+                    rel: path.len(),
                 };
                 self.stat_then(child, true);
             }
@@ -454,18 +590,24 @@ impl Walker<'_> {
     /// One name of the current directory: decided by its `d_type` where that is enough,
     /// else by one `fstatat`. A regular file outside this shard costs nothing.
     fn visit(&mut self, name: &CStr, kind: FileType, ino: u64) {
-        let top = self.stack.last().expect("inside a directory");
+        // The one allocation of a name visited: its path, which its entry takes over.
+        let mut path = Vec::with_capacity(self.path.len() + 1 + name.to_bytes().len());
+        path.extend_from_slice(&self.path);
+        if needs_slash(&path) {
+            path.push(b'/');
+        }
+        path.extend_from_slice(name.to_bytes());
         let child = Child {
             name,
-            path: top.path.join(OsStr::from_bytes(name.to_bytes())),
-            rel: join_rel(&top.rel, name.to_bytes()),
+            path,
+            rel: self.rel,
         };
         if self
             .walk
             .exclude
-            .matches(os(&child.rel), os(name.to_bytes()))
+            .matches(os(child.rel()), os(name.to_bytes()))
         {
-            if self.ours(&child.rel) {
+            if self.ours(child.rel()) {
                 self.count(|c| c.excluded += 1);
             }
             return;
@@ -479,20 +621,16 @@ impl Walker<'_> {
             FileType::Directory => self.enter(child, false),
             FileType::Symlink if self.walk.follow => self.stat_then(child, true),
             FileType::Symlink => self.link(child, None),
-            FileType::RegularFile if !self.ours(&child.rel) => {}
+            FileType::RegularFile if !self.ours(child.rel()) => {}
             FileType::RegularFile | FileType::Unknown => self.stat_then(child, false),
             // A special file is only stat'ed when it might be excluded by identity.
             _ if self.walk.exclude.may_exclude_ino(ino) => self.stat_then(child, false),
-            special => {
-                let detail = format!("{} is never opened", special_kind(special));
-                let entry = Entry::Skipped {
-                    path: child.path,
-                    meta: None,
-                    reason: "special_file",
-                    detail,
-                };
-                self.emit(&child.rel, entry);
-            }
+            special => self.emit_child(child, |path| Entry::Skipped {
+                path,
+                meta: None,
+                reason: "special_file",
+                detail: format!("{} is never opened", special_kind(special)),
+            }),
         }
     }
 
@@ -503,7 +641,7 @@ impl Walker<'_> {
         } else {
             AtFlags::SYMLINK_NOFOLLOW
         };
-        let stat = self.watched(&c.path, &c.rel, || {
+        let stat = self.watched(c.path(), c.rel(), || {
             retry_on_intr(|| rustix::fs::statat(self.at(), c.name, flags))
         });
         match stat {
@@ -518,91 +656,96 @@ impl Walker<'_> {
             FileType::Directory => return self.enter(c, followed),
             FileType::Symlink if self.walk.follow => return self.stat_then(c, true),
             FileType::Symlink => return self.link(c, Some(meta)),
-            _ if !self.ours(&c.rel) => return,
+            _ if !self.ours(c.rel()) => return,
             _ => {}
         }
         if self.walk.exclude.is_excluded_id(meta.dev, meta.ino) {
             self.count(|c| c.excluded += 1);
             return;
         }
-        let entry = if ft == FileType::RegularFile {
-            Entry::File { path: c.path, meta }
-        } else {
-            Entry::Skipped {
-                path: c.path,
-                meta: Some(meta),
-                reason: "special_file",
-                detail: format!("{} is never opened", special_kind(ft)),
+        self.emit_child(c, |path| {
+            if ft == FileType::RegularFile {
+                Entry::File { path, meta }
+            } else {
+                Entry::Skipped {
+                    path,
+                    meta: Some(meta),
+                    reason: "special_file",
+                    detail: format!("{} is never opened", special_kind(ft)),
+                }
             }
-        };
-        self.emit(&c.rel, entry);
+        });
     }
 
     fn stat_failed(&mut self, c: Child<'_>, e: io::Error, followed: bool) {
-        let entry = match e.raw_os_error() {
+        self.emit_child(c, |path| match e.raw_os_error() {
             Some(libc::ENOENT) if followed => Entry::Skipped {
-                path: c.path,
+                path,
                 meta: None,
                 reason: "symlink",
                 detail: "dangling symbolic link: its target does not exist".into(),
             },
             Some(libc::ELOOP) if followed => Entry::Error {
-                path: c.path,
+                path,
                 reason: "symlink_loop",
                 detail: "symbolic link loop (too many levels of links)".into(),
             },
             _ => Entry::Error {
-                path: c.path,
+                path,
                 reason: reason(&e),
                 detail: e.to_string(),
             },
-        };
-        self.emit(&c.rel, entry);
+        });
     }
 
     /// A symlink that is not followed.
     fn link(&mut self, c: Child<'_>, meta: Option<Meta>) {
-        let entry = Entry::Skipped {
-            path: c.path,
+        self.emit_child(c, |path| Entry::Skipped {
+            path,
             meta,
             reason: "symlink",
             detail: "symbolic link not followed (use --follow)".into(),
-        };
-        self.emit(&c.rel, entry);
+        });
     }
 
     /// Opens a directory and makes it the current one (unless it is an ancestor: a loop).
     fn enter(&mut self, c: Child<'_>, followed: bool) {
-        let opened = self.watched(&c.path, &c.rel, || {
+        let opened = self.watched(c.path(), c.rel(), || {
             open_dir(self.at(), c.name, followed)
                 .and_then(|(fd, noatime)| Ok((identity(&fd)?, fd, noatime)))
         });
         let (id, fd, noatime) = match opened {
             Ok(o) => o,
-            Err(e) => return self.error(c.path, &c.rel, reason(&e), format!("directory: {e}")),
+            Err(e) => {
+                let detail = format!("directory: {e}");
+                return self.emit_child(c, |path| Entry::Error {
+                    path,
+                    reason: reason(&e),
+                    detail,
+                });
+            }
         };
-        if let Some(anc) = self.stack.iter().find(|f| f.id == id) {
+        if let Some(anc) = self.stack.iter().position(|f| f.id == id) {
             let (reason, how) = if followed {
                 ("symlink_loop", "symbolic link loop")
             } else {
                 ("directory_loop", "directory loop (a bind mount?)")
             };
-            let detail = format!("{how} back to {}", display(&anc.path));
-            return self.error(c.path, &c.rel, reason, detail);
+            let detail = format!("{how} back to {}", display(self.frame_path(anc)));
+            return self.emit_child(c, |path| Entry::Error {
+                path,
+                reason,
+                detail,
+            });
         }
         let name = c.name.to_bytes().to_vec();
-        self.push(fd, noatime, id, c.path, c.rel, name);
+        // The current path grows by the name: the parent's is its prefix.
+        self.path = c.path;
+        self.push(fd, noatime, id, name);
     }
 
-    fn push(
-        &mut self,
-        fd: OwnedFd,
-        noatime: bool,
-        id: (u64, u64),
-        path: PathBuf,
-        rel: Vec<u8>,
-        name: Vec<u8>,
-    ) {
+    /// Makes the directory at [`Walker::path`] the current one.
+    fn push(&mut self, fd: OwnedFd, noatime: bool, id: (u64, u64), name: Vec<u8>) {
         self.count(|c| {
             if noatime {
                 c.dirs_noatime += 1;
@@ -612,8 +755,7 @@ impl Walker<'_> {
         });
         self.stack.push(Frame {
             fd: Some(fd),
-            path,
-            rel,
+            len: self.path.len(),
             name,
             id,
             noatime,
@@ -640,30 +782,33 @@ impl Walker<'_> {
             self.open -= 1;
         }
         self.close(top, fd);
-        self.stack.pop();
+        self.drop_top();
     }
 
     /// Closes the descriptor of directory `i` of the stack, watched: on SMB a close is a
     /// round trip to the server too.
     fn close(&self, i: usize, fd: Option<OwnedFd>) {
         if let Some(fd) = fd {
-            let f = &self.stack[i];
-            self.watched(&f.path, &f.rel, move || drop(fd));
+            self.watched(self.frame_path(i), self.frame_rel(i), move || drop(fd));
         }
     }
 
     /// Reads (the next pass of) the current directory's names.
     fn read_listing(&mut self, after: Option<&[u8]>) {
-        let held: usize = self.stack.iter().map(|f| f.listing.bytes()).sum();
+        let held = self.held();
+        #[cfg(test)]
+        {
+            self.peak = self.peak.max(held);
+        }
         let total = self.walk.listing_budget;
         let budget = total.saturating_sub(held).max(MIN_LISTING.min(total));
         let watch = self.watch;
-        let ours = watch.is_some() && self.ours(&self.stack.last().expect("a directory").rel);
-        let top = self.stack.last_mut().expect("a directory");
-        let fd = top.fd.as_ref().expect("the current directory is open");
+        let i = self.stack.len() - 1;
         if let Some(w) = watch {
-            w.begin(&top.path, ours);
+            w.begin(self.frame_path(i), self.ours(self.frame_rel(i)));
         }
+        let top = &mut self.stack[i];
+        let fd = top.fd.as_ref().expect("the current directory is open");
         // A call per pass, made anew by each name read: a large directory on a slow share
         // that keeps answering is never given up, one `getdents` that never returns is.
         let progress = &mut || {
@@ -677,7 +822,7 @@ impl Walker<'_> {
         }
         top.listing = listing;
         if let Some(e) = err {
-            let (path, rel) = (top.path.clone(), top.rel.clone());
+            let (path, rel) = (self.frame_path(i).to_path_buf(), self.frame_rel(i).to_vec());
             self.error(path, &rel, reason(&e), format!("directory listing: {e}"));
         }
     }
@@ -696,8 +841,7 @@ impl Walker<'_> {
         let rel: Vec<&[u8]> = self.stack[base + 1..].iter().map(|f| &f.name[..]).collect();
         let name = CString::new(rel.join(&b'/')).expect("names hold no NUL");
         let at = self.stack[base].fd.as_ref().expect("open").as_fd();
-        let (path, rel) = (&self.stack[top].path, &self.stack[top].rel);
-        let opened = self.watched(path, rel, || {
+        let opened = self.watched(self.frame_path(top), self.frame_rel(top), || {
             open_dir(at, &name, true).and_then(|(fd, noatime)| {
                 let id = identity(&fd)?;
                 Ok((id == self.stack[top].id).then_some((fd, noatime)))
@@ -720,9 +864,11 @@ impl Walker<'_> {
             Ok(None) => "replaced by another directory during the walk".to_string(),
             Err(e) => format!("could not be opened again: {e}"),
         };
-        let f = &self.stack[top];
-        let (path, rel) = (f.path.clone(), f.rel.clone());
-        self.stack.pop();
+        let (path, rel) = (
+            self.frame_path(top).to_path_buf(),
+            self.frame_rel(top).to_vec(),
+        );
+        self.drop_top();
         self.error(
             path,
             &rel,

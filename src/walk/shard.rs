@@ -1,12 +1,17 @@
 //! Shards: one scan split over N machines, each walking the whole tree but keeping only its
 //! share of the entries.
 //!
-//! An entry belongs to shard `key(rel) % count`, where `rel` is its path relative to its root
-//! as bytes and `key` the first 8 bytes (big-endian) of its SHA-256. The key depends on nothing
-//! but the path: not on the walk order, the machine, the Rust version or the process (unlike
-//! `DefaultHasher`), so N machines walking one share agree on who takes what, and SHA-256
-//! spreads any set of names evenly (FNV-1a's low bits follow the low bits of the input bytes,
-//! so `count = 4` would split on two bits of each byte).
+//! An entry belongs to shard `(key(rel) + root) % count`, where `rel` is its path relative to
+//! its root as bytes (empty for a root's own entry), `key` the first 8 bytes (big-endian) of its
+//! SHA-256 and `root` the position of its root among the scan's roots in their walk order
+//! (0 for a single root). The key depends on nothing but the path: not on the walk order, the
+//! machine, the Rust version or the process (unlike `DefaultHasher`), so N machines walking one
+//! share agree on who takes what, and SHA-256 spreads any set of names evenly (FNV-1a's low
+//! bits follow the low bits of the input bytes, so `count = 4` would split on two bits of each
+//! byte). The root's position turns the shards of equal relative paths under many roots
+//! (`/home/*`, each with its `.bashrc`; file roots, all of them `""`) round, so they spread
+//! as evenly as distinct paths instead of all landing in one shard; merge requires the same
+//! roots of every shard, so every shard counts positions alike.
 
 use std::fmt;
 use std::str::FromStr;
@@ -38,9 +43,11 @@ impl Shard {
         self.count
     }
 
-    /// Whether the entry at `rel` (its path relative to its root) is this shard's.
-    pub fn contains(&self, rel: &[u8]) -> bool {
-        key(rel) % u64::from(self.count) == u64::from(self.index)
+    /// Whether the entry at `rel` (its path relative to its root) under the scan's `root`-th
+    /// root is this shard's.
+    pub fn contains(&self, root: usize, rel: &[u8]) -> bool {
+        let n = u64::from(self.count);
+        (key(rel) % n + root as u64 % n) % n == u64::from(self.index)
     }
 }
 
@@ -89,7 +96,7 @@ mod tests {
             let shards: Vec<Shard> = (0..count).map(|i| Shard::new(i, count).unwrap()).collect();
             // Through the public test, on every 25th path (SHA-256 is slow in debug builds).
             for p in paths.iter().step_by(25) {
-                let owners = shards.iter().filter(|s| s.contains(p)).count();
+                let owners = shards.iter().filter(|s| s.contains(0, p)).count();
                 assert_eq!(owners, 1, "{count} shards: {p:?} in {owners}");
             }
             let mut sizes = vec![0usize; count as usize];
@@ -107,6 +114,43 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn equal_paths_under_many_roots_spread_over_the_shards() {
+        // 100 roots of the same 8 names (`/home/*`), and 100 file roots (whose paths relative
+        // to themselves are all empty): each shard gets its even share, and each entry one
+        // shard.
+        let names: [&[u8]; 9] = [
+            b".bashrc",
+            b".profile",
+            b"notes.txt",
+            b"todo.txt",
+            b"Documents/cv.txt",
+            b"Documents/brev.txt",
+            b"Documents/a.txt",
+            b"Documents/b.txt",
+            b"",
+        ];
+        for count in [2u32, 3, 4, 7] {
+            let shards: Vec<Shard> = (0..count).map(|i| Shard::new(i, count).unwrap()).collect();
+            for name in names {
+                let mut sizes = vec![0u32; count as usize];
+                for root in 0..100 {
+                    let owners: Vec<_> = shards.iter().filter(|s| s.contains(root, name)).collect();
+                    assert_eq!(owners.len(), 1, "{count} shards, root {root}: {name:?}");
+                    sizes[owners[0].index() as usize] += 1;
+                }
+                let (lo, hi) = (100 / count, 100_u32.div_ceil(count));
+                assert!(
+                    sizes.iter().all(|n| (lo..=hi).contains(n)),
+                    "{count} shards, {name:?}: {sizes:?}"
+                );
+            }
+        }
+        // One root keeps the partition by path alone.
+        let four = Shard::new((key(b"a/b.txt") % 4) as u32, 4);
+        assert!(four.unwrap().contains(0, b"a/b.txt"));
     }
 
     #[test]
@@ -139,6 +183,6 @@ mod tests {
             assert!(bad.parse::<Shard>().is_err(), "{bad:?}");
         }
         let one = Shard::new(0, 1).unwrap();
-        assert!(one.contains(b"") && one.contains(b"anything"));
+        assert!(one.contains(0, b"") && one.contains(9, b"anything"));
     }
 }

@@ -1,11 +1,15 @@
 //! The walk over real trees built in temporary directories (the tests run as root in CI, so
 //! devices can be made; a permission error needs another user and is tested end to end).
 
-use std::ffi::OsStr;
+use std::ffi::{CStr, CString, OsStr};
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{symlink, MetadataExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use rustix::fd::BorrowedFd;
+use rustix::fs::{AtFlags, Mode, OFlags, CWD};
+use rustix::io::Errno;
 
 use super::*;
 
@@ -242,6 +246,80 @@ fn deep_trees_stay_within_the_open_directory_limit() {
     }
 }
 
+/// Makes `depth` nested directories named `name` under `root`, relative to one another (the
+/// path may be longer than the kernel takes whole), with `file` at the bottom (and in every
+/// level if `every`); returns the path of the deepest `file`.
+fn chain(root: &Path, depth: usize, name: &str, file: &str, every: bool) -> PathBuf {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC;
+    let mut dir =
+        rustix::fs::open(root, OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).unwrap();
+    let mut path = root.to_path_buf();
+    for _ in 0..depth {
+        if every {
+            rustix::fs::openat(&dir, file, flags, Mode::from_raw_mode(0o644)).unwrap();
+        }
+        rustix::fs::mkdirat(&dir, name, Mode::from_raw_mode(0o755)).unwrap();
+        dir = rustix::fs::openat(
+            &dir,
+            name,
+            OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        path.push(name);
+    }
+    rustix::fs::openat(&dir, file, flags, Mode::from_raw_mode(0o644)).unwrap();
+    path.join(file)
+}
+
+#[test]
+fn a_level_holds_its_own_name_not_its_path() {
+    let t = tempfile::tempdir().unwrap();
+    // 300 levels of 40-byte names: a path of 12 KB, found (the walk works relative to its
+    // directories), while each level holds a few hundred bytes (its listing of one name, its
+    // own name) however deep it is; holding its path, it would hold 6 KB on average.
+    let name = "n".repeat(40);
+    let file = chain(t.path(), 300, &name, "a.txt", false);
+    let walk = plain();
+    let mut found = Vec::new();
+    let mut emit = |e: Entry| found.push(e);
+    let mut w = Walker::new(&walk, 0, None, &mut emit);
+    w.root(t.path());
+    w.descend();
+    let peak = w.peak;
+    assert!(
+        matches!(&found[..], [Entry::File { path, .. }] if *path == file),
+        "{found:?}"
+    );
+    let path_len = file.as_os_str().len();
+    assert!(path_len > 12_000);
+    let per_level = (peak - path_len) / 300;
+    assert!(
+        per_level < 400,
+        "{per_level} bytes a level, for a path of {path_len}"
+    );
+}
+
+#[test]
+fn paths_longer_than_path_max_are_taken_in_pieces() {
+    let t = tempfile::tempdir().unwrap();
+    // 18 levels of 250-byte names: 4.5 KB, more than the kernel takes whole.
+    let name = "m".repeat(250);
+    let file = chain(t.path(), 18, &name, "z.txt", true);
+    let c = CString::new(file.as_os_str().as_bytes()).unwrap();
+    let stat = |at: BorrowedFd<'_>, p: &CStr| rustix::fs::statat(at, p, AtFlags::empty());
+    assert_eq!(stat(CWD, &c).unwrap_err(), Errno::NAMETOOLONG);
+    let st = at_any_length(CWD, &c, stat).unwrap();
+    assert_eq!(FileType::from_raw_mode(st.st_mode), FileType::RegularFile);
+    // With two directories open, each level is opened again on the way back up by the names
+    // from the root, over 4 KB of them deep down.
+    let mut walk = plain();
+    walk.max_open = 2;
+    let (got, _) = run(&walk, t.path());
+    let what: Vec<&str> = got.iter().map(|(_, what)| what.as_str()).collect();
+    assert_eq!(what, ["file"; 19]);
+}
+
 #[test]
 fn a_closed_directory_replaced_during_the_walk_is_reported() {
     let t = tempfile::tempdir().unwrap();
@@ -356,7 +434,9 @@ fn a_watched_walk_says_where_it_is_and_stops_once_given_up() {
     // watch too, and the last call's path, ended.
     let watch = Watch::default();
     let mut out = Vec::new();
-    let counts = walk.run_watched(t.path(), &watch, &mut |e| out.push(summary(t.path(), &e)));
+    let counts = walk.run_watched(t.path(), 0, &watch, &mut |e| {
+        out.push(summary(t.path(), &e))
+    });
     assert_eq!((out.clone(), counts), run(&walk, t.path()));
     assert_eq!(watch.counts(), counts);
     assert_eq!(counts.excluded, 1);
@@ -369,7 +449,7 @@ fn a_watched_walk_says_where_it_is_and_stops_once_given_up() {
     // stat of its path, the call last made.
     let watch = Watch::default();
     let mut out = Vec::new();
-    walk.run_watched(t.path(), &watch, &mut |e| {
+    walk.run_watched(t.path(), 0, &watch, &mut |e| {
         out.push(summary(t.path(), &e));
         assert_eq!(watch.path(), (t.path().join("a/1.txt"), true));
         watch.give_up();

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::harness::{assert_valid, assert_valid_line, file, kartlegg, kinds, scan, Tree};
+use crate::harness::{assert_valid, assert_valid_line, file, kartlegg, kinds, scan, status, Tree};
 
 /// A public test vector (classic checksum), and its written forms.
 const FNR: &str = "13097248022";
@@ -113,6 +113,29 @@ fn statuses_for_what_is_not_read() {
     let rec = file(&inv, "lenke.txt");
     assert_eq!(rec["status"], "scanned", "{rec}");
     assert_eq!(rec["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_file_deeper_than_path_max_is_read() {
+    use rustix::fs::{mkdirat, openat, Mode, OFlags};
+    // 18 directories of 250-byte names, made relative to one another: the file's path is
+    // 4.5 KB, more than the kernel takes whole (PATH_MAX), yet the file is readable.
+    let t = Tree::new();
+    let mut dir = rustix::fs::open(t.path(), OFlags::DIRECTORY, Mode::empty()).unwrap();
+    for i in 0..18 {
+        let name = format!("mappe_{i:02}_{}", "a".repeat(240));
+        mkdirat(&dir, name.as_str(), Mode::from_raw_mode(0o755)).unwrap();
+        dir = openat(&dir, name.as_str(), OFlags::DIRECTORY, Mode::empty()).unwrap();
+    }
+    let flags = OFlags::WRONLY | OFlags::CREATE;
+    let f = openat(&dir, "a.txt", flags, Mode::from_raw_mode(0o644)).unwrap();
+    rustix::io::write(&f, format!("fnr {FNR}\n").as_bytes()).unwrap();
+    let (code, inv) = scan_json(t.path(), &[]);
+    let rec = file(&inv, "/a.txt");
+    assert!(rec["path"].as_str().unwrap().len() > 4096);
+    assert_eq!(status(rec), ("scanned", ""), "{}", rec["detail"]);
+    assert_eq!(kinds(rec), ["fodselsnummer"]);
+    assert_eq!(code, 1, "personal data found");
 }
 
 #[test]

@@ -70,6 +70,48 @@ fn shards_partition_the_files_and_say_which_they_are() {
     assert!(scan(&[t.path()], &[]).inv["scan"].get("shard").is_none());
 }
 
+#[test]
+fn roots_holding_the_same_names_spread_over_the_shards() {
+    // `scan home/*`: 40 homes of the same 4 names; and `scan home/*/notes.txt`: 40 file roots.
+    let t = Tree::new();
+    let names = [
+        "notes.txt",
+        ".bashrc",
+        "Documents/cv.txt",
+        "Documents/a.txt",
+    ];
+    for u in 0..40 {
+        for n in names {
+            t.file(&format!("u{u:02}/{n}"), format!("ingenting {u}\n"));
+        }
+    }
+    let homes: Vec<_> = (0..40).map(|u| t.path().join(format!("u{u:02}"))).collect();
+    let notes: Vec<_> = homes.iter().map(|h| h.join("notes.txt")).collect();
+    for (roots, total) in [(&homes, 160), (&notes, 40)] {
+        let roots: Vec<&Path> = roots.iter().map(|p| p.as_path()).collect();
+        let mut seen = BTreeSet::new();
+        let mut sizes = Vec::new();
+        for i in 0..4 {
+            let mine = paths(&scan(&roots, &["--shard", &format!("{i}/4")]).inv);
+            sizes.push(mine.len());
+            for p in mine {
+                assert!(seen.insert(p.clone()), "{p} is in two shards");
+            }
+        }
+        assert_eq!(
+            seen,
+            paths(&scan(&roots, &[]).inv),
+            "the shards are the whole"
+        );
+        assert_eq!(seen.len(), total);
+        let (lo, hi) = (total * 3 / 16, total * 5 / 16);
+        assert!(
+            sizes.iter().all(|n| (lo..=hi).contains(n)),
+            "{total} files over 4 shards: {sizes:?}"
+        );
+    }
+}
+
 /// `kartlegg scan` of `root` with extra environment and arguments: (exit code, stdout, stderr).
 fn run(root: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, Value, String) {
     let mut c = kartlegg();
