@@ -340,31 +340,25 @@ fn fingerprints_correlate_under_a_given_key_only() {
     let (_, r2) = scan_json(&scan_dir, &["--exclude", "nøkkel"]);
     assert_ne!(fp(&r1, "a.txt"), fp(&r2, "a.txt"), "random per-scan keys");
     assert_eq!(r1["scan"]["fingerprints"]["key"], "random per scan");
-    let out = kartlegg()
-        .env("KARTLEGG_HASH_KEY", "hemmelig-nøkkel")
-        .arg("scan")
-        .arg(&scan_dir)
-        .args(["--format", "json", "--no-progress", "--exclude", "nøkkel"])
-        .output()
-        .unwrap();
-    let env: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let from_env = |key: &str| -> Value {
+        let out = kartlegg()
+            .env("KARTLEGG_HASH_KEY", key)
+            .arg("scan")
+            .arg(&scan_dir)
+            .args(["--format", "json", "--no-progress", "--exclude", "nøkkel"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
     assert_eq!(
-        fp(&env, "a.txt"),
+        fp(&from_env("hemmelig-nøkkel"), "a.txt"),
         fp(&one, "a.txt"),
         "the key from the environment is the same key"
     );
     // A variable filled from a key file (a Kubernetes secret made --from-file) keeps the
     // file's line ending: it is still the same key.
-    let out = kartlegg()
-        .env("KARTLEGG_HASH_KEY", "hemmelig-nøkkel\n")
-        .arg("scan")
-        .arg(&scan_dir)
-        .args(["--format", "json", "--no-progress", "--exclude", "nøkkel"])
-        .output()
-        .unwrap();
-    let env: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
-        fp(&env, "a.txt"),
+        fp(&from_env("hemmelig-nøkkel\n"), "a.txt"),
         fp(&one, "a.txt"),
         "a line ending after the key in the environment is not part of it"
     );

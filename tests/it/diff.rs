@@ -45,6 +45,20 @@ fn paths(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A diff that lists no file under any heading.
+fn assert_nothing_listed(d: &Value) {
+    for k in [
+        "new",
+        "gone",
+        "changed",
+        "verdicts",
+        "readable",
+        "unreadable",
+    ] {
+        assert_eq!(d[k], json!([]), "{k}");
+    }
+}
+
 #[test]
 fn a_changing_tree_diffs_file_by_file() {
     let tree = share();
@@ -124,16 +138,7 @@ fn a_changing_tree_diffs_file_by_file() {
     let (code, out, _) = diff(&new, &new, &["--format", "json"]);
     assert_eq!(code, 0);
     let same: Value = serde_json::from_str(&out).unwrap();
-    for k in [
-        "new",
-        "gone",
-        "changed",
-        "verdicts",
-        "readable",
-        "unreadable",
-    ] {
-        assert_eq!(same[k], json!([]), "{k}");
-    }
+    assert_nothing_listed(&same);
     let (code, out, _) = diff(&new, &old, &["--format", "json"]);
     let back: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(paths(&back["new"]), ["hr/ansatte.csv"]);
@@ -219,16 +224,7 @@ fn records_that_share_a_path_pair_up() {
     let (code, out, err) = diff(&old, &old, &["--format", "json"]);
     assert_eq!(code, 0, "{out}{err}");
     let same: Value = serde_json::from_str(&out).unwrap();
-    for k in [
-        "new",
-        "gone",
-        "changed",
-        "verdicts",
-        "readable",
-        "unreadable",
-    ] {
-        assert_eq!(same[k], json!([]), "{k}");
-    }
+    assert_nothing_listed(&same);
     assert_eq!(same["new_values"], json!({}));
 
     // One of the three gains a phone; the others stay as they were. Its record is listed
@@ -276,14 +272,5 @@ fn a_root_with_a_trailing_slash_is_the_same_root() {
     let (code, out, err) = diff(&old, &new, &["--format", "json"]);
     assert_eq!(code, 0, "{out}{err}");
     let d: Value = serde_json::from_str(&out).unwrap();
-    for k in [
-        "new",
-        "gone",
-        "changed",
-        "verdicts",
-        "readable",
-        "unreadable",
-    ] {
-        assert_eq!(d[k], json!([]), "{k}");
-    }
+    assert_nothing_listed(&d);
 }
