@@ -303,7 +303,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
                 })),
                 "decisions": args.decisions.as_ref().map(|p| namer.mask_name(&crate::walk::display(p))),
                 // How many values were sought, and their digest under the key; never the values.
-                "find": args.find.len(),
+                "find": find.as_ref().map_or(0, Targets::distinct),
                 "find_digest": find.as_ref().map(|t| t.digest(&key)),
             },
             "fingerprints": {

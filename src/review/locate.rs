@@ -9,7 +9,7 @@
 //! The same [`Targets`] filter a live scan (`kartlegg scan PATH --find VALUE`) in the scan's
 //! own process, under the scan's key.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -146,6 +146,11 @@ impl Targets {
 
     /// What was sought, in a form that tells two searches apart but not what they sought: a
     /// digest, under `key`, of the fingerprints looked for.
+    /// How many different values are sought (a value given twice, in any spelling, once).
+    pub(crate) fn distinct(&self) -> usize {
+        self.by_fingerprint.values().collect::<HashSet<_>>().len()
+    }
+
     pub(crate) fn digest(&self, key: &HashKey) -> String {
         key.set_digest("find", self.by_fingerprint.keys())
     }

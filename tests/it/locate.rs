@@ -244,6 +244,19 @@ fn scan_find_reports_only_the_values_sought() {
         !s.inv.to_string().contains("48022"),
         "values sought are not in the header"
     );
+    // The same value again, in another spelling: the same search, as shards' merge sees it.
+    let work = tempfile::tempdir().unwrap();
+    let key = work.path().join("key");
+    std::fs::write(&key, "nøkkel").unwrap();
+    let options = |find: &[&str]| {
+        let mut args = vec!["--hash-key-file", key.to_str().unwrap()];
+        find.iter().for_each(|v| args.extend(["--find", v]));
+        harness::scan(&[tree.path()], &args).inv["scan"]["options"].clone()
+    };
+    assert_eq!(
+        options(&["13.09.72 48022", "+4741234567", "13097248022"]),
+        options(&["13.09.72 48022", "+4741234567"])
+    );
     let none = harness::scan(&[tree.path()], &["--find", "99887766"]);
     assert_eq!(none.code, 0);
     assert_eq!(none.inv["summary"]["findings"], 0);
