@@ -350,6 +350,17 @@ impl Visitor for New<'_> {
                 rb.join(", ")
             );
         }
+        // A shard holds its share of the files: against a whole scan, or another share, the
+        // rest would all be "gone" or "new".
+        if a.shard() != b.shard() {
+            let what =
+                |s: Option<String>| s.map_or("a whole scan".to_string(), |s| format!("shard {s}"));
+            bail!(
+                "the inventories are of different parts of their scans ({} and {}): merge the shards first (kartlegg merge)",
+                what(a.shard()),
+                what(b.shard())
+            );
+        }
         self.diff.roots = ra;
         self.diff.old_started = a.started().map(str::to_string);
         self.diff.new_started = b.started().map(str::to_string);

@@ -71,6 +71,12 @@ impl Header {
         self.raw.get("scan").unwrap_or(&Value::Null)
     }
 
+    /// `I/N` when the inventory is shard I of N of its scan (`--shard`).
+    pub(crate) fn shard(&self) -> Option<String> {
+        let s = &self.scan()["shard"];
+        Some(format!("{}/{}", s["index"].as_u64()?, s["count"].as_u64()?))
+    }
+
     pub(crate) fn started(&self) -> Option<&str> {
         self.scan()["started"].as_str()
     }

@@ -184,6 +184,30 @@ fn inventories_of_other_roots_are_refused() {
     assert!(err.contains("different roots"), "{err}");
 }
 
+/// A shard against the whole scan (or another shard) would list the other shards' files as
+/// gone or new: refused, pointing at merge. Shards of one number compare.
+#[test]
+fn a_shard_compares_only_with_the_same_shard() {
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let inv = |name: &str, args: &[&str]| {
+        let p = work.path().join(name);
+        inventory(tree.path(), &p, args);
+        p
+    };
+    let whole = inv("whole.json", &[]);
+    let one = inv("one.json", &["--shard", "1/2"]);
+    let zero = inv("zero.json", &["--shard", "0/2"]);
+    for (a, b) in [(&whole, &one), (&one, &whole), (&zero, &one)] {
+        let (code, out, err) = diff(a, b, &[]);
+        assert_eq!(code, 2, "{err}");
+        assert!(out.is_empty());
+        assert!(err.contains("merge the shards first"), "{err}");
+    }
+    let (code, _, err) = diff(&one, &inv("again.json", &["--shard", "1/2"]), &[]);
+    assert_eq!(code, 0, "{err}");
+}
+
 /// Records that share a path — names that mask alike, roots that nest or are given twice —
 /// pair up one to one: an inventory against itself shows nothing, and a change to one of
 /// them is that one change.
