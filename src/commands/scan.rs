@@ -169,7 +169,16 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
     if let Some(state) = &args.state {
         // Else the report is renamed over the state, which is lost with its kept key.
         let out = args.output.as_deref().unwrap_or(std::path::Path::new("-"));
-        if Output::lands_on(out, state) {
+        // (SQLite keeps the state's log and index beside it, under the same name.)
+        let beside = |suffix: &str| {
+            let mut p = state.as_os_str().to_owned();
+            p.push(suffix);
+            std::path::PathBuf::from(p)
+        };
+        if [state.clone(), beside("-wal"), beside("-shm")]
+            .iter()
+            .any(|s| Output::lands_on(out, s))
+        {
             bail!(
                 "the report would be written onto the state {}: give the report (-o) and --state files of their own",
                 state.display()

@@ -339,8 +339,10 @@ fn a_report_onto_the_state_is_refused_and_the_state_kept() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("would be written onto the state"), "{err}");
     };
-    // A new state named as the report: nothing is made.
+    // A new state named as the report, or as its log beside it: nothing is made.
     refused(&state);
+    assert!(!state.exists());
+    refused(&w.path().join("scan.state-wal"));
     assert!(!state.exists());
     // An existing state, by its name and by others (a symlink, a path through `..`).
     settle();
