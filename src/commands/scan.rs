@@ -347,6 +347,13 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         });
     }
 
+    if !opts.exclude.is_empty() {
+        // The globs above are masked: two that differ only in a masked value would look alike
+        // to merge, so their digest under the key tells them apart (never the globs).
+        header["scan"]["options"]["exclude_digest"] =
+            json!(key.set_digest("exclude", &opts.exclude));
+    }
+
     if let Some(s) = opts.shard {
         header["scan"]["shard"] = json!({"index": s.index(), "count": s.count()});
     }
