@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rustix::fs::{AtFlags, Mode, OFlags, CWD};
+use rustix::fs::{AtFlags, OFlags, CWD};
 use rustix::io::retry_on_intr;
 use serde::{Deserialize, Serialize};
 
@@ -401,24 +401,11 @@ pub fn open_following(path: &Path) -> io::Result<Opened> {
 fn open_with(path: &Path, flags: OFlags) -> io::Result<Opened> {
     let _b = Blocking::enter();
     let path = c_path(path)?;
-    let flags = flags | OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let open = |flags| {
-        crate::walk::at_any_length(CWD, &path, |at, name| {
-            retry_on_intr(|| rustix::fs::openat(at, name, flags, Mode::empty()))
-        })
-        .map(File::from)
-    };
-    match open(flags | OFlags::NOATIME) {
-        Ok(file) => Ok(Opened {
-            file,
-            noatime: true,
-        }),
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(Opened {
-            file: open(flags)?,
-            noatime: false,
-        }),
-        Err(e) => Err(e),
-    }
+    let (fd, noatime) = crate::walk::open_noatime(CWD, &path, flags | OFlags::NONBLOCK)?;
+    Ok(Opened {
+        file: File::from(fd),
+        noatime,
+    })
 }
 
 /// A path for the system calls; one holding a NUL byte is an error, as `std` makes it.

@@ -352,12 +352,24 @@ fn special_kind(ft: FileType) -> &'static str {
 /// `name` may be a path of any length (a closed ancestor is opened again by the names from the
 /// nearest open one).
 fn open_dir(at: BorrowedFd<'_>, name: &CStr, follow: bool) -> io::Result<(OwnedFd, bool)> {
-    let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let mut flags = OFlags::DIRECTORY;
     if !follow {
         flags |= OFlags::NOFOLLOW;
     }
+    open_noatime(at, name, flags)
+}
+
+/// Opens `path` (relative to `at`, of any length) read-only with `flags`, and `O_NOATIME`
+/// where permitted (the owner or CAP_FOWNER), a plain open where not: whether it was. Never
+/// for writing: the scan changes no file and no access time it can keep.
+pub(crate) fn open_noatime(
+    at: BorrowedFd<'_>,
+    path: &CStr,
+    flags: OFlags,
+) -> io::Result<(OwnedFd, bool)> {
+    let flags = flags | OFlags::RDONLY | OFlags::CLOEXEC;
     let open = |flags| {
-        at_any_length(at, name, |at, name| {
+        at_any_length(at, path, |at, name| {
             retry_on_intr(|| rustix::fs::openat(at, name, flags, Mode::empty()))
         })
     };
