@@ -71,6 +71,13 @@ fn warn_unknown_kinds(cfg: &retain::Config, det: &crate::detect::Detector) {
 /// `JOB_COMPLETION_INDEX` (a Kubernetes Indexed Job).
 fn shard(args: &ScanArgs) -> Result<Option<Shard>> {
     let Some(count) = args.shards else {
+        // A pod of an Indexed Job run without --shards scans every file, as each of its
+        // siblings does: said, since merge then refuses their overlap after the work is done.
+        if args.shard.is_none() && std::env::var_os("JOB_COMPLETION_INDEX").is_some() {
+            eprintln!(
+                "kartlegg: warning: JOB_COMPLETION_INDEX is set but --shards is not: this scan takes every file, not its share (give --shards N)"
+            );
+        }
         return Ok(args.shard);
     };
     if args.shard.is_some() {

@@ -143,9 +143,19 @@ fn the_shard_comes_from_the_environment_or_the_job_index() {
     );
     assert_eq!(paths(&inv), by_flag);
     assert_eq!(inv["scan"]["shard"]["index"], 1);
-    // A job index alone changes nothing.
-    let (_, inv, _) = run(t.path(), &[("JOB_COMPLETION_INDEX", "1")], &[]);
+    // A job index alone changes nothing, but is said: each pod would scan every file.
+    let (_, inv, err) = run(t.path(), &[("JOB_COMPLETION_INDEX", "1")], &[]);
     assert!(inv["scan"].get("shard").is_none());
+    assert!(
+        err.contains("JOB_COMPLETION_INDEX is set but --shards is not"),
+        "{err}"
+    );
+    let (_, _, err) = run(
+        t.path(),
+        &[("JOB_COMPLETION_INDEX", "1")],
+        &["--shard", "1/2"],
+    );
+    assert!(!err.contains("warning"), "an explicit shard: {err}");
 
     for (env, args, says) in [
         (vec![], vec!["--shard", "2/2"], "want I/N"),
