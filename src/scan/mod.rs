@@ -208,6 +208,8 @@ struct Batch {
     /// Unix seconds before the walk looked at the first of them (the racy-timestamp rule).
     at: i64,
     entries: Vec<Entry>,
+    /// The bytes of their paths.
+    bytes: usize,
     /// The root whose walk was given up after these entries ([`walker`]): the files of it
     /// not reached are not seen this time, and not gone.
     cut: Option<PathBuf>,
@@ -218,6 +220,7 @@ impl Batch {
         Batch {
             at: unix_now(),
             entries: Vec::with_capacity(BATCH),
+            bytes: 0,
             cut: None,
         }
     }
@@ -530,6 +533,11 @@ pub enum BlobInput<'a> {
 /// per batch instead of per file is most of what a tree of small files costs.
 const BATCH: usize = 128;
 
+/// Bytes of paths a batch holds before it is handed on with fewer than [`BATCH`] entries: in a
+/// tree thousands of levels deep a path is tens of kilobytes, and the queues between the walk
+/// and the report, bounded in entries, held hundreds of megabytes of them.
+const BATCH_BYTES: usize = 64 << 10;
+
 /// Files to read the router gathers before it hands them out, unless [`HOLD`] passes first.
 const GATHER: usize = 64;
 
@@ -575,6 +583,17 @@ fn in_threads(
     Ok(())
 }
 
+/// Whether the files to read waiting in `todo` are enough to hand out: [`GATHER`] of them,
+/// or [`BATCH_BYTES`] of paths.
+fn gathered(todo: &[(u64, Entry)]) -> bool {
+    todo.len() >= GATHER
+        || todo
+            .iter()
+            .map(|(_, e)| e.path().as_os_str().len())
+            .sum::<usize>()
+            >= BATCH_BYTES
+}
+
 /// Reads the files of the walk in worker processes; what needs no reading (a symlink, a
 /// directory the walk could not open) is recorded here.
 fn in_processes(
@@ -610,8 +629,11 @@ fn in_processes(
                 let mut jobs = Vec::with_capacity(todo.len());
                 for (id, entry) in todo {
                     match entry {
+                        // A job weighs its file's size and its path: the workers' queues
+                        // are bounded in those bytes too, and a path can be long.
                         Entry::File { path, meta } => {
-                            jobs.push((Job::File { id, path }, MetadataExt::size(&meta)))
+                            let weight = MetadataExt::size(&meta) + path.as_os_str().len() as u64;
+                            jobs.push((Job::File { id, path }, weight))
                         }
                         other => {
                             scanner.process(other, &mut |d| outs.push(Out::Record(0, Box::new(d))))
@@ -650,7 +672,7 @@ fn in_processes(
                 while let Ok(back) = again_rx.try_recv() {
                     todo.extend(read_again(back, &mut next, &mut outs));
                 }
-                let jobs = if timed_out || todo.len() >= GATHER {
+                let jobs = if timed_out || gathered(&todo) {
                     due = None;
                     std::mem::take(&mut todo)
                 } else {
@@ -983,4 +1005,35 @@ pub fn run_with_state(
         personal: totals.personal,
         unscanned: totals.unscanned,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files to read are handed out at [`GATHER`] of them, or sooner when their paths are long.
+    #[test]
+    fn files_are_gathered_by_count_or_by_the_bytes_of_their_paths() {
+        let todo = |n: usize, len: usize| -> Vec<(u64, Entry)> {
+            let path = PathBuf::from(format!("/{}", "a".repeat(len - 1)));
+            (0..n as u64)
+                .map(|id| {
+                    let (reason, detail) = ("io_error", String::new());
+                    (
+                        id,
+                        Entry::Error {
+                            path: path.clone(),
+                            reason,
+                            detail,
+                        },
+                    )
+                })
+                .collect()
+        };
+        assert!(!gathered(&todo(GATHER - 1, 100)));
+        assert!(gathered(&todo(GATHER, 100)));
+        let long = BATCH_BYTES / 4;
+        assert!(!gathered(&todo(3, long)));
+        assert!(gathered(&todo(4, long)));
+    }
 }

@@ -98,7 +98,8 @@ pub(crate) enum Event {
 /// A job handed to a worker.
 struct Assigned {
     job: Arc<Job>,
-    /// The file's size as the walk saw it (what balances the workers' loads).
+    /// The file's size as the walk saw it and its path's length (what balances the workers'
+    /// loads, and bounds what each holds).
     size: u64,
     /// Run alone, with the whole memory budget.
     solo: bool,

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{RecvTimeoutError, Sender};
 
-use super::{Batch, BATCH};
+use super::{Batch, BATCH, BATCH_BYTES};
 use crate::walk::{Counts, Entry, Walk, Watch};
 
 /// What the walks of all roots counted, and how many were given up.
@@ -63,8 +63,9 @@ impl Shared {
         else {
             return;
         };
+        batch.bytes += e.path().as_os_str().len();
         batch.entries.push(e);
-        if batch.entries.len() == BATCH {
+        if batch.entries.len() == BATCH || batch.bytes >= BATCH_BYTES {
             // The receiver only goes away if reading stopped; then what follows is not read.
             let _ = tx.send(std::mem::replace(batch, Batch::new()));
         }
@@ -205,4 +206,44 @@ pub(super) fn walk_roots(
         };
     }
     walked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Long paths close a batch before it has [`BATCH`] entries: 200 files under 15 levels of
+    /// 200-byte names (paths of 3 KB) went in batches of up to 390 KB, and the walk's queue
+    /// holds 64 batches.
+    #[test]
+    fn batches_are_bounded_in_the_bytes_of_their_paths() {
+        let t = tempfile::tempdir().unwrap();
+        let mut dir = t.path().to_path_buf();
+        for _ in 0..15 {
+            dir.push("d".repeat(200));
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..200 {
+            std::fs::write(dir.join(format!("f{i:03}.txt")), "").unwrap();
+        }
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let root = t.path().to_path_buf();
+        let walk = Walk::new(false, crate::walk::Exclude::new(&[], Vec::new()).unwrap());
+        walk_roots(&walk, &[&root], Duration::from_secs(60), &tx);
+        drop(tx);
+        let batches: Vec<Batch> = rx.iter().collect();
+        let files: usize = batches.iter().map(|b| b.entries.len()).sum();
+        assert_eq!(files, 200);
+        let longest = dir.as_os_str().len() + 9;
+        for b in &batches {
+            let bytes: usize = b.entries.iter().map(|e| e.path().as_os_str().len()).sum();
+            assert_eq!(b.bytes, bytes);
+            assert!(bytes < BATCH_BYTES + longest, "{bytes} bytes in a batch");
+        }
+        assert!(
+            batches.len() >= 200 * (longest - 9) / BATCH_BYTES,
+            "{}",
+            batches.len()
+        );
+    }
 }

@@ -332,7 +332,10 @@ fn a_closed_directory_replaced_during_the_walk_is_reported() {
     walk.run(t.path(), &mut |e| {
         let s = summary(&root, &e);
         if s.0 == "a/b/c/d/e.txt" {
-            // While deep inside, swap a/b (closed by now) for another directory.
+            // While deep inside, move c out of a/b (so that its `..` is another directory)
+            // and swap a/b (closed by now) for another directory.
+            fs::create_dir(root.join("x")).unwrap();
+            fs::rename(root.join("a/b/c"), root.join("x/c")).unwrap();
             fs::rename(root.join("a/b"), root.join("gammel")).unwrap();
             write(&root, "a/b/z.txt");
         }
@@ -345,6 +348,26 @@ fn a_closed_directory_replaced_during_the_walk_is_reported() {
             ("a/b", "error/changed_during_scan")
         ])
     );
+}
+
+#[test]
+fn closed_ancestors_are_opened_again_through_their_child() {
+    let t = tempfile::tempdir().unwrap();
+    // 200 levels, a file at each visited after coming back up, two directories open: every
+    // level is closed on the way down and opened again on the way up. Through `..` of the
+    // child being left that costs no name; by the names from the root it cost 20,000.
+    chain(t.path(), 200, "a", "z.txt", true);
+    let mut walk = plain();
+    walk.max_open = 2;
+    let mut files = 0;
+    let mut emit = |e: Entry| files += usize::from(matches!(e, Entry::File { .. }));
+    let mut w = Walker::new(&walk, 0, None, &mut emit);
+    w.root(t.path());
+    w.descend();
+    let (by_names, counts) = (w.reopened_by_names, w.counts);
+    assert_eq!(files, 201);
+    assert_eq!(by_names, 0);
+    assert_eq!((counts.dirs_noatime, counts.dirs_plain), (201, 0));
 }
 
 #[test]
