@@ -614,6 +614,8 @@ struct NeedsTest {
     /// Per needs: digits, and the tally fields of the bytes of which one must occur (0: none).
     needs: Vec<(usize, u64)>,
     tally: [u64; 256],
+    /// Each byte the needs name, in every byte of a word, and its tally field.
+    named: Vec<(u64, u64)>,
     /// The fewest digits some needs without bytes asks for, and some needs with bytes: below
     /// both (or below the first, no byte seen) none is met, and the needs are not gone through
     /// (most table cells, where this is most of the test).
@@ -630,6 +632,7 @@ impl NeedsTest {
         let mut t = NeedsTest {
             needs: Vec::new(),
             tally: [0; 256],
+            named: Vec::new(),
             fewest: usize::MAX,
             fewest_with_bytes: usize::MAX,
         };
@@ -646,8 +649,11 @@ impl NeedsTest {
                         "at most {} distinct bytes, no digit, in the detectors' needs",
                         Self::MAX_BYTES
                     );
+                    assert_ne!(b, 0, "a NUL in the needs' bytes");
                     next += 1;
                     t.tally[usize::from(b)] = 1 << (8 * next);
+                    t.named
+                        .push((SWAR_ONES * u64::from(b), t.tally[usize::from(b)]));
                 }
                 fields |= t.tally[usize::from(b)] * Self::DIGITS;
             }
@@ -665,6 +671,9 @@ impl NeedsTest {
     /// Whether some needs are met. Decided every 64 bytes, so that a long text that meets them
     /// early (a window with digits) ends the test early.
     fn met(&self, text: &[u8]) -> bool {
+        if text.len() <= 16 {
+            return self.met_short(text);
+        }
         let (mut digits, mut seen) = (0, 0u64);
         for block in text.chunks(64) {
             let tally = block
@@ -672,18 +681,84 @@ impl NeedsTest {
                 .fold(0u64, |sum, &x| sum + self.tally[usize::from(x)]);
             digits += (tally & Self::DIGITS) as usize;
             seen |= tally & !Self::DIGITS;
-            if digits < self.fewest && (seen == 0 || digits < self.fewest_with_bytes) {
-                continue;
-            }
-            if self
-                .needs
-                .iter()
-                .any(|&(d, fields)| digits >= d && (fields == 0 || seen & fields != 0))
-            {
+            if self.decide(digits, seen) {
                 return true;
             }
         }
         false
+    }
+
+    /// [`NeedsTest::met`] for a text of at most 16 bytes (most table cells), read as two words
+    /// and counted without a branch per byte: the byte loop's exit, which moves with every
+    /// cell's length, was mispredicted at nearly every cell.
+    fn met_short(&self, text: &[u8]) -> bool {
+        let (lo, hi) = short_words(text);
+        let digits = ((digit_bits(lo) >> 7) + (digit_bits(hi) >> 7)).wrapping_mul(SWAR_ONES) >> 56;
+        let mut seen = 0;
+        for &(splat, field) in &self.named {
+            if zero_bits(lo ^ splat) | zero_bits(hi ^ splat) != 0 {
+                seen |= field;
+            }
+        }
+        self.decide(digits as usize, seen)
+    }
+
+    /// Whether `digits` digits and the named bytes `seen` (tally fields) meet some needs.
+    #[inline]
+    fn decide(&self, digits: usize, seen: u64) -> bool {
+        if digits < self.fewest && (seen == 0 || digits < self.fewest_with_bytes) {
+            return false;
+        }
+        self.needs
+            .iter()
+            .any(|&(d, fields)| digits >= d && (fields == 0 || seen & fields != 0))
+    }
+}
+
+/// A byte of 1 in every byte of a word: `SWAR_ONES * b` is `b` in each.
+pub(crate) const SWAR_ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const SWAR_LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+const SWAR_HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The top bit of each byte of `x` that is zero, exactly (no carry crosses a byte): with
+/// `x = word ^ SWAR_ONES * b`, the bytes of `word` that are `b`.
+#[inline]
+pub(crate) fn zero_bits(x: u64) -> u64 {
+    !(((x & SWAR_LOW7) + SWAR_LOW7) | x | SWAR_LOW7)
+}
+
+/// The top bit of each byte of `x` that is an ASCII digit: its low seven bits at least `0`
+/// and below `:` (sums that carry into no other byte), its top bit clear.
+#[inline]
+fn digit_bits(x: u64) -> u64 {
+    let low = x & SWAR_LOW7;
+    let from_zero = low + SWAR_ONES * u64::from(0x80 - b'0');
+    let from_colon = low + SWAR_ONES * u64::from(0x80 - b':');
+    from_zero & !from_colon & !x & SWAR_HIGH
+}
+
+/// A text of at most 16 bytes as two little-endian words, every byte once, the rest zero:
+/// the first and last 8 (or 4) bytes read whole, the second without what the first has.
+#[inline]
+fn short_words(t: &[u8]) -> (u64, u64) {
+    let n = t.len();
+    debug_assert!(n <= 16);
+    let le8 = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+    let le4 = |b: &[u8]| u64::from(u32::from_le_bytes(b.try_into().expect("4 bytes")));
+    match n {
+        8..=16 => {
+            // The last word's first 16 - n bytes are the first word's last.
+            let keep = u64::MAX.checked_shl(8 * (16 - n) as u32).unwrap_or(0);
+            (le8(&t[..8]), le8(&t[n - 8..]) & keep)
+        }
+        4..=7 => {
+            let keep = u64::from(u32::MAX.checked_shl(8 * (8 - n) as u32).unwrap_or(0));
+            (le4(&t[..4]) | (le4(&t[n - 4..]) & keep) << 32, 0)
+        }
+        _ => {
+            let b = |i: usize| u64::from(t.get(i).copied().unwrap_or(0));
+            (b(0) | b(1) << 8 | b(2) << 16, 0)
+        }
     }
 }
 

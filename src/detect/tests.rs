@@ -278,6 +278,16 @@ proptest::proptest! {
     ) {
         proptest::prop_assert_eq!(det().needs.met(&text), needs_met(&text));
     }
+
+    /// Texts of up to 16 bytes, counted as words: every length, and the bytes next to the
+    /// digits' range, NUL, and bytes whose low seven bits are a digit's or a named byte's.
+    #[test]
+    fn short_needs_are_met_as_counted_byte_by_byte(
+        text in proptest::collection::vec(
+            proptest::sample::select(&b"0123456789/:;.@a \0\xb0\xb9\xba\xc0\xae\xff"[..]), 0..=17),
+    ) {
+        proptest::prop_assert_eq!(det().needs.met(&text), needs_met(&text));
+    }
 }
 
 /// Whether some built-in detector's needs are met in `text`, from their declarations.

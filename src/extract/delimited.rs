@@ -110,10 +110,7 @@ impl Drop for Parser {
 /// or `None` if `line` holds a quote. Eight bytes at a time in a machine word: the fields of a
 /// line are a few bytes each, too short for a vector search per field to pay for its setup.
 fn delimiters(line: &[u8], delimiter: u8, out: &mut [usize]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
-    // The top bit of each byte that is zero in `x`, exactly (no carry crosses a byte).
-    let zeros = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
+    use crate::detect::{zero_bits as zeros, SWAR_ONES as ONES};
     let (d, q) = (ONES * u64::from(delimiter), ONES * u64::from(b'"'));
     let mut n = 0;
     let mut words = line.chunks_exact(8);
