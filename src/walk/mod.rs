@@ -17,8 +17,9 @@
 //! * **Deterministic order**: the names of a directory are visited in byte order, depth first,
 //!   so two walks of one tree agree (sorted inventories, shards, diffs), in bounded memory
 //!   however large the directory ([`dir`]). At most [`MAX_OPEN_DIRS`] directories stay open;
-//!   a deeper ancestor is closed and opened again (and checked to be the same directory) when
-//!   the walk comes back to it.
+//!   a deeper ancestor is closed and opened again when the walk comes back to it: through the
+//!   `..` of the directory it leaves (by the names where that is another directory), and
+//!   checked to be the same directory.
 //! * **One entry per path**: a symlink not followed is `Skipped`/`symlink`; a FIFO, socket or
 //!   device is `Skipped`/`special_file` and never opened; a directory that cannot be read is an
 //!   `Error` with the reason; with `--follow`, a link back to an ancestor (same device and inode)
