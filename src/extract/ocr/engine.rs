@@ -48,27 +48,49 @@ pub fn engine() -> Result<&'static Engine, &'static str> {
         .map_err(|why| why.as_str())
 }
 
+/// Starts the probe of [`engine`] on a thread of its own, for a caller that will need it
+/// after other work: the probe runs Tesseract twice (some 25 ms), and the first call to
+/// [`engine`] then finds it done, or waits only for the rest of it.
+pub fn probe_ahead() {
+    std::thread::Builder::new()
+        .name("kartlegg-ocr-probe".into())
+        .spawn(|| {
+            let _ = engine();
+        })
+        .ok();
+}
+
 fn probe() -> Result<Engine, String> {
     let program = std::env::var_os(PROGRAM_VAR).unwrap_or_else(|| "tesseract".into());
-    let out = |arg: &str| {
+    // Both questions asked at once: each run of Tesseract takes some 13 ms, most of it
+    // loading its libraries.
+    let ask = |arg: &str| {
         Command::new(&program)
             .arg(arg)
             .stdin(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .output()
+            .spawn()
+            .ok()
+    };
+    let (version, listed) = (ask("--version"), ask("--list-langs"));
+    let out = |child: Option<Child>| {
+        child?
+            .wait_with_output()
             .ok()
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
     };
+    let (version, listed) = (out(version), out(listed));
     let missing = "Tesseract OCR is not installed (Debian: tesseract-ocr tesseract-ocr-nor)";
-    let version = out("--version").ok_or(missing)?;
+    let version = version.ok_or(missing)?;
     let version = version
         .lines()
         .next()
         .unwrap_or("tesseract")
         .trim()
         .to_string();
-    let listed = out("--list-langs").ok_or(missing)?;
+    let listed = listed.ok_or(missing)?;
     let have: Vec<&str> = listed.lines().skip(1).map(str::trim).collect();
     let langs: Vec<&str> = ["nor", "eng"]
         .into_iter()
