@@ -590,6 +590,13 @@ pub(crate) fn detect(ext: &str, text: &str, whole: bool) -> Option<(u8, bool)> {
     if !by_ext && n.iter().all(|&k| k < 3) {
         return None;
     }
+    // With a table's extension and one delimiter that splits the first line, the other lines
+    // cannot change the choice (nothing rules a delimiter out there): most CSV files.
+    let splitting = || (0..DELIMITERS.len()).filter(|&i| n[i] >= 2);
+    if by_ext && splitting().count() == 1 {
+        let d = splitting().map(|i| DELIMITERS[i]).next()?;
+        return Some((d, header_like(first_line, d as char)));
+    }
     let lines: Vec<&str> = sniffed_lines(text, whole).collect();
     let first = lines.first().copied().unwrap_or(first_line);
     // The delimiter that splits the most lines like the first, then the most fields. Without
@@ -805,6 +812,9 @@ mod tests {
             Some((b';', true))
         );
         assert_eq!(d("csv", "a,b\n1,2\n"), Some((b',', true)));
+        // Two delimiters split the first line: the lines after it choose.
+        assert_eq!(d("csv", "a,b;c\n1,2\n3,4\n"), Some((b',', true)));
+        assert_eq!(d("csv", "a,b;c\n1;2\n3;4\n"), Some((b';', true)));
         assert_eq!(d("txt", "a\tb\tc\n1\t2\t3\n4\t5\t6\n"), Some((b'\t', true)));
         assert_eq!(d("txt", "a|b|c\n1|2|3\n4|5|6\n"), Some((b'|', true)));
         assert_eq!(d("txt", "Hei, du. Dette, er tekst\nmed komma\n"), None);
