@@ -49,8 +49,8 @@ pub fn engine() -> Result<&'static Engine, &'static str> {
 }
 
 /// Starts the probe of [`engine`] on a thread of its own, for a caller that will need it
-/// after other work: the probe runs Tesseract twice (some 25 ms), and the first call to
-/// [`engine`] then finds it done, or waits only for the rest of it.
+/// after other work: the probe runs Tesseract (twice at once, some 13 ms), and the first
+/// call to [`engine`] then finds it done, or waits only for the rest of it.
 pub fn probe_ahead() {
     std::thread::Builder::new()
         .name("kartlegg-ocr-probe".into())
