@@ -409,7 +409,7 @@ impl<'a> Blobs<'a> {
                 max_memory,
                 read_timeout,
             } => Some(std::cell::RefCell::new(
-                pool::Pool::start(pool::Config {
+                pool::Pool::new(pool::Config {
                     workers: opts.threads,
                     options: opts,
                     rules_dir: opts.rules_dir.clone(),
@@ -603,7 +603,7 @@ fn in_processes(
     entries: Receiver<Batch>,
     done: Sender<Vec<Out>>,
 ) -> Result<(), ScanError> {
-    let mut pool = pool::Pool::start(cfg).map_err(ScanError::Workers)?;
+    let mut pool = pool::Pool::new(cfg).map_err(ScanError::Workers)?;
     let (jobs_tx, jobs_rx) = crossbeam_channel::bounded::<Vec<(Job, u64)>>(16);
     std::thread::scope(|s| {
         let router_done = done.clone();

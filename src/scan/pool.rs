@@ -135,7 +135,10 @@ struct Failure {
 pub(crate) struct Pool<'a> {
     cfg: Config<'a>,
     shared: SharedMap,
+    /// Started when the first job comes ([`Pool::start_workers`]).
     workers: Vec<Worker>,
+    /// How many workers run once started.
+    size: usize,
     events_tx: Sender<WorkerEvent>,
     events_rx: Receiver<WorkerEvent>,
     next_generation: u64,
@@ -143,27 +146,34 @@ pub(crate) struct Pool<'a> {
 }
 
 impl<'a> Pool<'a> {
-    /// Starts `cfg.workers` worker processes (running this binary as `kartlegg __worker`).
-    pub(crate) fn start(cfg: Config<'a>) -> io::Result<Pool<'a>> {
+    /// Sets up a pool of `cfg.workers` worker processes (running this binary as
+    /// `kartlegg __worker`), started when the first job comes: a rescan with nothing changed
+    /// starts none (each would load and compile the rules for no file).
+    pub(crate) fn new(cfg: Config<'a>) -> io::Result<Pool<'a>> {
         let n = cfg.workers.clamp(1, MAX_SLOTS);
         let shared = SharedMap::create(cfg.max_memory, n as u32)?;
         // Bounded: a slow writer holds the workers back rather than filling memory (at most
         // 64 events of at most REPLIES_PER_EVENT replies wait here).
         let (events_tx, events_rx) = crossbeam_channel::bounded(64);
-        let mut pool = Pool {
+        Ok(Pool {
             cfg,
             shared,
             workers: Vec::with_capacity(n),
+            size: n,
             events_tx,
             events_rx,
             next_generation: 1,
             start_failures: 0,
-        };
-        for slot in 0..n {
-            let w = pool.spawn(slot)?;
-            pool.workers.push(w);
+        })
+    }
+
+    /// Starts every worker, once there is a job for them.
+    fn start_workers(&mut self) -> io::Result<()> {
+        for slot in 0..self.size {
+            let w = self.spawn(slot)?;
+            self.workers.push(w);
         }
-        Ok(pool)
+        Ok(())
     }
 
     fn spawn(&mut self, slot: usize) -> io::Result<Worker> {
@@ -263,14 +273,19 @@ impl<'a> Pool<'a> {
         let mut open = true;
         let never = crossbeam_channel::never::<Vec<(Job, u64)>>();
         loop {
+            if self.workers.is_empty() && !queue.is_empty() {
+                self.start_workers()?;
+            }
             self.hand_out(&mut queue, &mut solo)?;
             let busy = self.workers.iter().any(|w| !w.assigned.is_empty());
             if !open && queue.is_empty() && solo.is_empty() && !busy {
                 return Ok(());
             }
+            // Before the workers start, the queue is empty: its first batch starts them.
             let room = solo.is_empty()
-                && queue.len() < DEPTH * self.workers.len()
-                && self.workers.iter().any(|w| w.assigned.len() <= REFILL_AT);
+                && (self.workers.is_empty()
+                    || queue.len() < DEPTH * self.workers.len()
+                        && self.workers.iter().any(|w| w.assigned.len() <= REFILL_AT));
             let source = if open && room { jobs } else { &never };
             crossbeam_channel::select! {
                 recv(source) -> batch => match batch {
@@ -717,6 +732,30 @@ mod tests {
             [10; 3].into_iter(),
         );
         assert_eq!(picks, [1, 1, 1]);
+    }
+
+    #[test]
+    fn no_worker_is_started_before_a_job_comes() {
+        // A rescan that finds nothing changed hands out no job: it must not pay for starting
+        // workers (here they could not start: the test binary is no `kartlegg __worker`).
+        let opts = Options::default();
+        let key = HashKey::from_parts(vec![1; 32], true);
+        let mut pool = Pool::new(Config {
+            workers: 4,
+            options: &opts,
+            rules_dir: None,
+            rules_hash: String::new(),
+            key: &key,
+            max_memory: 256 << 20,
+            read_timeout: Duration::from_secs(1),
+            text: false,
+        })
+        .unwrap();
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<(Job, u64)>>(1);
+        drop(tx);
+        let mut events = 0;
+        pool.run(&rx, &mut |e| events += e.len()).unwrap();
+        assert_eq!((pool.workers.len(), events), (0, 0));
     }
 
     #[test]

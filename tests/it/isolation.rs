@@ -13,7 +13,7 @@ use crate::harness::{assert_valid, file, status, Tree};
 
 const FNR: &str = "13097248022";
 
-/// The worker processes of scan `pid` (its direct children).
+/// The worker processes of scan `pid` (those of its direct children that run as workers).
 fn workers(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task"))
@@ -22,9 +22,15 @@ fn workers(pid: u32) -> Vec<u32> {
     {
         let children = task.unwrap().path().join("children");
         let text = std::fs::read_to_string(children).unwrap_or_default();
+        // Only children running as workers: one just forked and not yet a worker holds copies
+        // of the scan's descriptors, and has not asked to die with the scan yet.
         out.extend(
             text.split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok()),
+                .filter_map(|p| p.parse::<u32>().ok())
+                .filter(|p| {
+                    std::fs::read(format!("/proc/{p}/cmdline"))
+                        .is_ok_and(|c| c.split(|&b| b == 0).nth(1) == Some(b"__worker"))
+                }),
         );
     }
     out
