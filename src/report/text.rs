@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+use super::writer::Output;
 use super::{FileRecord, Report, RetentionSummary, Summary};
 
 const TOP: usize = 10;
@@ -13,8 +14,8 @@ const UNSCANNED_LISTED: usize = 20;
 /// section then says the list may be incomplete).
 const MAX_FOLDERS: usize = 100_000;
 
-pub(crate) struct TextReport<W: Write> {
-    out: W,
+pub(crate) struct TextReport {
+    out: Output,
     top: Vec<(u64, String)>,
     unscanned: Vec<String>,
     /// One line about the fingerprint key.
@@ -34,8 +35,8 @@ fn folder(path: &str) -> &str {
     }
 }
 
-impl<W: Write> TextReport<W> {
-    pub(crate) fn new(out: W, key_note: String) -> TextReport<W> {
+impl TextReport {
+    pub(crate) fn new(out: Output, key_note: String) -> TextReport {
         TextReport {
             out,
             top: Vec::new(),
@@ -89,7 +90,7 @@ impl<W: Write> TextReport<W> {
     }
 }
 
-impl<W: Write> Report for TextReport<W> {
+impl Report for TextReport {
     fn file(&mut self, rec: &FileRecord) -> io::Result<()> {
         let overdue = rec.retention.as_ref().and_then(|r| r.findings_overdue);
         if let Some(n) = overdue.filter(|&n| n > 0) {
@@ -231,6 +232,7 @@ impl<W: Write> Report for TextReport<W> {
             )?;
         }
         writeln!(o, "{}", self.key_note)?;
-        o.flush()
+        // A file is written beside its name and renamed into place: only now does it exist.
+        o.commit()
     }
 }

@@ -628,6 +628,28 @@ fn output_file_is_written_atomically_and_never_scanned() {
     assert!(!t.path().join("inventar.json.partial").exists());
 }
 
+/// The readable summary written to a file lands under its name, as an inventory does (it
+/// was left as `NAME.partial`), and holds no raw value.
+#[test]
+fn a_summary_written_to_a_file_lands_under_its_name() {
+    let t = Tree::new();
+    t.file("a.txt", format!("fnr {FNR}"));
+    let out = t.path().join("oppsummering.txt");
+    kartlegg()
+        .arg("scan")
+        .arg(t.path())
+        .args(["--format", "summary", "--no-progress", "-o"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout("");
+    let text = fs::read_to_string(&out).expect("the summary is in place");
+    assert!(text.starts_with("Scanned 1 of 1 files"), "{text}");
+    assert!(text.contains("fodselsnummer"), "{text}");
+    assert!(!text.contains(FNR), "{text}");
+    assert!(!t.path().join("oppsummering.txt.partial").exists());
+}
+
 /// Defect 4 of issue 8: with a relative `-o`, the report was listed as `./inv.json.partial`,
 /// and as `./inv.json` on the next run. Excluded by identity, it never is, however named.
 #[test]
