@@ -156,6 +156,7 @@ pub struct Policy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     /// The file as given, for the inventory's header.
+    #[serde(with = "crate::walk::raw::one")]
     pub file: PathBuf,
     /// `sha256:` of the file's bytes.
     pub sha256: String,

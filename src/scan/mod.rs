@@ -38,6 +38,7 @@ use wire::Job;
 /// What the scan does, from the command line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Options {
+    #[serde(with = "crate::walk::raw::many")]
     pub roots: Vec<PathBuf>,
     pub threads: usize,
     pub follow: bool,
@@ -49,6 +50,7 @@ pub struct Options {
     /// Limits for each top-level file and what is nested in it.
     pub limits: Limits,
     /// Extra rules (`--rules DIR`), which worker processes load too.
+    #[serde(with = "crate::walk::raw::maybe")]
     pub rules_dir: Option<PathBuf>,
     pub isolation: Isolation,
     /// The retention review (`--policy`): worker processes give each record its verdict.

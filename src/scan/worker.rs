@@ -32,6 +32,7 @@ const STACK: usize = 32 << 20;
 pub(crate) struct Init {
     pub options: Options,
     /// Extra rules (`--rules DIR`); the worker loads the same rule files as the scan.
+    #[serde(with = "crate::walk::raw::maybe")]
     pub rules_dir: Option<PathBuf>,
     /// The scan's rule-set hash: a worker that loaded different rules refuses to start.
     pub rules_hash: String,

@@ -30,6 +30,7 @@
 
 mod dir;
 mod exclude;
+pub(crate) mod raw;
 mod shard;
 #[cfg(test)]
 mod tests;

@@ -628,6 +628,21 @@ fn output_file_is_written_atomically_and_never_scanned() {
     assert!(!t.path().join("inventar.json.partial").exists());
 }
 
+/// A root whose name is not UTF-8 (a Latin-1 share) is scanned in worker processes as any
+/// other: the workers' settings carry paths as bytes (they failed to start on such a root).
+#[test]
+fn a_root_whose_name_is_not_utf8_is_scanned() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = Tree::new();
+    let root = t.path().join(std::ffi::OsStr::from_bytes(b"l\xf8nn"));
+    fs::create_dir(&root).unwrap();
+    fs::write(root.join("a.txt"), format!("fnr {FNR}")).unwrap();
+    let (code, inv) = scan_json(&root, &[]);
+    assert_eq!(code, 1, "{inv}");
+    assert_eq!(kinds(&inv["files"][0]), ["fodselsnummer"], "{inv}");
+    assert_eq!(inv["scan"]["options"]["isolation"]["mode"], "processes");
+}
+
 /// The readable summary written to a file lands under its name, as an inventory does (it
 /// was left as `NAME.partial`), and holds no raw value.
 #[test]
