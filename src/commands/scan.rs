@@ -14,6 +14,7 @@ use crate::report::writer::{JsonReport, JsonlReport, Output};
 use crate::report::{Report, SCHEMA_VERSION};
 use crate::retain;
 use crate::review::decisions::Decisions;
+use crate::review::inventory::compared_root;
 use crate::review::locate::{Family, Query, Targets};
 use crate::scan::state::State;
 use crate::scan::{self, Isolation, Options};
@@ -191,7 +192,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         };
         if [state.clone(), beside("-wal"), beside("-shm")]
             .iter()
-            .any(|s| Output::lands_on(out, s))
+            .any(|s| Output::lands_on(out, s) || Output::is_partial_of(out, s))
         {
             bail!(
                 "the report would be written onto the state {}: give the report (-o) and --state files of their own",
@@ -361,6 +362,23 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         });
     }
 
+    // The roots and the decisions file above are masked or named only: two that differ in a
+    // masked value, or files of one name with other contents, would look alike to merge.
+    // Their digests under the key tell them apart (never the values). (What a configuration
+    // changes is in the options, the rules' hash and the synthetic digest already.)
+    let roots = opts
+        .roots
+        .iter()
+        .map(|p| compared_root(crate::walk::display(p)));
+    header["scan"]["roots_digest"] = json!(key.set_digest("roots", roots));
+    let digest = |label: &str, file: &std::path::Path| -> Result<String> {
+        let bytes =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        Ok(key.set_digest(label, [String::from_utf8_lossy(&bytes)]))
+    };
+    if let Some(p) = &args.decisions {
+        header["scan"]["options"]["decisions_digest"] = json!(digest("decisions", p)?);
+    }
     if !opts.exclude.is_empty() {
         // The globs above are masked: two that differ only in a masked value would look alike
         // to merge, so their digest under the key tells them apart (never the globs).

@@ -128,6 +128,13 @@ impl Output {
         Ok(Output::Through(BufWriter::with_capacity(BUF, f)))
     }
 
+    /// Whether `path` is the partial file of the report for `-o target`: a file there is
+    /// taken for a stale partial and removed when the report starts.
+    pub(crate) fn is_partial_of(target: &Path, path: &Path) -> bool {
+        target != Path::new("-")
+            && final_target(target).is_ok_and(|t| Self::lands_on(&Self::partial_path(&t), path))
+    }
+
     pub(crate) fn stdout() -> Output {
         Output::Stdout(BufWriter::new(io::stdout()))
     }

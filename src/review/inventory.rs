@@ -30,6 +30,14 @@ pub(crate) enum KeyKind {
     Provided { id: Option<String> },
 }
 
+/// A root as two scans are compared by it (see [`Header::compared_roots`]).
+pub(crate) fn compared_root(mut r: String) -> String {
+    if r.len() > 1 && r.ends_with('/') && !r.ends_with("//") {
+        r.pop();
+    }
+    r
+}
+
 impl Header {
     /// Refuses a header that is not a kartlegg inventory's (another tool's JSON, a SARIF
     /// file): before anything reads its fields, so no reader reports what they lack instead.
@@ -58,13 +66,7 @@ impl Header {
     /// The roots as two scans are compared by them: without one trailing `/`, since `t1/`
     /// names its files `t1/a.txt` as `t1` does (`t1//` writes `t1//a.txt`, and keeps both).
     pub(crate) fn compared_roots(&self) -> Vec<String> {
-        let mut roots = self.roots();
-        for r in &mut roots {
-            if r.len() > 1 && r.ends_with('/') && !r.ends_with("//") {
-                r.pop();
-            }
-        }
-        roots
+        self.roots().into_iter().map(compared_root).collect()
     }
 
     fn scan(&self) -> &Value {

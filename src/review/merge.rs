@@ -36,6 +36,7 @@ mod lines;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Seek};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -133,8 +134,8 @@ pub(crate) enum MergeError {
 struct Input {
     path: PathBuf,
     name: String,
-    /// Standard input (`-`), copied once to an unnamed temporary file (removed when closed):
-    /// an input is read twice, its header and then its records.
+    /// Standard input (`-`) or a pipe, copied once to an unnamed temporary file (removed when
+    /// closed): an input is read twice, its header and then its records.
     spool: Option<File>,
     header: Header,
     shard: Option<(u64, u64)>,
@@ -165,13 +166,28 @@ impl Input {
             header: Header::new(),
             shard: None,
         };
-        if path == Path::new("-") {
+        // Standard input, a pipe (`<(...)`) or a device can be read once only.
+        let once = path == Path::new("-")
+            || std::fs::metadata(path).is_ok_and(|m| {
+                let t = m.file_type();
+                t.is_fifo() || t.is_char_device() || t.is_socket()
+            });
+        if once {
             let spooled = tempfile::tempfile().and_then(|mut f| {
-                io::copy(&mut io::stdin().lock(), &mut f)?;
+                if path == Path::new("-") {
+                    io::copy(&mut io::stdin().lock(), &mut f)?;
+                } else {
+                    io::copy(&mut File::open(path)?, &mut f)?;
+                }
                 Ok(f)
             });
             input.spool = Some(spooled.map_err(|e| {
-                MergeError::Read(anyhow::anyhow!("cannot keep standard input: {e}"))
+                let what = if path == Path::new("-") {
+                    "standard input".into()
+                } else {
+                    input.name.clone()
+                };
+                MergeError::Read(anyhow::anyhow!("cannot keep {what}: {e}"))
             })?);
         }
         input.header = inventory::header(input.file()?, path)
@@ -233,16 +249,21 @@ fn check_alike(a: &Input, b: &Input) -> Result<(), MergeError> {
         }
         .compared_roots()
     };
-    if roots(&a.header) != roots(&b.header) {
+    // In any order: the walk takes them sorted.
+    let roots = |h: &Header| {
+        let mut r = roots(h);
+        r.sort();
+        r
+    };
+    let other_roots = || {
         let (x, y) = (
             at(&a.header, &["scan", "roots"]),
             at(&b.header, &["scan", "roots"]),
         );
-        return Err(mismatch(format!(
-            "of different roots: {} vs {}",
-            words(x),
-            words(y)
-        )));
+        mismatch(format!("of different roots: {} vs {}", words(x), words(y)))
+    };
+    if roots(&a.header) != roots(&b.header) {
+        return Err(other_roots());
     }
     same(&["tool", "rules_hash"], "scanned with different rules", "")?;
     same(
@@ -250,6 +271,10 @@ fn check_alike(a: &Input, b: &Input) -> Result<(), MergeError> {
         "fingerprinted with different keys",
         " (give every shard the same --hash-key-file or KARTLEGG_HASH_KEY)",
     )?;
+    // Masked names can look alike: under one key, their digest tells them apart.
+    if at(&a.header, &["scan", "roots_digest"]) != at(&b.header, &["scan", "roots_digest"]) {
+        return Err(other_roots());
+    }
     same(
         &["scan", "as_of"],
         "of different as-of dates",
@@ -313,25 +338,42 @@ fn check_shards(inputs: &mut [Input]) -> Result<(), MergeError> {
         }
     }
     if let Some((_, n)) = inputs[0].shard {
-        let have: Vec<u64> = inputs.iter().filter_map(|i| i.shard.map(|s| s.0)).collect();
-        let missing: Vec<String> = (0..n)
-            .filter(|i| !have.contains(i))
-            .map(|i| format!("{i}/{n}"))
-            .collect();
-        if !missing.is_empty() {
-            let (what, are) = if missing.len() == 1 {
+        // The inputs are sorted and distinct by now: the missing are the gaps between them,
+        // named up to a few (N may be in the billions).
+        let have = inputs.iter().filter_map(|i| i.shard.map(|s| s.0));
+        let count = n - inputs.len() as u64;
+        let mut named = Vec::new();
+        let mut next = 0;
+        for i in have.chain([n]) {
+            named.extend(
+                (next..i)
+                    .take(MISSING_NAMED - named.len())
+                    .map(|m| format!("{m}/{n}")),
+            );
+            next = i + 1;
+        }
+        if count > 0 {
+            let (what, are) = if count == 1 {
                 ("shard", "is")
             } else {
                 ("shards", "are")
             };
+            let more = if count > named.len() as u64 {
+                format!(" and {} more", count - named.len() as u64)
+            } else {
+                String::new()
+            };
             return Err(MergeError::Shards(format!(
-                "{what} {} {are} missing",
-                missing.join(", ")
+                "{what} {}{more} {are} missing",
+                named.join(", ")
             )));
         }
     }
     Ok(())
 }
+
+/// Missing shards named in the error, at most.
+const MISSING_NAMED: usize = 10;
 
 /// The merged summary (see the module documentation): the inputs' summaries added up, their
 /// distinct values united.

@@ -650,6 +650,108 @@ fn merge_refuses_what_is_not_one_scan() {
     assert_eq!(code, 0, "{err}");
 }
 
+/// Shards that only look alike in their headers: roots whose names mask alike (two synthetic
+/// numbers, `138*********`), and decisions files of one name with other decisions. Their
+/// digests under the key tell them apart.
+#[test]
+fn merge_refuses_shards_that_only_look_alike() {
+    let o = Out::new();
+    let as_of = ["--as-of", "2026-06-30"];
+    let [a, b] = ["13897210066", "13897210147"].map(|n| {
+        let root = o.path(&format!("kunde-{n}"));
+        std::fs::create_dir(&root).unwrap();
+        for i in 0..8 {
+            std::fs::write(root.join(format!("f{i}.txt")), format!("linje {i}\n")).unwrap();
+        }
+        root
+    });
+    for (name, root, shard) in [("a0.json", &a, "0/2"), ("b1.json", &b, "1/2")] {
+        let mut args = vec!["--shard", shard];
+        args.extend(as_of);
+        o.start(root, name, &args).wait_with_output().unwrap();
+    }
+    let roots = |name: &str| o.read(name)["scan"]["roots"].clone();
+    assert_eq!(roots("a0.json"), roots("b1.json"), "masked alike");
+    o.refused(&["a0.json", "b1.json"], "of different roots");
+
+    let decisions = o.path("beslutninger.json");
+    let decide = |until: &str| {
+        std::fs::write(
+            &decisions,
+            format!(
+                r#"{{"schema_version": "1.0", "decisions": [{{"path": "/srv/kurs/deltakere.csv",
+                "decision": "keep", "until": "{until}", "reason": "Klagesak",
+                "reviewer": "Kari Revisor", "date": "2026-01-15", "size": 5120,
+                "modified": "2019-05-02T08:11:00Z"}}]}}"#
+            ),
+        )
+        .unwrap()
+    };
+    let shard = |name: &str, shard: &str| {
+        let mut args = vec!["--shard", shard, "--decisions", decisions.to_str().unwrap()];
+        args.extend(as_of);
+        o.start(&a, name, &args).wait_with_output().unwrap();
+    };
+    decide("2027-06-30");
+    shard("d0.json", "0/2");
+    shard("d1.json", "1/2");
+    decide("2029-06-30");
+    shard("e1.json", "1/2");
+    o.refused(
+        &["d0.json", "e1.json"],
+        "different options: decisions_digest ",
+    );
+    let (code, err) = o.merge(&["d0.json".into(), "d1.json".into()]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// What merge cannot use is refused with what to do, and nothing given is lost: a shard
+/// count in the millions names a few of the missing, an input where the merged inventory is
+/// made (`-o X` writes `X.partial` first) is left as it is, and a pipe is read once.
+#[test]
+fn merge_names_what_is_missing_and_keeps_its_inputs() {
+    let t = tree(6);
+    let o = Out::new();
+    o.start(t.path(), "one.json", &["--shard", "3/4000000000"])
+        .wait_with_output()
+        .unwrap();
+    o.refused(
+        &["one.json"],
+        "shards 0/4000000000, 1/4000000000, 2/4000000000, 4/4000000000, 5/4000000000, 6/4000000000, 7/4000000000, 8/4000000000, 9/4000000000, 10/4000000000 and 3999999989 more are missing",
+    );
+
+    let names = o.shards(t.path(), 2, "json", &[]);
+    let kept = o.path("merged.json.partial");
+    std::fs::copy(o.path(&names[1]), &kept).unwrap();
+    let (code, err) = o.merge(&[names[0].clone(), "merged.json.partial".into()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("is where the merged inventory is written while it is made"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&kept).unwrap(),
+        std::fs::read(o.path(&names[1])).unwrap()
+    );
+
+    let (code, err) = o.merge(&names);
+    assert_eq!(code, 0, "{err}");
+    let files = std::fs::read(o.path("merged.json")).unwrap();
+    let fifo = o.path("pipe");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path in this test's directory.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let source = o.path(&names[1]);
+    let writer = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || std::fs::write(fifo, std::fs::read(source).unwrap())
+    });
+    let (code, err) = o.merge(&[names[0].clone(), "pipe".into()]);
+    writer.join().unwrap().unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(o.path("merged.json")).unwrap(), files);
+}
+
 /// One input may come on standard input: it is read twice (header, then records), so it is
 /// kept first; both ways through give what the files give.
 #[test]
