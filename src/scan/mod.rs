@@ -255,6 +255,12 @@ fn route(
     // The batch's files are looked up at once: one query of the state, not one per file.
     let mut found = match state {
         Some(st) => {
+            // What the walk could not read is not gone: its rows are passed by, not removed.
+            for e in &batch.entries {
+                if let Entry::Error { path, .. } = e {
+                    st.not_seen(path);
+                }
+            }
             let ids: Vec<Identity> = batch
                 .entries
                 .iter()

@@ -36,7 +36,9 @@
 //!   range query, which also finds the **removed files**: a row in the range that the walk did
 //!   not yield is a file that is gone; it is counted and deleted, and so, at the end, are the
 //!   rows after the last file walked (the rows of files `--exclude` leaves out are deleted and
-//!   not counted: [`State::leave_out`]). The count is kept in `meta` with the deletions, so
+//!   not counted: [`State::leave_out`]; the rows of what the walk could not read this time, a
+//!   directory without permission, are kept: [`State::not_seen`]). The count is kept in
+//!   `meta` with the deletions, so
 //!   that what a killed scan found gone is reported by the next scan that completes. Nothing
 //!   is written for an unchanged file. Roots are walked in key order, and roots that nest are
 //!   refused ([`State::refuse_nesting`]); a batch that goes back all the same is looked up
@@ -73,6 +75,10 @@ const COMMIT_EVERY: usize = 1000;
 /// ... or this long after the oldest change not yet committed, so a slow scan loses little
 /// when killed.
 pub(crate) const COMMIT_AFTER: Duration = Duration::from_millis(200);
+
+/// Paths the walk could not read that a scan keeps the rows of ([`State::not_seen`]): a
+/// bound on memory for a share of millions of unreadable directories.
+const UNSEEN_MAX: usize = 100_000;
 
 /// The key of a file's rows: its raw path with each `/` as a NUL byte, which no name holds,
 /// so that keys sort as the walk visits their files (a directory's files before a sibling
@@ -300,6 +306,9 @@ pub struct State {
     /// The greatest key the lookups of this scan have covered: rows up to it were either
     /// walked or found gone ([`State::unchanged_all`]).
     covered: Mutex<Option<Vec<u8>>>,
+    /// Keys of what the walk could not read this time ([`State::not_seen`]): their rows, and
+    /// those of everything under them, are kept as they are.
+    unseen: Mutex<std::collections::BTreeSet<Vec<u8>>>,
     /// A `--reveal` scan: nothing is looked up or stored.
     reveal: bool,
     /// Stored records are handed on as text ([`Kept::Text`]).
@@ -433,6 +442,7 @@ impl State {
             conn: Mutex::new(conn),
             settings: String::new(),
             covered: Mutex::new(None),
+            unseen: Mutex::default(),
             reveal: false,
             text: false,
             left_out: None,
@@ -555,6 +565,29 @@ impl State {
         );
     }
 
+    /// The walk could not read `path` this time (a directory without permission, a stat
+    /// that failed): the rows of it and of all under it are files not seen, not files gone.
+    /// They are neither counted removed nor deleted, so the next scan that reads them reuses
+    /// what they hold. Called before the lookup of the batch that holds the entry. At most
+    /// [`UNSEEN_MAX`] are kept; the rows of those after are counted removed, as before.
+    pub fn not_seen(&self, path: &Path) {
+        let mut unseen = self.unseen.lock().unwrap_or_else(|p| p.into_inner());
+        if unseen.len() < UNSEEN_MAX {
+            unseen.insert(key(path));
+        }
+    }
+
+    /// Whether the row `k` is of something the walk could not read, or under it. The walk
+    /// never yields anything under what it could not read, so those keys do not nest: the
+    /// one that holds `k`, if any, is the greatest not above it.
+    fn is_unseen(&self, k: &[u8]) -> bool {
+        let unseen = self.unseen.lock().unwrap_or_else(|p| p.into_inner());
+        unseen
+            .range::<[u8], _>((std::ops::Bound::Unbounded, std::ops::Bound::Included(k)))
+            .next_back()
+            .is_some_and(|u| k == u.as_slice() || k.starts_with(u) && k[u.len()] == 0)
+    }
+
     /// The walk of `roots` leaves out what `exclude` matches: the rows of those files, which
     /// the walk passes by, are dropped without being counted as removed (the files are there,
     /// only left out, as `files_excluded` says).
@@ -648,7 +681,7 @@ impl State {
                 let row = r.get::<_, i64>(8)?;
                 let complete = row == COMPLETE;
                 if at == order.len() || keys[order[at]].as_slice() != k {
-                    if onward {
+                    if onward && !self.is_unseen(k) {
                         gone.push(Gone {
                             key: k.to_vec(),
                             listed: (complete || row == LISTED) && !self.is_left_out(k),
@@ -1194,14 +1227,45 @@ impl Writer<'_> {
         self.write_ended();
         let state = self.state;
         self.write(|c| {
-            let mut listed = c.prepare(&format!(
-                "SELECT key FROM files WHERE key > ?1 AND complete IN ({COMPLETE}, {LISTED})"
+            let mut after_all = c.prepare(&format!(
+                "SELECT key, complete IN ({COMPLETE}, {LISTED}) FROM files WHERE key > ?1"
             ))?;
-            for k in listed.query_map(params![after], |r| r.get::<_, Vec<u8>>(0))? {
-                removed += u64::from(!state.is_left_out(&k?));
+            let mut kept = Vec::new();
+            for row in after_all.query_map(params![after], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, bool>(1)?))
+            })? {
+                let (k, listed) = row?;
+                if state.is_unseen(&k) {
+                    kept.push(k);
+                } else {
+                    removed += u64::from(listed && !state.is_left_out(&k));
+                }
             }
-            c.execute("DELETE FROM records WHERE key > ?1", params![after])?;
-            c.execute("DELETE FROM files WHERE key > ?1", params![after])?;
+            if kept.is_empty() {
+                c.execute("DELETE FROM records WHERE key > ?1", params![after])?;
+                c.execute("DELETE FROM files WHERE key > ?1", params![after])?;
+            } else {
+                // Between the rows kept, in key order: above `after`, below the first kept,
+                // then between each kept and the next.
+                let mut from = after.clone();
+                for k in kept.iter().map(Some).chain([None]) {
+                    for table in ["records", "files"] {
+                        match k {
+                            Some(k) => c.execute(
+                                &format!("DELETE FROM {table} WHERE key > ?1 AND key < ?2"),
+                                params![from, k],
+                            )?,
+                            None => c.execute(
+                                &format!("DELETE FROM {table} WHERE key > ?1"),
+                                params![from],
+                            )?,
+                        };
+                    }
+                    if let Some(k) = k {
+                        from = k.clone();
+                    }
+                }
+            }
             let dropped: Option<i64> = c
                 .query_row("SELECT value FROM meta WHERE name = 'removed'", [], |r| {
                     r.get(0)

@@ -300,6 +300,63 @@ fn the_same_roots_in_another_order_are_the_same_scope() {
     assert_eq!(incremental(&run([&b, &a])), (2, 0, 0), "not another scope");
 }
 
+/// A directory the scan cannot read this time (its permissions changed) holds files not
+/// seen, not files gone: they are not counted removed, and once it can be read again they are
+/// reused, not read again. Among the files walked and after the last of them. As `nobody`,
+/// for permissions to apply (tests run as root in CI).
+#[test]
+fn files_in_a_directory_that_cannot_be_read_are_not_gone() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = Work::new();
+    let files = ["a.txt", "sub/b.txt", "sub/c.txt", "z.txt", "zz/d.txt"];
+    for name in files {
+        w.file(name, format!("fnr {FNR}\n"));
+    }
+    let names = ["", "tree", "key", "tree/sub", "tree/zz"].into_iter();
+    for p in names
+        .map(|n| w.path().join(n))
+        .chain(files.map(|n| w.tree().join(n)))
+    {
+        std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+    }
+    settle();
+    let scan = || {
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(assert_cmd::cargo::cargo_bin("kartlegg"))
+            .args(["scan", "--format", "json", "--no-progress", "--state"])
+            .arg(w.state())
+            .arg("--hash-key-file")
+            .arg(w.key())
+            .arg(w.tree())
+            .output()
+            .expect("setpriv (util-linux) runs");
+        let inv: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        inv
+    };
+    assert_eq!(incremental(&scan()), (0, 5, 0));
+    let mode = |dir: &str, mode: u32| {
+        fs::set_permissions(w.tree().join(dir), fs::Permissions::from_mode(mode)).unwrap()
+    };
+    mode("sub", 0o000);
+    mode("zz", 0o000);
+    let closed = scan();
+    assert_eq!(incremental(&closed), (2, 0, 0), "nothing removed");
+    for dir in ["sub", "zz"] {
+        assert_eq!(status(file(&closed, dir)), ("error", "permission_denied"));
+    }
+    mode("sub", 0o755);
+    mode("zz", 0o755);
+    assert_eq!(incremental(&scan()), (5, 0, 0), "reused, not read again");
+    // Gone while it could not be read: found gone once it can.
+    fs::remove_file(w.tree().join("sub/c.txt")).unwrap();
+    mode("sub", 0o000);
+    assert_eq!(incremental(&scan()), (3, 0, 0));
+    mode("sub", 0o755);
+    assert_eq!(incremental(&scan()), (4, 0, 1));
+}
+
 #[test]
 fn files_left_out_by_exclude_are_not_counted_as_removed() {
     let w = Work::new();
