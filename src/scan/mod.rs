@@ -1008,6 +1008,9 @@ pub fn run_with_state(
             .map_err(ScanError::Report)
     })?;
     state_result?;
+    if let (Some(st), Some(i)) = (state, &summary.incremental) {
+        st.reported(i.removed);
+    }
     Ok(Outcome {
         summary,
         personal: totals.personal,

@@ -852,6 +852,22 @@ impl State {
         Ok((!out.is_empty()).then_some(out))
     }
 
+    /// The report that counts the files found gone ([`Writer::finish`]) is in place: the
+    /// count starts again from zero, and the log is folded in again. A failure here leaves
+    /// the count to be reported again by the next scan.
+    pub fn reported(&self, removed: u64) {
+        if self.reveal || removed == 0 {
+            return;
+        }
+        let conn = self.conn();
+        if conn
+            .execute("DELETE FROM meta WHERE name = 'removed'", [])
+            .is_ok()
+        {
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    }
+
     /// Folds the write-ahead log into the database, so the state is one file at rest: after
     /// [`Writer::finish`], while the scan writes its report. If it fails, the log stays
     /// beside the database, which reads it as part of itself.
@@ -1214,7 +1230,8 @@ impl Writer<'_> {
 
     /// After a complete walk: the rows after the last file walked are files that are gone;
     /// they are counted and deleted. Returns the counts for the summary: removed are the files
-    /// gone since the last scan that completed, dropped by this scan or by scans killed since.
+    /// gone since the last scan whose report was made ([`State::reported`]), dropped by this
+    /// scan or by scans killed or failed since.
     pub fn finish(mut self) -> Result<Incremental, StateError> {
         let after = self
             .state
@@ -1266,13 +1283,22 @@ impl Writer<'_> {
                     }
                 }
             }
+            // Kept with the others found gone until the report that counts them is in place
+            // ([`State::reported`]): a scan that fails or is killed before that leaves them to
+            // the next.
+            if removed > 0 {
+                c.execute(
+                    "INSERT INTO meta (name, value) VALUES ('removed', ?1)
+                     ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                    params![removed as i64],
+                )?;
+            }
             let dropped: Option<i64> = c
                 .query_row("SELECT value FROM meta WHERE name = 'removed'", [], |r| {
                     r.get(0)
                 })
                 .optional()?;
-            removed += dropped.unwrap_or(0).max(0) as u64;
-            c.execute("DELETE FROM meta WHERE name = 'removed'", [])?;
+            removed = dropped.unwrap_or(0).max(0) as u64;
             Ok(())
         });
         self.commit();
@@ -1523,9 +1549,12 @@ mod tests {
         assert!(w.close().is_none());
         assert_eq!(st.unchanged_all(&[&id]).unwrap().0, [Stored::Nothing]);
         drop(st);
-        // The next scan finds nothing gone itself, and reports it; the one after, nothing.
+        // The next scan finds nothing gone itself, and counts it; if its report is not made,
+        // the one after counts it again; once a report is made, nothing.
         let st = opened(&db);
         assert_eq!(st.writer().finish().unwrap().removed, 1);
+        assert_eq!(st.writer().finish().unwrap().removed, 1);
+        st.reported(1);
         assert_eq!(st.writer().finish().unwrap().removed, 0);
     }
 

@@ -357,6 +357,47 @@ fn files_in_a_directory_that_cannot_be_read_are_not_gone() {
     assert_eq!(incremental(&scan()), (4, 0, 1));
 }
 
+/// Files found gone are counted by the report that is made: a scan whose report fails (a
+/// full disk, here `/dev/full`) after its state is finished leaves them to the next scan.
+#[test]
+fn files_gone_are_reported_by_the_next_report_made() {
+    let w = Work::new();
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        w.file(name, format!("fnr {FNR}\n"));
+    }
+    settle();
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 3, 0));
+    fs::remove_file(w.tree().join("c.txt")).unwrap();
+    let failed = kartlegg()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--no-progress",
+            "-o",
+            "/dev/full",
+        ])
+        .arg("--state")
+        .arg(w.state())
+        .arg("--hash-key-file")
+        .arg(w.key())
+        .arg(w.tree())
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(2), "{failed:?}");
+    let next = w.scan_state(&[]).inv;
+    assert_eq!(
+        incremental(&next),
+        (2, 0, 1),
+        "c.txt counted once it is reported"
+    );
+    assert_eq!(
+        incremental(&w.scan_state(&[]).inv),
+        (2, 0, 0),
+        "and once only"
+    );
+}
+
 #[test]
 fn files_left_out_by_exclude_are_not_counted_as_removed() {
     let w = Work::new();
