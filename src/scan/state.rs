@@ -1186,7 +1186,17 @@ impl Writer<'_> {
             for j in jobs.values_mut().filter(|j| !j.held.is_empty()) {
                 let path = key(&j.id.path);
                 if !j.row {
-                    write_row(c, &path, &j.id, &settings, 0)?;
+                    // A file the last inventory listed stays listed while it is read again:
+                    // gone by the next scan, it is counted removed.
+                    let listed = j.id.known
+                        && c.prepare_cached(&format!(
+                            "SELECT complete IN ({COMPLETE}, {LISTED}) FROM files WHERE key = ?1"
+                        ))?
+                        .query_row(params![path], |r| r.get::<_, bool>(0))
+                        .optional()?
+                        .unwrap_or(false);
+                    let row = if listed { LISTED } else { 0 };
+                    write_row(c, &path, &j.id, &settings, row)?;
                     j.row = true;
                 }
                 write_records(c, &path, j.held.drain(..))?;
@@ -1837,6 +1847,29 @@ mod tests {
         let (other_dir, _, other, _) = a_file("new.txt");
         assert_eq!(st.unchanged_all(&[&other]).unwrap().0, [Stored::Nothing]);
         drop(other_dir);
+
+        // Read again (it changed) and killed past the bound: listed in the last inventory,
+        // it stays listed, so once it is gone it is counted removed.
+        let mut w = st.writer();
+        let mut again = id.clone();
+        again.known = true;
+        w.begin(3, again);
+        for i in 0..9 {
+            w.record(3, &member(i));
+        }
+        assert!(w.close().is_none());
+        let complete: i64 = st
+            .conn()
+            .query_row("SELECT complete FROM files", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(complete, LISTED);
+        drop(st);
+        let st = opened(&db);
+        assert_eq!(
+            st.writer().finish().unwrap().removed,
+            1,
+            "gone: nothing walked"
+        );
     }
 
     #[test]
