@@ -83,6 +83,8 @@ fn stable_json(mut v: Value, root: &Path) -> Value {
                             | "as_of"
                             | "mode"
                             | "rules_hash"
+                            // of the temporary root's name
+                            | "roots_digest"
                     ) || k.starts_with("duration")
                         || k.ends_with("_ms")
                         || k.ends_with("_seconds")
