@@ -451,8 +451,12 @@ impl Gate<'_, '_> {
             let totals = value_counts(&top.findings);
             let path = top.path.clone();
             top.findings.retain(|f| {
+                // A table's record is located at the line it starts on, not at its value's:
+                // a value changed on a later line of a record over several lines (a quoted
+                // CSV field, an SQL tuple) is decided by the counts below alone.
+                let record = f.location.row.is_some() || f.location.table.is_some();
                 let added = match (&old.added, file_line(&f.location)) {
-                    (Some(added), Some(n)) => added.contains(&n),
+                    (Some(added), Some(n)) if !record => added.contains(&n),
                     _ => true,
                 };
                 added && seen.is_none_or(|s| !s.contains(&(path.clone(), f.fingerprint.clone())))

@@ -86,6 +86,36 @@ fn reindented_and_reformatted_json_adds_nothing() {
     );
 }
 
+/// A record over several lines (a quoted CSV field with a line break, an SQL tuple written
+/// one value a line) is located at its first line: a number changed on a later line of it
+/// is added all the same, and one left as it was is not.
+#[test]
+fn a_number_changed_inside_a_record_over_several_lines_fails() {
+    let r = Repo::new();
+    let csv = |fnr: &str| format!("id,notat,fnr\n1,\"kort\",{REAL}\n2,\"lang\nnotat\",{fnr}\n");
+    let sql = |fnr: &str| {
+        format!("INSERT INTO person (id, navn, fnr) VALUES (1,\n  'Kari',\n  '{fnr}');\n")
+    };
+    r.stage("data/kunder.csv", csv("15021951940"));
+    r.stage("db/seed.sql", sql("15021951940"));
+    r.commit("data");
+    r.stage("data/kunder.csv", csv(REAL2));
+    r.stage("db/seed.sql", sql(REAL2));
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let f = failing(&o);
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert!(f.iter().all(|l| l.contains("200********")), "{f:?}");
+    // Only a line of text around them changed: nothing is added.
+    r.commit("changed");
+    r.stage(
+        "data/kunder.csv",
+        format!("id,notat,fnr\n1,\"kort\",{REAL}\n2,\"lengre\nnotat\",{REAL2}\n"),
+    );
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+}
+
 #[test]
 fn a_dump_that_rewrites_its_insert_line_adds_only_the_new_row() {
     let r = Repo::new();
