@@ -637,14 +637,26 @@ pub(crate) fn lfs_pointer(data: &[u8]) -> Option<(String, u64)> {
     if data.len() > 1024 || !data.starts_with(SPEC) {
         return None;
     }
-    let text = std::str::from_utf8(data).ok()?;
+    let text = std::str::from_utf8(&data[SPEC.len()..]).ok()?;
     let mut oid = None;
     let mut size = None;
+    // Only what the spec allows after the version: any other line makes it a file of text
+    // that starts like a pointer, and it is read as text (a pointer is never read).
     for line in text.lines() {
         if let Some(o) = line.strip_prefix("oid sha256:") {
-            oid = Some(o.trim().to_string());
+            let hex = o.len() == 64 && o.bytes().all(|b| b.is_ascii_hexdigit());
+            oid = Some(hex.then(|| o.to_string())?);
         } else if let Some(n) = line.strip_prefix("size ") {
-            size = n.trim().parse().ok();
+            size = Some(
+                n.parse()
+                    .ok()
+                    .filter(|_| n.bytes().all(|b| b.is_ascii_digit()))?,
+            );
+        } else if !line
+            .split_once(' ')
+            .is_some_and(|(k, _)| k.starts_with("ext-") && !k.contains(':'))
+        {
+            return None;
         }
     }
     Some((oid?, size?))
@@ -754,6 +766,14 @@ mod tests {
         );
         assert_eq!(lfs_pointer(b"version 1\noid sha256:ab\nsize 1\n"), None);
         assert_eq!(lfs_pointer(&p[..60]), None, "no oid, no size");
+        // Text that only starts like a pointer is not one: it is read.
+        let more = [&p[..], b"kunde: Kari, fnr 13897210066\n"].concat();
+        assert_eq!(lfs_pointer(&more), None);
+        let bad_oid = String::from_utf8_lossy(p).replace("4d7a", "xyz4");
+        assert_eq!(lfs_pointer(bad_oid.as_bytes()), None);
+        let v = p.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let ext = [&p[..v], b"ext-0-foo sha256:00\n", &p[v..]].concat();
+        assert!(lfs_pointer(&ext).is_some(), "extensions are the spec's");
     }
 
     #[test]
