@@ -36,9 +36,9 @@ fn baseline_path(repo: &Repo, given: Option<&Path>) -> PathBuf {
 }
 
 /// The baseline in force: the given file (which must exist), or the default one if it exists.
-fn load_baseline(repo: &Repo, given: Option<&Path>) -> Result<Option<Baseline>> {
+fn load_baseline(repo: &Repo, given: Option<&Path>, new: bool) -> Result<Option<Baseline>> {
     let path = baseline_path(repo, given);
-    if given.is_some() || path.exists() {
+    if given.is_some() && !new || path.exists() {
         return Baseline::load(&path).map(Some);
     }
     Ok(None)
@@ -63,6 +63,8 @@ struct Request<'a> {
     config: Option<&'a Path>,
     rules: Option<&'a Path>,
     baseline: Option<&'a Path>,
+    /// A `--baseline` that does not exist yet is one to start (`baseline add`), not an error.
+    new_baseline: bool,
     /// `--fail-on`, which overrides the configuration for every kind.
     fail_on: Option<Confidence>,
     fail_on_synthetic: bool,
@@ -95,7 +97,7 @@ impl Setup {
         if let Some(c) = &config {
             c.check_kinds(known_kinds(&det))?;
         }
-        let baseline = load_baseline(&repo, req.baseline)?;
+        let baseline = load_baseline(&repo, req.baseline, req.new_baseline)?;
         // Baseline fingerprints only match under the baseline's own key.
         let key = baseline.as_ref().map_or(provided_key, Baseline::key);
         let fail_on = match (req.fail_on, config.as_ref().and_then(|c| c.fail_on.clone())) {
@@ -171,6 +173,7 @@ pub(super) fn scan(args: &ScanArgs, source: Source) -> Result<u8> {
             config: args.config.as_deref(),
             rules: args.rules.as_deref(),
             baseline: args.gate.baseline.as_deref(),
+            new_baseline: false,
             fail_on: args.gate.fail_on,
             fail_on_synthetic: args.gate.fail_on_synthetic,
             exclude: &args.exclude,
@@ -285,6 +288,7 @@ pub(super) fn baseline_add(args: &BaselineAddArgs) -> Result<u8> {
             config: args.config.as_deref(),
             rules: args.rules.as_deref(),
             baseline: args.gate.baseline.as_deref(),
+            new_baseline: true,
             fail_on: args.gate.fail_on,
             fail_on_synthetic: args.gate.fail_on_synthetic,
             exclude: &[],
@@ -432,6 +436,7 @@ pub(super) fn baseline_update(args: &BaselineUpdateArgs) -> Result<u8> {
             config: args.config.as_deref(),
             rules: args.rules.as_deref(),
             baseline: args.baseline.as_deref(),
+            new_baseline: false,
             fail_on: Some(Confidence::Low),
             fail_on_synthetic: true,
             exclude: &[],

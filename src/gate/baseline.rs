@@ -96,6 +96,11 @@ impl Baseline {
             .dedup_by(|a, b| a.path == b.path && a.fingerprint == b.fingerprint);
         let mut text = serde_json::to_string_pretty(self)?;
         text.push('\n');
+        // A new baseline may be named in a directory of its own (`--baseline ci/...`).
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot make {}", dir.display()))?;
+        }
         let tmp = path.with_extension("json.partial");
         std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;

@@ -201,6 +201,35 @@ fn reviewer_is_needed_when_git_has_no_user_email() {
     );
 }
 
+/// `baseline add --baseline FILE` starts FILE when it does not exist yet, as it starts the
+/// default one; the scan with the same `--baseline` then passes, and one without it fails.
+#[test]
+fn baseline_add_starts_the_baseline_it_is_given() {
+    let r = Repo::new();
+    r.stage("a.txt", format!("fnr {REAL}\n"));
+    let o = r.kartlegg(&[
+        "baseline",
+        "add",
+        "--staged",
+        "--baseline",
+        "ci/unntak.json",
+        "a.txt:1",
+        "--reviewer",
+        "K",
+        "--reason",
+        "r",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(r.path().join("ci/unntak.json").exists());
+    assert!(!r.path().join(".kartlegg-baseline.json").exists());
+    let o = r.kartlegg(&["scan", "--staged", "--baseline", "ci/unntak.json"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(code(&r.kartlegg(&["scan", "--staged"])), 1);
+    // A scan given a baseline that does not exist is still an error.
+    let o = r.kartlegg(&["scan", "--staged", "--baseline", "ci/ingen.json"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}
+
 #[test]
 fn a_baseline_that_ci_will_not_see_is_pointed_out() {
     let r = Repo::new();
