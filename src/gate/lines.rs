@@ -134,7 +134,7 @@ pub(crate) fn write_github(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> 
         let l = &h.finding.location;
         let mut props = format!("file={}", property(&h.file));
         // Only a line of the file itself: GitHub shows the annotation on it.
-        if let Some(line) = super::file_line(l) {
+        if let Some(line) = h.file_line() {
             props.push_str(&format!(",line={line}"));
             if let Some(c) = super::char_column(l) {
                 props.push_str(&format!(",col={c}"));

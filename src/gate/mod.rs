@@ -128,6 +128,21 @@ pub(crate) struct Hit {
     pub verdict: Verdict,
 }
 
+impl Hit {
+    /// The line of the repository file the finding is on: none for a member of an archive
+    /// (its line is the member's, not the file's) or a place inside a document.
+    pub(crate) fn file_line(&self) -> Option<u64> {
+        file_line(&self.finding.location).filter(|_| self.path == self.file)
+    }
+
+    /// The member of an archive the finding is in, if it is in one.
+    pub(crate) fn member(&self) -> Option<&str> {
+        self.path
+            .strip_prefix(self.file.as_str())
+            .and_then(|m| m.strip_prefix("!/"))
+    }
+}
+
 /// A file or member whose content could not be read completely.
 #[derive(Debug, Clone)]
 pub(crate) struct Unscanned {

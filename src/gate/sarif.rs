@@ -73,7 +73,7 @@ fn result(h: &Hit, rule_index: &BTreeMap<&str, usize>) -> Value {
         json!({ "artifactLocation": { "uri": uri(&h.file), "uriBaseId": "%SRCROOT%" } });
     // A region is a place in the file itself; lines inside a document part or an e-mail
     // are said in the location's message.
-    if let Some(line) = super::file_line(&f.location) {
+    if let Some(line) = h.file_line() {
         let mut region = json!({ "startLine": line });
         if let Some(c) = super::char_column(&f.location) {
             region["startColumn"] = json!(c);
@@ -99,8 +99,17 @@ fn result(h: &Hit, rule_index: &BTreeMap<&str, usize>) -> Value {
         r["ruleIndex"] = json!(i);
     }
     let mut inner = lines::inner_place(&f.location);
-    if let (None, Some(n)) = (super::file_line(&f.location), f.location.line) {
-        inner = Some(format!("{}, line {n}", inner.unwrap_or_default()));
+    if let (None, Some(n)) = (h.file_line(), f.location.line) {
+        inner = Some(match inner {
+            Some(i) => format!("{i}, line {n}"),
+            None => format!("line {n}"),
+        });
+    }
+    if let Some(m) = h.member() {
+        inner = Some(match inner {
+            Some(i) => format!("{m}: {i}"),
+            None => m.to_string(),
+        });
     }
     if let Some(inner) = inner {
         r["locations"][0]["message"] = json!({ "text": inner });

@@ -116,6 +116,35 @@ fn a_number_changed_inside_a_record_over_several_lines_fails() {
     assert_eq!(code(&o), 0, "{}", stdout(&o));
 }
 
+/// A member of an archive has lines of its own, not the archive's: GitHub and SARIF get no
+/// line of the archive for it, and SARIF's location names the member and its line.
+#[test]
+fn a_members_line_is_not_given_as_the_archives() {
+    use std::io::Write;
+    let r = Repo::new();
+    let mut zip = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut zip);
+        z.start_file("data/kunder.csv", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        write!(z, "id;fnr\n1;{REAL}\n").unwrap();
+        z.finish().unwrap();
+    }
+    r.stage("eksport.zip", zip.into_inner());
+    let o = r.kartlegg(&["scan", "--staged", "--format", "github"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("::error file=eksport.zip,title="), "{out}");
+    let o = r.kartlegg(&["scan", "--staged", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let loc = &log["runs"][0]["results"][0]["locations"][0];
+    assert!(loc["physicalLocation"].get("region").is_none(), "{loc}");
+    assert_eq!(
+        loc["message"]["text"], "data/kunder.csv: row 1, column fnr, line 2",
+        "{loc}"
+    );
+}
+
 #[test]
 fn a_dump_that_rewrites_its_insert_line_adds_only_the_new_row() {
     let r = Repo::new();
