@@ -301,6 +301,13 @@ pub(super) fn baseline_add(args: &BaselineAddArgs) -> Result<u8> {
             "give --reviewer NAME (the default is `git config user.email`, which is not set)",
         )?,
     };
+    // The baseline is committed and never scanned: its reasons must hold no value either.
+    let masked = crate::scan::mask_names(&setup.det, &args.reason);
+    if masked != args.reason {
+        bail!(
+            "the --reason holds a value kartlegg finds (\"{masked}\"): the baseline holds no raw values; say why without it"
+        );
+    }
     let path = baseline_path(&setup.repo, args.gate.baseline.as_deref());
     // A new baseline's key is made here: the scan must use it.
     let mut b = setup.baseline.take().unwrap_or_default();

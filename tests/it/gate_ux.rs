@@ -225,6 +225,29 @@ fn baseline_add_starts_the_baseline_it_is_given() {
     let o = r.kartlegg(&["scan", "--staged", "--baseline", "ci/unntak.json"]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert_eq!(code(&r.kartlegg(&["scan", "--staged"])), 1);
+    // A reason with a value in it would put the value in the committed baseline.
+    let o = r.kartlegg(&[
+        "baseline",
+        "add",
+        "--staged",
+        "--baseline",
+        "ci/unntak.json",
+        "a.txt:1",
+        "--reviewer",
+        "K",
+        "--reason",
+        &format!("testperson {REAL}"),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the baseline holds no raw values"),
+        "{}",
+        stderr(&o)
+    );
+    assert_no_raw(&o, &[REAL]);
+    assert!(!std::fs::read_to_string(r.path().join("ci/unntak.json"))
+        .unwrap()
+        .contains(REAL));
     // A scan given a baseline that does not exist is still an error.
     let o = r.kartlegg(&["scan", "--staged", "--baseline", "ci/ingen.json"]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
