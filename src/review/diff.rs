@@ -366,6 +366,34 @@ impl Visitor for New<'_> {
         self.diff.new_started = b.started().map(str::to_string);
         self.diff.same_key = matches!((a.key(), b.key()),
             (KeyKind::Provided { id: Some(x) }, KeyKind::Provided { id: Some(y) }) if x == y);
+        let scan =
+            |h: &Header, path: &[&str]| path.iter().fold(&h.raw["scan"], |v, p| &v[*p]).clone();
+        // Roots whose masked names look alike: under one key, their digests tell them apart.
+        let digest = |h: &Header| scan(h, &["roots_digest"]);
+        if self.diff.same_key && digest(a) != digest(b) {
+            bail!(
+                "the inventories are of different roots (their names are masked alike: {}): diff compares two scans of the same roots",
+                self.diff.roots.join(", ")
+            );
+        }
+        // A `--find` inventory lists only the files with the values sought: against any other,
+        // the rest would all be "gone" or "new".
+        let find = |h: &Header| scan(h, &["options", "find_digest"]);
+        let (fa, fb) = (find(a), find(b));
+        if fa.is_null() != fb.is_null() || self.diff.same_key && fa != fb {
+            let what = |h: &Header| {
+                if find(h).is_null() {
+                    "a whole scan"
+                } else {
+                    "a scan for the values --find sought"
+                }
+            };
+            bail!(
+                "the inventories are of different searches ({} and {}): diff compares two scans that looked for the same",
+                what(a),
+                what(b)
+            );
+        }
         Ok(())
     }
 

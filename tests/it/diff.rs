@@ -184,6 +184,43 @@ fn inventories_of_other_roots_are_refused() {
     assert!(err.contains("different roots"), "{err}");
 }
 
+/// Roots whose names mask alike (two synthetic numbers, `138*********`) are told apart by
+/// their digest under the key; a scan for the values `--find` sought lists only the files
+/// with them, and compares only with a scan for the same.
+#[test]
+fn roots_masked_alike_and_searches_are_told_apart() {
+    let work = tempfile::tempdir().unwrap();
+    let [a, b] = ["13897210066", "13897210147"].map(|n| {
+        let root = work.path().join(format!("kunde-{n}"));
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("a.txt"), format!("fnr {FNR}\n")).unwrap();
+        root
+    });
+    let k = key(work.path());
+    let k = ["--hash-key-file", k.to_str().unwrap()];
+    let (old, new) = (work.path().join("a.json"), work.path().join("b.json"));
+    let (ia, ib) = (inventory(&a, &old, &k), inventory(&b, &new, &k));
+    assert_eq!(ia["scan"]["roots"], ib["scan"]["roots"]);
+    let (code, _, err) = diff(&old, &new, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("different roots (their names are masked alike"),
+        "{err}"
+    );
+
+    let found = work.path().join("found.json");
+    inventory(&a, &found, &[k[0], k[1], "--find", FNR]);
+    for (x, y) in [(&old, &found), (&found, &old)] {
+        let (code, _, err) = diff(x, y, &[]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("different searches"), "{err}");
+    }
+    let again = work.path().join("again.json");
+    inventory(&a, &again, &[k[0], k[1], "--find", FNR]);
+    let (code, _, err) = diff(&found, &again, &[]);
+    assert_eq!(code, 0, "{err}");
+}
+
 /// A shard against the whole scan (or another shard) would list the other shards' files as
 /// gone or new: refused, pointing at merge. Shards of one number compare.
 #[test]
