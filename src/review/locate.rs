@@ -104,6 +104,23 @@ impl Targets {
             let mut cands = Vec::new();
             det.scan(&text, &ChunkContext::default(), &mut cands);
             let mut kinds: Vec<(String, String)> = Vec::new();
+            // One value an argument: a second of a kind would be sought in silence or not
+            // at all. (The same value found twice, or under two kinds, is one.)
+            let mut values: Vec<&str> = Vec::new();
+            for c in cands.iter().filter(|c| c.end > start) {
+                if !values.contains(&c.value.as_str()) {
+                    values.push(&c.value);
+                }
+            }
+            if values.len() > 1 {
+                bail!(
+                    "{} value {n} holds {} values: give each on its own ({} A {} B; none is shown here)",
+                    q.family.flag(),
+                    values.len(),
+                    q.family.flag(),
+                    q.family.flag()
+                );
+            }
             let mut add = |kind: &str, value: &str| {
                 if !kinds.iter().any(|(k, _)| k == kind) {
                     t.by_fingerprint.insert(key.fingerprint(kind, value), n);

@@ -212,6 +212,18 @@ fn locate_refuses_what_cannot_match() {
         !err.contains("13097248023"),
         "the value is not echoed: {err}"
     );
+    // Two numbers in one argument: the second was dropped in silence.
+    let two = format!("{FNR} {FNR2}");
+    let (code, _, err) = locate(
+        &keyed,
+        &["--hash-key-file", key.to_str().unwrap(), "--fnr", &two],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--fnr value 1 holds 2 values: give each on its own"),
+        "{err}"
+    );
+    assert!(!err.contains(FNR) && !err.contains(FNR2), "{err}");
     let (code, _, err) = locate(&keyed, &["--fnr", FNR]);
     assert_eq!(code, 2);
     assert!(err.contains("--hash-key-file"), "{err}");
