@@ -17,6 +17,21 @@ use super::lang::Lang;
 use super::rows::{self, KINDS};
 use super::{FileRecord, Report, Summary};
 
+/// The most characters an Excel cell holds.
+const CELL_MAX: usize = 32_767;
+
+/// `text` as a cell holds it: cut, and marked where cut, past [`CELL_MAX`] (a path thousands
+/// of levels deep; Excel refuses the whole workbook otherwise).
+fn fits(text: &str) -> std::borrow::Cow<'_, str> {
+    const CUT: &str = " …";
+    // Characters are at most 4 bytes: a text of up to CELL_MAX bytes fits whatever it holds.
+    if text.len() <= CELL_MAX || text.chars().count() <= CELL_MAX {
+        return text.into();
+    }
+    let keep: String = text.chars().take(CELL_MAX - CUT.chars().count()).collect();
+    (keep + CUT).into()
+}
+
 const OVERVIEW: usize = 0;
 const FILES: usize = 1;
 const FINDINGS: usize = 2;
@@ -196,9 +211,9 @@ impl<W: Write + io::Seek + Send> XlsxReport<W> {
         let ws = self.book.worksheet_from_index(FILES)?;
         let (dir, name) = rows::split_path(&rec.path);
         let meta = rec.meta.as_ref();
-        ws.write_string(r, 0, &rec.path)?;
-        ws.write_string(r, 1, dir.unwrap_or(""))?;
-        ws.write_string(r, 2, name)?;
+        ws.write_string(r, 0, fits(&rec.path))?;
+        ws.write_string(r, 1, fits(dir.unwrap_or("")))?;
+        ws.write_string(r, 2, fits(name))?;
         ws.write_string(r, 3, &rec.file_type)?;
         ws.write_string(r, 4, rec.status.as_str())?;
         ws.write_string(r, 5, rec.reason.as_deref().unwrap_or(""))?;
@@ -252,10 +267,10 @@ impl<W: Write + io::Seek + Send> XlsxReport<W> {
             let lang = self.lang;
             let reveal = self.reveal;
             let ws = self.book.worksheet_from_index(FINDINGS)?;
-            ws.write_string(r, 0, &rec.path)?;
+            ws.write_string(r, 0, fits(&rec.path))?;
             ws.write_string(r, 1, f.kind)?;
             ws.write_string(r, 2, f.confidence.as_str())?;
-            ws.write_string(r, 3, rows::location(&f.location, lang))?;
+            ws.write_string(r, 3, fits(&rows::location(&f.location, lang)))?;
             ws.write_string(r, 4, &f.masked)?;
             ws.write_string(r, 5, &f.fingerprint)?;
             ws.write_string(r, 6, rows::flags(f, lang))?;
@@ -264,7 +279,7 @@ impl<W: Write + io::Seek + Send> XlsxReport<W> {
             }
             if reveal {
                 ws.write_string(r, 8, f.value.as_deref().unwrap_or(""))?;
-                ws.write_string(r, 9, f.context.as_deref().unwrap_or(""))?;
+                ws.write_string(r, 9, fits(f.context.as_deref().unwrap_or("")))?;
             }
         }
         Ok(())
@@ -279,11 +294,11 @@ impl<W: Write + io::Seek + Send> XlsxReport<W> {
         };
         let date = self.date.clone();
         let ws = self.book.worksheet_from_index(UNSCANNED)?;
-        ws.write_string(r, 0, &rec.path)?;
+        ws.write_string(r, 0, fits(&rec.path))?;
         ws.write_string(r, 1, &rec.file_type)?;
         ws.write_string(r, 2, rec.status.as_str())?;
         ws.write_string(r, 3, rec.reason.as_deref().unwrap_or(""))?;
-        ws.write_string(r, 4, rec.detail.as_deref().unwrap_or(""))?;
+        ws.write_string(r, 4, fits(rec.detail.as_deref().unwrap_or("")))?;
         if let Some(m) = &rec.meta {
             ws.write_number(r, 5, m.size as f64)?;
             write_time(ws, r, 6, &m.modified, &date)?;
@@ -336,7 +351,7 @@ impl<W: Write + io::Seek + Send> XlsxReport<W> {
         let mut r = 1u32;
         for (path, i) in order.iter().take(MAX_ROWS as usize - 1) {
             let n = &self.folders.nodes[*i];
-            ws.write_string(r, 0, path)?;
+            ws.write_string(r, 0, fits(path))?;
             for (c, v) in [
                 n.files,
                 n.with_findings,

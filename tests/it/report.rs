@@ -479,6 +479,37 @@ fn xlsx_part(path: &Path, name: &str) -> String {
     s
 }
 
+/// A path longer than a cell holds (32,767 characters: a tree thousands of levels deep) is
+/// cut and marked in the workbook; it stopped the whole workbook before.
+#[test]
+fn a_path_longer_than_a_cell_is_cut_in_the_workbook() {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let inv_path = work.path().join("inv.json");
+    let mut inv = inventory(tree.path(), &inv_path, &[]);
+    let long = format!("/{}/", "å".repeat(40_000));
+    let files = inv["files"].as_array_mut().unwrap();
+    let last = files.last_mut().unwrap();
+    let path = last["path"].as_str().unwrap().replacen('/', &long, 1);
+    last["path"] = path.into();
+    std::fs::write(&inv_path, serde_json::to_vec(&inv).unwrap()).unwrap();
+    let book = work.path().join("rapport.xlsx");
+    report(&inv_path, &book, &[]);
+    let mut x: Xlsx<_> = open_workbook(&book).unwrap();
+    let files = x.worksheet_range("Filer").unwrap();
+    let cut = files
+        .rows()
+        .filter_map(|r| match &r[0] {
+            Data::String(p) if p.starts_with("/åå") => Some(p.clone()),
+            _ => None,
+        })
+        .next()
+        .expect("the long path's row");
+    assert_eq!(cut.chars().count(), 32_767);
+    assert!(cut.ends_with(" …"));
+}
+
 #[test]
 fn xlsx_has_five_sheets_with_typed_cells() {
     use calamine::{open_workbook, Data, Reader, Xlsx};
