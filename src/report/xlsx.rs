@@ -334,7 +334,7 @@ impl<W: Write + io::Seek + Send> XlsxReport<W> {
             "col_files",
             "col_with_findings",
             "col_findings",
-            "col_overdue",
+            "col_files_overdue",
             "col_unscanned",
             "col_bytes",
         ];
@@ -479,6 +479,7 @@ impl<W: Write + io::Seek + Send> XlsxReport<W> {
                     (t("decided"), d.decided, String::new()),
                     (t("undecided"), d.undecided, String::new()),
                     (t("stale"), d.stale, String::new()),
+                    (t("keep_expired"), d.keep_expired, String::new()),
                 ],
             );
         }

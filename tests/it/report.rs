@@ -564,6 +564,12 @@ fn xlsx_has_five_sheets_with_typed_cells() {
         .find(|r| r[0].to_string().ends_with("/kurs"))
         .unwrap();
     assert_eq!(kurs_dir[3], Data::Float(6.0), "findings under kurs");
+    let heads = folders.rows().next().unwrap();
+    assert_eq!(
+        heads[4],
+        Data::String("Filer over tiden".into()),
+        "a count of files"
+    );
     let un = x.worksheet_range("Ikke skannet").unwrap();
     assert_eq!(
         un.height() - 1,
