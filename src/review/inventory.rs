@@ -297,6 +297,11 @@ pub(crate) fn document_end(n: usize, line: &str) -> Result<Option<(Summary, Opti
 /// takes the previous batch: parsing is most of the work of a report.
 const BATCH: usize = 2048;
 
+/// Bytes of lines a batch holds at most besides: records with thousands of findings each are
+/// hundreds of kilobytes, and four batches of them (read, parsed, queued, used) held
+/// hundreds of megabytes.
+const BATCH_BYTES: usize = 2 << 20;
+
 fn read_lines(
     header: Header,
     layout: Layout,
@@ -312,10 +317,15 @@ fn read_lines(
             let mut n = 1;
             loop {
                 let mut batch = Vec::with_capacity(BATCH);
-                for line in lines.by_ref().take(BATCH) {
+                let mut bytes = 0;
+                while batch.len() < BATCH && bytes < BATCH_BYTES {
+                    let Some(line) = lines.next() else { break };
                     n += 1;
                     match line {
-                        Ok(l) => batch.push((n, l)),
+                        Ok(l) => {
+                            bytes += l.len();
+                            batch.push((n, l))
+                        }
                         Err(e) => {
                             let _ = tx.send(Err(anyhow!("line {n}: {e}")));
                             return;
