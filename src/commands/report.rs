@@ -138,6 +138,18 @@ impl Visitor for Feed<'_> {
 }
 
 pub(super) fn run(args: ReportArgs) -> Result<u8> {
+    let target = args.output.clone();
+    let result = write(args);
+    if result.is_err() {
+        // A report that failed is not left half made beside its name.
+        if let Some(p) = Output::partial_of(&target) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    result
+}
+
+fn write(args: ReportArgs) -> Result<u8> {
     let format = format_of(&args)?;
     if args.findings && format != ReportFormat::Csv {
         bail!(

@@ -131,8 +131,20 @@ impl Output {
     /// Whether `path` is the partial file of the report for `-o target`: a file there is
     /// taken for a stale partial and removed when the report starts.
     pub(crate) fn is_partial_of(target: &Path, path: &Path) -> bool {
-        target != Path::new("-")
-            && final_target(target).is_ok_and(|t| Self::lands_on(&Self::partial_path(&t), path))
+        Self::partial_of(target).is_some_and(|p| Self::lands_on(&p, path))
+    }
+
+    /// Where the report for `-o target` is made before it is renamed into place; none for
+    /// standard output, a device or a FIFO (written through).
+    pub(crate) fn partial_of(target: &Path) -> Option<PathBuf> {
+        if target == Path::new("-") {
+            return None;
+        }
+        let t = final_target(target).ok()?;
+        match std::fs::symlink_metadata(&t) {
+            Ok(m) if !m.is_file() => None,
+            _ => Some(Self::partial_path(&t)),
+        }
     }
 
     pub(crate) fn stdout() -> Output {

@@ -651,6 +651,39 @@ fn values_appear_only_when_the_inventory_held_them() {
     }
 }
 
+/// A report that fails part way (an inventory cut inside its list of files) leaves nothing
+/// at its name or beside it.
+#[test]
+fn a_report_that_fails_leaves_nothing_behind() {
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let whole = work.path().join("inv.json");
+    kartlegg()
+        .args(["scan", "--no-progress", "-o"])
+        .arg(&whole)
+        .arg(tree.path())
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&whole).unwrap();
+    let cut = work.path().join("cut.json");
+    std::fs::write(&cut, text.lines().take(2).collect::<Vec<_>>().join("\n")).unwrap();
+    for name in ["r.csv", "r.html", "r.xlsx"] {
+        let o = kartlegg()
+            .arg("report")
+            .arg(&cut)
+            .arg("-o")
+            .arg(work.path().join(name))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        assert!(!work.path().join(name).exists(), "{name}");
+        assert!(
+            !work.path().join(format!("{name}.partial")).exists(),
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn bad_arguments_are_refused_clearly() {
     let work = tempfile::tempdir().unwrap();
