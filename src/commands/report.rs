@@ -121,6 +121,8 @@ impl Visitor for Feed<'_> {
     }
 
     fn file(&mut self, mut rec: FileRecord) -> Result<()> {
+        // For the totals of an inventory without a summary.
+        rec.tally_listed();
         if let Some(d) = &mut self.decisions {
             d.apply(&mut rec, decisions::today());
         }

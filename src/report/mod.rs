@@ -271,6 +271,23 @@ impl Counts {
 }
 
 impl FileRecord {
+    /// The tally of a record read back from an inventory (which does not keep it), made
+    /// again from the findings it lists: by confidence, synthetic or not, distinct values.
+    /// Where decisions stand is kept.
+    pub(crate) fn tally_listed(&mut self) {
+        let review = self.tally.review;
+        self.tally = Tally::default();
+        self.tally.review = review;
+        for f in &self.findings {
+            self.tally.add(
+                f.kind,
+                f.confidence,
+                f.synthetic,
+                mask::short(&f.fingerprint),
+            );
+        }
+    }
+
     pub fn new(path: String, meta: Option<FileMeta>) -> FileRecord {
         FileRecord {
             path,

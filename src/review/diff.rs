@@ -158,6 +158,15 @@ struct Old {
     shared: HashSet<u64>,
     values: BTreeMap<String, HashSet<u64>>,
     summary: Option<Summary>,
+    /// Findings by kind as the records count them, for an inventory without a summary.
+    counted: BTreeMap<String, u64>,
+}
+
+/// Adds a record's findings by kind to `to`.
+fn count(to: &mut BTreeMap<String, u64>, rec: &FileRecord) {
+    for (k, n) in &rec.counts {
+        *to.entry(k.to_string()).or_default() += n;
+    }
 }
 
 impl Visitor for Old {
@@ -166,6 +175,7 @@ impl Visitor for Old {
         Ok(())
     }
     fn file(&mut self, rec: FileRecord) -> Result<()> {
+        count(&mut self.counted, &rec);
         let seen = Seen::of(&rec);
         for (k, v) in &seen.values {
             self.values.entry(k.clone()).or_default().extend(v);
@@ -238,6 +248,7 @@ struct New<'a> {
     diff: Diff,
     values: BTreeMap<String, HashSet<u64>>,
     summary: Option<Summary>,
+    counted: BTreeMap<String, u64>,
     /// Records at a shared path with no equal old record: compared once the equal ones
     /// have paired up, with what is left.
     pending: Vec<(String, Seen)>,
@@ -398,6 +409,7 @@ impl Visitor for New<'_> {
     }
 
     fn file(&mut self, rec: FileRecord) -> Result<()> {
+        count(&mut self.counted, &rec);
         let seen = Seen::of(&rec);
         for (k, v) in &seen.values {
             self.values.entry(k.clone()).or_default().extend(v);
@@ -430,6 +442,7 @@ impl Diff {
             diff: Diff::default(),
             values: BTreeMap::new(),
             summary: None,
+            counted: BTreeMap::new(),
             pending: Vec::new(),
         };
         inventory::read(new, &mut n)?;
@@ -442,6 +455,7 @@ impl Diff {
             mut diff,
             values,
             summary,
+            counted,
             pending: _,
         } = n;
         // What the old inventory had and the new one does not.
@@ -467,18 +481,21 @@ impl Diff {
         diff.verdicts.sort_by(|a, b| a.path.cmp(&b.path));
         diff.readable.sort_by(|a, b| a.path.cmp(&b.path));
         diff.unreadable.sort_by(|a, b| a.path.cmp(&b.path));
-        let total = |s: &Option<Summary>| {
+        // An inventory without a summary (an interrupted scan) is counted from its records:
+        // the findings by kind as they count them, the distinct values as they list them.
+        let total = |s: &Option<Summary>, counted: &BTreeMap<String, u64>| {
             s.as_ref()
-                .map(|s| s.findings_by_kind.clone())
-                .unwrap_or_default()
+                .map_or_else(|| counted.clone(), |s| s.findings_by_kind.clone())
         };
-        let distinct = |s: &Option<Summary>| {
+        let distinct = |s: &Option<Summary>, values: &BTreeMap<String, HashSet<u64>>| {
             s.as_ref()
-                .map(|s| s.distinct_by_kind.clone())
-                .unwrap_or_default()
+                .map_or_else(|| sizes(values), |s| s.distinct_by_kind.clone())
         };
-        diff.findings = changes(&total(&o.summary), &total(&summary));
-        diff.distinct = changes(&distinct(&o.summary), &distinct(&summary));
+        diff.findings = changes(&total(&o.summary, &o.counted), &total(&summary, &counted));
+        diff.distinct = changes(
+            &distinct(&o.summary, &o.values),
+            &distinct(&summary, &values),
+        );
         if diff.same_key {
             let fresh: BTreeMap<String, u64> = values
                 .iter()

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::detect::{kind, validate, ChunkContext, Detector};
 use crate::extract::Location;
 use crate::report::mask::{self, HashKey};
-use crate::report::{FileRecord, Status, Tally};
+use crate::report::{FileRecord, Status};
 
 /// What a value given on the command line is said to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -188,18 +188,10 @@ impl Targets {
         rec.counts.clear();
         rec.columns.clear();
         rec.findings_truncated = false;
-        let review = rec.tally.review;
-        rec.tally = Tally::default();
-        rec.tally.review = review;
         for f in &rec.findings {
             *rec.counts.entry(f.kind).or_default() += 1;
-            rec.tally.add(
-                f.kind,
-                f.confidence,
-                f.synthetic,
-                mask::short(&f.fingerprint),
-            );
         }
+        rec.tally_listed();
         if truncated && rec.findings.is_empty() && rec.status == Status::Scanned {
             rec.set_status(
                 Status::Partial,

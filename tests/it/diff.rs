@@ -221,6 +221,46 @@ fn roots_masked_alike_and_searches_are_told_apart() {
     assert_eq!(code, 0, "{err}");
 }
 
+/// An inventory without its summary (an interrupted scan) is counted from its records: the
+/// same scan without its summary has all its findings and values, not none.
+#[test]
+fn an_inventory_without_a_summary_is_counted_from_its_records() {
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let k = key(work.path());
+    let full = work.path().join("full.jsonl");
+    kartlegg()
+        .args([
+            "scan",
+            "--no-progress",
+            "--format",
+            "jsonl",
+            "--hash-key-file",
+        ])
+        .arg(&k)
+        .arg("-o")
+        .arg(&full)
+        .arg(tree.path())
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&full).unwrap();
+    let cut = work.path().join("cut.jsonl");
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains(r#""record":"summary""#))
+        .collect();
+    std::fs::write(&cut, lines.join("\n") + "\n").unwrap();
+    for (a, b) in [(&full, &cut), (&cut, &full)] {
+        let (code, out, err) = diff(a, b, &["--format", "json"]);
+        assert_eq!(code, 0, "{err}");
+        let d: Value = serde_json::from_str(&out).unwrap();
+        // Only changes are listed: there are none (it counted every kind down to 0).
+        for what in ["findings", "distinct"] {
+            assert_eq!(d[what], json!({}), "{what}: {d}");
+        }
+    }
+}
+
 /// A shard against the whole scan (or another shard) would list the other shards' files as
 /// gone or new: refused, pointing at merge. Shards of one number compare.
 #[test]

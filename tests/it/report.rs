@@ -651,6 +651,63 @@ fn values_appear_only_when_the_inventory_held_them() {
     }
 }
 
+/// An inventory without its summary (an interrupted scan) is reported with totals made from
+/// its records: the same as its summary's where the records list every finding.
+#[test]
+fn totals_of_an_inventory_without_a_summary_are_made_from_its_records() {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let full = work.path().join("full.jsonl");
+    let k = key(work.path());
+    kartlegg()
+        .args([
+            "scan",
+            "--no-progress",
+            "--format",
+            "jsonl",
+            "--hash-key-file",
+        ])
+        .arg(&k)
+        .arg("-o")
+        .arg(&full)
+        .arg(tree.path())
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&full).unwrap();
+    let cut = work.path().join("cut.jsonl");
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains(r#""record":"summary""#))
+        .collect();
+    std::fs::write(&cut, lines.join("\n") + "\n").unwrap();
+    let overview = |inv: &Path, name: &str| -> Vec<Vec<String>> {
+        let book = work.path().join(name);
+        report(inv, &book, &[]);
+        let mut x: Xlsx<_> = open_workbook(&book).unwrap();
+        let sheet = x.worksheet_range("Oversikt").unwrap();
+        sheet
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    };
+    let (a, b) = (overview(&full, "a.xlsx"), overview(&cut, "b.xlsx"));
+    let rows = |v: &[Vec<String>], label: &str| -> Vec<Vec<String>> {
+        v.iter().filter(|r| r[0] == label).cloned().collect()
+    };
+    // By kind with their distinct values, by confidence, synthetic.
+    for label in [
+        "E-post",
+        "Fødselsnummer",
+        "Telefon",
+        "høy",
+        "Syntetiske testnumre",
+    ] {
+        assert!(!rows(&a, label).is_empty(), "{label}: {a:?}");
+        assert_eq!(rows(&a, label), rows(&b, label), "{label}: {a:?}\n{b:?}");
+    }
+}
+
 /// A report that fails part way (an inventory cut inside its list of files) leaves nothing
 /// at its name or beside it.
 #[test]
