@@ -82,10 +82,16 @@ struct Feed<'a> {
     summary: Option<(Summary, Option<String>)>,
     /// Totals folded from the records, for an inventory without a summary.
     totals: Totals,
+    /// The day the inventory describes (`scan.as_of`; today for one without): a keep-until
+    /// is judged on it, as the scan judged it.
+    as_of: chrono::NaiveDate,
 }
 
 impl Visitor for Feed<'_> {
     fn header(&mut self, h: &Header) -> Result<()> {
+        if let Some(d) = h.raw["scan"]["as_of"].as_str().and_then(|d| d.parse().ok()) {
+            self.as_of = d;
+        }
         let open = || {
             Output::open(&self.args.output)
                 .with_context(|| format!("cannot write {}", self.args.output.display()))
@@ -124,7 +130,7 @@ impl Visitor for Feed<'_> {
         // For the totals of an inventory without a summary.
         rec.tally_listed();
         if let Some(d) = &mut self.decisions {
-            d.apply(&mut rec, decisions::today());
+            d.apply(&mut rec, self.as_of);
         }
         let bytes = rec.meta.as_ref().map_or(0, |m| m.size);
         self.totals.add(&rec, bytes, None);
@@ -174,6 +180,7 @@ fn write(args: ReportArgs) -> Result<u8> {
         decisions,
         summary: None,
         totals: Totals::default(),
+        as_of: decisions::today(),
     };
     inventory::read(&args.inventory, &mut feed)?;
     let mut writer = feed.writer.take().expect("the reader gives a header");

@@ -386,6 +386,8 @@ impl<W: Write> Report for HtmlReport<W> {
             "lang": self.lang.code(),
             "roots": h["scan"]["roots"],
             "started": h["scan"]["started"],
+            // The day the inventory describes: a keep-until is judged on it.
+            "as_of": h["scan"]["as_of"],
             "finished": finished,
             "key": h["scan"]["fingerprints"]["key"],
             "reveal": self.reveal,

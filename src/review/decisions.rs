@@ -90,6 +90,9 @@ impl Decisions {
     /// and marks where the record stands for the summary (as of `today`).
     pub(crate) fn apply(&mut self, rec: &mut FileRecord, today: NaiveDate) {
         let Some(&i) = self.by_path.get(&rec.path) else {
+            // The file's decisions are all there is: a decision the inventory held is not.
+            rec.decision = None;
+            rec.decision_stale = false;
             let state = if rec.total() > 0 {
                 ReviewState::Undecided
             } else {

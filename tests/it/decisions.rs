@@ -142,6 +142,41 @@ fn the_report_starts_from_the_decisions_file_and_keeps_the_rest() {
     assert_eq!(cell, serde_json::json!(["anonymisert"]));
 }
 
+/// `report --decisions FILE` starts from the file: a decision the inventory held for a file
+/// the file does not name is not shown (the overview counted it undecided, the table showed
+/// it); and a keep-until is judged on the day the inventory describes (`--as-of`), not on the
+/// day the page is read.
+#[test]
+fn the_reports_decisions_are_the_files_judged_on_the_inventorys_day() {
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let plain = inventory(tree.path(), &work.path().join("plain.json"), &[]);
+    let keep = |name: &str| {
+        entry(
+            harness::file(&plain, name),
+            serde_json::json!({"decision": "keep", "until": "2020-01-01", "reason": "Klagesak"}),
+        )
+    };
+    let earlier = write_decisions(work.path(), serde_json::json!([keep("deltakere.csv")]));
+    let inv_path = work.path().join("inv.json");
+    let args = [
+        "--decisions",
+        earlier.to_str().unwrap(),
+        "--as-of",
+        "2019-06-01",
+    ];
+    inventory(tree.path(), &inv_path, &args);
+    let file = write_decisions(work.path(), serde_json::json!([keep("liste.txt")]));
+    let page = work.path().join("r.html");
+    crate::report::report(&inv_path, &page, &["--decisions", file.to_str().unwrap()]);
+    let mut b = crate::browser::Browser::launch();
+    b.open(&page);
+    b.eval("document.getElementById('tab-files').click()");
+    let cells = b.eval("[...document.querySelectorAll('#files tbody tr')].map(r => [r.querySelector('td.path').title.split('/').pop(), r.querySelector('td[data-k=decision]').textContent]).filter(([, d]) => d)");
+    // Kept until 2020-01-01: not expired on 2019-06-01 (no ⌛).
+    assert_eq!(cells, serde_json::json!([["liste.txt", "beholdes"]]));
+}
+
 #[test]
 fn a_bad_decisions_file_stops_the_scan_naming_the_entry() {
     let tree = share();

@@ -102,7 +102,8 @@
   }
   let changed = 0; let exported = 0; let reviewer = '';
   const today = () => { const d = new Date(); const p = (n) => String(n).padStart(2, '0'); return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()); };
-  const expired = (e) => e.decision === 'keep' && e.until && e.until < today();
+  // Judged on the day the inventory describes (its --as-of), as the scan judged it.
+  const expired = (e) => e.decision === 'keep' && e.until && e.until < (M.as_of || today());
 
   // Header lines.
   el('scan-line').textContent = t('scan_of') + ' ' + (M.roots || []).join(', ') + ' — ' + t('started') + ' ' + (M.started || '') +
