@@ -215,7 +215,31 @@ pub(super) fn scan(args: &ScanArgs, source: Source) -> Result<u8> {
     out.commit().context("cannot write the report")?;
     summarise(&outcome, &setup.policy);
     if outcome.failing() > 0 {
-        eprint!("{}", lines::ways_out(&outcome.hits, &source));
+        // The options that decide what fails and which baseline, for the command to paste
+        // (paths as given, values in them masked).
+        let path = |p: &Path| {
+            crate::gate::target::shell_quote(&crate::scan::mask_names(
+                &setup.det,
+                &p.display().to_string(),
+            ))
+        };
+        let mut carried = Vec::new();
+        if let Some(level) = args.gate.fail_on {
+            carried.push(format!("--fail-on {}", level.as_str()));
+        }
+        if args.gate.fail_on_synthetic {
+            carried.push("--fail-on-synthetic".to_string());
+        }
+        for (flag, p) in [
+            ("--baseline", &args.gate.baseline),
+            ("--config", &args.config),
+            ("--rules", &args.rules),
+        ] {
+            if let Some(p) = p {
+                carried.push(format!("{flag} {}", path(p)));
+            }
+        }
+        eprint!("{}", lines::ways_out(&outcome.hits, &source, &carried));
     }
     let passed_by_baseline = outcome.hits.iter().any(|h| h.verdict == Verdict::Baseline);
     if passed_by_baseline {

@@ -89,7 +89,10 @@ const MAX_TARGETS: usize = 10;
 
 /// What a blocked developer can do, with the exact command for the baseline: printed after
 /// the findings when some fail.
-pub(crate) fn ways_out(hits: &[Hit], source: &Source) -> String {
+/// `carried` are the run's options that decide what fails and where the baseline is, as
+/// shell words: the command must find the same findings failing, and write the baseline the
+/// run reads.
+pub(crate) fn ways_out(hits: &[Hit], source: &Source, carried: &[String]) -> String {
     let failing: Vec<&Hit> = hits.iter().filter(|h| h.verdict == Verdict::Fail).collect();
     let mut targets: Vec<String> = failing.iter().map(|h| Target::of(h).shell_arg()).collect();
     targets.dedup();
@@ -97,6 +100,10 @@ pub(crate) fn ways_out(hits: &[Hit], source: &Source) -> String {
     if let Some(flag) = source.cli_flag() {
         cmd.push(' ');
         cmd.push_str(&flag);
+    }
+    for word in carried {
+        cmd.push(' ');
+        cmd.push_str(word);
     }
     if targets.len() <= MAX_TARGETS {
         cmd.push(' ');

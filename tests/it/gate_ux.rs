@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::gate::{assert_no_raw, code, kartlegg_in, stderr, stdout, Repo, REAL, REAL2};
+use super::gate::{assert_no_raw, code, kartlegg_in, stderr, stdout, Repo, REAL, REAL2, SYNTHETIC};
 
 /// The kartlegg binary with no global or system git configuration (no user.email).
 fn isolated(r: &Repo, args: &[&str]) -> std::process::Output {
@@ -55,6 +55,63 @@ fn the_advice_names_three_ways_out_and_the_exact_command() {
     let o = r.kartlegg(&["scan", "--staged"]);
     assert_eq!(code(&o), 0);
     assert!(!stderr(&o).contains("ways out"), "{}", stderr(&o));
+}
+
+/// The command printed carries the options that decide what fails and which baseline: pasted
+/// as it is, it records the exception the run needs (without them it was refused, "nothing
+/// fails", or wrote another baseline).
+#[test]
+fn the_printed_command_carries_the_runs_options_and_works_pasted() {
+    let r = Repo::new();
+    // The team's baseline, elsewhere than the default, with an exception already.
+    r.stage("a.txt", format!("fnr {REAL}\n"));
+    let o = r.kartlegg(&[
+        "baseline",
+        "add",
+        "--staged",
+        "--baseline",
+        "ci/unntak.json",
+        "a.txt:1",
+        "--reviewer",
+        "K",
+        "--reason",
+        "r",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    r.stage("test/data.txt", format!("fnr {SYNTHETIC}\n"));
+    let run = [
+        "scan",
+        "--staged",
+        "--fail-on-synthetic",
+        "--baseline",
+        "ci/unntak.json",
+    ];
+    let o = r.kartlegg(&run);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let err = stderr(&o);
+    let line = err
+        .lines()
+        .find(|l| l.trim_start().starts_with("kartlegg baseline add"))
+        .unwrap_or_else(|| panic!("{err}"))
+        .trim();
+    assert!(
+        line.starts_with("kartlegg baseline add --staged --fail-on-synthetic --baseline ci/unntak.json test/data.txt:1"),
+        "{line}"
+    );
+    let bin = assert_cmd::cargo::cargo_bin("kartlegg");
+    let pasted = line
+        .replacen("kartlegg", &bin.display().to_string(), 1)
+        .replace("<why it is acceptable>", "a synthetic number on purpose");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{pasted} --reviewer K"))
+        .current_dir(r.path())
+        .env_remove("KARTLEGG_HASH_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    r.git(&["add", "ci/unntak.json"]);
+    assert_eq!(code(&r.kartlegg(&run)), 0);
 }
 
 #[test]
