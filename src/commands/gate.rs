@@ -282,7 +282,7 @@ fn summarise(o: &Outcome, policy: &Policy) {
         let _ = writeln!(
             err,
             "kartlegg: not read completely: {}{at} ({}/{})",
-            u.path,
+            lines::one_line(&u.path),
             u.status.as_str(),
             u.reason
         );
@@ -292,13 +292,13 @@ fn summarise(o: &Outcome, policy: &Policy) {
             err,
             "kartlegg: baseline entry expired {}: {} {} (reviewer {})",
             e.expires.map(|d| d.to_string()).unwrap_or_default(),
-            e.path,
+            lines::one_line(&e.path),
             e.kind,
-            e.reviewer
+            lines::one_line(&e.reviewer)
         );
     }
     for e in &o.stale {
-        let _ = writeln!(err, "kartlegg: stale baseline entry (matches nothing): {} {} {} — run `kartlegg baseline update`", e.path, e.kind, e.fingerprint);
+        let _ = writeln!(err, "kartlegg: stale baseline entry (matches nothing): {} {} {} — run `kartlegg baseline update`", lines::one_line(&e.path), e.kind, e.fingerprint);
     }
 }
 

@@ -127,6 +127,26 @@ pub(crate) fn ways_out(hits: &[Hit], source: &Source, carried: &[String]) -> Str
     )
 }
 
+/// `s` on one line: control characters (a newline in a file name) as `\xHH`. Under GitHub
+/// Actions a line of output that starts with `::` is a workflow command.
+pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// One line per failing finding.
 pub(crate) fn write_text(out: &mut dyn Write, hits: &[Hit]) -> io::Result<()> {
     for h in hits.iter().filter(|h| h.verdict == Verdict::Fail) {

@@ -82,16 +82,34 @@ impl Target {
     }
 }
 
-/// `s` as one word for a POSIX shell: as it is when that is safe, else in single quotes.
+/// `s` as one word for a POSIX shell: as it is when that is safe, else in single quotes; a
+/// control character (a newline in a file name) as `$'\xHH'` (bash, zsh, dash), so that
+/// the advice stays on its lines: under GitHub Actions a line of stderr that starts with
+/// `::` is a workflow command.
 pub(crate) fn shell_quote(s: &str) -> String {
     let safe = !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-:+@=,".contains(&b));
     if safe {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
+        return s.to_string();
     }
+    let mut out = String::from("'");
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str(r"'\''"),
+            c if c.is_control() => {
+                let mut buf = [0; 4];
+                out.push('\'');
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("$'\\x{b:02x}'"));
+                }
+                out.push('\'');
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 #[cfg(test)]
@@ -130,6 +148,14 @@ mod tests {
         assert_eq!(shell_quote("tests/a.json:14"), "tests/a.json:14");
         assert_eq!(shell_quote("my file.csv:3"), "'my file.csv:3'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        // A newline stays out of the printed line, and bash reads the word back whole.
+        let q = shell_quote("x\n::warning a.txt:1");
+        assert_eq!(q, r"'x'$'\x0a''::warning a.txt:1'");
+        let back = std::process::Command::new("bash")
+            .args(["-c", &format!("printf %s {q}")])
+            .output()
+            .unwrap();
+        assert_eq!(back.stdout, b"x\n::warning a.txt:1");
         assert_eq!(
             Target {
                 path: String::new(),

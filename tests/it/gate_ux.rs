@@ -57,6 +57,28 @@ fn the_advice_names_three_ways_out_and_the_exact_command() {
     assert!(!stderr(&o).contains("ways out"), "{}", stderr(&o));
 }
 
+/// A file name with a newline cannot start a line of output of its own: under GitHub
+/// Actions a line that starts with `::` is a workflow command (a warning, a mask...).
+#[test]
+fn a_file_name_cannot_write_workflow_commands() {
+    let r = Repo::new();
+    let name = "x\n::warning file=README.md::injected\n.txt";
+    r.stage(name, format!("fnr {REAL}\n"));
+    let o = kartlegg_in(
+        r.path(),
+        &["scan", "--staged"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    for line in stdout(&o).lines().chain(stderr(&o).lines()) {
+        assert!(
+            !line.trim_start().starts_with("::") || line.starts_with("::error "),
+            "{line:?}"
+        );
+    }
+    assert!(!stderr(&o).contains("\n::warning"), "{}", stderr(&o));
+}
+
 /// The command printed carries the options that decide what fails and which baseline: pasted
 /// as it is, it records the exception the run needs (without them it was refused, "nothing
 /// fails", or wrote another baseline).
