@@ -399,11 +399,20 @@ impl Gate<'_, '_> {
         let mut scanned = self.blobs.scan(&items)?;
         self.keep_added(&batch, &mut scanned, run.seen.as_ref())?;
         for (l, recs) in batch.iter().zip(scanned) {
-            let lines: Vec<&str> = l
-                .text
-                .as_deref()
-                .map(|t| t.lines().collect())
-                .unwrap_or_default();
+            // The lines that hold an allow comment; of a blob too large to hold, read from its
+            // file only when it has findings of its own.
+            let marked: HashSet<u64> = match (&l.text, &l.content) {
+                (Some(t), _) => marked_lines(t.as_bytes()),
+                (None, Content::File(f))
+                    if recs.first().is_some_and(|r| !r.findings.is_empty()) =>
+                {
+                    let file = std::fs::File::open(&f.path)
+                        .with_context(|| format!("cannot read {} again", l.path))?;
+                    marked_lines_in(std::io::BufReader::new(file))
+                        .with_context(|| format!("cannot read {} again", l.path))?
+                }
+                _ => HashSet::new(),
+            };
             // The blob's own record comes first; its path is the repository path, masked.
             let file = recs.first().map_or_else(String::new, |r| r.path.clone());
             for (i, rec) in recs.into_iter().enumerate() {
@@ -432,7 +441,7 @@ impl Gate<'_, '_> {
                         }
                     }
                     let line = file_line(&f.location).filter(|_| top);
-                    let inline = line.is_some_and(|n| allowed_inline(&lines, n));
+                    let inline = line.is_some_and(|n| allowed_inline(&marked, n));
                     let verdict = self.verdict(&rec.path, &f, inline, &mut run.used, &mut run.out);
                     run.out.hits.push(Hit {
                         path: rec.path.clone(),
@@ -685,13 +694,31 @@ fn as_text(data: &[u8]) -> Option<String> {
 }
 
 /// Whether line `line` (1-based) or the one above it carries the allow marker.
-fn allowed_inline(lines: &[&str], line: u64) -> bool {
-    let i = line as usize;
-    [i, i.saturating_sub(1)]
-        .iter()
-        .filter(|&&n| n >= 1)
-        .filter_map(|&n| lines.get(n - 1))
-        .any(|l| l.contains(ALLOW_MARKER))
+fn allowed_inline(marked: &HashSet<u64>, line: u64) -> bool {
+    marked.contains(&line) || line > 1 && marked.contains(&(line - 1))
+}
+
+/// The 1-based numbers of the lines of `text` that hold [`ALLOW_MARKER`].
+fn marked_lines(text: &[u8]) -> HashSet<u64> {
+    marked_lines_in(text).expect("reading memory cannot fail")
+}
+
+/// [`marked_lines`] of text read a line at a time (a blob too large to hold).
+fn marked_lines_in(mut r: impl std::io::BufRead) -> std::io::Result<HashSet<u64>> {
+    let finder = memchr::memmem::Finder::new(ALLOW_MARKER);
+    let mut marked = HashSet::new();
+    let mut line = Vec::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            return Ok(marked);
+        }
+        n += 1;
+        if finder.find(&line).is_some() {
+            marked.insert(n);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -723,7 +750,12 @@ mod tests {
 
     #[test]
     fn allow_marker_covers_its_line_and_the_next() {
-        let lines = ["a", "# kartlegg:allow", "b", "c kartlegg:allow", "d"];
+        let text = "a\n# kartlegg:allow\r\nb\nc kartlegg:allow\nd";
+        let lines = marked_lines(text.as_bytes());
+        assert_eq!(lines, HashSet::from([2, 4]));
+        // Read a line at a time, as the file of a blob too large to hold: the same lines.
+        let small = std::io::BufReader::with_capacity(4, text.as_bytes());
+        assert_eq!(marked_lines_in(small).unwrap(), lines);
         assert!(!allowed_inline(&lines, 1));
         assert!(allowed_inline(&lines, 2));
         assert!(allowed_inline(&lines, 3));

@@ -202,6 +202,16 @@ fn inline_allow_on_the_line_or_the_line_above() {
     let o = r.kartlegg(&["scan", "--staged"]);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).starts_with("far.py:3:"), "{}", stdout(&o));
+    r.git(&["rm", "-q", "--cached", "far.py"]);
+    // A file too large to hold in memory (over 8 MiB: read from a file of its own) too.
+    let filler = "lorem ipsum dolor sit amet\n".repeat(360_000);
+    r.stage(
+        "large.py",
+        format!("{filler}# kartlegg:allow public test vector\nFNR = \"{REAL}\"\n"),
+    );
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(stderr(&o).contains("3 kartlegg:allow"), "{}", stderr(&o));
 }
 
 #[test]
