@@ -159,6 +159,12 @@ pub(super) fn run(args: ReportArgs) -> Result<u8> {
 
 fn write(args: ReportArgs) -> Result<u8> {
     let format = format_of(&args)?;
+    if Output::lands_on(&args.output, &args.inventory) {
+        bail!(
+            "the report would be written onto its inventory {}: give the report (-o) a name of its own",
+            super::masked(&args.inventory.display().to_string())
+        );
+    }
     if args.findings && format != ReportFormat::Csv {
         bail!(
             "--findings is for --format csv (the HTML page and the workbook list findings anyway)"

@@ -708,6 +708,27 @@ fn totals_of_an_inventory_without_a_summary_are_made_from_its_records() {
     }
 }
 
+/// A report named as its inventory would replace it: refused, the inventory kept.
+#[test]
+fn a_report_onto_its_inventory_is_refused() {
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let inv = work.path().join("inv.csv");
+    inventory(tree.path(), &inv, &[]);
+    let before = std::fs::read(&inv).unwrap();
+    let o = kartlegg()
+        .arg("report")
+        .arg(&inv)
+        .arg("-o")
+        .arg(work.path().join(".").join("inv.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("would be written onto its inventory"), "{err}");
+    assert_eq!(std::fs::read(&inv).unwrap(), before);
+}
+
 /// A report that fails part way (an inventory cut inside its list of files) leaves nothing
 /// at its name or beside it.
 #[test]
