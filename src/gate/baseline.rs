@@ -89,8 +89,16 @@ impl Baseline {
 
     /// Writes the file atomically, entries sorted so diffs stay small.
     pub(crate) fn save(&mut self, path: &Path) -> Result<()> {
+        // Of entries for one value (baselines put together), the one that lasts longest is
+        // kept: it sorts first.
+        let lasts = |e: &Entry| std::cmp::Reverse(e.expires.unwrap_or(chrono::NaiveDate::MAX));
         self.entries.sort_by(|a, b| {
-            (&a.path, &a.kind, &a.fingerprint).cmp(&(&b.path, &b.kind, &b.fingerprint))
+            (&a.path, &a.kind, &a.fingerprint, lasts(a)).cmp(&(
+                &b.path,
+                &b.kind,
+                &b.fingerprint,
+                lasts(b),
+            ))
         });
         self.entries
             .dedup_by(|a, b| a.path == b.path && a.fingerprint == b.fingerprint);
@@ -111,11 +119,18 @@ impl Baseline {
         HashKey::provided(hex::decode(&self.key).expect("checked on load"))
     }
 
-    /// The entry for a value in a path, if any.
-    pub(crate) fn find(&self, path: &str, fingerprint: &str) -> Option<usize> {
+    /// Every entry for a value in a path: one, unless baselines were put together by hand
+    /// (then one that has not expired is the one that counts, and none of them is stale).
+    pub(crate) fn find_all<'a>(
+        &'a self,
+        path: &'a str,
+        fingerprint: &'a str,
+    ) -> impl Iterator<Item = usize> + 'a {
         self.entries
             .iter()
-            .position(|e| e.path == path && e.fingerprint == fingerprint)
+            .enumerate()
+            .filter(move |(_, e)| e.path == path && e.fingerprint == fingerprint)
+            .map(|(i, _)| i)
     }
 
     /// Entries not in `used`: they match nothing any more.
@@ -161,9 +176,20 @@ mod tests {
         assert!(!text.contains("13097248022"), "no raw values");
         let back = Baseline::load(&path).unwrap();
         assert_eq!(back.entries, vec![e.clone()]);
-        assert_eq!(back.find("a.csv", &e.fingerprint), Some(0));
-        assert_eq!(back.find("b.csv", &e.fingerprint), None);
+        assert_eq!(back.find_all("a.csv", &e.fingerprint).next(), Some(0));
+        assert_eq!(back.find_all("b.csv", &e.fingerprint).next(), None);
         assert!(!e.expired(NaiveDate::from_ymd_opt(2026, 5, 31).unwrap()));
         assert!(e.expired(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()));
+
+        // Two entries for the value (baselines put together): the one that lasts is kept.
+        let mut b = back;
+        let lasting = Entry {
+            expires: None,
+            reviewer: "ola".into(),
+            ..e.clone()
+        };
+        b.entries.push(lasting.clone());
+        b.save(&path).unwrap();
+        assert_eq!(Baseline::load(&path).unwrap().entries, vec![lasting]);
     }
 }

@@ -427,11 +427,8 @@ impl Gate<'_, '_> {
                 }
                 for f in rec.findings {
                     if f.confidence < self.report_from {
-                        if let Some(i) = self
-                            .baseline
-                            .and_then(|b| b.find(&rec.path, &f.fingerprint))
-                        {
-                            run.used.insert(i);
+                        if let Some(b) = self.baseline {
+                            run.used.extend(b.find_all(&rec.path, &f.fingerprint));
                         }
                         continue;
                     }
@@ -531,12 +528,18 @@ impl Gate<'_, '_> {
         used: &mut HashSet<usize>,
         out: &mut Outcome,
     ) -> Verdict {
-        let entry = self
-            .baseline
-            .and_then(|b| b.find(path, &f.fingerprint).map(|i| (i, &b.entries[i])));
+        // Of entries for the same value (baselines put together), one that has not expired.
+        let entry = self.baseline.and_then(|b| {
+            let all: Vec<usize> = b.find_all(path, &f.fingerprint).collect();
+            used.extend(&all);
+            let pick = all
+                .iter()
+                .find(|&&i| !b.entries[i].expired(self.today))
+                .or(all.first());
+            pick.map(|&i| &b.entries[i])
+        });
         let mut baselined = false;
-        if let Some((i, e)) = entry {
-            used.insert(i);
+        if let Some(e) = entry {
             if e.expired(self.today) {
                 if !out.expired.contains(e) {
                     out.expired.push(e.clone());

@@ -57,6 +57,39 @@ fn the_advice_names_three_ways_out_and_the_exact_command() {
     assert!(!stderr(&o).contains("ways out"), "{}", stderr(&o));
 }
 
+/// Two entries for one value (baselines put together by hand): an expired one does not hide
+/// one that has not expired, and neither is stale.
+#[test]
+fn of_two_entries_for_a_value_the_one_not_expired_counts() {
+    let r = Repo::new();
+    r.stage("a.txt", format!("fnr {REAL}\n"));
+    let o = r.kartlegg(&[
+        "baseline",
+        "add",
+        "--staged",
+        "a.txt:1",
+        "--reviewer",
+        "K",
+        "--reason",
+        "r",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let mut b = baseline(&r);
+    let mut expired = b["entries"][0].clone();
+    expired["expires"] = "2020-01-01".into();
+    b["entries"] = serde_json::json!([expired, b["entries"][0].clone()]);
+    std::fs::write(
+        r.path().join(".kartlegg-baseline.json"),
+        serde_json::to_vec_pretty(&b).unwrap(),
+    )
+    .unwrap();
+    let o = r.kartlegg(&["scan", "--staged"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("passed: 1 baseline"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("stale"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("expired"), "{}", stderr(&o));
+}
+
 /// A file name with a newline cannot start a line of output of its own: under GitHub
 /// Actions a line that starts with `::` is a workflow command (a warning, a mask...).
 #[test]
