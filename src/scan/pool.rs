@@ -135,7 +135,7 @@ struct Failure {
 pub(crate) struct Pool<'a> {
     cfg: Config<'a>,
     shared: SharedMap,
-    /// Started when the first job comes ([`Pool::start_workers`]).
+    /// Started as jobs need them ([`Pool::start_worker`]).
     workers: Vec<Worker>,
     /// How many workers run once started.
     size: usize,
@@ -146,9 +146,9 @@ pub(crate) struct Pool<'a> {
 }
 
 impl<'a> Pool<'a> {
-    /// Sets up a pool of `cfg.workers` worker processes (running this binary as
-    /// `kartlegg __worker`), started when the first job comes: a rescan with nothing changed
-    /// starts none (each would load and compile the rules for no file).
+    /// Sets up a pool of up to `cfg.workers` worker processes (running this binary as
+    /// `kartlegg __worker`), started as jobs need them: a rescan with nothing changed starts
+    /// none (each would load and compile the rules for no file).
     pub(crate) fn new(cfg: Config<'a>) -> io::Result<Pool<'a>> {
         let n = cfg.workers.clamp(1, MAX_SLOTS);
         let shared = SharedMap::create(cfg.max_memory, n as u32)?;
@@ -167,12 +167,10 @@ impl<'a> Pool<'a> {
         })
     }
 
-    /// Starts every worker, once there is a job for them.
-    fn start_workers(&mut self) -> io::Result<()> {
-        for slot in 0..self.size {
-            let w = self.spawn(slot)?;
-            self.workers.push(w);
-        }
+    /// Starts the next worker.
+    fn start_worker(&mut self) -> io::Result<()> {
+        let w = self.spawn(self.workers.len())?;
+        self.workers.push(w);
         Ok(())
     }
 
@@ -273,19 +271,22 @@ impl<'a> Pool<'a> {
         let mut open = true;
         let never = crossbeam_channel::never::<Vec<(Job, u64)>>();
         loop {
-            if self.workers.is_empty() && !queue.is_empty() {
-                self.start_workers()?;
-            }
             self.hand_out(&mut queue, &mut solo)?;
+            // Workers start as jobs need them: one for the first job, another whenever jobs
+            // wait that no started worker has room for. A rescan that reads a few files in a
+            // hundred starts one or two, one that reads none starts none.
+            while !queue.is_empty() && self.workers.len() < self.size {
+                self.start_worker()?;
+                self.hand_out(&mut queue, &mut solo)?;
+            }
             let busy = self.workers.iter().any(|w| !w.assigned.is_empty());
             if !open && queue.is_empty() && solo.is_empty() && !busy {
                 return Ok(());
             }
-            // Before the workers start, the queue is empty: its first batch starts them.
             let room = solo.is_empty()
-                && (self.workers.is_empty()
-                    || queue.len() < DEPTH * self.workers.len()
-                        && self.workers.iter().any(|w| w.assigned.len() <= REFILL_AT));
+                && queue.len() < DEPTH * self.size
+                && (self.workers.len() < self.size
+                    || self.workers.iter().any(|w| w.assigned.len() <= REFILL_AT));
             let source = if open && room { jobs } else { &never };
             crossbeam_channel::select! {
                 recv(source) -> batch => match batch {
