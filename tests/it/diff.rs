@@ -227,29 +227,7 @@ fn roots_masked_alike_and_searches_are_told_apart() {
 fn an_inventory_without_a_summary_is_counted_from_its_records() {
     let tree = share();
     let work = tempfile::tempdir().unwrap();
-    let k = key(work.path());
-    let full = work.path().join("full.jsonl");
-    kartlegg()
-        .args([
-            "scan",
-            "--no-progress",
-            "--format",
-            "jsonl",
-            "--hash-key-file",
-        ])
-        .arg(&k)
-        .arg("-o")
-        .arg(&full)
-        .arg(tree.path())
-        .output()
-        .unwrap();
-    let text = std::fs::read_to_string(&full).unwrap();
-    let cut = work.path().join("cut.jsonl");
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.contains(r#""record":"summary""#))
-        .collect();
-    std::fs::write(&cut, lines.join("\n") + "\n").unwrap();
+    let (full, cut) = crate::report::jsonl_with_and_without_summary(tree.path(), work.path());
     for (a, b) in [(&full, &cut), (&cut, &full)] {
         let (code, out, err) = diff(a, b, &["--format", "json"]);
         assert_eq!(code, 0, "{err}");

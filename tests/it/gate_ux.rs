@@ -18,6 +18,22 @@ fn isolated(r: &Repo, args: &[&str]) -> std::process::Output {
     )
 }
 
+/// `kartlegg baseline add --staged --baseline FILE TARGET --reason WHY`, reviewer `K`.
+fn add_to_baseline(r: &Repo, file: &str, target: &str, why: &str) -> std::process::Output {
+    r.kartlegg(&[
+        "baseline",
+        "add",
+        "--staged",
+        "--baseline",
+        file,
+        target,
+        "--reviewer",
+        "K",
+        "--reason",
+        why,
+    ])
+}
+
 fn baseline(r: &Repo) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(r.path().join(".kartlegg-baseline.json")).unwrap())
         .unwrap()
@@ -120,18 +136,7 @@ fn the_printed_command_carries_the_runs_options_and_works_pasted() {
     let r = Repo::new();
     // The team's baseline, elsewhere than the default, with an exception already.
     r.stage("a.txt", format!("fnr {REAL}\n"));
-    let o = r.kartlegg(&[
-        "baseline",
-        "add",
-        "--staged",
-        "--baseline",
-        "ci/unntak.json",
-        "a.txt:1",
-        "--reviewer",
-        "K",
-        "--reason",
-        "r",
-    ]);
+    let o = add_to_baseline(&r, "ci/unntak.json", "a.txt:1", "r");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     r.stage("test/data.txt", format!("fnr {SYNTHETIC}\n"));
     let run = [
@@ -319,18 +324,7 @@ fn reviewer_is_needed_when_git_has_no_user_email() {
 fn baseline_add_starts_the_baseline_it_is_given() {
     let r = Repo::new();
     r.stage("a.txt", format!("fnr {REAL}\n"));
-    let o = r.kartlegg(&[
-        "baseline",
-        "add",
-        "--staged",
-        "--baseline",
-        "ci/unntak.json",
-        "a.txt:1",
-        "--reviewer",
-        "K",
-        "--reason",
-        "r",
-    ]);
+    let o = add_to_baseline(&r, "ci/unntak.json", "a.txt:1", "r");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(r.path().join("ci/unntak.json").exists());
     assert!(!r.path().join(".kartlegg-baseline.json").exists());
@@ -338,18 +332,12 @@ fn baseline_add_starts_the_baseline_it_is_given() {
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert_eq!(code(&r.kartlegg(&["scan", "--staged"])), 1);
     // A reason with a value in it would put the value in the committed baseline.
-    let o = r.kartlegg(&[
-        "baseline",
-        "add",
-        "--staged",
-        "--baseline",
+    let o = add_to_baseline(
+        &r,
         "ci/unntak.json",
         "a.txt:1",
-        "--reviewer",
-        "K",
-        "--reason",
         &format!("testperson {REAL}"),
-    ]);
+    );
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(
         stderr(&o).contains("the baseline holds no raw values"),

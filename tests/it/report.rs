@@ -41,6 +41,34 @@ pub fn key(dir: &Path) -> PathBuf {
     p
 }
 
+/// A JSON Lines inventory of `tree` under a key file in `dir`, and a copy of it without its
+/// summary line (as an interrupted scan leaves it): (full, cut).
+pub fn jsonl_with_and_without_summary(tree: &Path, dir: &Path) -> (PathBuf, PathBuf) {
+    let full = dir.join("full.jsonl");
+    kartlegg()
+        .args([
+            "scan",
+            "--no-progress",
+            "--format",
+            "jsonl",
+            "--hash-key-file",
+        ])
+        .arg(key(dir))
+        .arg("-o")
+        .arg(&full)
+        .arg(tree)
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&full).unwrap();
+    let cut = dir.join("cut.jsonl");
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains(r#""record":"summary""#))
+        .collect();
+    std::fs::write(&cut, lines.join("\n") + "\n").unwrap();
+    (full, cut)
+}
+
 /// Scans `tree` into `out` (JSON); the inventory is checked against the schema.
 pub fn inventory(tree: &Path, out: &Path, extra: &[&str]) -> Value {
     let s = harness::scan(&[tree], extra);
@@ -658,29 +686,7 @@ fn totals_of_an_inventory_without_a_summary_are_made_from_its_records() {
     use calamine::{open_workbook, Reader, Xlsx};
     let tree = share();
     let work = tempfile::tempdir().unwrap();
-    let full = work.path().join("full.jsonl");
-    let k = key(work.path());
-    kartlegg()
-        .args([
-            "scan",
-            "--no-progress",
-            "--format",
-            "jsonl",
-            "--hash-key-file",
-        ])
-        .arg(&k)
-        .arg("-o")
-        .arg(&full)
-        .arg(tree.path())
-        .output()
-        .unwrap();
-    let text = std::fs::read_to_string(&full).unwrap();
-    let cut = work.path().join("cut.jsonl");
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.contains(r#""record":"summary""#))
-        .collect();
-    std::fs::write(&cut, lines.join("\n") + "\n").unwrap();
+    let (full, cut) = jsonl_with_and_without_summary(tree.path(), work.path());
     let overview = |inv: &Path, name: &str| -> Vec<Vec<String>> {
         let book = work.path().join(name);
         report(inv, &book, &[]);
