@@ -275,11 +275,14 @@ fn the_page_works_in_a_real_browser_and_asks_for_nothing() {
     b.eval("document.getElementById('export').click()");
     let file = downloads.join("kartlegg-decisions.json");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !file.exists() && std::time::Instant::now() < deadline {
+    // The browser may show the file before it has written all of it.
+    let read = || serde_json::from_slice::<Value>(&std::fs::read(&file).ok()?).ok();
+    let mut exported = read();
+    while exported.is_none() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(100));
+        exported = read();
     }
-    let exported: Value =
-        serde_json::from_slice(&std::fs::read(&file).expect("downloaded")).unwrap();
+    let exported = exported.expect("downloaded whole");
     let rec = harness::file(&inv, "deltakere.csv");
     assert_eq!(exported["schema_version"], "1.0");
     let d = &exported["decisions"][0];
