@@ -67,6 +67,22 @@ impl Decisions {
                 Some(Value::String(p)) if !p.is_empty() => p,
                 _ => bail!("decision {n}: needs a \"path\""),
             };
+            // As the schema says: chrono alone would read `27-1-1` as the year 27.
+            for field in ["date", "until"] {
+                if let Some(Value::String(v)) = e.get(field) {
+                    let iso = v.len() == 10
+                        && v.bytes().enumerate().all(|(i, b)| {
+                            if i == 4 || i == 7 {
+                                b == b'-'
+                            } else {
+                                b.is_ascii_digit()
+                            }
+                        });
+                    if !iso {
+                        bail!("decision {n} ({path}): \"{field}\" {v:?} is not a date YYYY-MM-DD");
+                    }
+                }
+            }
             let dec: Decision = serde_json::from_value(Value::Object(e))
                 .map_err(|err| anyhow!("decision {n} ({path}): {err}"))?;
             check(&dec).map_err(|err| anyhow!("decision {n} ({path}): {err}"))?;
@@ -278,6 +294,14 @@ mod tests {
         assert!(e.contains("colour"), "{e}");
         let e = bad(r#"{"path": "/a", "decision": "delete", "reviewer": "k", "date": "1 Jan"}"#);
         assert!(e.contains("decision 1"), "{e}");
+        // Read as the year 27 by chrono alone.
+        let e = bad(
+            r#"{"path": "/a", "decision": "keep", "until": "27-1-1", "reason": "x", "reviewer": "k", "date": "2026-01-01"}"#,
+        );
+        assert!(
+            e.contains(r#""until" "27-1-1" is not a date YYYY-MM-DD"#),
+            "{e}"
+        );
         let two = r#"{"path": "/a", "decision": "delete", "reviewer": "k", "date": "2026-01-01"}"#;
         let e = bad(&format!("{two},{two}"));
         assert!(e.contains("more than one"), "{e}");
