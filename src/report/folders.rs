@@ -110,6 +110,10 @@ impl Folders {
 /// Retention figures of one policy: files, overdue files, overdue findings, bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct PolicyFigures {
+    /// Files under no policy, named by their verdict (`no_policy`), not a policy's id: the
+    /// reports translate the verdict's name, never an id (a policy may be called `keep`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub by_verdict: bool,
     pub files: u64,
     pub overdue: u64,
     pub due: u64,
@@ -127,6 +131,7 @@ impl Policies {
         let Some(r) = &rec.retention else { return };
         let id = r.policy.clone().unwrap_or_else(|| r.verdict.clone());
         let p = self.0.entry(id).or_default();
+        p.by_verdict |= r.policy.is_none();
         p.files += 1;
         p.overdue += u64::from(r.verdict == "overdue");
         p.due += u64::from(r.verdict == "due");

@@ -458,7 +458,10 @@ impl<W: Write + io::Seek + Send> XlsxReport<W> {
                 .iter()
                 .map(|(p, f)| {
                     (
-                        p.clone(),
+                        match format!("verdict_{p}") {
+                            k if f.by_verdict && t(&k) != k => t(&k),
+                            _ => p.clone(),
+                        },
                         f.overdue,
                         format!(
                             "{}: {} {}, {}: {}",

@@ -717,6 +717,53 @@ fn totals_of_an_inventory_without_a_summary_are_made_from_its_records() {
     }
 }
 
+/// A policy is named by its id, even one that is a verdict's name (`keep`); files under no
+/// policy are named by their verdict, translated.
+#[test]
+fn policies_are_named_by_their_ids_and_no_policy_by_its_verdict() {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let tree = share();
+    let work = tempfile::tempdir().unwrap();
+    let inv_path = work.path().join("inv.json");
+    let mut inv = inventory(tree.path(), &inv_path, &[]);
+    for f in inv["files"].as_array_mut().unwrap() {
+        let path = f["path"].as_str().unwrap().to_string();
+        if path.ends_with("deltakere.csv") {
+            f["retention"] = json!({"policy": "keep", "from": "path", "date": "2019-12-31",
+                "keep_until": "2024-12-31", "verdict": "overdue", "overdue_days": 640});
+        } else if path.ends_with("liste.txt") {
+            f["retention"] = json!({"verdict": "no_policy"});
+        }
+    }
+    harness::assert_valid(&inv);
+    std::fs::write(&inv_path, serde_json::to_vec(&inv).unwrap()).unwrap();
+    let book = work.path().join("r.xlsx");
+    report(&inv_path, &book, &[]);
+    let mut x: Xlsx<_> = open_workbook(&book).unwrap();
+    let over = x.worksheet_range("Oversikt").unwrap();
+    let labels: Vec<String> = over.rows().map(|r| r[0].to_string()).collect();
+    assert!(labels.iter().any(|l| l == "keep"), "{labels:?}");
+    assert!(
+        labels.iter().any(|l| l == "ingen retningslinje"),
+        "{labels:?}"
+    );
+    assert!(!labels.iter().any(|l| l == "no_policy"), "{labels:?}");
+    // And the page, in a browser.
+    let page = work.path().join("r.html");
+    report(&inv_path, &page, &[]);
+    let mut b = Browser::launch();
+    b.open(&page);
+    let cells = b.eval(
+        "[...document.querySelectorAll('table tr td:first-child')].map(td => td.textContent)",
+    );
+    let cells: Vec<String> = serde_json::from_value(cells).unwrap();
+    assert!(cells.iter().any(|c| c == "keep"), "{cells:?}");
+    assert!(
+        cells.iter().any(|c| c == "ingen retningslinje"),
+        "{cells:?}"
+    );
+}
+
 /// A report named as its inventory would replace it: refused, the inventory kept.
 #[test]
 fn a_report_onto_its_inventory_is_refused() {

@@ -165,7 +165,7 @@
       grid.append(h('div', null, h('h2', null, t('retention') + ' — ' + t('by_policy')),
         table([t('col_policy'), h('th', { class: 'num' }, t('col_files')), h('th', { class: 'num' }, t('verdict_overdue')),
           h('th', { class: 'num' }, t('verdict_due')), h('th', { class: 'num' }, t('col_findings_overdue')), h('th', { class: 'num' }, t('col_bytes'))],
-        pol.map(([p, f]) => h('tr', null, h('td', null, S['verdict_' + p] ?? p), h('td', { class: 'num' }, num(f.files)),
+        pol.map(([p, f]) => h('tr', null, h('td', null, f.by_verdict ? S['verdict_' + p] ?? p : p), h('td', { class: 'num' }, num(f.files)),
           h('td', { class: 'num v-overdue' }, num(f.overdue)), h('td', { class: 'num' }, num(f.due)),
           h('td', { class: 'num' }, num(f.findings_overdue)), h('td', { class: 'num' }, fmtSize(f.bytes)))))));
     }
