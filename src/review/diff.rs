@@ -350,10 +350,7 @@ impl New<'_> {
 impl Visitor for New<'_> {
     fn header(&mut self, h: &Header) -> Result<()> {
         let (a, b) = (&self.old.header, h);
-        let mut ra = a.compared_roots();
-        let mut rb = b.compared_roots();
-        ra.sort();
-        rb.sort();
+        let (ra, rb) = (a.compared_roots(), b.compared_roots());
         if ra != rb {
             bail!(
                 "the inventories are of different roots ({} and {}): diff compares two scans of the same roots",
@@ -377,11 +374,9 @@ impl Visitor for New<'_> {
         self.diff.new_started = b.started().map(str::to_string);
         self.diff.same_key = matches!((a.key(), b.key()),
             (KeyKind::Provided { id: Some(x) }, KeyKind::Provided { id: Some(y) }) if x == y);
-        let scan =
-            |h: &Header, path: &[&str]| path.iter().fold(&h.raw["scan"], |v, p| &v[*p]).clone();
         // Roots whose masked names look alike: under one key, their digests tell them apart.
-        let digest = |h: &Header| scan(h, &["roots_digest"]);
-        if self.diff.same_key && digest(a) != digest(b) {
+        const DIGEST: [&str; 2] = ["scan", "roots_digest"];
+        if self.diff.same_key && a.field(&DIGEST) != b.field(&DIGEST) {
             bail!(
                 "the inventories are of different roots (their names are masked alike: {}): diff compares two scans of the same roots",
                 self.diff.roots.join(", ")
@@ -389,11 +384,11 @@ impl Visitor for New<'_> {
         }
         // A `--find` inventory lists only the files with the values sought: against any other,
         // the rest would all be "gone" or "new".
-        let find = |h: &Header| scan(h, &["options", "find_digest"]);
-        let (fa, fb) = (find(a), find(b));
+        const FIND: [&str; 3] = ["scan", "options", "find_digest"];
+        let (fa, fb) = (a.field(&FIND), b.field(&FIND));
         if fa.is_null() != fb.is_null() || self.diff.same_key && fa != fb {
-            let what = |h: &Header| {
-                if find(h).is_null() {
+            let what = |v: &serde_json::Value| {
+                if v.is_null() {
                     "a whole scan"
                 } else {
                     "a scan for the values --find sought"
@@ -401,8 +396,8 @@ impl Visitor for New<'_> {
             };
             bail!(
                 "the inventories are of different searches ({} and {}): diff compares two scans that looked for the same",
-                what(a),
-                what(b)
+                what(fa),
+                what(fb)
             );
         }
         Ok(())

@@ -30,6 +30,16 @@ pub(crate) enum KeyKind {
     Provided { id: Option<String> },
 }
 
+/// The value of `raw` (a header) at `path`, null where there is none.
+pub(crate) fn field<'v>(raw: &'v Map<String, Value>, path: &[&str]) -> &'v Value {
+    path.iter()
+        .fold(None, |v: Option<&Value>, p| match v {
+            None => raw.get(*p),
+            Some(v) => v.get(*p),
+        })
+        .unwrap_or(&Value::Null)
+}
+
 /// A root as two scans are compared by it (see [`Header::compared_roots`]).
 pub(crate) fn compared_root(mut r: String) -> String {
     if r.len() > 1 && r.ends_with('/') && !r.ends_with("//") {
@@ -64,9 +74,17 @@ impl Header {
     }
 
     /// The roots as two scans are compared by them: without one trailing `/`, since `t1/`
-    /// names its files `t1/a.txt` as `t1` does (`t1//` writes `t1//a.txt`, and keeps both).
+    /// names its files `t1/a.txt` as `t1` does (`t1//` writes `t1//a.txt`, and keeps both);
+    /// sorted, since the walk takes them in order whatever order they were given in.
     pub(crate) fn compared_roots(&self) -> Vec<String> {
-        self.roots().into_iter().map(compared_root).collect()
+        let mut roots: Vec<String> = self.roots().into_iter().map(compared_root).collect();
+        roots.sort();
+        roots
+    }
+
+    /// The header's value at `path` (`["scan", "roots_digest"]`), null where there is none.
+    pub(crate) fn field(&self, path: &[&str]) -> &Value {
+        field(&self.raw, path)
     }
 
     fn scan(&self) -> &Value {

@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::inventory::{self, Visitor};
+use super::inventory::{self, field as at, Visitor};
 use crate::report::distinct::Distinct;
 use crate::report::writer::{Document, JsonReport, Output};
 use crate::report::{
@@ -139,14 +139,6 @@ struct Input {
     spool: Option<File>,
     header: Header,
     shard: Option<(u64, u64)>,
-}
-
-fn at<'v>(h: &'v Header, path: &[&str]) -> &'v Value {
-    let mut v = h.get(path[0]).unwrap_or(&Value::Null);
-    for p in &path[1..] {
-        v = v.get(*p).unwrap_or(&Value::Null);
-    }
-    v
 }
 
 fn words(v: &Value) -> String {
@@ -248,12 +240,6 @@ fn check_alike(a: &Input, b: &Input) -> Result<(), MergeError> {
             raw: Header::clone(h),
         }
         .compared_roots()
-    };
-    // In any order: the walk takes them sorted.
-    let roots = |h: &Header| {
-        let mut r = roots(h);
-        r.sort();
-        r
     };
     let other_roots = || {
         let (x, y) = (
