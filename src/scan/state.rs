@@ -1268,29 +1268,25 @@ impl Writer<'_> {
                     removed += u64::from(listed && !state.is_left_out(&k));
                 }
             }
-            if kept.is_empty() {
-                c.execute("DELETE FROM records WHERE key > ?1", params![after])?;
-                c.execute("DELETE FROM files WHERE key > ?1", params![after])?;
-            } else {
-                // Between the rows kept, in key order: above `after`, below the first kept,
-                // then between each kept and the next.
-                let mut from = after.clone();
-                for k in kept.iter().map(Some).chain([None]) {
-                    for table in ["records", "files"] {
-                        match k {
-                            Some(k) => c.execute(
-                                &format!("DELETE FROM {table} WHERE key > ?1 AND key < ?2"),
-                                params![from, k],
-                            )?,
-                            None => c.execute(
-                                &format!("DELETE FROM {table} WHERE key > ?1"),
-                                params![from],
-                            )?,
-                        };
-                    }
-                    if let Some(k) = k {
-                        from = k.clone();
-                    }
+            // The rows kept split the rest, in key order: above `after` and below the first
+            // kept, between each kept and the next, and after the last (all of it when none
+            // is kept).
+            let mut from = after.clone();
+            for upto in kept.into_iter().map(Some).chain([None]) {
+                for table in ["records", "files"] {
+                    match &upto {
+                        Some(k) => c.execute(
+                            &format!("DELETE FROM {table} WHERE key > ?1 AND key < ?2"),
+                            params![from, k],
+                        )?,
+                        None => c.execute(
+                            &format!("DELETE FROM {table} WHERE key > ?1"),
+                            params![from],
+                        )?,
+                    };
+                }
+                if let Some(k) = upto {
+                    from = k;
                 }
             }
             // Kept with the others found gone until the report that counts them is in place
