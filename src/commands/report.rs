@@ -89,7 +89,11 @@ struct Feed<'a> {
 
 impl Visitor for Feed<'_> {
     fn header(&mut self, h: &Header) -> Result<()> {
-        if let Some(d) = h.field(&["scan", "as_of"]).as_str().and_then(|d| d.parse().ok()) {
+        if let Some(d) = h
+            .field(&["scan", "as_of"])
+            .as_str()
+            .and_then(|d| d.parse().ok())
+        {
             self.as_of = d;
         }
         let open = || {
