@@ -150,13 +150,6 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         }
         return super::gate::scan(&args, source);
     }
-    if args.state.is_some()
-        && crate::extract::ocr::Mode::from(args.ocr) != crate::extract::ocr::Mode::Never
-    {
-        // The state's settings name the OCR engine: probed while the rules are compiled and
-        // the state opened, not after them, on the way of every rescan.
-        crate::extract::ocr::probe_ahead();
-    }
     // Only a config named on the command line: one found in the scanned tree is data.
     let config = args.config.as_deref().map(Config::load).transpose()?;
     let det = detector(

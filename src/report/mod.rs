@@ -160,6 +160,9 @@ pub struct Tally {
     pub dates: FindingDates,
     /// Pages and images OCR read, and those unread for want of Tesseract.
     pub ocr: crate::extract::ocr::Pages,
+    /// Its reading asked for the OCR engine: the record depends on which one is installed,
+    /// or whether one is ([`crate::scan::state`] keeps that apart).
+    pub engine: bool,
 }
 
 /// One table column in a file's per-column summary.

@@ -4,8 +4,8 @@
 //! A rescan reads a head for every file it reuses, and the writer one for every file a worker
 //! read, so the head is made to be read fast: numbers as fixed-width little-endian integers,
 //! names and lists with their lengths before them, nothing to parse but what is counted.
-//! What few records have (a reason, a retention verdict, a review mark, OCR pages) is one
-//! JSON object at its end, empty when there is none of it.
+//! What few records have (a reason, a retention verdict, a review mark, OCR pages, the OCR
+//! engine asked for) is one JSON object at its end, empty when there is none of it.
 //!
 //! ```text
 //! u64 job (0 in the state)   u64 bytes   u8 noatime (0 unknown, 1 no, 2 yes)   u64 sum
@@ -76,6 +76,8 @@ struct Rare<'a> {
     review: Option<ReviewMark>,
     #[serde(default, skip_serializing_if = "Pages::is_none")]
     ocr: Pages,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    engine: bool,
 }
 
 /// The head of `done`, whose record's JSON text is `json`, for job `job` (0 when it has
@@ -137,11 +139,13 @@ pub(crate) fn head(job: u64, done: &Done, json: &[u8]) -> Vec<u8> {
         retention: rec.retention.as_ref().map(Cow::Borrowed),
         review: t.review,
         ocr: t.ocr,
+        engine: t.engine,
     };
     if rare.reason.is_none()
         && rare.retention.is_none()
         && rare.review.is_none()
         && rare.ocr.is_none()
+        && !rare.engine
     {
         len(&mut out, 0);
     } else {
@@ -270,6 +274,7 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
     };
     tally.review = rare.review;
     tally.ocr = rare.ocr;
+    tally.engine = rare.engine;
     Ok(Head {
         job,
         bytes,
@@ -385,6 +390,7 @@ mod tests {
             by_size_and_modified: true,
         });
         rec.tally.ocr = Pages { read: 3, unread: 1 };
+        rec.tally.engine = true;
         rec.retention = Some(Retention {
             policy: Some("kurs".into()),
             verdict: "overdue".into(),

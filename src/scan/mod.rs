@@ -748,9 +748,10 @@ pub fn run(
 }
 
 /// What a scan's records depend on besides the files: the options that change results, the
-/// rules, the fingerprint key, what is declared synthetic and the OCR engine found. A state's records are reused
-/// only under the same settings.
-pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
+/// rules, the fingerprint key, what is declared synthetic, and for the records of files whose
+/// reading asked for it, the OCR engine found (see [`state::Settings`]). A state's records are
+/// reused only under the same settings.
+pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> state::Settings {
     use sha2::{Digest, Sha256};
     let l = &opts.limits;
     let mut s = serde_json::json!({
@@ -765,24 +766,33 @@ pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> String {
         "rules": det.rules_hash(),
         "key": key.id(),
     });
-    // What reads images and scanned pages decides their records as much as the mode does:
-    // records made without Tesseract (`ocr_unavailable`), or with another version or other
-    // languages, are not reused under another engine. Not probed where OCR is off.
-    if l.ocr.mode != crate::extract::ocr::Mode::Never {
+    // Only where declared: the states of scans without declarations keep their settings.
+    if !opts.synthetic.is_empty() {
+        s["synthetic"] = opts.synthetic.digest(key).into();
+    }
+    let hash = |s: &serde_json::Value| {
+        format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(s.to_string().as_bytes()))
+        )
+    };
+    let plain = hash(&s);
+    // What read an image or a scanned page decides its record as much as the mode does:
+    // a record made without Tesseract (`ocr_unavailable`), or with another version or other
+    // languages, is not reused under another engine. With OCR off no file asks for one.
+    let ocr = l.ocr.mode != crate::extract::ocr::Mode::Never;
+    state::Settings::new(plain.clone(), move || {
+        if !ocr {
+            return plain.clone();
+        }
+        let mut s = s.clone();
         s["ocr_engine"] = match crate::extract::ocr::engine() {
             Ok(e) => e.describe(),
             Err(why) => format!("none: {why}"),
         }
         .into();
-    }
-    // Only where declared: the states of scans without declarations keep their settings.
-    if !opts.synthetic.is_empty() {
-        s["synthetic"] = opts.synthetic.digest(key).into();
-    }
-    format!(
-        "sha256:{}",
-        hex::encode(Sha256::digest(s.to_string().as_bytes()))
-    )
+        hash(&s)
+    })
 }
 
 /// The roots (and shard) of a scan in words, for a state's scope: the roots in walk order,

@@ -362,6 +362,7 @@ impl<'a> Scanner<'a> {
         budget: &Cell<u64>,
         dating: Dating,
     ) -> (u64, Option<Limit>) {
+        let asked = extract::ocr::engine::asked();
         let result = guarded(|| extract::identify(input)).and_then(|id| {
             rec.file_type = id.format.name().to_string();
             let mut sink =
@@ -370,6 +371,9 @@ impl<'a> Scanner<'a> {
             sink.finish();
             result
         });
+        // Whether it ended well or not, a record made while asking for the engine (one of
+        // an image, of a scanned page, or of no engine found) is not the same under another.
+        rec.tally.engine = extract::ocr::engine::asked() != asked;
         match result {
             Ok(e) => {
                 rec.file_type = e.file_type;

@@ -6,7 +6,8 @@
 //!   machine that scans, and holds paths as the share does) in walk order ([`key`]), with its
 //!   device, inode, size, modification and change times in nanoseconds, the moment the walk
 //!   looked at it, the hash of the settings that decide its records (options, rules,
-//!   fingerprint key, OCR engine) and the tool version. Beside it, its finished records — its
+//!   fingerprint key; and the OCR engine, for a file whose reading asked for one: see
+//!   [`Settings`]) and the tool version. Beside it, its finished records — its
 //!   own and its members' — exactly as the worker sent them: masked and fingerprinted, with
 //!   the totals the summary needs. The state never holds a raw
 //!   value: a `--reveal` scan reads every file again and stores no records.
@@ -53,7 +54,7 @@ use std::ops::Range;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -296,13 +297,58 @@ fn transient(rec: &FileRecord) -> bool {
         )
 }
 
+/// What decides a file's records, hashed ([`crate::scan::settings`]): the scan's settings,
+/// and for a file whose reading asked for the OCR engine (an image, a scanned page: see
+/// [`crate::report::Tally::engine`]) those and the engine found. The second hash is made the
+/// first time a row needs it, so a rescan of files that asked for no engine never runs
+/// Tesseract to learn its version and languages.
+pub struct Settings {
+    plain: String,
+    engine: OnceLock<String>,
+    with_engine: Box<dyn Fn() -> String + Send + Sync>,
+}
+
+impl Settings {
+    pub fn new(plain: String, with_engine: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        Settings {
+            plain,
+            engine: OnceLock::new(),
+            with_engine: Box::new(with_engine),
+        }
+    }
+
+    /// The hash a file's row is written with.
+    fn of(&self, engine: bool) -> &str {
+        if engine {
+            self.engine.get_or_init(&self.with_engine)
+        } else {
+            &self.plain
+        }
+    }
+
+    /// A row written under these settings (the engine asked for only when it is not the
+    /// plain hash).
+    fn hold(&self, row: &str) -> bool {
+        row == self.plain || row == self.of(true)
+    }
+}
+
+/// Settings of a test: the engine's hash is the plain one and ` with an engine`.
+#[cfg(test)]
+impl From<&str> for Settings {
+    fn from(plain: &str) -> Self {
+        let engine = format!("{plain} with an engine");
+        Settings::new(plain.to_string(), move || engine.clone())
+    }
+}
+
 /// An open state: one connection, shared by the router (lookups) and the writer thread
 /// (everything that changes it).
 pub struct State {
     path: PathBuf,
     conn: Mutex<Connection>,
     /// Set by [`State::begin`].
-    settings: String,
+    settings: Settings,
     /// The greatest key the lookups of this scan have covered: rows up to it were either
     /// walked or found gone ([`State::unchanged_all`]).
     covered: Mutex<Option<Vec<u8>>>,
@@ -440,7 +486,7 @@ impl State {
         Ok(State {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
-            settings: String::new(),
+            settings: Settings::new(String::new(), String::new),
             covered: Mutex::new(None),
             unseen: Mutex::default(),
             reveal: false,
@@ -500,8 +546,13 @@ impl State {
     }
 
     /// Starts a scan of `scope` (its roots and shard, in words) whose records are decided by
-    /// `settings` (a hash): checks the scope.
-    pub fn begin(&mut self, scope: &str, settings: String, reveal: bool) -> Result<(), StateError> {
+    /// `settings`: checks the scope.
+    pub fn begin(
+        &mut self,
+        scope: &str,
+        settings: Settings,
+        reveal: bool,
+    ) -> Result<(), StateError> {
         self.settings = settings;
         self.reveal = reveal;
         let conn = self.conn.get_mut().unwrap_or_else(|p| p.into_inner());
@@ -690,7 +741,7 @@ impl State {
                     continue;
                 }
                 let valid = complete
-                    && r.get_ref(6)?.as_str()? == self.settings
+                    && self.settings.hold(r.get_ref(6)?.as_str()?)
                     && r.get_ref(7)?.as_str()? == env!("CARGO_PKG_VERSION");
                 let stored = (
                     r.get::<_, i64>(1)? as u64,
@@ -946,8 +997,9 @@ fn write_records(
 
 /// Writes the row of a file read to its end, and the records held for it: so a file read
 /// whole costs its row once and each record once.
-fn write_ended(c: &Connection, mut j: Job, settings: &str) -> rusqlite::Result<()> {
+fn write_ended(c: &Connection, mut j: Job, settings: &Settings) -> rusqlite::Result<()> {
     let path = key(&j.id.path);
+    let settings = settings.of(j.engine);
     if j.keep {
         write_row(c, &path, &j.id, settings, COMPLETE)?;
         write_records(c, &path, j.held.drain(..))?;
@@ -980,6 +1032,8 @@ struct Job {
     held: Vec<(i64, Vec<u8>)>,
     /// Its row was written, incomplete, with records held too long.
     row: bool,
+    /// A record of it was made while asking for the OCR engine ([`Settings`]).
+    engine: bool,
 }
 
 /// Bytes of records the writer holds for files not yet ended, at most; beyond, they are
@@ -1052,11 +1106,12 @@ impl Writer<'_> {
             .sum();
         self.held = self.held.saturating_sub(held);
         self.pending += ended.len() + gone.len();
-        let settings = self.state.settings.clone();
+        let state = self.state;
+        let settings = &state.settings;
         let listed = gone.iter().filter(|g| g.listed).count() as i64;
         self.write(|c| {
             for j in ended {
-                write_ended(c, j, &settings)?;
+                write_ended(c, j, settings)?;
             }
             for g in gone {
                 c.prepare_cached("DELETE FROM records WHERE key = ?1")?
@@ -1144,6 +1199,7 @@ impl Writer<'_> {
                 keep: true,
                 held: Vec::new(),
                 row: false,
+                engine: false,
             },
         );
     }
@@ -1163,6 +1219,7 @@ impl Writer<'_> {
             return;
         };
         j.keep &= !transient(&done.rec);
+        j.engine |= done.rec.tally.engine;
         j.seq += 1;
         let data = data();
         self.held += data.len();
@@ -1180,7 +1237,8 @@ impl Writer<'_> {
         if self.held <= HELD_MAX {
             return;
         }
-        let settings = self.state.settings.clone();
+        let state = self.state;
+        let settings = &state.settings;
         let mut jobs = std::mem::take(&mut self.jobs);
         self.write(|c| {
             for j in jobs.values_mut().filter(|j| !j.held.is_empty()) {
@@ -1196,7 +1254,7 @@ impl Writer<'_> {
                         .optional()?
                         .unwrap_or(false);
                     let row = if listed { LISTED } else { 0 };
-                    write_row(c, &path, &j.id, &settings, row)?;
+                    write_row(c, &path, &j.id, settings.of(j.engine), row)?;
                     j.row = true;
                 }
                 write_records(c, &path, j.held.drain(..))?;
@@ -1344,6 +1402,26 @@ mod tests {
         ] {
             assert!(past(Path::new(root)) < key(&Path::new(next).join("x")));
         }
+    }
+
+    /// The engine's hash is made only for a row that is not of the plain settings, and once.
+    #[test]
+    fn the_engine_is_asked_for_only_by_rows_that_need_it() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counted = asked.clone();
+        let s = Settings::new("plain".into(), move || {
+            counted.fetch_add(1, Ordering::Relaxed);
+            "engine".into()
+        });
+        assert!(s.hold("plain"));
+        assert_eq!(s.of(false), "plain");
+        assert_eq!(asked.load(Ordering::Relaxed), 0);
+        assert!(s.hold("engine"));
+        assert!(!s.hold("other"));
+        assert_eq!(s.of(true), "engine");
+        assert_eq!(asked.load(Ordering::Relaxed), 1);
     }
 
     /// A state at `db`, begun for one scope and settings.

@@ -698,40 +698,57 @@ kind = "ansattnummer"
     assert_eq!(incremental(&w.scan_state(&ocr).inv), (4, 0, 0));
 }
 
+/// A stand-in for Tesseract in `dir`, whether or not the machine has one: a version,
+/// Norwegian data, and no words read. Each run appends its first argument to `runs.log`.
+fn fake_tesseract(dir: &Path) -> PathBuf {
+    let fake = dir.join("tesseract");
+    let log = dir.join("runs.log");
+    fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{}'\ncase \"$1\" in\n\
+             --version) echo 'tesseract 0.0-test' ;;\n\
+             --list-langs) printf 'List of available languages (1):\\nnor\\n' ;;\n\
+             *) cat >/dev/null; printf 'level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\tleft\\ttop\\twidth\\theight\\tconf\\ttext\\n' ;;\n\
+             esac\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    fake
+}
+
+/// A scan with a state (or without, a full one), the OCR engine named by
+/// `KARTLEGG_TESSERACT`.
+fn scan_with_engine(w: &Work, engine: &Path, extra: &[&str]) -> Value {
+    let (state, key) = (w.state(), w.key());
+    let full = extra.first() == Some(&"--full");
+    let mut cmd = kartlegg();
+    cmd.env("KARTLEGG_TESSERACT", engine)
+        .args(["scan", "--format", "json", "--no-progress"])
+        .args(["--hash-key-file", key.to_str().unwrap()]);
+    if !full {
+        cmd.args(["--state", state.to_str().unwrap()]);
+    }
+    let out = cmd
+        .args(&extra[usize::from(full)..])
+        .arg(w.tree())
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
 #[test]
-fn a_change_of_the_ocr_engine_reads_the_files_again() {
+fn a_change_of_the_ocr_engine_reads_again_the_files_that_asked_for_it() {
     let w = Work::new();
     w.file("a.txt", format!("fnr {FNR}\n"));
     let page = crate::render::Page::text(crate::render::FONTS[0], 40.0, &[format!("Fnr: {FNR}")]);
     w.file("bilde.png", page.png());
-    // A stand-in for Tesseract, whether or not the machine has one: a version, Norwegian
-    // data, and no words read.
-    let fake = w.path().join("tesseract");
-    fs::write(
-        &fake,
-        "#!/bin/sh\ncase \"$1\" in\n\
-         --version) echo 'tesseract 0.0-test' ;;\n\
-         --list-langs) printf 'List of available languages (1):\\nnor\\n' ;;\n\
-         *) cat >/dev/null; printf 'level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\tleft\\ttop\\twidth\\theight\\tconf\\ttext\\n' ;;\n\
-         esac\n",
-    )
-    .unwrap();
-    fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let fake = fake_tesseract(w.path());
     let missing = w.path().join("no-tesseract");
-    let (state, key) = (w.state(), w.key());
-    let run = |engine: &Path, extra: &[&str]| -> Value {
-        let out = kartlegg()
-            .env("KARTLEGG_TESSERACT", engine)
-            .args(["scan", "--format", "json", "--no-progress"])
-            .args(["--hash-key-file", key.to_str().unwrap()])
-            .args(["--state", state.to_str().unwrap()])
-            .args(extra)
-            .arg(w.tree())
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
-    };
+    let run = |engine: &Path, extra: &[&str]| scan_with_engine(&w, engine, extra);
     settle();
     let without = run(&missing, &[]);
     assert_eq!(incremental(&without), (0, 2, 0));
@@ -740,16 +757,56 @@ fn a_change_of_the_ocr_engine_reads_the_files_again() {
         ("skipped", "ocr_unavailable")
     );
     assert_eq!(incremental(&run(&missing, &[])), (2, 0, 0));
-    // An engine now: its records are not reused, the image is read by it.
+    // An engine now: the image's record is not reused, the image is read by it; the text
+    // file's record never depended on an engine.
     let with = run(&fake, &[]);
-    assert_eq!(incremental(&with), (0, 2, 0), "read again");
+    assert_eq!(incremental(&with), (1, 1, 0), "the image read again");
     assert_ne!(status(file(&with, "/bilde.png")).1, "ocr_unavailable");
+    assert_eq!(comparable(&with), comparable(&run(&fake, &["--full"])));
     assert_eq!(incremental(&run(&fake, &[])), (2, 0, 0));
     // And none again.
-    assert_eq!(incremental(&run(&missing, &[])), (0, 2, 0));
+    let again = run(&missing, &[]);
+    assert_eq!(incremental(&again), (1, 1, 0));
+    assert_eq!(
+        status(file(&again, "/bilde.png")),
+        ("skipped", "ocr_unavailable")
+    );
     // With OCR off the engine decides nothing.
     assert_eq!(incremental(&run(&missing, &["--ocr", "never"])), (0, 2, 0));
     assert_eq!(incremental(&run(&fake, &["--ocr", "never"])), (2, 0, 0));
+}
+
+/// Learning the engine's version runs Tesseract (some 13 ms, twice): a scan whose files ask
+/// for no engine, with a state or without, never runs it.
+#[test]
+fn files_that_ask_for_no_engine_never_run_it() {
+    let w = Work::new();
+    w.file("a.txt", format!("fnr {FNR}\n"));
+    w.file("b.csv", format!("navn;fnr\nKari;{FNR}\n"));
+    let fake = fake_tesseract(w.path());
+    let log = w.path().join("runs.log");
+    settle();
+    assert_eq!(incremental(&scan_with_engine(&w, &fake, &[])), (0, 2, 0));
+    assert_eq!(incremental(&scan_with_engine(&w, &fake, &[])), (2, 0, 0));
+    assert!(
+        !log.exists(),
+        "Tesseract was run: {:?}",
+        fs::read_to_string(&log)
+    );
+    // An image asks for it; so does the rescan that would reuse the image's record.
+    let page = crate::render::Page::text(crate::render::FONTS[0], 40.0, &[format!("Fnr: {FNR}")]);
+    w.file("bilde.png", page.png());
+    settle();
+    assert_eq!(incremental(&scan_with_engine(&w, &fake, &[])), (2, 1, 0));
+    let runs = || fs::read_to_string(&log).unwrap_or_default().lines().count();
+    let after_read = runs();
+    assert!(after_read >= 3, "probed and read the image: {after_read}");
+    assert_eq!(incremental(&scan_with_engine(&w, &fake, &[])), (3, 0, 0));
+    assert_eq!(
+        runs(),
+        after_read + 2,
+        "probed once (version and languages)"
+    );
 }
 
 #[test]

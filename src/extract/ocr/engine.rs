@@ -39,25 +39,26 @@ pub struct Engine {
     pub langs: String,
 }
 
+thread_local! {
+    /// Times this thread asked for the engine ([`asked`]).
+    static ASKED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread has asked for the engine. A file's reading happens on one
+/// thread, so the count before and after it tells whether its record depends on which
+/// engine is installed: a state reuses the records of other files under any engine.
+pub fn asked() -> u64 {
+    ASKED.with(std::cell::Cell::get)
+}
+
 /// The engine, probed once per process; or why there is none, in words.
 pub fn engine() -> Result<&'static Engine, &'static str> {
     static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+    ASKED.with(|n| n.set(n.get() + 1));
     ENGINE
         .get_or_init(probe)
         .as_ref()
         .map_err(|why| why.as_str())
-}
-
-/// Starts the probe of [`engine`] on a thread of its own, for a caller that will need it
-/// after other work: the probe runs Tesseract (twice at once, some 13 ms), and the first
-/// call to [`engine`] then finds it done, or waits only for the rest of it.
-pub fn probe_ahead() {
-    std::thread::Builder::new()
-        .name("kartlegg-ocr-probe".into())
-        .spawn(|| {
-            let _ = engine();
-        })
-        .ok();
 }
 
 fn probe() -> Result<Engine, String> {

@@ -46,7 +46,7 @@ use super::{ExtractError, Extracted, Input, LimitHit, Location, Sink, Status};
 use crate::detect::{kind, Candidate, Confidence};
 use crate::read::sniff::Media;
 
-pub use engine::{engine, probe_ahead, Engine};
+pub use engine::{engine, Engine};
 pub use layout::Evidence;
 pub use pdf::pdf_pages;
 
