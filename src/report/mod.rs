@@ -483,6 +483,10 @@ pub struct OcrSummary {
     pub pages_read: u64,
     /// Images and scanned PDF pages not read because Tesseract is not installed.
     pub pages_unread: u64,
+    /// The engine that files which asked for OCR were read with (`tesseract 5.3.0,
+    /// nor+eng`), or `none: ` and why; absent when no file asked (see [`Tally::engine`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
 }
 
 /// Whether access times were preserved.
@@ -510,6 +514,9 @@ pub struct Totals {
     pub personal: u64,
     /// Files whose content went unread (see [`FileRecord::content_unread`]).
     pub unscanned: u64,
+    /// A record's reading asked for the OCR engine ([`Tally::engine`]): the scan names it
+    /// in the summary.
+    pub asked_engine: bool,
 }
 
 /// Adds `n` to the count of `key`.
@@ -524,6 +531,7 @@ fn add_to(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
 
 impl Totals {
     pub fn add(&mut self, rec: &FileRecord, bytes: u64, noatime: Option<bool>) {
+        self.asked_engine |= rec.tally.engine;
         let s = &mut self.summary;
         s.files_seen += 1;
         s.bytes_read += bytes;

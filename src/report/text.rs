@@ -209,7 +209,17 @@ impl Report for TextReport {
         }
         let ocr = &s.ocr;
         if ocr.pages_read > 0 || ocr.pages_unread > 0 {
-            writeln!(o, "\nOCR: {} images or scanned pages read.", ocr.pages_read)?;
+            let by = ocr
+                .engine
+                .as_deref()
+                .filter(|e| !e.starts_with("none"))
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            writeln!(
+                o,
+                "\nOCR: {} images or scanned pages read{by}.",
+                ocr.pages_read
+            )?;
         }
         if ocr.pages_unread > 0 {
             writeln!(

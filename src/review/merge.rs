@@ -407,6 +407,7 @@ fn summary(tails: &[Tail]) -> Summary {
                 OcrSummary {
                     pages_read,
                     pages_unread,
+                    engine: _,
                 },
         } = &t.summary;
         s.files_seen += files_seen;
@@ -452,6 +453,8 @@ fn summary(tails: &[Tail]) -> Summary {
         s.ocr.pages_read += pages_read;
         s.ocr.pages_unread += pages_unread;
     }
+    // Checked alike ([`finish`]): the one engine of the shards whose files asked for one.
+    s.ocr.engine = tails.iter().find_map(|t| t.summary.ocr.engine.clone());
     s.atime.preserved = s.atime.plain_opens == 0 && s.atime.dirs_plain == 0;
     s.distinct_by_kind = s
         .distinct_sketch
@@ -551,6 +554,28 @@ fn finish(inputs: &[Input], tails: &[Tail]) -> Result<Summary, MergeError> {
                     kept,
                 });
             }
+        }
+    }
+    // Images read by one engine and not by another (or by none) are not what one machine
+    // would have written.
+    let engines = inputs
+        .iter()
+        .zip(tails)
+        .filter_map(|(i, t)| Some((i, t.summary.ocr.engine.as_ref()?)));
+    let mut first = None;
+    for (input, engine) in engines {
+        match first {
+            None => first = Some((input, engine)),
+            Some((a, was)) if was != engine => {
+                return Err(MergeError::Mismatch {
+                    a: a.name.clone(),
+                    b: input.name.clone(),
+                    what: format!(
+                        "images and scanned pages read by different OCR engines: {was} vs {engine}"
+                    ),
+                })
+            }
+            Some(_) => {}
         }
     }
     Ok(summary(tails))

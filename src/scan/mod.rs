@@ -786,11 +786,7 @@ pub fn settings(opts: &Options, det: &Detector, key: &HashKey) -> state::Setting
             return plain.clone();
         }
         let mut s = s.clone();
-        s["ocr_engine"] = match crate::extract::ocr::engine() {
-            Ok(e) => e.describe(),
-            Err(why) => format!("none: {why}"),
-        }
-        .into();
+        s["ocr_engine"] = crate::extract::ocr::engine::described().into();
         hash(&s)
     })
 }
@@ -1004,6 +1000,9 @@ pub fn run_with_state(
         Some(Err(e)) => Err(e),
         None => Ok(()),
     };
+    if totals.asked_engine {
+        totals.summary.ocr.engine = Some(crate::extract::ocr::engine::described());
+    }
     let summary = totals.finish().clone();
     std::thread::scope(|s| {
         // Both wait for the disk: the state's log is folded while the report is written.

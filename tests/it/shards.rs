@@ -1287,3 +1287,50 @@ fn merged_shards_with_decisions_count_them_as_one_machine_does() {
         crate::state::comparable(&whole)
     );
 }
+
+/// The OCR engine that read a shard's images is in its summary, and merge refuses shards
+/// read by different engines: their images would not be what one machine reads.
+#[test]
+fn merge_refuses_shards_whose_images_other_engines_read() {
+    let t = Tree::new();
+    for i in 0..6 {
+        t.file(&format!("f{i}.txt"), format!("linje {i}\n"));
+    }
+    let page = crate::render::Page::text(crate::render::FONTS[0], 40.0, &[format!("Fnr: {FNR}")]);
+    t.file("bilde.png", page.png());
+    let o = Out::new();
+    let names = o.shards(t.path(), 2, "json", &["--as-of", "2026-06-30"]);
+    let engine = |name: &str| o.read(name)["summary"]["ocr"]["engine"].clone();
+    let (with, without): (Vec<&String>, Vec<&String>) =
+        names.iter().partition(|n| engine(n).is_string());
+    assert_eq!(
+        (with.len(), without.len()),
+        (1, 1),
+        "one shard has the image"
+    );
+    // Installed or not, the engine is named where a file asked for it, and only there.
+    let named = engine(with[0]);
+    assert!(
+        named.as_str().unwrap().starts_with("tesseract ")
+            || named.as_str().unwrap().starts_with("none: "),
+        "{named}"
+    );
+    let (code, err) = o.merge(&names);
+    assert_eq!(code, 0, "{err}");
+    let whole = o.start(t.path(), "all.json", &["--as-of", "2026-06-30"]);
+    whole.wait_with_output().unwrap();
+    assert_eq!(
+        summary_of(&o.read("merged.json")),
+        summary_of(&o.read("all.json"))
+    );
+    assert_eq!(o.read("merged.json")["summary"]["ocr"]["engine"], named);
+
+    std::fs::remove_file(o.path("merged.json")).unwrap();
+    edited(&o, without[0], "other.json", |v| {
+        v["summary"]["ocr"]["engine"] = "tesseract 9.9-other, eng".into()
+    });
+    o.refused(
+        &[with[0], "other.json"],
+        "images and scanned pages read by different OCR engines",
+    );
+}

@@ -61,6 +61,15 @@ pub fn engine() -> Result<&'static Engine, &'static str> {
         .map_err(|why| why.as_str())
 }
 
+/// The engine in words, as a state's settings and a summary name it: `tesseract 5.3.0,
+/// nor+eng`, or `none: ` and why there is none.
+pub fn described() -> String {
+    match engine() {
+        Ok(e) => e.describe(),
+        Err(why) => format!("none: {why}"),
+    }
+}
+
 fn probe() -> Result<Engine, String> {
     let program = std::env::var_os(PROGRAM_VAR).unwrap_or_else(|| "tesseract".into());
     // Both questions asked at once: each run of Tesseract takes some 13 ms, most of it
