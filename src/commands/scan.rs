@@ -394,7 +394,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         Format::Json => Box::new(JsonReport::streamed(out, &header)?),
         Format::Jsonl => Box::new(JsonlReport::new(out, &header)?),
         Format::Sarif | Format::Github | Format::TextLines => unreachable!("rejected above"),
-        Format::Summary => Box::new(TextReport::new(out, key_note.to_string())),
+        Format::Summary => Box::new(TextReport::new(out, key_note.to_string(), args.reveal)),
     };
     let mut progress = Progress::new(!args.no_progress);
     // The day the inventory describes (`--as-of`): a `keep ... until` expires against it too.

@@ -20,6 +20,8 @@ pub(crate) struct TextReport {
     unscanned: Vec<String>,
     /// One line about the fingerprint key.
     key_note: String,
+    /// A `--reveal` scan: a state is neither read nor written.
+    reveal: bool,
     /// Overdue findings per folder (of the file on disk, for members of containers).
     folders: HashMap<String, u64>,
     folders_cut: bool,
@@ -36,12 +38,13 @@ fn folder(path: &str) -> &str {
 }
 
 impl TextReport {
-    pub(crate) fn new(out: Output, key_note: String) -> TextReport {
+    pub(crate) fn new(out: Output, key_note: String, reveal: bool) -> TextReport {
         TextReport {
             out,
             top: Vec::new(),
             unscanned: Vec::new(),
             key_note,
+            reveal,
             folders: HashMap::new(),
             folders_cut: false,
         }
@@ -150,7 +153,13 @@ impl Report for TextReport {
                 s.walks_stopped
             )?;
         }
-        if let Some(i) = &s.incremental {
+        if let (Some(i), true) = (&s.incremental, self.reveal) {
+            writeln!(
+                o,
+                "Incremental: --reveal read every file ({} read) and kept nothing in the state; files gone are counted by the next scan without --reveal.",
+                i.read
+            )?;
+        } else if let Some(i) = &s.incremental {
             writeln!(
                 o,
                 "Incremental: {} files unchanged since the last scan (records reused), {} read, {} gone since then.",

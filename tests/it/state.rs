@@ -909,6 +909,25 @@ fn the_state_keeps_a_key_and_no_raw_values() {
     );
     assert!(!raw(&fs::read(w.state()).unwrap()));
     assert_eq!(incremental(&run(&[]).inv), (1, 0, 0));
+    // A file gone meanwhile is not found gone by a --reveal scan, which says so, but by the
+    // next scan that uses the state.
+    w.file("annen.txt", "ingenting\n");
+    settle();
+    assert_eq!(incremental(&run(&[]).inv), (1, 1, 0));
+    fs::remove_file(w.tree().join("annen.txt")).unwrap();
+    let state = w.state();
+    let said = kartlegg()
+        .args(["scan", "--no-progress", "--format", "summary", "--reveal"])
+        .args(["--state", state.to_str().unwrap()])
+        .arg(w.tree())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(
+        said.contains("Incremental: --reveal read every file (1 read) and kept nothing in the state; files gone are counted by the next scan without --reveal."),
+        "{said}"
+    );
+    assert_eq!(incremental(&run(&[]).inv), (1, 0, 1));
     let mode = fs::metadata(w.state()).unwrap();
     assert_eq!(
         std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
