@@ -422,3 +422,42 @@ fn damaged_and_oversized_images_get_a_status_never_a_crash() {
         assert_ne!(f["reason"], "parser_panic", "{f}");
     }
 }
+
+/// A Tesseract that never answers (a dead network mount, a broken wrapper) is given up after
+/// a few seconds (the program would sleep for two minutes): the image is `ocr_unavailable`
+/// with that reason, and the scan ends.
+#[test]
+fn a_tesseract_that_hangs_is_given_up() {
+    let t = Tree::new();
+    let page = Page::text(FONTS[0], 40.0, &["Fnr: 13097248022".to_string()]);
+    t.file("bilde.png", page.png());
+    let fake = t.path().join("tesseract");
+    std::fs::write(&fake, "#!/bin/sh\nexec sleep 120\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = kartlegg()
+        .env("KARTLEGG_TESSERACT", &fake)
+        .args([
+            "scan",
+            "--no-progress",
+            "--format",
+            "json",
+            "--isolation",
+            "threads",
+        ])
+        .arg(t.path().join("bilde.png"))
+        .output()
+        .unwrap();
+    let inv: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let rec = &inv["files"][0];
+    assert_eq!(rec["status"], "skipped", "{rec}");
+    assert_eq!(rec["reason"], "ocr_unavailable", "{rec}");
+    assert!(
+        rec["detail"].as_str().unwrap().contains("did not answer"),
+        "{rec}"
+    );
+    assert!(inv["summary"]["ocr"]["engine"]
+        .as_str()
+        .unwrap()
+        .starts_with("none: Tesseract did not answer"));
+}

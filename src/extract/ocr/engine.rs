@@ -26,6 +26,9 @@ use crate::extract::{Clock, Limit, LimitHit};
 /// `PATH`); tests point it at a missing program to see a machine without it.
 pub const PROGRAM_VAR: &str = "KARTLEGG_TESSERACT";
 
+/// How long Tesseract is given to say its version and languages (it takes some 13 ms).
+const PROBE_TIME: Duration = Duration::from_secs(5);
+
 /// Bytes of TSV one page may produce (a full page is some 100 KiB).
 const MAX_TSV: usize = 16 << 20;
 
@@ -84,23 +87,45 @@ fn probe() -> Result<Engine, String> {
             .ok()
     };
     let (version, listed) = (ask("--version"), ask("--list-langs"));
-    let out = |child: Option<Child>| {
-        child?
-            .wait_with_output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-    };
-    let (version, listed) = (out(version), out(listed));
+    // A program that hangs (on a dead network mount, say) is given up, not waited for: the
+    // file that asked, and every later one, then goes without.
+    let deadline = std::time::Instant::now() + PROBE_TIME;
     let missing = "Tesseract OCR is not installed (Debian: tesseract-ocr tesseract-ocr-nor)";
-    let version = version.ok_or(missing)?;
+    let out = |child: Option<Child>| -> Result<String, String> {
+        let mut child = child.ok_or(missing)?;
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) if status.success() => {
+                    let mut text = Vec::new();
+                    if let Some(mut o) = child.stdout.take() {
+                        o.read_to_end(&mut text).map_err(|_| missing)?;
+                    }
+                    return Ok(String::from_utf8_lossy(&text).into_owned());
+                }
+                Ok(None) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!(
+                        "Tesseract did not answer within {} s",
+                        PROBE_TIME.as_secs()
+                    ));
+                }
+                Ok(Some(_)) | Err(_) => return Err(missing.into()),
+            }
+        }
+    };
+    // Both waited for (or killed) before either's answer is looked at.
+    let (version, listed) = (out(version), out(listed));
+    let (version, listed) = (version?, listed?);
     let version = version
         .lines()
         .next()
         .unwrap_or("tesseract")
         .trim()
         .to_string();
-    let listed = listed.ok_or(missing)?;
     let have: Vec<&str> = listed.lines().skip(1).map(str::trim).collect();
     let langs: Vec<&str> = ["nor", "eng"]
         .into_iter()
