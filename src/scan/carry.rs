@@ -8,7 +8,8 @@
 //! engine asked for) is one JSON object at its end, empty when there is none of it.
 //!
 //! ```text
-//! u64 job (0 in the state)   u64 bytes   u8 noatime (0 unknown, 1 no, 2 yes)   u64 sum
+//! u64 sum
+//! u64 job (0 in the state)   u64 bytes   u8 noatime (0 unknown, 1 no, 2 yes)
 //! u8 status                  u8 sized    u64 size (the evidence's, 0 when unsized)
 //! u32 n, n × (name, u64)                                   counts by kind
 //! u32 n, n × (u8 confidence, u64)                          findings by confidence
@@ -18,8 +19,10 @@
 //! the record's JSON text, to the end
 //! ```
 //!
-//! A name is a `u32` length and its UTF-8 bytes. The sum is the text's xxh3: a text that
-//! matches it is taken as it is, not parsed; one that does not is damaged.
+//! A name is a `u32` length and its UTF-8 bytes. The sum is the xxh3 of everything after it,
+//! head and text: a record that matches it is taken as it is, its text not parsed; one that
+//! does not is damaged. (A sum of the text alone let damage to the head's numbers through,
+//! into the summary's totals.)
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -87,6 +90,8 @@ pub(crate) fn head(job: u64, done: &Done, json: &[u8]) -> Vec<u8> {
     let t = &rec.tally;
     let mut out = Vec::with_capacity(128);
     let u64 = |out: &mut Vec<u8>, n: u64| out.extend_from_slice(&n.to_le_bytes());
+    // The sum's place, filled in at the end.
+    u64(&mut out, 0);
     let len = |out: &mut Vec<u8>, n: usize| {
         out.extend_from_slice(&u32::try_from(n).expect("a head's list fits").to_le_bytes())
     };
@@ -101,7 +106,6 @@ pub(crate) fn head(job: u64, done: &Done, json: &[u8]) -> Vec<u8> {
         Some(false) => 1,
         Some(true) => 2,
     });
-    u64(&mut out, xxhash_rust::xxh3::xxh3_64(json));
     out.push(status_number(rec.status));
     let size = rec.meta.as_ref().map(|m| m.size);
     out.push(u8::from(size.is_some()));
@@ -153,8 +157,15 @@ pub(crate) fn head(job: u64, done: &Done, json: &[u8]) -> Vec<u8> {
         len(&mut out, json.len());
         out.extend_from_slice(&json);
     }
+    let mut sum = xxhash_rust::xxh3::Xxh3::new();
+    sum.update(&out[SUM..]);
+    sum.update(json);
+    out[..SUM].copy_from_slice(&sum.digest().to_le_bytes());
     out
 }
+
+/// Bytes of the sum at the start of a blob.
+const SUM: usize = 8;
 
 /// Reads a head from the front of a blob.
 struct Reader<'a> {
@@ -205,7 +216,6 @@ struct Head {
     job: u64,
     bytes: u64,
     noatime: Option<bool>,
-    sum: u64,
     status: Status,
     size: Option<u64>,
     counts: BTreeMap<&'static str, u64>,
@@ -218,6 +228,10 @@ struct Head {
 
 fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
     let mut r = Reader { blob, at: 0 };
+    let sum = r.u64()?;
+    if xxhash_rust::xxh3::xxh3_64(&blob[SUM..]) != sum {
+        return Err(Damaged("the record does not match its sum"));
+    }
     let job = r.u64()?;
     let bytes = r.u64()?;
     let noatime = match r.u8()? {
@@ -226,7 +240,6 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
         2 => Some(true),
         _ => return Err(Damaged("noatime")),
     };
-    let sum = r.u64()?;
     let status = *Status::ALL
         .get(usize::from(r.u8()?))
         .ok_or(Damaged("status"))?;
@@ -279,7 +292,6 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
         job,
         bytes,
         noatime,
-        sum,
         status,
         size: sized.then_some(size),
         counts,
@@ -294,13 +306,10 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
 /// read it, and where its text is in `blob`. The record holds its path (from the start of the
 /// text), status, reason, counts, retention, tally, and of its evidence the size alone
 /// ([`FileMeta::size_only`]); its findings and columns are left empty. The text is checked
-/// against its sum, not parsed.
+/// against the sum, not parsed.
 pub(crate) fn text(blob: &[u8]) -> Result<(u64, Done, Range<usize>), Damaged> {
     let h = read_head(blob)?;
     let json = &blob[h.text.clone()];
-    if xxhash_rust::xxh3::xxh3_64(json) != h.sum {
-        return Err(Damaged("the text does not match its sum"));
-    }
     let (path, _) =
         crate::report::order::leading_path(json).ok_or(Damaged("the text has no path"))?;
     let mut rec = FileRecord::new(path.into_owned(), h.size.map(FileMeta::size_only));
@@ -465,29 +474,39 @@ mod tests {
             assert!(text(&blob[..n]).is_err(), "cut at {n}");
             assert!(whole(&blob[..n]).is_err(), "cut at {n}");
         }
-        // A byte of the text changed: its sum no longer matches, and it is not a record.
-        let mut damaged = blob.clone();
-        let i = text_at + memchr::memmem::find(&json, b"\"partial\"").unwrap();
-        damaged[i] = b'x';
-        assert_eq!(
-            text(&damaged).unwrap_err().to_string(),
-            "damaged record (the text does not match its sum)"
-        );
-        assert!(whole(&damaged).is_err());
-        // A length that claims more than is there: refused before anything is allocated.
+        // Any byte changed, in the head's numbers as in the text: it no longer matches its
+        // sum. (The sum once covered the text alone: a changed count of bytes read or of
+        // distinct values went into the totals unnoticed.)
+        for i in 0..blob.len() {
+            let mut damaged = blob.clone();
+            damaged[i] ^= 0x40;
+            assert_eq!(
+                text(&damaged).map(|_| ()).unwrap_err().to_string(),
+                "damaged record (the record does not match its sum)",
+                "byte {i}"
+            );
+            assert!(whole(&damaged).is_err(), "byte {i}");
+        }
+        // Damage that matches its sum all the same (made so here) is still caught where the
+        // head is read: a length that claims more than is there, refused before anything is
+        // allocated; out-of-range numbers of a status and of noatime.
+        let resummed = |mut b: Vec<u8>| {
+            let sum = xxhash_rust::xxh3::xxh3_64(&b[SUM..]);
+            b[..SUM].copy_from_slice(&sum.to_le_bytes());
+            b
+        };
         let mut long = blob.clone();
-        let counts_at = 8 + 8 + 1 + 8 + 1 + 1 + 8;
+        let counts_at = SUM + 8 + 8 + 1 + 1 + 1 + 8;
         long[counts_at..counts_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
         assert_eq!(
-            text(&long).unwrap_err().to_string(),
+            text(&resummed(long)).map(|_| ()).unwrap_err().to_string(),
             "damaged record (a length beyond the record)"
         );
-        // Out-of-range numbers of a status and of a confidence.
         let mut status = blob.clone();
-        status[8 + 8 + 1 + 8] = 7;
-        assert!(text(&status).is_err());
+        status[SUM + 8 + 8 + 1] = 7;
+        assert!(text(&resummed(status)).is_err());
         let mut noatime = blob;
-        noatime[16] = 3;
-        assert!(whole(&noatime).is_err());
+        noatime[SUM + 16] = 3;
+        assert!(whole(&resummed(noatime)).is_err());
     }
 }

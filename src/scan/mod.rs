@@ -255,10 +255,13 @@ fn route(
     // The batch's files are looked up at once: one query of the state, not one per file.
     let mut found = match state {
         Some(st) => {
-            // What the walk could not read is not gone: its rows are passed by, not removed.
+            // What the walk could not read is not gone: its rows are passed by, not removed;
+            // nor is what it found and does not read (a link no longer followed).
             for e in &batch.entries {
-                if let Entry::Error { path, .. } = e {
-                    st.not_seen(path);
+                match e {
+                    Entry::Error { path, .. } => st.not_seen(path),
+                    Entry::Skipped { path, .. } => st.passed_by(path),
+                    Entry::File { .. } => {}
                 }
             }
             let ids: Vec<Identity> = batch

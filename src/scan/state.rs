@@ -68,8 +68,9 @@ use crate::walk::{Exclude, Meta};
 
 /// Version of the database layout; another one is refused (make a new state), except the
 /// earlier ones, whose rows are dropped (their files are read again) and whose key is kept:
-/// layout 1 keyed rows by plain paths, layout 2 stored records with a JSON head.
-const LAYOUT: &str = "3";
+/// layout 1 keyed rows by plain paths, layout 2 stored records with a JSON head, layout 3
+/// summed a record's text but not its head.
+const LAYOUT: &str = "4";
 
 /// A write transaction is committed after this many files (ended or gone) are written...
 const COMMIT_EVERY: usize = 1000;
@@ -120,14 +121,28 @@ fn raise(covered: &mut Option<Vec<u8>>, k: &[u8]) {
     }
 }
 
+/// Whether `k` is a key of `keys` or under one. The walk never yields anything under what it
+/// does not enter, so those keys do not nest: the one that holds `k`, if any, is the greatest
+/// not above it.
+fn under_one_of(keys: &Mutex<std::collections::BTreeSet<Vec<u8>>>, k: &[u8]) -> bool {
+    let keys = keys.lock().unwrap_or_else(|p| p.into_inner());
+    keys.range::<[u8], _>((std::ops::Bound::Unbounded, std::ops::Bound::Included(k)))
+        .next_back()
+        .is_some_and(|u| k == u.as_slice() || k.starts_with(u) && k[u.len()] == 0)
+}
+
 /// Whether two scopes ([`State::begin`]) are of the same roots and shard, whatever the order
-/// of the roots: states made before scopes listed them in walk order hold them as given.
+/// of the roots (states made before scopes listed them in walk order hold them as given), and
+/// with or without a root's last `/` (`DIR` and `DIR/` give their files the same paths).
 fn same_scope(was: &str, now: &str) -> bool {
     let sorted = |s: &str| {
         let mut v: serde_json::Value = serde_json::from_str(s).ok()?;
-        v.get_mut("roots")?
-            .as_array_mut()?
-            .sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        let roots = v.get_mut("roots")?.as_array_mut()?;
+        for r in roots.iter_mut() {
+            let root = crate::review::inventory::compared_root(r.as_str()?.to_string());
+            *r = root.into();
+        }
+        roots.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
         Some(v)
     };
     was == now || sorted(was).is_some_and(|w| Some(w) == sorted(now))
@@ -355,6 +370,9 @@ pub struct State {
     /// Keys of what the walk could not read this time ([`State::not_seen`]): their rows, and
     /// those of everything under them, are kept as they are.
     unseen: Mutex<std::collections::BTreeSet<Vec<u8>>>,
+    /// Keys of what the walk found and does not read ([`State::passed_by`]): their rows, and
+    /// those of everything under them, are dropped without being counted as removed.
+    skipped: Mutex<std::collections::BTreeSet<Vec<u8>>>,
     /// A `--reveal` scan: nothing is looked up or stored.
     reveal: bool,
     /// Stored records are handed on as text ([`Kept::Text`]).
@@ -430,7 +448,7 @@ impl State {
                 // Rows of an earlier layout: dropped, so every file is read again once; the
                 // fingerprint key and the scope stay. In the transaction that makes the new
                 // tables, so a scan killed meanwhile leaves one layout or the other.
-                Some("1" | "2") => {
+                Some("1" | "2" | "3") => {
                     upgrade = "DROP TABLE files; DROP TABLE records;
                                DELETE FROM meta WHERE name IN ('layout', 'generation');"
                 }
@@ -489,6 +507,7 @@ impl State {
             settings: Settings::new(String::new(), String::new),
             covered: Mutex::new(None),
             unseen: Mutex::default(),
+            skipped: Mutex::default(),
             reveal: false,
             text: false,
             left_out: None,
@@ -628,15 +647,26 @@ impl State {
         }
     }
 
-    /// Whether the row `k` is of something the walk could not read, or under it. The walk
-    /// never yields anything under what it could not read, so those keys do not nest: the
-    /// one that holds `k`, if any, is the greatest not above it.
+    /// Whether the row `k` is of something the walk could not read, or under it.
     fn is_unseen(&self, k: &[u8]) -> bool {
-        let unseen = self.unseen.lock().unwrap_or_else(|p| p.into_inner());
-        unseen
-            .range::<[u8], _>((std::ops::Bound::Unbounded, std::ops::Bound::Included(k)))
-            .next_back()
-            .is_some_and(|u| k == u.as_slice() || k.starts_with(u) && k[u.len()] == 0)
+        under_one_of(&self.unseen, k)
+    }
+
+    /// The walk found `path` and does not read it: a symbolic link not followed, a FIFO. It
+    /// is there, so the rows of it and of all under it (the file it was read as, or the files
+    /// of the directory it led to, when the last scan followed links) are dropped without
+    /// being counted as removed. Called before the lookup of the batch that holds the entry.
+    /// At most [`UNSEEN_MAX`] are kept; the rows of those after are counted removed, as before.
+    pub fn passed_by(&self, path: &Path) {
+        let mut skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        if skipped.len() < UNSEEN_MAX {
+            skipped.insert(key(path));
+        }
+    }
+
+    /// Whether the row `k` is of something the walk passed by unread, or under it.
+    fn is_passed_by(&self, k: &[u8]) -> bool {
+        under_one_of(&self.skipped, k)
     }
 
     /// The walk of `roots` leaves out what `exclude` matches: the rows of those files, which
@@ -735,7 +765,9 @@ impl State {
                     if onward && !self.is_unseen(k) {
                         gone.push(Gone {
                             key: k.to_vec(),
-                            listed: (complete || row == LISTED) && !self.is_left_out(k),
+                            listed: (complete || row == LISTED)
+                                && !self.is_left_out(k)
+                                && !self.is_passed_by(k),
                         });
                     }
                     continue;
@@ -1323,7 +1355,8 @@ impl Writer<'_> {
                 if state.is_unseen(&k) {
                     kept.push(k);
                 } else {
-                    removed += u64::from(listed && !state.is_left_out(&k));
+                    removed +=
+                        u64::from(listed && !state.is_left_out(&k) && !state.is_passed_by(&k));
                 }
             }
             // The rows kept split the rest, in key order: above `after` and below the first
@@ -1460,7 +1493,7 @@ mod tests {
     }
 
     #[test]
-    fn the_same_roots_in_another_order_are_the_same_scope() {
+    fn the_same_roots_in_another_order_or_with_a_last_slash_are_the_same_scope() {
         let (_dir, _, _, db) = a_file("f.txt");
         let scope = |roots: &str, shard: &str| format!(r#"{{"roots":{roots},"shard":{shard}}}"#);
         let mut st = State::open(&db).unwrap();
@@ -1471,7 +1504,13 @@ mod tests {
         let mut st = State::open(&db).unwrap();
         st.begin(&scope(r#"["a","b"]"#, "null"), "s".into(), false)
             .unwrap();
+        drop(st);
+        // A root with its last `/`, as a shell's completion gives it: the same files.
+        let mut st = State::open(&db).unwrap();
+        st.begin(&scope(r#"["a/","b"]"#, "null"), "s".into(), false)
+            .unwrap();
         for (roots, shard) in [
+            (r#"["a//","b"]"#, "null"),
             (r#"["a","c"]"#, "null"),
             (r#"["a"]"#, "null"),
             (r#"["a","b"]"#, r#""0/2""#),

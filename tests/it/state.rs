@@ -418,6 +418,29 @@ fn files_left_out_by_exclude_are_not_counted_as_removed() {
 }
 
 #[test]
+fn links_no_longer_followed_are_not_counted_as_removed() {
+    let w = Work::new();
+    w.file("a.txt", format!("fnr {FNR}\n"));
+    w.file("mappe/b.txt", format!("fnr {FNR}\n"));
+    let link = |target: &str, name: &str| {
+        std::os::unix::fs::symlink(target, w.tree().join(name)).unwrap();
+    };
+    // A link to a file and one to a directory: read, with --follow, as a file and as a
+    // directory of one.
+    link("a.txt", "lenke.txt");
+    link("mappe", "snarvei");
+    settle();
+    assert_eq!(incremental(&w.scan_state(&["--follow"]).inv), (0, 4, 0));
+    // Without --follow both are there, listed as links: nothing is gone.
+    let after = w.scan_state(&[]).inv;
+    assert_eq!(incremental(&after), (0, 2, 0));
+    assert_eq!(comparable(&after), comparable(&w.scan(&[]).inv));
+    // What is gone afterwards is counted: a file, not the links passed by.
+    fs::remove_file(w.tree().join("a.txt")).unwrap();
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (1, 0, 1));
+}
+
+#[test]
 fn a_report_onto_the_state_is_refused_and_the_state_kept() {
     let w = Work::new();
     w.file("a.txt", format!("fnr {FNR}\n"));
@@ -521,10 +544,21 @@ fn a_state_of_the_first_layout_is_taken_over_and_keeps_its_key() {
     );
 }
 
-/// Layout 2 stored each record's head as JSON; its rows are dropped as well.
+/// Layout 2 stored each record's head as JSON, layout 3 a binary head that its sum did not
+/// cover; their rows are dropped as well.
 #[test]
 fn a_state_of_the_second_layout_is_taken_over_and_keeps_its_key() {
-    an_earlier_layout_is_taken_over(
+    a_state_of_the_second_or_third_layout_is_taken_over("2");
+}
+
+#[test]
+fn a_state_of_the_third_layout_is_taken_over_and_keeps_its_key() {
+    a_state_of_the_second_or_third_layout_is_taken_over("3");
+}
+
+/// Layouts 2 and 3 have the tables of today's.
+fn a_state_of_the_second_or_third_layout_is_taken_over(layout: &str) {
+    an_earlier_layout_is_taken_over(&format!(
         "CREATE TABLE meta (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
          CREATE TABLE files (key BLOB PRIMARY KEY, dev INTEGER NOT NULL,
              ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
@@ -533,11 +567,11 @@ fn a_state_of_the_second_layout_is_taken_over_and_keeps_its_key() {
          ) WITHOUT ROWID;
          CREATE TABLE records (key BLOB NOT NULL, seq INTEGER NOT NULL,
              data BLOB NOT NULL, PRIMARY KEY (key, seq));
-         INSERT INTO meta VALUES ('layout', '2'),
+         INSERT INTO meta VALUES ('layout', '{layout}'),
              ('key', x'00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff');
          INSERT INTO files VALUES (x'00612e747874', 1, 2, 3, 4, 5, 6, 's', 'v', 1);
-         INSERT INTO records VALUES (x'00612e747874', 1, x'7b7d');",
-    );
+         INSERT INTO records VALUES (x'00612e747874', 1, x'7b7d');"
+    ));
 }
 
 /// A state of an earlier layout, made by `tables` (which also insert its key, a file and a
@@ -568,7 +602,7 @@ fn an_earlier_layout_is_taken_over(tables: &str) {
         })
         .unwrap()
     };
-    assert_eq!(meta("layout"), rusqlite::types::Value::Text("3".into()));
+    assert_eq!(meta("layout"), rusqlite::types::Value::Text("4".into()));
     assert_eq!(
         meta("key"),
         rusqlite::types::Value::Blob(
@@ -600,7 +634,7 @@ fn stored_records_that_cannot_be_had_are_read_again() {
     settle();
     assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 4, 0));
     // One file's records are damaged, another's are gone while its row says complete: the
-    // reuse thread gives both back to be read; nothing is lost from the inventory.
+    // reuse thread gives them back to be read; nothing is lost from the inventory.
     let db = rusqlite::Connection::open(w.state()).unwrap();
     // Rows are keyed by the path with each `/` as a NUL byte.
     let key = |name: &str| {
@@ -617,10 +651,27 @@ fn stored_records_that_cannot_be_had_are_read_again() {
     let deleted = db
         .execute("DELETE FROM records WHERE key = ?1", [key("dir/b.csv")])
         .unwrap();
-    assert_eq!((damaged, deleted), (1, 1));
+    // A third's head is damaged where its text is whole: a byte of the count of bytes read
+    // (after the sum and the job), which would go into the summary's totals unnoticed.
+    let head: Vec<u8> = db
+        .query_row(
+            "SELECT data FROM records WHERE key = ?1",
+            [key("dir/tom.txt")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let mut head = head;
+    head[8 + 8 + 5] ^= 0x40;
+    let headed = db
+        .execute(
+            "UPDATE records SET data = ?2 WHERE key = ?1",
+            rusqlite::params![key("dir/tom.txt"), head],
+        )
+        .unwrap();
+    assert_eq!((damaged, deleted, headed), (1, 1, 1));
     drop(db);
     let again = w.scan_state(&[]);
-    assert_eq!(incremental(&again.inv), (2, 2, 0));
+    assert_eq!(incremental(&again.inv), (1, 3, 0));
     assert_eq!(comparable(&again.inv), comparable(&w.scan(&[]).inv));
     assert!(
         again.stderr.contains("a stored record cannot be read"),
