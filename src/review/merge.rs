@@ -24,8 +24,9 @@
 //! shards are disjoint, so every count that is a sum over files (files by status, by reason,
 //! with findings; findings, by kind and by confidence; synthetic findings; bytes read; files
 //! opened with or without `O_NOATIME`; OCR pages; decisions; retention totals; `incremental`)
-//! and excluded paths are sums of the inputs' summaries, each of which is checked against its
-//! own list of files (`files_seen`). Every shard lists every directory, so directory counts
+//! and excluded paths are sums of the inputs' summaries, each of which is checked against the
+//! number of files it lists (`files_seen`): a record edited in place, the count kept, is not
+//! seen (records are not parsed), and the README says so. Every shard lists every directory, so directory counts
 //! are the largest input's. Distinct values per kind are not additive: each summary keeps
 //! the set of fingerprints it counted, or its sketch (`distinct_sketch`), checked against its
 //! own counts, and the merged count is that of their union — the one a single scan makes,
