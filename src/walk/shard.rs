@@ -63,9 +63,15 @@ impl FromStr for Shard {
     fn from_str(s: &str) -> Result<Shard, String> {
         let bad = || format!("shard {s:?}: want I/N such as 0/4");
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let i = i.trim().parse().map_err(|_| bad())?;
-        let n = n.trim().parse().map_err(|_| bad())?;
-        Shard::new(i, n)
+        // A number too large is told so, not taken for a form misread.
+        let too_large = || format!("shard {s:?}: at most {} shards", u32::MAX);
+        let number = |t: &str| {
+            t.trim().parse::<u32>().map_err(|e| match e.kind() {
+                std::num::IntErrorKind::PosOverflow => too_large(),
+                _ => bad(),
+            })
+        };
+        Shard::new(number(i)?, number(n)?)
     }
 }
 
@@ -182,6 +188,15 @@ mod tests {
         for bad in ["4/4", "0/0", "1", "a/2", "-1/2", ""] {
             assert!(bad.parse::<Shard>().is_err(), "{bad:?}");
         }
+        // A number too large is told as such, not as a form misread.
+        assert_eq!(
+            "1/4294967296".parse::<Shard>().unwrap_err(),
+            "shard \"1/4294967296\": at most 4294967295 shards"
+        );
+        assert_eq!(
+            "1/99999999999999999999".parse::<Shard>().unwrap_err(),
+            "shard \"1/99999999999999999999\": at most 4294967295 shards"
+        );
         let one = Shard::new(0, 1).unwrap();
         assert!(one.contains(0, b"") && one.contains(9, b"anything"));
     }
