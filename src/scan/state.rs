@@ -78,6 +78,9 @@ const COMMIT_EVERY: usize = 1000;
 /// when killed.
 pub(crate) const COMMIT_AFTER: Duration = Duration::from_millis(200);
 
+/// Bytes of the fingerprint key a state makes and keeps.
+const KEY_BYTES: usize = 32;
+
 /// Paths the walk could not read that a scan keeps the rows of ([`State::not_seen`]): a
 /// bound on memory for a share of millions of unreadable directories.
 const UNSEEN_MAX: usize = 100_000;
@@ -196,6 +199,11 @@ pub enum StateError {
     Layout { path: PathBuf, found: String },
     #[error("state {path}: a stored record cannot be read: {detail}")]
     Record { path: PathBuf, detail: String },
+    #[error(
+        "state {path}: its fingerprint key is damaged ({len} bytes where a state keeps \
+         {KEY_BYTES}); fingerprints made with it cannot be made again (use another state file)"
+    )]
+    Key { path: PathBuf, len: usize },
 }
 
 /// What a lookup found of a file in the state.
@@ -553,9 +561,18 @@ impl State {
             .optional()
         };
         if let Some(k) = get().map_err(self.err())? {
+            // A key of another length was not made here: taken as it is, it would give every
+            // fingerprint anew (a new `key_id`) without a word.
+            if k.len() != KEY_BYTES {
+                return Err(StateError::Key {
+                    path: self.path.clone(),
+                    len: k.len(),
+                });
+            }
             return Ok(k);
         }
         let key = crate::report::mask::HashKey::random().parts().0.to_vec();
+        debug_assert_eq!(key.len(), KEY_BYTES);
         conn.execute(
             "INSERT INTO meta (name, value) VALUES ('key', ?1)",
             params![key],

@@ -927,6 +927,36 @@ fn values_are_found_under_the_key_kept_in_the_state() {
 }
 
 #[test]
+fn a_state_whose_key_is_damaged_is_refused() {
+    let w = Work::new();
+    w.file("liste.txt", format!("Fødselsnummer: {FNR}\n"));
+    settle();
+    assert_eq!(w.scan_own_key(&[]).code, 1);
+    // Cut short, the key would give every fingerprint anew without a word.
+    let db = rusqlite::Connection::open(w.state()).unwrap();
+    let cut = db
+        .execute("UPDATE meta SET value = x'abcd' WHERE name = 'key'", [])
+        .unwrap();
+    assert_eq!(cut, 1);
+    drop(db);
+    let state = w.state();
+    let out = kartlegg()
+        .args(["scan", "--no-progress", "--format", "json"])
+        .args(["--state", state.to_str().unwrap()])
+        .arg(w.tree())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("its fingerprint key is damaged (2 bytes where a state keeps 32)"),
+        "{stderr}"
+    );
+    // With a key given, the state's is not used: the scan goes on.
+    assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 1, 0));
+}
+
+#[test]
 fn the_state_keeps_a_key_and_no_raw_values() {
     let w = Work::new();
     w.file(
