@@ -124,14 +124,28 @@ fn raise(covered: &mut Option<Vec<u8>>, k: &[u8]) {
     }
 }
 
-/// Whether `k` is a key of `keys` or under one. The walk never yields anything under what it
-/// does not enter, so those keys do not nest: the one that holds `k`, if any, is the greatest
-/// not above it.
-fn under_one_of(keys: &Mutex<std::collections::BTreeSet<Vec<u8>>>, k: &[u8]) -> bool {
-    let keys = keys.lock().unwrap_or_else(|p| p.into_inner());
-    keys.range::<[u8], _>((std::ops::Bound::Unbounded, std::ops::Bound::Included(k)))
-        .next_back()
-        .is_some_and(|u| k == u.as_slice() || k.starts_with(u) && k[u.len()] == 0)
+/// Keys of paths the walk marked as it went (what it could not read, what it does not read),
+/// at most [`UNSEEN_MAX`] of them: a bound on memory for a share of millions.
+#[derive(Default)]
+struct Marks(Mutex<std::collections::BTreeSet<Vec<u8>>>);
+
+impl Marks {
+    fn mark(&self, path: &Path) {
+        let mut keys = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if keys.len() < UNSEEN_MAX {
+            keys.insert(key(path));
+        }
+    }
+
+    /// Whether `k` is a marked key or under one. The walk never yields anything under what
+    /// it does not enter, so marked keys do not nest: the one that holds `k`, if any, is the
+    /// greatest not above it.
+    fn holds(&self, k: &[u8]) -> bool {
+        let keys = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        keys.range::<[u8], _>((std::ops::Bound::Unbounded, std::ops::Bound::Included(k)))
+            .next_back()
+            .is_some_and(|u| k == u.as_slice() || k.starts_with(u) && k[u.len()] == 0)
+    }
 }
 
 /// Whether two scopes ([`State::begin`]) are of the same roots and shard, whatever the order
@@ -377,10 +391,10 @@ pub struct State {
     covered: Mutex<Option<Vec<u8>>>,
     /// Keys of what the walk could not read this time ([`State::not_seen`]): their rows, and
     /// those of everything under them, are kept as they are.
-    unseen: Mutex<std::collections::BTreeSet<Vec<u8>>>,
+    unseen: Marks,
     /// Keys of what the walk found and does not read ([`State::passed_by`]): their rows, and
     /// those of everything under them, are dropped without being counted as removed.
-    skipped: Mutex<std::collections::BTreeSet<Vec<u8>>>,
+    skipped: Marks,
     /// A `--reveal` scan: nothing is looked up or stored.
     reveal: bool,
     /// Stored records are handed on as text ([`Kept::Text`]).
@@ -514,8 +528,8 @@ impl State {
             conn: Mutex::new(conn),
             settings: Settings::new(String::new(), String::new),
             covered: Mutex::new(None),
-            unseen: Mutex::default(),
-            skipped: Mutex::default(),
+            unseen: Marks::default(),
+            skipped: Marks::default(),
             reveal: false,
             text: false,
             left_out: None,
@@ -658,15 +672,12 @@ impl State {
     /// what they hold. Called before the lookup of the batch that holds the entry. At most
     /// [`UNSEEN_MAX`] are kept; the rows of those after are counted removed, as before.
     pub fn not_seen(&self, path: &Path) {
-        let mut unseen = self.unseen.lock().unwrap_or_else(|p| p.into_inner());
-        if unseen.len() < UNSEEN_MAX {
-            unseen.insert(key(path));
-        }
+        self.unseen.mark(path);
     }
 
     /// Whether the row `k` is of something the walk could not read, or under it.
     fn is_unseen(&self, k: &[u8]) -> bool {
-        under_one_of(&self.unseen, k)
+        self.unseen.holds(k)
     }
 
     /// The walk found `path` and does not read it: a symbolic link not followed, a FIFO. It
@@ -675,15 +686,12 @@ impl State {
     /// being counted as removed. Called before the lookup of the batch that holds the entry.
     /// At most [`UNSEEN_MAX`] are kept; the rows of those after are counted removed, as before.
     pub fn passed_by(&self, path: &Path) {
-        let mut skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
-        if skipped.len() < UNSEEN_MAX {
-            skipped.insert(key(path));
-        }
+        self.skipped.mark(path);
     }
 
     /// Whether the row `k` is of something the walk passed by unread, or under it.
     fn is_passed_by(&self, k: &[u8]) -> bool {
-        under_one_of(&self.skipped, k)
+        self.skipped.holds(k)
     }
 
     /// The walk of `roots` leaves out what `exclude` matches: the rows of those files, which

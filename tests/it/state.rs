@@ -69,6 +69,19 @@ impl Work {
         scan(&[&self.tree()], &args)
     }
 
+    /// A scan of `root` with the state and its own key that is refused: its standard error.
+    fn refused(&self, root: &Path) -> String {
+        let state = self.state();
+        let out = kartlegg()
+            .args(["scan", "--no-progress", "--format", "json"])
+            .args(["--state", state.to_str().unwrap()])
+            .arg(root)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
     /// A scan with the state.
     pub fn scan_state(&self, extra: &[&str]) -> crate::harness::Scan {
         let state = self.state();
@@ -939,15 +952,7 @@ fn a_state_whose_key_is_damaged_is_refused() {
         .unwrap();
     assert_eq!(cut, 1);
     drop(db);
-    let state = w.state();
-    let out = kartlegg()
-        .args(["scan", "--no-progress", "--format", "json"])
-        .args(["--state", state.to_str().unwrap()])
-        .arg(w.tree())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = w.refused(&w.tree());
     assert!(
         stderr.contains("its fingerprint key is damaged (2 bytes where a state keeps 32)"),
         "{stderr}"
@@ -1024,32 +1029,17 @@ fn a_state_in_use_or_of_another_tree_is_refused() {
     let other = w.path().join("other");
     fs::create_dir(&other).unwrap();
     w.scan_state(&[]);
-    let state = w.state();
-    let out = kartlegg()
-        .args(["scan", "--no-progress", "--format", "json"])
-        .args(["--state", state.to_str().unwrap()])
-        .arg(&other)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = w.refused(&other);
     assert!(
         err.contains("was made for") && err.contains("use another state file"),
         "{err}"
     );
     // Held by another process (here: this test) → a clear error, not a wait or a mix.
-    let conn = rusqlite::Connection::open(&state).unwrap();
+    let conn = rusqlite::Connection::open(w.state()).unwrap();
     conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
         .unwrap();
     conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let out = kartlegg()
-        .args(["scan", "--no-progress", "--format", "json"])
-        .args(["--state", state.to_str().unwrap()])
-        .arg(w.tree())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = w.refused(&w.tree());
     assert!(err.contains("in use by another scan"), "{err}");
 }
 
