@@ -450,6 +450,10 @@ pub struct Summary {
     /// one a single scan makes, findings listed or not.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub distinct_sketch: BTreeMap<String, Distinct>,
+    /// Of a JSON or JSON Lines inventory: what its records are, whatever their order
+    /// ([`writer::files_digest`]), so that `kartlegg merge` can tell a record edited in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files_digest: Option<String>,
     /// Findings that are synthetic test numbers (not personal data).
     pub synthetic: u64,
     pub atime: AtimeSummary,

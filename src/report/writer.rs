@@ -399,6 +399,28 @@ fn json_err(e: serde_json::Error) -> io::Error {
     io::Error::other(e)
 }
 
+/// A record's share of [`files_digest`]: the xxh3 of its JSON text as the JSON document lists
+/// it (a JSON Lines file line is that text with `"record":"file",` after its `{`).
+pub(crate) fn record_hash(json: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(json)
+}
+
+/// `summary.files_digest`: the sum (mod 2^64) of the records' [`record_hash`]es, in hex. A
+/// sum, so that it does not depend on the order the records are listed in (JSON Lines in the
+/// order files were done, a JSON document sorted, a merge sorted again), and so that a merge
+/// makes its own from its inputs' without reading their records twice.
+pub(crate) fn files_digest(sum: u64) -> String {
+    format!("xxh3-sum:{sum:016x}")
+}
+
+/// `summary` with the `files_digest` of the records written.
+fn digested(summary: &Summary, sum: u64) -> Summary {
+    Summary {
+        files_digest: Some(files_digest(sum)),
+        ..summary.clone()
+    }
+}
+
 #[derive(Serialize)]
 struct Tagged<'a, T: Serialize> {
     /// `scan`, `file` or `summary` (not `type`: a file record has a `type` of its own).
@@ -425,6 +447,8 @@ pub(crate) struct JsonReport {
     key: Vec<u8>,
     /// Of a streamed document whose late files were merged: the bytes kept as written.
     kept: Option<u64>,
+    /// The records' [`record_hash`]es taken so far, summed.
+    digest: u64,
 }
 
 /// How a [`JsonReport`] puts its files in order.
@@ -474,6 +498,7 @@ impl JsonReport {
             order: Some(Order::Sorted(Sorter::new(sort::DEFAULT_BUDGET))),
             key: Vec::new(),
             kept: None,
+            digest: 0,
         })
     }
 
@@ -508,11 +533,14 @@ impl JsonReport {
             })),
             key: Vec::new(),
             kept: None,
+            digest: 0,
         })
     }
 
     /// Takes a record already written as JSON.
     pub(crate) fn json(&mut self, path: &str, json: Vec<u8>) -> io::Result<()> {
+        // Each record comes here once, however often a streamed document writes it.
+        self.digest = self.digest.wrapping_add(record_hash(&json));
         match self.order.as_mut().ok_or_else(finished)? {
             Order::Sorted(sorter) => {
                 self.key.clear();
@@ -711,6 +739,7 @@ impl Report for JsonReport {
     }
 
     fn finish(&mut self, summary: &Summary, finished_at: &str) -> io::Result<()> {
+        let summary = &digested(summary, self.digest);
         match self.order.take().ok_or_else(finished)? {
             Order::Streamed(streaming) => self.finish_streamed(streaming, summary, finished_at),
             Order::Sorted(sorter) => self.finish_sorted(sorter, summary, finished_at),
@@ -730,6 +759,8 @@ impl Report for JsonReport {
 /// each line says which in its `record` field.
 pub(crate) struct JsonlReport {
     out: Output,
+    /// The records' [`record_hash`]es, summed.
+    digest: u64,
 }
 
 impl JsonlReport {
@@ -744,25 +775,28 @@ impl JsonlReport {
         .map_err(json_err)?;
         out.write_all(b"\n")?;
         out.flush()?;
-        Ok(JsonlReport { out })
+        Ok(JsonlReport { out, digest: 0 })
     }
 }
 
 impl Report for JsonlReport {
     fn file(&mut self, rec: &FileRecord) -> io::Result<()> {
-        serde_json::to_writer(
-            &mut self.out,
-            &Tagged {
-                tag: "file",
-                inner: rec,
-            },
-        )
-        .map_err(json_err)?;
+        // The record as the JSON document lists it, tagged: its share of the digest is the
+        // same in either format.
+        let json = serde_json::to_vec(rec).map_err(json_err)?;
+        self.digest = self.digest.wrapping_add(record_hash(&json));
+        let fields = json
+            .strip_prefix(b"{")
+            .filter(|f| f.len() > 1)
+            .ok_or_else(|| io::Error::other("a record is an object with fields"))?;
+        self.out.write_all(br#"{"record":"file","#)?;
+        self.out.write_all(fields)?;
         self.out.write_all(b"\n")?;
         self.out.flush()
     }
 
     fn finish(&mut self, summary: &Summary, finished: &str) -> io::Result<()> {
+        let summary = &digested(summary, self.digest);
         let f = Finished { finished, summary };
         serde_json::to_writer(
             &mut self.out,

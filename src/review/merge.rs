@@ -25,8 +25,9 @@
 //! with findings; findings, by kind and by confidence; synthetic findings; bytes read; files
 //! opened with or without `O_NOATIME`; OCR pages; decisions; retention totals; `incremental`)
 //! and excluded paths are sums of the inputs' summaries, each of which is checked against the
-//! number of files it lists (`files_seen`): a record edited in place, the count kept, is not
-//! seen (records are not parsed), and the README says so. Every shard lists every directory, so directory counts
+//! files it lists: their number (`files_seen`), and the sum of their texts' hashes
+//! (`files_digest`, hashed as they are copied or as they are written again), which a record
+//! edited in place changes. Every shard lists every directory, so directory counts
 //! are the largest input's. Distinct values per kind are not additive: each summary keeps
 //! the set of fingerprints it counted, or its sketch (`distinct_sketch`), checked against its
 //! own counts, and the merged count is that of their union — the one a single scan makes,
@@ -44,7 +45,7 @@ use serde_json::Value;
 
 use super::inventory::{self, field as at, Visitor};
 use crate::report::distinct::Distinct;
-use crate::report::writer::{Document, JsonReport, Output};
+use crate::report::writer::{self, Document, JsonReport, Output};
 use crate::report::{
     AtimeSummary, DecisionCounts, FileRecord, Incremental, OcrSummary, Report, Summary,
 };
@@ -52,11 +53,13 @@ use crate::report::{
 /// An inventory's header: every top-level field but `files` and `summary`.
 type Header = serde_json::Map<String, Value>;
 
-/// The end of an input: its summary, when it finished, and how many files it listed.
+/// The end of an input: its summary, when it finished, how many files it listed, and the sum
+/// of their [`writer::record_hash`]es.
 struct Tail {
     summary: Summary,
     finished: String,
     files: u64,
+    digest: u64,
 }
 
 /// Reads `input` (JSON or JSON Lines, streamed), giving each file record to `on_file` in the
@@ -94,6 +97,7 @@ fn records(
         summary,
         finished: finished.ok_or_else(|| unfinished(&input.path))?,
         files: r.files,
+        digest: 0,
     })
 }
 
@@ -125,6 +129,10 @@ pub(crate) enum MergeError {
         summary: u64,
         kept: u64,
     },
+    #[error("{0}: its records are not those its summary was made with (its `files_digest` differs: an edited inventory)")]
+    Digest(String),
+    #[error("{0}: its summary has no `files_digest` (an edited inventory, or one of an earlier build: scan again)")]
+    NoDigest(String),
     #[error("{path}: its files are not in inventory order at line {line} (an edited inventory)")]
     Order { path: String, line: usize },
     #[error("cannot write the merged inventory: {0}")]
@@ -392,6 +400,7 @@ fn summary(tails: &[Tail]) -> Summary {
             findings_by_confidence,
             distinct_by_kind: _,
             distinct_sketch,
+            files_digest: _,
             synthetic,
             atime:
                 AtimeSummary {
@@ -454,6 +463,9 @@ fn summary(tails: &[Tail]) -> Summary {
         s.ocr.pages_read += pages_read;
         s.ocr.pages_unread += pages_unread;
     }
+    // The records are the inputs' (each checked against its digest in [`finish`]).
+    let sum = tails.iter().fold(0u64, |a, t| a.wrapping_add(t.digest));
+    s.files_digest = Some(writer::files_digest(sum));
     // Checked alike ([`finish`]): the one engine of the shards whose files asked for one.
     s.ocr.engine = tails.iter().find_map(|t| t.summary.ocr.engine.clone());
     s.atime.preserved = s.atime.plain_opens == 0 && s.atime.dirs_plain == 0;
@@ -544,6 +556,12 @@ fn finish(inputs: &[Input], tails: &[Tail]) -> Result<Summary, MergeError> {
                 listed: tail.files,
             });
         }
+        let listed = writer::files_digest(tail.digest);
+        match &s.files_digest {
+            Some(d) if *d == listed => {}
+            Some(_) => return Err(MergeError::Digest(input.name.clone())),
+            None => return Err(MergeError::NoDigest(input.name.clone())),
+        }
         for kind in s.distinct_by_kind.keys().chain(s.distinct_sketch.keys()) {
             let counted = s.distinct_by_kind.get(kind).copied().unwrap_or(0);
             let kept = s.distinct_sketch.get(kind).map_or(0, Distinct::len);
@@ -629,10 +647,15 @@ fn parsed(inputs: &[Input], header: Value, out: Output) -> Result<Summary, Merge
 fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError> {
     let mut tails = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let tail = records(input, &mut |rec| {
+        // A record read back is written as the JSON writer wrote it: its share of the digest
+        // is what it was.
+        let mut digest = 0u64;
+        let mut tail = records(input, &mut |rec| {
             let json = serde_json::to_vec(&rec)?;
+            digest = digest.wrapping_add(writer::record_hash(&json));
             Ok(report.json(&rec.path, json)?)
         })?;
+        tail.digest = digest;
         tails.push(tail);
     }
     let summary = finish(inputs, &tails)?;

@@ -325,6 +325,41 @@ fn merged_shards_equal_one_machines_inventory() {
     }
 }
 
+/// A record edited in place, the number of files kept, is refused: its bytes are not those
+/// the summary's `files_digest` was made of (copied line by line, or parsed, either way).
+#[test]
+fn merge_refuses_a_record_edited_in_place() {
+    let t = tree(40);
+    let o = Out::new();
+    for (ext, format) in [("json", "json"), ("jsonl", "jsonl")] {
+        let names = o.shards(t.path(), 2, ext, &["--format", format]);
+        let (code, err) = o.merge(&names);
+        assert_eq!(code, 0, "{err}");
+        std::fs::remove_file(o.path("merged.json")).unwrap();
+        // A finding's file said to be unreadable, its counts left as they were.
+        let text = std::fs::read_to_string(o.path(&names[1])).unwrap();
+        let edited = text.replacen(r#""status":"scanned""#, r#""status":"error""#, 1);
+        assert_ne!(edited, text);
+        let name = format!("edited.{ext}");
+        std::fs::write(o.path(&name), edited).unwrap();
+        o.refused(
+            &[&names[0], &name],
+            "its records are not those its summary was made with",
+        );
+    }
+    // A summary without the digest: edited, or of an earlier build.
+    let names = o.shards(t.path(), 2, "json", &["--format", "json"]);
+    let mut l = Layout::read(&o, &names[1]);
+    let digest = regex::Regex::new(r#","files_digest":"[^"]*""#).unwrap();
+    assert!(digest.is_match(&l.end));
+    l.end = digest.replace(&l.end, "").into_owned();
+    l.write(&o, "bare.json");
+    o.refused(
+        &[&names[0], "bare.json"],
+        "its summary has no `files_digest`",
+    );
+}
+
 /// Records that one machine lists twice, the shards list once each: a file under two roots
 /// that nest (each root's walk shards it by its own relative path), and files whose masked
 /// names and records agree. They are merged as listed, not refused as an overlap.
@@ -851,6 +886,25 @@ impl Layout {
     fn write(&self, o: &Out, name: &str) {
         std::fs::write(o.path(name), self.text()).unwrap();
     }
+
+    /// Makes the summary's `files_digest` that of the records now listed, as the writer
+    /// makes it (the sum of their xxh3s): for the tests that lay records out by hand to see
+    /// them copied, not refused as edited.
+    fn redigest(&mut self) {
+        const OPEN: &str = r#"],"summary":"#;
+        let body = self
+            .end
+            .strip_prefix(OPEN)
+            .unwrap()
+            .strip_suffix('}')
+            .unwrap();
+        let mut end: Value = serde_json::from_str(body).unwrap();
+        let sum = self.records.iter().fold(0u64, |a, r| {
+            a.wrapping_add(xxhash_rust::xxh3::xxh3_64(r.as_bytes()))
+        });
+        end["files_digest"] = format!("xxh3-sum:{sum:016x}").into();
+        self.end = format!("{OPEN}{end}}}");
+    }
 }
 
 /// Names that the inventory escapes — quotes and backslashes (JSON), control characters and
@@ -1121,6 +1175,7 @@ fn merge_compares_long_records_of_one_path_whole() {
     let mut l = Layout::read(&o, &names[other]);
     insert_sorted(&mut l, changed.clone());
     count_more(&mut l, 1);
+    l.redigest();
     l.write(&o, "other.json");
     let mut inputs = names.clone();
     inputs[other] = "other.json".into();
@@ -1140,6 +1195,7 @@ fn merge_compares_long_records_of_one_path_whole() {
     let mut l = Layout::read(&o, &names[other]);
     insert_sorted(&mut l, long.clone());
     count_more(&mut l, 1);
+    l.redigest();
     l.write(&o, "twice.json");
     inputs[other] = "twice.json".into();
     let (code, err) = o.merge(&inputs);
@@ -1197,6 +1253,7 @@ fn merge_copies_records_ending_where_what_it_holds_ends() {
     }
     l.records[6] = l.records[5].clone();
     copies.last_mut().unwrap().1 = 2;
+    l.redigest();
     l.write(&o, "padded.json");
     let mut inputs = names.clone();
     inputs[1] = "padded.json".into();

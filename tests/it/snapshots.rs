@@ -85,6 +85,8 @@ fn stable_json(mut v: Value, root: &Path) -> Value {
                             | "rules_hash"
                             // of the temporary root's name
                             | "roots_digest"
+                            // of the records' texts, times and temporary paths included
+                            | "files_digest"
                     ) || k.starts_with("duration")
                         || k.ends_with("_ms")
                         || k.ends_with("_seconds")

@@ -25,7 +25,7 @@ use std::io::{self, BufRead, BufReader};
 use super::{Input, MergeError, Tail};
 use crate::report::order::{self, leading_path};
 use crate::report::sort::Head;
-use crate::report::writer::Document;
+use crate::report::writer::{self, Document};
 use crate::review::inventory;
 
 /// The read buffer of each input (128 KiB: a larger one only touched more pages).
@@ -43,6 +43,8 @@ pub(super) struct Lines {
     tail: Option<Tail>,
     /// The current record's line goes on past what its head holds.
     rest: bool,
+    /// The [`writer::record_hash`]es of the records written, summed.
+    digest: u64,
 }
 
 fn read_error(input: &Input, e: impl std::fmt::Display) -> MergeError {
@@ -75,6 +77,7 @@ pub(super) fn open(inputs: &[Input]) -> Result<Option<Vec<Lines>>, MergeError> {
             listed: 0,
             tail: None,
             rest: false,
+            digest: 0,
         });
     }
     Ok(Some(all))
@@ -238,6 +241,7 @@ impl Lines {
             summary,
             finished: finished.ok_or_else(|| super::unfinished(&input.path))?,
             files: self.listed,
+            digest: self.digest,
         });
         Ok(())
     }
@@ -252,14 +256,21 @@ impl Lines {
         doc: &mut Document<'_>,
     ) -> Result<(), MergeError> {
         if !std::mem::take(&mut self.rest) {
+            self.digest = self.digest.wrapping_add(writer::record_hash(held));
             return doc.record(held).map_err(MergeError::Write);
         }
-        let more = |doc: &mut Document<'_>, b: &[u8]| doc.more(b).map_err(MergeError::Write);
+        // A long record is hashed as it is copied, part by part.
+        let mut hash = xxhash_rust::xxh3::Xxh3::new();
         // A run of blanks and commas ends the record only if nothing else follows it on the
         // line, so it waits; only after a `}` (where a record may end) and while it is short:
         // a longer one is no ending the writer writes, and is written as content.
         let mut waiting = held.split_off(content_end(held));
         doc.record(held).map_err(MergeError::Write)?;
+        hash.update(held);
+        let mut more = |doc: &mut Document<'_>, b: &[u8]| {
+            hash.update(b);
+            doc.more(b).map_err(MergeError::Write)
+        };
         let mut last = held.last().copied();
         loop {
             if last != Some(b'}') || waiting.len() > HELD {
@@ -292,6 +303,7 @@ impl Lines {
         if !ends_record(last, &waiting) {
             return Err(not_record(input, self.n));
         }
+        self.digest = self.digest.wrapping_add(hash.digest());
         Ok(())
     }
 }
