@@ -350,9 +350,10 @@ fn merge_refuses_a_record_edited_in_place() {
     // A summary without the digest: edited, or of an earlier build.
     let names = o.shards(t.path(), 2, "json", &["--format", "json"]);
     let mut l = Layout::read(&o, &names[1]);
-    let digest = regex::Regex::new(r#","files_digest":"[^"]*""#).unwrap();
-    assert!(digest.is_match(&l.end));
-    l.end = digest.replace(&l.end, "").into_owned();
+    l.edit_summary(|s| {
+        let digest = s.as_object_mut().unwrap().remove("files_digest");
+        assert!(digest.is_some());
+    });
     l.write(&o, "bare.json");
     o.refused(
         &[&names[0], "bare.json"],
@@ -891,6 +892,14 @@ impl Layout {
     /// makes it (the sum of their xxh3s): for the tests that lay records out by hand to see
     /// them copied, not refused as edited.
     fn redigest(&mut self) {
+        let sum = self.records.iter().fold(0u64, |a, r| {
+            a.wrapping_add(xxhash_rust::xxh3::xxh3_64(r.as_bytes()))
+        });
+        self.edit_summary(|s| s["files_digest"] = format!("xxh3-sum:{sum:016x}").into());
+    }
+
+    /// Changes the summary on the last line as `edit` says.
+    fn edit_summary(&mut self, edit: impl FnOnce(&mut Value)) {
         const OPEN: &str = r#"],"summary":"#;
         let body = self
             .end
@@ -898,12 +907,9 @@ impl Layout {
             .unwrap()
             .strip_suffix('}')
             .unwrap();
-        let mut end: Value = serde_json::from_str(body).unwrap();
-        let sum = self.records.iter().fold(0u64, |a, r| {
-            a.wrapping_add(xxhash_rust::xxh3::xxh3_64(r.as_bytes()))
-        });
-        end["files_digest"] = format!("xxh3-sum:{sum:016x}").into();
-        self.end = format!("{OPEN}{end}}}");
+        let mut summary: Value = serde_json::from_str(body).unwrap();
+        edit(&mut summary);
+        self.end = format!("{OPEN}{summary}}}");
     }
 }
 
@@ -1049,19 +1055,11 @@ fn merge_refuses_a_summary_without_the_values_it_counted() {
     let o = Out::new();
     let names = o.shards(t.path(), 3, "json", &["--format", "json"]);
     let mut one = Layout::read(&o, "shard-1.json");
-    const OPEN: &str = r#"],"summary":"#;
-    let mut end: Value = serde_json::from_str(
-        one.end
-            .strip_prefix(OPEN)
-            .unwrap()
-            .strip_suffix('}')
-            .unwrap(),
-    )
-    .unwrap();
-    let sketch = end["distinct_sketch"].as_object_mut().unwrap();
-    assert!(!sketch.is_empty(), "{sketch:?}");
-    sketch.clear();
-    one.end = format!("{OPEN}{end}}}");
+    one.edit_summary(|s| {
+        let sketch = s["distinct_sketch"].as_object_mut().unwrap();
+        assert!(!sketch.is_empty(), "{sketch:?}");
+        sketch.clear();
+    });
     one.write(&o, "old.json");
     o.refused(
         &[names[0].as_str(), "old.json", names[2].as_str()],
@@ -1089,19 +1087,10 @@ fn record_path(line: &str) -> String {
 
 /// `layout`'s summary, its file count raised by `more`.
 fn count_more(layout: &mut Layout, more: u64) {
-    const OPEN: &str = r#"],"summary":"#;
-    let mut end: Value = serde_json::from_str(
-        layout
-            .end
-            .strip_prefix(OPEN)
-            .unwrap()
-            .strip_suffix('}')
-            .unwrap(),
-    )
-    .unwrap();
-    let seen = end["files_seen"].as_u64().unwrap();
-    end["files_seen"] = (seen + more).into();
-    layout.end = format!("{OPEN}{end}}}");
+    layout.edit_summary(|s| {
+        let seen = s["files_seen"].as_u64().unwrap();
+        s["files_seen"] = (seen + more).into();
+    });
 }
 
 /// Puts `record` into `layout` where its path sorts (before records of an equal path).
