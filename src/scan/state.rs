@@ -689,9 +689,11 @@ impl State {
         self.skipped.mark(path);
     }
 
-    /// Whether the row `k` is of something the walk passed by unread, or under it.
-    fn is_passed_by(&self, k: &[u8]) -> bool {
-        self.skipped.holds(k)
+    /// Whether the file of a row the walk did not yield is there all the same, and its row
+    /// to be dropped without being counted as removed: left out by `--exclude`, or under
+    /// something the walk passed by unread.
+    fn still_there(&self, k: &[u8]) -> bool {
+        self.skipped.holds(k) || self.is_left_out(k)
     }
 
     /// The walk of `roots` leaves out what `exclude` matches: the rows of those files, which
@@ -790,9 +792,7 @@ impl State {
                     if onward && !self.is_unseen(k) {
                         gone.push(Gone {
                             key: k.to_vec(),
-                            listed: (complete || row == LISTED)
-                                && !self.is_left_out(k)
-                                && !self.is_passed_by(k),
+                            listed: (complete || row == LISTED) && !self.still_there(k),
                         });
                     }
                     continue;
@@ -1380,8 +1380,7 @@ impl Writer<'_> {
                 if state.is_unseen(&k) {
                     kept.push(k);
                 } else {
-                    removed +=
-                        u64::from(listed && !state.is_left_out(&k) && !state.is_passed_by(&k));
+                    removed += u64::from(listed && !state.still_there(&k));
                 }
             }
             // The rows kept split the rest, in key order: above `after` and below the first
