@@ -21,6 +21,7 @@
 //! ([`Table::with_date_types`]), never a birth or expiry date, gives the row's findings their
 //! date ([`Sink::record_date`], [`crate::retain::dates::date_column`]).
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use super::{Chunk, Column, Location, Position, Sink};
@@ -337,6 +338,50 @@ impl ColumnState {
     }
 }
 
+/// Headers longer than this are measured afresh each time rather than remembered.
+const MEASURED_MAX: usize = 256;
+
+thread_local! {
+    /// The last header this thread measured. A tree of exports from one system repeats one
+    /// header thousands of times, and measuring it (every name lowered and matched against the
+    /// context classes, the dating column looked for) was 5 % of a small CSV file's cost.
+    static MEASURED: RefCell<Option<Measured>> = const { RefCell::new(None) };
+}
+
+/// What a header's names say, under one detector's classes ([`Detector::id`]).
+struct Measured {
+    detector: u64,
+    names: Vec<String>,
+    headers: Vec<Header>,
+    date_column: Option<(usize, Rank)>,
+}
+
+impl Measured {
+    /// The [`Header`] of each of `names`, and the column that dates a row, remembered from the
+    /// thread's last table when it had the same names under the same detector.
+    fn headers(det: &Detector, names: &[String]) -> (Vec<Header>, Option<(usize, Rank)>) {
+        let known = MEASURED.with_borrow(|m| {
+            m.as_ref()
+                .filter(|m| m.detector == det.id() && m.names == names)
+                .map(|m| (m.headers.clone(), m.date_column))
+        });
+        if let Some(known) = known {
+            return known;
+        }
+        let headers: Vec<Header> = names.iter().map(|n| det.header(n)).collect();
+        let date_column = Table::dated_by(names, &[]);
+        if names.len() <= MEASURED_MAX {
+            MEASURED.set(Some(Measured {
+                detector: det.id(),
+                names: names.to_vec(),
+                headers: headers.clone(),
+                date_column,
+            }));
+        }
+        (headers, date_column)
+    }
+}
+
 /// One table being read: rows in, value chunks out.
 pub(crate) struct Table<'a> {
     det: &'a Detector,
@@ -375,10 +420,11 @@ impl<'a> Table<'a> {
             date_column: None,
         };
         let columns = &columns[..columns.len().min(MAX_COLUMNS)];
-        for c in columns {
-            t.add_column(Some(c));
+        let (headers, date_column) = Measured::headers(det, columns);
+        for (c, header) in columns.iter().zip(headers) {
+            t.push_column(Column::Name(c.clone()), header);
         }
-        t.date_column = Self::dated_by(columns, &[]);
+        t.date_column = date_column;
         t
     }
 
@@ -411,14 +457,7 @@ impl<'a> Table<'a> {
         self.row
     }
 
-    fn add_column(&mut self, name: Option<&str>) {
-        let (name, header) = match name {
-            Some(n) => (Column::Name(n.to_string()), self.det.header(n)),
-            None => (
-                Column::Number(self.columns.len() as u64 + 1),
-                Header::default(),
-            ),
-        };
+    fn push_column(&mut self, name: Column, header: Header) {
         self.columns
             .push(ColumnState::new(&self.name, name, header));
     }
@@ -426,7 +465,8 @@ impl<'a> Table<'a> {
     /// Takes one row (its values in column order).
     pub(crate) fn row(&mut self, row: &Row, sink: &mut dyn Sink) {
         while self.columns.len() < row.len().min(MAX_COLUMNS) {
-            self.add_column(None);
+            let number = Column::Number(self.columns.len() as u64 + 1);
+            self.push_column(number, Header::default());
         }
         if !self.sampling {
             self.emit(row.values(), sink);
@@ -591,6 +631,36 @@ mod tests {
         }
         t.finish(&mut sink);
         sink.1
+    }
+
+    /// A header the thread measured for the table before is the header measured afresh, and
+    /// only under the detector that measured it: another's classes give other headers.
+    #[test]
+    fn a_remembered_header_is_the_one_measured_afresh_under_its_own_detector() {
+        use crate::detect::rules::RuleSet;
+        let names: Vec<String> = ["kundenr", "fnr", "dato", "navn"]
+            .map(String::from)
+            .to_vec();
+        let extra = "[classes.customer]\nwords = [\"kundenr\"]\n";
+        let builtin = Detector::builtin();
+        let more = Detector::new(RuleSet::with_extra(&[("mine/c.toml", extra)]).unwrap());
+        let seen = |det: &Detector| {
+            let t = Table::new(det, None, &names, 1);
+            let headers: Vec<Header> = t.columns.iter().map(|c| c.header).collect();
+            (headers, t.date_column)
+        };
+        for det in [&builtin, &more, &builtin, &builtin, &more] {
+            let fresh: Vec<Header> = names.iter().map(|n| det.header(n)).collect();
+            let (headers, date_column) = seen(det);
+            assert_eq!(headers, fresh);
+            assert_eq!(date_column, Table::dated_by(&names, &[]));
+            assert!(date_column.is_some(), "`dato` dates the rows");
+        }
+        assert_ne!(
+            seen(&builtin).0[0],
+            seen(&more).0[0],
+            "`kundenr` is in a class only under the extra rules"
+        );
     }
 
     /// A header of more than [`MAX_COLUMNS`] names keeps state for that many columns; the
