@@ -704,7 +704,7 @@ impl<'a> Reading<'a, '_> {
                         name.trim().trim_matches('"').trim().to_string()
                     })
                     .collect();
-                self.table = Some(Table::new(det, None, &names, 1));
+                self.table = Some(Table::new(det, None, names, 1));
                 // A header cell may hold a value (a first line that is data after all): each
                 // is scanned as a value, located by its line and column.
                 let base = Location::default();
@@ -719,7 +719,7 @@ impl<'a> Reading<'a, '_> {
                 }
                 return Ok(());
             }
-            None => self.table.insert(Table::new(det, None, &[], 1)),
+            None => self.table.insert(Table::new(det, None, Vec::new(), 1)),
         };
         self.row.clear();
         self.row.line = Some(line);

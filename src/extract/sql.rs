@@ -515,7 +515,7 @@ impl<'a> Parser<'a, '_> {
         let det = self.env.det;
         // Names go into locations as they are; the scan masks values in them (unless asked
         // to reveal) before the record leaves its worker.
-        let table = Table::new(det, Some(name.to_string()), &columns, first)
+        let table = Table::new(det, Some(name.to_string()), columns.clone(), first)
             .with_date_types(&self.date_types(name, &columns));
         self.table = Some((table, name.to_string(), columns));
     }

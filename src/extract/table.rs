@@ -309,7 +309,6 @@ impl Sample {
 }
 
 struct ColumnState {
-    name: Column,
     /// `{table, column}`; the row is set per value.
     loc: Location,
     header: Header,
@@ -318,6 +317,14 @@ struct ColumnState {
 }
 
 impl ColumnState {
+    /// The column's name (or number), as its values are located.
+    fn name(&self) -> &Column {
+        self.loc
+            .column
+            .as_ref()
+            .expect("a column's location names it")
+    }
+
     /// Scans one value of this column, in row `row` (on `line`, where rows have lines).
     /// Inlined into the row's loop, as it was before the columns beyond [`MAX_COLUMNS`] shared
     /// it: called per cell, a CSV export took 10 % longer.
@@ -354,11 +361,10 @@ impl ColumnState {
     fn new(table: &Option<String>, name: Column, header: Header) -> ColumnState {
         let loc = Location {
             table: table.clone(),
-            column: Some(name.clone()),
+            column: Some(name),
             ..Location::default()
         };
         ColumnState {
-            name,
             loc,
             header,
             sample: Sample::default(),
@@ -433,7 +439,7 @@ impl<'a> Table<'a> {
     pub(crate) fn new(
         det: &'a Detector,
         name: Option<String>,
-        columns: &[String],
+        mut columns: Vec<String>,
         first_row: u64,
     ) -> Table<'a> {
         let beyond = ColumnState::new(&name, Column::Number(0), Header::default());
@@ -448,10 +454,10 @@ impl<'a> Table<'a> {
             row: first_row.saturating_sub(1),
             date_column: None,
         };
-        let columns = &columns[..columns.len().min(MAX_COLUMNS)];
-        let (headers, date_column) = Measured::headers(det, columns);
-        for (c, header) in columns.iter().zip(headers) {
-            t.push_column(Column::Name(c.clone()), header);
+        columns.truncate(MAX_COLUMNS);
+        let (headers, date_column) = Measured::headers(det, &columns);
+        for (c, header) in columns.into_iter().zip(headers) {
+            t.push_column(Column::Name(c), header);
         }
         t.date_column = date_column;
         t
@@ -463,7 +469,7 @@ impl<'a> Table<'a> {
         let names: Vec<String> = self
             .columns
             .iter()
-            .map(|c| match &c.name {
+            .map(|c| match c.name() {
                 Column::Name(n) => n.clone(),
                 Column::Number(_) => String::new(),
             })
@@ -559,7 +565,7 @@ impl<'a> Table<'a> {
             self.end_sample(sink);
         }
         for c in &self.columns {
-            sink.column_values(self.name.as_deref(), &c.name, c.values);
+            sink.column_values(self.name.as_deref(), c.name(), c.values);
         }
     }
 }
@@ -652,7 +658,7 @@ mod tests {
     fn column(name: &str, values: &[String]) -> Vec<(String, String, crate::detect::Confidence)> {
         let det = Detector::builtin();
         let mut sink = Detect(&det, Vec::new());
-        let mut t = Table::new(&det, Some("t".into()), &[name.to_string()], 1);
+        let mut t = Table::new(&det, Some("t".into()), vec![name.to_string()], 1);
         let mut row = Row::default();
         for v in values {
             row.clear();
@@ -675,7 +681,7 @@ mod tests {
         let builtin = Detector::builtin();
         let more = Detector::new(RuleSet::with_extra(&[("mine/c.toml", extra)]).unwrap());
         let seen = |det: &Detector| {
-            let t = Table::new(det, None, &names, 1);
+            let t = Table::new(det, None, names.clone(), 1);
             let headers: Vec<Header> = t.columns.iter().map(|c| c.header).collect();
             (headers, t.date_column)
         };
@@ -700,7 +706,7 @@ mod tests {
         let det = Detector::builtin();
         let mut sink = Detect(&det, Vec::new());
         let names: Vec<String> = (0..MAX_COLUMNS + 2).map(|i| format!("c{i}")).collect();
-        let mut t = Table::new(&det, None, &names, 1);
+        let mut t = Table::new(&det, None, names, 1);
         assert_eq!(t.columns.len(), MAX_COLUMNS);
         let mut row = Row::default();
         for i in 0..MAX_COLUMNS + 3 {

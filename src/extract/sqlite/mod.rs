@@ -206,7 +206,7 @@ impl TableReader<'_, '_> {
     ) -> Result<(), Failure> {
         let (mut stmt, query) = prepare(self.db, name)?;
         let names: Vec<String> = query.columns.iter().map(|c| lossless(c)).collect();
-        let mut table = Table::new(det, Some(lossless(name)), &names, 1);
+        let mut table = Table::new(det, Some(lossless(name)), names, 1);
         let result = self.rows(&mut stmt, &query, name, &mut table, clock, sink, tally);
         // The rows sampled so far are scored and reported even when the table failed.
         table.finish(sink);
