@@ -34,6 +34,7 @@ pub(crate) mod window;
 pub(crate) mod yaml;
 pub(crate) mod zipkind;
 
+use std::borrow::Cow;
 use std::io::{self, Read, Seek};
 use std::ops::Range;
 use std::path::Path;
@@ -286,6 +287,9 @@ pub struct Input<'a> {
     pub clock: Clock,
     /// For column headers: what a header says (see [`Detector::header`]).
     pub det: &'a Detector,
+    /// The head as text, when [`identify`] found it UTF-8 (no byte order mark) to its last
+    /// byte: checked once, read as it is by the readers of a text all in its head.
+    pub(crate) head_text: Option<&'a str>,
 }
 
 impl<'a> Input<'a> {
@@ -311,6 +315,7 @@ impl<'a> Input<'a> {
             limits,
             clock,
             det,
+            head_text: None,
         }
     }
 
@@ -341,6 +346,7 @@ impl<'a> Input<'a> {
             limits,
             clock,
             det,
+            head_text: None,
         }
     }
 
@@ -650,12 +656,16 @@ pub struct Identified {
 /// directory, an OLE file's streams) and what a text's head looks like (a dump, a table,
 /// JSON, a message). The extension only breaks ties.
 pub fn identify(input: &mut Input<'_>) -> Result<Identified, ExtractError> {
-    let format = match sniff::sniff(input.head) {
+    let (sniffed, text) = sniff::sniff_text(input.head);
+    input.head_text = text;
+    let format = match sniffed {
         Sniffed::Text { encoding, bom } => {
             let format = if mail::is_mail(input.name, input.head) {
                 Format::Mail
             } else {
-                structured::detect(&input.extension(), input.head, encoding).unwrap_or(Format::Text)
+                let head = text.map_or_else(|| encoding.decode(input.head).0, Cow::Borrowed);
+                structured::detect(&input.extension(), &head, input.head.len())
+                    .unwrap_or(Format::Text)
             };
             return Ok(Identified {
                 format,

@@ -16,25 +16,25 @@ use super::{
 };
 use crate::read::sniff::{self, Format};
 
-/// The structured format of a text input, if any. `ext` is the lower-cased extension.
-pub fn detect(ext: &str, head: &[u8], encoding: &'static Encoding) -> Option<Format> {
+/// The structured format of a text input, if any, from its head decoded (`text`, of a head of
+/// `head_bytes` bytes). `ext` is the lower-cased extension.
+pub fn detect(ext: &str, text: &str, head_bytes: usize) -> Option<Format> {
     match ext {
         "md" | "markdown" => return Some(Format::Markdown),
         "yaml" | "yml" => return Some(Format::Yaml),
         _ => {}
     }
-    let (text, _, _) = encoding.decode(head);
-    if sql::detect(ext, &text) {
+    if sql::detect(ext, text) {
         return Some(Format::Sql);
     }
-    if let Some(kind) = json::detect(ext, &text) {
+    if let Some(kind) = json::detect(ext, text) {
         return Some(kind);
     }
-    if let Some(kind) = markup::detect(ext, &text) {
+    if let Some(kind) = markup::detect(ext, text) {
         return Some(kind);
     }
-    let whole = head.len() < sniff::HEAD;
-    delimited::detect(ext, &text, whole)
+    let whole = head_bytes < sniff::HEAD;
+    delimited::detect(ext, text, whole)
         .map(|(delimiter, header)| Format::Delimited { delimiter, header })
 }
 
@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn formats_are_told_apart_by_content_and_extension() {
-        let d = |ext: &str, s: &str| detect(ext, s.as_bytes(), encoding_rs::UTF_8);
+        let d = |ext: &str, s: &str| detect(ext, s, s.len());
         assert_eq!(
             d("txt", "-- MySQL dump 10.13\n\nCREATE TABLE `t` (\n"),
             Some(Format::Sql)

@@ -104,6 +104,19 @@ fn decode(
     }
 }
 
+/// Hands out `text`, known to be valid, as [`decode`] hands out the same text read in one
+/// piece.
+fn windows(text: &str, base: &Location, context: ChunkContext, sink: &mut dyn Sink) -> Stats {
+    let mut windower = Windower::new(Addressing::Lines, base, context);
+    windower.buffer().push_str(text);
+    windower.flush(sink, false);
+    windower.flush(sink, true);
+    Stats {
+        bytes: text.len() as u64,
+        had_errors: false,
+    }
+}
+
 /// A plain text input (structured texts go to [`super::structured`]).
 pub(crate) fn extract_file(
     input: &mut Input<'_>,
@@ -114,8 +127,13 @@ pub(crate) fn extract_file(
     let base = Location::default();
     let clock = input.clock;
     let context = ChunkContext::default();
-    let stats = if input.head_is_all() {
-        // Most files are all in their head: decoded where they are, not copied to a buffer.
+    let stats = if let (true, Some(text)) = (input.head_is_all(), input.head_text) {
+        // Most files are all in their head, and most of those are UTF-8 that sniffing found
+        // valid: windowed as they are, neither decoded nor checked again.
+        clock.check()?;
+        windows(text, &base, context, sink)
+    } else if input.head_is_all() {
+        // Decoded where they are, not copied to a buffer.
         decode(
             Source::Bytes(input.head),
             encoding,
@@ -139,4 +157,59 @@ pub(crate) fn encoding_label(encoding: &'static Encoding, bom: bool, had_errors:
         name.push_str(" (with invalid sequences)");
     }
     name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::{Chunk, Limits};
+
+    /// Every chunk as the detector would see it: text, reported range, location, position
+    /// and context.
+    #[derive(Default)]
+    struct Seen(Vec<String>);
+
+    impl Sink for Seen {
+        fn chunk(&mut self, c: &Chunk<'_>) {
+            let at = (c.text, &c.report, c.base, c.position, c.context);
+            self.0.push(format!("{at:?}"));
+        }
+    }
+
+    /// A valid text handed out as it is gives the chunks that decoding its bytes gives.
+    #[test]
+    fn a_valid_head_windowed_as_it_is_gives_the_decoded_chunks() {
+        let lines = [
+            "",
+            "Kari Nordmann, fnr 13097248022",
+            "tlf 912 34 567\r",
+            "ærlig talt ø",
+        ];
+        let texts = [
+            String::new(),
+            "én linje uten linjeskift".to_string(),
+            lines.join("\n"),
+            lines.join("\n").repeat(100) + "\n",
+        ];
+        let clock = Clock::start(&Limits::default());
+        for text in &texts {
+            assert!(text.len() < sniff::HEAD);
+            let (mut direct, mut decoded) = (Seen::default(), Seen::default());
+            let base = Location::default();
+            let context = ChunkContext::default();
+            let stats = windows(text, &base, context, &mut direct);
+            let source = Source::Bytes(text.as_bytes());
+            let want = decode(
+                source,
+                encoding_rs::UTF_8,
+                &base,
+                context,
+                &clock,
+                &mut decoded,
+            );
+            assert_eq!(stats, want.unwrap());
+            assert_eq!(direct.0, decoded.0);
+            assert_eq!(direct.0.is_empty(), text.is_empty());
+        }
+    }
 }

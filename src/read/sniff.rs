@@ -1,6 +1,8 @@
 //! What a file is, from its first bytes: a text encoding, a known binary format, or unknown
 //! binary. Content decides; the extension is only a hint for later extractors.
 
+use std::borrow::Cow;
+
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
 
 /// Bytes of the head that sniffing looks at.
@@ -200,44 +202,75 @@ const MAGIC: &[(&[u8], usize, Format)] = &[
 ];
 
 pub fn sniff(head: &[u8]) -> Sniffed {
+    sniff_text(head).0
+}
+
+/// [`sniff`], and the head as text when it is UTF-8 without a byte order mark and valid to
+/// its last byte: the one check of its bytes that telling its encoding needs, kept for the
+/// readers of the head (most files are all in their head; each check was a pass over it).
+pub fn sniff_text(head: &[u8]) -> (Sniffed, Option<&str>) {
     if head.starts_with(b"\xef\xbb\xbf") {
-        return Sniffed::Text {
-            encoding: UTF_8,
-            bom: true,
-        };
+        return (
+            Sniffed::Text {
+                encoding: UTF_8,
+                bom: true,
+            },
+            None,
+        );
     }
     if head.starts_with(b"\xff\xfe") && !head.starts_with(b"\xff\xfe\x00\x00") {
-        return Sniffed::Text {
-            encoding: UTF_16LE,
-            bom: true,
-        };
+        return (
+            Sniffed::Text {
+                encoding: UTF_16LE,
+                bom: true,
+            },
+            None,
+        );
     }
     if head.starts_with(b"\xfe\xff") {
-        return Sniffed::Text {
-            encoding: UTF_16BE,
-            bom: true,
-        };
+        return (
+            Sniffed::Text {
+                encoding: UTF_16BE,
+                bom: true,
+            },
+            None,
+        );
     }
     for &(magic, at, format) in MAGIC {
         if head.len() >= at + magic.len() && &head[at..at + magic.len()] == magic {
-            return Sniffed::Known(format);
+            return (Sniffed::Known(format), None);
         }
     }
     // Without a NUL the head is neither UTF-16 nor binary (most text: no count of lanes).
     if memchr::memchr(0, head).is_some() {
         if let Some(enc) = utf16_by_stride(head) {
-            return Sniffed::Text {
-                encoding: enc,
-                bom: false,
-            };
+            return (
+                Sniffed::Text {
+                    encoding: enc,
+                    bom: false,
+                },
+                None,
+            );
         }
-        return Sniffed::Binary;
+        return (Sniffed::Binary, None);
     }
     // encoding_rs validates with SIMD; `str::from_utf8` leaves its fast path at every `ø`, and
-    // was the largest single cost of a tree of small Norwegian files. Only the few bytes after
-    // the valid prefix go through `from_utf8`, to tell a cut-off character from a bad one.
+    // was the largest single cost of a tree of small Norwegian files. A head not valid to its
+    // end is passed over again to its first fault, and only the few bytes from there go
+    // through `from_utf8`, to tell a cut-off character from a bad one.
+    if let Some(Cow::Borrowed(text)) =
+        UTF_8.decode_without_bom_handling_and_without_replacement(head)
+    {
+        return (
+            Sniffed::Text {
+                encoding: UTF_8,
+                bom: false,
+            },
+            Some(text),
+        );
+    }
     let valid = Encoding::utf8_valid_up_to(head);
-    match std::str::from_utf8(&head[valid..]) {
+    let sniffed = match std::str::from_utf8(&head[valid..]) {
         Ok(_) => Sniffed::Text {
             encoding: UTF_8,
             bom: false,
@@ -251,7 +284,8 @@ pub fn sniff(head: &[u8]) -> Sniffed {
             encoding: WINDOWS_1252,
             bom: false,
         },
-    }
+    };
+    (sniffed, None)
 }
 
 /// UTF-16 without a BOM: mostly-ASCII text puts a NUL in every other byte.
@@ -353,6 +387,32 @@ mod tests {
                 bom: false
             }
         );
+    }
+
+    /// The head comes back as text only when it is UTF-8, without a byte order mark, and
+    /// valid to its last byte: what a reader may then take as it is.
+    #[test]
+    fn a_head_is_text_as_it_is_only_when_valid_to_its_end() {
+        let text = |h: &[u8]| sniff_text(h).1.map(str::to_string);
+        assert_eq!(
+            text("Kari Nordmann, født 13.09.1972".as_bytes()).as_deref(),
+            Some("Kari Nordmann, født 13.09.1972")
+        );
+        assert_eq!(text(b"").as_deref(), Some(""));
+        assert_eq!(text(b"\xef\xbb\xbfmed BOM"), None);
+        assert_eq!(text(b"Fr\xf8ya"), None, "windows-1252");
+        assert_eq!(
+            text(b"cut off \xc3"),
+            None,
+            "a character cut off at the end"
+        );
+        assert_eq!(text(b"PK\x03\x04 not text"), None);
+        let utf8 = Sniffed::Text {
+            encoding: UTF_8,
+            bom: false,
+        };
+        assert_eq!(sniff_text(b"cut off \xc3").0, utf8, "still UTF-8");
+        assert_eq!(sniff_text("ærlig".as_bytes()).0, utf8);
     }
 
     #[test]
