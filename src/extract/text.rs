@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use encoding_rs::Encoding;
+use encoding_rs::{Encoding, UTF_8};
 
 use super::window::{Addressing, Windower};
 use super::{Clock, ExtractError, Extracted, Input, Location, Sink};
@@ -127,7 +127,10 @@ pub(crate) fn extract_file(
     let base = Location::default();
     let clock = input.clock;
     let context = ChunkContext::default();
-    let stats = if let (true, Some(text)) = (input.head_is_all(), input.head_text) {
+    let as_is = input
+        .head_text
+        .filter(|_| encoding == UTF_8 && input.head_is_all());
+    let stats = if let Some(text) = as_is {
         // Most files are all in their head, and most of those are UTF-8 that sniffing found
         // valid: windowed as they are, neither decoded nor checked again.
         clock.check()?;
@@ -182,7 +185,7 @@ mod tests {
         let lines = [
             "",
             "Kari Nordmann, fnr 13097248022",
-            "tlf 912 34 567\r",
+            "linje med vognretur\r",
             "ærlig talt ø",
         ];
         let texts = [
