@@ -664,7 +664,7 @@ pub fn identify(input: &mut Input<'_>) -> Result<Identified, ExtractError> {
                 Format::Mail
             } else {
                 let head = text.map_or_else(|| encoding.decode(input.head).0, Cow::Borrowed);
-                structured::detect(&input.extension(), &head, input.head.len())
+                structured::detect(&input.extension(), &head, input.head_is_all())
                     .unwrap_or(Format::Text)
             };
             return Ok(Identified {

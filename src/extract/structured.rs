@@ -16,9 +16,9 @@ use super::{
 };
 use crate::read::sniff::{self, Format};
 
-/// The structured format of a text input, if any, from its head decoded (`text`, of a head of
-/// `head_bytes` bytes). `ext` is the lower-cased extension.
-pub fn detect(ext: &str, text: &str, head_bytes: usize) -> Option<Format> {
+/// The structured format of a text input, if any, from its head decoded (`text`; `whole`: the
+/// head is all of the input). `ext` is the lower-cased extension.
+pub fn detect(ext: &str, text: &str, whole: bool) -> Option<Format> {
     match ext {
         "md" | "markdown" => return Some(Format::Markdown),
         "yaml" | "yml" => return Some(Format::Yaml),
@@ -33,7 +33,6 @@ pub fn detect(ext: &str, text: &str, head_bytes: usize) -> Option<Format> {
     if let Some(kind) = markup::detect(ext, text) {
         return Some(kind);
     }
-    let whole = head_bytes < sniff::HEAD;
     delimited::detect(ext, text, whole)
         .map(|(delimiter, header)| Format::Delimited { delimiter, header })
 }
@@ -176,7 +175,7 @@ mod tests {
 
     #[test]
     fn formats_are_told_apart_by_content_and_extension() {
-        let d = |ext: &str, s: &str| detect(ext, s, s.len());
+        let d = |ext: &str, s: &str| detect(ext, s, true);
         assert_eq!(
             d("txt", "-- MySQL dump 10.13\n\nCREATE TABLE `t` (\n"),
             Some(Format::Sql)
