@@ -1150,9 +1150,9 @@ mod tests {
         ) -> Result<(), ExtractError> {
             unreachable!()
         }
-        fn column_values(&mut self, table: Option<&str>, column: &Column, values: u64) {
+        fn column_values(&mut self, table: Option<&str>, column: Column, values: u64) {
             let col = match column {
-                Column::Name(n) => n.clone(),
+                Column::Name(n) => n,
                 Column::Number(n) => format!("#{n}"),
             };
             self.counts

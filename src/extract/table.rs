@@ -173,9 +173,10 @@ impl<'r> Values<'r> {
 #[derive(Debug, Default)]
 struct Buffered {
     text: Vec<u8>,
+    /// Each row's fields as its [`Row`] had them: spans in the row's own text.
     fields: Vec<Option<Range<usize>>>,
-    /// Each row's end in `fields`, and its line.
-    rows: Vec<(usize, Option<u64>)>,
+    /// Each row's ends in `text` and in `fields`, and its line.
+    rows: Vec<(usize, usize, Option<u64>)>,
 }
 
 /// Bytes of buffers a thread keeps for its next table's sample.
@@ -199,7 +200,7 @@ impl Buffered {
     fn give_back(mut self) {
         let held = self.text.capacity()
             + self.fields.capacity() * std::mem::size_of::<Option<Range<usize>>>()
-            + self.rows.capacity() * std::mem::size_of::<(usize, Option<u64>)>();
+            + self.rows.capacity() * std::mem::size_of::<(usize, usize, Option<u64>)>();
         if held <= SPARE_MAX {
             self.text.clear();
             self.fields.clear();
@@ -208,26 +209,27 @@ impl Buffered {
         }
     }
 
+    /// Copies the row as it is: its spans stay relative to its own text, so both copies are
+    /// plain (moving every span by the row's offset was a tenth of a small table's sampling).
     fn push(&mut self, row: &Row) {
-        let at = self.text.len();
         make_room(&mut self.text, row.text.len());
         self.text.extend_from_slice(&row.text);
         make_room(&mut self.fields, row.fields.len());
-        let moved = |f: &Option<Range<usize>>| f.as_ref().map(|r| r.start + at..r.end + at);
-        self.fields.extend(row.fields.iter().map(moved));
-        self.rows.push((self.fields.len(), row.line));
+        self.fields.extend_from_slice(&row.fields);
+        self.rows
+            .push((self.text.len(), self.fields.len(), row.line));
     }
 
     fn rows(&self) -> impl Iterator<Item = Values<'_>> {
-        let mut start = 0;
-        self.rows.iter().map(move |&(end, line)| {
-            let fields = &self.fields[start..end];
-            start = end;
-            Values {
-                text: &self.text,
-                fields,
+        let (mut text, mut fields) = (0, 0);
+        self.rows.iter().map(move |&(text_end, fields_end, line)| {
+            let v = Values {
+                text: &self.text[text..text_end],
+                fields: &self.fields[fields..fields_end],
                 line,
-            }
+            };
+            (text, fields) = (text_end, fields_end);
+            v
         })
     }
 }
@@ -261,6 +263,16 @@ impl Sample {
     fn add(&mut self, value: &[u8]) {
         // Too short for ten digits: most values, and the test is on every value of a sample.
         if value.len() < 10 {
+            return;
+        }
+        // Of the rest, words end at their first letter below; dates and amounts hold a number's
+        // bytes but too few digits, which a count without a branch per byte tells sooner.
+        if value
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_none_or(|b| !matches!(b, b'0'..=b'9' | b'-' | b'.'))
+            || !(10..=11).contains(&value.iter().filter(|b| b.is_ascii_digit()).count())
+        {
             return;
         }
         let mut d = [0u8; 11];
@@ -564,8 +576,10 @@ impl<'a> Table<'a> {
         if self.sampling {
             self.end_sample(sink);
         }
-        for c in &self.columns {
-            sink.column_values(self.name.as_deref(), c.name(), c.values);
+        for c in std::mem::take(&mut self.columns) {
+            let ColumnState { loc, values, .. } = c;
+            let name = loc.column.expect("a column's location names it");
+            sink.column_values(self.name.as_deref(), name, values);
         }
     }
 }

@@ -407,7 +407,7 @@ impl Scanner<'_> {
     /// (globs match the path as it is on disk); then, unless values are to be revealed, every
     /// name the record prints (path, detail, sheet, table, column, part, JSON path) is masked.
     pub fn names(&self, rec: &mut FileRecord) {
-        let own = rec.path[rec.path.rfind("!/").map_or(0, |i| i + 2)..].to_string();
+        let own = extract::own_name(&rec.path).to_string();
         let spread = Spread::new(&own);
         // A whole path in which this scan finds no candidate has nothing to mask: the masker
         // would scan the same spread text again (a tenth of a small file's names and record).
@@ -805,7 +805,7 @@ impl Sink for Collector<'_, '_> {
         }
     }
 
-    fn column_values(&mut self, table: Option<&str>, column: &extract::Column, values: u64) {
+    fn column_values(&mut self, table: Option<&str>, column: extract::Column, values: u64) {
         self.rec.column_values(table, column, values);
     }
 

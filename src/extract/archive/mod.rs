@@ -724,7 +724,7 @@ impl<R: Read> Read for EndCheck<'_, R> {
 
 /// The name of what a compressed file holds: `a.txt.gz` → `a.txt`, `a.tgz` → `a.tar`.
 fn inner_name(outer: &str) -> String {
-    let file = outer.rsplit("!/").next().unwrap_or(outer);
+    let file = super::own_name(outer);
     let file = file.rsplit('/').next().unwrap_or(file);
     let (stem, ext) = match file.rsplit_once('.') {
         Some((s, e)) if !s.is_empty() => (s, e.to_ascii_lowercase()),
