@@ -843,23 +843,36 @@ const DENSE_BYTES_PER_VALUE: usize = 128;
 
 /// The index of the next ASCII digit or `@` at or after `i`.
 ///
-/// Whole 32-byte blocks are tested with branch-free compares that the compiler turns into SIMD;
-/// a block that holds something, and the tail, are then searched eight bytes at a time with
-/// [`interesting`] rather than byte by byte: logs and exports have a digit every few bytes, and
-/// the byte loop was the detector's hottest code on them.
+/// On x86-64, 16 bytes at a time in an SSE2 register, whose mask of matches gives the first
+/// one's place at once. Elsewhere, whole 32-byte blocks are tested with branch-free compares
+/// that the compiler turns into SIMD, and a block that holds something is searched eight bytes
+/// at a time with [`interesting`]. The tail is searched by words, then bytes. (Logs and exports
+/// have a digit every few bytes: the byte loop was the detector's hottest code on them, and
+/// finding the byte in a block that held one was most of what was left.)
 #[inline]
 fn next_interesting(b: &[u8], mut i: usize) -> usize {
-    const BLOCK: usize = 32;
-    while i + BLOCK <= b.len() {
-        let block: &[u8; BLOCK] = b[i..i + BLOCK].try_into().expect("block length");
-        let mut hit = false;
-        for &x in block {
-            hit |= (x.wrapping_sub(b'0') < 10) | (x == b'@');
+    #[cfg(target_arch = "x86_64")]
+    while let Some(block) = b.get(i..i + 16) {
+        let m = interesting_sse2(block.try_into().expect("16 bytes"));
+        if m != 0 {
+            return i + m.trailing_zeros() as usize;
         }
-        if hit {
-            break;
+        i += 16;
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        const BLOCK: usize = 32;
+        while i + BLOCK <= b.len() {
+            let block: &[u8; BLOCK] = b[i..i + BLOCK].try_into().expect("block length");
+            let mut hit = false;
+            for &x in block {
+                hit |= (x.wrapping_sub(b'0') < 10) | (x == b'@');
+            }
+            if hit {
+                break;
+            }
+            i += BLOCK;
         }
-        i += BLOCK;
     }
     while i + 8 <= b.len() {
         let word = u64::from_le_bytes(b[i..i + 8].try_into().expect("word length"));
@@ -873,6 +886,23 @@ fn next_interesting(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// One bit per byte of `block` that is an ASCII digit or `@`, the first byte's lowest.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn interesting_sse2(block: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of every x86-64 processor (the target enables it), and the load
+    // reads the 16 bytes `block` holds.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast());
+        // Digits become 0..=9 and stay themselves under a minimum with 9.
+        let d = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+        let digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+        let at = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'@' as i8));
+        _mm_movemask_epi8(_mm_or_si128(digit, at)) as u32
+    }
 }
 
 /// The high bit of each byte of `w` (little-endian) that is an ASCII digit or `@`, by the

@@ -24,6 +24,9 @@ struct Ent {
     len: u32,
     ino: u64,
     kind: FileType,
+    /// The name's first eight bytes, big-endian, zeros after a shorter name: names that
+    /// differ there (most names of a directory) sort by it without a comparison of bytes.
+    head: u64,
 }
 
 /// One entry as handed out: the name (NUL-terminated), its `d_type` (`Unknown` when the file
@@ -75,18 +78,28 @@ impl Listing {
         let off = u32::try_from(self.names.len()).expect("the budget keeps the arena small");
         self.names.extend_from_slice(name);
         self.names.push(0);
+        let mut head = [0u8; 8];
+        let n = name.len().min(8);
+        head[..n].copy_from_slice(&name[..n]);
         self.ents.push(Ent {
             off,
             len: name.len() as u32,
             ino,
             kind,
+            head: u64::from_be_bytes(head),
         });
     }
 
     fn sort(&mut self) {
         let names = &self.names;
-        self.ents
-            .sort_unstable_by(|a, b| Self::name(names, a).cmp(Self::name(names, b)));
+        // Names hold no NUL, so the padded heads order as the names do, and names with equal
+        // heads are told apart by their bytes (a thousand-file directory's sort was a walk's
+        // largest cost after the kernel's).
+        self.ents.sort_unstable_by(|a, b| {
+            a.head
+                .cmp(&b.head)
+                .then_with(|| Self::name(names, a).cmp(Self::name(names, b)))
+        });
         // A name seen twice (the directory changed while it was read) is visited once.
         self.ents
             .dedup_by(|a, b| Self::name(names, a) == Self::name(names, b));
@@ -188,6 +201,19 @@ mod tests {
         expected.push("Å".into());
         expected.push(b"B".to_vec());
         expected.push(b"a".to_vec());
+        // Names that are each other's prefixes, within and beyond the eight bytes a name is
+        // first sorted by.
+        for n in [
+            "f",
+            "f1",
+            "f1234567",
+            "f12345678",
+            "f123456789",
+            "f12345670",
+            "ff\u{e5}",
+        ] {
+            expected.push(n.into());
+        }
         for n in &expected {
             std::fs::write(dir.path().join(std::str::from_utf8(n).unwrap()), "").unwrap();
         }
