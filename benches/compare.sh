@@ -49,6 +49,7 @@ bench() {
     hyperfine --style none --warmup 1 --runs "$RUNS" -i --export-json "$OUT/$1.json" -n "$1" "$2" >/dev/null
     echo "$1|$2" >> "$OUT/commands"
 }
+bash benches/fresh-dentries.sh
 bench rg-corpus "$RG $DATA/corpus"
 bench kartlegg-corpus "$KS $DATA/corpus"
 bench rg-corpus-j1 "$RG -j1 $DATA/corpus"

@@ -49,6 +49,8 @@ bench() {
     echo "$name|$cmd" >> "$OUT/commands"
 }
 
+bash benches/fresh-dentries.sh
+
 # Every 100th file of the tree: the 1 % that changes.
 find "$DATA/tree" -type f ! -name .complete | sort | awk 'NR % 100 == 0' > "$OUT/one-percent"
 
