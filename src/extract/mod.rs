@@ -509,8 +509,8 @@ impl Clock {
 }
 
 /// The last name in a path of members (`a.zip!/b.csv` gives `b.csv`; a file's path is its
-/// own). Found by its `!`, not by a substring search, which cost a small file a thousand
-/// instructions each time a name was taken.
+/// own). Found by its `!`, not by a substring search, which cost a small file about a
+/// thousand instructions.
 pub fn own_name(path: &str) -> &str {
     let b = path.as_bytes();
     let mut end = b.len();

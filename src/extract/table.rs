@@ -210,7 +210,7 @@ impl Buffered {
     }
 
     /// Copies the row as it is: its spans stay relative to its own text, so both copies are
-    /// plain (moving every span by the row's offset was a tenth of a small table's sampling).
+    /// plain, with no span moved by the row's offset.
     fn push(&mut self, row: &Row) {
         make_room(&mut self.text, row.text.len());
         self.text.extend_from_slice(&row.text);

@@ -188,8 +188,8 @@ pub struct ColumnSummary {
 /// Accumulates [`ColumnSummary`]s: values seen per column, and fingerprints per column with
 /// findings.
 ///
-/// Its maps hash with foldhash: SipHash, and growing its map of values, were a twentieth of a
-/// small CSV file's cost, and the keys are short names.
+/// Its maps hash with foldhash: SipHash, and growing its map of values, were a thirtieth of a
+/// small CSV file's instructions, and the keys are short names.
 #[derive(Debug, Clone, Default)]
 pub struct ColumnTally {
     values: HashMap<(Option<String>, Column), u64, Fast>,
