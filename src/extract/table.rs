@@ -265,16 +265,6 @@ impl Sample {
         if value.len() < 10 {
             return;
         }
-        // Of the rest, words end at their first letter below; dates and amounts hold a number's
-        // bytes but too few digits, which a count without a branch per byte tells sooner.
-        if value
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_none_or(|b| !matches!(b, b'0'..=b'9' | b'-' | b'.'))
-            || !(10..=11).contains(&value.iter().filter(|b| b.is_ascii_digit()).count())
-        {
-            return;
-        }
         let mut d = [0u8; 11];
         let mut n = 0;
         for &b in value.iter().skip_while(|b| b.is_ascii_whitespace()) {
