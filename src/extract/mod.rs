@@ -38,7 +38,6 @@ use std::borrow::Cow;
 use std::io::{self, Read, Seek};
 use std::ops::Range;
 use std::path::Path;
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -475,10 +474,12 @@ fn take_in<'a>(r: &mut dyn Read, max: u64) -> Result<(Box<dyn ReadSeek + 'a>, u6
     Ok((Box::new(file), n))
 }
 
-/// The time budget of one top-level file, shared by everything nested in it.
+/// The time budget of one top-level file, shared by everything nested in it, on the coarse
+/// clock ([`crate::read::now_ms`]): a budget of seconds needs no finer one.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
-    deadline: Instant,
+    /// [`crate::read::now_ms`] at which the budget is spent.
+    deadline: u64,
     seconds: u64,
 }
 
@@ -486,19 +487,19 @@ impl Clock {
     /// A budget of `limits.seconds` from now.
     pub fn start(limits: &Limits) -> Clock {
         Clock {
-            deadline: Instant::now() + std::time::Duration::from_secs(limits.seconds),
+            deadline: crate::read::now_ms().saturating_add(limits.seconds.saturating_mul(1000)),
             seconds: limits.seconds,
         }
     }
 
     /// Time left in the budget (zero once it is spent): how long a helper program may run.
     pub fn remaining(&self) -> std::time::Duration {
-        self.deadline.saturating_duration_since(Instant::now())
+        std::time::Duration::from_millis(self.deadline.saturating_sub(crate::read::now_ms()))
     }
 
     /// An error once the time budget is spent.
     pub fn check(&self) -> Result<(), LimitHit> {
-        if Instant::now() > self.deadline {
+        if crate::read::now_ms() > self.deadline {
             return Err(LimitHit::new(
                 Limit::Time,
                 format!("over {} s for this file", self.seconds),

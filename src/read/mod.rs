@@ -196,6 +196,20 @@ pub fn io_reason(e: &io::Error) -> &'static str {
     }
 }
 
+/// Milliseconds on the system's coarse monotonic clock: the same in every process, ticking
+/// every few milliseconds, and read in a fifth of the time of the fine one (5 against 24 ns
+/// here). A file's time budget and the watch over blocked calls read it several times per
+/// file, and count in seconds.
+pub fn now_ms() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: writes into `ts`.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
+}
+
 /// Where a worker process marks that it is blocked in a read or an open, and since when (see
 /// `scan::memory`): set once when the process becomes a worker.
 static BLOCKED_SINCE: OnceLock<Marker> = OnceLock::new();

@@ -170,16 +170,7 @@ impl Drop for SharedMap {
     }
 }
 
-/// Milliseconds on the system's monotonic clock (the same in every process).
-pub fn now_ms() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: writes into `ts`.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
-}
+pub use crate::read::now_ms;
 
 static ACCOUNT: AtomicPtr<Shared> = AtomicPtr::new(std::ptr::null_mut());
 static SLOT: AtomicUsize = AtomicUsize::new(0);
