@@ -778,6 +778,17 @@ fn short_tally_sse2(lo: u64, hi: u64, named: &[(u64, u64)]) -> (usize, u64) {
     }
 }
 
+/// The ASCII digits of a text of at most 16 bytes, counted as [`NeedsTest::met_short`]
+/// counts them: a table's sample asks it of every value.
+pub(crate) fn short_digits(t: &[u8]) -> usize {
+    let (lo, hi) = short_words(t);
+    #[cfg(target_arch = "x86_64")]
+    let (digits, _) = short_tally_sse2(lo, hi, &[]);
+    #[cfg(not(target_arch = "x86_64"))]
+    let (digits, _) = short_tally_swar(lo, hi, &[]);
+    digits
+}
+
 /// A text of at most 16 bytes as two little-endian words, every byte once, the rest zero:
 /// the first and last 8 (or 4) bytes read whole, the second without what the first has.
 #[inline]

@@ -25,7 +25,7 @@ use std::cell::RefCell;
 use std::ops::Range;
 
 use super::{Chunk, Column, Location, Position, Sink};
-use crate::detect::{validate, ChunkContext, ColumnValues, Detector, Header};
+use crate::detect::{short_digits, validate, ChunkContext, ColumnValues, Detector, Header};
 use crate::retain::dates::{self, ColumnKind};
 use crate::retain::{Rank, When};
 
@@ -261,8 +261,14 @@ struct Sample {
 
 impl Sample {
     fn add(&mut self, value: &[u8]) {
-        // Too short for ten digits: most values, and the test is on every value of a sample.
-        if value.len() < 10 {
+        // Too short for ten digits, begun by a byte the loop below stops at, or (up to 16
+        // bytes, counted in a register) without ten or eleven digits: nearly every value, and
+        // the test is on every value of a sample.
+        let opens = |b: u8| matches!(b, b'0'..=b'9' | b'-' | b'.') || b.is_ascii_whitespace();
+        if value.len() < 10
+            || !opens(value[0])
+            || (value.len() <= 16 && !matches!(short_digits(value), 10 | 11))
+        {
             return;
         }
         let mut d = [0u8; 11];
@@ -626,6 +632,51 @@ mod tests {
             text.add(b"ring 13097248022");
         }
         assert_eq!(text.numbers, 0, "only whole numbers count");
+    }
+
+    /// The sample's early refusals (first byte, digits counted in a register) count what its
+    /// loop alone counts: random values of separators, digits and letters, some of them valid
+    /// numbers written with separators, up to past 16 bytes.
+    #[test]
+    fn a_samples_quick_refusals_count_what_its_loop_counts() {
+        fn by_the_loop(s: &mut Sample, value: &[u8]) {
+            let mut d = Vec::new();
+            for &b in value.iter().skip_while(|b| b.is_ascii_whitespace()) {
+                match b {
+                    b'0'..=b'9' => d.push(b),
+                    b' ' | b'-' | b'.' => {}
+                    _ if b.is_ascii_whitespace() => {}
+                    _ => return,
+                }
+            }
+            if d.len() == 10 {
+                d.insert(0, b'0');
+            }
+            if d.len() == 11 {
+                s.numbers += 1;
+                s.valid += u32::from(validate::identity_number(&d).is_some());
+            }
+        }
+        let mut rng = crate::synth::Rng::new(34);
+        let (mut quick, mut slow) = (Sample::default(), Sample::default());
+        let pieces: [&[u8]; 12] = [
+            b"0", b"4", b"9", b" ", b"-", b".", b"\t", b"x", b"/", b"130972", b"48022", b"2003691",
+        ];
+        for _ in 0..50_000 {
+            let mut v = Vec::new();
+            for _ in 0..rng.below(9) {
+                v.extend_from_slice(pieces[rng.below(pieces.len() as u64) as usize]);
+            }
+            quick.add(&v);
+            by_the_loop(&mut slow, &v);
+            assert_eq!(
+                (quick.numbers, quick.valid),
+                (slow.numbers, slow.valid),
+                "{:?}",
+                String::from_utf8_lossy(&v)
+            );
+        }
+        assert!(quick.valid > 10 && quick.numbers > quick.valid, "{quick:?}");
     }
 
     /// Detects in each value chunk, keeping `(column, value, confidence)` of each candidate.
