@@ -216,6 +216,7 @@ fn bench(c: &mut Criterion) {
                 kind,
                 &mut dump.as_bytes(),
                 head,
+                false,
                 encoding_rs::UTF_8,
                 &env,
                 sink,

@@ -189,13 +189,41 @@ enum Next {
     End,
 }
 
+/// Where a table's bytes come from: a reader, or memory (a file that is all in its head).
+pub(crate) enum Feed<'r> {
+    Read(&'r mut dyn Read),
+    Bytes(&'r [u8]),
+}
+
+impl Feed<'_> {
+    /// Appends up to `want` bytes to `buf`; how many (0 at the end). Bytes in memory are
+    /// copied as they are: the room a read needs is zeroed first, 16 KiB for a small file.
+    fn read(&mut self, buf: &mut Vec<u8>, want: usize) -> std::io::Result<usize> {
+        match self {
+            Feed::Read(r) => {
+                let at = buf.len();
+                buf.resize(at + want, 0);
+                let read = crate::read::read_some(*r, &mut buf[at..]);
+                buf.truncate(at + *read.as_ref().unwrap_or(&0));
+                read
+            }
+            Feed::Bytes(rest) => {
+                let (now, later) = rest.split_at(want.min(rest.len()));
+                buf.extend_from_slice(now);
+                *rest = later;
+                Ok(now.len())
+            }
+        }
+    }
+}
+
 /// The input parsed record by record, with the raw bytes from the start of the current record
 /// on kept beside the parser: so that a record's line can be counted (the parser's own count
 /// misses line breaks inside quotes), so that a runaway record can be read again, and so that
 /// one record cannot grow past [`MAX_RECORD`]. The time limit is checked at every read (all
 /// work follows reading).
 struct Records<'r> {
-    inner: &'r mut dyn Read,
+    inner: Feed<'r>,
     clock: Clock,
     delimiter: u8,
     parser: Parser,
@@ -227,7 +255,7 @@ struct Records<'r> {
 }
 
 impl<'r> Records<'r> {
-    fn new(inner: &'r mut dyn Read, delimiter: u8, clock: Clock) -> Records<'r> {
+    fn new(inner: Feed<'r>, delimiter: u8, clock: Clock) -> Records<'r> {
         Records {
             inner,
             clock,
@@ -354,10 +382,8 @@ impl<'r> Records<'r> {
         // a 128 MiB export), handed on [`CHUNK`] at a time all the same. The reads grow while
         // they come back full: a small file is read as before, without a large buffer to zero.
         let want = self.ahead;
-        self.bytes.resize(self.fed + want, 0);
-        let read = crate::read::read_some(self.inner, &mut self.bytes[self.fed..]);
+        let read = self.inner.read(&mut self.bytes, want);
         let n = read.as_ref().map_or(0, |&n| n);
-        self.bytes.truncate(self.fed + n);
         self.fed += n.min(CHUNK);
         self.input_bytes += n as u64;
         if n == want {
@@ -757,13 +783,13 @@ fn cell_columns(raw: &[u8], delimiter: u8) -> Vec<u64> {
 
 /// Reads delimited UTF-8 records from `reader` into `sink`; returns the bytes read.
 pub(crate) fn extract(
-    reader: &mut dyn Read,
+    input: Feed<'_>,
     delimiter: u8,
     header: bool,
     env: &Env<'_>,
     sink: &mut dyn Sink,
 ) -> Result<u64, ExtractError> {
-    let mut records = Records::new(reader, delimiter, env.clock);
+    let mut records = Records::new(input, delimiter, env.clock);
     let mut reading = Reading {
         env,
         delimiter,
@@ -967,7 +993,12 @@ mod tests {
             }
         }
         let mut sink = Keep::default();
-        let r = extract(&mut &data[..], b',', header, &env, &mut sink);
+        let r = extract(Feed::Read(&mut &data[..]), b',', header, &env, &mut sink);
+        // Read from memory as it is, the same records come out.
+        let mut again = Keep::default();
+        let m = extract(Feed::Bytes(data), b',', header, &env, &mut again);
+        assert_eq!(format!("{m:?}"), format!("{r:?}"));
+        assert_eq!(again.0, sink.0);
         (r, sink.0)
     }
 
@@ -1132,7 +1163,7 @@ mod reader_tests {
     fn by_records(data: &[u8], delimiter: u8) -> (Vec<Read>, Vec<(u64, Vec<u8>)>) {
         let limits = crate::extract::Limits::default();
         let mut input = data;
-        let mut r = Records::new(&mut input, delimiter, Clock::start(&limits));
+        let mut r = Records::new(Feed::Read(&mut input), delimiter, Clock::start(&limits));
         let (mut out, mut lines) = (Vec::new(), Vec::new());
         while let Next::Record(span) = r.next().unwrap() {
             let fields = r.fields().iter().map(<[u8]>::to_vec).collect();
@@ -1218,7 +1249,7 @@ mod reader_tests {
     fn a_record_that_opens_a_quote_across_lines_is_a_runaway() {
         let limits = crate::extract::Limits::default();
         let mut input = &b"a,b\n\"c,d\ne,f\n"[..];
-        let mut r = Records::new(&mut input, b',', Clock::start(&limits));
+        let mut r = Records::new(Feed::Read(&mut input), b',', Clock::start(&limits));
         let Next::Record(span) = r.next().unwrap() else {
             panic!("the first record")
         };
@@ -1338,7 +1369,7 @@ mod reader_tests {
         let data = b"\xef\xbb\xbfa,b\n\r\nc,,d,\re,\"f\"\n\ng,h";
         let limits = crate::extract::Limits::default();
         let mut input = &data[..];
-        let mut r = Records::new(&mut input, b',', Clock::start(&limits));
+        let mut r = Records::new(Feed::Read(&mut input), b',', Clock::start(&limits));
         let mut got = Vec::new();
         while let Next::Record(span) = r.next().unwrap() {
             let f = r.fields();

@@ -11,6 +11,7 @@ use std::io::Read;
 
 use encoding_rs::Encoding;
 
+use super::delimited::Feed;
 use super::{
     delimited, json, markdown, markup, sql, yaml, Env, ExtractError, Extracted, Input, Sink, Status,
 };
@@ -50,14 +51,16 @@ pub fn extract_file(
         limits: input.limits,
     };
     let head = input.head;
-    extract_stream(kind, input.reader()?, head, encoding, &env, sink)
+    let whole = input.head_is_all();
+    extract_stream(kind, input.reader()?, head, whole, encoding, &env, sink)
 }
 
-/// Reads `reader` (from the input's first byte) as `kind`.
+/// Reads `reader` (from the input's first byte) as `kind`; `whole`: `head` is all of it.
 pub fn extract_stream(
     kind: Format,
     reader: &mut dyn Read,
     head: &[u8],
+    whole: bool,
     encoding: &'static Encoding,
     env: &Env<'_>,
     sink: &mut dyn Sink,
@@ -68,17 +71,21 @@ pub fn extract_stream(
     // quotes split, `"a\xc3"\xa5`, comes out whole, where the decoder replaced both halves.)
     // Without a set encoding the builder looks for a byte order mark itself; a UTF-16 one
     // would pick a UTF-16 decoder, but such a head is never sniffed as UTF-8.
+    // One that is all in its head is read there, not through the decoder's buffer.
     let raw = encoding == encoding_rs::UTF_8 && matches!(kind, Format::Delimited { .. });
-    let mut utf8 = encoding_rs_io::DecodeReaderBytesBuilder::new()
-        .encoding((!raw).then_some(encoding))
-        .utf8_passthru(true)
-        .strip_bom(true)
-        .build(reader);
+    let direct = raw && whole;
+    let utf8 = || {
+        encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding((!raw).then_some(encoding))
+            .utf8_passthru(true)
+            .strip_bom(true)
+            .build(reader)
+    };
     let label = sniff::encoding_name(encoding, false);
     let mut out = match kind {
         Format::Sql => {
             let (text, _, _) = encoding.decode(head);
-            let stats = sql::extract(&mut utf8, &text, env, sink)?;
+            let stats = sql::extract(&mut utf8(), &text, env, sink)?;
             let mut e = Extracted::new("sql", stats.bytes);
             if stats.truncated > 0 {
                 e = e.with_note(
@@ -95,17 +102,22 @@ pub fn extract_stream(
             e
         }
         Format::Delimited { delimiter, header } => {
-            let bytes = delimited::extract(&mut utf8, delimiter, header, env, sink)?;
+            let bytes = if direct {
+                let input = Feed::Bytes(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head));
+                delimited::extract(input, delimiter, header, env, sink)?
+            } else {
+                delimited::extract(Feed::Read(&mut utf8()), delimiter, header, env, sink)?
+            };
             Extracted::new(if delimiter == b'\t' { "tsv" } else { "csv" }, bytes)
         }
         f @ (Format::Html | Format::Xml) => {
-            let bytes = markup::extract(&mut utf8, f == Format::Xml, env, sink)?;
+            let bytes = markup::extract(&mut utf8(), f == Format::Xml, env, sink)?;
             Extracted::new(f.name(), bytes)
         }
-        Format::Markdown => Extracted::new("markdown", markdown::extract(&mut utf8, env, sink)?),
-        Format::Yaml => Extracted::new("yaml", yaml::extract(&mut utf8, env, sink)?),
+        Format::Markdown => Extracted::new("markdown", markdown::extract(&mut utf8(), env, sink)?),
+        Format::Yaml => Extracted::new("yaml", yaml::extract(&mut utf8(), env, sink)?),
         f @ (Format::Json | Format::Ndjson) => {
-            let bytes = json::extract(&mut utf8, f == Format::Ndjson, env, sink)?;
+            let bytes = json::extract(&mut utf8(), f == Format::Ndjson, env, sink)?;
             Extracted::new(f.name(), bytes)
         }
         other => unreachable!("not a structured text format: {other:?}"),
@@ -152,11 +164,25 @@ mod tests {
                 kind,
                 &mut &bytes[..],
                 bytes,
+                false,
                 encoding_rs::UTF_8,
                 &env,
                 &mut sink,
             )
             .unwrap();
+            // Read where it is, as a file all in its head is, it gives the same cells.
+            let mut again = Cells::default();
+            extract_stream(
+                kind,
+                &mut &[][..],
+                bytes,
+                true,
+                encoding_rs::UTF_8,
+                &env,
+                &mut again,
+            )
+            .unwrap();
+            assert_eq!(again.0, sink.0);
             sink.0
         };
         let raw = cells(data);
@@ -322,6 +348,7 @@ mod tests {
                             *f,
                             &mut stall,
                             &data[..8192],
+                            false,
                             encoding_rs::UTF_8,
                             &env,
                             &mut sink,
@@ -400,6 +427,7 @@ mod tests {
                     format,
                     &mut &bad[..],
                     head,
+                    head.len() == bad.len(),
                     encoding_rs::UTF_8,
                     &env,
                     &mut sink,
