@@ -102,12 +102,14 @@ pub fn extract_stream(
             e
         }
         Format::Delimited { delimiter, header } => {
-            let bytes = if direct {
-                let input = Feed::Bytes(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head));
-                delimited::extract(input, delimiter, header, env, sink)?
+            let mut decoded;
+            let input = if direct {
+                Feed::Bytes(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head))
             } else {
-                delimited::extract(Feed::Read(&mut utf8()), delimiter, header, env, sink)?
+                decoded = utf8();
+                Feed::Read(&mut decoded)
             };
+            let bytes = delimited::extract(input, delimiter, header, env, sink)?;
             Extracted::new(if delimiter == b'\t' { "tsv" } else { "csv" }, bytes)
         }
         f @ (Format::Html | Format::Xml) => {
