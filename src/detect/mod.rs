@@ -692,11 +692,7 @@ impl NeedsTest {
     /// and counted without a branch per byte: the byte loop's exit, which moves with every
     /// cell's length, was mispredicted at nearly every cell.
     fn met_short(&self, text: &[u8]) -> bool {
-        let (lo, hi) = short_words(text);
-        #[cfg(target_arch = "x86_64")]
-        let (digits, seen) = short_tally_sse2(lo, hi, &self.named);
-        #[cfg(not(target_arch = "x86_64"))]
-        let (digits, seen) = short_tally_swar(lo, hi, &self.named);
+        let (digits, seen) = short_tally(text, &self.named);
         self.decide(digits, seen)
     }
 
@@ -778,15 +774,20 @@ fn short_tally_sse2(lo: u64, hi: u64, named: &[(u64, u64)]) -> (usize, u64) {
     }
 }
 
-/// The ASCII digits of a text of at most 16 bytes, counted as [`NeedsTest::met_short`]
-/// counts them: a table's sample asks it of every value.
-pub(crate) fn short_digits(t: &[u8]) -> usize {
+/// The digits of a text of at most 16 bytes and the tally fields of the `named` bytes in it,
+/// in a register where the processor has one (SSE2), else in two words.
+#[inline]
+fn short_tally(t: &[u8], named: &[(u64, u64)]) -> (usize, u64) {
     let (lo, hi) = short_words(t);
     #[cfg(target_arch = "x86_64")]
-    let (digits, _) = short_tally_sse2(lo, hi, &[]);
+    return short_tally_sse2(lo, hi, named);
     #[cfg(not(target_arch = "x86_64"))]
-    let (digits, _) = short_tally_swar(lo, hi, &[]);
-    digits
+    return short_tally_swar(lo, hi, named);
+}
+
+/// The ASCII digits of a text of at most 16 bytes: a table's sample asks it of every value.
+pub(crate) fn short_digits(t: &[u8]) -> usize {
+    short_tally(t, &[]).0
 }
 
 /// A text of at most 16 bytes as two little-endian words, every byte once, the rest zero:

@@ -104,7 +104,7 @@ pub fn extract_stream(
         Format::Delimited { delimiter, header } => {
             let mut decoded;
             let input = if direct {
-                Feed::Bytes(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head))
+                Feed::Bytes(head.strip_prefix(sniff::UTF8_BOM).unwrap_or(head))
             } else {
                 decoded = utf8();
                 Feed::Read(&mut decoded)

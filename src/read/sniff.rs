@@ -205,11 +205,14 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     sniff_text(head).0
 }
 
+/// The byte order mark of UTF-8.
+pub const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// [`sniff`], and the head as text when it is UTF-8 without a byte order mark and valid to
 /// its last byte: the one check of its bytes that telling its encoding needs, kept for the
 /// readers of the head (most files are all in their head; each check was a pass over it).
 pub fn sniff_text(head: &[u8]) -> (Sniffed, Option<&str>) {
-    if head.starts_with(b"\xef\xbb\xbf") {
+    if head.starts_with(UTF8_BOM) {
         return (
             Sniffed::Text {
                 encoding: UTF_8,
