@@ -226,7 +226,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_ratio: u64,
 
-    /// Files read at once [default: 2 per core, 4 to 32].
+    /// Files read at once [default: 1 per core (2 to 32) on local disks; 2 per core (4 to
+    /// 32) where a path is on a network share].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 

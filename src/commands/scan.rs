@@ -106,7 +106,9 @@ pub(super) fn options(args: &ScanArgs) -> Result<Options> {
     }
     Ok(Options {
         roots: args.paths.clone(),
-        threads: args.threads.unwrap_or_else(scan::default_threads),
+        threads: args
+            .threads
+            .unwrap_or_else(|| scan::default_threads(&args.paths)),
         follow: args.follow,
         exclude: args.exclude.clone(),
         max_file_size: args.max_file_size,

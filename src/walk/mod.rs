@@ -375,6 +375,38 @@ fn open_dir(at: BorrowedFd<'_>, name: &CStr, follow: bool) -> io::Result<(OwnedF
     open_noatime(at, name, flags)
 }
 
+/// Whether `path` is on a network or cluster file system, where every read waits for a
+/// round trip: NFS, SMB/CIFS, FUSE (sshfs, rclone, s3fs), Ceph, AFS, 9P and the like. `false`
+/// where that cannot be told.
+pub fn on_network_fs(path: &Path) -> bool {
+    // The magic's type differs between architectures; every magic fits in 32 bits.
+    #[allow(clippy::unnecessary_cast)]
+    rustix::fs::statfs(path).is_ok_and(|s| network_magic(s.f_type as u32))
+}
+
+/// The `statfs` magic numbers of network and cluster file systems (Linux's `magic.h` and the
+/// file systems' own headers).
+fn network_magic(magic: u32) -> bool {
+    const NETWORK: [u32; 15] = [
+        0x0000_6969, // NFS
+        0x0000_517B, // SMB
+        0xFF53_4D42, // CIFS
+        0xFE53_4D42, // SMB2 and SMB3
+        0x6573_5546, // FUSE
+        0x00C3_6400, // Ceph
+        0x5346_414F, // AFS
+        0x6B41_4653, // kAFS
+        0x0102_1997, // 9P
+        0x7375_7245, // Coda
+        0x0BD0_0BD0, // Lustre
+        0x4750_4653, // GPFS
+        0x0116_1970, // GFS2
+        0x7461_636F, // OCFS2
+        0x0000_564C, // NCP
+    ];
+    NETWORK.contains(&magic)
+}
+
 /// Opens `path` (relative to `at`, of any length) read-only with `flags`, and `O_NOATIME`
 /// where permitted (the owner or CAP_FOWNER), a plain open where not: whether it was. Never
 /// for writing: the scan changes no file and no access time it can keep.

@@ -479,3 +479,34 @@ fn a_watched_walk_says_where_it_is_and_stops_once_given_up() {
     });
     assert_eq!(out, pairs(&[("a/1.txt", "file")]));
 }
+
+/// Network and cluster file systems are told by their `statfs` magic; local ones are not, and
+/// the directories the tests run in are local.
+#[test]
+fn network_file_systems_are_told_by_their_magic() {
+    // NFS, CIFS, SMB2/3, FUSE (sshfs, rclone), Ceph.
+    for magic in [0x6969, 0xFF53_4D42, 0xFE53_4D42, 0x6573_5546, 0x00C3_6400] {
+        assert!(network_magic(magic), "{magic:#x}");
+    }
+    // ext4, XFS, Btrfs, tmpfs, overlayfs, ZFS, procfs.
+    for magic in [
+        0xEF53,
+        0x5846_5342,
+        0x9123_683E,
+        0x0102_1994,
+        0x794C_7630,
+        0x2FC1_2FC1,
+        0x9FA0,
+    ] {
+        assert!(!network_magic(magic), "{magic:#x}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    assert!(!on_network_fs(dir.path()));
+    assert!(!on_network_fs(&dir.path().join("no such directory")));
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    assert_eq!(
+        crate::scan::default_threads(&[dir.path().to_path_buf()]),
+        cores.clamp(2, 32),
+        "one reader per core on a local disk"
+    );
+}
