@@ -136,11 +136,28 @@ impl Default for Options {
 /// first (on two cores, half of a tree scan's 14,900 context switches were preemptions).
 pub fn default_threads(roots: &[PathBuf]) -> usize {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    if roots.iter().any(|r| crate::walk::on_network_fs(r)) {
+    if any_on_network(roots) {
         (cores * 2).clamp(4, 32)
     } else {
         cores.clamp(2, 32)
     }
+}
+
+/// How long the file systems of the roots are waited for ([`any_on_network`]).
+const FS_ANSWER: Duration = Duration::from_secs(5);
+
+/// Whether some root is on a network share. Asked in a thread of its own and waited for
+/// [`FS_ANSWER`] at most: on a dead share `statfs` blocks for good, so a root that does not
+/// answer counts as one (and the check of the roots then fails it, as it does now).
+fn any_on_network(roots: &[PathBuf]) -> bool {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let owned = roots.to_vec();
+    let asked = std::thread::Builder::new()
+        .name("kartlegg-fs".into())
+        .spawn(move || {
+            let _ = tx.send(owned.iter().any(|r| crate::walk::on_network_fs(r)));
+        });
+    asked.is_ok() && rx.recv_timeout(FS_ANSWER).unwrap_or(true)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -411,6 +411,13 @@ fn a_walk_that_never_returns_gives_up_its_root_and_the_state_keeps_the_rest() {
     let (code, first) = finish(run());
     assert_eq!(code, 1, "{first}");
     assert_eq!(paths(&first), all);
+    // A FUSE share is a network share to the default of `--threads`: two readers per core.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    assert_eq!(
+        first["scan"]["options"]["threads"],
+        (cores * 2).clamp(4, 32),
+        "{first}"
+    );
     assert_eq!(first["summary"]["incremental"]["read"], 4);
     assert!(first["summary"].get("walks_stopped").is_none());
 
