@@ -120,10 +120,12 @@ impl FileMeta {
         time(out, br#","accessed":""#, m.atime(), m.atime_nsec());
         out.extend_from_slice(br#","owner":{"uid":"#);
         out.extend_from_slice(n.format(m.uid()).as_bytes());
-        if let Some(name) = user_name(m.uid()) {
-            out.extend_from_slice(br#","name":"#);
-            serde_json::to_writer(&mut *out, &name).expect("a name serializes");
-        }
+        with_user_name(m.uid(), |name| {
+            if let Some(name) = name {
+                out.extend_from_slice(br#","name":"#);
+                serde_json::to_writer(&mut *out, name).expect("a name serializes");
+            }
+        });
         out.extend_from_slice(br#"},"gid":"#);
         out.extend_from_slice(n.format(m.gid()).as_bytes());
         // `{:04o}` of twelve bits: four octal digits.
@@ -161,6 +163,28 @@ pub fn version(m: &impl MetadataExt) -> (u64, i64, i64, i64, i64) {
 
 /// User names by uid, looked up once each.
 fn user_name(uid: u32) -> Option<String> {
+    with_user_name(uid, |name| name.map(str::to_owned))
+}
+
+/// `f` of the name of user `uid`, without a copy of it.
+fn with_user_name<R>(uid: u32, f: impl FnOnce(Option<&str>) -> R) -> R {
+    thread_local! {
+        /// The thread's last answer: a share's files have few owners, and the shared cache's
+        /// lock, taken for every file by every thread, was a hundredth of a rescan's time.
+        static LAST: std::cell::RefCell<Option<(u32, Option<String>)>> = const {
+            std::cell::RefCell::new(None)
+        };
+    }
+    LAST.with_borrow_mut(|last| {
+        if last.as_ref().is_none_or(|(u, _)| *u != uid) {
+            *last = Some((uid, shared_user_name(uid)));
+        }
+        f(last.as_ref().and_then(|(_, name)| name.as_deref()))
+    })
+}
+
+/// [`user_name`] from the cache all threads share.
+fn shared_user_name(uid: u32) -> Option<String> {
     static CACHE: OnceLock<Mutex<HashMap<u32, Option<String>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(name) = cache.lock().expect("user cache").get(&uid) {
@@ -527,6 +551,15 @@ mod tests {
                 assert_eq!(rfc3339(secs, nanos), chrono(secs, nanos), "{secs} {nanos}");
             }
         }
+    }
+
+    /// The name a thread remembers is the one of the uid asked, whichever it asked before.
+    #[test]
+    fn user_names_asked_in_turn_are_each_their_own() {
+        for uid in [0, 4_000_000_123, 0, 0, 4_000_000_123, 4_000_000_123, 0] {
+            assert_eq!(user_name(uid), lookup_user(uid), "{uid}");
+        }
+        assert_eq!(user_name(0).as_deref(), Some("root"));
     }
 
     #[test]

@@ -14,7 +14,10 @@ use serde::{Deserialize, Deserializer};
 
 pub(crate) fn name(s: &str) -> &'static str {
     thread_local! {
-        static SEEN: RefCell<HashSet<&'static str>> = RefCell::default();
+        /// Hashed with foldhash: a rescan looks up a few names per record it reuses, and
+        /// SipHash's rounds were most of a lookup.
+        static SEEN: RefCell<HashSet<&'static str, foldhash::fast::FixedState>> =
+            RefCell::default();
     }
     if let Some(n) = SEEN.with_borrow(|seen| seen.get(s).copied()) {
         return n;

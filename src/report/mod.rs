@@ -150,7 +150,7 @@ pub struct Tally {
     /// Non-synthetic findings: what decides the exit code.
     pub personal: u64,
     /// Distinct values per kind, by fingerprint (bounded: see [`distinct`]).
-    pub distinct: HashMap<&'static str, Distinct>,
+    pub distinct: ByKind<Distinct>,
     /// Where the record stands with the decisions of a `--decisions` scan.
     pub review: Option<ReviewMark>,
     /// Per-column accumulators behind [`FileRecord::columns`] (needed only while the file is
@@ -197,11 +197,16 @@ pub struct ColumnTally {
     /// names, so a value's findings cost no allocation.
     index: HashMap<u64, Vec<usize>, Fast>,
     hasher: Fast,
-    fingerprints: Vec<HashMap<&'static str, Distinct>>,
+    fingerprints: Vec<ByKind<Distinct>>,
 }
 
 /// The hasher of [`ColumnTally`]'s maps (seeded per process).
 type Fast = foldhash::fast::RandomState;
+
+/// A map by finding kind (a handful of static names), hashed with foldhash: every record
+/// makes one, and a writer decodes one per record it takes from a worker or a state, where
+/// SipHash's seeding and rounds were a thirtieth of a rescan's time.
+pub type ByKind<V> = HashMap<&'static str, V, Fast>;
 
 impl PartialEq for ColumnTally {
     /// The same counts and fingerprints. The index is left out: its keys are hashes under
@@ -365,7 +370,7 @@ impl FileRecord {
                     counts: BTreeMap::new(),
                     distinct: BTreeMap::new(),
                 });
-                t.fingerprints.push(HashMap::new());
+                t.fingerprints.push(ByKind::default());
                 let i = self.columns.len() - 1;
                 slot.push(i);
                 i
@@ -527,7 +532,7 @@ pub struct AtimeSummary {
 #[derive(Debug, Default)]
 pub struct Totals {
     pub summary: Summary,
-    distinct: HashMap<&'static str, Distinct>,
+    distinct: ByKind<Distinct>,
     /// Personal (non-synthetic) findings at the reported confidence.
     pub personal: u64,
     /// Files whose content went unread (see [`FileRecord::content_unread`]).

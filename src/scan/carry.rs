@@ -25,7 +25,7 @@
 //! into the summary's totals.)
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,7 @@ use crate::extract::ocr::Pages;
 use crate::read::FileMeta;
 use crate::report::distinct::Distinct;
 use crate::report::review::{Retention, ReviewMark};
-use crate::report::{intern, FileRecord, Status, Tally};
+use crate::report::{intern, ByKind, FileRecord, Status, Tally};
 
 /// A carried record that cannot be read: a damaged state or pipe.
 #[derive(Debug, thiserror::Error)]
@@ -259,7 +259,7 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
     tally.synthetic = r.u64()?;
     tally.personal = r.u64()?;
     let kinds = r.len()?;
-    let mut distinct = HashMap::with_capacity(kinds);
+    let mut distinct = ByKind::with_capacity_and_hasher(kinds, Default::default());
     for _ in 0..kinds {
         let kind = r.name()?;
         let d = match r.u8()? {
