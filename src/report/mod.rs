@@ -200,7 +200,7 @@ pub struct ColumnTally {
     fingerprints: Vec<ByKind<Distinct>>,
 }
 
-/// The hasher of [`ColumnTally`]'s maps (seeded per process).
+/// The hasher of the tallies' maps ([`ColumnTally`], [`ByKind`]), seeded per process.
 type Fast = foldhash::fast::RandomState;
 
 /// A map by finding kind (a handful of static names), hashed with foldhash: every record
