@@ -148,8 +148,12 @@ const FS_ANSWER: Duration = Duration::from_secs(5);
 
 /// Whether some root is on a network share. Asked in a thread of its own and waited for
 /// [`FS_ANSWER`] at most: on a dead share `statfs` blocks for good, so a root that does not
-/// answer counts as one (and the check of the roots then fails it, as it does now).
+/// answer counts as one (and the check of the roots then fails it, as it does now). No roots
+/// (the options' default, the gate's blobs) ask nothing.
 fn any_on_network(roots: &[PathBuf]) -> bool {
+    if roots.is_empty() {
+        return false;
+    }
     let (tx, rx) = crossbeam_channel::bounded(1);
     let owned = roots.to_vec();
     let asked = std::thread::Builder::new()
