@@ -1006,6 +1006,11 @@ pub fn run_with_state(
                     }
                 }
             }
+            // The writer looks at the clock once a batch (and every so many records within
+            // one): a trickle of records from a slow share is committed on time too.
+            if let Some(w) = &mut writer {
+                w.tick();
+            }
         }
         let walker::Walked { counts, stopped } = walker.join().expect("walker thread");
         totals.summary.walks_stopped = stopped;
