@@ -269,6 +269,12 @@ struct Unchanged {
     meta: crate::walk::Meta,
 }
 
+/// An entry of a walked batch, a file's path moved into its identity ([`route`]).
+enum Slot {
+    File(Identity, crate::walk::Meta),
+    Other(Entry),
+}
+
 /// Numbers the files of a batch for reading; with a state, unchanged files go to `reuse`
 /// (or, without a reuse thread, have their stored records put in `outs` here), and the others'
 /// identities go to `outs` for the writer. Returns what is to be read or recorded, with its job
@@ -280,65 +286,85 @@ fn route(
     outs: &mut Vec<Out>,
     reuse: Option<&Sender<Vec<Unchanged>>>,
 ) -> Vec<(u64, Entry)> {
-    // The batch's files are looked up at once: one query of the state, not one per file.
-    let mut found = match state {
-        Some(st) => {
-            // What the walk could not read is not gone: its rows are passed by, not removed;
-            // nor is what it found and does not read (a link no longer followed).
-            for e in &batch.entries {
-                match e {
-                    Entry::Error { path, .. } => st.not_seen(path),
-                    Entry::Skipped { path, .. } => st.passed_by(path),
-                    Entry::File { .. } => {}
+    let Some(st) = state else {
+        // Without a state every file is read, numbered in turn.
+        return batch
+            .entries
+            .into_iter()
+            .map(|e| match e {
+                Entry::File { .. } => {
+                    *next += 1;
+                    (*next, e)
                 }
-            }
-            let ids: Vec<Identity> = batch
-                .entries
-                .iter()
-                .filter_map(|e| match e {
-                    Entry::File { path, meta } => Some(Identity::new(path.clone(), meta, batch.at)),
-                    _ => None,
-                })
-                .collect();
-            let answers = match st.unchanged_all(&ids.iter().collect::<Vec<_>>()) {
-                Ok((found, gone)) => {
-                    outs.extend(gone.into_iter().map(Out::Gone));
-                    found
-                }
-                // The files are read; the state's error is the writer's to report.
-                Err(e) => {
-                    warn_once(&e);
-                    vec![state::Stored::Stale; ids.len()]
-                }
-            };
-            ids.into_iter().zip(answers).collect()
+                other => (0, other),
+            })
+            .collect();
+    };
+    // What the walk could not read is not gone: its rows are passed by, not removed; nor is
+    // what it found and does not read (a link no longer followed).
+    for e in &batch.entries {
+        match e {
+            Entry::Error { path, .. } => st.not_seen(path),
+            Entry::Skipped { path, .. } => st.passed_by(path),
+            Entry::File { .. } => {}
         }
-        None => Vec::new(),
     }
-    .into_iter();
-    if let (Some(st), Some(root)) = (state, &batch.cut) {
+    // A file's path moves into its identity; it is copied back only for a file to be read.
+    let slots: Vec<Slot> = batch
+        .entries
+        .into_iter()
+        .map(|e| match e {
+            Entry::File { path, meta } => Slot::File(Identity::new(path, &meta, batch.at), meta),
+            other => Slot::Other(other),
+        })
+        .collect();
+    // The batch's files are looked up at once: one query of the state, not one per file.
+    let ids: Vec<&Identity> = slots
+        .iter()
+        .filter_map(|s| match s {
+            Slot::File(id, _) => Some(id),
+            Slot::Other(_) => None,
+        })
+        .collect();
+    let answers = match st.unchanged_all(&ids) {
+        Ok((found, gone)) => {
+            outs.extend(gone.into_iter().map(Out::Gone));
+            found
+        }
+        // The files are read; the state's error is the writer's to report.
+        Err(e) => {
+            warn_once(&e);
+            vec![state::Stored::Stale; ids.len()]
+        }
+    };
+    drop(ids);
+    if let Some(root) = &batch.cut {
         st.pass_over(root);
     }
-    let mut todo = Vec::with_capacity(batch.entries.len());
+    let mut answers = answers.into_iter();
+    let mut todo = Vec::with_capacity(slots.len());
     let mut unchanged = Vec::new();
-    for entry in batch.entries {
-        let Entry::File { meta, .. } = &entry else {
-            todo.push((0, entry));
-            continue;
-        };
-        if let Some((mut id, stored)) = found.next() {
-            if stored == state::Stored::Same {
-                unchanged.push(Unchanged { id, meta: *meta });
+    for slot in slots {
+        let (mut id, meta) = match slot {
+            Slot::File(id, meta) => (id, meta),
+            Slot::Other(other) => {
+                todo.push((0, other));
                 continue;
             }
-            // A file new to the state has no older records to delete.
-            id.known = stored != state::Stored::Nothing;
-            outs.push(Out::Begin(*next + 1, id));
+        };
+        let stored = answers.next().expect("one answer per file");
+        if stored == state::Stored::Same {
+            unchanged.push(Unchanged { id, meta });
+            continue;
         }
+        // A file new to the state has no older records to delete.
+        id.known = stored != state::Stored::Nothing;
+        let path = id.path.clone();
         *next += 1;
-        todo.push((*next, entry));
+        outs.push(Out::Begin(*next, id));
+        todo.push((*next, Entry::File { path, meta }));
     }
-    if let (Some(st), false) = (state, unchanged.is_empty()) {
+    if !unchanged.is_empty() {
         match reuse {
             Some(tx) => {
                 // The reuse threads end only after the router is done sending.
@@ -359,7 +385,7 @@ fn reuse_batch(st: &State, batch: Vec<Unchanged>, outs: &mut Vec<Out>) -> Vec<Un
     let answers = {
         let asked: Vec<_> = batch
             .iter()
-            .map(|u| (u.id.path.as_path(), &u.meta))
+            .map(|u| (u.id.key.as_slice(), &u.meta))
             .collect();
         st.records_all(&asked)
     };

@@ -110,9 +110,9 @@ fn past(root: &Path) -> Vec<u8> {
 }
 
 /// The positions of `keys` in key order.
-fn sorted(keys: &[Vec<u8>]) -> Vec<usize> {
+fn sorted<K: AsRef<[u8]>>(keys: &[K]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    order.sort_by(|&a, &b| keys[a].as_ref().cmp(keys[b].as_ref()));
     order
 }
 
@@ -235,6 +235,9 @@ pub enum Stored {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub path: PathBuf,
+    /// The key of its rows ([`key`]), made once: the lookup, the fetch of its records and the
+    /// writer all ask for it.
+    pub key: Vec<u8>,
     pub dev: u64,
     pub ino: u64,
     pub size: u64,
@@ -251,6 +254,7 @@ impl Identity {
     pub fn new(path: PathBuf, meta: &Meta, checked: i64) -> Identity {
         let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
         Identity {
+            key: key(&path),
             path,
             dev: meta.dev(),
             ino: meta.ino(),
@@ -735,7 +739,7 @@ impl State {
         if self.unchanged_all(&[id])?.0[0] != Stored::Same {
             return Ok(None);
         }
-        self.records_all(&[(&id.path, meta)])
+        self.records_all(&[(&id.key, meta)])
             .pop()
             .expect("one answer per file")
     }
@@ -753,20 +757,20 @@ impl State {
         if self.reveal || files.is_empty() {
             return Ok((vec![Stored::Stale; files.len()], Vec::new()));
         }
-        let keys: Vec<Vec<u8>> = files.iter().map(|id| key(&id.path)).collect();
+        let keys: Vec<&[u8]> = files.iter().map(|id| id.key.as_slice()).collect();
         let order = sorted(&keys);
-        let (lo, hi) = (&keys[order[0]], &keys[order[order.len() - 1]]);
+        let (lo, hi) = (keys[order[0]], keys[order[order.len() - 1]]);
         // A batch after the last in walk order takes the rows since the last: any not walked is
         // gone. One that goes back (nested roots) only looks its own files up.
         let (onward, from) = {
             let mut covered = self.covered.lock().unwrap_or_else(|p| p.into_inner());
             let onward =
-                keys.windows(2).all(|w| w[0] < w[1]) && covered.as_ref().is_none_or(|c| lo > c);
+                keys.windows(2).all(|w| w[0] < w[1]) && covered.as_deref().is_none_or(|c| lo > c);
             // The least key after `c` is `c` and a NUL.
             let from = match (onward, covered.as_ref()) {
                 (true, Some(c)) => [c.as_slice(), &[0]].concat(),
                 (true, None) => Vec::new(),
-                (false, _) => lo.clone(),
+                (false, _) => lo.to_vec(),
             };
             raise(&mut covered, hi);
             (onward, from)
@@ -782,12 +786,12 @@ impl State {
             let mut rows = stmt.query(params![from, hi])?;
             while let Some(r) = rows.next()? {
                 let k = r.get_ref(0)?.as_blob()?;
-                while at < order.len() && keys[order[at]].as_slice() < k {
+                while at < order.len() && keys[order[at]] < k {
                     at += 1;
                 }
                 let row = r.get::<_, i64>(8)?;
                 let complete = row == COMPLETE;
-                if at == order.len() || keys[order[at]].as_slice() != k {
+                if at == order.len() || keys[order[at]] != k {
                     if onward && !self.is_unseen(k) {
                         gone.push(Gone {
                             key: k.to_vec(),
@@ -807,7 +811,7 @@ impl State {
                 );
                 let checked: i64 = r.get(5)?;
                 // The same path twice in a batch (nested roots) gets the same answer.
-                while at < order.len() && keys[order[at]].as_slice() == k {
+                while at < order.len() && keys[order[at]] == k {
                     let id = files[order[at]];
                     let unchanged = valid
                         && stored == (id.ino, id.size, id.mtime_ns, id.ctime_ns)
@@ -832,18 +836,20 @@ impl State {
     /// released (the writer thread needs it meanwhile).
     pub fn records_all(
         &self,
-        files: &[(&Path, &Meta)],
+        files: &[(&[u8], &Meta)],
     ) -> Vec<Result<Option<Vec<Kept>>, StateError>> {
-        let keys: Vec<Vec<u8>> = files.iter().map(|(p, _)| key(p)).collect();
+        let keys: Vec<&[u8]> = files.iter().map(|(k, _)| *k).collect();
         let blobs = {
             let conn = self.conn();
             Self::records(&conn, &keys)
         };
+        // One buffer for the fresh evidence of every file of the batch.
+        let mut fresh = Vec::new();
         match blobs {
             Ok(blobs) => blobs
                 .into_iter()
                 .zip(files)
-                .map(|(b, (_, meta))| self.decode_all(b, meta))
+                .map(|(b, (_, meta))| self.decode_all(b, meta, &mut fresh))
                 .collect(),
             Err(e) => {
                 let detail = e.to_string();
@@ -862,7 +868,7 @@ impl State {
 
     /// The stored records of the files with these keys, as stored, in order: the rows from
     /// the least key to the greatest, those of other files passed over unread.
-    fn records(conn: &Connection, keys: &[Vec<u8>]) -> rusqlite::Result<Vec<Vec<Vec<u8>>>> {
+    fn records(conn: &Connection, keys: &[&[u8]]) -> rusqlite::Result<Vec<Vec<Vec<u8>>>> {
         let mut out = vec![Vec::new(); keys.len()];
         if keys.is_empty() {
             return Ok(out);
@@ -875,19 +881,16 @@ impl State {
         let mut at = 0;
         while let Some(r) = rows.next()? {
             let k = r.get_ref(0)?.as_blob()?;
-            while at < order.len() && keys[order[at]].as_slice() < k {
+            while at < order.len() && keys[order[at]] < k {
                 at += 1;
             }
             if at == order.len() {
                 break;
             }
-            if keys[order[at]].as_slice() == k {
+            if keys[order[at]] == k {
                 let mut data: Vec<u8> = r.get(1)?;
                 // The same path twice (nested roots) gets the records twice.
-                let mut same = order[at..]
-                    .iter()
-                    .take_while(|&&i| keys[i].as_slice() == k)
-                    .peekable();
+                let mut same = order[at..].iter().take_while(|&&i| keys[i] == k).peekable();
                 while let Some(&i) = same.next() {
                     let copy = match same.peek() {
                         Some(_) => data.clone(),
@@ -904,17 +907,18 @@ impl State {
         &self,
         blobs: Vec<Vec<u8>>,
         meta: &Meta,
+        fresh: &mut Vec<u8>,
     ) -> Result<Option<Vec<Kept>>, StateError> {
         let damaged = |detail| StateError::Record {
             path: self.path.clone(),
             detail,
         };
         // Its own record, the last, gets the file's evidence (times, owner, mode) as reading
-        // it now would; a text, as the text holds it: its fields, flattened.
+        // it now would; a text, as the text holds it: its fields, flattened (in `fresh`).
         let fresh_text = self.text.then(|| {
-            let mut text = Vec::with_capacity(192);
-            FileMeta::write_fields(meta, &mut text);
-            text
+            fresh.clear();
+            FileMeta::write_fields(meta, fresh);
+            fresh.as_slice()
         });
         let last = blobs.len();
         let mut out = Vec::with_capacity(last);
@@ -1055,11 +1059,11 @@ fn write_records(
 /// Writes the row of a file read to its end, and the records held for it: so a file read
 /// whole costs its row once and each record once.
 fn write_ended(c: &Connection, mut j: Job, settings: &Settings) -> rusqlite::Result<()> {
-    let path = key(&j.id.path);
+    let path = j.id.key.as_slice();
     let settings = settings.of(j.engine);
     if j.keep {
-        write_row(c, &path, &j.id, settings, COMPLETE)?;
-        write_records(c, &path, j.held.drain(..))?;
+        write_row(c, path, &j.id, settings, COMPLETE)?;
+        write_records(c, path, j.held.drain(..))?;
         if j.id.known {
             // Records stored beyond this reading's last are of an older version.
             c.prepare_cached("DELETE FROM records WHERE key = ?1 AND seq > ?2")?
@@ -1068,7 +1072,7 @@ fn write_ended(c: &Connection, mut j: Job, settings: &Settings) -> rusqlite::Res
     } else {
         // Listed, to be read again next time: no records, and a row, so that a file gone by
         // then is counted as removed.
-        write_row(c, &path, &j.id, settings, LISTED)?;
+        write_row(c, path, &j.id, settings, LISTED)?;
         if j.id.known || j.row {
             c.prepare_cached("DELETE FROM records WHERE key = ?1")?
                 .execute(params![path])?;
@@ -1265,7 +1269,7 @@ impl Writer<'_> {
     pub fn begin(&mut self, job: u64, id: Identity) {
         raise(
             &mut self.state.covered.lock().unwrap_or_else(|p| p.into_inner()),
-            &key(&id.path),
+            &id.key,
         );
         self.jobs.insert(
             job,
@@ -1318,7 +1322,7 @@ impl Writer<'_> {
         let mut jobs = std::mem::take(&mut self.jobs);
         self.write(|c| {
             for j in jobs.values_mut().filter(|j| !j.held.is_empty()) {
-                let path = key(&j.id.path);
+                let path = j.id.key.clone();
                 if !j.row {
                     // A file the last inventory listed stays listed while it is read again:
                     // gone by the next scan, it is counted removed.
