@@ -200,8 +200,30 @@ pub struct ColumnTally {
     fingerprints: Vec<ByKind<Distinct>>,
 }
 
-/// The hasher of the tallies' maps ([`ColumnTally`], [`ByKind`]), seeded per process.
-type Fast = foldhash::fast::RandomState;
+/// The hasher of the tallies' maps ([`ColumnTally`], [`ByKind`]): foldhash, seeded once per
+/// process (names come from inventories given to `merge`, so not a seed anyone knows). Made
+/// by copying the seed: foldhash's own `RandomState` draws a seed for each map, and a tally
+/// has four maps, made for every record a worker reads and every one a rescan takes back.
+#[derive(Clone, Debug)]
+pub struct Fast(foldhash::fast::FixedState);
+
+impl Default for Fast {
+    fn default() -> Fast {
+        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let seed = SEED.get_or_init(|| {
+            std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u64)
+        });
+        Fast(foldhash::fast::FixedState::with_seed(*seed))
+    }
+}
+
+impl std::hash::BuildHasher for Fast {
+    type Hasher = foldhash::fast::FoldHasher<'static>;
+
+    fn build_hasher(&self) -> Self::Hasher {
+        self.0.build_hasher()
+    }
+}
 
 /// A map by finding kind (a handful of static names), hashed with foldhash: every record
 /// makes one, and a writer decodes one per record it takes from a worker or a state, where

@@ -341,9 +341,13 @@ fn route(
     if let Some(root) = &batch.cut {
         st.pass_over(root);
     }
+    let same = answers
+        .iter()
+        .filter(|&&a| a == state::Stored::Same)
+        .count();
     let mut answers = answers.into_iter();
-    let mut todo = Vec::with_capacity(slots.len());
-    let mut unchanged = Vec::new();
+    let mut todo = Vec::with_capacity(slots.len() - same);
+    let mut unchanged = Vec::with_capacity(same);
     for slot in slots {
         let (mut id, meta) = match slot {
             Slot::File(id, meta) => (id, meta),
@@ -390,6 +394,8 @@ fn reuse_batch(st: &State, batch: Vec<Unchanged>, outs: &mut Vec<Out>) -> Vec<Un
         st.records_all(&asked)
     };
     let mut again = Vec::new();
+    // Nearly every file has one record, and then its `Reused`: room made once, not by doubling.
+    outs.reserve(2 * batch.len());
     for (u, answer) in batch.into_iter().zip(answers) {
         match answer {
             Ok(Some(recs)) => {
