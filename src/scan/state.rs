@@ -1235,8 +1235,8 @@ impl Writer<'_> {
         }
     }
 
-    /// Commits when enough has changed or the oldest change is old enough: called when the
-    /// writer is idle, and by [`Writer::soon`].
+    /// Commits when enough has changed or the oldest change is old enough: called by the scan
+    /// after each batch it takes and when it is idle, and by [`Writer::soon`].
     pub fn tick(&mut self) {
         self.unclocked = 0;
         if self.pending >= COMMIT_EVERY || self.since.is_some_and(|t| t.elapsed() >= COMMIT_AFTER) {
