@@ -14,11 +14,10 @@ use serde::{Deserialize, Deserializer};
 
 pub(crate) fn name(s: &str) -> &'static str {
     thread_local! {
-        /// Hashed with foldhash, seeded (names also come from inventories given to `merge`):
-        /// a rescan looks up a few names per record it reuses, and SipHash's rounds were most
-        /// of a lookup.
-        static SEEN: RefCell<HashSet<&'static str, foldhash::fast::RandomState>> =
-            RefCell::default();
+        /// Hashed as the tallies' maps are ([`super::Fast`]: names also come from inventories
+        /// given to `merge`): a rescan looks up a few names per record it reuses, and
+        /// SipHash's rounds were most of a lookup.
+        static SEEN: RefCell<HashSet<&'static str, super::Fast>> = RefCell::default();
     }
     if let Some(n) = SEEN.with_borrow(|seen| seen.get(s).copied()) {
         return n;
