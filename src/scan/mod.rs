@@ -262,11 +262,13 @@ fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// With a state: a file the router found unchanged. Its stored records are fetched and
-/// decoded by a reuse thread ([`reuse`]), off the router's path.
+/// With a state: a file the router found unchanged, with its own record as its lookup read
+/// it. Its members' records are fetched, and all are decoded, by a reuse thread ([`reuse`]),
+/// off the router's path.
 struct Unchanged {
     id: Identity,
     meta: crate::walk::Meta,
+    reuse: state::Reuse,
 }
 
 /// An entry of a walked batch, a file's path moved into its identity ([`route`]).
@@ -343,7 +345,7 @@ fn route(
     }
     let same = answers
         .iter()
-        .filter(|&&a| a == state::Stored::Same)
+        .filter(|a| matches!(a, state::Stored::Same(_)))
         .count();
     let mut answers = answers.into_iter();
     let mut todo = Vec::with_capacity(slots.len() - same);
@@ -357,8 +359,8 @@ fn route(
             }
         };
         let stored = answers.next().expect("one answer per file");
-        if stored == state::Stored::Same {
-            unchanged.push(Unchanged { id, meta });
+        if let state::Stored::Same(reuse) = stored {
+            unchanged.push(Unchanged { id, meta, reuse });
             continue;
         }
         // A file new to the state has no older records to delete.
@@ -385,13 +387,13 @@ fn route(
 
 /// Puts the stored records of unchanged files into `outs`, each file's followed by its
 /// [`Out::Reused`]; returns the files whose records could not be had, to be read instead.
-fn reuse_batch(st: &State, batch: Vec<Unchanged>, outs: &mut Vec<Out>) -> Vec<Unchanged> {
+fn reuse_batch(st: &State, mut batch: Vec<Unchanged>, outs: &mut Vec<Out>) -> Vec<Unchanged> {
     let answers = {
         let asked: Vec<_> = batch
-            .iter()
-            .map(|u| (u.id.key.as_slice(), &u.meta))
+            .iter_mut()
+            .map(|u| (u.id.key.as_slice(), &u.meta, std::mem::take(&mut u.reuse)))
             .collect();
-        st.records_all(&asked)
+        st.records_all(asked)
     };
     let mut again = Vec::new();
     // Nearly every file has one record, and then its `Reused`: room made once, not by doubling.

@@ -558,19 +558,24 @@ fn a_state_of_the_first_layout_is_taken_over_and_keeps_its_key() {
 }
 
 /// Layout 2 stored each record's head as JSON, layout 3 a binary head that its sum did not
-/// cover; their rows are dropped as well.
+/// cover, layout 4 a file's own record in `records`; their rows are dropped as well.
 #[test]
 fn a_state_of_the_second_layout_is_taken_over_and_keeps_its_key() {
-    a_state_of_the_second_or_third_layout_is_taken_over("2");
+    a_state_of_layout_2_to_4_is_taken_over("2");
 }
 
 #[test]
 fn a_state_of_the_third_layout_is_taken_over_and_keeps_its_key() {
-    a_state_of_the_second_or_third_layout_is_taken_over("3");
+    a_state_of_layout_2_to_4_is_taken_over("3");
 }
 
-/// Layouts 2 and 3 have the tables of today's.
-fn a_state_of_the_second_or_third_layout_is_taken_over(layout: &str) {
+#[test]
+fn a_state_of_the_fourth_layout_is_taken_over_and_keeps_its_key() {
+    a_state_of_layout_2_to_4_is_taken_over("4");
+}
+
+/// Layouts 2 to 4 have the same tables: files' rows without their own records.
+fn a_state_of_layout_2_to_4_is_taken_over(layout: &str) {
     an_earlier_layout_is_taken_over(&format!(
         "CREATE TABLE meta (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
          CREATE TABLE files (key BLOB PRIMARY KEY, dev INTEGER NOT NULL,
@@ -593,11 +598,18 @@ fn an_earlier_layout_is_taken_over(tables: &str) {
     let w = Work::new();
     w.file("a.txt", format!("fnr {FNR}\n"));
     let state = w.state();
+    let page_size = || -> i64 {
+        rusqlite::Connection::open(&state)
+            .unwrap()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    };
     {
         let db = rusqlite::Connection::open(&state).unwrap();
         db.execute_batch(&format!("PRAGMA journal_mode=WAL;\n{tables}"))
             .unwrap();
     }
+    assert_eq!(page_size(), 4096, "SQLite's own");
     // Without a key of its own, the scan takes the state's.
     let scan_state = || scan(&[&w.tree()], &["--state", state.to_str().unwrap()]).inv;
     settle();
@@ -608,6 +620,11 @@ fn an_earlier_layout_is_taken_over(tables: &str) {
         "its rows dropped, the file read"
     );
     assert_eq!(incremental(&scan_state()), (1, 0, 0));
+    assert_eq!(
+        page_size(),
+        8192,
+        "made again with the pages of a new state"
+    );
     let db = rusqlite::Connection::open(&state).unwrap();
     let meta = |name: &str| -> rusqlite::types::Value {
         db.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
@@ -615,7 +632,7 @@ fn an_earlier_layout_is_taken_over(tables: &str) {
         })
         .unwrap()
     };
-    assert_eq!(meta("layout"), rusqlite::types::Value::Text("4".into()));
+    assert_eq!(meta("layout"), rusqlite::types::Value::Text("5".into()));
     assert_eq!(
         meta("key"),
         rusqlite::types::Value::Blob(
@@ -646,8 +663,9 @@ fn stored_records_that_cannot_be_had_are_read_again() {
     mixed_tree(&w);
     settle();
     assert_eq!(incremental(&w.scan_state(&[]).inv), (0, 4, 0));
-    // One file's records are damaged, another's are gone while its row says complete: the
-    // reuse thread gives them back to be read; nothing is lost from the inventory.
+    // One file's own record is damaged, another's member's record is gone while its row
+    // counts one: the reuse thread gives them back to be read; nothing is lost from the
+    // inventory.
     let db = rusqlite::Connection::open(w.state()).unwrap();
     // Rows are keyed by the path with each `/` as a NUL byte.
     let key = |name: &str| {
@@ -657,18 +675,21 @@ fn stored_records_that_cannot_be_had_are_read_again() {
     };
     let damaged = db
         .execute(
-            "UPDATE records SET data = x'7b' WHERE key = ?1",
+            "UPDATE files SET own = x'7b' WHERE key = ?1",
             [key("a.txt")],
         )
         .unwrap();
     let deleted = db
-        .execute("DELETE FROM records WHERE key = ?1", [key("dir/b.csv")])
+        .execute(
+            "UPDATE files SET members = 1 WHERE key = ?1",
+            [key("dir/b.csv")],
+        )
         .unwrap();
     // A third's head is damaged where its text is whole: a byte of the count of bytes read
     // (after the sum and the job), which would go into the summary's totals unnoticed.
     let head: Vec<u8> = db
         .query_row(
-            "SELECT data FROM records WHERE key = ?1",
+            "SELECT own FROM files WHERE key = ?1",
             [key("dir/tom.txt")],
             |r| r.get(0),
         )
@@ -677,7 +698,7 @@ fn stored_records_that_cannot_be_had_are_read_again() {
     head[8 + 8 + 5] ^= 0x40;
     let headed = db
         .execute(
-            "UPDATE records SET data = ?2 WHERE key = ?1",
+            "UPDATE files SET own = ?2 WHERE key = ?1",
             rusqlite::params![key("dir/tom.txt"), head],
         )
         .unwrap();
