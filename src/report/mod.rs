@@ -140,12 +140,31 @@ pub struct FileRecord {
     pub tally: Tally,
 }
 
+/// Findings by [`Confidence`]: three counts in place, where a map cost every record with
+/// findings an allocation (and a rescan frees one for each file it reuses).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ByConfidence([u64; 3]);
+
+impl ByConfidence {
+    pub fn add(&mut self, c: Confidence, n: u64) {
+        self.0[c as usize] += n;
+    }
+
+    /// The confidences with findings, low to high, and how many each.
+    pub fn iter(&self) -> impl Iterator<Item = (Confidence, u64)> {
+        [Confidence::Low, Confidence::Medium, Confidence::High]
+            .into_iter()
+            .zip(self.0)
+            .filter(|&(_, n)| n > 0)
+    }
+}
+
 /// Per-file totals over every reported finding (also those beyond the per-file cap). Not
 /// part of the inventory; it travels with the record from a worker process to the writer, and
 /// is stored with it in a state, in the record's head ([`crate::scan::carry`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
-    pub by_confidence: BTreeMap<Confidence, u64>,
+    pub by_confidence: ByConfidence,
     pub synthetic: u64,
     /// Non-synthetic findings: what decides the exit code.
     pub personal: u64,
@@ -246,7 +265,7 @@ impl Tally {
         synthetic: bool,
         fingerprint: u64,
     ) {
-        *self.by_confidence.entry(confidence).or_default() += 1;
+        self.by_confidence.add(confidence, 1);
         if synthetic {
             self.synthetic += 1;
         } else {
@@ -270,8 +289,7 @@ impl Tally {
 pub struct Counts {
     /// Findings per kind, in order of first sighting (a handful of kinds).
     kinds: Vec<(&'static str, u64)>,
-    /// By [`Confidence`] as an index (low, medium, high).
-    by_confidence: [u64; 3],
+    by_confidence: ByConfidence,
     synthetic: u64,
     personal: u64,
 }
@@ -287,7 +305,7 @@ impl Counts {
             Some((_, n)) => *n += 1,
             None => self.kinds.push((kind, 1)),
         }
-        self.by_confidence[confidence as usize] += 1;
+        self.by_confidence.add(confidence, 1);
         if synthetic {
             self.synthetic += 1;
         } else {
@@ -301,13 +319,8 @@ impl Counts {
             *rec.counts.entry(kind).or_default() += n;
         }
         let t = &mut rec.tally;
-        for (c, n) in [Confidence::Low, Confidence::Medium, Confidence::High]
-            .into_iter()
-            .zip(std::mem::take(&mut self.by_confidence))
-        {
-            if n > 0 {
-                *t.by_confidence.entry(c).or_default() += n;
-            }
+        for (c, n) in std::mem::take(&mut self.by_confidence).iter() {
+            t.by_confidence.add(c, n);
         }
         t.synthetic += std::mem::take(&mut self.synthetic);
         t.personal += std::mem::take(&mut self.personal);
@@ -614,8 +627,8 @@ impl Totals {
         for (k, n) in &rec.counts {
             add_to(&mut s.findings_by_kind, k, *n);
         }
-        for (c, n) in &rec.tally.by_confidence {
-            add_to(&mut s.findings_by_confidence, c.as_str(), *n);
+        for (c, n) in rec.tally.by_confidence.iter() {
+            add_to(&mut s.findings_by_confidence, c.as_str(), n);
         }
         s.synthetic += rec.tally.synthetic;
         s.ocr.pages_read += rec.tally.ocr.read;

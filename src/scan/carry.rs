@@ -115,10 +115,10 @@ pub(crate) fn head(job: u64, done: &Done, json: &[u8]) -> Vec<u8> {
         name(&mut out, k);
         u64(&mut out, *n);
     }
-    len(&mut out, t.by_confidence.len());
-    for (c, n) in &t.by_confidence {
-        out.push(confidence_number(*c));
-        u64(&mut out, *n);
+    len(&mut out, t.by_confidence.iter().count());
+    for (c, n) in t.by_confidence.iter() {
+        out.push(confidence_number(c));
+        u64(&mut out, n);
     }
     u64(&mut out, t.synthetic);
     u64(&mut out, t.personal);
@@ -254,7 +254,7 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
         let c = *CONFIDENCES
             .get(usize::from(r.u8()?))
             .ok_or(Damaged("confidence"))?;
-        tally.by_confidence.insert(c, r.u64()?);
+        tally.by_confidence.add(c, r.u64()?);
     }
     tally.synthetic = r.u64()?;
     tally.personal = r.u64()?;
