@@ -302,15 +302,26 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
     })
 }
 
+/// A carried record as the JSON inventory takes it ([`text`]).
+pub(crate) struct Text {
+    pub job: u64,
+    /// The record as far as the totals read it.
+    pub done: Done,
+    /// Where its text is in the blob.
+    pub at: Range<usize>,
+    /// Where, in its text, the closing quote of its path is.
+    pub path_end: usize,
+}
+
 /// A carried record as the JSON inventory takes it: its job, the record as far as the totals
 /// read it, and where its text is in `blob`. The record holds its path (from the start of the
 /// text), status, reason, counts, retention, tally, and of its evidence the size alone
 /// ([`FileMeta::size_only`]); its findings and columns are left empty. The text is checked
 /// against the sum, not parsed.
-pub(crate) fn text(blob: &[u8]) -> Result<(u64, Done, Range<usize>), Damaged> {
+pub(crate) fn text(blob: &[u8]) -> Result<Text, Damaged> {
     let h = read_head(blob)?;
     let json = &blob[h.text.clone()];
-    let (path, _) =
+    let (path, path_end) =
         crate::report::order::leading_path(json).ok_or(Damaged("the text has no path"))?;
     let mut rec = FileRecord::new(path.into_owned(), h.size.map(FileMeta::size_only));
     rec.status = h.status;
@@ -323,7 +334,12 @@ pub(crate) fn text(blob: &[u8]) -> Result<(u64, Done, Range<usize>), Damaged> {
         bytes: h.bytes,
         noatime: h.noatime,
     };
-    Ok((h.job, done, h.text))
+    Ok(Text {
+        job: h.job,
+        done,
+        at: h.text,
+        path_end,
+    })
 }
 
 /// A carried record decoded whole, with its job.
@@ -433,9 +449,17 @@ mod tests {
             assert_eq!((whole.bytes, whole.noatime), (done.bytes, done.noatime));
             assert_eq!(whole.rec.tally, done.rec.tally);
 
-            let (j, brief, at) = text(&blob).unwrap();
+            let Text {
+                job: j,
+                done: brief,
+                at,
+                path_end,
+            } = text(&blob).unwrap();
             assert_eq!(j, job);
-            assert_eq!(&blob[at], serde_json::to_vec(&done.rec).unwrap());
+            let json = &blob[at];
+            assert_eq!(json, serde_json::to_vec(&done.rec).unwrap());
+            let path = serde_json::to_string(&done.rec.path).unwrap();
+            assert_eq!(json[..=path_end], *format!(r#"{{"path":{path}"#).as_bytes());
             let (b, d) = (&brief.rec, &done.rec);
             assert_eq!(
                 (

@@ -305,12 +305,11 @@ fn encode_text(done: &Done, json: &[u8]) -> Vec<u8> {
     blob
 }
 
-/// Where the evidence is in `json`, a record as serde writes it: flattened into the record
-/// between its path and its `type`. `None` if the record does not start as serde writes one
-/// with evidence.
-fn evidence(json: &[u8]) -> Option<Range<usize>> {
-    let (_, end) = crate::report::order::leading_path(json)?;
-    let from = end + 1;
+/// Where the evidence is in `json`, a record as serde writes it, whose path's closing quote
+/// is at `path_end` ([`carry::Text`]): flattened into the record between its path and its
+/// `type`. `None` if the record does not go on as serde writes one with evidence.
+fn evidence(json: &[u8], path_end: usize) -> Option<Range<usize>> {
+    let from = path_end + 1;
     static TYPE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(br#","type":"#));
     let ty = from + TYPE.find(json.get(from..)?)?;
@@ -383,9 +382,9 @@ impl Settings {
     }
 
     /// A row written under these settings (the engine asked for only when it is not the
-    /// plain hash).
-    fn hold(&self, row: &str) -> bool {
-        row == self.plain || row == self.of(true)
+    /// plain hash). Bytes, as stored: a row's text is not checked for UTF-8 to be compared.
+    fn hold(&self, row: &[u8]) -> bool {
+        row == self.plain.as_bytes() || row == self.of(true).as_bytes()
     }
 }
 
@@ -841,8 +840,8 @@ impl State {
                     continue;
                 }
                 let valid = complete
-                    && self.settings.hold(r.get_ref(6)?.as_str()?)
-                    && r.get_ref(7)?.as_str()? == env!("CARGO_PKG_VERSION");
+                    && self.settings.hold(r.get_ref(6)?.as_bytes()?)
+                    && r.get_ref(7)?.as_bytes()? == env!("CARGO_PKG_VERSION").as_bytes();
                 let stored = (
                     r.get::<_, i64>(1)? as u64,
                     r.get::<_, i64>(2)? as u64,
@@ -906,15 +905,15 @@ impl State {
                 files
                     .into_iter()
                     .map(|(_, meta, reuse)| {
-                        let mut blobs = match reuse.members {
-                            0 => Vec::with_capacity(1),
+                        let members = match reuse.members {
+                            0 => Vec::new(),
                             _ => members.next().expect("members of each file that has them"),
                         };
-                        if blobs.len() as i64 != reuse.members {
+                        if members.len() as i64 != reuse.members {
                             return Ok(None);
                         }
-                        blobs.push(reuse.own);
-                        self.decode_all(blobs, meta, &mut fresh)
+                        self.decode_all(members, reuse.own, meta, &mut fresh)
+                            .map(Some)
                     })
                     .collect()
             }
@@ -970,12 +969,15 @@ impl State {
         Ok(out)
     }
 
+    /// The stored records of one unchanged file, its members' and then its own, as the scan
+    /// hands them on ([`State::records_all`]).
     fn decode_all(
         &self,
-        blobs: Vec<Vec<u8>>,
+        members: Vec<Vec<u8>>,
+        own: Vec<u8>,
         meta: &Meta,
         fresh: &mut Vec<u8>,
-    ) -> Result<Option<Vec<Kept>>, StateError> {
+    ) -> Result<Vec<Kept>, StateError> {
         let damaged = |detail| StateError::Record {
             path: self.path.clone(),
             detail,
@@ -987,18 +989,20 @@ impl State {
             FileMeta::write_fields(meta, fresh);
             fresh.as_slice()
         });
-        let last = blobs.len();
+        let last = members.len() + 1;
         let mut out = Vec::with_capacity(last);
-        for (i, b) in blobs.into_iter().enumerate() {
+        for (i, b) in members.into_iter().chain([own]).enumerate() {
             let own = i + 1 == last;
             let text = match &fresh_text {
                 Some(fresh_text) => {
-                    let (_, done, at) = carry::text(&b).map_err(|e| damaged(e.to_string()))?;
+                    let carry::Text {
+                        done, at, path_end, ..
+                    } = carry::text(&b).map_err(|e| damaged(e.to_string()))?;
                     // A record with evidence that is not its file's own, or not as serde
                     // writes one, is decoded whole below.
                     let evidence = match (&done.rec.meta, own) {
                         (None, _) => Some(None),
-                        (Some(_), true) => evidence(&b[at.clone()]).map(Some),
+                        (Some(_), true) => evidence(&b[at.clone()], path_end).map(Some),
                         (Some(_), false) => None,
                     };
                     evidence.map(|evidence| (done, at, evidence, fresh_text))
@@ -1027,7 +1031,7 @@ impl State {
             };
             out.push(kept);
         }
-        Ok((!out.is_empty()).then_some(out))
+        Ok(out)
     }
 
     /// The report that counts the files found gone ([`Writer::finish`]) is in place: the
@@ -1584,11 +1588,11 @@ mod tests {
             counted.fetch_add(1, Ordering::Relaxed);
             "engine".into()
         });
-        assert!(s.hold("plain"));
+        assert!(s.hold(b"plain"));
         assert_eq!(s.of(false), "plain");
         assert_eq!(asked.load(Ordering::Relaxed), 0);
-        assert!(s.hold("engine"));
-        assert!(!s.hold("other"));
+        assert!(s.hold(b"engine"));
+        assert!(!s.hold(b"other"));
         assert_eq!(s.of(true), "engine");
         assert_eq!(asked.load(Ordering::Relaxed), 1);
     }

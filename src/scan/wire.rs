@@ -209,7 +209,7 @@ pub(crate) fn read_reply(r: &mut dyn Read, text: bool) -> io::Result<Option<Repl
     };
     Ok(Some(match tag {
         RECORD if text => {
-            let (job, done, at) = carry::text(&p).map_err(io::Error::other)?;
+            let carry::Text { job, done, at, .. } = carry::text(&p).map_err(io::Error::other)?;
             Reply::Text {
                 job,
                 done: Box::new(done),
