@@ -60,6 +60,9 @@ pub enum Confidence {
 }
 
 impl Confidence {
+    /// Every confidence, low to high: each at its place as a number (`c as usize`).
+    pub const ALL: [Confidence; 3] = [Confidence::Low, Confidence::Medium, Confidence::High];
+
     /// Scores of 3 and more are high, 2 medium, anything less low.
     pub fn from_score(score: i32) -> Confidence {
         match score {

@@ -152,7 +152,7 @@ impl ByConfidence {
 
     /// The confidences with findings, low to high, and how many each.
     pub fn iter(&self) -> impl Iterator<Item = (Confidence, u64)> {
-        [Confidence::Low, Confidence::Medium, Confidence::High]
+        Confidence::ALL
             .into_iter()
             .zip(self.0)
             .filter(|&(_, n)| n > 0)
@@ -703,7 +703,6 @@ mod tests {
     fn batched_counts_are_counts_per_finding() {
         let mut rng = crate::synth::Rng::new(7);
         let kinds = ["fodselsnummer", "phone", "email"];
-        let confidences = [Confidence::Low, Confidence::Medium, Confidence::High];
         let mut each = FileRecord::new("a".into(), None);
         let mut batched = FileRecord::new("a".into(), None);
         let mut seen = std::collections::HashSet::new();
@@ -711,7 +710,7 @@ mod tests {
             let mut counts = Counts::default();
             for _ in 0..rng.below(200) {
                 let kind = kinds[rng.below(3) as usize];
-                let confidence = confidences[rng.below(3) as usize];
+                let confidence = Confidence::ALL[rng.below(3) as usize];
                 let synthetic = rng.below(4) == 0;
                 let fp = rng.below(50);
                 each.tally.add(kind, confidence, synthetic, fp);

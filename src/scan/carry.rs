@@ -57,8 +57,7 @@ fn status_number(s: Status) -> u8 {
     }
 }
 
-const CONFIDENCES: [Confidence; 3] = [Confidence::Low, Confidence::Medium, Confidence::High];
-
+/// A confidence's number in a head: its place in [`Confidence::ALL`].
 fn confidence_number(c: Confidence) -> u8 {
     match c {
         Confidence::Low => 0,
@@ -251,7 +250,7 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
     }
     let mut tally = Tally::default();
     for _ in 0..r.len()? {
-        let c = *CONFIDENCES
+        let c = *Confidence::ALL
             .get(usize::from(r.u8()?))
             .ok_or(Damaged("confidence"))?;
         tally.by_confidence.add(c, r.u64()?);
@@ -374,7 +373,7 @@ mod tests {
         for (i, s) in Status::ALL.iter().enumerate() {
             assert_eq!(usize::from(status_number(*s)), i, "{s:?}");
         }
-        for (i, c) in CONFIDENCES.iter().enumerate() {
+        for (i, c) in Confidence::ALL.iter().enumerate() {
             assert_eq!(usize::from(confidence_number(*c)), i, "{c:?}");
         }
     }
