@@ -1415,7 +1415,7 @@ impl Writer<'_> {
         let mut jobs = std::mem::take(&mut self.jobs);
         self.write(|c| {
             for j in jobs.values_mut().filter(|j| !j.held.is_empty()) {
-                let path = j.id.key.clone();
+                let path = j.id.key.as_slice();
                 if !j.row {
                     // A file the last inventory listed stays listed while it is read again:
                     // gone by the next scan, it is counted removed.
@@ -1427,10 +1427,10 @@ impl Writer<'_> {
                         .optional()?
                         .unwrap_or(false);
                     let row = if listed { LISTED } else { 0 };
-                    write_row(c, &path, &j.id, settings.of(j.engine), row, None)?;
+                    write_row(c, path, &j.id, settings.of(j.engine), row, None)?;
                     j.row = true;
                 }
-                write_records(c, &path, j.held.drain(..))?;
+                write_records(c, path, j.held.drain(..))?;
             }
             Ok(())
         });
