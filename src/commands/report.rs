@@ -137,7 +137,7 @@ impl Visitor for Feed<'_> {
             d.apply(&mut rec, self.as_of);
         }
         let bytes = rec.meta.as_ref().map_or(0, |m| m.size);
-        self.totals.add(&rec, bytes, None);
+        self.totals.add(rec.figures(), bytes, None);
         let w = self.writer.as_mut().expect("the header comes first");
         w.report().file(&rec)?;
         Ok(())

@@ -133,20 +133,6 @@ impl FileMeta {
         out.extend([9, 6, 3, 0].map(|shift| b'0' + ((m.mode() >> shift) & 7) as u8));
         out.push(b'"');
     }
-
-    /// Evidence of which only the size is known: that of a record passed on as the text the
-    /// inventory writes, where the totals read the size alone (see [`crate::scan::carry::text`]).
-    pub fn size_only(size: u64) -> FileMeta {
-        FileMeta {
-            size,
-            modified: String::new(),
-            changed: String::new(),
-            accessed: String::new(),
-            owner: Owner { uid: 0, name: None },
-            gid: 0,
-            mode: String::new(),
-        }
-    }
 }
 
 /// What identifies a file's content version: a change to any of these during the read means

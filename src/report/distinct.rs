@@ -24,6 +24,23 @@ pub(crate) const EXACT: usize = 4096;
 const PRECISION: u32 = 14;
 const REGISTERS: usize = 1 << PRECISION;
 
+/// Distinct values to be merged ([`Distinct::merge`]): a [`Distinct`], or one as a carried
+/// record holds it ([`crate::scan::carry`]), read where it lies.
+#[derive(Debug, Clone, Copy)]
+pub enum Values<'a> {
+    Of(&'a Distinct),
+    /// Fingerprints, each 8 bytes little-endian.
+    Listed(&'a [u8]),
+    /// A sketch's registers.
+    Registers(&'a [u8]),
+}
+
+impl<'a> From<&'a Distinct> for Values<'a> {
+    fn from(d: &'a Distinct) -> Values<'a> {
+        Values::Of(d)
+    }
+}
+
 /// Distinct fingerprints: a set while small, a sketch beyond [`EXACT`].
 ///
 /// Written as `{"exact": HEX}`, the fingerprints sorted, 16 hex digits each, or as
@@ -110,19 +127,22 @@ impl TryFrom<Written> for Distinct {
             }
             Written::Registers(text) => {
                 let registers = hex::decode(&text).map_err(|e| format!("distinct sketch: {e}"))?;
-                if registers.len() != REGISTERS {
-                    return Err(format!(
-                        "distinct sketch: {} registers, not {REGISTERS}",
-                        registers.len()
-                    ));
-                }
-                if registers.iter().any(|&r| u32::from(r) > 64 - PRECISION + 1) {
-                    return Err("distinct sketch: a register out of range".into());
-                }
+                check_sketch(&registers).map_err(|e| format!("distinct sketch: {e}"))?;
                 Ok(Distinct::Estimate(registers))
             }
         }
     }
+}
+
+/// Refuses registers that no sketch has: too many or too few, or one out of range.
+pub(crate) fn check_sketch(registers: &[u8]) -> Result<(), String> {
+    if registers.len() != REGISTERS {
+        return Err(format!("{} registers, not {REGISTERS}", registers.len()));
+    }
+    if registers.iter().any(|&r| u32::from(r) > 64 - PRECISION + 1) {
+        return Err("a register out of range".into());
+    }
+    Ok(())
 }
 
 impl Distinct {
@@ -143,12 +163,16 @@ impl Distinct {
     }
 
     /// Adds every value of `other`.
-    pub fn merge(&mut self, other: &Distinct) {
-        match other {
-            Distinct::Exact(set) => set.iter().for_each(|&f| self.insert(f)),
-            Distinct::Estimate(theirs) => {
+    pub fn merge<'a>(&mut self, other: impl Into<Values<'a>>) {
+        match other.into() {
+            Values::Of(Distinct::Exact(set)) => set.iter().for_each(|&f| self.insert(f)),
+            Values::Listed(list) => list
+                .chunks_exact(8)
+                .for_each(|f| self.insert(u64::from_le_bytes(f.try_into().expect("8 bytes")))),
+            Values::Of(Distinct::Estimate(theirs)) => self.merge(Values::Registers(theirs)),
+            Values::Registers(theirs) => {
                 if let Distinct::Exact(set) = self {
-                    let mut registers = theirs.clone();
+                    let mut registers = theirs.to_vec();
                     for &f in set.iter() {
                         observe(&mut registers, f);
                     }

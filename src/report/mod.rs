@@ -444,13 +444,75 @@ impl FileRecord {
     }
 
     /// Content that may hold personal data went unread: what `--fail-on-unscanned` fails on.
-    /// Deliberate skips (media, symlinks, devices) do not count; a file too large does.
     pub fn content_unread(&self) -> bool {
-        match self.status {
-            Status::Scanned => false,
-            Status::Skipped => self.reason.as_deref() == Some("too_large"),
-            _ => true,
+        content_unread(self.status, self.reason.as_deref())
+    }
+
+    /// What the summary's totals read of this record.
+    pub fn figures(
+        &self,
+    ) -> Figures<
+        '_,
+        impl Iterator<Item = (&str, u64)> + Clone,
+        impl Iterator<Item = (&str, distinct::Values<'_>)>,
+    > {
+        let t = &self.tally;
+        Figures {
+            status: self.status,
+            reason: self.reason.as_deref(),
+            size: self.meta.as_ref().map(|m| m.size),
+            counts: self.counts.iter().map(|(k, n)| (*k, *n)),
+            by_confidence: t.by_confidence,
+            synthetic: t.synthetic,
+            personal: t.personal,
+            distinct: t.distinct.iter().map(|(k, d)| (*k, d.into())),
+            review: t.review,
+            ocr: t.ocr,
+            engine: t.engine,
+            retention: self.retention.as_ref(),
         }
+    }
+}
+
+/// Deliberate skips (media, symlinks, devices) do not count as content unread; a file too
+/// large does.
+pub(crate) fn content_unread(status: Status, reason: Option<&str>) -> bool {
+    match status {
+        Status::Scanned => false,
+        Status::Skipped => reason == Some("too_large"),
+        _ => true,
+    }
+}
+
+/// What the summary's totals read of a record ([`Totals::add`]): a record's own fields
+/// ([`FileRecord::figures`]), or a carried record's head read where it lies
+/// ([`crate::scan::carry::Carried::figures`]), so that a rescan builds no record and no map
+/// for each file it reuses.
+pub struct Figures<'a, C, D> {
+    pub status: Status,
+    pub reason: Option<&'a str>,
+    /// The size of the file's evidence (`None` without it).
+    pub size: Option<u64>,
+    /// Findings by kind ([`FileRecord::counts`]).
+    pub counts: C,
+    pub by_confidence: ByConfidence,
+    pub synthetic: u64,
+    pub personal: u64,
+    /// Distinct values by kind ([`Tally::distinct`]).
+    pub distinct: D,
+    pub review: Option<ReviewMark>,
+    pub ocr: crate::extract::ocr::Pages,
+    pub engine: bool,
+    pub retention: Option<&'a Retention>,
+}
+
+impl<'a, C, D> Figures<'a, C, D>
+where
+    C: Iterator<Item = (&'a str, u64)> + Clone,
+{
+    /// Findings at the reported confidence ([`FileRecord::total`]).
+    pub fn total(&self) -> u64 {
+        self.counts.clone().map(|(_, n)| n).sum()
     }
 }
 
@@ -588,8 +650,12 @@ fn add_to(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
 }
 
 impl Totals {
-    pub fn add(&mut self, rec: &FileRecord, bytes: u64, noatime: Option<bool>) {
-        self.asked_engine |= rec.tally.engine;
+    pub fn add<'a, C, D>(&mut self, rec: Figures<'a, C, D>, bytes: u64, noatime: Option<bool>)
+    where
+        C: Iterator<Item = (&'a str, u64)> + Clone,
+        D: Iterator<Item = (&'a str, distinct::Values<'a>)>,
+    {
+        self.asked_engine |= rec.engine;
         let s = &mut self.summary;
         s.files_seen += 1;
         s.bytes_read += bytes;
@@ -607,14 +673,14 @@ impl Totals {
             Status::Unsupported => s.files_unsupported += 1,
             Status::LimitExceeded => s.files_limit_exceeded += 1,
         }
-        if rec.content_unread() {
+        if content_unread(rec.status, rec.reason) {
             self.unscanned += 1;
         }
         if rec.status.unscanned() {
             let key = format!(
                 "{}/{}",
                 rec.status.as_str(),
-                rec.reason.as_deref().unwrap_or("unknown")
+                rec.reason.unwrap_or("unknown")
             );
             *s.unscanned_by_reason.entry(key).or_default() += 1;
         }
@@ -624,17 +690,17 @@ impl Totals {
         }
         s.findings += total;
         // Keys are allocated once per kind and confidence, not once per record.
-        for (k, n) in &rec.counts {
-            add_to(&mut s.findings_by_kind, k, *n);
+        for (k, n) in rec.counts {
+            add_to(&mut s.findings_by_kind, k, n);
         }
-        for (c, n) in rec.tally.by_confidence.iter() {
+        for (c, n) in rec.by_confidence.iter() {
             add_to(&mut s.findings_by_confidence, c.as_str(), n);
         }
-        s.synthetic += rec.tally.synthetic;
-        s.ocr.pages_read += rec.tally.ocr.read;
-        s.ocr.pages_unread += rec.tally.ocr.unread;
-        self.personal += rec.tally.personal;
-        if let Some(mark) = rec.tally.review {
+        s.synthetic += rec.synthetic;
+        s.ocr.pages_read += rec.ocr.read;
+        s.ocr.pages_unread += rec.ocr.unread;
+        self.personal += rec.personal;
+        if let Some(mark) = rec.review {
             let d = s.decisions.get_or_insert_with(Default::default);
             match mark.state {
                 ReviewState::Nothing => {}
@@ -648,11 +714,19 @@ impl Totals {
             }
             d.compared_by_size_and_modified += u64::from(mark.by_size_and_modified);
         }
-        for (k, set) in &rec.tally.distinct {
-            self.distinct.entry(k).or_default().merge(set);
+        for (k, values) in rec.distinct {
+            match self.distinct.get_mut(k) {
+                Some(d) => d.merge(values),
+                // A kind's name is kept once, as the record's names are.
+                None => {
+                    let mut d = Distinct::default();
+                    d.merge(values);
+                    self.distinct.insert(intern::name(k), d);
+                }
+            }
         }
-        if let Some(r) = &mut s.retention {
-            r.add(rec);
+        if let (Some(r), Some(retention)) = (&mut s.retention, rec.retention) {
+            r.add(retention, total, rec.size.unwrap_or(0));
         }
     }
 

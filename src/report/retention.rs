@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::FileRecord;
+use super::Retention;
 
 /// A file's standing against its policy on the as-of day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,8 +122,8 @@ impl RetentionSummary {
         }
     }
 
-    pub fn add(&mut self, rec: &FileRecord) {
-        let Some(r) = &rec.retention else { return };
+    /// Adds a file's verdict `r`, its `findings` and the `bytes` of its evidence.
+    pub fn add(&mut self, r: &Retention, findings: u64, bytes: u64) {
         let overdue = r.findings_overdue.unwrap_or(0);
         match r.verdict.as_str() {
             "overdue" => self.overdue += 1,
@@ -134,9 +134,8 @@ impl RetentionSummary {
         self.findings_overdue += overdue;
         let Some(id) = &r.policy else { return };
         let p = self.by_policy.entry(id.clone()).or_default();
-        let bytes = rec.meta.as_ref().map_or(0, |m| m.size);
         p.files += 1;
-        p.findings += rec.total();
+        p.findings += findings;
         p.findings_overdue += overdue;
         p.bytes += bytes;
         match r.verdict.as_str() {

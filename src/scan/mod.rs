@@ -200,6 +200,7 @@ mod walker;
 pub(crate) mod wire;
 pub(crate) mod worker;
 
+pub use carry::Carried;
 pub use scanner::{mask_names, Emit, Scanner};
 
 /// A processed file on its way to the writer.
@@ -228,9 +229,9 @@ pub enum Out {
     Gone(state::Gone),
     /// A record as the JSON inventory writes it: for a scan whose records go to that
     /// inventory as they are, the worker's text ([`pool::Event::Text`]) or the state's
-    /// ([`state::Kept::Text`]), which needs no encoding again. The record beside it holds
-    /// only what the totals read ([`carry::text`]); job ids as for `Record`.
-    Text(u64, Box<Done>, Vec<u8>),
+    /// ([`state::Kept::Text`]), which needs no encoding again, and of which the totals read
+    /// the head ([`carry::Carried::figures`]); job ids as for `Record`.
+    Text(Box<carry::Carried>),
 }
 
 /// Entries of the walk, handed over together.
@@ -402,8 +403,8 @@ fn reuse_batch(st: &State, mut batch: Vec<Unchanged>, outs: &mut Vec<Out>) -> Ve
         match answer {
             Ok(Some(recs)) => {
                 outs.extend(recs.into_iter().map(|k| match k {
-                    state::Kept::Whole(d) => Out::Record(0, Box::new(d)),
-                    state::Kept::Text(d, json) => Out::Text(0, Box::new(d), json),
+                    state::Kept::Whole(d) => Out::Record(0, d),
+                    state::Kept::Text(c) => Out::Text(Box::new(c)),
                 }));
                 outs.push(Out::Reused);
             }
@@ -776,7 +777,7 @@ fn in_processes(
                 .into_iter()
                 .map(|ev| match ev {
                     pool::Event::Record(id, d) => Out::Record(id, d),
-                    pool::Event::Text(id, d, json) => Out::Text(id, d, json),
+                    pool::Event::Text(c) => Out::Text(c),
                     pool::Event::GaveUp(id, mut d) => {
                         scanner.names(&mut d.rec);
                         Out::Record(id, d)
@@ -949,6 +950,8 @@ pub fn run_with_state(
     });
     let mut write_err = None;
     let mut writer = state.map(State::writer);
+    // A text's path, for the inventory's order: room made once.
+    let mut path = String::new();
 
     let read_result = std::thread::scope(|s| {
         let walker = s.spawn(|| {
@@ -987,10 +990,26 @@ pub fn run_with_state(
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             };
             for out in batch {
-                // A record, whole or as the text the inventory writes.
-                let (job, mut done, json) = match out {
-                    Out::Record(job, done) => (job, done, None),
-                    Out::Text(job, done, json) => (job, done, Some(json)),
+                let (job, mut done) = match out {
+                    Out::Record(job, done) => (job, done),
+                    // A record that goes to the inventory as the text it came as.
+                    Out::Text(c) => {
+                        if let Some(w) = &mut writer {
+                            w.record_text(&c);
+                        }
+                        let figures = c.figures();
+                        let total = figures.total();
+                        totals.add(figures, c.bytes(), c.noatime());
+                        progress.file(total);
+                        if write_err.is_none() {
+                            path.clear();
+                            path.push_str(c.path());
+                            if let Err(e) = report.file_json(&path, c.into_json()) {
+                                write_err = Some(e);
+                            }
+                        }
+                        continue;
+                    }
                     Out::Begin(job, id) => {
                         if let Some(w) = &mut writer {
                             w.begin(job, id);
@@ -1020,22 +1039,15 @@ pub fn run_with_state(
                 // and decided (--decisions) is applied after, to whole records only (text is
                 // handed on only when nothing is to be applied).
                 if let Some(w) = &mut writer {
-                    match &json {
-                        Some(json) => w.record_text(job, &done, json),
-                        None => w.record(job, &done),
-                    }
+                    w.record(job, &done);
                 }
                 if let Some(f) = on_record.as_mut() {
                     f(&mut done.rec);
                 }
-                totals.add(&done.rec, done.bytes, done.noatime);
+                totals.add(done.rec.figures(), done.bytes, done.noatime);
                 progress.file(done.rec.total());
                 if write_err.is_none() {
-                    let written = match json {
-                        Some(json) => report.file_json(&done.rec.path, json),
-                        None => report.file(&done.rec),
-                    };
-                    if let Err(e) = written {
+                    if let Err(e) = report.file(&done.rec) {
                         write_err = Some(e);
                     }
                 }

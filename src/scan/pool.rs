@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::carry::Carried;
 use super::memory::{self, SharedMap, EXIT_MEMORY, MAX_SLOTS};
 use super::wire::{self, Job, Reply};
 use super::worker::Init;
@@ -86,8 +87,8 @@ pub(crate) struct Config<'a> {
 pub(crate) enum Event {
     /// A record of job `.0` (members first, the job's own record last).
     Record(u64, Box<Done>),
-    /// A record of job `.0` as the JSON inventory writes it (see [`super::Out::Text`]).
-    Text(u64, Box<Done>, Vec<u8>),
+    /// A record as the JSON inventory writes it (see [`super::Out::Text`]).
+    Text(Box<Carried>),
     /// The own record of job `.0`, made by the pool because its worker died or was stopped:
     /// its names are raw (the caller passes it through `Scanner::names`).
     GaveUp(u64, Box<Done>),
@@ -365,9 +366,7 @@ impl<'a> Pool<'a> {
                 for reply in replies {
                     match reply {
                         Reply::Record { job, done } => events.push(Event::Record(job, done)),
-                        Reply::Text { job, done, json } => {
-                            events.push(Event::Text(job, done, json))
-                        }
+                        Reply::Text(carried) => events.push(Event::Text(carried)),
                         Reply::Finished { job } => {
                             if let Some(pos) = w.assigned.iter().position(|a| a.job.id() == job) {
                                 let a = w.assigned.remove(pos).expect("found");

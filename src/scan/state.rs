@@ -59,11 +59,11 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::carry::{self, cut};
+use super::carry::{self, Carried};
 use super::Done;
 use crate::read::FileMeta;
 use crate::report::writer::Behind;
-use crate::report::{FileRecord, Incremental, Status};
+use crate::report::{Incremental, Status};
 use crate::walk::{Exclude, Meta};
 
 /// Version of the database layout; another one is refused (make a new state), except the
@@ -290,23 +290,17 @@ fn racy(mtime_ns: i64, ctime_ns: i64, checked: i64) -> bool {
     mtime_ns >= checked_ns || ctime_ns >= checked_ns
 }
 
-/// A record as stored: its head ([`carry`]), then its text.
+/// A record as stored: its head ([`carry`]), then its text. (One that came as text is stored
+/// as it came: [`carry::Carried::stored`].)
 fn encode(done: &Done) -> Vec<u8> {
-    encode_text(
-        done,
-        &serde_json::to_vec(&done.rec).expect("records serialize"),
-    )
-}
-
-/// [`encode`] of a record that came as text: the text goes in as it is.
-fn encode_text(done: &Done, json: &[u8]) -> Vec<u8> {
-    let mut blob = carry::head(0, done, json);
-    blob.extend_from_slice(json);
+    let json = serde_json::to_vec(&done.rec).expect("records serialize");
+    let mut blob = carry::head(0, done, &json);
+    blob.extend_from_slice(&json);
     blob
 }
 
 /// Where the evidence is in `json`, a record as serde writes it, whose path's closing quote
-/// is at `path_end` ([`carry::Text`]): flattened into the record between its path and its
+/// is at `path_end` ([`carry::Carried::path_end`]): flattened into the record between its path and its
 /// `type`. `None` if the record does not go on as serde writes one with evidence.
 fn evidence(json: &[u8], path_end: usize) -> Option<Range<usize>> {
     let from = path_end + 1;
@@ -320,26 +314,27 @@ fn evidence(json: &[u8], path_end: usize) -> Option<Range<usize>> {
 #[derive(Debug)]
 pub enum Kept {
     /// Decoded whole.
-    Whole(Done),
-    /// As the JSON inventory writes it (see [`State::hand_on_text`]), with what the totals
-    /// read of it ([`carry::text`]).
-    Text(Done, Vec<u8>),
+    Whole(Box<Done>),
+    /// As the JSON inventory writes it (see [`State::hand_on_text`]).
+    Text(Carried),
 }
 
 #[cfg(test)]
 impl Kept {
+    /// The record, decoded whole.
     fn done(&self) -> &Done {
         match self {
-            Kept::Whole(d) | Kept::Text(d, _) => d,
+            Kept::Whole(d) => d,
+            Kept::Text(c) => panic!("kept as text: {c:?}"),
         }
     }
 }
 
 /// A read that ended this way is tried again next time rather than kept.
-fn transient(rec: &FileRecord) -> bool {
-    rec.status == Status::Error
+fn transient(status: Status, reason: Option<&str>) -> bool {
+    status == Status::Error
         || matches!(
-            rec.reason.as_deref(),
+            reason,
             Some(
                 "time_limit"
                     | "memory"
@@ -995,38 +990,38 @@ impl State {
             let own = i + 1 == last;
             let text = match &fresh_text {
                 Some(fresh_text) => {
-                    let carry::Text {
-                        done, at, path_end, ..
-                    } = carry::text(&b).map_err(|e| damaged(e.to_string()))?;
+                    let c = carry::text(b).map_err(|e| damaged(e.to_string()))?;
                     // A record with evidence that is not its file's own, or not as serde
                     // writes one, is decoded whole below.
-                    let evidence = match (&done.rec.meta, own) {
-                        (None, _) => Some(None),
-                        (Some(_), true) => evidence(&b[at.clone()], path_end).map(Some),
-                        (Some(_), false) => None,
+                    let evidence = match (c.has_evidence(), own) {
+                        (false, _) => Some(None),
+                        (true, true) => evidence(c.json(), c.path_end()).map(Some),
+                        (true, false) => None,
                     };
-                    evidence.map(|evidence| (done, at, evidence, fresh_text))
+                    match evidence {
+                        Some(evidence) => Ok((c, evidence, fresh_text)),
+                        None => Err(c.into_done()),
+                    }
                 }
-                None => None,
+                None => Err(carry::whole(&b).map(|(_, done)| done)),
             };
             // A text's fresh evidence is in its text; what the totals read of it, the size, is
             // the file's now (an unchanged file has the size it was stored with).
             let kept = match text {
-                Some((done, at, evidence, fresh_text)) => {
-                    let mut json = cut(b, at);
+                Ok((mut c, evidence, fresh_text)) => {
                     // Nearly always the evidence it was stored with: an unchanged file's
                     // times, owner and mode are, unless it was read by something else since.
-                    if let Some(e) = evidence.filter(|e| json[e.clone()] != **fresh_text) {
-                        json.splice(e, fresh_text.iter().copied());
+                    if let Some(e) = evidence.filter(|e| c.json()[e.clone()] != **fresh_text) {
+                        c.splice(e, fresh_text);
                     }
-                    Kept::Text(done, json)
+                    Kept::Text(c)
                 }
-                None => {
-                    let (_, mut done) = carry::whole(&b).map_err(|e| damaged(e.to_string()))?;
+                Err(done) => {
+                    let mut done = done.map_err(|e| damaged(e.to_string()))?;
                     if own && done.rec.meta.is_some() {
                         done.rec.meta = Some(FileMeta::from_metadata(meta));
                     }
-                    Kept::Whole(done)
+                    Kept::Whole(Box::new(done))
                 }
             };
             out.push(kept);
@@ -1379,20 +1374,25 @@ impl Writer<'_> {
 
     /// A record of file `job` (a member's, or its own as the last).
     pub fn record(&mut self, job: u64, done: &Done) {
-        self.store(job, done, || encode(done));
+        let rec = &done.rec;
+        let transient = transient(rec.status, rec.reason.as_deref());
+        self.store(job, transient, rec.tally.engine, || encode(done));
     }
 
     /// [`Writer::record`] for a record that came as text (see [`Kept::Text`]).
-    pub fn record_text(&mut self, job: u64, done: &Done, json: &[u8]) {
-        self.store(job, done, || encode_text(done, json));
+    pub fn record_text(&mut self, c: &Carried) {
+        let f = c.figures();
+        self.store(c.job(), transient(f.status, f.reason), f.engine, || {
+            c.stored()
+        });
     }
 
-    fn store(&mut self, job: u64, done: &Done, data: impl FnOnce() -> Vec<u8>) {
+    fn store(&mut self, job: u64, transient: bool, engine: bool, data: impl FnOnce() -> Vec<u8>) {
         let Some(j) = self.jobs.get_mut(&job) else {
             return;
         };
-        j.keep &= !transient(&done.rec);
-        j.engine |= done.rec.tally.engine;
+        j.keep &= !transient;
+        j.engine |= engine;
         j.seq += 1;
         let data = data();
         self.held += data.len();
@@ -1556,6 +1556,7 @@ impl Writer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::FileRecord;
     use crate::walk::{Entry, Exclude, Walk};
 
     #[test]
@@ -2216,17 +2217,18 @@ mod tests {
         };
         let (mut by_text, mut by_record) = (totals(), totals());
         for ((t, w), d) in text.iter().zip(&whole).zip(&recs) {
-            let (Kept::Text(brief, json), Kept::Whole(whole)) = (t, w) else {
+            let (Kept::Text(c), Kept::Whole(whole)) = (t, w) else {
                 panic!("{t:?} {w:?}");
             };
             assert_eq!(whole.rec, d.rec, "decoded whole, the record itself");
             assert_eq!(
-                std::str::from_utf8(json).unwrap(),
+                std::str::from_utf8(c.json()).unwrap(),
                 serde_json::to_string(&d.rec).unwrap(),
                 "the text is what the inventory writes of the record"
             );
-            by_text.add(&brief.rec, brief.bytes, brief.noatime);
-            by_record.add(&d.rec, d.bytes, d.noatime);
+            assert_eq!(c.path(), d.rec.path);
+            by_text.add(c.figures(), c.bytes(), c.noatime());
+            by_record.add(d.rec.figures(), d.bytes, d.noatime);
         }
         assert_eq!(
             (by_text.personal, by_text.unscanned),

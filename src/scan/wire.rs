@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::carry::{self, cut};
+use super::carry::{self, Carried};
 use super::Done;
 
 /// Frame tags.
@@ -62,13 +62,8 @@ pub(crate) enum Reply {
         job: u64,
         done: Box<Done>,
     },
-    /// A record as the JSON inventory writes it, and decoded as far as the totals read it
-    /// (see [`super::Out::Text`]).
-    Text {
-        job: u64,
-        done: Box<Done>,
-        json: Vec<u8>,
-    },
+    /// A record as the JSON inventory writes it (see [`super::Out::Text`]).
+    Text(Box<Carried>),
     Finished {
         job: u64,
     },
@@ -208,14 +203,7 @@ pub(crate) fn read_reply(r: &mut dyn Read, text: bool) -> io::Result<Option<Repl
         return Ok(None);
     };
     Ok(Some(match tag {
-        RECORD if text => {
-            let carry::Text { job, done, at, .. } = carry::text(&p).map_err(io::Error::other)?;
-            Reply::Text {
-                job,
-                done: Box::new(done),
-                json: cut(p, at),
-            }
-        }
+        RECORD if text => Reply::Text(Box::new(carry::text(p).map_err(io::Error::other)?)),
         RECORD => {
             let (job, done) = carry::whole(&p).map_err(io::Error::other)?;
             Reply::Record {
@@ -309,18 +297,11 @@ mod tests {
 
         // As text: the record as the inventory writes it, and what the totals read of it.
         match read_reply(&mut &buf[..], true).unwrap() {
-            Some(Reply::Text {
-                job: 7,
-                done: brief,
-                json,
-            }) => {
-                assert_eq!(json, serde_json::to_vec(&rec).unwrap());
-                assert_eq!((brief.bytes, brief.noatime), (12, Some(true)));
-                assert_eq!(
-                    (&brief.rec.path, &brief.rec.counts, &brief.rec.tally),
-                    (&rec.path, &rec.counts, &rec.tally)
-                );
-                assert!(brief.rec.findings.is_empty(), "not decoded");
+            Some(Reply::Text(c)) => {
+                assert_eq!(c.json(), serde_json::to_vec(&rec).unwrap());
+                assert_eq!((c.job(), c.bytes(), c.noatime()), (7, 12, Some(true)));
+                assert_eq!(c.path(), rec.path);
+                assert_eq!(c.figures().total(), rec.total());
             }
             other => panic!("{other:?}"),
         }
