@@ -453,7 +453,7 @@ impl FileRecord {
         &self,
     ) -> Figures<
         '_,
-        impl Iterator<Item = (&str, u64)> + Clone,
+        impl Iterator<Item = (&str, u64)>,
         impl Iterator<Item = (&str, distinct::Values<'_>)>,
     > {
         let t = &self.tally;
@@ -462,6 +462,7 @@ impl FileRecord {
             reason: self.reason.as_deref(),
             size: self.meta.as_ref().map(|m| m.size),
             counts: self.counts.iter().map(|(k, n)| (*k, *n)),
+            total: self.total(),
             by_confidence: t.by_confidence,
             synthetic: t.synthetic,
             personal: t.personal,
@@ -495,6 +496,8 @@ pub struct Figures<'a, C, D> {
     pub size: Option<u64>,
     /// Findings by kind ([`FileRecord::counts`]).
     pub counts: C,
+    /// Their sum ([`FileRecord::total`]).
+    pub total: u64,
     pub by_confidence: ByConfidence,
     pub synthetic: u64,
     pub personal: u64,
@@ -504,16 +507,6 @@ pub struct Figures<'a, C, D> {
     pub ocr: crate::extract::ocr::Pages,
     pub engine: bool,
     pub retention: Option<&'a Retention>,
-}
-
-impl<'a, C, D> Figures<'a, C, D>
-where
-    C: Iterator<Item = (&'a str, u64)> + Clone,
-{
-    /// Findings at the reported confidence ([`FileRecord::total`]).
-    pub fn total(&self) -> u64 {
-        self.counts.clone().map(|(_, n)| n).sum()
-    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -652,7 +645,7 @@ fn add_to(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
 impl Totals {
     pub fn add<'a, C, D>(&mut self, rec: Figures<'a, C, D>, bytes: u64, noatime: Option<bool>)
     where
-        C: Iterator<Item = (&'a str, u64)> + Clone,
+        C: Iterator<Item = (&'a str, u64)>,
         D: Iterator<Item = (&'a str, distinct::Values<'a>)>,
     {
         self.asked_engine |= rec.engine;
@@ -684,7 +677,7 @@ impl Totals {
             );
             *s.unscanned_by_reason.entry(key).or_default() += 1;
         }
-        let total = rec.total();
+        let total = rec.total;
         if total > 0 {
             s.files_with_findings += 1;
         }
@@ -759,8 +752,9 @@ pub trait Report {
     }
 
     /// A record as the JSON inventory writes it (`serde_json` of a [`FileRecord`]), for a
-    /// report that [`Report::takes_json`]; the report keeps the text as it is.
-    fn file_json(&mut self, path: &str, _json: Vec<u8>) -> std::io::Result<()> {
+    /// report that [`Report::takes_json`]; the report keeps the text as it is. `hash` is its
+    /// [`writer::record_hash`], known to whoever checked the text against its sum.
+    fn file_json(&mut self, path: &str, _json: Vec<u8>, _hash: u64) -> std::io::Result<()> {
         Err(std::io::Error::other(format!(
             "{path}: this report takes whole records only"
         )))

@@ -538,9 +538,10 @@ impl JsonReport {
     }
 
     /// Takes a record already written as JSON.
-    pub(crate) fn json(&mut self, path: &str, json: Vec<u8>) -> io::Result<()> {
+    /// A record's text, whose [`record_hash`] is `hash`.
+    pub(crate) fn json(&mut self, path: &str, json: Vec<u8>, hash: u64) -> io::Result<()> {
         // Each record comes here once, however often a streamed document writes it.
-        self.digest = self.digest.wrapping_add(record_hash(&json));
+        self.digest = self.digest.wrapping_add(hash);
         match self.order.as_mut().ok_or_else(finished)? {
             Order::Sorted(sorter) => {
                 self.key.clear();
@@ -735,7 +736,8 @@ fn finished() -> io::Error {
 impl Report for JsonReport {
     fn file(&mut self, rec: &FileRecord) -> io::Result<()> {
         let json = serde_json::to_vec(rec).map_err(json_err)?;
-        self.json(&rec.path, json)
+        let hash = record_hash(&json);
+        self.json(&rec.path, json, hash)
     }
 
     fn finish(&mut self, summary: &Summary, finished_at: &str) -> io::Result<()> {
@@ -750,8 +752,8 @@ impl Report for JsonReport {
         true
     }
 
-    fn file_json(&mut self, path: &str, json: Vec<u8>) -> io::Result<()> {
-        self.json(path, json)
+    fn file_json(&mut self, path: &str, json: Vec<u8>, hash: u64) -> io::Result<()> {
+        self.json(path, json, hash)
     }
 }
 
@@ -1075,7 +1077,9 @@ mod tests {
         target: &Path,
     ) -> (Vec<u8>, Option<u64>) {
         for (p, json) in recs {
-            report.file_json(p, json.as_bytes().to_vec()).unwrap();
+            let json = json.as_bytes().to_vec();
+            let hash = record_hash(&json);
+            report.file_json(p, json, hash).unwrap();
         }
         report
             .finish(&Summary::default(), "2026-12-02T00:00:00Z")

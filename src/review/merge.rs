@@ -652,8 +652,9 @@ fn fill(inputs: &[Input], report: &mut JsonReport) -> Result<Summary, MergeError
         let mut digest = 0u64;
         let mut tail = records(input, &mut |rec| {
             let json = serde_json::to_vec(&rec)?;
-            digest = digest.wrapping_add(writer::record_hash(&json));
-            Ok(report.json(&rec.path, json)?)
+            let hash = writer::record_hash(&json);
+            digest = digest.wrapping_add(hash);
+            Ok(report.json(&rec.path, json, hash)?)
         })?;
         tail.digest = digest;
         tails.push(tail);

@@ -19,10 +19,12 @@
 //! the record's JSON text, to the end
 //! ```
 //!
-//! A name is a `u32` length and its UTF-8 bytes. The sum is the xxh3 of everything after it,
-//! head and text: a record that matches it is taken as it is, its text not parsed; one that
-//! does not is damaged. (A sum of the text alone let damage to the head's numbers through,
-//! into the summary's totals.)
+//! A name is a `u32` length and its UTF-8 bytes. The sum is the xxh3 of the rest of the head,
+//! seeded with the text's own hash ([`record_hash`], the share of the inventory's
+//! `files_digest`), so that it covers head and text and the text is hashed once, for both: a
+//! record that matches it is taken as it is, its text not parsed; one that does not is
+//! damaged. (A sum of the text alone let damage to the head's numbers through, into the
+//! summary's totals.)
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -34,6 +36,7 @@ use crate::detect::Confidence;
 use crate::extract::ocr::Pages;
 use crate::report::distinct::{check_sketch, Distinct, Values};
 use crate::report::review::{Retention, ReviewMark};
+use crate::report::writer::record_hash;
 use crate::report::{intern, ByConfidence, Figures, FileRecord, Status};
 
 /// A carried record that cannot be read: a damaged state or pipe.
@@ -154,11 +157,14 @@ pub(crate) fn head(job: u64, done: &Done, json: &[u8]) -> Vec<u8> {
         len(&mut out, json.len());
         out.extend_from_slice(&json);
     }
-    let mut sum = xxhash_rust::xxh3::Xxh3::new();
-    sum.update(&out[SUM..]);
-    sum.update(json);
-    out[..SUM].copy_from_slice(&sum.digest().to_le_bytes());
+    sum_into(&mut out, record_hash(json));
     out
+}
+
+/// Writes the sum of `head`, whose text's [`record_hash`] is `text`, into its place.
+fn sum_into(head: &mut [u8], text: u64) {
+    let sum = xxhash_rust::xxh3::xxh3_64_with_seed(&head[SUM..], text);
+    head[..SUM].copy_from_slice(&sum.to_le_bytes());
 }
 
 /// Bytes of the sum at the start of a blob.
@@ -241,8 +247,13 @@ struct List {
 }
 
 impl List {
-    /// Reads a list's length and walks its items, so that a list found is one whole.
-    fn read<'a, T>(r: &mut Reader<'a>, item: Item<'a, T>) -> Result<List, Damaged> {
+    /// Reads a list's length and walks its items, each shown to `each`, so that a list found
+    /// is one whole.
+    fn read<'a, T>(
+        r: &mut Reader<'a>,
+        item: Item<'a, T>,
+        mut each: impl FnMut(T),
+    ) -> Result<List, Damaged> {
         let n = r.len()?;
         let mut items = Items {
             r: *r,
@@ -250,7 +261,7 @@ impl List {
             item,
         };
         let list = List { at: r.at, n };
-        items.try_for_each(|i| i.map(drop))?;
+        items.try_for_each(|i| i.map(|(_, t)| each(t)))?;
         r.at = items.r.at;
         Ok(list)
     }
@@ -293,6 +304,8 @@ struct Head {
     status: Status,
     size: Option<u64>,
     counts: List,
+    /// The counts summed.
+    total: u64,
     by_confidence: ByConfidence,
     synthetic: u64,
     personal: u64,
@@ -301,15 +314,14 @@ struct Head {
     rare: Option<Box<Rare<'static>>>,
     /// Where the record's JSON text starts.
     text: usize,
+    /// The text's [`record_hash`].
+    text_hash: u64,
 }
 
-/// Checks `blob` against its sum and reads its head, every list walked.
+/// Reads the head of `blob`, every list walked, and checks the blob against its sum.
 fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
     let mut r = Reader { blob, at: 0 };
     let sum = r.u64()?;
-    if xxhash_rust::xxh3::xxh3_64(&blob[SUM..]) != sum {
-        return Err(Damaged("the record does not match its sum"));
-    }
     let job = r.u64()?;
     let bytes = r.u64()?;
     let noatime = match r.u8()? {
@@ -323,7 +335,8 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
         .ok_or(Damaged("status"))?;
     let sized = r.u8()? != 0;
     let size = r.u64()?;
-    let counts = List::read(&mut r, count)?;
+    let mut total = 0u64;
+    let counts = List::read(&mut r, count, |n| total = total.wrapping_add(n))?;
     let mut by_confidence = ByConfidence::default();
     for _ in 0..r.len()? {
         let c = *Confidence::ALL
@@ -333,11 +346,18 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
     }
     let synthetic = r.u64()?;
     let personal = r.u64()?;
-    let distinct = List::read(&mut r, values)?;
-    let rare = match r.len()? {
-        0 => None,
-        n => Some(Box::new(
-            serde_json::from_slice(r.bytes(n)?).map_err(|_| Damaged("rare fields"))?,
+    let distinct = List::read(&mut r, values, drop)?;
+    let rare_len = r.len()?;
+    let rare = r.bytes(rare_len)?;
+    // Checked before the rare rest is parsed: what is parsed is what was written.
+    let text_hash = record_hash(&blob[r.at..]);
+    if xxhash_rust::xxh3::xxh3_64_with_seed(&blob[SUM..r.at], text_hash) != sum {
+        return Err(Damaged("the record does not match its sum"));
+    }
+    let rare = match rare {
+        [] => None,
+        rare => Some(Box::new(
+            serde_json::from_slice(rare).map_err(|_| Damaged("rare fields"))?,
         )),
     };
     Ok(Head {
@@ -347,12 +367,14 @@ fn read_head(blob: &[u8]) -> Result<Head, Damaged> {
         status,
         size: sized.then_some(size),
         counts,
+        total,
         by_confidence,
         synthetic,
         personal,
         distinct,
         rare,
         text: r.at,
+        text_hash,
     })
 }
 
@@ -362,7 +384,7 @@ impl Head {
         blob: &'a [u8],
     ) -> Figures<
         'a,
-        impl Iterator<Item = (&'a str, u64)> + Clone,
+        impl Iterator<Item = (&'a str, u64)>,
         impl Iterator<Item = (&'a str, Values<'a>)>,
     > {
         let rare = self.rare.as_deref();
@@ -372,6 +394,7 @@ impl Head {
             size: self.size,
             // Walked whole when the head was read: nothing fails here.
             counts: self.counts.items(blob, count).map_while(Result::ok),
+            total: self.total,
             by_confidence: self.by_confidence,
             synthetic: self.synthetic,
             personal: self.personal,
@@ -474,11 +497,8 @@ impl Carried {
     /// What the summary's totals read of it.
     pub fn figures(
         &self,
-    ) -> Figures<
-        '_,
-        impl Iterator<Item = (&str, u64)> + Clone,
-        impl Iterator<Item = (&str, Values<'_>)>,
-    > {
+    ) -> Figures<'_, impl Iterator<Item = (&str, u64)>, impl Iterator<Item = (&str, Values<'_>)>>
+    {
         self.head.figures(&self.blob)
     }
 
@@ -501,26 +521,28 @@ impl Carried {
         self.path_end
     }
 
-    /// Puts `with` in place of `at` of its text, after its path: its sum no longer matches.
+    /// Puts `with` in place of `at` of its text, after its path; its text's hash and its
+    /// sum are made again.
     pub(crate) fn splice(&mut self, at: Range<usize>, with: &[u8]) {
         debug_assert!(at.start > self.path_end);
         let t = self.head.text;
         self.blob
             .splice(t + at.start..t + at.end, with.iter().copied());
+        self.head.text_hash = record_hash(&self.blob[t..]);
+        sum_into(&mut self.blob[..t], self.head.text_hash);
     }
 
-    /// Its JSON text, its head cut off in place.
-    pub(crate) fn into_json(self) -> Vec<u8> {
+    /// Its JSON text, its head cut off in place, and the text's [`record_hash`].
+    pub(crate) fn into_json(self) -> (Vec<u8>, u64) {
         let at = self.head.text..self.blob.len();
-        cut(self.blob, at)
+        (cut(self.blob, at), self.head.text_hash)
     }
 
     /// It as a state keeps it: as it came, with no job, summed again.
     pub(crate) fn stored(&self) -> Vec<u8> {
         let mut blob = self.blob.clone();
         blob[SUM..SUM + 8].fill(0);
-        let sum = xxhash_rust::xxh3::xxh3_64(&blob[SUM..]);
-        blob[..SUM].copy_from_slice(&sum.to_le_bytes());
+        sum_into(&mut blob[..self.head.text], self.head.text_hash);
         blob
     }
 
@@ -649,11 +671,18 @@ mod tests {
                 "what the totals read, from the head as from the record"
             );
             assert_eq!(c.stored(), stored, "as a state stores it");
-            // Its text changed after its path, as a reused file's evidence is.
+            assert_eq!(
+                text(blob.clone()).unwrap().into_json(),
+                (json.clone(), record_hash(&json))
+            );
+            // Its text changed after its path, as a reused file's evidence is: its hash and
+            // sum follow.
             let end = c.path_end();
             c.splice(end + 1..end + 2, b", ");
             assert_eq!(c.path(), done.rec.path);
-            let changed = c.into_json();
+            assert_eq!(text(c.stored()).unwrap().json(), c.json(), "summed again");
+            let (changed, hash) = c.into_json();
+            assert_eq!(hash, record_hash(&changed));
             assert_eq!(changed[..=end], json[..=end]);
             assert_eq!(changed[end + 1..end + 3], *b", ");
             assert_eq!(changed[end + 3..], json[end + 2..]);
@@ -665,7 +694,7 @@ mod tests {
     fn read_back<'a>(
         f: Figures<
             'a,
-            impl Iterator<Item = (&'a str, u64)> + Clone,
+            impl Iterator<Item = (&'a str, u64)>,
             impl Iterator<Item = (&'a str, Values<'a>)>,
         >,
     ) -> (
@@ -675,8 +704,9 @@ mod tests {
         Option<Retention>,
         u64,
     ) {
-        let total = f.total();
-        let counts = f.counts.map(|(k, n)| (k.to_string(), n)).collect();
+        let total = f.total;
+        let counts: Vec<_> = f.counts.map(|(k, n)| (k.to_string(), n)).collect();
+        assert_eq!(total, counts.iter().map(|(_, n)| n).sum::<u64>());
         let mut distinct: Vec<_> = f
             .distinct
             .map(|(k, v)| {
@@ -712,24 +742,26 @@ mod tests {
             assert!(whole(&blob[..n]).is_err(), "cut at {n}");
         }
         // Any byte changed, in the head's numbers as in the text: it no longer matches its
-        // sum. (The sum once covered the text alone: a changed count of bytes read or of
-        // distinct values went into the totals unnoticed.)
+        // sum, if it is read as far as that. (The sum once covered the text alone: a changed
+        // count of bytes read or of distinct values went into the totals unnoticed.)
         for i in 0..blob.len() {
             let mut damaged = blob.clone();
             damaged[i] ^= 0x40;
-            assert_eq!(
-                text(damaged.clone()).map(|_| ()).unwrap_err().to_string(),
-                "damaged record (the record does not match its sum)",
-                "byte {i}"
-            );
+            let err = text(damaged.clone()).map(|_| ()).unwrap_err().to_string();
+            if i >= text_at || i < SUM {
+                assert_eq!(
+                    err, "damaged record (the record does not match its sum)",
+                    "byte {i}"
+                );
+            }
             assert!(whole(&damaged).is_err(), "byte {i}");
         }
         // Damage that matches its sum all the same (made so here) is still caught where the
         // head is read: a length that claims more than is there, refused before anything is
         // allocated; out-of-range numbers of a status and of noatime.
         let resummed = |mut b: Vec<u8>| {
-            let sum = xxhash_rust::xxh3::xxh3_64(&b[SUM..]);
-            b[..SUM].copy_from_slice(&sum.to_le_bytes());
+            let (head, text) = b.split_at_mut(text_at);
+            sum_into(head, record_hash(text));
             b
         };
         let mut long = blob.clone();

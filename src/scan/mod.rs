@@ -998,13 +998,13 @@ pub fn run_with_state(
                             w.record_text(&c);
                         }
                         let figures = c.figures();
-                        let total = figures.total();
+                        progress.file(figures.total);
                         totals.add(figures, c.bytes(), c.noatime());
-                        progress.file(total);
                         if write_err.is_none() {
                             path.clear();
                             path.push_str(c.path());
-                            if let Err(e) = report.file_json(&path, c.into_json()) {
+                            let (json, hash) = c.into_json();
+                            if let Err(e) = report.file_json(&path, json, hash) {
                                 write_err = Some(e);
                             }
                         }

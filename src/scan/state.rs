@@ -70,8 +70,9 @@ use crate::walk::{Exclude, Meta};
 /// earlier ones, whose rows are dropped (their files are read again) and whose key is kept:
 /// layout 1 keyed rows by plain paths, layout 2 stored records with a JSON head, layout 3
 /// summed a record's text but not its head, layout 4 kept a file's own record in `records`
-/// beside its members' (three B-tree inserts a file where one will do).
-const LAYOUT: &str = "5";
+/// beside its members' (three B-tree inserts a file where one will do), layout 5 summed head
+/// and text as one (the text was hashed again for the inventory's digest).
+const LAYOUT: &str = "6";
 
 /// Bytes of the state's pages. A row of `files` holds its file's own record, some hundred
 /// bytes: in SQLite's 4 KiB pages, split as rows came in key order, the table took 36.7 MB for
@@ -484,7 +485,7 @@ impl State {
                 // Rows of an earlier layout: dropped, so every file is read again once; the
                 // fingerprint key and the scope stay. In the transaction that makes the new
                 // tables, so a scan killed meanwhile leaves one layout or the other.
-                Some("1" | "2" | "3" | "4") => {
+                Some("1" | "2" | "3" | "4" | "5") => {
                     upgrade = "DROP TABLE files; DROP TABLE records;
                                DELETE FROM meta WHERE name IN ('layout', 'generation');"
                 }

@@ -301,7 +301,7 @@ mod tests {
                 assert_eq!(c.json(), serde_json::to_vec(&rec).unwrap());
                 assert_eq!((c.job(), c.bytes(), c.noatime()), (7, 12, Some(true)));
                 assert_eq!(c.path(), rec.path);
-                assert_eq!(c.figures().total(), rec.total());
+                assert_eq!(c.figures().total, rec.total());
             }
             other => panic!("{other:?}"),
         }
