@@ -989,36 +989,38 @@ impl State {
         let mut out = Vec::with_capacity(last);
         for (i, b) in members.into_iter().chain([own]).enumerate() {
             let own = i + 1 == last;
+            // As text when it goes on as serde writes it; a record with evidence that is not
+            // its file's own, or not as serde writes one, is decoded whole.
             let text = match &fresh_text {
                 Some(fresh_text) => {
                     let c = carry::text(b).map_err(|e| damaged(e.to_string()))?;
-                    // A record with evidence that is not its file's own, or not as serde
-                    // writes one, is decoded whole below.
-                    let evidence = match (c.has_evidence(), own) {
-                        (false, _) => Some(None),
-                        (true, true) => evidence(c.json(), c.path_end()).map(Some),
-                        (true, false) => None,
-                    };
-                    match evidence {
-                        Some(evidence) => Ok((c, evidence, fresh_text)),
-                        None => Err(c.into_done()),
+                    match (c.has_evidence(), own) {
+                        (false, _) => Ok(c),
+                        // A text's fresh evidence is in its text; what the totals read of it,
+                        // the size, is the file's now (an unchanged file has the size it was
+                        // stored with).
+                        (true, true) => match evidence(c.json(), c.path_end()) {
+                            Some(e) => {
+                                let mut c = c;
+                                // Nearly always the evidence it was stored with: an unchanged
+                                // file's times, owner and mode are, unless it was read by
+                                // something else since.
+                                if c.json()[e.clone()] != **fresh_text {
+                                    c.splice(e, fresh_text);
+                                }
+                                Ok(c)
+                            }
+                            None => Err(c.into_done()),
+                        },
+                        (true, false) => Err(c.into_done()),
                     }
                 }
                 None => Err(carry::whole(&b).map(|(_, done)| done)),
             };
-            // A text's fresh evidence is in its text; what the totals read of it, the size, is
-            // the file's now (an unchanged file has the size it was stored with).
             let kept = match text {
-                Ok((mut c, evidence, fresh_text)) => {
-                    // Nearly always the evidence it was stored with: an unchanged file's
-                    // times, owner and mode are, unless it was read by something else since.
-                    if let Some(e) = evidence.filter(|e| c.json()[e.clone()] != **fresh_text) {
-                        c.splice(e, fresh_text);
-                    }
-                    Kept::Text(c)
-                }
-                Err(done) => {
-                    let mut done = done.map_err(|e| damaged(e.to_string()))?;
+                Ok(c) => Kept::Text(c),
+                Err(whole) => {
+                    let mut done = whole.map_err(|e| damaged(e.to_string()))?;
                     if own && done.rec.meta.is_some() {
                         done.rec.meta = Some(FileMeta::from_metadata(meta));
                     }
