@@ -214,9 +214,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// How a list's item is read after its name.
-type Item<'a, T> = fn(&mut Reader<'a>) -> Result<T, Damaged>;
-
 fn count<'a>(r: &mut Reader<'a>) -> Result<u64, Damaged> {
     r.u64()
 }
@@ -239,7 +236,8 @@ fn values<'a>(r: &mut Reader<'a>) -> Result<Values<'a>, Damaged> {
     }
 }
 
-/// A list of a head, `n` items after its length: each a name and what `item` reads.
+/// A list of a head, `n` items after its length: each a name and what an item reader (such
+/// as [`count`] or [`values`]) reads.
 #[derive(Clone, Copy)]
 struct List {
     at: usize,
@@ -251,7 +249,7 @@ impl List {
     /// is one whole.
     fn read<'a, T>(
         r: &mut Reader<'a>,
-        item: Item<'a, T>,
+        item: impl Fn(&mut Reader<'a>) -> Result<T, Damaged>,
         mut each: impl FnMut(T),
     ) -> Result<List, Damaged> {
         let n = r.len()?;
@@ -266,7 +264,10 @@ impl List {
         Ok(list)
     }
 
-    fn items<'a, T>(self, blob: &'a [u8], item: Item<'a, T>) -> Items<'a, T> {
+    fn items<'a, T, F>(self, blob: &'a [u8], item: F) -> Items<'a, F>
+    where
+        F: Fn(&mut Reader<'a>) -> Result<T, Damaged>,
+    {
         Items {
             r: Reader { blob, at: self.at },
             left: self.n,
@@ -275,15 +276,19 @@ impl List {
     }
 }
 
-/// A list's items in turn.
+/// A list's items in turn, each read by `item` after its name (a function of its own for
+/// each kind of list, so that it is read inline).
 #[derive(Clone)]
-struct Items<'a, T> {
+struct Items<'a, F> {
     r: Reader<'a>,
     left: usize,
-    item: Item<'a, T>,
+    item: F,
 }
 
-impl<'a, T> Iterator for Items<'a, T> {
+impl<'a, T, F> Iterator for Items<'a, F>
+where
+    F: Fn(&mut Reader<'a>) -> Result<T, Damaged>,
+{
     type Item = Result<(&'a str, T), Damaged>;
 
     fn next(&mut self) -> Option<Self::Item> {
