@@ -537,8 +537,7 @@ impl JsonReport {
         })
     }
 
-    /// Takes a record already written as JSON.
-    /// A record's text, whose [`record_hash`] is `hash`.
+    /// Takes a record already written as JSON, whose [`record_hash`] is `hash`.
     pub(crate) fn json(&mut self, path: &str, json: Vec<u8>, hash: u64) -> io::Result<()> {
         // Each record comes here once, however often a streamed document writes it.
         self.digest = self.digest.wrapping_add(hash);

@@ -453,7 +453,7 @@ impl std::fmt::Debug for Carried {
         // Never its text: a record's text is masked, but its path may name a person.
         f.debug_struct("Carried")
             .field("job", &self.head.job)
-            .field("bytes", &self.blob.len())
+            .field("len", &self.blob.len())
             .finish()
     }
 }
