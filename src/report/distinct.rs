@@ -41,6 +41,15 @@ impl<'a> From<&'a Distinct> for Values<'a> {
     }
 }
 
+impl From<Values<'_>> for Distinct {
+    /// Distinct values of their own: a set of these, or a copy of the sketch.
+    fn from(v: Values<'_>) -> Distinct {
+        let mut d = Distinct::default();
+        d.merge(v);
+        d
+    }
+}
+
 /// Distinct fingerprints: a set while small, a sketch beyond [`EXACT`].
 ///
 /// Written as `{"exact": HEX}`, the fingerprints sorted, 16 hex digits each, or as

@@ -712,9 +712,7 @@ impl Totals {
                 Some(d) => d.merge(values),
                 // A kind's name is kept once, as the record's names are.
                 None => {
-                    let mut d = Distinct::default();
-                    d.merge(values);
-                    self.distinct.insert(intern::name(k), d);
+                    self.distinct.insert(intern::name(k), values.into());
                 }
             }
         }

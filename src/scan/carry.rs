@@ -424,9 +424,7 @@ impl Head {
         t.ocr = f.ocr;
         t.engine = f.engine;
         for (kind, v) in f.distinct {
-            let mut d = Distinct::default();
-            d.merge(v);
-            t.distinct.insert(intern::name(kind), d);
+            t.distinct.insert(intern::name(kind), v.into());
         }
         Ok(Done {
             rec,
@@ -714,11 +712,7 @@ mod tests {
         assert_eq!(total, counts.iter().map(|(_, n)| n).sum::<u64>());
         let mut distinct: Vec<_> = f
             .distinct
-            .map(|(k, v)| {
-                let mut d = Distinct::default();
-                d.merge(v);
-                (k.to_string(), d)
-            })
+            .map(|(k, v)| (k.to_string(), Distinct::from(v)))
             .collect();
         distinct.sort_by(|a, b| a.0.cmp(&b.0));
         let rest = format!(

@@ -301,8 +301,9 @@ fn encode(done: &Done) -> Vec<u8> {
 }
 
 /// Where the evidence is in `json`, a record as serde writes it, whose path's closing quote
-/// is at `path_end` ([`carry::Carried::path_end`]): flattened into the record between its path and its
-/// `type`. `None` if the record does not go on as serde writes one with evidence.
+/// is at `path_end` ([`carry::Carried::path_end`]): flattened into the record between its
+/// path and its `type`. `None` if the record does not go on as serde writes one with
+/// evidence.
 fn evidence(json: &[u8], path_end: usize) -> Option<Range<usize>> {
     let from = path_end + 1;
     static TYPE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
@@ -1601,7 +1602,6 @@ mod tests {
         assert_eq!(asked.load(Ordering::Relaxed), 1);
     }
 
-    /// A state at `db`, begun for one scope and settings.
     #[test]
     fn a_new_state_is_made_with_pages_of_its_own_size() {
         let dir = tempfile::tempdir().unwrap();
@@ -1613,6 +1613,7 @@ mod tests {
         assert_eq!(size, PAGE_SIZE);
     }
 
+    /// A state at `db`, begun for one scope and settings.
     fn opened(db: &Path) -> State {
         let mut st = State::open(db).unwrap();
         st.begin("scope", "settings".into(), false).unwrap();
