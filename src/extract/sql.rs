@@ -1217,6 +1217,29 @@ mod tests {
         );
     }
 
+    /// A dump that comes back to a table after another goes on numbering its rows where it
+    /// left off: the table's rows were counted though it was still sampling when left (its
+    /// third row was once located as its first).
+    #[test]
+    fn a_table_resumed_after_another_numbers_on() {
+        let v = parse(concat!(
+            "-- MySQL dump\n",
+            "INSERT INTO `a` (`id`,`fnr`) VALUES (1,'x'),(2,'y');\n",
+            "INSERT INTO `b` (`id`,`navn`) VALUES (1,'Kari');\n",
+            "INSERT INTO `a` (`id`,`fnr`) VALUES (3,'13097248022');\n",
+        ));
+        assert_eq!(
+            v.cells,
+            [
+                "a.id#1=1",
+                "a.id#2=2",
+                "b.id#1=1",
+                "a.id#3=3",
+                "a.fnr#3=13097248022"
+            ]
+        );
+    }
+
     #[test]
     fn hex_literals_and_blobs_are_decoded() {
         // 0x3133303937323438303232 is "13097248022".

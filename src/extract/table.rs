@@ -6,10 +6,12 @@
 //! values: in a column where nearly every 11-digit value validates as a fødselsnummer the
 //! column is an identity column, whatever it is called; in a column of 11-digit ids about 1 in
 //! 400 values validates by chance, and such hits must not come out as high confidence. Both
-//! are only known after seeing many values, so each table starts by buffering a sample (the
-//! first [`SAMPLE_ROWS`] rows, at most [`SAMPLE_BYTES`]), measures its columns, sets each
-//! column's [`ColumnValues`], and only then scores the buffered rows and streams the rest. The
-//! sample bounds memory; a table of a billion rows costs no more than one of a thousand.
+//! are only known after seeing many values, so each table starts with a sample (the first
+//! [`SAMPLE_ROWS`] rows, at most [`SAMPLE_BYTES`] of values), measures its columns, sets each
+//! column's [`ColumnValues`], and only then scores the sample's values and streams the rest.
+//! The sample keeps of its rows only what scoring them needs: the values the scan will read
+//! (few: most are names, amounts and flags) and each row's number, line and dating value. It
+//! bounds memory; a table of a billion rows costs no more than one of a thousand.
 //!
 //! Values without a digit or `@` are not handed to the detector at all (unless user rules
 //! with patterns are loaded): in a dump most values are names, dates and flags. Nor are
@@ -31,7 +33,8 @@ use crate::retain::{Rank, When};
 
 /// Rows buffered per table before its columns are measured.
 pub(crate) const SAMPLE_ROWS: usize = 1000;
-/// Bytes of values buffered per table before its columns are measured.
+/// Bytes of values (and their spans) a table's sample spans at most: what it keeps of them
+/// is less.
 pub(crate) const SAMPLE_BYTES: usize = 16 << 20;
 /// Whole-number values of 10-11 digits a column needs in its sample before its statistics
 /// count: with fewer, one chance hit would swing the share.
@@ -166,17 +169,39 @@ impl<'r> Values<'r> {
     fn get(self, i: usize) -> Option<&'r [u8]> {
         self.fields.get(i)?.as_ref().map(|r| &self.text[r.clone()])
     }
+
+    /// The values that are not `NULL`, with their columns (0-based), in column order.
+    fn iter(self) -> impl Iterator<Item = (usize, &'r [u8])> {
+        let text = self.text;
+        self.fields
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, f)| Some((i, &text[f.clone()?])))
+    }
 }
 
-/// The rows of the sample, one after another in shared buffers: a copy of each [`Row`] cost
-/// two allocations per row.
+/// What the sample keeps of its rows until its columns are measured, one row after another
+/// in shared buffers: the values the scan will read and each row's dating value, their bytes
+/// in `text`. Copying whole rows to go through every value again after the sample was a
+/// fifth of a small CSV file's cost, and nearly every value is one the scan never reads.
 #[derive(Debug, Default)]
 struct Buffered {
     text: Vec<u8>,
-    /// Each row's fields as its [`Row`] had them: spans in the row's own text.
-    fields: Vec<Option<Range<usize>>>,
-    /// Each row's ends in `text` and in `fields`, and its line.
-    rows: Vec<(usize, usize, Option<u64>)>,
+    /// Each value to read: its column (0-based) and its span in `text`.
+    values: Vec<(usize, Range<usize>)>,
+    rows: Vec<Kept>,
+}
+
+/// One row of the sample.
+#[derive(Debug, Clone)]
+struct Kept {
+    /// Its number in the table, and its line where rows have lines.
+    row: u64,
+    line: Option<u64>,
+    /// The span in `text` of the value that dates it.
+    date: Option<Range<usize>>,
+    /// The end of its values in `values`.
+    values_end: usize,
 }
 
 /// Bytes of buffers a thread keeps for its next table's sample.
@@ -199,38 +224,57 @@ impl Buffered {
     /// [`SPARE_MAX`] bytes.
     fn give_back(mut self) {
         let held = self.text.capacity()
-            + self.fields.capacity() * std::mem::size_of::<Option<Range<usize>>>()
-            + self.rows.capacity() * std::mem::size_of::<(usize, usize, Option<u64>)>();
+            + self.values.capacity() * std::mem::size_of::<(usize, Range<usize>)>()
+            + self.rows.capacity() * std::mem::size_of::<Kept>();
         if held <= SPARE_MAX {
             self.text.clear();
-            self.fields.clear();
+            self.values.clear();
             self.rows.clear();
             SPARE.set(self);
         }
     }
 
-    /// Copies the row as it is: its spans stay relative to its own text, so both copies are
-    /// plain, with no span moved by the row's offset.
-    fn push(&mut self, row: &Row) {
-        make_room(&mut self.text, row.text.len());
-        self.text.extend_from_slice(&row.text);
-        make_room(&mut self.fields, row.fields.len());
-        self.fields.extend_from_slice(&row.fields);
-        self.rows
-            .push((self.text.len(), self.fields.len(), row.line));
+    /// Copies `bytes` in; their span.
+    fn copy(&mut self, bytes: &[u8]) -> Range<usize> {
+        make_room(&mut self.text, bytes.len());
+        let start = self.text.len();
+        self.text.extend_from_slice(bytes);
+        start..self.text.len()
     }
 
-    fn rows(&self) -> impl Iterator<Item = Values<'_>> {
-        let (mut text, mut fields) = (0, 0);
-        self.rows.iter().map(move |&(text_end, fields_end, line)| {
-            let v = Values {
-                text: &self.text[text..text_end],
-                fields: &self.fields[fields..fields_end],
-                line,
-            };
-            (text, fields) = (text_end, fields_end);
-            v
+    /// Keeps value `v` of column `column` of the row being taken.
+    fn value(&mut self, column: usize, v: &[u8]) {
+        let span = self.copy(v);
+        make_room(&mut self.values, 1);
+        self.values.push((column, span));
+    }
+
+    /// Ends the row being taken: its values are those kept since the row before.
+    fn end_row(&mut self, row: u64, line: Option<u64>, date: Option<&[u8]>) {
+        let date = date.map(|d| self.copy(d));
+        make_room(&mut self.rows, 1);
+        self.rows.push(Kept {
+            row,
+            line,
+            date,
+            values_end: self.values.len(),
+        });
+    }
+
+    /// Each row kept, with its values' columns and bytes.
+    fn rows(&self) -> impl Iterator<Item = (&Kept, impl Iterator<Item = (usize, &[u8])>)> {
+        let mut from = 0;
+        self.rows.iter().map(move |k| {
+            let values = self.values[from..k.values_end]
+                .iter()
+                .map(|(c, span)| (*c, &self.text[span.clone()]));
+            from = k.values_end;
+            (k, values)
         })
+    }
+
+    fn date(&self, k: &Kept) -> Option<&[u8]> {
+        k.date.clone().map(|span| &self.text[span])
     }
 }
 
@@ -316,6 +360,15 @@ impl Sample {
     }
 }
 
+/// Whether the scan reads value `v`: the sink may find something in it, and (unless user
+/// rules with patterns are loaded) it holds a digit or `@`. Most values with digits (dates,
+/// amounts, house numbers) have too few to be anything: the sink says so before the value is
+/// made text, and before the test for a digit, which its test implies. Asked of every value.
+#[inline(always)]
+fn wanted(v: &[u8], scan_all: bool, sink: &dyn Sink) -> bool {
+    sink.may_match(v) && (scan_all || v.iter().any(|&b| b.is_ascii_digit() || b == b'@'))
+}
+
 struct ColumnState {
     /// `{table, column}`; the row is set per value.
     loc: Location,
@@ -333,25 +386,9 @@ impl ColumnState {
             .expect("a column's location names it")
     }
 
-    /// Scans one value of this column, in row `row` (on `line`, where rows have lines).
-    /// Inlined into the row's loop, as it was before the columns beyond [`MAX_COLUMNS`] shared
-    /// it: called per cell, a CSV export took 10 % longer.
-    #[inline(always)]
-    fn value(
-        &mut self,
-        v: &[u8],
-        row: u64,
-        line: Option<u64>,
-        scan_all: bool,
-        sink: &mut dyn Sink,
-    ) {
-        // Most values with digits (dates, amounts, house numbers) have too few to be
-        // anything: the scan's sink says so before the value is made text (and before the
-        // test for a digit, which its test implies).
-        if !sink.may_match(v) || (!scan_all && !v.iter().any(|&b| b.is_ascii_digit() || b == b'@'))
-        {
-            return;
-        }
+    /// Scans one value of this column, in row `row` (on `line`, where rows have lines): one
+    /// the scan reads ([`wanted`]).
+    fn value(&mut self, v: &[u8], row: u64, line: Option<u64>, sink: &mut dyn Sink) {
         // Valid first (the usual case, and the faster test), lossy only if not.
         let text = match std::str::from_utf8(v) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
@@ -435,7 +472,7 @@ pub(crate) struct Table<'a> {
     sample: Buffered,
     sample_bytes: usize,
     sampling: bool,
-    /// Rows handed out so far (1-based numbers continue from `first_row`).
+    /// Rows taken so far (1-based numbers continue from `first_row`).
     row: u64,
     /// The column that dates each row, and how surely.
     date_column: Option<(usize, Rank)>,
@@ -495,7 +532,7 @@ impl<'a> Table<'a> {
         Some((i, rank))
     }
 
-    /// The number of the last row handed out.
+    /// The number of the last row taken.
     pub(crate) fn rows(&self) -> u64 {
         self.row
     }
@@ -511,22 +548,32 @@ impl<'a> Table<'a> {
             let number = Column::Number(self.columns.len() as u64 + 1);
             self.push_column(number, Header::default());
         }
+        self.row += 1;
         if !self.sampling {
             self.emit(row.values(), sink);
             return;
         }
-        for (i, c) in self.columns.iter_mut().enumerate() {
-            if let Some(v) = row.values().get(i) {
+        let scan_all = self.det.has_patterns();
+        let values = row.values();
+        for (i, v) in values.iter() {
+            if let Some(c) = self.columns.get_mut(i) {
                 c.sample.add(v);
+                c.values += 1;
+            }
+            if wanted(v, scan_all, sink) {
+                self.sample.value(i, v);
             }
         }
+        let date = self.date_column.and_then(|(i, _)| values.get(i));
+        self.sample.end_row(self.row, row.line, date);
         self.sample_bytes += row.bytes();
-        self.sample.push(row);
         if self.sample.rows.len() >= SAMPLE_ROWS || self.sample_bytes >= SAMPLE_BYTES {
             self.end_sample(sink);
         }
     }
 
+    /// Measures the columns and scores what the sample kept, row by row, as [`Table::emit`]
+    /// scores a row taken after it.
     fn end_sample(&mut self, sink: &mut dyn Sink) {
         self.sampling = false;
         for c in &mut self.columns {
@@ -537,37 +584,52 @@ impl<'a> Table<'a> {
             }
         }
         let sample = std::mem::take(&mut self.sample);
-        for row in sample.rows() {
-            self.emit(row, sink);
+        for (kept, values) in sample.rows() {
+            self.date(sample.date(kept), sink);
+            for (i, v) in values {
+                self.column(i).value(v, kept.row, kept.line, sink);
+            }
+            sink.record_end();
         }
         sample.give_back();
         self.sample_bytes = 0;
     }
 
+    /// Scores a row taken after the sample.
     fn emit(&mut self, row: Values<'_>, sink: &mut dyn Sink) {
-        self.row += 1;
-        if let Some((v, rank)) = self
-            .date_column
-            .and_then(|(i, rank)| Some((row.get(i)?, rank)))
-        {
-            sink.record_date(When::Text(v), rank);
-        }
-        let scan_all = self.det.has_patterns();
-        for (i, c) in self.columns.iter_mut().enumerate() {
-            let Some(v) = row.get(i) else { continue };
-            c.values += 1;
-            c.value(v, self.row, row.line, scan_all, sink);
-        }
-        for i in self.columns.len()..row.fields.len() {
-            let Some(v) = row.get(i) else { continue };
-            let c = &mut self.beyond;
-            c.loc.column = Some(Column::Number(i as u64 + 1));
-            c.value(v, self.row, row.line, scan_all, sink);
+        self.date(self.date_column.and_then(|(i, _)| row.get(i)), sink);
+        let (scan_all, n) = (self.det.has_patterns(), self.row);
+        for (i, v) in row.iter() {
+            if let Some(c) = self.columns.get_mut(i) {
+                c.values += 1;
+            }
+            if wanted(v, scan_all, sink) {
+                self.column(i).value(v, n, row.line, sink);
+            }
         }
         sink.record_end();
     }
 
-    /// Ends the table: scores what is still buffered and reports each column's value count.
+    /// Tells the sink the date of the row being scored, given its dating value.
+    fn date(&self, value: Option<&[u8]>, sink: &mut dyn Sink) {
+        if let (Some(v), Some((_, rank))) = (value, self.date_column) {
+            sink.record_date(When::Text(v), rank);
+        }
+    }
+
+    /// The state of column `i` (0-based): beyond [`MAX_COLUMNS`], the one they share, located
+    /// by the column's number.
+    fn column(&mut self, i: usize) -> &mut ColumnState {
+        if i < self.columns.len() {
+            return &mut self.columns[i];
+        }
+        let c = &mut self.beyond;
+        c.loc.column = Some(Column::Number(i as u64 + 1));
+        c
+    }
+
+    /// Ends the table: scores what the sample still holds and reports each column's value
+    /// count.
     pub(crate) fn finish(mut self, sink: &mut dyn Sink) {
         if self.sampling {
             self.end_sample(sink);
@@ -844,34 +906,138 @@ mod tests {
         assert_eq!(hit("id", &ids[45..55]), Confidence::Medium);
     }
 
+    /// What a sink hears from a table, in order.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Heard {
+        Value {
+            column: String,
+            row: Option<u64>,
+            line: Option<u64>,
+            text: String,
+        },
+        Date(String),
+        End,
+        Count(String, u64),
+    }
+
+    /// A sink that may match values holding a `7`, and writes down what it hears.
+    #[derive(Default)]
+    struct Ear(Vec<Heard>);
+
+    impl Sink for Ear {
+        fn may_match(&self, value: &[u8]) -> bool {
+            value.contains(&b'7')
+        }
+        fn chunk(&mut self, c: &Chunk<'_>) {
+            self.0.push(Heard::Value {
+                column: format!("{:?}", c.base.column),
+                row: c.base.row,
+                line: c.base.line,
+                text: c.text.to_string(),
+            });
+        }
+        fn nested(
+            &mut self,
+            _: &str,
+            _: Option<u64>,
+            _: &mut dyn std::io::Read,
+        ) -> Result<(), crate::extract::ExtractError> {
+            unreachable!()
+        }
+        fn record_date(&mut self, when: When<'_>, _: Rank) {
+            match when {
+                When::Text(t) => self.0.push(Heard::Date(String::from_utf8_lossy(t).into())),
+                other => panic!("{other:?}"),
+            }
+        }
+        fn record_end(&mut self) {
+            self.0.push(Heard::End);
+        }
+        fn column_values(&mut self, _: Option<&str>, column: Column, values: u64) {
+            self.0.push(Heard::Count(format!("{column:?}"), values));
+        }
+    }
+
+    /// Rows in the sample and rows after it are heard alike, in the order they came: each
+    /// row's date, then its values the sink may match (column by column, with their row and
+    /// line), then its end; and at the end each column's count of values. Rows of every
+    /// width, with `NULL`s, values without digits and long values, over more rows than a
+    /// sample holds.
     #[test]
-    fn buffered_rows_come_back_as_they_went_in() {
-        let mut rows = Vec::new();
-        for i in 0..200u64 {
-            let mut r = Row {
-                line: (i % 3 != 0).then_some(i + 2),
-                ..Row::default()
-            };
-            for j in 0..(i % 5) {
-                if (i + j) % 4 == 0 {
-                    r.begin();
-                    r.end_null();
-                } else {
-                    r.push_field(format!("{i}-{j}").repeat(j as usize * 700).as_bytes());
+    fn a_table_is_heard_row_by_row_whether_its_rows_were_sampled_or_not() {
+        let det = Detector::builtin();
+        let names = ["dato", "id", "navn"].map(String::from).to_vec();
+        let mut rng = crate::synth::Rng::new(39);
+        let rows: Vec<Vec<Option<String>>> = (0..SAMPLE_ROWS as u64 * 2 + 17)
+            .map(|_| {
+                (0..rng.below(6))
+                    .map(|_| match rng.below(5) {
+                        0 => None,
+                        1 => Some("navn uten tall".to_string()),
+                        2 => Some("7".repeat(1 + rng.below(40) as usize)),
+                        _ => Some(rng.below(100_000).to_string()),
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut ear = Ear::default();
+        let mut t = Table::new(&det, Some("t".into()), names.clone(), 5);
+        let mut row = Row::default();
+        for (k, values) in rows.iter().enumerate() {
+            row.clear();
+            row.line = (k % 3 != 0).then_some(k as u64 + 100);
+            for v in values {
+                match v {
+                    Some(v) => row.push_field(v.as_bytes()),
+                    None => {
+                        row.begin();
+                        row.end_null();
+                    }
                 }
             }
-            rows.push(r);
+            t.row(&row, &mut ear);
         }
-        let mut b = Buffered::default();
-        rows.iter().for_each(|r| b.push(r));
-        let back: Vec<Values<'_>> = b.rows().collect();
-        assert_eq!(back.len(), rows.len());
-        for (r, v) in rows.iter().zip(back) {
-            assert_eq!(v.line, r.line);
-            assert_eq!(v.fields.len(), r.len());
-            for i in 0..=r.len() {
-                assert_eq!(v.get(i), r.get(i));
+        assert_eq!(t.rows(), 4 + rows.len() as u64, "rows are counted as taken");
+        t.finish(&mut ear);
+        let column = |i: usize| {
+            let c = match names.get(i) {
+                Some(n) => Column::Name(n.clone()),
+                None => Column::Number(i as u64 + 1),
+            };
+            format!("{c:?}")
+        };
+        let mut want = Vec::new();
+        let mut counts = vec![0u64; names.len().max(5)];
+        for (k, values) in rows.iter().enumerate() {
+            if let Some(Some(d)) = values.first() {
+                want.push(Heard::Date(d.clone()));
             }
+            for (i, v) in values.iter().enumerate() {
+                let Some(v) = v else { continue };
+                counts[i] += 1;
+                if v.contains('7') {
+                    want.push(Heard::Value {
+                        column: format!("Some({})", column(i)),
+                        row: Some(5 + k as u64),
+                        line: (k % 3 != 0).then_some(k as u64 + 100),
+                        text: v.clone(),
+                    });
+                }
+            }
+            want.push(Heard::End);
+        }
+        let widest = rows
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0)
+            .max(names.len());
+        for (i, &n) in counts.iter().enumerate().take(widest) {
+            want.push(Heard::Count(column(i), n));
+        }
+        assert_eq!(ear.0.len(), want.len());
+        for (k, (heard, want)) in ear.0.iter().zip(&want).enumerate() {
+            assert_eq!(heard, want, "event {k}");
         }
     }
 
@@ -879,15 +1045,17 @@ mod tests {
     /// grown past [`SPARE_MAX`] are not kept.
     #[test]
     fn a_samples_buffers_are_lent_empty_to_the_next_table() {
-        let mut row = Row::default();
-        row.push_field(b"13097248022");
         let mut b = Buffered::lent();
-        (0..100).for_each(|_| b.push(&row));
+        for row in 0..100 {
+            b.value(1, b"13097248022");
+            b.end_row(row, None, Some(b"2024-01-02"));
+        }
+        assert_eq!(b.rows().count(), 100);
         let room = b.text.capacity();
         b.give_back();
         let again = Buffered::lent();
         assert_eq!(again.rows().count(), 0);
-        assert!(again.text.is_empty() && again.fields.is_empty());
+        assert!(again.text.is_empty() && again.values.is_empty());
         assert_eq!(again.text.capacity(), room);
         let mut big = again;
         big.text.reserve(SPARE_MAX + 1);
