@@ -385,21 +385,50 @@ pub fn read_head(r: &mut dyn io::Read, n: usize) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// Reads the head of a file whose size is known: up to `n` bytes, stopping at `size` without
-/// asking for the end of file again — one read for a small file instead of two. (A file that
-/// grows meanwhile is caught by the scan's check of its size after reading.)
-pub fn read_file_head(r: &mut dyn io::Read, n: usize, size: u64) -> io::Result<Vec<u8>> {
-    let want = n.min(usize::try_from(size).unwrap_or(n));
-    let mut head = vec![0u8; want];
-    let mut got = 0;
-    while got < want {
-        match read_some(r, &mut head[got..])? {
-            0 => break,
-            k => got += k,
-        }
+/// A thread's buffer for the heads of the files it reads, lent for one file at a time. It
+/// keeps its room and its bytes from one file to the next, so a small file's head is read
+/// into memory that is neither allocated nor zeroed for it (the zeroing alone was 4 % of a
+/// small text file's cost). Given back to the thread when dropped.
+pub struct HeadBuffer(Vec<u8>);
+
+thread_local! {
+    static HEADS: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl HeadBuffer {
+    pub fn lent() -> HeadBuffer {
+        HeadBuffer(HEADS.take())
     }
-    head.truncate(got);
-    Ok(head)
+
+    /// Reads the head of a file whose size is known: up to `n` bytes, stopping at `size`
+    /// without asking for the end of file again — one read for a small file instead of two.
+    /// (A file that grows meanwhile is caught by the scan's check of its size after reading.)
+    pub fn read_file_head(
+        &mut self,
+        r: &mut dyn io::Read,
+        n: usize,
+        size: u64,
+    ) -> io::Result<&[u8]> {
+        let want = n.min(usize::try_from(size).unwrap_or(n));
+        // Only room never used before is zeroed; what an earlier head left is read over.
+        if self.0.len() < want {
+            self.0.resize(want, 0);
+        }
+        let mut got = 0;
+        while got < want {
+            match read_some(r, &mut self.0[got..want])? {
+                0 => break,
+                k => got += k,
+            }
+        }
+        Ok(&self.0[..got])
+    }
+}
+
+impl Drop for HeadBuffer {
+    fn drop(&mut self) {
+        HEADS.set(std::mem::take(&mut self.0));
+    }
 }
 
 /// An opened file and whether its access time is protected.
@@ -503,6 +532,50 @@ mod tests {
         fn blocks(&self) -> u64 {
             0
         }
+    }
+
+    /// A reader that hands out its bytes a few at a time.
+    struct Dribble<'a>(&'a [u8]);
+
+    impl io::Read for Dribble<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(3);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// A lent head buffer gives each file its own bytes only: none of a longer head read
+    /// before it, none past the size or the end of the input, and it comes back to the thread
+    /// with its room.
+    #[test]
+    fn a_lent_head_buffer_holds_each_files_bytes_only() {
+        let long = b"0123456789abcdefghij".repeat(3);
+        let mut lent = HeadBuffer::lent();
+        assert_eq!(
+            lent.read_file_head(&mut Dribble(&long), 40, 60).unwrap(),
+            &long[..40]
+        );
+        assert_eq!(
+            lent.read_file_head(&mut Dribble(b"kort"), 40, 4).unwrap(),
+            b"kort"
+        );
+        assert_eq!(
+            lent.read_file_head(&mut Dribble(b"lengre"), 40, 3).unwrap(),
+            b"len"
+        );
+        // A file that shrank after its size was taken ends where its bytes end.
+        assert_eq!(
+            lent.read_file_head(&mut Dribble(b"ab"), 40, 9).unwrap(),
+            b"ab"
+        );
+        assert_eq!(lent.read_file_head(&mut Dribble(b""), 40, 0).unwrap(), b"");
+        drop(lent);
+        let again = HeadBuffer::lent();
+        assert!(again.0.capacity() >= 40, "the room comes back");
+        let other = HeadBuffer::lent();
+        assert_eq!(other.0.capacity(), 0, "one buffer is lent once");
     }
 
     #[test]

@@ -300,7 +300,8 @@ impl<'a> Scanner<'a> {
         }
         let before = read::version(&meta);
         let mut file = read::Watched::new(file, Some(self.content_secret));
-        let head = match read::read_file_head(&mut file, sniff::HEAD, meta.len()) {
+        let mut lent = read::HeadBuffer::lent();
+        let head = match lent.read_file_head(&mut file, sniff::HEAD, meta.len()) {
             Ok(h) => h,
             Err(e) => {
                 rec.set_status(Status::Error, read::io_reason(&e), e.to_string());
@@ -313,7 +314,7 @@ impl<'a> Scanner<'a> {
         let dating = self.dating(&name, rec.meta.as_ref().and_then(retain::modified_day));
         let mut input = Input::seekable_from(
             &name,
-            &head,
+            head,
             &mut file,
             Some(meta.len()),
             0,
