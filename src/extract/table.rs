@@ -182,8 +182,8 @@ impl<'r> Values<'r> {
 
 /// What the sample keeps of its rows until its columns are measured, one row after another
 /// in shared buffers: the values the scan will read and each row's dating value, their bytes
-/// in `text`. Copying whole rows to go through every value again after the sample was a
-/// fifth of a small CSV file's cost, and nearly every value is one the scan never reads.
+/// in `text`. Copying whole rows to go through every value again after the sample was 5 %
+/// of a small CSV file's instructions, and nearly every value is one the scan never reads.
 #[derive(Debug, Default)]
 struct Buffered {
     text: Vec<u8>,
@@ -193,7 +193,7 @@ struct Buffered {
 }
 
 /// One row of the sample.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Kept {
     /// Its number in the table, and its line where rows have lines.
     row: u64,
