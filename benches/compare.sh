@@ -44,12 +44,14 @@ bytes() { du -sb --apparent-size "$1" | cut -f1; }
 CORPUS_BYTES=$(bytes "$DATA/corpus")
 TREE_FILES=$(find "$DATA/tree" -type f ! -name .complete | wc -l)
 
-# name, command: one hyperfine run each, results in $OUT/<name>.json.
+# name, command: timed below, one hyperfine run a round, in $OUT/<name>.<round>.json.
+NAMES=()
+CMDS=()
 bench() {
-    hyperfine --style none --warmup 1 --runs "$RUNS" -i --export-json "$OUT/$1.json" -n "$1" "$2" >/dev/null
+    NAMES+=("$1")
+    CMDS+=("$2")
     echo "$1|$2" >> "$OUT/commands"
 }
-bash benches/fresh-dentries.sh
 bench rg-corpus "$RG $DATA/corpus"
 bench kartlegg-corpus "$KS $DATA/corpus"
 bench rg-corpus-j1 "$RG -j1 $DATA/corpus"
@@ -59,6 +61,19 @@ bench rg-tree "$RG $DATA/tree"
 bench kartlegg-tree "$KS $DATA/tree"
 bench kartlegg-tree-t1 "$KS --threads 1 $DATA/tree"
 bench kartlegg-tree-t2 "$KS --threads 2 $DATA/tree"
+
+# The rounds interleave the commands: on a shared machine whose speed drifts over minutes, a
+# slow phase falls on every command alike, not on the few that ran back to back in it (which
+# moved the ratios of unchanged code by a tenth from one table to the next). An untimed
+# warm-up round first.
+bash benches/fresh-dentries.sh
+for cmd in "${CMDS[@]}"; do sh -c "$cmd" >/dev/null 2>&1 || true; done
+for round in $(seq "$RUNS"); do
+    for i in "${!CMDS[@]}"; do
+        hyperfine --style none --runs 1 -i --export-json "$OUT/${NAMES[$i]}.$round.json" \
+            -n "${NAMES[$i]}" "${CMDS[$i]}" >/dev/null
+    done
+done
 
 # Peak resident memory (KB), from GNU time (kartlegg exits 1 when it finds something).
 peak() { { /usr/bin/time -v "$@" 2>&1 >/dev/null || true; } | awk -F': ' '/Maximum resident/ {print $2}'; }
@@ -73,16 +88,16 @@ export OUT CORPUS_BYTES TREE_FILES MEM_CORPUS MEM_LINE MEM_TREE LINE_BYTES CPU R
 export MACHINE="$(nproc) cores ($CPU), $RAM RAM"
 export VERSIONS="$($K --version 2>/dev/null || echo kartlegg), $(rg --version | sed -n 1p), $(hyperfine --version)"
 python3 - <<'PY'
-import datetime, json, os, re
+import datetime, glob, json, os, re, statistics
 
 env = os.environ
 out = env["OUT"]
 cmds = dict(l.rstrip("\n").split("|", 1) for l in open(f"{out}/commands"))
 res = {}
 for name in cmds:
-    r = json.load(open(f"{out}/{name}.json"))["results"][0]
-    times = sorted(r["times"])
-    res[name] = (times[0], r["median"])
+    rounds = glob.glob(f"{out}/{name}.*.json")
+    times = sorted(t for f in rounds for t in json.load(open(f))["results"][0]["times"])
+    res[name] = (times[0], statistics.median(times))
 corpus, files = int(env["CORPUS_BYTES"]), int(env["TREE_FILES"])
 
 def rate(name):
@@ -120,7 +135,8 @@ section = f"""## Scanner core (issue 2)
 
 Measured {now} by `benches/compare.sh` on {env['MACHINE']}; {env['VERSIONS']}.
 Corpus: {corpus / 1e9:.2f} GB in 8 files, {files:,} small files, from `examples/gencorpus.rs`.
-Warm page cache (a warm-up run first, no cache drops); hyperfine, {env['RUNS']} runs each.
+Warm page cache (a warm-up round first, no cache drops); hyperfine, {env['RUNS']} rounds, each
+running every command once in turn.
 
 {table}
 
