@@ -43,6 +43,8 @@ KS="$K scan --no-progress --format json -o $OUT/report.json"
 bytes() { du -sb --apparent-size "$1" | cut -f1; }
 CORPUS_BYTES=$(bytes "$DATA/corpus")
 TREE_FILES=$(find "$DATA/tree" -type f ! -name .complete | wc -l)
+TREE_TXT=$(find "$DATA/tree" -type f -name '*.txt' | wc -l)
+TREE_CSV=$(find "$DATA/tree" -type f -name '*.csv' | wc -l)
 
 # name, command: timed below, one hyperfine run a round, in $OUT/<name>.<round>.json.
 NAMES=()
@@ -61,6 +63,11 @@ bench rg-tree "$RG $DATA/tree"
 bench kartlegg-tree "$KS $DATA/tree"
 bench kartlegg-tree-t1 "$KS --threads 1 $DATA/tree"
 bench kartlegg-tree-t2 "$KS --threads 2 $DATA/tree"
+# The tree's two kinds of files apart: where the gap to ripgrep is.
+bench rg-tree-txt "$RG -g '*.txt' $DATA/tree"
+bench kartlegg-tree-txt "$KS --exclude '*.csv' $DATA/tree"
+bench rg-tree-csv "$RG -g '*.csv' $DATA/tree"
+bench kartlegg-tree-csv "$KS --exclude '*.txt' $DATA/tree"
 
 # The rounds interleave the commands: on a shared machine whose speed drifts over minutes, a
 # slow phase falls on every command alike, not on the few that ran back to back in it (which
@@ -84,7 +91,7 @@ LINE_BYTES=$(bytes "$DATA/longline/one-line.txt")
 
 CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 RAM=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
-export OUT CORPUS_BYTES TREE_FILES MEM_CORPUS MEM_LINE MEM_TREE LINE_BYTES CPU RAM RUNS DATA
+export OUT CORPUS_BYTES TREE_FILES TREE_TXT TREE_CSV MEM_CORPUS MEM_LINE MEM_TREE LINE_BYTES CPU RAM RUNS DATA
 export MACHINE="$(nproc) cores ($CPU), $RAM RAM"
 export VERSIONS="$($K --version 2>/dev/null || echo kartlegg), $(rg --version | sed -n 1p), $(hyperfine --version)"
 python3 - <<'PY'
@@ -103,7 +110,8 @@ corpus, files = int(env["CORPUS_BYTES"]), int(env["TREE_FILES"])
 def rate(name):
     med = res[name][1]
     if "tree" in name:
-        return f"{files / med:,.0f} files/s"
+        n = {"txt": int(env["TREE_TXT"]), "csv": int(env["TREE_CSV"])}.get(name[-3:], files)
+        return f"{n / med:,.0f} files/s"
     return f"{corpus / med / 1e6:,.0f} MB/s"
 
 rows = ["| run | min (s) | median (s) | median rate |", "|---|---:|---:|---:|"]
@@ -113,6 +121,8 @@ goals = [
     ("corpus: ripgrep time / kartlegg time, default threads (goal >= 1.0)", med("rg-corpus") / med("kartlegg-corpus")),
     ("corpus, one thread each: rg -j1 time / kartlegg --threads 1 time", med("rg-corpus-j1") / med("kartlegg-corpus-t1")),
     ("tree: kartlegg files/s / ripgrep files/s (goal >= 0.8)", med("rg-tree") / med("kartlegg-tree")),
+    ("tree, its text files only: the same ratio", med("rg-tree-txt") / med("kartlegg-tree-txt")),
+    ("tree, its CSV files only: the same ratio", med("rg-tree-csv") / med("kartlegg-tree-csv")),
     ("corpus: --threads 1 time / --threads 2 time (goal >= 1.8)", med("kartlegg-corpus-t1") / med("kartlegg-corpus-t2")),
     ("tree: --threads 1 time / --threads 2 time (goal >= 1.8)", med("kartlegg-tree-t1") / med("kartlegg-tree-t2")),
 ]

@@ -99,7 +99,7 @@ impl FileMeta {
                 name: user_name(m.uid()),
             },
             gid: m.gid(),
-            mode: format!("{:04o}", m.mode() & 0o7777),
+            mode: String::from_utf8(mode_text(m.mode()).to_vec()).expect("octal digits"),
         }
     }
 
@@ -128,11 +128,21 @@ impl FileMeta {
         });
         out.extend_from_slice(br#"},"gid":"#);
         out.extend_from_slice(n.format(m.gid()).as_bytes());
-        // `{:04o}` of twelve bits: four octal digits.
         out.extend_from_slice(br#","mode":""#);
-        out.extend([9, 6, 3, 0].map(|shift| b'0' + ((m.mode() >> shift) & 7) as u8));
+        out.extend(mode_text(m.mode()));
         out.push(b'"');
     }
+}
+
+/// A file's permission bits as the inventory writes them, `{:04o}` of their twelve bits: four
+/// octal digits, without the formatting machinery (every record has them).
+fn mode_text(mode: u32) -> [u8; 4] {
+    [9, 6, 3, 0].map(|shift| b'0' + ((mode >> shift) & 7) as u8)
+}
+
+/// A content hash as the inventory writes it: 32 hex digits, `{:032x}`.
+pub fn content_hash_text(hash: u128) -> String {
+    hex::encode(hash.to_be_bytes())
 }
 
 /// What identifies a file's content version: a change to any of these during the read means
@@ -313,7 +323,7 @@ impl Watched {
                 }
             }
         }
-        Some(format!("{:032x}", self.hasher.as_ref()?.digest128()))
+        Some(content_hash_text(self.hasher.as_ref()?.digest128()))
     }
 }
 
@@ -650,6 +660,25 @@ mod tests {
                     });
                 }
             }
+        }
+    }
+
+    #[test]
+    fn modes_and_content_hashes_are_written_as_their_formats_write_them() {
+        // The set-id and sticky bits stay, the file type above them goes.
+        for mode in [0o100_644, 0o104_755, 0o041_777, 0, 0o7777, 0o170_001] {
+            let text = mode_text(mode);
+            assert_eq!(text.as_slice(), format!("{:04o}", mode & 0o7777).as_bytes());
+        }
+        // Leading zeros are written: always 32 digits.
+        for hash in [
+            0,
+            1,
+            0xabc << 64,
+            u128::MAX,
+            0x0123_4567_89ab_cdef_0011_2233_4455_6677,
+        ] {
+            assert_eq!(content_hash_text(hash), format!("{hash:032x}"));
         }
     }
 

@@ -116,7 +116,7 @@ impl<'a> Scanner<'a> {
         let mut rec = FileRecord::new(name.to_string(), None);
         let mut hash = xxhash_rust::xxh3::Xxh3::with_secret(self.content_secret);
         hash.update(data);
-        rec.content_hash = Some(format!("{:032x}", hash.digest128()));
+        rec.content_hash = Some(read::content_hash_text(hash.digest128()));
         let limits = &self.opts.limits;
         let head = &data[..data.len().min(sniff::HEAD)];
         let mut cursor = Cursor::new(data);
