@@ -107,13 +107,28 @@ impl Drop for Parser {
 }
 
 /// Where `delimiter` occurs in `line`, into `out` (room for each byte of `line`); how often,
-/// or `None` if `line` holds a quote. Eight bytes at a time in a machine word: the fields of a
-/// line are a few bytes each, too short for a vector search per field to pay for its setup.
+/// or `None` if `line` holds a quote. The whole line at once, not field by field (the fields
+/// of a line are a few bytes each, too short for a search per field to pay for its setup):
+/// 16 bytes at a time in an SSE2 register on x86-64, then eight in a machine word.
 fn delimiters(line: &[u8], delimiter: u8, out: &mut [usize]) -> Option<usize> {
     use crate::detect::{zero_bits as zeros, SWAR_ONES as ONES};
-    let (d, q) = (ONES * u64::from(delimiter), ONES * u64::from(b'"'));
     let mut n = 0;
-    let mut words = line.chunks_exact(8);
+    let mut at = 0;
+    #[cfg(target_arch = "x86_64")]
+    while let Some(block) = line.get(at..at + 16) {
+        let (mut found, quotes) = delimiters_sse2(block.try_into().expect("16 bytes"), delimiter);
+        if quotes != 0 {
+            return None;
+        }
+        while found != 0 {
+            out[n] = at + found.trailing_zeros() as usize;
+            n += 1;
+            found &= found - 1;
+        }
+        at += 16;
+    }
+    let (d, q) = (ONES * u64::from(delimiter), ONES * u64::from(b'"'));
+    let mut words = line[at..].chunks_exact(8);
     for (k, word) in words.by_ref().enumerate() {
         let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
         if zeros(w ^ q) != 0 {
@@ -121,7 +136,7 @@ fn delimiters(line: &[u8], delimiter: u8, out: &mut [usize]) -> Option<usize> {
         }
         let mut found = zeros(w ^ d);
         while found != 0 {
-            out[n] = k * 8 + found.trailing_zeros() as usize / 8;
+            out[n] = at + k * 8 + found.trailing_zeros() as usize / 8;
             n += 1;
             found &= found - 1;
         }
@@ -137,6 +152,23 @@ fn delimiters(line: &[u8], delimiter: u8, out: &mut [usize]) -> Option<usize> {
         }
     }
     Some(n)
+}
+
+/// One bit per byte of `block` that is `delimiter`, and one per byte that is a quote, the
+/// first byte's lowest: a compare and a mask each, where a machine word took ten operations
+/// for half the bytes (the split was 7 % of a small CSV file's instructions).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn delimiters_sse2(block: &[u8; 16], delimiter: u8) -> (u32, u32) {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of every x86-64 processor (the target enables it), and the load
+    // reads the 16 bytes `block` holds.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast());
+        let d = _mm_cmpeq_epi8(v, _mm_set1_epi8(delimiter as i8));
+        let q = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        (_mm_movemask_epi8(d) as u32, _mm_movemask_epi8(q) as u32)
+    }
 }
 
 fn newlines(b: &[u8]) -> u64 {
