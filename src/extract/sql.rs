@@ -1142,14 +1142,7 @@ mod tests {
                 _ => self.other.push(c.text.to_string()),
             }
         }
-        fn nested(
-            &mut self,
-            _: &str,
-            _: Option<u64>,
-            _: &mut dyn Read,
-        ) -> Result<(), ExtractError> {
-            unreachable!()
-        }
+        crate::extract::testing::no_members!();
         fn column_values(&mut self, table: Option<&str>, column: Column, values: u64) {
             let col = match column {
                 Column::Name(n) => n,

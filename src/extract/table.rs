@@ -761,14 +761,7 @@ mod tests {
                     .push((col.clone(), cand.value.into(), cand.confidence));
             }
         }
-        fn nested(
-            &mut self,
-            _: &str,
-            _: Option<u64>,
-            _: &mut dyn std::io::Read,
-        ) -> Result<(), crate::extract::ExtractError> {
-            unreachable!()
-        }
+        crate::extract::testing::no_members!();
     }
 
     /// Runs `values` through one column called `name`.
@@ -936,14 +929,7 @@ mod tests {
                 text: c.text.to_string(),
             });
         }
-        fn nested(
-            &mut self,
-            _: &str,
-            _: Option<u64>,
-            _: &mut dyn std::io::Read,
-        ) -> Result<(), crate::extract::ExtractError> {
-            unreachable!()
-        }
+        crate::extract::testing::no_members!();
         fn record_date(&mut self, when: When<'_>, _: Rank) {
             match when {
                 When::Text(t) => self.0.push(Heard::Date(String::from_utf8_lossy(t).into())),

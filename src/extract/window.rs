@@ -310,14 +310,7 @@ mod tests {
             self.0
                 .push((line, c.report.start, c.text[c.report.clone()].to_string()));
         }
-        fn nested(
-            &mut self,
-            _: &str,
-            _: Option<u64>,
-            _: &mut dyn std::io::Read,
-        ) -> Result<(), crate::extract::ExtractError> {
-            unreachable!("text has no members")
-        }
+        crate::extract::testing::no_members!();
     }
 
     #[test]
